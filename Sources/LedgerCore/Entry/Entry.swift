@@ -1,0 +1,241 @@
+import LedgerCrypto
+
+/// The body of a ledger entry (FORMAT.md §3.1): exactly twelve members.
+public struct EntryBody: Sendable {
+    /// The format version every v1 body carries.
+    public static let version: Int64 = 1
+    /// 64 zeros: the `prev` of seq 1 and the `stream_prev` of a stream's first entry.
+    public static let zeroHash = String(repeating: "0", count: 64)
+
+    public var ledger: String
+    public var seq: Int64
+    public var prev: String
+    public var stream: String
+    public var streamRev: Int64
+    public var streamPrev: String
+    public var id: String
+    public var time: String
+    public var type: String
+    public var actor: String
+    public var data: JSONValue
+
+    /// Makes a body; fields are checked when it is parsed back or verified, not here.
+    public init(
+        ledger: String, seq: Int64, prev: String, stream: String, streamRev: Int64, streamPrev: String, id: String,
+        time: String, type: String, actor: String, data: JSONValue
+    ) {
+        self.ledger = ledger
+        self.seq = seq
+        self.prev = prev
+        self.stream = stream
+        self.streamRev = streamRev
+        self.streamPrev = streamPrev
+        self.id = id
+        self.time = time
+        self.type = type
+        self.actor = actor
+        self.data = data
+    }
+
+    /// The body as a JSON object.
+    public var json: JSONValue {
+        .object([
+            JSONMember("actor", .string(actor)),
+            JSONMember("data", data),
+            JSONMember("id", .string(id)),
+            JSONMember("ledger", .string(ledger)),
+            JSONMember("prev", .string(prev)),
+            JSONMember("seq", .integer(seq)),
+            JSONMember("stream", .string(stream)),
+            JSONMember("stream_prev", .string(streamPrev)),
+            JSONMember("stream_rev", .integer(streamRev)),
+            JSONMember("time", .string(time)),
+            JSONMember("type", .string(type)),
+            JSONMember("v", .integer(EntryBody.version)),
+        ])
+    }
+
+    /// JCS(body).
+    public var canonicalBytes: [UInt8] { JCS.serialize(json) }
+
+    /// The member names of a v1 body.
+    static let memberNames: Set<String> = [
+        "v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data",
+    ]
+
+    /// Reads a body from parsed JSON, checking rule 1 of FORMAT.md §7 (members, types, patterns).
+    init(json: JSONValue) throws(EntryFormatError) {
+        guard let members = json.objectMembers else { throw .init("body is not an object") }
+        try EntryFormatError.requireExactMembers(members, EntryBody.memberNames, in: "body")
+        func string(_ name: String) throws(EntryFormatError) -> String {
+            guard let value = json.member(name)?.stringValue else { throw .init("body.\(name) is not a string") }
+            return value
+        }
+        func integer(_ name: String) throws(EntryFormatError) -> Int64 {
+            guard let value = json.member(name)?.integerValue else { throw .init("body.\(name) is not an integer") }
+            return value
+        }
+        guard try integer("v") == EntryBody.version else { throw .init("body.v is not 1 (unsupported format version)") }
+        ledger = try string("ledger")
+        seq = try integer("seq")
+        guard seq >= 1 else { throw .init("body.seq must be at least 1") }
+        prev = try string("prev")
+        guard Hex.isCanonical(prev, byteCount: 32) else { throw .init("body.prev is not 64 lowercase hex digits") }
+        stream = try string("stream")
+        guard Identifiers.isStreamName(stream) else { throw .init("body.stream \"\(stream)\" is not a valid stream name") }
+        streamRev = try integer("stream_rev")
+        guard streamRev >= 1 else { throw .init("body.stream_rev must be at least 1") }
+        streamPrev = try string("stream_prev")
+        guard Hex.isCanonical(streamPrev, byteCount: 32) else {
+            throw .init("body.stream_prev is not 64 lowercase hex digits")
+        }
+        id = try string("id")
+        guard Identifiers.isUUIDv4(id) else { throw .init("body.id is not a lowercase UUID version 4") }
+        time = try string("time")
+        guard LedgerTime.isValid(time) else { throw .init("body.time \"\(time)\" is not YYYY-MM-DDTHH:MM:SS.sssZ") }
+        type = try string("type")
+        actor = try string("actor")
+        guard Hex.isCanonical(actor, byteCount: 32) else { throw .init("body.actor is not a key id (64 lowercase hex)") }
+        guard let data = json.member("data"), data.objectMembers != nil else { throw .init("body.data is not an object") }
+        self.data = data
+    }
+}
+
+/// One signature of an entry: `{"key": <key id>, "sig": <base64>}`.
+public struct EntrySignature: Sendable {
+    /// The signer's key id.
+    public let key: String
+    /// The 64-byte Ed25519 signature.
+    public let signature: [UInt8]
+
+    /// Makes a signature element.
+    public init(key: String, signature: [UInt8]) {
+        self.key = key
+        self.signature = signature
+    }
+
+    var json: JSONValue { .object([JSONMember("key", .string(key)), JSONMember("sig", .string(Base64.encode(signature)))]) }
+}
+
+/// The messages that entry signers sign (FORMAT.md §3.2).
+public enum SigningMessage {
+    /// "custody-ledger/v1 entry\n" ‖ hex(body hash) ‖ "\n", signed by the actor.
+    public static func entry(bodyHash: [UInt8]) -> [UInt8] {
+        Array("custody-ledger/v1 entry\n".utf8) + Array(Hex.encode(bodyHash).utf8) + [0x0a]
+    }
+
+    /// "custody-ledger/v1 key-request\n" ‖ hex(SHA-256(JCS(request))) ‖ "\n", signed by a key asking to be registered.
+    public static func keyRequest(_ request: JSONValue) -> [UInt8] {
+        Array("custody-ledger/v1 key-request\n".utf8) + Array(Hex.encode(SHA256.hash(JCS.serialize(request))).utf8)
+            + [0x0a]
+    }
+}
+
+/// A complete entry: body, signatures, and the record bytes they serialize to.
+public struct Entry: Sendable {
+    /// The largest record, in bytes, a v1 ledger accepts.
+    public static let maxRecordBytes = 65_536
+
+    public let body: EntryBody
+    /// Signatures sorted by key id.
+    public let sigs: [EntrySignature]
+    /// SHA-256(JCS(body)).
+    public let bodyHash: [UInt8]
+    /// JCS({"body": body, "sigs": sigs}).
+    public let record: [UInt8]
+
+    /// Assembles an entry from a body and its signatures (sorted here by key id).
+    public init(body: EntryBody, sigs: [EntrySignature]) {
+        let bodyBytes = body.canonicalBytes
+        let sorted = sigs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        var record = Array("{\"body\":".utf8)
+        record.append(contentsOf: bodyBytes)
+        record.append(contentsOf: Array(",\"sigs\":".utf8))
+        JCS.write(.array(sorted.map(\.json)), to: &record)
+        record.append(UInt8(ascii: "}"))
+        self.body = body
+        self.sigs = sorted
+        self.bodyHash = SHA256.hash(bodyBytes)
+        self.record = record
+    }
+
+    private init(body: EntryBody, sigs: [EntrySignature], bodyHash: [UInt8], record: [UInt8]) {
+        self.body = body
+        self.sigs = sigs
+        self.bodyHash = bodyHash
+        self.record = record
+    }
+
+    /// Hex of the body hash.
+    public var bodyHashHex: String { Hex.encode(bodyHash) }
+
+    /// Parses and checks a record's form (FORMAT.md §7 rule 1): size, JSON profile, canonical bytes, members,
+    /// body field types and patterns, signature element form and order.
+    public static func parse(record: [UInt8]) throws(EntryFormatError) -> Entry {
+        guard record.count <= maxRecordBytes else {
+            throw .init("record is \(record.count) bytes, over the limit of \(maxRecordBytes)")
+        }
+        let json: JSONValue
+        do { json = try JSONParser.parse(record, profile: .ledgerV1) } catch { throw .init("record is not valid v1 JSON: \(error.reason) (byte \(error.offset))") }
+        guard let members = json.objectMembers else { throw .init("record is not a JSON object") }
+        try EntryFormatError.requireExactMembers(members, ["body", "sigs"], in: "record")
+        guard let bodyJSON = json.member("body") else { throw .init("record has no body") }
+        let body = try EntryBody(json: bodyJSON)
+        guard let sigValues = json.member("sigs")?.arrayValue, !sigValues.isEmpty else {
+            throw .init("sigs is not a non-empty array")
+        }
+        var sigs: [EntrySignature] = []
+        for value in sigValues {
+            guard let sigMembers = value.objectMembers else { throw .init("a sigs element is not an object") }
+            try EntryFormatError.requireExactMembers(sigMembers, ["key", "sig"], in: "sigs element")
+            guard let key = value.member("key")?.stringValue, Hex.isCanonical(key, byteCount: 32) else {
+                throw .init("sigs key is not a key id (64 lowercase hex)")
+            }
+            guard let sigText = value.member("sig")?.stringValue, let signature = Base64.decodeCanonical(sigText),
+                signature.count == 64
+            else { throw .init("signature by key \(key.prefix(12))… is not canonical base64 of 64 bytes") }
+            if let last = sigs.last, !last.key.utf8.lexicographicallyPrecedes(key.utf8) {
+                throw .init("sigs are not sorted by key with each key once")
+            }
+            sigs.append(EntrySignature(key: key, signature: signature))
+        }
+        let bodyBytes = JCS.serialize(bodyJSON)
+        var canonical = Array("{\"body\":".utf8)
+        canonical.append(contentsOf: bodyBytes)
+        canonical.append(contentsOf: Array(",\"sigs\":".utf8))
+        JCS.write(.array(sigValues), to: &canonical)
+        canonical.append(UInt8(ascii: "}"))
+        guard canonical == record else { throw .init("record is not in canonical form (RFC 8785 JCS)") }
+        return Entry(body: body, sigs: sigs, bodyHash: SHA256.hash(bodyBytes), record: record)
+    }
+
+    /// The message `keyID` must have signed for this entry, or nil when that key is not a possible signer:
+    /// the actor signs the entry message; a key being registered by someone else signs its key request.
+    public func signedMessage(for keyID: String) -> [UInt8]? {
+        if keyID.utf8.elementsEqual(body.actor.utf8) { return SigningMessage.entry(bodyHash: bodyHash) }
+        if body.type == EventTypes.keyRegistered, let request = KeyRequest(registrationData: body.data, ledger: body.ledger),
+            let registered = body.data.member("key")?.stringValue, registered.utf8.elementsEqual(keyID.utf8)
+        {
+            return request.message
+        }
+        return nil
+    }
+}
+
+/// A record whose form breaks FORMAT.md §7 rule 1.
+public struct EntryFormatError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong with the record.
+    public let description: String
+
+    init(_ description: String) { self.description = description }
+
+    static func requireExactMembers(_ members: [JSONMember], _ expected: Set<String>, in place: String)
+        throws(EntryFormatError)
+    {
+        let names = Set(members.map(\.name))
+        let missing = expected.subtracting(names).sorted()
+        let extra = names.subtracting(expected).sorted()
+        if !missing.isEmpty { throw .init("\(place) lacks member \(missing.map { "\"\($0)\"" }.joined(separator: ", "))") }
+        if !extra.isEmpty { throw .init("\(place) has unexpected member \(extra.map { "\"\($0)\"" }.joined(separator: ", "))") }
+    }
+}

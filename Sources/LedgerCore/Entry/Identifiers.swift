@@ -1,0 +1,139 @@
+import Foundation
+
+/// Syntax of the identifiers a v1 ledger uses (FORMAT.md §3.1, §4.1, §6.1). All are ASCII, so byte
+/// comparison and `String ==` agree on them once they have passed these checks.
+public enum Identifiers {
+    /// `^[A-Za-z0-9._/-]{1,128}$`.
+    public static func isStreamName(_ text: String) -> Bool {
+        let bytes = text.utf8
+        return (1...128).contains(bytes.count) && bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2f || $0 == 0x2d }
+    }
+
+    /// `^[A-Za-z0-9._@-]{1,64}$`.
+    public static func isPersonID(_ text: String) -> Bool {
+        let bytes = text.utf8
+        return (1...64).contains(bytes.count) && bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x40 || $0 == 0x2d }
+    }
+
+    /// `^[A-Za-z0-9][A-Za-z0-9._/:-]{0,254}$`.
+    public static func isOrigin(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (1...255).contains(bytes.count), isAlphanumeric(bytes[0]) else { return false }
+        return bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2f || $0 == 0x3a || $0 == 0x2d }
+    }
+
+    /// A lowercase RFC 9562 version 4 UUID.
+    public static func isUUIDv4(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return false }
+        for (index, byte) in bytes.enumerated() {
+            switch index {
+            case 8, 13, 18, 23: if byte != 0x2d { return false }
+            case 14: if byte != UInt8(ascii: "4") { return false }
+            case 19: if !"89ab".utf8.contains(byte) { return false }
+            default: if !isLowerHex(byte) { return false }
+            }
+        }
+        return true
+    }
+
+    /// Free text for names and agencies: 1…`max` characters, no control characters.
+    public static func isDisplayText(_ text: String, max: Int) -> Bool {
+        let count = text.unicodeScalars.count
+        return count >= 1 && count <= max && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    }
+
+    /// 16 bytes of a UUID for compact storage in a set.
+    public static func packedUUID(_ text: String) -> UUIDKey {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var count = 0
+        for byte in text.utf8 where byte != 0x2d {
+            let nibble = UInt64(byte <= 0x39 ? byte - 0x30 : byte - 0x57) & 0xf
+            if count < 16 { high = high << 4 | nibble } else { low = low << 4 | nibble }
+            count += 1
+        }
+        return UUIDKey(high: high, low: low)
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
+    }
+
+    private static func isLowerHex(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) }
+}
+
+/// A UUID packed into 16 bytes.
+public struct UUIDKey: Hashable, Sendable {
+    let high: UInt64
+    let low: UInt64
+}
+
+/// The `time` member: UTC, millisecond precision, exactly `YYYY-MM-DDTHH:MM:SS.sssZ`.
+public enum LedgerTime {
+    /// Formats milliseconds since the Unix epoch.
+    public static func format(millisecondsSince1970 ms: Int64) -> String {
+        let days = floorDiv(ms, 86_400_000)
+        let msOfDay = ms - days * 86_400_000
+        let (year, month, day) = civil(fromDays: days)
+        let hour = msOfDay / 3_600_000
+        let minute = msOfDay / 60_000 % 60
+        let second = msOfDay / 1000 % 60
+        let milli = msOfDay % 1000
+        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(hour, 2) + ":" + pad(minute, 2) + ":"
+            + pad(second, 2) + "." + pad(milli, 3) + "Z"
+    }
+
+    /// The current time, formatted.
+    public static func now() -> String {
+        format(millisecondsSince1970: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+    }
+
+    /// True for a well-formed time naming a real calendar date (years 0001–9999, seconds 00–59).
+    public static func isValid(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 24 else { return false }
+        let layout = Array("0000-00-00T00:00:00.000Z".utf8)
+        for index in 0..<24 {
+            if layout[index] == UInt8(ascii: "0") {
+                guard (0x30...0x39).contains(bytes[index]) else { return false }
+            } else if bytes[index] != layout[index] {
+                return false
+            }
+        }
+        func number(_ range: Range<Int>) -> Int64 { range.reduce(0) { $0 * 10 + Int64(bytes[$1] - 0x30) } }
+        let year = number(0..<4)
+        let month = number(5..<7)
+        let day = number(8..<10)
+        guard year >= 1, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else { return false }
+        return number(11..<13) < 24 && number(14..<16) < 60 && number(17..<19) < 60
+    }
+
+    private static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    private static func pad(_ value: Int64, _ width: Int) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, width - text.count)) + text
+    }
+
+    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
+
+    // Howard Hinnant's days-from-civil inverse.
+    private static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = floorDiv(z, 146_097)
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let dayOfYear = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}

@@ -1,0 +1,289 @@
+/// What a parse accepts.
+public struct JSONProfile: Sendable {
+    /// Maximum nesting depth (the outermost value is depth 1).
+    public var maxDepth: Int
+    /// When true, every number must be an integer within ±(2^53 − 1) (FORMAT.md §2 rule 4).
+    public var integersOnly: Bool
+
+    /// The v1 ledger profile: depth ≤ 32, integers only (FORMAT.md §2).
+    public static let ledgerV1 = JSONProfile(maxDepth: 32, integersOnly: true)
+    /// Plain RFC 8259 JSON with any finite numbers, for the canonicalizer's own inputs.
+    public static let general = JSONProfile(maxDepth: 512, integersOnly: false)
+
+    /// Makes a profile.
+    public init(maxDepth: Int, integersOnly: Bool) {
+        self.maxDepth = maxDepth
+        self.integersOnly = integersOnly
+    }
+}
+
+/// A JSON text that the parser rejects, with the byte offset where the problem was found.
+public struct JSONError: Error, Sendable, CustomStringConvertible {
+    /// Byte offset of the problem in the input.
+    public let offset: Int
+    /// The problem in words.
+    public let reason: String
+
+    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+}
+
+/// A strict RFC 8259 parser: rejects duplicate member names, lone surrogates, invalid UTF-8, a byte order mark,
+/// trailing data and (by profile) non-integers and deep nesting.
+public enum JSONParser {
+    /// Parses one JSON text.
+    public static func parse(_ bytes: [UInt8], profile: JSONProfile = .ledgerV1) throws(JSONError) -> JSONValue {
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONError) in
+            var parser = Parser(bytes: buffer, profile: profile)
+            parser.skipWhitespace()
+            let value = try parser.parseValue(depth: 1)
+            parser.skipWhitespace()
+            guard parser.position == buffer.count else { throw parser.error("unexpected data after the JSON value") }
+            return value
+        }
+    }
+
+    /// Parses one JSON text given as a string.
+    public static func parse(_ text: String, profile: JSONProfile = .ledgerV1) throws(JSONError) -> JSONValue {
+        try parse(Array(text.utf8), profile: profile)
+    }
+}
+
+private struct Parser {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let profile: JSONProfile
+    var position = 0
+
+    init(bytes: UnsafeBufferPointer<UInt8>, profile: JSONProfile) {
+        self.bytes = bytes
+        self.profile = profile
+    }
+
+    func error(_ reason: String) -> JSONError { JSONError(offset: position, reason: reason) }
+
+    mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x0a, 0x0d, 0x09: position += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
+        guard position < bytes.count else { throw error("unexpected end of input") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"): return try parseObject(depth: depth)
+        case UInt8(ascii: "["): return try parseArray(depth: depth)
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case 0xef where position == 0: throw error("a byte order mark is not allowed")
+        default: throw error("unexpected character")
+        }
+    }
+
+    mutating func expectLiteral(_ literal: StaticString) throws(JSONError) {
+        let count = literal.utf8CodeUnitCount
+        guard position + count <= bytes.count else { throw error("unexpected end of input") }
+        let expected = UnsafeBufferPointer(start: literal.utf8Start, count: count)
+        for index in 0..<count where bytes[position + index] != expected[index] {
+            throw error("invalid literal")
+        }
+        position += count
+    }
+
+    mutating func parseObject(depth: Int) throws(JSONError) -> JSONValue {
+        guard depth <= profile.maxDepth else { throw error("nesting deeper than \(profile.maxDepth)") }
+        position += 1
+        var members: [JSONMember] = []
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
+            position += 1
+            return .object(members)
+        }
+        while true {
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
+                throw error("expected a member name")
+            }
+            let nameOffset = position
+            let name = try parseString()
+            for member in members where member.name.utf8.elementsEqual(name.utf8) {
+                throw JSONError(offset: nameOffset, reason: "duplicate member name \"\(name)\"")
+            }
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
+            position += 1
+            skipWhitespace()
+            let value = try parseValue(depth: depth + 1)
+            members.append(JSONMember(name, value))
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of input in an object") }
+            if bytes[position] == UInt8(ascii: ",") {
+                position += 1
+                continue
+            }
+            guard bytes[position] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
+            position += 1
+            return .object(members)
+        }
+    }
+
+    mutating func parseArray(depth: Int) throws(JSONError) -> JSONValue {
+        guard depth <= profile.maxDepth else { throw error("nesting deeper than \(profile.maxDepth)") }
+        position += 1
+        var values: [JSONValue] = []
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
+            position += 1
+            return .array(values)
+        }
+        while true {
+            skipWhitespace()
+            values.append(try parseValue(depth: depth + 1))
+            skipWhitespace()
+            guard position < bytes.count else { throw error("unexpected end of input in an array") }
+            if bytes[position] == UInt8(ascii: ",") {
+                position += 1
+                continue
+            }
+            guard bytes[position] == UInt8(ascii: "]") else { throw error("expected ',' or ']'") }
+            position += 1
+            return .array(values)
+        }
+    }
+
+    mutating func parseString() throws(JSONError) -> String {
+        position += 1
+        let start = position
+        // Fast path: no escapes. Validate UTF-8 and control characters while scanning.
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
+                guard let text = String(validating: slice, as: UTF8.self) else {
+                    throw JSONError(offset: start, reason: "invalid UTF-8 in a string")
+                }
+                position += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw error("unescaped control character in a string") }
+            position += 1
+        }
+        guard position < bytes.count else { throw error("unterminated string") }
+        // Slow path with escapes: collect UTF-8 bytes.
+        var out = [UInt8](UnsafeBufferPointer(rebasing: bytes[start..<position]))
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                position += 1
+                guard let text = String(validating: out, as: UTF8.self) else {
+                    throw JSONError(offset: start, reason: "invalid UTF-8 in a string")
+                }
+                return text
+            }
+            if byte < 0x20 { throw error("unescaped control character in a string") }
+            if byte != UInt8(ascii: "\\") {
+                out.append(byte)
+                position += 1
+                continue
+            }
+            position += 1
+            guard position < bytes.count else { throw error("unterminated escape") }
+            let escape = bytes[position]
+            position += 1
+            switch escape {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5c)
+            case UInt8(ascii: "/"): out.append(0x2f)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0c)
+            case UInt8(ascii: "n"): out.append(0x0a)
+            case UInt8(ascii: "r"): out.append(0x0d)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                let unit = try parseHex4()
+                var scalarValue = UInt32(unit)
+                if (0xD800...0xDBFF).contains(unit) {
+                    guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
+                        bytes[position + 1] == UInt8(ascii: "u")
+                    else { throw error("lone surrogate \\u\(String(unit, radix: 16))") }
+                    position += 2
+                    let low = try parseHex4()
+                    guard (0xDC00...0xDFFF).contains(low) else { throw error("lone surrogate \\u\(String(unit, radix: 16))") }
+                    scalarValue = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
+                } else if (0xDC00...0xDFFF).contains(unit) {
+                    throw error("lone surrogate \\u\(String(unit, radix: 16))")
+                }
+                guard let scalar = Unicode.Scalar(scalarValue) else { throw error("invalid \\u escape") }
+                out.append(contentsOf: Array(String(Character(scalar)).utf8))
+            default: throw error("invalid escape")
+            }
+        }
+        throw error("unterminated string")
+    }
+
+    mutating func parseHex4() throws(JSONError) -> UInt16 {
+        guard position + 4 <= bytes.count else { throw error("truncated \\u escape") }
+        var value: UInt16 = 0
+        for _ in 0..<4 {
+            let byte = bytes[position]
+            let digit: UInt16
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt16(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt16(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt16(byte - UInt8(ascii: "A") + 10)
+            default: throw error("invalid hex digit in \\u escape")
+            }
+            value = value << 4 | digit
+            position += 1
+        }
+        return value
+    }
+
+    mutating func parseNumber() throws(JSONError) -> JSONValue {
+        let start = position
+        if bytes[position] == UInt8(ascii: "-") { position += 1 }
+        guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid number") }
+        if bytes[position] == UInt8(ascii: "0") {
+            position += 1
+            if position < bytes.count, isDigit(bytes[position]) { throw error("leading zero in a number") }
+        } else {
+            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
+        }
+        var isInteger = true
+        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+            isInteger = false
+            position += 1
+            guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid fraction") }
+            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
+        }
+        if position < bytes.count, bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E") {
+            isInteger = false
+            position += 1
+            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+                position += 1
+            }
+            guard position < bytes.count, isDigit(bytes[position]) else { throw error("invalid exponent") }
+            while position < bytes.count, isDigit(bytes[position]) { position += 1 }
+        }
+        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
+        if isInteger, let value = Int64(text), abs(value) <= JSONValue.maxSafeInteger {
+            if value == 0 && text.hasPrefix("-") {
+                if profile.integersOnly { throw JSONError(offset: start, reason: "-0 is not allowed") }
+                return .double(-0.0)
+            }
+            return .integer(value)
+        }
+        if profile.integersOnly {
+            throw JSONError(offset: start, reason: "only integers within ±(2^53−1) are allowed, not \(text)")
+        }
+        guard let value = Double(text), value.isFinite else { throw JSONError(offset: start, reason: "number out of range") }
+        return .double(value)
+    }
+
+    func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+}

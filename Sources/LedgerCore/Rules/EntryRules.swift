@@ -1,0 +1,130 @@
+import LedgerCrypto
+
+/// What an accepted entry changes in the ledger's key state.
+public enum RuleEffect: Sendable {
+    case none
+    case ledgerCreated(logKey: NoteVerifierKey)
+    case keyRegistered(KeyState)
+    case keyRevoked(keyID: String, seq: Int64, compromisedSinceSeq: Int64?)
+}
+
+/// The type table's rules (FORMAT.md §5 and §7 rules 8–9 except the cryptography), shared by the appender,
+/// which decides with them before writing, and the verifier, which replays them.
+public enum EntryRules {
+    /// Checks an entry against the type table, the genesis rules, and its signers' registration, validity and
+    /// roles, given the keys registered before it. Returns the entry's effect on the key state.
+    ///
+    /// - Parameter genesisActor: the actor of seq 1, needed to check seq 2.
+    public static func check(_ entry: Entry, keys: some KeyDirectory, genesisActor: String?) throws -> RuleEffect {
+        let body = entry.body
+        let seq = body.seq
+        if seq == 1 {
+            guard body.type == EventTypes.ledgerCreated, body.stream == "ledger" else {
+                throw CoreError.rule("the genesis entry (seq 1) must be ledger.created in stream ledger")
+            }
+        } else if body.type == EventTypes.ledgerCreated {
+            throw CoreError.rule("ledger.created may only appear at seq 1")
+        }
+        guard let rule = TypeTable.rules[body.type] else {
+            throw CoreError.rule("unknown event type \"\(body.type)\" (not in the type table)")
+        }
+        guard rule.stream.matches(body.stream) else {
+            throw CoreError.rule("type \(body.type) is not allowed in stream \(body.stream) (expected \(rule.stream.description))")
+        }
+        try rule.data.check(body.data, type: body.type)
+
+        // Required signers: the actor, plus the registered key for key.registered.
+        var required = [body.actor]
+        var registeredKeyID: String?
+        if rule.coSigner == .registeredKey, let keyID = body.data.member("key")?.stringValue {
+            registeredKeyID = keyID
+            if !required.contains(keyID) { required.append(keyID) }
+        }
+        let signers = entry.sigs.map(\.key)
+        guard Set(signers) == Set(required), signers.count == required.count else {
+            throw CoreError.rule(
+                "signers are not exactly the required signers for \(body.type): expected "
+                    + required.map { String($0.prefix(12)) + "…" }.sorted().joined(separator: ", ") + ", got "
+                    + signers.map { String($0.prefix(12)) + "…" }.joined(separator: ", "))
+        }
+
+        let effect = try typeSpecificEffect(entry, keys: keys, genesisActor: genesisActor)
+
+        // Who may act.
+        if seq == 1 {
+            return effect  // the actor is registered at seq 2, which checks it
+        }
+        if seq == 2 {
+            guard let genesisActor, body.actor == genesisActor, registeredKeyID == body.actor else {
+                throw CoreError.rule("seq 2 must register the key of seq 1's actor, signed by that key itself")
+            }
+            return effect
+        }
+        guard let actor = try keys.key(body.actor) else {
+            throw CoreError.rule("signer \(body.actor.prefix(12))… is not a registered key")
+        }
+        if let revoked = actor.revokedSeq, seq > revoked {
+            throw CoreError.rule("signer \(actor.name) (\(body.actor.prefix(12))…) was revoked at seq \(revoked)")
+        }
+        guard actor.isValid(atSeq: seq) else {
+            throw CoreError.rule("signer \(body.actor.prefix(12))… is not registered at this seq")
+        }
+        let isSubject = rule.subjectKeyMayAct && body.stream.utf8.elementsEqual(("key/" + body.actor).utf8)
+        guard isSubject || rule.actorRoles.contains(where: actor.hasRole) else {
+            throw CoreError.rule(
+                "signer \(actor.name) has roles [\(actor.roles.joined(separator: ", "))], none of which may sign \(body.type)"
+                    + " (allowed: \(rule.actorRoles.sorted().joined(separator: ", ")))")
+        }
+        return effect
+    }
+
+    private static func typeSpecificEffect(_ entry: Entry, keys: some KeyDirectory, genesisActor: String?) throws
+        -> RuleEffect
+    {
+        let body = entry.body
+        let data = body.data
+        switch body.type {
+        case EventTypes.ledgerCreated:
+            guard let vkeyText = data.member("log_vkey")?.stringValue else { throw CoreError.rule("log_vkey missing") }
+            let logKey = try NoteVerifierKey(vkey: vkeyText)
+            guard logKey.name.utf8.elementsEqual(body.ledger.utf8) else {
+                throw CoreError.rule("the log key's name \"\(logKey.name)\" must equal the origin \"\(body.ledger)\"")
+            }
+            return .ledgerCreated(logKey: logKey)
+        case EventTypes.keyRegistered:
+            guard let keyID = data.member("key")?.stringValue, let keyText = data.member("public_key")?.stringValue,
+                let raw = Base64.decodeCanonical(keyText), let name = data.member("name")?.stringValue,
+                let person = data.member("person")?.stringValue, let agency = data.member("agency")?.stringValue,
+                let roles = data.member("roles")?.arrayValue?.compactMap(\.stringValue)
+            else { throw CoreError.rule("key.registered data is incomplete") }
+            guard Hex.encode(SHA256.hash(raw)) == keyID else {
+                throw CoreError.rule("data.key is not the SHA-256 of data.public_key")
+            }
+            guard body.stream == "key/" + keyID else { throw CoreError.rule("the stream of key.registered must be key/<data.key>") }
+            guard body.streamRev == 1 else { throw CoreError.rule("key.registered must be the first entry of its stream") }
+            if try keys.key(keyID) != nil { throw CoreError.rule("key \(keyID.prefix(12))… is already registered") }
+            if body.seq == 2 && !roles.contains(Roles.admin) {
+                throw CoreError.rule("the key registered at seq 2 must have the admin role")
+            }
+            let publicKey = try Ed25519PublicKey(raw: raw)
+            return .keyRegistered(
+                KeyState(
+                    keyID: keyID, publicKey: publicKey, name: name, person: person, agency: agency, roles: roles,
+                    registeredSeq: body.seq))
+        case EventTypes.keyRevoked:
+            let keyID = String(body.stream.dropFirst("key/".count))
+            guard let key = try keys.key(keyID) else { throw CoreError.rule("key \(keyID.prefix(12))… is not registered") }
+            if let revoked = key.revokedSeq { throw CoreError.rule("key \(keyID.prefix(12))… was already revoked at seq \(revoked)") }
+            let compromised = data.member("compromised_since_seq")?.integerValue
+            if let compromised, compromised >= body.seq {
+                throw CoreError.rule("compromised_since_seq must be less than the revocation's seq \(body.seq)")
+            }
+            if key.hasRole(Roles.admin), try keys.activeAdminCount() <= 1 {
+                throw CoreError.rule("the last admin key cannot be revoked")
+            }
+            return .keyRevoked(keyID: keyID, seq: body.seq, compromisedSinceSeq: compromised)
+        default:
+            return .none
+        }
+    }
+}

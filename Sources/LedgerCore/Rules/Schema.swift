@@ -1,0 +1,102 @@
+import LedgerCrypto
+
+/// The shape of one value in an event's data (FORMAT.md §5). Declarative, so that new event types are new
+/// rows of the type table, not new verifier code.
+public indirect enum ValueSchema: Sendable {
+    /// Free text of 1…max characters without control characters.
+    case text(max: Int)
+    /// A person id (FORMAT.md §4.1).
+    case personID
+    /// A key id: 64 lowercase hex.
+    case keyID
+    /// Canonical base64 of a valid raw Ed25519 public key.
+    case ed25519PublicKey
+    /// A C2SP vkey.
+    case vkey
+    /// An integer in a range.
+    case integer(min: Int64, max: Int64)
+    /// One of a fixed set of strings.
+    case oneOf([String])
+    /// A non-empty array with at least `minCount` distinct elements.
+    case list(of: ValueSchema, minCount: Int)
+
+    func check(_ value: JSONValue, path: String) throws(CoreError) {
+        switch self {
+        case .text(let max):
+            guard let text = value.stringValue, Identifiers.isDisplayText(text, max: max) else {
+                throw .rule("\(path) must be text of 1 to \(max) characters without control characters")
+            }
+        case .personID:
+            guard let text = value.stringValue, Identifiers.isPersonID(text) else {
+                throw .rule("\(path) must be a person id ([A-Za-z0-9._@-], 1 to 64 characters)")
+            }
+        case .keyID:
+            guard let text = value.stringValue, Hex.isCanonical(text, byteCount: 32) else {
+                throw .rule("\(path) must be a key id (64 lowercase hex digits)")
+            }
+        case .ed25519PublicKey:
+            guard let text = value.stringValue, let raw = Base64.decodeCanonical(text) else {
+                throw .rule("\(path) must be canonical base64")
+            }
+            do { _ = try Ed25519PublicKey(raw: raw) } catch { throw .rule("\(path) is not a valid Ed25519 public key: \(error)") }
+        case .vkey:
+            guard let text = value.stringValue else { throw .rule("\(path) must be a vkey string") }
+            do { _ = try NoteVerifierKey(vkey: text) } catch { throw .rule("\(path) is not a valid vkey: \(error)") }
+        case .integer(let min, let max):
+            guard let number = value.integerValue, number >= min, number <= max else {
+                throw .rule("\(path) must be an integer from \(min) to \(max)")
+            }
+        case .oneOf(let allowed):
+            guard let text = value.stringValue, allowed.contains(where: { $0.utf8.elementsEqual(text.utf8) }) else {
+                throw .rule("\(path) must be one of \(allowed.joined(separator: ", "))")
+            }
+        case .list(let element, let minCount):
+            guard let values = value.arrayValue, values.count >= minCount else {
+                throw .rule("\(path) must be an array of at least \(minCount)")
+            }
+            for (index, item) in values.enumerated() {
+                try element.check(item, path: "\(path)[\(index)]")
+                if values[..<index].contains(item) { throw .rule("\(path) lists \(item) twice") }
+            }
+        }
+    }
+}
+
+/// One member of an event's data.
+public struct FieldSchema: Sendable {
+    public let name: String
+    public let schema: ValueSchema
+    public let required: Bool
+
+    public init(_ name: String, _ schema: ValueSchema, required: Bool = true) {
+        self.name = name
+        self.schema = schema
+        self.required = required
+    }
+}
+
+/// A versioned data schema: exactly the listed members, required ones present.
+public struct DataSchema: Sendable {
+    public let version: Int
+    public let fields: [FieldSchema]
+
+    public init(version: Int, _ fields: [FieldSchema]) {
+        self.version = version
+        self.fields = fields
+    }
+
+    /// Checks `data` against the schema.
+    public func check(_ data: JSONValue, type: String) throws(CoreError) {
+        guard let members = data.objectMembers else { throw .rule("\(type) data must be an object") }
+        for member in members where !fields.contains(where: { $0.name.utf8.elementsEqual(member.name.utf8) }) {
+            throw .rule("\(type) data has unexpected member \"\(member.name)\"")
+        }
+        for field in fields {
+            guard let value = data.member(field.name) else {
+                if field.required { throw .rule("\(type) data lacks member \"\(field.name)\"") }
+                continue
+            }
+            try field.schema.check(value, path: "data.\(field.name)")
+        }
+    }
+}

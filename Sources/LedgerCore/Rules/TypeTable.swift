@@ -1,0 +1,102 @@
+/// Event type names defined by the core.
+public enum EventTypes {
+    public static let ledgerCreated = "ledger.created"
+    public static let keyRegistered = "key.registered"
+    public static let keyRevoked = "key.revoked"
+}
+
+/// The roles of FORMAT.md §4.2.
+public enum Roles {
+    public static let admin = "admin"
+    /// Every role name a v1 ledger knows.
+    public static let all = ["admin", "auditor", "case-officer", "custodian", "examiner", "supervisor", "takedown-officer"]
+}
+
+import LedgerCrypto
+
+/// Which streams an event type may be appended to.
+public enum StreamPattern: Sendable {
+    /// Exactly this stream name.
+    case exact(String)
+    /// `<prefix><key id>`.
+    case keyStream(prefix: String)
+
+    func matches(_ stream: String) -> Bool {
+        switch self {
+        case .exact(let name): return stream == name
+        case .keyStream(let prefix):
+            guard stream.hasPrefix(prefix) else { return false }
+            return Hex.isCanonicalKeyID(String(stream.dropFirst(prefix.count)))
+        }
+    }
+
+    /// The pattern as FORMAT.md writes it.
+    public var description: String {
+        switch self {
+        case .exact(let name): name
+        case .keyStream(let prefix): "\(prefix)<key id>"
+        }
+    }
+}
+
+/// Who must sign an entry besides its actor.
+public enum CoSigner: Sendable {
+    case none
+    /// The key a `key.registered` entry registers (its proof of possession, FORMAT.md §3.2).
+    case registeredKey
+}
+
+/// One row of the type table (FORMAT.md §5).
+public struct EventTypeRule: Sendable {
+    public let type: String
+    public let stream: StreamPattern
+    /// Roles allowed to act. Empty: only as the genesis rules allow.
+    public let actorRoles: Set<String>
+    /// The key named by the stream (`key/<key id>`) may act on its own stream.
+    public let subjectKeyMayAct: Bool
+    public let coSigner: CoSigner
+    public let data: DataSchema
+}
+
+/// The type table: every event type a v1 ledger may contain.
+public enum TypeTable {
+    /// All rows, by type name.
+    public static let rules: [String: EventTypeRule] = {
+        var table: [String: EventTypeRule] = [:]
+        for rule in coreRules { table[rule.type] = rule }
+        return table
+    }()
+
+    /// The rows the ledger core defines.
+    public static let coreRules: [EventTypeRule] = [
+        EventTypeRule(
+            type: EventTypes.ledgerCreated, stream: .exact("ledger"), actorRoles: [], subjectKeyMayAct: false,
+            coSigner: .none, data: DataSchema(version: 1, [FieldSchema("log_vkey", .vkey)])),
+        EventTypeRule(
+            type: EventTypes.keyRegistered, stream: .keyStream(prefix: "key/"), actorRoles: [Roles.admin],
+            subjectKeyMayAct: false, coSigner: .registeredKey,
+            data: DataSchema(
+                version: 1,
+                [
+                    FieldSchema("agency", .text(max: 200)),
+                    FieldSchema("key", .keyID),
+                    FieldSchema("name", .text(max: 200)),
+                    FieldSchema("person", .personID),
+                    FieldSchema("public_key", .ed25519PublicKey),
+                    FieldSchema("roles", .list(of: .oneOf(Roles.all), minCount: 1)),
+                ])),
+        EventTypeRule(
+            type: EventTypes.keyRevoked, stream: .keyStream(prefix: "key/"), actorRoles: [Roles.admin],
+            subjectKeyMayAct: true, coSigner: .none,
+            data: DataSchema(
+                version: 1,
+                [
+                    FieldSchema("reason", .text(max: 1000)),
+                    FieldSchema("compromised_since_seq", .integer(min: 1, max: JSONValue.maxSafeInteger), required: false),
+                ])),
+    ]
+}
+
+extension Hex {
+    static func isCanonicalKeyID(_ text: String) -> Bool { isCanonical(text, byteCount: 32) }
+}

@@ -1,0 +1,323 @@
+import LedgerCrypto
+
+/// The first rule a ledger breaks: where (seq) and what, in words.
+public struct VerificationFailure: Error, Sendable, CustomStringConvertible {
+    /// The seq of the failing entry, or nil for a failure about the ledger as a whole (a checkpoint).
+    public let seq: Int64?
+    /// Short rule name from FORMAT.md §7 ("prev chain", "signatures", …).
+    public let rule: String
+    /// What failed, in words.
+    public let message: String
+
+    public init(seq: Int64?, rule: String, message: String) {
+        self.seq = seq
+        self.rule = rule
+        self.message = message
+    }
+
+    public var description: String { seq.map { "seq \($0): \(message)" } ?? message }
+}
+
+/// Something that is not an integrity failure but needs a human's review.
+public struct Finding: Sendable, CustomStringConvertible {
+    public let seq: Int64
+    public let message: String
+    public var description: String { "seq \(seq): \(message)" }
+}
+
+/// A record made ready for the sequential rules: parsed, hashed and, where the key was already known, its
+/// signatures checked. Preparation is independent per record, so it runs on all cores.
+public struct PreparedEntry: Sendable {
+    /// The record's 1-based position in the ledger (its expected seq).
+    public let position: Int64
+    /// The parsed entry, or why its form is invalid.
+    public let entry: Result<Entry, EntryFormatError>
+    /// SHA-256(0x00 ‖ record).
+    public let leafHash: [UInt8]
+    /// Per element of `sigs`: the checked result, or nil when the key was not known at preparation time.
+    public let signatureChecks: [Bool?]
+    /// The leaf hash stored beside the record, when verifying a database.
+    public let storedLeafHash: [UInt8]?
+    /// The interior nodes stored beside the record, when verifying a database.
+    public let storedNodes: [UInt8]?
+
+    /// Parses and hashes `record`, and checks each signature whose key is in `knownKeys` (or is the key being
+    /// registered, whose public key the entry carries).
+    public static func prepare(
+        position: Int64, record: [UInt8], knownKeys: [String: Ed25519PublicKey], storedLeafHash: [UInt8]? = nil,
+        storedNodes: [UInt8]? = nil
+    ) -> PreparedEntry {
+        let leafHash = Merkle.leafHash(record)
+        let parsed: Result<Entry, EntryFormatError>
+        do throws(EntryFormatError) { parsed = .success(try Entry.parse(record: record)) } catch { parsed = .failure(error) }
+        var checks: [Bool?] = []
+        if case .success(let entry) = parsed {
+            checks = entry.sigs.map { sig in
+                guard let message = entry.signedMessage(for: sig.key) else { return false }
+                var key = knownKeys[sig.key]
+                if key == nil, entry.body.type == EventTypes.keyRegistered,
+                    entry.body.data.member("key")?.stringValue == sig.key,
+                    let text = entry.body.data.member("public_key")?.stringValue, let raw = Base64.decodeCanonical(text),
+                    Hex.encode(SHA256.hash(raw)) == sig.key
+                {
+                    key = try? Ed25519PublicKey(raw: raw)
+                }
+                guard let key else { return nil }
+                return key.verify(signature: sig.signature, message: message)
+            }
+        }
+        return PreparedEntry(
+            position: position, entry: parsed, leafHash: leafHash, signatureChecks: checks,
+            storedLeafHash: storedLeafHash, storedNodes: storedNodes)
+    }
+}
+
+/// What a successful verification established.
+public struct VerificationSummary: Sendable {
+    public var origin: String?
+    public var entries: Int64 = 0
+    public var streams: Int = 0
+    public var keys: Int = 0
+    public var revokedKeys: Int = 0
+    public var treeSize: Int64 = 0
+    public var root: [UInt8] = Merkle.emptyRoot
+    public var logKey: String?
+    /// Sizes of the checkpoints that were verified.
+    public var checkpointSizes: [Int64] = []
+    /// Entries after the newest valid checkpoint.
+    public var uncoveredEntries: Int64 = 0
+    public var findings: [Finding] = []
+}
+
+/// Replays a ledger entry by entry and checks every rule of FORMAT.md §7.
+///
+/// Memory grows with the number of streams and keys, plus 16 bytes per entry for the id check (and 8 per
+/// signature by a key that is later reported compromised).
+public struct LedgerVerifier: KeyDirectory {
+    private var origin: String?
+    private var logKey: NoteVerifierKey?
+    private var count: Int64 = 0
+    private var lastBodyHash = EntryBody.zeroHash
+    private var lastTime = ""
+    private var streams: [String: (rev: Int64, hash: String)] = [:]
+    private var ids = Set<UUIDKey>()
+    private var keys: [String: KeyState] = [:]
+    private var activeAdmins = 0
+    private var genesisActor: String?
+    private var pendingGenesis: (Entry, [Bool?])?
+    private var signedSeqs: [String: [Int64]] = [:]
+    private var accumulator = MerkleAccumulator()
+    private let rootSizes: Set<Int64>
+    private var roots: [Int64: [UInt8]] = [:]
+    private var findings: [Finding] = []
+
+    /// A verifier that will remember the tree roots at `rootSizes` (the sizes of checkpoints to check).
+    public init(rootSizes: Set<Int64> = []) { self.rootSizes = rootSizes }
+
+    /// Public keys of every key registered so far, for checking signatures ahead of the sequential rules.
+    public var knownPublicKeys: [String: Ed25519PublicKey] { keys.mapValues(\.publicKey) }
+
+    /// Entries verified so far.
+    public var entryCount: Int64 { count }
+
+    public func key(_ keyID: String) -> KeyState? { keys[keyID] }
+    public func activeAdminCount() -> Int { activeAdmins }
+
+    /// Applies every rule to the next entry.
+    public mutating func verify(_ prepared: PreparedEntry) throws(VerificationFailure) {
+        let seq = count + 1
+        func fail(_ rule: String, _ message: String) -> VerificationFailure {
+            VerificationFailure(seq: seq, rule: rule, message: message)
+        }
+        let entry: Entry
+        switch prepared.entry {
+        case .success(let parsed): entry = parsed
+        case .failure(let error): throw fail("record form", error.description)
+        }
+        let body = entry.body
+        guard body.seq == seq else { throw fail("sequence", "the record says seq \(body.seq), expected \(seq)") }
+        if seq == 1 {
+            guard Identifiers.isOrigin(body.ledger) else { throw fail("origin", "origin \"\(body.ledger)\" is not valid") }
+            origin = body.ledger
+        } else if let origin, !body.ledger.utf8.elementsEqual(origin.utf8) {
+            throw fail("origin", "ledger origin \"\(body.ledger)\" differs from \"\(origin)\" of seq 1")
+        }
+        guard body.prev == lastBodyHash else {
+            throw fail(
+                "prev chain",
+                seq == 1 ? "prev of seq 1 must be 64 zeros" : "prev does not match the body hash of seq \(seq - 1)")
+        }
+        let head = streams[body.stream]
+        let expectedRev = (head?.rev ?? 0) + 1
+        guard body.streamRev == expectedRev else {
+            throw fail(
+                "stream chain",
+                "stream_rev \(body.streamRev) of stream \(body.stream) does not follow its last revision \(expectedRev - 1)")
+        }
+        guard body.streamPrev == (head?.hash ?? EntryBody.zeroHash) else {
+            throw fail(
+                "stream chain",
+                head == nil
+                    ? "stream_prev of the first entry of stream \(body.stream) must be 64 zeros"
+                    : "stream_prev does not match the body hash of stream \(body.stream) revision \(expectedRev - 1)")
+        }
+        guard ids.insert(Identifiers.packedUUID(body.id)).inserted else {
+            throw fail("unique ids", "id \(body.id) was already used by an earlier entry")
+        }
+        guard body.time >= lastTime else {
+            throw fail("time", "time \(body.time) is earlier than the previous entry's time \(lastTime)")
+        }
+
+        let effect: RuleEffect
+        do { effect = try EntryRules.check(entry, keys: self, genesisActor: genesisActor) } catch {
+            let text = (error as? CoreError)?.description ?? "\(error)"
+            throw fail(text.hasPrefix("sign") ? "signatures" : "type table", text)
+        }
+        if seq == 1 {
+            pendingGenesis = (entry, prepared.signatureChecks)
+        } else {
+            try checkSignatures(entry, prepared.signatureChecks, seq: seq)
+        }
+
+        try checkStoredTree(prepared, seq: seq)
+
+        // The entry is valid: update state.
+        switch effect {
+        case .none: break
+        case .ledgerCreated(let key):
+            logKey = key
+            genesisActor = body.actor
+        case .keyRegistered(let state):
+            keys[state.keyID] = state
+            if state.hasRole(Roles.admin) { activeAdmins += 1 }
+        case .keyRevoked(let keyID, let revokedAt, let compromisedSince):
+            keys[keyID]?.revokedSeq = revokedAt
+            keys[keyID]?.compromisedSinceSeq = compromisedSince
+            if keys[keyID]?.hasRole(Roles.admin) == true { activeAdmins -= 1 }
+            if let compromisedSince {
+                let suspect = (signedSeqs[keyID] ?? []).filter { $0 > compromisedSince } + [revokedAt]
+                for suspectSeq in Set(suspect).sorted() {
+                    findings.append(
+                        Finding(
+                            seq: suspectSeq,
+                            message: "signed by key \(keyID.prefix(12))… (\(keys[keyID]?.name ?? "?")), reported "
+                                + "compromised since seq \(compromisedSince) by the revocation at seq \(revokedAt)"))
+                }
+            }
+        }
+        if seq == 2, let (genesis, checks) = pendingGenesis {
+            pendingGenesis = nil
+            try checkSignatures(genesis, checks, seq: 1)
+        }
+        for sig in entry.sigs { signedSeqs[sig.key, default: []].append(seq) }
+        if let compromisedSince = keys[body.actor]?.compromisedSinceSeq, seq > compromisedSince,
+            keys[body.actor]?.revokedSeq != seq
+        {
+            findings.append(Finding(seq: seq, message: "signed by a key reported compromised since seq \(compromisedSince)"))
+        }
+        streams[body.stream] = (body.streamRev, entry.bodyHashHex)
+        lastBodyHash = entry.bodyHashHex
+        lastTime = body.time
+        count = seq
+        if rootSizes.contains(seq) { roots[seq] = accumulator.root }
+    }
+
+    private func checkSignatures(_ entry: Entry, _ checks: [Bool?], seq: Int64) throws(VerificationFailure) {
+        for (index, sig) in entry.sigs.enumerated() {
+            var valid = index < checks.count ? checks[index] : nil
+            if valid == nil {
+                guard let key = keys[sig.key]?.publicKey, let message = entry.signedMessage(for: sig.key) else {
+                    throw VerificationFailure(
+                        seq: seq, rule: "signatures", message: "signer \(sig.key.prefix(12))… is not a registered key")
+                }
+                valid = key.verify(signature: sig.signature, message: message)
+            }
+            guard valid == true else {
+                let who = keys[sig.key].map { " (\($0.name))" } ?? ""
+                let what = sig.key == entry.body.actor ? "the entry" : "its key request"
+                throw VerificationFailure(
+                    seq: seq, rule: "signatures",
+                    message: "signature by key \(sig.key.prefix(12))…\(who) over \(what) does not verify")
+            }
+        }
+    }
+
+    private mutating func checkStoredTree(_ prepared: PreparedEntry, seq: Int64) throws(VerificationFailure) {
+        let completed = accumulator.append(leafHash: prepared.leafHash)
+        if let stored = prepared.storedLeafHash, stored != prepared.leafHash {
+            throw VerificationFailure(seq: seq, rule: "Merkle tree", message: "the stored leaf hash does not match the record")
+        }
+        if let nodes = prepared.storedNodes {
+            guard nodes.count == completed.count * 32 else {
+                throw VerificationFailure(
+                    seq: seq, rule: "Merkle tree",
+                    message: "\(nodes.count / 32) stored Merkle nodes, expected \(completed.count)")
+            }
+            for (level, node) in completed.enumerated() where !nodes[(level * 32)..<(level * 32 + 32)].elementsEqual(node) {
+                throw VerificationFailure(
+                    seq: seq, rule: "Merkle tree",
+                    message: "the stored Merkle node at level \(level + 1) does not match the recomputed subtree")
+            }
+        }
+    }
+
+    /// Ends the replay: checks the genesis was complete and every checkpoint, and summarizes.
+    ///
+    /// - Parameters:
+    ///   - checkpoints: signed checkpoints to check (stored ones and any given by the user).
+    ///   - pinnedLogKey: when given, the ledger's log key must be this one.
+    public func finish(checkpoints: [SignedCheckpoint], pinnedLogKey: NoteVerifierKey?) throws(VerificationFailure)
+        -> VerificationSummary
+    {
+        if count == 0 { throw VerificationFailure(seq: nil, rule: "genesis", message: "the ledger is empty") }
+        if count == 1 || pendingGenesis != nil {
+            throw VerificationFailure(seq: 2, rule: "genesis", message: "the ledger ends before seq 2 registers its first key")
+        }
+        guard let logKey else { throw VerificationFailure(seq: 1, rule: "genesis", message: "no log key") }
+        if let pinnedLogKey, pinnedLogKey != logKey {
+            throw VerificationFailure(
+                seq: 1, rule: "checkpoints",
+                message: "the ledger's log key \(logKey.vkey) is not the pinned log key \(pinnedLogKey.vkey)")
+        }
+        var verifiedSizes: [Int64] = []
+        for signed in checkpoints {
+            let checkpoint = signed.checkpoint
+            let label = "checkpoint at size \(checkpoint.size)"
+            guard checkpoint.origin.utf8.elementsEqual(logKey.name.utf8) else {
+                throw VerificationFailure(
+                    seq: nil, rule: "checkpoints", message: "\(label) names origin \"\(checkpoint.origin)\", not \"\(logKey.name)\"")
+            }
+            guard signed.note.isSigned(by: logKey) else {
+                throw VerificationFailure(
+                    seq: nil, rule: "checkpoints", message: "\(label) is not signed by the ledger's log key \(logKey.vkey)")
+            }
+            guard checkpoint.size <= count else {
+                throw VerificationFailure(
+                    seq: nil, rule: "checkpoints",
+                    message: "\(label) covers more entries than the ledger holds (\(count)): the ledger was truncated or rolled back")
+            }
+            guard checkpoint.size > 0, let root = roots[checkpoint.size] else {
+                throw VerificationFailure(seq: nil, rule: "checkpoints", message: "\(label): no tree of that size")
+            }
+            guard root == checkpoint.root else {
+                throw VerificationFailure(
+                    seq: checkpoint.size, rule: "checkpoints",
+                    message: "\(label): its root does not match the ledger's tree of size \(checkpoint.size): history was rewritten")
+            }
+            verifiedSizes.append(checkpoint.size)
+        }
+        var summary = VerificationSummary()
+        summary.origin = origin
+        summary.entries = count
+        summary.streams = streams.count
+        summary.keys = keys.count
+        summary.revokedKeys = keys.values.filter { $0.revokedSeq != nil }.count
+        summary.treeSize = count
+        summary.root = accumulator.root
+        summary.logKey = logKey.vkey
+        summary.checkpointSizes = Array(Set(verifiedSizes)).sorted()
+        summary.uncoveredEntries = count - (verifiedSizes.max() ?? 0)
+        summary.findings = findings.sorted { $0.seq < $1.seq }
+        return summary
+    }
+}

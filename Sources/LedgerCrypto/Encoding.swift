@@ -1,0 +1,61 @@
+import Foundation
+
+/// Lowercase hexadecimal, the only hex form the ledger writes or accepts.
+public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    /// Encodes bytes as lowercase hex.
+    public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes lowercase hex; returns nil for odd length, uppercase or any other character (canonical form only).
+    public static func decode(_ text: String) -> [UInt8]? {
+        let utf8 = Array(text.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(utf8.count / 2)
+        var index = 0
+        while index < utf8.count {
+            guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+            index += 2
+        }
+        return out
+    }
+
+    /// True when `text` is exactly `count` bytes of lowercase hex.
+    public static func isCanonical(_ text: String, byteCount count: Int) -> Bool {
+        text.utf8.count == count * 2 && text.utf8.allSatisfy { value($0) != nil }
+    }
+
+    private static func value(_ character: UInt8) -> UInt8? {
+        switch character {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
+}
+
+/// Standard base64 (RFC 4648 §4, with padding), accepted only in its canonical form.
+public enum Base64 {
+    /// Encodes bytes as padded standard base64.
+    public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        Data(bytes).base64EncodedString()
+    }
+
+    /// Decodes base64 only if re-encoding the result gives back exactly `text` (no whitespace, no missing or
+    /// extra padding, no non-zero trailing bits).
+    public static func decodeCanonical(_ text: String) -> [UInt8]? {
+        guard let data = Data(base64Encoded: text) else { return nil }
+        guard data.base64EncodedString() == text else { return nil }
+        return [UInt8](data)
+    }
+}

@@ -1,0 +1,46 @@
+import COpenSSL
+
+/// Facts about the OpenSSL library the tool is running with, for reports.
+public enum OpenSSLInfo {
+    /// The version text of the loaded libcrypto, e.g. "OpenSSL 3.0.19 27 Jan 2026".
+    public static var version: String {
+        guard let text = OpenSSL_version(Int32(OPENSSL_VERSION)) else { return "unknown" }
+        return String(cString: text)
+    }
+
+    /// The most recent OpenSSL error on this thread, as text, clearing the queue.
+    static func lastError() -> String {
+        var last: UInt = 0
+        while true {
+            let code = ERR_get_error()
+            if code == 0 { break }
+            last = code
+        }
+        guard last != 0 else { return "no OpenSSL error recorded" }
+        var buffer = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(last, &buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Cryptographically secure random bytes from OpenSSL's DRBG.
+public enum SecureRandom {
+    /// `count` random bytes.
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        let ok = RAND_bytes(&out, Int32(count))
+        precondition(ok == 1, "RAND_bytes failed: \(OpenSSLInfo.lastError())")
+        return out
+    }
+
+    /// A random RFC 9562 version 4 UUID in lowercase text form.
+    public static func uuidV4() -> String {
+        var raw = bytes(16)
+        raw[6] = (raw[6] & 0x0f) | 0x40
+        raw[8] = (raw[8] & 0x3f) | 0x80
+        let hex = Hex.encode(raw)
+        let chars = Array(hex)
+        return String(chars[0..<8]) + "-" + String(chars[8..<12]) + "-" + String(chars[12..<16]) + "-"
+            + String(chars[16..<20]) + "-" + String(chars[20..<32])
+    }
+}

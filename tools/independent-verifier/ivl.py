@@ -1,0 +1,1238 @@
+#!/usr/bin/env python3
+"""Independent verifier and writer for the custody-ledger format, version 1.
+
+Written from docs/FORMAT.md and the standards it cites only (RFC 8785, RFC 9162,
+C2SP signed-note / tlog-checkpoint, RFC 8032), without reading the reference
+implementation.  Standard library plus the `cryptography` package.
+
+    ivl.py verify LEDGER.jsonl [--checkpoint FILE] [--trust-log-key VKEY]
+    ivl.py write OUT_DIR --origin ORIGIN [--entries N] [--with-finding]
+    ivl.py selftest-vectors [VECTORS_DIR]     (used by selftest.sh)
+
+Exit statuses: 0 success, 1 integrity failure, 2 usage or I/O error
+(3 for findings only, when `verify --findings-exit-3` is given; see FORMAT.md §9).
+"""
+
+import argparse
+import base64
+import datetime
+import hashlib
+import json
+import os
+import re
+import sys
+import unicodedata
+import uuid
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives import serialization
+
+# ---------------------------------------------------------------------------
+# Errors
+
+
+class Fail(Exception):
+    """An integrity failure: the seq it belongs to (None for the checkpoint) and what failed."""
+
+    def __init__(self, seq, what):
+        super().__init__(what)
+        self.seq = seq
+        self.what = what
+
+
+class UsageError(Exception):
+    pass
+
+
+class ProfileError(ValueError):
+    """The JSON text breaks the JSON profile of FORMAT.md §2."""
+
+
+# ---------------------------------------------------------------------------
+# Small helpers
+
+
+def sha256(b):
+    return hashlib.sha256(b).digest()
+
+
+def hexs(b):
+    return b.hex()
+
+
+def b64(b):
+    return base64.b64encode(b).decode("ascii")
+
+
+_B64_RE = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+def b64_decode_canonical(s):
+    """Decode standard padded base64 (RFC 4648 §4); None unless re-encoding gives the same text.
+
+    That rejects whitespace, missing padding and non-zero trailing bits (FORMAT.md §3.2).
+    """
+    if not isinstance(s, str) or not _B64_RE.fullmatch(s):
+        return None
+    try:
+        raw = base64.b64decode(s, validate=True)
+    except (ValueError, base64.binascii.Error):
+        return None
+    if b64(raw) != s:
+        return None
+    return raw
+
+
+def b64_decode_lenient(s):
+    """Standard padded base64 with no whitespace; non-zero trailing bits are tolerated (as Go does)."""
+    if not _B64_RE.fullmatch(s):
+        return None
+    try:
+        return base64.b64decode(s, validate=True)
+    except (ValueError, base64.binascii.Error):
+        return None
+
+
+# Regexes are applied with re.fullmatch (never `$`, which would accept a trailing "\n")
+# and with explicit ASCII classes (never \d, which matches non-ASCII digits in Python).
+HEX64 = re.compile(r"[0-9a-f]{64}")
+STREAM_RE = re.compile(r"[A-Za-z0-9._/-]{1,128}")
+UUID4_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+TIME_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})Z")
+PERSON_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+ORIGIN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:-]{0,254}")
+KEY_STREAM_RE = re.compile(r"key/([0-9a-f]{64})")
+
+ROLES = ("admin", "case-officer", "custodian", "examiner", "takedown-officer", "supervisor", "auditor")
+ZERO_HASH = "0" * 64
+MAX_RECORD = 65536
+MAX_SAFE = 2**53 - 1
+MAX_DEPTH = 32
+
+BODY_MEMBERS = {"v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type",
+                "actor", "data"}
+
+# ---------------------------------------------------------------------------
+# RFC 8785 JSON Canonicalization Scheme
+
+
+def _jcs_string(s):
+    out = ['"']
+    for ch in s:
+        c = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif c < 0x20:
+            short = {0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r"}.get(c)
+            out.append(short if short else "\\u%04x" % c)
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _es_number(x):
+    """ECMAScript Number::toString for a finite double (RFC 8785 §3.2.2.3)."""
+    if x != x or x in (float("inf"), float("-inf")):
+        raise ValueError("NaN and Infinity have no JSON form")
+    if x == 0:
+        return "0"  # also for -0
+    if x < 0:
+        return "-" + _es_number(-x)
+    # repr() gives the shortest digit string that round-trips, as ECMAScript requires.
+    r = repr(x)
+    mant, _, exp = r.partition("e")
+    e = int(exp) if exp else 0
+    if "." in mant:
+        ip, fp = mant.split(".")
+    else:
+        ip, fp = mant, ""
+    digits = (ip + fp).lstrip("0")
+    e_adj = e + len(ip) - (len(ip + fp) - len((ip + fp).lstrip("0")))
+    digits_stripped = digits.rstrip("0")
+    k = len(digits_stripped)
+    n = e_adj  # value = 0.d1d2...dk * 10^n
+    s = digits_stripped
+    if k <= n <= 21:
+        return s + "0" * (n - k)
+    if 0 < n <= 21:
+        return s[:n] + "." + s[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * (-n) + s
+    exp_v = n - 1
+    sign = "+" if exp_v >= 0 else "-"
+    if k == 1:
+        return s + "e" + sign + str(abs(exp_v))
+    return s[0] + "." + s[1:] + "e" + sign + str(abs(exp_v))
+
+
+def _jcs(v, out):
+    if v is None:
+        out.append("null")
+    elif v is True:
+        out.append("true")
+    elif v is False:
+        out.append("false")
+    elif isinstance(v, int):
+        if abs(v) > MAX_SAFE:
+            out.append(_es_number(float(v)))
+        else:
+            out.append(str(v))
+    elif isinstance(v, float):
+        out.append(_es_number(v))
+    elif isinstance(v, str):
+        out.append(_jcs_string(v))
+    elif isinstance(v, list):
+        out.append("[")
+        for i, item in enumerate(v):
+            if i:
+                out.append(",")
+            _jcs(item, out)
+        out.append("]")
+    elif isinstance(v, dict):
+        out.append("{")
+        # RFC 8785 §3.2.3: sort by UTF-16 code units; big-endian UTF-16 bytes sort the same way.
+        names = sorted(v.keys(), key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+        for i, name in enumerate(names):
+            if i:
+                out.append(",")
+            out.append(_jcs_string(name))
+            out.append(":")
+            _jcs(v[name], out)
+        out.append("}")
+    else:
+        raise TypeError("not a JSON value: %r" % type(v))
+
+
+def jcs(v):
+    out = []
+    _jcs(v, out)
+    return "".join(out).encode("utf-8", "surrogatepass")
+
+
+# ---------------------------------------------------------------------------
+# Strict JSON parsing for the profile of FORMAT.md §2
+
+
+def _max_depth(text):
+    """Nesting depth of containers (scalars do not add depth), scanning outside strings."""
+    depth = best = 0
+    in_str = esc = False
+    for ch in text:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > best:
+                best = depth
+            if best > MAX_DEPTH:
+                return best
+        elif ch in "]}":
+            depth -= 1
+    return max(best, 1)
+
+
+def _pairs_hook(pairs):
+    d = {}
+    for k, v in pairs:
+        if k in d:
+            raise ProfileError("an object has the member %s twice" % json.dumps(k))
+        d[k] = v
+    return d
+
+
+def _parse_int(s):
+    if s == "-0":
+        raise ProfileError("the number -0 is not allowed")
+    n = int(s)
+    if n > MAX_SAFE or n < -MAX_SAFE:
+        raise ProfileError("the integer %s is outside -(2^53-1)..2^53-1" % s)
+    return n
+
+
+def _parse_float(s):
+    raise ProfileError("the number %s is not an integer (fractions and exponents are not allowed)" % s)
+
+
+def _parse_constant(s):
+    raise ProfileError("%s is not JSON" % s)
+
+
+def _check_surrogates(v):
+    if isinstance(v, str):
+        for ch in v:
+            if 0xD800 <= ord(ch) <= 0xDFFF:
+                raise ProfileError("a string contains a lone surrogate (U+%04X)" % ord(ch))
+    elif isinstance(v, list):
+        for item in v:
+            _check_surrogates(item)
+    elif isinstance(v, dict):
+        for k, item in v.items():
+            _check_surrogates(k)
+            _check_surrogates(item)
+
+
+def parse_profile(raw):
+    """Parse bytes as one JSON text under the v1 profile; return the value or raise ProfileError."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise ProfileError("starts with a UTF-8 byte order mark")
+    try:
+        text = raw.decode("utf-8")  # strict: rejects invalid UTF-8 and encoded surrogates
+    except UnicodeDecodeError as e:
+        raise ProfileError("not valid UTF-8 (%s)" % e.reason)
+    if _max_depth(text) > MAX_DEPTH:
+        raise ProfileError("nesting depth exceeds %d" % MAX_DEPTH)
+    try:
+        value = json.loads(text, object_pairs_hook=_pairs_hook, parse_int=_parse_int,
+                           parse_float=_parse_float, parse_constant=_parse_constant)
+    except ProfileError:
+        raise
+    except (ValueError, RecursionError) as e:
+        raise ProfileError("not valid JSON (%s)" % e)
+    _check_surrogates(value)
+    if jcs(value) != raw:
+        raise ProfileError("the bytes are not the canonical (RFC 8785 JCS) form of the value")
+    return value
+
+
+# ---------------------------------------------------------------------------
+# Ed25519 point checks (RFC 8032 §5.1.3 decoding) and signature verification
+
+_P = 2**255 - 19
+_D = (-121665 * pow(121666, _P - 2, _P)) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+_L = 2**252 + 27742317777372353535851937790883648493
+
+
+def _decode_point(b):
+    if len(b) != 32:
+        return None
+    n = int.from_bytes(b, "little")
+    sign = n >> 255
+    y = n & ((1 << 255) - 1)
+    if y >= _P:
+        return None  # non-canonical encoding
+    u = (y * y - 1) % _P
+    v = (_D * y * y + 1) % _P
+    x2 = u * pow(v, _P - 2, _P) % _P
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P:
+        x = x * _SQRT_M1 % _P
+    if (x * x - x2) % _P:
+        return None  # not on the curve
+    if x == 0 and sign == 1:
+        return None
+    if (x & 1) != sign:
+        x = _P - x
+    return (x, y)
+
+
+def _point_add(p1, p2):
+    # Complete addition on -x^2 + y^2 = 1 + d x^2 y^2.
+    x1, y1 = p1
+    x2, y2 = p2
+    t = _D * x1 * x2 * y1 * y2 % _P
+    x3 = (x1 * y2 + x2 * y1) * pow(1 + t, _P - 2, _P) % _P
+    y3 = (y1 * y2 + x1 * x2) * pow(1 - t, _P - 2, _P) % _P
+    return (x3, y3)
+
+
+def public_key_problem(pk):
+    """Why a raw Ed25519 public key is unacceptable under FORMAT.md §3.2, or None if it is fine."""
+    if len(pk) != 32:
+        return "is not 32 bytes"
+    pt = _decode_point(pk)
+    if pt is None:
+        return "is not a canonically encoded curve point"
+    q = pt
+    for _ in range(3):
+        q = _point_add(q, q)
+    if q == (0, 1):
+        return "is a point of small order"
+    return None
+
+
+def ed25519_verify(pk, sig, msg):
+    if len(sig) != 64 or public_key_problem(pk) is not None:
+        return False
+    if int.from_bytes(sig[32:], "little") >= _L:
+        return False  # S must be less than L
+    try:
+        Ed25519PublicKey.from_public_bytes(pk).verify(sig, msg)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+def raw_public(priv):
+    return priv.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+# ---------------------------------------------------------------------------
+# RFC 9162 §2.1.1 Merkle tree
+
+
+def leaf_hash(record):
+    return sha256(b"\x00" + record)
+
+
+def node_hash(left, right):
+    return sha256(b"\x01" + left + right)
+
+
+def merkle_root(leaves):
+    n = len(leaves)
+    if n == 0:
+        return sha256(b"")
+    if n == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < n:
+        k *= 2
+    return node_hash(merkle_root(leaves[:k]), merkle_root(leaves[k:]))
+
+
+# ---------------------------------------------------------------------------
+# C2SP signed notes, vkeys, checkpoints
+
+
+class NoteError(Exception):
+    pass
+
+
+def note_key_id(name, pk):
+    return sha256(name.encode("utf-8") + b"\n\x01" + pk)[:4]
+
+
+def valid_key_name(name):
+    return bool(name) and "+" not in name and not any(ch.isspace() for ch in name)
+
+
+def parse_vkey(text):
+    """Parse an Ed25519 C2SP vkey `name+hexid+b64(0x01||pk)`; return (name, key_id, pk) or raise ValueError."""
+    parts = text.split("+", 2)
+    if len(parts) != 3:
+        raise ValueError("a vkey has the form name+keyid+key")
+    name, hid, k64 = parts
+    if not valid_key_name(name):
+        raise ValueError("the key name %r is not a valid note key name" % name)
+    if not re.fullmatch(r"[0-9a-f]{8}", hid):
+        raise ValueError("the key ID is not 8 lowercase hex digits")
+    raw = b64_decode_canonical(k64)
+    if raw is None or len(raw) != 33 or raw[0] != 0x01:
+        raise ValueError("the key is not base64 of 0x01 followed by a 32-byte Ed25519 public key")
+    pk = raw[1:]
+    if note_key_id(name, pk).hex() != hid:
+        raise ValueError("the key ID does not match the key name and public key")
+    return name, bytes.fromhex(hid), pk
+
+
+def make_vkey(name, pk):
+    return "%s+%s+%s" % (name, note_key_id(name, pk).hex(), b64(b"\x01" + pk))
+
+
+def open_note(data, known):
+    """Verify a signed note against known Ed25519 keys [(name, key_id, pk)].
+
+    Returns (text, names of known keys whose signatures verified).  Raises NoteError when the
+    note is malformed, a signature by a known key fails, or no known key signed it.
+    """
+    try:
+        s = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise NoteError("the note is not valid UTF-8")
+    if any(ord(ch) < 0x20 and ch != "\n" for ch in s):
+        raise NoteError("the note contains an ASCII control character")
+    split = s.rfind("\n\n")
+    if split < 0:
+        raise NoteError("the note has no blank line before its signatures")
+    text, sigs = s[: split + 1], s[split + 2:]
+    if not sigs or not sigs.endswith("\n"):
+        raise NoteError("the note's signature block is empty or does not end in a newline")
+    lines = sigs[:-1].split("\n")
+    if len(lines) > 100:
+        raise NoteError("the note has too many signatures")
+    verified = []
+    seen = set()
+    for line in lines:
+        if not line.startswith("\u2014 "):
+            raise NoteError("malformed signature line %r" % line)
+        rest = line[2:]
+        name, sp, sig64 = rest.partition(" ")
+        if not sp or not valid_key_name(name) or not sig64:
+            raise NoteError("malformed signature line %r" % line)
+        raw = b64_decode_lenient(sig64)
+        if raw is None or len(raw) < 5:
+            raise NoteError("malformed signature line %r" % line)
+        kid, sig = raw[:4], raw[4:]
+        for kname, kkid, kpk in known:
+            if kname == name and kkid == kid:
+                if (name, kid) in seen:
+                    continue  # duplicate signature by the same key: ignored
+                seen.add((name, kid))
+                if not ed25519_verify(kpk, sig, text.encode("utf-8")):
+                    raise NoteError("the signature by %s does not verify" % name)
+                verified.append(name)
+    if not verified:
+        raise NoteError("the note is not signed by a known key")
+    return text, verified
+
+
+def parse_checkpoint_text(text):
+    """Return (origin, size, root) from a checkpoint's note text (C2SP tlog-checkpoint)."""
+    if not text.endswith("\n"):
+        raise NoteError("the checkpoint text does not end in a newline")
+    lines = text[:-1].split("\n")
+    if len(lines) < 3 or any(line == "" for line in lines):
+        raise NoteError("the checkpoint text is not at least three non-empty lines")
+    origin, size_s, root64 = lines[0], lines[1], lines[2]
+    if not re.fullmatch(r"0|[1-9][0-9]*", size_s):
+        raise NoteError("the tree size %r is not a decimal number without leading zeros" % size_s)
+    root = b64_decode_lenient(root64)
+    if root is None or len(root) != 32:
+        raise NoteError("the root hash is not base64 of 32 bytes")
+    return origin, int(size_s), root
+
+
+# ---------------------------------------------------------------------------
+# Verification (FORMAT.md §7)
+
+
+def entry_message(body_hash):
+    return b"custody-ledger/v1 entry\n" + body_hash.hex().encode("ascii") + b"\n"
+
+
+def key_request(origin, data):
+    return {"agency": data["agency"], "ledger": origin, "name": data["name"], "person": data["person"],
+            "public_key": data["public_key"], "v": 1}
+
+
+def key_request_message(request):
+    return b"custody-ledger/v1 key-request\n" + sha256(jcs(request)).hex().encode("ascii") + b"\n"
+
+
+def text_problem(s, maxlen, no_controls):
+    """Length in Unicode scalar values (code points); controls are Unicode category Cc."""
+    if not isinstance(s, str):
+        return "is not a string"
+    if not 1 <= len(s) <= maxlen:
+        return "must be 1-%d characters (has %d)" % (maxlen, len(s))
+    if no_controls and any(unicodedata.category(ch) == "Cc" for ch in s):
+        return "contains a control character"
+    return None
+
+
+def is_int(v):
+    return type(v) is int  # bool is a subclass of int in Python; JSON true is not a number
+
+
+class KeyState:
+    def __init__(self, pk, roles, person, reg_seq):
+        self.pk = pk
+        self.roles = set(roles)
+        self.person = person
+        self.reg_seq = reg_seq
+        self.revoked_seq = None
+        self.compromised_since = None
+
+
+class Verifier:
+    def __init__(self):
+        self.origin = None
+        self.log_vkey = None
+        self.prev_hash = None
+        self.prev_time = None
+        self.streams = {}  # stream -> (last rev, last body hash)
+        self.ids = set()
+        self.keys = {}  # key id -> KeyState
+        self.leaves = []
+        self.signers = []  # per seq (index seq-1): set of key ids that signed it
+        self.seq1 = None  # (actor, sig bytes, message) awaiting seq 2
+
+    # -- rule 1 -------------------------------------------------------------
+    def record_form(self, seq, raw):
+        if len(raw) > MAX_RECORD:
+            raise Fail(seq, "record is %d bytes, more than %d" % (len(raw), MAX_RECORD))
+        try:
+            rec = parse_profile(raw)
+        except ProfileError as e:
+            raise Fail(seq, "record breaks the JSON profile: %s" % e)
+        if not isinstance(rec, dict) or set(rec) != {"body", "sigs"}:
+            raise Fail(seq, "record must be an object with exactly the members body and sigs")
+        body = rec["body"]
+        if not isinstance(body, dict):
+            raise Fail(seq, "body is not an object")
+        if set(body) != BODY_MEMBERS:
+            missing = sorted(BODY_MEMBERS - set(body))
+            extra = sorted(set(body) - BODY_MEMBERS)
+            raise Fail(seq, "body members are wrong (missing %s, unexpected %s)" % (missing, extra))
+        for m in ("v", "seq", "stream_rev"):
+            if not is_int(body[m]):
+                raise Fail(seq, "body.%s is not a number" % m)
+        for m in ("ledger", "prev", "stream", "stream_prev", "id", "time", "type", "actor"):
+            if not isinstance(body[m], str):
+                raise Fail(seq, "body.%s is not a string" % m)
+        if not isinstance(body["data"], dict):
+            raise Fail(seq, "body.data is not an object")
+        if body["v"] != 1:
+            raise Fail(seq, "body.v is %d, not 1" % body["v"])
+        if not HEX64.fullmatch(body["prev"]):
+            raise Fail(seq, "body.prev is not 64 lowercase hex characters")
+        if not HEX64.fullmatch(body["stream_prev"]):
+            raise Fail(seq, "body.stream_prev is not 64 lowercase hex characters")
+        if not STREAM_RE.fullmatch(body["stream"]):
+            raise Fail(seq, "body.stream %r does not match ^[A-Za-z0-9._/-]{1,128}$" % body["stream"])
+        if not UUID4_RE.fullmatch(body["id"]):
+            raise Fail(seq, "body.id %r is not a lowercase UUID version 4" % body["id"])
+        if not HEX64.fullmatch(body["actor"]):
+            raise Fail(seq, "body.actor is not a key id (64 lowercase hex characters)")
+        if body["stream_rev"] < 1:
+            raise Fail(seq, "body.stream_rev is less than 1")
+        return rec
+
+    # -- rules 2-7 ----------------------------------------------------------
+    def chain_rules(self, seq, body, body_hash):
+        if body["seq"] != seq:
+            raise Fail(seq, "seq is %d but this is record number %d" % (body["seq"], seq))
+        if seq == 1:
+            if not ORIGIN_RE.fullmatch(body["ledger"]):
+                raise Fail(seq, "origin %r does not match ^[A-Za-z0-9][A-Za-z0-9._/:-]{0,254}$" % body["ledger"])
+            self.origin = body["ledger"]
+        elif body["ledger"] != self.origin:
+            raise Fail(seq, "ledger %r is not the origin of seq 1 (%r)" % (body["ledger"], self.origin))
+        expected_prev = ZERO_HASH if seq == 1 else self.prev_hash.hex()
+        if body["prev"] != expected_prev:
+            if seq == 1:
+                raise Fail(seq, "prev is not 64 zeros")
+            raise Fail(seq, "prev does not match the body hash of seq %d" % (seq - 1))
+        last = self.streams.get(body["stream"])
+        want_rev = 1 if last is None else last[0] + 1
+        want_prev = ZERO_HASH if last is None else last[1].hex()
+        if body["stream_rev"] != want_rev:
+            raise Fail(seq, "stream_rev is %d but stream %s expects %d" % (body["stream_rev"], body["stream"], want_rev))
+        if body["stream_prev"] != want_prev:
+            if last is None:
+                raise Fail(seq, "stream_prev is not 64 zeros for the first entry of stream %s" % body["stream"])
+            raise Fail(seq, "stream_prev does not match the body hash of the previous entry of stream %s"
+                       % body["stream"])
+        if body["id"] in self.ids:
+            raise Fail(seq, "id %s was already used by an earlier entry" % body["id"])
+        t = body["time"]
+        m = TIME_RE.fullmatch(t)
+        if not m:
+            raise Fail(seq, "time %r is not of the form YYYY-MM-DDTHH:MM:SS.sssZ" % t)
+        try:
+            datetime.datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6]))
+        except ValueError:
+            raise Fail(seq, "time %r is not a real calendar date and time" % t)
+        if self.prev_time is not None and t < self.prev_time:
+            raise Fail(seq, "time %s is before the previous entry's time %s" % (t, self.prev_time))
+
+    # -- rule 8 -------------------------------------------------------------
+    def type_rules(self, seq, body):
+        typ, stream, data, actor = body["type"], body["stream"], body["data"], body["actor"]
+        if seq == 1 and typ != "ledger.created":
+            raise Fail(seq, "seq 1 must be ledger.created (is %s)" % typ)
+        if seq == 2 and typ != "key.registered":
+            raise Fail(seq, "seq 2 must be key.registered of the first administrator (is %s)" % typ)
+        if typ == "ledger.created":
+            if seq != 1:
+                raise Fail(seq, "ledger.created may appear only at seq 1")
+            if stream != "ledger":
+                raise Fail(seq, "ledger.created must be in stream ledger (is %s)" % stream)
+            if set(data) != {"log_vkey"}:
+                raise Fail(seq, "ledger.created data must have exactly the member log_vkey")
+            if not isinstance(data["log_vkey"], str):
+                raise Fail(seq, "data.log_vkey is not a string")
+            try:
+                name, _, pk = parse_vkey(data["log_vkey"])
+            except ValueError as e:
+                raise Fail(seq, "data.log_vkey is not a valid vkey: %s" % e)
+            if name != self.origin:
+                raise Fail(seq, "the log key name %r is not the origin %r" % (name, self.origin))
+            problem = public_key_problem(pk)
+            if problem:
+                raise Fail(seq, "the log public key %s" % problem)
+            self.log_vkey = data["log_vkey"]
+        elif typ == "key.registered":
+            want = {"agency", "key", "name", "person", "public_key", "roles"}
+            if set(data) != want:
+                raise Fail(seq, "key.registered data must have exactly the members %s" % ", ".join(sorted(want)))
+            pk = b64_decode_canonical(data["public_key"])
+            if pk is None or len(pk) != 32:
+                raise Fail(seq, "data.public_key is not canonical base64 of 32 bytes")
+            problem = public_key_problem(pk)
+            if problem:
+                raise Fail(seq, "data.public_key %s" % problem)
+            if not isinstance(data["key"], str) or data["key"] != sha256(pk).hex():
+                raise Fail(seq, "data.key is not hex(SHA-256(public key))")
+            if stream != "key/" + data["key"]:
+                raise Fail(seq, "key.registered must be in stream key/<data.key> (is %s)" % stream)
+            for m in ("name", "agency"):
+                problem = text_problem(data[m], 200, True)
+                if problem:
+                    raise Fail(seq, "data.%s %s" % (m, problem))
+            if not isinstance(data["person"], str) or not PERSON_RE.fullmatch(data["person"]):
+                raise Fail(seq, "data.person is not a person id (^[A-Za-z0-9._@-]{1,64}$)")
+            roles = data["roles"]
+            if not isinstance(roles, list) or not roles:
+                raise Fail(seq, "data.roles is not a non-empty array")
+            for r in roles:
+                if not isinstance(r, str) or r not in ROLES:
+                    raise Fail(seq, "data.roles contains %s, which is not a v1 role" % json.dumps(r))
+            if len(set(roles)) != len(roles):
+                raise Fail(seq, "data.roles contains a role twice")
+            if data["key"] in self.keys:
+                raise Fail(seq, "key %s was already registered at seq %d" % (data["key"], self.keys[data["key"]].reg_seq))
+            if body["stream_rev"] != 1:
+                raise Fail(seq, "key.registered must start a new stream (stream_rev 1)")
+            if seq == 2:
+                if stream != "key/" + self.seq1[0]:
+                    raise Fail(seq, "seq 2 must register the key of the actor of seq 1")
+                if actor != data["key"]:
+                    raise Fail(seq, "at seq 2 the actor must be the registered key itself")
+                if "admin" not in roles:
+                    raise Fail(seq, "the key registered at seq 2 must have the role admin")
+        elif typ == "key.revoked":
+            m = KEY_STREAM_RE.fullmatch(stream)
+            if not m:
+                raise Fail(seq, "key.revoked must be in stream key/<key id> (is %s)" % stream)
+            if "reason" not in data or not set(data) <= {"reason", "compromised_since_seq"}:
+                raise Fail(seq, "key.revoked data must have the member reason and optionally compromised_since_seq")
+            problem = text_problem(data["reason"], 1000, False)
+            if problem:
+                raise Fail(seq, "data.reason %s" % problem)
+            if "compromised_since_seq" in data:
+                c = data["compromised_since_seq"]
+                if not is_int(c) or not 1 <= c < seq:
+                    raise Fail(seq, "data.compromised_since_seq must be an integer c with 1 <= c < %d" % seq)
+            target = m[1]
+            ks = self.keys.get(target)
+            if ks is None:
+                raise Fail(seq, "key %s is not registered, so it cannot be revoked" % target)
+            if ks.revoked_seq is not None:
+                raise Fail(seq, "key %s was already revoked at seq %d" % (target, ks.revoked_seq))
+            admins = [k for k, s in self.keys.items()
+                      if k != target and s.revoked_seq is None and "admin" in s.roles]
+            if not admins:
+                raise Fail(seq, "the last admin key cannot be revoked")
+        else:
+            raise Fail(seq, "unknown type %r" % typ)
+
+    # -- rule 9 -------------------------------------------------------------
+    def signature_rules(self, seq, body, body_hash, sigs):
+        typ, actor, data = body["type"], body["actor"], body["data"]
+        if not isinstance(sigs, list) or not sigs:
+            raise Fail(seq, "sigs is not a non-empty array")
+        parsed = []
+        for i, s in enumerate(sigs):
+            if not isinstance(s, dict) or set(s) != {"key", "sig"}:
+                raise Fail(seq, "sigs[%d] is not an object with exactly the members key and sig" % i)
+            if not isinstance(s["key"], str) or not HEX64.fullmatch(s["key"]):
+                raise Fail(seq, "sigs[%d].key is not a key id (64 lowercase hex characters)" % i)
+            raw = b64_decode_canonical(s["sig"]) if isinstance(s["sig"], str) else None
+            if raw is None or len(raw) != 64:
+                raise Fail(seq, "sigs[%d].sig is not canonical base64 of 64 bytes" % i)
+            parsed.append((s["key"], raw))
+        for i in range(1, len(parsed)):
+            if parsed[i - 1][0] >= parsed[i][0]:
+                raise Fail(seq, "sigs are not sorted by key with no key twice")
+        signed = {k for k, _ in parsed}
+        required = {actor}
+        if typ == "key.registered":
+            required.add(data["key"])
+        if signed != required:
+            raise Fail(seq, "signers are %s but the required signers are %s"
+                       % (sorted(signed), sorted(required)))
+        sig_of = dict(parsed)
+        emsg = entry_message(body_hash)
+
+        if typ == "ledger.created":
+            # The first administrator's key is registered at seq 2; verified then.
+            self.seq1 = (actor, sig_of[actor], emsg)
+            return
+        if typ == "key.registered" and seq == 2:
+            if not ed25519_verify(base64.b64decode(data["public_key"]), sig_of[actor], emsg):
+                raise Fail(seq, "the signature of actor %s does not verify over the entry message" % actor)
+            return
+
+        # Actor: registered and unrevoked at this seq, with an allowed role.
+        ks = self.keys.get(actor)
+        if ks is None:
+            if typ == "key.registered" and actor == data["key"]:
+                raise Fail(seq, "a key cannot register itself after seq 2; the actor must be an admin key")
+            raise Fail(seq, "actor %s is not a registered key" % actor)
+        if ks.revoked_seq is not None:
+            raise Fail(seq, "actor %s was revoked at seq %d" % (actor, ks.revoked_seq))
+        if typ == "key.registered":
+            if "admin" not in ks.roles:
+                raise Fail(seq, "actor %s does not hold a role allowed for key.registered (admin)" % actor)
+        elif typ == "key.revoked":
+            target = KEY_STREAM_RE.fullmatch(body["stream"])[1]
+            if "admin" not in ks.roles and actor != target:
+                raise Fail(seq, "actor %s is neither an admin nor the revoked key" % actor)
+        if not ed25519_verify(ks.pk, sig_of[actor], emsg):
+            raise Fail(seq, "the signature of actor %s does not verify over the entry message" % actor)
+        if typ == "key.registered":
+            newkey = data["key"]
+            req = key_request(body["ledger"], data)
+            if not ed25519_verify(base64.b64decode(data["public_key"]), sig_of[newkey], key_request_message(req)):
+                raise Fail(seq, "the signature of the registered key %s does not verify over the key-request message"
+                           % newkey)
+
+    # -- state --------------------------------------------------------------
+    def apply(self, seq, body, body_hash, signed):
+        typ, data = body["type"], body["data"]
+        if typ == "key.registered":
+            self.keys[data["key"]] = KeyState(base64.b64decode(data["public_key"]), data["roles"], data["person"], seq)
+        elif typ == "key.revoked":
+            ks = self.keys[KEY_STREAM_RE.fullmatch(body["stream"])[1]]
+            ks.revoked_seq = seq
+            ks.compromised_since = data.get("compromised_since_seq")
+        last = self.streams.get(body["stream"])
+        self.streams[body["stream"]] = (1 if last is None else last[0] + 1, body_hash)
+        self.ids.add(body["id"])
+        self.prev_hash = body_hash
+        self.prev_time = body["time"]
+        self.signers.append(signed)
+
+    def entry(self, seq, raw):
+        rec = self.record_form(seq, raw)
+        body = rec["body"]
+        body_hash = sha256(jcs(body))
+        self.chain_rules(seq, body, body_hash)
+        self.type_rules(seq, body)
+        if seq == 2:
+            actor1, sig1, msg1 = self.seq1
+            if not ed25519_verify(base64.b64decode(body["data"]["public_key"]), sig1, msg1):
+                raise Fail(1, "the signature of actor %s does not verify over the entry message" % actor1)
+        self.signature_rules(seq, body, body_hash, rec["sigs"])
+        self.apply(seq, body, body_hash, {s["key"] for s in rec["sigs"]})
+        self.leaves.append(leaf_hash(raw))
+
+    def finish(self):
+        n = len(self.leaves)
+        if n == 0:
+            raise Fail(1, "the ledger is empty (an export starts at seq 1)")
+        if n == 1:
+            raise Fail(1, "seq 2 is missing: the first administrator's key is never registered, so the "
+                          "signature of seq 1 cannot be verified")
+
+    def findings(self):
+        out = []
+        for kid, ks in self.keys.items():
+            if ks.compromised_since is None:
+                continue
+            for seq in range(ks.compromised_since + 1, ks.revoked_seq + 1):
+                if kid in self.signers[seq - 1]:
+                    out.append((seq, "signed by a key reported compromised since seq %d (key %s, revoked at seq %d)"
+                                % (ks.compromised_since, kid, ks.revoked_seq)))
+        return sorted(out)
+
+    def checkpoint(self, data):
+        name, kid, pk = parse_vkey(self.log_vkey)
+        try:
+            text, _ = open_note(data, [(name, kid, pk)])
+            origin, size, root = parse_checkpoint_text(text)
+        except NoteError as e:
+            raise Fail(None, "checkpoint: %s" % e)
+        if origin != self.origin:
+            raise Fail(None, "checkpoint: origin %r is not the ledger's origin %r" % (origin, self.origin))
+        n = len(self.leaves)
+        if size > n:
+            raise Fail(None, "checkpoint: size %d is larger than the ledger (%d entries): the ledger was "
+                             "truncated or rolled back" % (size, n))
+        if merkle_root(self.leaves[:size]) != root:
+            raise Fail(None, "checkpoint: root for size %d does not match the ledger's tree of that size" % size)
+        return size
+
+
+def read_file(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise UsageError("cannot read %s: %s" % (path, e.strerror))
+
+
+def split_lines(data):
+    """Yield (seq, record bytes) of a JSON Lines export, failing on blank lines and a missing final newline."""
+    if not data:
+        return
+    parts = data.split(b"\n")
+    if parts[-1] != b"":
+        raise Fail(len(parts), "the last record is not followed by a newline")
+    parts.pop()
+    for i, p in enumerate(parts, 1):
+        if p == b"":
+            raise Fail(i, "blank line where the record of seq %d should be" % i)
+        if b"\r" in p:
+            # Would also fail the canonical-bytes check; this message is more useful.
+            raise Fail(i, "record contains a carriage return (\\r)")
+        yield i, p
+
+
+def cmd_verify(args):
+    pinned = None
+    if args.trust_log_key is not None:
+        t = args.trust_log_key
+        if os.path.isfile(t):
+            t = read_file(t).decode("utf-8", "replace").rstrip("\n")
+        try:
+            parse_vkey(t)
+        except ValueError as e:
+            raise UsageError("--trust-log-key is not a valid vkey: %s" % e)
+        pinned = t
+    ledger = read_file(args.ledger)
+    cp_data = read_file(args.checkpoint) if args.checkpoint else None
+
+    v = Verifier()
+    try:
+        for seq, raw in split_lines(ledger):
+            v.entry(seq, raw)
+        v.finish()
+        if pinned is not None and pinned != v.log_vkey:
+            raise Fail(None, "the pinned log key %s is not the log key of seq 1 (%s)" % (pinned, v.log_vkey))
+        covered = v.checkpoint(cp_data) if cp_data is not None else None
+    except Fail as f:
+        where = "seq %d: " % f.seq if f.seq is not None else ""
+        print("FAIL: %s%s" % (where, f.what))
+        return 1
+    n = len(v.leaves)
+    print("OK: %d entries, root %s" % (n, merkle_root(v.leaves).hex()))
+    if covered is not None:
+        print("checkpoint: size %d verified with log key %s" % (covered, v.log_vkey))
+        if covered < n:
+            print("note: seq %d..%d not yet covered by a checkpoint" % (covered + 1, n))
+    else:
+        print("note: no checkpoint given; entries removed from the end cannot be detected")
+    found = v.findings()
+    for seq, what in found:
+        print("finding: seq %d: %s" % (seq, what))
+    if found and args.findings_exit_3:
+        return 3
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# Writer
+
+
+def fmt_time(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (dt.microsecond // 1000)
+
+
+class Writer:
+    def __init__(self, origin):
+        self.origin = origin
+        self.records = []
+        self.prev = bytes(32)
+        self.prev_time = ""
+        self.streams = {}
+
+    def append(self, typ, stream, actor, data, sign):
+        """sign(body_hash, body) returns the list of (key id, signature)."""
+        now = fmt_time(datetime.datetime.now(datetime.timezone.utc))
+        t = max(now, self.prev_time)
+        last = self.streams.get(stream)
+        body = {
+            "v": 1, "ledger": self.origin, "seq": len(self.records) + 1, "prev": self.prev.hex(),
+            "stream": stream, "stream_rev": 1 if last is None else last[0] + 1,
+            "stream_prev": ZERO_HASH if last is None else last[1].hex(), "id": str(uuid.uuid4()),
+            "time": t, "type": typ, "actor": actor, "data": data,
+        }
+        bh = sha256(jcs(body))
+        sigs = sorted(sign(bh, body))
+        record = jcs({"body": body, "sigs": [{"key": k, "sig": b64(s)} for k, s in sigs]})
+        assert len(record) <= MAX_RECORD
+        self.records.append(record)
+        self.prev = bh
+        self.prev_time = t
+        self.streams[stream] = (body["stream_rev"], bh)
+
+
+class Person:
+    def __init__(self, person, name, agency):
+        self.priv = Ed25519PrivateKey.generate()
+        self.pk = raw_public(self.priv)
+        self.kid = sha256(self.pk).hex()
+        self.person, self.name, self.agency = person, name, agency
+
+    def registration_request(self, origin):
+        """FORMAT.md §4.3: the request and the new key's signature over its key-request message."""
+        req = {"agency": self.agency, "ledger": origin, "name": self.name, "person": self.person,
+               "public_key": b64(self.pk), "v": 1}
+        return req, self.priv.sign(key_request_message(req))
+
+
+def cmd_write(args):
+    origin = args.origin
+    if not ORIGIN_RE.fullmatch(origin):
+        raise UsageError("origin %r does not match ^[A-Za-z0-9][A-Za-z0-9._/:-]{0,254}$" % origin)
+    if args.entries < 2:
+        raise UsageError("--entries must be at least 2 (seq 1 and seq 2 are the genesis)")
+    os.makedirs(args.out_dir, exist_ok=True)
+    paths = {n: os.path.join(args.out_dir, n) for n in ("ledger.jsonl", "checkpoint", "log.vkey")}
+    for p in paths.values():
+        if os.path.exists(p):
+            raise UsageError("%s exists; not overwriting it" % p)
+
+    log_priv = Ed25519PrivateKey.generate()
+    log_pk = raw_public(log_priv)
+    vkey = make_vkey(origin, log_pk)
+    w = Writer(origin)
+    admin = Person("admin", "First Administrator", "Example Agency")
+
+    def by(*signers):
+        return lambda bh, body: [(p.kid, p.priv.sign(entry_message(bh))) for p in signers]
+
+    def register(actor, p, roles):
+        req, req_sig = p.registration_request(origin)
+        data = {"agency": req["agency"], "key": p.kid, "name": req["name"], "person": req["person"],
+                "public_key": req["public_key"], "roles": roles}
+
+        def sign(bh, body):
+            return [(actor.kid, actor.priv.sign(entry_message(bh))), (p.kid, req_sig)]
+        w.append("key.registered", "key/" + p.kid, actor.kid, data, sign)
+
+    # Genesis (FORMAT.md §5): seq 1 ledger.created by the first admin, seq 2 registers that key.
+    plan = [
+        lambda: w.append("ledger.created", "ledger", admin.kid, {"log_vkey": vkey}, by(admin)),
+        lambda: w.append("key.registered", "key/" + admin.kid, admin.kid,
+                         {"agency": admin.agency, "key": admin.kid, "name": admin.name, "person": admin.person,
+                          "public_key": b64(admin.pk), "roles": ["admin"]}, by(admin)),
+    ]
+    alice = Person("alice@example.org", "Alice Ångström", "Police Département \"Nord\"")
+    bob = Person("bob.lab-7", "Bob \u2603 Tester", "Lab \u00e9\u4e2d\U0001F600")
+    plan.append(lambda: register(admin, alice, ["custodian", "examiner"]))
+    plan.append(lambda: register(admin, bob, ["auditor"]))
+
+    def revoke_bob():
+        data = {"reason": "laptop lost\non the train"}
+        if args.with_finding:
+            data["compromised_since_seq"] = len(w.records)  # the seq of bob's registration
+        # The revoked key signs its own revocation (FORMAT.md §4.4, §5).
+        w.append("key.revoked", "key/" + bob.kid, bob.kid, data, by(bob))
+    plan.append(revoke_bob)
+    while len(plan) < args.entries:
+        i = len(plan)
+        roles = [ROLES[1 + i % (len(ROLES) - 1)]]
+        if i % 3 == 0:
+            roles = ["admin", "supervisor"]
+        p = Person("user%03d" % i, "User %d" % i, "Agency %d" % (i % 4))
+        plan.append(lambda p=p, roles=roles: register(admin, p, roles))
+    for step in plan[: args.entries]:
+        step()
+
+    leaves = [leaf_hash(r) for r in w.records]
+    n = len(leaves)
+    text = "%s\n%d\n%s\n" % (origin, n, b64(merkle_root(leaves)))
+    sig = log_priv.sign(text.encode("utf-8"))
+    note = text + "\n" + "\u2014 %s %s\n" % (origin, b64(note_key_id(origin, log_pk) + sig))
+    with open(paths["ledger.jsonl"], "xb") as f:
+        f.write(b"".join(r + b"\n" for r in w.records))
+    with open(paths["checkpoint"], "xb") as f:
+        f.write(note.encode("utf-8"))
+    with open(paths["log.vkey"], "xb") as f:
+        f.write((vkey + "\n").encode("utf-8"))
+    print("wrote %d entries to %s (root %s)" % (n, paths["ledger.jsonl"], merkle_root(leaves).hex()))
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# Vector self-checks (selftest.sh)
+
+
+def cmd_vectors(args):
+    d = args.vectors_dir
+    failures = []
+
+    def check(ok, what):
+        if not ok:
+            failures.append(what)
+
+    # Merkle (RFC 6962 / 9162)
+    m = json.load(open(os.path.join(d, "merkle-rfc6962.json")))
+    leaves = [bytes.fromhex(x) for x in m["leaves_hex"]]
+    lh = [leaf_hash(x) for x in leaves]
+    check([h.hex() for h in lh] == m["leaf_hashes"], "merkle leaf hashes")
+    for r in m["roots"]:
+        check(merkle_root(lh[: r["tree_size"]]).hex() == r["root"], "merkle root size %d" % r["tree_size"])
+    for level, hashes in enumerate(m["node_hashes_by_level"]["levels"]):
+        for i, h in enumerate(hashes):
+            w = 2 ** level
+            check(merkle_root(lh[i * w:(i + 1) * w]).hex() == h, "merkle node level %d index %d" % (level, i))
+    for c in m["hasher_checks"]:
+        if c["op"] == "empty_root":
+            got = merkle_root([])
+        elif c["op"] == "leaf":
+            got = leaf_hash(bytes.fromhex(c["input_hex"]))
+        else:
+            got = node_hash(bytes.fromhex(c["left_hex"]), bytes.fromhex(c["right_hex"]))
+        check(got.hex() == c["expect"], "merkle hasher check: %s" % c["desc"])
+
+    # Signed notes
+    sn = json.load(open(os.path.join(d, "signed-note.json")))
+    for kname, k in sn["keys"].items():
+        name, kid, pk = parse_vkey(k["vkey"])
+        check(name == kname and kid.hex() == k["key_id_hex"] and pk.hex() == k["ed25519_public_key_hex"],
+              "vkey parse %s" % kname)
+        check(make_vkey(name, pk) == k["vkey"], "vkey make %s" % kname)
+        if "ed25519_seed_hex" in k:
+            priv = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(k["ed25519_seed_hex"]))
+            check(raw_public(priv) == pk, "seed -> public key %s" % kname)
+    peter = sn["keys"]["PeterNeumann"]
+    ppriv = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(peter["ed25519_seed_hex"]))
+    for case in sn["valid_notes"] + sn["invalid_notes"]:
+        msg = bytes.fromhex(case["message_hex"]) if "message_hex" in case else case["message"].encode("utf-8")
+        known = [parse_vkey(v) for v in case["verify_with"]]
+        try:
+            _, verified = open_note(msg, known)
+            ok = case["expect"] == "ok" and sorted(verified) == sorted(case.get("expect_verified", verified))
+        except NoteError:
+            ok = case["expect"] == "error"
+        check(ok, "note: %s" % case["desc"])
+        if "text" in case and "signature_line" in case:
+            sig = ppriv.sign(case["text"].encode("utf-8"))
+            line = "\u2014 PeterNeumann %s\n" % b64(bytes.fromhex(peter["key_id_hex"]) + sig)
+            check(line == case["signature_line"], "note: deterministic signing reproduces %s" % case["desc"])
+
+    # Checkpoint with a witness cosignature: the log key alone must verify it.
+    cs = json.load(open(os.path.join(d, "cosignature.json")))
+    try:
+        text, verified = open_note(cs["note"].encode("utf-8"), [parse_vkey(cs["log_vkey"])])
+        origin, size, root = parse_checkpoint_text(text)
+        lh5 = [leaf_hash(x.encode("utf-8")) for x in cs["leaves_utf8"]]
+        check(text == cs["checkpoint_body"] and origin == cs["origin"] and size == len(lh5)
+              and merkle_root(lh5) == root, "cosignature vector: checkpoint body/root")
+    except NoteError as e:
+        check(False, "cosignature vector: %s" % e)
+    try:
+        open_note(cs["note"].encode("utf-8"), [parse_vkey(sn["keys"]["PeterNeumann"]["vkey"])])
+        check(False, "cosignature vector: accepted with an unrelated key")
+    except NoteError:
+        pass
+
+    # JCS (RFC 8785): structures and strings; numbers as IEEE doubles.
+    jdir = os.path.join(d, "jcs")
+    for fname in sorted(os.listdir(os.path.join(jdir, "input"))):
+        with open(os.path.join(jdir, "input", fname), "rb") as f:
+            value = json.loads(f.read().decode("utf-8"), parse_int=float)
+        with open(os.path.join(jdir, "output", fname), "rb") as f:
+            want = f.read()
+        check(jcs(value) == want, "jcs %s" % fname)
+    numbers = os.path.join(jdir, "numbers.txt")
+    if os.path.exists(numbers):
+        bad = 0
+        for line in open(numbers):
+            line = line.strip()
+            if not line:
+                continue
+            bits, want = line.split(",", 1)
+            x = float.fromhex("0x0p0")  # placeholder for type
+            import struct
+            x = struct.unpack(">d", bytes.fromhex(bits.rjust(16, "0")))[0]
+            try:
+                got = _es_number(x)
+            except ValueError:
+                got = None
+            if got != want:
+                bad += 1
+                if bad <= 5:
+                    failures.append("jcs number %s: got %s want %s" % (bits, got, want))
+        check(bad == 0, "jcs numbers (%d wrong)" % bad)
+
+    # JSON profile: things Python's json would accept but §2 forbids.
+    bad_texts = [b'{"a":1,"a":1}', b'["\\ud800"]', b'["\\udc00\\ud800"]', b"[1.0]", b"[1e2]", b"[-0]",
+                 b"[9007199254740992]", b"[NaN]", b"[Infinity]", b"[-Infinity]", b'\xef\xbb\xbf[1]',
+                 b'{"b":1,"a":2}', b"[ 1]", b'["\\u0041"]', b'["\xed\xa0\x80"]', b"[" * 33 + b"]" * 33,
+                 b'["\xff"]', b'["\\/"]']
+    for t in bad_texts:
+        try:
+            parse_profile(t)
+            check(False, "profile accepted %r" % t[:40])
+        except ProfileError:
+            pass
+    good_texts = [b"[" * 32 + b"]" * 32, b"[9007199254740991,-9007199254740991]", b'["\\ud83d\\ude02"]'.replace(
+        b'"\\ud83d\\ude02"', '"\U0001F602"'.encode("utf-8")), b'{"a":{"b":[true,false,null,"\\u001f"]}}']
+    for t in good_texts:
+        try:
+            parse_profile(t)
+        except ProfileError as e:
+            check(False, "profile rejected %r: %s" % (t[:40], e))
+
+    # Ed25519 public keys: small order and non-canonical encodings are rejected.
+    small = ["0100000000000000000000000000000000000000000000000000000000000000",
+             "0000000000000000000000000000000000000000000000000000000000000000",
+             "0000000000000000000000000000000000000000000000000000000000000080",
+             "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+             "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+             "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+             "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+             "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+             "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+             "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+             "0100000000000000000000000000000000000000000000000000000000000080"]
+    for h in small:
+        check(public_key_problem(bytes.fromhex(h)) is not None, "small-order/non-canonical key accepted: %s" % h)
+    check(public_key_problem(bytes.fromhex(peter["ed25519_public_key_hex"])) is None, "valid key rejected")
+    # S >= L is rejected even when OpenSSL would not be asked.
+    sig = ppriv.sign(b"m")
+    s_big = (int.from_bytes(sig[32:], "little") + _L).to_bytes(32, "little")
+    check(not ed25519_verify(bytes.fromhex(peter["ed25519_public_key_hex"]), sig[:32] + s_big, b"m"), "S+L accepted")
+    check(ed25519_verify(bytes.fromhex(peter["ed25519_public_key_hex"]), sig, b"m"), "valid signature rejected")
+
+    for f in failures:
+        print("vector FAIL: %s" % f)
+    if failures:
+        return 1
+    print("vectors OK: merkle, signed-note, cosignature checkpoint, jcs, json profile, ed25519 key checks")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="ivl.py", description="Independent custody-ledger v1 verifier and writer.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    pv = sub.add_parser("verify", help="verify an exported ledger (JSON Lines)")
+    pv.add_argument("ledger")
+    pv.add_argument("--checkpoint", help="a signed checkpoint note to verify against the ledger")
+    pv.add_argument("--trust-log-key", metavar="VKEY", help="pinned log vkey (text, or a file holding it)")
+    pv.add_argument("--findings-exit-3", action="store_true", help="exit 3 when there are findings (FORMAT.md §9)")
+    pw = sub.add_parser("write", help="write a fresh valid ledger, checkpoint and log vkey")
+    pw.add_argument("out_dir")
+    pw.add_argument("--origin", required=True)
+    pw.add_argument("--entries", type=int, default=20)
+    pw.add_argument("--with-finding", action="store_true",
+                    help="the self-revocation reports compromised_since_seq, producing one finding")
+    pt = sub.add_parser("selftest-vectors", help="check the primitives against the shared test vectors")
+    pt.add_argument("vectors_dir", nargs="?", default="/work/shared/vectors")
+    args = ap.parse_args(argv)
+    try:
+        if args.cmd == "verify":
+            return cmd_verify(args)
+        if args.cmd == "write":
+            return cmd_write(args)
+        return cmd_vectors(args)
+    except UsageError as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+    except OSError as e:
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
