@@ -41,7 +41,7 @@ let package = Package(
         // The `ledger` executable: argument parsing and printing only.
         .executableTarget(
             name: "LedgerCLI",
-            dependencies: ["LedgerApp", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         // `tools/bench` runs this in release mode.

@@ -1,1 +1,34 @@
-print("ledger")
+import ArgumentParser
+import Foundation
+import LedgerApp
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+// Exit statuses (docs/FORMAT.md §9): 0 ok, 1 integrity failure, 2 usage or I/O error, 3 findings, 4 conflict.
+do {
+    var command = try LedgerCommand.parseAsRoot()
+    try command.run()
+    exit(0)
+} catch let error as LedgerError {
+    FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+    exit(error.kind.rawValue)
+} catch let code as ExitCode {
+    exit(code.rawValue)
+} catch {
+    let status = LedgerCommand.exitCode(for: error)
+    if status == .success {
+        print(LedgerCommand.fullMessage(for: error))
+            exit(0)
+    }
+    let message = LedgerCommand.fullMessage(for: error)
+    if message.isEmpty {
+        FileHandle.standardError.write(Data("error: \(LedgerError.from(error).description)\n".utf8))
+    } else {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
+    exit(2)
+}

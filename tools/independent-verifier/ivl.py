@@ -6,7 +6,7 @@ C2SP signed-note / tlog-checkpoint, RFC 8032), without reading the reference
 implementation.  Standard library plus the `cryptography` package.
 
     ivl.py verify LEDGER.jsonl [--checkpoint FILE] [--trust-log-key VKEY]
-    ivl.py write OUT_DIR --origin ORIGIN [--entries N] [--with-finding]
+    ivl.py write OUT_DIR --origin ORIGIN [--entries N] [--checkpoint-size K] [--with-finding] [--scenario NAME]
     ivl.py selftest-vectors [VECTORS_DIR]     (used by selftest.sh)
 
 Exit statuses: 0 success, 1 integrity failure, 2 usage or I/O error
@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import re
+import struct
 import sys
 import unicodedata
 import uuid
@@ -55,10 +56,6 @@ class ProfileError(ValueError):
 
 def sha256(b):
     return hashlib.sha256(b).digest()
-
-
-def hexs(b):
-    return b.hex()
 
 
 def b64(b):
@@ -143,19 +140,13 @@ def _es_number(x):
     if x < 0:
         return "-" + _es_number(-x)
     # repr() gives the shortest digit string that round-trips, as ECMAScript requires.
-    r = repr(x)
-    mant, _, exp = r.partition("e")
-    e = int(exp) if exp else 0
-    if "." in mant:
-        ip, fp = mant.split(".")
-    else:
-        ip, fp = mant, ""
-    digits = (ip + fp).lstrip("0")
-    e_adj = e + len(ip) - (len(ip + fp) - len((ip + fp).lstrip("0")))
-    digits_stripped = digits.rstrip("0")
-    k = len(digits_stripped)
-    n = e_adj  # value = 0.d1d2...dk * 10^n
-    s = digits_stripped
+    mant, _, exp = repr(x).partition("e")
+    ip, _, fp = mant.partition(".")
+    all_digits = ip + fp
+    lead = len(all_digits) - len(all_digits.lstrip("0"))
+    s = all_digits[lead:].rstrip("0")
+    k = len(s)
+    n = len(ip) - lead + (int(exp) if exp else 0)  # value = 0.s × 10^n
     if k <= n <= 21:
         return s + "0" * (n - k)
     if 0 < n <= 21:
@@ -867,12 +858,8 @@ def read_file(path):
 
 def split_lines(data):
     """Yield (seq, record bytes) of a JSON Lines export, failing on blank lines and a missing final newline."""
-    if not data:
-        return
     parts = data.split(b"\n")
-    if parts[-1] != b"":
-        raise Fail(len(parts), "the last record is not followed by a newline")
-    parts.pop()
+    tail = parts.pop()  # after the final newline: empty unless the last record is unterminated
     for i, p in enumerate(parts, 1):
         if p == b"":
             raise Fail(i, "blank line where the record of seq %d should be" % i)
@@ -880,6 +867,8 @@ def split_lines(data):
             # Would also fail the canonical-bytes check; this message is more useful.
             raise Fail(i, "record contains a carriage return (\\r)")
         yield i, p
+    if tail:
+        raise Fail(len(parts) + 1, "the last record is not followed by a newline")
 
 
 def cmd_verify(args):
@@ -975,12 +964,34 @@ class Person:
         return req, self.priv.sign(key_request_message(req))
 
 
+# Scenarios for `write --scenario`: validly signed ledgers that break exactly one rule of FORMAT.md §4-§5,
+# which byte tampering cannot reach (it breaks a hash or a signature first).  Used by selftest.sh.
+SCENARIOS = {
+    "log-key-name": "the log vkey's key name is not the origin (§5)",
+    "seq2-not-admin": "the key registered at seq 2 lacks the role admin (§5 genesis)",
+    "seq2-other-key": "seq 2 registers a key other than the actor of seq 1 (§5 genesis)",
+    "self-register": "a new key registers itself after seq 2 (§5 actor must be an admin)",
+    "non-admin-actor": "a custodian/examiner registers a key (§5 roles)",
+    "revoked-actor": "an admin key acts after its revocation (§4.4)",
+    "last-admin": "the only admin key is revoked (§5)",
+    "revoke-unregistered": "key.revoked for a key that was never registered (§5)",
+    "revoke-twice": "a key is revoked twice (§5)",
+    "request-other-ledger": "a registration request signed for another ledger's origin (§3.2)",
+    "compromised-future": "compromised_since_seq is not less than the revocation's seq (§5)",
+    "auditor-revokes-other": "a non-admin key revokes another key (§5)",
+    "time-leap-second": "time with seconds 60 (§3.1)",
+}
+
+
 def cmd_write(args):
     origin = args.origin
+    sc = args.scenario
     if not ORIGIN_RE.fullmatch(origin):
         raise UsageError("origin %r does not match ^[A-Za-z0-9][A-Za-z0-9._/:-]{0,254}$" % origin)
     if args.entries < 2:
         raise UsageError("--entries must be at least 2 (seq 1 and seq 2 are the genesis)")
+    if sc is not None and sc not in SCENARIOS:
+        raise UsageError("unknown scenario %r; known: %s" % (sc, ", ".join(SCENARIOS)))
     os.makedirs(args.out_dir, exist_ok=True)
     paths = {n: os.path.join(args.out_dir, n) for n in ("ledger.jsonl", "checkpoint", "log.vkey")}
     for p in paths.values():
@@ -996,47 +1007,82 @@ def cmd_write(args):
     def by(*signers):
         return lambda bh, body: [(p.kid, p.priv.sign(entry_message(bh))) for p in signers]
 
-    def register(actor, p, roles):
-        req, req_sig = p.registration_request(origin)
+    def register(actor, p, roles, request_origin=origin):
+        # The new key's holder signs the request (§4.3) before the admin appends it (§3.2).
+        req, req_sig = p.registration_request(request_origin)
         data = {"agency": req["agency"], "key": p.kid, "name": req["name"], "person": req["person"],
                 "public_key": req["public_key"], "roles": roles}
 
         def sign(bh, body):
+            if actor is p:
+                return [(p.kid, p.priv.sign(entry_message(bh)))]
             return [(actor.kid, actor.priv.sign(entry_message(bh))), (p.kid, req_sig)]
         w.append("key.registered", "key/" + p.kid, actor.kid, data, sign)
 
+    def revoke(actor, target_kid, data):
+        w.append("key.revoked", "key/" + target_kid, actor.kid, data, by(actor))
+
     # Genesis (FORMAT.md §5): seq 1 ledger.created by the first admin, seq 2 registers that key.
+    log_data = {"log_vkey": make_vkey("other.example/log", log_pk) if sc == "log-key-name" else vkey}
+    first = Person("someone", "Someone Else", "Example Agency") if sc == "seq2-other-key" else admin
     plan = [
-        lambda: w.append("ledger.created", "ledger", admin.kid, {"log_vkey": vkey}, by(admin)),
-        lambda: w.append("key.registered", "key/" + admin.kid, admin.kid,
-                         {"agency": admin.agency, "key": admin.kid, "name": admin.name, "person": admin.person,
-                          "public_key": b64(admin.pk), "roles": ["admin"]}, by(admin)),
+        lambda: w.append("ledger.created", "ledger", admin.kid, log_data, by(admin)),
+        lambda: register(first, first, ["auditor"] if sc == "seq2-not-admin" else ["admin"]),
     ]
     alice = Person("alice@example.org", "Alice Ångström", "Police Département \"Nord\"")
     bob = Person("bob.lab-7", "Bob \u2603 Tester", "Lab \u00e9\u4e2d\U0001F600")
-    plan.append(lambda: register(admin, alice, ["custodian", "examiner"]))
+    plan.append(lambda: register(admin, alice, ["examiner", "custodian"]))
     plan.append(lambda: register(admin, bob, ["auditor"]))
 
     def revoke_bob():
+        # The revoked key signs its own revocation (FORMAT.md §4.4, §5).
         data = {"reason": "laptop lost\non the train"}
         if args.with_finding:
             data["compromised_since_seq"] = len(w.records)  # the seq of bob's registration
-        # The revoked key signs its own revocation (FORMAT.md §4.4, §5).
-        w.append("key.revoked", "key/" + bob.kid, bob.kid, data, by(bob))
+        revoke(bob, bob.kid, data)
     plan.append(revoke_bob)
-    while len(plan) < args.entries:
-        i = len(plan)
-        roles = [ROLES[1 + i % (len(ROLES) - 1)]]
-        if i % 3 == 0:
-            roles = ["admin", "supervisor"]
-        p = Person("user%03d" % i, "User %d" % i, "Agency %d" % (i % 4))
-        plan.append(lambda p=p, roles=roles: register(admin, p, roles))
-    for step in plan[: args.entries]:
+
+    if sc is not None:
+        # Five valid entries (as far as the scenario allows), then the one that breaks the rule.
+        carol = Person("carol", "Carol Second-Admin", "Example Agency")
+        mallory = Person("mallory", "Mallory", "Nowhere")
+        unreg = sha256(b"never registered").hex()
+        bad = {
+            "self-register": [lambda: register(mallory, mallory, ["admin"])],
+            "non-admin-actor": [lambda: register(alice, mallory, ["custodian"])],
+            "revoked-actor": [lambda: register(admin, carol, ["admin"]),
+                              lambda: revoke(admin, carol.kid, {"reason": "left"}),
+                              lambda: register(carol, mallory, ["custodian"])],
+            "last-admin": [lambda: revoke(admin, admin.kid, {"reason": "retired"})],
+            "revoke-unregistered": [lambda: revoke(admin, unreg, {"reason": "unknown"})],
+            "revoke-twice": [lambda: revoke(admin, bob.kid, {"reason": "again"})],
+            "request-other-ledger": [lambda: register(admin, mallory, ["custodian"], "other.example/ledger")],
+            "compromised-future": [lambda: revoke(admin, alice.kid, {"reason": "x", "compromised_since_seq": 6})],
+            "auditor-revokes-other": [lambda: register(admin, carol, ["auditor"]),
+                                      lambda: revoke(carol, alice.kid, {"reason": "not allowed"})],
+            "time-leap-second": [lambda: setattr(w, "prev_time", w.prev_time[:17] + "60.000Z"),
+                                 lambda: register(admin, mallory, ["custodian"])],
+        }.get(sc, [])
+        plan = plan[:5] + bad
+        entries = len(plan)
+    else:
+        entries = args.entries
+        while len(plan) < entries:
+            i = len(plan)
+            roles = [ROLES[1 + i % (len(ROLES) - 1)]]
+            if i % 3 == 0:
+                roles = ["admin", "supervisor"]
+            p = Person("user%03d" % i, "User %d" % i, "Agency %d" % (i % 4))
+            plan.append(lambda p=p, roles=roles: register(admin, p, roles))
+    for step in plan[:entries]:
         step()
 
     leaves = [leaf_hash(r) for r in w.records]
     n = len(leaves)
-    text = "%s\n%d\n%s\n" % (origin, n, b64(merkle_root(leaves)))
+    cp_size = n if args.checkpoint_size is None else args.checkpoint_size
+    if not 0 <= cp_size <= n:
+        raise UsageError("--checkpoint-size must be between 0 and %d" % n)
+    text = "%s\n%d\n%s\n" % (origin, cp_size, b64(merkle_root(leaves[:cp_size])))
     sig = log_priv.sign(text.encode("utf-8"))
     note = text + "\n" + "\u2014 %s %s\n" % (origin, b64(note_key_id(origin, log_pk) + sig))
     with open(paths["ledger.jsonl"], "xb") as f:
@@ -1057,7 +1103,10 @@ def cmd_vectors(args):
     d = args.vectors_dir
     failures = []
 
+    count = [0]
+
     def check(ok, what):
+        count[0] += 1
         if not ok:
             failures.append(what)
 
@@ -1139,8 +1188,6 @@ def cmd_vectors(args):
             if not line:
                 continue
             bits, want = line.split(",", 1)
-            x = float.fromhex("0x0p0")  # placeholder for type
-            import struct
             x = struct.unpack(">d", bytes.fromhex(bits.rjust(16, "0")))[0]
             try:
                 got = _es_number(x)
@@ -1163,8 +1210,8 @@ def cmd_vectors(args):
             check(False, "profile accepted %r" % t[:40])
         except ProfileError:
             pass
-    good_texts = [b"[" * 32 + b"]" * 32, b"[9007199254740991,-9007199254740991]", b'["\\ud83d\\ude02"]'.replace(
-        b'"\\ud83d\\ude02"', '"\U0001F602"'.encode("utf-8")), b'{"a":{"b":[true,false,null,"\\u001f"]}}']
+    good_texts = [b"[" * 32 + b"]" * 32, b"[9007199254740991,-9007199254740991]", '["\U0001F602"]'.encode("utf-8"),
+                  b'{"a":{"b":[true,false,null,"\\u001f"]}}']
     for t in good_texts:
         try:
             parse_profile(t)
@@ -1196,7 +1243,7 @@ def cmd_vectors(args):
         print("vector FAIL: %s" % f)
     if failures:
         return 1
-    print("vectors OK: merkle, signed-note, cosignature checkpoint, jcs, json profile, ed25519 key checks")
+    print("vectors OK (%d checks): merkle," % count[0] + " signed-note, cosignature checkpoint, jcs, json profile, ed25519 key checks")
     return 0
 
 
@@ -1217,9 +1264,14 @@ def main(argv=None):
     pw.add_argument("--entries", type=int, default=20)
     pw.add_argument("--with-finding", action="store_true",
                     help="the self-revocation reports compromised_since_seq, producing one finding")
+    pw.add_argument("--checkpoint-size", type=int, metavar="K", help="sign a checkpoint for the first K entries "
+                    "(default: all)")
+    pw.add_argument("--scenario", help="write a signed ledger that breaks one rule (for tests): "
+                    + ", ".join(SCENARIOS))
     pt = sub.add_parser("selftest-vectors", help="check the primitives against the shared test vectors")
     pt.add_argument("vectors_dir", nargs="?", default="/work/shared/vectors")
     args = ap.parse_args(argv)
+    sys.stdout.reconfigure(errors="backslashreplace")  # messages may quote arbitrary record text
     try:
         if args.cmd == "verify":
             return cmd_verify(args)

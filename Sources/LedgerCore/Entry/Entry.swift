@@ -143,6 +143,8 @@ public struct Entry: Sendable {
     public let bodyHash: [UInt8]
     /// JCS({"body": body, "sigs": sigs}).
     public let record: [UInt8]
+    /// The length of the serialized sigs array at the end of the record (before the closing brace).
+    private let sigsLength: Int
 
     /// Assembles an entry from a body and its signatures (sorted here by key id).
     public init(body: EntryBody, sigs: [EntrySignature]) {
@@ -151,7 +153,9 @@ public struct Entry: Sendable {
         var record = Array("{\"body\":".utf8)
         record.append(contentsOf: bodyBytes)
         record.append(contentsOf: Array(",\"sigs\":".utf8))
+        let start = record.count
         JCS.write(.array(sorted.map(\.json)), to: &record)
+        self.sigsLength = record.count - start
         record.append(UInt8(ascii: "}"))
         self.body = body
         self.sigs = sorted
@@ -159,11 +163,24 @@ public struct Entry: Sendable {
         self.record = record
     }
 
-    private init(body: EntryBody, sigs: [EntrySignature], bodyHash: [UInt8], record: [UInt8]) {
+    private init(body: EntryBody, sigs: [EntrySignature], bodyHash: [UInt8], record: [UInt8], sigsLength: Int) {
         self.body = body
         self.sigs = sigs
         self.bodyHash = bodyHash
         self.record = record
+        self.sigsLength = sigsLength
+    }
+
+    /// The same body with other signatures (the body's bytes and hash are reused, not recomputed).
+    public func withSignatures(_ newSigs: [EntrySignature]) -> Entry {
+        let sorted = newSigs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        // The record is {"body":<body>,"sigs":<sigs>}; keep everything up to and including ,"sigs":.
+        var record = Array(self.record[..<(self.record.count - sigsLength - 1)])
+        let start = record.count
+        JCS.write(.array(sorted.map(\.json)), to: &record)
+        let length = record.count - start
+        record.append(UInt8(ascii: "}"))
+        return Entry(body: body, sigs: sorted, bodyHash: bodyHash, record: record, sigsLength: length)
     }
 
     /// Hex of the body hash.
@@ -203,10 +220,12 @@ public struct Entry: Sendable {
         var canonical = Array("{\"body\":".utf8)
         canonical.append(contentsOf: bodyBytes)
         canonical.append(contentsOf: Array(",\"sigs\":".utf8))
+        let start = canonical.count
         JCS.write(.array(sigValues), to: &canonical)
+        let sigsLength = canonical.count - start
         canonical.append(UInt8(ascii: "}"))
         guard canonical == record else { throw .init("record is not in canonical form (RFC 8785 JCS)") }
-        return Entry(body: body, sigs: sigs, bodyHash: SHA256.hash(bodyBytes), record: record)
+        return Entry(body: body, sigs: sigs, bodyHash: SHA256.hash(bodyBytes), record: record, sigsLength: sigsLength)
     }
 
     /// The message `keyID` must have signed for this entry, or nil when that key is not a possible signer:

@@ -61,6 +61,14 @@ public struct MerkleAccumulator: Sendable {
     /// An empty accumulator.
     public init() {}
 
+    /// An accumulator for a tree of `size` leaves, given its perfect subtrees' hashes, largest first
+    /// (as ``Merkle/subtreeLocations(size:)`` lists them).
+    public init(size: Int64, subtrees: [[UInt8]]) {
+        precondition(subtrees.count == size.nonzeroBitCount, "one subtree per set bit of the size")
+        self.size = size
+        self.subtrees = subtrees
+    }
+
     /// Appends a leaf hash and returns the interior nodes this leaf completes, level 1 first.
     ///
     /// Leaf index i completes one node per trailing zero bit of i + 1 (FORMAT.md §8).

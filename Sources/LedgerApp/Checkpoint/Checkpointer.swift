@@ -1,0 +1,54 @@
+import LedgerCore
+import LedgerCrypto
+
+/// Signing checkpoints with the log key.
+public enum Checkpointer {
+    /// Signs and stores a checkpoint of the ledger's current size; if one of that size exists, returns it.
+    public static func checkpoint(store: any LedgerStore, logKey: Ed25519PrivateKey) throws -> (
+        checkpoint: SignedCheckpoint, created: Bool
+    ) {
+        do {
+            return try store.write { transaction in
+                guard let origin = try transaction.meta("origin"), let head = try transaction.head() else {
+                    throw LedgerError.usage("the ledger is empty")
+                }
+                let ledgerLogKey = try LedgerFacts.logKey(transaction)
+                guard ledgerLogKey.publicKey == logKey.publicKey else {
+                    throw LedgerError.usage("this is not the ledger's log key (the ledger's is \(ledgerLogKey.vkey))")
+                }
+                if let existing = try transaction.checkpointNotes().first(where: { $0.size == head.seq }) {
+                    return (try SignedCheckpoint(noteText: existing.note), false)
+                }
+                let checkpoint = Checkpoint(origin: origin, size: head.seq, root: try transaction.root(size: head.seq))
+                let signed = try SignedCheckpoint.sign(checkpoint, logKey: logKey)
+                _ = try transaction.insertCheckpoint(size: head.seq, note: signed.noteText)
+                return (signed, true)
+            }
+        } catch {
+            throw LedgerError.from(error)
+        }
+    }
+
+    /// The newest stored checkpoint, if any.
+    public static func latest(store: any LedgerStore) throws -> SignedCheckpoint? {
+        try store.read { reader in
+            try reader.checkpointNotes().last.map { try SignedCheckpoint(noteText: $0.note) }
+        }
+    }
+}
+
+/// Facts read from a stored ledger's own entries.
+public enum LedgerFacts {
+    /// The log key named by seq 1.
+    public static func logKey(_ reader: any LedgerReader) throws -> NoteVerifierKey {
+        var genesis: Entry?
+        try reader.forEachRecord(RecordFilter(from: 1, to: 1)) { stored in
+            genesis = try Entry.parse(record: stored.record)
+            return false
+        }
+        guard let genesis, let text = genesis.body.data.member("log_vkey")?.stringValue else {
+            throw LedgerError.integrity("seq 1 does not name a log key")
+        }
+        return try NoteVerifierKey(vkey: text)
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import LedgerSQLite
+
+/// Who a key belongs to.
+public struct Identity: Sendable {
+    public var name: String
+    public var person: String
+    public var agency: String
+
+    public init(name: String, person: String, agency: String) {
+        self.name = name
+        self.person = person
+        self.agency = agency
+    }
+
+    func validate() throws(LedgerError) {
+        guard Identifiers.isDisplayText(name, max: 200) else { throw .usage("--name must be 1 to 200 characters without control characters") }
+        guard Identifiers.isDisplayText(agency, max: 200) else { throw .usage("--agency must be 1 to 200 characters without control characters") }
+        guard Identifiers.isPersonID(person) else { throw .usage("--person must be 1 to 64 of A-Z a-z 0-9 . _ @ -") }
+    }
+}
+
+/// Key use cases: a person generating their own key and request, an admin registering or revoking keys.
+public enum KeyManagement {
+    /// Generates a key, writes it to `keyPath` (mode 0600, never overwriting), and returns the signed
+    /// registration request text to hand to an administrator.
+    public static func generate(keyPath: String, passphrase: String?, identity: Identity, origin: String) throws
+        -> (keyID: String, request: String)
+    {
+        try identity.validate()
+        guard Identifiers.isOrigin(origin) else { throw LedgerError.usage("origin \"\(origin)\" is not a valid ledger origin") }
+        let key = Ed25519PrivateKey.generate()
+        do { try key.write(toNewFile: keyPath, passphrase: passphrase) } catch { throw LedgerError.usage(error.description) }
+        let request = KeyRequest(
+            agency: identity.agency, ledger: origin, name: identity.name, person: identity.person, publicKey: key.publicKey)
+        return (KeyFiles.keyID(key.publicKey), request.signedDocument(with: key))
+    }
+
+    /// Registers the key of a signed registration request, signed by an admin key.
+    public static func register(
+        requestText: [UInt8], roles: [String], admin: Ed25519PrivateKey, store: any LedgerStore, id: String? = nil
+    ) throws -> (keyID: String, seq: Int64) {
+        let (request, publicKey, signature): (KeyRequest, Ed25519PublicKey, [UInt8])
+        do { (request, publicKey, signature) = try KeyRequest.parseSigned(requestText) } catch {
+            throw LedgerError.usage("invalid registration request: \(error.description)")
+        }
+        let origin = try store.read { try $0.meta("origin") } ?? ""
+        guard request.ledger.utf8.elementsEqual(origin.utf8) else {
+            throw LedgerError.usage("the request is for ledger \"\(request.ledger)\", not this ledger \"\(origin)\"")
+        }
+        guard !roles.isEmpty else { throw LedgerError.usage("give at least one role with --roles") }
+        for role in roles where !Roles.all.contains(role) {
+            throw LedgerError.usage("unknown role \"\(role)\" (known: \(Roles.all.joined(separator: ", ")))")
+        }
+        let keyID = KeyFiles.keyID(publicKey)
+        let draft = EventDraft(
+            id: id, type: EventTypes.keyRegistered, stream: "key/\(keyID)",
+            data: registrationData(request, keyID: keyID, roles: roles), signer: admin,
+            presigned: [EntrySignature(key: keyID, signature: signature)])
+        let result = try Appender.append([draft], to: store)
+        return (keyID, result.seqs[0])
+    }
+
+    static func registrationData(_ request: KeyRequest, keyID: String, roles: [String]) -> JSONValue {
+        .object([
+            JSONMember("agency", .string(request.agency)), JSONMember("key", .string(keyID)),
+            JSONMember("name", .string(request.name)), JSONMember("person", .string(request.person)),
+            JSONMember("public_key", .string(request.publicKey)),
+            JSONMember("roles", .array(roles.map { .string($0) })),
+        ])
+    }
+
+    /// Revokes a key, signed by an admin or by the key itself.
+    public static func revoke(
+        keyID: String, reason: String, compromisedSinceSeq: Int64?, signer: Ed25519PrivateKey, store: any LedgerStore
+    ) throws -> Int64 {
+        var data: [JSONMember] = [JSONMember("reason", .string(reason))]
+        if let compromisedSinceSeq { data.append(JSONMember("compromised_since_seq", .integer(compromisedSinceSeq))) }
+        let draft = EventDraft(type: EventTypes.keyRevoked, stream: "key/\(keyID)", data: .object(data), signer: signer)
+        return try Appender.append([draft], to: store).seqs[0]
+    }
+}
+
+/// Creating a ledger: its log key, its first administrator, and the genesis entries.
+public enum LedgerSetup {
+    /// What `ledger init` made.
+    public struct Result: Sendable {
+        public let origin: String
+        public let adminKeyID: String
+        public let logVKey: String
+        public let adminKeyPath: String
+        public let logKeyPath: String
+    }
+
+    /// Creates a new ledger at `path`: writes the admin and log key files (mode 0600), then seq 1
+    /// (`ledger.created`) and seq 2 (`key.registered`, the admin) in the transaction that creates the file.
+    /// On any failure nothing is left behind.
+    public static func initialize(
+        path: String, origin: String, admin identity: Identity, adminKeyPath: String, logKeyPath: String,
+        passphrase: String?
+    ) throws -> Result {
+        guard Identifiers.isOrigin(origin) else {
+            throw LedgerError.usage(
+                "origin \"\(origin)\" must start with a letter or digit and contain only A-Z a-z 0-9 . _ / : - (at most 255)")
+        }
+        try identity.validate()
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw LedgerError.usage("\(path) already exists; a ledger is never overwritten")
+        }
+        for keyPath in [adminKeyPath, logKeyPath] where FileManager.default.fileExists(atPath: keyPath) {
+            throw LedgerError.usage("\(keyPath) already exists; key files are never overwritten")
+        }
+        let admin = Ed25519PrivateKey.generate()
+        let logKey = Ed25519PrivateKey.generate()
+        let logVKey = try NoteVerifierKey(name: origin, publicKey: logKey.publicKey)
+        var written: [String] = []
+        do {
+            try admin.write(toNewFile: adminKeyPath, passphrase: passphrase)
+            written.append(adminKeyPath)
+            try logKey.write(toNewFile: logKeyPath, passphrase: passphrase)
+            written.append(logKeyPath)
+            let adminID = KeyFiles.keyID(admin.publicKey)
+            let request = KeyRequest(
+                agency: identity.agency, ledger: origin, name: identity.name, person: identity.person,
+                publicKey: admin.publicKey)
+            let drafts = [
+                EventDraft(
+                    type: EventTypes.ledgerCreated, stream: "ledger",
+                    data: .object([JSONMember("log_vkey", .string(logVKey.vkey))]), signer: admin),
+                EventDraft(
+                    type: EventTypes.keyRegistered, stream: "key/\(adminID)",
+                    data: KeyManagement.registrationData(request, keyID: adminID, roles: [Roles.admin]), signer: admin),
+            ]
+            _ = try SQLiteLedgerStore.create(path: path) { transaction in
+                try transaction.setMeta("origin", origin)
+                return try Appender.append(drafts, in: transaction, genesisActor: adminID)
+            }
+            return Result(
+                origin: origin, adminKeyID: adminID, logVKey: logVKey.vkey, adminKeyPath: adminKeyPath,
+                logKeyPath: logKeyPath)
+        } catch {
+            for file in written { try? FileManager.default.removeItem(atPath: file) }
+            throw LedgerError.from(error)
+        }
+    }
+}

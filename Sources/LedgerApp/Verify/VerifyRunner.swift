@@ -1,0 +1,212 @@
+import Dispatch
+import Foundation
+import LedgerCore
+import LedgerCrypto
+
+/// What `ledger verify` is asked to check beyond the ledger itself.
+public struct VerifyOptions: Sendable {
+    /// A checkpoint handed out earlier: the ledger must still contain exactly that history.
+    public var checkpoint: SignedCheckpoint?
+    /// The log key the user trusts; without it the result says the log key is unpinned.
+    public var pinnedLogKey: NoteVerifierKey?
+    /// Called now and then with the number of entries verified so far.
+    public var progress: (@Sendable (Int64) -> Void)?
+
+    public init(
+        checkpoint: SignedCheckpoint? = nil, pinnedLogKey: NoteVerifierKey? = nil,
+        progress: (@Sendable (Int64) -> Void)? = nil
+    ) {
+        self.checkpoint = checkpoint
+        self.pinnedLogKey = pinnedLogKey
+        self.progress = progress
+    }
+}
+
+/// The outcome of `ledger verify`.
+public struct VerifyReport: Sendable {
+    /// "database" or "jsonl".
+    public var mode: String
+    /// The file verified.
+    public var source: String
+    /// Set when every rule held.
+    public var summary: VerificationSummary?
+    /// The first rule broken, if any.
+    public var failure: VerificationFailure?
+    /// Entries read before verification ended.
+    public var entriesChecked: Int64 = 0
+    /// Stored checkpoints found (database mode).
+    public var storedCheckpoints: Int = 0
+    /// The size of the checkpoint given with --checkpoint.
+    public var givenCheckpointSize: Int64?
+    public var logKeyPinned: Bool
+    public var toolVersion = LedgerVersion.current
+    public var openSSLVersion = OpenSSLInfo.version
+    public var storageVersion: String?
+    /// Remarks for the reader (for example what a JSON Lines file alone cannot show).
+    public var notes: [String] = []
+
+    /// 0 when valid, 1 on an integrity failure, 3 when valid but with findings.
+    public var exitStatus: Int32 {
+        if failure != nil { return 1 }
+        if let summary, !summary.findings.isEmpty { return 3 }
+        return 0
+    }
+}
+
+/// The tool's version.
+public enum LedgerVersion {
+    public static let current = "0.1.0"
+}
+
+/// Verifies a stored ledger or an exported JSON Lines file as a stream: records are prepared (parsed, hashed,
+/// signatures checked) on all cores a batch at a time, then the sequential rules run over them in order.
+public enum VerifyRunner {
+    /// Records per batch handed to the worker threads.
+    static let batchSize = 2048
+
+    /// Verifies the ledger in `store`, including its stored tree hashes and checkpoints.
+    public static func verify(store: any LedgerStore, options: VerifyOptions, source: String) throws -> VerifyReport {
+        var report = VerifyReport(mode: "database", source: source, logKeyPinned: options.pinnedLogKey != nil)
+        report.storageVersion = store.engineDescription
+        report.givenCheckpointSize = options.checkpoint?.checkpoint.size
+        try store.read { reader in
+            var checkpoints: [SignedCheckpoint] = []
+            for (size, note) in try reader.checkpointNotes() {
+                do { checkpoints.append(try SignedCheckpoint(noteText: note)) } catch {
+                    report.failure = VerificationFailure(
+                        seq: nil, rule: "checkpoints", message: "the stored checkpoint at size \(size) is malformed: \(error)")
+                    return
+                }
+                if checkpoints.last?.checkpoint.size != size {
+                    report.failure = VerificationFailure(
+                        seq: nil, rule: "checkpoints", message: "the stored checkpoint at size \(size) names another size")
+                    return
+                }
+            }
+            report.storedCheckpoints = checkpoints.count
+            if let given = options.checkpoint { checkpoints.append(given) }
+            var pipeline = Pipeline(rootSizes: Set(checkpoints.map(\.checkpoint.size)), progress: options.progress)
+            do {
+                var position: Int64 = 0
+                try reader.forEachRecord(RecordFilter()) { stored in
+                    position += 1
+                    try pipeline.add(
+                        Pipeline.Item(
+                            position: position, record: stored.record, storedLeafHash: stored.leafHash,
+                            storedNodes: stored.nodes))
+                    return true
+                }
+                try pipeline.flush()
+                report.entriesChecked = pipeline.verifier.entryCount
+                report.summary = try pipeline.verifier.finish(checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
+            } catch let failure as VerificationFailure {
+                report.entriesChecked = pipeline.verifier.entryCount
+                report.failure = failure
+            }
+        }
+        return report
+    }
+
+    /// Verifies an exported JSON Lines file without a database.
+    public static func verify(jsonlPath path: String, options: VerifyOptions) throws -> VerifyReport {
+        var report = VerifyReport(mode: "jsonl", source: path, logKeyPinned: options.pinnedLogKey != nil)
+        report.givenCheckpointSize = options.checkpoint?.checkpoint.size
+        if options.checkpoint == nil {
+            report.notes.append(
+                "a JSON Lines file alone cannot show that entries were removed from its end; give --checkpoint to detect truncation")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw LedgerError.usage("cannot read \(path)") }
+        defer { try? handle.close() }
+        let checkpoints = options.checkpoint.map { [$0] } ?? []
+        var pipeline = Pipeline(rootSizes: Set(checkpoints.map(\.checkpoint.size)), progress: options.progress)
+        do {
+            var position: Int64 = 0
+            var pending: [UInt8] = []
+            while true {
+                let chunk: Data
+                do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
+                    throw LedgerError.usage("cannot read \(path): \(error.localizedDescription)")
+                }
+                if chunk.isEmpty { break }
+                pending.append(contentsOf: chunk)
+                var lineStart = 0
+                while let newline = pending[lineStart...].firstIndex(of: 0x0a) {
+                    position += 1
+                    let line = Array(pending[lineStart..<newline])
+                    if line.isEmpty {
+                        throw VerificationFailure(seq: position, rule: "record form", message: "line \(position) is empty")
+                    }
+                    try pipeline.add(Pipeline.Item(position: position, record: line, storedLeafHash: nil, storedNodes: nil))
+                    lineStart = newline + 1
+                }
+                pending.removeFirst(lineStart)
+            }
+            if !pending.isEmpty {
+                throw VerificationFailure(
+                    seq: position + 1, rule: "record form",
+                    message: "the last line does not end with a newline (the file may be cut off)")
+            }
+            try pipeline.flush()
+            report.entriesChecked = pipeline.verifier.entryCount
+            report.summary = try pipeline.verifier.finish(checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
+        } catch let failure as VerificationFailure {
+            try? pipeline.flushQuietly()
+            report.entriesChecked = pipeline.verifier.entryCount
+            report.failure = failure
+        }
+        return report
+    }
+}
+
+/// Batches records, prepares each batch on all cores, and feeds the sequential verifier.
+struct Pipeline {
+    struct Item: Sendable {
+        let position: Int64
+        let record: [UInt8]
+        let storedLeafHash: [UInt8]?
+        let storedNodes: [UInt8]?
+    }
+
+    var verifier: LedgerVerifier
+    private var batch: [Item] = []
+    private let progress: (@Sendable (Int64) -> Void)?
+
+    init(rootSizes: Set<Int64>, progress: (@Sendable (Int64) -> Void)?) {
+        verifier = LedgerVerifier(rootSizes: rootSizes)
+        self.progress = progress
+        batch.reserveCapacity(VerifyRunner.batchSize)
+    }
+
+    mutating func add(_ item: Item) throws(VerificationFailure) {
+        batch.append(item)
+        if batch.count >= VerifyRunner.batchSize { try flush() }
+    }
+
+    /// Drops what is pending (after a failure).
+    mutating func flushQuietly() throws { batch.removeAll() }
+
+    mutating func flush() throws(VerificationFailure) {
+        guard !batch.isEmpty else { return }
+        let items = batch
+        batch.removeAll(keepingCapacity: true)
+        let known = verifier.knownPublicKeys
+        let prepared = SendableBuffer<PreparedEntry?>(repeating: nil, count: items.count)
+        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let slices = min(items.count, workers * 8)
+        DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            let lower = items.count * slice / slices
+            let upper = items.count * (slice + 1) / slices
+            for index in lower..<upper {
+                let item = items[index]
+                prepared[index] = PreparedEntry.prepare(
+                    position: item.position, record: item.record, knownKeys: known, storedLeafHash: item.storedLeafHash,
+                    storedNodes: item.storedNodes)
+            }
+        }
+        for entry in prepared.values {
+            guard let entry else { continue }
+            try verifier.verify(entry)
+        }
+        progress?(verifier.entryCount)
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerCrypto
+
+struct AppendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "append",
+        abstract: "Append a signed event (the generic append, for scripting).",
+        discussion: """
+            The event is checked against the type table (docs/FORMAT.md §5) and your key's roles before anything \
+            is written. With --batch, every line of a JSON Lines file is one event \
+            ({"type":…,"stream":…,"data":{…},"id":…,"expect_rev":…}); the whole batch is appended atomically, \
+            all or nothing.
+
+            Examples:
+              ledger append --type key.revoked --stream key/3f2a…c9 --data '{"reason":"left the unit"}' --key ada.pem
+              ledger append --batch events.jsonl --key ada.pem
+              ledger append ... --id 1b4e28ba-2fa1-41d2-883f-0016d3cca427   # a retry with the same id is a no-op
+              ledger append ... --expect-rev 3                              # conflict (exit 4) unless at rev 3
+            """)
+
+    @OptionGroup var location: LedgerLocation
+    @Option(help: "The event type, e.g. key.revoked.") var type: String?
+    @Option(help: "The stream, e.g. key/<key id> or item/EV-0001.") var stream: String?
+    @Option(help: ArgumentHelp("The event data: a JSON object, or @FILE.", valueName: "json")) var data: String?
+    @Option(help: ArgumentHelp("The signing (actor) key file.", valueName: "file")) var key: String
+    @Option(help: "The stream's current last revision you expect (0: the stream must be new).") var expectRev: Int64?
+    @Option(help: "A UUIDv4 for the entry: appending the same event with the same id again changes nothing.")
+    var id: String?
+    @Option(help: ArgumentHelp("A JSON Lines file of events to append in one transaction.", valueName: "file"))
+    var batch: String?
+    @OptionGroup var passphrase: PassphraseOptions
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func validate() throws {
+        if batch != nil {
+            guard type == nil, stream == nil, data == nil, expectRev == nil, id == nil else {
+                throw ValidationError("--batch cannot be combined with --type, --stream, --data, --expect-rev or --id")
+            }
+        } else {
+            guard type != nil, stream != nil, data != nil else {
+                throw ValidationError("give --type, --stream and --data (or --batch FILE)")
+            }
+        }
+    }
+
+    func run() throws {
+        let store = try location.open()
+        let signer = try KeyFiles.load(key, passphrase: try passphrase.passphrase())
+        var drafts: [EventDraft] = []
+        if let batch {
+            let bytes = try readFileBytes(batch, what: "batch file")
+            var lineNumber = 0
+            for line in bytes.split(separator: 0x0a, omittingEmptySubsequences: false) {
+                lineNumber += 1
+                if line.isEmpty { continue }
+                drafts.append(try draft(fromLine: Array(line), number: lineNumber, signer: signer))
+            }
+        } else if let type, let stream, let data {
+            let value = try parseData(try readArgumentBytes(data, what: "data"), where: "--data")
+            drafts.append(EventDraft(id: id, type: type, stream: stream, data: value, expectRev: expectRev, signer: signer))
+        }
+        let result = try Appender.append(drafts, to: store)
+        if json {
+            printJSON([
+                "seqs": .array(result.seqs.map { .integer($0) }), "already_recorded": .bool(result.alreadyRecorded),
+            ])
+            return
+        }
+        let range = result.seqs.count == 1 ? "seq \(result.seqs[0])" : "seq \(result.seqs[0])…\(result.seqs[result.seqs.count - 1])"
+        if result.alreadyRecorded {
+            print("already recorded at \(range); nothing written")
+        } else {
+            print("appended \(result.seqs.count) \(result.seqs.count == 1 ? "entry" : "entries") at \(range)")
+        }
+    }
+
+    private func parseData(_ bytes: [UInt8], where place: String) throws(LedgerError) -> JSONValue {
+        guard bytes.count <= 65_536 else { throw .usage("\(place): the data is \(bytes.count) bytes, over the 64 KiB record limit") }
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes, profile: .ledgerV1) } catch { throw .usage("\(place): \(error)") }
+        guard value.objectMembers != nil else { throw .usage("\(place): the data must be a JSON object") }
+        return value
+    }
+
+    private func draft(fromLine line: [UInt8], number: Int, signer: Ed25519PrivateKey) throws(LedgerError) -> EventDraft {
+        let value: JSONValue
+        do { value = try JSONParser.parse(line, profile: .ledgerV1) } catch { throw .usage("batch line \(number): \(error)") }
+        guard let type = value.member("type")?.stringValue, let stream = value.member("stream")?.stringValue,
+            let data = value.member("data"), data.objectMembers != nil
+        else { throw .usage("batch line \(number): needs \"type\", \"stream\" and an object \"data\"") }
+        let id = value.member("id")?.stringValue
+        let expect = value.member("expect_rev")?.integerValue
+        return EventDraft(id: id, type: type, stream: stream, data: data, expectRev: expect, signer: signer)
+    }
+}
+
+

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerCrypto
+
+struct CheckpointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Sign a checkpoint (tree size and root) with the log key, or show the latest.",
+        discussion: """
+            Prints the C2SP signed checkpoint note. Hand it to auditors: later, `ledger verify --checkpoint FILE` \
+            proves the ledger still contains exactly that history, even against someone holding every key.
+
+            Examples:
+              ledger checkpoint --log-key log.pem --out checkpoint-2026-11-29.txt
+              ledger checkpoint --latest
+            """)
+
+    @OptionGroup var location: LedgerLocation
+    @Option(help: ArgumentHelp("The log key file.", valueName: "file")) var logKey: String = "log.pem"
+    @Flag(help: "Print the newest stored checkpoint instead of signing a new one.") var latest = false
+    @Option(help: ArgumentHelp("Also write the note to this file.", valueName: "file")) var out: String?
+    @OptionGroup var passphrase: PassphraseOptions
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() throws {
+        let store = try location.open()
+        let signed: SignedCheckpoint
+        var created = false
+        if latest {
+            guard let stored = try Checkpointer.latest(store: store) else {
+                throw LedgerError.usage("the ledger has no checkpoint yet; make one with `ledger checkpoint --log-key FILE`")
+            }
+            signed = stored
+        } else {
+            let key = try KeyFiles.load(logKey, passphrase: try passphrase.passphrase())
+            (signed, created) = try Checkpointer.checkpoint(store: store, logKey: key)
+        }
+        if let out {
+            guard FileManager.default.createFile(atPath: out, contents: Data(signed.noteText.utf8)) else {
+                throw LedgerError.usage("cannot write \(out)")
+            }
+        }
+        if json {
+            printJSON([
+                "size": .integer(signed.checkpoint.size), "root": .string(Hex.encode(signed.checkpoint.root)),
+                "note": .string(signed.noteText), "created": .bool(created),
+            ])
+            return
+        }
+        printOut(signed.noteText)
+        if !latest {
+            printErr(created ? "signed checkpoint at size \(signed.checkpoint.size)" : "checkpoint at size \(signed.checkpoint.size) already existed")
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerCrypto
+import LedgerSQLite
+
+struct KeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key",
+        abstract: "Generate, register, list and revoke signing keys.",
+        subcommands: [Generate.self, Register.self, List.self, Revoke.self])
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make your own signing key and a registration request for an administrator.",
+            discussion: """
+                Writes the private key (PKCS#8 PEM, mode 0600, encrypted when a passphrase is given) and prints a \
+                signed registration request to hand to an administrator. Your private key never leaves you.
+
+                Example:
+                  ledger key generate --out bob.pem --name "Bob Custodian" --person bob --agency "BKA" \\
+                      --origin ledger.example.org/op-synergia > bob.request.json
+                """)
+
+        @OptionGroup var location: LedgerLocation
+        @Option(help: ArgumentHelp("Where to write the new private key.", valueName: "file")) var out: String
+        @Option(help: "Your full name.") var name: String
+        @Option(help: "Your stable person id (A-Z a-z 0-9 . _ @ -), the same for all your keys.") var person: String
+        @Option(help: "Your agency.") var agency: String
+        @Option(help: "The ledger's origin (default: read from --ledger).") var origin: String?
+        @Option(help: ArgumentHelp("Write the request here instead of standard output.", valueName: "file"))
+        var requestOut: String?
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let ledgerOrigin: String
+            if let origin {
+                ledgerOrigin = origin
+            } else {
+                guard FileManager.default.fileExists(atPath: location.path) else {
+                    throw LedgerError.usage("give the ledger's --origin (no ledger at \(location.path) to read it from)")
+                }
+                ledgerOrigin = try location.open().read { try $0.meta("origin") } ?? ""
+            }
+            if let requestOut, FileManager.default.fileExists(atPath: requestOut) {
+                throw LedgerError.usage("\(requestOut) already exists")
+            }
+            let (keyID, request) = try KeyManagement.generate(
+                keyPath: out, passphrase: try passphrase.passphrase(),
+                identity: Identity(name: name, person: person, agency: agency), origin: ledgerOrigin)
+            if let requestOut {
+                guard FileManager.default.createFile(atPath: requestOut, contents: Data((request + "\n").utf8)) else {
+                    throw LedgerError.usage("cannot write \(requestOut)")
+                }
+                printErr("wrote key \(out) (key id \(keyID)) and request \(requestOut)")
+            } else {
+                print(request)
+                printErr("wrote key \(out) (key id \(keyID)); the request is on standard output")
+            }
+        }
+    }
+
+    struct Register: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a person's key from their registration request (administrators).",
+            discussion: """
+                Appends key.registered, signed by your admin key and carrying the requester's own signature as \
+                proof that they hold the private key.
+
+                Example:
+                  ledger key register bob.request.json --roles custodian,examiner --key ada.pem
+                """)
+
+        @OptionGroup var location: LedgerLocation
+        @Argument(help: "The registration request file (- for standard input).") var request: String
+        @Option(help: "Comma-separated roles: admin, case-officer, custodian, examiner, takedown-officer, supervisor, auditor.")
+        var roles: String
+        @Option(help: ArgumentHelp("Your admin private key file.", valueName: "file")) var key: String
+        @Option(help: "A UUIDv4 for the entry, to make retries idempotent.") var id: String?
+        @OptionGroup var passphrase: PassphraseOptions
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() throws {
+            let store = try location.open()
+            let admin = try KeyFiles.load(key, passphrase: try passphrase.passphrase())
+            let roleList = roles.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let (keyID, seq) = try KeyManagement.register(
+                requestText: try readFileBytes(request, what: "request"), roles: roleList, admin: admin, store: store, id: id)
+            if json {
+                printJSON(["key_id": .string(keyID), "seq": .integer(seq)])
+            } else {
+                print("registered key \(keyID) at seq \(seq) with roles \(roleList.joined(separator: ", "))")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List registered keys.",
+            discussion: "Example:\n  ledger key list --json")
+
+        @OptionGroup var location: LedgerLocation
+        @Flag(help: "Print JSON Lines, one key per line.") var json = false
+
+        func run() throws {
+            let keys = try location.open().read { try $0.allKeys() }
+            if json {
+                for key in keys {
+                    var members: [JSONMember] = [
+                        JSONMember("key_id", .string(key.keyID)), JSONMember("name", .string(key.name)),
+                        JSONMember("person", .string(key.person)), JSONMember("agency", .string(key.agency)),
+                        JSONMember("roles", .array(key.roles.map { .string($0) })),
+                        JSONMember("registered_seq", .integer(key.registeredSeq)),
+                    ]
+                    if let revoked = key.revokedSeq { members.append(JSONMember("revoked_seq", .integer(revoked))) }
+                    if let since = key.compromisedSinceSeq {
+                        members.append(JSONMember("compromised_since_seq", .integer(since)))
+                    }
+                    printJSON(.object(members))
+                }
+                return
+            }
+            let rows = keys.map { key in
+                [
+                    String(key.keyID.prefix(16)) + "…", key.name, key.person, key.agency, key.roles.joined(separator: ","),
+                    String(key.registeredSeq),
+                    key.revokedSeq.map { "revoked at \($0)" + (key.compromisedSinceSeq.map { ", compromised since \($0)" } ?? "") }
+                        ?? "active",
+                ]
+            }
+            print(Table.render(header: ["KEY ID", "NAME", "PERSON", "AGENCY", "ROLES", "SEQ", "STATUS"], rows: rows))
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a key (by an administrator, or by the key itself).",
+            discussion: """
+                Example:
+                  ledger key revoke 3f2a…c9 --reason "laptop stolen" --compromised-since 120 --key ada.pem
+                """)
+
+        @OptionGroup var location: LedgerLocation
+        @Argument(help: "The key id to revoke (64 hex digits).") var keyID: String
+        @Option(help: "Why the key is revoked.") var reason: String
+        @Option(help: "The key may have been misused after this seq: later entries it signed become findings.")
+        var compromisedSince: Int64?
+        @Option(help: ArgumentHelp("Your private key file (an admin's, or the revoked key's own).", valueName: "file"))
+        var key: String
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let store = try location.open()
+            let signer = try KeyFiles.load(key, passphrase: try passphrase.passphrase())
+            guard Hex.isCanonical(keyID, byteCount: 32) else { throw LedgerError.usage("the key id must be 64 lowercase hex digits") }
+            let seq = try KeyManagement.revoke(
+                keyID: keyID, reason: reason, compromisedSinceSeq: compromisedSince, signer: signer, store: store)
+            print("revoked key \(keyID) at seq \(seq)")
+        }
+    }
+}

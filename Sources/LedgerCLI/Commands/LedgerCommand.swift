@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerCrypto
+import LedgerSQLite
+
+/// `ledger`: the root command.
+struct LedgerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledger",
+        abstract: "An append-only, hash-chained, signed chain-of-custody ledger for digital evidence.",
+        discussion: """
+            Every action is an entry signed with Ed25519, chained by SHA-256 and covered by an RFC 9162 Merkle \
+            tree whose checkpoints the ledger's log key signs. `ledger verify` proves nothing was changed, \
+            removed, reordered or forged. The format is specified in docs/FORMAT.md.
+
+            Quick start:
+              ledger init --origin ledger.example.org/op-demo --name "Ada Admin" --person ada --agency "NCA"
+              ledger key generate --out bob.pem --name "Bob Custodian" --person bob --agency "BKA" \\
+                  --origin ledger.example.org/op-demo > bob.request.json
+              ledger key register bob.request.json --roles custodian --key admin.pem
+              ledger append --type key.revoked --stream key/<id> --data '{"reason":"left"}' --key admin.pem
+              ledger checkpoint --log-key log.pem
+              ledger verify
+
+            Exit statuses: 0 success; 1 integrity failure; 2 usage or I/O error; 3 findings only; \
+            4 conflict (a retry may succeed).
+            """,
+        version: LedgerVersion.current,
+        subcommands: [
+            InitCommand.self, KeyCommand.self, AppendCommand.self, LogCommand.self, CheckpointCommand.self,
+            VerifyCommand.self,
+        ]
+    )
+}
+
+/// Options every command that touches a ledger takes.
+struct LedgerLocation: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The ledger database file (default: $LEDGER_PATH, or custody.ledger in the current folder).",
+            valueName: "path"))
+    var ledger: String?
+
+    var path: String { ledger ?? ProcessInfo.processInfo.environment["LEDGER_PATH"] ?? "custody.ledger" }
+
+    func open() throws(LedgerError) -> SQLiteLedgerStore {
+        do { return try SQLiteLedgerStore.open(path: path) } catch { throw .usage(error.description) }
+    }
+}
+
+/// How to get a key file's passphrase.
+struct PassphraseOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Read the key passphrase from this file (first line). Without it, $LEDGER_PASSPHRASE is used if set.",
+            valueName: "file"))
+    var passphraseFile: String?
+
+    func passphrase() throws(LedgerError) -> String? {
+        if let passphraseFile {
+            guard let data = FileManager.default.contents(atPath: passphraseFile),
+                let text = String(data: data, encoding: .utf8)
+            else { throw .usage("cannot read passphrase file \(passphraseFile)") }
+            let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            return line.isEmpty ? nil : String(line)
+        }
+        if let value = ProcessInfo.processInfo.environment["LEDGER_PASSPHRASE"], !value.isEmpty { return value }
+        return nil
+    }
+}
+
+/// Reads `@FILE` or inline text.
+func readArgumentBytes(_ value: String, what: String) throws(LedgerError) -> [UInt8] {
+    if value.hasPrefix("@") {
+        let path = String(value.dropFirst())
+        if path == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw .usage("cannot read \(what) file \(path)") }
+        return [UInt8](data)
+    }
+    return Array(value.utf8)
+}
+
+/// Reads a whole file given as an argument ("-" for standard input).
+func readFileBytes(_ path: String, what: String) throws(LedgerError) -> [UInt8] {
+    if path == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+    guard let data = FileManager.default.contents(atPath: path) else { throw .usage("cannot read \(what) \(path)") }
+    return [UInt8](data)
+}
+
+/// Writes text to standard output.
+func printOut(_ text: String) {
+    print(text, terminator: "")
+}
+
+/// Writes one line to standard error.
+func printErr(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Prints a JSON value as canonical JSON followed by a newline.
+func printJSON(_ value: JSONValue) {
+    print(String(decoding: JCS.serialize(value), as: UTF8.self))
+}

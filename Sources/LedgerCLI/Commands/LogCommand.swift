@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerSQLite
+
+struct LogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Show entries, as a table or as the exact records (JSON Lines).",
+        discussion: """
+            --format jsonl prints each record byte for byte, one per line: the export format that \
+            `ledger verify --jsonl` and independent verifiers read (docs/FORMAT.md §3.4).
+
+            Examples:
+              ledger log --from 100 --to 120
+              ledger log --stream key/3f2a…c9
+              ledger log --format jsonl > ledger.jsonl
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case table, jsonl }
+
+    @OptionGroup var location: LedgerLocation
+    @Option(help: "First seq to show.") var from: Int64 = 1
+    @Option(help: "Last seq to show.") var to: Int64?
+    @Option(help: "Only entries of this stream.") var stream: String?
+    @Option(help: "table or jsonl.") var format: Format = .table
+
+    func run() throws {
+        let store = try location.open()
+        let filter = RecordFilter(from: from, to: to, stream: stream)
+        try store.read { reader in
+            switch format {
+            case .jsonl:
+                let out = FileHandle.standardOutput
+                var buffer = [UInt8]()
+                buffer.reserveCapacity(1 << 20)
+                try reader.forEachRecord(filter) { stored in
+                    buffer.append(contentsOf: stored.record)
+                    buffer.append(0x0a)
+                    if buffer.count >= 1 << 20 {
+                        out.write(Data(buffer))
+                        buffer.removeAll(keepingCapacity: true)
+                    }
+                    return true
+                }
+                out.write(Data(buffer))
+            case .table:
+                let names = Dictionary(try reader.allKeys().map { ($0.keyID, $0.name) }, uniquingKeysWith: { a, _ in a })
+                var rows: [[String]] = []
+                try reader.forEachRecord(filter) { stored in
+                    guard let entry = try? Entry.parse(record: stored.record) else {
+                        rows.append([String(stored.seq), "?", "?", "?", "(unreadable record: run ledger verify)", "", ""])
+                        return true
+                    }
+                    let body = entry.body
+                    let data = String(decoding: JCS.serialize(body.data), as: UTF8.self)
+                    rows.append([
+                        String(body.seq), body.time, body.stream.count > 30 ? String(body.stream.prefix(29)) + "…" : body.stream,
+                        String(body.streamRev), body.type, names[body.actor] ?? String(body.actor.prefix(12)) + "…",
+                        data.count > 60 ? String(data.prefix(59)) + "…" : data,
+                    ])
+                    return true
+                }
+                print(Table.render(header: ["SEQ", "TIME (UTC)", "STREAM", "REV", "TYPE", "ACTOR", "DATA"], rows: rows))
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import ArgumentParser
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerSQLite
+import LedgerCrypto
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Prove that nothing in the ledger was changed, removed, reordered or forged.",
+        discussion: """
+            Checks every rule of docs/FORMAT.md §7 over every entry: canonical form, seq and hash chains, \
+            stream chains, unique ids, time order, the type table, every signature and its signer's registration, \
+            revocation and roles, the stored Merkle hashes, and every stored checkpoint. Signatures are checked \
+            on all cores.
+
+            Examples:
+              ledger verify
+              ledger verify --checkpoint checkpoint-2026-11-01.txt --trust-log-key 'ledger.example.org/op+1a2b3c4d+AX…'
+              ledger verify --jsonl ledger.jsonl --checkpoint checkpoint.txt --json
+
+            Exit statuses: 0 valid; 1 integrity failure; 2 usage or I/O error; 3 valid but with findings.
+            """)
+
+    @OptionGroup var location: LedgerLocation
+    @Option(help: ArgumentHelp("Verify this exported JSON Lines file instead of the database.", valueName: "file"))
+    var jsonl: String?
+    @Option(help: ArgumentHelp("A checkpoint handed out earlier that the ledger must still match.", valueName: "file"))
+    var checkpoint: String?
+    @Option(help: ArgumentHelp("The log key's vkey you trust (pins the log key).", valueName: "vkey"))
+    var trustLogKey: String?
+    @Flag(help: "Print the report as one JSON object.") var json = false
+
+    func run() throws {
+        var options = VerifyOptions()
+        if let checkpoint {
+            let text = String(decoding: try readFileBytes(checkpoint, what: "checkpoint"), as: UTF8.self)
+            do { options.checkpoint = try SignedCheckpoint(noteText: text) } catch {
+                throw LedgerError.usage("\(checkpoint) is not a signed checkpoint: \(error)")
+            }
+        }
+        if let trustLogKey {
+            do { options.pinnedLogKey = try NoteVerifierKey(vkey: trustLogKey) } catch {
+                throw LedgerError.usage("--trust-log-key: \(error)")
+            }
+        }
+        let report: VerifyReport
+        if let jsonl {
+            let progress = ProgressLine(label: "verifying", total: nil)
+            options.progress = { progress.update($0) }
+            report = try VerifyRunner.verify(jsonlPath: jsonl, options: options)
+            progress.finish()
+        } else {
+            let store = try location.open()
+            let total = try store.read { try $0.entryCount() }
+            let progress = ProgressLine(label: "verifying", total: total)
+            options.progress = { progress.update($0) }
+            report = try VerifyRunner.verify(store: store, options: options, source: location.path)
+            progress.finish()
+        }
+        if json { printJSON(VerifyReportFormatter.json(report)) } else { print(VerifyReportFormatter.text(report)) }
+        if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
+    }
+}
+
+/// Renders a verification report for people and for programs.
+enum VerifyReportFormatter {
+    static func text(_ report: VerifyReport) -> String {
+        var lines: [String] = []
+        let source = "\(report.source) (\(report.mode == "jsonl" ? "JSON Lines export" : "database"))"
+        if let failure = report.failure {
+            lines.append("FAILED: the ledger does not verify")
+            lines.append("  \(failure.description)")
+            lines.append("  rule       \(failure.rule)")
+            lines.append("  source     \(source)")
+            lines.append("  checked    \(report.entriesChecked) entries were valid before the failure")
+        } else if let summary = report.summary {
+            lines.append(summary.findings.isEmpty ? "OK: the ledger verifies" : "OK with findings: the ledger verifies, but entries need review")
+            lines.append("  source     \(source)")
+            lines.append("  origin     \(summary.origin ?? "?")")
+            lines.append(
+                "  entries    \(summary.entries) in \(summary.streams) streams; \(summary.keys) keys (\(summary.revokedKeys) revoked)")
+            lines.append("  tree       size \(summary.treeSize), root \(Hex.encode(summary.root))")
+            lines.append(
+                "  log key    \(summary.logKey ?? "?")"
+                    + (report.logKeyPinned ? " (pinned)" : " (NOT pinned: pass --trust-log-key VKEY to pin it)"))
+            var checkpointLine = "  checkpoints"
+            if report.mode == "database" { checkpointLine += " \(report.storedCheckpoints) stored" }
+            if let given = report.givenCheckpointSize { checkpointLine += (report.mode == "database" ? "," : "") + " given checkpoint at size \(given) matches" }
+            if let newest = summary.checkpointSizes.last {
+                checkpointLine += "; newest covers 1…\(newest)"
+            } else if report.givenCheckpointSize == nil && report.storedCheckpoints == 0 {
+                checkpointLine += " none"
+            }
+            lines.append(checkpointLine)
+            if summary.uncoveredEntries > 0 {
+                let first = summary.entries - summary.uncoveredEntries + 1
+                lines.append("  uncovered  entries \(first)…\(summary.entries) (\(summary.uncoveredEntries)) are not yet covered by a checkpoint")
+            }
+            if summary.findings.isEmpty {
+                lines.append("  findings   none")
+            } else {
+                lines.append("  findings   \(summary.findings.count):")
+                for finding in summary.findings.prefix(50) { lines.append("    \(finding.description)") }
+                if summary.findings.count > 50 { lines.append("    … and \(summary.findings.count - 50) more (use --json)") }
+            }
+        }
+        for note in report.notes { lines.append("  note       \(note)") }
+        var versions = "  versions   ledger \(report.toolVersion), \(report.openSSLVersion)"
+        if let storage = report.storageVersion { versions += ", \(storage)" }
+        lines.append(versions)
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ report: VerifyReport) -> JSONValue {
+        var members: [JSONMember] = [
+            JSONMember("ok", .bool(report.failure == nil)),
+            JSONMember("exit_status", .integer(Int64(report.exitStatus))),
+            JSONMember("mode", .string(report.mode)),
+            JSONMember("source", .string(report.source)),
+            JSONMember("entries_checked", .integer(report.entriesChecked)),
+            JSONMember("log_key_pinned", .bool(report.logKeyPinned)),
+            JSONMember("notes", .array(report.notes.map { .string($0) })),
+            JSONMember(
+                "versions",
+                .object(
+                    [JSONMember("ledger", .string(report.toolVersion)), JSONMember("openssl", .string(report.openSSLVersion))]
+                        + (report.storageVersion.map { [JSONMember("storage", .string($0))] } ?? []))),
+        ]
+        if report.mode == "database" { members.append(JSONMember("stored_checkpoints", .integer(Int64(report.storedCheckpoints)))) }
+        if let given = report.givenCheckpointSize { members.append(JSONMember("given_checkpoint_size", .integer(given))) }
+        if let failure = report.failure {
+            var failureMembers = [JSONMember("rule", .string(failure.rule)), JSONMember("message", .string(failure.description))]
+            if let seq = failure.seq { failureMembers.append(JSONMember("seq", .integer(seq))) }
+            members.append(JSONMember("failure", .object(failureMembers)))
+        }
+        if let summary = report.summary {
+            members.append(contentsOf: [
+                JSONMember("origin", .string(summary.origin ?? "")),
+                JSONMember("entries", .integer(summary.entries)),
+                JSONMember("streams", .integer(Int64(summary.streams))),
+                JSONMember("keys", .integer(Int64(summary.keys))),
+                JSONMember("revoked_keys", .integer(Int64(summary.revokedKeys))),
+                JSONMember("tree_size", .integer(summary.treeSize)),
+                JSONMember("root", .string(Hex.encode(summary.root))),
+                JSONMember("log_vkey", .string(summary.logKey ?? "")),
+                JSONMember("checkpoint_sizes", .array(summary.checkpointSizes.map { .integer($0) })),
+                JSONMember("uncovered_entries", .integer(summary.uncoveredEntries)),
+                JSONMember(
+                    "findings",
+                    .array(summary.findings.map { .object([JSONMember("seq", .integer($0.seq)), JSONMember("message", .string($0.message))]) })),
+            ])
+        }
+        return .object(members)
+    }
+}

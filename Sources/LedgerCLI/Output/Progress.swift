@@ -1,0 +1,51 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A progress line on standard error, shown only when it is a terminal and the work takes a while.
+final class ProgressLine: @unchecked Sendable {
+    // @unchecked: all state is guarded by `lock`.
+    private let lock = NSLock()
+    private let label: String
+    private let total: Int64?
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private var drawn = false
+    private let enabled = isatty(STDERR_FILENO) == 1
+
+    init(label: String, total: Int64?) {
+        self.label = label
+        self.total = total
+    }
+
+    func update(_ done: Int64) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date()
+        // Only after half a second of work, and at most ten times a second.
+        guard now.timeIntervalSince(start) > 0.5, now.timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = now
+        drawn = true
+        let rate = Double(done) / max(now.timeIntervalSince(start), 0.001)
+        var text = "\r\(label) \(done)"
+        if let total, total > 0 {
+            let fraction = min(1, Double(done) / Double(total))
+            let filled = Int(fraction * 30)
+            text = "\r\(label) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+                + "] \(done)/\(total) (\(Int(fraction * 100))%)"
+        }
+        text += String(format: " %.0f/s", rate)
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if drawn { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
+    }
+}

@@ -1,0 +1,101 @@
+/// The newest entry of a ledger.
+public struct LedgerHead: Sendable {
+    public let seq: Int64
+    public let bodyHash: String
+    public let time: String
+
+    public init(seq: Int64, bodyHash: String, time: String) {
+        self.seq = seq
+        self.bodyHash = bodyHash
+        self.time = time
+    }
+}
+
+/// One stored entry as a store hands it out: the record's bytes and the tree hashes stored beside it.
+public struct StoredRecord: Sendable {
+    public let seq: Int64
+    public let record: [UInt8]
+    /// The stored SHA-256(0x00 ‖ record).
+    public let leafHash: [UInt8]
+    /// The stored interior nodes completed by this leaf, 32 bytes each, level 1 first.
+    public let nodes: [UInt8]
+
+    public init(seq: Int64, record: [UInt8], leafHash: [UInt8], nodes: [UInt8]) {
+        self.seq = seq
+        self.record = record
+        self.leafHash = leafHash
+        self.nodes = nodes
+    }
+}
+
+/// Which records to read.
+public struct RecordFilter: Sendable {
+    public var from: Int64
+    public var to: Int64?
+    public var stream: String?
+
+    public init(from: Int64 = 1, to: Int64? = nil, stream: String? = nil) {
+        self.from = from
+        self.to = to
+        self.stream = stream
+    }
+}
+
+/// Read access to a stored ledger, from one consistent snapshot.
+public protocol LedgerReader: KeyDirectory {
+    /// The number of entries.
+    func entryCount() throws -> Int64
+    /// A metadata value (`origin`, `schema_version`).
+    func meta(_ name: String) throws -> String?
+    /// Calls `visit` for each matching record in ascending seq; stops early when it returns false.
+    func forEachRecord(_ filter: RecordFilter, _ visit: (StoredRecord) throws -> Bool) throws
+    /// The stored hash of the perfect subtree of height `level` whose last leaf is `seq` (level 0: the leaf).
+    func subtreeHash(seq: Int64, level: Int) throws -> [UInt8]
+    /// Every stored checkpoint note, by ascending size.
+    func checkpointNotes() throws -> [(size: Int64, note: String)]
+    /// Every registered key, by registration seq.
+    func allKeys() throws -> [KeyState]
+    /// The last revision and body hash of a stream, or nil if it has no entries.
+    func streamHead(_ stream: String) throws -> (rev: Int64, bodyHash: String)?
+    /// The newest entry, or nil for an empty ledger.
+    func head() throws -> LedgerHead?
+}
+
+/// A write transaction: everything it does is committed together or not at all.
+public protocol LedgerWriteTransaction: LedgerReader {
+    /// The stored record of the entry with this id, if any.
+    func record(forID id: String) throws -> [UInt8]?
+    /// Appends an entry with its leaf hash and the interior nodes it completes.
+    func insert(_ entry: Entry, leafHash: [UInt8], nodes: [[UInt8]]) throws
+    /// Applies an entry's effect to the keys table.
+    func apply(_ effect: RuleEffect) throws
+    /// Stores a signed checkpoint; returns false (and stores nothing) if one of that size exists.
+    func insertCheckpoint(size: Int64, note: String) throws -> Bool
+    /// Sets a metadata value.
+    func setMeta(_ name: String, _ value: String) throws
+}
+
+/// Where a ledger lives. Implementations: SQLite (LedgerSQLite); later PostgreSQL.
+public protocol LedgerStore: Sendable {
+    /// Runs `body` in one exclusive, durable write transaction: committed when it returns, rolled back when it
+    /// throws. Concurrent writers from any process are serialized.
+    func write<T>(_ body: (any LedgerWriteTransaction) throws -> T) throws -> T
+    /// Runs `body` against one consistent snapshot.
+    func read<T>(_ body: (any LedgerReader) throws -> T) throws -> T
+    /// A description of the storage engine and its version, for reports ("SQLite 3.40.1").
+    var engineDescription: String { get }
+}
+
+extension LedgerReader {
+    /// The root of the tree of `size` leaves, from O(log n) stored subtree hashes.
+    public func root(size: Int64) throws -> [UInt8] {
+        let hashes = try Merkle.subtreeLocations(size: size).map { try subtreeHash(seq: $0.seq, level: $0.level) }
+        return Merkle.root(ofSubtrees: hashes)
+    }
+
+    /// The compact range of the tree of `size` leaves, ready to append to.
+    public func accumulator(size: Int64) throws -> MerkleAccumulator {
+        let hashes = try Merkle.subtreeLocations(size: size).map { try subtreeHash(seq: $0.seq, level: $0.level) }
+        return MerkleAccumulator(size: size, subtrees: hashes)
+    }
+}
