@@ -43,6 +43,13 @@ public enum Identifiers {
         return count >= 1 && count <= max && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
     }
 
+    /// Free text: 1…`max` characters; line feeds and tabs allowed, no other control characters.
+    public static func isFreeText(_ text: String, max: Int) -> Bool {
+        let count = text.unicodeScalars.count
+        return count >= 1 && count <= max
+            && !text.unicodeScalars.contains { $0 != "\n" && $0 != "\t" && $0.properties.generalCategory == .control }
+    }
+
     /// 16 bytes of a UUID for compact storage in a set.
     public static func packedUUID(_ text: String) -> UUIDKey {
         var high: UInt64 = 0

@@ -3,8 +3,10 @@ import LedgerCrypto
 /// The shape of one value in an event's data (FORMAT.md §5). Declarative, so that new event types are new
 /// rows of the type table, not new verifier code.
 public indirect enum ValueSchema: Sendable {
-    /// Free text of 1…max characters without control characters.
+    /// A name: 1…max Unicode scalars, no control characters (general category Cc: U+0000–U+001F, U+007F–U+009F).
     case text(max: Int)
+    /// Free text: 1…max Unicode scalars; may hold line feeds and tabs but no other control characters.
+    case freeText(max: Int)
     /// A person id (FORMAT.md §4.1).
     case personID
     /// A key id: 64 lowercase hex.
@@ -25,6 +27,10 @@ public indirect enum ValueSchema: Sendable {
         case .text(let max):
             guard let text = value.stringValue, Identifiers.isDisplayText(text, max: max) else {
                 throw .rule("\(path) must be text of 1 to \(max) characters without control characters")
+            }
+        case .freeText(let max):
+            guard let text = value.stringValue, Identifiers.isFreeText(text, max: max) else {
+                throw .rule("\(path) must be text of 1 to \(max) characters without control characters other than line feed and tab")
             }
         case .personID:
             guard let text = value.stringValue, Identifiers.isPersonID(text) else {

@@ -91,7 +91,7 @@ public enum TypeTable {
             data: DataSchema(
                 version: 1,
                 [
-                    FieldSchema("reason", .text(max: 1000)),
+                    FieldSchema("reason", .freeText(max: 1000)),
                     FieldSchema("compromised_since_seq", .integer(min: 1, max: JSONValue.maxSafeInteger), required: false),
                 ])),
     ]

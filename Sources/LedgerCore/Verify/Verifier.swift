@@ -91,8 +91,8 @@ public struct VerificationSummary: Sendable {
 
 /// Replays a ledger entry by entry and checks every rule of FORMAT.md §7.
 ///
-/// Memory grows with the number of streams and keys, plus 16 bytes per entry for the id check (and 8 per
-/// signature by a key that is later reported compromised).
+/// Memory grows with the number of streams and keys, plus 16 bytes per entry for the id check and 8 bytes per
+/// signature (the seqs each key signed, for findings when a key is later reported compromised).
 public struct LedgerVerifier: KeyDirectory {
     private var origin: String?
     private var logKey: NoteVerifierKey?
@@ -195,7 +195,8 @@ public struct LedgerVerifier: KeyDirectory {
             keys[keyID]?.compromisedSinceSeq = compromisedSince
             if keys[keyID]?.hasRole(Roles.admin) == true { activeAdmins -= 1 }
             if let compromisedSince {
-                let suspect = (signedSeqs[keyID] ?? []).filter { $0 > compromisedSince } + [revokedAt]
+                let selfSigned = entry.sigs.contains { $0.key == keyID } ? [revokedAt] : []
+                let suspect = (signedSeqs[keyID] ?? []).filter { $0 > compromisedSince } + selfSigned
                 for suspectSeq in Set(suspect).sorted() {
                     findings.append(
                         Finding(
@@ -210,11 +211,6 @@ public struct LedgerVerifier: KeyDirectory {
             try checkSignatures(genesis, checks, seq: 1)
         }
         for sig in entry.sigs { signedSeqs[sig.key, default: []].append(seq) }
-        if let compromisedSince = keys[body.actor]?.compromisedSinceSeq, seq > compromisedSince,
-            keys[body.actor]?.revokedSeq != seq
-        {
-            findings.append(Finding(seq: seq, message: "signed by a key reported compromised since seq \(compromisedSince)"))
-        }
         streams[body.stream] = (body.streamRev, entry.bodyHashHex)
         lastBodyHash = entry.bodyHashHex
         lastTime = body.time
