@@ -123,3 +123,13 @@ extension Result where Failure == VerificationFailure {
         return nil
     }
 }
+
+extension LedgerBuilder {
+    /// A copy of `builder` whose entries are replaced (for tamper tests that rebuild an entry).
+    public static func from(_ builder: LedgerBuilder, entries: [Entry]) -> LedgerBuilder {
+        var copy = builder
+        copy.entries = []
+        for entry in entries { copy.appendRaw(entry) }
+        return copy
+    }
+}

@@ -19,7 +19,8 @@ public struct NoteVerifierKey: Sendable, Equatable {
 
     /// Parses a vkey string, checking that its key ID matches its name and key.
     public init(vkey: String) throws(CoreError) {
-        let parts = vkey.split(separator: "+", omittingEmptySubsequences: false)
+        // <name>+<8 hex>+<base64>: the name has no '+', but the base64 key may.
+        let parts = vkey.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .format("a vkey has three '+'-separated parts: name+keyid+key") }
         let name = String(parts[0])
         guard NoteVerifierKey.isValidName(name) else { throw .format("invalid key name in vkey") }
