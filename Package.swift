@@ -37,7 +37,8 @@ let package = Package(
             swiftSettings: strict
         ),
         // Use cases the command line runs: init, keys, append, checkpoint, verify (parallel), export.
-        .target(name: "LedgerApp", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerSQLite"], swiftSettings: strict),
+        .target(
+            name: "LedgerApp", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerSQLite"], swiftSettings: strict),
         // The `ledger` executable: argument parsing and printing only.
         .executableTarget(
             name: "LedgerCLI",
@@ -49,7 +50,7 @@ let package = Package(
         // Temporary ledgers, key fixtures, the tamper toolkit, the vectors' location.
         .target(
             name: "LedgerTestSupport",
-            dependencies: ["LedgerApp", "LedgerCore", "LedgerCrypto"],
+            dependencies: ["LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite"],
             path: "Tests/LedgerTestSupport",
             swiftSettings: strict
         ),
@@ -57,7 +58,7 @@ let package = Package(
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LedgerAppTests",
-            dependencies: ["LedgerApp", "LedgerSQLite", "LedgerTestSupport"],
+            dependencies: ["LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(name: "LedgerCLITests", dependencies: ["LedgerTestSupport"], swiftSettings: strict),

@@ -3,6 +3,7 @@ public enum EventTypes {
     public static let ledgerCreated = "ledger.created"
     public static let keyRegistered = "key.registered"
     public static let keyRevoked = "key.revoked"
+    public static let ledgerNote = "ledger.note"
 }
 
 /// The roles of FORMAT.md §4.2.
@@ -94,6 +95,10 @@ public enum TypeTable {
                     FieldSchema("reason", .freeText(max: 1000)),
                     FieldSchema("compromised_since_seq", .integer(min: 1, max: JSONValue.maxSafeInteger), required: false),
                 ])),
+        EventTypeRule(
+            type: EventTypes.ledgerNote, stream: .exact("ledger"), actorRoles: [Roles.admin, "supervisor"],
+            subjectKeyMayAct: false, coSigner: .none,
+            data: DataSchema(version: 1, [FieldSchema("text", .freeText(max: 10_000))])),
     ]
 }
 

@@ -1,0 +1,196 @@
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerCrypto
+import LedgerSQLite
+import LedgerTestSupport
+import Testing
+
+struct AppendTests {
+    private func note(_ text: String, id: String? = nil, signer: Ed25519PrivateKey, expectRev: Int64? = nil) -> EventDraft {
+        EventDraft(id: id, type: EventTypes.ledgerNote, stream: "ledger", data: ["text": .string(text)], expectRev: expectRev, signer: signer)
+    }
+
+    private func expectError(_ kind: LedgerError.Kind, containing text: String, _ body: () throws -> Void) {
+        do {
+            try body()
+            Issue.record("expected a \(kind) error containing \"\(text)\"")
+        } catch let error as LedgerError {
+            #expect(error.kind == kind, "\(error)")
+            #expect(error.description.contains(text), "\(error)")
+            #expect(!error.description.contains("\n"), "errors are one line")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
+    @Test func initRegisterAppendCheckpointVerify() throws {
+        let fixture = try LedgerFixture()
+        let bob = try fixture.register()
+        _ = try Appender.append([note("first shift", signer: fixture.admin)], to: fixture.store)
+        _ = try KeyManagement.revoke(
+            keyID: LedgerFixture.keyID(bob), reason: "left", compromisedSinceSeq: nil, signer: bob, store: fixture.store)
+        let (checkpoint, created) = try Checkpointer.checkpoint(store: fixture.store, logKey: fixture.logKey)
+        #expect(created)
+        #expect(checkpoint.checkpoint.size == 5)
+        let report = try VerifyRunner.verify(store: fixture.store, options: VerifyOptions(), source: fixture.path)
+        #expect(report.failure == nil)
+        #expect(report.summary?.entries == 5)
+        #expect(report.summary?.checkpointSizes == [5])
+        #expect(report.summary?.root == checkpoint.checkpoint.root)
+        #expect(report.exitStatus == 0)
+        // The same checkpoint is returned, not re-signed.
+        #expect(try Checkpointer.checkpoint(store: fixture.store, logKey: fixture.logKey).created == false)
+    }
+
+    @Test func storedRootsMatchRecomputedRootsAtEverySize() throws {
+        let fixture = try LedgerFixture()
+        for index in 0..<21 { _ = try Appender.append([note("n\(index)", signer: fixture.admin)], to: fixture.store) }
+        let records = try fixture.records()
+        var accumulator = MerkleAccumulator()
+        for (index, record) in records.enumerated() {
+            accumulator.append(leafHash: Merkle.leafHash(record))
+            let stored = try fixture.store.read { try $0.root(size: Int64(index + 1)) }
+            #expect(stored == accumulator.root, "size \(index + 1)")
+        }
+    }
+
+    @Test func idempotentRetryWritesNothing() throws {
+        let fixture = try LedgerFixture()
+        let id = SecureRandom.uuidV4()
+        let first = try Appender.append([note("seal checked", id: id, signer: fixture.admin)], to: fixture.store)
+        let second = try Appender.append([note("seal checked", id: id, signer: fixture.admin)], to: fixture.store)
+        #expect(first.seqs == second.seqs)
+        #expect(second.alreadyRecorded)
+        #expect(try fixture.count() == 3)
+    }
+
+    @Test func reusedIDWithDifferentContentIsAConflict() throws {
+        let fixture = try LedgerFixture()
+        let id = SecureRandom.uuidV4()
+        _ = try Appender.append([note("seal checked", id: id, signer: fixture.admin)], to: fixture.store)
+        expectError(.conflict, containing: "different content") {
+            _ = try Appender.append([note("seal broken", id: id, signer: fixture.admin)], to: fixture.store)
+        }
+        expectError(.conflict, containing: "mixes") {
+            _ = try Appender.append(
+                [note("seal checked", id: id, signer: fixture.admin), note("new", signer: fixture.admin)], to: fixture.store)
+        }
+        #expect(try fixture.count() == 3)
+    }
+
+    @Test func expectedRevision() throws {
+        let fixture = try LedgerFixture()
+        _ = try Appender.append([note("a", signer: fixture.admin, expectRev: 1)], to: fixture.store)
+        expectError(.conflict, containing: "is at revision 2, not the expected 1") {
+            _ = try Appender.append([note("b", signer: fixture.admin, expectRev: 1)], to: fixture.store)
+        }
+        let fresh = EventDraft(
+            type: EventTypes.keyRevoked, stream: "key/\(String(repeating: "a", count: 64))", data: ["reason": "x"],
+            expectRev: 1, signer: fixture.admin)
+        expectError(.conflict, containing: "is at revision 0") { _ = try Appender.append([fresh], to: fixture.store) }
+        #expect(try fixture.count() == 3)
+    }
+
+    @Test func badInputLeavesTheLedgerUntouched() throws {
+        let fixture = try LedgerFixture()
+        let bob = try fixture.register()
+        let before = try fixture.records()
+        expectError(.usage, containing: "none of which may sign ledger.note") {
+            _ = try Appender.append([note("hello", signer: bob)], to: fixture.store)
+        }
+        expectError(.usage, containing: "not a registered key") {
+            _ = try Appender.append([note("hello", signer: .generate())], to: fixture.store)
+        }
+        expectError(.usage, containing: "unknown event type") {
+            _ = try Appender.append(
+                [note("ok", signer: fixture.admin), EventDraft(type: "x.y", stream: "ledger", data: [:], signer: fixture.admin)],
+                to: fixture.store)
+        }
+        expectError(.usage, containing: "over the limit") {
+            _ = try Appender.append([note(String(repeating: "x", count: 70_000), signer: fixture.admin)], to: fixture.store)
+        }
+        expectError(.usage, containing: "must match") {
+            _ = try Appender.append(
+                [EventDraft(type: EventTypes.ledgerNote, stream: "bad stream", data: ["text": "x"], signer: fixture.admin)],
+                to: fixture.store)
+        }
+        expectError(.usage, containing: "last admin") {
+            _ = try KeyManagement.revoke(
+                keyID: LedgerFixture.keyID(fixture.admin), reason: "x", compromisedSinceSeq: nil, signer: fixture.admin,
+                store: fixture.store)
+        }
+        #expect(try fixture.records() == before)
+    }
+
+    @Test func revokedKeyCannotAppend() throws {
+        let fixture = try LedgerFixture()
+        let eve = try fixture.register(name: "Eve", person: "eve", roles: ["supervisor"])
+        _ = try Appender.append([note("by eve", signer: eve)], to: fixture.store)
+        _ = try KeyManagement.revoke(
+            keyID: LedgerFixture.keyID(eve), reason: "left", compromisedSinceSeq: nil, signer: fixture.admin, store: fixture.store)
+        expectError(.usage, containing: "was revoked at seq 5") {
+            _ = try Appender.append([note("late", signer: eve)], to: fixture.store)
+        }
+    }
+
+    @Test func registrationRequestChecks() throws {
+        let fixture = try LedgerFixture()
+        let key = Ed25519PrivateKey.generate()
+        let other = KeyRequest(agency: "A", ledger: "other.example/x", name: "Bob", person: "bob", publicKey: key.publicKey)
+        expectError(.usage, containing: "not this ledger") {
+            _ = try KeyManagement.register(
+                requestText: Array(other.signedDocument(with: key).utf8), roles: ["custodian"], admin: fixture.admin,
+                store: fixture.store)
+        }
+        let mine = KeyRequest(agency: "A", ledger: fixture.origin, name: "Bob", person: "bob", publicKey: key.publicKey)
+        let forged = mine.signedDocument(with: .generate())
+        expectError(.usage, containing: "does not verify") {
+            _ = try KeyManagement.register(
+                requestText: Array(forged.utf8), roles: ["custodian"], admin: fixture.admin, store: fixture.store)
+        }
+        expectError(.usage, containing: "unknown role") {
+            _ = try KeyManagement.register(
+                requestText: Array(mine.signedDocument(with: key).utf8), roles: ["wizard"], admin: fixture.admin,
+                store: fixture.store)
+        }
+        #expect(try fixture.count() == 2)
+    }
+
+    @Test func encryptedKeysNeedTheRightPassphrase() throws {
+        let directory = TemporaryDirectory()
+        _ = try LedgerSetup.initialize(
+            path: directory.path("l.ledger"), origin: "ledger.test.example/pass",
+            admin: Identity(name: "Ada", person: "ada", agency: "A"), adminKeyPath: directory.path("admin.pem"),
+            logKeyPath: directory.path("log.pem"), passphrase: "correct horse")
+        #expect(throws: LedgerError.self) { _ = try KeyFiles.load(directory.path("admin.pem"), passphrase: "wrong") }
+        #expect(throws: LedgerError.self) { _ = try KeyFiles.load(directory.path("admin.pem"), passphrase: nil) }
+        _ = try KeyFiles.load(directory.path("admin.pem"), passphrase: "correct horse")
+        let mode = try FileManager.default.attributesOfItem(atPath: directory.path("admin.pem"))[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func initNeverOverwrites() throws {
+        let fixture = try LedgerFixture()
+        expectError(.usage, containing: "already exists") {
+            _ = try LedgerSetup.initialize(
+                path: fixture.path, origin: "x.example/y", admin: Identity(name: "A", person: "a", agency: "A"),
+                adminKeyPath: fixture.directory.path("a2.pem"), logKeyPath: fixture.directory.path("l2.pem"),
+                passphrase: nil)
+        }
+        expectError(.usage, containing: "origin") {
+            _ = try LedgerSetup.initialize(
+                path: fixture.directory.path("new.ledger"), origin: "bad origin", admin: Identity(name: "A", person: "a", agency: "A"),
+                adminKeyPath: fixture.directory.path("a3.pem"), logKeyPath: fixture.directory.path("l3.pem"), passphrase: nil)
+        }
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory.path("a3.pem")))
+        #expect(!FileManager.default.fileExists(atPath: fixture.directory.path("new.ledger")))
+    }
+
+    @Test func checkpointNeedsTheLogKey() throws {
+        let fixture = try LedgerFixture()
+        expectError(.usage, containing: "not the ledger's log key") {
+            _ = try Checkpointer.checkpoint(store: fixture.store, logKey: fixture.admin)
+        }
+    }
+}

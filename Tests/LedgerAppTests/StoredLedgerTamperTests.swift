@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import LedgerApp
+import LedgerCore
+import LedgerCrypto
+import LedgerSQLite
+import LedgerTestSupport
+import Testing
+
+/// Tampering with the database file directly, as someone with `sqlite3` could.
+struct StoredLedgerTamperTests {
+    private func fixtureWithEntries() throws -> LedgerFixture {
+        let fixture = try LedgerFixture()
+        try fixture.register()
+        for index in 0..<6 {
+            _ = try Appender.append(
+                [EventDraft(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": .string("note \(index)")], signer: fixture.admin)],
+                to: fixture.store)
+        }
+        _ = try Checkpointer.checkpoint(store: fixture.store, logKey: fixture.logKey)
+        return fixture
+    }
+
+    private func tamper(_ fixture: LedgerFixture, _ sql: String) throws {
+        let queue = try DatabaseQueue(path: fixture.path)
+        try queue.write { db in
+            try db.execute(sql: "DROP TRIGGER IF EXISTS entries_append_only_update; DROP TRIGGER IF EXISTS entries_append_only_delete")
+            try db.execute(sql: "DROP TRIGGER IF EXISTS checkpoints_append_only_update")
+            try db.execute(sql: sql)
+        }
+        try queue.close()
+    }
+
+    private func failure(_ fixture: LedgerFixture) throws -> VerificationFailure? {
+        let store = try SQLiteLedgerStore.open(path: fixture.path)
+        return try VerifyRunner.verify(store: store, options: VerifyOptions(), source: fixture.path).failure
+    }
+
+    @Test func appendOnlyTriggersRefuseUpdates() throws {
+        let fixture = try fixtureWithEntries()
+        let queue = try DatabaseQueue(path: fixture.path)
+        #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "DELETE FROM entries WHERE seq = 5") } }
+        #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "UPDATE entries SET time = 'x'") } }
+    }
+
+    @Test func changedRecordByte() throws {
+        let fixture = try fixtureWithEntries()
+        try tamper(fixture, "UPDATE entries SET record = replace(record, 'note 2', 'note 3') WHERE seq = 6")
+        let failure = try #require(try failure(fixture))
+        #expect(failure.seq == 6)
+    }
+
+    @Test func changedLeafHash() throws {
+        let fixture = try fixtureWithEntries()
+        try tamper(fixture, "UPDATE entries SET leaf_hash = zeroblob(32) WHERE seq = 4")
+        let failure = try #require(try failure(fixture))
+        #expect(failure.description == "seq 4: the stored leaf hash does not match the record")
+    }
+
+    @Test func changedInteriorNode() throws {
+        let fixture = try fixtureWithEntries()
+        try tamper(fixture, "UPDATE entries SET nodes = zeroblob(length(nodes)) WHERE seq = 8")
+        let failure = try #require(try failure(fixture))
+        #expect(failure.description.contains("seq 8: the stored Merkle node at level 1 does not match"))
+    }
+
+    @Test func deletedEntry() throws {
+        let fixture = try fixtureWithEntries()
+        try tamper(fixture, "DELETE FROM entries WHERE seq = 5")
+        let failure = try #require(try failure(fixture))
+        #expect(failure.description == "seq 5: the record says seq 6, expected 5")
+    }
+
+    @Test func truncatedLedgerAgainstStoredCheckpoint() throws {
+        let fixture = try fixtureWithEntries()
+        try tamper(fixture, "DELETE FROM entries WHERE seq = 9")
+        let failure = try #require(try failure(fixture))
+        #expect(failure.description.contains("truncated or rolled back"))
+    }
+
+    @Test func forgedStoredCheckpoint() throws {
+        let fixture = try fixtureWithEntries()
+        try tamper(fixture, "UPDATE checkpoints SET note = replace(note, '\n9\n', '\n8\n')")
+        let failure = try #require(try failure(fixture))
+        #expect(failure.rule == "checkpoints")
+    }
+}
+
+/// Any single changed byte of an exported ledger is caught (with its checkpoint), and the export verifies.
+struct ExportPropertyTests {
+    @Test func exportVerifiesAndEverySingleByteChangeIsCaught() throws {
+        let fixture = try LedgerFixture()
+        let bob = try fixture.register()
+        _ = try Appender.append(
+            [EventDraft(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "Übergabe an BKA \u{1F512}"], signer: fixture.admin)],
+            to: fixture.store)
+        _ = try KeyManagement.revoke(
+            keyID: LedgerFixture.keyID(bob), reason: "rotated", compromisedSinceSeq: nil, signer: bob, store: fixture.store)
+        let (checkpoint, _) = try Checkpointer.checkpoint(store: fixture.store, logKey: fixture.logKey)
+        let export = Array(try fixture.records().map { $0 + [0x0a] }.joined())
+        let path = fixture.directory.path("export.jsonl")
+        let options = VerifyOptions(
+            checkpoint: checkpoint, pinnedLogKey: try NoteVerifierKey(name: fixture.origin, publicKey: fixture.logKey.publicKey))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(export)))
+        let clean = try VerifyRunner.verify(jsonlPath: path, options: options)
+        #expect(clean.failure == nil)
+        #expect(clean.summary?.entries == 5)
+
+        var generator = SystemRandomNumberGenerator()
+        let positions = (0..<120).map { _ in Int.random(in: 0..<export.count, using: &generator) } + [0, export.count - 1]
+        for position in positions {
+            var changed = export
+            changed[position] = changed[position] &+ UInt8.random(in: 1...255, using: &generator)
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(changed)))
+            let report = try VerifyRunner.verify(jsonlPath: path, options: options)
+            #expect(report.failure != nil, "a change at byte \(position) was not caught")
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerCrypto
+import LedgerSQLite
+
+/// A real SQLite ledger in a temporary folder, made by `LedgerSetup` as `ledger init` makes it.
+public struct LedgerFixture {
+    public let directory: TemporaryDirectory
+    public let path: String
+    public let store: SQLiteLedgerStore
+    public let admin: Ed25519PrivateKey
+    public let logKey: Ed25519PrivateKey
+    public let origin: String
+
+    public init(origin: String = "ledger.test.example/fixture") throws {
+        directory = TemporaryDirectory()
+        path = directory.path("custody.ledger")
+        let result = try LedgerSetup.initialize(
+            path: path, origin: origin, admin: Identity(name: "Ada Admin", person: "ada", agency: "Test Agency"),
+            adminKeyPath: directory.path("admin.pem"), logKeyPath: directory.path("log.pem"), passphrase: nil)
+        store = try SQLiteLedgerStore.open(path: path)
+        admin = try Ed25519PrivateKey(contentsOfFile: result.adminKeyPath)
+        logKey = try Ed25519PrivateKey(contentsOfFile: result.logKeyPath)
+        self.origin = origin
+    }
+
+    /// Registers a new person's key through a signed request, as `ledger key register` does.
+    @discardableResult
+    public func register(name: String = "Bob Custodian", person: String = "bob", roles: [String] = ["custodian"]) throws
+        -> Ed25519PrivateKey
+    {
+        let key = Ed25519PrivateKey.generate()
+        let request = KeyRequest(agency: "Test Agency", ledger: origin, name: name, person: person, publicKey: key.publicKey)
+        _ = try KeyManagement.register(
+            requestText: Array(request.signedDocument(with: key).utf8), roles: roles, admin: admin, store: store)
+        return key
+    }
+
+    /// The number of entries.
+    public func count() throws -> Int64 { try store.read { try $0.entryCount() } }
+
+    /// The records, in order.
+    public func records() throws -> [[UInt8]] {
+        try store.read { reader in
+            var records: [[UInt8]] = []
+            try reader.forEachRecord(RecordFilter()) { records.append($0.record); return true }
+            return records
+        }
+    }
+
+    /// The key id of a key.
+    public static func keyID(_ key: Ed25519PrivateKey) -> String { KeyFiles.keyID(key.publicKey) }
+}
