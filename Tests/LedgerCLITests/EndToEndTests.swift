@@ -1,0 +1,213 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+
+/// The `ledger` executable, run the way a user runs it.
+@Suite(.serialized)
+struct EndToEndTests {
+    let directory = TemporaryDirectory("ledger-e2e")
+
+    private func ledger(_ arguments: String..., stdin: Data? = nil) throws -> CLI.Output {
+        try CLI.run(arguments, in: directory.url, stdin: stdin)
+    }
+
+    private func initLedger() throws -> String {
+        let result = try ledger(
+            "init", "--origin", "ledger.test.example/e2e", "--name", "Ada Admin", "--person", "ada", "--agency", "NCA",
+            "--json")
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return json?["log_vkey"] as? String ?? ""
+    }
+
+    @Test func readmeSession() throws {
+        let vkey = try initLedger()
+        let generate = try ledger(
+            "key", "generate", "--out", "bob.pem", "--name", "Bob Custodian", "--person", "bob", "--agency", "BKA",
+            "--request-out", "bob.request.json")
+        #expect(generate.status == 0, "\(generate.stderr)")
+        let register = try ledger("key", "register", "bob.request.json", "--roles", "custodian", "--key", "admin.pem", "--json")
+        #expect(register.status == 0, "\(register.stderr)")
+        let keyID = try #require((try JSONSerialization.jsonObject(with: Data(register.stdout.utf8)) as? [String: Any])?["key_id"] as? String)
+        let append = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"shift handover"}"#, "--key", "admin.pem")
+        #expect(append.status == 0, "\(append.stderr)")
+        #expect(append.stdout.contains("seq 4"))
+        let revoke = try ledger("key", "revoke", keyID, "--reason", "rotated", "--key", "bob.pem")
+        #expect(revoke.status == 0, "\(revoke.stderr)")
+        let checkpoint = try ledger("checkpoint", "--log-key", "log.pem", "--out", "checkpoint.txt")
+        #expect(checkpoint.status == 0, "\(checkpoint.stderr)")
+        #expect(checkpoint.stdout.hasPrefix("ledger.test.example/e2e\n5\n"))
+        let verify = try ledger("verify", "--trust-log-key", vkey)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("OK: the ledger verifies"))
+        #expect(verify.stdout.contains("(pinned)"))
+
+        let export = try ledger("log", "--format", "jsonl")
+        #expect(export.status == 0)
+        #expect(export.stdout.split(separator: "\n").count == 5)
+        try Data(export.stdout.utf8).write(to: directory.url.appendingPathComponent("ledger.jsonl"))
+        let verifyExport = try ledger("verify", "--jsonl", "ledger.jsonl", "--checkpoint", "checkpoint.txt", "--json")
+        #expect(verifyExport.status == 0, "\(verifyExport.stdout)")
+        let report = try JSONSerialization.jsonObject(with: Data(verifyExport.stdout.utf8)) as? [String: Any]
+        #expect(report?["ok"] as? Bool == true)
+        #expect(report?["entries"] as? Int == 5)
+
+        // One changed byte in the export: exit 1, naming the seq.
+        let changed = export.stdout.replacingOccurrences(of: "shift handover", with: "shift handoveR")
+        try Data(changed.utf8).write(to: directory.url.appendingPathComponent("changed.jsonl"))
+        let verifyChanged = try ledger("verify", "--jsonl", "changed.jsonl")
+        #expect(verifyChanged.status == 1)
+        #expect(verifyChanged.stdout.contains("seq 4:"))
+
+        // One changed byte in the database with sqlite3: exit 1, naming the seq.
+        let sqlite = try CLI.shell(
+            "sqlite3 custody.ledger \"DROP TRIGGER entries_append_only_update; UPDATE entries SET record = replace(record, 'handover', 'handoveR') WHERE seq = 4\"",
+            in: directory.url)
+        #expect(sqlite.status == 0, "sqlite3 is needed for this test: \(sqlite.stderr)")
+        let verifyTampered = try ledger("verify")
+        #expect(verifyTampered.status == 1)
+        #expect(verifyTampered.stdout.contains("seq 4:"))
+    }
+
+    @Test func exitStatusesAndOneLineErrors() throws {
+        _ = try initLedger()
+        let missing = try ledger("verify", "--ledger", "nope.ledger")
+        #expect(missing.status == 2)
+        #expect(missing.stderr.hasPrefix("error: no ledger at nope.ledger"))
+        #expect(missing.stderr.split(separator: "\n").count == 1)
+
+        let badJSON = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"a","text":"b"}"#, "--key", "admin.pem")
+        #expect(badJSON.status == 2)
+        #expect(badJSON.stderr.contains("duplicate member"))
+
+        let badUsage = try ledger("append", "--type", "ledger.note")
+        #expect(badUsage.status == 2)
+
+        let id = "0b4e28ba-2fa1-41d2-883f-0016d3cca427"
+        let first = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--key", "admin.pem", "--id", id)
+        #expect(first.status == 0)
+        let retry = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--key", "admin.pem", "--id", id)
+        #expect(retry.status == 0)
+        #expect(retry.stdout.contains("already recorded at seq 3"))
+        let conflict = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"y"}"#, "--key", "admin.pem", "--id", id)
+        #expect(conflict.status == 4)
+        let stale = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"z"}"#, "--key", "admin.pem", "--expect-rev", "1")
+        #expect(stale.status == 4)
+
+        let help = try ledger("append", "--help")
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("Examples:"))
+        let count = try ledger("log", "--format", "jsonl")
+        #expect(count.stdout.split(separator: "\n").count == 3)
+    }
+
+    @Test func findingsExitThree() throws {
+        _ = try initLedger()
+        _ = try ledger("key", "generate", "--out", "eve.pem", "--name", "Eve", "--person", "eve", "--agency", "X", "--request-out", "eve.json")
+        let register = try ledger("key", "register", "eve.json", "--roles", "supervisor", "--key", "admin.pem", "--json")
+        let keyID = (try JSONSerialization.jsonObject(with: Data(register.stdout.utf8)) as? [String: Any])?["key_id"] as? String ?? ""
+        _ = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"by eve"}"#, "--key", "eve.pem")
+        let revoke = try ledger("key", "revoke", keyID, "--reason", "stolen", "--compromised-since", "3", "--key", "admin.pem")
+        #expect(revoke.status == 0, "\(revoke.stderr)")
+        let verify = try ledger("verify")
+        #expect(verify.status == 3, "\(verify.stdout)")
+        #expect(verify.stdout.contains("seq 4: signed by key"))
+    }
+}
+
+/// Several real processes at once, and processes killed in the middle of their work.
+@Suite(.serialized)
+struct ProcessSafetyTests {
+    let directory = TemporaryDirectory("ledger-processes")
+
+    private func setUp() throws {
+        let result = try CLI.run(["init", "--origin", "ledger.test.example/processes"], in: directory.url)
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    private func count() throws -> Int {
+        try CLI.run(["log", "--format", "jsonl"], in: directory.url).stdout.split(separator: "\n").count
+    }
+
+    @Test func concurrentAppendersMakeOneLinearChain() throws {
+        try setUp()
+        let writers = 4
+        let perWriter = 12
+        var processes: [(Process, Pipe, Pipe)] = []
+        for writer in 0..<writers {
+            let script = (1...perWriter).map { index in
+                "\"$LEDGER\" append --type ledger.note --stream ledger --data '{\"text\":\"w\(writer) n\(index)\"}' --key admin.pem >/dev/null || echo FAIL"
+            }.joined(separator: "\n")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", script]
+            process.currentDirectoryURL = directory.url
+            process.environment = ProcessInfo.processInfo.environment.merging(["LEDGER": CLI.executable.path]) { $1 }
+            let out = Pipe()
+            let err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            processes.append((process, out, err))
+        }
+        for (process, out, err) in processes {
+            let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(!output.contains("FAIL"), "\(errors)")
+        }
+        #expect(try count() == 2 + writers * perWriter)
+        let verify = try CLI.run(["verify"], in: directory.url)
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    @Test func killedBatchLeavesNothingPartial() throws {
+        try setUp()
+        let batch = (1...4000).map { #"{"type":"ledger.note","stream":"ledger","data":{"text":"entry \#($0) of a large batch"}}"# }
+            .joined(separator: "\n")
+        try Data(batch.utf8).write(to: directory.url.appendingPathComponent("batch.jsonl"))
+        var expected = 2
+        for delay in [0.05, 0.2, 0.4, 0.8, 1.5] {
+            let (process, _, _) = try CLI.start(["append", "--batch", "batch.jsonl", "--key", "admin.pem"], in: directory.url)
+            Thread.sleep(forTimeInterval: delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let now = try count()
+            #expect(now == expected || now == expected + 4000, "after a kill at \(delay)s: \(now) entries")
+            expected = now
+            let verify = try CLI.run(["verify"], in: directory.url)
+            #expect(verify.status == 0, "\(verify.stdout)")
+        }
+    }
+
+    @Test func everyReportedAppendSurvivesAKill() throws {
+        try setUp()
+        let script = """
+            i=0
+            while [ $i -lt 400 ]; do
+              i=$((i+1))
+              id=$(printf '00000000-0000-4000-8000-%012d' $i)
+              "$LEDGER" append --type ledger.note --stream ledger --data "{\\"text\\":\\"n$i\\"}" --key admin.pem --id $id >/dev/null && echo $id
+            done
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script]
+        process.currentDirectoryURL = directory.url
+        process.environment = ProcessInfo.processInfo.environment.merging(["LEDGER": CLI.executable.path]) { $1 }
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        Thread.sleep(forTimeInterval: 2.0)
+        // Kill the loop and whatever append it is running, mid-transaction if it is in one.
+        _ = try CLI.shell("pkill -KILL -P \(process.processIdentifier); kill -KILL \(process.processIdentifier)", in: directory.url)
+        process.waitUntilExit()
+        let reported = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        #expect(!reported.isEmpty)
+        let log = try CLI.run(["log", "--format", "jsonl"], in: directory.url).stdout
+        for id in reported { #expect(log.contains("\"id\":\"\(id)\""), "reported \(id) was lost") }
+        let verify = try CLI.run(["verify"], in: directory.url)
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+}
