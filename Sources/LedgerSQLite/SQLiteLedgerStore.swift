@@ -258,11 +258,13 @@ struct SQLiteTransaction: LedgerWriteTransaction {
 
     func insert(_ entry: Entry, leafHash: [UInt8], nodes: [[UInt8]]) throws {
         let body = entry.body
-        try db.execute(
+        // A cached prepared statement: appends insert thousands of rows per transaction.
+        let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO entries (seq, id, stream, stream_rev, type, actor, time, body_hash, leaf_hash, nodes, record)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """)
+        try statement.execute(
             arguments: [
                 body.seq, body.id, body.stream, body.streamRev, body.type, body.actor, body.time, Data(entry.bodyHash),
                 Data(leafHash), Data(nodes.joined()), String(decoding: entry.record, as: UTF8.self),

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import LedgerCore
 import LedgerCrypto
 
@@ -42,10 +43,19 @@ public struct AppendResult: Sendable {
 /// signs (on all cores), chains and commits them in one transaction.
 public enum Appender {
     /// Appends a batch atomically: all entries or none.
-    public static func append(_ drafts: [EventDraft], to store: any LedgerStore) throws -> AppendResult {
+    ///
+    /// - Parameter timings: when given, accumulates where the time went (for `tools/bench`).
+    public static func append(_ drafts: [EventDraft], to store: any LedgerStore, timings: AppendTimings? = nil) throws
+        -> AppendResult
+    {
         try validateShapes(drafts)
+        let start = ContinuousClock.now
         do {
-            return try store.write { transaction in try append(drafts, in: transaction, genesisActor: nil) }
+            let result = try store.write { transaction in
+                try append(drafts, in: transaction, genesisActor: nil, timings: timings)
+            }
+            timings?.add(\.total, since: start)
+            return result
         } catch {
             throw LedgerError.from(error)
         }
@@ -69,9 +79,11 @@ public enum Appender {
     }
 
     /// Appends inside an open write transaction (used by `ledger init` for the genesis entries too).
-    static func append(_ drafts: [EventDraft], in transaction: any LedgerWriteTransaction, genesisActor: String?) throws
-        -> AppendResult
-    {
+    static func append(
+        _ drafts: [EventDraft], in transaction: any LedgerWriteTransaction, genesisActor: String?,
+        timings: AppendTimings? = nil
+    ) throws -> AppendResult {
+        let decideStart = ContinuousClock.now
         if let recorded = try alreadyRecorded(drafts, in: transaction) {
             return AppendResult(seqs: recorded, alreadyRecorded: true)
         }
@@ -85,6 +97,9 @@ public enum Appender {
         var streamHeads: [String: (rev: Int64, bodyHash: String)] = [:]
         var unsigned: [(Entry, RuleEffect)] = []
         unsigned.reserveCapacity(drafts.count)
+        // Signing, the costly step, runs on worker threads while this thread decides the next entries and then
+        // inserts the signed ones.
+        let signing = ParallelSigner(count: drafts.count)
 
         for draft in drafts {
             seq += 1
@@ -120,38 +135,33 @@ public enum Appender {
             streamHeads[draft.stream] = (body.streamRev, entry.bodyHashHex)
             prev = entry.bodyHashHex
             unsigned.append((entry, effect))
-        }
-
-        let signed = signAll(unsigned.map(\.0), drafts: drafts)
-        var accumulator = try transaction.accumulator(size: head?.seq ?? 0)
-        for (index, entry) in signed.enumerated() {
-            let leafHash = Merkle.leafHash(entry.record)
-            let nodes = accumulator.append(leafHash: leafHash)
-            try transaction.insert(entry, leafHash: leafHash, nodes: nodes)
-            try transaction.apply(unsigned[index].1)
-        }
-        return AppendResult(seqs: signed.map(\.body.seq), alreadyRecorded: false)
-    }
-
-    /// The actor's signatures, made on all cores; Ed25519 signing is the costly step of an append.
-    private static func signAll(_ entries: [Entry], drafts: [EventDraft]) -> [Entry] {
-        let results = SendableBuffer<Entry?>(repeating: nil, count: entries.count)
-        let chunk = 64
-        let chunks = (entries.count + chunk - 1) / chunk
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunkIndex in
-            for index in (chunkIndex * chunk)..<min(entries.count, (chunkIndex + 1) * chunk) {
-                let entry = entries[index]
-                let draft = drafts[index]
-                let actorSig = EntrySignature(
-                    key: entry.body.actor, signature: draft.signer.sign(SigningMessage.entry(bodyHash: entry.bodyHash)))
-                let others = draft.presigned.filter { $0.key != entry.body.actor }
-                results[index] = entry.withSignatures([actorSig] + others)
+            if unsigned.count % ParallelSigner.chunkSize == 0 || unsigned.count == drafts.count {
+                let lower = (unsigned.count - 1) / ParallelSigner.chunkSize * ParallelSigner.chunkSize
+                signing.submit(Array(unsigned[lower...].map(\.0)), drafts: Array(drafts[lower..<unsigned.count]), at: lower)
             }
         }
-        return results.values.map { entry in
-            guard let entry else { preconditionFailure("every entry is signed") }
-            return entry
+
+        timings?.add(\.decide, since: decideStart)
+        let storeStart = ContinuousClock.now
+        var accumulator = try transaction.accumulator(size: head?.seq ?? 0)
+        var signedEntries: [Entry] = []
+        signedEntries.reserveCapacity(unsigned.count)
+        var waited = Duration.zero
+        for chunk in signing.chunks {
+            let waitStart = ContinuousClock.now
+            let entries = signing.wait(for: chunk)
+            waited += ContinuousClock.now - waitStart
+            for (offset, entry) in entries.enumerated() {
+                let leafHash = Merkle.leafHash(entry.record)
+                let nodes = accumulator.append(leafHash: leafHash)
+                try transaction.insert(entry, leafHash: leafHash, nodes: nodes)
+                try transaction.apply(unsigned[chunk.lowerBound + offset].1)
+                signedEntries.append(entry)
+            }
         }
+        timings?.add(\.insert, since: storeStart, minus: waited)
+        timings?.add(\.sign, duration: waited)
+        return AppendResult(seqs: signedEntries.map(\.body.seq), alreadyRecorded: false)
     }
 
     /// The existing seqs when every draft carries an id that is already recorded with the same content; nil when
@@ -189,12 +199,17 @@ public enum Appender {
 private struct OverlayKeys: KeyDirectory {
     let base: any LedgerWriteTransaction
     var changed: [String: KeyState] = [:]
+    /// Keys already read from the store in this transaction (nil: known to be absent).
+    private let cache = KeyCache()
 
     init(base: any LedgerWriteTransaction) { self.base = base }
 
     func key(_ keyID: String) throws -> KeyState? {
         if let key = changed[keyID] { return key }
-        return try base.key(keyID)
+        if let cached = cache.keys[keyID] { return cached }
+        let key = try base.key(keyID)
+        cache.keys[keyID] = .some(key)
+        return key
     }
 
     func activeAdminCount() throws -> Int {
@@ -227,6 +242,83 @@ private struct OverlayKeys: KeyDirectory {
             key.compromisedSinceSeq = compromised
             changed[keyID] = key
         }
+    }
+}
+
+/// Signs chunks of entries on worker threads; the caller collects them in order.
+private final class ParallelSigner: @unchecked Sendable {
+    // @unchecked: each result slot is written by one worker before its chunk's group leaves, and read after.
+    static let chunkSize = 128
+    private let results: SendableBuffer<Entry?>
+    private var groups: [Range<Int>: DispatchGroup] = [:]
+    private(set) var chunks: [Range<Int>] = []
+
+    init(count: Int) { results = SendableBuffer(repeating: nil, count: count) }
+
+    /// Starts signing `entries`, which are the batch's entries from index `lower` on.
+    func submit(_ entries: [Entry], drafts: [EventDraft], at lower: Int) {
+        let range = lower..<(lower + entries.count)
+        let group = DispatchGroup()
+        groups[range] = group
+        chunks.append(range)
+        let results = self.results
+        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+            for (offset, entry) in entries.enumerated() {
+                let draft = drafts[offset]
+                let actorSig = EntrySignature(
+                    key: entry.body.actor, signature: draft.signer.sign(SigningMessage.entry(bodyHash: entry.bodyHash)))
+                let others = draft.presigned.filter { $0.key != entry.body.actor }
+                results[lower + offset] = entry.withSignatures([actorSig] + others)
+            }
+        }
+    }
+
+    /// Waits for a chunk and returns its signed entries.
+    func wait(for range: Range<Int>) -> [Entry] {
+        groups[range]?.wait()
+        return range.map { index in
+            guard let entry = results[index] else { preconditionFailure("every entry is signed") }
+            return entry
+        }
+    }
+}
+
+/// Lookups cached for the length of one transaction (which sees no other writer's changes).
+private final class KeyCache {
+    var keys: [String: KeyState?] = [:]
+}
+
+/// Where an append's time went, summed over calls (for `tools/bench`).
+public final class AppendTimings: @unchecked Sendable {
+    // @unchecked: every field is read and written under `lock`.
+    private let lock = NSLock()
+    private var values: [KeyPath<AppendTimings, Duration>: Duration] = [:]
+
+    /// Checking drafts against state and rules, building and hashing bodies.
+    public var decide: Duration { value(\.decide) }
+    /// Waiting for Ed25519 signatures that worker threads had not finished yet (signing overlaps deciding).
+    public var sign: Duration { value(\.sign) }
+    /// Merkle hashing and the SQLite inserts.
+    public var insert: Duration { value(\.insert) }
+    /// Everything, including opening the transaction and the durable commit.
+    public var total: Duration { value(\.total) }
+
+    public init() {}
+
+    private func value(_ key: KeyPath<AppendTimings, Duration>) -> Duration {
+        lock.lock()
+        defer { lock.unlock() }
+        return values[key] ?? .zero
+    }
+
+    func add(_ key: KeyPath<AppendTimings, Duration>, since start: ContinuousClock.Instant, minus: Duration = .zero) {
+        add(key, duration: ContinuousClock.now - start - minus)
+    }
+
+    func add(_ key: KeyPath<AppendTimings, Duration>, duration: Duration) {
+        lock.lock()
+        values[key, default: .zero] += duration
+        lock.unlock()
     }
 }
 
