@@ -42,7 +42,10 @@ let package = Package(
         // The `ledger` executable: argument parsing and printing only.
         .executableTarget(
             name: "LedgerCLI",
-            dependencies: ["LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         // `tools/bench` runs this in release mode.
@@ -54,11 +57,15 @@ let package = Package(
             path: "Tests/LedgerTestSupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "LedgerCryptoTests", dependencies: ["LedgerCrypto", "LedgerTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LedgerCryptoTests", dependencies: ["LedgerCrypto", "LedgerTestSupport"], swiftSettings: strict),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "LedgerAppTests",
-            dependencies: ["LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite", "LedgerTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "LedgerCLITests", dependencies: ["LedgerTestSupport"], swiftSettings: strict),

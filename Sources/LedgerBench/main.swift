@@ -38,13 +38,16 @@ func seconds(_ duration: Duration) -> Double {
 
 func run() throws {
     let options = parseOptions()
-    let directory = options.directory ?? FileManager.default.temporaryDirectory
+    let directory =
+        options.directory
+        ?? FileManager.default.temporaryDirectory
         .appendingPathComponent("ledger-bench-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: directory) } }
     let path = directory + "/bench.ledger"
     _ = try LedgerSetup.initialize(
-        path: path, origin: "bench.example/ledger", admin: Identity(name: "Bench Admin", person: "bench", agency: "Bench"),
+        path: path, origin: "bench.example/ledger",
+        admin: Identity(name: "Bench Admin", person: "bench", agency: "Bench"),
         adminKeyPath: directory + "/admin.pem", logKeyPath: directory + "/log.pem", passphrase: nil)
     let store = try SQLiteLedgerStore.open(path: path)
     let admin = try KeyFiles.load(directory + "/admin.pem", passphrase: nil)
@@ -58,7 +61,9 @@ func run() throws {
         let drafts = (0..<count).map { index in
             EventDraft(
                 type: EventTypes.ledgerNote, stream: "ledger",
-                data: ["text": .string("bench entry \(appended + index): custody checked, seal intact, stored in vault B")],
+                data: [
+                    "text": .string("bench entry \(appended + index): custody checked, seal intact, stored in vault B")
+                ],
                 signer: admin)
         }
         _ = try Appender.append(drafts, to: store, timings: timings)
@@ -109,7 +114,9 @@ func run() throws {
     print(String(format: "verify_jsonl_entries_per_s %.0f", Double(summary.entries) / jsonlSeconds))
     print("append time breakdown (wall clock, \(String(format: "%.2f", total)) s in transactions):")
     print("  decide (rules, state, bodies, hashes)  \(share(timings.decide))")
-    print("  waiting for signatures (Ed25519 runs on worker threads, overlapping decide and insert)  \(share(timings.sign))")
+    print(
+        "  waiting for signatures (Ed25519 runs on worker threads, overlapping decide and insert)  \(share(timings.sign))"
+    )
     print("  insert (Merkle, SQLite rows)           \(share(timings.insert))")
     print("  begin + commit (fsync)                 \(share(commit))")
     print("ledger size: \(summary.entries) entries, root \(Hex.encode(summary.root))")

@@ -22,7 +22,7 @@ do {
     let status = LedgerCommand.exitCode(for: error)
     if status == .success {
         print(LedgerCommand.fullMessage(for: error))
-            exit(0)
+        exit(0)
     }
     let message = LedgerCommand.fullMessage(for: error)
     if message.isEmpty {

@@ -1,8 +1,10 @@
 import COpenSSL
 import Foundation
 
-/// Owns one EVP_PKEY. EVP_PKEY objects are immutable once built, and OpenSSL 3 allows concurrent signing and
-/// verification with one key from several threads as long as each uses its own EVP_MD_CTX, which we do.
+/// Owns one EVP_PKEY.
+///
+/// EVP_PKEY objects are immutable once built, and OpenSSL 3 allows concurrent signing and verification with one key
+/// from several threads as long as each uses its own EVP_MD_CTX, which we do.
 final class PKeyBox: @unchecked Sendable {
     let pkey: OpaquePointer
 
@@ -26,7 +28,9 @@ public struct Ed25519PublicKey: Sendable, Hashable {
     public init(raw: [UInt8]) throws(CryptoError) {
         guard raw.count == 32 else { throw .invalidKey("an Ed25519 public key is 32 bytes, not \(raw.count)") }
         if let why = Ed25519PublicKey.rejection(raw) { throw .invalidKey(why) }
-        let made = raw.withUnsafeBufferPointer { EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32) }
+        let made = raw.withUnsafeBufferPointer {
+            EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32)
+        }
         guard let made else { throw .invalidKey("OpenSSL rejects the public key: \(OpenSSLInfo.lastError())") }
         self.raw = raw
         self.box = PKeyBox(made)
@@ -95,7 +99,9 @@ public struct Ed25519PrivateKey: Sendable {
     /// Makes a key from its 32-byte RFC 8032 seed (the "private key" of RFC 8032 §5.1.5).
     public init(seed: [UInt8]) throws(CryptoError) {
         guard seed.count == 32 else { throw .invalidKey("an Ed25519 seed is 32 bytes, not \(seed.count)") }
-        let made = seed.withUnsafeBufferPointer { EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32) }
+        let made = seed.withUnsafeBufferPointer {
+            EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nil, $0.baseAddress, 32)
+        }
         guard let made else { throw .invalidKey("OpenSSL rejects the seed: \(OpenSSLInfo.lastError())") }
         try self.init(pkey: made)
     }

@@ -2,7 +2,7 @@ import COpenSSL
 
 /// Facts about the OpenSSL library the tool is running with, for reports.
 public enum OpenSSLInfo {
-    /// The version text of the loaded libcrypto, e.g. "OpenSSL 3.0.19 27 Jan 2026".
+    /// The version text of the loaded libcrypto, such as "OpenSSL 3.0.19 27 Jan 2026".
     public static var version: String {
         guard let text = OpenSSL_version(Int32(OPENSSL_VERSION)) else { return "unknown" }
         return String(cString: text)

@@ -49,9 +49,12 @@ public final class SQLiteLedgerStore: LedgerStore {
                 guard try db.tableExists("meta") else { return nil }
                 return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'schema_version'")
             }
-            guard let version else { throw StoreError("\(path) is not a custody ledger (or its creation did not complete)") }
+            guard let version else {
+                throw StoreError("\(path) is not a custody ledger (or its creation did not complete)")
+            }
             guard version == schemaVersion else {
-                throw StoreError("\(path) has database schema version \(version); this tool reads version \(schemaVersion)")
+                throw StoreError(
+                    "\(path) has database schema version \(version); this tool reads version \(schemaVersion)")
             }
             return SQLiteLedgerStore(path: path, queue: queue)
         } catch let error as StoreError {
@@ -74,7 +77,9 @@ public final class SQLiteLedgerStore: LedgerStore {
         let store = SQLiteLedgerStore(path: path, queue: queue)
         do {
             return try store.write { transaction in
-                guard let sqlite = transaction as? SQLiteTransaction else { preconditionFailure("SQLite transaction expected") }
+                guard let sqlite = transaction as? SQLiteTransaction else {
+                    preconditionFailure("SQLite transaction expected")
+                }
                 try sqlite.createSchema()
                 return try initialize(transaction)
             }
@@ -120,7 +125,9 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 }
 
-/// One transaction's view of the database. Used only inside the closure it was made for, on GRDB's queue.
+/// One transaction's view of the database.
+///
+/// Used only inside the closure it was made for, on GRDB's queue.
 struct SQLiteTransaction: LedgerWriteTransaction {
     let db: Database
 
@@ -200,11 +207,14 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     }
 
     func subtreeHash(seq: Int64, level: Int) throws -> [UInt8] {
-        guard let row = try Row.fetchOne(db, sql: "SELECT leaf_hash, nodes FROM entries WHERE seq = ?", arguments: [seq])
+        guard
+            let row = try Row.fetchOne(db, sql: "SELECT leaf_hash, nodes FROM entries WHERE seq = ?", arguments: [seq])
         else { throw StoreError("entry \(seq) is missing from the database") }
         if level == 0 { return [UInt8](row[0] as Data) }
         let nodes = [UInt8](row[1] as Data)
-        guard nodes.count >= level * 32 else { throw StoreError("the stored Merkle nodes of entry \(seq) are incomplete") }
+        guard nodes.count >= level * 32 else {
+            throw StoreError("the stored Merkle nodes of entry \(seq) are incomplete")
+        }
         return Array(nodes[((level - 1) * 32)..<(level * 32)])
     }
 

@@ -5,7 +5,9 @@ import LedgerCrypto
 
 /// One event to append: what happened, where, and who signs it.
 public struct EventDraft: Sendable {
-    /// The entry id; nil for a new random UUIDv4. Giving one makes the append idempotent.
+    /// The entry id; nil for a new random UUIDv4.
+    ///
+    /// Giving one makes the append idempotent.
     public var id: String?
     public var type: String
     public var stream: String
@@ -107,7 +109,8 @@ public enum Appender {
             let currentRev = current?.rev ?? 0
             if let expected = draft.expectRev, expected != currentRev {
                 throw LedgerError.conflict(
-                    "stream \(draft.stream) is at revision \(currentRev), not the expected \(expected); nothing was written")
+                    "stream \(draft.stream) is at revision \(currentRev), not the expected \(expected); nothing was written"
+                )
             }
             let actor = KeyFiles.keyID(draft.signer.publicKey)
             let body = EntryBody(
@@ -127,7 +130,8 @@ public enum Appender {
                 throw LedgerError.usage("\(draft.type) in \(draft.stream): \(error)")
             }
             for sig in draft.presigned where sig.key != actor {
-                guard let message = entry.signedMessage(for: sig.key), let key = try keys.publicKey(sig.key, entry: entry),
+                guard let message = entry.signedMessage(for: sig.key),
+                    let key = try keys.publicKey(sig.key, entry: entry),
                     key.verify(signature: sig.signature, message: message)
                 else { throw LedgerError.usage("the signature by key \(sig.key.prefix(12))… does not verify") }
             }
@@ -137,7 +141,8 @@ public enum Appender {
             unsigned.append((entry, effect))
             if unsigned.count % ParallelSigner.chunkSize == 0 || unsigned.count == drafts.count {
                 let lower = (unsigned.count - 1) / ParallelSigner.chunkSize * ParallelSigner.chunkSize
-                signing.submit(Array(unsigned[lower...].map(\.0)), drafts: Array(drafts[lower..<unsigned.count]), at: lower)
+                signing.submit(
+                    Array(unsigned[lower...].map(\.0)), drafts: Array(drafts[lower..<unsigned.count]), at: lower)
             }
         }
 
@@ -164,8 +169,10 @@ public enum Appender {
         return AppendResult(seqs: signedEntries.map(\.body.seq), alreadyRecorded: false)
     }
 
-    /// The existing seqs when every draft carries an id that is already recorded with the same content; nil when
-    /// none is recorded. Throws a conflict for any other mix.
+    /// The existing seqs when every draft carries an id that is already recorded with the same content; nil when none
+    /// is recorded.
+    ///
+    /// Throws a conflict for any other mix.
     private static func alreadyRecorded(_ drafts: [EventDraft], in transaction: any LedgerWriteTransaction) throws
         -> [Int64]?
     {
@@ -179,7 +186,8 @@ public enum Appender {
             let existing = try Entry.parse(record: record)
             let body = existing.body
             guard body.type == draft.type, body.stream.utf8.elementsEqual(draft.stream.utf8),
-                body.actor == KeyFiles.keyID(draft.signer.publicKey), JCS.serialize(body.data) == JCS.serialize(draft.data)
+                body.actor == KeyFiles.keyID(draft.signer.publicKey),
+                JCS.serialize(body.data) == JCS.serialize(draft.data)
             else {
                 throw LedgerError.conflict(
                     "id \(id) is already recorded at seq \(body.seq) with different content; nothing was written")

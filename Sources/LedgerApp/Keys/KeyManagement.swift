@@ -16,8 +16,12 @@ public struct Identity: Sendable {
     }
 
     func validate() throws(LedgerError) {
-        guard Identifiers.isDisplayText(name, max: 200) else { throw .usage("--name must be 1 to 200 characters without control characters") }
-        guard Identifiers.isDisplayText(agency, max: 200) else { throw .usage("--agency must be 1 to 200 characters without control characters") }
+        guard Identifiers.isDisplayText(name, max: 200) else {
+            throw .usage("--name must be 1 to 200 characters without control characters")
+        }
+        guard Identifiers.isDisplayText(agency, max: 200) else {
+            throw .usage("--agency must be 1 to 200 characters without control characters")
+        }
         guard Identifiers.isPersonID(person) else { throw .usage("--person must be 1 to 64 of A-Z a-z 0-9 . _ @ -") }
     }
 }
@@ -30,11 +34,16 @@ public enum KeyManagement {
         -> (keyID: String, request: String)
     {
         try identity.validate()
-        guard Identifiers.isOrigin(origin) else { throw LedgerError.usage("origin \"\(origin)\" is not a valid ledger origin") }
+        guard Identifiers.isOrigin(origin) else {
+            throw LedgerError.usage("origin \"\(origin)\" is not a valid ledger origin")
+        }
         let key = Ed25519PrivateKey.generate()
-        do { try key.write(toNewFile: keyPath, passphrase: passphrase) } catch { throw LedgerError.usage(error.description) }
+        do { try key.write(toNewFile: keyPath, passphrase: passphrase) } catch {
+            throw LedgerError.usage(error.description)
+        }
         let request = KeyRequest(
-            agency: identity.agency, ledger: origin, name: identity.name, person: identity.person, publicKey: key.publicKey)
+            agency: identity.agency, ledger: origin, name: identity.name, person: identity.person,
+            publicKey: key.publicKey)
         return (KeyFiles.keyID(key.publicKey), request.signedDocument(with: key))
     }
 
@@ -94,8 +103,9 @@ public enum LedgerSetup {
         public let logKeyPath: String
     }
 
-    /// Creates a new ledger at `path`: writes the admin and log key files (mode 0600), then seq 1
-    /// (`ledger.created`) and seq 2 (`key.registered`, the admin) in the transaction that creates the file.
+    /// Creates a new ledger at `path`: writes the admin and log key files (mode 0600), then seq 1 (`ledger.created`)
+    /// and seq 2 (`key.registered`, the admin) in the transaction that creates the file.
+    ///
     /// On any failure nothing is left behind.
     public static func initialize(
         path: String, origin: String, admin identity: Identity, adminKeyPath: String, logKeyPath: String,
@@ -103,7 +113,8 @@ public enum LedgerSetup {
     ) throws -> Result {
         guard Identifiers.isOrigin(origin) else {
             throw LedgerError.usage(
-                "origin \"\(origin)\" must start with a letter or digit and contain only A-Z a-z 0-9 . _ / : - (at most 255)")
+                "origin \"\(origin)\" must start with a letter or digit and contain only A-Z a-z 0-9 . _ / : - (at most 255)"
+            )
         }
         try identity.validate()
         guard !FileManager.default.fileExists(atPath: path) else {

@@ -74,12 +74,14 @@ public enum VerifyRunner {
             for (size, note) in try reader.checkpointNotes() {
                 do { checkpoints.append(try SignedCheckpoint(noteText: note)) } catch {
                     report.failure = VerificationFailure(
-                        seq: nil, rule: "checkpoints", message: "the stored checkpoint at size \(size) is malformed: \(error)")
+                        seq: nil, rule: "checkpoints",
+                        message: "the stored checkpoint at size \(size) is malformed: \(error)")
                     return
                 }
                 if checkpoints.last?.checkpoint.size != size {
                     report.failure = VerificationFailure(
-                        seq: nil, rule: "checkpoints", message: "the stored checkpoint at size \(size) names another size")
+                        seq: nil, rule: "checkpoints",
+                        message: "the stored checkpoint at size \(size) names another size")
                     return
                 }
             }
@@ -98,7 +100,8 @@ public enum VerifyRunner {
                 }
                 try pipeline.flush()
                 report.entriesChecked = pipeline.verifier.entryCount
-                report.summary = try pipeline.verifier.finish(checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
+                report.summary = try pipeline.verifier.finish(
+                    checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
             } catch let failure as VerificationFailure {
                 report.entriesChecked = pipeline.verifier.entryCount
                 report.failure = failure
@@ -113,7 +116,8 @@ public enum VerifyRunner {
         report.givenCheckpointSize = options.checkpoint?.checkpoint.size
         if options.checkpoint == nil {
             report.notes.append(
-                "a JSON Lines file alone cannot show that entries were removed from its end; give --checkpoint to detect truncation")
+                "a JSON Lines file alone cannot show that entries were removed from its end; give --checkpoint to detect truncation"
+            )
         }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw LedgerError.usage("cannot read \(path)") }
         defer { try? handle.close() }
@@ -134,9 +138,11 @@ public enum VerifyRunner {
                     position += 1
                     let line = Array(pending[lineStart..<newline])
                     if line.isEmpty {
-                        throw VerificationFailure(seq: position, rule: "record form", message: "line \(position) is empty")
+                        throw VerificationFailure(
+                            seq: position, rule: "record form", message: "line \(position) is empty")
                     }
-                    try pipeline.add(Pipeline.Item(position: position, record: line, storedLeafHash: nil, storedNodes: nil))
+                    try pipeline.add(
+                        Pipeline.Item(position: position, record: line, storedLeafHash: nil, storedNodes: nil))
                     lineStart = newline + 1
                 }
                 pending.removeFirst(lineStart)

@@ -60,7 +60,8 @@ struct AppendCommand: ParsableCommand {
             }
         } else if let type, let stream, let data {
             let value = try parseData(try readArgumentBytes(data, what: "data"), where: "--data")
-            drafts.append(EventDraft(id: id, type: type, stream: stream, data: value, expectRev: expectRev, signer: signer))
+            drafts.append(
+                EventDraft(id: id, type: type, stream: stream, data: value, expectRev: expectRev, signer: signer))
         }
         let result = try Appender.append(drafts, to: store)
         if json {
@@ -69,7 +70,9 @@ struct AppendCommand: ParsableCommand {
             ])
             return
         }
-        let range = result.seqs.count == 1 ? "seq \(result.seqs[0])" : "seq \(result.seqs[0])…\(result.seqs[result.seqs.count - 1])"
+        let range =
+            result.seqs.count == 1
+            ? "seq \(result.seqs[0])" : "seq \(result.seqs[0])…\(result.seqs[result.seqs.count - 1])"
         if result.alreadyRecorded {
             print("already recorded at \(range); nothing written")
         } else {
@@ -78,16 +81,21 @@ struct AppendCommand: ParsableCommand {
     }
 
     private func parseData(_ bytes: [UInt8], where place: String) throws(LedgerError) -> JSONValue {
-        guard bytes.count <= 65_536 else { throw .usage("\(place): the data is \(bytes.count) bytes, over the 64 KiB record limit") }
+        guard bytes.count <= 65_536 else {
+            throw .usage("\(place): the data is \(bytes.count) bytes, over the 64 KiB record limit")
+        }
         let value: JSONValue
         do { value = try JSONParser.parse(bytes, profile: .ledgerV1) } catch { throw .usage("\(place): \(error)") }
         guard value.objectMembers != nil else { throw .usage("\(place): the data must be a JSON object") }
         return value
     }
 
-    private func draft(fromLine line: [UInt8], number: Int, signer: Ed25519PrivateKey) throws(LedgerError) -> EventDraft {
+    private func draft(fromLine line: [UInt8], number: Int, signer: Ed25519PrivateKey) throws(LedgerError) -> EventDraft
+    {
         let value: JSONValue
-        do { value = try JSONParser.parse(line, profile: .ledgerV1) } catch { throw .usage("batch line \(number): \(error)") }
+        do { value = try JSONParser.parse(line, profile: .ledgerV1) } catch {
+            throw .usage("batch line \(number): \(error)")
+        }
         guard let type = value.member("type")?.stringValue, let stream = value.member("stream")?.stringValue,
             let data = value.member("data"), data.objectMembers != nil
         else { throw .usage("batch line \(number): needs \"type\", \"stream\" and an object \"data\"") }
@@ -96,5 +104,3 @@ struct AppendCommand: ParsableCommand {
         return EventDraft(id: id, type: type, stream: stream, data: data, expectRev: expect, signer: signer)
     }
 }
-
-

@@ -30,7 +30,8 @@ struct CheckpointCommand: ParsableCommand {
         var created = false
         if latest {
             guard let stored = try Checkpointer.latest(store: store) else {
-                throw LedgerError.usage("the ledger has no checkpoint yet; make one with `ledger checkpoint --log-key FILE`")
+                throw LedgerError.usage(
+                    "the ledger has no checkpoint yet; make one with `ledger checkpoint --log-key FILE`")
             }
             signed = stored
         } else {
@@ -51,7 +52,10 @@ struct CheckpointCommand: ParsableCommand {
         }
         printOut(signed.noteText)
         if !latest {
-            printErr(created ? "signed checkpoint at size \(signed.checkpoint.size)" : "checkpoint at size \(signed.checkpoint.size) already existed")
+            printErr(
+                created
+                    ? "signed checkpoint at size \(signed.checkpoint.size)"
+                    : "checkpoint at size \(signed.checkpoint.size) already existed")
         }
     }
 }

@@ -39,7 +39,8 @@ struct KeyCommand: ParsableCommand {
                 ledgerOrigin = origin
             } else {
                 guard FileManager.default.fileExists(atPath: location.path) else {
-                    throw LedgerError.usage("give the ledger's --origin (no ledger at \(location.path) to read it from)")
+                    throw LedgerError.usage(
+                        "give the ledger's --origin (no ledger at \(location.path) to read it from)")
                 }
                 ledgerOrigin = try location.open().read { try $0.meta("origin") } ?? ""
             }
@@ -74,7 +75,10 @@ struct KeyCommand: ParsableCommand {
 
         @OptionGroup var location: LedgerLocation
         @Argument(help: "The registration request file (- for standard input).") var request: String
-        @Option(help: "Comma-separated roles: admin, case-officer, custodian, examiner, takedown-officer, supervisor, auditor.")
+        @Option(
+            help:
+                "Comma-separated roles: admin, case-officer, custodian, examiner, takedown-officer, supervisor, auditor."
+        )
         var roles: String
         @Option(help: ArgumentHelp("Your admin private key file.", valueName: "file")) var key: String
         @Option(help: "A UUIDv4 for the entry, to make retries idempotent.") var id: String?
@@ -84,9 +88,12 @@ struct KeyCommand: ParsableCommand {
         func run() throws {
             let store = try location.open()
             let admin = try KeyFiles.load(key, passphrase: try passphrase.passphrase())
-            let roleList = roles.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let roleList = roles.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
             let (keyID, seq) = try KeyManagement.register(
-                requestText: try readFileBytes(request, what: "request"), roles: roleList, admin: admin, store: store, id: id)
+                requestText: try readFileBytes(request, what: "request"), roles: roleList, admin: admin, store: store,
+                id: id)
             if json {
                 printJSON(["key_id": .string(keyID), "seq": .integer(seq)])
             } else {
@@ -123,9 +130,12 @@ struct KeyCommand: ParsableCommand {
             }
             let rows = keys.map { key in
                 [
-                    String(key.keyID.prefix(16)) + "…", key.name, key.person, key.agency, key.roles.joined(separator: ","),
+                    String(key.keyID.prefix(16)) + "…", key.name, key.person, key.agency,
+                    key.roles.joined(separator: ","),
                     String(key.registeredSeq),
-                    key.revokedSeq.map { "revoked at \($0)" + (key.compromisedSinceSeq.map { ", compromised since \($0)" } ?? "") }
+                    key.revokedSeq.map {
+                        "revoked at \($0)" + (key.compromisedSinceSeq.map { ", compromised since \($0)" } ?? "")
+                    }
                         ?? "active",
                 ]
             }
@@ -153,7 +163,9 @@ struct KeyCommand: ParsableCommand {
         func run() throws {
             let store = try location.open()
             let signer = try KeyFiles.load(key, passphrase: try passphrase.passphrase())
-            guard Hex.isCanonical(keyID, byteCount: 32) else { throw LedgerError.usage("the key id must be 64 lowercase hex digits") }
+            guard Hex.isCanonical(keyID, byteCount: 32) else {
+                throw LedgerError.usage("the key id must be 64 lowercase hex digits")
+            }
             let seq = try KeyManagement.revoke(
                 keyID: keyID, reason: reason, compromisedSinceSeq: compromisedSince, signer: signer, store: store)
             print("revoked key \(keyID) at seq \(seq)")

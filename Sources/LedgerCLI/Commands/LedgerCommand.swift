@@ -78,7 +78,9 @@ func readArgumentBytes(_ value: String, what: String) throws(LedgerError) -> [UI
     if value.hasPrefix("@") {
         let path = String(value.dropFirst())
         if path == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
-        guard let data = FileManager.default.contents(atPath: path) else { throw .usage("cannot read \(what) file \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .usage("cannot read \(what) file \(path)")
+        }
         return [UInt8](data)
     }
     return Array(value.utf8)

@@ -46,23 +46,28 @@ struct LogCommand: ParsableCommand {
                 }
                 out.write(Data(buffer))
             case .table:
-                let names = Dictionary(try reader.allKeys().map { ($0.keyID, $0.name) }, uniquingKeysWith: { a, _ in a })
+                let names = Dictionary(
+                    try reader.allKeys().map { ($0.keyID, $0.name) }, uniquingKeysWith: { a, _ in a })
                 var rows: [[String]] = []
                 try reader.forEachRecord(filter) { stored in
                     guard let entry = try? Entry.parse(record: stored.record) else {
-                        rows.append([String(stored.seq), "?", "?", "?", "(unreadable record: run ledger verify)", "", ""])
+                        rows.append([
+                            String(stored.seq), "?", "?", "?", "(unreadable record: run ledger verify)", "", "",
+                        ])
                         return true
                     }
                     let body = entry.body
                     let data = String(decoding: JCS.serialize(body.data), as: UTF8.self)
                     rows.append([
-                        String(body.seq), body.time, body.stream.count > 30 ? String(body.stream.prefix(29)) + "…" : body.stream,
+                        String(body.seq), body.time,
+                        body.stream.count > 30 ? String(body.stream.prefix(29)) + "…" : body.stream,
                         String(body.streamRev), body.type, names[body.actor] ?? String(body.actor.prefix(12)) + "…",
                         data.count > 60 ? String(data.prefix(59)) + "…" : data,
                     ])
                     return true
                 }
-                print(Table.render(header: ["SEQ", "TIME (UTC)", "STREAM", "REV", "TYPE", "ACTOR", "DATA"], rows: rows))
+                print(
+                    Table.render(header: ["SEQ", "TIME (UTC)", "STREAM", "REV", "TYPE", "ACTOR", "DATA"], rows: rows))
             }
         }
     }

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import LedgerApp
 import LedgerCore
-import LedgerSQLite
 import LedgerCrypto
+import LedgerSQLite
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -76,18 +76,23 @@ enum VerifyReportFormatter {
             lines.append("  source     \(source)")
             lines.append("  checked    \(report.entriesChecked) entries were valid before the failure")
         } else if let summary = report.summary {
-            lines.append(summary.findings.isEmpty ? "OK: the ledger verifies" : "OK with findings: the ledger verifies, but entries need review")
+            lines.append(
+                summary.findings.isEmpty
+                    ? "OK: the ledger verifies" : "OK with findings: the ledger verifies, but entries need review")
             lines.append("  source     \(source)")
             lines.append("  origin     \(summary.origin ?? "?")")
             lines.append(
-                "  entries    \(summary.entries) in \(summary.streams) streams; \(summary.keys) keys (\(summary.revokedKeys) revoked)")
+                "  entries    \(summary.entries) in \(summary.streams) streams; \(summary.keys) keys (\(summary.revokedKeys) revoked)"
+            )
             lines.append("  tree       size \(summary.treeSize), root \(Hex.encode(summary.root))")
             lines.append(
                 "  log key    \(summary.logKey ?? "?")"
                     + (report.logKeyPinned ? " (pinned)" : " (NOT pinned: pass --trust-log-key VKEY to pin it)"))
             var checkpointLine = "  checkpoints"
             if report.mode == "database" { checkpointLine += " \(report.storedCheckpoints) stored" }
-            if let given = report.givenCheckpointSize { checkpointLine += (report.mode == "database" ? "," : "") + " given checkpoint at size \(given) matches" }
+            if let given = report.givenCheckpointSize {
+                checkpointLine += (report.mode == "database" ? "," : "") + " given checkpoint at size \(given) matches"
+            }
             if let newest = summary.checkpointSizes.last {
                 checkpointLine += "; newest covers 1…\(newest)"
             } else if report.givenCheckpointSize == nil && report.storedCheckpoints == 0 {
@@ -96,14 +101,18 @@ enum VerifyReportFormatter {
             lines.append(checkpointLine)
             if summary.uncoveredEntries > 0 {
                 let first = summary.entries - summary.uncoveredEntries + 1
-                lines.append("  uncovered  entries \(first)…\(summary.entries) (\(summary.uncoveredEntries)) are not yet covered by a checkpoint")
+                lines.append(
+                    "  uncovered  entries \(first)…\(summary.entries) (\(summary.uncoveredEntries)) are not yet covered by a checkpoint"
+                )
             }
             if summary.findings.isEmpty {
                 lines.append("  findings   none")
             } else {
                 lines.append("  findings   \(summary.findings.count):")
                 for finding in summary.findings.prefix(50) { lines.append("    \(finding.description)") }
-                if summary.findings.count > 50 { lines.append("    … and \(summary.findings.count - 50) more (use --json)") }
+                if summary.findings.count > 50 {
+                    lines.append("    … and \(summary.findings.count - 50) more (use --json)")
+                }
             }
         }
         for note in report.notes { lines.append("  note       \(note)") }
@@ -125,13 +134,22 @@ enum VerifyReportFormatter {
             JSONMember(
                 "versions",
                 .object(
-                    [JSONMember("ledger", .string(report.toolVersion)), JSONMember("openssl", .string(report.openSSLVersion))]
+                    [
+                        JSONMember("ledger", .string(report.toolVersion)),
+                        JSONMember("openssl", .string(report.openSSLVersion)),
+                    ]
                         + (report.storageVersion.map { [JSONMember("storage", .string($0))] } ?? []))),
         ]
-        if report.mode == "database" { members.append(JSONMember("stored_checkpoints", .integer(Int64(report.storedCheckpoints)))) }
-        if let given = report.givenCheckpointSize { members.append(JSONMember("given_checkpoint_size", .integer(given))) }
+        if report.mode == "database" {
+            members.append(JSONMember("stored_checkpoints", .integer(Int64(report.storedCheckpoints))))
+        }
+        if let given = report.givenCheckpointSize {
+            members.append(JSONMember("given_checkpoint_size", .integer(given)))
+        }
         if let failure = report.failure {
-            var failureMembers = [JSONMember("rule", .string(failure.rule)), JSONMember("message", .string(failure.description))]
+            var failureMembers = [
+                JSONMember("rule", .string(failure.rule)), JSONMember("message", .string(failure.description)),
+            ]
             if let seq = failure.seq { failureMembers.append(JSONMember("seq", .integer(seq))) }
             members.append(JSONMember("failure", .object(failureMembers)))
         }
@@ -149,7 +167,10 @@ enum VerifyReportFormatter {
                 JSONMember("uncovered_entries", .integer(summary.uncoveredEntries)),
                 JSONMember(
                     "findings",
-                    .array(summary.findings.map { .object([JSONMember("seq", .integer($0.seq)), JSONMember("message", .string($0.message))]) })),
+                    .array(
+                        summary.findings.map {
+                            .object([JSONMember("seq", .integer($0.seq)), JSONMember("message", .string($0.message))])
+                        })),
             ])
         }
         return .object(members)

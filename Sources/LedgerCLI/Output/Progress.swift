@@ -36,7 +36,8 @@ final class ProgressLine: @unchecked Sendable {
         if let total, total > 0 {
             let fraction = min(1, Double(done) / Double(total))
             let filled = Int(fraction * 30)
-            text = "\r\(label) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+            text =
+                "\r\(label) [" + String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
                 + "] \(done)/\(total) (\(Int(fraction * 100))%)"
         }
         text += String(format: " %.0f/s", rate)

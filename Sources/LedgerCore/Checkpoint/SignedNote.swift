@@ -75,7 +75,9 @@ public struct SignedNote: Sendable {
     /// Parses a note; rejects malformed notes as c2sp.org/signed-note requires.
     public init(parsing note: String) throws(CoreError) {
         let bytes = Array(note.utf8)
-        for byte in bytes where byte < 0x20 && byte != 0x0a { throw .format("a note must not contain control characters") }
+        for byte in bytes where byte < 0x20 && byte != 0x0a {
+            throw .format("a note must not contain control characters")
+        }
         guard bytes.last == 0x0a else { throw .format("a note must end with a newline") }
         // The last "\n\n" separates the text from the signatures.
         var split: Int?
@@ -95,13 +97,16 @@ public struct SignedNote: Sendable {
         guard !lines.isEmpty else { throw .format("a note must carry at least one signature") }
         guard lines.count <= 100 else { throw .format("a note may carry at most 100 signatures") }
         for line in lines {
-            guard line.hasPrefix("\u{2014} ") else { throw .format("a signature line starts with an em dash and a space") }
+            guard line.hasPrefix("\u{2014} ") else {
+                throw .format("a signature line starts with an em dash and a space")
+            }
             let fields = line.dropFirst(2).split(separator: " ", omittingEmptySubsequences: false)
             guard fields.count == 2, NoteVerifierKey.isValidName(String(fields[0])),
                 let decoded = Base64.decodeCanonical(String(fields[1])), decoded.count > 4
             else { throw .format("malformed signature line") }
             signatures.append(
-                Signature(name: String(fields[0]), keyID: Array(decoded.prefix(4)), signature: Array(decoded.dropFirst(4))))
+                Signature(
+                    name: String(fields[0]), keyID: Array(decoded.prefix(4)), signature: Array(decoded.dropFirst(4))))
         }
         self.text = text
         self.signatures = signatures

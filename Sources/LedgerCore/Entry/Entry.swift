@@ -82,7 +82,9 @@ public struct EntryBody: Sendable {
         prev = try string("prev")
         guard Hex.isCanonical(prev, byteCount: 32) else { throw .init("body.prev is not 64 lowercase hex digits") }
         stream = try string("stream")
-        guard Identifiers.isStreamName(stream) else { throw .init("body.stream \"\(stream)\" is not a valid stream name") }
+        guard Identifiers.isStreamName(stream) else {
+            throw .init("body.stream \"\(stream)\" is not a valid stream name")
+        }
         streamRev = try integer("stream_rev")
         guard streamRev >= 1 else { throw .init("body.stream_rev must be at least 1") }
         streamPrev = try string("stream_prev")
@@ -95,8 +97,12 @@ public struct EntryBody: Sendable {
         guard LedgerTime.isValid(time) else { throw .init("body.time \"\(time)\" is not YYYY-MM-DDTHH:MM:SS.sssZ") }
         type = try string("type")
         actor = try string("actor")
-        guard Hex.isCanonical(actor, byteCount: 32) else { throw .init("body.actor is not a key id (64 lowercase hex)") }
-        guard let data = json.member("data"), data.objectMembers != nil else { throw .init("body.data is not an object") }
+        guard Hex.isCanonical(actor, byteCount: 32) else {
+            throw .init("body.actor is not a key id (64 lowercase hex)")
+        }
+        guard let data = json.member("data"), data.objectMembers != nil else {
+            throw .init("body.data is not an object")
+        }
         self.data = data
     }
 }
@@ -114,7 +120,9 @@ public struct EntrySignature: Sendable {
         self.signature = signature
     }
 
-    var json: JSONValue { .object([JSONMember("key", .string(key)), JSONMember("sig", .string(Base64.encode(signature)))]) }
+    var json: JSONValue {
+        .object([JSONMember("key", .string(key)), JSONMember("sig", .string(Base64.encode(signature)))])
+    }
 }
 
 /// The messages that entry signers sign (FORMAT.md §3.2).
@@ -193,7 +201,9 @@ public struct Entry: Sendable {
             throw .init("record is \(record.count) bytes, over the limit of \(maxRecordBytes)")
         }
         let json: JSONValue
-        do { json = try JSONParser.parse(record, profile: .ledgerV1) } catch { throw .init("record is not valid v1 JSON: \(error.reason) (byte \(error.offset))") }
+        do { json = try JSONParser.parse(record, profile: .ledgerV1) } catch {
+            throw .init("record is not valid v1 JSON: \(error.reason) (byte \(error.offset))")
+        }
         guard let members = json.objectMembers else { throw .init("record is not a JSON object") }
         try EntryFormatError.requireExactMembers(members, ["body", "sigs"], in: "record")
         guard let bodyJSON = json.member("body") else { throw .init("record has no body") }
@@ -232,7 +242,8 @@ public struct Entry: Sendable {
     /// the actor signs the entry message; a key being registered by someone else signs its key request.
     public func signedMessage(for keyID: String) -> [UInt8]? {
         if keyID.utf8.elementsEqual(body.actor.utf8) { return SigningMessage.entry(bodyHash: bodyHash) }
-        if body.type == EventTypes.keyRegistered, let request = KeyRequest(registrationData: body.data, ledger: body.ledger),
+        if body.type == EventTypes.keyRegistered,
+            let request = KeyRequest(registrationData: body.data, ledger: body.ledger),
             let registered = body.data.member("key")?.stringValue, registered.utf8.elementsEqual(keyID.utf8)
         {
             return request.message
@@ -254,7 +265,11 @@ public struct EntryFormatError: Error, Sendable, CustomStringConvertible {
         let names = Set(members.map(\.name))
         let missing = expected.subtracting(names).sorted()
         let extra = names.subtracting(expected).sorted()
-        if !missing.isEmpty { throw .init("\(place) lacks member \(missing.map { "\"\($0)\"" }.joined(separator: ", "))") }
-        if !extra.isEmpty { throw .init("\(place) has unexpected member \(extra.map { "\"\($0)\"" }.joined(separator: ", "))") }
+        if !missing.isEmpty {
+            throw .init("\(place) lacks member \(missing.map { "\"\($0)\"" }.joined(separator: ", "))")
+        }
+        if !extra.isEmpty {
+            throw .init("\(place) has unexpected member \(extra.map { "\"\($0)\"" }.joined(separator: ", "))")
+        }
     }
 }

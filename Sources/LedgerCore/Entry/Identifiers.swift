@@ -1,25 +1,30 @@
 import Foundation
 
-/// Syntax of the identifiers a v1 ledger uses (FORMAT.md §3.1, §4.1, §6.1). All are ASCII, so byte
-/// comparison and `String ==` agree on them once they have passed these checks.
+/// Syntax of the identifiers a v1 ledger uses (FORMAT.md §3.1, §4.1, §6.1).
+///
+/// All are ASCII, so byte comparison and `String ==` agree on them once they have passed these checks.
 public enum Identifiers {
     /// `^[A-Za-z0-9._/-]{1,128}$`.
     public static func isStreamName(_ text: String) -> Bool {
         let bytes = text.utf8
-        return (1...128).contains(bytes.count) && bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2f || $0 == 0x2d }
+        return (1...128).contains(bytes.count)
+            && bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2f || $0 == 0x2d }
     }
 
     /// `^[A-Za-z0-9._@-]{1,64}$`.
     public static func isPersonID(_ text: String) -> Bool {
         let bytes = text.utf8
-        return (1...64).contains(bytes.count) && bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x40 || $0 == 0x2d }
+        return (1...64).contains(bytes.count)
+            && bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x40 || $0 == 0x2d }
     }
 
     /// `^[A-Za-z0-9][A-Za-z0-9._/:-]{0,254}$`.
     public static func isOrigin(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard (1...255).contains(bytes.count), isAlphanumeric(bytes[0]) else { return false }
-        return bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2f || $0 == 0x3a || $0 == 0x2d }
+        return bytes.allSatisfy {
+            isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2f || $0 == 0x3a || $0 == 0x2d
+        }
     }
 
     /// A lowercase RFC 9562 version 4 UUID.
@@ -67,7 +72,9 @@ public enum Identifiers {
         (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
     }
 
-    private static func isLowerHex(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) }
+    private static func isLowerHex(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte)
+    }
 }
 
 /// A UUID packed into 16 bytes.
@@ -112,7 +119,9 @@ public enum LedgerTime {
         let year = number(0..<4)
         let month = number(5..<7)
         let day = number(8..<10)
-        guard year >= 1, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else { return false }
+        guard year >= 1, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else {
+            return false
+        }
         return number(11..<13) < 24 && number(14..<16) < 60 && number(17..<19) < 60
     }
 

@@ -213,7 +213,9 @@ private struct Parser {
                     else { throw error("lone surrogate \\u\(String(unit, radix: 16))") }
                     position += 2
                     let low = try parseHex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw error("lone surrogate \\u\(String(unit, radix: 16))") }
+                    guard (0xDC00...0xDFFF).contains(low) else {
+                        throw error("lone surrogate \\u\(String(unit, radix: 16))")
+                    }
                     scalarValue = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00)
                 } else if (0xDC00...0xDFFF).contains(unit) {
                     throw error("lone surrogate \\u\(String(unit, radix: 16))")
@@ -281,7 +283,9 @@ private struct Parser {
         if profile.integersOnly {
             throw JSONError(offset: start, reason: "only integers within ±(2^53−1) are allowed, not \(text)")
         }
-        guard let value = Double(text), value.isFinite else { throw JSONError(offset: start, reason: "number out of range") }
+        guard let value = Double(text), value.isFinite else {
+            throw JSONError(offset: start, reason: "number out of range")
+        }
         return .double(value)
     }
 

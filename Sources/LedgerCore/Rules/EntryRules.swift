@@ -11,8 +11,10 @@ public enum RuleEffect: Sendable {
 /// The type table's rules (FORMAT.md §5 and §7 rules 8–9 except the cryptography), shared by the appender,
 /// which decides with them before writing, and the verifier, which replays them.
 public enum EntryRules {
-    /// Checks an entry against the type table, the genesis rules, and its signers' registration, validity and
-    /// roles, given the keys registered before it. Returns the entry's effect on the key state.
+    /// Checks an entry against the type table, the genesis rules, and its signers' registration, validity and roles,
+    /// given the keys registered before it.
+    ///
+    /// Returns the entry's effect on the key state.
     ///
     /// - Parameter genesisActor: the actor of seq 1, needed to check seq 2.
     public static func check(_ entry: Entry, keys: some KeyDirectory, genesisActor: String?) throws -> RuleEffect {
@@ -29,7 +31,8 @@ public enum EntryRules {
             throw CoreError.rule("unknown event type \"\(body.type)\" (not in the type table)")
         }
         guard rule.stream.matches(body.stream) else {
-            throw CoreError.rule("type \(body.type) is not allowed in stream \(body.stream) (expected \(rule.stream.description))")
+            throw CoreError.rule(
+                "type \(body.type) is not allowed in stream \(body.stream) (expected \(rule.stream.description))")
         }
         try rule.data.check(body.data, type: body.type)
 
@@ -100,8 +103,12 @@ public enum EntryRules {
             guard Hex.encode(SHA256.hash(raw)) == keyID else {
                 throw CoreError.rule("data.key is not the SHA-256 of data.public_key")
             }
-            guard body.stream == "key/" + keyID else { throw CoreError.rule("the stream of key.registered must be key/<data.key>") }
-            guard body.streamRev == 1 else { throw CoreError.rule("key.registered must be the first entry of its stream") }
+            guard body.stream == "key/" + keyID else {
+                throw CoreError.rule("the stream of key.registered must be key/<data.key>")
+            }
+            guard body.streamRev == 1 else {
+                throw CoreError.rule("key.registered must be the first entry of its stream")
+            }
             if try keys.key(keyID) != nil { throw CoreError.rule("key \(keyID.prefix(12))… is already registered") }
             if body.seq == 2 && !roles.contains(Roles.admin) {
                 throw CoreError.rule("the key registered at seq 2 must have the admin role")
@@ -113,8 +120,12 @@ public enum EntryRules {
                     registeredSeq: body.seq))
         case EventTypes.keyRevoked:
             let keyID = String(body.stream.dropFirst("key/".count))
-            guard let key = try keys.key(keyID) else { throw CoreError.rule("key \(keyID.prefix(12))… is not registered") }
-            if let revoked = key.revokedSeq { throw CoreError.rule("key \(keyID.prefix(12))… was already revoked at seq \(revoked)") }
+            guard let key = try keys.key(keyID) else {
+                throw CoreError.rule("key \(keyID.prefix(12))… is not registered")
+            }
+            if let revoked = key.revokedSeq {
+                throw CoreError.rule("key \(keyID.prefix(12))… was already revoked at seq \(revoked)")
+            }
             let compromised = data.member("compromised_since_seq")?.integerValue
             if let compromised, compromised >= body.seq {
                 throw CoreError.rule("compromised_since_seq must be less than the revocation's seq \(body.seq)")

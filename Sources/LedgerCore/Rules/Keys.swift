@@ -100,17 +100,22 @@ public struct KeyRequest: Sendable {
         return String(decoding: JCS.serialize(document), as: UTF8.self)
     }
 
-    /// Parses and checks a signed request document: the form of FORMAT.md §4.3, valid fields, and the new
-    /// key's signature. Returns the request, the public key and the signature.
+    /// Parses and checks a signed request document: the form of FORMAT.md §4.3, valid fields, and the new key's
+    /// signature.
+    ///
+    /// Returns the request, the public key and the signature.
     public static func parseSigned(_ text: [UInt8]) throws(CoreError) -> (KeyRequest, Ed25519PublicKey, [UInt8]) {
         let json: JSONValue
-        do { json = try JSONParser.parse(text, profile: .ledgerV1) } catch { throw .format("the request is not valid JSON: \(error)") }
+        do { json = try JSONParser.parse(text, profile: .ledgerV1) } catch {
+            throw .format("the request is not valid JSON: \(error)")
+        }
         guard let members = json.objectMembers, Set(members.map(\.name)) == ["request", "sig"], members.count == 2,
             let request = json.member("request"), let requestMembers = request.objectMembers,
             Set(requestMembers.map(\.name)) == ["agency", "ledger", "name", "person", "public_key", "v"],
             requestMembers.count == 6, request.member("v") == .integer(1)
         else { throw .format("not a custody-ledger v1 key registration request") }
-        guard let sigText = json.member("sig")?.stringValue, let sig = Base64.decodeCanonical(sigText), sig.count == 64 else {
+        guard let sigText = json.member("sig")?.stringValue, let sig = Base64.decodeCanonical(sigText), sig.count == 64
+        else {
             throw .format("the request's sig is not canonical base64 of 64 bytes")
         }
         guard let agency = request.member("agency")?.stringValue, Identifiers.isDisplayText(agency, max: 200),
@@ -119,11 +124,14 @@ public struct KeyRequest: Sendable {
         guard let person = request.member("person")?.stringValue, Identifiers.isPersonID(person) else {
             throw .format("the request's person id must be 1 to 64 of [A-Za-z0-9._@-]")
         }
-        guard let ledger = request.member("ledger")?.stringValue, let keyText = request.member("public_key")?.stringValue,
+        guard let ledger = request.member("ledger")?.stringValue,
+            let keyText = request.member("public_key")?.stringValue,
             let raw = Base64.decodeCanonical(keyText)
         else { throw .format("the request's public key is not canonical base64") }
         let publicKey: Ed25519PublicKey
-        do { publicKey = try Ed25519PublicKey(raw: raw) } catch { throw .format("the request's public key is invalid: \(error)") }
+        do { publicKey = try Ed25519PublicKey(raw: raw) } catch {
+            throw .format("the request's public key is invalid: \(error)")
+        }
         let parsed = KeyRequest(agency: agency, ledger: ledger, name: name, person: person, publicKey: publicKey)
         guard publicKey.verify(signature: sig, message: parsed.message) else {
             throw .format("the request's signature does not verify with its public key")

@@ -1,7 +1,8 @@
 import LedgerCrypto
 
-/// The shape of one value in an event's data (FORMAT.md §5). Declarative, so that new event types are new
-/// rows of the type table, not new verifier code.
+/// The shape of one value in an event's data (FORMAT.md §5).
+///
+/// Declarative, so that new event types are new rows of the type table, not new verifier code.
 public indirect enum ValueSchema: Sendable {
     /// A name: 1…max Unicode scalars, no control characters (general category Cc: U+0000–U+001F, U+007F–U+009F).
     case text(max: Int)
@@ -30,7 +31,9 @@ public indirect enum ValueSchema: Sendable {
             }
         case .freeText(let max):
             guard let text = value.stringValue, Identifiers.isFreeText(text, max: max) else {
-                throw .rule("\(path) must be text of 1 to \(max) characters without control characters other than line feed and tab")
+                throw .rule(
+                    "\(path) must be text of 1 to \(max) characters without control characters other than line feed and tab"
+                )
             }
         case .personID:
             guard let text = value.stringValue, Identifiers.isPersonID(text) else {
@@ -44,7 +47,9 @@ public indirect enum ValueSchema: Sendable {
             guard let text = value.stringValue, let raw = Base64.decodeCanonical(text) else {
                 throw .rule("\(path) must be canonical base64")
             }
-            do { _ = try Ed25519PublicKey(raw: raw) } catch { throw .rule("\(path) is not a valid Ed25519 public key: \(error)") }
+            do { _ = try Ed25519PublicKey(raw: raw) } catch {
+                throw .rule("\(path) is not a valid Ed25519 public key: \(error)")
+            }
         case .vkey:
             guard let text = value.stringValue else { throw .rule("\(path) must be a vkey string") }
             do { _ = try NoteVerifierKey(vkey: text) } catch { throw .rule("\(path) is not a valid vkey: \(error)") }

@@ -1,3 +1,5 @@
+import LedgerCrypto
+
 /// Event type names defined by the core.
 public enum EventTypes {
     public static let ledgerCreated = "ledger.created"
@@ -10,10 +12,10 @@ public enum EventTypes {
 public enum Roles {
     public static let admin = "admin"
     /// Every role name a v1 ledger knows.
-    public static let all = ["admin", "auditor", "case-officer", "custodian", "examiner", "supervisor", "takedown-officer"]
+    public static let all = [
+        "admin", "auditor", "case-officer", "custodian", "examiner", "supervisor", "takedown-officer",
+    ]
 }
-
-import LedgerCrypto
 
 /// Which streams an event type may be appended to.
 public enum StreamPattern: Sendable {
@@ -51,7 +53,9 @@ public enum CoSigner: Sendable {
 public struct EventTypeRule: Sendable {
     public let type: String
     public let stream: StreamPattern
-    /// Roles allowed to act. Empty: only as the genesis rules allow.
+    /// Roles allowed to act.
+    ///
+    /// Empty: only as the genesis rules allow.
     public let actorRoles: Set<String>
     /// The key named by the stream (`key/<key id>`) may act on its own stream.
     public let subjectKeyMayAct: Bool
@@ -93,7 +97,8 @@ public enum TypeTable {
                 version: 1,
                 [
                     FieldSchema("reason", .freeText(max: 1000)),
-                    FieldSchema("compromised_since_seq", .integer(min: 1, max: JSONValue.maxSafeInteger), required: false),
+                    FieldSchema(
+                        "compromised_since_seq", .integer(min: 1, max: JSONValue.maxSafeInteger), required: false),
                 ])),
         EventTypeRule(
             type: EventTypes.ledgerNote, stream: .exact("ledger"), actorRoles: [Roles.admin, "supervisor"],

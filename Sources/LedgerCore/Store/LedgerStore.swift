@@ -75,7 +75,9 @@ public protocol LedgerWriteTransaction: LedgerReader {
     func setMeta(_ name: String, _ value: String) throws
 }
 
-/// Where a ledger lives. Implementations: SQLite (LedgerSQLite); later PostgreSQL.
+/// Where a ledger lives.
+///
+/// Implementations: SQLite (LedgerSQLite); later PostgreSQL.
 public protocol LedgerStore: Sendable {
     /// Runs `body` in one exclusive, durable write transaction: committed when it returns, rolled back when it
     /// throws. Concurrent writers from any process are serialized.

@@ -25,8 +25,10 @@ public struct Finding: Sendable, CustomStringConvertible {
     public var description: String { "seq \(seq): \(message)" }
 }
 
-/// A record made ready for the sequential rules: parsed, hashed and, where the key was already known, its
-/// signatures checked. Preparation is independent per record, so it runs on all cores.
+/// A record made ready for the sequential rules: parsed, hashed and, where the key was already known, its signatures
+/// checked.
+///
+/// Preparation is independent per record, so it runs on all cores.
 public struct PreparedEntry: Sendable {
     /// The record's 1-based position in the ledger (its expected seq).
     public let position: Int64
@@ -49,7 +51,9 @@ public struct PreparedEntry: Sendable {
     ) -> PreparedEntry {
         let leafHash = Merkle.leafHash(record)
         let parsed: Result<Entry, EntryFormatError>
-        do throws(EntryFormatError) { parsed = .success(try Entry.parse(record: record)) } catch { parsed = .failure(error) }
+        do throws(EntryFormatError) { parsed = .success(try Entry.parse(record: record)) } catch {
+            parsed = .failure(error)
+        }
         var checks: [Bool?] = []
         if case .success(let entry) = parsed {
             checks = entry.sigs.map { sig in
@@ -57,7 +61,8 @@ public struct PreparedEntry: Sendable {
                 var key = knownKeys[sig.key]
                 if key == nil, entry.body.type == EventTypes.keyRegistered,
                     entry.body.data.member("key")?.stringValue == sig.key,
-                    let text = entry.body.data.member("public_key")?.stringValue, let raw = Base64.decodeCanonical(text),
+                    let text = entry.body.data.member("public_key")?.stringValue,
+                    let raw = Base64.decodeCanonical(text),
                     Hex.encode(SHA256.hash(raw)) == sig.key
                 {
                     key = try? Ed25519PublicKey(raw: raw)
@@ -137,7 +142,9 @@ public struct LedgerVerifier: KeyDirectory {
         let body = entry.body
         guard body.seq == seq else { throw fail("sequence", "the record says seq \(body.seq), expected \(seq)") }
         if seq == 1 {
-            guard Identifiers.isOrigin(body.ledger) else { throw fail("origin", "origin \"\(body.ledger)\" is not valid") }
+            guard Identifiers.isOrigin(body.ledger) else {
+                throw fail("origin", "origin \"\(body.ledger)\" is not valid")
+            }
             origin = body.ledger
         } else if let origin, !body.ledger.utf8.elementsEqual(origin.utf8) {
             throw fail("origin", "ledger origin \"\(body.ledger)\" differs from \"\(origin)\" of seq 1")
@@ -152,7 +159,8 @@ public struct LedgerVerifier: KeyDirectory {
         guard body.streamRev == expectedRev else {
             throw fail(
                 "stream chain",
-                "stream_rev \(body.streamRev) of stream \(body.stream) does not follow its last revision \(expectedRev - 1)")
+                "stream_rev \(body.streamRev) of stream \(body.stream) does not follow its last revision \(expectedRev - 1)"
+            )
         }
         guard body.streamPrev == (head?.hash ?? EntryBody.zeroHash) else {
             throw fail(
@@ -241,7 +249,8 @@ public struct LedgerVerifier: KeyDirectory {
     private mutating func checkStoredTree(_ prepared: PreparedEntry, seq: Int64) throws(VerificationFailure) {
         let completed = accumulator.append(leafHash: prepared.leafHash)
         if let stored = prepared.storedLeafHash, stored != prepared.leafHash {
-            throw VerificationFailure(seq: seq, rule: "Merkle tree", message: "the stored leaf hash does not match the record")
+            throw VerificationFailure(
+                seq: seq, rule: "Merkle tree", message: "the stored leaf hash does not match the record")
         }
         if let nodes = prepared.storedNodes {
             guard nodes.count == completed.count * 32 else {
@@ -249,7 +258,8 @@ public struct LedgerVerifier: KeyDirectory {
                     seq: seq, rule: "Merkle tree",
                     message: "\(nodes.count / 32) stored Merkle nodes, expected \(completed.count)")
             }
-            for (level, node) in completed.enumerated() where !nodes[(level * 32)..<(level * 32 + 32)].elementsEqual(node) {
+            for (level, node) in completed.enumerated()
+            where !nodes[(level * 32)..<(level * 32 + 32)].elementsEqual(node) {
                 throw VerificationFailure(
                     seq: seq, rule: "Merkle tree",
                     message: "the stored Merkle node at level \(level + 1) does not match the recomputed subtree")
@@ -267,7 +277,8 @@ public struct LedgerVerifier: KeyDirectory {
     {
         if count == 0 { throw VerificationFailure(seq: nil, rule: "genesis", message: "the ledger is empty") }
         if count == 1 || pendingGenesis != nil {
-            throw VerificationFailure(seq: 2, rule: "genesis", message: "the ledger ends before seq 2 registers its first key")
+            throw VerificationFailure(
+                seq: 2, rule: "genesis", message: "the ledger ends before seq 2 registers its first key")
         }
         guard let logKey else { throw VerificationFailure(seq: 1, rule: "genesis", message: "no log key") }
         if let pinnedLogKey, pinnedLogKey != logKey {
@@ -281,16 +292,20 @@ public struct LedgerVerifier: KeyDirectory {
             let label = "checkpoint at size \(checkpoint.size)"
             guard checkpoint.origin.utf8.elementsEqual(logKey.name.utf8) else {
                 throw VerificationFailure(
-                    seq: nil, rule: "checkpoints", message: "\(label) names origin \"\(checkpoint.origin)\", not \"\(logKey.name)\"")
+                    seq: nil, rule: "checkpoints",
+                    message: "\(label) names origin \"\(checkpoint.origin)\", not \"\(logKey.name)\"")
             }
             guard signed.note.isSigned(by: logKey) else {
                 throw VerificationFailure(
-                    seq: nil, rule: "checkpoints", message: "\(label) is not signed by the ledger's log key \(logKey.vkey)")
+                    seq: nil, rule: "checkpoints",
+                    message: "\(label) is not signed by the ledger's log key \(logKey.vkey)")
             }
             guard checkpoint.size <= count else {
                 throw VerificationFailure(
                     seq: nil, rule: "checkpoints",
-                    message: "\(label) covers more entries than the ledger holds (\(count)): the ledger was truncated or rolled back")
+                    message:
+                        "\(label) covers more entries than the ledger holds (\(count)): the ledger was truncated or rolled back"
+                )
             }
             guard checkpoint.size > 0, let root = roots[checkpoint.size] else {
                 throw VerificationFailure(seq: nil, rule: "checkpoints", message: "\(label): no tree of that size")
@@ -298,7 +313,9 @@ public struct LedgerVerifier: KeyDirectory {
             guard root == checkpoint.root else {
                 throw VerificationFailure(
                     seq: checkpoint.size, rule: "checkpoints",
-                    message: "\(label): its root does not match the ledger's tree of size \(checkpoint.size): history was rewritten")
+                    message:
+                        "\(label): its root does not match the ledger's tree of size \(checkpoint.size): history was rewritten"
+                )
             }
             verifiedSizes.append(checkpoint.size)
         }
