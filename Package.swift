@@ -1,10 +1,16 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-let strict: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
-    .enableUpcomingFeature("MemberImportVisibility"),
-]
+// CI sets LEDGER_WARNINGS_AS_ERRORS=1 so that any warning in our own targets fails the build
+// (dependencies are not affected).
+let warningsAsErrors: [SwiftSetting] =
+    Context.environment["LEDGER_WARNINGS_AS_ERRORS"] == "1" ? [.unsafeFlags(["-warnings-as-errors"])] : []
+
+let strict: [SwiftSetting] =
+    [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+    ] + warningsAsErrors
 
 let package = Package(
     name: "custody-ledger",

@@ -717,6 +717,14 @@ class Verifier:
                       if k != target and s.revoked_seq is None and "admin" in s.roles]
             if not admins:
                 raise Fail(seq, "the last admin key cannot be revoked")
+        elif typ == "ledger.note":
+            if stream != "ledger":
+                raise Fail(seq, "ledger.note must be in stream ledger (is %s)" % stream)
+            if set(data) != {"text"}:
+                raise Fail(seq, "ledger.note data must have exactly the member text")
+            problem = text_problem(data["text"], 10000, False)
+            if problem:
+                raise Fail(seq, "data.text %s" % problem)
         else:
             raise Fail(seq, "unknown type %r" % typ)
 
@@ -772,6 +780,9 @@ class Verifier:
             target = KEY_STREAM_RE.fullmatch(body["stream"])[1]
             if "admin" not in ks.roles and actor != target:
                 raise Fail(seq, "actor %s is neither an admin nor the revoked key" % actor)
+        elif typ == "ledger.note":
+            if not {"admin", "supervisor"} & set(ks.roles):
+                raise Fail(seq, "actor %s does not hold a role allowed for ledger.note (admin, supervisor)" % actor)
         if not ed25519_verify(ks.pk, sig_of[actor], emsg):
             raise Fail(seq, "the signature of actor %s does not verify over the entry message" % actor)
         if typ == "key.registered":
