@@ -44,16 +44,23 @@ extension Ed25519PrivateKey {
         }
         guard pem.contains("PRIVATE KEY-----") else { throw .invalidKey("not a PKCS#8 PEM private key") }
         var pemBytes = Array(pem.utf8)
-        let bio = pemBytes.withUnsafeMutableBytes { BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }
-        guard let bio else { throw .openSSL("BIO_new_mem_buf failed") }
-        defer { BIO_free(bio) }
+        defer { for index in pemBytes.indices { pemBytes[index] = 0 } }
         // A NUL-terminated copy of the passphrase for the callback; wiped afterwards.
         var secret = Array((passphrase ?? "").utf8CString)
         defer { for index in secret.indices { secret[index] = 0 } }
-        let pkey = secret.withUnsafeMutableBufferPointer { buffer in
-            PEM_read_bio_PrivateKey(bio, nil, passphraseCallback, buffer.baseAddress)
+        // The memory BIO borrows the PEM bytes, so it lives and is read entirely inside the closure.
+        var bioFailed = false
+        let pkey: OpaquePointer? = pemBytes.withUnsafeMutableBytes { pemBuffer in
+            guard let bio = BIO_new_mem_buf(pemBuffer.baseAddress, Int32(pemBuffer.count)) else {
+                bioFailed = true
+                return nil
+            }
+            defer { BIO_free(bio) }
+            return secret.withUnsafeMutableBufferPointer { buffer in
+                PEM_read_bio_PrivateKey(bio, nil, passphraseCallback, buffer.baseAddress)
+            }
         }
-        for index in pemBytes.indices { pemBytes[index] = 0 }
+        if bioFailed { throw .openSSL("BIO_new_mem_buf failed") }
         guard let pkey else {
             let reason = OpenSSLInfo.lastError()
             if encrypted { throw .wrongPassphrase("wrong passphrase for the key file") }

@@ -7,8 +7,12 @@ import LedgerTestSupport
 import Testing
 
 struct AppendTests {
-    private func note(_ text: String, id: String? = nil, signer: Ed25519PrivateKey, expectRev: Int64? = nil) -> EventDraft {
-        EventDraft(id: id, type: EventTypes.ledgerNote, stream: "ledger", data: ["text": .string(text)], expectRev: expectRev, signer: signer)
+    private func note(_ text: String, id: String? = nil, signer: Ed25519PrivateKey, expectRev: Int64? = nil)
+        -> EventDraft
+    {
+        EventDraft(
+            id: id, type: EventTypes.ledgerNote, stream: "ledger", data: ["text": .string(text)], expectRev: expectRev,
+            signer: signer)
     }
 
     private func expectError(_ kind: LedgerError.Kind, containing text: String, _ body: () throws -> Void) {
@@ -29,7 +33,8 @@ struct AppendTests {
         let bob = try fixture.register()
         _ = try Appender.append([note("first shift", signer: fixture.admin)], to: fixture.store)
         _ = try KeyManagement.revoke(
-            keyID: LedgerFixture.keyID(bob), reason: "left", compromisedSinceSeq: nil, signer: bob, store: fixture.store)
+            keyID: LedgerFixture.keyID(bob), reason: "left", compromisedSinceSeq: nil, signer: bob, store: fixture.store
+        )
         let (checkpoint, created) = try Checkpointer.checkpoint(store: fixture.store, logKey: fixture.logKey)
         #expect(created)
         #expect(checkpoint.checkpoint.size == 5)
@@ -74,7 +79,8 @@ struct AppendTests {
         }
         expectError(.conflict, containing: "mixes") {
             _ = try Appender.append(
-                [note("seal checked", id: id, signer: fixture.admin), note("new", signer: fixture.admin)], to: fixture.store)
+                [note("seal checked", id: id, signer: fixture.admin), note("new", signer: fixture.admin)],
+                to: fixture.store)
         }
         #expect(try fixture.count() == 3)
     }
@@ -104,15 +110,22 @@ struct AppendTests {
         }
         expectError(.usage, containing: "unknown event type") {
             _ = try Appender.append(
-                [note("ok", signer: fixture.admin), EventDraft(type: "x.y", stream: "ledger", data: [:], signer: fixture.admin)],
+                [
+                    note("ok", signer: fixture.admin),
+                    EventDraft(type: "x.y", stream: "ledger", data: [:], signer: fixture.admin),
+                ],
                 to: fixture.store)
         }
         expectError(.usage, containing: "over the limit") {
-            _ = try Appender.append([note(String(repeating: "x", count: 70_000), signer: fixture.admin)], to: fixture.store)
+            _ = try Appender.append(
+                [note(String(repeating: "x", count: 70_000), signer: fixture.admin)], to: fixture.store)
         }
         expectError(.usage, containing: "must match") {
             _ = try Appender.append(
-                [EventDraft(type: EventTypes.ledgerNote, stream: "bad stream", data: ["text": "x"], signer: fixture.admin)],
+                [
+                    EventDraft(
+                        type: EventTypes.ledgerNote, stream: "bad stream", data: ["text": "x"], signer: fixture.admin)
+                ],
                 to: fixture.store)
         }
         expectError(.usage, containing: "last admin") {
@@ -128,7 +141,8 @@ struct AppendTests {
         let eve = try fixture.register(name: "Eve", person: "eve", roles: ["supervisor"])
         _ = try Appender.append([note("by eve", signer: eve)], to: fixture.store)
         _ = try KeyManagement.revoke(
-            keyID: LedgerFixture.keyID(eve), reason: "left", compromisedSinceSeq: nil, signer: fixture.admin, store: fixture.store)
+            keyID: LedgerFixture.keyID(eve), reason: "left", compromisedSinceSeq: nil, signer: fixture.admin,
+            store: fixture.store)
         expectError(.usage, containing: "was revoked at seq 5") {
             _ = try Appender.append([note("late", signer: eve)], to: fixture.store)
         }
@@ -137,7 +151,8 @@ struct AppendTests {
     @Test func registrationRequestChecks() throws {
         let fixture = try LedgerFixture()
         let key = Ed25519PrivateKey.generate()
-        let other = KeyRequest(agency: "A", ledger: "other.example/x", name: "Bob", person: "bob", publicKey: key.publicKey)
+        let other = KeyRequest(
+            agency: "A", ledger: "other.example/x", name: "Bob", person: "bob", publicKey: key.publicKey)
         expectError(.usage, containing: "not this ledger") {
             _ = try KeyManagement.register(
                 requestText: Array(other.signedDocument(with: key).utf8), roles: ["custodian"], admin: fixture.admin,
@@ -166,7 +181,8 @@ struct AppendTests {
         #expect(throws: LedgerError.self) { _ = try KeyFiles.load(directory.path("admin.pem"), passphrase: "wrong") }
         #expect(throws: LedgerError.self) { _ = try KeyFiles.load(directory.path("admin.pem"), passphrase: nil) }
         _ = try KeyFiles.load(directory.path("admin.pem"), passphrase: "correct horse")
-        let mode = try FileManager.default.attributesOfItem(atPath: directory.path("admin.pem"))[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: directory.path("admin.pem"))[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
 
@@ -180,8 +196,10 @@ struct AppendTests {
         }
         expectError(.usage, containing: "origin") {
             _ = try LedgerSetup.initialize(
-                path: fixture.directory.path("new.ledger"), origin: "bad origin", admin: Identity(name: "A", person: "a", agency: "A"),
-                adminKeyPath: fixture.directory.path("a3.pem"), logKeyPath: fixture.directory.path("l3.pem"), passphrase: nil)
+                path: fixture.directory.path("new.ledger"), origin: "bad origin",
+                admin: Identity(name: "A", person: "a", agency: "A"),
+                adminKeyPath: fixture.directory.path("a3.pem"), logKeyPath: fixture.directory.path("l3.pem"),
+                passphrase: nil)
         }
         #expect(!FileManager.default.fileExists(atPath: fixture.directory.path("a3.pem")))
         #expect(!FileManager.default.fileExists(atPath: fixture.directory.path("new.ledger")))

@@ -14,7 +14,11 @@ struct StoredLedgerTamperTests {
         try fixture.register()
         for index in 0..<6 {
             _ = try Appender.append(
-                [EventDraft(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": .string("note \(index)")], signer: fixture.admin)],
+                [
+                    EventDraft(
+                        type: EventTypes.ledgerNote, stream: "ledger", data: ["text": .string("note \(index)")],
+                        signer: fixture.admin)
+                ],
                 to: fixture.store)
         }
         _ = try Checkpointer.checkpoint(store: fixture.store, logKey: fixture.logKey)
@@ -24,7 +28,10 @@ struct StoredLedgerTamperTests {
     private func tamper(_ fixture: LedgerFixture, _ sql: String) throws {
         let queue = try DatabaseQueue(path: fixture.path)
         try queue.write { db in
-            try db.execute(sql: "DROP TRIGGER IF EXISTS entries_append_only_update; DROP TRIGGER IF EXISTS entries_append_only_delete")
+            try db.execute(
+                sql:
+                    "DROP TRIGGER IF EXISTS entries_append_only_update; DROP TRIGGER IF EXISTS entries_append_only_delete"
+            )
             try db.execute(sql: "DROP TRIGGER IF EXISTS checkpoints_append_only_update")
             try db.execute(sql: sql)
         }
@@ -39,7 +46,9 @@ struct StoredLedgerTamperTests {
     @Test func appendOnlyTriggersRefuseUpdates() throws {
         let fixture = try fixtureWithEntries()
         let queue = try DatabaseQueue(path: fixture.path)
-        #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "DELETE FROM entries WHERE seq = 5") } }
+        #expect(throws: DatabaseError.self) {
+            try queue.write { try $0.execute(sql: "DELETE FROM entries WHERE seq = 5") }
+        }
         #expect(throws: DatabaseError.self) { try queue.write { try $0.execute(sql: "UPDATE entries SET time = 'x'") } }
     }
 
@@ -92,22 +101,29 @@ struct ExportPropertyTests {
         let fixture = try LedgerFixture()
         let bob = try fixture.register()
         _ = try Appender.append(
-            [EventDraft(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "Übergabe an BKA \u{1F512}"], signer: fixture.admin)],
+            [
+                EventDraft(
+                    type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "Übergabe an BKA \u{1F512}"],
+                    signer: fixture.admin)
+            ],
             to: fixture.store)
         _ = try KeyManagement.revoke(
-            keyID: LedgerFixture.keyID(bob), reason: "rotated", compromisedSinceSeq: nil, signer: bob, store: fixture.store)
+            keyID: LedgerFixture.keyID(bob), reason: "rotated", compromisedSinceSeq: nil, signer: bob,
+            store: fixture.store)
         let (checkpoint, _) = try Checkpointer.checkpoint(store: fixture.store, logKey: fixture.logKey)
         let export = Array(try fixture.records().map { $0 + [0x0a] }.joined())
         let path = fixture.directory.path("export.jsonl")
         let options = VerifyOptions(
-            checkpoint: checkpoint, pinnedLogKey: try NoteVerifierKey(name: fixture.origin, publicKey: fixture.logKey.publicKey))
+            checkpoint: checkpoint,
+            pinnedLogKey: try NoteVerifierKey(name: fixture.origin, publicKey: fixture.logKey.publicKey))
         #expect(FileManager.default.createFile(atPath: path, contents: Data(export)))
         let clean = try VerifyRunner.verify(jsonlPath: path, options: options)
         #expect(clean.failure == nil)
         #expect(clean.summary?.entries == 5)
 
         var generator = SystemRandomNumberGenerator()
-        let positions = (0..<120).map { _ in Int.random(in: 0..<export.count, using: &generator) } + [0, export.count - 1]
+        let positions =
+            (0..<120).map { _ in Int.random(in: 0..<export.count, using: &generator) } + [0, export.count - 1]
         for position in positions {
             var changed = export
             changed[position] = changed[position] &+ UInt8.random(in: 1...255, using: &generator)

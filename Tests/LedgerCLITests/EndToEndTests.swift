@@ -26,10 +26,15 @@ struct EndToEndTests {
             "key", "generate", "--out", "bob.pem", "--name", "Bob Custodian", "--person", "bob", "--agency", "BKA",
             "--request-out", "bob.request.json")
         #expect(generate.status == 0, "\(generate.stderr)")
-        let register = try ledger("key", "register", "bob.request.json", "--roles", "custodian", "--key", "admin.pem", "--json")
+        let register = try ledger(
+            "key", "register", "bob.request.json", "--roles", "custodian", "--key", "admin.pem", "--json")
         #expect(register.status == 0, "\(register.stderr)")
-        let keyID = try #require((try JSONSerialization.jsonObject(with: Data(register.stdout.utf8)) as? [String: Any])?["key_id"] as? String)
-        let append = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"shift handover"}"#, "--key", "admin.pem")
+        let keyID = try #require(
+            (try JSONSerialization.jsonObject(with: Data(register.stdout.utf8)) as? [String: Any])?["key_id"] as? String
+        )
+        let append = try ledger(
+            "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"shift handover"}"#, "--key",
+            "admin.pem")
         #expect(append.status == 0, "\(append.stderr)")
         #expect(append.stdout.contains("seq 4"))
         let revoke = try ledger("key", "revoke", keyID, "--reason", "rotated", "--key", "bob.pem")
@@ -76,7 +81,9 @@ struct EndToEndTests {
         #expect(missing.stderr.hasPrefix("error: no ledger at nope.ledger"))
         #expect(missing.stderr.split(separator: "\n").count == 1)
 
-        let badJSON = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"a","text":"b"}"#, "--key", "admin.pem")
+        let badJSON = try ledger(
+            "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"a","text":"b"}"#, "--key",
+            "admin.pem")
         #expect(badJSON.status == 2)
         #expect(badJSON.stderr.contains("duplicate member"))
 
@@ -84,14 +91,22 @@ struct EndToEndTests {
         #expect(badUsage.status == 2)
 
         let id = "0b4e28ba-2fa1-41d2-883f-0016d3cca427"
-        let first = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--key", "admin.pem", "--id", id)
+        let first = try ledger(
+            "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--key", "admin.pem",
+            "--id", id)
         #expect(first.status == 0)
-        let retry = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--key", "admin.pem", "--id", id)
+        let retry = try ledger(
+            "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--key", "admin.pem",
+            "--id", id)
         #expect(retry.status == 0)
         #expect(retry.stdout.contains("already recorded at seq 3"))
-        let conflict = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"y"}"#, "--key", "admin.pem", "--id", id)
+        let conflict = try ledger(
+            "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"y"}"#, "--key", "admin.pem",
+            "--id", id)
         #expect(conflict.status == 4)
-        let stale = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"z"}"#, "--key", "admin.pem", "--expect-rev", "1")
+        let stale = try ledger(
+            "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"z"}"#, "--key", "admin.pem",
+            "--expect-rev", "1")
         #expect(stale.status == 4)
 
         let help = try ledger("append", "--help")
@@ -103,11 +118,19 @@ struct EndToEndTests {
 
     @Test func findingsExitThree() throws {
         _ = try initLedger()
-        _ = try ledger("key", "generate", "--out", "eve.pem", "--name", "Eve", "--person", "eve", "--agency", "X", "--request-out", "eve.json")
-        let register = try ledger("key", "register", "eve.json", "--roles", "supervisor", "--key", "admin.pem", "--json")
-        let keyID = (try JSONSerialization.jsonObject(with: Data(register.stdout.utf8)) as? [String: Any])?["key_id"] as? String ?? ""
-        _ = try ledger("append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"by eve"}"#, "--key", "eve.pem")
-        let revoke = try ledger("key", "revoke", keyID, "--reason", "stolen", "--compromised-since", "3", "--key", "admin.pem")
+        _ = try ledger(
+            "key", "generate", "--out", "eve.pem", "--name", "Eve", "--person", "eve", "--agency", "X", "--request-out",
+            "eve.json")
+        let register = try ledger(
+            "key", "register", "eve.json", "--roles", "supervisor", "--key", "admin.pem", "--json")
+        let keyID =
+            (try JSONSerialization.jsonObject(with: Data(register.stdout.utf8)) as? [String: Any])?["key_id"] as? String
+            ?? ""
+        _ = try ledger(
+            "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"by eve"}"#, "--key", "eve.pem"
+        )
+        let revoke = try ledger(
+            "key", "revoke", keyID, "--reason", "stolen", "--compromised-since", "3", "--key", "admin.pem")
         #expect(revoke.status == 0, "\(revoke.stderr)")
         let verify = try ledger("verify")
         #expect(verify.status == 3, "\(verify.stdout)")
@@ -163,12 +186,15 @@ struct ProcessSafetyTests {
 
     @Test func killedBatchLeavesNothingPartial() throws {
         try setUp()
-        let batch = (1...4000).map { #"{"type":"ledger.note","stream":"ledger","data":{"text":"entry \#($0) of a large batch"}}"# }
-            .joined(separator: "\n")
+        let batch = (1...4000).map {
+            #"{"type":"ledger.note","stream":"ledger","data":{"text":"entry \#($0) of a large batch"}}"#
+        }
+        .joined(separator: "\n")
         try Data(batch.utf8).write(to: directory.url.appendingPathComponent("batch.jsonl"))
         var expected = 2
         for delay in [0.05, 0.2, 0.4, 0.8, 1.5] {
-            let (process, _, _) = try CLI.start(["append", "--batch", "batch.jsonl", "--key", "admin.pem"], in: directory.url)
+            let (process, _, _) = try CLI.start(
+                ["append", "--batch", "batch.jsonl", "--key", "admin.pem"], in: directory.url)
             Thread.sleep(forTimeInterval: delay)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -200,7 +226,8 @@ struct ProcessSafetyTests {
         try process.run()
         Thread.sleep(forTimeInterval: 2.0)
         // Kill the loop and whatever append it is running, mid-transaction if it is in one.
-        _ = try CLI.shell("pkill -KILL -P \(process.processIdentifier); kill -KILL \(process.processIdentifier)", in: directory.url)
+        _ = try CLI.shell(
+            "pkill -KILL -P \(process.processIdentifier); kill -KILL \(process.processIdentifier)", in: directory.url)
         process.waitUntilExit()
         let reported = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .split(separator: "\n").map(String.init)

@@ -13,7 +13,8 @@ struct VerifierRuleTests {
     ) {
         let result = verifyRecords(records, checkpoints: checkpoints, pinned: pinned)
         guard case .failure(let failure) = result else {
-            Issue.record("expected a failure containing \"\(text)\", but the ledger verified", sourceLocation: sourceLocation)
+            Issue.record(
+                "expected a failure containing \"\(text)\", but the ledger verified", sourceLocation: sourceLocation)
             return
         }
         #expect(failure.seq == seq, "\(failure)", sourceLocation: sourceLocation)
@@ -24,14 +25,16 @@ struct VerifierRuleTests {
         var builder = LedgerBuilder()
         let bob = builder.register()
         builder.append(
-            type: EventTypes.keyRevoked, stream: "key/\(LedgerBuilder.keyID(bob))", data: ["reason": "rotated\nto a new key"],
+            type: EventTypes.keyRevoked, stream: "key/\(LedgerBuilder.keyID(bob))",
+            data: ["reason": "rotated\nto a new key"],
             signer: bob)
         return (builder, bob)
     }
 
     @Test func validLedgerVerifies() throws {
         let (builder, _) = validLedger()
-        let summary = try verifyRecords(builder.records, checkpoints: [builder.checkpoint()], pinned: builder.logVKey).get()
+        let summary = try verifyRecords(builder.records, checkpoints: [builder.checkpoint()], pinned: builder.logVKey)
+            .get()
         #expect(summary.entries == 4)
         #expect(summary.keys == 2)
         #expect(summary.revokedKeys == 1)
@@ -82,7 +85,8 @@ struct VerifierRuleTests {
         var builder = LedgerBuilder()
         builder.register(name: "Bob", person: "bob")
         let carol = Ed25519PrivateKey.generate()
-        let request = KeyRequest(agency: "A", ledger: "other.example/x", name: "Carol", person: "carol", publicKey: carol.publicKey)
+        let request = KeyRequest(
+            agency: "A", ledger: "other.example/x", name: "Carol", person: "carol", publicKey: carol.publicKey)
         builder.append(
             type: EventTypes.keyRegistered, stream: "key/\(LedgerBuilder.keyID(carol))",
             data: [
@@ -107,7 +111,8 @@ struct VerifierRuleTests {
         var builder = LedgerBuilder()
         let bob = builder.register()
         builder.append(
-            type: EventTypes.keyRevoked, stream: "key/\(LedgerBuilder.keyID(bob))", data: ["reason": "left"], signer: bob,
+            type: EventTypes.keyRevoked, stream: "key/\(LedgerBuilder.keyID(bob))", data: ["reason": "left"],
+            signer: bob,
             mutate: { $0.streamRev = 3 })
         expectFailure(builder.records, seq: 4, containing: "stream_rev 3")
     }
@@ -116,7 +121,8 @@ struct VerifierRuleTests {
         var builder = LedgerBuilder()
         let bob = builder.register()
         builder.append(
-            type: EventTypes.keyRevoked, stream: "key/\(LedgerBuilder.keyID(bob))", data: ["reason": "left"], signer: bob,
+            type: EventTypes.keyRevoked, stream: "key/\(LedgerBuilder.keyID(bob))", data: ["reason": "left"],
+            signer: bob,
             mutate: { $0.streamPrev = String(repeating: "a", count: 64) })
         expectFailure(builder.records, seq: 4, containing: "stream_prev does not match")
     }
@@ -136,7 +142,10 @@ struct VerifierRuleTests {
         expectFailure(records, seq: 3, containing: "earlier than the previous entry's time")
     }
 
-    @Test(arguments: ["2026-02-30T00:00:00.000Z", "2026-01-01T24:00:00.000Z", "2026-01-01T00:00:60.000Z", "2026-01-01 00:00:00.000Z", "2026-01-01T00:00:00Z"])
+    @Test(arguments: [
+        "2026-02-30T00:00:00.000Z", "2026-01-01T24:00:00.000Z", "2026-01-01T00:00:60.000Z", "2026-01-01 00:00:00.000Z",
+        "2026-01-01T00:00:00Z",
+    ])
     func malformedTime(_ time: String) {
         var builder = LedgerBuilder()
         builder.register()
@@ -160,7 +169,8 @@ struct VerifierRuleTests {
         var builder = LedgerBuilder()
         let bob = builder.register()
         builder.append(
-            type: EventTypes.keyRevoked, stream: "key/\(LedgerBuilder.keyID(bob))", data: ["reason": "x", "mood": "sad"],
+            type: EventTypes.keyRevoked, stream: "key/\(LedgerBuilder.keyID(bob))",
+            data: ["reason": "x", "mood": "sad"],
             signer: bob)
         expectFailure(builder.records, seq: 4, containing: "unexpected member \"mood\"")
     }
@@ -177,7 +187,8 @@ struct VerifierRuleTests {
         let stranger = Ed25519PrivateKey.generate()
         let bob = builder.register()
         builder.append(
-            type: EventTypes.keyRevoked, stream: "key/\(LedgerBuilder.keyID(bob))", data: ["reason": "x"], signer: stranger)
+            type: EventTypes.keyRevoked, stream: "key/\(LedgerBuilder.keyID(bob))", data: ["reason": "x"],
+            signer: stranger)
         expectFailure(builder.records, seq: 4, containing: "is not a registered key")
     }
 
@@ -215,7 +226,8 @@ struct VerifierRuleTests {
         var builder = LedgerBuilder()
         let bob = Ed25519PrivateKey.generate()
         let mallory = Ed25519PrivateKey.generate()
-        let request = KeyRequest(agency: "A", ledger: builder.origin, name: "Bob", person: "bob", publicKey: bob.publicKey)
+        let request = KeyRequest(
+            agency: "A", ledger: builder.origin, name: "Bob", person: "bob", publicKey: bob.publicKey)
         builder.append(
             type: EventTypes.keyRegistered, stream: "key/\(LedgerBuilder.keyID(bob))",
             data: [
@@ -229,7 +241,9 @@ struct VerifierRuleTests {
     @Test func missingCoSigner() {
         var builder = LedgerBuilder()
         builder.register()
-        let records = replacingSignatures(builder, at: 2) { sigs in sigs.filter { $0.key == builder.entries[2].body.actor } }
+        let records = replacingSignatures(builder, at: 2) { sigs in
+            sigs.filter { $0.key == builder.entries[2].body.actor }
+        }
         expectFailure(records, seq: 3, containing: "not exactly the required signers")
     }
 
@@ -327,7 +341,9 @@ struct VerifierRuleTests {
     @Test func truncationDetectedByCheckpoint() {
         let (builder, _) = validLedger()
         let checkpoint = builder.checkpoint()
-        expectFailure(Array(builder.records.prefix(3)), seq: nil, containing: "truncated or rolled back", checkpoints: [checkpoint])
+        expectFailure(
+            Array(builder.records.prefix(3)), seq: nil, containing: "truncated or rolled back",
+            checkpoints: [checkpoint])
     }
 
     @Test func pinnedLogKeyMismatch() throws {
@@ -362,13 +378,17 @@ struct VerifierRuleTests {
     /// Rebuilds the ledger with the body of entry `index` changed and every entry re-signed and re-chained after
     /// the change only where the change itself requires (later entries keep their own prev, so only this entry
     /// breaks a rule).
-    private func replacing(_ builder: LedgerBuilder, at index: Int, _ mutate: (inout EntryBody) -> Void) -> LedgerBuilder {
+    private func replacing(_ builder: LedgerBuilder, at index: Int, _ mutate: (inout EntryBody) -> Void)
+        -> LedgerBuilder
+    {
         var copy = builder
         var body = builder.entries[index].body
         mutate(&body)
         let signer = signerKey(builder, body.actor)
         let unsigned = Entry(body: body, sigs: [])
-        var sigs = [EntrySignature(key: body.actor, signature: signer.sign(SigningMessage.entry(bodyHash: unsigned.bodyHash)))]
+        var sigs = [
+            EntrySignature(key: body.actor, signature: signer.sign(SigningMessage.entry(bodyHash: unsigned.bodyHash)))
+        ]
         sigs += builder.entries[index].sigs.filter { $0.key != body.actor }
         var entries = builder.entries
         entries[index] = Entry(body: body, sigs: sigs)

@@ -92,7 +92,8 @@ struct Ed25519Tests {
 
     static func bytes(_ hex: String) -> [UInt8] { Hex.decode(hex) ?? [] }
 
-    @Test("RFC 8032 §7.1: seed gives the public key, signing gives the exact signature, which verifies",
+    @Test(
+        "RFC 8032 §7.1: seed gives the public key, signing gives the exact signature, which verifies",
         arguments: vectors)
     func rfc8032Vector(_ vector: Ed25519Vector) throws {
         let seed = try #require(Hex.decode(vector.seed))
@@ -179,7 +180,10 @@ struct Ed25519Tests {
     static let smallOrderKeys: [RejectedKey] = smallOrderY.flatMap { name, hex -> [RejectedKey] in
         var signed = bytes(hex)
         signed[31] |= 0x80
-        return [RejectedKey(name: "\(name), sign 0", hex: hex), RejectedKey(name: "\(name), sign 1", hex: Hex.encode(signed))]
+        return [
+            RejectedKey(name: "\(name), sign 0", hex: hex),
+            RejectedKey(name: "\(name), sign 1", hex: Hex.encode(signed)),
+        ]
     }
 
     static let nonCanonicalKeys: [RejectedKey] = [

@@ -106,6 +106,7 @@ struct PEMTests {
         let pem = try Ed25519PrivateKey(seed: Self.seed).pkcs8PEM(passphrase: "hunter2")
         let error = #expect(throws: CryptoError.self) { try Ed25519PrivateKey(pkcs8PEM: pem, passphrase: passphrase) }
         #expect(error?.isPassphraseProblem == true)
+        #expect(error == CryptoError.passphraseRequired(""))
     }
 
     @Test("A wrong passphrase is a passphrase problem")
@@ -113,6 +114,7 @@ struct PEMTests {
         let pem = try Ed25519PrivateKey(seed: Self.seed).pkcs8PEM(passphrase: "hunter2")
         let error = #expect(throws: CryptoError.self) { try Ed25519PrivateKey(pkcs8PEM: pem, passphrase: "hunter3") }
         #expect(error?.isPassphraseProblem == true)
+        #expect(error == CryptoError.wrongPassphrase(""))
     }
 
     @Test(

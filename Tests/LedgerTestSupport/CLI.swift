@@ -12,7 +12,9 @@ public enum CLI {
     /// The `ledger` executable next to the test bundle (swift test builds it into the same folder).
     public static let executable: URL = {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for folder in [beside, beside.deletingLastPathComponent(), Repository.root.appendingPathComponent(".build/debug")] {
+        for folder in [
+            beside, beside.deletingLastPathComponent(), Repository.root.appendingPathComponent(".build/debug"),
+        ] {
             let candidate = folder.appendingPathComponent("ledger")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }

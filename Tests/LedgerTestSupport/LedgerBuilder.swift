@@ -18,7 +18,8 @@ public struct LedgerBuilder {
         logKey = Ed25519PrivateKey.generate()
         let vkey = (try? NoteVerifierKey(name: origin, publicKey: logKey.publicKey))?.vkey ?? ""
         append(type: EventTypes.ledgerCreated, stream: "ledger", data: ["log_vkey": .string(vkey)], signer: admin)
-        let request = KeyRequest(agency: "Test Agency", ledger: origin, name: "Ada Admin", person: "ada", publicKey: admin.publicKey)
+        let request = KeyRequest(
+            agency: "Test Agency", ledger: origin, name: "Ada Admin", person: "ada", publicKey: admin.publicKey)
         append(
             type: EventTypes.keyRegistered, stream: "key/\(Self.keyID(admin))",
             data: Self.registration(request, roles: ["admin"]), signer: admin)
@@ -31,7 +32,8 @@ public struct LedgerBuilder {
         .object([
             JSONMember("agency", .string(request.agency)), JSONMember("key", .string(request.keyID ?? "")),
             JSONMember("name", .string(request.name)), JSONMember("person", .string(request.person)),
-            JSONMember("public_key", .string(request.publicKey)), JSONMember("roles", .array(roles.map { .string($0) })),
+            JSONMember("public_key", .string(request.publicKey)),
+            JSONMember("roles", .array(roles.map { .string($0) })),
         ])
     }
 
@@ -41,15 +43,19 @@ public struct LedgerBuilder {
         name: String = "Bob Custodian", person: String = "bob", roles: [String] = ["custodian"],
         by signer: Ed25519PrivateKey? = nil, key: Ed25519PrivateKey = .generate()
     ) -> Ed25519PrivateKey {
-        let request = KeyRequest(agency: "Test Agency", ledger: origin, name: name, person: person, publicKey: key.publicKey)
+        let request = KeyRequest(
+            agency: "Test Agency", ledger: origin, name: name, person: person, publicKey: key.publicKey)
         let proof = EntrySignature(key: Self.keyID(key), signature: key.sign(request.message))
         append(
-            type: EventTypes.keyRegistered, stream: "key/\(Self.keyID(key))", data: Self.registration(request, roles: roles),
+            type: EventTypes.keyRegistered, stream: "key/\(Self.keyID(key))",
+            data: Self.registration(request, roles: roles),
             signer: signer ?? admin, presigned: [proof])
         return key
     }
 
-    /// Appends an entry. `mutate` may change the body before it is hashed and signed; `mutateSigs` may change the
+    /// Appends an entry.
+    ///
+    /// `mutate` may change the body before it is hashed and signed; `mutateSigs` may change the
     /// signatures afterwards. The builder keeps chaining from whatever was actually appended.
     @discardableResult
     public mutating func append(

@@ -31,7 +31,8 @@ public struct LedgerFixture {
         -> Ed25519PrivateKey
     {
         let key = Ed25519PrivateKey.generate()
-        let request = KeyRequest(agency: "Test Agency", ledger: origin, name: name, person: person, publicKey: key.publicKey)
+        let request = KeyRequest(
+            agency: "Test Agency", ledger: origin, name: name, person: person, publicKey: key.publicKey)
         _ = try KeyManagement.register(
             requestText: Array(request.signedDocument(with: key).utf8), roles: roles, admin: admin, store: store)
         return key
@@ -44,7 +45,9 @@ public struct LedgerFixture {
     public func records() throws -> [[UInt8]] {
         try store.read { reader in
             var records: [[UInt8]] = []
-            try reader.forEachRecord(RecordFilter()) { records.append($0.record); return true }
+            try reader.forEachRecord(RecordFilter()) {
+                records.append($0.record); return true
+            }
             return records
         }
     }

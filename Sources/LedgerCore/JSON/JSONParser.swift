@@ -273,7 +273,7 @@ private struct Parser {
             while position < bytes.count, isDigit(bytes[position]) { position += 1 }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
-        if isInteger, let value = Int64(text), abs(value) <= JSONValue.maxSafeInteger {
+        if isInteger, let value = Int64(text), value.magnitude <= UInt64(JSONValue.maxSafeInteger) {
             if value == 0 && text.hasPrefix("-") {
                 if profile.integersOnly { throw JSONError(offset: start, reason: "-0 is not allowed") }
                 return .double(-0.0)
