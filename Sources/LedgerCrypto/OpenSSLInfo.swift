@@ -38,9 +38,13 @@ public enum SecureRandom {
         var raw = bytes(16)
         raw[6] = (raw[6] & 0x0f) | 0x40
         raw[8] = (raw[8] & 0x3f) | 0x80
-        let hex = Hex.encode(raw)
-        let chars = Array(hex)
-        return String(chars[0..<8]) + "-" + String(chars[8..<12]) + "-" + String(chars[12..<16]) + "-"
-            + String(chars[16..<20]) + "-" + String(chars[20..<32])
+        let hex = Array(Hex.encode(raw).utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(36)
+        for (index, digit) in hex.enumerated() {
+            if index == 8 || index == 12 || index == 16 || index == 20 { text.append(UInt8(ascii: "-")) }
+            text.append(digit)
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }

@@ -133,3 +133,34 @@ struct ExportPropertyTests {
         }
     }
 }
+
+/// The verify pipeline across several batches: keys registered mid-ledger, failures deep in a later batch.
+struct PipelineTests {
+    @Test func manyBatchesVerifyAndALateTamperIsFoundAtItsSeq() throws {
+        var builder = LedgerBuilder()
+        for index in 0..<2100 {
+            builder.append(
+                type: EventTypes.ledgerNote, stream: "ledger", data: ["text": .string("n\(index)")],
+                signer: builder.admin)
+        }
+        let eve = builder.register(name: "Eve", person: "eve", roles: ["supervisor"])
+        for index in 0..<600 {
+            builder.append(
+                type: EventTypes.ledgerNote, stream: "ledger", data: ["text": .string("e\(index)")], signer: eve)
+        }
+        let directory = TemporaryDirectory()
+        let path = directory.path("many.jsonl")
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(builder.jsonl)))
+        let report = try VerifyRunner.verify(jsonlPath: path, options: VerifyOptions(checkpoint: builder.checkpoint()))
+        #expect(report.failure == nil, "\(String(describing: report.failure))")
+        #expect(report.summary?.entries == 2703)
+
+        var records = builder.records
+        records[4199] = Array(
+            String(decoding: records[4199], as: UTF8.self).replacingOccurrences(of: "\"e", with: "\"f").utf8)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(records.map { $0 + [0x0a] }.joined())))
+        let tampered = try VerifyRunner.verify(jsonlPath: path, options: VerifyOptions())
+        #expect(tampered.failure?.seq == 2500)
+        #expect(tampered.entriesChecked == 2499)
+    }
+}

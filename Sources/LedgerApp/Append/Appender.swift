@@ -47,14 +47,16 @@ public enum Appender {
     /// Appends a batch atomically: all entries or none.
     ///
     /// - Parameter timings: when given, accumulates where the time went (for `tools/bench`).
-    public static func append(_ drafts: [EventDraft], to store: any LedgerStore, timings: AppendTimings? = nil) throws
-        -> AppendResult
-    {
+    ///   `progress`, when given, is called with the number of entries inserted so far (before the commit).
+    public static func append(
+        _ drafts: [EventDraft], to store: any LedgerStore, timings: AppendTimings? = nil,
+        progress: ((Int) -> Void)? = nil
+    ) throws -> AppendResult {
         try validateShapes(drafts)
         let start = ContinuousClock.now
         do {
             let result = try store.write { transaction in
-                try append(drafts, in: transaction, genesisActor: nil, timings: timings)
+                try append(drafts, in: transaction, genesisActor: nil, timings: timings, progress: progress)
             }
             timings?.add(\.total, since: start)
             return result
@@ -83,7 +85,7 @@ public enum Appender {
     /// Appends inside an open write transaction (used by `ledger init` for the genesis entries too).
     static func append(
         _ drafts: [EventDraft], in transaction: any LedgerWriteTransaction, genesisActor: String?,
-        timings: AppendTimings? = nil
+        timings: AppendTimings? = nil, progress: ((Int) -> Void)? = nil
     ) throws -> AppendResult {
         let decideStart = ContinuousClock.now
         if let recorded = try alreadyRecorded(drafts, in: transaction) {
@@ -163,6 +165,7 @@ public enum Appender {
                 try transaction.apply(unsigned[chunk.lowerBound + offset].1)
                 signedEntries.append(entry)
             }
+            progress?(signedEntries.count)
         }
         timings?.add(\.insert, since: storeStart, minus: waited)
         timings?.add(\.sign, duration: waited)

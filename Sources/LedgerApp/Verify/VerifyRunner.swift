@@ -98,11 +98,12 @@ public enum VerifyRunner {
                             storedNodes: stored.nodes))
                     return true
                 }
-                try pipeline.flush()
+                try pipeline.finish()
                 report.entriesChecked = pipeline.verifier.entryCount
                 report.summary = try pipeline.verifier.finish(
                     checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
             } catch let failure as VerificationFailure {
+                try? pipeline.flushQuietly()
                 report.entriesChecked = pipeline.verifier.entryCount
                 report.failure = failure
             }
@@ -152,7 +153,7 @@ public enum VerifyRunner {
                     seq: position + 1, rule: "record form",
                     message: "the last line does not end with a newline (the file may be cut off)")
             }
-            try pipeline.flush()
+            try pipeline.finish()
             report.entriesChecked = pipeline.verifier.entryCount
             report.summary = try pipeline.verifier.finish(checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
         } catch let failure as VerificationFailure {
@@ -164,7 +165,8 @@ public enum VerifyRunner {
     }
 }
 
-/// Batches records, prepares each batch on all cores, and feeds the sequential verifier.
+/// Batches records and prepares each batch on all cores while the sequential verifier works through the
+/// previous one: reading and the sequential rules overlap with parsing and signature checks.
 struct Pipeline {
     struct Item: Sendable {
         let position: Int64
@@ -173,8 +175,16 @@ struct Pipeline {
         let storedNodes: [UInt8]?
     }
 
+    /// One batch being prepared on worker threads.
+    private struct InFlight {
+        let group: DispatchGroup
+        let results: SendableBuffer<PreparedEntry?>
+    }
+
     var verifier: LedgerVerifier
     private var batch: [Item] = []
+    private var inFlight: InFlight?
+    private let keys = KeyMap()
     private let progress: (@Sendable (Int64) -> Void)?
 
     init(rootSizes: Set<Int64>, progress: (@Sendable (Int64) -> Void)?) {
@@ -189,30 +199,72 @@ struct Pipeline {
     }
 
     /// Drops what is pending (after a failure).
-    mutating func flushQuietly() throws { batch.removeAll() }
+    mutating func flushQuietly() throws {
+        batch.removeAll()
+        inFlight?.group.wait()
+        inFlight = nil
+    }
 
+    /// Starts preparing the current batch, then verifies the batch prepared before it.
     mutating func flush() throws(VerificationFailure) {
-        guard !batch.isEmpty else { return }
-        let items = batch
-        batch.removeAll(keepingCapacity: true)
-        let known = verifier.knownPublicKeys
-        let prepared = SendableBuffer<PreparedEntry?>(repeating: nil, count: items.count)
-        let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let slices = min(items.count, workers * 8)
-        DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            let lower = items.count * slice / slices
-            let upper = items.count * (slice + 1) / slices
-            for index in lower..<upper {
-                let item = items[index]
-                prepared[index] = PreparedEntry.prepare(
-                    position: item.position, record: item.record, knownKeys: known, storedLeafHash: item.storedLeafHash,
-                    storedNodes: item.storedNodes)
-            }
+        let previous = inFlight
+        previous?.group.wait()
+        inFlight = nil
+        if !batch.isEmpty {
+            inFlight = launch(batch)
+            batch.removeAll(keepingCapacity: true)
         }
-        for entry in prepared.values {
+        if let previous { try verifyAll(previous.results) }
+    }
+
+    /// Verifies everything still pending.
+    mutating func finish() throws(VerificationFailure) {
+        try flush()
+        try flush()
+    }
+
+    private mutating func verifyAll(_ results: SendableBuffer<PreparedEntry?>) throws(VerificationFailure) {
+        for entry in results.values {
             guard let entry else { continue }
             try verifier.verify(entry)
         }
         progress?(verifier.entryCount)
     }
+
+    /// Prepares `items` on worker threads: parse and hash all, learn the public keys the batch registers, then
+    /// check signatures. Only one batch is prepared at a time, so `keys` is never touched concurrently.
+    private func launch(_ items: [Item]) -> InFlight {
+        let group = DispatchGroup()
+        let results = SendableBuffer<PreparedEntry?>(repeating: nil, count: items.count)
+        let keys = self.keys
+        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+            let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            let slices = min(items.count, workers * 8)
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                for index in (items.count * slice / slices)..<(items.count * (slice + 1) / slices) {
+                    let item = items[index]
+                    results[index] = PreparedEntry.parse(
+                        position: item.position, record: item.record, storedLeafHash: item.storedLeafHash,
+                        storedNodes: item.storedNodes)
+                }
+            }
+            for prepared in results.values {
+                if let registered = prepared?.registeredKey { keys.keys[registered.keyID] = registered.publicKey }
+            }
+            let known = keys.keys
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                for index in (items.count * slice / slices)..<(items.count * (slice + 1) / slices) {
+                    results[index] = results[index]?.checkingSignatures(knownKeys: known)
+                }
+            }
+        }
+        return InFlight(group: group, results: results)
+    }
+}
+
+/// Public keys by key id, learned from `key.registered` entries as batches are prepared.
+private final class KeyMap: @unchecked Sendable {
+    // @unchecked: only the one batch being prepared reads or writes it; the pipeline waits for each batch before
+    // starting the next.
+    var keys: [String: Ed25519PublicKey] = [:]
 }

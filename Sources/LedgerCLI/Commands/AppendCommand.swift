@@ -48,7 +48,7 @@ struct AppendCommand: ParsableCommand {
 
     func run() throws {
         let store = try location.open()
-        let signer = try KeyFiles.load(key, passphrase: try passphrase.passphrase())
+        let signer = try passphrase.loadKey(key)
         var drafts: [EventDraft] = []
         if let batch {
             let bytes = try readFileBytes(batch, what: "batch file")
@@ -63,7 +63,9 @@ struct AppendCommand: ParsableCommand {
             drafts.append(
                 EventDraft(id: id, type: type, stream: stream, data: value, expectRev: expectRev, signer: signer))
         }
-        let result = try Appender.append(drafts, to: store)
+        let progress = ProgressLine(label: "appending", total: Int64(drafts.count))
+        let result = try Appender.append(drafts, to: store) { progress.update(Int64($0)) }
+        progress.finish()
         if json {
             printJSON([
                 "seqs": .array(result.seqs.map { .integer($0) }), "already_recorded": .bool(result.alreadyRecorded),

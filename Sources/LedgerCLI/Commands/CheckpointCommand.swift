@@ -35,7 +35,7 @@ struct CheckpointCommand: ParsableCommand {
             }
             signed = stored
         } else {
-            let key = try KeyFiles.load(logKey, passphrase: try passphrase.passphrase())
+            let key = try passphrase.loadKey(logKey)
             (signed, created) = try Checkpointer.checkpoint(store: store, logKey: key)
         }
         if let out {

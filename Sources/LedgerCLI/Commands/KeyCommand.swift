@@ -87,7 +87,7 @@ struct KeyCommand: ParsableCommand {
 
         func run() throws {
             let store = try location.open()
-            let admin = try KeyFiles.load(key, passphrase: try passphrase.passphrase())
+            let admin = try passphrase.loadKey(key)
             let roleList = roles.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
                 !$0.isEmpty
             }
@@ -162,7 +162,7 @@ struct KeyCommand: ParsableCommand {
 
         func run() throws {
             let store = try location.open()
-            let signer = try KeyFiles.load(key, passphrase: try passphrase.passphrase())
+            let signer = try passphrase.loadKey(key)
             guard Hex.isCanonical(keyID, byteCount: 32) else {
                 throw LedgerError.usage("the key id must be 64 lowercase hex digits")
             }

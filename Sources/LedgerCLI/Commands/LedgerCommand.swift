@@ -5,6 +5,12 @@ import LedgerCore
 import LedgerCrypto
 import LedgerSQLite
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// `ledger`: the root command.
 struct LedgerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -70,6 +76,19 @@ struct PassphraseOptions: ParsableArguments {
         }
         if let value = ProcessInfo.processInfo.environment["LEDGER_PASSPHRASE"], !value.isEmpty { return value }
         return nil
+    }
+
+    /// Loads a private key file; an encrypted key with no passphrase given is asked for on the terminal.
+    func loadKey(_ path: String) throws(LedgerError) -> Ed25519PrivateKey {
+        let given = try passphrase()
+        do { return try Ed25519PrivateKey(contentsOfFile: path, passphrase: given) } catch {
+            guard error.isPassphraseProblem, given == nil, isatty(STDIN_FILENO) == 1,
+                let typed = getpass("Passphrase for \(path): ")
+            else { throw .usage("\(path): \(error.description)") }
+            let text = String(cString: typed)
+            memset(typed, 0, strlen(typed))
+            return try KeyFiles.load(path, passphrase: text)
+        }
     }
 }
 

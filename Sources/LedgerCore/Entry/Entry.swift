@@ -58,51 +58,59 @@ public struct EntryBody: Sendable {
     /// JCS(body).
     public var canonicalBytes: [UInt8] { JCS.serialize(json) }
 
-    /// The member names of a v1 body.
-    static let memberNames: Set<String> = [
-        "v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data",
-    ]
+    /// The member names of a v1 body, by their UTF-8 bytes, with their slot in `BodySlots`.
+    private static let memberSlots: [[UInt8]: Int] = {
+        let names = ["v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data"]
+        var slots: [[UInt8]: Int] = [:]
+        for (index, name) in names.enumerated() { slots[Array(name.utf8)] = index }
+        return slots
+    }()
 
     /// Reads a body from parsed JSON, checking rule 1 of FORMAT.md §7 (members, types, patterns).
     init(json: JSONValue) throws(EntryFormatError) {
         guard let members = json.objectMembers else { throw .init("body is not an object") }
-        try EntryFormatError.requireExactMembers(members, EntryBody.memberNames, in: "body")
-        func string(_ name: String) throws(EntryFormatError) -> String {
-            guard let value = json.member(name)?.stringValue else { throw .init("body.\(name) is not a string") }
+        // One pass over the members, matching names by their bytes (never by Unicode equivalence).
+        var values = [JSONValue?](repeating: nil, count: 12)
+        for member in members {
+            guard let slot = EntryBody.memberSlots[Array(member.name.utf8)] else {
+                throw .init("body has unexpected member \"\(member.name)\"")
+            }
+            values[slot] = member.value
+        }
+        let names = ["v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data"]
+        for (slot, value) in values.enumerated() where value == nil {
+            throw .init("body lacks member \"\(names[slot])\"")
+        }
+        func string(_ slot: Int) throws(EntryFormatError) -> String {
+            guard let value = values[slot]?.stringValue else { throw .init("body.\(names[slot]) is not a string") }
             return value
         }
-        func integer(_ name: String) throws(EntryFormatError) -> Int64 {
-            guard let value = json.member(name)?.integerValue else { throw .init("body.\(name) is not an integer") }
+        func integer(_ slot: Int) throws(EntryFormatError) -> Int64 {
+            guard let value = values[slot]?.integerValue else { throw .init("body.\(names[slot]) is not an integer") }
             return value
         }
-        guard try integer("v") == EntryBody.version else { throw .init("body.v is not 1 (unsupported format version)") }
-        ledger = try string("ledger")
-        seq = try integer("seq")
+        guard try integer(0) == EntryBody.version else { throw .init("body.v is not 1 (unsupported format version)") }
+        ledger = try string(1)
+        seq = try integer(2)
         guard seq >= 1 else { throw .init("body.seq must be at least 1") }
-        prev = try string("prev")
+        prev = try string(3)
         guard Hex.isCanonical(prev, byteCount: 32) else { throw .init("body.prev is not 64 lowercase hex digits") }
-        stream = try string("stream")
-        guard Identifiers.isStreamName(stream) else {
-            throw .init("body.stream \"\(stream)\" is not a valid stream name")
-        }
-        streamRev = try integer("stream_rev")
+        stream = try string(4)
+        guard Identifiers.isStreamName(stream) else { throw .init("body.stream \"\(stream)\" is not a valid stream name") }
+        streamRev = try integer(5)
         guard streamRev >= 1 else { throw .init("body.stream_rev must be at least 1") }
-        streamPrev = try string("stream_prev")
+        streamPrev = try string(6)
         guard Hex.isCanonical(streamPrev, byteCount: 32) else {
             throw .init("body.stream_prev is not 64 lowercase hex digits")
         }
-        id = try string("id")
+        id = try string(7)
         guard Identifiers.isUUIDv4(id) else { throw .init("body.id is not a lowercase UUID version 4") }
-        time = try string("time")
+        time = try string(8)
         guard LedgerTime.isValid(time) else { throw .init("body.time \"\(time)\" is not YYYY-MM-DDTHH:MM:SS.sssZ") }
-        type = try string("type")
-        actor = try string("actor")
-        guard Hex.isCanonical(actor, byteCount: 32) else {
-            throw .init("body.actor is not a key id (64 lowercase hex)")
-        }
-        guard let data = json.member("data"), data.objectMembers != nil else {
-            throw .init("body.data is not an object")
-        }
+        type = try string(9)
+        actor = try string(10)
+        guard Hex.isCanonical(actor, byteCount: 32) else { throw .init("body.actor is not a key id (64 lowercase hex)") }
+        guard let data = values[11], data.objectMembers != nil else { throw .init("body.data is not an object") }
         self.data = data
     }
 }
@@ -262,9 +270,11 @@ public struct EntryFormatError: Error, Sendable, CustomStringConvertible {
     static func requireExactMembers(_ members: [JSONMember], _ expected: Set<String>, in place: String)
         throws(EntryFormatError)
     {
-        let names = Set(members.map(\.name))
-        let missing = expected.subtracting(names).sorted()
-        let extra = names.subtracting(expected).sorted()
+        // Compared as UTF-8 bytes: Swift's String equality would equate canonically equivalent names.
+        let expectedBytes = Set(expected.map { Array($0.utf8) })
+        let names = Set(members.map { Array($0.name.utf8) })
+        let missing = expectedBytes.subtracting(names).map { String(decoding: $0, as: UTF8.self) }.sorted()
+        let extra = names.subtracting(expectedBytes).map { String(decoding: $0, as: UTF8.self) }.sorted()
         if !missing.isEmpty {
             throw .init("\(place) lacks member \(missing.map { "\"\($0)\"" }.joined(separator: ", "))")
         }

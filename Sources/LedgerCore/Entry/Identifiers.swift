@@ -42,17 +42,31 @@ public enum Identifiers {
         return true
     }
 
-    /// Free text for names and agencies: 1…`max` characters, no control characters.
+    /// Name text: 1…`max` Unicode scalars, no control characters (general category Cc).
     public static func isDisplayText(_ text: String, max: Int) -> Bool {
-        let count = text.unicodeScalars.count
-        return count >= 1 && count <= max && !text.unicodeScalars.contains { $0.properties.generalCategory == .control }
+        isText(text, max: max, allowLineBreaks: false)
     }
 
-    /// Free text: 1…`max` characters; line feeds and tabs allowed, no other control characters.
+    /// Free text: 1…`max` Unicode scalars; line feeds and tabs allowed, no other control characters.
     public static func isFreeText(_ text: String, max: Int) -> Bool {
-        let count = text.unicodeScalars.count
-        return count >= 1 && count <= max
-            && !text.unicodeScalars.contains { $0 != "\n" && $0 != "\t" && $0.properties.generalCategory == .control }
+        isText(text, max: max, allowLineBreaks: true)
+    }
+
+    /// Checks the UTF-8 bytes directly: Cc is U+0000–U+001F (one byte), U+007F (one byte) and U+0080–U+009F
+    /// (encoded C2 80 … C2 9F); scalars are counted as bytes that are not continuation bytes.
+    private static func isText(_ text: String, max: Int, allowLineBreaks: Bool) -> Bool {
+        var scalars = 0
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if byte < 0x20 {
+                guard allowLineBreaks, byte == 0x0a || byte == 0x09 else { return false }
+            } else if byte == 0x7f || (previous == 0xc2 && byte >= 0x80 && byte <= 0x9f) {
+                return false
+            }
+            if byte & 0xc0 != 0x80 { scalars += 1 }
+            previous = byte
+        }
+        return scalars >= 1 && scalars <= max
     }
 
     /// 16 bytes of a UUID for compact storage in a set.

@@ -49,30 +49,46 @@ public struct PreparedEntry: Sendable {
         position: Int64, record: [UInt8], knownKeys: [String: Ed25519PublicKey], storedLeafHash: [UInt8]? = nil,
         storedNodes: [UInt8]? = nil
     ) -> PreparedEntry {
-        let leafHash = Merkle.leafHash(record)
+        parse(position: position, record: record, storedLeafHash: storedLeafHash, storedNodes: storedNodes)
+            .checkingSignatures(knownKeys: knownKeys)
+    }
+
+    /// Parses and hashes `record` without checking signatures yet.
+    public static func parse(
+        position: Int64, record: [UInt8], storedLeafHash: [UInt8]? = nil, storedNodes: [UInt8]? = nil
+    ) -> PreparedEntry {
         let parsed: Result<Entry, EntryFormatError>
-        do throws(EntryFormatError) { parsed = .success(try Entry.parse(record: record)) } catch {
-            parsed = .failure(error)
-        }
-        var checks: [Bool?] = []
-        if case .success(let entry) = parsed {
-            checks = entry.sigs.map { sig in
-                guard let message = entry.signedMessage(for: sig.key) else { return false }
-                var key = knownKeys[sig.key]
-                if key == nil, entry.body.type == EventTypes.keyRegistered,
-                    entry.body.data.member("key")?.stringValue == sig.key,
-                    let text = entry.body.data.member("public_key")?.stringValue,
-                    let raw = Base64.decodeCanonical(text),
-                    Hex.encode(SHA256.hash(raw)) == sig.key
-                {
-                    key = try? Ed25519PublicKey(raw: raw)
-                }
-                guard let key else { return nil }
-                return key.verify(signature: sig.signature, message: message)
-            }
+        do throws(EntryFormatError) { parsed = .success(try Entry.parse(record: record)) } catch { parsed = .failure(error) }
+        return PreparedEntry(
+            position: position, entry: parsed, leafHash: Merkle.leafHash(record), signatureChecks: [],
+            storedLeafHash: storedLeafHash, storedNodes: storedNodes)
+    }
+
+    /// The key this entry registers, when it is a `key.registered` whose public key matches its key id.
+    ///
+    /// A key id is the SHA-256 of its public key, so this binding holds wherever the entry sits in the ledger;
+    /// whether the registration is valid is for the sequential rules to decide.
+    public var registeredKey: (keyID: String, publicKey: Ed25519PublicKey)? {
+        guard case .success(let entry) = entry, entry.body.type == EventTypes.keyRegistered,
+            let keyID = entry.body.data.member("key")?.stringValue,
+            let text = entry.body.data.member("public_key")?.stringValue, let raw = Base64.decodeCanonical(text),
+            Hex.encode(SHA256.hash(raw)) == keyID, let key = try? Ed25519PublicKey(raw: raw)
+        else { return nil }
+        return (keyID, key)
+    }
+
+    /// This entry with each signature checked whose key is in `knownKeys` or is the key the entry registers.
+    public func checkingSignatures(knownKeys: [String: Ed25519PublicKey]) -> PreparedEntry {
+        guard case .success(let entry) = entry else { return self }
+        let registered = registeredKey
+        let checks: [Bool?] = entry.sigs.map { sig in
+            guard let message = entry.signedMessage(for: sig.key) else { return false }
+            let key = knownKeys[sig.key] ?? (registered?.keyID == sig.key ? registered?.publicKey : nil)
+            guard let key else { return nil }
+            return key.verify(signature: sig.signature, message: message)
         }
         return PreparedEntry(
-            position: position, entry: parsed, leafHash: leafHash, signatureChecks: checks,
+            position: position, entry: self.entry, leafHash: leafHash, signatureChecks: checks,
             storedLeafHash: storedLeafHash, storedNodes: storedNodes)
     }
 }
