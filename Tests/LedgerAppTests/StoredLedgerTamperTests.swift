@@ -156,8 +156,8 @@ struct PipelineTests {
         #expect(report.summary?.entries == 2703)
 
         var records = builder.records
-        records[4199] = Array(
-            String(decoding: records[4199], as: UTF8.self).replacingOccurrences(of: "\"e", with: "\"f").utf8)
+        records[2499] = Array(
+            String(decoding: records[2499], as: UTF8.self).replacingOccurrences(of: "\"e", with: "\"f").utf8)
         #expect(FileManager.default.createFile(atPath: path, contents: Data(records.map { $0 + [0x0a] }.joined())))
         let tampered = try VerifyRunner.verify(jsonlPath: path, options: VerifyOptions())
         #expect(tampered.failure?.seq == 2500)

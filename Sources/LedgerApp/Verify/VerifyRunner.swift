@@ -231,8 +231,9 @@ struct Pipeline {
         progress?(verifier.entryCount)
     }
 
-    /// Prepares `items` on worker threads: parse and hash all, learn the public keys the batch registers, then
-    /// check signatures. Only one batch is prepared at a time, so `keys` is never touched concurrently.
+    /// Prepares `items` on worker threads.
+    ///
+    /// Parses and hashes all, learns the public keys the batch registers, then checks signatures. Only one batch is prepared at a time, so `keys` is never touched concurrently.
     private func launch(_ items: [Item]) -> InFlight {
         let group = DispatchGroup()
         let results = SendableBuffer<PreparedEntry?>(repeating: nil, count: items.count)

@@ -60,7 +60,9 @@ public struct EntryBody: Sendable {
 
     /// The member names of a v1 body, by their UTF-8 bytes, with their slot in `BodySlots`.
     private static let memberSlots: [[UInt8]: Int] = {
-        let names = ["v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data"]
+        let names = [
+            "v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data",
+        ]
         var slots: [[UInt8]: Int] = [:]
         for (index, name) in names.enumerated() { slots[Array(name.utf8)] = index }
         return slots
@@ -77,7 +79,9 @@ public struct EntryBody: Sendable {
             }
             values[slot] = member.value
         }
-        let names = ["v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data"]
+        let names = [
+            "v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data",
+        ]
         for (slot, value) in values.enumerated() where value == nil {
             throw .init("body lacks member \"\(names[slot])\"")
         }
@@ -96,7 +100,9 @@ public struct EntryBody: Sendable {
         prev = try string(3)
         guard Hex.isCanonical(prev, byteCount: 32) else { throw .init("body.prev is not 64 lowercase hex digits") }
         stream = try string(4)
-        guard Identifiers.isStreamName(stream) else { throw .init("body.stream \"\(stream)\" is not a valid stream name") }
+        guard Identifiers.isStreamName(stream) else {
+            throw .init("body.stream \"\(stream)\" is not a valid stream name")
+        }
         streamRev = try integer(5)
         guard streamRev >= 1 else { throw .init("body.stream_rev must be at least 1") }
         streamPrev = try string(6)
@@ -109,7 +115,9 @@ public struct EntryBody: Sendable {
         guard LedgerTime.isValid(time) else { throw .init("body.time \"\(time)\" is not YYYY-MM-DDTHH:MM:SS.sssZ") }
         type = try string(9)
         actor = try string(10)
-        guard Hex.isCanonical(actor, byteCount: 32) else { throw .init("body.actor is not a key id (64 lowercase hex)") }
+        guard Hex.isCanonical(actor, byteCount: 32) else {
+            throw .init("body.actor is not a key id (64 lowercase hex)")
+        }
         guard let data = values[11], data.objectMembers != nil else { throw .init("body.data is not an object") }
         self.data = data
     }

@@ -58,7 +58,9 @@ public struct PreparedEntry: Sendable {
         position: Int64, record: [UInt8], storedLeafHash: [UInt8]? = nil, storedNodes: [UInt8]? = nil
     ) -> PreparedEntry {
         let parsed: Result<Entry, EntryFormatError>
-        do throws(EntryFormatError) { parsed = .success(try Entry.parse(record: record)) } catch { parsed = .failure(error) }
+        do throws(EntryFormatError) { parsed = .success(try Entry.parse(record: record)) } catch {
+            parsed = .failure(error)
+        }
         return PreparedEntry(
             position: position, entry: parsed, leafHash: Merkle.leafHash(record), signatureChecks: [],
             storedLeafHash: storedLeafHash, storedNodes: storedNodes)
