@@ -97,6 +97,11 @@ public enum SHA256 {
         }
     }
 
+    /// SHA-256 of `bytes`, 32 bytes (the non-generic fast path for arrays).
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.withUnsafeBytes { hash($0) }
+    }
+
     /// SHA-256 of `bytes`, 32 bytes.
     public static func hash<Bytes: ContiguousBytes>(_ bytes: Bytes) -> [UInt8] {
         bytes.withUnsafeBytes { hash($0) }

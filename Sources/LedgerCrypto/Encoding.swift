@@ -4,6 +4,21 @@ import Foundation
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
+    /// Encodes bytes as lowercase hex (the non-generic fast path for arrays).
+    public static func encode(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBufferPointer { encode(buffer: $0) }
+    }
+
+    private static func encode(buffer bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (index, byte) in bytes.enumerated() {
+                out[2 * index] = digits[Int(byte >> 4)]
+                out[2 * index + 1] = digits[Int(byte & 0x0f)]
+            }
+            return bytes.count * 2
+        }
+    }
+
     /// Encodes bytes as lowercase hex.
     public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var out = [UInt8]()
@@ -32,7 +47,9 @@ public enum Hex {
 
     /// True when `text` is exactly `count` bytes of lowercase hex.
     public static func isCanonical(_ text: String, byteCount count: Int) -> Bool {
-        text.utf8.count == count * 2 && text.utf8.allSatisfy { value($0) != nil }
+        guard text.utf8.count == count * 2 else { return false }
+        return text.utf8.withContiguousStorageIfAvailable { bytes in bytes.allSatisfy { value($0) != nil } }
+            ?? text.utf8.allSatisfy { value($0) != nil }
     }
 
     private static func value(_ character: UInt8) -> UInt8? {

@@ -188,7 +188,7 @@ public enum Appender {
             }
             let existing = try Entry.parse(record: record)
             let body = existing.body
-            guard body.type == draft.type, body.stream.utf8.elementsEqual(draft.stream.utf8),
+            guard body.type == draft.type, body.stream.hasSameBytes(as: draft.stream),
                 body.actor == KeyFiles.keyID(draft.signer.publicKey),
                 JCS.serialize(body.data) == JCS.serialize(draft.data)
             else {

@@ -56,7 +56,7 @@ public enum KeyManagement {
             throw LedgerError.usage("invalid registration request: \(error.description)")
         }
         let origin = try store.read { try $0.meta("origin") } ?? ""
-        guard request.ledger.utf8.elementsEqual(origin.utf8) else {
+        guard request.ledger.hasSameBytes(as: origin) else {
             throw LedgerError.usage("the request is for ledger \"\(request.ledger)\", not this ledger \"\(origin)\"")
         }
         guard !roles.isEmpty else { throw LedgerError.usage("give at least one role with --roles") }

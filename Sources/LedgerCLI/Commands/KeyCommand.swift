@@ -9,6 +9,17 @@ struct KeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "key",
         abstract: "Generate, register, list and revoke signing keys.",
+        discussion: """
+            People make their own keys; an administrator registers them from the signed request, so nobody ever \
+            holds anyone else's private key.
+
+            Example:
+              ledger key generate --out bob.pem --name "Bob Martin" --person bob --agency "BKA" \\
+                  --origin ledger.example.org/op-synergia --request-out bob.request.json
+              ledger key register bob.request.json --roles custodian --key ada.pem
+              ledger key list
+              ledger key revoke <key id> --reason "left the unit" --key ada.pem
+            """,
         subcommands: [Generate.self, Register.self, List.self, Revoke.self])
 
     struct Generate: ParsableCommand {

@@ -118,7 +118,7 @@ public struct SignedNote: Sendable {
     public func isSigned(by key: NoteVerifierKey) -> Bool {
         let message = Array(text.utf8)
         var found = false
-        for line in signatures where line.name.utf8.elementsEqual(key.name.utf8) && line.keyID == key.keyID {
+        for line in signatures where line.name.hasSameBytes(as: key.name) && line.keyID == key.keyID {
             guard key.publicKey.verify(signature: line.signature, message: message) else { return false }
             found = true
         }

@@ -58,30 +58,44 @@ public struct EntryBody: Sendable {
     /// JCS(body).
     public var canonicalBytes: [UInt8] { JCS.serialize(json) }
 
-    /// The member names of a v1 body, by their UTF-8 bytes, with their slot in `BodySlots`.
-    private static let memberSlots: [[UInt8]: Int] = {
-        let names = [
-            "v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data",
-        ]
-        var slots: [[UInt8]: Int] = [:]
-        for (index, name) in names.enumerated() { slots[Array(name.utf8)] = index }
-        return slots
-    }()
+    private static let names = [
+        "v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data",
+    ]
+
+    /// The slot of a body member name, matched by bytes: all v1 names are ASCII, and a name that is canonically
+    /// equivalent to an ASCII name and has as many UTF-8 bytes is that very byte sequence.
+    private static func slot(of name: String) -> Int? {
+        let slot: Int? =
+            switch name {
+            case "v": 0
+            case "ledger": 1
+            case "seq": 2
+            case "prev": 3
+            case "stream": 4
+            case "stream_rev": 5
+            case "stream_prev": 6
+            case "id": 7
+            case "time": 8
+            case "type": 9
+            case "actor": 10
+            case "data": 11
+            default: nil
+            }
+        guard let slot, name.utf8.count == names[slot].utf8.count else { return nil }
+        return slot
+    }
 
     /// Reads a body from parsed JSON, checking rule 1 of FORMAT.md §7 (members, types, patterns).
     init(json: JSONValue) throws(EntryFormatError) {
         guard let members = json.objectMembers else { throw .init("body is not an object") }
-        // One pass over the members, matching names by their bytes (never by Unicode equivalence).
         var values = [JSONValue?](repeating: nil, count: 12)
         for member in members {
-            guard let slot = EntryBody.memberSlots[Array(member.name.utf8)] else {
+            guard let slot = EntryBody.slot(of: member.name) else {
                 throw .init("body has unexpected member \"\(member.name)\"")
             }
             values[slot] = member.value
         }
-        let names = [
-            "v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data",
-        ]
+        let names = EntryBody.names
         for (slot, value) in values.enumerated() where value == nil {
             throw .init("body lacks member \"\(names[slot])\"")
         }
@@ -184,6 +198,7 @@ public struct Entry: Sendable {
         self.body = body
         self.sigs = sorted
         self.bodyHash = SHA256.hash(bodyBytes)
+        self.bodyHashHex = Hex.encode(bodyHash)
         self.record = record
     }
 
@@ -191,6 +206,7 @@ public struct Entry: Sendable {
         self.body = body
         self.sigs = sigs
         self.bodyHash = bodyHash
+        self.bodyHashHex = Hex.encode(bodyHash)
         self.record = record
         self.sigsLength = sigsLength
     }
@@ -208,7 +224,7 @@ public struct Entry: Sendable {
     }
 
     /// Hex of the body hash.
-    public var bodyHashHex: String { Hex.encode(bodyHash) }
+    public let bodyHashHex: String
 
     /// Parses and checks a record's form (FORMAT.md §7 rule 1): size, JSON profile, canonical bytes, members,
     /// body field types and patterns, signature element form and order.
@@ -242,25 +258,29 @@ public struct Entry: Sendable {
             }
             sigs.append(EntrySignature(key: key, signature: signature))
         }
-        let bodyBytes = JCS.serialize(bodyJSON)
-        var canonical = Array("{\"body\":".utf8)
-        canonical.append(contentsOf: bodyBytes)
-        canonical.append(contentsOf: Array(",\"sigs\":".utf8))
+        // Re-serialize into one buffer and compare; the body's bytes are a slice of it.
+        var canonical = [UInt8]()
+        canonical.reserveCapacity(record.count)
+        canonical.append(contentsOf: "{\"body\":".utf8)
+        JCS.write(bodyJSON, to: &canonical)
+        let bodyEnd = canonical.count
+        canonical.append(contentsOf: ",\"sigs\":".utf8)
         let start = canonical.count
         JCS.write(.array(sigValues), to: &canonical)
         let sigsLength = canonical.count - start
         canonical.append(UInt8(ascii: "}"))
         guard canonical == record else { throw .init("record is not in canonical form (RFC 8785 JCS)") }
-        return Entry(body: body, sigs: sigs, bodyHash: SHA256.hash(bodyBytes), record: record, sigsLength: sigsLength)
+        let bodyHash = canonical[8..<bodyEnd].withUnsafeBytes { SHA256.hash($0) }
+        return Entry(body: body, sigs: sigs, bodyHash: bodyHash, record: record, sigsLength: sigsLength)
     }
 
     /// The message `keyID` must have signed for this entry, or nil when that key is not a possible signer:
     /// the actor signs the entry message; a key being registered by someone else signs its key request.
     public func signedMessage(for keyID: String) -> [UInt8]? {
-        if keyID.utf8.elementsEqual(body.actor.utf8) { return SigningMessage.entry(bodyHash: bodyHash) }
+        if keyID.hasSameBytes(as: body.actor) { return SigningMessage.entry(bodyHash: bodyHash) }
         if body.type == EventTypes.keyRegistered,
             let request = KeyRequest(registrationData: body.data, ledger: body.ledger),
-            let registered = body.data.member("key")?.stringValue, registered.utf8.elementsEqual(keyID.utf8)
+            let registered = body.data.member("key")?.stringValue, registered.hasSameBytes(as: keyID)
         {
             return request.message
         }

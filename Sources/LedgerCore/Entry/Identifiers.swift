@@ -29,9 +29,13 @@ public enum Identifiers {
 
     /// A lowercase RFC 9562 version 4 UUID.
     public static func isUUIDv4(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 36 else { return false }
-        for (index, byte) in bytes.enumerated() {
+        guard text.utf8.count == 36 else { return false }
+        return text.utf8.withContiguousStorageIfAvailable(isUUIDv4) ?? isUUIDv4(Array(text.utf8))
+    }
+
+    private static func isUUIDv4<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Bool
+    where Bytes.Element == UInt8, Bytes.Index == Int {
+        for (index, byte) in zip(0..., bytes) {
             switch index {
             case 8, 13, 18, 23: if byte != 0x2d { return false }
             case 14: if byte != UInt8(ascii: "4") { return false }
@@ -117,11 +121,17 @@ public enum LedgerTime {
         format(millisecondsSince1970: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
+    private static let layout = Array("0000-00-00T00:00:00.000Z".utf8)
+
     /// True for a well-formed time naming a real calendar date (years 0001–9999, seconds 00–59).
     public static func isValid(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 24 else { return false }
-        let layout = Array("0000-00-00T00:00:00.000Z".utf8)
+        guard text.utf8.count == 24 else { return false }
+        return text.utf8.withContiguousStorageIfAvailable(isValid) ?? isValid(Array(text.utf8))
+    }
+
+    private static func isValid<Bytes: RandomAccessCollection>(_ bytes: Bytes) -> Bool
+    where Bytes.Element == UInt8, Bytes.Index == Int {
+        let bytes = bytes
         for index in 0..<24 {
             if layout[index] == UInt8(ascii: "0") {
                 guard (0x30...0x39).contains(bytes[index]) else { return false }

@@ -1,3 +1,5 @@
+import LedgerCrypto
+
 /// What a parse accepts.
 public struct JSONProfile: Sendable {
     /// Maximum nesting depth (the outermost value is depth 1).
@@ -110,7 +112,8 @@ private struct Parser {
             }
             let nameOffset = position
             let name = try parseString()
-            for member in members where member.name.utf8.elementsEqual(name.utf8) {
+            // `==` is only a fast filter: byte-equal names are always canonically equal, not the reverse.
+            for member in members where member.name.hasSameBytes(as: name) {
                 throw JSONError(offset: nameOffset, reason: "duplicate member name \"\(name)\"")
             }
             skipWhitespace()

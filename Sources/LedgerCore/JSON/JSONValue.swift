@@ -1,3 +1,5 @@
+import LedgerCrypto
+
 /// A JSON value as the ledger reads and writes it.
 ///
 /// Object members keep their names as Swift strings, but every comparison of names goes through their UTF-8
@@ -20,7 +22,10 @@ public enum JSONValue: Sendable, Equatable {
     /// The value of the member named `name` (compared as UTF-8 bytes), if this is an object that has it.
     public func member(_ name: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
-        for member in members where member.name.utf8.elementsEqual(name.utf8) { return member.value }
+        // `==` (fast, but Unicode-equivalence) only filters; the bytes decide.
+        for member in members where member.name.hasSameBytes(as: name) {
+            return member.value
+        }
         return nil
     }
 
@@ -57,7 +62,7 @@ public enum JSONValue: Sendable, Equatable {
         case (.bool(let a), .bool(let b)): a == b
         case (.integer(let a), .integer(let b)): a == b
         case (.double(let a), .double(let b)): a == b
-        case (.string(let a), .string(let b)): a.utf8.elementsEqual(b.utf8)
+        case (.string(let a), .string(let b)): a.hasSameBytes(as: b)
         case (.array(let a), .array(let b)): a == b
         case (.object(let a), .object(let b)): JCS.sortedMembers(a) == JCS.sortedMembers(b)
         default: false
@@ -79,7 +84,7 @@ public struct JSONMember: Sendable, Equatable {
     }
 
     public static func == (lhs: JSONMember, rhs: JSONMember) -> Bool {
-        lhs.name.utf8.elementsEqual(rhs.name.utf8) && lhs.value == rhs.value
+        lhs.name.hasSameBytes(as: rhs.name) && lhs.value == rhs.value
     }
 }
 

@@ -44,7 +44,7 @@ public enum EntryRules {
             if !required.contains(keyID) { required.append(keyID) }
         }
         let signers = entry.sigs.map(\.key)
-        guard Set(signers) == Set(required), signers.count == required.count else {
+        guard signers.count == required.count, required.allSatisfy(signers.contains) else {
             throw CoreError.rule(
                 "signers are not exactly the required signers for \(body.type): expected "
                     + required.map { String($0.prefix(12)) + "…" }.sorted().joined(separator: ", ") + ", got "
@@ -72,7 +72,7 @@ public enum EntryRules {
         guard actor.isValid(atSeq: seq) else {
             throw CoreError.rule("signer \(body.actor.prefix(12))… is not registered at this seq")
         }
-        let isSubject = rule.subjectKeyMayAct && body.stream.utf8.elementsEqual(("key/" + body.actor).utf8)
+        let isSubject = rule.subjectKeyMayAct && body.stream.hasSameBytes(as: "key/" + body.actor)
         guard isSubject || rule.actorRoles.contains(where: actor.hasRole) else {
             throw CoreError.rule(
                 "signer \(actor.name) has roles [\(actor.roles.joined(separator: ", "))], none of which may sign \(body.type)"
@@ -90,7 +90,7 @@ public enum EntryRules {
         case EventTypes.ledgerCreated:
             guard let vkeyText = data.member("log_vkey")?.stringValue else { throw CoreError.rule("log_vkey missing") }
             let logKey = try NoteVerifierKey(vkey: vkeyText)
-            guard logKey.name.utf8.elementsEqual(body.ledger.utf8) else {
+            guard logKey.name.hasSameBytes(as: body.ledger) else {
                 throw CoreError.rule("the log key's name \"\(logKey.name)\" must equal the origin \"\(body.ledger)\"")
             }
             return .ledgerCreated(logKey: logKey)

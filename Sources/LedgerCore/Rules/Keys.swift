@@ -36,7 +36,7 @@ public struct KeyState: Sendable {
     }
 
     /// True when the key holds `role`.
-    public func hasRole(_ role: String) -> Bool { roles.contains { $0.utf8.elementsEqual(role.utf8) } }
+    public func hasRole(_ role: String) -> Bool { roles.contains { $0.hasSameBytes(as: role) } }
 }
 
 /// Read access to the keys a ledger has registered so far: the verifier's in-memory map, or a store's table

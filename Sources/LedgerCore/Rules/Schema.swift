@@ -58,7 +58,7 @@ public indirect enum ValueSchema: Sendable {
                 throw .rule("\(path) must be an integer from \(min) to \(max)")
             }
         case .oneOf(let allowed):
-            guard let text = value.stringValue, allowed.contains(where: { $0.utf8.elementsEqual(text.utf8) }) else {
+            guard let text = value.stringValue, allowed.contains(where: { $0.hasSameBytes(as: text) }) else {
                 throw .rule("\(path) must be one of \(allowed.joined(separator: ", "))")
             }
         case .list(let element, let minCount):
@@ -99,7 +99,8 @@ public struct DataSchema: Sendable {
     /// Checks `data` against the schema.
     public func check(_ data: JSONValue, type: String) throws(CoreError) {
         guard let members = data.objectMembers else { throw .rule("\(type) data must be an object") }
-        for member in members where !fields.contains(where: { $0.name.utf8.elementsEqual(member.name.utf8) }) {
+        for member in members
+        where !fields.contains(where: { $0.name.hasSameBytes(as: member.name) }) {
             throw .rule("\(type) data has unexpected member \"\(member.name)\"")
         }
         for field in fields {

@@ -164,7 +164,7 @@ public struct LedgerVerifier: KeyDirectory {
                 throw fail("origin", "origin \"\(body.ledger)\" is not valid")
             }
             origin = body.ledger
-        } else if let origin, !body.ledger.utf8.elementsEqual(origin.utf8) {
+        } else if let origin, !body.ledger.hasSameBytes(as: origin) {
             throw fail("origin", "ledger origin \"\(body.ledger)\" differs from \"\(origin)\" of seq 1")
         }
         guard body.prev == lastBodyHash else {
@@ -308,7 +308,7 @@ public struct LedgerVerifier: KeyDirectory {
         for signed in checkpoints {
             let checkpoint = signed.checkpoint
             let label = "checkpoint at size \(checkpoint.size)"
-            guard checkpoint.origin.utf8.elementsEqual(logKey.name.utf8) else {
+            guard checkpoint.origin.hasSameBytes(as: logKey.name) else {
                 throw VerificationFailure(
                     seq: nil, rule: "checkpoints",
                     message: "\(label) names origin \"\(checkpoint.origin)\", not \"\(logKey.name)\"")
