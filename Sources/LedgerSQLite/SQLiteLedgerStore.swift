@@ -34,6 +34,8 @@ public final class SQLiteLedgerStore: LedgerStore {
         config.prepareDatabase { db in
             // Durability: fsync the WAL at every commit, so a reported append survives power loss.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // A 64 MiB page cache keeps the id and stream indexes of large ledgers in memory while appending.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         return config
     }

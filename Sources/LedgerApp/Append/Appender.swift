@@ -158,8 +158,7 @@ public enum Appender {
             let waitStart = ContinuousClock.now
             let entries = signing.wait(for: chunk)
             waited += ContinuousClock.now - waitStart
-            for (offset, entry) in entries.enumerated() {
-                let leafHash = Merkle.leafHash(entry.record)
+            for (offset, (entry, leafHash)) in entries.enumerated() {
                 let nodes = accumulator.append(leafHash: leafHash)
                 try transaction.insert(entry, leafHash: leafHash, nodes: nodes)
                 try transaction.apply(unsigned[chunk.lowerBound + offset].1)
@@ -260,7 +259,8 @@ private struct OverlayKeys: KeyDirectory {
 private final class ParallelSigner: @unchecked Sendable {
     // @unchecked: each result slot is written by one worker before its chunk's group leaves, and read after.
     static let chunkSize = 128
-    private let results: SendableBuffer<Entry?>
+    /// Signed entries with their leaf hashes (also computed on the workers).
+    private let results: SendableBuffer<(entry: Entry, leafHash: [UInt8])?>
     private var groups: [Range<Int>: DispatchGroup] = [:]
     private(set) var chunks: [Range<Int>] = []
 
@@ -279,13 +279,14 @@ private final class ParallelSigner: @unchecked Sendable {
                 let actorSig = EntrySignature(
                     key: entry.body.actor, signature: draft.signer.sign(SigningMessage.entry(bodyHash: entry.bodyHash)))
                 let others = draft.presigned.filter { $0.key != entry.body.actor }
-                results[lower + offset] = entry.withSignatures([actorSig] + others)
+                let signed = entry.withSignatures([actorSig] + others)
+                results[lower + offset] = (signed, Merkle.leafHash(signed.record))
             }
         }
     }
 
-    /// Waits for a chunk and returns its signed entries.
-    func wait(for range: Range<Int>) -> [Entry] {
+    /// Waits for a chunk and returns its signed entries and their leaf hashes.
+    func wait(for range: Range<Int>) -> [(entry: Entry, leafHash: [UInt8])] {
         groups[range]?.wait()
         return range.map { index in
             guard let entry = results[index] else { preconditionFailure("every entry is signed") }
