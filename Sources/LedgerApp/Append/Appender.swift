@@ -274,10 +274,14 @@ private final class ParallelSigner: @unchecked Sendable {
         chunks.append(range)
         let results = self.results
         DispatchQueue.global(qos: .userInitiated).async(group: group) {
+            // One signing context per key for the whole chunk.
+            var signers: [String: Ed25519Signer] = [:]
             for (offset, entry) in entries.enumerated() {
                 let draft = drafts[offset]
+                let signer = signers[entry.body.actor] ?? Ed25519Signer(key: draft.signer)
+                signers[entry.body.actor] = signer
                 let actorSig = EntrySignature(
-                    key: entry.body.actor, signature: draft.signer.sign(SigningMessage.entry(bodyHash: entry.bodyHash)))
+                    key: entry.body.actor, signature: signer.sign(SigningMessage.entry(bodyHash: entry.bodyHash)))
                 let others = draft.presigned.filter { $0.key != entry.body.actor }
                 let signed = entry.withSignatures([actorSig] + others)
                 results[lower + offset] = (signed, Merkle.leafHash(signed.record))

@@ -254,8 +254,9 @@ struct Pipeline {
             }
             let known = keys.keys
             DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                var verifiers: [String: Ed25519Verifier] = [:]
                 for index in (items.count * slice / slices)..<(items.count * (slice + 1) / slices) {
-                    results[index] = results[index]?.checkingSignatures(knownKeys: known)
+                    results[index] = results[index]?.checkingSignatures(knownKeys: known, verifiers: &verifiers)
                 }
             }
         }

@@ -81,13 +81,28 @@ public struct PreparedEntry: Sendable {
 
     /// This entry with each signature checked whose key is in `knownKeys` or is the key the entry registers.
     public func checkingSignatures(knownKeys: [String: Ed25519PublicKey]) -> PreparedEntry {
+        var verifiers: [String: Ed25519Verifier] = [:]
+        return checkingSignatures(knownKeys: knownKeys, verifiers: &verifiers)
+    }
+
+    /// Like ``checkingSignatures(knownKeys:)``, reusing (and filling) a thread's verification contexts by key id.
+    public func checkingSignatures(
+        knownKeys: [String: Ed25519PublicKey], verifiers: inout [String: Ed25519Verifier]
+    ) -> PreparedEntry {
         guard case .success(let entry) = entry else { return self }
         let registered = registeredKey
-        let checks: [Bool?] = entry.sigs.map { sig in
+        var checks: [Bool?] = []
+        for sig in entry.sigs {
+            checks.append(check(sig))
+        }
+        func check(_ sig: EntrySignature) -> Bool? {
             guard let message = entry.signedMessage(for: sig.key) else { return false }
+            if let verifier = verifiers[sig.key] { return verifier.verify(signature: sig.signature, message: message) }
             let key = knownKeys[sig.key] ?? (registered?.keyID == sig.key ? registered?.publicKey : nil)
             guard let key else { return nil }
-            return key.verify(signature: sig.signature, message: message)
+            let verifier = Ed25519Verifier(key: key)
+            verifiers[sig.key] = verifier
+            return verifier.verify(signature: sig.signature, message: message)
         }
         return PreparedEntry(
             position: position, entry: self.entry, leafHash: leafHash, signatureChecks: checks,
