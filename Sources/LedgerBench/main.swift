@@ -52,7 +52,33 @@ func run() throws {
     let store = try SQLiteLedgerStore.open(path: path)
     let admin = try KeyFiles.load(directory + "/admin.pem", passphrase: nil)
 
-    print("appending \(options.entries) entries in batches of \(options.batch) (ledger.note, ~200-byte records)")
+    // The wrapper's own limit in this process: Ed25519 over all cores through LedgerCrypto, nothing else.
+    let probeCount = 20_000
+    let probeMessages = (0..<probeCount).map {
+        Array("custody-ledger/v1 entry\n\(String(repeating: "5a", count: 32))\n\($0)".utf8)
+    }
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let probeSignatures = SendableSignatures(count: probeCount)
+    let signStart = ContinuousClock.now
+    DispatchQueue.concurrentPerform(iterations: cores) { worker in
+        let signer = Ed25519Signer(key: admin)
+        for index in stride(from: worker, to: probeCount, by: cores) {
+            probeSignatures.set(index, signer.sign(probeMessages[index]))
+        }
+    }
+    let signRate = Double(probeCount) / seconds(ContinuousClock.now - signStart)
+    let probeVerifyStart = ContinuousClock.now
+    DispatchQueue.concurrentPerform(iterations: cores) { worker in
+        let verifier = Ed25519Verifier(key: admin.publicKey)
+        for index in stride(from: worker, to: probeCount, by: cores) {
+            precondition(verifier.verify(signature: probeSignatures.get(index), message: probeMessages[index]))
+        }
+    }
+    let verifyRate = Double(probeCount) / seconds(ContinuousClock.now - probeVerifyStart)
+    print(String(format: "in_process_sign_per_s %.0f", signRate))
+    print(String(format: "in_process_verify_per_s %.0f", verifyRate))
+
+    print("appending \(options.entries) entries in batches of \(options.batch) (ledger.note, ~690-byte records)")
     let timings = AppendTimings()
     let appendStart = ContinuousClock.now
     var appended = 0
@@ -120,6 +146,25 @@ func run() throws {
     print("  insert (Merkle, SQLite rows)           \(share(timings.insert))")
     print("  begin + commit (fsync)                 \(share(commit))")
     print("ledger size: \(summary.entries) entries, root \(Hex.encode(summary.root))")
+}
+
+/// Signatures written by index from several threads.
+final class SendableSignatures: @unchecked Sendable {
+    // @unchecked: each index is written by one worker and read only after all workers finished.
+    private var storage: UnsafeMutableBufferPointer<[UInt8]>
+
+    init(count: Int) {
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: [])
+    }
+
+    deinit {
+        storage.deinitialize()
+        storage.deallocate()
+    }
+
+    func set(_ index: Int, _ value: [UInt8]) { storage[index] = value }
+    func get(_ index: Int) -> [UInt8] { storage[index] }
 }
 
 do { try run() } catch {
