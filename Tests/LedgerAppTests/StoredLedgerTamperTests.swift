@@ -87,6 +87,14 @@ struct StoredLedgerTamperTests {
         #expect(failure.description.contains("truncated or rolled back"))
     }
 
+    @Test func editedKeysTable() throws {
+        let fixture = try fixtureWithEntries()
+        try tamper(fixture, "UPDATE keys SET roles = 'admin custodian' WHERE person = 'bob'")
+        let failure = try #require(try failure(fixture))
+        #expect(failure.rule == "stored state")
+        #expect(failure.description.contains("keys table entry"))
+    }
+
     @Test func forgedStoredCheckpoint() throws {
         let fixture = try fixtureWithEntries()
         try tamper(fixture, "UPDATE checkpoints SET note = replace(note, '\n9\n', '\n8\n')")

@@ -102,6 +102,7 @@ public enum VerifyRunner {
                 report.entriesChecked = pipeline.verifier.entryCount
                 report.summary = try pipeline.verifier.finish(
                     checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
+                try checkStoredState(reader, against: pipeline.verifier)
             } catch let failure as VerificationFailure {
                 try? pipeline.flushQuietly()
                 report.entriesChecked = pipeline.verifier.entryCount
@@ -109,6 +110,29 @@ public enum VerifyRunner {
             }
         }
         return report
+    }
+
+    /// The tables the appender decides with (the keys projection, the origin) must be what the log says: a
+    /// hand-edited keys table could otherwise let the tool accept entries the log does not allow.
+    static func checkStoredState(_ reader: any LedgerReader, against verifier: LedgerVerifier) throws {
+        func fail(_ message: String) -> VerificationFailure {
+            VerificationFailure(seq: nil, rule: "stored state", message: message)
+        }
+        guard let origin = try reader.meta("origin"), origin.hasSameBytes(as: verifier.replayedOrigin ?? "") else {
+            throw fail("the stored origin does not match the origin of seq 1")
+        }
+        let stored = try reader.allKeys()
+        let replayed = verifier.replayedKeys
+        guard stored.count == replayed.count else {
+            throw fail("the keys table lists \(stored.count) keys but the log registers \(replayed.count)")
+        }
+        for (table, log) in zip(stored, replayed) {
+            guard table.keyID == log.keyID, table.publicKey == log.publicKey, table.roles == log.roles,
+                table.person.hasSameBytes(as: log.person), table.name.hasSameBytes(as: log.name),
+                table.agency.hasSameBytes(as: log.agency), table.registeredSeq == log.registeredSeq,
+                table.revokedSeq == log.revokedSeq, table.compromisedSinceSeq == log.compromisedSinceSeq
+            else { throw fail("the keys table entry for key \(log.keyID.prefix(12))… does not match the log") }
+        }
     }
 
     /// Verifies an exported JSON Lines file without a database.

@@ -159,6 +159,12 @@ public struct LedgerVerifier: KeyDirectory {
     public var entryCount: Int64 { count }
 
     public func key(_ keyID: String) -> KeyState? { keys[keyID] }
+
+    /// Every key the replay registered, as the log says it stands now.
+    public var replayedKeys: [KeyState] { keys.values.sorted { $0.registeredSeq < $1.registeredSeq } }
+
+    /// The origin of seq 1, once verified.
+    public var replayedOrigin: String? { origin }
     public func activeAdminCount() -> Int { activeAdmins }
 
     /// Applies every rule to the next entry.
