@@ -15,10 +15,13 @@ struct AppendCommand: ParsableCommand {
             all or nothing.
 
             Examples:
-              ledger append --type key.revoked --stream key/3f2a…c9 --data '{"reason":"left the unit"}' --key ada.pem
+              ledger append --type ledger.note --stream ledger \\
+                  --data '{"text":"Evidence room B opened."}' --key ada.pem
               ledger append --batch events.jsonl --key ada.pem
-              ledger append ... --id 1b4e28ba-2fa1-41d2-883f-0016d3cca427   # a retry with the same id is a no-op
-              ledger append ... --expect-rev 3                              # conflict (exit 4) unless at rev 3
+              ledger append ... --id 1b4e28ba-2fa1-41d2-883f-0016d3cca427
+                  (a retry with the same id and content is a no-op)
+              ledger append ... --expect-rev 3
+                  (exit 4, nothing written, unless the stream is at revision 3)
             """)
 
     @OptionGroup var location: LedgerLocation

@@ -12,8 +12,9 @@ struct InitCommand: ParsableCommand {
             log key) and seq 2 (key.registered, the administrator), all or nothing.
 
             Example:
-              ledger init --origin ledger.example.org/op-synergia --name "Ada Admin" --person ada \\
-                  --agency "Example National Crime Agency" --admin-key ada.pem --log-key log.pem
+              ledger init --origin ledger.example.org/op-synergia \\
+                  --name "Ada Admin" --person ada --agency "Example Crime Agency" \\
+                  --admin-key ada.pem --log-key log.pem
             """)
 
     @OptionGroup var location: LedgerLocation

@@ -22,11 +22,14 @@ struct LedgerCommand: ParsableCommand {
             removed, reordered or forged. The format is specified in docs/FORMAT.md.
 
             Quick start:
-              ledger init --origin ledger.example.org/op-demo --name "Ada Admin" --person ada --agency "NCA"
-              ledger key generate --out bob.pem --name "Bob Custodian" --person bob --agency "BKA" \\
+              ledger init --origin ledger.example.org/op-demo \\
+                  --name "Ada Admin" --person ada --agency "NCA"
+              ledger key generate --out bob.pem --name "Bob Custodian" \\
+                  --person bob --agency "BKA" \\
                   --origin ledger.example.org/op-demo > bob.request.json
               ledger key register bob.request.json --roles custodian --key admin.pem
-              ledger append --type key.revoked --stream key/<id> --data '{"reason":"left"}' --key admin.pem
+              ledger append --type ledger.note --stream ledger \\
+                  --data '{"text":"Evidence room B opened."}' --key admin.pem
               ledger checkpoint --log-key log.pem
               ledger verify
 

@@ -17,7 +17,8 @@ struct VerifyCommand: ParsableCommand {
 
             Examples:
               ledger verify
-              ledger verify --checkpoint checkpoint-2026-11-01.txt --trust-log-key 'ledger.example.org/op+1a2b3c4d+AX…'
+              ledger verify --checkpoint checkpoint-2026-11-01.txt \\
+                  --trust-log-key 'ledger.example.org/op+1a2b3c4d+AX…'
               ledger verify --jsonl ledger.jsonl --checkpoint checkpoint.txt --json
 
             Exit statuses: 0 valid; 1 integrity failure; 2 usage or I/O error; 3 valid but with findings.
