@@ -24,11 +24,11 @@ do {
         print(LedgerCommand.fullMessage(for: error))
         exit(0)
     }
-    let message = LedgerCommand.fullMessage(for: error)
-    if message.isEmpty {
-        FileHandle.standardError.write(Data("error: \(LedgerError.from(error).description)\n".utf8))
-    } else {
-        FileHandle.standardError.write(Data("\(message)\n".utf8))
-    }
+    // One line, like every other error: the parser's first line, without its own "Error:" prefix.
+    let message = LedgerCommand.message(for: error)
+    var line = message.split(separator: "\n").first.map(String.init) ?? ""
+    if line.isEmpty { line = LedgerError.from(error).description }
+    if line.hasPrefix("Error: ") { line.removeFirst("Error: ".count) }
+    FileHandle.standardError.write(Data("error: \(line) (see --help)\n".utf8))
     exit(2)
 }

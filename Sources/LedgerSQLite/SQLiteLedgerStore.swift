@@ -3,6 +3,10 @@ import GRDB
 import LedgerCore
 import LedgerCrypto
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A store error: no ledger at the path, not a ledger, or a database failure, in words.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public let description: String
@@ -26,8 +30,9 @@ public final class SQLiteLedgerStore: LedgerStore {
         self.queue = queue
     }
 
-    private static func configuration() -> Configuration {
+    private static func configuration(readOnly: Bool = false) -> Configuration {
         var config = Configuration()
+        config.readonly = readOnly
         config.journalMode = .wal
         // Writers from other processes wait for the lock rather than failing at once.
         config.busyMode = .timeout(120)
@@ -40,13 +45,13 @@ public final class SQLiteLedgerStore: LedgerStore {
         return config
     }
 
-    /// Opens an existing ledger.
-    public static func open(path: String) throws(StoreError) -> SQLiteLedgerStore {
+    /// Opens an existing ledger; `readOnly` for commands that only read (an auditor's write-protected copy).
+    public static func open(path: String, readOnly: Bool = false) throws(StoreError) -> SQLiteLedgerStore {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError("no ledger at \(path) (create one with `ledger init`, or give --ledger PATH)")
         }
         do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration())
+            let queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: readOnly))
             let version = try queue.read { db -> String? in
                 guard try db.tableExists("meta") else { return nil }
                 return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'schema_version'")
@@ -69,11 +74,17 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Creates a new ledger file and runs `initialize` in the same transaction that creates the schema; if
     /// anything fails, the file is removed, so a ledger either exists complete or not at all.
     public static func create<T>(path: String, _ initialize: (any LedgerWriteTransaction) throws -> T) throws -> T {
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw StoreError("\(path) already exists; a ledger is never overwritten")
+        // Claim the path atomically: of two processes creating the same ledger, one gets it, the other stops
+        // here (and never deletes the winner's files).
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard descriptor >= 0 else {
+            if errno == EEXIST { throw StoreError("\(path) already exists; a ledger is never overwritten") }
+            throw StoreError("cannot create \(path): \(String(cString: strerror(errno)))")
         }
+        Glibc.close(descriptor)
         let queue: DatabaseQueue
         do { queue = try DatabaseQueue(path: path, configuration: configuration()) } catch {
+            try? FileManager.default.removeItem(atPath: path)
             throw StoreError("cannot create \(path): \(describe(error))")
         }
         let store = SQLiteLedgerStore(path: path, queue: queue)
@@ -163,6 +174,9 @@ struct SQLiteTransaction: LedgerWriteTransaction {
                     compromised_since_seq INTEGER
                 ) WITHOUT ROWID;
                 CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL, created TEXT NOT NULL);
+                CREATE TRIGGER entries_append_only_insert BEFORE INSERT ON entries
+                    WHEN NEW.seq <> (SELECT COALESCE(MAX(seq), 0) + 1 FROM entries)
+                    BEGIN SELECT RAISE(ABORT, 'ledger entries are appended in seq order'); END;
                 CREATE TRIGGER entries_append_only_update BEFORE UPDATE ON entries
                     BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
                 CREATE TRIGGER entries_append_only_delete BEFORE DELETE ON entries
@@ -187,7 +201,10 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     }
 
     func forEachRecord(_ filter: RecordFilter, _ visit: (StoredRecord) throws -> Bool) throws {
-        var sql = "SELECT seq, record, leaf_hash, nodes FROM entries WHERE seq >= ?"
+        var sql = """
+            SELECT seq, record, leaf_hash, nodes, id, stream, stream_rev, type, actor, time, body_hash
+            FROM entries WHERE seq >= ?
+            """
         var arguments: StatementArguments = [filter.from]
         if let to = filter.to {
             sql += " AND seq <= ?"
@@ -200,10 +217,15 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         sql += " ORDER BY seq"
         let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         while let row = try rows.next() {
-            let record = try row.withUnsafeData(atIndex: 1) { [UInt8]($0 ?? Data()) }
-            let leaf = try row.withUnsafeData(atIndex: 2) { [UInt8]($0 ?? Data()) }
-            let nodes = try row.withUnsafeData(atIndex: 3) { [UInt8]($0 ?? Data()) }
-            let stored = StoredRecord(seq: row[0], record: record, leafHash: leaf, nodes: nodes)
+            let seq = try Column.int64(row, 0, "seq")
+            let columns = StoredColumns(
+                seq: seq, id: try Column.string(row, 4, "id"), stream: try Column.string(row, 5, "stream"),
+                streamRev: try Column.int64(row, 6, "stream_rev"), type: try Column.string(row, 7, "type"),
+                actor: try Column.string(row, 8, "actor"), time: try Column.string(row, 9, "time"),
+                bodyHash: Hex.encode(try Column.bytes(row, 10, "body_hash")))
+            let stored = StoredRecord(
+                seq: seq, record: try Column.bytes(row, 1, "record"), leafHash: try Column.bytes(row, 2, "leaf_hash"),
+                nodes: try Column.bytes(row, 3, "nodes"), columns: columns)
             guard try visit(stored) else { return }
         }
     }
@@ -212,8 +234,8 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         guard
             let row = try Row.fetchOne(db, sql: "SELECT leaf_hash, nodes FROM entries WHERE seq = ?", arguments: [seq])
         else { throw StoreError("entry \(seq) is missing from the database") }
-        if level == 0 { return [UInt8](row[0] as Data) }
-        let nodes = [UInt8](row[1] as Data)
+        if level == 0 { return try Column.bytes(row, 0, "leaf_hash") }
+        let nodes = try Column.bytes(row, 1, "nodes")
         guard nodes.count >= level * 32 else {
             throw StoreError("the stored Merkle nodes of entry \(seq) are incomplete")
         }
@@ -221,7 +243,9 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     }
 
     func checkpointNotes() throws -> [(size: Int64, note: String)] {
-        try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map { ($0[0], $0[1]) }
+        try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map {
+            (try Column.int64($0, 0, "checkpoint size"), try Column.string($0, 1, "checkpoint note"))
+        }
     }
 
     func allKeys() throws -> [KeyState] {
@@ -237,35 +261,68 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     }
 
     private func keyState(_ row: Row) throws -> KeyState {
-        let raw = [UInt8](row["public_key"] as Data)
-        let roles = (row["roles"] as String).split(separator: " ").map(String.init)
+        let raw = try Column.bytes(row, 1, "keys.public_key")
+        let publicKey: Ed25519PublicKey
+        do { publicKey = try Ed25519PublicKey(raw: raw) } catch {
+            throw StoreError("the keys table holds an invalid public key: \(error)")
+        }
         return KeyState(
-            keyID: row["key_id"], publicKey: try Ed25519PublicKey(raw: raw), name: row["name"], person: row["person"],
-            agency: row["agency"], roles: roles, registeredSeq: row["registered_seq"], revokedSeq: row["revoked_seq"],
-            compromisedSinceSeq: row["compromised_since_seq"])
+            keyID: try Column.string(row, 0, "keys.key_id"), publicKey: publicKey,
+            name: try Column.string(row, 2, "keys.name"), person: try Column.string(row, 3, "keys.person"),
+            agency: try Column.string(row, 4, "keys.agency"),
+            roles: try Column.string(row, 5, "keys.roles").split(separator: " ").map(String.init),
+            registeredSeq: try Column.int64(row, 6, "keys.registered_seq"),
+            revokedSeq: try Column.optionalInt64(row, 7, "keys.revoked_seq"),
+            compromisedSinceSeq: try Column.optionalInt64(row, 8, "keys.compromised_since_seq"))
     }
 
+    /// The last revision and body hash of a stream, read from its newest record (not from derived columns, so a
+    /// hand-edited column cannot make an append chain onto the wrong hash).
     func streamHead(_ stream: String) throws -> (rev: Int64, bodyHash: String)? {
         guard
             let row = try Row.fetchOne(
-                db, sql: "SELECT stream_rev, body_hash FROM entries WHERE stream = ? ORDER BY stream_rev DESC LIMIT 1",
+                db, sql: "SELECT seq, record FROM entries WHERE stream = ? ORDER BY stream_rev DESC LIMIT 1",
                 arguments: [stream])
         else { return nil }
-        return (row[0], Hex.encode([UInt8](row[1] as Data)))
+        let entry = try parsedRecord(row)
+        guard entry.body.stream.hasSameBytes(as: stream) else {
+            throw StoreError(
+                "the stored stream column of seq \(entry.body.seq) does not match its record; run `ledger verify`")
+        }
+        return (entry.body.streamRev, entry.bodyHashHex)
     }
 
+    /// The newest entry, read from its record.
     func head() throws -> LedgerHead? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT seq, body_hash, time FROM entries ORDER BY seq DESC LIMIT 1")
+        guard let row = try Row.fetchOne(db, sql: "SELECT seq, record FROM entries ORDER BY seq DESC LIMIT 1")
         else { return nil }
-        return LedgerHead(seq: row[0], bodyHash: Hex.encode([UInt8](row[1] as Data)), time: row[2])
+        let entry = try parsedRecord(row)
+        return LedgerHead(seq: entry.body.seq, bodyHash: entry.bodyHashHex, time: entry.body.time)
+    }
+
+    private func parsedRecord(_ row: Row) throws -> Entry {
+        let seq = try Column.int64(row, 0, "seq")
+        let entry: Entry
+        do { entry = try Entry.parse(record: try Column.bytes(row, 1, "record")) } catch {
+            throw StoreError("the stored record of seq \(seq) is unreadable (\(error)); run `ledger verify`")
+        }
+        guard entry.body.seq == seq else {
+            throw StoreError("the stored seq \(seq) does not match its record; run `ledger verify`")
+        }
+        return entry
     }
 
     // MARK: LedgerWriteTransaction
 
     func record(forID id: String) throws -> [UInt8]? {
-        try Row.fetchOne(db, sql: "SELECT record FROM entries WHERE id = ?", arguments: [id]).map {
-            try $0.withUnsafeData(atIndex: 0) { [UInt8]($0 ?? Data()) }
+        guard let row = try Row.fetchOne(db, sql: "SELECT seq, record FROM entries WHERE id = ?", arguments: [id])
+        else { return nil }
+        let entry = try parsedRecord(row)
+        guard entry.body.id.hasSameBytes(as: id) else {
+            throw StoreError(
+                "the stored id column of seq \(entry.body.seq) does not match its record; run `ledger verify`")
         }
+        return entry.record
     }
 
     func insert(_ entry: Entry, leafHash: [UInt8], nodes: [[UInt8]]) throws {
@@ -317,5 +374,35 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         try db.execute(
             sql: "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
             arguments: [name, value])
+    }
+}
+
+/// Reading columns without trusting their types: a hand-edited database must produce an error, never a crash.
+enum Column {
+    static func int64(_ row: Row, _ index: Int, _ name: String) throws -> Int64 {
+        guard let value = Int64.fromDatabaseValue(row[index] as DatabaseValue) else {
+            throw StoreError("the stored \(name) is not an integer; run `ledger verify`")
+        }
+        return value
+    }
+
+    static func optionalInt64(_ row: Row, _ index: Int, _ name: String) throws -> Int64? {
+        let value = row[index] as DatabaseValue
+        if value.isNull { return nil }
+        return try int64(row, index, name)
+    }
+
+    static func string(_ row: Row, _ index: Int, _ name: String) throws -> String {
+        guard let value = String.fromDatabaseValue(row[index] as DatabaseValue) else {
+            throw StoreError("the stored \(name) is not text; run `ledger verify`")
+        }
+        return value
+    }
+
+    static func bytes(_ row: Row, _ index: Int, _ name: String) throws -> [UInt8] {
+        guard let data = try row.withUnsafeData(atIndex: index, { $0.map { [UInt8]($0) } }) else {
+            throw StoreError("the stored \(name) is missing; run `ledger verify`")
+        }
+        return data
     }
 }

@@ -95,6 +95,56 @@ struct StoredLedgerTamperTests {
         #expect(failure.description.contains("keys table entry"))
     }
 
+    @Test func editedLookupColumn() throws {
+        let fixture = try fixtureWithEntries()
+        try tamper(fixture, "UPDATE entries SET body_hash = zeroblob(32) WHERE seq = 9")
+        let failure = try #require(try failure(fixture))
+        #expect(failure.description.contains("seq 9: the stored columns"))
+        // The appender chains from the record, not from the edited column.
+        #expect(throws: Never.self) {
+            _ = try Appender.append(
+                [
+                    EventDraft(
+                        type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "after"], signer: fixture.admin)
+                ],
+                to: try SQLiteLedgerStore.open(path: fixture.path))
+        }
+    }
+
+    @Test func smuggledRowBeforeSeqOne() throws {
+        let fixture = try fixtureWithEntries()
+        try tamper(
+            fixture,
+            "DROP TRIGGER entries_append_only_insert; INSERT INTO entries SELECT 0, 'x', stream, 99, type, actor, time, body_hash, leaf_hash, nodes, record FROM entries WHERE seq = 4"
+        )
+        let failure = try #require(try failure(fixture))
+        #expect(failure.seq == 1)
+    }
+
+    @Test func wronglyTypedColumnsAreFailuresNotCrashes() throws {
+        let fixture = try fixtureWithEntries()
+        try tamper(fixture, "INSERT INTO checkpoints VALUES (2, X'ff00', 'x')")
+        let checkpoint = try #require(try failure(fixture))
+        #expect(checkpoint.rule == "checkpoints")
+        let other = try fixtureWithEntries()
+        try tamper(other, "UPDATE keys SET public_key = X'00' WHERE person = 'bob'")
+        let keys = try #require(try failure(other))
+        #expect(keys.rule == "stored state")
+    }
+
+    @Test func insertsOutOfOrderAreRefused() throws {
+        let fixture = try fixtureWithEntries()
+        let queue = try DatabaseQueue(path: fixture.path)
+        #expect(throws: DatabaseError.self) {
+            try queue.write { db in
+                try db.execute(
+                    sql:
+                        "INSERT INTO entries SELECT 100, 'y', stream, 99, type, actor, time, body_hash, leaf_hash, nodes, record FROM entries WHERE seq = 4"
+                )
+            }
+        }
+    }
+
     @Test func forgedStoredCheckpoint() throws {
         let fixture = try fixtureWithEntries()
         try tamper(fixture, "UPDATE checkpoints SET note = replace(note, '\n9\n', '\n8\n')")

@@ -116,6 +116,47 @@ struct EndToEndTests {
         #expect(count.stdout.split(separator: "\n").count == 3)
     }
 
+    @Test func batchLinesAreChecked() throws {
+        _ = try initLedger()
+        let line = #"{"type":"ledger.note","stream":"ledger","data":{"text":"x"},"expect_rev":"99"}"#
+        try Data((line + "\n").utf8).write(to: directory.url.appendingPathComponent("bad.jsonl"))
+        let result = try ledger("append", "--batch", "bad.jsonl", "--key", "admin.pem")
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("expect_rev"))
+        let unknown = #"{"type":"ledger.note","stream":"ledger","data":{"text":"x"},"bogus":1}"#
+        try Data((unknown + "\n").utf8).write(to: directory.url.appendingPathComponent("bad2.jsonl"))
+        #expect(try ledger("append", "--batch", "bad2.jsonl", "--key", "admin.pem").status == 2)
+        #expect(try ledger("log", "--format", "jsonl").stdout.split(separator: "\n").count == 2)
+    }
+
+    @Test func overlongLineInAnExport() throws {
+        _ = try initLedger()
+        try Data([UInt8](repeating: 0x78, count: 200_000)).write(to: directory.url.appendingPathComponent("long.jsonl"))
+        let result = try ledger("verify", "--jsonl", "long.jsonl")
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("longer than the record limit"))
+    }
+
+    @Test func concurrentInitsLeaveOneLedger() throws {
+        let starts = try (0..<4).map { index in
+            try CLI.start(
+                [
+                    "init", "--origin", "ledger.test.example/race", "--admin-key", "a\(index).pem", "--log-key",
+                    "l\(index).pem",
+                ],
+                in: directory.url)
+        }
+        var succeeded = 0
+        for (process, out, err) in starts {
+            _ = out.fileHandleForReading.readDataToEndOfFile()
+            _ = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            if process.terminationStatus == 0 { succeeded += 1 }
+        }
+        #expect(succeeded == 1)
+        #expect(try ledger("verify").status == 0)
+    }
+
     @Test func findingsExitThree() throws {
         _ = try initLedger()
         _ = try ledger(

@@ -71,7 +71,14 @@ public enum VerifyRunner {
         report.givenCheckpointSize = options.checkpoint?.checkpoint.size
         try store.read { reader in
             var checkpoints: [SignedCheckpoint] = []
-            for (size, note) in try reader.checkpointNotes() {
+            let notes: [(size: Int64, note: String)]
+            do { notes = try reader.checkpointNotes() } catch {
+                report.failure = VerificationFailure(
+                    seq: nil, rule: "checkpoints",
+                    message: "the stored checkpoints are damaged: \(LedgerError.from(error))")
+                return
+            }
+            for (size, note) in notes {
                 do { checkpoints.append(try SignedCheckpoint(noteText: note)) } catch {
                     report.failure = VerificationFailure(
                         seq: nil, rule: "checkpoints",
@@ -90,12 +97,13 @@ public enum VerifyRunner {
             var pipeline = Pipeline(rootSizes: Set(checkpoints.map(\.checkpoint.size)), progress: options.progress)
             do {
                 var position: Int64 = 0
-                try reader.forEachRecord(RecordFilter()) { stored in
+                // Every row, whatever its seq column says: a row with seq 0 or a gap is itself a finding.
+                try reader.forEachRecord(RecordFilter(from: Int64.min)) { stored in
                     position += 1
                     try pipeline.add(
                         Pipeline.Item(
                             position: position, record: stored.record, storedLeafHash: stored.leafHash,
-                            storedNodes: stored.nodes))
+                            storedNodes: stored.nodes, storedColumns: stored.columns))
                     return true
                 }
                 try pipeline.finish()
@@ -107,6 +115,13 @@ public enum VerifyRunner {
                 try? pipeline.flushQuietly()
                 report.entriesChecked = pipeline.verifier.entryCount
                 report.failure = failure
+            } catch {
+                // The database itself is damaged (a column of the wrong type, an unreadable row): that is an
+                // integrity failure of the stored ledger, not a usage error.
+                try? pipeline.flushQuietly()
+                report.entriesChecked = pipeline.verifier.entryCount
+                report.failure = VerificationFailure(
+                    seq: nil, rule: "stored state", message: "the database is damaged: \(LedgerError.from(error))")
             }
         }
         return report
@@ -157,9 +172,11 @@ public enum VerifyRunner {
                     throw LedgerError.usage("cannot read \(path): \(error.localizedDescription)")
                 }
                 if chunk.isEmpty { break }
+                // Search only the new bytes for newlines: the unterminated tail was searched already.
+                var searchStart = pending.count
                 pending.append(contentsOf: chunk)
                 var lineStart = 0
-                while let newline = pending[lineStart...].firstIndex(of: 0x0a) {
+                while let newline = pending[searchStart...].firstIndex(of: 0x0a) {
                     position += 1
                     let line = Array(pending[lineStart..<newline])
                     if line.isEmpty {
@@ -169,8 +186,15 @@ public enum VerifyRunner {
                     try pipeline.add(
                         Pipeline.Item(position: position, record: line, storedLeafHash: nil, storedNodes: nil))
                     lineStart = newline + 1
+                    searchStart = lineStart
                 }
                 pending.removeFirst(lineStart)
+                if pending.count > Entry.maxRecordBytes {
+                    throw VerificationFailure(
+                        seq: position + 1, rule: "record form",
+                        message: "line \(position + 1) is longer than the record limit of \(Entry.maxRecordBytes) bytes"
+                    )
+                }
             }
             if !pending.isEmpty {
                 throw VerificationFailure(
@@ -197,6 +221,7 @@ struct Pipeline {
         let record: [UInt8]
         let storedLeafHash: [UInt8]?
         let storedNodes: [UInt8]?
+        var storedColumns: StoredColumns? = nil
     }
 
     /// One batch being prepared on worker threads.
@@ -268,9 +293,11 @@ struct Pipeline {
             DispatchQueue.concurrentPerform(iterations: slices) { slice in
                 for index in (items.count * slice / slices)..<(items.count * (slice + 1) / slices) {
                     let item = items[index]
-                    results[index] = PreparedEntry.parse(
+                    var prepared = PreparedEntry.parse(
                         position: item.position, record: item.record, storedLeafHash: item.storedLeafHash,
                         storedNodes: item.storedNodes)
+                    prepared.storedColumns = item.storedColumns
+                    results[index] = prepared
                 }
             }
             for prepared in results.values {

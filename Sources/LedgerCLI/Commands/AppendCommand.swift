@@ -101,9 +101,19 @@ struct AppendCommand: ParsableCommand {
         do { value = try JSONParser.parse(line, profile: .ledgerV1) } catch {
             throw .usage("batch line \(number): \(error)")
         }
+        let known = ["type", "stream", "data", "id", "expect_rev"]
+        for name in value.memberNames ?? [] where !known.contains(where: { $0.hasSameBytes(as: name) }) {
+            throw .usage("batch line \(number): unknown member \"\(name)\" (allowed: \(known.joined(separator: ", ")))")
+        }
         guard let type = value.member("type")?.stringValue, let stream = value.member("stream")?.stringValue,
             let data = value.member("data"), data.objectMembers != nil
         else { throw .usage("batch line \(number): needs \"type\", \"stream\" and an object \"data\"") }
+        if let id = value.member("id"), id.stringValue == nil {
+            throw .usage("batch line \(number): \"id\" must be a string (a lowercase UUIDv4)")
+        }
+        if let expect = value.member("expect_rev"), expect.integerValue == nil {
+            throw .usage("batch line \(number): \"expect_rev\" must be an integer")
+        }
         let id = value.member("id")?.stringValue
         let expect = value.member("expect_rev")?.integerValue
         return EventDraft(id: id, type: type, stream: stream, data: data, expectRev: expect, signer: signer)

@@ -39,7 +39,11 @@ struct CheckpointCommand: ParsableCommand {
             (signed, created) = try Checkpointer.checkpoint(store: store, logKey: key)
         }
         if let out {
-            guard FileManager.default.createFile(atPath: out, contents: Data(signed.noteText.utf8)) else {
+            if let existing = FileManager.default.contents(atPath: out) {
+                guard existing == Data(signed.noteText.utf8) else {
+                    throw LedgerError.usage("\(out) already exists with other content; choose another file")
+                }
+            } else if !FileManager.default.createFile(atPath: out, contents: Data(signed.noteText.utf8)) {
                 throw LedgerError.usage("cannot write \(out)")
             }
         }

@@ -125,7 +125,7 @@ struct KeyCommand: ParsableCommand {
         @Flag(help: "Print JSON Lines, one key per line.") var json = false
 
         func run() throws {
-            let keys = try location.open().read { try $0.allKeys() }
+            let keys = try location.openForReading().read { try $0.allKeys() }
             if json {
                 for key in keys {
                     var members: [JSONMember] = [

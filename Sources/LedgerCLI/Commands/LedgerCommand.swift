@@ -58,6 +58,11 @@ struct LedgerLocation: ParsableArguments {
     func open() throws(LedgerError) -> SQLiteLedgerStore {
         do { return try SQLiteLedgerStore.open(path: path) } catch { throw .usage(error.description) }
     }
+
+    /// Opens the ledger for reading only (works on an auditor's write-protected copy).
+    func openForReading() throws(LedgerError) -> SQLiteLedgerStore {
+        do { return try SQLiteLedgerStore.open(path: path, readOnly: true) } catch { throw .usage(error.description) }
+    }
 }
 
 /// How to get a key file's passphrase.

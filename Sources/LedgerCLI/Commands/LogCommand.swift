@@ -9,8 +9,9 @@ struct LogCommand: ParsableCommand {
         commandName: "log",
         abstract: "Show entries, as a table or as the exact records (JSON Lines).",
         discussion: """
-            --format jsonl prints each record byte for byte, one per line: the export format that \
-            `ledger verify --jsonl` and independent verifiers read (docs/FORMAT.md §3.4).
+            --format jsonl prints each record byte for byte, one per line. Without --from, --to or --stream that is \
+            the export format that `ledger verify --jsonl` and independent verifiers read (docs/FORMAT.md §3.4); \
+            with them it is an excerpt, which does not verify on its own.
 
             Examples:
               ledger log --from 100 --to 120
@@ -27,7 +28,7 @@ struct LogCommand: ParsableCommand {
     @Option(help: "table or jsonl.") var format: Format = .table
 
     func run() throws {
-        let store = try location.open()
+        let store = try location.openForReading()
         let filter = RecordFilter(from: from, to: to, stream: stream)
         try store.read { reader in
             switch format {

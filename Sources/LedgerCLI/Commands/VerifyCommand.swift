@@ -33,6 +33,12 @@ struct VerifyCommand: ParsableCommand {
     var trustLogKey: String?
     @Flag(help: "Print the report as one JSON object.") var json = false
 
+    func validate() throws {
+        if jsonl != nil && location.ledger != nil {
+            throw ValidationError("give either --ledger (verify a database) or --jsonl (verify an export), not both")
+        }
+    }
+
     func run() throws {
         var options = VerifyOptions()
         if let checkpoint {
@@ -53,7 +59,7 @@ struct VerifyCommand: ParsableCommand {
             report = try VerifyRunner.verify(jsonlPath: jsonl, options: options)
             progress.finish()
         } else {
-            let store = try location.open()
+            let store = try location.openForReading()
             let total = try store.read { try $0.entryCount() }
             let progress = ProgressLine(label: "verifying", total: total)
             options.progress = { progress.update($0) }

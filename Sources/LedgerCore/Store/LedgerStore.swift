@@ -1,3 +1,5 @@
+import LedgerCrypto
+
 /// The newest entry of a ledger.
 public struct LedgerHead: Sendable {
     public let seq: Int64
@@ -19,12 +21,57 @@ public struct StoredRecord: Sendable {
     public let leafHash: [UInt8]
     /// The stored interior nodes completed by this leaf, 32 bytes each, level 1 first.
     public let nodes: [UInt8]
+    /// The columns a store derives from the record for lookups, which verification compares with the record.
+    public let columns: StoredColumns?
 
-    public init(seq: Int64, record: [UInt8], leafHash: [UInt8], nodes: [UInt8]) {
+    public init(seq: Int64, record: [UInt8], leafHash: [UInt8], nodes: [UInt8], columns: StoredColumns? = nil) {
         self.seq = seq
         self.record = record
         self.leafHash = leafHash
         self.nodes = nodes
+        self.columns = columns
+    }
+}
+
+/// Values a store keeps beside a record (indexes for appending and reading) that must equal the record's own.
+public struct StoredColumns: Sendable, Equatable {
+    public let seq: Int64
+    public let id: String
+    public let stream: String
+    public let streamRev: Int64
+    public let type: String
+    public let actor: String
+    public let time: String
+    /// Hex of the stored body hash.
+    public let bodyHash: String
+
+    public init(
+        seq: Int64, id: String, stream: String, streamRev: Int64, type: String, actor: String, time: String,
+        bodyHash: String
+    ) {
+        self.seq = seq
+        self.id = id
+        self.stream = stream
+        self.streamRev = streamRev
+        self.type = type
+        self.actor = actor
+        self.time = time
+        self.bodyHash = bodyHash
+    }
+
+    /// The columns an entry should have.
+    public init(_ entry: Entry) {
+        let body = entry.body
+        self.init(
+            seq: body.seq, id: body.id, stream: body.stream, streamRev: body.streamRev, type: body.type,
+            actor: body.actor, time: body.time, bodyHash: entry.bodyHashHex)
+    }
+
+    public static func == (lhs: StoredColumns, rhs: StoredColumns) -> Bool {
+        lhs.seq == rhs.seq && lhs.id.hasSameBytes(as: rhs.id) && lhs.stream.hasSameBytes(as: rhs.stream)
+            && lhs.streamRev == rhs.streamRev && lhs.type.hasSameBytes(as: rhs.type)
+            && lhs.actor.hasSameBytes(as: rhs.actor) && lhs.time.hasSameBytes(as: rhs.time)
+            && lhs.bodyHash.hasSameBytes(as: rhs.bodyHash)
     }
 }
 

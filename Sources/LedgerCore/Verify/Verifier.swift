@@ -42,6 +42,8 @@ public struct PreparedEntry: Sendable {
     public let storedLeafHash: [UInt8]?
     /// The interior nodes stored beside the record, when verifying a database.
     public let storedNodes: [UInt8]?
+    /// The lookup columns stored beside the record, when verifying a database.
+    public var storedColumns: StoredColumns? = nil
 
     /// Parses and hashes `record`, and checks each signature whose key is in `knownKeys` (or is the key being
     /// registered, whose public key the entry carries).
@@ -104,9 +106,11 @@ public struct PreparedEntry: Sendable {
             verifiers[sig.key] = verifier
             return verifier.verify(signature: sig.signature, message: message)
         }
-        return PreparedEntry(
+        var checked = PreparedEntry(
             position: position, entry: self.entry, leafHash: leafHash, signatureChecks: checks,
             storedLeafHash: storedLeafHash, storedNodes: storedNodes)
+        checked.storedColumns = storedColumns
+        return checked
     }
 }
 
@@ -215,6 +219,18 @@ public struct LedgerVerifier: KeyDirectory {
             throw fail("time", "time \(body.time) is earlier than the previous entry's time \(lastTime)")
         }
 
+        // Seq 1's signature can be checked as soon as seq 2 names its key, before seq 2's own rules, so that a
+        // broken seq 1 is reported as the first failure.
+        if seq == 2, let (genesis, checks) = pendingGenesis, let genesisActor,
+            let registered = prepared.registeredKey, registered.keyID == genesisActor
+        {
+            pendingGenesis = nil
+            var genesisKeys = self
+            genesisKeys.keys[genesisActor] = KeyState(
+                keyID: genesisActor, publicKey: registered.publicKey, name: "", person: "", agency: "", roles: [],
+                registeredSeq: 1)
+            try genesisKeys.checkSignatures(genesis, checks, seq: 1)
+        }
         let effect: RuleEffect
         do { effect = try EntryRules.check(entry, keys: self, genesisActor: genesisActor) } catch {
             let text = (error as? CoreError)?.description ?? "\(error)"
@@ -286,6 +302,15 @@ public struct LedgerVerifier: KeyDirectory {
     }
 
     private mutating func checkStoredTree(_ prepared: PreparedEntry, seq: Int64) throws(VerificationFailure) {
+        if let columns = prepared.storedColumns, case .success(let entry) = prepared.entry,
+            columns != StoredColumns(entry)
+        {
+            throw VerificationFailure(
+                seq: seq, rule: "stored state",
+                message:
+                    "the stored columns (seq, id, stream, revision, type, actor, time or body hash) do not match the record"
+            )
+        }
         let completed = accumulator.append(leafHash: prepared.leafHash)
         if let stored = prepared.storedLeafHash, stored != prepared.leafHash {
             throw VerificationFailure(
@@ -346,7 +371,7 @@ public struct LedgerVerifier: KeyDirectory {
                         "\(label) covers more entries than the ledger holds (\(count)): the ledger was truncated or rolled back"
                 )
             }
-            guard checkpoint.size > 0, let root = roots[checkpoint.size] else {
+            guard let root = checkpoint.size == 0 ? Merkle.emptyRoot : roots[checkpoint.size] else {
                 throw VerificationFailure(seq: nil, rule: "checkpoints", message: "\(label): no tree of that size")
             }
             guard root == checkpoint.root else {
