@@ -63,16 +63,47 @@ public enum Hex {
 
 /// Standard base64 (RFC 4648 §4, with padding), accepted only in its canonical form.
 public enum Base64 {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
     /// Encodes bytes as padded standard base64.
     public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        Data(bytes).base64EncodedString()
+        encode(Array(bytes))
+    }
+
+    /// Encodes bytes as padded standard base64 (RFC 4648 §4).
+    public static func encode(_ bytes: [UInt8]) -> String {
+        let outputCount = (bytes.count + 2) / 3 * 4
+        return String(unsafeUninitializedCapacity: outputCount) { out in
+            var written = 0
+            var index = 0
+            while index + 3 <= bytes.count {
+                let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+                out[written] = alphabet[Int(value >> 18 & 0x3f)]
+                out[written + 1] = alphabet[Int(value >> 12 & 0x3f)]
+                out[written + 2] = alphabet[Int(value >> 6 & 0x3f)]
+                out[written + 3] = alphabet[Int(value & 0x3f)]
+                written += 4
+                index += 3
+            }
+            let rest = bytes.count - index
+            if rest > 0 {
+                let value = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
+                out[written] = alphabet[Int(value >> 18 & 0x3f)]
+                out[written + 1] = alphabet[Int(value >> 12 & 0x3f)]
+                out[written + 2] = rest == 2 ? alphabet[Int(value >> 6 & 0x3f)] : UInt8(ascii: "=")
+                out[written + 3] = UInt8(ascii: "=")
+                written += 4
+            }
+            return written
+        }
     }
 
     /// Decodes base64 only if re-encoding the result gives back exactly `text` (no whitespace, no missing or
     /// extra padding, no non-zero trailing bits).
     public static func decodeCanonical(_ text: String) -> [UInt8]? {
         guard let data = Data(base64Encoded: text) else { return nil }
-        guard data.base64EncodedString() == text else { return nil }
-        return [UInt8](data)
+        let bytes = [UInt8](data)
+        guard encode(bytes).hasSameBytes(as: text) else { return nil }
+        return bytes
     }
 }

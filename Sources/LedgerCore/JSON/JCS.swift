@@ -39,13 +39,24 @@ public enum JCS {
     /// Members sorted as RFC 8785 §3.2.3 requires: by the UTF-16 code units of their names.
     static func sortedMembers(_ members: [JSONMember]) -> [JSONMember] {
         var isSorted = true
-        for index in members.indices.dropFirst()
-        where !members[index - 1].name.utf16.lexicographicallyPrecedes(members[index].name.utf16) {
+        for index in members.indices.dropFirst() where !precedes(members[index - 1].name, members[index].name) {
             isSorted = false
             break
         }
         if isSorted { return members }
-        return members.sorted { $0.name.utf16.lexicographicallyPrecedes($1.name.utf16) }
+        return members.sorted { precedes($0.name, $1.name) }
+    }
+
+    /// UTF-16 code unit order; for ASCII names (the usual case) that is byte order, compared without UTF-16 views.
+    static func precedes(_ a: String, _ b: String) -> Bool {
+        let ascii = a.utf8.withContiguousStorageIfAvailable { first in
+            b.utf8.withContiguousStorageIfAvailable { second -> Bool? in
+                guard first.allSatisfy({ $0 < 0x80 }), second.allSatisfy({ $0 < 0x80 }) else { return nil }
+                return first.lexicographicallyPrecedes(second)
+            }
+        }
+        if let ascii = ascii ?? nil, let result = ascii { return result }
+        return a.utf16.lexicographicallyPrecedes(b.utf16)
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)

@@ -1,0 +1,37 @@
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import Testing
+
+/// The hand-written fast paths must produce exactly the bytes of the general ones.
+struct FastPathTests {
+    @Test(arguments: [
+        ["text": "plain"] as JSONValue,
+        ["text": "Übergabe \u{1F512} \"quoted\" \\ back\nslash\t\u{1}"],
+        ["z": 1, "a": ["nested": [true, false, nil]], "é": "accent", "\u{10000}": "astral", "\u{FF61}": "halfwidth"],
+        [:],
+    ])
+    func bodyWriterMatchesGenericJCS(_ data: JSONValue) {
+        let body = EntryBody(
+            ledger: "ledger.test.example/x", seq: 9_007_199_254_740_991, prev: String(repeating: "a", count: 64),
+            stream: "item/EV-0001", streamRev: 42, streamPrev: String(repeating: "b", count: 64),
+            id: SecureRandom.uuidV4(), time: "2026-11-29T10:00:00.000Z", type: "ledger.note",
+            actor: String(repeating: "c", count: 64), data: data)
+        #expect(body.canonicalBytes == JCS.serialize(body.json))
+    }
+
+    @Test func base64MatchesFoundationForEveryLength() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<200 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            #expect(Base64.encode(bytes) == Data(bytes).base64EncodedString())
+            #expect(Base64.decodeCanonical(Base64.encode(bytes)) == bytes)
+        }
+    }
+
+    @Test func memberOrderIsUTF16OrderEvenOutsideASCII() {
+        // U+FF61 sorts after U+10000 in UTF-8 byte order but before it in UTF-16 code units (RFC 8785 §3.2.3).
+        let value: JSONValue = ["\u{10000}": 1, "\u{FF61}": 2, "a": 3]
+        #expect(String(decoding: JCS.serialize(value), as: UTF8.self) == "{\"a\":3,\"\u{10000}\":1,\"\u{FF61}\":2}")
+    }
+}
