@@ -57,6 +57,11 @@ public enum CLI {
         _ arguments: [String], in directory: URL, environment: [String: String] = [:], stdin: Data? = nil
     ) throws -> Output {
         let (process, out, err) = try start(arguments, in: directory, environment: environment, stdin: stdin)
+        return finish(process, out, err)
+    }
+
+    /// Reads a started process's output, waits for it, and returns the result.
+    public static func finish(_ process: Process, _ out: Pipe, _ err: Pipe) -> Output {
         // Read before waiting so a full pipe cannot block the child.
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
@@ -78,11 +83,6 @@ public enum CLI {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+        return finish(process, out, err)
     }
 }

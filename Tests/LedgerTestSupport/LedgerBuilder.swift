@@ -26,7 +26,7 @@ public struct LedgerBuilder {
     }
 
     /// The key id of a key.
-    public static func keyID(_ key: Ed25519PrivateKey) -> String { Hex.encode(SHA256.hash(key.publicKey.raw)) }
+    public static func keyID(_ key: Ed25519PrivateKey) -> String { KeyID.of(key.publicKey) }
 
     static func registration(_ request: KeyRequest, roles: [String]) -> JSONValue {
         .object([

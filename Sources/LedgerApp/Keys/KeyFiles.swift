@@ -12,5 +12,5 @@ public enum KeyFiles {
     }
 
     /// The key id of a key: hex SHA-256 of its raw public key.
-    public static func keyID(_ key: Ed25519PublicKey) -> String { Hex.encode(SHA256.hash(key.raw)) }
+    public static func keyID(_ key: Ed25519PublicKey) -> String { KeyID.of(key) }
 }

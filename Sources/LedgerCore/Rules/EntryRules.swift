@@ -100,7 +100,7 @@ public enum EntryRules {
                 let person = data.member("person")?.stringValue, let agency = data.member("agency")?.stringValue,
                 let roles = data.member("roles")?.arrayValue?.compactMap(\.stringValue)
             else { throw CoreError.rule("key.registered data is incomplete") }
-            guard Hex.encode(SHA256.hash(raw)) == keyID else {
+            guard KeyID.of(raw: raw) == keyID else {
                 throw CoreError.rule("data.key is not the SHA-256 of data.public_key")
             }
             guard body.stream == "key/" + keyID else {

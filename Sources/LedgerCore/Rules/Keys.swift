@@ -90,7 +90,7 @@ public struct KeyRequest: Sendable {
     public var message: [UInt8] { SigningMessage.keyRequest(json) }
 
     /// The request's key id, or nil if `publicKey` is not canonical base64.
-    public var keyID: String? { Base64.decodeCanonical(publicKey).map { Hex.encode(SHA256.hash($0)) } }
+    public var keyID: String? { Base64.decodeCanonical(publicKey).map { KeyID.of(raw: $0) } }
 
     /// The signed request document `{"request": …, "sig": …}` as canonical JSON text.
     public func signedDocument(with key: Ed25519PrivateKey) -> String {

@@ -76,7 +76,7 @@ public struct PreparedEntry: Sendable {
         guard case .success(let entry) = entry, entry.body.type == EventTypes.keyRegistered,
             let keyID = entry.body.data.member("key")?.stringValue,
             let text = entry.body.data.member("public_key")?.stringValue, let raw = Base64.decodeCanonical(text),
-            Hex.encode(SHA256.hash(raw)) == keyID, let key = try? Ed25519PublicKey(raw: raw)
+            KeyID.of(raw: raw) == keyID, let key = try? Ed25519PublicKey(raw: raw)
         else { return nil }
         return (keyID, key)
     }
