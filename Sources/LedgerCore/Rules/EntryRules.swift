@@ -27,7 +27,8 @@ public enum EntryRules {
         } else if body.type == EventTypes.ledgerCreated {
             throw CoreError.rule("ledger.created may only appear at seq 1")
         }
-        guard let rule = TypeTable.rules[body.type] else {
+        // The dictionary lookup compares with Unicode equivalence; the byte check makes it exact.
+        guard let rule = TypeTable.rules[body.type], rule.type.hasSameBytes(as: body.type) else {
             throw CoreError.rule("unknown event type \"\(body.type)\" (not in the type table)")
         }
         guard rule.stream.matches(body.stream) else {
