@@ -58,12 +58,12 @@ func run() throws {
         Array("custody-ledger/v1 entry\n\(String(repeating: "5a", count: 32))\n\($0)".utf8)
     }
     let cores = ProcessInfo.processInfo.activeProcessorCount
-    let probeSignatures = SendableSignatures(count: probeCount)
+    let probeSignatures = SendableBuffer<[UInt8]>(repeating: [], count: probeCount)
     let signStart = ContinuousClock.now
     DispatchQueue.concurrentPerform(iterations: cores) { worker in
         let signer = Ed25519Signer(key: admin)
         for index in stride(from: worker, to: probeCount, by: cores) {
-            probeSignatures.set(index, signer.sign(probeMessages[index]))
+            probeSignatures[index] = signer.sign(probeMessages[index])
         }
     }
     let signRate = Double(probeCount) / seconds(ContinuousClock.now - signStart)
@@ -71,7 +71,7 @@ func run() throws {
     DispatchQueue.concurrentPerform(iterations: cores) { worker in
         let verifier = Ed25519Verifier(key: admin.publicKey)
         for index in stride(from: worker, to: probeCount, by: cores) {
-            precondition(verifier.verify(signature: probeSignatures.get(index), message: probeMessages[index]))
+            precondition(verifier.verify(signature: probeSignatures[index], message: probeMessages[index]))
         }
     }
     let verifyRate = Double(probeCount) / seconds(ContinuousClock.now - probeVerifyStart)
@@ -146,25 +146,6 @@ func run() throws {
     print("  insert (Merkle, SQLite rows)           \(share(timings.insert))")
     print("  begin + commit (fsync)                 \(share(commit))")
     print("ledger size: \(summary.entries) entries, root \(Hex.encode(summary.root))")
-}
-
-/// Signatures written by index from several threads.
-final class SendableSignatures: @unchecked Sendable {
-    // @unchecked: each index is written by one worker and read only after all workers finished.
-    private var storage: UnsafeMutableBufferPointer<[UInt8]>
-
-    init(count: Int) {
-        storage = .allocate(capacity: count)
-        storage.initialize(repeating: [])
-    }
-
-    deinit {
-        storage.deinitialize()
-        storage.deallocate()
-    }
-
-    func set(_ index: Int, _ value: [UInt8]) { storage[index] = value }
-    func get(_ index: Int) -> [UInt8] { storage[index] }
 }
 
 do { try run() } catch {

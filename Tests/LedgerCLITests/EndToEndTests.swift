@@ -11,6 +11,16 @@ struct EndToEndTests {
         try CLI.run(arguments, in: directory.url, stdin: stdin)
     }
 
+    /// `ledger append` of a ledger.note signed by admin.pem, with extra options.
+    private func note(_ text: String, _ extra: String...) throws -> CLI.Output {
+        try CLI.run(
+            [
+                "append", "--type", "ledger.note", "--stream", "ledger", "--data", "{\"text\":\"\(text)\"}", "--key",
+                "admin.pem",
+            ]
+                + extra, in: directory.url)
+    }
+
     private func initLedger() throws -> String {
         let result = try ledger(
             "init", "--origin", "ledger.test.example/e2e", "--name", "Ada Admin", "--person", "ada", "--agency", "NCA",
@@ -91,22 +101,14 @@ struct EndToEndTests {
         #expect(badUsage.status == 2)
 
         let id = "0b4e28ba-2fa1-41d2-883f-0016d3cca427"
-        let first = try ledger(
-            "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--key", "admin.pem",
-            "--id", id)
+        let first = try note("x", "--id", id)
         #expect(first.status == 0)
-        let retry = try ledger(
-            "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--key", "admin.pem",
-            "--id", id)
+        let retry = try note("x", "--id", id)
         #expect(retry.status == 0)
         #expect(retry.stdout.contains("already recorded at seq 3"))
-        let conflict = try ledger(
-            "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"y"}"#, "--key", "admin.pem",
-            "--id", id)
+        let conflict = try note("y", "--id", id)
         #expect(conflict.status == 4)
-        let stale = try ledger(
-            "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"z"}"#, "--key", "admin.pem",
-            "--expect-rev", "1")
+        let stale = try note("z", "--expect-rev", "1")
         #expect(stale.status == 4)
 
         let help = try ledger("append", "--help")

@@ -1,3 +1,4 @@
+import LedgerApp
 import LedgerCore
 import LedgerCrypto
 
@@ -29,12 +30,7 @@ public struct LedgerBuilder {
     public static func keyID(_ key: Ed25519PrivateKey) -> String { KeyID.of(key.publicKey) }
 
     static func registration(_ request: KeyRequest, roles: [String]) -> JSONValue {
-        .object([
-            JSONMember("agency", .string(request.agency)), JSONMember("key", .string(request.keyID ?? "")),
-            JSONMember("name", .string(request.name)), JSONMember("person", .string(request.person)),
-            JSONMember("public_key", .string(request.publicKey)),
-            JSONMember("roles", .array(roles.map { .string($0) })),
-        ])
+        KeyManagement.registrationData(request, keyID: request.keyID ?? "", roles: roles)
     }
 
     /// Registers a new person's key (signed by `by`, default the admin), with its proof of possession.

@@ -339,11 +339,12 @@ public final class AppendTimings: @unchecked Sendable {
 }
 
 /// A fixed-size buffer that concurrent workers fill at distinct indices.
-final class SendableBuffer<Element>: @unchecked Sendable {
+public final class SendableBuffer<Element>: @unchecked Sendable {
     // @unchecked: each index is written by exactly one worker, and read only after all workers finish.
     private let storage: UnsafeMutableBufferPointer<Element>
 
-    init(repeating value: Element, count: Int) {
+    /// A buffer of `count` copies of `value`.
+    public init(repeating value: Element, count: Int) {
         storage = .allocate(capacity: count)
         storage.initialize(repeating: value)
     }
@@ -353,10 +354,12 @@ final class SendableBuffer<Element>: @unchecked Sendable {
         storage.deallocate()
     }
 
-    subscript(index: Int) -> Element {
+    /// The element at `index`; write each index from one worker only.
+    public subscript(index: Int) -> Element {
         get { storage[index] }
         set { storage[index] = newValue }
     }
 
-    var values: [Element] { Array(storage) }
+    /// All elements, once the workers are done.
+    public var values: [Element] { Array(storage) }
 }

@@ -72,7 +72,8 @@ public enum KeyManagement {
         return (keyID, result.seqs[0])
     }
 
-    static func registrationData(_ request: KeyRequest, keyID: String, roles: [String]) -> JSONValue {
+    /// The data of a `key.registered` entry for a request and the roles an administrator grants.
+    public static func registrationData(_ request: KeyRequest, keyID: String, roles: [String]) -> JSONValue {
         .object([
             JSONMember("agency", .string(request.agency)), JSONMember("key", .string(keyID)),
             JSONMember("name", .string(request.name)), JSONMember("person", .string(request.person)),
