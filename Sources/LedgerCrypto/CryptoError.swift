@@ -30,7 +30,7 @@ public struct CryptoError: Error, Hashable, Sendable, CustomStringConvertible {
     public static func wrongPassphrase(_ why: String) -> CryptoError { CryptoError(.wrongPassphrase, why) }
     /// OpenSSL reported a failure (the message carries OpenSSL's reason).
     public static func openSSL(_ why: String) -> CryptoError { CryptoError(.openSSL, why) }
-    /// A key file could not be read or written.
+    /// A file (a key file, an evidence file) could not be opened, read or written.
     public static func io(_ why: String) -> CryptoError { CryptoError(.io, why) }
 
     /// True when the error is a missing or wrong passphrase.

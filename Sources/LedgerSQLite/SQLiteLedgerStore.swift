@@ -19,7 +19,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 /// write lock and each sees the previous one's committed head: one linear chain.
 public final class SQLiteLedgerStore: LedgerStore {
     /// The database schema version this code reads and writes.
-    public static let schemaVersion = "1"
+    public static let schemaVersion = "2"
 
     private let queue: DatabaseQueue
     /// The path of the database file.
@@ -186,8 +186,27 @@ struct SQLiteTransaction: LedgerWriteTransaction {
                 CREATE TRIGGER checkpoints_append_only_delete BEFORE DELETE ON checkpoints
                     BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
                 """)
+        try createProjectionTables()
         try setMeta("schema_version", SQLiteLedgerStore.schemaVersion)
         try setMeta("format", "custody-ledger/v1")
+    }
+
+    /// The read models (docs/EVENTS.md): `key`, the filter columns, `state`; an index per filter column.
+    private func createProjectionTables() throws {
+        try db.execute(sql: "CREATE TABLE projection_state (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID")
+        for table in ProjectionTable.all {
+            let columns = table.columns.map { "\($0) NOT NULL" }.joined(separator: ", ")
+            try db.execute(
+                sql: "CREATE TABLE \(table.name) (key TEXT PRIMARY KEY, \(columns), state TEXT NOT NULL) WITHOUT ROWID")
+        }
+        try db.execute(
+            sql: """
+                CREATE UNIQUE INDEX targets_by_value ON targets (case_id, kind, value);
+                CREATE INDEX targets_by_status ON targets (case_id, status);
+                CREATE INDEX items_by_case ON items (case_id, status);
+                CREATE INDEX items_by_holder ON items (holder, status);
+                CREATE INDEX custody_steps_by_item ON custody_steps (item_id);
+                """)
     }
 
     // MARK: LedgerReader
@@ -312,7 +331,85 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         return entry
     }
 
+    func projectionState(_ table: ProjectionTable, key: String) throws -> String? {
+        let statement = try db.cachedStatement(sql: "SELECT state FROM \(table.name) WHERE key = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [key]) else { return nil }
+        return try Column.string(row, 0, "\(table.name).state")
+    }
+
+    func targetID(caseID: String, kind: String, value: String) throws -> String? {
+        let statement = try db.cachedStatement(
+            sql: "SELECT key FROM targets WHERE case_id = ? AND kind = ? AND value = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [caseID, kind, value]) else { return nil }
+        return try Column.string(row, 0, "targets.key")
+    }
+
+    func forEachProjectionRow(
+        _ table: ProjectionTable, where filters: [(column: String, value: String)],
+        _ visit: (ProjectionRow) throws -> Bool
+    ) throws {
+        for filter in filters where !table.columns.contains(filter.column) {
+            throw StoreError("\(table.name) has no column \(filter.column)")
+        }
+        let conditions = filters.map { "\($0.column) = ?" }
+        let sql =
+            "SELECT key, \(table.columns.joined(separator: ", ")), state FROM \(table.name)"
+            + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + " ORDER BY key"
+        let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(filters.map(\.value)))
+        while let row = try rows.next() {
+            var columns: [JSONValue] = []
+            for index in table.columns.indices {
+                let value = row[index + 1] as DatabaseValue
+                switch value.storage {
+                case .int64(let number): columns.append(.integer(number))
+                case .string(let text): columns.append(.string(text))
+                default: columns.append(.null)
+                }
+            }
+            let projected = ProjectionRow(
+                table: table, key: try Column.string(row, 0, "\(table.name).key"), columns: columns,
+                state: try Column.string(row, table.columns.count + 1, "\(table.name).state"))
+            guard try visit(projected) else { return }
+        }
+    }
+
+    func projectionSeq() throws -> Int64 {
+        guard let row = try Row.fetchOne(db, sql: "SELECT seq FROM projection_state WHERE name = 'custody'") else {
+            return 0
+        }
+        return try Column.int64(row, 0, "projection_state.seq")
+    }
+
     // MARK: LedgerWriteTransaction
+
+    func writeProjectionRows(_ rows: [ProjectionRow], builtTo seq: Int64) throws {
+        for row in rows {
+            let names = ["key"] + row.table.columns + ["state"]
+            let statement = try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO \(row.table.name) (\(names.joined(separator: ", "))) VALUES ("
+                    + Array(repeating: "?", count: names.count).joined(separator: ", ") + ")")
+            var arguments: [(any DatabaseValueConvertible)?] = [row.key]
+            for column in row.columns {
+                switch column {
+                case .integer(let number): arguments.append(number)
+                case .string(let text): arguments.append(text)
+                default: arguments.append(nil)
+                }
+            }
+            arguments.append(row.state)
+            try statement.execute(arguments: StatementArguments(arguments))
+        }
+        try db.execute(
+            sql: """
+                INSERT INTO projection_state (name, seq) VALUES ('custody', ?)
+                ON CONFLICT(name) DO UPDATE SET seq = excluded.seq
+                """, arguments: [seq])
+    }
+
+    func clearProjections() throws {
+        for table in ProjectionTable.all { try db.execute(sql: "DELETE FROM \(table.name)") }
+        try db.execute(sql: "DELETE FROM projection_state")
+    }
 
     func record(forID id: String) throws -> [UInt8]? {
         guard let row = try Row.fetchOne(db, sql: "SELECT seq, record FROM entries WHERE id = ?", arguments: [id])

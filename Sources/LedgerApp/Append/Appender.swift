@@ -18,10 +18,12 @@ public struct EventDraft: Sendable {
     public var signer: Ed25519PrivateKey
     /// Signatures made earlier by other required signers (a key request's proof of possession).
     public var presigned: [EntrySignature]
+    /// Other required signers who sign the entry itself, like the actor (a witnessing officer).
+    public var coSigners: [Ed25519PrivateKey]
 
     public init(
         id: String? = nil, type: String, stream: String, data: JSONValue, expectRev: Int64? = nil,
-        signer: Ed25519PrivateKey, presigned: [EntrySignature] = []
+        signer: Ed25519PrivateKey, presigned: [EntrySignature] = [], coSigners: [Ed25519PrivateKey] = []
     ) {
         self.id = id
         self.type = type
@@ -30,6 +32,7 @@ public struct EventDraft: Sendable {
         self.expectRev = expectRev
         self.signer = signer
         self.presigned = presigned
+        self.coSigners = coSigners
     }
 }
 
@@ -98,6 +101,7 @@ public enum Appender {
         let now = LedgerTime.now()
         let time = max(now, head?.time ?? now)
         var keys = OverlayKeys(base: transaction)
+        var custody = CustodyState(source: transaction)
         var streamHeads: [String: (rev: Int64, bodyHash: String)] = [:]
         var unsigned: [(Entry, RuleEffect)] = []
         unsigned.reserveCapacity(drafts.count)
@@ -122,6 +126,11 @@ public enum Appender {
             // Placeholder signatures of the right size, so the rules and the size limit see the final shape.
             var placeholders = [EntrySignature(key: actor, signature: [UInt8](repeating: 0, count: 64))]
             for sig in draft.presigned where sig.key != actor { placeholders.append(sig) }
+            for coSigner in draft.coSigners {
+                placeholders.append(
+                    EntrySignature(
+                        key: KeyFiles.keyID(coSigner.publicKey), signature: [UInt8](repeating: 0, count: 64)))
+            }
             let entry = Entry(body: body, sigs: placeholders)
             guard entry.record.count <= Entry.maxRecordBytes else {
                 throw LedgerError.usage(
@@ -138,6 +147,10 @@ public enum Appender {
                 else { throw LedgerError.usage("the signature by key \(sig.key.prefix(12))… does not verify") }
             }
             keys.apply(effect)
+            // The custody rules decide on the state the projections hold, as `ledger verify` replays it.
+            do { try custody.apply(entry, keys: keys) } catch let violation as CustodyViolation {
+                throw LedgerError.conflict("refused: \(draft.type) in \(draft.stream): \(violation); nothing was written")
+            }
             streamHeads[draft.stream] = (body.streamRev, entry.bodyHashHex)
             prev = entry.bodyHashHex
             unsigned.append((entry, effect))
@@ -166,6 +179,7 @@ public enum Appender {
             }
             progress?(signedEntries.count)
         }
+        try transaction.writeProjectionRows(custody.takeChangedRows(), builtTo: seq)
         timings?.add(\.insert, since: storeStart, minus: waited)
         timings?.add(\.sign, duration: waited)
         return AppendResult(seqs: signedEntries.map(\.body.seq), alreadyRecorded: false)
@@ -282,8 +296,13 @@ private final class ParallelSigner: @unchecked Sendable {
                 signers[entry.body.actor] = signer
                 let actorSig = EntrySignature(
                     key: entry.body.actor, signature: signer.sign(SigningMessage.entry(bodyHash: entry.bodyHash)))
+
+                let message = SigningMessage.entry(bodyHash: entry.bodyHash)
                 let others = draft.presigned.filter { $0.key != entry.body.actor }
-                let signed = entry.withSignatures([actorSig] + others)
+                let coSigned = draft.coSigners.map {
+                    EntrySignature(key: KeyFiles.keyID($0.publicKey), signature: $0.sign(message))
+                }
+                let signed = entry.withSignatures([actorSig] + others + coSigned)
                 results[lower + offset] = (signed, Merkle.leafHash(signed.record))
             }
         }

@@ -10,7 +10,8 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         case integrity = 1
         /// Bad arguments, bad input, unreadable or unwritable files. Nothing was written.
         case usage = 2
-        /// An id reused with different content, or `--expect-rev` not met. Nothing was written.
+        /// An id reused with different content, `--expect-rev` not met, or a custody rule refusing the command in the
+        /// ledger's current state. Nothing was written.
         case conflict = 4
     }
 

@@ -148,6 +148,49 @@ public enum VerifyRunner {
                 table.revokedSeq == log.revokedSeq, table.compromisedSinceSeq == log.compromisedSinceSeq
             else { throw fail("the keys table entry for key \(log.keyID.prefix(12))… does not match the log") }
         }
+        try checkProjections(reader, against: verifier.custody, entries: verifier.entryCount)
+    }
+
+    /// Every projection row must be what the replay of the log builds: a hand edit is caught and named.
+    static func checkProjections(_ reader: any LedgerReader, against replay: CustodyState, entries: Int64) throws {
+        let remedy = "(edited by hand? `ledger rebuild` rebuilds the projections from the log)"
+        let builtTo = try reader.projectionSeq()
+        guard builtTo == entries else {
+            throw VerificationFailure(
+                seq: nil, rule: "projections",
+                message: "the projections are built to seq \(builtTo) but the log has \(entries) entries \(remedy)")
+        }
+        for table in ProjectionTable.all {
+            let expected = replay.rows(table)
+            var index = 0
+            var problem: String?
+            try reader.forEachProjectionRow(table, where: []) { row in
+                guard index < expected.count else {
+                    problem = "row \(row.key) does not follow from the log"
+                    return false
+                }
+                let want = expected[index]
+                if !want.key.hasSameBytes(as: row.key) {
+                    problem =
+                        want.key.utf8.lexicographicallyPrecedes(row.key.utf8)
+                        ? "row \(want.key) is missing" : "row \(row.key) does not follow from the log"
+                    return false
+                }
+                if row != want {
+                    let columns = zip(table.columns, zip(row.columns, want.columns)).filter { $0.1.0 != $0.1.1 }
+                        .map(\.0)
+                    problem = "row \(row.key) differs from the log in " + (columns.isEmpty ? "state" : columns.joined(separator: ", "))
+                    return false
+                }
+                index += 1
+                return true
+            }
+            if problem == nil, index < expected.count { problem = "row \(expected[index].key) is missing" }
+            if let problem {
+                throw VerificationFailure(
+                    seq: nil, rule: "projections", message: "the \(table.name) projection: \(problem) \(remedy)")
+            }
+        }
     }
 
     /// Verifies an exported JSON Lines file without a database.

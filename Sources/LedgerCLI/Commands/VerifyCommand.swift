@@ -116,7 +116,9 @@ enum VerifyReportFormatter {
                 lines.append("  findings   none")
             } else {
                 lines.append("  findings   \(summary.findings.count):")
-                for finding in summary.findings.prefix(50) { lines.append("    \(finding.description)") }
+                for finding in summary.findings.prefix(50) {
+                    lines.append("    \(finding.description) [\(finding.category.rawValue)]")
+                }
                 if summary.findings.count > 50 {
                     lines.append("    … and \(summary.findings.count - 50) more (use --json)")
                 }
@@ -176,7 +178,10 @@ enum VerifyReportFormatter {
                     "findings",
                     .array(
                         summary.findings.map {
-                            .object([JSONMember("seq", .integer($0.seq)), JSONMember("message", .string($0.message))])
+                            .object([
+                                JSONMember("seq", .integer($0.seq)), JSONMember("category", .string($0.category.rawValue)),
+                                JSONMember("message", .string($0.message)),
+                            ])
                         })),
             ])
         }

@@ -322,6 +322,12 @@ public struct Entry: Sendable {
         {
             return request.message
         }
+        // A co-signer named in the data (a witnessing officer) signs the entry itself, like the actor.
+        if let rule = TypeTable.rules[body.type], case .dataKey(let member) = rule.coSigner,
+            let named = body.data.member(member)?.stringValue, named.hasSameBytes(as: keyID)
+        {
+            return SigningMessage.entry(bodyHash: bodyHash)
+        }
         return nil
     }
 }

@@ -18,6 +18,52 @@ public enum Identifiers {
             && bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x40 || $0 == 0x2d }
     }
 
+    /// `^[A-Za-z0-9._-]{1,64}$`: the id of a case, item or target, the part of its stream name after the slash.
+    public static func isLocalID(_ text: String) -> Bool {
+        let bytes = text.utf8
+        return (1...64).contains(bytes.count)
+            && bytes.allSatisfy { isAlphanumeric($0) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2d }
+    }
+
+    /// An RFC 3339 §5.6 `date-time` with a valid calendar date: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
+    ///
+    /// Upper-case `T` and `Z` only; seconds 00…60 (a leap second).
+    public static func isRFC3339(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count >= 20, bytes.count <= 40 else { return false }
+        func digits(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count else { return nil }
+            var value = 0
+            for index in range {
+                guard (0x30...0x39).contains(bytes[index]) else { return nil }
+                value = value * 10 + Int(bytes[index] - 0x30)
+            }
+            return value
+        }
+        guard let year = digits(0..<4), bytes[4] == 0x2d, let month = digits(5..<7), bytes[7] == 0x2d,
+            let day = digits(8..<10), bytes[10] == 0x54, let hour = digits(11..<13), bytes[13] == 0x3a,
+            let minute = digits(14..<16), bytes[16] == 0x3a, let second = digits(17..<19)
+        else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...12).contains(month), (1...days[month - 1]).contains(day), hour < 24, minute < 60, second <= 60
+        else { return false }
+        var index = 19
+        if bytes[index] == 0x2e {
+            index += 1
+            let start = index
+            while index < bytes.count, (0x30...0x39).contains(bytes[index]) { index += 1 }
+            guard index > start, index - start <= 9 else { return false }
+        }
+        guard index < bytes.count else { return false }
+        if bytes[index] == 0x5a { return index + 1 == bytes.count }
+        guard bytes[index] == 0x2b || bytes[index] == 0x2d, bytes.count == index + 6,
+            let offsetHour = digits((index + 1)..<(index + 3)), bytes[index + 3] == 0x3a,
+            let offsetMinute = digits((index + 4)..<(index + 6))
+        else { return false }
+        return offsetHour < 24 && offsetMinute < 60
+    }
+
     /// `^[A-Za-z0-9][A-Za-z0-9._/:-]{0,254}$`.
     public static func isOrigin(_ text: String) -> Bool {
         let bytes = Array(text.utf8)

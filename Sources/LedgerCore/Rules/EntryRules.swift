@@ -44,6 +44,14 @@ public enum EntryRules {
             registeredKeyID = keyID
             if !required.contains(keyID) { required.append(keyID) }
         }
+        var coSignerKeyID: String?
+        if case .dataKey(let member) = rule.coSigner, let keyID = body.data.member(member)?.stringValue {
+            guard keyID != body.actor else {
+                throw CoreError.rule("data.\(member) must name another key than the actor's")
+            }
+            coSignerKeyID = keyID
+            required.append(keyID)
+        }
         let signers = entry.sigs.map(\.key)
         guard signers.count == required.count, required.allSatisfy(signers.contains) else {
             throw CoreError.rule(
@@ -72,6 +80,11 @@ public enum EntryRules {
         }
         guard actor.isValid(atSeq: seq) else {
             throw CoreError.rule("signer \(body.actor.prefix(12))… is not registered at this seq")
+        }
+        if let coSignerKeyID {
+            guard let coSigner = try keys.key(coSignerKeyID), coSigner.isValid(atSeq: seq) else {
+                throw CoreError.rule("signer \(coSignerKeyID.prefix(12))… is not a registered, unrevoked key")
+            }
         }
         let isSubject = rule.subjectKeyMayAct && body.stream.hasSameBytes(as: "key/" + body.actor)
         guard isSubject || rule.actorRoles.contains(where: actor.hasRole) else {

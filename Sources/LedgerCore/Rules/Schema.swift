@@ -20,8 +20,21 @@ public indirect enum ValueSchema: Sendable {
     case integer(min: Int64, max: Int64)
     /// One of a fixed set of strings.
     case oneOf([String])
-    /// A non-empty array with at least `minCount` distinct elements.
+    /// An array of at least `minCount` distinct elements.
     case list(of: ValueSchema, minCount: Int)
+    /// `true` or `false`.
+    case boolean
+    /// An id that names a case, item or target within its stream name: `[A-Za-z0-9._-]{1,64}`.
+    case localID
+    /// An RFC 3339 date-time with a UTC offset or `Z` (when something physically happened).
+    case timestamp
+    /// An ISO 3166-1 alpha-2 country code: two uppercase ASCII letters.
+    case country
+    /// Digests of one file or medium: `[{alg, value}]`, algs distinct among `md5`, `sha1`, `sha256`, values lowercase
+    /// hex of the algorithm's length, SHA-256 always present.
+    case hashes
+    /// A nested object with its own members.
+    case object([FieldSchema])
 
     func check(_ value: JSONValue, path: String) throws(CoreError) {
         switch self {
@@ -69,7 +82,49 @@ public indirect enum ValueSchema: Sendable {
                 try element.check(item, path: "\(path)[\(index)]")
                 if values[..<index].contains(item) { throw .rule("\(path) lists \(item) twice") }
             }
+        case .boolean:
+            guard case .bool = value else { throw .rule("\(path) must be true or false") }
+        case .localID:
+            guard let text = value.stringValue, Identifiers.isLocalID(text) else {
+                throw .rule("\(path) must be an id of 1 to 64 characters [A-Za-z0-9._-]")
+            }
+        case .timestamp:
+            guard let text = value.stringValue, Identifiers.isRFC3339(text) else {
+                throw .rule("\(path) must be an RFC 3339 date and time with offset, e.g. 2024-06-01T14:05:00+02:00")
+            }
+        case .country:
+            guard let text = value.stringValue, text.utf8.count == 2, text.utf8.allSatisfy({ (0x41...0x5a).contains($0) })
+            else { throw .rule("\(path) must be an ISO 3166-1 alpha-2 country code (two capital letters)") }
+        case .hashes:
+            try Self.checkHashes(value, path: path)
+        case .object(let fields):
+            try DataSchema.checkMembers(value, fields: fields, path: path)
         }
+    }
+
+    /// Hex digits per algorithm of a hash entry.
+    public static let hashLengths: [(alg: String, hexDigits: Int)] = [("md5", 32), ("sha1", 40), ("sha256", 64)]
+
+    private static func checkHashes(_ value: JSONValue, path: String) throws(CoreError) {
+        guard let values = value.arrayValue, !values.isEmpty else {
+            throw .rule("\(path) must be a non-empty array of {alg, value} hashes")
+        }
+        var seen: [String] = []
+        for (index, item) in values.enumerated() {
+            let itemPath = "\(path)[\(index)]"
+            guard let members = item.objectMembers, members.count == 2, let alg = item.member("alg")?.stringValue,
+                let hex = item.member("value")?.stringValue
+            else { throw .rule("\(itemPath) must be exactly {\"alg\": …, \"value\": …}") }
+            guard let length = hashLengths.first(where: { $0.alg.hasSameBytes(as: alg) })?.hexDigits else {
+                throw .rule("\(itemPath).alg must be one of md5, sha1, sha256")
+            }
+            guard Hex.isCanonical(hex, byteCount: length / 2) else {
+                throw .rule("\(itemPath).value must be \(length) lowercase hex digits for \(alg)")
+            }
+            guard !seen.contains(alg) else { throw .rule("\(path) lists \(alg) twice") }
+            seen.append(alg)
+        }
+        guard seen.contains("sha256") else { throw .rule("\(path) must include a sha256 hash") }
     }
 }
 
@@ -98,17 +153,28 @@ public struct DataSchema: Sendable {
 
     /// Checks `data` against the schema.
     public func check(_ data: JSONValue, type: String) throws(CoreError) {
-        guard let members = data.objectMembers else { throw .rule("\(type) data must be an object") }
+        guard data.objectMembers != nil else { throw .rule("\(type) data must be an object") }
+        try Self.checkMembers(data, fields: fields, path: "data", owner: "\(type) data")
+    }
+
+    /// The field named `name`, if the schema has it.
+    public func field(_ name: String) -> FieldSchema? { fields.first { $0.name.hasSameBytes(as: name) } }
+
+    static func checkMembers(_ value: JSONValue, fields: [FieldSchema], path: String, owner: String? = nil)
+        throws(CoreError)
+    {
+        let owner = owner ?? path
+        guard let members = value.objectMembers else { throw .rule("\(path) must be an object") }
         for member in members
         where !fields.contains(where: { $0.name.hasSameBytes(as: member.name) }) {
-            throw .rule("\(type) data has unexpected member \"\(member.name)\"")
+            throw .rule("\(owner) has unexpected member \"\(member.name)\"")
         }
         for field in fields {
-            guard let value = data.member(field.name) else {
-                if field.required { throw .rule("\(type) data lacks member \"\(field.name)\"") }
+            guard let member = value.member(field.name) else {
+                if field.required { throw .rule("\(owner) lacks member \"\(field.name)\"") }
                 continue
             }
-            try field.schema.check(value, path: "data.\(field.name)")
+            try field.schema.check(member, path: "\(path).\(field.name)")
         }
     }
 }

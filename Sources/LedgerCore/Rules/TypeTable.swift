@@ -11,6 +11,12 @@ public enum EventTypes {
 /// The roles of FORMAT.md §4.2.
 public enum Roles {
     public static let admin = "admin"
+    public static let auditor = "auditor"
+    public static let caseOfficer = "case-officer"
+    public static let custodian = "custodian"
+    public static let examiner = "examiner"
+    public static let supervisor = "supervisor"
+    public static let takedownOfficer = "takedown-officer"
     /// Every role name a v1 ledger knows.
     public static let all = [
         "admin", "auditor", "case-officer", "custodian", "examiner", "supervisor", "takedown-officer",
@@ -23,6 +29,10 @@ public enum StreamPattern: Sendable {
     case exact(String)
     /// `<prefix><key id>`.
     case keyStream(prefix: String)
+    /// `<prefix><id>`, the id matching `[A-Za-z0-9._-]{1,64}` (`case/`, `item/`, `target/`).
+    case localStream(prefix: String)
+    /// Any of the listed patterns.
+    case anyOf([StreamPattern])
 
     func matches(_ stream: String) -> Bool {
         switch self {
@@ -30,6 +40,11 @@ public enum StreamPattern: Sendable {
         case .keyStream(let prefix):
             guard stream.hasPrefix(prefix) else { return false }
             return Hex.isCanonicalKeyID(String(stream.dropFirst(prefix.count)))
+        case .localStream(let prefix):
+            guard stream.hasPrefix(prefix) else { return false }
+            return Identifiers.isLocalID(String(stream.dropFirst(prefix.count)))
+        case .anyOf(let patterns):
+            return patterns.contains { $0.matches(stream) }
         }
     }
 
@@ -38,15 +53,19 @@ public enum StreamPattern: Sendable {
         switch self {
         case .exact(let name): name
         case .keyStream(let prefix): "\(prefix)<key id>"
+        case .localStream(let prefix): "\(prefix)<id>"
+        case .anyOf(let patterns): patterns.map(\.description).joined(separator: " | ")
         }
     }
 }
 
 /// Who must sign an entry besides its actor.
-public enum CoSigner: Sendable {
+public enum CoSigner: Sendable, Equatable {
     case none
     /// The key a `key.registered` entry registers (its proof of possession, FORMAT.md §3.2).
     case registeredKey
+    /// The key named by this data member, when present (a witnessing officer); it signs the entry like the actor.
+    case dataKey(String)
 }
 
 /// One row of the type table (FORMAT.md §5).
@@ -61,6 +80,21 @@ public struct EventTypeRule: Sendable {
     public let subjectKeyMayAct: Bool
     public let coSigner: CoSigner
     public let data: DataSchema
+    /// Data members an `entry.corrected` may correct: descriptive text, never who, seals or hashes.
+    public let correctable: [String]
+
+    public init(
+        type: String, stream: StreamPattern, actorRoles: Set<String>, subjectKeyMayAct: Bool = false,
+        coSigner: CoSigner = .none, data: DataSchema, correctable: [String] = []
+    ) {
+        self.type = type
+        self.stream = stream
+        self.actorRoles = actorRoles
+        self.subjectKeyMayAct = subjectKeyMayAct
+        self.coSigner = coSigner
+        self.data = data
+        self.correctable = correctable
+    }
 }
 
 /// The type table: every event type a v1 ledger may contain.
@@ -68,7 +102,7 @@ public enum TypeTable {
     /// All rows, by type name.
     public static let rules: [String: EventTypeRule] = {
         var table: [String: EventTypeRule] = [:]
-        for rule in coreRules { table[rule.type] = rule }
+        for rule in coreRules + CustodyTypeTable.rules { table[rule.type] = rule }
         return table
     }()
 

@@ -89,7 +89,7 @@ public struct RecordFilter: Sendable {
 }
 
 /// Read access to a stored ledger, from one consistent snapshot.
-public protocol LedgerReader: KeyDirectory {
+public protocol LedgerReader: KeyDirectory, CustodySource {
     /// The number of entries.
     func entryCount() throws -> Int64
     /// A metadata value (`origin`, `schema_version`).
@@ -106,6 +106,13 @@ public protocol LedgerReader: KeyDirectory {
     func streamHead(_ stream: String) throws -> (rev: Int64, bodyHash: String)?
     /// The newest entry, or nil for an empty ledger.
     func head() throws -> LedgerHead?
+    /// Calls `visit` with each row of a projection table whose filter columns equal the given values, by key;
+    /// stops early when it returns false.
+    func forEachProjectionRow(
+        _ table: ProjectionTable, where filters: [(column: String, value: String)],
+        _ visit: (ProjectionRow) throws -> Bool) throws
+    /// The seq the projections are built to.
+    func projectionSeq() throws -> Int64
 }
 
 /// A write transaction: everything it does is committed together or not at all.
@@ -120,6 +127,10 @@ public protocol LedgerWriteTransaction: LedgerReader {
     func insertCheckpoint(size: Int64, note: String) throws -> Bool
     /// Sets a metadata value.
     func setMeta(_ name: String, _ value: String) throws
+    /// Inserts or replaces projection rows and records the seq the projections are now built to.
+    func writeProjectionRows(_ rows: [ProjectionRow], builtTo seq: Int64) throws
+    /// Deletes every projection row (before a rebuild).
+    func clearProjections() throws
 }
 
 /// Where a ledger lives.

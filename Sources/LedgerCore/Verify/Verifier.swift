@@ -20,8 +20,24 @@ public struct VerificationFailure: Error, Sendable, CustomStringConvertible {
 
 /// Something that is not an integrity failure but needs a human's review.
 public struct Finding: Sendable, CustomStringConvertible {
+    /// What kind of review it needs.
+    public enum Category: String, Sendable {
+        /// Signed by a key later reported compromised.
+        case compromisedKey = "compromised-key"
+        /// Breaks a custody rule (docs/EVENTS.md): written by a tool that skipped the decision step.
+        case custody
+    }
+
     public let seq: Int64
+    public let category: Category
     public let message: String
+
+    public init(seq: Int64, category: Category, message: String) {
+        self.seq = seq
+        self.category = category
+        self.message = message
+    }
+
     public var description: String { "seq \(seq): \(message)" }
 }
 
@@ -152,6 +168,8 @@ public struct LedgerVerifier: KeyDirectory {
     private let rootSizes: Set<Int64>
     private var roots: [Int64: [UInt8]] = [:]
     private var findings: [Finding] = []
+    /// The custody projections as the replay builds them.
+    public private(set) var custody = CustodyState()
 
     /// A verifier that will remember the tree roots at `rootSizes` (the sizes of checkpoints to check).
     public init(rootSizes: Set<Int64> = []) { self.rootSizes = rootSizes }
@@ -263,7 +281,7 @@ public struct LedgerVerifier: KeyDirectory {
                 for suspectSeq in Set(suspect).sorted() {
                     findings.append(
                         Finding(
-                            seq: suspectSeq,
+                            seq: suspectSeq, category: .compromisedKey,
                             message: "signed by key \(keyID.prefix(12))… (\(keys[keyID]?.name ?? "?")), reported "
                                 + "compromised since seq \(compromisedSince) by the revocation at seq \(revokedAt)"))
                 }
@@ -274,6 +292,14 @@ public struct LedgerVerifier: KeyDirectory {
             try checkSignatures(genesis, checks, seq: 1)
         }
         for sig in entry.sigs { signedSeqs[sig.key, default: []].append(seq) }
+        // Custody rules: a breach is a finding for review, not an integrity failure; the entry leaves the
+        // projections unchanged.
+        var state = custody
+        custody = CustodyState()  // so that `state` is the only reference and updates in place
+        do { try state.apply(entry, keys: self) } catch {
+            findings.append(Finding(seq: seq, category: .custody, message: "\(error)"))
+        }
+        custody = state
         streams[body.stream] = (body.streamRev, entry.bodyHashHex)
         lastBodyHash = entry.bodyHashHex
         lastTime = body.time

@@ -1,0 +1,120 @@
+import Dispatch
+import Foundation
+import LedgerCore
+import LedgerCrypto
+
+/// What `ledger rebuild` did.
+public struct RebuildReport: Sendable {
+    public let entries: Int64
+    public let rows: Int
+    /// Entries that break a custody rule and so changed nothing (`ledger verify` lists them as findings).
+    public let skipped: Int
+    public let duration: Duration
+}
+
+/// Drops every projection and replays the log into them, in one transaction.
+///
+/// Records are parsed on all cores a batch at a time; the fold runs in order. Signatures are not checked here
+/// (`ledger verify` does that); an entry the type table rejects stops the rebuild, since such a log needs
+/// verification first. Memory grows with the size of the state, not of the log.
+public enum ProjectionRebuilder {
+    static let batchSize = 4096
+
+    /// Rebuilds the projections of `store`; `progress` is called with entries replayed so far.
+    public static func rebuild(store: any LedgerStore, progress: ((Int64) -> Void)? = nil) throws -> RebuildReport {
+        let start = ContinuousClock.now
+        do {
+            return try store.write { transaction in
+                try transaction.clearProjections()
+                var replay = Replay()
+                var batch: [[UInt8]] = []
+                batch.reserveCapacity(batchSize)
+                try transaction.forEachRecord(RecordFilter()) { stored in
+                    batch.append(stored.record)
+                    if batch.count == batchSize {
+                        try replay.apply(parse(batch))
+                        batch.removeAll(keepingCapacity: true)
+                        progress?(replay.count)
+                    }
+                    return true
+                }
+                try replay.apply(parse(batch))
+                progress?(replay.count)
+                var rows = 0
+                for table in ProjectionTable.all {
+                    let tableRows = replay.custody.rows(table)
+                    rows += tableRows.count
+                    try transaction.writeProjectionRows(tableRows, builtTo: replay.count)
+                }
+                try transaction.writeProjectionRows([], builtTo: replay.count)
+                return RebuildReport(
+                    entries: replay.count, rows: rows, skipped: replay.skipped, duration: ContinuousClock.now - start)
+            }
+        } catch {
+            throw LedgerError.from(error)
+        }
+    }
+
+    /// Parses records on all cores.
+    private static func parse(_ records: [[UInt8]]) throws -> [Entry] {
+        let results = SendableBuffer<Result<Entry, EntryFormatError>?>(repeating: nil, count: records.count)
+        let slices = min(records.count, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
+        if slices > 0 {
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                for index in (records.count * slice / slices)..<(records.count * (slice + 1) / slices) {
+                    do throws(EntryFormatError) { results[index] = .success(try Entry.parse(record: records[index])) }
+                    catch { results[index] = .failure(error) }
+                }
+            }
+        }
+        return try results.values.map { result in
+            guard let result else { preconditionFailure("every record is parsed") }
+            return try result.get()
+        }
+    }
+
+    /// The sequential part: key effects and the custody fold.
+    private struct Replay {
+        var keys = ReplayKeys()
+        var custody = CustodyState()
+        var count: Int64 = 0
+        var skipped = 0
+        var genesisActor: String?
+
+        mutating func apply(_ entries: [Entry]) throws {
+            for entry in entries {
+                let effect: RuleEffect
+                do { effect = try EntryRules.check(entry, keys: keys, genesisActor: genesisActor) } catch {
+                    throw LedgerError.integrity(
+                        "seq \(entry.body.seq) breaks the type table (\(error)); run `ledger verify`")
+                }
+                keys.apply(effect, entry: entry)
+                if entry.body.seq == 1 { genesisActor = entry.body.actor }
+                do { try custody.apply(entry, keys: keys) } catch is CustodyViolation { skipped += 1 }
+                count = entry.body.seq
+            }
+        }
+    }
+}
+
+/// Keys as the log registers them, for a replay that does not check signatures.
+struct ReplayKeys: KeyDirectory {
+    private var keys: [String: KeyState] = [:]
+    private var admins = 0
+
+    func key(_ keyID: String) -> KeyState? { keys[keyID] }
+    func activeAdminCount() -> Int { admins }
+
+    mutating func apply(_ effect: RuleEffect, entry: Entry) {
+        switch effect {
+        case .none, .ledgerCreated: break
+        case .keyRegistered(let key):
+            keys[key.keyID] = key
+            if key.hasRole(Roles.admin) { admins += 1 }
+        case .keyRevoked(let keyID, let seq, let compromised):
+            if keys[keyID]?.hasRole(Roles.admin) == true { admins -= 1 }
+            keys[keyID]?.revokedSeq = seq
+            keys[keyID]?.compromisedSinceSeq = compromised
+        }
+    }
+}

@@ -1,0 +1,540 @@
+import LedgerCrypto
+
+/// Builds a JSON object member by member, leaving out absent optionals.
+struct JSONObject {
+    private(set) var members: [JSONMember] = []
+
+    mutating func set(_ name: String, _ value: String?) { if let value { members.append(JSONMember(name, .string(value))) } }
+    mutating func set(_ name: String, _ value: Int64?) { if let value { members.append(JSONMember(name, .integer(value))) } }
+    mutating func set(_ name: String, _ value: Bool) { members.append(JSONMember(name, .bool(value))) }
+    mutating func set(_ name: String, _ value: [String]) {
+        members.append(JSONMember(name, .array(value.map { .string($0) })))
+    }
+    mutating func set(_ name: String, _ value: JSONValue?) { if let value { members.append(JSONMember(name, value)) } }
+    mutating func set(_ name: String, counts: [String: Int64]) {
+        members.append(JSONMember(name, .object(counts.map { JSONMember($0.key, .integer($0.value)) })))
+    }
+
+    var value: JSONValue { .object(members) }
+}
+
+/// Reads a stored projection object; a missing or mistyped member is a damaged projection.
+struct JSONFields {
+    let value: JSONValue
+
+    init(_ value: JSONValue) { self.value = value }
+
+    func string(_ name: String) throws(CoreError) -> String {
+        guard let text = value.member(name)?.stringValue else { throw .format("projection lacks text \(name)") }
+        return text
+    }
+    func optionalString(_ name: String) -> String? { value.member(name)?.stringValue }
+    func integer(_ name: String) throws(CoreError) -> Int64 {
+        guard let number = value.member(name)?.integerValue else { throw .format("projection lacks number \(name)") }
+        return number
+    }
+    func optionalInteger(_ name: String) -> Int64? { value.member(name)?.integerValue }
+    func bool(_ name: String) -> Bool { value.member(name) == .bool(true) }
+    func strings(_ name: String) -> [String] { value.member(name)?.arrayValue?.compactMap(\.stringValue) ?? [] }
+    func counts(_ name: String) -> [String: Int64] {
+        var result: [String: Int64] = [:]
+        for member in value.member(name)?.objectMembers ?? [] { result[member.name] = member.value.integerValue ?? 0 }
+        return result
+    }
+    func array(_ name: String) -> [JSONValue] { value.member(name)?.arrayValue ?? [] }
+}
+
+/// One entry of a stream as the projections remember it: enough to check corrections.
+public struct LogRef: Sendable, Equatable {
+    public let seq: Int64
+    public let type: String
+    /// The person who acted.
+    public let person: String
+
+    var json: JSONValue { .array([.integer(seq), .string(type), .string(person)]) }
+
+    init(seq: Int64, type: String, person: String) {
+        self.seq = seq
+        self.type = type
+        self.person = person
+    }
+
+    init?(_ json: JSONValue) {
+        guard let parts = json.arrayValue, parts.count == 3, let seq = parts[0].integerValue,
+            let type = parts[1].stringValue, let person = parts[2].stringValue
+        else { return nil }
+        self.init(seq: seq, type: type, person: person)
+    }
+}
+
+/// A correction of one descriptive field, shown beside the original.
+public struct Correction: Sendable, Equatable {
+    /// The seq of the `entry.corrected` entry.
+    public let seq: Int64
+    /// The seq of the corrected entry.
+    public let corrects: Int64
+    public let field: String
+    public let value: String
+    public let reason: String
+    public let by: String
+
+    var json: JSONValue {
+        var object = JSONObject()
+        object.set("by", by)
+        object.set("corrects", corrects)
+        object.set("field", field)
+        object.set("reason", reason)
+        object.set("seq", seq)
+        object.set("value", value)
+        return object.value
+    }
+
+    init(seq: Int64, corrects: Int64, field: String, value: String, reason: String, by: String) {
+        self.seq = seq
+        self.corrects = corrects
+        self.field = field
+        self.value = value
+        self.reason = reason
+        self.by = by
+    }
+
+    init(_ json: JSONValue) throws(CoreError) {
+        let fields = JSONFields(json)
+        self.init(
+            seq: try fields.integer("seq"), corrects: try fields.integer("corrects"), field: try fields.string("field"),
+            value: try fields.string("value"), reason: try fields.string("reason"), by: try fields.string("by"))
+    }
+}
+
+/// A person, from the registrations of their keys (custody belongs to people, not keys).
+public struct PersonRecord: Sendable, Equatable {
+    public let person: String
+    public var name: String
+    public var agency: String
+    /// Each key: id, roles, revoked.
+    public var keys: [(keyID: String, roles: [String], revoked: Bool)]
+
+    /// The roles of the person's unrevoked keys.
+    public var activeRoles: [String] { Array(Set(keys.filter { !$0.revoked }.flatMap(\.roles))).sorted() }
+    /// True when at least one of the person's keys is unrevoked.
+    public var isActive: Bool { keys.contains { !$0.revoked } }
+
+    public static func == (lhs: PersonRecord, rhs: PersonRecord) -> Bool { lhs.json == rhs.json }
+
+    var json: JSONValue {
+        var object = JSONObject()
+        object.set("agency", agency)
+        object.set(
+            "keys",
+            JSONValue.array(
+                keys.map { key in
+                    var item = JSONObject()
+                    item.set("key", key.keyID)
+                    item.set("revoked", key.revoked)
+                    item.set("roles", key.roles)
+                    return item.value
+                }))
+        object.set("name", name)
+        object.set("person", person)
+        return object.value
+    }
+
+    init(person: String, name: String, agency: String) {
+        self.person = person
+        self.name = name
+        self.agency = agency
+        self.keys = []
+    }
+
+    init(_ json: JSONValue) throws(CoreError) {
+        let fields = JSONFields(json)
+        self.init(person: try fields.string("person"), name: try fields.string("name"), agency: try fields.string("agency"))
+        for key in fields.array("keys") {
+            let keyFields = JSONFields(key)
+            keys.append((try keyFields.string("key"), keyFields.strings("roles"), keyFields.bool("revoked")))
+        }
+    }
+}
+
+/// The figures of a case, kept up to date with every target and item event.
+public struct CaseFigures: Sendable, Equatable {
+    /// Targets by bucket (`pending`, `taken-down`, `not-actioned`, `false-positive`).
+    public var targets: [String: Int64] = [:]
+    /// Targets by category, then bucket.
+    public var byCategory: [String: [String: Int64]] = [:]
+    /// Targets by country, then bucket.
+    public var byCountry: [String: [String: Int64]] = [:]
+    /// Items seized, by kind.
+    public var itemsByKind: [String: Int64] = [:]
+    /// Items by current status.
+    public var itemsByStatus: [String: Int64] = [:]
+
+    var json: JSONValue {
+        var object = JSONObject()
+        object.set("by_category", nested(byCategory))
+        object.set("by_country", nested(byCountry))
+        object.set("items_by_kind", counts: itemsByKind)
+        object.set("items_by_status", counts: itemsByStatus)
+        object.set("targets", counts: targets)
+        return object.value
+    }
+
+    private func nested(_ table: [String: [String: Int64]]) -> JSONValue {
+        .object(
+            table.map { key, counts in
+                JSONMember(key, .object(counts.map { JSONMember($0.key, .integer($0.value)) }))
+            })
+    }
+
+    init() {}
+
+    init(_ json: JSONValue) {
+        let fields = JSONFields(json)
+        targets = fields.counts("targets")
+        itemsByKind = fields.counts("items_by_kind")
+        itemsByStatus = fields.counts("items_by_status")
+        for member in json.member("by_category")?.objectMembers ?? [] {
+            byCategory[member.name] = JSONFields(.object([JSONMember("x", member.value)])).counts("x")
+        }
+        for member in json.member("by_country")?.objectMembers ?? [] {
+            byCountry[member.name] = JSONFields(.object([JSONMember("x", member.value)])).counts("x")
+        }
+    }
+
+    mutating func moveTarget(category: String, country: String, from old: String?, to new: String?) {
+        func bump(_ counts: inout [String: Int64], _ bucket: String?, _ delta: Int64) {
+            guard let bucket else { return }
+            counts[bucket, default: 0] += delta
+            if counts[bucket] == 0 { counts[bucket] = nil }
+        }
+        bump(&targets, old, -1)
+        bump(&targets, new, 1)
+        bump(&byCategory[category, default: [:]], old, -1)
+        bump(&byCategory[category, default: [:]], new, 1)
+        bump(&byCountry[country, default: [:]], old, -1)
+        bump(&byCountry[country, default: [:]], new, 1)
+        if byCategory[category]?.isEmpty == true { byCategory[category] = nil }
+        if byCountry[country]?.isEmpty == true { byCountry[country] = nil }
+    }
+
+    mutating func moveItem(from old: String?, to new: String) {
+        if let old {
+            itemsByStatus[old, default: 0] -= 1
+            if itemsByStatus[old] == 0 { itemsByStatus[old] = nil }
+        }
+        itemsByStatus[new, default: 0] += 1
+    }
+}
+
+/// A case: its title, status, agencies and figures.
+public struct CaseRecord: Sendable, Equatable {
+    public let id: String
+    public var title: String
+    /// `open` or `closed`.
+    public var status: String
+    public var agencies: [String]
+    public var openedSeq: Int64
+    public var openedAt: String
+    public var closedSeq: Int64?
+    public var figures = CaseFigures()
+    public var log: [LogRef] = []
+    public var corrections: [Correction] = []
+
+    var json: JSONValue {
+        var object = JSONObject()
+        object.set("agencies", agencies)
+        object.set("closed_seq", closedSeq)
+        object.set("corrections", JSONValue.array(corrections.map(\.json)))
+        object.set("figures", figures.json)
+        object.set("id", id)
+        object.set("log", JSONValue.array(log.map(\.json)))
+        object.set("opened_at", openedAt)
+        object.set("opened_seq", openedSeq)
+        object.set("status", status)
+        object.set("title", title)
+        return object.value
+    }
+
+    init(id: String, title: String, agencies: [String], openedSeq: Int64, openedAt: String) {
+        self.id = id
+        self.title = title
+        self.status = "open"
+        self.agencies = agencies
+        self.openedSeq = openedSeq
+        self.openedAt = openedAt
+    }
+
+    init(_ json: JSONValue) throws(CoreError) {
+        let fields = JSONFields(json)
+        self.init(
+            id: try fields.string("id"), title: try fields.string("title"), agencies: fields.strings("agencies"),
+            openedSeq: try fields.integer("opened_seq"), openedAt: try fields.string("opened_at"))
+        status = try fields.string("status")
+        closedSeq = fields.optionalInteger("closed_seq")
+        figures = CaseFigures(json.member("figures") ?? .null)
+        log = fields.array("log").compactMap(LogRef.init)
+        for correction in fields.array("corrections") { corrections.append(try Correction(correction)) }
+    }
+}
+
+/// Target statuses (docs/EVENTS.md, the target state machine).
+public enum TargetStatus {
+    public static let identified = "identified"
+    public static let verified = "verified"
+    public static let falsePositive = "false-positive"
+    public static let notified = "notified"
+    public static let takedownRequested = "takedown-requested"
+    public static let takenDown = "taken-down"
+    public static let notActioned = "not-actioned"
+    public static let reappeared = "reappeared"
+
+    /// Statuses in which a takedown outcome may be recorded.
+    public static let active: Set<String> = [identified, verified, notified, takedownRequested, reappeared]
+
+    /// The bucket a status counts in for the case figures.
+    public static func bucket(_ status: String) -> String {
+        switch status {
+        case falsePositive, takenDown, notActioned: status
+        default: "pending"
+        }
+    }
+}
+
+/// An infrastructure target and its takedown status.
+public struct TargetRecord: Sendable, Equatable {
+    public let id: String
+    public let caseID: String
+    public let kind: String
+    public let value: String
+    public let category: String
+    public let country: String
+    public var hostingProvider: String?
+    public var asn: Int64?
+    public var source: String
+    public var status: String
+    /// The method of the confirmed takedown, while taken down.
+    public var method: String?
+    public var identifiedSeq: Int64
+    public var lastSeq: Int64
+    public var log: [LogRef] = []
+    public var corrections: [Correction] = []
+
+    var json: JSONValue {
+        var object = JSONObject()
+        object.set("asn", asn)
+        object.set("case", caseID)
+        object.set("category", category)
+        object.set("corrections", JSONValue.array(corrections.map(\.json)))
+        object.set("country", country)
+        object.set("hosting_provider", hostingProvider)
+        object.set("id", id)
+        object.set("identified_seq", identifiedSeq)
+        object.set("kind", kind)
+        object.set("last_seq", lastSeq)
+        object.set("log", JSONValue.array(log.map(\.json)))
+        object.set("method", method)
+        object.set("source", source)
+        object.set("status", status)
+        object.set("value", value)
+        return object.value
+    }
+
+    init(
+        id: String, caseID: String, kind: String, value: String, category: String, country: String, source: String,
+        identifiedSeq: Int64
+    ) {
+        self.id = id
+        self.caseID = caseID
+        self.kind = kind
+        self.value = value
+        self.category = category
+        self.country = country
+        self.source = source
+        self.status = TargetStatus.identified
+        self.identifiedSeq = identifiedSeq
+        self.lastSeq = identifiedSeq
+    }
+
+    init(_ json: JSONValue) throws(CoreError) {
+        let fields = JSONFields(json)
+        self.init(
+            id: try fields.string("id"), caseID: try fields.string("case"), kind: try fields.string("kind"),
+            value: try fields.string("value"), category: try fields.string("category"),
+            country: try fields.string("country"), source: try fields.string("source"),
+            identifiedSeq: try fields.integer("identified_seq"))
+        hostingProvider = fields.optionalString("hosting_provider")
+        asn = fields.optionalInteger("asn")
+        status = try fields.string("status")
+        method = fields.optionalString("method")
+        lastSeq = try fields.integer("last_seq")
+        log = fields.array("log").compactMap(LogRef.init)
+        for correction in fields.array("corrections") { corrections.append(try Correction(correction)) }
+    }
+}
+
+/// Item statuses (docs/EVENTS.md, the item state machine).
+public enum ItemStatus {
+    public static let inCustody = "in-custody"
+    public static let inTransit = "in-transit"
+    public static let checkedOut = "checked-out"
+    public static let lost = "lost"
+    public static let disposed = "disposed"
+    public static let all = [inCustody, inTransit, checkedOut, lost, disposed]
+}
+
+/// An evidence item: where it is, who holds it, its seal and its hashes.
+public struct ItemRecord: Sendable, Equatable {
+    public let id: String
+    public let caseID: String
+    public let exhibit: String
+    public let kind: String
+    public var description: String
+    public var serial: String?
+    public var imei: String?
+    public var iccid: String?
+    public var deviceState: String?
+    /// The current seal number, nil when unsealed.
+    public var seal: String?
+    public var location: String
+    public var status: String
+    /// The person responsible for the item (while in transit: the person who released it).
+    public var holder: String
+    /// While in transit: the person who must receive it.
+    public var pendingTo: String?
+    /// While checked out: the examiner.
+    public var checkedOutTo: String?
+    public var target: String?
+    public var parent: String?
+    /// When it was seized (RFC 3339, as recorded).
+    public var seizedAt: String
+    public var seizedSeq: Int64
+    public var lastSeq: Int64
+    /// True once a receipt reported a broken or different seal.
+    public var sealIncident = false
+    /// Image summaries of each acquisition: `{seq, tool, verified, images: [{name, size, sha256}]}`.
+    public var acquisitions: [JSONValue] = []
+    /// Number of custody-chain steps recorded.
+    public var steps: Int64 = 0
+    public var log: [LogRef] = []
+    public var corrections: [Correction] = []
+
+    var json: JSONValue {
+        var object = JSONObject()
+        object.set("acquisitions", JSONValue.array(acquisitions))
+        object.set("case", caseID)
+        object.set("checked_out_to", checkedOutTo)
+        object.set("corrections", JSONValue.array(corrections.map(\.json)))
+        object.set("description", description)
+        object.set("device_state", deviceState)
+        object.set("exhibit", exhibit)
+        object.set("holder", holder)
+        object.set("iccid", iccid)
+        object.set("id", id)
+        object.set("imei", imei)
+        object.set("kind", kind)
+        object.set("last_seq", lastSeq)
+        object.set("location", location)
+        object.set("log", JSONValue.array(log.map(\.json)))
+        object.set("parent", parent)
+        object.set("pending_to", pendingTo)
+        object.set("seal", seal)
+        object.set("seal_incident", sealIncident)
+        object.set("seized_at", seizedAt)
+        object.set("seized_seq", seizedSeq)
+        object.set("serial", serial)
+        object.set("status", status)
+        object.set("steps", steps)
+        object.set("target", target)
+        return object.value
+    }
+
+    init(
+        id: String, caseID: String, exhibit: String, kind: String, description: String, location: String,
+        holder: String, seizedAt: String, seizedSeq: Int64
+    ) {
+        self.id = id
+        self.caseID = caseID
+        self.exhibit = exhibit
+        self.kind = kind
+        self.description = description
+        self.location = location
+        self.status = ItemStatus.inCustody
+        self.holder = holder
+        self.seizedAt = seizedAt
+        self.seizedSeq = seizedSeq
+        self.lastSeq = seizedSeq
+    }
+
+    init(_ json: JSONValue) throws(CoreError) {
+        let fields = JSONFields(json)
+        self.init(
+            id: try fields.string("id"), caseID: try fields.string("case"), exhibit: try fields.string("exhibit"),
+            kind: try fields.string("kind"), description: try fields.string("description"),
+            location: try fields.string("location"), holder: try fields.string("holder"),
+            seizedAt: try fields.string("seized_at"), seizedSeq: try fields.integer("seized_seq"))
+        serial = fields.optionalString("serial")
+        imei = fields.optionalString("imei")
+        iccid = fields.optionalString("iccid")
+        deviceState = fields.optionalString("device_state")
+        seal = fields.optionalString("seal")
+        status = try fields.string("status")
+        pendingTo = fields.optionalString("pending_to")
+        checkedOutTo = fields.optionalString("checked_out_to")
+        target = fields.optionalString("target")
+        parent = fields.optionalString("parent")
+        lastSeq = try fields.integer("last_seq")
+        sealIncident = fields.bool("seal_incident")
+        acquisitions = fields.array("acquisitions")
+        steps = try fields.integer("steps")
+        log = fields.array("log").compactMap(LogRef.init)
+        for correction in fields.array("corrections") { corrections.append(try Correction(correction)) }
+    }
+}
+
+/// One step of an item's custody chain, as a paper custody form would list it.
+public struct CustodyStep: Sendable, Equatable {
+    public let item: String
+    /// 1-based position in the item's chain.
+    public let number: Int64
+    public let seq: Int64
+    /// When it was recorded (the entry's time).
+    public let time: String
+    public let type: String
+    /// The person who acted, and their agency.
+    public let by: String
+    public let byAgency: String
+    /// Type-specific facts: to, purpose, location, seal, seal_intact, seal_check, occurred_at, hashes, text.
+    public let details: JSONValue
+
+    var json: JSONValue {
+        var object = JSONObject()
+        object.set("by", by)
+        object.set("by_agency", byAgency)
+        object.set("details", details)
+        object.set("item", item)
+        object.set("number", number)
+        object.set("seq", seq)
+        object.set("time", time)
+        object.set("type", type)
+        return object.value
+    }
+
+    init(item: String, number: Int64, seq: Int64, time: String, type: String, by: String, byAgency: String, details: JSONValue) {
+        self.item = item
+        self.number = number
+        self.seq = seq
+        self.time = time
+        self.type = type
+        self.by = by
+        self.byAgency = byAgency
+        self.details = details
+    }
+
+    init(_ json: JSONValue) throws(CoreError) {
+        let fields = JSONFields(json)
+        self.init(
+            item: try fields.string("item"), number: try fields.integer("number"), seq: try fields.integer("seq"),
+            time: try fields.string("time"), type: try fields.string("type"), by: try fields.string("by"),
+            byAgency: try fields.string("by_agency"), details: json.member("details") ?? .object([]))
+    }
+}

@@ -1,0 +1,629 @@
+import LedgerCrypto
+
+/// A custody rule an entry breaks: refused before an append, a finding when `ledger verify` replays history.
+public struct CustodyViolation: Error, Sendable, CustomStringConvertible {
+    /// Why, in words.
+    public let description: String
+
+    init(_ description: String) { self.description = description }
+}
+
+/// The current state of cases, targets, items and people: a fold over the log (docs/EVENTS.md).
+///
+/// The same fold decides appends (loading records from the store's projection tables through a ``CustodySource``)
+/// and replays history for `ledger verify` and `ledger rebuild` (everything in memory). An entry that breaks a
+/// custody rule throws ``CustodyViolation`` and leaves the state unchanged.
+public struct CustodyState {
+    private var people: [String: PersonRecord?] = [:]
+    private var cases: [String: CaseRecord?] = [:]
+    private var targets: [String: TargetRecord?] = [:]
+    private var targetIndex: [String: String?] = [:]
+    private var items: [String: ItemRecord?] = [:]
+    private var steps: [CustodyStep] = []
+    private var dirty: [ProjectionTable: Set<String>] = [:]
+    private let source: (any CustodySource)?
+
+    /// A state that loads unknown records from `source`, or an empty in-memory state when nil.
+    public init(source: (any CustodySource)? = nil) { self.source = source }
+
+    // MARK: Lookups
+
+    /// The person, if any of their keys was ever registered.
+    public mutating func person(_ id: String) throws -> PersonRecord? {
+        if let cached = people[id] { return cached }
+        let loaded = try load(.people, id).map { try PersonRecord($0) }
+        people[id] = .some(loaded)
+        return loaded
+    }
+
+    /// The case with this id.
+    public mutating func caseRecord(_ id: String) throws -> CaseRecord? {
+        if let cached = cases[id] { return cached }
+        let loaded = try load(.cases, id).map { try CaseRecord($0) }
+        cases[id] = .some(loaded)
+        return loaded
+    }
+
+    /// The target with this id.
+    public mutating func target(_ id: String) throws -> TargetRecord? {
+        if let cached = targets[id] { return cached }
+        let loaded = try load(.targets, id).map { try TargetRecord($0) }
+        targets[id] = .some(loaded)
+        return loaded
+    }
+
+    /// The item with this id.
+    public mutating func item(_ id: String) throws -> ItemRecord? {
+        if let cached = items[id] { return cached }
+        let loaded = try load(.items, id).map { try ItemRecord($0) }
+        items[id] = .some(loaded)
+        return loaded
+    }
+
+    private mutating func targetID(caseID: String, kind: String, value: String) throws -> String? {
+        let key = caseID + "\n" + kind + "\n" + value
+        if let cached = targetIndex[key] { return cached }
+        let loaded = try source?.targetID(caseID: caseID, kind: kind, value: value)
+        targetIndex[key] = .some(loaded)
+        return loaded
+    }
+
+    private func load(_ table: ProjectionTable, _ key: String) throws -> JSONValue? {
+        guard let text = try source?.projectionState(table, key: key) else { return nil }
+        do { return try JSONParser.parse(Array(text.utf8), profile: .ledgerV1) } catch {
+            throw CoreError.format("the stored \(table.name) row \(key) is unreadable: \(error); run `ledger rebuild`")
+        }
+    }
+
+    // MARK: Rows
+
+    /// The rows changed since the last call (for a store to write in the append's transaction), and forgets them.
+    public mutating func takeChangedRows() -> [ProjectionRow] {
+        var rows: [ProjectionRow] = []
+        for (table, keys) in dirty {
+            for key in keys.sorted() {
+                switch table {
+                case .people: if let record = people[key] ?? nil { rows.append(record.row) }
+                case .cases: if let record = cases[key] ?? nil { rows.append(record.row) }
+                case .targets: if let record = targets[key] ?? nil { rows.append(record.row) }
+                case .items: if let record = items[key] ?? nil { rows.append(record.row) }
+                default: break
+                }
+            }
+        }
+        rows += steps.map(\.row)
+        dirty = [:]
+        steps = []
+        return rows
+    }
+
+    /// Every row of `table`, sorted by key (for comparing a replay with stored projections, and for rebuild).
+    public func rows(_ table: ProjectionTable) -> [ProjectionRow] {
+        let rows: [ProjectionRow]
+        switch table {
+        case .people: rows = people.values.compactMap { $0?.row }
+        case .cases: rows = cases.values.compactMap { $0?.row }
+        case .targets: rows = targets.values.compactMap { $0?.row }
+        case .items: rows = items.values.compactMap { $0?.row }
+        case .custodySteps: rows = steps.map(\.row)
+        default: rows = []
+        }
+        return rows.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+    }
+
+    /// Keeps every step in memory (replay) instead of handing them out with ``takeChangedRows()``.
+    private var isReplay: Bool { source == nil }
+
+    private mutating func save(_ record: PersonRecord) {
+        people[record.person] = .some(record)
+        dirty[.people, default: []].insert(record.person)
+    }
+    private mutating func save(_ record: CaseRecord) {
+        cases[record.id] = .some(record)
+        dirty[.cases, default: []].insert(record.id)
+    }
+    private mutating func save(_ record: TargetRecord) {
+        targets[record.id] = .some(record)
+        dirty[.targets, default: []].insert(record.id)
+    }
+    private mutating func save(_ record: ItemRecord) {
+        items[record.id] = .some(record)
+        dirty[.items, default: []].insert(record.id)
+    }
+
+    // MARK: The fold
+
+    /// Applies one entry that already passed the type table's rules (EntryRules).
+    ///
+    /// Throws ``CustodyViolation`` (state unchanged) when it breaks a custody rule, or a store error.
+    public mutating func apply(_ entry: Entry, keys: some KeyDirectory) throws {
+        let body = entry.body
+        switch body.type {
+        case EventTypes.keyRegistered: try registerKey(body)
+        case EventTypes.keyRevoked: try revokeKey(body, keys: keys)
+        case EventTypes.ledgerCreated, EventTypes.ledgerNote: return
+        default:
+            guard let actorKey = try keys.key(body.actor) else {
+                throw CustodyViolation("the actor's key is not registered")
+            }
+            let actor = Actor(key: actorKey, agency: try person(actorKey.person)?.agency ?? actorKey.agency)
+            if body.stream.hasPrefix("case/") {
+                try applyCase(entry, id: String(body.stream.dropFirst(5)), actor: actor)
+            } else if body.stream.hasPrefix("target/") {
+                try applyTarget(entry, id: String(body.stream.dropFirst(7)), actor: actor)
+            } else if body.stream.hasPrefix("item/") {
+                try applyItem(entry, id: String(body.stream.dropFirst(5)), actor: actor, keys: keys)
+            }
+        }
+    }
+
+    /// Who performed an entry: the person behind the actor key.
+    struct Actor {
+        let key: KeyState
+        let agency: String
+        var person: String { key.person }
+        func isSupervisor() -> Bool { key.hasRole(Roles.supervisor) }
+    }
+
+    private mutating func registerKey(_ body: EntryBody) throws {
+        let data = body.data
+        guard let personID = data.member("person")?.stringValue, let keyID = data.member("key")?.stringValue else {
+            return
+        }
+        var record =
+            try person(personID)
+            ?? PersonRecord(
+                person: personID, name: data.member("name")?.stringValue ?? "",
+                agency: data.member("agency")?.stringValue ?? "")
+        // The newest registration's name and agency describe the person.
+        record.name = data.member("name")?.stringValue ?? record.name
+        record.agency = data.member("agency")?.stringValue ?? record.agency
+        let roles = data.member("roles")?.arrayValue?.compactMap(\.stringValue) ?? []
+        record.keys.append((keyID, roles, false))
+        save(record)
+    }
+
+    private mutating func revokeKey(_ body: EntryBody, keys: some KeyDirectory) throws {
+        let keyID = String(body.stream.dropFirst(4))
+        guard let key = try keys.key(keyID), var record = try person(key.person) else { return }
+        for index in record.keys.indices where record.keys[index].keyID == keyID { record.keys[index].revoked = true }
+        save(record)
+    }
+
+    // MARK: Cases
+
+    private mutating func openCase(_ id: String, for what: String) throws -> CaseRecord {
+        guard let record = try caseRecord(id) else { throw CustodyViolation("\(what): case \(id) does not exist") }
+        guard record.status == "open" else {
+            throw CustodyViolation("\(what): case \(id) is closed (since seq \(record.closedSeq ?? 0))")
+        }
+        return record
+    }
+
+    private mutating func applyCase(_ entry: Entry, id: String, actor: Actor) throws {
+        let body = entry.body
+        let data = body.data
+        if body.type == CustodyEvents.caseOpened {
+            guard try caseRecord(id) == nil else { throw CustodyViolation("case \(id) was already opened") }
+            var record = CaseRecord(
+                id: id, title: data.member("title")?.stringValue ?? "",
+                agencies: data.member("agencies")?.arrayValue?.compactMap(\.stringValue) ?? [], openedSeq: body.seq,
+                openedAt: body.time)
+            record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
+            save(record)
+            return
+        }
+        guard var record = try caseRecord(id) else { throw CustodyViolation("case \(id) does not exist") }
+        switch body.type {
+        case CustodyEvents.caseAgencyJoined:
+            record = try openCase(id, for: "an agency joins")
+            let agency = data.member("agency")?.stringValue ?? ""
+            guard !record.agencies.contains(where: { $0.hasSameBytes(as: agency) }) else {
+                throw CustodyViolation("agency \(agency) already takes part in case \(id)")
+            }
+            record.agencies.append(agency)
+        case CustodyEvents.caseClosed:
+            record = try openCase(id, for: "closing")
+            record.status = "closed"
+            record.closedSeq = body.seq
+        case CustodyEvents.entryCorrected:
+            record.corrections.append(try correction(entry, log: record.log, actor: actor))
+        case CustodyEvents.noteAdded: break
+        default: throw CustodyViolation("\(body.type) does not apply to a case")
+        }
+        record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
+        save(record)
+    }
+
+    // MARK: Targets
+
+    private mutating func applyTarget(_ entry: Entry, id: String, actor: Actor) throws {
+        let body = entry.body
+        let data = body.data
+        if body.type == CustodyEvents.targetIdentified {
+            guard try target(id) == nil else { throw CustodyViolation("target \(id) was already identified") }
+            let caseID = data.member("case")?.stringValue ?? ""
+            var owningCase = try openCase(caseID, for: "identifying a target")
+            let kind = data.member("kind")?.stringValue ?? ""
+            let value = data.member("value")?.stringValue ?? ""
+            let normalized: String
+            do { normalized = try TargetValue.normalize(value, kind: TargetKind(rawValue: kind) ?? .ip) } catch {
+                throw CustodyViolation("\(error)")
+            }
+            guard normalized.hasSameBytes(as: value) else {
+                throw CustodyViolation("the \(kind) value \"\(value)\" is not normalized (expected \"\(normalized)\")")
+            }
+            if let existing = try targetID(caseID: caseID, kind: kind, value: value) {
+                throw CustodyViolation("\(kind) \(value) is already target \(existing) of case \(caseID)")
+            }
+            var record = TargetRecord(
+                id: id, caseID: caseID, kind: kind, value: value,
+                category: data.member("category")?.stringValue ?? "", country: data.member("country")?.stringValue ?? "",
+                source: data.member("source")?.stringValue ?? "", identifiedSeq: body.seq)
+            record.hostingProvider = data.member("hosting_provider")?.stringValue
+            record.asn = data.member("asn")?.integerValue
+            record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
+            owningCase.figures.moveTarget(
+                category: record.category, country: record.country, from: nil, to: TargetStatus.bucket(record.status))
+            targetIndex[caseID + "\n" + kind + "\n" + value] = .some(id)
+            save(record)
+            save(owningCase)
+            return
+        }
+        guard var record = try target(id) else { throw CustodyViolation("target \(id) was never identified") }
+        let before = record.status
+        func requireActive(_ what: String) throws {
+            guard TargetStatus.active.contains(record.status) else {
+                throw CustodyViolation("\(what) needs an active target; target \(id) is \(record.status)")
+            }
+        }
+        switch body.type {
+        case CustodyEvents.targetVerified:
+            guard record.status == TargetStatus.identified || record.status == TargetStatus.reappeared else {
+                throw CustodyViolation("only an identified target can be verified; target \(id) is \(record.status)")
+            }
+            record.status = TargetStatus.verified
+        case CustodyEvents.targetFalsePositive:
+            try requireActive("marking a false positive")
+            record.status = TargetStatus.falsePositive
+        case CustodyEvents.targetNotified:
+            try requireActive("a notification")
+            if record.status != TargetStatus.takedownRequested { record.status = TargetStatus.notified }
+        case CustodyEvents.takedownRequested:
+            try requireActive("a takedown request")
+            record.status = TargetStatus.takedownRequested
+        case CustodyEvents.takedownConfirmed:
+            try requireActive("a takedown outcome")
+            record.status = TargetStatus.takenDown
+            record.method = data.member("method")?.stringValue
+        case CustodyEvents.takedownNotActioned:
+            try requireActive("a takedown outcome")
+            record.status = TargetStatus.notActioned
+        case CustodyEvents.targetReappeared:
+            guard record.status == TargetStatus.takenDown else {
+                throw CustodyViolation("only a taken-down target can reappear; target \(id) is \(record.status)")
+            }
+            record.status = TargetStatus.reappeared
+            record.method = nil
+        case CustodyEvents.entryCorrected:
+            record.corrections.append(try correction(entry, log: record.log, actor: actor))
+        case CustodyEvents.noteAdded: break
+        default: throw CustodyViolation("\(body.type) does not apply to a target")
+        }
+        if body.type != CustodyEvents.entryCorrected && body.type != CustodyEvents.noteAdded {
+            _ = try openCase(record.caseID, for: body.type)
+        }
+        record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
+        record.lastSeq = body.seq
+        if record.status != before, var owningCase = try caseRecord(record.caseID) {
+            owningCase.figures.moveTarget(
+                category: record.category, country: record.country, from: TargetStatus.bucket(before),
+                to: TargetStatus.bucket(record.status))
+            save(owningCase)
+        }
+        save(record)
+    }
+
+    // MARK: Items
+
+    private mutating func requirePerson(_ id: String, as what: String) throws -> PersonRecord {
+        guard let record = try person(id), record.isActive else {
+            throw CustodyViolation("\(what) \(id) is not a registered person with an unrevoked key")
+        }
+        return record
+    }
+
+    private mutating func applyItem(_ entry: Entry, id: String, actor: Actor, keys: some KeyDirectory) throws {
+        let body = entry.body
+        let data = body.data
+        var details = JSONObject()
+        if body.type == CustodyEvents.itemSeized {
+            guard try item(id) == nil else { throw CustodyViolation("item \(id) was already seized") }
+            let caseID = data.member("case")?.stringValue ?? ""
+            var owningCase = try openCase(caseID, for: "a seizure")
+            if let targetID = data.member("target")?.stringValue {
+                guard let found = try target(targetID), found.caseID.hasSameBytes(as: caseID) else {
+                    throw CustodyViolation("target \(targetID) is not a target of case \(caseID)")
+                }
+            }
+            if let parentID = data.member("parent")?.stringValue {
+                guard let parent = try item(parentID), parent.caseID.hasSameBytes(as: caseID) else {
+                    throw CustodyViolation("parent item \(parentID) is not an item of case \(caseID)")
+                }
+                guard parent.status != ItemStatus.disposed && parent.status != ItemStatus.lost else {
+                    throw CustodyViolation("parent item \(parentID) is \(parent.status)")
+                }
+            }
+            if let witness = data.member("witness_key")?.stringValue {
+                guard let witnessKey = try keys.key(witness), witnessKey.person != actor.person else {
+                    throw CustodyViolation("the witnessing officer must be another person than the seizing officer")
+                }
+                details.set("witness", witnessKey.person)
+            }
+            var record = ItemRecord(
+                id: id, caseID: caseID, exhibit: data.member("exhibit")?.stringValue ?? "",
+                kind: data.member("kind")?.stringValue ?? "", description: data.member("description")?.stringValue ?? "",
+                location: data.member("location")?.stringValue ?? "", holder: actor.person,
+                seizedAt: data.member("occurred_at")?.stringValue ?? "", seizedSeq: body.seq)
+            record.serial = data.member("serial")?.stringValue
+            record.imei = data.member("imei")?.stringValue
+            record.iccid = data.member("iccid")?.stringValue
+            record.deviceState = data.member("device_state")?.stringValue
+            record.seal = data.member("seal")?.stringValue
+            record.target = data.member("target")?.stringValue
+            record.parent = data.member("parent")?.stringValue
+            details.set("occurred_at", record.seizedAt)
+            details.set("location", record.location)
+            details.set("seized_from", data.member("seized_from")?.stringValue)
+            details.set("seal", record.seal)
+            owningCase.figures.itemsByKind[record.kind, default: 0] += 1
+            owningCase.figures.moveItem(from: nil, to: record.status)
+            save(owningCase)
+            addStep(&record, entry, actor: actor, details: details)
+            return
+        }
+        guard var record = try item(id) else { throw CustodyViolation("item \(id) was never seized") }
+        let before = record.status
+        let me = actor.person
+        let isHolder = record.holder.hasSameBytes(as: me)
+        let isExaminer = record.status == ItemStatus.checkedOut && record.checkedOutTo?.hasSameBytes(as: me) == true
+        if body.type != CustodyEvents.noteAdded && body.type != CustodyEvents.entryCorrected {
+            guard record.status != ItemStatus.disposed && record.status != ItemStatus.lost else {
+                throw CustodyViolation("item \(id) is \(record.status); nothing more can happen to it")
+            }
+        }
+        func require(_ status: String..., for what: String) throws {
+            guard status.contains(record.status) else {
+                throw CustodyViolation(
+                    "\(what) needs the item \(status.joined(separator: " or ")); item \(id) is \(record.status)")
+            }
+        }
+        func requireHolder(_ what: String, orExaminer: Bool = false, orSupervisor: Bool = false) throws {
+            guard isHolder || (orExaminer && isExaminer) || (orSupervisor && actor.isSupervisor()) else {
+                let who = orExaminer && record.checkedOutTo != nil ? " or \(record.checkedOutTo ?? "")" : ""
+                throw CustodyViolation("only the holder \(record.holder)\(who) may record \(what); \(me) acted")
+            }
+        }
+        switch body.type {
+        case CustodyEvents.itemAcquired:
+            try require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "an acquisition")
+            try requireHolder("an acquisition", orExaminer: true)
+            _ = try openCase(record.caseID, for: "an acquisition")
+            var summary = JSONObject()
+            summary.set(
+                "images",
+                JSONValue.array(
+                    (data.member("images")?.arrayValue ?? []).map { image in
+                        var object = JSONObject()
+                        object.set("name", image.member("name")?.stringValue)
+                        object.set("sha256", Self.sha256(of: image.member("hashes")))
+                        object.set("size", image.member("size")?.integerValue)
+                        return object.value
+                    }))
+            summary.set("seq", body.seq)
+            summary.set("source_sha256", Self.sha256(of: data.member("source_hashes")))
+            summary.set("tool", data.member("tool")?.stringValue)
+            summary.set("verified", data.member("verified") == .bool(true))
+            record.acquisitions.append(summary.value)
+            details.set("tool", data.member("tool")?.stringValue)
+            details.set("verified", data.member("verified") == .bool(true))
+            details.set("source_sha256", Self.sha256(of: data.member("source_hashes")))
+        case CustodyEvents.custodyReleased:
+            try require(ItemStatus.inCustody, for: "a release")
+            try requireHolder("a release")
+            let to = data.member("to")?.stringValue ?? ""
+            _ = try requirePerson(to, as: "the recipient")
+            guard !to.hasSameBytes(as: record.holder) else {
+                throw CustodyViolation("\(to) already holds item \(id)")
+            }
+            let stated = data.member("seal")?.stringValue
+            if stated != record.seal {
+                throw CustodyViolation(
+                    "the release states seal \(stated ?? "none") but item \(id) has seal \(record.seal ?? "none"); "
+                        + "record item.unsealed or item.sealed first")
+            }
+            record.status = ItemStatus.inTransit
+            record.pendingTo = to
+            details.set("to", to)
+            details.set("purpose", data.member("purpose")?.stringValue)
+            details.set("seal", stated)
+            details.set("courier", data.member("courier")?.stringValue)
+            details.set("tracking", data.member("tracking")?.stringValue)
+        case CustodyEvents.custodyReceived:
+            try require(ItemStatus.inTransit, for: "a receipt")
+            guard record.pendingTo?.hasSameBytes(as: me) == true else {
+                throw CustodyViolation(
+                    "only the named recipient \(record.pendingTo ?? "?") may receive item \(id); \(me) acted")
+            }
+            let observed = data.member("seal")?.stringValue
+            let intact = data.member("seal_intact") == .bool(true)
+            let matches = observed == record.seal
+            details.set("from", record.holder)
+            details.set("seal", observed)
+            details.set("seal_intact", intact)
+            details.set("seal_check", !intact ? "broken" : (matches ? "intact" : "mismatch"))
+            details.set("condition", data.member("condition")?.stringValue)
+            details.set("location", data.member("location")?.stringValue)
+            if !intact || !matches { record.sealIncident = true }
+            if !intact { record.seal = nil }
+            record.status = ItemStatus.inCustody
+            record.holder = me
+            record.pendingTo = nil
+            if let location = data.member("location")?.stringValue { record.location = location }
+        case CustodyEvents.custodyReleaseCancelled:
+            try require(ItemStatus.inTransit, for: "a cancellation")
+            try requireHolder("a cancellation")
+            details.set("reason", data.member("reason")?.stringValue)
+            record.status = ItemStatus.inCustody
+            record.pendingTo = nil
+        case CustodyEvents.custodyReceiptRefused:
+            try require(ItemStatus.inTransit, for: "a refusal")
+            guard record.pendingTo?.hasSameBytes(as: me) == true else {
+                throw CustodyViolation("only the named recipient \(record.pendingTo ?? "?") may refuse item \(id)")
+            }
+            details.set("reason", data.member("reason")?.stringValue)
+            details.set("to", record.holder)
+            // The courier brings it back: in transit to the person who released it.
+            record.pendingTo = record.holder
+        case CustodyEvents.custodyLost:
+            try require(ItemStatus.inTransit, for: "a loss")
+            guard isHolder || record.pendingTo?.hasSameBytes(as: me) == true || actor.isSupervisor() else {
+                throw CustodyViolation("only the sender, the recipient or a supervisor may report item \(id) lost")
+            }
+            details.set("details", data.member("details")?.stringValue)
+            record.status = ItemStatus.lost
+        case CustodyEvents.custodyReassigned:
+            let to = data.member("to")?.stringValue ?? ""
+            _ = try requirePerson(to, as: "the new holder")
+            details.set("to", to)
+            details.set("reason", data.member("reason")?.stringValue)
+            if record.status == ItemStatus.inTransit {
+                details.set("role", "recipient")
+                record.pendingTo = to
+            } else {
+                details.set("from", record.holder)
+                record.holder = to
+            }
+        case CustodyEvents.itemCheckedOut:
+            try require(ItemStatus.inCustody, for: "a check-out")
+            try requireHolder("a check-out")
+            let to = data.member("to")?.stringValue ?? ""
+            _ = try requirePerson(to, as: "the examiner")
+            record.status = ItemStatus.checkedOut
+            record.checkedOutTo = to
+            details.set("to", to)
+            details.set("purpose", data.member("purpose")?.stringValue)
+        case CustodyEvents.itemCheckedIn:
+            try require(ItemStatus.checkedOut, for: "a check-in")
+            try requireHolder("a check-in", orExaminer: true)
+            record.status = ItemStatus.inCustody
+            record.checkedOutTo = nil
+            if let location = data.member("location")?.stringValue { record.location = location }
+            details.set("location", data.member("location")?.stringValue)
+            details.set("condition", data.member("condition")?.stringValue)
+        case CustodyEvents.itemStored:
+            try require(ItemStatus.inCustody, for: "storing")
+            try requireHolder("storing")
+            record.location = data.member("location")?.stringValue ?? record.location
+            details.set("location", record.location)
+        case CustodyEvents.itemSealed:
+            try require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "sealing")
+            try requireHolder("sealing", orExaminer: true)
+            guard record.seal == nil else {
+                throw CustodyViolation("item \(id) is already sealed with \(record.seal ?? ""); unseal it first")
+            }
+            record.seal = data.member("seal")?.stringValue
+            details.set("seal", record.seal)
+            details.set("reason", data.member("reason")?.stringValue)
+        case CustodyEvents.itemUnsealed:
+            try require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "unsealing")
+            try requireHolder("unsealing", orExaminer: true)
+            let seal = data.member("seal")?.stringValue
+            guard let current = record.seal, seal?.hasSameBytes(as: current) == true else {
+                throw CustodyViolation("item \(id) has seal \(record.seal ?? "none"), not \(seal ?? "")")
+            }
+            record.seal = nil
+            details.set("seal", seal)
+            details.set("reason", data.member("reason")?.stringValue)
+        case CustodyEvents.itemExamined:
+            try require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "an examination")
+            try requireHolder("an examination", orExaminer: true)
+            _ = try openCase(record.caseID, for: "an examination")
+            details.set("report_reference", data.member("report_reference")?.stringValue)
+            details.set("summary", data.member("summary")?.stringValue)
+        case CustodyEvents.itemDisposed:
+            try require(ItemStatus.inCustody, for: "a disposal")
+            try requireHolder("a disposal", orSupervisor: true)
+            if let witness = data.member("witness_key")?.stringValue {
+                guard let witnessKey = try keys.key(witness), witnessKey.person != me else {
+                    throw CustodyViolation("the witness must be another person than the one disposing")
+                }
+                details.set("witness", witnessKey.person)
+            }
+            record.status = ItemStatus.disposed
+            details.set("method", data.member("method")?.stringValue)
+            details.set("authority", data.member("authority")?.stringValue)
+        case CustodyEvents.entryCorrected:
+            let fix = try correction(entry, log: record.log, actor: actor)
+            record.corrections.append(fix)
+            details.set("corrects", fix.corrects)
+            details.set("field", fix.field)
+            details.set("value", fix.value)
+        case CustodyEvents.noteAdded:
+            details.set("text", data.member("text")?.stringValue)
+        default: throw CustodyViolation("\(body.type) does not apply to an item")
+        }
+        if record.status != before, var owningCase = try caseRecord(record.caseID) {
+            owningCase.figures.moveItem(from: before, to: record.status)
+            save(owningCase)
+        }
+        addStep(&record, entry, actor: actor, details: details)
+    }
+
+    private mutating func addStep(_ record: inout ItemRecord, _ entry: Entry, actor: Actor, details: JSONObject) {
+        let body = entry.body
+        record.steps += 1
+        record.lastSeq = body.seq
+        record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
+        steps.append(
+            CustodyStep(
+                item: record.id, number: record.steps, seq: body.seq, time: body.time, type: body.type,
+                by: actor.person, byAgency: actor.agency, details: details.value))
+        save(record)
+    }
+
+    private static func sha256(of hashes: JSONValue?) -> String? {
+        hashes?.arrayValue?.first { $0.member("alg") == .string("sha256") }?.member("value")?.stringValue
+    }
+
+    // MARK: Corrections
+
+    /// Checks an `entry.corrected` against the entries of its stream.
+    private func correction(_ entry: Entry, log: [LogRef], actor: Actor) throws -> Correction {
+        let data = entry.body.data
+        let target = data.member("corrects")?.integerValue ?? 0
+        let field = data.member("field")?.stringValue ?? ""
+        let value = data.member("value")?.stringValue ?? ""
+        guard let original = log.first(where: { $0.seq == target }) else {
+            throw CustodyViolation("seq \(target) is not an entry of stream \(entry.body.stream)")
+        }
+        guard original.type != CustodyEvents.entryCorrected, let rule = TypeTable.rules[original.type],
+            rule.correctable.contains(where: { $0.hasSameBytes(as: field) }), let schema = rule.data.field(field)
+        else {
+            let allowed = TypeTable.rules[original.type]?.correctable ?? []
+            throw CustodyViolation(
+                "field \"\(field)\" of \(original.type) cannot be corrected"
+                    + (allowed.isEmpty ? "" : " (correctable: \(allowed.joined(separator: ", ")))"))
+        }
+        do { try schema.schema.check(.string(value), path: "data.value") } catch {
+            throw CustodyViolation("\(error)")
+        }
+        guard original.person.hasSameBytes(as: actor.person) || actor.isSupervisor() else {
+            throw CustodyViolation(
+                "only \(original.person), who recorded seq \(target), or a supervisor may correct it")
+        }
+        return Correction(
+            seq: entry.body.seq, corrects: target, field: field, value: value,
+            reason: data.member("reason")?.stringValue ?? "", by: actor.person)
+    }
+}

@@ -1,0 +1,214 @@
+import LedgerCrypto
+
+/// Event type names of the custody domain (docs/EVENTS.md).
+public enum CustodyEvents {
+    public static let caseOpened = "case.opened"
+    public static let caseAgencyJoined = "case.agency-joined"
+    public static let caseClosed = "case.closed"
+
+    public static let targetIdentified = "target.identified"
+    public static let targetVerified = "target.verified"
+    public static let targetFalsePositive = "target.false-positive"
+    public static let targetNotified = "target.notified"
+    public static let takedownRequested = "takedown.requested"
+    public static let takedownConfirmed = "takedown.confirmed"
+    public static let takedownNotActioned = "takedown.not-actioned"
+    public static let targetReappeared = "target.reappeared"
+
+    public static let itemSeized = "item.seized"
+    public static let itemAcquired = "item.acquired"
+    public static let custodyReleased = "custody.released"
+    public static let custodyReceived = "custody.received"
+    public static let custodyReleaseCancelled = "custody.release-cancelled"
+    public static let custodyReceiptRefused = "custody.receipt-refused"
+    public static let custodyLost = "custody.lost"
+    public static let custodyReassigned = "custody.reassigned"
+    public static let itemCheckedOut = "item.checked-out"
+    public static let itemCheckedIn = "item.checked-in"
+    public static let itemStored = "item.stored"
+    public static let itemSealed = "item.sealed"
+    public static let itemUnsealed = "item.unsealed"
+    public static let itemExamined = "item.examined"
+    public static let itemDisposed = "item.disposed"
+
+    public static let entryCorrected = "entry.corrected"
+    public static let noteAdded = "note.added"
+}
+
+/// The custody domain's rows of the type table (FORMAT.md §5, docs/EVENTS.md).
+///
+/// Roles: `auditor` signs nothing; `admin` manages keys only. Every data schema is version 1.
+public enum CustodyTypeTable {
+    static let caseStream = StreamPattern.localStream(prefix: "case/")
+    static let targetStream = StreamPattern.localStream(prefix: "target/")
+    static let itemStream = StreamPattern.localStream(prefix: "item/")
+
+    /// People who hold, move and handle evidence items.
+    public static let handlers: Set<String> = [Roles.caseOfficer, Roles.custodian, Roles.examiner]
+    /// Every role that may sign domain events.
+    public static let domainRoles: Set<String> = [
+        Roles.caseOfficer, Roles.custodian, Roles.examiner, Roles.supervisor, Roles.takedownOfficer,
+    ]
+    private static let caseRoles: Set<String> = [Roles.caseOfficer, Roles.supervisor]
+    private static let targetRoles: Set<String> = [Roles.takedownOfficer, Roles.caseOfficer]
+
+    private static func name(_ max: Int = 200) -> ValueSchema { .text(max: max) }
+    private static func free(_ max: Int = 2000) -> ValueSchema { .freeText(max: max) }
+    private static func optional(_ name: String, _ schema: ValueSchema) -> FieldSchema {
+        FieldSchema(name, schema, required: false)
+    }
+    private static func schema(_ fields: FieldSchema...) -> DataSchema { DataSchema(version: 1, fields) }
+
+    /// Target kinds, categories and outcomes.
+    public static let targetKinds = TargetKind.allCases.map(\.rawValue)
+    public static let targetCategories = ["phishing", "ransomware", "infostealer", "malware-c2", "other"]
+    public static let takedownMethods = ["suspended", "null-routed", "sinkholed", "domain-hold", "seized"]
+    public static let notActionedReasons = ["jurisdiction", "shared-hosting", "no-response", "other"]
+    public static let itemKinds = ["laptop", "phone", "hard-disk", "server", "storage-media", "other"]
+    public static let disposalMethods = ["returned-to-owner", "destroyed", "released"]
+
+    /// A forensic image file: one segment of an acquisition.
+    static let imageSegment = ValueSchema.object([
+        FieldSchema("name", .text(max: 255)), FieldSchema("size", .integer(min: 0, max: JSONValue.maxSafeInteger)),
+        FieldSchema("hashes", .hashes),
+    ])
+
+    /// Every custody row.
+    public static let rules: [EventTypeRule] = [
+        EventTypeRule(
+            type: CustodyEvents.caseOpened, stream: caseStream, actorRoles: caseRoles,
+            data: schema(
+                FieldSchema("title", name()), FieldSchema("legal_basis", free()),
+                FieldSchema("agencies", .list(of: name(), minCount: 1)), optional("summary", free(10_000))),
+            correctable: ["title", "legal_basis", "summary"]),
+        EventTypeRule(
+            type: CustodyEvents.caseAgencyJoined, stream: caseStream, actorRoles: caseRoles,
+            data: schema(FieldSchema("agency", name()), optional("legal_basis", free())),
+            correctable: ["legal_basis"]),
+        EventTypeRule(
+            type: CustodyEvents.caseClosed, stream: caseStream, actorRoles: caseRoles,
+            data: schema(FieldSchema("reason", free())), correctable: ["reason"]),
+
+        EventTypeRule(
+            type: CustodyEvents.targetIdentified, stream: targetStream, actorRoles: targetRoles,
+            data: schema(
+                FieldSchema("case", .localID), FieldSchema("kind", .oneOf(targetKinds)),
+                FieldSchema("value", .text(max: 2048)), FieldSchema("category", .oneOf(targetCategories)),
+                FieldSchema("country", .country), optional("hosting_provider", name()),
+                optional("asn", .integer(min: 1, max: 4_294_967_295)), FieldSchema("source", name())),
+            correctable: ["hosting_provider", "source"]),
+        EventTypeRule(
+            type: CustodyEvents.targetVerified, stream: targetStream, actorRoles: targetRoles,
+            data: schema(optional("note", free())), correctable: ["note"]),
+        EventTypeRule(
+            type: CustodyEvents.targetFalsePositive, stream: targetStream, actorRoles: targetRoles,
+            data: schema(FieldSchema("reason", free())), correctable: ["reason"]),
+        EventTypeRule(
+            type: CustodyEvents.targetNotified, stream: targetStream, actorRoles: [Roles.takedownOfficer],
+            data: schema(FieldSchema("recipient", name()), FieldSchema("reference", name())),
+            correctable: ["recipient", "reference"]),
+        EventTypeRule(
+            type: CustodyEvents.takedownRequested, stream: targetStream, actorRoles: [Roles.takedownOfficer],
+            data: schema(FieldSchema("recipient", name()), FieldSchema("legal_instrument", name())),
+            correctable: ["recipient", "legal_instrument"]),
+        EventTypeRule(
+            type: CustodyEvents.takedownConfirmed, stream: targetStream, actorRoles: [Roles.takedownOfficer],
+            data: schema(
+                FieldSchema("method", .oneOf(takedownMethods)), FieldSchema("occurred_at", .timestamp),
+                optional("reference", name())),
+            correctable: ["reference"]),
+        EventTypeRule(
+            type: CustodyEvents.takedownNotActioned, stream: targetStream, actorRoles: [Roles.takedownOfficer],
+            data: schema(FieldSchema("reason", .oneOf(notActionedReasons)), optional("details", free())),
+            correctable: ["details"]),
+        EventTypeRule(
+            type: CustodyEvents.targetReappeared, stream: targetStream, actorRoles: targetRoles,
+            data: schema(FieldSchema("observed_at", .timestamp), optional("details", free())),
+            correctable: ["details"]),
+
+        EventTypeRule(
+            type: CustodyEvents.itemSeized, stream: itemStream, actorRoles: handlers,
+            coSigner: .dataKey("witness_key"),
+            data: schema(
+                FieldSchema("case", .localID), FieldSchema("exhibit", name(64)),
+                FieldSchema("kind", .oneOf(itemKinds)), FieldSchema("description", free()),
+                optional("serial", name(100)), optional("imei", name(20)), optional("iccid", name(22)),
+                optional("device_state", name()), optional("seal", name(100)), FieldSchema("location", name()),
+                FieldSchema("occurred_at", .timestamp), FieldSchema("seized_from", name()),
+                FieldSchema("legal_authority", name()), optional("target", .localID), optional("parent", .localID),
+                optional("witness_key", .keyID), optional("photos", .list(of: .hashes, minCount: 1))),
+            correctable: [
+                "description", "serial", "imei", "iccid", "device_state", "location", "seized_from", "legal_authority",
+            ]),
+        EventTypeRule(
+            type: CustodyEvents.itemAcquired, stream: itemStream, actorRoles: handlers,
+            data: schema(
+                FieldSchema("tool", name()), FieldSchema("tool_version", name(100)), optional("write_blocker", name()),
+                FieldSchema("source_hashes", .hashes), FieldSchema("images", .list(of: imageSegment, minCount: 1)),
+                FieldSchema("verified", .boolean), optional("notes", free())),
+            correctable: ["write_blocker", "notes"]),
+        EventTypeRule(
+            type: CustodyEvents.custodyReleased, stream: itemStream, actorRoles: handlers,
+            data: schema(
+                FieldSchema("to", .personID), FieldSchema("purpose", free()), optional("seal", name(100)),
+                optional("courier", name()), optional("tracking", name())),
+            correctable: ["purpose", "courier", "tracking"]),
+        EventTypeRule(
+            type: CustodyEvents.custodyReceived, stream: itemStream, actorRoles: handlers,
+            data: schema(
+                optional("seal", name(100)), FieldSchema("seal_intact", .boolean), optional("condition", free()),
+                optional("location", name())),
+            correctable: ["condition", "location"]),
+        EventTypeRule(
+            type: CustodyEvents.custodyReleaseCancelled, stream: itemStream, actorRoles: handlers,
+            data: schema(FieldSchema("reason", free())), correctable: ["reason"]),
+        EventTypeRule(
+            type: CustodyEvents.custodyReceiptRefused, stream: itemStream, actorRoles: handlers,
+            data: schema(FieldSchema("reason", free())), correctable: ["reason"]),
+        EventTypeRule(
+            type: CustodyEvents.custodyLost, stream: itemStream, actorRoles: handlers.union([Roles.supervisor]),
+            data: schema(FieldSchema("details", free())), correctable: ["details"]),
+        EventTypeRule(
+            type: CustodyEvents.custodyReassigned, stream: itemStream, actorRoles: [Roles.supervisor],
+            data: schema(FieldSchema("to", .personID), FieldSchema("reason", free())), correctable: ["reason"]),
+        EventTypeRule(
+            type: CustodyEvents.itemCheckedOut, stream: itemStream, actorRoles: handlers,
+            data: schema(FieldSchema("to", .personID), FieldSchema("purpose", free())), correctable: ["purpose"]),
+        EventTypeRule(
+            type: CustodyEvents.itemCheckedIn, stream: itemStream, actorRoles: handlers,
+            data: schema(optional("location", name()), optional("condition", free())),
+            correctable: ["location", "condition"]),
+        EventTypeRule(
+            type: CustodyEvents.itemStored, stream: itemStream, actorRoles: handlers,
+            data: schema(FieldSchema("location", name())), correctable: ["location"]),
+        EventTypeRule(
+            type: CustodyEvents.itemSealed, stream: itemStream, actorRoles: handlers,
+            data: schema(FieldSchema("seal", name(100)), optional("reason", free())), correctable: ["reason"]),
+        EventTypeRule(
+            type: CustodyEvents.itemUnsealed, stream: itemStream, actorRoles: handlers,
+            data: schema(FieldSchema("seal", name(100)), FieldSchema("reason", free())), correctable: ["reason"]),
+        EventTypeRule(
+            type: CustodyEvents.itemExamined, stream: itemStream, actorRoles: handlers,
+            data: schema(FieldSchema("summary", free(10_000)), FieldSchema("report_reference", name())),
+            correctable: ["summary", "report_reference"]),
+        EventTypeRule(
+            type: CustodyEvents.itemDisposed, stream: itemStream, actorRoles: handlers.union([Roles.supervisor]),
+            coSigner: .dataKey("witness_key"),
+            data: schema(
+                FieldSchema("method", .oneOf(disposalMethods)), FieldSchema("authority", name()),
+                optional("recipient_reference", name()), optional("details", free()),
+                optional("witness_key", .keyID)),
+            correctable: ["recipient_reference", "details"]),
+
+        EventTypeRule(
+            type: CustodyEvents.entryCorrected, stream: .anyOf([caseStream, targetStream, itemStream]),
+            actorRoles: domainRoles,
+            data: schema(
+                FieldSchema("corrects", .integer(min: 1, max: JSONValue.maxSafeInteger)),
+                FieldSchema("field", .text(max: 64)), FieldSchema("value", free(10_000)),
+                FieldSchema("reason", free()))),
+        EventTypeRule(
+            type: CustodyEvents.noteAdded, stream: .anyOf([caseStream, targetStream, itemStream]),
+            actorRoles: domainRoles, data: schema(FieldSchema("text", free(10_000)))),
+    ]
+}

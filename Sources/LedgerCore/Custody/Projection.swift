@@ -1,0 +1,97 @@
+import LedgerCrypto
+
+/// One read-model table: rows keyed by a text key, with filter columns derived from the row's state.
+///
+/// Every table has the columns `key`, the filter `columns`, and `state` (the record as canonical JSON); a store adds
+/// indexes for the filter columns. The filter columns are a function of the state, so verification can recompute
+/// every stored value.
+public struct ProjectionTable: Sendable, Hashable, CustomStringConvertible {
+    public let name: String
+    public let columns: [String]
+
+    public var description: String { name }
+
+    public static let people = ProjectionTable(name: "people", columns: ["agency"])
+    public static let cases = ProjectionTable(name: "cases", columns: ["status"])
+    public static let targets = ProjectionTable(
+        name: "targets", columns: ["case_id", "kind", "value", "status", "category", "country"])
+    public static let items = ProjectionTable(name: "items", columns: ["case_id", "status", "holder", "kind"])
+    public static let custodySteps = ProjectionTable(name: "custody_steps", columns: ["item_id", "seq"])
+
+    /// Every projection table, in the order verification compares them.
+    public static let all = [people, cases, targets, items, custodySteps]
+}
+
+/// One row of a projection table.
+public struct ProjectionRow: Sendable, Equatable {
+    public let table: ProjectionTable
+    public let key: String
+    /// Values of `table.columns`, in order: strings or integers.
+    public let columns: [JSONValue]
+    /// The record as canonical JSON text.
+    public let state: String
+
+    public init(table: ProjectionTable, key: String, columns: [JSONValue], state: String) {
+        self.table = table
+        self.key = key
+        self.columns = columns
+        self.state = state
+    }
+
+    init(table: ProjectionTable, key: String, columns: [JSONValue], json: JSONValue) {
+        self.init(table: table, key: key, columns: columns, state: String(decoding: JCS.serialize(json), as: UTF8.self))
+    }
+
+    public static func == (lhs: ProjectionRow, rhs: ProjectionRow) -> Bool {
+        lhs.table == rhs.table && lhs.key.hasSameBytes(as: rhs.key) && lhs.columns == rhs.columns
+            && lhs.state.hasSameBytes(as: rhs.state)
+    }
+}
+
+extension PersonRecord {
+    var row: ProjectionRow { ProjectionRow(table: .people, key: person, columns: [.string(agency)], json: json) }
+}
+
+extension CaseRecord {
+    var row: ProjectionRow { ProjectionRow(table: .cases, key: id, columns: [.string(status)], json: json) }
+}
+
+extension TargetRecord {
+    var row: ProjectionRow {
+        ProjectionRow(
+            table: .targets, key: id,
+            columns: [
+                .string(caseID), .string(kind), .string(value), .string(status), .string(category), .string(country),
+            ], json: json)
+    }
+}
+
+extension ItemRecord {
+    var row: ProjectionRow {
+        ProjectionRow(
+            table: .items, key: id, columns: [.string(caseID), .string(status), .string(holder), .string(kind)],
+            json: json)
+    }
+}
+
+extension CustodyStep {
+    /// Keys sort in chain order: the item id, a separator below every id character, the zero-padded step number.
+    static func key(item: String, number: Int64) -> String {
+        let digits = String(number)
+        return item + " " + String(repeating: "0", count: max(0, 10 - digits.count)) + digits
+    }
+
+    var row: ProjectionRow {
+        ProjectionRow(
+            table: .custodySteps, key: Self.key(item: item, number: number), columns: [.string(item), .integer(seq)],
+            json: json)
+    }
+}
+
+/// Where a custody state loads the records it has not seen yet: a store's projection tables inside a transaction.
+public protocol CustodySource {
+    /// The stored state text of the row with this key, or nil.
+    func projectionState(_ table: ProjectionTable, key: String) throws -> String?
+    /// The id of the target of this case, kind and normalized value, or nil.
+    func targetID(caseID: String, kind: String, value: String) throws -> String?
+}
