@@ -14,9 +14,10 @@ struct PunycodeSample: Sendable, CustomTestStringConvertible {
 struct TargetValueTests {
     // MARK: Punycode
 
-    /// RFC 3492 §7.1, copied with their uppercase code points: the encoder is tested on its own, before any
-    /// lowercasing. (I) is given in lowercase because the RFC's output carries a mixed-case annotation ("D"),
-    /// which this encoder does not produce (the annotation is optional, §5).
+    /// The sample strings of RFC 3492 §7.1, uppercase code points included.
+    ///
+    /// The encoder is tested on its own, before any lowercasing. The output of (I) is given in lowercase because
+    /// the RFC's carries a mixed-case annotation ("D"), which this encoder does not produce (it is optional, §5).
     static let punycodeSamples: [PunycodeSample] = [
         PunycodeSample(
             name: "A Arabic (Egyptian)",
@@ -387,6 +388,9 @@ struct TargetValueTests {
             try TargetValue.normalize("a\"b\\c.com", kind: .domain)
         }
         #expect(error?.description.hasPrefix(#""a\"b\\c.com" is not a valid domain target"#) == true)
+        // A leading combining mark would otherwise fuse with the opening quote.
+        let mark = #expect(throws: CoreError.self) { try TargetValue.normalize("\u{308}a.com", kind: .domain) }
+        #expect(mark?.description.hasPrefix(#""\u{308}a.com" is not a valid domain target"#) == true)
     }
 
     @Test func longValuesAreCutInMessages() {

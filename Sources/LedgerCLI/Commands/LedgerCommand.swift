@@ -38,8 +38,10 @@ struct LedgerCommand: ParsableCommand {
             """,
         version: LedgerVersion.current,
         subcommands: [
-            InitCommand.self, KeyCommand.self, AppendCommand.self, LogCommand.self, CheckpointCommand.self,
-            VerifyCommand.self,
+            DemoCommand.self, InitCommand.self, KeyCommand.self, CaseCommand.self, TargetCommand.self,
+            TakedownCommand.self, ItemCommand.self, TransferCommand.self, ReceiveCommand.self, NoteCommand.self,
+            CorrectCommand.self, ItemsCommand.self, TargetsCommand.self, StatsCommand.self, AppendCommand.self,
+            LogCommand.self, CheckpointCommand.self, VerifyCommand.self, RebuildCommand.self,
         ]
     )
 }

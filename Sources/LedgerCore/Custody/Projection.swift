@@ -95,3 +95,51 @@ public protocol CustodySource {
     /// The id of the target of this case, kind and normalized value, or nil.
     func targetID(caseID: String, kind: String, value: String) throws -> String?
 }
+
+/// Records read back from their stored state text.
+public protocol ProjectedRecord {
+    /// Decodes a record from a projection row's state text.
+    init(state: String) throws
+}
+
+extension ProjectedRecord {
+    static func parseState(_ state: String) throws -> JSONValue {
+        do { return try JSONParser.parse(Array(state.utf8), profile: .ledgerV1) } catch {
+            throw CoreError.format("a projection row is unreadable: \(error); run `ledger rebuild`")
+        }
+    }
+}
+
+extension PersonRecord: ProjectedRecord {
+    public init(state: String) throws { try self.init(Self.parseState(state)) }
+}
+
+extension CaseRecord: ProjectedRecord {
+    public init(state: String) throws { try self.init(Self.parseState(state)) }
+}
+
+extension TargetRecord: ProjectedRecord {
+    public init(state: String) throws { try self.init(Self.parseState(state)) }
+}
+
+extension ItemRecord: ProjectedRecord {
+    public init(state: String) throws { try self.init(Self.parseState(state)) }
+}
+
+extension CustodyStep: ProjectedRecord {
+    public init(state: String) throws { try self.init(Self.parseState(state)) }
+}
+
+extension ProjectedRecord {
+    /// The record as JSON (the projection's state).
+    public var jsonValue: JSONValue {
+        switch self {
+        case let record as PersonRecord: record.json
+        case let record as CaseRecord: record.json
+        case let record as TargetRecord: record.json
+        case let record as ItemRecord: record.json
+        case let record as CustodyStep: record.json
+        default: .null
+        }
+    }
+}

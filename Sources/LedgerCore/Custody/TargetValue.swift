@@ -83,8 +83,8 @@ public enum TargetValue {
     /// The scheme is lowercased; the host is normalized as an IPv4 address, a bracketed IPv6 address (RFC 5952)
     /// or a domain name (``normalizeDomain(_:)``); a default port (http 80, https 443, ftp 21) and an empty port
     /// are removed; percent-escapes of unreserved characters are decoded and all others uppercased; dot segments
-    /// are removed from the path, and an empty path becomes `/`. User info, query and fragment are kept apart
-    /// from their percent-escapes, so a password in the user info is kept too.
+    /// are removed from the path, and an empty path becomes `/`. User info, query and fragment are kept as
+    /// written apart from their percent-escapes, so a password in the user info is kept too.
     ///
     /// Any scheme with an authority (`scheme://`) is accepted. Rejected: spaces, control and non-ASCII
     /// characters anywhere (percent-encode them, and write an internationalized host as A-labels), characters
@@ -670,11 +670,18 @@ extension TargetValue {
         value < 10 ? zero + value : UInt8(ascii: "A") + value - 10
     }
 
-    /// `U+3002 "。"`: a scalar named so that it is visible in a message even when it is invisible or a control.
+    /// A scalar written as `U+3002 "。"`, so that a message shows it even when it is invisible.
     private static func describe(_ scalar: Unicode.Scalar) -> String {
         let hex = String(scalar.value, radix: 16, uppercase: true)
         return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + " "
             + quoted(CollectionOfOne(scalar))
+    }
+
+    private static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned: true
+        default: false
+        }
     }
 
     private static func quoted(_ bytes: some Collection<UInt8>) -> String {
@@ -693,10 +700,10 @@ extension TargetValue {
                 output += "…"
                 break
             }
-            switch scalar.properties.generalCategory {
-            case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned:
+            // A leading combining mark would otherwise fuse with the opening quote.
+            if isInvisible(scalar) || (count == 1 && isCombiningMark(scalar)) {
                 output += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-            default:
+            } else {
                 if scalar == "\"" || scalar == "\\" { output += "\\" }
                 output.unicodeScalars.append(scalar)
             }

@@ -1,0 +1,591 @@
+import ArgumentParser
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerCrypto
+
+struct ItemCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "item",
+        abstract: "Seize, image, examine, seal, store and dispose of evidence items; show where they are.",
+        discussion: """
+            Custody moves between people with `ledger transfer` and `ledger receive`.
+
+            Examples:
+              ledger item seize EV-0001 --case OP-SYNERGIA --exhibit JD/1 --kind laptop \\
+                  --description "Grey laptop, sticker on lid" --serial 5CD1234XYZ --seal SEAL-0001 \\
+                  --location "Evidence room B" --from "Flat 3, case-file ref. A-17" \\
+                  --authority "Warrant 2024/881" --key carol.pem --witness-key dan.pem
+              ledger item acquire EV-0001 --image disk.raw --tool "dd" --tool-version 9.4 \\
+                  --source-sha256 <hex> --key erin.pem
+              ledger item show EV-0001
+              ledger item history EV-0001
+            """,
+        subcommands: [
+            Seize.self, Acquire.self, Show.self, History.self, CheckOut.self, CheckIn.self, Store.self, Seal.self,
+            Unseal.self, Examine.self, Dispose.self, CancelRelease.self, Refuse.self, Lost.self, Reassign.self,
+        ])
+
+    struct Seize: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a seizure (item.seized).")
+        @Argument(help: "The item id ([A-Za-z0-9._-], up to 64), e.g. EV-0001.") var id: String
+        @Option(name: .customLong("case"), help: "The case.") var caseID: String
+        @Option(help: "The exhibit number.") var exhibit: String
+        @Option(help: "laptop, phone, hard-disk, server, storage-media or other.") var kind: String
+        @Option(help: "What it is.") var description: String
+        @Option(help: "Serial number.") var serial: String?
+        @Option(help: "IMEI.") var imei: String?
+        @Option(help: "ICCID.") var iccid: String?
+        @Option(help: "Device state, e.g. \"powered off, in Faraday bag\".") var deviceState: String?
+        @Option(help: "The seal number, if sealed.") var seal: String?
+        @Option(help: "Where it is kept now.") var location: String
+        @Option(help: "When it was seized (RFC 3339 with offset; default now).") var at: String?
+        @Option(name: .customLong("from"), help: "Where it was seized.") var seizedFrom: String
+        @Option(help: "The legal authority (warrant reference).") var authority: String
+        @Option(help: "The target it came from.") var target: String?
+        @Option(help: "The item it was taken out of.") var parent: String?
+        @Option(help: ArgumentHelp("The witnessing officer's key file: they co-sign.", valueName: "file"))
+        var witnessKey: String?
+        @Option(help: ArgumentHelp("A photo taken at the seizure (repeat); its hashes are recorded.", valueName: "file"))
+        var photo: [String] = []
+        @OptionGroup var event: EventOptions
+
+        func run() throws {
+            var data = DataBuilder()
+            data["case"] = caseID
+            data["exhibit"] = exhibit
+            data["kind"] = kind
+            data["description"] = description
+            data["serial"] = serial
+            data["imei"] = imei
+            data["iccid"] = iccid
+            data["device_state"] = deviceState
+            data["seal"] = seal
+            data["location"] = location
+            data["occurred_at"] = at ?? nowRFC3339()
+            data["seized_from"] = seizedFrom
+            data["legal_authority"] = authority
+            data["target"] = target
+            data["parent"] = parent
+            var coSigners: [Ed25519PrivateKey] = []
+            if let witnessKey {
+                let witness = try event.passphrase.loadKey(witnessKey)
+                coSigners.append(witness)
+                data["witness_key"] = KeyFiles.keyID(witness.publicKey)
+            }
+            if !photo.isEmpty {
+                var hashes: [JSONValue] = []
+                for path in photo {
+                    do { hashes.append(hashList(try FileHasher.hash(path: path))) } catch {
+                        throw LedgerError.usage(error.description)
+                    }
+                }
+                data.set("photos", .array(hashes))
+            }
+            try event.record(
+                CustodyEvents.itemSeized, stream: Streams.item(id), data: data, coSigners: coSigners,
+                summary: "\(id) (\(kind)) held by you")
+        }
+    }
+
+    struct Acquire: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a forensic image (item.acquired), hashing each image file once.",
+            discussion: """
+                Each file is read once computing SHA-256, SHA-1 and MD5 together. With one image file, the \
+                verification matched when its SHA-256 equals --source-sha256 (a raw image of the whole medium); \
+                for a segmented image say --verified or --not-verified as the imaging tool reported.
+                """)
+        @Argument(help: "The item.") var item: String
+        @Option(help: ArgumentHelp("An image file or segment (repeat in order).", valueName: "file"))
+        var image: [String] = []
+        @Option(help: "The imaging tool.") var tool: String
+        @Option(help: "Its version.") var toolVersion: String
+        @Option(help: "The write-blocker used.") var writeBlocker: String?
+        @Option(help: "The source medium's SHA-256 as the imaging tool reported it.") var sourceSha256: String
+        @Option(help: "The source medium's SHA-1, if reported.") var sourceSha1: String?
+        @Option(help: "The source medium's MD5, if reported.") var sourceMd5: String?
+        @Flag(help: "The imaging tool's verification matched (segmented images).") var verified = false
+        @Flag(help: "The imaging tool's verification did not match.") var notVerified = false
+        @Option(help: "Notes.") var notes: String?
+        @OptionGroup var event: EventOptions
+
+        func validate() throws {
+            if image.isEmpty { throw ValidationError("give at least one --image file") }
+            if verified && notVerified { throw ValidationError("--verified and --not-verified exclude each other") }
+            if image.count > 1 && !verified && !notVerified {
+                throw ValidationError("for a segmented image say --verified or --not-verified")
+            }
+        }
+
+        func run() throws {
+            var images: [JSONValue] = []
+            var single: FileDigests?
+            let total = image.reduce(Int64(0)) { sum, path in
+                sum + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0)
+            }
+            let progress = ProgressLine(label: "hashing", total: total)
+            var done: Int64 = 0
+            for path in image {
+                let digests: FileDigests
+                do { digests = try FileHasher.hash(path: path) { progress.update(done + $0) } } catch {
+                    throw LedgerError.usage(error.description)
+                }
+                done += digests.size
+                single = digests
+                images.append([
+                    "name": .string(URL(fileURLWithPath: path).lastPathComponent), "size": .integer(digests.size),
+                    "hashes": hashList(digests),
+                ])
+            }
+            progress.finish()
+            var source: [JSONValue] = []
+            if let sourceMd5 { source.append(["alg": "md5", "value": .string(sourceMd5.lowercased())]) }
+            if let sourceSha1 { source.append(["alg": "sha1", "value": .string(sourceSha1.lowercased())]) }
+            source.append(["alg": "sha256", "value": .string(sourceSha256.lowercased())])
+            let matched =
+                image.count == 1
+                ? (single.map { Hex.encode($0.sha256) == sourceSha256.lowercased() } ?? false) : verified
+            var data = DataBuilder()
+            data["tool"] = tool
+            data["tool_version"] = toolVersion
+            data["write_blocker"] = writeBlocker
+            data.set("source_hashes", .array(source))
+            data.set("images", .array(images))
+            data.set("verified", .bool(matched))
+            data["notes"] = notes
+            try event.record(
+                CustodyEvents.itemAcquired, stream: Streams.item(item), data: data,
+                summary: "\(image.count) image file(s), verification \(matched ? "matched" : "DID NOT match")")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Where an item is, who holds it, its seal and hashes.")
+        @Argument(help: "The item.") var item: String
+        @OptionGroup var location: LedgerLocation
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            guard let (record, steps) = try CustodyQueries.item(item, in: try location.openForReading()) else {
+                throw LedgerError.usage("no item \(item) (see `ledger items`)")
+            }
+            if json {
+                var object = record.jsonValue
+                if case .object(var members) = object {
+                    members.append(JSONMember("custody_chain", .array(steps.map(\.jsonValue))))
+                    object = .object(members)
+                }
+                printJSON(object)
+                return
+            }
+            print(ItemReport.summary(record))
+        }
+    }
+
+    struct History: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The item's custody chain, as a paper custody form lists it.")
+        @Argument(help: "The item.") var item: String
+        @OptionGroup var location: LedgerLocation
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            guard let (record, steps) = try CustodyQueries.item(item, in: try location.openForReading()) else {
+                throw LedgerError.usage("no item \(item) (see `ledger items`)")
+            }
+            if json {
+                printJSON(.array(steps.map(\.jsonValue)))
+                return
+            }
+            print(ItemReport.history(record, steps))
+        }
+    }
+
+    struct CheckOut: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check-out", abstract: "Check an item out to an examiner in the lab.")
+        @Argument(help: "The item.") var item: String
+        @Option(help: "The examiner's person id.") var to: String
+        @Option(help: "Why.") var purpose: String
+        @OptionGroup var event: EventOptions
+
+        func run() throws {
+            var data = DataBuilder()
+            data["to"] = to
+            data["purpose"] = purpose
+            try event.record(CustodyEvents.itemCheckedOut, stream: Streams.item(item), data: data)
+        }
+    }
+
+    struct CheckIn: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "check-in", abstract: "Check an item back in after examination.")
+        @Argument(help: "The item.") var item: String
+        @Option(help: "Where it is kept now.") var location: String?
+        @Option(help: "Its condition.") var condition: String?
+        @OptionGroup var event: EventOptions
+
+        func run() throws {
+            var data = DataBuilder()
+            data["location"] = location
+            data["condition"] = condition
+            try event.record(CustodyEvents.itemCheckedIn, stream: Streams.item(item), data: data)
+        }
+    }
+
+    struct Store: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record where an item is stored.")
+        @Argument(help: "The item.") var item: String
+        @Option(help: "The storage location.") var location: String
+        @OptionGroup var event: EventOptions
+
+        func run() throws {
+            var data = DataBuilder()
+            data["location"] = location
+            try event.record(CustodyEvents.itemStored, stream: Streams.item(item), data: data)
+        }
+    }
+
+    struct Seal: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Seal an item.")
+        @Argument(help: "The item.") var item: String
+        @Option(help: "The seal number.") var seal: String
+        @Option(help: "Why.") var reason: String?
+        @OptionGroup var event: EventOptions
+
+        func run() throws {
+            var data = DataBuilder()
+            data["seal"] = seal
+            data["reason"] = reason
+            try event.record(CustodyEvents.itemSealed, stream: Streams.item(item), data: data)
+        }
+    }
+
+    struct Unseal: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Break an item's seal.")
+        @Argument(help: "The item.") var item: String
+        @Option(help: "The seal number being broken.") var seal: String
+        @Option(help: "Why.") var reason: String
+        @OptionGroup var event: EventOptions
+
+        func run() throws {
+            var data = DataBuilder()
+            data["seal"] = seal
+            data["reason"] = reason
+            try event.record(CustodyEvents.itemUnsealed, stream: Streams.item(item), data: data)
+        }
+    }
+
+    struct Examine: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record an examination and its report.")
+        @Argument(help: "The item.") var item: String
+        @Option(help: "What was found.") var summary: String
+        @Option(help: "The report's reference.") var report: String
+        @OptionGroup var event: EventOptions
+
+        func run() throws {
+            var data = DataBuilder()
+            data["summary"] = summary
+            data["report_reference"] = report
+            try event.record(CustodyEvents.itemExamined, stream: Streams.item(item), data: data)
+        }
+    }
+
+    struct Dispose: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Return, destroy or release an item (item.disposed); nothing happens to it afterwards.")
+        @Argument(help: "The item.") var item: String
+        @Option(help: "returned-to-owner, destroyed or released.") var method: String
+        @Option(help: "The authority for it.") var authority: String
+        @Option(help: "The case-file reference of the person receiving it (no names or addresses).")
+        var recipientReference: String?
+        @Option(help: "Details.") var details: String?
+        @Option(help: ArgumentHelp("A witness's key file: they co-sign.", valueName: "file")) var witnessKey: String?
+        @OptionGroup var event: EventOptions
+
+        func run() throws {
+            var data = DataBuilder()
+            data["method"] = method
+            data["authority"] = authority
+            data["recipient_reference"] = recipientReference
+            data["details"] = details
+            var coSigners: [Ed25519PrivateKey] = []
+            if let witnessKey {
+                let witness = try event.passphrase.loadKey(witnessKey)
+                coSigners.append(witness)
+                data["witness_key"] = KeyFiles.keyID(witness.publicKey)
+            }
+            try event.record(CustodyEvents.itemDisposed, stream: Streams.item(item), data: data, coSigners: coSigners)
+        }
+    }
+
+    struct CancelRelease: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cancel-release", abstract: "Cancel your release of an item still in transit.")
+        @Argument(help: "The item.") var item: String
+        @Option(help: "Why.") var reason: String
+        @OptionGroup var event: EventOptions
+
+        func run() throws {
+            var data = DataBuilder()
+            data["reason"] = reason
+            try event.record(CustodyEvents.custodyReleaseCancelled, stream: Streams.item(item), data: data)
+        }
+    }
+
+    struct Refuse: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Refuse receipt of an item sent to you; it goes back to the sender.")
+        @Argument(help: "The item.") var item: String
+        @Option(help: "Why.") var reason: String
+        @OptionGroup var event: EventOptions
+
+        func run() throws {
+            var data = DataBuilder()
+            data["reason"] = reason
+            try event.record(CustodyEvents.custodyReceiptRefused, stream: Streams.item(item), data: data)
+        }
+    }
+
+    struct Lost: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Report an item lost in transit.")
+        @Argument(help: "The item.") var item: String
+        @Option(help: "What is known.") var details: String
+        @OptionGroup var event: EventOptions
+
+        func run() throws {
+            var data = DataBuilder()
+            data["details"] = details
+            try event.record(CustodyEvents.custodyLost, stream: Streams.item(item), data: data)
+        }
+    }
+
+    struct Reassign: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reassign an item to another person when its holder can no longer act (supervisors).")
+        @Argument(help: "The item.") var item: String
+        @Option(help: "The new holder's person id.") var to: String
+        @Option(help: "Why.") var reason: String
+        @OptionGroup var event: EventOptions
+
+        func run() throws {
+            var data = DataBuilder()
+            data["to"] = to
+            data["reason"] = reason
+            try event.record(CustodyEvents.custodyReassigned, stream: Streams.item(item), data: data)
+        }
+    }
+}
+
+struct TransferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transfer",
+        abstract: "Release an item you hold to another person (custody.released); it is in transit until received.",
+        discussion: """
+            Example:
+              ledger transfer EV-0001 --to erin --purpose "Imaging at the NL lab" --seal SEAL-0001 \\
+                  --courier "DHL Express" --tracking 1234567890 --key carol.pem
+            """)
+    @Argument(help: "The item.") var item: String
+    @Option(help: "The recipient's person id.") var to: String
+    @Option(help: "Why it is handed over.") var purpose: String
+    @Option(help: "The seal number on the item now (required when it is sealed).") var seal: String?
+    @Option(help: "The courier.") var courier: String?
+    @Option(help: "The courier's tracking reference.") var tracking: String?
+    @OptionGroup var event: EventOptions
+
+    func run() throws {
+        var data = DataBuilder()
+        data["to"] = to
+        data["purpose"] = purpose
+        data["seal"] = seal
+        data["courier"] = courier
+        data["tracking"] = tracking
+        try event.record(
+            CustodyEvents.custodyReleased, stream: Streams.item(item), data: data, summary: "in transit to \(to)")
+    }
+}
+
+struct ReceiveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "receive",
+        abstract: "Receive an item sent to you (custody.received), recording the seal check.",
+        discussion: """
+            Example:
+              ledger receive EV-0001 --seal SEAL-0001 --location "NL lab, safe 2" --key erin.pem
+              ledger receive EV-0002 --seal SEAL-0002 --seal-broken --condition "tape cut" --key erin.pem
+            """)
+    @Argument(help: "The item.") var item: String
+    @Option(help: "The seal number you see on the item.") var seal: String?
+    @Flag(help: "The seal is broken or tampered with.") var sealBroken = false
+    @Option(help: "The item's condition.") var condition: String?
+    @Option(help: "Where you keep it.") var location: String?
+    @OptionGroup var event: EventOptions
+
+    func run() throws {
+        var data = DataBuilder()
+        data["seal"] = seal
+        data.set("seal_intact", .bool(!sealBroken))
+        data["condition"] = condition
+        data["location"] = location
+        try event.record(
+            CustodyEvents.custodyReceived, stream: Streams.item(item), data: data,
+            summary: sealBroken ? "received; SEAL BROKEN recorded" : "received; seal intact")
+    }
+}
+
+struct ItemsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "items", abstract: "List items: where they are and who holds them.",
+        discussion: """
+            Examples:
+              ledger items --case OP-SYNERGIA
+              ledger items --holder erin --status in-custody
+              ledger items --status in-transit --json
+            """)
+    @OptionGroup var location: LedgerLocation
+    @Option(name: .customLong("case"), help: "Only this case.") var caseID: String?
+    @Option(help: "Only items this person holds.") var holder: String?
+    @Option(help: "in-custody, in-transit, checked-out, lost or disposed.") var status: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let items = try CustodyQueries.items(
+            in: try location.openForReading(), caseID: caseID, holder: holder, status: status)
+        if json {
+            printJSON(.array(items.map(\.jsonValue)))
+            return
+        }
+        if items.isEmpty {
+            print("no items match")
+            return
+        }
+        print(
+            Table.render(
+                header: ["ITEM", "CASE", "EXHIBIT", "KIND", "STATUS", "HOLDER", "SEAL", "LOCATION"],
+                rows: items.map { item in
+                    [
+                        item.id, item.caseID, item.exhibit, item.kind,
+                        item.status + (item.pendingTo.map { " → \($0)" } ?? ""), item.holder,
+                        (item.seal ?? "-") + (item.sealIncident ? " (!)" : ""), item.location,
+                    ]
+                }))
+    }
+}
+
+/// Item text for people: the summary and the paper-form history.
+enum ItemReport {
+    static func summary(_ item: ItemRecord) -> String {
+        var lines = [
+            "item       \(item.id)   exhibit \(item.exhibit)   case \(item.caseID)",
+            "kind       \(item.kind): \(corrected(item, "description", item.description))",
+        ]
+        switch item.status {
+        case ItemStatus.inTransit:
+            lines.append("status     IN TRANSIT from \(item.holder) to \(item.pendingTo ?? "?")")
+        case ItemStatus.checkedOut:
+            lines.append("status     checked out to \(item.checkedOutTo ?? "?") (holder \(item.holder))")
+        default:
+            lines.append("status     \(item.status)")
+        }
+        lines.append("holder     \(item.holder)")
+        lines.append("location   \(corrected(item, "location", item.location))")
+        lines.append(
+            "seal       \(item.seal ?? "none")"
+                + (item.sealIncident ? "   (!) a receipt reported a broken or different seal" : ""))
+        if let serial = item.serial { lines.append("serial     \(serial)") }
+        if let imei = item.imei { lines.append("imei       \(imei)") }
+        if let iccid = item.iccid { lines.append("iccid      \(iccid)") }
+        if let state = item.deviceState { lines.append("state      \(state)") }
+        lines.append("seized     \(item.seizedAt) (seq \(item.seizedSeq))")
+        if let target = item.target { lines.append("target     \(target)") }
+        if let parent = item.parent { lines.append("taken from \(parent)") }
+        for acquisition in item.acquisitions {
+            let seq = acquisition.member("seq")?.integerValue ?? 0
+            let tool = acquisition.member("tool")?.stringValue ?? "?"
+            let verified = acquisition.member("verified") == .bool(true)
+            lines.append("image      seq \(seq), \(tool), verification \(verified ? "matched" : "DID NOT match")")
+            for image in acquisition.member("images")?.arrayValue ?? [] {
+                lines.append(
+                    "             \(image.member("name")?.stringValue ?? "?")  \(image.member("size")?.integerValue ?? 0) bytes  sha256 \(image.member("sha256")?.stringValue ?? "?")"
+                )
+            }
+        }
+        for fix in item.corrections {
+            lines.append("correction seq \(fix.seq) by \(fix.by): \(fix.field) of seq \(fix.corrects) → \"\(fix.value)\"")
+        }
+        lines.append("entries    \(item.steps) (last at seq \(item.lastSeq)); `ledger item history \(item.id)` lists them")
+        return lines.joined(separator: "\n")
+    }
+
+    private static func corrected(_ item: ItemRecord, _ field: String, _ original: String) -> String {
+        guard let fix = item.corrections.last(where: { $0.field == field }) else { return original }
+        return "\(fix.value)   (corrected at seq \(fix.seq); originally \"\(original)\")"
+    }
+
+    static func history(_ item: ItemRecord, _ steps: [CustodyStep]) -> String {
+        var rows: [[String]] = []
+        for step in steps {
+            let details = step.details
+            func text(_ name: String) -> String? { details.member(name)?.stringValue }
+            var released = ""
+            var received = ""
+            var action = step.type
+            var seal = ""
+            var note = ""
+            let who = "\(step.by) (\(step.byAgency))"
+            switch step.type {
+            case CustodyEvents.itemSeized:
+                action = "seized"
+                received = who
+                seal = text("seal").map { "applied \($0)" } ?? ""
+                note = "from \(text("seized_from") ?? "?")" + (text("witness").map { "; witness \($0)" } ?? "")
+            case CustodyEvents.custodyReleased:
+                action = "released"
+                released = who
+                received = "→ \(text("to") ?? "?")"
+                seal = text("seal") ?? ""
+                note = [text("courier"), text("tracking")].compactMap { $0 }.joined(separator: " ")
+            case CustodyEvents.custodyReceived:
+                action = "received"
+                released = text("from") ?? ""
+                received = who
+                let check = text("seal_check") ?? ""
+                seal = "\(text("seal") ?? "none") \(check == "intact" ? "intact" : check.uppercased())"
+                note = text("condition") ?? ""
+            case CustodyEvents.custodyReassigned:
+                action = "reassigned"
+                released = text("from") ?? ""
+                received = "→ \(text("to") ?? "?")"
+                note = text("reason") ?? ""
+            case CustodyEvents.itemCheckedOut:
+                action = "checked out"
+                released = who
+                received = "→ \(text("to") ?? "?")"
+            case CustodyEvents.itemCheckedIn:
+                action = "checked in"
+                received = who
+            case CustodyEvents.itemAcquired:
+                action = "imaged"
+                received = who
+                note =
+                    "\(text("tool") ?? "?"), verification "
+                    + (details.member("verified") == .bool(true) ? "matched" : "DID NOT match")
+            default:
+                action = String(step.type.split(separator: ".").last ?? "")
+                received = who
+                note = text("reason") ?? text("summary") ?? text("text") ?? text("details") ?? ""
+                seal = text("seal") ?? ""
+            }
+            rows.append([
+                String(step.seq), step.time, action, released, received, text("purpose") ?? "",
+                text("location") ?? "", seal, note,
+            ])
+        }
+        return "custody of \(item.id) (exhibit \(item.exhibit), case \(item.caseID))\n"
+            + Table.render(
+                header: ["SEQ", "RECORDED (UTC)", "ACTION", "RELEASED BY", "RECEIVED BY", "PURPOSE", "LOCATION", "SEAL", "NOTES"],
+                rows: rows)
+    }
+}

@@ -1,0 +1,190 @@
+import ArgumentParser
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerSQLite
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "The operation's figures: targets, takedowns, seizures, custody.",
+        discussion: """
+            Percentages are of the targets identified, false positives excluded (the denominator is printed).
+
+            Examples:
+              ledger stats --case OP-SYNERGIA
+              ledger stats --json
+            """)
+    @OptionGroup var location: LedgerLocation
+    @Option(name: .customLong("case"), help: "One case (default: every case).") var caseID: String?
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let stats = try OperationStats.compute(caseID: caseID, in: try location.openForReading())
+        if json {
+            printJSON(StatsReport.json(stats))
+            return
+        }
+        print(StatsReport.text(stats))
+    }
+}
+
+/// `ledger stats` output.
+enum StatsReport {
+    static func percent(_ part: Int64, of whole: Int64) -> String {
+        whole == 0 ? "-" : String(format: "%.1f%%", Double(part) * 100 / Double(whole))
+    }
+
+    static func text(_ stats: OperationStats) -> String {
+        let identified = stats.identified
+        var lines = [
+            "cases                 \(stats.cases.isEmpty ? "none" : stats.cases.joined(separator: ", "))",
+            "targets identified    \(identified)   (false positives excluded: \(stats.falsePositives))",
+            "  taken down          \(stats.takenDown)   \(percent(stats.takenDown, of: identified)) of \(identified) identified",
+            "  not actioned        \(stats.notActioned)   \(percent(stats.notActioned, of: identified))",
+            "  pending             \(stats.pending)   \(percent(stats.pending, of: identified))",
+        ]
+        lines.append("by category (identified / taken down / not actioned):")
+        for (category, counts) in stats.byCategory.sorted(by: { $0.key < $1.key }) {
+            lines.append(
+                "  \(category.padding(14)) \(counts.identified) / \(counts.takenDown) (\(percent(counts.takenDown, of: counts.identified))) / \(counts.notActioned)"
+            )
+        }
+        let countries = stats.byCountry.sorted { $0.value.identified > $1.value.identified || ($0.value.identified == $1.value.identified && $0.key < $1.key) }
+        lines.append("by country (\(countries.count); identified / taken down):")
+        var row: [String] = []
+        for (country, counts) in countries {
+            row.append("\(country) \(counts.identified)/\(counts.takenDown)")
+            if row.count == 6 {
+                lines.append("  " + row.joined(separator: "   "))
+                row = []
+            }
+        }
+        if !row.isEmpty { lines.append("  " + row.joined(separator: "   ")) }
+        lines.append("servers seized        \(stats.serversSeized)")
+        let devices = stats.itemsByKind.filter { $0.key != "server" }.sorted { $0.key < $1.key }
+        lines.append(
+            "devices seized        \(stats.devicesSeized)"
+                + (devices.isEmpty ? "" : "   (" + devices.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
+        let status = ItemStatus.all.map { "\($0) \(stats.itemsByStatus[$0] ?? 0)" }
+        lines.append("items                 " + status.joined(separator: ", "))
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ stats: OperationStats) -> JSONValue {
+        func table(_ values: [String: (identified: Int64, takenDown: Int64, notActioned: Int64)]) -> JSONValue {
+            .object(
+                values.map { key, counts in
+                    JSONMember(
+                        key,
+                        [
+                            "identified": .integer(counts.identified), "taken_down": .integer(counts.takenDown),
+                            "not_actioned": .integer(counts.notActioned),
+                        ])
+                })
+        }
+        return [
+            "cases": .array(stats.cases.map { .string($0) }),
+            "targets": [
+                "identified": .integer(stats.identified), "false_positives": .integer(stats.falsePositives),
+                "taken_down": .integer(stats.takenDown), "not_actioned": .integer(stats.notActioned),
+                "pending": .integer(stats.pending),
+                "taken_down_percent_of_identified": .string(String(format: "%.1f", stats.takenDownPercent)),
+                "by_category": table(stats.byCategory), "by_country": table(stats.byCountry),
+            ],
+            "servers_seized": .integer(stats.serversSeized), "devices_seized": .integer(stats.devicesSeized),
+            "items_by_kind": .object(stats.itemsByKind.map { JSONMember($0.key, .integer($0.value)) }),
+            "items_by_status": .object(stats.itemsByStatus.map { JSONMember($0.key, .integer($0.value)) }),
+        ]
+    }
+}
+
+struct RebuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: "Drop every projection and rebuild it by replaying the log (in one transaction).",
+        discussion: """
+            Use it when `ledger verify` reports a projection that does not match the log. The log itself is \
+            never changed.
+            """)
+    @OptionGroup var location: LedgerLocation
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let store = try location.open()
+        let total = try store.read { try $0.entryCount() }
+        let progress = ProgressLine(label: "replaying", total: total)
+        let report = try ProjectionRebuilder.rebuild(store: store) { progress.update($0) }
+        progress.finish()
+        let seconds =
+            Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
+        if json {
+            printJSON([
+                "entries": .integer(report.entries), "rows": .integer(Int64(report.rows)),
+                "skipped": .integer(Int64(report.skipped)), "seconds": .string(String(format: "%.3f", seconds)),
+            ])
+            return
+        }
+        print(
+            "rebuilt \(report.rows) projection rows from \(report.entries) entries in "
+                + String(format: "%.2f s (%.0f entries/s)", seconds, Double(report.entries) / max(seconds, 0.000_001)))
+        if report.skipped > 0 {
+            print("\(report.skipped) entries break custody rules and changed nothing; `ledger verify` lists them")
+        }
+    }
+}
+
+struct NoteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "note", abstract: "Add a note to an item, target or case (note.added).",
+        discussion: """
+            Example:
+              ledger note item/EV-0001 --text "Battery removed for transport." --key carol.pem
+            """)
+    @Argument(help: "The stream: item/ID, target/ID or case/ID.") var stream: String
+    @Option(help: "The note.") var text: String
+    @OptionGroup var event: EventOptions
+
+    func run() throws {
+        var data = DataBuilder()
+        data["text"] = text
+        try event.record(CustodyEvents.noteAdded, stream: stream, data: data)
+    }
+}
+
+struct CorrectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "correct",
+        abstract: "Correct a mistyped descriptive field of an earlier entry (entry.corrected).",
+        discussion: """
+            The correction is appended to the same stream; the original stays. Only descriptive text can be \
+            corrected (a description, a location, a reference), never who acted, holders, seals or hashes. \
+            Only the person who recorded the entry, or a supervisor, may correct it.
+
+            Example:
+              ledger correct 42 --field description --value "Black laptop" --reason "Typo at seizure" --key carol.pem
+            """)
+    @Argument(help: "The seq of the entry to correct.") var seq: Int64
+    @Option(help: "The data field, e.g. description.") var field: String
+    @Option(help: "The corrected text.") var value: String
+    @Option(help: "Why.") var reason: String
+    @OptionGroup var event: EventOptions
+
+    func run() throws {
+        let store = try event.location.open()
+        let stream: String? = try store.read { reader in
+            var found: String?
+            try reader.forEachRecord(RecordFilter(from: seq, to: seq)) { stored in
+                found = try Entry.parse(record: stored.record).body.stream
+                return false
+            }
+            return found
+        }
+        guard let stream else { throw LedgerError.usage("there is no entry at seq \(seq)") }
+        var data = DataBuilder()
+        data.set("corrects", .integer(seq))
+        data["field"] = field
+        data["value"] = value
+        data["reason"] = reason
+        try event.record(CustodyEvents.entryCorrected, stream: stream, data: data)
+    }
+}
