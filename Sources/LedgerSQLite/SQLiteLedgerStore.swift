@@ -234,9 +234,18 @@ struct SQLiteTransaction: LedgerWriteTransaction {
             arguments += [stream]
         }
         sql += " ORDER BY seq"
+        if !filter.withStoredState {
+            sql = sql.replacingOccurrences(
+                of: "seq, record, leaf_hash, nodes, id, stream, stream_rev, type, actor, time, body_hash", with: "seq, record")
+        }
         let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         while let row = try rows.next() {
             let seq = try Column.int64(row, 0, "seq")
+            guard filter.withStoredState else {
+                guard try visit(StoredRecord(seq: seq, record: try Column.bytes(row, 1, "record"), leafHash: [], nodes: []))
+                else { return }
+                continue
+            }
             let columns = StoredColumns(
                 seq: seq, id: try Column.string(row, 4, "id"), stream: try Column.string(row, 5, "stream"),
                 streamRev: try Column.int64(row, 6, "stream_rev"), type: try Column.string(row, 7, "type"),

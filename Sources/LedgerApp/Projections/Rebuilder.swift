@@ -29,7 +29,7 @@ public enum ProjectionRebuilder {
                 var replay = Replay()
                 var batch: [[UInt8]] = []
                 batch.reserveCapacity(batchSize)
-                try transaction.forEachRecord(RecordFilter()) { stored in
+                try transaction.forEachRecord(RecordFilter(withStoredState: false)) { stored in
                     batch.append(stored.record)
                     if batch.count == batchSize {
                         try replay.apply(parse(batch))
@@ -55,15 +55,19 @@ public enum ProjectionRebuilder {
         }
     }
 
-    /// Parses records on all cores.
-    private static func parse(_ records: [[UInt8]]) throws -> [Entry] {
-        let results = SendableBuffer<Result<Entry, EntryFormatError>?>(repeating: nil, count: records.count)
+    /// Parses records on all cores: the bodies only, and whole entries for the key events whose rules the
+    /// replay needs.
+    private static func parse(_ records: [[UInt8]]) throws -> [(EntryBody, Entry?)] {
+        let results = SendableBuffer<Result<(EntryBody, Entry?), EntryFormatError>?>(repeating: nil, count: records.count)
         let slices = min(records.count, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
         if slices > 0 {
             DispatchQueue.concurrentPerform(iterations: slices) { slice in
                 for index in (records.count * slice / slices)..<(records.count * (slice + 1) / slices) {
-                    do throws(EntryFormatError) { results[index] = .success(try Entry.parse(record: records[index])) }
-                    catch { results[index] = .failure(error) }
+                    do throws(EntryFormatError) {
+                        let body = try EntryBody.parse(record: records[index])
+                        let whole = Replay.keyEvents.contains(body.type) ? try Entry.parse(record: records[index]) : nil
+                        results[index] = .success((body, whole))
+                    } catch { results[index] = .failure(error) }
                 }
             }
         }
@@ -81,17 +85,21 @@ public enum ProjectionRebuilder {
         var skipped = 0
         var genesisActor: String?
 
-        mutating func apply(_ entries: [Entry]) throws {
-            for entry in entries {
-                let effect: RuleEffect
-                do { effect = try EntryRules.check(entry, keys: keys, genesisActor: genesisActor) } catch {
-                    throw LedgerError.integrity(
-                        "seq \(entry.body.seq) breaks the type table (\(error)); run `ledger verify`")
+        /// The events that change keys: the replay runs their type-table rules to learn the keys.
+        static let keyEvents: Set<String> = [EventTypes.ledgerCreated, EventTypes.keyRegistered, EventTypes.keyRevoked]
+
+        mutating func apply(_ entries: [(EntryBody, Entry?)]) throws {
+            for (body, whole) in entries {
+                if let entry = whole {
+                    let effect: RuleEffect
+                    do { effect = try EntryRules.check(entry, keys: keys, genesisActor: genesisActor) } catch {
+                        throw LedgerError.integrity("seq \(body.seq) breaks the type table (\(error)); run `ledger verify`")
+                    }
+                    keys.apply(effect)
+                    if body.seq == 1 { genesisActor = body.actor }
                 }
-                keys.apply(effect, entry: entry)
-                if entry.body.seq == 1 { genesisActor = entry.body.actor }
-                do { try custody.apply(entry, keys: keys) } catch is CustodyViolation { skipped += 1 }
-                count = entry.body.seq
+                do { try custody.apply(body, keys: keys) } catch is CustodyViolation { skipped += 1 }
+                count = body.seq
             }
         }
     }
@@ -105,7 +113,7 @@ struct ReplayKeys: KeyDirectory {
     func key(_ keyID: String) -> KeyState? { keys[keyID] }
     func activeAdminCount() -> Int { admins }
 
-    mutating func apply(_ effect: RuleEffect, entry: Entry) {
+    mutating func apply(_ effect: RuleEffect) {
         switch effect {
         case .none, .ledgerCreated: break
         case .keyRegistered(let key):

@@ -114,6 +114,15 @@ public struct CustodyState {
     /// Keeps every step in memory (replay) instead of handing them out with ``takeChangedRows()``.
     private var isReplay: Bool { source == nil }
 
+    /// Changes a case in place (taking it out of the cache first, so its figures are not copied).
+    ///
+    /// `change` cannot throw, so the case is always put back.
+    private mutating func updateCase(_ id: String, _ change: (inout CaseRecord) -> Void) throws {
+        guard try caseRecord(id) != nil, var record = cases.removeValue(forKey: id) ?? nil else { return }
+        change(&record)
+        save(record)
+    }
+
     private mutating func save(_ record: PersonRecord) {
         people[record.person] = .some(record)
         dirty[.people, default: []].insert(record.person)
@@ -137,7 +146,11 @@ public struct CustodyState {
     ///
     /// Throws ``CustodyViolation`` (state unchanged) when it breaks a custody rule, or a store error.
     public mutating func apply(_ entry: Entry, keys: some KeyDirectory) throws {
-        let body = entry.body
+        try apply(entry.body, keys: keys)
+    }
+
+    /// Applies one entry's body (all the fold reads): for a replay that parses records without hashing them.
+    public mutating func apply(_ body: EntryBody, keys: some KeyDirectory) throws {
         switch body.type {
         case EventTypes.keyRegistered: try registerKey(body)
         case EventTypes.keyRevoked: try revokeKey(body, keys: keys)
@@ -148,11 +161,11 @@ public struct CustodyState {
             }
             let actor = Actor(key: actorKey, agency: try person(actorKey.person)?.agency ?? actorKey.agency)
             if body.stream.hasPrefix("case/") {
-                try applyCase(entry, id: String(body.stream.dropFirst(5)), actor: actor)
+                try applyCase(body, id: String(body.stream.dropFirst(5)), actor: actor)
             } else if body.stream.hasPrefix("target/") {
-                try applyTarget(entry, id: String(body.stream.dropFirst(7)), actor: actor)
+                try applyTarget(body, id: String(body.stream.dropFirst(7)), actor: actor)
             } else if body.stream.hasPrefix("item/") {
-                try applyItem(entry, id: String(body.stream.dropFirst(5)), actor: actor, keys: keys)
+                try applyItem(body, id: String(body.stream.dropFirst(5)), actor: actor, keys: keys)
             }
         }
     }
@@ -200,8 +213,8 @@ public struct CustodyState {
         return record
     }
 
-    private mutating func applyCase(_ entry: Entry, id: String, actor: Actor) throws {
-        let body = entry.body
+    private mutating func applyCase(_ entry: EntryBody, id: String, actor: Actor) throws {
+        let body = entry
         let data = body.data
         if body.type == CustodyEvents.caseOpened {
             guard try caseRecord(id) == nil else { throw CustodyViolation("case \(id) was already opened") }
@@ -237,13 +250,13 @@ public struct CustodyState {
 
     // MARK: Targets
 
-    private mutating func applyTarget(_ entry: Entry, id: String, actor: Actor) throws {
-        let body = entry.body
+    private mutating func applyTarget(_ entry: EntryBody, id: String, actor: Actor) throws {
+        let body = entry
         let data = body.data
         if body.type == CustodyEvents.targetIdentified {
             guard try target(id) == nil else { throw CustodyViolation("target \(id) was already identified") }
             let caseID = data.member("case")?.stringValue ?? ""
-            var owningCase = try openCase(caseID, for: "identifying a target")
+            _ = try openCase(caseID, for: "identifying a target")
             let kind = data.member("kind")?.stringValue ?? ""
             let value = data.member("value")?.stringValue ?? ""
             let normalized: String
@@ -263,11 +276,13 @@ public struct CustodyState {
             record.hostingProvider = data.member("hosting_provider")?.stringValue
             record.asn = data.member("asn")?.integerValue
             record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
-            owningCase.figures.moveTarget(
-                category: record.category, country: record.country, from: nil, to: TargetStatus.bucket(record.status))
+            try updateCase(caseID) {
+                $0.figures.moveTarget(
+                    category: record.category, country: record.country, from: nil,
+                    to: TargetStatus.bucket(record.status))
+            }
             targetIndex[caseID + "\n" + kind + "\n" + value] = .some(id)
             save(record)
-            save(owningCase)
             return
         }
         guard var record = try target(id) else { throw CustodyViolation("target \(id) was never identified") }
@@ -315,11 +330,12 @@ public struct CustodyState {
         }
         record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
         record.lastSeq = body.seq
-        if record.status != before, var owningCase = try caseRecord(record.caseID) {
-            owningCase.figures.moveTarget(
-                category: record.category, country: record.country, from: TargetStatus.bucket(before),
-                to: TargetStatus.bucket(record.status))
-            save(owningCase)
+        if record.status != before {
+            try updateCase(record.caseID) {
+                $0.figures.moveTarget(
+                    category: record.category, country: record.country, from: TargetStatus.bucket(before),
+                    to: TargetStatus.bucket(record.status))
+            }
         }
         save(record)
     }
@@ -333,14 +349,14 @@ public struct CustodyState {
         return record
     }
 
-    private mutating func applyItem(_ entry: Entry, id: String, actor: Actor, keys: some KeyDirectory) throws {
-        let body = entry.body
+    private mutating func applyItem(_ entry: EntryBody, id: String, actor: Actor, keys: some KeyDirectory) throws {
+        let body = entry
         let data = body.data
         var details = JSONObject()
         if body.type == CustodyEvents.itemSeized {
             guard try item(id) == nil else { throw CustodyViolation("item \(id) was already seized") }
             let caseID = data.member("case")?.stringValue ?? ""
-            var owningCase = try openCase(caseID, for: "a seizure")
+            _ = try openCase(caseID, for: "a seizure")
             if let targetID = data.member("target")?.stringValue {
                 guard let found = try target(targetID), found.caseID.hasSameBytes(as: caseID) else {
                     throw CustodyViolation("target \(targetID) is not a target of case \(caseID)")
@@ -376,9 +392,10 @@ public struct CustodyState {
             details.set("location", record.location)
             details.set("seized_from", data.member("seized_from")?.stringValue)
             details.set("seal", record.seal)
-            owningCase.figures.itemsByKind[record.kind, default: 0] += 1
-            owningCase.figures.moveItem(from: nil, to: record.status)
-            save(owningCase)
+            try updateCase(caseID) {
+                $0.figures.itemsByKind[record.kind, default: 0] += 1
+                $0.figures.moveItem(from: nil, to: record.status)
+            }
             addStep(&record, entry, actor: actor, details: details)
             return
         }
@@ -573,15 +590,14 @@ public struct CustodyState {
             details.set("text", data.member("text")?.stringValue)
         default: throw CustodyViolation("\(body.type) does not apply to an item")
         }
-        if record.status != before, var owningCase = try caseRecord(record.caseID) {
-            owningCase.figures.moveItem(from: before, to: record.status)
-            save(owningCase)
+        if record.status != before {
+            try updateCase(record.caseID) { $0.figures.moveItem(from: before, to: record.status) }
         }
         addStep(&record, entry, actor: actor, details: details)
     }
 
-    private mutating func addStep(_ record: inout ItemRecord, _ entry: Entry, actor: Actor, details: JSONObject) {
-        let body = entry.body
+    private mutating func addStep(_ record: inout ItemRecord, _ entry: EntryBody, actor: Actor, details: JSONObject) {
+        let body = entry
         record.steps += 1
         record.lastSeq = body.seq
         record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
@@ -599,13 +615,13 @@ public struct CustodyState {
     // MARK: Corrections
 
     /// Checks an `entry.corrected` against the entries of its stream.
-    private func correction(_ entry: Entry, log: [LogRef], actor: Actor) throws -> Correction {
-        let data = entry.body.data
+    private func correction(_ entry: EntryBody, log: [LogRef], actor: Actor) throws -> Correction {
+        let data = entry.data
         let target = data.member("corrects")?.integerValue ?? 0
         let field = data.member("field")?.stringValue ?? ""
         let value = data.member("value")?.stringValue ?? ""
         guard let original = log.first(where: { $0.seq == target }) else {
-            throw CustodyViolation("seq \(target) is not an entry of stream \(entry.body.stream)")
+            throw CustodyViolation("seq \(target) is not an entry of stream \(entry.stream)")
         }
         guard original.type != CustodyEvents.entryCorrected, let rule = TypeTable.rules[original.type],
             rule.correctable.contains(where: { $0.hasSameBytes(as: field) }), let schema = rule.data.field(field)
@@ -623,7 +639,7 @@ public struct CustodyState {
                 "only \(original.person), who recorded seq \(target), or a supervisor may correct it")
         }
         return Correction(
-            seq: entry.body.seq, corrects: target, field: field, value: value,
+            seq: entry.seq, corrects: target, field: field, value: value,
             reason: data.member("reason")?.stringValue ?? "", by: actor.person)
     }
 }

@@ -355,3 +355,17 @@ public struct EntryFormatError: Error, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension EntryBody {
+    /// The body of a stored record, parsed without checking its canonical form, hashing it or its signatures.
+    ///
+    /// For replaying records the verifier checks into projections (`ledger rebuild`).
+    public static func parse(record: [UInt8]) throws(EntryFormatError) -> EntryBody {
+        let json: JSONValue
+        do { json = try JSONParser.parse(record, profile: .ledgerV1) } catch {
+            throw .init("record is not valid v1 JSON: \(error.reason) (byte \(error.offset))")
+        }
+        guard let body = json.member("body") else { throw .init("record has no body") }
+        return try EntryBody(json: body)
+    }
+}

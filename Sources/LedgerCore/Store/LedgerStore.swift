@@ -80,11 +80,14 @@ public struct RecordFilter: Sendable {
     public var from: Int64
     public var to: Int64?
     public var stream: String?
+    /// False to read only the records, without the tree hashes and lookup columns stored beside them.
+    public var withStoredState: Bool
 
-    public init(from: Int64 = 1, to: Int64? = nil, stream: String? = nil) {
+    public init(from: Int64 = 1, to: Int64? = nil, stream: String? = nil, withStoredState: Bool = true) {
         self.from = from
         self.to = to
         self.stream = stream
+        self.withStoredState = withStoredState
     }
 }
 
