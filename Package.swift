@@ -74,6 +74,6 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "LedgerCLITests", dependencies: ["LedgerTestSupport"], swiftSettings: strict),
+        .testTarget(name: "LedgerCLITests", dependencies: ["LedgerCore", "LedgerTestSupport"], swiftSettings: strict),
     ]
 )

@@ -236,13 +236,16 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         sql += " ORDER BY seq"
         if !filter.withStoredState {
             sql = sql.replacingOccurrences(
-                of: "seq, record, leaf_hash, nodes, id, stream, stream_rev, type, actor, time, body_hash", with: "seq, record")
+                of: "seq, record, leaf_hash, nodes, id, stream, stream_rev, type, actor, time, body_hash",
+                with: "seq, record")
         }
         let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         while let row = try rows.next() {
             let seq = try Column.int64(row, 0, "seq")
             guard filter.withStoredState else {
-                guard try visit(StoredRecord(seq: seq, record: try Column.bytes(row, 1, "record"), leafHash: [], nodes: []))
+                guard
+                    try visit(
+                        StoredRecord(seq: seq, record: try Column.bytes(row, 1, "record"), leafHash: [], nodes: []))
                 else { return }
                 continue
             }

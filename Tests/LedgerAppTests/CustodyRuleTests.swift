@@ -48,7 +48,8 @@ struct CustodyRuleTests {
         try fixture.record(
             CustodyEvents.custodyReleased, "item/EV-1", ["to": "bob", "purpose": "storage", "seal": "S-1"], by: "carol")
         try expectRefused(fixture, "only the named recipient bob") {
-            try fixture.record(CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true], by: "dan")
+            try fixture.record(
+                CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true], by: "dan")
         }
         try fixture.record(CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true], by: "bob")
         let item = try #require(try fixture.item("EV-1"))
@@ -60,11 +61,15 @@ struct CustodyRuleTests {
         try fixture.seize("EV-1")
         try fixture.record(
             CustodyEvents.custodyReleased, "item/EV-1", ["to": "bob", "purpose": "storage", "seal": "S-1"], by: "carol")
-        try fixture.record(CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": false], by: "bob")
+        try fixture.record(
+            CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": false], by: "bob")
         let (item, steps) = try #require(try CustodyQueries.item("EV-1", in: fixture.ledger.store))
         #expect(item.sealIncident && item.seal == nil)
         #expect(steps.last?.details.member("seal_check") == "broken")
-        #expect(steps.map(\.type) == [CustodyEvents.itemSeized, CustodyEvents.custodyReleased, CustodyEvents.custodyReceived])
+        #expect(
+            steps.map(\.type) == [
+                CustodyEvents.itemSeized, CustodyEvents.custodyReleased, CustodyEvents.custodyReceived,
+            ])
     }
 
     @Test func releaseMustStateTheCurrentSeal() throws {
@@ -89,7 +94,8 @@ struct CustodyRuleTests {
             CustodyEvents.custodyReleased, "item/EV-2", ["to": "bob", "purpose": "x", "seal": "S-1"], by: "carol")
         try fixture.record(CustodyEvents.custodyLost, "item/EV-2", ["details": "courier van stolen"], by: "sam")
         try expectRefused(fixture, "is lost") {
-            try fixture.record(CustodyEvents.custodyReceived, "item/EV-2", ["seal": "S-1", "seal_intact": true], by: "bob")
+            try fixture.record(
+                CustodyEvents.custodyReceived, "item/EV-2", ["seal": "S-1", "seal_intact": true], by: "bob")
         }
         // Notes may still be added.
         try fixture.record(CustodyEvents.noteAdded, "item/EV-2", ["text": "Insurance claim filed."], by: "sam")
@@ -184,7 +190,8 @@ struct CustodyRuleTests {
         try expectRefused(fixture, "may record an acquisition") {
             try fixture.record(CustodyEvents.itemAcquired, "item/EV-1", acquisition, by: "erin")
         }
-        try fixture.record(CustodyEvents.itemCheckedOut, "item/EV-1", ["to": "erin", "purpose": "imaging"], by: "carol")
+        try fixture.record(
+            CustodyEvents.itemCheckedOut, "item/EV-1", ["to": "erin", "purpose": "imaging"], by: "carol")
         try fixture.record(CustodyEvents.itemAcquired, "item/EV-1", acquisition, by: "erin")
         try fixture.record(CustodyEvents.itemCheckedIn, "item/EV-1", ["location": "Room B"], by: "erin")
         try expectRefused(fixture, "may record an acquisition") {
@@ -212,7 +219,8 @@ struct CustodyRuleTests {
         try expectRefused(fixture, "none of which may sign custody.reassigned") {
             try fixture.record(CustodyEvents.custodyReassigned, "item/EV-1", ["to": "bob", "reason": "x"], by: "carol")
         }
-        try fixture.record(CustodyEvents.custodyReassigned, "item/EV-1", ["to": "bob", "reason": "carol on leave"], by: "sam")
+        try fixture.record(
+            CustodyEvents.custodyReassigned, "item/EV-1", ["to": "bob", "reason": "carol on leave"], by: "sam")
         #expect(try fixture.item("EV-1")?.holder == "bob")
     }
 
@@ -321,7 +329,8 @@ struct CustodyFindingTests {
         let carol = builder.register(name: "Carol", person: "carol", roles: [Roles.caseOfficer, Roles.custodian])
         let bob = builder.register(name: "Bob", person: "bob", roles: [Roles.custodian])
         builder.append(
-            type: CustodyEvents.caseOpened, stream: "case/C", data: ["title": "T", "legal_basis": "L", "agencies": ["A"]],
+            type: CustodyEvents.caseOpened, stream: "case/C",
+            data: ["title": "T", "legal_basis": "L", "agencies": ["A"]],
             signer: carol)
         builder.append(
             type: CustodyEvents.itemSeized, stream: "item/EV-1", data: CustodyFixture.seizure(caseID: "C"),

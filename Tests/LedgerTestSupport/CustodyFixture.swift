@@ -20,7 +20,8 @@ public struct CustodyFixture {
     public init(openCase: Bool = true) throws {
         ledger = try LedgerFixture()
         for member in Self.cast {
-            keys[member.person] = try ledger.register(name: "Officer " + member.person, person: member.person, roles: member.roles)
+            keys[member.person] = try ledger.register(
+                name: "Officer " + member.person, person: member.person, roles: member.roles)
         }
         if openCase {
             try record(

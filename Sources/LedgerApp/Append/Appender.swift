@@ -149,7 +149,8 @@ public enum Appender {
             keys.apply(effect)
             // The custody rules decide on the state the projections hold, as `ledger verify` replays it.
             do { try custody.apply(entry, keys: keys) } catch let violation as CustodyViolation {
-                throw LedgerError.conflict("refused: \(draft.type) in \(draft.stream): \(violation); nothing was written")
+                throw LedgerError.conflict(
+                    "refused: \(draft.type) in \(draft.stream): \(violation); nothing was written")
             }
             streamHeads[draft.stream] = (body.streamRev, entry.bodyHashHex)
             prev = entry.bodyHashHex

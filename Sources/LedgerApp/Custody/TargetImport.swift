@@ -27,8 +27,10 @@ public struct TargetRow: Sendable {
     }
 }
 
-/// Reads target lists: RFC 4180 CSV with a header naming the columns `kind`, `value`, `category`, `country`, and
-/// optionally `hosting_provider`, `asn`, `source` (in any order). Every row is checked before anything is appended.
+/// Reads target lists from RFC 4180 CSV files.
+///
+/// The header names the columns `kind`, `value`, `category`, `country`, and optionally `hosting_provider`, `asn`,
+/// `source` (in any order). Every row is checked before anything is appended.
 public enum TargetImport {
     /// Columns a file may have.
     public static let columns = ["kind", "value", "category", "country", "hosting_provider", "asn", "source"]

@@ -117,7 +117,9 @@ public struct Demo {
             keys[officer.person] = try KeyFiles.load(keyPath, passphrase: nil)
         }
         let agencies = Array(Set(Self.officers.map(\.agency))).sorted()
-        log("\(Self.officers.count) officers of \(agencies.count) agencies generated their own keys; the admin registered them")
+        log(
+            "\(Self.officers.count) officers of \(agencies.count) agencies generated their own keys; the admin registered them"
+        )
         func key(_ person: String) throws -> Ed25519PrivateKey {
             guard let found = keys[person] else { throw LedgerError.usage("demo: no key for \(person)") }
             return found
@@ -160,7 +162,8 @@ public struct Demo {
         do { try Data(csv.utf8).write(to: URL(fileURLWithPath: csvPath)) } catch {
             throw LedgerError.usage("cannot write \(csvPath): \(error.localizedDescription)")
         }
-        let rows = try TargetImport.parse(csv: Array(csv.utf8), defaultSource: "Partner threat-intelligence feed (fictitious)")
+        let rows = try TargetImport.parse(
+            csv: Array(csv.utf8), defaultSource: "Partner threat-intelligence feed (fictitious)")
         let identified = try append(TargetImport.drafts(rows, caseID: Self.caseID, signer: try key("tina.nl")))
         log("\(identified.count) targets identified from \(csvPath), in one transaction")
 
@@ -180,7 +183,10 @@ public struct Demo {
                 lifecycle.append(
                     try event(
                         CustodyEvents.targetNotified, stream,
-                        ["recipient": .string("\(provider) abuse desk"), "reference": .string("ABUSE-\(100_000 + index)")],
+                        [
+                            "recipient": .string("\(provider) abuse desk"),
+                            "reference": .string("ABUSE-\(100_000 + index)"),
+                        ],
                         by: officer))
             }
             guard index < takenDown + notActioned + (ids.count - takenDown - notActioned) / 2 else { continue }
@@ -221,11 +227,14 @@ public struct Demo {
             itemNumber += 1
             let id = String(format: "EV-%04d", itemNumber)
             var data: [JSONMember] = [
-                JSONMember("case", .string(Self.caseID)), JSONMember("exhibit", .string("\(seizer.prefix(1).uppercased())/\(itemNumber)")),
+                JSONMember("case", .string(Self.caseID)),
+                JSONMember("exhibit", .string("\(seizer.prefix(1).uppercased())/\(itemNumber)")),
                 JSONMember("kind", .string(kind)), JSONMember("description", .string(description)),
                 JSONMember("seal", .string(String(format: "SEAL-%05d", itemNumber))),
                 JSONMember("location", .string("Evidence store of \(seizer)")),
-                JSONMember("occurred_at", .string(Self.day(itemNumber, of: 120) + "T06:\(String(format: "%02d", itemNumber % 60)):00+02:00")),
+                JSONMember(
+                    "occurred_at",
+                    .string(Self.day(itemNumber, of: 120) + "T06:\(String(format: "%02d", itemNumber % 60)):00+02:00")),
                 JSONMember("seized_from", .string("Premises, case-file ref. P-\(200 + itemNumber)")),
                 JSONMember("legal_authority", .string("Search warrant W-2024/\(300 + itemNumber) (fictitious)")),
                 JSONMember("serial", .string(String(format: "SN%08d", 4_711 * itemNumber))),
@@ -240,7 +249,8 @@ public struct Demo {
                 data.append(JSONMember("witness_key", .string(KeyFiles.keyID(try key("nina.nl").publicKey))))
                 coSigners = ["nina.nl"]
             }
-            seizures.append(try event(CustodyEvents.itemSeized, "item/" + id, .object(data), by: seizer, coSigners: coSigners))
+            seizures.append(
+                try event(CustodyEvents.itemSeized, "item/" + id, .object(data), by: seizer, coSigners: coSigners))
             holders.append(seizer)
         }
         let serverTargets = ids.prefix(takenDown)
@@ -254,11 +264,14 @@ public struct Demo {
             for index in 0..<count {
                 try seize(
                     kind: kind, seizer: seizers[(index + kind.count) % seizers.count], target: nil,
-                    description: kind == "phone" ? "Smartphone of suspect \(index + 1)" : "\(kind.capitalized) \(index + 1) at suspect premises")
+                    description: kind == "phone"
+                        ? "Smartphone of suspect \(index + 1)" : "\(kind.capitalized) \(index + 1) at suspect premises")
             }
         }
         _ = try append(seizures)
-        log("\(Self.serversSeized) servers and \(Self.devicesSeized.map(\.count).reduce(0, +)) devices seized, each sealed; EV-0001 co-signed by a witnessing officer")
+        log(
+            "\(Self.serversSeized) servers and \(Self.devicesSeized.map(\.count).reduce(0, +)) devices seized, each sealed; EV-0001 co-signed by a witnessing officer"
+        )
 
         // 7. Cross-border transfers by courier, received at the far end: DE, ZA and AR exhibits to the NL lab.
         var transfers: [EventDraft] = []
@@ -290,7 +303,9 @@ public struct Demo {
         }
         _ = try append(transfers)
         _ = try append(receipts)
-        log("\(transferred) exhibits sent across borders by courier and received in the NL lab; \(brokenSealItem) arrived with a broken seal")
+        log(
+            "\(transferred) exhibits sent across borders by courier and received in the NL lab; \(brokenSealItem) arrived with a broken seal"
+        )
 
         // 8. Acquisitions of small generated disk images, by the examiner who holds them.
         let imaged = receipts.prefix(3).map { String($0.stream.dropFirst("item/".count)) }
@@ -312,7 +327,8 @@ public struct Demo {
                 try event(
                     CustodyEvents.itemAcquired, "item/" + item,
                     [
-                        "tool": "dd (GNU coreutils)", "tool_version": "9.1", "write_blocker": "Tableau T8u (fictitious)",
+                        "tool": "dd (GNU coreutils)", "tool_version": "9.1",
+                        "write_blocker": "Tableau T8u (fictitious)",
                         "source_hashes": hashes,
                         "images": [["name": .string("\(item).raw"), "size": .integer(digests.size), "hashes": hashes]],
                         "verified": true,
@@ -402,7 +418,9 @@ public struct Demo {
             state ^= state << 13
             state ^= state >> 7
             state ^= state << 17
-            for offset in 0..<min(8, size - index) { bytes[index + offset] = UInt8(truncatingIfNeeded: state >> (8 * offset)) }
+            for offset in 0..<min(8, size - index) {
+                bytes[index + offset] = UInt8(truncatingIfNeeded: state >> (8 * offset))
+            }
         }
         return bytes
     }

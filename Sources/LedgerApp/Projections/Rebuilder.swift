@@ -58,7 +58,8 @@ public enum ProjectionRebuilder {
     /// Parses records on all cores: the bodies only, and whole entries for the key events whose rules the
     /// replay needs.
     private static func parse(_ records: [[UInt8]]) throws -> [(EntryBody, Entry?)] {
-        let results = SendableBuffer<Result<(EntryBody, Entry?), EntryFormatError>?>(repeating: nil, count: records.count)
+        let results = SendableBuffer<Result<(EntryBody, Entry?), EntryFormatError>?>(
+            repeating: nil, count: records.count)
         let slices = min(records.count, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
         if slices > 0 {
             DispatchQueue.concurrentPerform(iterations: slices) { slice in
@@ -93,7 +94,8 @@ public enum ProjectionRebuilder {
                 if let entry = whole {
                     let effect: RuleEffect
                     do { effect = try EntryRules.check(entry, keys: keys, genesisActor: genesisActor) } catch {
-                        throw LedgerError.integrity("seq \(body.seq) breaks the type table (\(error)); run `ledger verify`")
+                        throw LedgerError.integrity(
+                            "seq \(body.seq) breaks the type table (\(error)); run `ledger verify`")
                     }
                     keys.apply(effect)
                     if body.seq == 1 { genesisActor = body.actor }

@@ -179,7 +179,9 @@ public enum VerifyRunner {
                 if row != want {
                     let columns = zip(table.columns, zip(row.columns, want.columns)).filter { $0.1.0 != $0.1.1 }
                         .map(\.0)
-                    problem = "row \(row.key) differs from the log in " + (columns.isEmpty ? "state" : columns.joined(separator: ", "))
+                    problem =
+                        "row \(row.key) differs from the log in "
+                        + (columns.isEmpty ? "state" : columns.joined(separator: ", "))
                     return false
                 }
                 index += 1

@@ -21,7 +21,7 @@ struct DemoCommand: ParsableCommand {
               ledger demo                      (into ./synergia-demo, 30,000 targets)
               ledger demo /tmp/op --targets 500
             Afterwards:
-              ledger --ledger synergia-demo/custody.ledger item history EV-0062
+              ledger item history EV-0064 --ledger synergia-demo/custody.ledger
             """)
 
     @Argument(help: "A new or empty folder for the ledger, keys and files.") var directory = "synergia-demo"

@@ -46,7 +46,8 @@ struct ItemCommand: ParsableCommand {
         @Option(help: "The item it was taken out of.") var parent: String?
         @Option(help: ArgumentHelp("The witnessing officer's key file: they co-sign.", valueName: "file"))
         var witnessKey: String?
-        @Option(help: ArgumentHelp("A photo taken at the seizure (repeat); its hashes are recorded.", valueName: "file"))
+        @Option(
+            help: ArgumentHelp("A photo taken at the seizure (repeat); its hashes are recorded.", valueName: "file"))
         var photo: [String] = []
         @OptionGroup var event: EventOptions
 
@@ -161,7 +162,8 @@ struct ItemCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Where an item is, who holds it, its seal and hashes.")
+        static let configuration = CommandConfiguration(
+            abstract: "Where an item is, who holds it, its seal and hashes.")
         @Argument(help: "The item.") var item: String
         @OptionGroup var location: LedgerLocation
         @Flag(help: "Print JSON.") var json = false
@@ -513,9 +515,11 @@ enum ItemReport {
             }
         }
         for fix in item.corrections {
-            lines.append("correction seq \(fix.seq) by \(fix.by): \(fix.field) of seq \(fix.corrects) → \"\(fix.value)\"")
+            lines.append(
+                "correction seq \(fix.seq) by \(fix.by): \(fix.field) of seq \(fix.corrects) → \"\(fix.value)\"")
         }
-        lines.append("entries    \(item.steps) (last at seq \(item.lastSeq)); `ledger item history \(item.id)` lists them")
+        lines.append(
+            "entries    \(item.steps) (last at seq \(item.lastSeq)); `ledger item history \(item.id)` lists them")
         return lines.joined(separator: "\n")
     }
 
@@ -585,7 +589,10 @@ enum ItemReport {
         }
         return "custody of \(item.id) (exhibit \(item.exhibit), case \(item.caseID))\n"
             + Table.render(
-                header: ["SEQ", "RECORDED (UTC)", "ACTION", "RELEASED BY", "RECEIVED BY", "PURPOSE", "LOCATION", "SEAL", "NOTES"],
+                header: [
+                    "SEQ", "RECORDED (UTC)", "ACTION", "RELEASED BY", "RECEIVED BY", "PURPOSE", "LOCATION", "SEAL",
+                    "NOTES",
+                ],
                 rows: rows)
     }
 }

@@ -49,7 +49,9 @@ enum StatsReport {
                 "  \(category.padding(14)) \(counts.identified) / \(counts.takenDown) (\(percent(counts.takenDown, of: counts.identified))) / \(counts.notActioned)"
             )
         }
-        let countries = stats.byCountry.sorted { $0.value.identified > $1.value.identified || ($0.value.identified == $1.value.identified && $0.key < $1.key) }
+        let countries = stats.byCountry.sorted {
+            $0.value.identified > $1.value.identified || ($0.value.identified == $1.value.identified && $0.key < $1.key)
+        }
         lines.append("by country (\(countries.count); identified / taken down):")
         var row: [String] = []
         for (country, counts) in countries {
@@ -64,7 +66,8 @@ enum StatsReport {
         let devices = stats.itemsByKind.filter { $0.key != "server" }.sorted { $0.key < $1.key }
         lines.append(
             "devices seized        \(stats.devicesSeized)"
-                + (devices.isEmpty ? "" : "   (" + devices.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
+                + (devices.isEmpty
+                    ? "" : "   (" + devices.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
         let status = ItemStatus.all.map { "\($0) \(stats.itemsByStatus[$0] ?? 0)" }
         lines.append("items                 " + status.joined(separator: ", "))
         return lines.joined(separator: "\n")

@@ -120,7 +120,9 @@ struct TargetCommand: ParsableCommand {
             let first = result.seqs.first ?? 0
             let last = result.seqs.last ?? 0
             if json {
-                printJSON(["targets": .integer(Int64(rows.count)), "first_seq": .integer(first), "last_seq": .integer(last)])
+                printJSON([
+                    "targets": .integer(Int64(rows.count)), "first_seq": .integer(first), "last_seq": .integer(last),
+                ])
             } else {
                 print("identified \(rows.count) targets in case \(caseID) at seq \(first)…\(last)")
             }
@@ -150,7 +152,8 @@ struct TargetCommand: ParsableCommand {
             lines.append("history:")
             for entry in record.log { lines.append("  seq \(entry.seq)  \(entry.type)  by \(entry.person)") }
             for fix in record.corrections {
-                lines.append("  correction at seq \(fix.seq): \(fix.field) of seq \(fix.corrects) reads \"\(fix.value)\"")
+                lines.append(
+                    "  correction at seq \(fix.seq): \(fix.field) of seq \(fix.corrects) reads \"\(fix.value)\"")
             }
             print(lines.joined(separator: "\n"))
         }

@@ -179,7 +179,8 @@ enum VerifyReportFormatter {
                     .array(
                         summary.findings.map {
                             .object([
-                                JSONMember("seq", .integer($0.seq)), JSONMember("category", .string($0.category.rawValue)),
+                                JSONMember("seq", .integer($0.seq)),
+                                JSONMember("category", .string($0.category.rawValue)),
                                 JSONMember("message", .string($0.message)),
                             ])
                         })),

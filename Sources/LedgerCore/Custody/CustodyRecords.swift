@@ -4,8 +4,12 @@ import LedgerCrypto
 struct JSONObject {
     private(set) var members: [JSONMember] = []
 
-    mutating func set(_ name: String, _ value: String?) { if let value { members.append(JSONMember(name, .string(value))) } }
-    mutating func set(_ name: String, _ value: Int64?) { if let value { members.append(JSONMember(name, .integer(value))) } }
+    mutating func set(_ name: String, _ value: String?) {
+        if let value { members.append(JSONMember(name, .string(value))) }
+    }
+    mutating func set(_ name: String, _ value: Int64?) {
+        if let value { members.append(JSONMember(name, .integer(value))) }
+    }
     mutating func set(_ name: String, _ value: Bool) { members.append(JSONMember(name, .bool(value))) }
     mutating func set(_ name: String, _ value: [String]) {
         members.append(JSONMember(name, .array(value.map { .string($0) })))
@@ -148,7 +152,8 @@ public struct PersonRecord: Sendable, Equatable {
 
     init(_ json: JSONValue) throws(CoreError) {
         let fields = JSONFields(json)
-        self.init(person: try fields.string("person"), name: try fields.string("name"), agency: try fields.string("agency"))
+        self.init(
+            person: try fields.string("person"), name: try fields.string("name"), agency: try fields.string("agency"))
         for key in fields.array("keys") {
             let keyFields = JSONFields(key)
             keys.append((try keyFields.string("key"), keyFields.strings("roles"), keyFields.bool("revoked")))
@@ -519,7 +524,10 @@ public struct CustodyStep: Sendable, Equatable {
         return object.value
     }
 
-    init(item: String, number: Int64, seq: Int64, time: String, type: String, by: String, byAgency: String, details: JSONValue) {
+    init(
+        item: String, number: Int64, seq: Int64, time: String, type: String, by: String, byAgency: String,
+        details: JSONValue
+    ) {
         self.item = item
         self.number = number
         self.seq = seq

@@ -271,7 +271,8 @@ public struct CustodyState {
             }
             var record = TargetRecord(
                 id: id, caseID: caseID, kind: kind, value: value,
-                category: data.member("category")?.stringValue ?? "", country: data.member("country")?.stringValue ?? "",
+                category: data.member("category")?.stringValue ?? "",
+                country: data.member("country")?.stringValue ?? "",
                 source: data.member("source")?.stringValue ?? "", identifiedSeq: body.seq)
             record.hostingProvider = data.member("hosting_provider")?.stringValue
             record.asn = data.member("asn")?.integerValue
@@ -378,7 +379,8 @@ public struct CustodyState {
             }
             var record = ItemRecord(
                 id: id, caseID: caseID, exhibit: data.member("exhibit")?.stringValue ?? "",
-                kind: data.member("kind")?.stringValue ?? "", description: data.member("description")?.stringValue ?? "",
+                kind: data.member("kind")?.stringValue ?? "",
+                description: data.member("description")?.stringValue ?? "",
                 location: data.member("location")?.stringValue ?? "", holder: actor.person,
                 seizedAt: data.member("occurred_at")?.stringValue ?? "", seizedSeq: body.seq)
             record.serial = data.member("serial")?.stringValue

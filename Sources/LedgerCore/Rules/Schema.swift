@@ -93,7 +93,8 @@ public indirect enum ValueSchema: Sendable {
                 throw .rule("\(path) must be an RFC 3339 date and time with offset, e.g. 2024-06-01T14:05:00+02:00")
             }
         case .country:
-            guard let text = value.stringValue, text.utf8.count == 2, text.utf8.allSatisfy({ (0x41...0x5a).contains($0) })
+            guard let text = value.stringValue, text.utf8.count == 2,
+                text.utf8.allSatisfy({ (0x41...0x5a).contains($0) })
             else { throw .rule("\(path) must be an ISO 3166-1 alpha-2 country code (two capital letters)") }
         case .hashes:
             try Self.checkHashes(value, path: path)

@@ -54,7 +54,7 @@ public enum StreamPattern: Sendable {
         case .exact(let name): name
         case .keyStream(let prefix): "\(prefix)<key id>"
         case .localStream(let prefix): "\(prefix)<id>"
-        case .anyOf(let patterns): patterns.map(\.description).joined(separator: " | ")
+        case .anyOf(let patterns): patterns.map(\.description).joined(separator: " or ")
         }
     }
 }
@@ -143,4 +143,41 @@ public enum TypeTable {
 
 extension Hex {
     static func isCanonicalKeyID(_ text: String) -> Bool { isCanonical(text, byteCount: 32) }
+}
+
+extension EventTypeRule {
+    /// Who may act, in words.
+    public var actorDescription: String {
+        var parts = actorRoles.sorted().map { "`\($0)`" }
+        if subjectKeyMayAct { parts.append("the key of the stream itself") }
+        return parts.isEmpty ? "genesis only" : parts.joined(separator: ", ")
+    }
+
+    /// The required signers, in words.
+    public var signerDescription: String {
+        switch coSigner {
+        case .none: "actor"
+        case .registeredKey: "actor, and the registered key"
+        case .dataKey(let member): "actor, and the key in `\(member)` when present"
+        }
+    }
+
+    /// The data members, in words: required ones, then `optional …`.
+    public var dataDescription: String {
+        let required = data.fields.filter(\.required).map { "`\($0.name)`" }
+        let optional = data.fields.filter { !$0.required }.map { "`\($0.name)`" }
+        return (required + (optional.isEmpty ? [] : ["optional " + optional.joined(separator: ", ")]))
+            .joined(separator: ", ")
+    }
+
+    /// The row of FORMAT.md §5's table for this type (the docs are checked against it by a test).
+    public var markdownRow: String {
+        let streams: String
+        if case .anyOf(let patterns) = stream {
+            streams = patterns.map { "`\($0.description)`" }.joined(separator: " or ")
+        } else {
+            streams = "`\(stream.description)`"
+        }
+        return "| `\(type)` | \(streams) | \(actorDescription) | \(signerDescription) | \(dataDescription) |"
+    }
 }

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import LedgerCore
+
+struct TypesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "types",
+        abstract: "List the type table: every event type, its stream, who may sign it and its data.",
+        discussion: """
+            docs/FORMAT.md §5 holds the same table and docs/EVENTS.md describes each field.
+
+            Examples:
+              ledger types
+              ledger types --markdown
+            """)
+    @Flag(help: "Print the rows of docs/FORMAT.md §5 in Markdown.") var markdown = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let rules = TypeTable.coreRules + CustodyTypeTable.rules
+        if markdown {
+            for rule in rules { print(rule.markdownRow) }
+            return
+        }
+        if json {
+            printJSON(
+                .array(
+                    rules.map { rule in
+                        [
+                            "type": .string(rule.type), "stream": .string(rule.stream.description),
+                            "roles": .array(rule.actorRoles.sorted().map { .string($0) }),
+                            "signers": .string(rule.signerDescription),
+                            "data": .array(
+                                rule.data.fields.map {
+                                    ["name": .string($0.name), "required": .bool($0.required)]
+                                }),
+                            "correctable": .array(rule.correctable.map { .string($0) }),
+                        ]
+                    }))
+            return
+        }
+        print(
+            Table.render(
+                header: ["TYPE", "STREAM", "WHO MAY SIGN", "SIGNERS"],
+                rows: rules.map {
+                    [
+                        $0.type, $0.stream.description, $0.actorDescription.replacingOccurrences(of: "`", with: ""),
+                        $0.signerDescription.replacingOccurrences(of: "`", with: ""),
+                    ]
+                }))
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import LedgerCore
+import LedgerTestSupport
+import Testing
+
+/// The custody commands, run the way staff run them.
+@Suite(.serialized)
+struct CustodyEndToEndTests {
+    let directory = TemporaryDirectory("ledger-custody")
+
+    private func ledger(_ arguments: String...) throws -> CLI.Output {
+        try CLI.run(arguments, in: directory.url)
+    }
+
+    private func write(_ name: String, _ text: String) throws {
+        try Data(text.utf8).write(to: directory.url.appendingPathComponent(name))
+    }
+
+    /// A ledger with carol (case officer, custodian), erin (examiner, custodian) and tina (takedown officer).
+    private func setUp() throws {
+        let initialize = try ledger(
+            "init", "--origin", "ledger.test.example/custody", "--name", "Ada", "--person", "ada", "--agency", "NCA")
+        #expect(initialize.status == 0, "\(initialize.stderr)")
+        for (person, roles) in [
+            ("carol", "case-officer,custodian"), ("erin", "examiner,custodian"), ("tina", "takedown-officer"),
+        ] {
+            let generate = try ledger(
+                "key", "generate", "--out", "\(person).pem", "--name", person, "--person", person, "--agency", "NCA",
+                "--request-out", "\(person).json")
+            #expect(generate.status == 0, "\(generate.stderr)")
+            let register = try ledger("key", "register", "\(person).json", "--roles", roles, "--key", "admin.pem")
+            #expect(register.status == 0, "\(register.stderr)")
+        }
+        let open = try ledger(
+            "case", "open", "OP-1", "--title", "Operation One", "--legal-basis", "JIT 1", "--agency", "NCA",
+            "--key", "carol.pem")
+        #expect(open.status == 0, "\(open.stderr)")
+    }
+
+    @Test func seizeTransferReceiveAndReadTheCustodyChain() throws {
+        try setUp()
+        let seize = try ledger(
+            "item", "seize", "EV-1", "--case", "OP-1", "--exhibit", "C/1", "--kind", "laptop", "--description",
+            "Grey laptop", "--seal", "S-1", "--location", "Room B", "--from", "Premises ref P-1", "--authority",
+            "Warrant 7", "--at", "2024-05-01T06:00:00+02:00", "--key", "carol.pem", "--witness-key", "erin.pem")
+        #expect(seize.status == 0, "\(seize.stderr)")
+        let wrongSender = try ledger(
+            "transfer", "EV-1", "--to", "carol", "--purpose", "x", "--seal", "S-1", "--key", "erin.pem")
+        #expect(wrongSender.status == 4)
+        #expect(wrongSender.stderr.contains("only the holder carol may record a release; erin acted"))
+        #expect(wrongSender.stderr.split(separator: "\n").count == 1)
+        let transfer = try ledger(
+            "transfer", "EV-1", "--to", "erin", "--purpose", "Imaging", "--seal", "S-1", "--courier", "DHL",
+            "--tracking", "123", "--key", "carol.pem")
+        #expect(transfer.status == 0, "\(transfer.stderr)")
+        let inTransit = try ledger("items", "--status", "in-transit")
+        #expect(inTransit.stdout.contains("EV-1") && inTransit.stdout.contains("→ erin"))
+        let receive = try ledger(
+            "receive", "EV-1", "--seal", "S-1", "--seal-broken", "--condition", "tape cut", "--key", "erin.pem")
+        #expect(receive.status == 0, "\(receive.stderr)")
+        let history = try ledger("item", "history", "EV-1")
+        #expect(history.status == 0)
+        #expect(
+            history.stdout.contains("seized") && history.stdout.contains("released")
+                && history.stdout.contains("BROKEN"))
+        let show = try ledger("item", "show", "EV-1", "--json")
+        let object = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any]
+        #expect(object?["holder"] as? String == "erin")
+        #expect((object?["custody_chain"] as? [Any])?.count == 3)
+
+        try write("disk.raw", String(repeating: "evidence", count: 1000))
+        let sha256 = "d5fb8f1d5b0d0fa5a2b6f2d8e1b7d0a3c4b5a6978877665544332211aabbccdd"
+        let acquire = try ledger(
+            "item", "acquire", "EV-1", "--image", "disk.raw", "--tool", "dd", "--tool-version", "9.1",
+            "--source-sha256", sha256, "--key", "erin.pem")
+        #expect(acquire.status == 0, "\(acquire.stderr)")
+        #expect(acquire.stdout.contains("DID NOT match"))
+
+        let verify = try ledger("verify")
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    @Test func targetImportIsAllOrNothingWithLineNumbers() throws {
+        try setUp()
+        try write(
+            "bad.csv",
+            "kind,value,category,country\nip,198.51.100.7,phishing,NL\nip,300.1.1.1,phishing,NL\ndomain,shop.example,scam,DE\n"
+        )
+        let bad = try ledger("target", "import", "bad.csv", "--case", "OP-1", "--source", "feed", "--key", "tina.pem")
+        #expect(bad.status == 2)
+        #expect(
+            bad.stderr.contains("line 3") && bad.stderr.contains("line 4")
+                && bad.stderr.contains("nothing was appended"))
+        try write(
+            "good.csv",
+            "kind,value,category,country,hosting_provider,asn\nip,198.51.100.7,phishing,NL,Hoster,AS64500\n"
+                + "ip,2001:DB8:0::7,ransomware,DE,,\ndomain,Shop.Example.,infostealer,FR,,\n")
+        let good = try ledger("target", "import", "good.csv", "--case", "OP-1", "--source", "feed", "--key", "tina.pem")
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("identified 3 targets"))
+        let again = try ledger(
+            "target", "import", "good.csv", "--case", "OP-1", "--source", "feed", "--key", "tina.pem")
+        #expect(again.status == 4)
+        let confirm = try ledger(
+            "takedown", "confirm", "2001:db8::7", "--case", "OP-1", "--method", "null-routed", "--key", "tina.pem")
+        #expect(confirm.status == 0, "\(confirm.stderr)")
+        let targets = try ledger("targets", "--case", "OP-1", "--json")
+        let list = try JSONSerialization.jsonObject(with: Data(targets.stdout.utf8)) as? [[String: Any]]
+        #expect(
+            Set(list?.compactMap { $0["value"] as? String } ?? []) == ["198.51.100.7", "2001:db8::7", "shop.example"])
+        let stats = try ledger("stats", "--case", "OP-1", "--json")
+        let figures = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any]
+        let targetFigures = figures?["targets"] as? [String: Any]
+        #expect(targetFigures?["identified"] as? Int == 3 && targetFigures?["taken_down"] as? Int == 1)
+    }
+
+    @Test func theDemoShowsTheFiguresAndVerifiesAndAHandEditIsCaught() throws {
+        let demo = try ledger("demo", "op", "--targets", "100")
+        #expect(demo.status == 0, "\(demo.stdout)\(demo.stderr)")
+        #expect(demo.stdout.contains("targets identified    100"))
+        #expect(demo.stdout.contains("taken down          76   76.0% of 100 identified"))
+        #expect(demo.stdout.contains("servers seized        59"))
+        #expect(demo.stdout.contains("devices seized        43"))
+        #expect(demo.stdout.contains("OK: the ledger verifies"))
+        let path = directory.path("op/custody.ledger")
+        let history = try ledger("item", "history", "EV-0064", "--ledger", path)
+        #expect(history.stdout.contains("BROKEN"), "\(history.stdout)")
+
+        let edit = try CLI.shell(
+            "sqlite3 '\(path)' \"UPDATE items SET holder = 'mallory' WHERE key = 'EV-0001'\"", in: directory.url)
+        #expect(edit.status == 0, "\(edit.stderr)")
+        let verify = try ledger("verify", "--ledger", path)
+        #expect(verify.status == 1)
+        #expect(verify.stdout.contains("items projection: row EV-0001 differs from the log in holder"))
+        let rebuild = try ledger("rebuild", "--ledger", path)
+        #expect(rebuild.status == 0, "\(rebuild.stderr)")
+        #expect(try ledger("verify", "--ledger", path).status == 0)
+    }
+
+    @Test func aReleaseBySomeoneWhoDidNotHoldTheItemIsReportedByVerify() throws {
+        var builder = LedgerBuilder()
+        let carol = builder.register(name: "Carol", person: "carol", roles: [Roles.caseOfficer, Roles.custodian])
+        let bob = builder.register(name: "Bob", person: "bob", roles: [Roles.custodian])
+        builder.append(
+            type: CustodyEvents.caseOpened, stream: "case/C",
+            data: ["title": "T", "legal_basis": "L", "agencies": ["A"]],
+            signer: carol)
+        builder.append(
+            type: CustodyEvents.itemSeized, stream: "item/EV-1", data: CustodyFixture.seizure(caseID: "C"),
+            signer: carol)
+        builder.append(
+            type: CustodyEvents.custodyReleased, stream: "item/EV-1",
+            data: ["to": "bob", "purpose": "x", "seal": "S-1"], signer: bob)
+        try Data(builder.jsonl).write(to: directory.url.appendingPathComponent("other-tool.jsonl"))
+        let verify = try ledger("verify", "--jsonl", "other-tool.jsonl", "--json")
+        #expect(verify.status == 3, "\(verify.stdout)")
+        let report = try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any]
+        let findings = ((report?["summary"] as? [String: Any])?["findings"] ?? report?["findings"]) as? [[String: Any]]
+        #expect(findings?.first?["category"] as? String == "custody")
+        #expect((findings?.first?["message"] as? String)?.contains("only the holder carol") == true)
+    }
+}
+
+/// The docs are the contract: FORMAT.md §5 lists every custody row exactly as the tool's type table has it.
+struct TypeTableDocumentationTests {
+    @Test func formatMarkdownListsEveryCustodyRow() throws {
+        let format = try String(
+            contentsOf: Repository.root.appendingPathComponent("docs/FORMAT.md"), encoding: .utf8)
+        let events = try String(contentsOf: Repository.root.appendingPathComponent("docs/EVENTS.md"), encoding: .utf8)
+        for rule in CustodyTypeTable.rules {
+            #expect(format.contains(rule.markdownRow), "FORMAT.md §5 lacks or differs for \(rule.type)")
+            #expect(events.contains("`\(rule.type)`"), "EVENTS.md does not describe \(rule.type)")
+        }
+    }
+}
