@@ -307,20 +307,25 @@ struct SQLiteTransaction: LedgerWriteTransaction {
             compromisedSinceSeq: try Column.optionalInt64(row, 8, "keys.compromised_since_seq"))
     }
 
-    /// The last revision and body hash of a stream, read from its newest record (not from derived columns, so a
+    /// The last revision and body hash of a stream, taken from its newest record (not from derived columns, so a
     /// hand-edited column cannot make an append chain onto the wrong hash).
+    ///
+    /// Appends ask this for every entry, so it reads the canonical record's bytes without parsing it as JSON
+    /// (``Entry/canonicalBodyFacts(_:)``), and cross-checks them with the stored columns.
     func streamHead(_ stream: String) throws -> (rev: Int64, bodyHash: String)? {
-        guard
-            let row = try Row.fetchOne(
-                db, sql: "SELECT seq, record FROM entries WHERE stream = ? ORDER BY stream_rev DESC LIMIT 1",
-                arguments: [stream])
-        else { return nil }
-        let entry = try parsedRecord(row)
-        guard entry.body.stream.hasSameBytes(as: stream) else {
-            throw StoreError(
-                "the stored stream column of seq \(entry.body.seq) does not match its record; run `ledger verify`")
+        let statement = try db.cachedStatement(
+            sql:
+                "SELECT seq, record, stream_rev, body_hash FROM entries WHERE stream = ? ORDER BY stream_rev DESC LIMIT 1"
+        )
+        guard let row = try Row.fetchOne(statement, arguments: [stream]) else { return nil }
+        let seq = try Column.int64(row, 0, "seq")
+        let record = try Column.bytes(row, 1, "record")
+        guard let facts = Entry.canonicalBodyFacts(record), facts.streamRev == (try Column.int64(row, 2, "stream_rev")),
+            facts.bodyHash == (try Column.bytes(row, 3, "body_hash"))
+        else {
+            throw StoreError("the stored record or columns of seq \(seq) are damaged; run `ledger verify`")
         }
-        return (entry.body.streamRev, entry.bodyHashHex)
+        return (facts.streamRev, Hex.encode(facts.bodyHash))
     }
 
     /// The newest entry, read from its record.

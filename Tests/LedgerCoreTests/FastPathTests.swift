@@ -34,4 +34,25 @@ struct FastPathTests {
         let value: JSONValue = ["\u{10000}": 1, "\u{FF61}": 2, "a": 3]
         #expect(String(decoding: JCS.serialize(value), as: UTF8.self) == "{\"a\":3,\"\u{10000}\":1,\"\u{FF61}\":2}")
     }
+
+    @Test(arguments: [
+        ["text": "plain"] as JSONValue,
+        ["text": ",\"sigs\":[{\"key\":\"x\"}] and \"stream_rev\":99,"],
+        ["stream_rev": 77, "nested": ["sigs": [1], "stream_rev": 5]],
+    ])
+    func canonicalBodyFactsMatchTheParsedEntry(_ data: JSONValue) throws {
+        let key = Ed25519PrivateKey.generate()
+        let body = EntryBody(
+            ledger: "ledger.test.example/x", seq: 12, prev: String(repeating: "a", count: 64), stream: "item/EV-1",
+            streamRev: 31, streamPrev: String(repeating: "b", count: 64), id: SecureRandom.uuidV4(),
+            time: "2026-11-29T10:00:00.000Z", type: "note.added", actor: KeyID.of(key.publicKey), data: data)
+        let unsigned = Entry(body: body, sigs: [])
+        let entry = unsigned.withSignatures([
+            EntrySignature(key: body.actor, signature: key.sign(SigningMessage.entry(bodyHash: unsigned.bodyHash)))
+        ])
+        let parsed = try Entry.parse(record: entry.record)
+        let facts = try #require(Entry.canonicalBodyFacts(entry.record))
+        #expect(facts.bodyHash == parsed.bodyHash)
+        #expect(facts.streamRev == 31)
+    }
 }

@@ -29,17 +29,28 @@ public enum ProjectionRebuilder {
                 var replay = Replay()
                 var batch: [[UInt8]] = []
                 batch.reserveCapacity(batchSize)
+                // While the workers parse one batch, this thread folds the previous one.
+                var inFlight: ParsingBatch?
+                func fold(_ batch: ParsingBatch?) throws {
+                    guard let batch else { return }
+                    let parsed = try batch.wait()
+                    try replay.apply(parsed)
+                    progress?(replay.count)
+                    // Freeing the parsed JSON is costly: leave it to another thread.
+                    DispatchQueue.global(qos: .utility).async { withExtendedLifetime(parsed) {} }
+                }
                 try transaction.forEachRecord(RecordFilter(withStoredState: false)) { stored in
                     batch.append(stored.record)
                     if batch.count == batchSize {
-                        try replay.apply(parse(batch))
+                        let next = ParsingBatch(batch)
                         batch.removeAll(keepingCapacity: true)
-                        progress?(replay.count)
+                        try fold(inFlight)
+                        inFlight = next
                     }
                     return true
                 }
-                try replay.apply(parse(batch))
-                progress?(replay.count)
+                try fold(inFlight)
+                try fold(batch.isEmpty ? nil : ParsingBatch(batch))
                 var rows = 0
                 for table in ProjectionTable.all {
                     let tableRows = replay.custody.rows(table)
@@ -55,26 +66,49 @@ public enum ProjectionRebuilder {
         }
     }
 
-    /// Parses records on all cores: the bodies only, and whole entries for the key events whose rules the
-    /// replay needs.
-    private static func parse(_ records: [[UInt8]]) throws -> [(EntryBody, Entry?)] {
-        let results = SendableBuffer<Result<(EntryBody, Entry?), EntryFormatError>?>(
-            repeating: nil, count: records.count)
-        let slices = min(records.count, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
-        if slices > 0 {
-            DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                for index in (records.count * slice / slices)..<(records.count * (slice + 1) / slices) {
-                    do throws(EntryFormatError) {
-                        let body = try EntryBody.parse(record: records[index])
-                        let whole = Replay.keyEvents.contains(body.type) ? try Entry.parse(record: records[index]) : nil
-                        results[index] = .success((body, whole))
-                    } catch { results[index] = .failure(error) }
+    /// One parsed record: its body, and the whole entry for the key events whose rules the replay needs.
+    struct ParsedRecord {
+        let body: EntryBody
+        let whole: Entry?
+    }
+
+    /// A batch of records being parsed on worker threads.
+    private final class ParsingBatch: @unchecked Sendable {
+        // @unchecked: each slot is written by one worker before `group` leaves, and read only after `wait()`.
+        private let group = DispatchGroup()
+        private var parsed: [ParsedRecord?]
+        private var failure: EntryFormatError?
+        private let lock = NSLock()
+
+        init(_ records: [[UInt8]]) {
+            parsed = Array(repeating: nil, count: records.count)
+            let slices = min(records.count, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
+            DispatchQueue.global(qos: .userInitiated).async(group: group) {
+                self.parsed.withUnsafeMutableBufferPointer { slots in
+                    nonisolated(unsafe) let slots = slots
+                    DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                        for index in (records.count * slice / slices)..<(records.count * (slice + 1) / slices) {
+                            do throws(EntryFormatError) {
+                                let body = try EntryBody.parse(record: records[index])
+                                let whole =
+                                    Replay.keyEvents.contains(body.type) ? try Entry.parse(record: records[index]) : nil
+                                slots[index] = ParsedRecord(body: body, whole: whole)
+                            } catch {
+                                self.lock.lock()
+                                self.failure = self.failure ?? error
+                                self.lock.unlock()
+                            }
+                        }
+                    }
                 }
             }
         }
-        return try results.values.map { result in
-            guard let result else { preconditionFailure("every record is parsed") }
-            return try result.get()
+
+        /// The parsed batch, once the workers are done.
+        func wait() throws -> [ParsedRecord?] {
+            group.wait()
+            if let failure { throw failure }
+            return parsed
         }
     }
 
@@ -89,8 +123,10 @@ public enum ProjectionRebuilder {
         /// The events that change keys: the replay runs their type-table rules to learn the keys.
         static let keyEvents: Set<String> = [EventTypes.ledgerCreated, EventTypes.keyRegistered, EventTypes.keyRevoked]
 
-        mutating func apply(_ entries: [(EntryBody, Entry?)]) throws {
-            for (body, whole) in entries {
+        mutating func apply(_ entries: [ParsedRecord?]) throws {
+            for case let record? in entries {
+                let body = record.body
+                let whole = record.whole
                 if let entry = whole {
                     let effect: RuleEffect
                     do { effect = try EntryRules.check(entry, keys: keys, genesisActor: genesisActor) } catch {

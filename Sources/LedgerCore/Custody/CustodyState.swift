@@ -125,19 +125,19 @@ public struct CustodyState {
 
     private mutating func save(_ record: PersonRecord) {
         people[record.person] = .some(record)
-        dirty[.people, default: []].insert(record.person)
+        if !isReplay { dirty[.people, default: []].insert(record.person) }
     }
     private mutating func save(_ record: CaseRecord) {
         cases[record.id] = .some(record)
-        dirty[.cases, default: []].insert(record.id)
+        if !isReplay { dirty[.cases, default: []].insert(record.id) }
     }
     private mutating func save(_ record: TargetRecord) {
         targets[record.id] = .some(record)
-        dirty[.targets, default: []].insert(record.id)
+        if !isReplay { dirty[.targets, default: []].insert(record.id) }
     }
     private mutating func save(_ record: ItemRecord) {
         items[record.id] = .some(record)
-        dirty[.items, default: []].insert(record.id)
+        if !isReplay { dirty[.items, default: []].insert(record.id) }
     }
 
     // MARK: The fold
@@ -145,12 +145,12 @@ public struct CustodyState {
     /// Applies one entry that already passed the type table's rules (EntryRules).
     ///
     /// Throws ``CustodyViolation`` (state unchanged) when it breaks a custody rule, or a store error.
-    public mutating func apply(_ entry: Entry, keys: some KeyDirectory) throws {
+    public mutating func apply(_ entry: Entry, keys: any KeyDirectory) throws {
         try apply(entry.body, keys: keys)
     }
 
     /// Applies one entry's body (all the fold reads): for a replay that parses records without hashing them.
-    public mutating func apply(_ body: EntryBody, keys: some KeyDirectory) throws {
+    public mutating func apply(_ body: EntryBody, keys: any KeyDirectory) throws {
         switch body.type {
         case EventTypes.keyRegistered: try registerKey(body)
         case EventTypes.keyRevoked: try revokeKey(body, keys: keys)
@@ -196,7 +196,7 @@ public struct CustodyState {
         save(record)
     }
 
-    private mutating func revokeKey(_ body: EntryBody, keys: some KeyDirectory) throws {
+    private mutating func revokeKey(_ body: EntryBody, keys: any KeyDirectory) throws {
         let keyID = String(body.stream.dropFirst(4))
         guard let key = try keys.key(keyID), var record = try person(key.person) else { return }
         for index in record.keys.indices where record.keys[index].keyID == keyID { record.keys[index].revoked = true }
@@ -350,7 +350,7 @@ public struct CustodyState {
         return record
     }
 
-    private mutating func applyItem(_ entry: EntryBody, id: String, actor: Actor, keys: some KeyDirectory) throws {
+    private mutating func applyItem(_ entry: EntryBody, id: String, actor: Actor, keys: any KeyDirectory) throws {
         let body = entry
         let data = body.data
         var details = JSONObject()

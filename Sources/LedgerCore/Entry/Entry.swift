@@ -369,3 +369,46 @@ extension EntryBody {
         return try EntryBody(json: body)
     }
 }
+
+extension Entry {
+    /// The body hash and `stream_rev` of a record in canonical form, found without parsing it as JSON; nil when the
+    /// bytes do not have the expected shape.
+    ///
+    /// In JCS text a quote inside a string is always escaped, so the byte sequences `,"sigs":[` and
+    /// `"stream_rev":` occur unescaped only as member names. The record's members are `body` then `sigs`, so the
+    /// last `,"sigs":[` ends the body; the body's members are sorted, and `stream_rev` follows `data`, so its last
+    /// occurrence in the body is the body's own. Only for records a store wrote after parsing them; `ledger
+    /// verify` checks every record fully.
+    public static func canonicalBodyFacts(_ record: [UInt8]) -> (bodyHash: [UInt8], streamRev: Int64)? {
+        let prefix = Array("{\"body\":".utf8)
+        let sigsMarker = Array(",\"sigs\":[".utf8)
+        let revMarker = Array("\"stream_rev\":".utf8)
+        guard record.starts(with: prefix), let sigsStart = lastIndex(of: sigsMarker, in: record[...]) else {
+            return nil
+        }
+        let body = record[prefix.count..<sigsStart]
+        guard let revStart = lastIndex(of: revMarker, in: body) else { return nil }
+        var rev: Int64 = 0
+        var index = revStart + revMarker.count
+        var digits = 0
+        while index < body.endIndex, body[index] >= 0x30, body[index] <= 0x39, digits < 17 {
+            rev = rev * 10 + Int64(body[index] - 0x30)
+            index += 1
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        return (body.withUnsafeBytes { SHA256.hash($0) }, rev)
+    }
+
+    private static func lastIndex(of pattern: [UInt8], in bytes: ArraySlice<UInt8>) -> Int? {
+        guard bytes.count >= pattern.count else { return nil }
+        var start = bytes.endIndex - pattern.count
+        while start >= bytes.startIndex {
+            if bytes[start] == pattern[0], bytes[start..<(start + pattern.count)].elementsEqual(pattern) {
+                return start
+            }
+            start -= 1
+        }
+        return nil
+    }
+}
