@@ -11,6 +11,10 @@ struct Options {
     var entries = 100_000
     var batch = 1000
     var directory: String?
+    /// Run the custody benchmark (demo, rebuild, item lookups, image hashing) instead of the core one.
+    var custody = false
+    var targets = 30_000
+    var imageMiB = 1024
 }
 
 func parseOptions() -> Options {
@@ -21,8 +25,11 @@ func parseOptions() -> Options {
         case "--entries": options.entries = Int(arguments.popFirst() ?? "") ?? options.entries
         case "--batch": options.batch = Int(arguments.popFirst() ?? "") ?? options.batch
         case "--dir": options.directory = arguments.popFirst()
+        case "--custody": options.custody = true
+        case "--targets": options.targets = Int(arguments.popFirst() ?? "") ?? options.targets
+        case "--image-mib": options.imageMiB = Int(arguments.popFirst() ?? "") ?? options.imageMiB
         case "--help", "-h":
-            print("usage: ledger-bench [--entries N] [--batch B] [--dir DIR]")
+            print("usage: ledger-bench [--entries N] [--batch B] [--dir DIR] | --custody [--targets N] [--image-mib M]")
             exit(0)
         default:
             FileHandle.standardError.write(Data("error: unknown argument \(argument)\n".utf8))
@@ -148,7 +155,77 @@ func run() throws {
     print("ledger size: \(summary.entries) entries, root \(Hex.encode(summary.root))")
 }
 
-do { try run() } catch {
+/// The custody benchmark: the full demo (writes and verification, as `ledger demo` runs them), rebuild, item
+/// lookups at two ledger sizes, and image hashing.
+func runCustody(_ options: Options) throws {
+    let directory =
+        options.directory
+        ?? FileManager.default.temporaryDirectory.appendingPathComponent("ledger-bench-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: directory) } }
+
+    func demo(_ name: String, targets: Int) throws -> (DemoReport, SQLiteLedgerStore, Double) {
+        let start = ContinuousClock.now
+        let report = try Demo(directory: directory + "/" + name, targets: targets, log: { _ in }).run()
+        let store = try SQLiteLedgerStore.open(path: report.ledgerPath)
+        let verification = try VerifyRunner.verify(store: store, options: VerifyOptions(), source: report.ledgerPath)
+        guard verification.exitStatus == 0 else { throw LedgerError.integrity("the demo ledger does not verify") }
+        return (report, store, seconds(ContinuousClock.now - start))
+    }
+    let (big, bigStore, demoSeconds) = try demo("big", targets: options.targets)
+    print(String(format: "demo_seconds %.2f", demoSeconds))
+    print(String(format: "demo_write_seconds %.2f", seconds(big.duration)))
+    print("demo_entries \(big.entries)")
+
+    let rebuild = try ProjectionRebuilder.rebuild(store: bigStore)
+    print(String(format: "rebuild_entries_per_s %.0f", Double(rebuild.entries) / seconds(rebuild.duration)))
+
+    let (_, smallStore, _) = try demo("small", targets: max(10, options.targets / 30))
+    let smallEntries = try smallStore.read { try $0.entryCount() }
+    func lookup(_ store: SQLiteLedgerStore) throws -> Double {
+        let rounds = 2000
+        let start = ContinuousClock.now
+        for round in 0..<rounds {
+            let id = String(format: "EV-%04d", 1 + round % 102)
+            guard let (item, steps) = try CustodyQueries.item(id, in: store), !steps.isEmpty else {
+                throw LedgerError.usage("no item \(id)")
+            }
+            _ = ItemRecordSummary(item: item, steps: steps)
+        }
+        return seconds(ContinuousClock.now - start) / Double(rounds) * 1e6
+    }
+    _ = try lookup(smallStore)
+    _ = try lookup(bigStore)
+    let small = try lookup(smallStore)
+    let large = try lookup(bigStore)
+    print(String(format: "item_lookup_us_small %.1f (%lld entries)", small, smallEntries))
+    print(String(format: "item_lookup_us_large %.1f (%lld entries)", large, big.entries))
+
+    let imagePath = directory + "/image.raw"
+    let chunk = Demo.diskImage(seed: 7, size: 1 << 20)
+    FileManager.default.createFile(atPath: imagePath, contents: nil)
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: imagePath))
+    for _ in 0..<options.imageMiB { handle.write(Data(chunk)) }
+    try handle.close()
+    _ = try FileHasher.hash(path: imagePath)  // warm the page cache
+    let hashStart = ContinuousClock.now
+    let digests = try FileHasher.hash(path: imagePath)
+    let hashSeconds = seconds(ContinuousClock.now - hashStart)
+    print(String(format: "image_hash_mb_per_s %.0f", Double(digests.size) / hashSeconds / 1e6))
+    try? FileManager.default.removeItem(atPath: imagePath)
+}
+
+/// Keeps the optimizer from dropping a lookup's result.
+struct ItemRecordSummary {
+    init(item: ItemRecord, steps: [CustodyStep]) {
+        if item.id.isEmpty && steps.isEmpty { print("") }
+    }
+}
+
+do {
+    let options = parseOptions()
+    if options.custody { try runCustody(options) } else { try run() }
+} catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(2)
 }

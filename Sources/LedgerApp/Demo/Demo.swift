@@ -410,8 +410,8 @@ public struct Demo {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Deterministic pseudo-random bytes standing in for a small seized disk.
-    static func diskImage(seed: UInt64, size: Int) -> [UInt8] {
+    /// Deterministic pseudo-random bytes standing in for a seized disk (xorshift64, seeded).
+    public static func diskImage(seed: UInt64, size: Int) -> [UInt8] {
         var state = seed &* 0x9E37_79B9_7F4A_7C15
         var bytes = [UInt8](repeating: 0, count: size)
         for index in stride(from: 0, to: size, by: 8) {
