@@ -39,7 +39,10 @@ let package = Package(
         // The SQLite store (GRDB), behind the core's `LedgerStore` protocol.
         .target(
             name: "LedgerSQLite",
-            dependencies: ["LedgerCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LedgerCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         // Use cases the command line runs: init, keys, append, checkpoint, verify (parallel), export.

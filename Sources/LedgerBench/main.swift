@@ -203,7 +203,9 @@ func runCustody(_ options: Options) throws {
 
     let imagePath = directory + "/image.raw"
     let chunk = Demo.diskImage(seed: 7, size: 1 << 20)
-    FileManager.default.createFile(atPath: imagePath, contents: nil)
+    guard FileManager.default.createFile(atPath: imagePath, contents: nil) else {
+        throw LedgerError.usage("cannot create \(imagePath)")
+    }
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: imagePath))
     for _ in 0..<options.imageMiB { handle.write(Data(chunk)) }
     try handle.close()

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import LedgerCore
 import LedgerCrypto
 
@@ -199,14 +200,29 @@ struct SQLiteTransaction: LedgerWriteTransaction {
             try db.execute(
                 sql: "CREATE TABLE \(table.name) (key TEXT PRIMARY KEY, \(columns), state TEXT NOT NULL) WITHOUT ROWID")
         }
+        try db.execute(sql: Self.projectionIndexes)
+    }
+
+    /// The secondary indexes of the projection tables.
+    private static let projectionIndexes = """
+        CREATE UNIQUE INDEX targets_by_value ON targets (case_id, kind, value);
+        CREATE INDEX targets_by_status ON targets (case_id, status);
+        CREATE INDEX items_by_case ON items (case_id, status);
+        CREATE INDEX items_by_holder ON items (holder, status);
+        CREATE INDEX custody_steps_by_item ON custody_steps (item_id);
+        """
+
+    func replaceAllProjections(_ rows: [ProjectionRow], builtTo seq: Int64) throws {
+        // Bulk load: empty tables without secondary indexes take rows in key order fastest; the indexes are
+        // built afterwards by sorting, in the same transaction.
         try db.execute(
             sql: """
-                CREATE UNIQUE INDEX targets_by_value ON targets (case_id, kind, value);
-                CREATE INDEX targets_by_status ON targets (case_id, status);
-                CREATE INDEX items_by_case ON items (case_id, status);
-                CREATE INDEX items_by_holder ON items (holder, status);
-                CREATE INDEX custody_steps_by_item ON custody_steps (item_id);
+                DROP INDEX targets_by_value; DROP INDEX targets_by_status; DROP INDEX items_by_case;
+                DROP INDEX items_by_holder; DROP INDEX custody_steps_by_item;
                 """)
+        try clearProjections()
+        try writeProjectionRows(rows, builtTo: seq)
+        try db.execute(sql: Self.projectionIndexes)
     }
 
     // MARK: LedgerReader
@@ -238,17 +254,12 @@ struct SQLiteTransaction: LedgerWriteTransaction {
             sql = sql.replacingOccurrences(
                 of: "seq, record, leaf_hash, nodes, id, stream, stream_rev, type, actor, time, body_hash",
                 with: "seq, record")
+            try forEachRecordOnly(sql: sql, arguments: arguments, visit)
+            return
         }
         let rows = try Row.fetchCursor(db, sql: sql, arguments: arguments)
         while let row = try rows.next() {
             let seq = try Column.int64(row, 0, "seq")
-            guard filter.withStoredState else {
-                guard
-                    try visit(
-                        StoredRecord(seq: seq, record: try Column.bytes(row, 1, "record"), leafHash: [], nodes: []))
-                else { return }
-                continue
-            }
             let columns = StoredColumns(
                 seq: seq, id: try Column.string(row, 4, "id"), stream: try Column.string(row, 5, "stream"),
                 streamRev: try Column.int64(row, 6, "stream_rev"), type: try Column.string(row, 7, "type"),
@@ -258,6 +269,34 @@ struct SQLiteTransaction: LedgerWriteTransaction {
                 seq: seq, record: try Column.bytes(row, 1, "record"), leafHash: try Column.bytes(row, 2, "leaf_hash"),
                 nodes: try Column.bytes(row, 3, "nodes"), columns: columns)
             guard try visit(stored) else { return }
+        }
+    }
+
+    /// Records only, stepped through the SQLite C API: one copy per record, no boxed values (replays read every
+    /// record of the ledger this way).
+    private func forEachRecordOnly(
+        sql: String, arguments: StatementArguments, _ visit: (StoredRecord) throws -> Bool
+    ) throws {
+        let statement = try db.makeStatement(sql: sql)
+        try statement.setArguments(arguments)
+        let raw = statement.sqliteStatement
+        defer { sqlite3_reset(raw) }
+        while true {
+            let code = sqlite3_step(raw)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else {
+                throw StoreError("reading records failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+            }
+            guard sqlite3_column_type(raw, 0) == SQLITE_INTEGER else {
+                throw StoreError("a stored seq is not an integer; run `ledger verify`")
+            }
+            let seq = sqlite3_column_int64(raw, 0)
+            let count = Int(sqlite3_column_bytes(raw, 1))
+            guard let bytes = sqlite3_column_blob(raw, 1) else {
+                throw StoreError("the stored record of seq \(seq) is missing; run `ledger verify`")
+            }
+            let record = [UInt8](UnsafeRawBufferPointer(start: bytes, count: count))
+            guard try visit(StoredRecord(seq: seq, record: record, leafHash: [], nodes: [])) else { return }
         }
     }
 

@@ -100,15 +100,20 @@ struct StoredLedgerTamperTests {
         try tamper(fixture, "UPDATE entries SET body_hash = zeroblob(32) WHERE seq = 9")
         let failure = try #require(try failure(fixture))
         #expect(failure.description.contains("seq 9: the stored columns"))
-        // The appender chains from the record, not from the edited column.
-        #expect(throws: Never.self) {
+        // The appender never chains onto an edited column: it compares the columns with the record and refuses.
+        let before = try fixture.count()
+        do {
             _ = try Appender.append(
                 [
                     EventDraft(
                         type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "after"], signer: fixture.admin)
                 ],
                 to: try SQLiteLedgerStore.open(path: fixture.path))
+            Issue.record("an append onto a damaged stream head must be refused")
+        } catch {
+            #expect("\(error)".contains("run `ledger verify`"))
         }
+        #expect(try fixture.count() == before)
     }
 
     @Test func smuggledRowBeforeSeqOne() throws {

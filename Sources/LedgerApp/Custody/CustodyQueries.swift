@@ -139,21 +139,21 @@ public struct OperationStats: Sendable {
         for record in cases {
             stats.cases.append(record.id)
             let figures = record.figures
-            stats.falsePositives += figures.targets[TargetStatus.falsePositive] ?? 0
-            stats.takenDown += figures.targets[TargetStatus.takenDown] ?? 0
-            stats.notActioned += figures.targets[TargetStatus.notActioned] ?? 0
-            stats.pending += figures.targets["pending"] ?? 0
+            stats.falsePositives += figures.targets[TargetStatus.falsePositive]
+            stats.takenDown += figures.targets[TargetStatus.takenDown]
+            stats.notActioned += figures.targets[TargetStatus.notActioned]
+            stats.pending += figures.targets["pending"]
             func add(
-                _ table: [String: [String: Int64]],
+                _ table: [String: TargetBuckets],
                 to result: inout [String: (identified: Int64, takenDown: Int64, notActioned: Int64)]
             ) {
                 for (key, counts) in table {
-                    let identified = counts.filter { $0.key != TargetStatus.falsePositive }.values.reduce(0, +)
+                    let identified = counts.total - counts[TargetStatus.falsePositive]
                     guard identified > 0 else { continue }
                     let old = result[key] ?? (0, 0, 0)
                     result[key] = (
-                        old.identified + identified, old.takenDown + (counts[TargetStatus.takenDown] ?? 0),
-                        old.notActioned + (counts[TargetStatus.notActioned] ?? 0)
+                        old.identified + identified, old.takenDown + counts[TargetStatus.takenDown],
+                        old.notActioned + counts[TargetStatus.notActioned]
                     )
                 }
             }

@@ -25,7 +25,6 @@ public enum ProjectionRebuilder {
         let start = ContinuousClock.now
         do {
             return try store.write { transaction in
-                try transaction.clearProjections()
                 var replay = Replay()
                 var batch: [[UInt8]] = []
                 batch.reserveCapacity(batchSize)
@@ -51,19 +50,37 @@ public enum ProjectionRebuilder {
                 }
                 try fold(inFlight)
                 try fold(batch.isEmpty ? nil : ParsingBatch(batch))
-                var rows = 0
-                for table in ProjectionTable.all {
-                    let tableRows = replay.custody.rows(table)
-                    rows += tableRows.count
-                    try transaction.writeProjectionRows(tableRows, builtTo: replay.count)
-                }
-                try transaction.writeProjectionRows([], builtTo: replay.count)
+                let rows = allRows(of: replay.custody)
+                try transaction.replaceAllProjections(rows, builtTo: replay.count)
                 return RebuildReport(
-                    entries: replay.count, rows: rows, skipped: replay.skipped, duration: ContinuousClock.now - start)
+                    entries: replay.count, rows: rows.count, skipped: replay.skipped,
+                    duration: ContinuousClock.now - start)
             }
         } catch {
             throw LedgerError.from(error)
         }
+    }
+
+    /// Every projection row of a replayed state, serialized on all cores.
+    private static func allRows(of state: CustodyState) -> [ProjectionRow] {
+        nonisolated(unsafe) let state = state  // only read from here on
+        var rows: [ProjectionRow] = []
+        for table in ProjectionTable.all {
+            let keys = state.keys(table)
+            guard !keys.isEmpty else {
+                rows += state.rows(table)
+                continue
+            }
+            let serialized = SendableBuffer<ProjectionRow?>(repeating: nil, count: keys.count)
+            let slices = min(keys.count, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
+            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+                for index in (keys.count * slice / slices)..<(keys.count * (slice + 1) / slices) {
+                    serialized[index] = state.row(table, key: keys[index])
+                }
+            }
+            rows += serialized.values.compactMap { $0 }
+        }
+        return rows
     }
 
     /// One parsed record: its body, and the whole entry for the key events whose rules the replay needs.

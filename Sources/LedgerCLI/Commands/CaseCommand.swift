@@ -89,7 +89,7 @@ struct CaseCommand: ParsableCommand {
                     rows: cases.map { record in
                         [
                             record.id, record.status, record.title, String(record.agencies.count),
-                            String(record.figures.targets.values.reduce(0, +)),
+                            String(record.figures.targets.total),
                             String(record.figures.itemsByKind.values.reduce(0, +)),
                         ]
                     }))

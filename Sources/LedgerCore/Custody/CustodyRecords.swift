@@ -161,14 +161,54 @@ public struct PersonRecord: Sendable, Equatable {
     }
 }
 
+/// Targets counted by bucket: `pending`, `taken-down`, `not-actioned`, `false-positive` (TargetStatus.bucket).
+public struct TargetBuckets: Sendable, Equatable {
+    /// The bucket names, in the order of `counts`.
+    public static let names = ["pending", TargetStatus.takenDown, TargetStatus.notActioned, TargetStatus.falsePositive]
+    private var counts: [Int64] = [0, 0, 0, 0]
+
+    public init() {}
+
+    /// The count of a bucket by name (0 for an unknown name).
+    public subscript(bucket: String) -> Int64 {
+        Self.names.firstIndex(of: bucket).map { counts[$0] } ?? 0
+    }
+
+    /// Every target counted.
+    public var total: Int64 { counts.reduce(0, +) }
+    var isEmpty: Bool { counts.allSatisfy { $0 == 0 } }
+
+    mutating func add(_ bucket: Int, _ delta: Int64) { counts[bucket] += delta }
+
+    /// `{bucket: count}` for the non-zero buckets.
+    var json: JSONValue {
+        .object(zip(Self.names, counts).filter { $0.1 != 0 }.map { JSONMember($0.0, .integer($0.1)) })
+    }
+
+    init(_ json: JSONValue?) {
+        for member in json?.objectMembers ?? [] {
+            if let index = Self.names.firstIndex(of: member.name) { counts[index] = member.value.integerValue ?? 0 }
+        }
+    }
+
+    static func index(ofStatus status: String) -> Int {
+        switch status {
+        case TargetStatus.takenDown: 1
+        case TargetStatus.notActioned: 2
+        case TargetStatus.falsePositive: 3
+        default: 0
+        }
+    }
+}
+
 /// The figures of a case, kept up to date with every target and item event.
 public struct CaseFigures: Sendable, Equatable {
-    /// Targets by bucket (`pending`, `taken-down`, `not-actioned`, `false-positive`).
-    public var targets: [String: Int64] = [:]
+    /// Targets by bucket.
+    public var targets = TargetBuckets()
     /// Targets by category, then bucket.
-    public var byCategory: [String: [String: Int64]] = [:]
+    public var byCategory: [String: TargetBuckets] = [:]
     /// Targets by country, then bucket.
-    public var byCountry: [String: [String: Int64]] = [:]
+    public var byCountry: [String: TargetBuckets] = [:]
     /// Items seized, by kind.
     public var itemsByKind: [String: Int64] = [:]
     /// Items by current status.
@@ -176,48 +216,41 @@ public struct CaseFigures: Sendable, Equatable {
 
     var json: JSONValue {
         var object = JSONObject()
-        object.set("by_category", nested(byCategory))
-        object.set("by_country", nested(byCountry))
+        object.set("by_category", JSONValue.object(byCategory.map { JSONMember($0.key, $0.value.json) }))
+        object.set("by_country", JSONValue.object(byCountry.map { JSONMember($0.key, $0.value.json) }))
         object.set("items_by_kind", counts: itemsByKind)
         object.set("items_by_status", counts: itemsByStatus)
-        object.set("targets", counts: targets)
+        object.set("targets", targets.json)
         return object.value
-    }
-
-    private func nested(_ table: [String: [String: Int64]]) -> JSONValue {
-        .object(
-            table.map { key, counts in
-                JSONMember(key, .object(counts.map { JSONMember($0.key, .integer($0.value)) }))
-            })
     }
 
     init() {}
 
     init(_ json: JSONValue) {
         let fields = JSONFields(json)
-        targets = fields.counts("targets")
+        targets = TargetBuckets(json.member("targets"))
         itemsByKind = fields.counts("items_by_kind")
         itemsByStatus = fields.counts("items_by_status")
         for member in json.member("by_category")?.objectMembers ?? [] {
-            byCategory[member.name] = JSONFields(.object([JSONMember("x", member.value)])).counts("x")
+            byCategory[member.name] = TargetBuckets(member.value)
         }
         for member in json.member("by_country")?.objectMembers ?? [] {
-            byCountry[member.name] = JSONFields(.object([JSONMember("x", member.value)])).counts("x")
+            byCountry[member.name] = TargetBuckets(member.value)
         }
     }
 
-    mutating func moveTarget(category: String, country: String, from old: String?, to new: String?) {
-        func bump(_ counts: inout [String: Int64], _ bucket: String?, _ delta: Int64) {
-            guard let bucket else { return }
-            counts[bucket, default: 0] += delta
-            if counts[bucket] == 0 { counts[bucket] = nil }
+    /// Moves one target from the bucket of status `old` (nil: a new target) to that of `new`.
+    mutating func moveTarget(category: String, country: String, from old: String?, to new: String) {
+        let to = TargetBuckets.index(ofStatus: new)
+        let from = old.map(TargetBuckets.index(ofStatus:))
+        if from == to { return }
+        func move(_ buckets: inout TargetBuckets) {
+            if let from { buckets.add(from, -1) }
+            buckets.add(to, 1)
         }
-        bump(&targets, old, -1)
-        bump(&targets, new, 1)
-        bump(&byCategory[category, default: [:]], old, -1)
-        bump(&byCategory[category, default: [:]], new, 1)
-        bump(&byCountry[country, default: [:]], old, -1)
-        bump(&byCountry[country, default: [:]], new, 1)
+        move(&targets)
+        move(&byCategory[category, default: TargetBuckets()])
+        move(&byCountry[country, default: TargetBuckets()])
         if byCategory[category]?.isEmpty == true { byCategory[category] = nil }
         if byCountry[country]?.isEmpty == true { byCountry[country] = nil }
     }

@@ -21,6 +21,8 @@ public struct CustodyState {
     private var items: [String: ItemRecord?] = [:]
     private var steps: [CustodyStep] = []
     private var dirty: [ProjectionTable: Set<String>] = [:]
+    /// The person behind each actor key seen since the last key event.
+    private var actors: [String: Actor] = [:]
     private let source: (any CustodySource)?
 
     /// A state that loads unknown records from `source`, or an empty in-memory state when nil.
@@ -111,6 +113,31 @@ public struct CustodyState {
         return rows.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
     }
 
+    /// The keys of the records of `table` held in memory, sorted (not the custody steps).
+    public func keys(_ table: ProjectionTable) -> [String] {
+        let keys: [String]
+        switch table {
+        case .people: keys = people.compactMap { $0.value == nil ? nil : $0.key }
+        case .cases: keys = cases.compactMap { $0.value == nil ? nil : $0.key }
+        case .targets: keys = targets.compactMap { $0.value == nil ? nil : $0.key }
+        case .items: keys = items.compactMap { $0.value == nil ? nil : $0.key }
+        default: keys = []
+        }
+        return keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    /// The row of the record with this key (people, cases, targets, items); safe to call from several threads at
+    /// once on a state no one changes.
+    public func row(_ table: ProjectionTable, key: String) -> ProjectionRow? {
+        switch table {
+        case .people: people[key]??.row
+        case .cases: cases[key]??.row
+        case .targets: targets[key]??.row
+        case .items: items[key]??.row
+        default: nil
+        }
+    }
+
     /// Keeps every step in memory (replay) instead of handing them out with ``takeChangedRows()``.
     private var isReplay: Bool { source == nil }
 
@@ -118,9 +145,10 @@ public struct CustodyState {
     ///
     /// `change` cannot throw, so the case is always put back.
     private mutating func updateCase(_ id: String, _ change: (inout CaseRecord) -> Void) throws {
-        guard try caseRecord(id) != nil, var record = cases.removeValue(forKey: id) ?? nil else { return }
-        change(&record)
-        save(record)
+        guard try caseRecord(id) != nil else { return }
+        // Optional chaining through the subscript reaches the stored record itself, so it changes in place.
+        cases[id]?.modifyInPlace(change)
+        if !isReplay { dirty[.cases, default: []].insert(id) }
     }
 
     private mutating func save(_ record: PersonRecord) {
@@ -152,20 +180,31 @@ public struct CustodyState {
     /// Applies one entry's body (all the fold reads): for a replay that parses records without hashing them.
     public mutating func apply(_ body: EntryBody, keys: any KeyDirectory) throws {
         switch body.type {
-        case EventTypes.keyRegistered: try registerKey(body)
-        case EventTypes.keyRevoked: try revokeKey(body, keys: keys)
+        case EventTypes.keyRegistered:
+            actors = [:]
+            try registerKey(body)
+        case EventTypes.keyRevoked:
+            actors = [:]
+            try revokeKey(body, keys: keys)
         case EventTypes.ledgerCreated, EventTypes.ledgerNote: return
         default:
-            guard let actorKey = try keys.key(body.actor) else {
-                throw CustodyViolation("the actor's key is not registered")
+            let actor: Actor
+            if let known = actors[body.actor] {
+                actor = known
+            } else {
+                guard let actorKey = try keys.key(body.actor) else {
+                    throw CustodyViolation("the actor's key is not registered")
+                }
+                actor = Actor(key: actorKey, agency: try person(actorKey.person)?.agency ?? actorKey.agency)
+                actors[body.actor] = actor
             }
-            let actor = Actor(key: actorKey, agency: try person(actorKey.person)?.agency ?? actorKey.agency)
-            if body.stream.hasPrefix("case/") {
-                try applyCase(body, id: String(body.stream.dropFirst(5)), actor: actor)
-            } else if body.stream.hasPrefix("target/") {
+            let stream = body.stream.utf8
+            if stream.starts(with: "target/".utf8) {
                 try applyTarget(body, id: String(body.stream.dropFirst(7)), actor: actor)
-            } else if body.stream.hasPrefix("item/") {
+            } else if stream.starts(with: "item/".utf8) {
                 try applyItem(body, id: String(body.stream.dropFirst(5)), actor: actor, keys: keys)
+            } else if stream.starts(with: "case/".utf8) {
+                try applyCase(body, id: String(body.stream.dropFirst(5)), actor: actor)
             }
         }
     }
@@ -278,25 +317,55 @@ public struct CustodyState {
             record.asn = data.member("asn")?.integerValue
             record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
             try updateCase(caseID) {
-                $0.figures.moveTarget(
-                    category: record.category, country: record.country, from: nil,
-                    to: TargetStatus.bucket(record.status))
+                $0.figures.moveTarget(category: record.category, country: record.country, from: nil, to: record.status)
             }
             targetIndex[caseID + "\n" + kind + "\n" + value] = .some(id)
             save(record)
             return
         }
-        guard var record = try target(id) else { throw CustodyViolation("target \(id) was never identified") }
-        let before = record.status
+        // Only the status and case are kept from this lookup, so that no second copy of the record lives on.
+        guard let (before, caseID) = try target(id).map({ ($0.status, $0.caseID) }) else {
+            throw CustodyViolation("target \(id) was never identified")
+        }
+        if body.type != CustodyEvents.entryCorrected && body.type != CustodyEvents.noteAdded {
+            _ = try openCase(caseID, for: body.type)
+        }
+        // Taken out of the cache so that changing it copies nothing; every check below throws before the record
+        // changes, so on a breach it goes back as it was.
+        guard var record = targets.removeValue(forKey: id) ?? nil else { return }
+        do {
+            try Self.advance(&record, body, actor: actor, correction: { try correction(body, log: $0, actor: actor) })
+        } catch {
+            targets[id] = .some(record)
+            throw error
+        }
+        record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
+        record.lastSeq = body.seq
+        if record.status != before {
+            try updateCase(record.caseID) {
+                $0.figures.moveTarget(
+                    category: record.category, country: record.country, from: before, to: record.status)
+            }
+        }
+        save(record)
+    }
+
+    /// Moves a target through its state machine (EVENTS.md §6.2); throws before changing anything.
+    private static func advance(
+        _ record: inout TargetRecord, _ body: EntryBody, actor: Actor,
+        correction: ([LogRef]) throws -> Correction
+    ) throws {
+        let id = record.id
+        let status = record.status
         func requireActive(_ what: String) throws {
-            guard TargetStatus.active.contains(record.status) else {
-                throw CustodyViolation("\(what) needs an active target; target \(id) is \(record.status)")
+            guard TargetStatus.active.contains(status) else {
+                throw CustodyViolation("\(what) needs an active target; target \(id) is \(status)")
             }
         }
         switch body.type {
         case CustodyEvents.targetVerified:
-            guard record.status == TargetStatus.identified || record.status == TargetStatus.reappeared else {
-                throw CustodyViolation("only an identified target can be verified; target \(id) is \(record.status)")
+            guard status == TargetStatus.identified || status == TargetStatus.reappeared else {
+                throw CustodyViolation("only an identified target can be verified; target \(id) is \(status)")
             }
             record.status = TargetStatus.verified
         case CustodyEvents.targetFalsePositive:
@@ -304,41 +373,29 @@ public struct CustodyState {
             record.status = TargetStatus.falsePositive
         case CustodyEvents.targetNotified:
             try requireActive("a notification")
-            if record.status != TargetStatus.takedownRequested { record.status = TargetStatus.notified }
+            if status != TargetStatus.takedownRequested { record.status = TargetStatus.notified }
         case CustodyEvents.takedownRequested:
             try requireActive("a takedown request")
             record.status = TargetStatus.takedownRequested
         case CustodyEvents.takedownConfirmed:
             try requireActive("a takedown outcome")
             record.status = TargetStatus.takenDown
-            record.method = data.member("method")?.stringValue
+            record.method = body.data.member("method")?.stringValue
         case CustodyEvents.takedownNotActioned:
             try requireActive("a takedown outcome")
             record.status = TargetStatus.notActioned
         case CustodyEvents.targetReappeared:
-            guard record.status == TargetStatus.takenDown else {
-                throw CustodyViolation("only a taken-down target can reappear; target \(id) is \(record.status)")
+            guard status == TargetStatus.takenDown else {
+                throw CustodyViolation("only a taken-down target can reappear; target \(id) is \(status)")
             }
             record.status = TargetStatus.reappeared
             record.method = nil
         case CustodyEvents.entryCorrected:
-            record.corrections.append(try correction(entry, log: record.log, actor: actor))
+            let fix = try correction(record.log)
+            record.corrections.append(fix)
         case CustodyEvents.noteAdded: break
         default: throw CustodyViolation("\(body.type) does not apply to a target")
         }
-        if body.type != CustodyEvents.entryCorrected && body.type != CustodyEvents.noteAdded {
-            _ = try openCase(record.caseID, for: body.type)
-        }
-        record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
-        record.lastSeq = body.seq
-        if record.status != before {
-            try updateCase(record.caseID) {
-                $0.figures.moveTarget(
-                    category: record.category, country: record.country, from: TargetStatus.bucket(before),
-                    to: TargetStatus.bucket(record.status))
-            }
-        }
-        save(record)
     }
 
     // MARK: Items
@@ -643,5 +700,15 @@ public struct CustodyState {
         return Correction(
             seq: entry.seq, corrects: target, field: field, value: value,
             reason: data.member("reason")?.stringValue ?? "", by: actor.person)
+    }
+}
+
+extension Optional {
+    /// Changes the wrapped value without a second reference to its storage (so nothing is copied on write).
+    mutating func modifyInPlace(_ change: (inout Wrapped) -> Void) {
+        guard case .some(var value) = self else { return }
+        self = nil
+        change(&value)
+        self = .some(value)
     }
 }

@@ -361,12 +361,20 @@ extension EntryBody {
     ///
     /// For replaying records the verifier checks into projections (`ledger rebuild`).
     public static func parse(record: [UInt8]) throws(EntryFormatError) -> EntryBody {
-        let json: JSONValue
-        do { json = try JSONParser.parse(record, profile: .ledgerV1) } catch {
+        // A canonical record is {"body":<body>,"sigs":[…]}: parse the body's bytes alone when they can be found
+        // (Entry.canonicalBodyFacts explains why the last `,"sigs":[` ends the body), the whole record otherwise.
+        let bodyJSON: JSONValue?
+        do {
+            if let range = Entry.canonicalBodyRange(record) {
+                bodyJSON = try JSONParser.parse(Array(record[range]), profile: .ledgerV1)
+            } else {
+                bodyJSON = try JSONParser.parse(record, profile: .ledgerV1).member("body")
+            }
+        } catch {
             throw .init("record is not valid v1 JSON: \(error.reason) (byte \(error.offset))")
         }
-        guard let body = json.member("body") else { throw .init("record has no body") }
-        return try EntryBody(json: body)
+        guard let bodyJSON else { throw .init("record has no body") }
+        return try EntryBody(json: bodyJSON)
     }
 }
 
@@ -380,13 +388,9 @@ extension Entry {
     /// occurrence in the body is the body's own. Only for records a store wrote after parsing them; `ledger
     /// verify` checks every record fully.
     public static func canonicalBodyFacts(_ record: [UInt8]) -> (bodyHash: [UInt8], streamRev: Int64)? {
-        let prefix = Array("{\"body\":".utf8)
-        let sigsMarker = Array(",\"sigs\":[".utf8)
         let revMarker = Array("\"stream_rev\":".utf8)
-        guard record.starts(with: prefix), let sigsStart = lastIndex(of: sigsMarker, in: record[...]) else {
-            return nil
-        }
-        let body = record[prefix.count..<sigsStart]
+        guard let range = canonicalBodyRange(record) else { return nil }
+        let body = record[range]
         guard let revStart = lastIndex(of: revMarker, in: body) else { return nil }
         var rev: Int64 = 0
         var index = revStart + revMarker.count
@@ -398,6 +402,16 @@ extension Entry {
         }
         guard digits > 0 else { return nil }
         return (body.withUnsafeBytes { SHA256.hash($0) }, rev)
+    }
+
+    /// Where the body of a canonical record lies: after `{"body":`, before the last `,"sigs":[`.
+    static func canonicalBodyRange(_ record: [UInt8]) -> Range<Int>? {
+        let prefix = Array("{\"body\":".utf8)
+        let sigsMarker = Array(",\"sigs\":[".utf8)
+        guard record.starts(with: prefix), let sigsStart = lastIndex(of: sigsMarker, in: record[...]),
+            sigsStart > prefix.count
+        else { return nil }
+        return prefix.count..<sigsStart
     }
 
     private static func lastIndex(of pattern: [UInt8], in bytes: ArraySlice<UInt8>) -> Int? {

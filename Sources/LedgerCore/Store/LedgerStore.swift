@@ -134,6 +134,8 @@ public protocol LedgerWriteTransaction: LedgerReader {
     func writeProjectionRows(_ rows: [ProjectionRow], builtTo seq: Int64) throws
     /// Deletes every projection row (before a rebuild).
     func clearProjections() throws
+    /// Replaces every projection row with `rows` (sorted by table and key) and records `seq`: a rebuild's bulk load.
+    func replaceAllProjections(_ rows: [ProjectionRow], builtTo seq: Int64) throws
 }
 
 /// Where a ledger lives.
