@@ -429,11 +429,16 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         }
     }
 
+    /// The lowest seq any projection table is built to (0 when one was never built).
     func projectionSeq() throws -> Int64 {
-        guard let row = try Row.fetchOne(db, sql: "SELECT seq FROM projection_state WHERE name = 'custody'") else {
-            return 0
+        var lowest: Int64?
+        for table in ProjectionTable.all {
+            let statement = try db.cachedStatement(sql: "SELECT seq FROM projection_state WHERE name = ?")
+            guard let row = try Row.fetchOne(statement, arguments: [table.name]) else { return 0 }
+            let seq = try Column.int64(row, 0, "projection_state.seq")
+            lowest = min(lowest ?? seq, seq)
         }
-        return try Column.int64(row, 0, "projection_state.seq")
+        return lowest ?? 0
     }
 
     // MARK: LedgerWriteTransaction
@@ -455,11 +460,13 @@ struct SQLiteTransaction: LedgerWriteTransaction {
             arguments.append(row.state)
             try statement.execute(arguments: StatementArguments(arguments))
         }
-        try db.execute(
+        // Every table remembers the seq it is built to; an append brings them all to its last seq.
+        let statement = try db.cachedStatement(
             sql: """
-                INSERT INTO projection_state (name, seq) VALUES ('custody', ?)
+                INSERT INTO projection_state (name, seq) VALUES (?, ?)
                 ON CONFLICT(name) DO UPDATE SET seq = excluded.seq
-                """, arguments: [seq])
+                """)
+        for table in ProjectionTable.all { try statement.execute(arguments: [table.name, seq]) }
     }
 
     func clearProjections() throws {

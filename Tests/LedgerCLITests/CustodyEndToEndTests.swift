@@ -78,6 +78,9 @@ struct CustodyEndToEndTests {
 
         let verify = try ledger("verify")
         #expect(verify.status == 0, "\(verify.stdout)")
+        let people = try ledger("people", "--json")
+        let list = try JSONSerialization.jsonObject(with: Data(people.stdout.utf8)) as? [[String: Any]]
+        #expect(Set(list?.compactMap { $0["person"] as? String } ?? []) == ["ada", "carol", "erin", "tina"])
     }
 
     @Test func targetImportIsAllOrNothingWithLineNumbers() throws {

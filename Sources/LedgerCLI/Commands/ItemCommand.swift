@@ -538,13 +538,15 @@ enum ItemReport {
             var action = step.type
             var seal = ""
             var note = ""
-            let who = "\(step.by) (\(step.byAgency))"
+            let who = step.by
             switch step.type {
             case CustodyEvents.itemSeized:
                 action = "seized"
                 received = who
                 seal = text("seal").map { "applied \($0)" } ?? ""
-                note = "from \(text("seized_from") ?? "?")" + (text("witness").map { "; witness \($0)" } ?? "")
+                note =
+                    "seized \(text("occurred_at") ?? "?") at \(text("seized_from") ?? "?")"
+                    + (text("witness").map { "; witness \($0)" } ?? "")
             case CustodyEvents.custodyReleased:
                 action = "released"
                 released = who
@@ -587,12 +589,16 @@ enum ItemReport {
                 text("location") ?? "", seal, note,
             ])
         }
-        return "custody of \(item.id) (exhibit \(item.exhibit), case \(item.caseID))\n"
+        var people: [String: String] = [:]
+        for step in steps {
+            people[step.by] = step.byAgency
+        }
+        let legend = people.keys.sorted().map { "  \($0): \(people[$0] ?? "")" }.joined(separator: "\n")
+        return "custody of \(item.id) (exhibit \(item.exhibit), case \(item.caseID)); times are UTC\n"
             + Table.render(
                 header: [
-                    "SEQ", "RECORDED (UTC)", "ACTION", "RELEASED BY", "RECEIVED BY", "PURPOSE", "LOCATION", "SEAL",
-                    "NOTES",
+                    "SEQ", "RECORDED", "ACTION", "RELEASED BY", "RECEIVED BY", "PURPOSE", "LOCATION", "SEAL", "NOTES",
                 ],
-                rows: rows)
+                rows: rows) + "\npeople (and their agency at the time):\n" + legend
     }
 }

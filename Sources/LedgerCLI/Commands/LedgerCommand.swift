@@ -40,7 +40,8 @@ struct LedgerCommand: ParsableCommand {
         subcommands: [
             DemoCommand.self, InitCommand.self, KeyCommand.self, CaseCommand.self, TargetCommand.self,
             TakedownCommand.self, ItemCommand.self, TransferCommand.self, ReceiveCommand.self, NoteCommand.self,
-            CorrectCommand.self, ItemsCommand.self, TargetsCommand.self, StatsCommand.self, AppendCommand.self,
+            CorrectCommand.self, ItemsCommand.self, TargetsCommand.self, PeopleCommand.self, StatsCommand.self,
+            AppendCommand.self,
             LogCommand.self, CheckpointCommand.self, VerifyCommand.self, RebuildCommand.self, TypesCommand.self,
         ]
     )

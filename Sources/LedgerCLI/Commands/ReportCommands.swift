@@ -52,9 +52,12 @@ enum StatsReport {
         let countries = stats.byCountry.sorted {
             $0.value.identified > $1.value.identified || ($0.value.identified == $1.value.identified && $0.key < $1.key)
         }
-        lines.append("by country (\(countries.count); identified / taken down):")
+        let shown = 12
+        lines.append(
+            "by country (\(countries.count) countries; identified / taken down"
+                + (countries.count > shown ? "; the \(shown) with most targets, --json lists all):" : "):"))
         var row: [String] = []
-        for (country, counts) in countries {
+        for (country, counts) in countries.prefix(shown) {
             row.append("\(country) \(counts.identified)/\(counts.takenDown)")
             if row.count == 6 {
                 lines.append("  " + row.joined(separator: "   "))
