@@ -444,21 +444,30 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     // MARK: LedgerWriteTransaction
 
     func writeProjectionRows(_ rows: [ProjectionRow], builtTo seq: Int64) throws {
+        var statements: [ProjectionTable: RawStatement] = [:]
         for row in rows {
-            let names = ["key"] + row.table.columns + ["state"]
-            let statement = try db.cachedStatement(
-                sql: "INSERT OR REPLACE INTO \(row.table.name) (\(names.joined(separator: ", "))) VALUES ("
-                    + Array(repeating: "?", count: names.count).joined(separator: ", ") + ")")
-            var arguments: [(any DatabaseValueConvertible)?] = [row.key]
-            for column in row.columns {
+            let statement: RawStatement
+            if let known = statements[row.table] {
+                statement = known
+            } else {
+                let names = ["key"] + row.table.columns + ["state"]
+                statement = try RawStatement(
+                    db,
+                    "INSERT OR REPLACE INTO \(row.table.name) (\(names.joined(separator: ", "))) VALUES ("
+                        + Array(repeating: "?", count: names.count).joined(separator: ", ") + ")")
+                statements[row.table] = statement
+            }
+            statement.bind(1, row.key)
+            for (offset, column) in row.columns.enumerated() {
+                let index = Int32(offset + 2)
                 switch column {
-                case .integer(let number): arguments.append(number)
-                case .string(let text): arguments.append(text)
-                default: arguments.append(nil)
+                case .integer(let number): statement.bind(index, number)
+                case .string(let text): statement.bind(index, text)
+                default: statement.bindNull(index)
                 }
             }
-            arguments.append(row.state)
-            try statement.execute(arguments: StatementArguments(arguments))
+            statement.bind(Int32(row.columns.count + 2), row.state)
+            try statement.run()
         }
         // Every table remembers the seq it is built to; an append brings them all to its last seq.
         let statement = try db.cachedStatement(
@@ -487,17 +496,25 @@ struct SQLiteTransaction: LedgerWriteTransaction {
 
     func insert(_ entry: Entry, leafHash: [UInt8], nodes: [[UInt8]]) throws {
         let body = entry.body
-        // A cached prepared statement: appends insert thousands of rows per transaction.
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO entries (seq, id, stream, stream_rev, type, actor, time, body_hash, leaf_hash, nodes, record)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        try statement.execute(
-            arguments: [
-                body.seq, body.id, body.stream, body.streamRev, body.type, body.actor, body.time, Data(entry.bodyHash),
-                Data(leafHash), Data(nodes.joined()), String(decoding: entry.record, as: UTF8.self),
-            ])
+        // A cached prepared statement, bound through the C API: appends insert thousands of rows per transaction.
+        let statement = try RawStatement(
+            db,
+            """
+            INSERT INTO entries (seq, id, stream, stream_rev, type, actor, time, body_hash, leaf_hash, nodes, record)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        statement.bind(1, body.seq)
+        statement.bind(2, body.id)
+        statement.bind(3, body.stream)
+        statement.bind(4, body.streamRev)
+        statement.bind(5, body.type)
+        statement.bind(6, body.actor)
+        statement.bind(7, body.time)
+        statement.bind(8, blob: entry.bodyHash)
+        statement.bind(9, blob: leafHash)
+        statement.bind(10, blob: Array(nodes.joined()))
+        statement.bind(11, text: entry.record)
+        try statement.run()
     }
 
     func apply(_ effect: RuleEffect) throws {
@@ -534,6 +551,61 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         try db.execute(
             sql: "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
             arguments: [name, value])
+    }
+}
+
+/// A cached prepared statement bound and stepped through the SQLite C API, without boxing each value (the hot
+/// inserts of appends and rebuilds).
+struct RawStatement {
+    private let raw: SQLiteStatement
+    private let connection: SQLiteConnection?
+    /// SQLite copies bound values before `sqlite3_bind_*` returns.
+    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+    init(_ db: Database, _ sql: String) throws {
+        raw = try db.cachedStatement(sql: sql).sqliteStatement
+        connection = db.sqliteConnection
+    }
+
+    func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(raw, index, value) }
+    func bindNull(_ index: Int32) { sqlite3_bind_null(raw, index) }
+
+    func bind(_ index: Int32, _ value: String) {
+        var text = value
+        text.withUTF8 { bind(index, text: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Binds UTF-8 bytes as text.
+    func bind(_ index: Int32, text bytes: [UInt8]) {
+        bytes.withUnsafeBytes { bind(index, text: $0) }
+    }
+
+    private func bind(_ index: Int32, text bytes: UnsafeRawBufferPointer) {
+        // A nil pointer would bind NULL: an empty text is bound from a static empty string.
+        guard let base = bytes.baseAddress, !bytes.isEmpty else {
+            sqlite3_bind_text(raw, index, "", 0, Self.transient)
+            return
+        }
+        sqlite3_bind_text(raw, index, base.assumingMemoryBound(to: CChar.self), Int32(bytes.count), Self.transient)
+    }
+
+    func bind(_ index: Int32, blob bytes: [UInt8]) {
+        // A nil pointer would bind NULL: an empty blob is a zero-length blob.
+        guard !bytes.isEmpty else {
+            sqlite3_bind_zeroblob(raw, index, 0)
+            return
+        }
+        bytes.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32($0.count), Self.transient) }
+    }
+
+    /// Executes the statement and makes it ready for the next binding.
+    func run() throws {
+        let code = sqlite3_step(raw)
+        sqlite3_reset(raw)
+        sqlite3_clear_bindings(raw)
+        guard code == SQLITE_DONE else {
+            throw StoreError("database error: \(String(cString: sqlite3_errmsg(connection)))")
+        }
     }
 }
 
