@@ -28,6 +28,18 @@ func parseOptions() -> Options {
         case "--custody": options.custody = true
         case "--targets": options.targets = Int(arguments.popFirst() ?? "") ?? options.targets
         case "--image-mib": options.imageMiB = Int(arguments.popFirst() ?? "") ?? options.imageMiB
+        case "--fold":
+            // Only the custody fold over an existing ledger (for tuning): ledger-bench --fold PATH
+            let path = arguments.popFirst() ?? ""
+            do {
+                let store = try SQLiteLedgerStore.open(path: path, readOnly: true)
+                let entries = try store.read { try $0.entryCount() }
+                let fold = try ProjectionRebuilder.measureFold(store: store)
+                print(String(format: "fold_us_per_entry %.2f", seconds(fold) * 1e6 / Double(entries)))
+            } catch {
+                print("error: \(error)")
+            }
+            exit(0)
         case "--help", "-h":
             print("usage: ledger-bench [--entries N] [--batch B] [--dir DIR] | --custody [--targets N] [--image-mib M]")
             exit(0)
@@ -177,6 +189,8 @@ func runCustody(_ options: Options) throws {
     print(String(format: "demo_write_seconds %.2f", seconds(big.duration)))
     print("demo_entries \(big.entries)")
 
+    let fold = try ProjectionRebuilder.measureFold(store: bigStore)
+    print(String(format: "fold_us_per_entry %.2f", seconds(fold) * 1e6 / Double(big.entries)))
     let rebuild = try ProjectionRebuilder.rebuild(store: bigStore)
     print(String(format: "rebuild_entries_per_s %.0f", Double(rebuild.entries) / seconds(rebuild.duration)))
 

@@ -426,6 +426,14 @@ struct ReceiveCommand: ParsableCommand {
     @OptionGroup var event: EventOptions
 
     func run() throws {
+        // The receipt records what the recipient saw; a sealed item needs the seal number they read.
+        if seal == nil, !sealBroken,
+            let (record, _) = try CustodyQueries.item(item, in: try event.location.openForReading()),
+            let expected = record.seal
+        {
+            throw LedgerError.usage(
+                "item \(item) was released sealed (\(expected)): give --seal with the number you see, or --seal-broken")
+        }
         var data = DataBuilder()
         data["seal"] = seal
         data.set("seal_intact", .bool(!sealBroken))

@@ -21,7 +21,13 @@ struct LedgerCommand: ParsableCommand {
             tree whose checkpoints the ledger's log key signs. `ledger verify` proves nothing was changed, \
             removed, reordered or forged. The format is specified in docs/FORMAT.md.
 
+            Projections replay the log into current state: where each item is, who holds it, each target's \
+            status, the operation's figures (docs/EVENTS.md).
+
             Quick start:
+              ledger demo      (a whole operation into ./synergia-demo; stats; verify)
+
+            By hand:
               ledger init --origin ledger.example.org/op-demo \\
                   --name "Ada Admin" --person ada --agency "NCA"
               ledger key generate --out bob.pem --name "Bob Custodian" \\
@@ -30,6 +36,13 @@ struct LedgerCommand: ParsableCommand {
               ledger key register bob.request.json --roles custodian --key admin.pem
               ledger append --type ledger.note --stream ledger \\
                   --data '{"text":"Evidence room B opened."}' --key admin.pem
+              ledger case open OP-1 --title "Op One" --legal-basis "JIT 7" \\
+                  --agency NCA --key carol.pem
+              ledger item seize EV-1 --case OP-1 … --seal S-1 --key carol.pem
+              ledger transfer EV-1 --to bob --purpose Storage --seal S-1 \\
+                  --key carol.pem
+              ledger receive EV-1 --seal S-1 --key bob.pem
+              ledger item history EV-1
               ledger checkpoint --log-key log.pem
               ledger verify
 
