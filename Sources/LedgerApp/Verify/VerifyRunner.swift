@@ -36,6 +36,8 @@ public struct VerifyReport: Sendable {
     public var entriesChecked: Int64 = 0
     /// Stored checkpoints found (database mode).
     public var storedCheckpoints: Int = 0
+    /// Projection rows compared with the replay, when the stored projections matched (database mode).
+    public var projectionRowsChecked: Int?
     /// The size of the checkpoint given with --checkpoint.
     public var givenCheckpointSize: Int64?
     public var logKeyPinned: Bool
@@ -110,7 +112,7 @@ public enum VerifyRunner {
                 report.entriesChecked = pipeline.verifier.entryCount
                 report.summary = try pipeline.verifier.finish(
                     checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
-                try checkStoredState(reader, against: pipeline.verifier)
+                report.projectionRowsChecked = try checkStoredState(reader, against: pipeline.verifier)
             } catch let failure as VerificationFailure {
                 try? pipeline.flushQuietly()
                 report.entriesChecked = pipeline.verifier.entryCount
@@ -129,7 +131,10 @@ public enum VerifyRunner {
 
     /// The tables the appender decides with (the keys projection, the origin) must be what the log says: a
     /// hand-edited keys table could otherwise let the tool accept entries the log does not allow.
-    static func checkStoredState(_ reader: any LedgerReader, against verifier: LedgerVerifier) throws {
+    ///
+    /// Returns the number of projection rows compared.
+    @discardableResult
+    static func checkStoredState(_ reader: any LedgerReader, against verifier: LedgerVerifier) throws -> Int {
         func fail(_ message: String) -> VerificationFailure {
             VerificationFailure(seq: nil, rule: "stored state", message: message)
         }
@@ -148,11 +153,16 @@ public enum VerifyRunner {
                 table.revokedSeq == log.revokedSeq, table.compromisedSinceSeq == log.compromisedSinceSeq
             else { throw fail("the keys table entry for key \(log.keyID.prefix(12))… does not match the log") }
         }
-        try checkProjections(reader, against: verifier.custody, entries: verifier.entryCount)
+        return try checkProjections(reader, against: verifier.custody, entries: verifier.entryCount)
     }
 
     /// Every projection row must be what the replay of the log builds: a hand edit is caught and named.
-    static func checkProjections(_ reader: any LedgerReader, against replay: CustodyState, entries: Int64) throws {
+    ///
+    /// Returns the number of rows compared.
+    @discardableResult
+    static func checkProjections(_ reader: any LedgerReader, against replay: CustodyState, entries: Int64) throws
+        -> Int
+    {
         let remedy = "(edited by hand? `ledger rebuild` rebuilds the projections from the log)"
         let builtTo = try reader.projectionSeq()
         guard builtTo == entries else {
@@ -160,8 +170,10 @@ public enum VerifyRunner {
                 seq: nil, rule: "projections",
                 message: "the projections are built to seq \(builtTo) but the log has \(entries) entries \(remedy)")
         }
+        var compared = 0
         for table in ProjectionTable.all {
             let expected = replay.rows(table)
+            compared += expected.count
             var index = 0
             var problem: String?
             try reader.forEachProjectionRow(table, where: []) { row in
@@ -193,6 +205,7 @@ public enum VerifyRunner {
                     seq: nil, rule: "projections", message: "the \(table.name) projection: \(problem) \(remedy)")
             }
         }
+        return compared
     }
 
     /// Verifies an exported JSON Lines file without a database.

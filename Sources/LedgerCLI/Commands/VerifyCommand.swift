@@ -106,6 +106,11 @@ enum VerifyReportFormatter {
                 checkpointLine += " none"
             }
             lines.append(checkpointLine)
+            if let rows = report.projectionRowsChecked {
+                lines.append(
+                    "  projections \(rows) rows (people, cases, targets, items, custody steps) match the replay of the log"
+                )
+            }
             if summary.uncoveredEntries > 0 {
                 let first = summary.entries - summary.uncoveredEntries + 1
                 lines.append(
@@ -151,6 +156,9 @@ enum VerifyReportFormatter {
         ]
         if report.mode == "database" {
             members.append(JSONMember("stored_checkpoints", .integer(Int64(report.storedCheckpoints))))
+        }
+        if let rows = report.projectionRowsChecked {
+            members.append(JSONMember("projection_rows_checked", .integer(Int64(rows))))
         }
         if let given = report.givenCheckpointSize {
             members.append(JSONMember("given_checkpoint_size", .integer(given)))
