@@ -595,7 +595,7 @@ struct RawStatement {
             sqlite3_bind_zeroblob(raw, index, 0)
             return
         }
-        bytes.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32($0.count), Self.transient) }
+        _ = bytes.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32($0.count), Self.transient) }
     }
 
     /// Executes the statement and makes it ready for the next binding.
