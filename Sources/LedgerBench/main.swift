@@ -34,8 +34,9 @@ func parseOptions() -> Options {
             do {
                 let store = try SQLiteLedgerStore.open(path: path, readOnly: true)
                 let entries = try store.read { try $0.entryCount() }
-                let fold = try ProjectionRebuilder.measureFold(store: store)
+                let (fold, parse) = try ProjectionRebuilder.measureFold(store: store)
                 print(String(format: "fold_us_per_entry %.2f", seconds(fold) * 1e6 / Double(entries)))
+                print(String(format: "body_parse_us_per_entry %.2f", seconds(parse) * 1e6 / Double(entries)))
             } catch {
                 print("error: \(error)")
             }
@@ -189,8 +190,9 @@ func runCustody(_ options: Options) throws {
     print(String(format: "demo_write_seconds %.2f", seconds(big.duration)))
     print("demo_entries \(big.entries)")
 
-    let fold = try ProjectionRebuilder.measureFold(store: bigStore)
+    let (fold, parse) = try ProjectionRebuilder.measureFold(store: bigStore)
     print(String(format: "fold_us_per_entry %.2f", seconds(fold) * 1e6 / Double(big.entries)))
+    print(String(format: "body_parse_us_per_entry %.2f", seconds(parse) * 1e6 / Double(big.entries)))
     let rebuild = try ProjectionRebuilder.rebuild(store: bigStore)
     print(String(format: "rebuild_entries_per_s %.0f", Double(rebuild.entries) / seconds(rebuild.duration)))
 

@@ -103,20 +103,24 @@ public struct EntryBody: Sendable {
     /// The slot of a body member name, matched by bytes: all v1 names are ASCII, and a name that is canonically
     /// equivalent to an ASCII name and has as many UTF-8 bytes is that very byte sequence.
     private static func slot(of name: String) -> Int? {
+        // By length first: at most four names share one, so few comparisons per member.
         let slot: Int? =
-            switch name {
-            case "v": 0
-            case "ledger": 1
-            case "seq": 2
-            case "prev": 3
-            case "stream": 4
-            case "stream_rev": 5
-            case "stream_prev": 6
-            case "id": 7
-            case "time": 8
-            case "type": 9
-            case "actor": 10
-            case "data": 11
+            switch name.utf8.count {
+            case 1: name == "v" ? 0 : nil
+            case 2: name == "id" ? 7 : nil
+            case 3: name == "seq" ? 2 : nil
+            case 4:
+                switch name {
+                case "prev": 3
+                case "time": 8
+                case "type": 9
+                case "data": 11
+                default: nil
+                }
+            case 5: name == "actor" ? 10 : nil
+            case 6: name == "ledger" ? 1 : (name == "stream" ? 4 : nil)
+            case 10: name == "stream_rev" ? 5 : nil
+            case 11: name == "stream_prev" ? 6 : nil
             default: nil
             }
         guard let slot, name.utf8.count == names[slot].utf8.count else { return nil }
@@ -415,14 +419,20 @@ extension Entry {
     }
 
     private static func lastIndex(of pattern: [UInt8], in bytes: ArraySlice<UInt8>) -> Int? {
-        guard bytes.count >= pattern.count else { return nil }
-        var start = bytes.endIndex - pattern.count
-        while start >= bytes.startIndex {
-            if bytes[start] == pattern[0], bytes[start..<(start + pattern.count)].elementsEqual(pattern) {
-                return start
+        guard bytes.count >= pattern.count, let first = pattern.first else { return nil }
+        return bytes.withUnsafeBufferPointer { buffer -> Int? in
+            pattern.withUnsafeBufferPointer { needle -> Int? in
+                var offset = buffer.count - needle.count
+                while offset >= 0 {
+                    if buffer[offset] == first {
+                        var length = 1
+                        while length < needle.count, buffer[offset + length] == needle[length] { length += 1 }
+                        if length == needle.count { return bytes.startIndex + offset }
+                    }
+                    offset -= 1
+                }
+                return nil
             }
-            start -= 1
         }
-        return nil
     }
 }

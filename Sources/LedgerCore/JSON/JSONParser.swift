@@ -113,7 +113,8 @@ private struct Parser {
             let nameOffset = position
             let name = try parseString()
             // `==` is only a fast filter: byte-equal names are always canonically equal, not the reverse.
-            for member in members where member.name.hasSameBytes(as: name) {
+            let nameCount = name.utf8.count
+            for member in members where member.name.utf8.count == nameCount && member.name.hasSameBytes(as: name) {
                 throw JSONError(offset: nameOffset, reason: "duplicate member name \"\(name)\"")
             }
             skipWhitespace()
@@ -162,16 +163,20 @@ private struct Parser {
         position += 1
         let start = position
         // Fast path: no escapes. Validate UTF-8 and control characters while scanning.
+        var ascii = true
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
-                guard let text = String(validating: slice, as: UTF8.self) else {
+                // ASCII is valid UTF-8: decode it directly (the generic validating initializer is far slower).
+                let decoded = ascii ? String(decoding: slice, as: UTF8.self) : String(validating: slice, as: UTF8.self)
+                guard let text = decoded else {
                     throw JSONError(offset: start, reason: "invalid UTF-8 in a string")
                 }
                 position += 1
                 return text
             }
+            if byte >= 0x80 { ascii = false }
             if byte == UInt8(ascii: "\\") { break }
             if byte < 0x20 { throw error("unescaped control character in a string") }
             position += 1
