@@ -382,4 +382,7 @@ public final class SendableBuffer<Element>: @unchecked Sendable {
 
     /// All elements, once the workers are done.
     public var values: [Element] { Array(storage) }
+
+    /// The number of elements.
+    public var count: Int { storage.count }
 }

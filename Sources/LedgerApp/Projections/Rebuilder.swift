@@ -33,7 +33,10 @@ public enum ProjectionRebuilder {
                 func fold(_ batch: ParsingBatch?) throws {
                     guard let batch else { return }
                     let parsed = try batch.wait()
-                    try replay.apply(parsed)
+                    for index in 0..<parsed.count {
+                        guard let record = parsed[index] else { continue }
+                        try replay.apply(record)
+                    }
                     progress?(replay.count)
                     // Freeing the parsed JSON is costly: leave it to another thread.
                     DispatchQueue.global(qos: .utility).async { withExtendedLifetime(parsed) {} }
@@ -90,31 +93,33 @@ public enum ProjectionRebuilder {
     }
 
     /// A batch of records being parsed on worker threads.
+    ///
+    /// The fold runs on the calling thread at the same time, so parsing takes one core fewer than the machine has:
+    /// the fold, the critical path, keeps a core to itself.
     private final class ParsingBatch: @unchecked Sendable {
-        // @unchecked: each slot is written by one worker before `group` leaves, and read only after `wait()`.
+        // @unchecked: each slot is written by one worker before `group` leaves, and read only after `wait()`;
+        // `failure` is guarded by `lock`.
         private let group = DispatchGroup()
-        private var parsed: [ParsedRecord?]
+        private let parsed: SendableBuffer<ParsedRecord?>
         private var failure: EntryFormatError?
         private let lock = NSLock()
 
         init(_ records: [[UInt8]]) {
-            parsed = Array(repeating: nil, count: records.count)
-            let slices = min(records.count, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
-            DispatchQueue.global(qos: .userInitiated).async(group: group) {
-                self.parsed.withUnsafeMutableBufferPointer { slots in
-                    nonisolated(unsafe) let slots = slots
-                    DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                        for index in (records.count * slice / slices)..<(records.count * (slice + 1) / slices) {
-                            do throws(EntryFormatError) {
-                                let body = try EntryBody.parse(record: records[index])
-                                let whole =
-                                    Replay.keyEvents.contains(body.type) ? try Entry.parse(record: records[index]) : nil
-                                slots[index] = ParsedRecord(body: body, whole: whole)
-                            } catch {
-                                self.lock.lock()
-                                self.failure = self.failure ?? error
-                                self.lock.unlock()
-                            }
+            let parsed = SendableBuffer<ParsedRecord?>(repeating: nil, count: records.count)
+            self.parsed = parsed
+            let workers = min(records.count, max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
+            for worker in 0..<workers {
+                DispatchQueue.global(qos: .userInitiated).async(group: group) {
+                    for index in (records.count * worker / workers)..<(records.count * (worker + 1) / workers) {
+                        do throws(EntryFormatError) {
+                            let body = try EntryBody.parse(record: records[index])
+                            let whole =
+                                Replay.keyEvents.contains(body.type) ? try Entry.parse(record: records[index]) : nil
+                            parsed[index] = ParsedRecord(body: body, whole: whole)
+                        } catch {
+                            self.lock.lock()
+                            self.failure = self.failure ?? error
+                            self.lock.unlock()
                         }
                     }
                 }
@@ -122,8 +127,10 @@ public enum ProjectionRebuilder {
         }
 
         /// The parsed batch, once the workers are done.
-        func wait() throws -> [ParsedRecord?] {
+        func wait() throws -> SendableBuffer<ParsedRecord?> {
             group.wait()
+            lock.lock()
+            defer { lock.unlock() }
             if let failure { throw failure }
             return parsed
         }
@@ -141,21 +148,21 @@ public enum ProjectionRebuilder {
         static let keyEvents: Set<String> = [EventTypes.ledgerCreated, EventTypes.keyRegistered, EventTypes.keyRevoked]
 
         mutating func apply(_ entries: [ParsedRecord?]) throws {
-            for case let record? in entries {
-                let body = record.body
-                let whole = record.whole
-                if let entry = whole {
-                    let effect: RuleEffect
-                    do { effect = try EntryRules.check(entry, keys: keys, genesisActor: genesisActor) } catch {
-                        throw LedgerError.integrity(
-                            "seq \(body.seq) breaks the type table (\(error)); run `ledger verify`")
-                    }
-                    keys.apply(effect)
-                    if body.seq == 1 { genesisActor = body.actor }
+            for case let record? in entries { try apply(record) }
+        }
+
+        mutating func apply(_ record: ParsedRecord) throws {
+            if let entry = record.whole {
+                let effect: RuleEffect
+                do { effect = try EntryRules.check(entry, keys: keys, genesisActor: genesisActor) } catch {
+                    throw LedgerError.integrity(
+                        "seq \(record.body.seq) breaks the type table (\(error)); run `ledger verify`")
                 }
-                do { try custody.apply(body, keys: keys) } catch is CustodyViolation { skipped += 1 }
-                count = body.seq
+                keys.apply(effect)
+                if record.body.seq == 1 { genesisActor = record.body.actor }
             }
+            do { try custody.apply(record.body, keys: keys) } catch is CustodyViolation { skipped += 1 }
+            count = record.body.seq
         }
     }
 }
