@@ -176,3 +176,54 @@ struct TypeTableDocumentationTests {
         }
     }
 }
+
+/// `ledger proof`: an entry's inclusion proof checked offline, and a consistency proof.
+@Suite(.serialized)
+struct ProofEndToEndTests {
+    let directory = TemporaryDirectory("ledger-proof")
+
+    private func ledger(_ arguments: String...) throws -> CLI.Output {
+        try CLI.run(arguments, in: directory.url)
+    }
+
+    @Test func inclusionProofVerifiesOfflineAndCatchesAnotherEntry() throws {
+        let initialize = try ledger(
+            "init", "--origin", "ledger.test.example/proof", "--name", "Ada", "--person", "ada", "--agency", "NCA",
+            "--json")
+        #expect(initialize.status == 0, "\(initialize.stderr)")
+        let vkey =
+            (try JSONSerialization.jsonObject(with: Data(initialize.stdout.utf8)) as? [String: Any])?["log_vkey"]
+            as? String ?? ""
+        for index in 1...9 {
+            let note = try ledger(
+                "append", "--type", "ledger.note", "--stream", "ledger", "--data", "{\"text\":\"note \(index)\"}",
+                "--key", "admin.pem")
+            #expect(note.status == 0, "\(note.stderr)")
+        }
+        let missing = try ledger("proof", "inclusion", "5")
+        #expect(missing.status == 2 && missing.stderr.contains("no stored checkpoint covers seq 5"))
+        #expect(try ledger("checkpoint", "--log-key", "log.pem").status == 0)
+        let proof = try ledger("proof", "inclusion", "5", "--out", "five.tlog-proof")
+        #expect(proof.status == 0, "\(proof.stderr)")
+        let text = try String(contentsOf: directory.url.appendingPathComponent("five.tlog-proof"), encoding: .utf8)
+        #expect(text.hasPrefix("c2sp.org/tlog-proof@v1\nindex 4\n"))
+        let five = try ledger("log", "--format", "jsonl", "--from", "5", "--to", "5")
+        try Data(five.stdout.utf8).write(to: directory.url.appendingPathComponent("five.json"))
+        let six = try ledger("log", "--format", "jsonl", "--from", "6", "--to", "6")
+        try Data(six.stdout.utf8).write(to: directory.url.appendingPathComponent("six.json"))
+        let good = try ledger("proof", "verify", "five.tlog-proof", "--entry", "five.json", "--trust-log-key", vkey)
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+        #expect(good.stdout.contains("OK: seq 5"))
+        let wrong = try ledger("proof", "verify", "five.tlog-proof", "--entry", "six.json", "--trust-log-key", vkey)
+        #expect(wrong.status == 1)
+        let forged = String(six.stdout.dropLast()).replacingOccurrences(of: "\"seq\":6", with: "\"seq\":5")
+        try Data(forged.utf8).write(to: directory.url.appendingPathComponent("forged.json"))
+        let forgedCheck = try ledger(
+            "proof", "verify", "five.tlog-proof", "--entry", "forged.json", "--trust-log-key", vkey)
+        #expect(forgedCheck.status == 1)
+        let consistency = try ledger("proof", "consistency", "3", "11", "--json")
+        #expect(consistency.status == 0, "\(consistency.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(consistency.stdout.utf8)) as? [String: Any]
+        #expect((object?["hashes"] as? [String])?.isEmpty == false)
+    }
+}

@@ -55,7 +55,8 @@ struct LedgerCommand: ParsableCommand {
             TakedownCommand.self, ItemCommand.self, TransferCommand.self, ReceiveCommand.self, NoteCommand.self,
             CorrectCommand.self, ItemsCommand.self, TargetsCommand.self, PeopleCommand.self, StatsCommand.self,
             AppendCommand.self,
-            LogCommand.self, CheckpointCommand.self, VerifyCommand.self, RebuildCommand.self, TypesCommand.self,
+            LogCommand.self, CheckpointCommand.self, VerifyCommand.self, RebuildCommand.self, ProofCommand.self,
+            TypesCommand.self,
         ]
     )
 }

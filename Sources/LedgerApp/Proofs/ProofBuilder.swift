@@ -1,0 +1,67 @@
+import LedgerCore
+import LedgerCrypto
+
+/// Builds RFC 9162 proofs from the subtree hashes a store keeps beside each entry (O(log² n) indexed reads).
+public enum ProofBuilder {
+    /// The inclusion proof of entry `seq` against the stored checkpoint of `size`, or against the newest stored
+    /// checkpoint that covers it.
+    public static func inclusion(seq: Int64, size: Int64?, in store: any LedgerStore) throws -> TlogProof {
+        try store.read { reader in
+            let count = try reader.entryCount()
+            guard seq >= 1, seq <= count else {
+                throw LedgerError.usage("there is no entry at seq \(seq) (1…\(count))")
+            }
+            let notes = try reader.checkpointNotes()
+            let chosen: (size: Int64, note: String)?
+            if let size {
+                chosen = notes.first { $0.size == size }
+                guard chosen != nil else {
+                    throw LedgerError.usage(
+                        "no stored checkpoint of size \(size); sign one with `ledger checkpoint --log-key FILE`")
+                }
+            } else {
+                chosen = notes.last { $0.size >= seq }
+            }
+            guard let chosen, chosen.size >= seq else {
+                throw LedgerError.usage(
+                    "no stored checkpoint covers seq \(seq) yet; sign one with `ledger checkpoint --log-key FILE`")
+            }
+            let checkpoint = try SignedCheckpoint(noteText: chosen.note)
+            let hashes = try MerkleProof.inclusion(index: seq - 1, size: chosen.size, subtree: subtreeHashes(reader))
+            // The stored hashes must lead to the signed root; otherwise the database is damaged.
+            var leaf: [UInt8] = []
+            try reader.forEachRecord(RecordFilter(from: seq, to: seq, withStoredState: false)) {
+                leaf = Merkle.leafHash($0.record)
+                return false
+            }
+            guard
+                MerkleProof.verifyInclusion(
+                    index: seq - 1, size: chosen.size, leafHash: leaf, proof: hashes, root: checkpoint.checkpoint.root)
+            else {
+                throw LedgerError.integrity(
+                    "the stored tree does not lead to the checkpoint of size \(chosen.size); run `ledger verify`")
+            }
+            return TlogProof(index: seq - 1, hashes: hashes, checkpoint: checkpoint)
+        }
+    }
+
+    /// The consistency proof between the trees of `old` and `new` entries, with both roots.
+    public static func consistency(old: Int64, new: Int64, in store: any LedgerStore) throws -> (
+        oldRoot: [UInt8], newRoot: [UInt8], hashes: [[UInt8]]
+    ) {
+        try store.read { reader in
+            let count = try reader.entryCount()
+            guard old >= 1, old <= new, new <= count else {
+                throw LedgerError.usage("a consistency proof needs 1 <= OLD <= NEW <= \(count) (the ledger's size)")
+            }
+            let subtree = subtreeHashes(reader)
+            let hashes = try MerkleProof.consistency(old: old, new: new, subtree: subtree)
+            return (try reader.root(size: old), try reader.root(size: new), hashes)
+        }
+    }
+
+    /// Perfect subtree [start, start + 2^level) is stored with the entry of its last leaf, seq start + 2^level.
+    private static func subtreeHashes(_ reader: any LedgerReader) -> MerkleProof.SubtreeHashes {
+        { start, level in try reader.subtreeHash(seq: start + (Int64(1) << level), level: level) }
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerCrypto
+import LedgerSQLite
+
+struct ProofCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proof",
+        abstract: "RFC 9162 inclusion and consistency proofs, and checking a proof offline.",
+        discussion: """
+            Examples:
+              ledger proof inclusion 42 > entry42.tlog-proof
+              ledger log --format jsonl --from 42 --to 42 > entry42.json
+              ledger proof verify entry42.tlog-proof --entry entry42.json --trust-log-key VKEY
+              ledger proof consistency 1000 2000
+            """,
+        subcommands: [Inclusion.self, Consistency.self, Verify.self])
+
+    struct Inclusion: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the proof that entry SEQ is in a signed checkpoint (C2SP tlog-proof@v1 text).",
+            discussion: """
+                The checkpoint is the stored one of --size, or the newest stored checkpoint that covers SEQ. \
+                The proof's index is the 0-based leaf index, SEQ − 1.
+                """)
+        @Argument(help: "The entry's seq.") var seq: Int64
+        @Option(help: "The size of the stored checkpoint to prove against.") var size: Int64?
+        @Option(help: ArgumentHelp("Write the proof to this file (never overwritten).", valueName: "file"))
+        var out: String?
+        @OptionGroup var location: LedgerLocation
+
+        func run() throws {
+            let proof = try ProofBuilder.inclusion(seq: seq, size: size, in: try location.openForReading())
+            if let out {
+                guard FileManager.default.createFile(atPath: out, contents: nil),
+                    let handle = FileHandle(forWritingAtPath: out)
+                else { throw LedgerError.usage("cannot create \(out)") }
+                handle.write(Data(proof.text.utf8))
+                try handle.close()
+                print(
+                    "wrote the proof of seq \(seq) against the checkpoint of size \(proof.checkpoint.checkpoint.size) to \(out)"
+                )
+            } else {
+                printOut(proof.text)
+            }
+        }
+    }
+
+    struct Consistency: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the consistency proof between the trees of OLD and NEW entries (base64, one per line).")
+        @Argument(help: "The old tree size.") var old: Int64
+        @Argument(help: "The new tree size.") var new: Int64
+        @OptionGroup var location: LedgerLocation
+        @Flag(help: "Print JSON with both roots.") var json = false
+
+        func run() throws {
+            let (oldRoot, newRoot, hashes) = try ProofBuilder.consistency(
+                old: old, new: new, in: try location.openForReading())
+            if json {
+                printJSON([
+                    "old": .integer(old), "new": .integer(new), "old_root": .string(Base64.encode(oldRoot)),
+                    "new_root": .string(Base64.encode(newRoot)),
+                    "hashes": .array(hashes.map { .string(Base64.encode($0)) }),
+                ])
+                return
+            }
+            printOut(hashes.map { Base64.encode($0) + "\n" }.joined())
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a tlog-proof offline against an entry's record and the log key you trust.",
+            discussion: """
+                Exit 0 when the entry is in the checkpointed tree and the checkpoint is signed by the pinned log \
+                key; 1 otherwise.
+                """)
+        @Argument(help: "The .tlog-proof file.") var file: String
+        @Option(
+            help: ArgumentHelp(
+                "The entry's record: a file with its exact bytes (one JSON Lines line).", valueName: "file"))
+        var entry: String
+        @Option(help: ArgumentHelp("The log key's vkey you trust.", valueName: "vkey")) var trustLogKey: String
+
+        func run() throws {
+            let proofText = String(decoding: try readFileBytes(file, what: "proof file"), as: UTF8.self)
+            var record = try readFileBytes(entry, what: "entry file")
+            if record.last == 0x0a { record.removeLast() }
+            let logKey: NoteVerifierKey
+            do { logKey = try NoteVerifierKey(vkey: trustLogKey) } catch {
+                throw LedgerError.usage("--trust-log-key: \(error)")
+            }
+            let proof: TlogProof
+            do { proof = try TlogProof(text: proofText) } catch { throw LedgerError.usage("\(file): \(error)") }
+            let parsed: Entry
+            do { parsed = try Entry.parse(record: record) } catch {
+                throw LedgerError.integrity("\(entry) is not a ledger record: \(error)")
+            }
+            guard parsed.body.seq == proof.index + 1 else {
+                throw LedgerError.integrity(
+                    "the entry is seq \(parsed.body.seq) but the proof is for index \(proof.index) (seq \(proof.index + 1))"
+                )
+            }
+            do { try proof.verify(record: record, logKey: logKey) } catch {
+                throw LedgerError.integrity("the proof does not verify: \(error)")
+            }
+            let checkpoint = proof.checkpoint.checkpoint
+            print(
+                "OK: seq \(parsed.body.seq) (\(parsed.body.type) in \(parsed.body.stream)) is in the tree of size \(checkpoint.size) of \(checkpoint.origin), signed by the pinned log key"
+            )
+        }
+    }
+}
