@@ -11,6 +11,9 @@ public struct VerifyOptions: Sendable {
     public var pinnedLogKey: NoteVerifierKey?
     /// Called now and then with the number of entries verified so far.
     public var progress: (@Sendable (Int64) -> Void)?
+    /// Witnesses whose cosignatures on `checkpoint` count, and how many valid ones are required.
+    public var witnesses: [CosignerKey] = []
+    public var witnessQuorum = 0
 
     public init(
         checkpoint: SignedCheckpoint? = nil, pinnedLogKey: NoteVerifierKey? = nil,
@@ -46,6 +49,8 @@ public struct VerifyReport: Sendable {
     public var storageVersion: String?
     /// Remarks for the reader (for example what a JSON Lines file alone cannot show).
     public var notes: [String] = []
+    /// Each named witness and the time of its valid cosignature on the given checkpoint (nil: none).
+    public var witnessTimes: [(name: String, vkey: String, time: UInt64?)] = []
 
     /// 0 when valid, 1 on an integrity failure, 3 when valid but with findings.
     public var exitStatus: Int32 {
@@ -112,6 +117,7 @@ public enum VerifyRunner {
                 report.entriesChecked = pipeline.verifier.entryCount
                 report.summary = try pipeline.verifier.finish(
                     checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
+                report.witnessTimes = try checkWitnesses(options)
                 report.projectionRowsChecked = try checkStoredState(reader, against: pipeline.verifier)
             } catch let failure as VerificationFailure {
                 try? pipeline.flushQuietly()
@@ -127,6 +133,35 @@ public enum VerifyRunner {
             }
         }
         return report
+    }
+
+    /// The named witnesses' cosignatures on the given checkpoint: at least `witnessQuorum` must be valid.
+    static func checkWitnesses(_ options: VerifyOptions) throws(VerificationFailure) -> [(
+        name: String, vkey: String, time: UInt64?
+    )] {
+        guard !options.witnesses.isEmpty || options.witnessQuorum > 0 else { return [] }
+        guard let checkpoint = options.checkpoint else {
+            throw VerificationFailure(
+                seq: nil, rule: "witnesses",
+                message: "witness cosignatures are checked on a checkpoint: give --checkpoint FILE")
+        }
+        var times: [(name: String, vkey: String, time: UInt64?)] = []
+        for witness in options.witnesses {
+            do {
+                times.append((witness.name, witness.vkey, try Cosignature.timestamp(of: witness, on: checkpoint.note)))
+            } catch {
+                throw VerificationFailure(seq: nil, rule: "witnesses", message: "\(error)")
+            }
+        }
+        let valid = times.filter { $0.time != nil }.count
+        guard valid >= options.witnessQuorum else {
+            throw VerificationFailure(
+                seq: nil, rule: "witnesses",
+                message:
+                    "witness quorum not met: \(options.witnessQuorum) cosignatures required, \(valid) valid among the \(options.witnesses.count) named witnesses"
+            )
+        }
+        return times
     }
 
     /// The tables the appender decides with (the keys projection, the origin) must be what the log says: a
@@ -262,6 +297,7 @@ public enum VerifyRunner {
             try pipeline.finish()
             report.entriesChecked = pipeline.verifier.entryCount
             report.summary = try pipeline.verifier.finish(checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
+            report.witnessTimes = try checkWitnesses(options)
         } catch let failure as VerificationFailure {
             try? pipeline.flushQuietly()
             report.entriesChecked = pipeline.verifier.entryCount

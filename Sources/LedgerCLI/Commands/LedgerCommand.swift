@@ -56,6 +56,7 @@ struct LedgerCommand: ParsableCommand {
             CorrectCommand.self, ItemsCommand.self, TargetsCommand.self, PeopleCommand.self, StatsCommand.self,
             AppendCommand.self,
             LogCommand.self, CheckpointCommand.self, VerifyCommand.self, RebuildCommand.self, ProofCommand.self,
+            WitnessCommand.self,
             TypesCommand.self,
         ]
     )

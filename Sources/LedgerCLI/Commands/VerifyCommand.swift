@@ -31,11 +31,20 @@ struct VerifyCommand: ParsableCommand {
     var checkpoint: String?
     @Option(help: ArgumentHelp("The log key's vkey you trust (pins the log key).", valueName: "vkey"))
     var trustLogKey: String?
+    @Option(help: ArgumentHelp("A witness whose cosignature on --checkpoint counts (repeat).", valueName: "vkey"))
+    var witness: [String] = []
+    @Option(help: "How many of the named witnesses must have cosigned --checkpoint.") var witnessQuorum = 0
     @Flag(help: "Print the report as one JSON object.") var json = false
 
     func validate() throws {
         if jsonl != nil && location.ledger != nil {
             throw ValidationError("give either --ledger (verify a database) or --jsonl (verify an export), not both")
+        }
+        if (!witness.isEmpty || witnessQuorum > 0) && checkpoint == nil {
+            throw ValidationError("--witness and --witness-quorum check the cosignatures of --checkpoint FILE")
+        }
+        if witnessQuorum > witness.count {
+            throw ValidationError("--witness-quorum \(witnessQuorum) is more than the \(witness.count) witnesses named")
         }
     }
 
@@ -52,6 +61,12 @@ struct VerifyCommand: ParsableCommand {
                 throw LedgerError.usage("--trust-log-key: \(error)")
             }
         }
+        for vkey in witness {
+            do { options.witnesses.append(try CosignerKey(vkey: vkey)) } catch {
+                throw LedgerError.usage("--witness \(vkey): \(error)")
+            }
+        }
+        options.witnessQuorum = witnessQuorum
         let report: VerifyReport
         if let jsonl {
             let progress = ProgressLine(label: "verifying", total: nil)
@@ -106,6 +121,15 @@ enum VerifyReportFormatter {
                 checkpointLine += " none"
             }
             lines.append(checkpointLine)
+            for witness in report.witnessTimes {
+                let when =
+                    witness.time.map {
+                        "cosigned at "
+                            + LedgerTime.format(millisecondsSince1970: Int64($0) * 1000)
+                            .replacingOccurrences(of: ".000Z", with: "Z")
+                    } ?? "no cosignature"
+                lines.append("  witness    \(witness.name): \(when)")
+            }
             if let rows = report.projectionRowsChecked {
                 lines.append(
                     "  projections \(rows) rows (people, cases, targets, items, custody steps) match the replay of the log"
@@ -159,6 +183,19 @@ enum VerifyReportFormatter {
         }
         if let rows = report.projectionRowsChecked {
             members.append(JSONMember("projection_rows_checked", .integer(Int64(rows))))
+        }
+        if !report.witnessTimes.isEmpty {
+            members.append(
+                JSONMember(
+                    "witnesses",
+                    .array(
+                        report.witnessTimes.map { witness in
+                            var object = [
+                                JSONMember("name", .string(witness.name)), JSONMember("vkey", .string(witness.vkey)),
+                            ]
+                            if let time = witness.time { object.append(JSONMember("time", .integer(Int64(time)))) }
+                            return .object(object)
+                        })))
         }
         if let given = report.givenCheckpointSize {
             members.append(JSONMember("given_checkpoint_size", .integer(given)))

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerCrypto
+
+/// Where a witness keeps its files.
+struct WitnessLocation: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "The witness's folder (default: $LEDGER_WITNESS_DIR, or ./witness).", valueName: "dir"))
+    var dir: String?
+
+    var witness: Witness {
+        Witness(directory: dir ?? ProcessInfo.processInfo.environment["LEDGER_WITNESS_DIR"] ?? "witness")
+    }
+}
+
+struct WitnessCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "witness",
+        abstract: "Run a witness: cosign a log's checkpoints only when each extends the last one cosigned.",
+        discussion: """
+            A partner agency keeps its own witness. It cosigns (c2sp.org/tlog-cosignature, Ed25519) a checkpoint \
+            after checking the log's signature with the configured key and the consistency proof from the last \
+            checkpoint it cosigned for that log, so it never cosigns two inconsistent checkpoints.
+
+            Examples:
+              ledger witness init --name witness.bka.example --dir bka-witness
+              ledger witness add-log ledger.example.org/op-1 'ledger.example.org/op-1+…' --dir bka-witness
+              ledger checkpoint --latest > cp.txt
+              ledger proof consistency 1000 2000 > proof.txt
+              ledger witness cosign cp.txt --proof proof.txt --dir bka-witness > cosignature.txt
+            """,
+        subcommands: [Init.self, AddLog.self, Cosign.self])
+
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a witness key and an empty state.")
+        @Option(help: "The witness's name (its key name, e.g. witness.bka.example).") var name: String
+        @OptionGroup var location: WitnessLocation
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let vkey = try location.witness.initialize(name: name, passphrase: try passphrase.passphrase())
+            print("witness \(name) created in \(location.witness.directory)")
+            print("its vkey (give it to verifiers): \(vkey)")
+        }
+    }
+
+    struct AddLog: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-log", abstract: "Witness a log: its origin and the vkey of its log key.")
+        @Argument(help: "The log's origin.") var origin: String
+        @Argument(help: "The log key's vkey.") var vkey: String
+        @OptionGroup var location: WitnessLocation
+
+        func run() throws {
+            try location.witness.addLog(origin: origin, vkey: vkey)
+            print("witnessing \(origin)")
+        }
+    }
+
+    struct Cosign: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cosign a checkpoint that extends the last one cosigned; print the cosignature line.",
+            discussion: """
+                Refuses (exit 4, nothing recorded) a checkpoint of an unknown log, one not signed by the \
+                configured log key, a shorter tree, another root for the same size, or one whose consistency \
+                proof from the last cosigned checkpoint does not verify.
+                """)
+        @Argument(help: "The signed checkpoint file.") var checkpoint: String
+        @Option(
+            help: ArgumentHelp(
+                "The consistency proof from the last cosigned size (base64 lines, `ledger proof consistency`).",
+                valueName: "file"))
+        var proof: String?
+        @OptionGroup var location: WitnessLocation
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let note = String(decoding: try readFileBytes(checkpoint, what: "checkpoint"), as: UTF8.self)
+            var hashes: [[UInt8]] = []
+            if let proof {
+                let text = String(decoding: try readFileBytes(proof, what: "consistency proof"), as: UTF8.self)
+                for line in text.split(separator: "\n") where !line.isEmpty {
+                    guard let hash = Base64.decodeCanonical(String(line)), hash.count == 32 else {
+                        throw LedgerError.usage("\(proof): \"\(line.prefix(60))\" is not a base64 32-byte hash")
+                    }
+                    hashes.append(hash)
+                }
+            }
+            let line = try location.witness.cosign(
+                checkpointNote: note, consistency: hashes, passphrase: try passphrase.passphrase())
+            printOut(line)
+        }
+    }
+}
