@@ -313,9 +313,37 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     }
 
     func checkpointNotes() throws -> [(size: Int64, note: String)] {
-        try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map {
-            (try Column.int64($0, 0, "checkpoint size"), try Column.string($0, 1, "checkpoint note"))
+        let notes = try Row.fetchAll(db, sql: "SELECT size, note FROM checkpoints ORDER BY size").map {
+            (size: try Column.int64($0, 0, "checkpoint size"), note: try Column.string($0, 1, "checkpoint note"))
         }
+        guard try db.tableExists("cosignatures") else { return notes }
+        var lines: [Int64: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT size, line FROM cosignatures ORDER BY rowid") {
+            lines[try Column.int64(row, 0, "cosignature size"), default: ""] += try Column.string(row, 1, "cosignature")
+        }
+        return notes.map { ($0.size, $0.note + (lines[$0.size] ?? "")) }
+    }
+
+    func insertCosignature(size: Int64, line: String) throws -> Bool {
+        // Created on first use, so ledgers made before cosignatures existed need no migration.
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS cosignatures (
+                    size INTEGER NOT NULL, line TEXT NOT NULL, added TEXT NOT NULL, UNIQUE (size, line));
+                CREATE TRIGGER IF NOT EXISTS cosignatures_append_only_update BEFORE UPDATE ON cosignatures
+                    BEGIN SELECT RAISE(ABORT, 'cosignatures are append-only'); END;
+                CREATE TRIGGER IF NOT EXISTS cosignatures_append_only_delete BEFORE DELETE ON cosignatures
+                    BEGIN SELECT RAISE(ABORT, 'cosignatures are append-only'); END;
+                """)
+        if try Int64.fetchOne(
+            db, sql: "SELECT size FROM cosignatures WHERE size = ? AND line = ?", arguments: [size, line]) != nil
+        {
+            return false
+        }
+        try db.execute(
+            sql: "INSERT INTO cosignatures (size, line, added) VALUES (?, ?, ?)",
+            arguments: [size, line, LedgerTime.now()])
+        return true
     }
 
     func allKeys() throws -> [KeyState] {

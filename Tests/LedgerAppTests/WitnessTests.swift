@@ -178,4 +178,27 @@ struct WitnessTests {
         let unmet = try VerifyRunner.verify(store: fixture.store, options: options, source: "t")
         #expect(unmet.failure?.message.contains("witness quorum not met") == true)
     }
+
+    @Test func aCosignatureIsAttachedToTheStoredCheckpointOnlyWhenItVerifies() throws {
+        try appendNotes(2)
+        let signed = try checkpoint()
+        let line = try witness.cosign(checkpointNote: signed.noteText, consistency: [], passphrase: nil)
+        let ours = try CosignerKey(vkey: try witness.load().vkey)
+        let stranger = try CosignerKey(name: "witness.test.example", publicKey: Ed25519PrivateKey.generate().publicKey)
+        #expect(throws: LedgerError.self) {
+            _ = try Checkpointer.addCosignature(
+                store: fixture.store, size: signed.checkpoint.size, line: line, witness: stranger)
+        }
+        let (stored, added) = try Checkpointer.addCosignature(
+            store: fixture.store, size: signed.checkpoint.size, line: line, witness: ours)
+        #expect(added && stored.noteText == signed.noteText + line)
+        #expect(try Checkpointer.latest(store: fixture.store)?.noteText == signed.noteText + line)
+        let again = try Checkpointer.addCosignature(
+            store: fixture.store, size: signed.checkpoint.size, line: line, witness: ours)
+        #expect(!again.added)
+        // The ledger still verifies with the cosigned checkpoint stored, and proofs carry the cosignature.
+        #expect(try VerifyRunner.verify(store: fixture.store, options: VerifyOptions(), source: "t").exitStatus == 0)
+        let proof = try ProofBuilder.inclusion(seq: 1, size: nil, in: fixture.store)
+        #expect(proof.text.hasSuffix(line))
+    }
 }

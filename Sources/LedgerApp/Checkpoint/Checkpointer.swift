@@ -29,6 +29,33 @@ public enum Checkpointer {
         }
     }
 
+    /// Attaches a witness's cosignature line to the stored checkpoint of `size`, after checking it verifies.
+    ///
+    /// Returns the checkpoint with all its stored signature lines, and whether the line was new.
+    public static func addCosignature(store: any LedgerStore, size: Int64, line: String, witness: CosignerKey)
+        throws -> (checkpoint: SignedCheckpoint, added: Bool)
+    {
+        let text = line.hasSuffix("\n") ? line : line + "\n"
+        guard text.hasPrefix("\u{2014} "), text.dropLast().firstIndex(of: "\n") == nil else {
+            throw LedgerError.usage("give exactly one signature line (starting with an em dash)")
+        }
+        do {
+            return try store.write { transaction in
+                guard let stored = try transaction.checkpointNotes().first(where: { $0.size == size }) else {
+                    throw LedgerError.usage("no stored checkpoint of size \(size)")
+                }
+                let candidate = try SignedNote(parsing: stored.note + text)
+                guard try Cosignature.timestamp(of: witness, on: candidate) != nil else {
+                    throw LedgerError.usage("the line is not a cosignature by \(witness.name) (\(witness.vkey))")
+                }
+                let added = try transaction.insertCosignature(size: size, line: text)
+                return (try SignedCheckpoint(noteText: stored.note + (added ? text : "")), added)
+            }
+        } catch {
+            throw LedgerError.from(error)
+        }
+    }
+
     /// The newest stored checkpoint, if any.
     public static func latest(store: any LedgerStore) throws -> SignedCheckpoint? {
         try store.read { reader in

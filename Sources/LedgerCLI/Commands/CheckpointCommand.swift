@@ -15,7 +15,36 @@ struct CheckpointCommand: ParsableCommand {
             Examples:
               ledger checkpoint --log-key log.pem --out checkpoint-2026-11-29.txt
               ledger checkpoint --latest
-            """)
+              ledger checkpoint add-cosignature 2000 cosignature.txt --witness 'witness.bka.example+…'
+            """,
+        subcommands: [CheckpointSignCommand.self, AddCosignature.self], defaultSubcommand: CheckpointSignCommand.self)
+
+    struct AddCosignature: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-cosignature",
+            abstract: "Attach a witness's cosignature line to a stored checkpoint (checked before it is stored).")
+        @Argument(help: "The checkpoint's size.") var size: Int64
+        @Argument(help: "A file holding the cosignature line (`ledger witness cosign` output).") var file: String
+        @Option(help: ArgumentHelp("The witness's vkey.", valueName: "vkey")) var witness: String
+        @OptionGroup var location: LedgerLocation
+
+        func run() throws {
+            let cosigner: CosignerKey
+            do { cosigner = try CosignerKey(vkey: witness) } catch { throw LedgerError.usage("--witness: \(error)") }
+            let line = String(decoding: try readFileBytes(file, what: "cosignature file"), as: UTF8.self)
+            let (_, added) = try Checkpointer.addCosignature(
+                store: try location.open(), size: size, line: line, witness: cosigner)
+            print(
+                added
+                    ? "attached the cosignature by \(cosigner.name) to the checkpoint of size \(size)"
+                    : "the checkpoint of size \(size) already carries this cosignature")
+        }
+    }
+}
+
+struct CheckpointSignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign", abstract: "Sign a checkpoint of the current size with the log key (the default).")
 
     @OptionGroup var location: LedgerLocation
     @Option(help: ArgumentHelp("The log key file.", valueName: "file")) var logKey: String = "log.pem"

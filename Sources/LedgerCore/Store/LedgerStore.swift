@@ -101,7 +101,7 @@ public protocol LedgerReader: KeyDirectory, CustodySource {
     func forEachRecord(_ filter: RecordFilter, _ visit: (StoredRecord) throws -> Bool) throws
     /// The stored hash of the perfect subtree of height `level` whose last leaf is `seq` (level 0: the leaf).
     func subtreeHash(seq: Int64, level: Int) throws -> [UInt8]
-    /// Every stored checkpoint note, by ascending size.
+    /// Every stored checkpoint note, by ascending size, with the cosignature lines stored for it appended.
     func checkpointNotes() throws -> [(size: Int64, note: String)]
     /// Every registered key, by registration seq.
     func allKeys() throws -> [KeyState]
@@ -128,6 +128,8 @@ public protocol LedgerWriteTransaction: LedgerReader {
     func apply(_ effect: RuleEffect) throws
     /// Stores a signed checkpoint; returns false (and stores nothing) if one of that size exists.
     func insertCheckpoint(size: Int64, note: String) throws -> Bool
+    /// Stores a witness's cosignature line for the checkpoint of `size`; returns false if it is stored already.
+    func insertCosignature(size: Int64, line: String) throws -> Bool
     /// Sets a metadata value.
     func setMeta(_ name: String, _ value: String) throws
     /// Inserts or replaces projection rows and records the seq the projections are now built to.
