@@ -13,6 +13,9 @@ struct Options {
     var directory: String?
     /// Run the custody benchmark (demo, rebuild, item lookups, image hashing) instead of the core one.
     var custody = false
+    /// Run the proof benchmark: proofs from a small and a large ledger.
+    var proofs = false
+    var largeEntries = 1_000_000
     var targets = 30_000
     var imageMiB = 1024
 }
@@ -26,6 +29,8 @@ func parseOptions() -> Options {
         case "--batch": options.batch = Int(arguments.popFirst() ?? "") ?? options.batch
         case "--dir": options.directory = arguments.popFirst()
         case "--custody": options.custody = true
+        case "--proofs": options.proofs = true
+        case "--large": options.largeEntries = Int(arguments.popFirst() ?? "") ?? options.largeEntries
         case "--targets": options.targets = Int(arguments.popFirst() ?? "") ?? options.targets
         case "--image-mib": options.imageMiB = Int(arguments.popFirst() ?? "") ?? options.imageMiB
         case "--fold":
@@ -240,9 +245,68 @@ struct ItemRecordSummary {
     }
 }
 
+/// The proof benchmark: the same inclusion and consistency proofs from a 10,000-entry and a large ledger.
+func runProofs(_ options: Options) throws {
+    let directory =
+        options.directory
+        ?? FileManager.default.temporaryDirectory.appendingPathComponent("ledger-bench-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: directory) } }
+    let path = directory + "/proofs.ledger"
+    _ = try LedgerSetup.initialize(
+        path: path, origin: "bench.example/proofs", admin: Identity(name: "Bench", person: "bench", agency: "Bench"),
+        adminKeyPath: directory + "/admin.pem", logKeyPath: directory + "/log.pem", passphrase: nil)
+    let store = try SQLiteLedgerStore.open(path: path)
+    let admin = try KeyFiles.load(directory + "/admin.pem", passphrase: nil)
+    let logKey = try KeyFiles.load(directory + "/log.pem", passphrase: nil)
+    func grow(to target: Int) throws {
+        var count = Int(try store.read { try $0.entryCount() })
+        while count < target {
+            let batch = min(20_000, target - count)
+            _ = try Appender.append(
+                (0..<batch).map { _ in
+                    EventDraft(
+                        type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "proof bench"], signer: admin)
+                }, to: store)
+            count += batch
+        }
+        _ = try Checkpointer.checkpoint(store: store, logKey: logKey)
+    }
+    func measure(size: Int64) throws -> (inclusion: Double, consistency: Double) {
+        let rounds = 2000
+        var generator = SystemRandomNumberGenerator()
+        let seqs = (0..<rounds).map { _ in Int64.random(in: 1...size, using: &generator) }
+        let start = ContinuousClock.now
+        for seq in seqs { _ = try ProofBuilder.inclusion(seq: seq, size: size, in: store) }
+        let inclusion = seconds(ContinuousClock.now - start) / Double(rounds) * 1e6
+        let consistencyStart = ContinuousClock.now
+        for seq in seqs { _ = try ProofBuilder.consistency(old: seq, new: size, in: store) }
+        let consistency = seconds(ContinuousClock.now - consistencyStart) / Double(rounds) * 1e6
+        return (inclusion, consistency)
+    }
+    try grow(to: 10_000)
+    let small = Int64(try store.read { try $0.entryCount() })
+    _ = try measure(size: small)
+    let smallTimes = try measure(size: small)
+    print(String(format: "proof_inclusion_us_small %.1f (%lld entries)", smallTimes.inclusion, small))
+    print(String(format: "proof_consistency_us_small %.1f", smallTimes.consistency))
+    try grow(to: options.largeEntries)
+    let large = Int64(try store.read { try $0.entryCount() })
+    _ = try measure(size: large)
+    let largeTimes = try measure(size: large)
+    print(String(format: "proof_inclusion_us_large %.1f (%lld entries)", largeTimes.inclusion, large))
+    print(String(format: "proof_consistency_us_large %.1f", largeTimes.consistency))
+}
+
 do {
     let options = parseOptions()
-    if options.custody { try runCustody(options) } else { try run() }
+    if options.custody {
+        try runCustody(options)
+    } else if options.proofs {
+        try runProofs(options)
+    } else {
+        try run()
+    }
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(2)
