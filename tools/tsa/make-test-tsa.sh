@@ -87,11 +87,11 @@ EOF
     -sha256 -days 3650 -set_serial 1 -out "$dir/ca.crt" \
     || die "CA certificate creation failed"
 
-  # -set_serial with a random value avoids the extra ca.srl file that -CAcreateserial would leave.
-  openssl req -new -config "$dir/tsa.cnf" -key "$dir/tsa.key" -subj "/CN=custody-ledger test TSA" \
-    | openssl x509 -req -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -sha256 -days 3650 \
-        -set_serial "0x$(openssl rand -hex 8)" -extfile "$dir/tsa.cnf" -extensions v3_tsa \
-        -out "$dir/tsa.crt" 2>/dev/null \
+  # `req -x509 -CA` (new in OpenSSL 3.0) issues in one step, without a CSR file or the ca.srl
+  # that `x509 -req -CAcreateserial` would leave; a random serial keeps re-made TSAs distinguishable.
+  openssl req -new -x509 -config "$dir/tsa.cnf" -extensions v3_tsa -key "$dir/tsa.key" \
+    -subj "/CN=custody-ledger test TSA" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+    -sha256 -days 3650 -set_serial "0x$(openssl rand -hex 8)" -out "$dir/tsa.crt" \
     || die "TSA certificate creation failed"
 
   openssl verify -purpose timestampsign -CAfile "$dir/ca.crt" "$dir/tsa.crt" >/dev/null \
@@ -105,8 +105,10 @@ reply() {
   [ -f "$dir/tsa.cnf" ] || die "$dir/tsa.cnf not found (run: $(basename "$0") init $dir)"
   [ -f "$query" ] || die "query file not found: $query"
   # -section is explicit so a stray TSA setting in the user's openssl.cnf cannot take over.
-  openssl ts -reply -config "$dir/tsa.cnf" -section tsa_config -queryfile "$query" -out "$out" 2>/dev/null \
-    || die "openssl ts -reply failed for $query"
+  # Its stderr is chatter ("Using configuration from ...") on success, so show it only on failure.
+  local err
+  err="$(openssl ts -reply -config "$dir/tsa.cnf" -section tsa_config -queryfile "$query" -out "$out" 2>&1)" \
+    || { echo "$err" >&2; die "openssl ts -reply failed for $query"; }
   # openssl exits 0 even when the reply is a rejection; say so, but let tests inspect such replies.
   local status
   status="$(openssl ts -reply -in "$out" -text 2>/dev/null | sed -n 's/^Status: //p')"
