@@ -324,6 +324,36 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         return notes.map { ($0.size, $0.note + (lines[$0.size] ?? "")) }
     }
 
+    func timestampResponses() throws -> [(size: Int64, response: [UInt8])] {
+        guard try db.tableExists("timestamps") else { return [] }
+        return try Row.fetchAll(db, sql: "SELECT size, response FROM timestamps ORDER BY size, rowid").map {
+            (try Column.int64($0, 0, "timestamp size"), try Column.bytes($0, 1, "timestamp response"))
+        }
+    }
+
+    func insertTimestamp(size: Int64, response: [UInt8]) throws -> Bool {
+        // Created on first use, like cosignatures.
+        try db.execute(
+            sql: """
+                CREATE TABLE IF NOT EXISTS timestamps (
+                    size INTEGER NOT NULL, response BLOB NOT NULL, added TEXT NOT NULL, UNIQUE (size, response));
+                CREATE TRIGGER IF NOT EXISTS timestamps_append_only_update BEFORE UPDATE ON timestamps
+                    BEGIN SELECT RAISE(ABORT, 'timestamps are append-only'); END;
+                CREATE TRIGGER IF NOT EXISTS timestamps_append_only_delete BEFORE DELETE ON timestamps
+                    BEGIN SELECT RAISE(ABORT, 'timestamps are append-only'); END;
+                """)
+        if try Int64.fetchOne(
+            db, sql: "SELECT size FROM timestamps WHERE size = ? AND response = ?", arguments: [size, Data(response)])
+            != nil
+        {
+            return false
+        }
+        try db.execute(
+            sql: "INSERT INTO timestamps (size, response, added) VALUES (?, ?, ?)",
+            arguments: [size, Data(response), LedgerTime.now()])
+        return true
+    }
+
     func insertCosignature(size: Int64, line: String) throws -> Bool {
         // Created on first use, so ledgers made before cosignatures existed need no migration.
         try db.execute(

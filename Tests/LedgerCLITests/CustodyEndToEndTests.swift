@@ -227,3 +227,48 @@ struct ProofEndToEndTests {
         #expect((object?["hashes"] as? [String])?.isEmpty == false)
     }
 }
+
+/// RFC 3161 time stamps on checkpoints, with a throwaway TSA made by tools/tsa/make-test-tsa.sh.
+@Suite(.serialized)
+struct TimestampEndToEndTests {
+    let directory = TemporaryDirectory("ledger-tsa-e2e")
+
+    private func ledger(_ arguments: String...) throws -> CLI.Output {
+        try CLI.run(arguments, in: directory.url)
+    }
+
+    @Test func aCheckpointIsTimeStampedAndVerifyReportsIt() throws {
+        let script = Repository.root.appendingPathComponent("tools/tsa/make-test-tsa.sh").path
+        #expect(try CLI.shell("'\(script)' init tsa", in: directory.url).status == 0)
+        #expect(
+            try ledger(
+                "init", "--origin", "ledger.test.example/tsa", "--name", "Ada", "--person", "ada", "--agency", "NCA"
+            )
+            .status == 0)
+        #expect(try ledger("checkpoint", "--log-key", "log.pem").status == 0)
+        let request = try ledger("checkpoint", "timestamp-request", "2", "--out", "cp2.tsq")
+        #expect(request.status == 0, "\(request.stderr)")
+        #expect(try CLI.shell("'\(script)' reply tsa cp2.tsq cp2.tsr", in: directory.url).status == 0)
+        let add = try ledger("checkpoint", "add-timestamp", "2", "cp2.tsr", "--ca-file", "tsa/ca.crt")
+        #expect(add.status == 0, "\(add.stderr)")
+        #expect(add.stdout.contains("entries 1…2 existed before"))
+        let verify = try ledger("verify", "--tsa-ca", "tsa/ca.crt")
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(verify.stdout.contains("timestamp  entries 1…2 existed before"))
+        #expect(try ledger("verify").stdout.contains("not checked (give --tsa-ca FILE)"))
+
+        // A time stamp over another checkpoint is refused.
+        _ = try ledger(
+            "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"later"}"#, "--key",
+            "admin.pem")
+        #expect(try ledger("checkpoint", "--log-key", "log.pem").status == 0)
+        let wrong = try ledger("checkpoint", "add-timestamp", "3", "cp2.tsr", "--ca-file", "tsa/ca.crt")
+        #expect(wrong.status == 2)
+        #expect(wrong.stderr.contains("not for the checkpoint of size 3"))
+        // Against another CA, verification fails.
+        #expect(try CLI.shell("'\(script)' init other", in: directory.url).status == 0)
+        let otherCA = try ledger("verify", "--tsa-ca", "other/ca.crt")
+        #expect(otherCA.status == 1)
+        #expect(otherCA.stdout.contains("time stamp over the checkpoint of size 2 does not verify"))
+    }
+}

@@ -5,8 +5,10 @@
 # Usage: make-test-tsa.sh [init] DIR              make ca.key ca.crt tsa.key tsa.crt tsa.cnf serial in DIR
 #        make-test-tsa.sh reply DIR QUERY.tsq OUT.tsr   answer a DER TimeStampReq with DIR's TSA
 #
-# RSA-2048 + SHA-256 throughout: `openssl ts -reply` signs through the PKCS#7 code, which in OpenSSL 3.0
-# does not take Ed25519 keys, and RSA is what every verifier accepts.
+# Exit status: 0 ok, 1 error, 2 usage, 3 reply written but not granted (e.g. a SHA-1 or malformed query).
+#
+# RSA-2048 + SHA-256 throughout: OpenSSL 3.0's `ts -reply` answers "Error during signature generation"
+# with an Ed25519 TSA key (its PKCS#7 signer cannot do Ed25519); ECDSA P-256 works, RSA is the safest.
 set -euo pipefail
 
 usage() {
@@ -17,14 +19,15 @@ die() { echo "error: $*" >&2; exit 1; }
 command -v openssl >/dev/null || die "openssl not found in PATH"
 
 init() {
+  # OpenSSL config syntax would expand '$' and cut at '#'; a space-free path also keeps the file trivial.
+  case "$1" in *[\$\#\ ]*) die "folder path must not contain '\$', '#' or spaces: $1" ;; esac
   mkdir -p "$1" || die "cannot create $1"
   local dir; dir="$(cd "$1" && pwd)"
-  # Refuse to overwrite: a test that reuses a folder should get the same CA, not a silently new one.
+  case "$dir" in *[\$\#\ ]*) die "folder path must not contain '\$', '#' or spaces: $dir" ;; esac
+  # Refuse to overwrite: a new CA would silently orphan every token already issued under the old one.
   for f in ca.key ca.crt tsa.key tsa.crt tsa.cnf serial; do
     [ ! -e "$dir/$f" ] || die "$dir/$f already exists (use an empty folder)"
   done
-  # OpenSSL config syntax would expand '$' and cut at '#'; a space-free path also keeps the file trivial.
-  case "$dir" in *[\$\#\ ]*) die "folder path must not contain '\$', '#' or spaces: $dir" ;; esac
 
   # One file is both the certificate-extension config and the `openssl ts -reply` config.
   # Absolute paths, so `openssl ts -reply -config DIR/tsa.cnf` works from any working directory.
@@ -67,7 +70,7 @@ default_policy = 1.2.3.4.1
 other_policies = 1.2.3.4.5
 # Queries whose imprint uses another hash get a "rejection" reply (still a well-formed .tsr).
 digests        = sha256, sha384, sha512
-accuracy       = secs:1, millisecs:0, microsecs:0
+accuracy       = secs:1
 clock_precision_digits = 0
 ordering       = yes
 # Put the TSA's subject name in TSTInfo.tsa, so clients can show who stamped.
@@ -79,7 +82,7 @@ EOF
 
   # Keys stay readable by the owner only, even in a scratch folder.
   ( umask 077
-    openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/ca.key"
+    openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/ca.key" &&
     openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/tsa.key" ) \
     || die "key generation failed"
 
@@ -104,15 +107,21 @@ reply() {
   local dir=$1 query=$2 out=$3
   [ -f "$dir/tsa.cnf" ] || die "$dir/tsa.cnf not found (run: $(basename "$0") init $dir)"
   [ -f "$query" ] || die "query file not found: $query"
-  # -section is explicit so a stray TSA setting in the user's openssl.cnf cannot take over.
+  # -section names the TSA explicitly rather than relying on default_tsa.
   # Its stderr is chatter ("Using configuration from ...") on success, so show it only on failure.
   local err
   err="$(openssl ts -reply -config "$dir/tsa.cnf" -section tsa_config -queryfile "$query" -out "$out" 2>&1)" \
     || { echo "$err" >&2; die "openssl ts -reply failed for $query"; }
-  # openssl exits 0 even when the reply is a rejection; say so, but let tests inspect such replies.
-  local status
-  status="$(openssl ts -reply -in "$out" -text 2>/dev/null | sed -n 's/^Status: //p')"
-  [ "$status" = "Granted." ] || echo "warning: TSA reply status is '${status:-unreadable}'" >&2
+  # openssl exits 0 even when its reply is a rejection; keep the file (tests may want it) but fail.
+  local text status
+  text="$(openssl ts -reply -in "$out" -text 2>/dev/null)" || die "cannot read back $out"
+  status="$(sed -n 's/^Status: //p' <<<"$text")"
+  case "$status" in
+    Granted.|"Granted with modifications.") ;;
+    *) echo "error: TSA did not grant $query: ${status:-no status}" \
+         "$(sed -n 's/^Status description: //p' <<<"$text") (reply kept in $out)" >&2
+       exit 3 ;;
+  esac
 }
 
 case "${1:-}" in

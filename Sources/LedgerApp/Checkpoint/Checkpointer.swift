@@ -56,6 +56,43 @@ public enum Checkpointer {
         }
     }
 
+    /// The RFC 3161 TimeStampReq (DER) for the stored checkpoint of `size`: its message imprint is SHA-256 of the
+    /// checkpoint body (the signed text, without signature lines).
+    public static func timestampRequest(store: any LedgerStore, size: Int64) throws -> [UInt8] {
+        do { return try RFC3161.request(sha256: try checkpointBodyDigest(store: store, size: size)) } catch {
+            throw LedgerError.from(error)
+        }
+    }
+
+    /// Checks a time-stamp response over the stored checkpoint of `size` against `caFile`, then stores it.
+    public static func addTimestamp(
+        store: any LedgerStore, size: Int64, response: [UInt8], caFile: String, untrusted: [String] = []
+    ) throws -> (info: TimestampInfo, added: Bool) {
+        let digest = try checkpointBodyDigest(store: store, size: size)
+        let info: TimestampInfo
+        do { info = try RFC3161.verify(response: response, sha256: digest, caFile: caFile, untrusted: untrusted) } catch
+        {
+            throw LedgerError.usage(
+                "the time stamp is not for the checkpoint of size \(size), or does not verify: \(error)")
+        }
+        do {
+            let added = try store.write { try $0.insertTimestamp(size: size, response: response) }
+            return (info, added)
+        } catch {
+            throw LedgerError.from(error)
+        }
+    }
+
+    /// SHA-256 of the body of the stored checkpoint of `size`.
+    static func checkpointBodyDigest(store: any LedgerStore, size: Int64) throws -> [UInt8] {
+        try store.read { reader in
+            guard let stored = try reader.checkpointNotes().first(where: { $0.size == size }) else {
+                throw LedgerError.usage("no stored checkpoint of size \(size)")
+            }
+            return SHA256.hash(Array(try SignedNote(parsing: stored.note).text.utf8))
+        }
+    }
+
     /// The newest stored checkpoint, if any.
     public static func latest(store: any LedgerStore) throws -> SignedCheckpoint? {
         try store.read { reader in

@@ -14,6 +14,8 @@ public struct VerifyOptions: Sendable {
     /// Witnesses whose cosignatures on `checkpoint` count, and how many valid ones are required.
     public var witnesses: [CosignerKey] = []
     public var witnessQuorum = 0
+    /// The CA certificates that stored RFC 3161 time stamps must chain to; without it they are counted, not checked.
+    public var timestampCAFile: String?
 
     public init(
         checkpoint: SignedCheckpoint? = nil, pinnedLogKey: NoteVerifierKey? = nil,
@@ -49,6 +51,8 @@ public struct VerifyReport: Sendable {
     public var storageVersion: String?
     /// Remarks for the reader (for example what a JSON Lines file alone cannot show).
     public var notes: [String] = []
+    /// Stored RFC 3161 time stamps: the checkpoint size each covers and, when checked, what it says.
+    public var timestamps: [(size: Int64, info: TimestampInfo?)] = []
     /// Each named witness and the time of its valid cosignature on the given checkpoint (nil: none).
     public var witnessTimes: [(name: String, vkey: String, time: UInt64?)] = []
 
@@ -119,6 +123,7 @@ public enum VerifyRunner {
                     checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
                 report.witnessTimes = try checkWitnesses(options)
                 report.projectionRowsChecked = try checkStoredState(reader, against: pipeline.verifier)
+                report.timestamps = try checkTimestamps(reader, caFile: options.timestampCAFile)
             } catch let failure as VerificationFailure {
                 try? pipeline.flushQuietly()
                 report.entriesChecked = pipeline.verifier.entryCount
@@ -133,6 +138,35 @@ public enum VerifyRunner {
             }
         }
         return report
+    }
+
+    /// Every stored time stamp must be a valid RFC 3161 token over its checkpoint's body (when a CA is given).
+    static func checkTimestamps(_ reader: any LedgerReader, caFile: String?) throws -> [(
+        size: Int64, info: TimestampInfo?
+    )] {
+        let stored = try reader.timestampResponses()
+        guard !stored.isEmpty else { return [] }
+        let notes = try reader.checkpointNotes()
+        var results: [(size: Int64, info: TimestampInfo?)] = []
+        for (size, response) in stored {
+            guard let caFile else {
+                results.append((size, nil))
+                continue
+            }
+            guard let note = notes.first(where: { $0.size == size })?.note else {
+                throw VerificationFailure(
+                    seq: nil, rule: "timestamps", message: "a time stamp covers size \(size), which has no checkpoint")
+            }
+            let digest = SHA256.hash(Array(try SignedNote(parsing: note).text.utf8))
+            do {
+                results.append((size, try RFC3161.verify(response: response, sha256: digest, caFile: caFile)))
+            } catch {
+                throw VerificationFailure(
+                    seq: nil, rule: "timestamps",
+                    message: "the time stamp over the checkpoint of size \(size) does not verify: \(error)")
+            }
+        }
+        return results
     }
 
     /// The named witnesses' cosignatures on the given checkpoint: at least `witnessQuorum` must be valid.

@@ -17,7 +17,56 @@ struct CheckpointCommand: ParsableCommand {
               ledger checkpoint --latest
               ledger checkpoint add-cosignature 2000 cosignature.txt --witness 'witness.bka.example+…'
             """,
-        subcommands: [CheckpointSignCommand.self, AddCosignature.self], defaultSubcommand: CheckpointSignCommand.self)
+        subcommands: [CheckpointSignCommand.self, AddCosignature.self, TimestampRequest.self, AddTimestamp.self],
+        defaultSubcommand: CheckpointSignCommand.self)
+
+    struct TimestampRequest: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "timestamp-request",
+            abstract: "Write an RFC 3161 TimeStampReq for a stored checkpoint (imprint: SHA-256 of its body).",
+            discussion: """
+                Send the .tsq to a time-stamping authority (for example with `curl --data-binary @cp.tsq \
+                -H 'Content-Type: application/timestamp-query' URL > cp.tsr`), then store the answer with \
+                `ledger checkpoint add-timestamp`.
+                """)
+        @Argument(help: "The checkpoint's size.") var size: Int64
+        @Option(help: ArgumentHelp("Where to write the request (default checkpoint-SIZE.tsq).", valueName: "file"))
+        var out: String?
+        @OptionGroup var location: LedgerLocation
+
+        func run() throws {
+            let request = try Checkpointer.timestampRequest(store: try location.openForReading(), size: size)
+            let path = out ?? "checkpoint-\(size).tsq"
+            guard !FileManager.default.fileExists(atPath: path),
+                FileManager.default.createFile(atPath: path, contents: Data(request))
+            else { throw LedgerError.usage("cannot create \(path) (it must not exist yet)") }
+            print("wrote the time-stamp request for the checkpoint of size \(size) to \(path)")
+        }
+    }
+
+    struct AddTimestamp: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-timestamp",
+            abstract: "Store an RFC 3161 time-stamp response for a checkpoint, after checking it against a CA file.")
+        @Argument(help: "The checkpoint's size.") var size: Int64
+        @Argument(help: "The DER TimeStampResp (.tsr).") var file: String
+        @Option(help: ArgumentHelp("CA certificates (PEM) the TSA must chain to.", valueName: "file")) var caFile:
+            String
+        @Option(
+            help: ArgumentHelp("The TSA's certificate (PEM), if the response does not carry it.", valueName: "file"))
+        var untrusted: String?
+        @OptionGroup var location: LedgerLocation
+
+        func run() throws {
+            let response = try readFileBytes(file, what: "time-stamp response")
+            let (info, added) = try Checkpointer.addTimestamp(
+                store: try location.open(), size: size, response: response, caFile: caFile,
+                untrusted: untrusted.map { [$0] } ?? [])
+            print(
+                (added ? "stored: " : "already stored: ")
+                    + "entries 1…\(size) existed before \(info.genTime) (TSA \(info.tsaName ?? "unnamed"))")
+        }
+    }
 
     struct AddCosignature: ParsableCommand {
         static let configuration = CommandConfiguration(

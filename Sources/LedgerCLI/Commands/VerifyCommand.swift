@@ -34,6 +34,11 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A witness whose cosignature on --checkpoint counts (repeat).", valueName: "vkey"))
     var witness: [String] = []
     @Option(help: "How many of the named witnesses must have cosigned --checkpoint.") var witnessQuorum = 0
+    @Option(
+        help: ArgumentHelp(
+            "CA certificates (PEM) the stored RFC 3161 time stamps must chain to; checks every one.", valueName: "file")
+    )
+    var tsaCa: String?
     @Flag(help: "Print the report as one JSON object.") var json = false
 
     func validate() throws {
@@ -67,6 +72,7 @@ struct VerifyCommand: ParsableCommand {
             }
         }
         options.witnessQuorum = witnessQuorum
+        options.timestampCAFile = tsaCa
         let report: VerifyReport
         if let jsonl {
             let progress = ProgressLine(label: "verifying", total: nil)
@@ -121,6 +127,15 @@ enum VerifyReportFormatter {
                 checkpointLine += " none"
             }
             lines.append(checkpointLine)
+            for stamp in report.timestamps {
+                if let info = stamp.info {
+                    lines.append(
+                        "  timestamp  entries 1…\(stamp.size) existed before \(info.genTime) (TSA \(info.tsaName ?? "unnamed"), policy \(info.policy))"
+                    )
+                } else {
+                    lines.append("  timestamp  over size \(stamp.size) stored, not checked (give --tsa-ca FILE)")
+                }
+            }
             for witness in report.witnessTimes {
                 let when =
                     witness.time.map {
@@ -183,6 +198,21 @@ enum VerifyReportFormatter {
         }
         if let rows = report.projectionRowsChecked {
             members.append(JSONMember("projection_rows_checked", .integer(Int64(rows))))
+        }
+        if !report.timestamps.isEmpty {
+            members.append(
+                JSONMember(
+                    "timestamps",
+                    .array(
+                        report.timestamps.map { stamp in
+                            var object = [JSONMember("size", .integer(stamp.size))]
+                            if let info = stamp.info {
+                                object.append(JSONMember("gen_time", .string(info.genTime)))
+                                object.append(JSONMember("policy", .string(info.policy)))
+                                if let name = info.tsaName { object.append(JSONMember("tsa", .string(name))) }
+                            }
+                            return .object(object)
+                        })))
         }
         if !report.witnessTimes.isEmpty {
             members.append(

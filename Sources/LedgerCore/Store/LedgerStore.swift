@@ -103,6 +103,8 @@ public protocol LedgerReader: KeyDirectory, CustodySource {
     func subtreeHash(seq: Int64, level: Int) throws -> [UInt8]
     /// Every stored checkpoint note, by ascending size, with the cosignature lines stored for it appended.
     func checkpointNotes() throws -> [(size: Int64, note: String)]
+    /// Every stored RFC 3161 time-stamp response (DER), by the size of the checkpoint it covers.
+    func timestampResponses() throws -> [(size: Int64, response: [UInt8])]
     /// Every registered key, by registration seq.
     func allKeys() throws -> [KeyState]
     /// The last revision and body hash of a stream, or nil if it has no entries.
@@ -130,6 +132,8 @@ public protocol LedgerWriteTransaction: LedgerReader {
     func insertCheckpoint(size: Int64, note: String) throws -> Bool
     /// Stores a witness's cosignature line for the checkpoint of `size`; returns false if it is stored already.
     func insertCosignature(size: Int64, line: String) throws -> Bool
+    /// Stores an RFC 3161 time-stamp response (DER) over the checkpoint of `size`; false if stored already.
+    func insertTimestamp(size: Int64, response: [UInt8]) throws -> Bool
     /// Sets a metadata value.
     func setMeta(_ name: String, _ value: String) throws
     /// Inserts or replaces projection rows and records the seq the projections are now built to.
