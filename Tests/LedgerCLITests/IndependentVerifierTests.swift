@@ -52,4 +52,54 @@ struct IndependentVerifierTests {
         #expect(try CLI.shell("python3 '\(script)' verify changed.jsonl", in: directory.url).status == 1)
         #expect(try run(["verify", "--jsonl", "changed.jsonl"]).status == 1)
     }
+
+    /// Our inclusion proofs, consistency proofs and witness cosignatures, checked by the independent verifier.
+    @Test(.enabled(if: available)) func independentVerifierAcceptsOurProofsAndCosignatures() throws {
+        let directory = TemporaryDirectory("ledger-independent-proofs")
+        let run = { (arguments: [String]) throws -> CLI.Output in try CLI.run(arguments, in: directory.url) }
+        let initialize = try run(["init", "--origin", "ledger.test.example/proofs", "--json"])
+        #expect(initialize.status == 0)
+        let vkey =
+            (try JSONSerialization.jsonObject(with: Data(initialize.stdout.utf8)) as? [String: Any])?["log_vkey"]
+            as? String ?? ""
+        for index in 1...6 {
+            _ = try run([
+                "append", "--type", "ledger.note", "--stream", "ledger", "--data", "{\"text\":\"n\(index)\"}", "--key",
+                "admin.pem",
+            ])
+        }
+        #expect(try run(["checkpoint"]).status == 0)
+        #expect(try run(["witness", "init", "--name", "witness.test.example", "--dir", "w"]).status == 0)
+        #expect(try run(["witness", "add-log", "ledger.test.example/proofs", vkey, "--dir", "w"]).status == 0)
+        let checkpoint = try run(["checkpoint", "--latest"])
+        try Data(checkpoint.stdout.utf8).write(to: directory.url.appendingPathComponent("cp.txt"))
+        let cosign = try run(["witness", "cosign", "cp.txt", "--dir", "w"])
+        #expect(cosign.status == 0, "\(cosign.stderr)")
+        try Data(cosign.stdout.utf8).write(to: directory.url.appendingPathComponent("cosig.txt"))
+        let witnessKey =
+            ((try JSONSerialization.jsonObject(
+                with: try Data(contentsOf: directory.url.appendingPathComponent("w/witness.json"))) as? [String: Any])?[
+                    "vkey"] as? String) ?? ""
+        #expect(try run(["checkpoint", "add-cosignature", "8", "cosig.txt", "--witness", witnessKey]).status == 0)
+        for seq in [1, 5, 8] {
+            #expect(try run(["proof", "inclusion", String(seq), "--out", "p\(seq).tlog-proof"]).status == 0)
+            let record = try run(["log", "--format", "jsonl", "--from", String(seq), "--to", String(seq)])
+            try Data(record.stdout.utf8).write(to: directory.url.appendingPathComponent("e\(seq).json"))
+            let theirs = try CLI.shell(
+                "python3 '\(script)' proof-verify p\(seq).tlog-proof --entry e\(seq).json --vkey '\(vkey)'"
+                    + " --witness '\(witnessKey)' --witness-quorum 1", in: directory.url)
+            #expect(theirs.status == 0, "seq \(seq): \(theirs.stdout)\(theirs.stderr)")
+        }
+        let wrong = try CLI.shell(
+            "python3 '\(script)' proof-verify p5.tlog-proof --entry e1.json --vkey '\(vkey)'", in: directory.url)
+        #expect(wrong.status == 1)
+        let consistency = try run(["proof", "consistency", "3", "8", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(consistency.stdout.utf8)) as? [String: Any]
+        let hashes = (object?["hashes"] as? [String]) ?? []
+        try Data((hashes.joined(separator: "\n") + "\n").utf8).write(to: directory.url.appendingPathComponent("c.txt"))
+        let consistent = try CLI.shell(
+            "python3 '\(script)' consistency-verify --old 3 --new 8 --old-root '\(object?["old_root"] as? String ?? "")'"
+                + " --new-root '\(object?["new_root"] as? String ?? "")' c.txt", in: directory.url)
+        #expect(consistent.status == 0, "\(consistent.stdout)\(consistent.stderr)")
+    }
 }

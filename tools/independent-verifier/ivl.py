@@ -2,11 +2,13 @@
 """Independent verifier and writer for the custody-ledger format, version 1.
 
 Written from docs/FORMAT.md and the standards it cites only (RFC 8785, RFC 9162,
-C2SP signed-note / tlog-checkpoint, RFC 8032), without reading the reference
+C2SP signed-note / tlog-checkpoint / tlog-proof / tlog-cosignature, RFC 8032), without reading the reference
 implementation.  Standard library plus the `cryptography` package.
 
     ivl.py verify LEDGER.jsonl [--checkpoint FILE] [--trust-log-key VKEY]
     ivl.py write OUT_DIR --origin ORIGIN [--entries N] [--checkpoint-size K] [--with-finding] [--scenario NAME]
+    ivl.py proof-verify PROOF_FILE --entry RECORD_FILE --vkey VKEY [--witness WVKEY ...] [--witness-quorum K]
+    ivl.py consistency-verify --old N --new M --old-root B64 --new-root B64 PROOF_FILE
     ivl.py selftest-vectors [VECTORS_DIR]     (used by selftest.sh)
 
 Exit statuses: 0 success, 1 integrity failure, 2 usage or I/O error
@@ -393,6 +395,88 @@ def merkle_root(leaves):
     return node_hash(merkle_root(leaves[:k]), merkle_root(leaves[k:]))
 
 
+class ProofError(Exception):
+    """An RFC 9162 inclusion or consistency proof does not verify."""
+
+
+def verify_inclusion(index, size, leaf, path, root):
+    """RFC 9162 §2.1.3.2: verify that `leaf` (a leaf hash) is at `index` in the tree of `size` with `root`.
+
+    Raises ProofError with the reason; returns None on success.
+    """
+    if not 0 <= index < size:
+        raise ProofError("leaf index %d is not less than the tree size %d" % (index, size))
+    fn, sn = index, size - 1  # step 2
+    r = leaf  # step 3
+    for p in path:  # step 4
+        if sn == 0:  # 4a
+            raise ProofError("the proof has %d hashes, more than a proof for index %d in a tree of size %d"
+                             % (len(path), index, size))
+        if fn & 1 or fn == sn:  # 4b
+            r = node_hash(p, r)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)
+        fn >>= 1  # 4c
+        sn >>= 1
+    if sn != 0:  # step 5
+        raise ProofError("the proof has %d hashes, fewer than a proof for index %d in a tree of size %d"
+                         % (len(path), index, size))
+    if r != root:
+        raise ProofError("the proof does not lead from the leaf hash to the root")
+
+
+def verify_consistency(size1, size2, root1, root2, path):
+    """RFC 9162 §2.1.4.2: verify that the tree (size1, root1) is a prefix of the tree (size2, root2).
+
+    The RFC defines proofs for 0 < size1 < size2; like transparency-dev (whose test vectors FORMAT.md §6.5
+    cites) size1 == size2 needs an empty proof and equal roots, and size1 == 0 or size1 > size2 fail.
+    """
+    if size1 > size2:
+        raise ProofError("the old size %d is larger than the new size %d" % (size1, size2))
+    if size1 == 0:
+        raise ProofError("a consistency proof from the empty tree (size 0) is meaningless")
+    if size1 == size2:
+        if path:
+            raise ProofError("the sizes are equal, so the proof must be empty (it has %d hashes)" % len(path))
+        if root1 != root2:
+            raise ProofError("the sizes are equal but the roots differ")
+        return
+    if not path:  # step 1
+        raise ProofError("the proof is empty")
+    path = list(path)
+    if size1 & (size1 - 1) == 0:  # step 2: size1 is an exact power of 2
+        path.insert(0, root1)
+    fn, sn = size1 - 1, size2 - 1  # step 3
+    while fn & 1:  # step 4
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]  # step 5
+    for c in path[1:]:  # step 6
+        if sn == 0:
+            raise ProofError("the proof has more hashes than a proof from size %d to size %d" % (size1, size2))
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            if not fn & 1:
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    if sn != 0:  # step 7
+        raise ProofError("the proof has fewer hashes than a proof from size %d to size %d" % (size1, size2))
+    if fr != root1:
+        raise ProofError("the proof does not lead to the old root")
+    if sr != root2:
+        raise ProofError("the proof does not lead to the new root")
+
+
 # ---------------------------------------------------------------------------
 # C2SP signed notes, vkeys, checkpoints
 
@@ -401,16 +485,23 @@ class NoteError(Exception):
     pass
 
 
-def note_key_id(name, pk):
-    return sha256(name.encode("utf-8") + b"\n\x01" + pk)[:4]
+ALG_ED25519 = 0x01  # C2SP signed-note Ed25519 key (log keys, FORMAT.md §6.2)
+ALG_COSIGNATURE = 0x04  # C2SP tlog-cosignature/v1 Ed25519 key (witnesses, FORMAT.md §6.6)
+
+
+def note_key_id(name, pk, alg=ALG_ED25519):
+    return sha256(name.encode("utf-8") + b"\n" + bytes([alg]) + pk)[:4]
 
 
 def valid_key_name(name):
     return bool(name) and "+" not in name and not any(ch.isspace() for ch in name)
 
 
-def parse_vkey(text):
-    """Parse an Ed25519 C2SP vkey `name+hexid+b64(0x01||pk)`; return (name, key_id, pk) or raise ValueError."""
+def parse_vkey(text, alg=ALG_ED25519):
+    """Parse a C2SP vkey `name+hexid+b64(alg||pk)`; return (name, key_id, pk) or raise ValueError.
+
+    alg 0x01 is a signed-note Ed25519 key (the log key), 0x04 a tlog-cosignature/v1 witness key.
+    """
     parts = text.split("+", 2)
     if len(parts) != 3:
         raise ValueError("a vkey has the form name+keyid+key")
@@ -420,24 +511,31 @@ def parse_vkey(text):
     if not re.fullmatch(r"[0-9a-f]{8}", hid):
         raise ValueError("the key ID is not 8 lowercase hex digits")
     raw = b64_decode_canonical(k64)
-    if raw is None or len(raw) != 33 or raw[0] != 0x01:
-        raise ValueError("the key is not base64 of 0x01 followed by a 32-byte Ed25519 public key")
+    if raw is None or len(raw) != 33 or raw[0] != alg:
+        raise ValueError("the key is not base64 of 0x%02x followed by a 32-byte Ed25519 public key" % alg)
     pk = raw[1:]
-    if note_key_id(name, pk).hex() != hid:
+    if note_key_id(name, pk, alg).hex() != hid:
         raise ValueError("the key ID does not match the key name and public key")
     return name, bytes.fromhex(hid), pk
 
 
-def make_vkey(name, pk):
-    return "%s+%s+%s" % (name, note_key_id(name, pk).hex(), b64(b"\x01" + pk))
+def make_vkey(name, pk, alg=ALG_ED25519):
+    return "%s+%s+%s" % (name, note_key_id(name, pk, alg).hex(), b64(bytes([alg]) + pk))
 
 
-def open_note(data, known):
-    """Verify a signed note against known Ed25519 keys [(name, key_id, pk)].
+class NoteSig:
+    """One signature line of a note: `— name b64`, with its base64 text and decoded bytes."""
 
-    Returns (text, names of known keys whose signatures verified).  Raises NoteError when the
-    note is malformed, a signature by a known key fails, or no known key signed it.
-    """
+    def __init__(self, name, sig64, raw):
+        self.name, self.sig64, self.raw = name, sig64, raw
+
+    @property
+    def key_id(self):
+        return self.raw[:4]
+
+
+def split_note(data):
+    """Split a signed note into (text, [NoteSig]) checking only its form (C2SP signed-note); raise NoteError."""
     try:
         s = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -453,8 +551,7 @@ def open_note(data, known):
     lines = sigs[:-1].split("\n")
     if len(lines) > 100:
         raise NoteError("the note has too many signatures")
-    verified = []
-    seen = set()
+    out = []
     for line in lines:
         if not line.startswith("\u2014 "):
             raise NoteError("malformed signature line %r" % line)
@@ -465,7 +562,21 @@ def open_note(data, known):
         raw = b64_decode_lenient(sig64)
         if raw is None or len(raw) < 5:
             raise NoteError("malformed signature line %r" % line)
-        kid, sig = raw[:4], raw[4:]
+        out.append(NoteSig(name, sig64, raw))
+    return text, out
+
+
+def open_note(data, known):
+    """Verify a signed note against known Ed25519 keys [(name, key_id, pk)].
+
+    Returns (text, names of known keys whose signatures verified).  Raises NoteError when the
+    note is malformed, a signature by a known key fails, or no known key signed it.
+    """
+    text, sigs = split_note(data)
+    verified = []
+    seen = set()
+    for ns in sigs:
+        name, kid, sig = ns.name, ns.raw[:4], ns.raw[4:]
         for kname, kkid, kpk in known:
             if kname == name and kkid == kid:
                 if (name, kid) in seen:
@@ -925,6 +1036,232 @@ def cmd_verify(args):
 
 
 # ---------------------------------------------------------------------------
+# Proofs (FORMAT.md §6.5) and witness cosignatures (§6.6)
+
+TLOG_PROOF_HEADER = b"c2sp.org/tlog-proof@v1"
+DECIMAL_RE = re.compile(r"0|[1-9][0-9]*")
+
+
+def vkey_arg(text, what, alg):
+    """A vkey given on the command line as text or as a file holding it (like --trust-log-key)."""
+    if os.path.isfile(text):
+        text = read_file(text).decode("utf-8", "replace")
+        if text.endswith("\n"):
+            text = text[:-1]
+    try:
+        name, kid, pk = parse_vkey(text, alg)
+    except ValueError as e:
+        raise UsageError("%s is not a valid vkey: %s" % (what, e))
+    problem = public_key_problem(pk)
+    if problem:
+        raise UsageError("%s: the public key %s" % (what, problem))
+    return text, name, kid, pk
+
+
+def decimal_arg(s):
+    if not DECIMAL_RE.fullmatch(s):
+        raise argparse.ArgumentTypeError("%r is not a decimal number without leading zeros" % s)
+    return int(s)
+
+
+def parse_hash_b64(line, what):
+    """A canonical base64 line of a 32-byte hash (bytes or str); raise Fail(None, ...) otherwise."""
+    try:
+        text = line.decode("ascii") if isinstance(line, bytes) else line
+    except UnicodeDecodeError:
+        text = None
+    raw = b64_decode_canonical(text) if text is not None else None
+    if raw is None or len(raw) != 32:
+        raise Fail(None, "%s %r is not canonical base64 of a 32-byte hash" % (what, line))
+    return raw
+
+
+def parse_tlog_proof(data):
+    """Parse a C2SP tlog-proof@v1 file: return (index, [hash], checkpoint note bytes); raise Fail(None, ...).
+
+    Lines: the header, an optional `extra <b64>`, `index <decimal>`, one canonical base64 hash per line,
+    an empty line, then the signed checkpoint note (FORMAT.md §6.5).
+    """
+    pos = 0
+
+    def line():
+        nonlocal pos
+        end = data.find(b"\n", pos)
+        if end < 0:
+            raise Fail(None, "proof: the file ends before the empty line that precedes the checkpoint")
+        out = data[pos:end]
+        pos = end + 1
+        return out
+
+    if line() != TLOG_PROOF_HEADER:
+        raise Fail(None, "proof: the first line is not %s" % TLOG_PROOF_HEADER.decode())
+    ln = line()
+    if ln.startswith(b"extra "):
+        try:
+            extra = ln[6:].decode("ascii")
+        except UnicodeDecodeError:
+            extra = None
+        if extra is None or b64_decode_canonical(extra) is None:
+            raise Fail(None, "proof: the extra line's data is not canonical base64")
+        ln = line()
+    m = re.fullmatch(rb"index (0|[1-9][0-9]*)", ln)
+    if not m:
+        raise Fail(None, "proof: expected `index <decimal without leading zeros>`, found %r" % ln)
+    index = int(m[1])
+    hashes = []
+    while True:
+        ln = line()
+        if ln == b"":
+            break
+        if len(hashes) >= 128:
+            raise Fail(None, "proof: more than 128 proof hashes")
+        hashes.append(parse_hash_b64(ln, "proof: proof hash %d" % (len(hashes) + 1)))
+    return index, hashes, data[pos:]
+
+
+def open_checkpoint_strict(note, name, kid, pk):
+    """Verify a signed checkpoint note with the log key as FORMAT.md §6.4 says.
+
+    On top of ivl's generic open_note: every line with the log key's name and key ID must verify (not only
+    the first), the root and every signature line's base64 must be canonical.  Returns (text, origin, size,
+    root, [NoteSig]); raises Fail(None, "checkpoint: ...").
+    """
+    try:
+        text, sigs = split_note(note)
+        open_note(note, [(name, kid, pk)])
+        origin, size, root = parse_checkpoint_text(text)
+    except NoteError as e:
+        raise Fail(None, "checkpoint: %s" % e)
+    for ns in sigs:
+        if b64_decode_canonical(ns.sig64) is None:
+            raise Fail(None, "checkpoint: the base64 of the signature line of %s is not canonical" % ns.name)
+        if ns.name == name and ns.key_id == kid and not ed25519_verify(pk, ns.raw[4:], text.encode("utf-8")):
+            raise Fail(None, "checkpoint: a second signature line of the log key %s does not verify" % name)
+    root64 = text.split("\n")[2]
+    if b64_decode_canonical(root64) is None:
+        raise Fail(None, "checkpoint: the root hash's base64 is not canonical")
+    return text, origin, size, root, sigs
+
+
+def cosignature_message(time, text):
+    """tlog-cosignature/v1 signed message: the header lines, then the checkpoint body (FORMAT.md §6.6)."""
+    return b"cosignature/v1\ntime %d\n" % time + text.encode("utf-8")
+
+
+def check_cosignatures(text, sigs, witnesses, quorum):
+    """Check the witnesses' cosignature lines; return [(name, time)] of those with a valid one.
+
+    A line carrying a named witness's name and key ID that is malformed or does not verify is a failure;
+    fewer than `quorum` witnesses with a valid line is a failure.  Raises Fail(None, ...).
+    """
+    good = []
+    for wname, wkid, wpk in witnesses:
+        times = []
+        for ns in sigs:
+            if ns.name != wname or ns.key_id != wkid:
+                continue
+            if len(ns.raw) != 4 + 8 + 64:
+                raise Fail(None, "witness %s: the cosignature line is %d bytes, not 76 (key ID, time, signature)"
+                           % (wname, len(ns.raw)))
+            t = int.from_bytes(ns.raw[4:12], "big")
+            if not ed25519_verify(wpk, ns.raw[12:], cosignature_message(t, text)):
+                raise Fail(None, "witness %s: the cosignature (time %d) does not verify" % (wname, t))
+            times.append(t)
+        if times:
+            good.append((wname, max(times)))
+    if len(good) < quorum:
+        missing = [w[0] for w in witnesses if w[0] not in {g[0] for g in good}]
+        raise Fail(None, "witness quorum not met: %d of %d named witnesses cosigned, %d required (no valid "
+                         "cosignature by %s)" % (len(good), len(witnesses), quorum, ", ".join(missing)))
+    return good
+
+
+def fmt_unix(t):
+    try:
+        return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return "out of range"
+
+
+def witness_args(texts, quorum):
+    witnesses = []
+    for t in texts or []:
+        _, name, kid, pk = vkey_arg(t, "--witness %s" % t, ALG_COSIGNATURE)
+        if any(w[0] == name and w[1] == kid for w in witnesses):
+            raise UsageError("--witness %s is given twice" % name)
+        witnesses.append((name, kid, pk))
+    if quorum is None:
+        quorum = len(witnesses)  # default: every named witness must have cosigned
+    if quorum > len(witnesses):
+        raise UsageError("--witness-quorum %d is more than the %d witnesses named" % (quorum, len(witnesses)))
+    return witnesses, quorum
+
+
+def cmd_proof_verify(args):
+    _, name, kid, pk = vkey_arg(args.vkey, "--vkey", ALG_ED25519)
+    witnesses, quorum = witness_args(args.witness, args.witness_quorum)
+    data = read_file(args.proof)
+    record = read_file(args.entry)
+    if record.endswith(b"\n"):
+        record = record[:-1]
+    try:
+        index, path, note = parse_tlog_proof(data)
+        text, origin, size, root, sigs = open_checkpoint_strict(note, name, kid, pk)
+        if origin != name:
+            raise Fail(None, "checkpoint: origin %r is not the log key's name %r" % (origin, name))
+        if index >= size:
+            raise Fail(None, "proof: index %d is not less than the checkpoint's size %d" % (index, size))
+        try:
+            rec = Verifier().record_form(None, record)
+        except Fail as f:
+            raise Fail(None, f.what if f.what.startswith("record ") else "record: %s" % f.what)
+        seq = rec["body"]["seq"]
+        if seq != index + 1:
+            raise Fail(None, "proof: index %d is not the record's seq %d - 1" % (index, seq))
+        try:
+            verify_inclusion(index, size, leaf_hash(record), path, root)
+        except ProofError as e:
+            raise Fail(None, "proof: %s" % e)
+        good = check_cosignatures(text, sigs, witnesses, quorum)
+    except Fail as f:
+        print("FAIL: %s" % f.what)
+        return 1
+    wit = ""
+    if witnesses:
+        wit = "; witnesses (%d of %d, quorum %d): %s" % (
+            len(good), len(witnesses), quorum,
+            ", ".join("%s time %d (%s)" % (w, t, fmt_unix(t)) for w, t in good) or "none")
+    print("OK: seq %d (index %d) is in the checkpoint of %s at size %d, root %s%s"
+          % (seq, index, origin, size, root.hex(), wit))
+    return 0
+
+
+def cmd_consistency_verify(args):
+    roots = []
+    for opt, text in (("--old-root", args.old_root), ("--new-root", args.new_root)):
+        raw = b64_decode_canonical(text)
+        if raw is None or len(raw) != 32:
+            raise UsageError("%s is not canonical base64 of a 32-byte hash" % opt)
+        roots.append(raw)
+    data = read_file(args.proof)
+    try:
+        lines = data.split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()  # the final newline (an empty file is an empty proof)
+        path = [parse_hash_b64(ln, "consistency: proof line %d" % i) for i, ln in enumerate(lines, 1)]
+        try:
+            verify_consistency(args.old, args.new, roots[0], roots[1], path)
+        except ProofError as e:
+            raise Fail(None, "consistency: %s" % e)
+    except Fail as f:
+        print("FAIL: %s" % f.what)
+        return 1
+    print("OK: the tree of size %d (root %s) is a prefix of the tree of size %d (root %s); %d proof hashes"
+          % (args.old, roots[0].hex(), args.new, roots[1].hex(), len(path)))
+    return 0
+
+
+# ---------------------------------------------------------------------------
 # Writer
 
 
@@ -1110,6 +1447,53 @@ def cmd_write(args):
 # Vector self-checks (selftest.sh)
 
 
+def vector_proof_checks(m, check):
+    """The inclusion_proofs and consistency_proofs of merkle-rfc6962.json, and mutations that must fail."""
+    def fails(fn, *a):
+        try:
+            fn(*a)
+            return False
+        except ProofError:
+            return True
+
+    def flip(h):
+        return bytes([h[0] ^ 1]) + h[1:]
+
+    for v in m["inclusion_proofs"]:
+        i, n = v["leaf_index"], v["tree_size"]
+        leaf, root = bytes.fromhex(v["leaf_hash"]), bytes.fromhex(v["root"])
+        path = [bytes.fromhex(h) for h in v["proof"]]
+        what = "inclusion vector index %d size %d" % (i, n)
+        check(leaf_hash(bytes.fromhex(v["leaf_hex"])) == leaf, what + ": leaf hash")
+        check(not fails(verify_inclusion, i, n, leaf, path, root), what)
+        check(fails(verify_inclusion, i, n, flip(leaf), path, root), what + ": other leaf accepted")
+        check(fails(verify_inclusion, i, n, leaf, path, flip(root)), what + ": other root accepted")
+        check(fails(verify_inclusion, i, n, leaf, path + [leaf], root), what + ": extra hash accepted")
+        check(fails(verify_inclusion, n, n, leaf, path, root), what + ": index = size accepted")
+        if n > 1:
+            check(fails(verify_inclusion, i ^ 1 if (i ^ 1) < n else i - 1, n, leaf, path, root),
+                  what + ": other index accepted")
+        for k in range(len(path)):
+            check(fails(verify_inclusion, i, n, leaf, path[:k] + [flip(path[k])] + path[k + 1:], root),
+                  what + ": flipped hash %d accepted" % k)
+            check(fails(verify_inclusion, i, n, leaf, path[:k], root), what + ": truncated to %d accepted" % k)
+    for v in m["consistency_proofs"]:
+        n1, n2 = v["size1"], v["size2"]
+        r1, r2 = bytes.fromhex(v["root1"]), bytes.fromhex(v["root2"])
+        path = [bytes.fromhex(h) for h in v["proof"]]
+        what = "consistency vector %d -> %d" % (n1, n2)
+        check(not fails(verify_consistency, n1, n2, r1, r2, path), what)
+        check(fails(verify_consistency, n1, n2, flip(r1), r2, path), what + ": other old root accepted")
+        check(fails(verify_consistency, n1, n2, r1, flip(r2), path), what + ": other new root accepted")
+        check(fails(verify_consistency, n1, n2, r1, r2, path + [r1]), what + ": extra hash accepted")
+        check(fails(verify_consistency, n2, n1, r2, r1, path) or n1 == n2, what + ": swapped sizes accepted")
+        check(fails(verify_consistency, 0, n2, sha256(b""), r2, path), what + ": from size 0 accepted")
+        for k in range(len(path)):
+            check(fails(verify_consistency, n1, n2, r1, r2, path[:k] + [flip(path[k])] + path[k + 1:]),
+                  what + ": flipped hash %d accepted" % k)
+            check(fails(verify_consistency, n1, n2, r1, r2, path[:k]), what + ": truncated to %d accepted" % k)
+
+
 def cmd_vectors(args):
     d = args.vectors_dir
     failures = []
@@ -1183,6 +1567,38 @@ def cmd_vectors(args):
     except NoteError:
         pass
 
+    # RFC 9162 §2.1.3.2 / §2.1.4.2 proof verification: every vector passes, every mutation of one fails.
+    vector_proof_checks(m, check)
+
+    # The witness cosignature of the vector verifies with the witness vkey (tlog-cosignature/v1, §6.6).
+    try:
+        wname, wkid, wpk = parse_vkey(cs["witness_vkey"], ALG_COSIGNATURE)
+        check(wkid.hex() == cs["witness_key_id_hex"] and wpk.hex() == cs["witness_public_key_hex"],
+              "cosignature vector: witness vkey parse")
+        check(make_vkey(wname, wpk, ALG_COSIGNATURE) == cs["witness_vkey"], "cosignature vector: witness vkey make")
+        check(cosignature_message(cs["cosignature_timestamp"], cs["checkpoint_body"])
+              == cs["cosignature_signed_message"].encode("utf-8"), "cosignature vector: signed message")
+        text, sigs = split_note(cs["note"].encode("utf-8"))
+        good = check_cosignatures(text, sigs, [(wname, wkid, wpk)], 1)
+        check(good == [(wname, cs["cosignature_timestamp"])], "cosignature vector: witness time")
+        try:
+            # PeterNeumann's key, taken as a witness key: it has no cosignature line on this note.
+            other = parse_vkey(sn["keys"]["PeterNeumann"]["vkey"])
+            check_cosignatures(text, sigs, [(other[0], note_key_id(other[0], other[2], ALG_COSIGNATURE), other[2])], 1)
+            check(False, "cosignature vector: quorum met by a witness that did not cosign")
+        except Fail:
+            pass
+        wseed = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(cs["witness_seed_hex"]))
+        check(wseed.sign(cs["cosignature_signed_message"].encode("utf-8")).hex() == cs["cosignature_signature_hex"],
+              "cosignature vector: deterministic signing")
+        try:
+            parse_vkey(cs["witness_vkey"])
+            check(False, "cosignature vector: a witness (0x04) vkey parsed as a log (0x01) vkey")
+        except ValueError:
+            pass
+    except (ValueError, NoteError, Fail) as e:
+        check(False, "cosignature vector: witness: %s" % e)
+
     # JCS (RFC 8785): structures and strings; numbers as IEEE doubles.
     jdir = os.path.join(d, "jcs")
     for fname in sorted(os.listdir(os.path.join(jdir, "input"))):
@@ -1254,7 +1670,8 @@ def cmd_vectors(args):
         print("vector FAIL: %s" % f)
     if failures:
         return 1
-    print("vectors OK (%d checks): merkle," % count[0] + " signed-note, cosignature checkpoint, jcs, json profile, ed25519 key checks")
+    print("vectors OK (%d checks): merkle, inclusion/consistency proofs," % count[0]
+          + " signed-note, cosignature checkpoint and witness cosignature, jcs, json profile, ed25519 key checks")
     return 0
 
 
@@ -1279,6 +1696,22 @@ def main(argv=None):
                     "(default: all)")
     pw.add_argument("--scenario", help="write a signed ledger that breaks one rule (for tests): "
                     + ", ".join(SCENARIOS))
+    pp = sub.add_parser("proof-verify", help="verify a C2SP tlog-proof@v1 inclusion proof of one record "
+                        "(FORMAT.md §6.5) and witness cosignatures (§6.6)")
+    pp.add_argument("proof", metavar="PROOF_FILE")
+    pp.add_argument("--entry", required=True, metavar="RECORD_FILE",
+                    help="the record's exact bytes (one trailing newline is ignored)")
+    pp.add_argument("--vkey", required=True, help="the log's vkey (text, or a file holding it)")
+    pp.add_argument("--witness", action="append", metavar="WITNESS_VKEY",
+                    help="a witness vkey (name+keyid+b64(0x04||key); text or file); repeatable")
+    pp.add_argument("--witness-quorum", type=decimal_arg, metavar="K",
+                    help="how many of the named witnesses must have cosigned (default: all of them)")
+    pc = sub.add_parser("consistency-verify", help="verify an RFC 9162 consistency proof (one base64 hash a line)")
+    pc.add_argument("proof", metavar="PROOF_FILE")
+    pc.add_argument("--old", required=True, type=decimal_arg, metavar="N")
+    pc.add_argument("--new", required=True, type=decimal_arg, metavar="M")
+    pc.add_argument("--old-root", required=True, metavar="B64")
+    pc.add_argument("--new-root", required=True, metavar="B64")
     pt = sub.add_parser("selftest-vectors", help="check the primitives against the shared test vectors")
     pt.add_argument("vectors_dir", nargs="?", default="/work/shared/vectors")
     args = ap.parse_args(argv)
@@ -1288,6 +1721,10 @@ def main(argv=None):
             return cmd_verify(args)
         if args.cmd == "write":
             return cmd_write(args)
+        if args.cmd == "proof-verify":
+            return cmd_proof_verify(args)
+        if args.cmd == "consistency-verify":
+            return cmd_consistency_verify(args)
         return cmd_vectors(args)
     except UsageError as e:
         print("error: %s" % e, file=sys.stderr)

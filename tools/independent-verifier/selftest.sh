@@ -3,6 +3,8 @@
 #   1. primitives against the shared vectors (Merkle, signed note, cosigned checkpoint, JCS, JSON profile, Ed25519 keys)
 #   2. write -> verify round trips (several sizes, with a pinned log key and the checkpoint)
 #   3. tamperings and rule-breaking scenarios, each of which must make `verify` exit 1
+#   4. RFC 9162 proof verification (vectors, exhaustive cross-check), proof-verify with witness cosignatures,
+#      consistency-verify: valid proofs exit 0, broken ones exit 1, usage errors exit 2
 # Exits non-zero on any failure. Runnable from any folder. VECTORS_DIR overrides /work/shared/vectors.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -209,6 +211,325 @@ expect 1 "pinned log key that is not the one in seq 1" -- \
     "$PY" "$IVL" verify "$L/ledger.jsonl" --trust-log-key "$TMP/other/log.vkey"
 expect 1 "another ledger's checkpoint for a different origin" -- \
     "$PY" "$IVL" verify "$L/ledger.jsonl" --checkpoint "$TMP/n37/checkpoint"
+
+# ---------------------------------------------------------------- 4. proofs and cosignatures
+echo "== proofs: RFC 9162 verification against an independent RFC 6962 PATH/PROOF and the vectors"
+VEC_MERKLE="$HERE/../../Tests/Vectors/merkle-rfc6962.json"
+P="$TMP/proofs"
+"$PY" "$IVL" write "$P/ledger" --origin "$ORIGIN" --entries 20 >/dev/null || bad "write for proofs"
+# The test's own Merkle tree, RFC 6962 §2.1.1 PATH and §2.1.2 PROOF, signed notes, vkeys and cosignatures, written
+# with hashlib/base64/cryptography only (no ivl code), so proof-verify is checked against a second implementation.
+cat > "$TMP/tlog_gen.py" <<'EOF'
+import base64, hashlib
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import serialization
+
+H = lambda b: hashlib.sha256(b).digest()
+B64 = lambda b: base64.b64encode(b).decode()
+def leaf(d): return H(b"\x00" + d)
+def node(l, r): return H(b"\x01" + l + r)
+def split(n):
+    k = 1
+    while k * 2 < n: k *= 2
+    return k
+def mth(hs):  # over leaf hashes
+    if not hs: return H(b"")
+    if len(hs) == 1: return hs[0]
+    k = split(len(hs)); return node(mth(hs[:k]), mth(hs[k:]))
+def path(m, hs):  # RFC 6962 §2.1.1 PATH(m, D[n])
+    if len(hs) <= 1: return []
+    k = split(len(hs))
+    return path(m, hs[:k]) + [mth(hs[k:])] if m < k else path(m - k, hs[k:]) + [mth(hs[:k])]
+def subproof(m, hs, b):  # RFC 6962 §2.1.2 SUBPROOF(m, D[n], b)
+    n = len(hs)
+    if m == n: return [] if b else [mth(hs)]
+    k = split(n)
+    return subproof(m, hs[:k], b) + [mth(hs[k:])] if m <= k else subproof(m - k, hs[k:], False) + [mth(hs[:k])]
+def proof(m, hs): return subproof(m, hs, True)
+
+class Key:
+    def __init__(self, name, alg):
+        self.name, self.alg, self.priv = name, alg, Ed25519PrivateKey.generate()
+        self.pk = self.priv.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.kid = H(name.encode() + b"\n" + bytes([alg]) + self.pk)[:4]
+        self.vkey = "%s+%s+%s" % (name, self.kid.hex(), B64(bytes([alg]) + self.pk))
+def body(origin, n, root, ext=""): return "%s\n%d\n%s\n%s" % (origin, n, B64(root), ext)
+def log_line(key, text): return "\u2014 %s %s\n" % (key.name, B64(key.kid + key.priv.sign(text.encode())))
+def cosig_payload(w, text, t):
+    msg = b"cosignature/v1\ntime %d\n" % t + text.encode()
+    return w.kid + t.to_bytes(8, "big") + w.priv.sign(msg)
+def cosig_line(w, text, t): return "\u2014 %s %s\n" % (w.name, B64(cosig_payload(w, text, t)))
+def tlog_proof(index, hashes, note, extra=None, index_text=None):
+    out = "c2sp.org/tlog-proof@v1\n" + ("extra %s\n" % extra if extra is not None else "")
+    out += "index %s\n" % (index_text if index_text is not None else index)
+    return out + "".join(B64(h) + "\n" for h in hashes) + "\n" + note
+EOF
+
+PYTHONPATH="$HERE:$TMP" "$PY" - "$VEC_MERKLE" <<'EOF'
+import json, sys
+import ivl
+from tlog_gen import leaf, mth, path, proof
+bad = []
+def fails(fn, *a):
+    try: fn(*a); return False
+    except ivl.ProofError: return True
+# The test generator reproduces the vectors' proofs, and ivl accepts every vector (Tests/Vectors).
+v = json.load(open(sys.argv[1]))
+lh = [leaf(bytes.fromhex(x)) for x in v["leaves_hex"]]
+for c in v["inclusion_proofs"]:
+    if [h.hex() for h in path(c["leaf_index"], lh[:c["tree_size"]])] != c["proof"]:
+        bad.append("test PATH differs from vector %s" % c)
+    if fails(ivl.verify_inclusion, c["leaf_index"], c["tree_size"], bytes.fromhex(c["leaf_hash"]),
+             [bytes.fromhex(h) for h in c["proof"]], bytes.fromhex(c["root"])):
+        bad.append("ivl rejects inclusion vector %d/%d" % (c["leaf_index"], c["tree_size"]))
+for c in v["consistency_proofs"]:
+    if c["size1"] != c["size2"] and [h.hex() for h in proof(c["size1"], lh[:c["size2"]])] != c["proof"]:
+        bad.append("test PROOF differs from vector %d->%d" % (c["size1"], c["size2"]))
+    if fails(ivl.verify_consistency, c["size1"], c["size2"], bytes.fromhex(c["root1"]), bytes.fromhex(c["root2"]),
+             [bytes.fromhex(h) for h in c["proof"]]):
+        bad.append("ivl rejects consistency vector %d->%d" % (c["size1"], c["size2"]))
+nv = len(v["inclusion_proofs"]) + len(v["consistency_proofs"])
+# Exhaustive: every (index, size) and (size1, size2) up to 40 leaves; each proof passes, each one-bit change fails.
+hs = [leaf(b"leaf %d" % i) for i in range(40)]
+roots = [mth(hs[:n]) for n in range(41)]
+flip = lambda h: bytes([h[0] ^ 0x80]) + h[1:]
+count = 0
+for n in range(1, 41):
+    for i in range(n):
+        p = path(i, hs[:n]); count += 1
+        if fails(ivl.verify_inclusion, i, n, hs[i], p, roots[n]): bad.append("inclusion %d/%d rejected" % (i, n))
+        if not fails(ivl.verify_inclusion, i, n, flip(hs[i]), p, roots[n]): bad.append("flipped leaf %d/%d" % (i, n))
+        if p and not fails(ivl.verify_inclusion, i, n, hs[i], p[:-1], roots[n]): bad.append("short %d/%d" % (i, n))
+        if not fails(ivl.verify_inclusion, i, n, hs[i], p + [hs[0]], roots[n]): bad.append("long %d/%d" % (i, n))
+        for k in range(len(p)):
+            if not fails(ivl.verify_inclusion, i, n, hs[i], p[:k] + [flip(p[k])] + p[k + 1:], roots[n]):
+                bad.append("flipped hash %d in inclusion %d/%d accepted" % (k, i, n))
+    for m in range(1, n + 1):
+        p = proof(m, hs[:n]) if m < n else []; count += 1
+        if fails(ivl.verify_consistency, m, n, roots[m], roots[n], p): bad.append("consistency %d->%d rejected" % (m, n))
+        if not fails(ivl.verify_consistency, m, n, flip(roots[m]), roots[n], p): bad.append("old root %d->%d" % (m, n))
+        if not fails(ivl.verify_consistency, m, n, roots[m], flip(roots[n]), p): bad.append("new root %d->%d" % (m, n))
+        if p and not fails(ivl.verify_consistency, m, n, roots[m], roots[n], p[:-1]): bad.append("short %d->%d" % (m, n))
+        for k in range(len(p)):
+            if not fails(ivl.verify_consistency, m, n, roots[m], roots[n], p[:k] + [flip(p[k])] + p[k + 1:]):
+                bad.append("flipped hash %d in consistency %d->%d accepted" % (k, m, n))
+for b in bad[:10]: print(b)
+print("%d vector proofs, %d generated inclusion/consistency proofs up to 40 leaves (with mutations)%s"
+      % (nv, count, ": %d problems" % len(bad) if bad else ""))
+sys.exit(1 if bad else 0)
+EOF
+[ $? -eq 0 ] && ok "RFC 9162 verification: vectors of $VEC_MERKLE and exhaustive PATH/PROOF cross-check" \
+    || bad "RFC 9162 verification functions (see above)"
+
+# Proof files over the 20 records of $P/ledger: a test log key (name = origin), three witnesses (w1, w2 cosign;
+# w3 does not), checkpoints of sizes 1, 13, 16 and 20, and broken variants.
+PYTHONPATH="$TMP" "$PY" - "$P" "$ORIGIN" <<'EOF'
+import base64, json, os, sys
+from tlog_gen import *
+P, origin = sys.argv[1], sys.argv[2]
+def put(name, data):
+    with open(os.path.join(P, name), "wb") as f: f.write(data.encode() if isinstance(data, str) else data)
+recs = open(os.path.join(P, "ledger", "ledger.jsonl"), "rb").read().split(b"\n")[:-1]
+hs = [leaf(r) for r in recs]
+for i, r in enumerate(recs, 1): put("rec.%d" % i, r + b"\n")
+put("rec-nonl.5", recs[4])
+put("rec-2nl.5", recs[4] + b"\n\n")
+r5 = json.loads(recs[4]); r5["body"]["data"]["reason"] = r5["body"]["data"]["reason"].replace("lost", "lest")
+put("rec-other.5", json.dumps(r5, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode() + b"\n")
+log, other_log, other_origin = Key(origin, 1), Key(origin, 1), Key("other.example/log", 1)
+w1, w2, w3 = Key("w1.example.org", 4), Key("w2.example.net/witness", 4), Key("w3.example", 4)
+for n, k in [("log", log), ("other-log", other_log), ("other-origin", other_origin), ("w1", w1), ("w2", w2), ("w3", w3)]:
+    put(n + ".vkey", k.vkey + "\n")
+put("w1-as-log.vkey", Key("w1.example.org", 1).vkey + "\n")
+T1, T2 = 1717236000, 1750000000
+def note(n, ext="", cos=((w1, T1), (w2, T2)), extra_lines=""):
+    text = body(origin, n, mth(hs[:n]), ext)
+    return text + "\n" + log_line(log, text) + extra_lines + "".join(cosig_line(w, text, t) for w, t in cos)
+for n in (1, 13, 16, 20):
+    nt = note(n); put("cp.%d" % n, nt)
+    for i in range(n): put("proof.%d.%d" % (n, i), tlog_proof(i, path(i, hs[:n]), nt))
+    put("root.%d" % n, B64(mth(hs[:n])))
+    for m in (1, 7, 13, 16, 20):
+        if m <= n: put("cons.%d.%d" % (m, n), "".join(B64(h) + "\n" for h in (proof(m, hs[:n]) if m < n else [])))
+cp13 = note(13); p4 = path(4, hs[:13]); text13 = body(origin, 13, mth(hs[:13]))
+def v(name, data): put("pv-" + name, data)
+v("wrong-index", tlog_proof(4, p4, cp13, index_text="5"))
+v("index-size", tlog_proof(13, path(12, hs[:13]), cp13))
+v("truncated", tlog_proof(4, p4[:-1], cp13))
+v("extra-hash", tlog_proof(4, p4 + [hs[0]], cp13))
+v("flip-hash", tlog_proof(4, [p4[0]] + [bytes([p4[1][0] ^ 1]) + p4[1][1:]] + p4[2:], cp13))
+v("root-swapped", tlog_proof(4, p4, note(13).replace(B64(mth(hs[:13])), B64(mth(hs[:12])))))
+v("other-log", tlog_proof(4, p4, cp13.replace(log_line(log, text13), log_line(other_log, text13))))
+v("origin-mismatch", tlog_proof(4, p4, text13 + "\n" + log_line(other_origin, text13)))
+v("no-log-sig", tlog_proof(4, p4, text13 + "\n" + cosig_line(w1, text13, T1)))
+# cosignature damage
+c1 = cosig_line(w1, text13, T1)
+raw = bytearray(base64.b64decode(c1.split(" ")[2])); raw[40] ^= 1
+v("cosig-corrupt", tlog_proof(4, p4, cp13.replace(c1, "\u2014 w1.example.org %s\n" % B64(bytes(raw)))))
+raw = bytearray(base64.b64decode(c1.split(" ")[2])); raw[11] ^= 1
+v("cosig-time", tlog_proof(4, p4, cp13.replace(c1, "\u2014 w1.example.org %s\n" % B64(bytes(raw)))))
+v("cosig-other-body", tlog_proof(4, p4, cp13.replace(c1, cosig_line(w1, body(origin, 12, mth(hs[:12])), T1))))
+v("cosig-short", tlog_proof(4, p4, cp13.replace(c1, "\u2014 w1.example.org %s\n" % B64(base64.b64decode(c1.split(" ")[2])[:75]))))
+v("cosig-as-note-sig", tlog_proof(4, p4, cp13.replace(c1, "\u2014 w1.example.org %s\n"
+                                   % B64(w1.kid + w1.priv.sign(text13.encode())))))
+v("cosig-twice-one-bad", tlog_proof(4, p4, cp13 + "\u2014 w1.example.org %s\n" % B64(bytes(raw))))
+v("cosig-twice-good", tlog_proof(4, p4, cp13 + cosig_line(w1, text13, T1 + 60)))
+# the log key's signature lines (§6.4)
+ls = log_line(log, text13); lraw = bytearray(base64.b64decode(ls.split(" ")[2])); lraw[30] ^= 1
+v("log-second-bad", tlog_proof(4, p4, cp13.replace(ls, ls + "\u2014 %s %s\n" % (origin, B64(bytes(lraw))))))
+s64 = ls.split(" ")[2].rstrip("\n"); A = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+assert s64.endswith("=") and not s64.endswith("==")
+v("log-b64-bits", tlog_proof(4, p4, cp13.replace(s64, s64[:-2] + A[A.index(s64[-2]) ^ 1] + "=")))
+r64 = B64(mth(hs[:13])); assert r64.endswith("=") and not r64.endswith("==")
+tb = "%s\n13\n%s\n" % (origin, r64[:-2] + A[A.index(r64[-2]) ^ 1] + "=")
+v("root-b64-bits", tlog_proof(4, p4, tb + "\n" + log_line(log, tb) + cosig_line(w1, tb, T1)))
+te = body(origin, 13, mth(hs[:13]), "an extension line\n")
+v("extension", tlog_proof(4, p4, te + "\n" + log_line(log, te) + cosig_line(w1, te, T1) + cosig_line(w2, te, T2)))
+# malformed proof files
+good = tlog_proof(4, p4, cp13)
+v("extra-ok", tlog_proof(4, p4, cp13, extra=B64(b"opaque data")))
+v("extra-bad", tlog_proof(4, p4, cp13, extra="not base64!"))
+v("extra-after-index", good.replace("index 4\n", "index 4\nextra %s\n" % B64(b"x")))
+v("bad-header", good.replace("c2sp.org/tlog-proof@v1", "c2sp.org/tlog-proof@v2", 1))
+v("leading-zero", tlog_proof(4, p4, cp13, index_text="04"))
+v("plus-index", tlog_proof(4, p4, cp13, index_text="+4"))
+v("index-space", tlog_proof(4, p4, cp13, index_text="4 "))
+v("no-empty-line", good.replace("\n\n" + origin, "\n" + origin, 1))
+h0 = B64(p4[0]); assert h0.endswith("=") and not h0.endswith("==")
+v("hash-b64-bits", good.replace(h0, h0[:-2] + A[A.index(h0[-2]) ^ 1] + "=", 1))
+v("hash-31", good.replace(h0, B64(p4[0][:31]), 1))
+v("crlf", good.replace("\n", "\r\n"))
+v("empty", "")
+# consistency proof files that must fail
+c = open(os.path.join(P, "cons.13.20")).read().split("\n")[:-1]
+put("cons-flip", "\n".join([c[0][:5] + ("A" if c[0][5] != "A" else "B") + c[0][6:]] + c[1:]) + "\n")
+put("cons-short", "\n".join(c[:-1]) + "\n")
+put("cons-long", "\n".join(c + [c[0]]) + "\n")
+put("cons-blank", "\n".join(c) + "\n\n")
+put("cons-b64-bits", "\n".join([c[0][:-2] + A[A.index(c[0][-2]) ^ 1] + "="] + c[1:]) + "\n")
+put("cons-nonl", "\n".join(c))
+EOF
+[ $? -eq 0 ] || bad "generating proof files"
+
+echo "== proof-verify (valid proofs exit 0)"
+pv() { "$PY" "$IVL" proof-verify "$@"; }
+W1="$P/w1.vkey"; W2="$P/w2.vkey"; W3="$P/w3.vkey"
+expect 0 "inclusion of seq 5 in the size-13 checkpoint, witnesses w1 and w2" -- \
+    pv "$P/proof.13.4" --entry "$P/rec.5" --vkey "$P/log.vkey" --witness "$W1" --witness "$W2"
+out=$(pv "$P/proof.13.4" --entry "$P/rec.5" --vkey "$P/log.vkey" --witness "$W1" --witness "$W2" --witness-quorum 2 2>&1)
+if printf '%s' "$out" | grep -Eq '^OK: seq 5 \(index 4\) .* size 13, .*w1\.example\.org time 1717236000 \(2024-06-01T10:00:00Z\), w2\.example\.net/witness time 1750000000' \
+    && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ]; then
+    ok "the OK line names seq, size and each witness's time: $out"
+else
+    bad "OK line" "$out"
+fi
+expect 0 "the log vkey given as text, no witnesses" -- \
+    pv "$P/proof.13.4" --entry "$P/rec.5" --vkey "$(head -1 "$P/log.vkey")"
+expect 0 "quorum 1 of w1, w3 (w3 did not cosign)" -- \
+    pv "$P/proof.13.4" --entry "$P/rec.5" --vkey "$P/log.vkey" --witness "$W1" --witness "$W3" --witness-quorum 1
+expect 0 "record file without its trailing newline" -- pv "$P/proof.13.4" --entry "$P/rec-nonl.5" --vkey "$P/log.vkey"
+expect 0 "a corrupted cosignature is ignored when that witness is not named (v1 ignores other lines)" -- \
+    pv "$P/pv-cosig-corrupt" --entry "$P/rec.5" --vkey "$P/log.vkey" --witness "$W2"
+expect 0 "an optional extra <b64> line is accepted" -- pv "$P/pv-extra-ok" --entry "$P/rec.5" --vkey "$P/log.vkey"
+expect 0 "a checkpoint extension line is ignored, cosignatures cover it" -- \
+    pv "$P/pv-extension" --entry "$P/rec.5" --vkey "$P/log.vkey" --witness "$W1" --witness "$W2"
+expect 0 "two valid cosignature lines by one witness" -- \
+    pv "$P/pv-cosig-twice-good" --entry "$P/rec.5" --vkey "$P/log.vkey" --witness "$W1"
+allok=1
+for n in 1 13 16 20; do
+    for ((i = 0; i < n; i++)); do
+        out=$(pv "$P/proof.$n.$i" --entry "$P/rec.$((i + 1))" --vkey "$P/log.vkey" --witness "$W1" --witness "$W2" 2>&1) \
+            || { allok=0; bad "proof of index $i in size $n" "$out"; }
+    done
+done
+[ $allok -eq 1 ] && ok "every index of checkpoints of sizes 1, 13, 16 and 20 (50 proofs) verifies, with both witnesses"
+
+echo "== proof-verify (each must exit 1)"
+pvbad() {  # pvbad DESC PROOF RECORD [args...]
+    local desc=$1 proof=$2 rec=$3
+    shift 3
+    expect 1 "$desc" -- pv "$P/$proof" --entry "$P/$rec" --vkey "$P/log.vkey" "$@"
+}
+pvbad "wrong index (index 5, record of seq 5)"           pv-wrong-index rec.5
+pvbad "wrong index (index 5, record of seq 6)"           pv-wrong-index rec.6
+pvbad "index not less than the tree size"                pv-index-size  rec.14
+pvbad "truncated proof"                                   pv-truncated   rec.5
+pvbad "proof with one hash too many"                      pv-extra-hash  rec.5
+pvbad "proof with a changed hash"                         pv-flip-hash   rec.5
+pvbad "another record (seq 6)"                            proof.13.4     rec.6
+pvbad "another record with the same seq 5"                proof.13.4     rec-other.5
+pvbad "record file with two trailing newlines"            proof.13.4     rec-2nl.5
+pvbad "a proof for a record beyond a smaller checkpoint"  proof.1.0      rec.2
+expect 1 "wrong vkey (another log key, same origin)" -- \
+    pv "$P/proof.13.4" --entry "$P/rec.5" --vkey "$P/other-log.vkey"
+expect 1 "wrong vkey (another origin)" -- pv "$P/proof.13.4" --entry "$P/rec.5" --vkey "$P/other-origin.vkey"
+pvbad "checkpoint signed by another key of the same name" pv-other-log   rec.5
+expect 1 "checkpoint origin is not the vkey's name (signed by that vkey)" -- \
+    pv "$P/pv-origin-mismatch" --entry "$P/rec.5" --vkey "$P/other-origin.vkey"
+pvbad "checkpoint with only a cosignature, no log signature" pv-no-log-sig rec.5
+pvbad "checkpoint with another root (signature breaks)"   pv-root-swapped rec.5
+pvbad "a second log-key signature line that does not verify" pv-log-second-bad rec.5
+pvbad "non-canonical base64 in the log signature line"    pv-log-b64-bits rec.5
+pvbad "non-canonical base64 of the checkpoint root (validly signed)" pv-root-b64-bits rec.5
+pvbad "quorum not met (w1, w3; default quorum: all)"      proof.13.4     rec.5 --witness "$W1" --witness "$W3"
+pvbad "quorum not met (w1, w3, --witness-quorum 2)"       proof.13.4     rec.5 --witness "$W1" --witness "$W3" --witness-quorum 2
+pvbad "corrupted cosignature, even with the quorum met by w2" pv-cosig-corrupt rec.5 --witness "$W1" --witness "$W2" --witness-quorum 1
+pvbad "cosignature with a changed time"                   pv-cosig-time  rec.5 --witness "$W1"
+pvbad "cosignature over another checkpoint body"          pv-cosig-other-body rec.5 --witness "$W1"
+pvbad "cosignature line of 75 bytes"                      pv-cosig-short rec.5 --witness "$W1"
+pvbad "a plain note signature where a cosignature belongs" pv-cosig-as-note-sig rec.5 --witness "$W1"
+pvbad "a second, corrupted cosignature line of one witness" pv-cosig-twice-one-bad rec.5 --witness "$W1"
+echo "== proof-verify: malformed proof files (exit 1)"
+for m in bad-header leading-zero plus-index index-space no-empty-line hash-b64-bits hash-31 crlf empty extra-bad \
+    extra-after-index; do
+    pvbad "malformed proof file: $m" "pv-$m" rec.5
+done
+echo "== proof-verify: usage and I/O errors (exit 2)"
+expect 2 "missing proof file" -- pv "$P/nope" --entry "$P/rec.5" --vkey "$P/log.vkey"
+expect 2 "missing record file" -- pv "$P/proof.13.4" --entry "$P/nope" --vkey "$P/log.vkey"
+expect 2 "malformed --vkey" -- pv "$P/proof.13.4" --entry "$P/rec.5" --vkey "not a vkey"
+expect 2 "a witness (0x04) vkey as --vkey" -- pv "$P/proof.13.4" --entry "$P/rec.5" --vkey "$W1"
+expect 2 "a log (0x01) vkey as --witness" -- \
+    pv "$P/proof.13.4" --entry "$P/rec.5" --vkey "$P/log.vkey" --witness "$P/w1-as-log.vkey"
+expect 2 "--witness-quorum larger than the witnesses named" -- \
+    pv "$P/proof.13.4" --entry "$P/rec.5" --vkey "$P/log.vkey" --witness "$W1" --witness-quorum 2
+expect 2 "--witness-quorum with a leading zero" -- \
+    pv "$P/proof.13.4" --entry "$P/rec.5" --vkey "$P/log.vkey" --witness "$W1" --witness-quorum 01
+expect 2 "the same witness twice" -- \
+    pv "$P/proof.13.4" --entry "$P/rec.5" --vkey "$P/log.vkey" --witness "$W1" --witness "$W1"
+expect 2 "missing --entry" -- pv "$P/proof.13.4" --vkey "$P/log.vkey"
+
+echo "== consistency-verify"
+cv() {  # cv OLD NEW PROOF [extra args...]: roots from root.OLD and root.NEW
+    local o=$1 n=$2 f=$3
+    shift 3
+    "$PY" "$IVL" consistency-verify --old "$o" --new "$n" --old-root "$(cat "$P/root.$o")" \
+        --new-root "$(cat "$P/root.$n")" "$P/$f" "$@"
+}
+for pair in "1 13" "1 20" "13 16" "13 20" "16 20" "1 1" "13 13" "20 20"; do
+    set -- $pair
+    expect 0 "consistency $1 -> $2" -- cv "$1" "$2" "cons.$1.$2"
+done
+expect 1 "consistency with a changed hash"           -- cv 13 20 cons-flip
+expect 1 "consistency truncated"                     -- cv 13 20 cons-short
+expect 1 "consistency with one hash too many"        -- cv 13 20 cons-long
+expect 1 "consistency with a blank line"             -- cv 13 20 cons-blank
+expect 1 "consistency with non-canonical base64"     -- cv 13 20 cons-b64-bits
+expect 0 "consistency file without a final newline"  -- cv 13 20 cons-nonl
+expect 1 "consistency with the wrong old root"       -- \
+    "$PY" "$IVL" consistency-verify --old 16 --new 20 --old-root "$(cat "$P/root.13")" --new-root "$(cat "$P/root.20")" "$P/cons.16.20"
+expect 1 "consistency proof of 13 -> 20 used for 16 -> 20" -- \
+    "$PY" "$IVL" consistency-verify --old 16 --new 20 --old-root "$(cat "$P/root.13")" --new-root "$(cat "$P/root.20")" "$P/cons.13.20"
+expect 1 "consistency with sizes swapped"            -- \
+    "$PY" "$IVL" consistency-verify --old 20 --new 13 --old-root "$(cat "$P/root.20")" --new-root "$(cat "$P/root.13")" "$P/cons.13.20"
+expect 1 "consistency from size 0"                   -- \
+    "$PY" "$IVL" consistency-verify --old 0 --new 13 --old-root "$("$PY" -c 'import base64, hashlib; print(base64.b64encode(hashlib.sha256(b"").digest()).decode())')" --new-root "$(cat "$P/root.13")" "$P/cons.1.1"
+expect 1 "equal sizes with a non-empty proof"         -- cv 13 13 cons.13.20
+expect 2 "consistency: --old-root not base64 of 32 bytes" -- \
+    "$PY" "$IVL" consistency-verify --old 13 --new 20 --old-root "abc" --new-root "$(cat "$P/root.20")" "$P/cons.13.20"
+expect 2 "consistency: --old with a leading zero" -- \
+    "$PY" "$IVL" consistency-verify --old 013 --new 20 --old-root "$(cat "$P/root.13")" --new-root "$(cat "$P/root.20")" "$P/cons.13.20"
+expect 2 "consistency: missing proof file" -- cv 13 20 nope
 
 echo
 echo "$passes passed, $fails failed"
