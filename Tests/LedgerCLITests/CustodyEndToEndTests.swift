@@ -272,3 +272,91 @@ struct TimestampEndToEndTests {
         #expect(otherCA.stdout.contains("time stamp over the checkpoint of size 2 does not verify"))
     }
 }
+
+/// Issue 4's acceptance scenario: witnessed checkpoints survive an operator who rewrites history with the real keys.
+@Suite(.serialized)
+struct WitnessedHistoryEndToEndTests {
+    let directory = TemporaryDirectory("ledger-witnessed")
+
+    private func ledger(_ arguments: String...) throws -> CLI.Output {
+        try CLI.run(arguments, in: directory.url)
+    }
+
+    private func save(_ name: String, _ text: String) throws {
+        try Data(text.utf8).write(to: directory.url.appendingPathComponent(name))
+    }
+
+    private func witnessKey(_ folder: String) throws -> String {
+        let data = try Data(contentsOf: directory.url.appendingPathComponent("\(folder)/witness.json"))
+        return ((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["vkey"] as? String) ?? ""
+    }
+
+    @Test func twoWitnessesCatchARewrittenHistory() throws {
+        #expect(try ledger("demo", "op", "--targets", "20").status == 0)
+        let path = directory.path("op/custody.ledger")
+        let logKey = directory.path("op/keys/log.pem")
+        let vkey = String(
+            (try ledger("verify", "--ledger", path, "--json").stdout).split(separator: "\"").drop { $0 != "log_vkey" }
+                .dropFirst(2).first ?? "")
+        for witness in ["w1", "w2"] {
+            #expect(try ledger("witness", "init", "--name", "\(witness).test.example", "--dir", witness).status == 0)
+            #expect(
+                try ledger("witness", "add-log", "ledger.demo.example/op-synergia", vkey, "--dir", witness).status == 0)
+        }
+        // Both witnesses cosign the demo's checkpoint, then a later one through a consistency proof.
+        let first = try ledger("checkpoint", "--latest", "--ledger", path)
+        try save("first.txt", first.stdout)
+        let firstSize = first.stdout.split(separator: "\n")[1]
+        var cosigned = first.stdout
+        for witness in ["w1", "w2"] {
+            let line = try ledger("witness", "cosign", "first.txt", "--dir", witness)
+            #expect(line.status == 0, "\(line.stderr)")
+            cosigned += line.stdout
+        }
+        try save("first-cosigned.txt", cosigned)
+        _ = try ledger(
+            "append", "--ledger", path, "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"later"}"#,
+            "--key", directory.path("op/keys/ada.int.pem"))
+        let second = try ledger("checkpoint", "--ledger", path, "--log-key", logKey)
+        try save("second.txt", second.stdout)
+        let secondSize = second.stdout.split(separator: "\n")[1]
+        let proof = try ledger("proof", "consistency", String(firstSize), String(secondSize), "--ledger", path)
+        try save("proof.txt", proof.stdout)
+        for witness in ["w1", "w2"] {
+            #expect(try ledger("witness", "cosign", "second.txt", "--proof", "proof.txt", "--dir", witness).status == 0)
+        }
+        let quorum = try ledger(
+            "verify", "--ledger", path, "--checkpoint", "first-cosigned.txt", "--witness", try witnessKey("w1"),
+            "--witness", try witnessKey("w2"), "--witness-quorum", "2")
+        #expect(quorum.status == 0, "\(quorum.stdout)")
+
+        // The operator rewrites history from seq 50 on, with the real keys, and signs a new checkpoint.
+        let rewrite = try CLI.shell(
+            """
+            sqlite3 '\(path)' "DROP TRIGGER entries_append_only_delete; DROP TRIGGER checkpoints_append_only_delete;
+              DELETE FROM entries WHERE seq >= 50; DELETE FROM checkpoints;"
+            """, in: directory.url)
+        #expect(rewrite.status == 0, "\(rewrite.stderr)")
+        #expect(try ledger("rebuild", "--ledger", path).status == 0)
+        try save(
+            "rewrite.jsonl",
+            (0..<300).map { #"{"type":"ledger.note","stream":"ledger","data":{"text":"rewritten \#($0)"}}"# }
+                .joined(separator: "\n") + "\n")
+        let appended = try ledger(
+            "append", "--ledger", path, "--batch", "rewrite.jsonl", "--key", directory.path("op/keys/ada.int.pem"))
+        #expect(appended.status == 0, "\(appended.stderr)")
+        let forged = try ledger("checkpoint", "--ledger", path, "--log-key", logKey)
+        try save("forged.txt", forged.stdout)
+        let forgedSize = forged.stdout.split(separator: "\n")[1]
+        let forgedProof = try ledger("proof", "consistency", String(secondSize), String(forgedSize), "--ledger", path)
+        try save("forged-proof.txt", forgedProof.stdout)
+        for witness in ["w1", "w2"] {
+            let refused = try ledger("witness", "cosign", "forged.txt", "--proof", "forged-proof.txt", "--dir", witness)
+            #expect(refused.status == 4)
+            #expect(refused.stderr.contains("does not extend"))
+        }
+        let caught = try ledger("verify", "--ledger", path, "--checkpoint", "first-cosigned.txt")
+        #expect(caught.status == 1)
+        #expect(caught.stdout.contains("diverged at or before seq \(firstSize)"), "\(caught.stdout)")
+    }
+}

@@ -404,7 +404,7 @@ public struct LedgerVerifier: KeyDirectory {
                 throw VerificationFailure(
                     seq: checkpoint.size, rule: "checkpoints",
                     message:
-                        "\(label): its root does not match the ledger's tree of size \(checkpoint.size): history was rewritten"
+                        "\(label): its root does not match the ledger's tree of size \(checkpoint.size): history was rewritten: it diverged at or before seq \(checkpoint.size)"
                 )
             }
             verifiedSizes.append(checkpoint.size)
