@@ -10,17 +10,30 @@ public enum MerkleProof {
     public typealias SubtreeHashes = (_ start: Int64, _ level: Int) throws -> [UInt8]
 
     /// The inclusion proof of leaf `index` in the tree of `size` leaves (RFC 9162 §2.1.3.1, PATH(m, D[n])).
-    public static func inclusion(index: Int64, size: Int64, subtree: SubtreeHashes) throws -> [[UInt8]] {
+    public static func inclusion(index: Int64, size: Int64, subtree: @escaping SubtreeHashes) throws -> [[UInt8]] {
         precondition(index >= 0 && index < size, "the leaf must be in the tree")
-        return try path(index, 0, size, subtree)
+        return try path(index, 0, size, memoized(subtree))
     }
 
     /// The consistency proof from the tree of `old` leaves to the tree of `new` leaves (RFC 9162 §2.1.4.1,
     /// PROOF(m, D[n])); empty when the sizes are equal.
-    public static func consistency(old: Int64, new: Int64, subtree: SubtreeHashes) throws -> [[UInt8]] {
+    public static func consistency(old: Int64, new: Int64, subtree: @escaping SubtreeHashes) throws -> [[UInt8]] {
         precondition(old > 0 && old <= new, "0 < old <= new")
         if old == new { return [] }
-        return try subproof(old, 0, new, true, subtree)
+        return try subproof(old, 0, new, true, memoized(subtree))
+    }
+
+    /// The ranges a proof asks for are the perfect subtrees of its path and the right edges of the tree; remembering
+    /// the perfect ones a right edge is built from makes a whole proof cost O(log n) lookups.
+    private static func memoized(_ subtree: @escaping SubtreeHashes) -> SubtreeHashes {
+        let cache = SubtreeCache()
+        return { start, level in
+            let key = start &* 64 &+ Int64(level)
+            if let known = cache.hashes[key] { return known }
+            let hash = try subtree(start, level)
+            cache.hashes[key] = hash
+            return hash
+        }
     }
 
     /// The hash of leaves [start, end) (MTH of that range), from perfect subtrees.
@@ -124,6 +137,11 @@ public enum MerkleProof {
         }
         return fr == oldRoot && sr == newRoot && sn == 0
     }
+}
+
+/// Subtree hashes already read during one proof's generation.
+private final class SubtreeCache {
+    var hashes: [Int64: [UInt8]] = [:]
 }
 
 /// A C2SP tlog-proof@v1: an entry's index, its inclusion proof and the signed checkpoint it is proven against.
