@@ -145,9 +145,10 @@ public struct CustodyState {
     ///
     /// `change` cannot throw, so the case is always put back.
     private mutating func updateCase(_ id: String, _ change: (inout CaseRecord) -> Void) throws {
-        guard try caseRecord(id) != nil else { return }
-        // Optional chaining through the subscript reaches the stored record itself, so it changes in place.
-        cases[id]?.modifyInPlace(change)
+        if cases.index(forKey: id) == nil { _ = try caseRecord(id) }
+        guard let index = cases.index(forKey: id) else { return }
+        // Through the values view the stored record itself changes, in place.
+        cases.values[index].modifyInPlace(change)
         if !isReplay { dirty[.cases, default: []].insert(id) }
     }
 
@@ -244,6 +245,17 @@ public struct CustodyState {
 
     // MARK: Cases
 
+    /// Checks that a case exists and is open, reading its status in place (without copying the record).
+    private mutating func requireOpenCase(_ id: String, for what: String) throws {
+        if cases.index(forKey: id) == nil { _ = try caseRecord(id) }
+        guard let index = cases.index(forKey: id), let status = cases.values[index]?.status else {
+            throw CustodyViolation("\(what): case \(id) does not exist")
+        }
+        guard status == "open" else {
+            throw CustodyViolation("\(what): case \(id) is closed (since seq \(cases.values[index]?.closedSeq ?? 0))")
+        }
+    }
+
     private mutating func openCase(_ id: String, for what: String) throws -> CaseRecord {
         guard let record = try caseRecord(id) else { throw CustodyViolation("\(what): case \(id) does not exist") }
         guard record.status == "open" else {
@@ -295,7 +307,7 @@ public struct CustodyState {
         if body.type == CustodyEvents.targetIdentified {
             guard try target(id) == nil else { throw CustodyViolation("target \(id) was already identified") }
             let caseID = data.member("case")?.stringValue ?? ""
-            _ = try openCase(caseID, for: "identifying a target")
+            try requireOpenCase(caseID, for: "identifying a target")
             let kind = data.member("kind")?.stringValue ?? ""
             let value = data.member("value")?.stringValue ?? ""
             let normalized: String
@@ -324,15 +336,17 @@ public struct CustodyState {
             return
         }
         // Only the status and case are kept from this lookup, so that no second copy of the record lives on.
-        guard let (before, caseID) = try target(id).map({ ($0.status, $0.caseID) }) else {
-            throw CustodyViolation("target \(id) was never identified")
-        }
+        if targets.index(forKey: id) == nil { _ = try target(id) }
+        // Status and case are read in place, so that no second copy of the record lives on.
+        guard let index = targets.index(forKey: id), let before = targets.values[index]?.status,
+            let caseID = targets.values[index]?.caseID
+        else { throw CustodyViolation("target \(id) was never identified") }
         if body.type != CustodyEvents.entryCorrected && body.type != CustodyEvents.noteAdded {
-            _ = try openCase(caseID, for: body.type)
+            try requireOpenCase(caseID, for: body.type)
         }
         // Taken out of the cache so that changing it copies nothing; every check below throws before the record
         // changes, so on a breach it goes back as it was.
-        guard var record = targets.removeValue(forKey: id) ?? nil else { return }
+        guard var record = targets.remove(at: index).value else { return }
         do {
             try Self.advance(&record, body, actor: actor, correction: { try correction(body, log: $0, actor: actor) })
         } catch {
@@ -414,7 +428,7 @@ public struct CustodyState {
         if body.type == CustodyEvents.itemSeized {
             guard try item(id) == nil else { throw CustodyViolation("item \(id) was already seized") }
             let caseID = data.member("case")?.stringValue ?? ""
-            _ = try openCase(caseID, for: "a seizure")
+            try requireOpenCase(caseID, for: "a seizure")
             if let targetID = data.member("target")?.stringValue {
                 guard let found = try target(targetID), found.caseID.hasSameBytes(as: caseID) else {
                     throw CustodyViolation("target \(targetID) is not a target of case \(caseID)")
@@ -484,7 +498,7 @@ public struct CustodyState {
         case CustodyEvents.itemAcquired:
             try require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "an acquisition")
             try requireHolder("an acquisition", orExaminer: true)
-            _ = try openCase(record.caseID, for: "an acquisition")
+            try requireOpenCase(record.caseID, for: "an acquisition")
             var summary = JSONObject()
             summary.set(
                 "images",
@@ -624,7 +638,7 @@ public struct CustodyState {
         case CustodyEvents.itemExamined:
             try require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "an examination")
             try requireHolder("an examination", orExaminer: true)
-            _ = try openCase(record.caseID, for: "an examination")
+            try requireOpenCase(record.caseID, for: "an examination")
             details.set("report_reference", data.member("report_reference")?.stringValue)
             details.set("summary", data.member("summary")?.stringValue)
         case CustodyEvents.itemDisposed:
