@@ -325,19 +325,7 @@ struct CustodyRuleTests {
 /// Entries written by a tool that skipped the decision step: `ledger verify` reports them as custody findings.
 struct CustodyFindingTests {
     @Test func aReleaseBySomeoneWhoDoesNotHoldTheItemIsAFinding() throws {
-        var builder = LedgerBuilder()
-        let carol = builder.register(name: "Carol", person: "carol", roles: [Roles.caseOfficer, Roles.custodian])
-        let bob = builder.register(name: "Bob", person: "bob", roles: [Roles.custodian])
-        builder.append(
-            type: CustodyEvents.caseOpened, stream: "case/C",
-            data: ["title": "T", "legal_basis": "L", "agencies": ["A"]],
-            signer: carol)
-        builder.append(
-            type: CustodyEvents.itemSeized, stream: "item/EV-1", data: CustodyFixture.seizure(caseID: "C"),
-            signer: carol)
-        let forged = builder.append(
-            type: CustodyEvents.custodyReleased, stream: "item/EV-1",
-            data: ["to": "bob", "purpose": "x", "seal": "S-1"], signer: bob)
+        let (builder, forged) = LedgerBuilder.releaseByNonHolder()
         let result = verifyRecords(builder.records)
         guard case .success(let summary) = result else {
             Issue.record("custody breaches are findings, not integrity failures: \(result)")

@@ -141,19 +141,7 @@ struct CustodyEndToEndTests {
     }
 
     @Test func aReleaseBySomeoneWhoDidNotHoldTheItemIsReportedByVerify() throws {
-        var builder = LedgerBuilder()
-        let carol = builder.register(name: "Carol", person: "carol", roles: [Roles.caseOfficer, Roles.custodian])
-        let bob = builder.register(name: "Bob", person: "bob", roles: [Roles.custodian])
-        builder.append(
-            type: CustodyEvents.caseOpened, stream: "case/C",
-            data: ["title": "T", "legal_basis": "L", "agencies": ["A"]],
-            signer: carol)
-        builder.append(
-            type: CustodyEvents.itemSeized, stream: "item/EV-1", data: CustodyFixture.seizure(caseID: "C"),
-            signer: carol)
-        builder.append(
-            type: CustodyEvents.custodyReleased, stream: "item/EV-1",
-            data: ["to": "bob", "purpose": "x", "seal": "S-1"], signer: bob)
+        let (builder, _) = LedgerBuilder.releaseByNonHolder()
         try Data(builder.jsonl).write(to: directory.url.appendingPathComponent("other-tool.jsonl"))
         let verify = try ledger("verify", "--jsonl", "other-tool.jsonl", "--json")
         #expect(verify.status == 3, "\(verify.stdout)")

@@ -71,3 +71,25 @@ public struct CustodyFixture {
     /// The number of entries.
     public func count() throws -> Int64 { try ledger.count() }
 }
+
+extension LedgerBuilder {
+    /// A ledger written by a tool that skipped the custody rules.
+    ///
+    /// Carol seizes EV-1 in case C, then bob, who never held it, releases it. Returns the builder and the forged
+    /// release.
+    public static func releaseByNonHolder() -> (LedgerBuilder, Entry) {
+        var builder = LedgerBuilder()
+        let carol = builder.register(name: "Carol", person: "carol", roles: [Roles.caseOfficer, Roles.custodian])
+        let bob = builder.register(name: "Bob", person: "bob", roles: [Roles.custodian])
+        builder.append(
+            type: CustodyEvents.caseOpened, stream: "case/C",
+            data: ["title": "T", "legal_basis": "L", "agencies": ["A"]], signer: carol)
+        builder.append(
+            type: CustodyEvents.itemSeized, stream: "item/EV-1", data: CustodyFixture.seizure(caseID: "C"),
+            signer: carol)
+        let forged = builder.append(
+            type: CustodyEvents.custodyReleased, stream: "item/EV-1",
+            data: ["to": "bob", "purpose": "x", "seal": "S-1"], signer: bob)
+        return (builder, forged)
+    }
+}
