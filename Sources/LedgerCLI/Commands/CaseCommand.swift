@@ -48,10 +48,9 @@ struct CaseCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            var data = DataBuilder()
-            data["agency"] = agency
-            data["legal_basis"] = legalBasis
-            try event.record(CustodyEvents.caseAgencyJoined, stream: Streams.caseStream(id), data: data)
+            try event.record(
+                CustodyEvents.caseAgencyJoined, stream: Streams.caseStream(id),
+                data: DataBuilder(["agency": agency, "legal_basis": legalBasis]))
         }
     }
 
@@ -62,9 +61,8 @@ struct CaseCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            var data = DataBuilder()
-            data["reason"] = reason
-            try event.record(CustodyEvents.caseClosed, stream: Streams.caseStream(id), data: data)
+            try event.record(
+                CustodyEvents.caseClosed, stream: Streams.caseStream(id), data: DataBuilder(["reason": reason]))
         }
     }
 

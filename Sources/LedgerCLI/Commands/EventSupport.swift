@@ -39,6 +39,13 @@ struct EventOptions: ParsableArguments {
 struct DataBuilder {
     private(set) var members: [JSONMember] = []
 
+    init() {}
+
+    /// Data from text members in order, leaving out the ones not given.
+    init(_ pairs: KeyValuePairs<String, String?>) {
+        for (name, value) in pairs { self[name] = value }
+    }
+
     subscript(name: String) -> String? {
         get { members.first { $0.name == name }?.value.stringValue }
         set { if let newValue { members.append(JSONMember(name, .string(newValue))) } }

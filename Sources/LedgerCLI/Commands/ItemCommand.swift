@@ -213,10 +213,9 @@ struct ItemCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            var data = DataBuilder()
-            data["to"] = to
-            data["purpose"] = purpose
-            try event.record(CustodyEvents.itemCheckedOut, stream: Streams.item(item), data: data)
+            try event.record(
+                CustodyEvents.itemCheckedOut, stream: Streams.item(item),
+                data: DataBuilder(["to": to, "purpose": purpose]))
         }
     }
 
@@ -229,10 +228,9 @@ struct ItemCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            var data = DataBuilder()
-            data["location"] = location
-            data["condition"] = condition
-            try event.record(CustodyEvents.itemCheckedIn, stream: Streams.item(item), data: data)
+            try event.record(
+                CustodyEvents.itemCheckedIn, stream: Streams.item(item),
+                data: DataBuilder(["location": location, "condition": condition]))
         }
     }
 
@@ -243,9 +241,8 @@ struct ItemCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            var data = DataBuilder()
-            data["location"] = location
-            try event.record(CustodyEvents.itemStored, stream: Streams.item(item), data: data)
+            try event.record(
+                CustodyEvents.itemStored, stream: Streams.item(item), data: DataBuilder(["location": location]))
         }
     }
 
@@ -257,10 +254,9 @@ struct ItemCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            var data = DataBuilder()
-            data["seal"] = seal
-            data["reason"] = reason
-            try event.record(CustodyEvents.itemSealed, stream: Streams.item(item), data: data)
+            try event.record(
+                CustodyEvents.itemSealed, stream: Streams.item(item),
+                data: DataBuilder(["seal": seal, "reason": reason]))
         }
     }
 
@@ -272,10 +268,9 @@ struct ItemCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            var data = DataBuilder()
-            data["seal"] = seal
-            data["reason"] = reason
-            try event.record(CustodyEvents.itemUnsealed, stream: Streams.item(item), data: data)
+            try event.record(
+                CustodyEvents.itemUnsealed, stream: Streams.item(item),
+                data: DataBuilder(["seal": seal, "reason": reason]))
         }
     }
 
@@ -287,10 +282,9 @@ struct ItemCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            var data = DataBuilder()
-            data["summary"] = summary
-            data["report_reference"] = report
-            try event.record(CustodyEvents.itemExamined, stream: Streams.item(item), data: data)
+            try event.record(
+                CustodyEvents.itemExamined, stream: Streams.item(item),
+                data: DataBuilder(["summary": summary, "report_reference": report]))
         }
     }
 
@@ -330,9 +324,9 @@ struct ItemCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            var data = DataBuilder()
-            data["reason"] = reason
-            try event.record(CustodyEvents.custodyReleaseCancelled, stream: Streams.item(item), data: data)
+            try event.record(
+                CustodyEvents.custodyReleaseCancelled, stream: Streams.item(item), data: DataBuilder(["reason": reason])
+            )
         }
     }
 
@@ -344,9 +338,8 @@ struct ItemCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            var data = DataBuilder()
-            data["reason"] = reason
-            try event.record(CustodyEvents.custodyReceiptRefused, stream: Streams.item(item), data: data)
+            try event.record(
+                CustodyEvents.custodyReceiptRefused, stream: Streams.item(item), data: DataBuilder(["reason": reason]))
         }
     }
 
@@ -357,9 +350,8 @@ struct ItemCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            var data = DataBuilder()
-            data["details"] = details
-            try event.record(CustodyEvents.custodyLost, stream: Streams.item(item), data: data)
+            try event.record(
+                CustodyEvents.custodyLost, stream: Streams.item(item), data: DataBuilder(["details": details]))
         }
     }
 
@@ -372,10 +364,9 @@ struct ItemCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            var data = DataBuilder()
-            data["to"] = to
-            data["reason"] = reason
-            try event.record(CustodyEvents.custodyReassigned, stream: Streams.item(item), data: data)
+            try event.record(
+                CustodyEvents.custodyReassigned, stream: Streams.item(item),
+                data: DataBuilder(["to": to, "reason": reason]))
         }
     }
 }

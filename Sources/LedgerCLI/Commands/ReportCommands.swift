@@ -151,9 +151,7 @@ struct NoteCommand: ParsableCommand {
     @OptionGroup var event: EventOptions
 
     func run() throws {
-        var data = DataBuilder()
-        data["text"] = text
-        try event.record(CustodyEvents.noteAdded, stream: stream, data: data)
+        try event.record(CustodyEvents.noteAdded, stream: stream, data: DataBuilder(["text": text]))
     }
 }
 

@@ -10,6 +10,11 @@ struct TargetReference: ParsableArguments {
     var target: String
     @Option(name: .customLong("case"), help: "The case, when naming the target by its value.") var caseID: String?
 
+    /// The stream of the named target, looked up in the ledger `event` records to.
+    func stream(for event: EventOptions) throws -> String {
+        Streams.target(try resolve(in: try event.location.openForReading()).id)
+    }
+
     func resolve(in store: any LedgerStore) throws -> TargetRecord {
         if let found = try CustodyQueries.target(target, in: store) { return found }
         if let caseID {
@@ -166,10 +171,9 @@ struct TargetCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            let target = try reference.resolve(in: try event.location.openForReading())
-            var data = DataBuilder()
-            data["note"] = note
-            try event.record(CustodyEvents.targetVerified, stream: Streams.target(target.id), data: data)
+            try event.record(
+                CustodyEvents.targetVerified, stream: try reference.stream(for: event),
+                data: DataBuilder(["note": note]))
         }
     }
 
@@ -181,10 +185,9 @@ struct TargetCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            let target = try reference.resolve(in: try event.location.openForReading())
-            var data = DataBuilder()
-            data["reason"] = reason
-            try event.record(CustodyEvents.targetFalsePositive, stream: Streams.target(target.id), data: data)
+            try event.record(
+                CustodyEvents.targetFalsePositive, stream: try reference.stream(for: event),
+                data: DataBuilder(["reason": reason]))
         }
     }
 
@@ -197,11 +200,9 @@ struct TargetCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            let target = try reference.resolve(in: try event.location.openForReading())
-            var data = DataBuilder()
-            data["recipient"] = to
-            data["reference"] = reportReference
-            try event.record(CustodyEvents.targetNotified, stream: Streams.target(target.id), data: data)
+            try event.record(
+                CustodyEvents.targetNotified, stream: try reference.stream(for: event),
+                data: DataBuilder(["recipient": to, "reference": reportReference]))
         }
     }
 
@@ -214,11 +215,9 @@ struct TargetCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            let target = try reference.resolve(in: try event.location.openForReading())
-            var data = DataBuilder()
-            data["observed_at"] = observedAt ?? nowRFC3339()
-            data["details"] = details
-            try event.record(CustodyEvents.targetReappeared, stream: Streams.target(target.id), data: data)
+            try event.record(
+                CustodyEvents.targetReappeared, stream: try reference.stream(for: event),
+                data: DataBuilder(["observed_at": observedAt ?? nowRFC3339(), "details": details]))
         }
     }
 }
@@ -243,11 +242,9 @@ struct TakedownCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            let target = try reference.resolve(in: try event.location.openForReading())
-            var data = DataBuilder()
-            data["recipient"] = to
-            data["legal_instrument"] = instrument
-            try event.record(CustodyEvents.takedownRequested, stream: Streams.target(target.id), data: data)
+            try event.record(
+                CustodyEvents.takedownRequested, stream: try reference.stream(for: event),
+                data: DataBuilder(["recipient": to, "legal_instrument": instrument]))
         }
     }
 
@@ -260,12 +257,9 @@ struct TakedownCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            let target = try reference.resolve(in: try event.location.openForReading())
-            var data = DataBuilder()
-            data["method"] = method
-            data["occurred_at"] = at ?? nowRFC3339()
-            data["reference"] = outcomeReference
-            try event.record(CustodyEvents.takedownConfirmed, stream: Streams.target(target.id), data: data)
+            try event.record(
+                CustodyEvents.takedownConfirmed, stream: try reference.stream(for: event),
+                data: DataBuilder(["method": method, "occurred_at": at ?? nowRFC3339(), "reference": outcomeReference]))
         }
     }
 
@@ -278,11 +272,9 @@ struct TakedownCommand: ParsableCommand {
         @OptionGroup var event: EventOptions
 
         func run() throws {
-            let target = try reference.resolve(in: try event.location.openForReading())
-            var data = DataBuilder()
-            data["reason"] = reason
-            data["details"] = details
-            try event.record(CustodyEvents.takedownNotActioned, stream: Streams.target(target.id), data: data)
+            try event.record(
+                CustodyEvents.takedownNotActioned, stream: try reference.stream(for: event),
+                data: DataBuilder(["reason": reason, "details": details]))
         }
     }
 }
