@@ -61,7 +61,7 @@ public enum ProofBuilder {
     }
 
     /// Perfect subtree [start, start + 2^level) is stored with the entry of its last leaf, seq start + 2^level.
-    private static func subtreeHashes(_ reader: any LedgerReader) -> MerkleProof.SubtreeHashes {
+    static func subtreeHashes(_ reader: any LedgerReader) -> MerkleProof.SubtreeHashes {
         { start, level in try reader.subtreeHash(seq: start + (Int64(1) << level), level: level) }
     }
 }

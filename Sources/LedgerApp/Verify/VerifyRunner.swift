@@ -16,6 +16,8 @@ public struct VerifyOptions: Sendable {
     public var witnessQuorum = 0
     /// The CA certificates that stored RFC 3161 time stamps must chain to; without it they are counted, not checked.
     public var timestampCAFile: String?
+    /// A bundle's disclosure statement (the signed note's text) that must be true of this ledger.
+    public var disclosure: String?
 
     public init(
         checkpoint: SignedCheckpoint? = nil, pinnedLogKey: NoteVerifierKey? = nil,
@@ -55,6 +57,8 @@ public struct VerifyReport: Sendable {
     public var timestamps: [(size: Int64, info: TimestampInfo?)] = []
     /// Each named witness and the time of its valid cosignature on the given checkpoint (nil: none).
     public var witnessTimes: [(name: String, vkey: String, time: UInt64?)] = []
+    /// The disclosure statement checked with --disclosure: what it covers.
+    public var disclosure: DisclosureStatement?
 
     /// 0 when valid, 1 on an integrity failure, 3 when valid but with findings.
     public var exitStatus: Int32 {
@@ -124,6 +128,9 @@ public enum VerifyRunner {
                 report.witnessTimes = try checkWitnesses(options)
                 report.projectionRowsChecked = try checkStoredState(reader, against: pipeline.verifier)
                 report.timestamps = try checkTimestamps(reader, caFile: options.timestampCAFile)
+                if let disclosure = options.disclosure {
+                    report.disclosure = try checkDisclosure(disclosure, reader: reader)
+                }
             } catch let failure as VerificationFailure {
                 try? pipeline.flushQuietly()
                 report.entriesChecked = pipeline.verifier.entryCount
@@ -138,6 +145,31 @@ public enum VerifyRunner {
             }
         }
         return report
+    }
+
+    /// A bundle's disclosure statement must be signed by the log key and list exactly the streams of its
+    /// selection at its size, each with its real head (FORMAT.md §11.4).
+    static func checkDisclosure(_ note: String, reader: any LedgerReader) throws -> DisclosureStatement {
+        func fail(_ message: String) -> VerificationFailure {
+            VerificationFailure(seq: nil, rule: "disclosure", message: message)
+        }
+        let statement: DisclosureStatement
+        do { statement = try DisclosureStatement(note: note, logKey: try LedgerFacts.logKey(reader)) } catch {
+            throw fail("\(error)")
+        }
+        let count = try reader.entryCount()
+        guard statement.size <= count else {
+            throw fail("the disclosure is made at size \(statement.size), but the ledger holds \(count) entries")
+        }
+        let actual: DisclosedRecords
+        do { actual = try DisclosedRecords.gather(reader, selection: statement.selection, size: statement.size) } catch
+        {
+            throw fail("the disclosure's selection \(statement.selection) is not in this ledger: \(error)")
+        }
+        if let difference = statement.difference(from: actual.statement(origin: statement.origin)) {
+            throw fail("the disclosure statement is false: \(difference)")
+        }
+        return statement
     }
 
     /// Every stored time stamp must be a valid RFC 3161 token over its checkpoint's body (when a CA is given).
@@ -179,23 +211,9 @@ public enum VerifyRunner {
                 seq: nil, rule: "witnesses",
                 message: "witness cosignatures are checked on a checkpoint: give --checkpoint FILE")
         }
-        var times: [(name: String, vkey: String, time: UInt64?)] = []
-        for witness in options.witnesses {
-            do {
-                times.append((witness.name, witness.vkey, try Cosignature.timestamp(of: witness, on: checkpoint.note)))
-            } catch {
-                throw VerificationFailure(seq: nil, rule: "witnesses", message: "\(error)")
-            }
-        }
-        let valid = times.filter { $0.time != nil }.count
-        guard valid >= options.witnessQuorum else {
-            throw VerificationFailure(
-                seq: nil, rule: "witnesses",
-                message:
-                    "witness quorum not met: \(options.witnessQuorum) cosignatures required, \(valid) valid among the \(options.witnesses.count) named witnesses"
-            )
-        }
-        return times
+        return try Cosignature.checkQuorum(
+            on: checkpoint.note, witnesses: options.witnesses, quorum: options.witnessQuorum
+        ).map { ($0.name, $0.vkey, $0.time) }
     }
 
     /// The tables the appender decides with (the keys projection, the origin) must be what the log says: a

@@ -176,16 +176,7 @@ public struct Witness: Sendable {
 
     /// Writes the state durably: a new file, fsync, then an atomic rename over the old one.
     func save(_ state: State) throws {
-        let temporary = statePath + ".new"
-        let bytes = JCS.serialize(state.json) + [0x0a]
-        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard descriptor >= 0 else { throw LedgerError.usage("cannot write \(temporary)") }
-        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-        let synced = fsync(descriptor)
-        Glibc.close(descriptor)
-        guard written == bytes.count, synced == 0, rename(temporary, statePath) == 0 else {
-            throw LedgerError.usage("cannot write \(statePath): \(String(cString: strerror(errno)))")
-        }
+        try DurableFiles.replace(statePath, with: JCS.serialize(state.json) + [0x0a], mode: 0o600)
     }
 
     /// Runs `body` holding the witness's exclusive lock (other processes wait).

@@ -56,7 +56,7 @@ struct LedgerCommand: ParsableCommand {
             CorrectCommand.self, ItemsCommand.self, TargetsCommand.self, PeopleCommand.self, StatsCommand.self,
             AppendCommand.self,
             LogCommand.self, CheckpointCommand.self, VerifyCommand.self, RebuildCommand.self, ProofCommand.self,
-            WitnessCommand.self,
+            WitnessCommand.self, ExportCommand.self, VerifyBundleCommand.self,
             TypesCommand.self,
         ]
     )

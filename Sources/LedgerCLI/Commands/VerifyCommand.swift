@@ -39,6 +39,11 @@ struct VerifyCommand: ParsableCommand {
             "CA certificates (PEM) the stored RFC 3161 time stamps must chain to; checks every one.", valueName: "file")
     )
     var tsaCa: String?
+    @Option(
+        help: ArgumentHelp(
+            "A bundle's disclosure statement (data/ledger/disclosure) that must be true of this ledger.",
+            valueName: "file"))
+    var disclosure: String?
     @Flag(help: "Print the report as one JSON object.") var json = false
 
     func validate() throws {
@@ -47,6 +52,9 @@ struct VerifyCommand: ParsableCommand {
         }
         if (!witness.isEmpty || witnessQuorum > 0) && checkpoint == nil {
             throw ValidationError("--witness and --witness-quorum check the cosignatures of --checkpoint FILE")
+        }
+        if disclosure != nil && jsonl != nil {
+            throw ValidationError("--disclosure is checked against the database, not a --jsonl export")
         }
         if witnessQuorum > witness.count {
             throw ValidationError("--witness-quorum \(witnessQuorum) is more than the \(witness.count) witnesses named")
@@ -73,6 +81,10 @@ struct VerifyCommand: ParsableCommand {
         }
         options.witnessQuorum = witnessQuorum
         options.timestampCAFile = tsaCa
+        if let disclosure {
+            options.disclosure = String(
+                decoding: try readFileBytes(disclosure, what: "disclosure statement"), as: UTF8.self)
+        }
         let report: VerifyReport
         if let jsonl {
             let progress = ProgressLine(label: "verifying", total: nil)
@@ -145,6 +157,11 @@ enum VerifyReportFormatter {
                     } ?? "no cosignature"
                 lines.append("  witness    \(witness.name): \(when)")
             }
+            if let disclosure = report.disclosure {
+                lines.append(
+                    "  disclosure true: \(disclosure.selection) at size \(disclosure.size) lists every stream of the selection (\(disclosure.streams.count)) with its real head"
+                )
+            }
             if let rows = report.projectionRowsChecked {
                 lines.append(
                     "  projections \(rows) rows (people, cases, targets, items, custody steps) match the replay of the log"
@@ -195,6 +212,16 @@ enum VerifyReportFormatter {
         ]
         if report.mode == "database" {
             members.append(JSONMember("stored_checkpoints", .integer(Int64(report.storedCheckpoints))))
+        }
+        if let disclosure = report.disclosure {
+            members.append(
+                JSONMember(
+                    "disclosure",
+                    .object([
+                        JSONMember("selection", .string(disclosure.selection.description)),
+                        JSONMember("size", .integer(disclosure.size)),
+                        JSONMember("streams", .integer(Int64(disclosure.streams.count))),
+                    ])))
         }
         if let rows = report.projectionRowsChecked {
             members.append(JSONMember("projection_rows_checked", .integer(Int64(rows))))

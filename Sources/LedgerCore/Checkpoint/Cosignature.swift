@@ -75,3 +75,37 @@ public enum Cosignature {
         return found
     }
 }
+
+/// One named witness and the time of its valid cosignature on a checkpoint (nil: it has none).
+public struct WitnessTime: Sendable {
+    public let name: String
+    public let vkey: String
+    public let time: UInt64?
+}
+
+extension Cosignature {
+    /// The named witnesses' cosignatures on a checkpoint note: at least `quorum` must be valid.
+    ///
+    /// A line with a named witness's name and key ID that does not verify is a failure; lines of witnesses that
+    /// are not named do not count.
+    public static func checkQuorum(on note: SignedNote, witnesses: [CosignerKey], quorum: Int)
+        throws(VerificationFailure) -> [WitnessTime]
+    {
+        var times: [WitnessTime] = []
+        for witness in witnesses {
+            do {
+                times.append(
+                    WitnessTime(name: witness.name, vkey: witness.vkey, time: try timestamp(of: witness, on: note)))
+            } catch { throw VerificationFailure(seq: nil, rule: "witnesses", message: "\(error)") }
+        }
+        let valid = times.filter { $0.time != nil }.count
+        guard valid >= quorum else {
+            throw VerificationFailure(
+                seq: nil, rule: "witnesses",
+                message:
+                    "witness quorum not met: \(quorum) cosignatures required, \(valid) valid among the \(witnesses.count) named witnesses"
+            )
+        }
+        return times
+    }
+}

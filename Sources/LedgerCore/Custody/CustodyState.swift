@@ -24,9 +24,26 @@ public struct CustodyState {
     /// The person behind each actor key seen since the last key event.
     private var actors: [String: Actor] = [:]
     private let source: (any CustodySource)?
+    /// For a court-export bundle: the streams it discloses. Rules that refer to a case, target or parent item
+    /// outside them are not checked (FORMAT.md §11.5).
+    private let disclosedStreams: Set<[UInt8]>?
 
     /// A state that loads unknown records from `source`, or an empty in-memory state when nil.
-    public init(source: (any CustodySource)? = nil) { self.source = source }
+    public init(source: (any CustodySource)? = nil) {
+        self.source = source
+        disclosedStreams = nil
+    }
+
+    /// An in-memory state for the partial history of a bundle that discloses `streams`.
+    public init(disclosing streams: some Sequence<String>) {
+        source = nil
+        disclosedStreams = Set(streams.map { Array($0.utf8) })
+    }
+
+    /// False when the stream is outside a bundle's disclosure, so rules about it cannot be checked.
+    private func isKnown(_ prefix: String, _ id: String) -> Bool {
+        disclosedStreams?.contains(Array((prefix + id).utf8)) ?? true
+    }
 
     // MARK: Lookups
 
@@ -247,6 +264,7 @@ public struct CustodyState {
 
     /// Checks that a case exists and is open, reading its status in place (without copying the record).
     private mutating func requireOpenCase(_ id: String, for what: String) throws {
+        guard isKnown("case/", id) else { return }
         if cases.index(forKey: id) == nil { _ = try caseRecord(id) }
         guard let index = cases.index(forKey: id), let status = cases.values[index]?.status else {
             throw CustodyViolation("\(what): case \(id) does not exist")
@@ -429,12 +447,12 @@ public struct CustodyState {
             guard try item(id) == nil else { throw CustodyViolation("item \(id) was already seized") }
             let caseID = data.member("case")?.stringValue ?? ""
             try requireOpenCase(caseID, for: "a seizure")
-            if let targetID = data.member("target")?.stringValue {
+            if let targetID = data.member("target")?.stringValue, isKnown("target/", targetID) {
                 guard let found = try target(targetID), found.caseID.hasSameBytes(as: caseID) else {
                     throw CustodyViolation("target \(targetID) is not a target of case \(caseID)")
                 }
             }
-            if let parentID = data.member("parent")?.stringValue {
+            if let parentID = data.member("parent")?.stringValue, isKnown("item/", parentID) {
                 guard let parent = try item(parentID), parent.caseID.hasSameBytes(as: caseID) else {
                     throw CustodyViolation("parent item \(parentID) is not an item of case \(caseID)")
                 }

@@ -1,0 +1,259 @@
+import Foundation
+import LedgerCore
+import LedgerCrypto
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What to export, and how.
+public struct ExportOptions: Sendable {
+    public var selection: DisclosureSelection
+    /// The bag's folder; it must not exist yet.
+    public var out: String
+    /// Cosignatures the checkpoint must carry.
+    public var witnessQuorum = 0
+    /// Export as of this stored checkpoint instead of the newest that covers the selection.
+    public var size: Int64?
+    /// `Source-Organization`; defaults to the agency of the ledger's first administrator.
+    public var organization: String?
+    /// `Bagging-Date` (YYYY-MM-DD); defaults to today (UTC).
+    public var baggingDate: String?
+
+    public init(selection: DisclosureSelection, out: String) {
+        self.selection = selection
+        self.out = out
+    }
+}
+
+/// What an export wrote.
+public struct ExportResult: Sendable {
+    public let directory: String
+    public let checkpointSize: Int64
+    /// True when the export signed a new checkpoint for it.
+    public let newCheckpoint: Bool
+    public let entries: Int
+    public let streams: Int
+    public let cosignatures: Int
+    public let hasTimestamp: Bool
+    public let files: Int
+    public let bytes: Int
+}
+
+/// Writes court-export bundles (FORMAT.md §11).
+public enum Exporter {
+    /// Exports `options.selection` as a BagIt bag; the folder appears complete or not at all.
+    public static func export(store: any LedgerStore, logKey: Ed25519PrivateKey, options: ExportOptions) throws
+        -> ExportResult
+    {
+        guard !FileManager.default.fileExists(atPath: options.out) else {
+            throw LedgerError.usage("\(options.out) exists already; name a new folder for the bundle")
+        }
+        var (plan, newCheckpoint): (Plan?, Bool) = try store.read { reader in
+            try Exporter.plan(reader, logKey: logKey, options: options)
+        }
+        if plan == nil {
+            // No stored checkpoint covers the selection and no cosignature is required: sign one now.
+            let (signed, created) = try Checkpointer.checkpoint(store: store, logKey: logKey)
+            newCheckpoint = created
+            var fixed = options
+            fixed.size = signed.checkpoint.size
+            plan = try store.read { try Exporter.plan($0, logKey: logKey, options: fixed).plan }
+        }
+        guard let plan else { throw LedgerError.usage("no checkpoint covers the selection") }
+        let files = try bagFiles(plan, store: store, logKey: logKey, options: options)
+        try writeBag(files, to: options.out)
+        return ExportResult(
+            directory: options.out, checkpointSize: plan.checkpoint.checkpoint.size, newCheckpoint: newCheckpoint,
+            entries: plan.disclosed.records.count, streams: plan.disclosed.streams.count,
+            cosignatures: cosignatureCount(plan.checkpoint), hasTimestamp: plan.timestamp != nil, files: files.count,
+            bytes: files.reduce(0) { $0 + $1.bytes.count })
+    }
+
+    /// Everything a bag is made from, read from one snapshot.
+    struct Plan {
+        let origin: String
+        let checkpoint: SignedCheckpoint
+        let timestamp: [UInt8]?
+        let disclosed: DisclosedRecords
+        let proofs: [[UInt8]]
+        let firstAgency: String
+        let logKey: NoteVerifierKey
+    }
+
+    /// The plan, or nil when a new checkpoint must be signed first.
+    static func plan(_ reader: any LedgerReader, logKey: Ed25519PrivateKey, options: ExportOptions) throws -> (
+        plan: Plan?, newCheckpoint: Bool
+    ) {
+        guard let origin = try reader.meta("origin") else { throw LedgerError.usage("the ledger is empty") }
+        let ledgerLogKey = try LedgerFacts.logKey(reader)
+        guard ledgerLogKey.publicKey == logKey.publicKey else {
+            throw LedgerError.usage("this is not the ledger's log key (the ledger's is \(ledgerLogKey.vkey))")
+        }
+        let notes = try reader.checkpointNotes()
+        let quorum = options.witnessQuorum
+        let chosen: (size: Int64, note: String)
+        let disclosed: DisclosedRecords
+        if let size = options.size {
+            guard let stored = notes.first(where: { $0.size == size }) else {
+                throw LedgerError.usage("no stored checkpoint of size \(size)")
+            }
+            guard cosignatureCount(try SignedCheckpoint(noteText: stored.note)) >= quorum else {
+                throw LedgerError.usage("the checkpoint of size \(size) carries fewer than \(quorum) cosignatures")
+            }
+            chosen = stored
+            disclosed = try DisclosedRecords.gather(reader, selection: options.selection, size: size)
+        } else {
+            let current = try DisclosedRecords.gather(
+                reader, selection: options.selection, size: try reader.entryCount())
+            let covering = try notes.last {
+                try $0.size >= current.lastSeq && cosignatureCount(SignedCheckpoint(noteText: $0.note)) >= quorum
+            }
+            guard let covering else {
+                guard quorum == 0 else {
+                    throw LedgerError.usage(
+                        "no stored checkpoint with \(quorum) cosignatures covers the selection (up to seq \(current.lastSeq)); have witnesses cosign a newer checkpoint, or name an older one with --size"
+                    )
+                }
+                return (nil, false)
+            }
+            chosen = covering
+            // Every disclosed entry is at or below the checkpoint, so the disclosure at its size is the same.
+            disclosed = try DisclosedRecords.gather(reader, selection: options.selection, size: covering.size)
+        }
+        let checkpoint = try SignedCheckpoint(noteText: chosen.note)
+        let size = checkpoint.checkpoint.size
+        guard try reader.root(size: size) == checkpoint.checkpoint.root else {
+            throw LedgerError.integrity(
+                "the stored tree does not lead to the checkpoint of size \(size); run `ledger verify`")
+        }
+        let proofs = try disclosed.records.map { record -> [UInt8] in
+            let hashes = try MerkleProof.inclusion(
+                index: record.seq - 1, size: size, subtree: ProofBuilder.subtreeHashes(reader))
+            let proof = JSONValue.object([
+                JSONMember("hashes", .array(hashes.map { .string(Hex.encode($0)) })),
+                JSONMember("index", .integer(record.seq - 1)), JSONMember("seq", .integer(record.seq)),
+                JSONMember("tree_size", .integer(size)),
+            ])
+            return JCS.serialize(proof)
+        }
+        let genesisKey = disclosed.entries.first { $0.body.seq == 2 }
+        let firstAgency = genesisKey?.body.data.member("agency")?.stringValue ?? ""
+        let timestamp = try reader.timestampResponses().first { $0.size == size }?.response
+        return (
+            Plan(
+                origin: origin, checkpoint: checkpoint, timestamp: timestamp, disclosed: disclosed, proofs: proofs,
+                firstAgency: firstAgency, logKey: ledgerLogKey), false
+        )
+    }
+
+    static func cosignatureCount(_ checkpoint: SignedCheckpoint) -> Int {
+        checkpoint.note.signatures.filter {
+            !$0.name.hasSameBytes(as: checkpoint.checkpoint.origin) && $0.signature.count == 72
+        }.count
+    }
+
+    /// Every file of the bag, by path.
+    static func bagFiles(_ plan: Plan, store: any LedgerStore, logKey: Ed25519PrivateKey, options: ExportOptions)
+        throws -> [(path: String, bytes: [UInt8])]
+    {
+        let statement = plan.disclosed.statement(origin: plan.origin)
+        let ledger = DisclosedLedger(
+            entries: plan.disclosed.entries, checkpoint: plan.checkpoint, statement: statement,
+            hasTimestamp: plan.timestamp != nil)
+        let custody = ledger.custody()
+        var entries: [UInt8] = []
+        for record in plan.disclosed.records {
+            entries += record.record
+            entries.append(0x0a)
+        }
+        var payload: [(path: String, bytes: [UInt8])] = [
+            (BundleLayout.checkpoint, Array(plan.checkpoint.noteText.utf8)),
+            (BundleLayout.entries, entries),
+            (BundleLayout.proofs, plan.proofs.flatMap { $0 + [0x0a] }),
+            (BundleLayout.disclosure, Array(try statement.signed(with: logKey).utf8)),
+            (BundleLayout.report, CustodyReport.render(ledger, custody: custody)),
+            (BundleLayout.graph, CaseGraph.render(ledger, custody: custody)),
+            (BundleLayout.instructions, Array(VerifyInstructions.text(ledger: ledger).utf8)),
+        ]
+        if let timestamp = plan.timestamp { payload.append((BundleLayout.timestamp, timestamp)) }
+        let info = BagIt.bagInfo([
+            ("Source-Organization", options.organization ?? plan.firstAgency),
+            ("Bagging-Date", options.baggingDate ?? today()),
+            ("External-Identifier", options.selection.description),
+            ("Payload-Oxum", BagIt.payloadOxum(sizes: payload.map(\.bytes.count))),
+            ("Ledger-Origin", plan.origin), ("Ledger-Log-Key", plan.logKey.vkey),
+            ("Checkpoint-Size", String(plan.checkpoint.checkpoint.size)),
+            ("Checkpoint-Root", Base64.encode(plan.checkpoint.checkpoint.root)),
+            (
+                "Bag-Software-Agent",
+                "custody-ledger \(LedgerVersion.current) (commit \(BuildInfo.commit)); \(OpenSSLInfo.version); \(store.engineDescription)"
+            ),
+        ])
+        var tags: [(path: String, bytes: [UInt8])] = [
+            ("bagit.txt", Array(BagIt.declaration.utf8)), ("bag-info.txt", Array(info.utf8)),
+            (BagIt.payloadManifest, Array(BagIt.manifest(payload.map { ($0.path, SHA256.hash($0.bytes)) }).utf8)),
+        ]
+        tags.append((BagIt.tagManifest, Array(BagIt.manifest(tags.map { ($0.path, SHA256.hash($0.bytes)) }).utf8)))
+        return payload + tags
+    }
+
+    static func today() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        return formatter.string(from: Date())
+    }
+
+    /// Writes the files into a hidden sibling folder, flushes them, then renames it to `directory`.
+    static func writeBag(_ files: [(path: String, bytes: [UInt8])], to directory: String) throws {
+        let parent = (directory as NSString).deletingLastPathComponent
+        let temporary =
+            (parent.isEmpty ? "." : parent)
+            + "/.\((directory as NSString).lastPathComponent).partial-\(SecureRandom.uuidV4().prefix(8))"
+        let manager = FileManager.default
+        do {
+            for file in files {
+                let path = temporary + "/" + file.path
+                try manager.createDirectory(
+                    atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try DurableFiles.write(file.bytes, to: path)
+            }
+            for folder in ["data/ledger", "data/report", "data/case", "data", ""] {
+                DurableFiles.syncDirectory(of: temporary + "/" + folder + "/x")
+            }
+            guard rename(temporary, directory) == 0 else {
+                throw LedgerError.usage("cannot create \(directory): \(String(cString: strerror(errno)))")
+            }
+            DurableFiles.syncDirectory(of: directory)
+        } catch {
+            try? manager.removeItem(atPath: temporary)
+            throw LedgerError.from(error)
+        }
+    }
+}
+
+/// The commit the tool was built from, when it runs from a git checkout (`swift run`, `.build/…`).
+enum BuildInfo {
+    static let commit: String = {
+        var url = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
+        for _ in 0..<8 {
+            url = url.deletingLastPathComponent()
+            let git = url.appendingPathComponent(".git")
+            guard let head = try? String(contentsOf: git.appendingPathComponent("HEAD"), encoding: .utf8) else {
+                continue
+            }
+            let text = head.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard text.hasPrefix("ref: ") else { return String(text.prefix(12)) }
+            let ref = String(text.dropFirst(5))
+            if let hash = try? String(contentsOf: git.appendingPathComponent(ref), encoding: .utf8) {
+                return String(hash.prefix(12))
+            }
+            let packed = (try? String(contentsOf: git.appendingPathComponent("packed-refs"), encoding: .utf8)) ?? ""
+            for line in packed.split(separator: "\n") where line.hasSuffix(" " + ref) { return String(line.prefix(12)) }
+            return "unknown"
+        }
+        return "unknown"
+    }()
+}

@@ -1,0 +1,343 @@
+import LedgerCrypto
+
+/// Checks a court-export bag (FORMAT.md §11): every fact an independent verifier checks, the custody rules over
+/// the disclosed history, and that the report and the CASE/UCO graph re-render to the same bytes.
+///
+/// Pure: it is handed every file of the bag; the caller reads them and checks the RFC 3161 response.
+public enum BundleVerifier {
+    /// What the verifier trusts.
+    public struct Options: Sendable {
+        /// The log key the bundle must be signed by; nil accepts the one entry 1 names, untrusted.
+        public var trustedLogKey: NoteVerifierKey?
+        public var witnesses: [CosignerKey] = []
+        public var witnessQuorum = 0
+
+        public init(trustedLogKey: NoteVerifierKey? = nil, witnesses: [CosignerKey] = [], witnessQuorum: Int = 0) {
+            self.trustedLogKey = trustedLogKey
+            self.witnesses = witnesses
+            self.witnessQuorum = witnessQuorum
+        }
+    }
+
+    /// What a successful check established.
+    public struct Result: Sendable {
+        public let ledger: DisclosedLedger
+        public let logKey: NoteVerifierKey
+        /// True when the log key was pinned by the verifier.
+        public let trusted: Bool
+        public let witnessTimes: [WitnessTime]
+        public let findings: [Finding]
+        public let keys: Int
+        public let files: Int
+    }
+
+    /// Checks the bag whose files (path relative to the bag, with `/`) are `files`.
+    public static func verify(files: [String: [UInt8]], options: Options) throws(VerificationFailure) -> Result {
+        func fail(_ rule: String, _ message: String, seq: Int64? = nil) -> VerificationFailure {
+            VerificationFailure(seq: seq, rule: rule, message: message)
+        }
+        try checkBag(files)
+        let info: [(label: String, value: String)]
+        do { info = try BagIt.parseBagInfo(String(decoding: files["bag-info.txt"] ?? [], as: UTF8.self)) } catch {
+            throw fail("bag", "\(error)")
+        }
+        func infoValue(_ label: String) throws(VerificationFailure) -> String {
+            let values = info.filter { $0.label == label }
+            guard values.count == 1 else { throw fail("bag", "bag-info.txt needs exactly one \(label)") }
+            return values[0].value
+        }
+        let payload = files.filter { $0.key.hasPrefix("data/") }
+        guard try infoValue("Payload-Oxum") == BagIt.payloadOxum(sizes: payload.values.map(\.count)) else {
+            throw fail("bag", "Payload-Oxum in bag-info.txt does not match the payload")
+        }
+
+        // Entries and the log key they name.
+        let entries = try parseEntries(files[BundleLayout.entries] ?? [])
+        guard entries.count >= 2, entries[0].body.seq == 1, entries[1].body.seq == 2 else {
+            throw fail("entries", "entries.jsonl must start with entries 1 and 2 (the genesis)")
+        }
+        let logKey: NoteVerifierKey
+        do {
+            guard
+                case .ledgerCreated(let key) = try EntryRules.check(entries[0], keys: ReplayedKeys(), genesisActor: nil)
+            else { throw fail("entries", "entry 1 is not ledger.created", seq: 1) }
+            logKey = key
+        } catch let failure as VerificationFailure { throw failure } catch {
+            throw fail("entries", "\(error)", seq: 1)
+        }
+        if let pinned = options.trustedLogKey, pinned != logKey {
+            throw fail("checkpoint", "the bundle's log key \(logKey.vkey) is not the pinned log key \(pinned.vkey)")
+        }
+        let origin = entries[0].body.ledger
+        guard try infoValue("Ledger-Origin").hasSameBytes(as: origin),
+            try infoValue("Ledger-Log-Key").hasSameBytes(as: logKey.vkey)
+        else { throw fail("bag", "Ledger-Origin or Ledger-Log-Key in bag-info.txt differ from entry 1") }
+
+        // The checkpoint, its witnesses.
+        let checkpoint: SignedCheckpoint
+        do {
+            checkpoint = try SignedCheckpoint(
+                noteText: String(decoding: files[BundleLayout.checkpoint] ?? [], as: UTF8.self))
+        } catch { throw fail("checkpoint", "data/ledger/checkpoint: \(error)") }
+        guard checkpoint.checkpoint.origin.hasSameBytes(as: origin), checkpoint.note.isSigned(by: logKey) else {
+            throw fail("checkpoint", "data/ledger/checkpoint is not signed by the log key \(logKey.vkey)")
+        }
+        let size = checkpoint.checkpoint.size
+        guard try infoValue("Checkpoint-Size") == String(size),
+            try infoValue("Checkpoint-Root") == Base64.encode(checkpoint.checkpoint.root)
+        else { throw fail("bag", "Checkpoint-Size or Checkpoint-Root in bag-info.txt differ from the checkpoint") }
+        let witnessTimes = try Cosignature.checkQuorum(
+            on: checkpoint.note, witnesses: options.witnesses, quorum: options.witnessQuorum)
+
+        // Every record: its rules, signatures, and its inclusion proof.
+        let keyCount = try checkRecords(entries, size: size)
+        try checkProofs(files[BundleLayout.proofs] ?? [], entries: entries, checkpoint: checkpoint.checkpoint)
+
+        // The disclosure statement and each stream's chain.
+        let statement: DisclosureStatement
+        do {
+            statement = try DisclosureStatement(
+                note: String(decoding: files[BundleLayout.disclosure] ?? [], as: UTF8.self), logKey: logKey)
+        } catch { throw fail("disclosure", "data/ledger/disclosure: \(error)") }
+        guard statement.size == size else {
+            throw fail(
+                "disclosure", "the disclosure is made at size \(statement.size), the checkpoint's size is \(size)")
+        }
+        guard try infoValue("External-Identifier").hasSameBytes(as: statement.selection.description) else {
+            throw fail("bag", "External-Identifier in bag-info.txt is not the disclosure's selection")
+        }
+        try checkStreams(entries, statement: statement)
+
+        // Custody rules, and the renderings.
+        let ledger = DisclosedLedger(
+            entries: entries, checkpoint: checkpoint, statement: statement,
+            hasTimestamp: files[BundleLayout.timestamp] != nil)
+        let custody = ledger.custody()
+        guard CustodyReport.render(ledger, custody: custody).elementsEqual(files[BundleLayout.report] ?? []) else {
+            throw fail("report", "data/report/custody-report.html differs from the report rendered from the entries")
+        }
+        guard CaseGraph.render(ledger, custody: custody).elementsEqual(files[BundleLayout.graph] ?? []) else {
+            throw fail("report", "data/case/custody.jsonld differs from the graph rendered from the entries")
+        }
+        return Result(
+            ledger: ledger, logKey: logKey, trusted: options.trustedLogKey != nil, witnessTimes: witnessTimes,
+            findings: custody.findings, keys: keyCount, files: files.count)
+    }
+
+    // MARK: The bag
+
+    /// bagit.txt, both manifests and every hash; the manifests list exactly the files present.
+    static func checkBag(_ files: [String: [UInt8]]) throws(VerificationFailure) {
+        func fail(_ message: String) -> VerificationFailure {
+            VerificationFailure(seq: nil, rule: "bag", message: message)
+        }
+        guard let declaration = files["bagit.txt"] else { throw fail("bagit.txt is missing: not a BagIt bag") }
+        guard declaration.elementsEqual(BagIt.declaration.utf8) else {
+            throw fail("bagit.txt is not exactly \"BagIt-Version: 1.0\" and \"Tag-File-Character-Encoding: UTF-8\"")
+        }
+        for (manifest, isPayload) in [(BagIt.payloadManifest, true), (BagIt.tagManifest, false)] {
+            guard let bytes = files[manifest] else { throw fail("\(manifest) is missing") }
+            let lines: [(path: String, hex: String)]
+            do { lines = try BagIt.parseManifest(String(decoding: bytes, as: UTF8.self), name: manifest) } catch {
+                throw fail("\(error)")
+            }
+            for line in lines {
+                guard let content = files[line.path] else { throw fail("\(manifest): \(line.path) is missing") }
+                guard Hex.encode(SHA256.hash(content)) == line.hex else {
+                    throw fail("\(manifest): \(line.path): hash mismatch")
+                }
+            }
+            let listed = Set(lines.map { Array($0.path.utf8) })
+            let expected = files.keys.filter {
+                isPayload ? $0.hasPrefix("data/") : !$0.hasPrefix("data/") && $0 != BagIt.tagManifest
+            }
+            for path in expected.sorted() where !listed.contains(Array(path.utf8)) {
+                throw fail("\(path) is not listed in \(manifest)")
+            }
+            for line in lines where isPayload != line.path.hasPrefix("data/") {
+                throw fail("\(manifest) lists \(line.path), which belongs in the other manifest")
+            }
+        }
+        for path in BundleLayout.requiredPayload where files[path] == nil { throw fail("\(path) is missing") }
+        let known = Set(BundleLayout.requiredPayload + [BundleLayout.timestamp])
+        for path in files.keys.sorted() where path.hasPrefix("data/") && !known.contains(path) {
+            throw fail("\(path) is not part of a custody-ledger bundle")
+        }
+    }
+
+    // MARK: Records
+
+    static func parseEntries(_ bytes: [UInt8]) throws(VerificationFailure) -> [Entry] {
+        var entries: [Entry] = []
+        var lineNumber = 0
+        guard bytes.last == 0x0a else {
+            throw VerificationFailure(seq: nil, rule: "entries", message: "entries.jsonl does not end with a newline")
+        }
+        for line in bytes.split(separator: 0x0a, omittingEmptySubsequences: false).dropLast() {
+            lineNumber += 1
+            do { entries.append(try Entry.parse(record: Array(line))) } catch {
+                throw VerificationFailure(
+                    seq: nil, rule: "record form", message: "entries.jsonl line \(lineNumber): \(error)")
+            }
+        }
+        return entries
+    }
+
+    /// Rules that need only the disclosed entries (FORMAT.md §11.2); returns the number of disclosed keys.
+    static func checkRecords(_ entries: [Entry], size: Int64) throws(VerificationFailure) -> Int {
+        var keys = ReplayedKeys()
+        var ids = Set<UUIDKey>()
+        var previous: Entry?
+        for entry in entries {
+            let body = entry.body
+            let seq = body.seq
+            func fail(_ rule: String, _ message: String) -> VerificationFailure {
+                VerificationFailure(seq: seq, rule: rule, message: message)
+            }
+            if let previous {
+                guard seq > previous.body.seq else {
+                    throw fail("sequence", "entries are not in strictly ascending seq (after seq \(previous.body.seq))")
+                }
+                guard body.ledger.hasSameBytes(as: previous.body.ledger) else {
+                    throw fail("origin", "origin \"\(body.ledger)\" differs from entry 1's")
+                }
+                if seq == previous.body.seq + 1, body.prev != previous.bodyHashHex {
+                    throw fail("prev chain", "prev does not match the body hash of seq \(seq - 1)")
+                }
+                guard body.time >= previous.body.time else {
+                    throw fail("time", "time \(body.time) is earlier than the previous disclosed entry's")
+                }
+            }
+            guard seq <= size else { throw fail("sequence", "seq \(seq) is beyond the checkpoint's size \(size)") }
+            guard ids.insert(Identifiers.packedUUID(body.id)).inserted else {
+                throw fail("unique ids", "id \(body.id) is used twice")
+            }
+            let effect: RuleEffect
+            do { effect = try EntryRules.check(entry, keys: keys, genesisActor: keys.genesisActor) } catch {
+                let text = "\(error)"
+                throw fail(text.hasPrefix("sign") ? "signatures" : "type table", text)
+            }
+            var after = keys
+            after.apply(effect, entry: entry)
+            // Seq 1 is signed by the key seq 2 registers.
+            if seq == 2, let genesis = previous { try checkSignatures(genesis, keys: after) }
+            if seq != 1 { try checkSignatures(entry, keys: after) }
+            keys = after
+            previous = entry
+        }
+        return keys.keys.count
+    }
+
+    private static func checkSignatures(_ entry: Entry, keys: ReplayedKeys) throws(VerificationFailure) {
+        for sig in entry.sigs {
+            guard let key = keys.key(sig.key)?.publicKey, let message = entry.signedMessage(for: sig.key) else {
+                throw VerificationFailure(
+                    seq: entry.body.seq, rule: "signatures",
+                    message: "signer \(sig.key.prefix(12))… is not a key registered by a disclosed entry")
+            }
+            guard key.verify(signature: sig.signature, message: message) else {
+                throw VerificationFailure(
+                    seq: entry.body.seq, rule: "signatures",
+                    message: "the signature by key \(sig.key.prefix(12))… does not verify")
+            }
+        }
+    }
+
+    /// Line i of proofs.jsonl is the inclusion proof of line i of entries.jsonl against the checkpoint.
+    static func checkProofs(_ bytes: [UInt8], entries: [Entry], checkpoint: Checkpoint) throws(VerificationFailure) {
+        let lines = bytes.split(separator: 0x0a, omittingEmptySubsequences: false)
+        guard bytes.last == 0x0a, lines.count - 1 == entries.count else {
+            throw VerificationFailure(
+                seq: nil, rule: "proofs",
+                message: "proofs.jsonl has \(max(0, lines.count - 1)) lines for \(entries.count) entries")
+        }
+        for (index, entry) in entries.enumerated() {
+            let seq = entry.body.seq
+            let line = Array(lines[index])
+            guard let proof = try? JSONParser.parse(line, profile: .ledgerV1), JCS.serialize(proof) == line,
+                let members = proof.objectMembers, members.count == 4,
+                let hashes = proof.member("hashes")?.arrayValue?.compactMap({ $0.stringValue.flatMap(Hex.decode) }),
+                hashes.count == proof.member("hashes")?.arrayValue?.count
+            else {
+                throw VerificationFailure(
+                    seq: seq, rule: "proofs", message: "proofs.jsonl line \(index + 1) is not a canonical proof object")
+            }
+            guard proof.member("seq")?.integerValue == seq, proof.member("index")?.integerValue == seq - 1,
+                proof.member("tree_size")?.integerValue == checkpoint.size
+            else {
+                throw VerificationFailure(
+                    seq: seq, rule: "proofs",
+                    message: "proofs.jsonl line \(index + 1) is not the proof of seq \(seq) at size \(checkpoint.size)")
+            }
+            guard
+                MerkleProof.verifyInclusion(
+                    index: seq - 1, size: checkpoint.size, leafHash: Merkle.leafHash(entry.record), proof: hashes,
+                    root: checkpoint.root)
+            else {
+                throw VerificationFailure(
+                    seq: seq, rule: "proofs", message: "the inclusion proof does not lead to the checkpoint's root")
+            }
+        }
+    }
+
+    // MARK: The disclosure
+
+    /// Each listed stream is disclosed from rev 1 to its stated head; nothing else is, but entry 1; the streams
+    /// fit the selection.
+    static func checkStreams(_ entries: [Entry], statement: DisclosureStatement) throws(VerificationFailure) {
+        func fail(_ message: String, seq: Int64? = nil) -> VerificationFailure {
+            VerificationFailure(seq: seq, rule: "disclosure", message: message)
+        }
+        var byStream: [[UInt8]: [Entry]] = [:]
+        for entry in entries where entry.body.seq != 1 {
+            byStream[Array(entry.body.stream.utf8), default: []].append(entry)
+        }
+        let listed = Set(statement.streams.map { Array($0.stream.utf8) })
+        for entry in entries where entry.body.seq != 1 && !listed.contains(Array(entry.body.stream.utf8)) {
+            throw fail(
+                "entry \(entry.body.seq) belongs to stream \(entry.body.stream), which the disclosure does not list",
+                seq: entry.body.seq)
+        }
+        for stream in statement.streams {
+            let chain = byStream[Array(stream.stream.utf8)] ?? []
+            var previousHash = EntryBody.zeroHash
+            for (offset, entry) in chain.enumerated() {
+                guard entry.body.streamRev == Int64(offset + 1), entry.body.streamPrev == previousHash else {
+                    throw fail(
+                        "stream \(stream.stream): rev \(offset + 1) is missing or does not link to rev \(offset)",
+                        seq: entry.body.seq)
+                }
+                previousHash = entry.bodyHashHex
+            }
+            guard chain.count == stream.rev, previousHash.hasSameBytes(as: stream.bodyHash) else {
+                throw fail(
+                    "stream \(stream.stream) ends at rev \(chain.count) in the bag, the disclosure says rev \(stream.rev)"
+                )
+            }
+            let first = chain[0].body
+            switch statement.selection {
+            case .caseID(let caseID):
+                let ownCase = first.data.member("case")?.stringValue?.hasSameBytes(as: caseID) == true
+                let fits =
+                    stream.stream.hasSameBytes(as: "case/" + caseID)
+                    || (first.type == CustodyEvents.itemSeized && ownCase)
+                    || (first.type == CustodyEvents.targetIdentified && ownCase)
+                    || first.type == EventTypes.keyRegistered
+                guard fits else { throw fail("stream \(stream.stream) is not part of case \(caseID)") }
+            case .items(let ids):
+                let fits =
+                    ids.contains { stream.stream.hasSameBytes(as: "item/" + $0) }
+                    || first.type == EventTypes.keyRegistered
+                guard fits else { throw fail("stream \(stream.stream) is not one of the selected items") }
+            }
+        }
+        let required: [String]
+        switch statement.selection {
+        case .caseID(let caseID): required = ["case/" + caseID]
+        case .items(let ids): required = ids.map { "item/" + $0 }
+        }
+        for stream in required where !listed.contains(Array(stream.utf8)) {
+            throw fail("the disclosure does not list \(stream), which its selection names")
+        }
+    }
+}

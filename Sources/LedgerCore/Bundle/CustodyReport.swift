@@ -1,0 +1,423 @@
+import LedgerCrypto
+
+/// The bundle's human-readable report (FORMAT.md §11.6): a self-contained, printable HTML page rendered from the
+/// disclosed entries and the checkpoint alone, so that `ledger verify-bundle` can re-render it byte for byte.
+public enum CustodyReport {
+    /// The page, as UTF-8 bytes.
+    public static func render(_ ledger: DisclosedLedger, custody: DisclosedCustody) -> [UInt8] {
+        var page = Page(ledger: ledger, state: custody.state, findings: custody.findings)
+        page.build()
+        return Array(page.html.utf8)
+    }
+
+    /// Paper-form names of the actions.
+    static let actionNames: [String: String] = [
+        CustodyEvents.itemSeized: "Seized", CustodyEvents.itemAcquired: "Forensic image made",
+        CustodyEvents.custodyReleased: "Released for transfer", CustodyEvents.custodyReceived: "Received",
+        CustodyEvents.custodyReleaseCancelled: "Transfer cancelled",
+        CustodyEvents.custodyReceiptRefused: "Receipt refused", CustodyEvents.custodyLost: "Reported lost in transit",
+        CustodyEvents.custodyReassigned: "Custody reassigned", CustodyEvents.itemCheckedOut: "Checked out",
+        CustodyEvents.itemCheckedIn: "Checked in", CustodyEvents.itemStored: "Stored",
+        CustodyEvents.itemSealed: "Sealed", CustodyEvents.itemUnsealed: "Seal opened",
+        CustodyEvents.itemExamined: "Examined", CustodyEvents.itemDisposed: "Disposed",
+        CustodyEvents.entryCorrected: "Correction", CustodyEvents.noteAdded: "Note",
+        CustodyEvents.caseOpened: "Case opened", CustodyEvents.caseAgencyJoined: "Agency joined",
+        CustodyEvents.caseClosed: "Case closed", CustodyEvents.targetIdentified: "Identified",
+        CustodyEvents.targetVerified: "Verified", CustodyEvents.targetFalsePositive: "False positive",
+        CustodyEvents.targetNotified: "Abuse report sent", CustodyEvents.takedownRequested: "Takedown requested",
+        CustodyEvents.takedownConfirmed: "Taken down", CustodyEvents.takedownNotActioned: "Not actioned",
+        CustodyEvents.targetReappeared: "Reappeared",
+    ]
+
+    static let style = """
+        body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;font-size:10.5pt;line-height:1.35;color:#111;\
+        margin:1.5em auto;max-width:60em;padding:0 1em}
+        h1{font-size:17pt;margin:0 0 .2em}h2{font-size:13.5pt;border-bottom:2px solid #333;margin-top:1.6em}
+        h3{font-size:11.5pt;margin:1.2em 0 .4em}
+        table{border-collapse:collapse;width:100%;margin:.4em 0 .8em;font-size:9pt}
+        th,td{border:1px solid #888;padding:.2em .35em;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+        th{background:#eee}
+        dl.facts{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;margin:.4em 0}
+        dl.facts dt{font-weight:bold}dl.facts dd{margin:0;overflow-wrap:anywhere}
+        .hash{font-family:"DejaVu Sans Mono",monospace;font-size:8pt;overflow-wrap:anywhere}
+        .note{color:#444;font-size:9pt}.bad{color:#a00;font-weight:bold}.ok{color:#060}
+        .item{break-inside:auto}.item h3{break-after:avoid}
+        svg{width:100%;height:auto;display:block;margin:.3em 0 .8em}
+        pre{white-space:pre-wrap;font-size:8.5pt;background:#f4f4f4;padding:.5em;border:1px solid #ccc}
+        @page{margin:14mm 12mm}
+        @media print{body{max-width:none;margin:0;padding:0;font-size:9.5pt}h2{break-after:avoid}\
+        tr,svg,dl.facts{break-inside:avoid}thead{display:table-header-group}}
+        """
+
+    /// Builds the page.
+    struct Page {
+        let ledger: DisclosedLedger
+        let state: CustodyState
+        let findings: [Finding]
+        var html = ""
+        var people: [String: PersonRecord] = [:]
+
+        init(ledger: DisclosedLedger, state: CustodyState, findings: [Finding]) {
+            self.ledger = ledger
+            self.state = state
+            self.findings = findings
+            for row in state.rows(.people) {
+                if let person = try? PersonRecord(state: row.state) { people[person.person] = person }
+            }
+        }
+
+        mutating func add(_ text: String) { html += text }
+
+        func v(_ text: String?) -> String { text.map(HTMLText.value) ?? "—" }
+
+        func who(_ person: String?) -> String {
+            guard let person else { return "—" }
+            guard let record = people[person] else { return v(person) }
+            return "\(v(record.name)) (\(v(person)), \(v(record.agency)))"
+        }
+
+        static func time(_ stamp: String) -> String {
+            // 2024-04-03T10:15:00.000Z → 2024-04-03 10:15:00 UTC
+            let parts = stamp.split(separator: "T", maxSplits: 1)
+            guard parts.count == 2 else { return stamp }
+            return "\(parts[0]) \(parts[1].prefix(8)) UTC"
+        }
+
+        mutating func build() {
+            let statement = ledger.statement
+            let checkpoint = ledger.checkpoint.checkpoint
+            let title: String
+            switch statement.selection {
+            case .caseID(let id): title = "Case \(id)"
+            case .items(let ids): title = ids.count == 1 ? "Item \(ids[0])" : "\(ids.count) items"
+            }
+            add("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+            add(
+                "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n"
+            )
+            add("<meta name=\"referrer\" content=\"no-referrer\">\n")
+            add("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+            add("<title>Chain-of-custody report: \(HTMLText.escape(title))</title>\n")
+            add("<style>\n\(CustodyReport.style)\n</style>\n</head>\n<body>\n")
+            add("<h1>Chain-of-custody report: \(HTMLText.value(title))</h1>\n")
+            add(
+                "<p class=\"note\">Rendered from the \(ledger.entries.count) ledger entries disclosed in this bundle, proven against checkpoint \(checkpoint.size) of ledger \(v(checkpoint.origin)). Times marked UTC are when each entry was recorded; times with an offset are when the act physically happened, as stated by the officer.</p>\n"
+            )
+            addCase()
+            addItems()
+            addTargets()
+            addPeople()
+            addVerification()
+            add("</body>\n</html>\n")
+        }
+
+        // MARK: Case
+
+        mutating func addCase() {
+            add("<h2>1. The case</h2>\n")
+            guard case .caseID(let id) = ledger.statement.selection else {
+                let ids = ledger.statement.streams.map(\.stream).filter { $0.hasPrefix("item/") }.map {
+                    $0.dropFirst(5)
+                }
+                add(
+                    "<p>This bundle discloses the custody of selected items only: \(ids.map { v(String($0)) }.joined(separator: ", ")). The case file itself is not part of it.</p>\n"
+                )
+                return
+            }
+            guard let row = state.row(.cases, key: id), let record = try? CaseRecord(state: row.state) else {
+                add("<p class=\"bad\">Case \(v(id)) is not opened in the disclosed entries.</p>\n")
+                return
+            }
+            let opened = entries(of: "case/" + id).first
+            add("<dl class=\"facts\">\n")
+            fact("Case", v(id))
+            fact("Title", v(record.title))
+            fact("Legal basis", v(opened?.body.data.member("legal_basis")?.stringValue))
+            fact("Participating agencies", record.agencies.map(v).joined(separator: ", "))
+            fact("Status", v(record.status))
+            fact("Opened", Self.time(record.openedAt) + " (entry \(record.openedSeq))")
+            if let closed = record.closedSeq { fact("Closed", "entry \(closed)") }
+            add("</dl>\n")
+            addLog(of: "case/" + id)
+        }
+
+        mutating func fact(_ label: String, _ value: String) {
+            add("<dt>\(HTMLText.escape(label))</dt><dd>\(value)</dd>\n")
+        }
+
+        func entries(of stream: String) -> [Entry] {
+            ledger.entries.filter { $0.body.stream.hasSameBytes(as: stream) }
+        }
+
+        /// Notes and corrections of a case or target stream, as a short table.
+        mutating func addLog(of stream: String) {
+            let extra = entries(of: stream).filter {
+                $0.body.type == CustodyEvents.noteAdded || $0.body.type == CustodyEvents.entryCorrected
+            }
+            guard !extra.isEmpty else { return }
+            add(
+                "<table><thead><tr><th>Recorded</th><th>Action</th><th>By</th><th>Text</th><th>Entry</th></tr></thead><tbody>\n"
+            )
+            for entry in extra {
+                let data = entry.body.data
+                let text =
+                    entry.body.type == CustodyEvents.noteAdded
+                    ? v(data.member("text")?.stringValue)
+                    : "entry \(data.member("corrects")?.integerValue ?? 0), \(v(data.member("field")?.stringValue)) → \(v(data.member("value")?.stringValue)) (\(v(data.member("reason")?.stringValue)))"
+                add(
+                    "<tr><td>\(Self.time(entry.body.time))</td><td>\(CustodyReport.actionNames[entry.body.type] ?? v(entry.body.type))</td><td>\(actor(entry))</td><td>\(text)</td><td>\(entry.body.seq)</td></tr>\n"
+                )
+            }
+            add("</tbody></table>\n")
+        }
+
+        func actor(_ entry: Entry) -> String {
+            guard let person = state.personOfKey(entry.body.actor, in: ledger.entries) else {
+                return v(String(entry.body.actor.prefix(12)) + "…")
+            }
+            return who(person)
+        }
+
+        // MARK: Items
+
+        mutating func addItems() {
+            let items = state.rows(.items).compactMap { try? ItemRecord(state: $0.state) }
+            add("<h2>2. Evidence items (\(items.count))</h2>\n")
+            let steps = state.rows(.custodySteps).compactMap { try? CustodyStep(state: $0.state) }
+            let stepsByItem = Dictionary(grouping: steps, by: \.item)
+            for (index, item) in items.enumerated() {
+                addItem(item, number: index + 1, steps: stepsByItem[item.id] ?? [])
+            }
+        }
+
+        mutating func addItem(_ item: ItemRecord, number: Int, steps: [CustodyStep]) {
+            let stream = entries(of: "item/" + item.id)
+            let seizure = stream.first?.body.data
+            add(
+                "<section class=\"item\">\n<h3>2.\(number) Exhibit \(v(item.exhibit)): \(v(item.kind)) (item \(v(item.id)))</h3>\n"
+            )
+            add("<dl class=\"facts\">\n")
+            fact("Description", v(item.description))
+            if let serial = item.serial { fact("Serial number", v(serial)) }
+            if let imei = item.imei { fact("IMEI", v(imei)) }
+            if let iccid = item.iccid { fact("ICCID", v(iccid)) }
+            if let deviceState = item.deviceState { fact("State when seized", v(deviceState)) }
+            fact(
+                "Seized",
+                "\(v(item.seizedAt)) from \(v(seizure?.member("seized_from")?.stringValue)) at \(v(seizure?.member("location")?.stringValue))"
+            )
+            fact("Legal authority", v(seizure?.member("legal_authority")?.stringValue))
+            if let target = item.target { fact("From target", v(target)) }
+            if let parent = item.parent { fact("Taken from item", v(parent)) }
+            fact("Status at the checkpoint", v(item.status))
+            fact("Held by", who(item.holder))
+            fact("Seal", v(item.seal))
+            fact("Location", v(item.location))
+            if item.sealIncident {
+                fact("Seal incident", "<span class=\"bad\">a seal was found broken or not matching</span>")
+            }
+            add("</dl>\n")
+            add(Timeline(item: item, steps: steps, people: people).svg)
+            add(
+                "<table><thead><tr><th>Step</th><th>Recorded</th><th>Action</th><th>By</th><th>Released to / received from</th><th>Seal</th><th>Details</th><th>Entry</th></tr></thead><tbody>\n"
+            )
+            for step in steps { addStep(step) }
+            add("</tbody></table>\n")
+            let acquisitions = stream.filter { $0.body.type == CustodyEvents.itemAcquired }
+            for entry in acquisitions { addAcquisition(entry) }
+            add("</section>\n")
+        }
+
+        mutating func addStep(_ step: CustodyStep) {
+            let details = step.details
+            func text(_ name: String) -> String? { details.member(name)?.stringValue }
+            var counterpart = "—"
+            if let to = text("to") { counterpart = "to " + who(to) }
+            if let from = text("from") { counterpart = "from " + who(from) }
+            var seal = v(text("seal"))
+            if let check = text("seal_check") {
+                let good = check == "intact"
+                seal +=
+                    " <span class=\"\(good ? "ok" : "bad")\">\(good ? "intact, matches" : HTMLText.escape(check))</span>"
+            }
+            var notes: [String] = []
+            for name in [
+                "purpose", "courier", "tracking", "condition", "location", "reason", "summary", "report_reference",
+                "method", "authority", "tool", "details", "text", "occurred_at", "seized_from",
+            ] {
+                if let value = text(name) {
+                    notes.append("\(HTMLText.escape(name.replacingUnderscores())): \(v(value))")
+                }
+            }
+            if let witness = text("witness") { notes.append("witnessed by \(who(witness))") }
+            if let sha = text("source_sha256") { notes.append("source SHA-256 <span class=\"hash\">\(v(sha))</span>") }
+            if case .bool(let verified)? = details.member("verified") {
+                notes.append(
+                    verified
+                        ? "verification hash matched" : "<span class=\"bad\">verification hash did not match</span>")
+            }
+            if let corrects = details.member("corrects")?.integerValue {
+                notes.append("corrects entry \(corrects): \(v(text("field"))) → \(v(text("value")))")
+            }
+            add(
+                "<tr><td>\(step.number)</td><td>\(Self.time(step.time))</td><td>\(CustodyReport.actionNames[step.type] ?? v(step.type))</td><td>\(who(step.by))</td><td>\(counterpart)</td><td>\(seal)</td><td>\(notes.joined(separator: "<br>"))</td><td>\(step.seq)</td></tr>\n"
+            )
+        }
+
+        mutating func addAcquisition(_ entry: Entry) {
+            let data = entry.body.data
+            add(
+                "<p><b>Forensic image (entry \(entry.body.seq))</b>: \(v(data.member("tool")?.stringValue)) \(v(data.member("tool_version")?.stringValue)), write blocker \(v(data.member("write_blocker")?.stringValue)).</p>\n"
+            )
+            add("<table><thead><tr><th>File</th><th>Size (bytes)</th><th>Hashes</th></tr></thead><tbody>\n")
+            add(
+                "<tr><td>source media (as reported by the imaging tool)</td><td>—</td><td>\(hashes(data.member("source_hashes")))</td></tr>\n"
+            )
+            for image in data.member("images")?.arrayValue ?? [] {
+                add(
+                    "<tr><td>\(v(image.member("name")?.stringValue))</td><td>\(image.member("size")?.integerValue.map(String.init) ?? "—")</td><td>\(hashes(image.member("hashes")))</td></tr>\n"
+                )
+            }
+            add("</tbody></table>\n")
+        }
+
+        func hashes(_ value: JSONValue?) -> String {
+            (value?.arrayValue ?? []).map {
+                "\(v($0.member("alg")?.stringValue)) <span class=\"hash\">\(v($0.member("value")?.stringValue))</span>"
+            }.joined(separator: "<br>")
+        }
+
+        // MARK: Targets
+
+        mutating func addTargets() {
+            let targets = state.rows(.targets).compactMap { try? TargetRecord(state: $0.state) }
+            guard !targets.isEmpty else { return }
+            add("<h2>3. Infrastructure targets (\(targets.count))</h2>\n")
+            add(
+                "<p class=\"note\">Indicators are defanged (hxxp, [.]) so that they cannot be followed by accident.</p>\n"
+            )
+            add(
+                "<table><thead><tr><th>Target</th><th>Kind</th><th>Indicator</th><th>Category</th><th>Country</th><th>Hosting</th><th>Outcome</th><th>History (entries)</th></tr></thead><tbody>\n"
+            )
+            for target in targets {
+                let history = entries(of: "target/" + target.id).map {
+                    "\(CustodyReport.actionNames[$0.body.type] ?? v($0.body.type)) (\($0.body.seq))"
+                }
+                let hosting = [target.hostingProvider, target.asn.map { "AS\($0)" }].compactMap { $0 }
+                add(
+                    "<tr><td>\(v(target.id))</td><td>\(v(target.kind))</td><td class=\"hash\">\(v(HTMLText.defang(target.value, kind: target.kind)))</td><td>\(v(target.category))</td><td>\(v(target.country))</td><td>\(hosting.isEmpty ? "—" : hosting.map(v).joined(separator: ", "))</td><td>\(v(target.status))\(target.method.map { " (" + v($0) + ")" } ?? "")</td><td>\(history.joined(separator: ", "))</td></tr>\n"
+                )
+            }
+            add("</tbody></table>\n")
+        }
+
+        // MARK: People
+
+        mutating func addPeople() {
+            add("<h2>4. People who signed or received</h2>\n")
+            add(
+                "<table><thead><tr><th>Person</th><th>Name</th><th>Agency</th><th>Roles</th><th>Keys</th></tr></thead><tbody>\n"
+            )
+            for person in people.values.sorted(by: { $0.person.utf8.lexicographicallyPrecedes($1.person.utf8) }) {
+                let keys = person.keys.map {
+                    "<span class=\"hash\">\(v(String($0.keyID.prefix(16))))…</span>\($0.revoked ? " (revoked)" : "")"
+                }
+                add(
+                    "<tr><td>\(v(person.person))</td><td>\(v(person.name))</td><td>\(v(person.agency))</td><td>\(person.activeRoles.map(v).joined(separator: ", "))</td><td>\(keys.joined(separator: "<br>"))</td></tr>\n"
+                )
+            }
+            add("</tbody></table>\n")
+        }
+
+        // MARK: Verification
+
+        mutating func addVerification() {
+            let checkpoint = ledger.checkpoint
+            let logKey = ledger.entries.first?.body.data.member("log_vkey")?.stringValue
+            add("<h2>5. What was verified, and how to check it again</h2>\n")
+            add("<dl class=\"facts\">\n")
+            fact("Ledger", v(checkpoint.checkpoint.origin))
+            fact("Log key", "<span class=\"hash\">\(v(logKey))</span>")
+            fact(
+                "Checkpoint",
+                "size \(checkpoint.checkpoint.size), root <span class=\"hash\">\(v(Base64.encode(checkpoint.checkpoint.root)))</span>"
+            )
+            let cosignatures = checkpoint.note.signatures.filter {
+                !$0.name.hasSameBytes(as: checkpoint.checkpoint.origin) && $0.signature.count == 72
+            }
+            if cosignatures.isEmpty {
+                fact("Witnesses", "none: the checkpoint carries no witness cosignature")
+            } else {
+                let lines = cosignatures.map { line -> String in
+                    let time = line.signature.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                    return "\(v(line.name)), cosigned at \(UnixTime.iso8601(time))"
+                }
+                fact("Witness cosignatures", lines.joined(separator: "<br>"))
+            }
+            fact(
+                "Trusted time",
+                ledger.hasTimestamp
+                    ? "an RFC 3161 time stamp over the checkpoint is included (data/ledger/checkpoint.tsr)"
+                    : "no RFC 3161 time stamp is included")
+            fact(
+                "Disclosure",
+                "\(v(ledger.statement.selection.description)): \(ledger.statement.streams.count) streams, each complete up to the checkpoint, as stated by the log key in data/ledger/disclosure"
+            )
+            fact(
+                "Custody rules",
+                findings.isEmpty
+                    ? "<span class=\"ok\">the disclosed history breaks no custody rule</span>"
+                    : findings.map { "<span class=\"bad\">entry \($0.seq): \(v($0.message))</span>" }.joined(
+                        separator: "<br>"))
+            add("</dl>\n")
+            add(
+                """
+                <p>Every entry in this bundle is signed by the officer who recorded it and is proven, by a Merkle inclusion proof, to be part of the ledger whose checkpoint the ledger's log key signed (and, where listed, witnesses of other agencies cosigned). The disclosure statement, signed by the same key, lists every stream of the selection with its last entry; a bundle that left out an item, a target or a later entry would contradict it, and the full ledger proves the statement true or false (<code>ledger verify --disclosure</code>).</p>
+                <p>To check this bundle again, from its folder (see data/VERIFY.md for every step by hand):</p>
+                <pre>ledger verify-bundle . --trust-log-key '\(HTMLText.escape(logKey ?? "VKEY"))'
+                python3 verify_bundle.py . --trust-log-key '\(HTMLText.escape(logKey ?? "VKEY"))'
+                sha256sum -c manifest-sha256.txt</pre>
+                <p class="note">Obtain the log key from the ledger's operator through a separate channel: a bundle checked only against the key it names itself proves that it is consistent, not who made it.</p>
+
+                """)
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingUnderscores() -> String {
+        String(map { $0 == "_" ? " " : $0 })
+    }
+}
+
+extension CustodyState {
+    /// The person behind a key, from the disclosed `key.registered` entries.
+    func personOfKey(_ keyID: String, in entries: [Entry]) -> String? {
+        for entry in entries where entry.body.type == EventTypes.keyRegistered {
+            if entry.body.data.member("key")?.stringValue?.hasSameBytes(as: keyID) == true {
+                return entry.body.data.member("person")?.stringValue
+            }
+        }
+        return nil
+    }
+}
+
+/// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS UTC`, without Foundation (proleptic Gregorian calendar).
+enum UnixTime {
+    static func iso8601(_ seconds: UInt64) -> String {
+        let days = Int64(seconds / 86_400)
+        let rest = Int64(seconds % 86_400)
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(year)-\(two(month))-\(two(day)) \(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60)) UTC"
+    }
+}
