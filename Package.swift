@@ -77,6 +77,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "LedgerCLITests", dependencies: ["LedgerCore", "LedgerTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "LedgerCLITests", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerTestSupport"],
+            swiftSettings: strict),
     ]
 )

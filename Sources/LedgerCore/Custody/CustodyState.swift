@@ -24,7 +24,9 @@ public struct CustodyState {
     /// The person behind each actor key seen since the last key event.
     private var actors: [String: Actor] = [:]
     private let source: (any CustodySource)?
-    /// For a court-export bundle: the streams it discloses. Rules that refer to a case, target or parent item
+    /// For a court-export bundle: the streams it discloses.
+    ///
+    /// Rules that refer to a case, target or parent item
     /// outside them are not checked (FORMAT.md §11.5).
     private let disclosedStreams: Set<[UInt8]>?
 
