@@ -15,6 +15,8 @@ struct Options {
     var custody = false
     /// Run the proof benchmark: proofs from a small and a large ledger.
     var proofs = false
+    /// Run the export benchmark: one item's bundle from a small and a large ledger.
+    var export = false
     var largeEntries = 1_000_000
     var targets = 30_000
     var imageMiB = 1024
@@ -30,6 +32,7 @@ func parseOptions() -> Options {
         case "--dir": options.directory = arguments.popFirst()
         case "--custody": options.custody = true
         case "--proofs": options.proofs = true
+        case "--export": options.export = true
         case "--large": options.largeEntries = Int(arguments.popFirst() ?? "") ?? options.largeEntries
         case "--targets": options.targets = Int(arguments.popFirst() ?? "") ?? options.targets
         case "--image-mib": options.imageMiB = Int(arguments.popFirst() ?? "") ?? options.imageMiB
@@ -47,7 +50,9 @@ func parseOptions() -> Options {
             }
             exit(0)
         case "--help", "-h":
-            print("usage: ledger-bench [--entries N] [--batch B] [--dir DIR] | --custody [--targets N] [--image-mib M]")
+            print(
+                "usage: ledger-bench [--entries N] [--batch B] [--dir DIR] | --custody [--targets N] [--image-mib M] | --proofs [--large N] | --export [--large N]"
+            )
             exit(0)
         default:
             FileHandle.standardError.write(Data("error: unknown argument \(argument)\n".utf8))
@@ -298,9 +303,65 @@ func runProofs(_ options: Options) throws {
     print(String(format: "proof_consistency_us_large %.1f", largeTimes.consistency))
 }
 
+/// The export benchmark: the same item's court-export bundle from a 10,000-entry and a large ledger.
+///
+/// The demo (200 targets) is grown with `ledger.note` entries, which no item bundle discloses, so both exports
+/// write the same bag; only the ledger around it grows.
+func runExport(_ options: Options) throws {
+    let directory =
+        options.directory
+        ?? FileManager.default.temporaryDirectory.appendingPathComponent("ledger-bench-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: directory) } }
+    let report = try Demo(directory: directory + "/demo", targets: 200, log: { _ in }).run()
+    let store = try SQLiteLedgerStore.open(path: report.ledgerPath)
+    let admin = try KeyFiles.load(directory + "/demo/keys/ada.int.pem", passphrase: nil)
+    let logKey = try KeyFiles.load(directory + "/demo/keys/log.pem", passphrase: nil)
+    func grow(to target: Int) throws {
+        var count = Int(try store.read { try $0.entryCount() })
+        while count < target {
+            let batch = min(20_000, target - count)
+            _ = try Appender.append(
+                (0..<batch).map { _ in
+                    EventDraft(
+                        type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "export bench"], signer: admin)
+                }, to: store)
+            count += batch
+        }
+        _ = try Checkpointer.checkpoint(store: store, logKey: logKey)
+    }
+    var runs = 0
+    func measure() throws -> (milliseconds: Double, entries: Int) {
+        let rounds = 20
+        var entries = 0
+        let start = ContinuousClock.now
+        for _ in 0..<rounds {
+            runs += 1
+            let result = try Exporter.export(
+                store: store, logKey: logKey,
+                options: ExportOptions(selection: .itemSelection(["EV-0064"]), out: directory + "/bundle-\(runs)"))
+            entries = result.entries
+        }
+        return (seconds(ContinuousClock.now - start) / Double(rounds) * 1e3, entries)
+    }
+    try grow(to: 10_000)
+    _ = try measure()
+    let small = try measure()
+    print(String(format: "export_item_ms_small %.2f (10000 entries, %d disclosed)", small.milliseconds, small.entries))
+    try grow(to: options.largeEntries)
+    _ = try measure()
+    let large = try measure()
+    let size = try store.read { try $0.entryCount() }
+    print(
+        String(
+            format: "export_item_ms_large %.2f (%lld entries, %d disclosed)", large.milliseconds, size, large.entries))
+}
+
 do {
     let options = parseOptions()
-    if options.custody {
+    if options.export {
+        try runExport(options)
+    } else if options.custody {
         try runCustody(options)
     } else if options.proofs {
         try runProofs(options)
