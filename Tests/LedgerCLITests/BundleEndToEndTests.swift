@@ -61,6 +61,19 @@ struct BundleEndToEndTests {
         return check?.status == 0 || ProcessInfo.processInfo.environment["CI"] == "true"
     }()
 
+    /// The folder holding `bagit.py` and `case_validate` (`.ci/run` makes it), when they are installed.
+    static let bundleTools: String? = {
+        var candidates = [ProcessInfo.processInfo.environment["LEDGER_BUNDLE_TOOLS"]].compactMap { $0 }
+        candidates.append(Repository.root.appendingPathComponent(".build/bundle-tools-venv/bin").path)
+        return candidates.first {
+            FileManager.default.isExecutableFile(atPath: $0 + "/bagit.py")
+                && FileManager.default.isExecutableFile(atPath: $0 + "/case_validate")
+        }
+    }()
+
+    /// On CI a missing tool fails the test instead of skipping it.
+    static let checkBundleTools = bundleTools != nil || ProcessInfo.processInfo.environment["CI"] == "true"
+
     static let script = Repository.root.appendingPathComponent("tools/verify_bundle.py").path
 
     // MARK: Helpers
@@ -176,6 +189,18 @@ struct BundleEndToEndTests {
                 ], in: fixture.directory.url)
             #expect(check.status == 0, "\(check.stdout)")
             #expect(check.stdout.contains("disclosure true"))
+        }
+    }
+
+    @Test(.enabled(if: checkBundleTools)) func bagitAndCaseValidateAcceptTheBundles() throws {
+        let fixture = try fixture
+        let tools = try #require(Self.bundleTools, "bagit.py and case_validate are missing: run .ci/run")
+        for bundle in [fixture.caseBundle, fixture.itemBundle] {
+            let bagit = try CLI.shell("'\(tools)/bagit.py' --validate '\(bundle.path)'", in: bundle)
+            #expect(bagit.status == 0, "bagit.py: \(bagit.stdout)\(bagit.stderr)")
+            let graph = bundle.appendingPathComponent("data/case/custody.jsonld").path
+            let validate = try CLI.shell("'\(tools)/case_validate' --allow-infos '\(graph)'", in: bundle)
+            #expect(validate.status == 0, "case_validate: \(validate.stdout)\(validate.stderr)")
         }
     }
 
@@ -416,5 +441,41 @@ struct BundleEndToEndTests {
         let check = try CLI.run(["verify", "--ledger", fixture.ledgerPath, "--disclosure", path], in: holder.url)
         #expect(check.status == 1)
         #expect(check.stdout.contains("the statement leaves out stream item/\(Fixture.item)"), "\(check.stdout)")
+    }
+}
+
+/// A bundle of a time-stamped checkpoint carries the RFC 3161 response, and both verifiers check it.
+struct TimestampedBundleTests {
+    @Test func theBundleCarriesTheTimestampAndVerifiersCheckIt() throws {
+        let directory = TemporaryDirectory("ledger-bundle-tsa")
+        func ledger(_ arguments: String...) throws -> CLI.Output { try CLI.run(arguments, in: directory.url) }
+        let script = Repository.root.appendingPathComponent("tools/tsa/make-test-tsa.sh").path
+        #expect(try CLI.shell("'\(script)' init tsa", in: directory.url).status == 0)
+        #expect(try ledger("demo", "op", "--targets", "10").status == 0)
+        let path = directory.path("op/custody.ledger")
+        let size = String(try ledger("checkpoint", "--latest", "--ledger", path).stdout.split(separator: "\n")[1])
+        #expect(try ledger("checkpoint", "timestamp-request", size, "--out", "cp.tsq", "--ledger", path).status == 0)
+        #expect(try CLI.shell("'\(script)' reply tsa cp.tsq cp.tsr", in: directory.url).status == 0)
+        let add = try ledger("checkpoint", "add-timestamp", size, "cp.tsr", "--ca-file", "tsa/ca.crt", "--ledger", path)
+        #expect(add.status == 0, "\(add.stderr)")
+        let export = try ledger(
+            "export", "--item", "EV-0001", "--out", "b", "--log-key", "op/keys/log.pem", "--ledger", path)
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(FileManager.default.fileExists(atPath: directory.path("b/data/ledger/checkpoint.tsr")))
+        let checked = try ledger("verify-bundle", "b", "--tsa-ca", "tsa/ca.crt")
+        #expect(checked.status == 0, "\(checked.stdout)")
+        #expect(checked.stdout.contains("timestamp  entries 1…\(size) existed before"))
+        let unchecked = try ledger("verify-bundle", "b")
+        #expect(unchecked.stdout.contains("present, not checked"))
+        if BundleEndToEndTests.python {
+            let theirs = try CLI.shell(
+                "python3 '\(BundleEndToEndTests.script)' b --tsa-ca tsa/ca.crt", in: directory.url)
+            #expect(theirs.status == 0, "\(theirs.stdout)\(theirs.stderr)")
+        }
+        // A time stamp from another TSA CA does not verify.
+        #expect(try CLI.shell("'\(script)' init other", in: directory.url).status == 0)
+        let wrong = try ledger("verify-bundle", "b", "--tsa-ca", "other/ca.crt")
+        #expect(wrong.status == 1)
+        #expect(wrong.stdout.contains("checkpoint.tsr does not verify"))
     }
 }

@@ -208,25 +208,24 @@ public enum Exporter {
 
     /// Writes the files into a hidden sibling folder, flushes them, then renames it to `directory`.
     static func writeBag(_ files: [(path: String, bytes: [UInt8])], to directory: String) throws {
-        let parent = (directory as NSString).deletingLastPathComponent
+        let trimmed = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let temporary =
-            (parent.isEmpty ? "." : parent)
-            + "/.\((directory as NSString).lastPathComponent).partial-\(SecureRandom.uuidV4().prefix(8))"
+            DurableFiles.parent(of: trimmed) + "/.\(DurableFiles.name(of: trimmed)).partial-"
+            + SecureRandom.uuidV4().prefix(8)
         let manager = FileManager.default
         do {
             for file in files {
                 let path = temporary + "/" + file.path
-                try manager.createDirectory(
-                    atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try manager.createDirectory(atPath: DurableFiles.parent(of: path), withIntermediateDirectories: true)
                 try DurableFiles.write(file.bytes, to: path)
             }
             for folder in ["data/ledger", "data/report", "data/case", "data", ""] {
                 DurableFiles.syncDirectory(of: temporary + "/" + folder + "/x")
             }
-            guard rename(temporary, directory) == 0 else {
+            guard rename(temporary, trimmed) == 0 else {
                 throw LedgerError.usage("cannot create \(directory): \(String(cString: strerror(errno)))")
             }
-            DurableFiles.syncDirectory(of: directory)
+            DurableFiles.syncDirectory(of: trimmed)
         } catch {
             try? manager.removeItem(atPath: temporary)
             throw LedgerError.from(error)

@@ -35,18 +35,19 @@ public enum CustodyReport {
         h1{font-size:17pt;margin:0 0 .2em}h2{font-size:13.5pt;border-bottom:2px solid #333;margin-top:1.6em}
         h3{font-size:11.5pt;margin:1.2em 0 .4em}
         table{border-collapse:collapse;width:100%;margin:.4em 0 .8em;font-size:9pt}
-        th,td{border:1px solid #888;padding:.2em .35em;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+        th,td{border:1px solid #888;padding:.2em .35em;text-align:left;vertical-align:top;overflow-wrap:break-word}
         th{background:#eee}
         dl.facts{display:grid;grid-template-columns:max-content auto;gap:.1em 1em;margin:.4em 0}
-        dl.facts dt{font-weight:bold}dl.facts dd{margin:0;overflow-wrap:anywhere}
-        .hash{font-family:"DejaVu Sans Mono",monospace;font-size:8pt;overflow-wrap:anywhere}
+        dl.facts dt{font-weight:bold}dl.facts dd{margin:0;overflow-wrap:break-word}
+        .hash{font-family:"DejaVu Sans Mono",monospace;font-size:8pt;overflow-wrap:break-word}.nw{white-space:nowrap}
         .note{color:#444;font-size:9pt}.bad{color:#a00;font-weight:bold}.ok{color:#060}
         .item{break-inside:auto}.item h3{break-after:avoid}
         svg{width:100%;height:auto;display:block;margin:.3em 0 .8em}
-        pre{white-space:pre-wrap;font-size:8.5pt;background:#f4f4f4;padding:.5em;border:1px solid #ccc}
-        @page{margin:14mm 12mm}
+        pre{white-space:pre-wrap;font-size:8pt;background:#f4f4f4;padding:.5em;border:1px solid #ccc}
+        @page{margin:14mm 12mm 16mm;@bottom-right{content:"Page " counter(page) " of " counter(pages);\
+        font:8pt "DejaVu Sans",sans-serif;color:#444}}
         @media print{body{max-width:none;margin:0;padding:0;font-size:9.5pt}h2{break-after:avoid}\
-        tr,svg,dl.facts{break-inside:avoid}thead{display:table-header-group}}
+        tr,svg,dl.facts{break-inside:avoid}thead{display:table-header-group}.item dl.facts,.item svg{break-after:avoid}}
         """
 
     /// Builds the page.
@@ -56,6 +57,7 @@ public enum CustodyReport {
         let findings: [Finding]
         var html = ""
         var people: [String: PersonRecord] = [:]
+        var section = 0
 
         init(ledger: DisclosedLedger, state: CustodyState, findings: [Finding]) {
             self.ledger = ledger
@@ -68,6 +70,13 @@ public enum CustodyReport {
 
         mutating func add(_ text: String) { html += text }
 
+        /// The next numbered section heading.
+        mutating func heading(_ title: String) -> Int {
+            section += 1
+            add("<h2>\(section). \(title)</h2>\n")
+            return section
+        }
+
         func v(_ text: String?) -> String { text.map(HTMLText.value) ?? "—" }
 
         func who(_ person: String?) -> String {
@@ -76,12 +85,39 @@ public enum CustodyReport {
             return "\(v(record.name)) (\(v(person)), \(v(record.agency)))"
         }
 
+        /// A recorded time, 2024-04-03T10:15:00.000Z, as two unbreakable halves: 2024-04-03 10:15:00 UTC.
         static func time(_ stamp: String) -> String {
-            // 2024-04-03T10:15:00.000Z → 2024-04-03 10:15:00 UTC
             let parts = stamp.split(separator: "T", maxSplits: 1)
-            guard parts.count == 2 else { return stamp }
-            return "\(parts[0]) \(parts[1].prefix(8)) UTC"
+            guard parts.count == 2 else { return HTMLText.escape(stamp) }
+            return "<span class=\"nw\">\(HTMLText.escape(String(parts[0])))</span> "
+                + "<span class=\"nw\">\(HTMLText.escape(String(parts[1].prefix(8)))) UTC</span>"
         }
+
+        /// When an act physically happened, 2024-06-21T06:04:00+02:00, as 2024-06-21 06:04:00 (+02:00).
+        static func occurred(_ stamp: String?) -> String {
+            guard let stamp else { return "—" }
+            let parts = stamp.split(separator: "T", maxSplits: 1)
+            guard parts.count == 2, parts[1].count >= 8 else { return HTMLText.value(stamp) }
+            let clock = parts[1].prefix(8)
+            let rest = parts[1].dropFirst(8).drop { $0 == "." || $0.isNumber }
+            let zone = rest == "Z" ? "UTC" : String(rest)
+            return "<bdi><span class=\"nw\">\(HTMLText.escape(String(parts[0])))</span> "
+                + "<span class=\"nw\">\(HTMLText.escape(String(clock))) (\(HTMLText.escape(zone)))</span></bdi>"
+        }
+
+        /// Stored status words in plain English.
+        static let statusNames: [String: String] = [
+            ItemStatus.inCustody: "in custody", ItemStatus.inTransit: "in transit, between holders",
+            ItemStatus.checkedOut: "checked out for examination", ItemStatus.lost: "lost",
+            ItemStatus.disposed: "disposed",
+            TargetStatus.identified: "identified", TargetStatus.verified: "verified",
+            TargetStatus.falsePositive: "false positive", TargetStatus.notified: "abuse report sent",
+            TargetStatus.takedownRequested: "takedown requested", TargetStatus.takenDown: "taken down",
+            TargetStatus.notActioned: "not actioned", TargetStatus.reappeared: "reappeared", "open": "open",
+            "closed": "closed",
+        ]
+
+        func status(_ value: String) -> String { Self.statusNames[value].map(HTMLText.escape) ?? v(value) }
 
         mutating func build() {
             let statement = ledger.statement
@@ -93,7 +129,7 @@ public enum CustodyReport {
             }
             add("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
             add(
-                "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n"
+                "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">\n"
             )
             add("<meta name=\"referrer\" content=\"no-referrer\">\n")
             add("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
@@ -114,7 +150,7 @@ public enum CustodyReport {
         // MARK: Case
 
         mutating func addCase() {
-            add("<h2>1. The case</h2>\n")
+            _ = heading("The case")
             guard case .caseID(let id) = ledger.statement.selection else {
                 let ids = ledger.statement.streams.map(\.stream).filter { $0.hasPrefix("item/") }.map {
                     $0.dropFirst(5)
@@ -134,7 +170,7 @@ public enum CustodyReport {
             fact("Title", v(record.title))
             fact("Legal basis", v(opened?.body.data.member("legal_basis")?.stringValue))
             fact("Participating agencies", record.agencies.map(v).joined(separator: ", "))
-            fact("Status", v(record.status))
+            fact("Status", status(record.status))
             fact("Opened", Self.time(record.openedAt) + " (entry \(record.openedSeq))")
             if let closed = record.closedSeq { fact("Closed", "entry \(closed)") }
             add("</dl>\n")
@@ -182,19 +218,19 @@ public enum CustodyReport {
 
         mutating func addItems() {
             let items = state.rows(.items).compactMap { try? ItemRecord(state: $0.state) }
-            add("<h2>2. Evidence items (\(items.count))</h2>\n")
+            let number = heading("Evidence items (\(items.count))")
             let steps = state.rows(.custodySteps).compactMap { try? CustodyStep(state: $0.state) }
             let stepsByItem = Dictionary(grouping: steps, by: \.item)
             for (index, item) in items.enumerated() {
-                addItem(item, number: index + 1, steps: stepsByItem[item.id] ?? [])
+                addItem(item, number: "\(number).\(index + 1)", steps: stepsByItem[item.id] ?? [])
             }
         }
 
-        mutating func addItem(_ item: ItemRecord, number: Int, steps: [CustodyStep]) {
+        mutating func addItem(_ item: ItemRecord, number: String, steps: [CustodyStep]) {
             let stream = entries(of: "item/" + item.id)
             let seizure = stream.first?.body.data
             add(
-                "<section class=\"item\">\n<h3>2.\(number) Exhibit \(v(item.exhibit)): \(v(item.kind)) (item \(v(item.id)))</h3>\n"
+                "<section class=\"item\">\n<h3>\(number) Exhibit \(v(item.exhibit)): \(v(item.kind)) (item \(v(item.id)))</h3>\n"
             )
             add("<dl class=\"facts\">\n")
             fact("Description", v(item.description))
@@ -204,12 +240,18 @@ public enum CustodyReport {
             if let deviceState = item.deviceState { fact("State when seized", v(deviceState)) }
             fact(
                 "Seized",
-                "\(v(item.seizedAt)) from \(v(seizure?.member("seized_from")?.stringValue)) at \(v(seizure?.member("location")?.stringValue))"
+                "\(Self.occurred(item.seizedAt)) from \(v(seizure?.member("seized_from")?.stringValue)) at \(v(seizure?.member("location")?.stringValue))"
             )
             fact("Legal authority", v(seizure?.member("legal_authority")?.stringValue))
             if let target = item.target { fact("From target", v(target)) }
             if let parent = item.parent { fact("Taken from item", v(parent)) }
-            fact("Status at the checkpoint", v(item.status))
+            fact("Status at the checkpoint", status(item.status))
+            for fix in item.corrections {
+                fact(
+                    "Correction",
+                    "entry \(fix.seq) corrects the \(HTMLText.escape(fix.field.replacingUnderscores())) of entry \(fix.corrects) to \(v(fix.value)) (\(v(fix.reason)); by \(who(fix.by)))"
+                )
+            }
             fact("Held by", who(item.holder))
             fact("Seal", v(item.seal))
             fact("Location", v(item.location))
@@ -259,6 +301,9 @@ public enum CustodyReport {
             if let corrects = details.member("corrects")?.integerValue {
                 notes.append("corrects entry \(corrects): \(v(text("field"))) → \(v(text("value")))")
             }
+            if step.type == CustodyEvents.entryCorrected, let reason = correctionReason(step.seq) {
+                notes.append("reason: \(v(reason))")
+            }
             add(
                 "<tr><td>\(step.number)</td><td>\(Self.time(step.time))</td><td>\(CustodyReport.actionNames[step.type] ?? v(step.type))</td><td>\(who(step.by))</td><td>\(counterpart)</td><td>\(seal)</td><td>\(notes.joined(separator: "<br>"))</td><td>\(step.seq)</td></tr>\n"
             )
@@ -281,6 +326,10 @@ public enum CustodyReport {
             add("</tbody></table>\n")
         }
 
+        func correctionReason(_ seq: Int64) -> String? {
+            ledger.entries.first { $0.body.seq == seq }?.body.data.member("reason")?.stringValue
+        }
+
         func hashes(_ value: JSONValue?) -> String {
             (value?.arrayValue ?? []).map {
                 "\(v($0.member("alg")?.stringValue)) <span class=\"hash\">\(v($0.member("value")?.stringValue))</span>"
@@ -292,7 +341,7 @@ public enum CustodyReport {
         mutating func addTargets() {
             let targets = state.rows(.targets).compactMap { try? TargetRecord(state: $0.state) }
             guard !targets.isEmpty else { return }
-            add("<h2>3. Infrastructure targets (\(targets.count))</h2>\n")
+            _ = heading("Infrastructure targets (\(targets.count))")
             add(
                 "<p class=\"note\">Indicators are defanged (hxxp, [.]) so that they cannot be followed by accident.</p>\n"
             )
@@ -305,7 +354,7 @@ public enum CustodyReport {
                 }
                 let hosting = [target.hostingProvider, target.asn.map { "AS\($0)" }].compactMap { $0 }
                 add(
-                    "<tr><td>\(v(target.id))</td><td>\(v(target.kind))</td><td class=\"hash\">\(v(HTMLText.defang(target.value, kind: target.kind)))</td><td>\(v(target.category))</td><td>\(v(target.country))</td><td>\(hosting.isEmpty ? "—" : hosting.map(v).joined(separator: ", "))</td><td>\(v(target.status))\(target.method.map { " (" + v($0) + ")" } ?? "")</td><td>\(history.joined(separator: ", "))</td></tr>\n"
+                    "<tr><td>\(v(target.id))</td><td>\(v(target.kind))</td><td class=\"hash\">\(v(HTMLText.defang(target.value, kind: target.kind)))</td><td>\(v(target.category))</td><td>\(v(target.country))</td><td>\(hosting.isEmpty ? "—" : hosting.map(v).joined(separator: ", "))</td><td>\(status(target.status))\(target.method.map { " (" + v($0) + ")" } ?? "")</td><td>\(history.joined(separator: ", "))</td></tr>\n"
                 )
             }
             add("</tbody></table>\n")
@@ -314,7 +363,7 @@ public enum CustodyReport {
         // MARK: People
 
         mutating func addPeople() {
-            add("<h2>4. People who signed or received</h2>\n")
+            _ = heading("People who signed or received")
             add(
                 "<table><thead><tr><th>Person</th><th>Name</th><th>Agency</th><th>Roles</th><th>Keys</th></tr></thead><tbody>\n"
             )
@@ -334,7 +383,7 @@ public enum CustodyReport {
         mutating func addVerification() {
             let checkpoint = ledger.checkpoint
             let logKey = ledger.entries.first?.body.data.member("log_vkey")?.stringValue
-            add("<h2>5. What was verified, and how to check it again</h2>\n")
+            _ = heading("What was verified, and how to check it again")
             add("<dl class=\"facts\">\n")
             fact("Ledger", v(checkpoint.checkpoint.origin))
             fact("Log key", "<span class=\"hash\">\(v(logKey))</span>")
@@ -374,9 +423,10 @@ public enum CustodyReport {
                 """
                 <p>Every entry in this bundle is signed by the officer who recorded it and is proven, by a Merkle inclusion proof, to be part of the ledger whose checkpoint the ledger's log key signed (and, where listed, witnesses of other agencies cosigned). The disclosure statement, signed by the same key, lists every stream of the selection with its last entry; a bundle that left out an item, a target or a later entry would contradict it, and the full ledger proves the statement true or false (<code>ledger verify --disclosure</code>).</p>
                 <p>To check this bundle again, from its folder (see data/VERIFY.md for every step by hand):</p>
-                <pre>ledger verify-bundle . --trust-log-key '\(HTMLText.escape(logKey ?? "VKEY"))'
-                python3 verify_bundle.py . --trust-log-key '\(HTMLText.escape(logKey ?? "VKEY"))'
-                sha256sum -c manifest-sha256.txt</pre>
+                <pre>KEY='\(HTMLText.escape(logKey ?? "VKEY"))'
+                ledger verify-bundle . --trust-log-key "$KEY"
+                python3 verify_bundle.py . --trust-log-key "$KEY"
+                sha256sum -c tagmanifest-sha256.txt manifest-sha256.txt</pre>
                 <p class="note">Obtain the log key from the ledger's operator through a separate channel: a bundle checked only against the key it names itself proves that it is consistent, not who made it.</p>
 
                 """)

@@ -24,8 +24,39 @@ enum HTMLText {
         return out
     }
 
-    /// A ledger value inside the page: escaped and isolated in `<bdi>`.
-    static func value(_ text: String) -> String { "<bdi>\(escape(text))</bdi>" }
+    /// A ledger value inside the page: escaped, isolated in `<bdi>`, and long unbroken runs (hashes, keys, URLs)
+    /// given break opportunities so that they wrap instead of widening a table.
+    static func value(_ text: String) -> String { "<bdi>\(breakable(text))</bdi>" }
+
+    /// Escapes `text`, inserting `<wbr>` every 16 characters of any run of 25 or more without a space.
+    static func breakable(_ text: String) -> String {
+        var out = ""
+        var word: [Unicode.Scalar] = []
+        func flush() {
+            if word.count >= 25 {
+                var index = 0
+                while index < word.count {
+                    let piece = word[index..<min(index + 16, word.count)]
+                    if index > 0 { out += "<wbr>" }
+                    out += escape(String(String.UnicodeScalarView(piece)))
+                    index += 16
+                }
+            } else {
+                out += escape(String(String.UnicodeScalarView(word)))
+            }
+            word.removeAll(keepingCapacity: true)
+        }
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                flush()
+                out += escape(String(scalar))
+            } else {
+                word.append(scalar)
+            }
+        }
+        flush()
+        return out
+    }
 
     /// Controls that change how surrounding text is shown: bidi embeddings, overrides, isolates and marks,
     /// zero-width characters, and C0/C1 controls other than line breaks and tabs.

@@ -3,8 +3,8 @@ import LedgerCrypto
 /// An item's custody over time as an inline SVG: one lane per person who held or examined it, a bar while they
 /// held it, dashed hand-overs while it was in transit, and markers for seal checks and forensic images.
 ///
-/// Steps are spaced evenly in the order they were recorded (the table beside it gives the times), so that a
-/// busy day stays readable.
+/// Steps are spaced evenly in the order they were recorded, not to scale (the table beside it gives the times),
+/// so that a busy day stays readable. An item with a single step gets no picture.
 struct Timeline {
     let item: ItemRecord
     let steps: [CustodyStep]
@@ -13,11 +13,11 @@ struct Timeline {
     static let width = 760
     static let laneHeight = 34
     static let left = 190
-    static let right = 24
+    static let right = 110
     static let top = 26
 
     var svg: String {
-        guard !steps.isEmpty else { return "" }
+        guard steps.count > 1 else { return "" }
         var lanes: [String] = []
         func lane(_ person: String) -> Int {
             if let index = lanes.firstIndex(where: { $0.hasSameBytes(as: person) }) { return index }
@@ -93,72 +93,125 @@ struct Timeline {
             }
         }
         let last = steps.count - 1
-        if let current = holder { segments.append((lane(current.person), current.since, last, false)) }
-        if let current = examiner { segments.append((lane(current.person), current.since, last, true)) }
-        if let transit = pending { transits.append((lane(transit.from), -1, transit.at, last)) }
+        // Whoever holds it at the checkpoint holds it to the right edge.
+        let edge = last + 1
+        if let current = holder { segments.append((lane(current.person), current.since, edge, false)) }
+        if let current = examiner { segments.append((lane(current.person), current.since, edge, true)) }
+        if let transit = pending { transits.append((lane(transit.from), -1, transit.at, edge)) }
 
-        let height = Self.top + lanes.count * Self.laneHeight + 40
+        let height = Self.top + lanes.count * Self.laneHeight + 62
         let span = Double(Self.width - Self.left - Self.right)
         func x(_ index: Int) -> Int {
-            steps.count == 1
-                ? Self.left + Int(span / 2) : Self.left + Int((span * Double(index) / Double(last)).rounded())
+            index > last ? Self.width - 12 : Self.left + Int((span * Double(index) / Double(last)).rounded())
         }
         func y(_ lane: Int) -> Int { Self.top + lane * Self.laneHeight + Self.laneHeight / 2 }
         var out =
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Self.width) \(height)\" role=\"img\" aria-label=\"Custody timeline of item \(HTMLText.escape(item.id))\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"10\">\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Self.width) \(height)\" role=\"img\" "
+            + "aria-label=\"Custody timeline of item \(HTMLText.escape(item.id))\" "
+            + "font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"10\">\n"
         out += "<title>Who held item \(HTMLText.escape(item.id)) over time</title>\n"
         for (index, person) in lanes.enumerated() {
-            let name = people[person].map { "\($0.name) (\($0.agency))" } ?? person
-            out +=
-                "<line x1=\"\(Self.left)\" y1=\"\(y(index))\" x2=\"\(Self.width - Self.right)\" y2=\"\(y(index))\" stroke=\"#ddd\"/>\n"
-            out +=
-                "<text x=\"4\" y=\"\(y(index) + 4)\" unicode-bidi=\"isolate\">\(HTMLText.escape(String(name.prefix(34))))</text>\n"
+            let name = Self.fit(people[person]?.name ?? person, 30)
+            let agency = Self.fit(people[person]?.agency ?? "", 38)
+            out += Self.line(Self.left, y(index), Self.width - 12, y(index), "stroke=\"#ddd\"")
+            out += Self.text(4, y(index) - 2, name, "font-size=\"10\" font-weight=\"bold\"")
+            out += Self.text(4, y(index) + 9, agency, "font-size=\"8\" fill=\"#444\"")
         }
         for segment in segments {
             let color = segment.examining ? "#8fb3d9" : "#2d6a4f"
             let thickness = segment.examining ? 6 : 10
             let top = y(segment.lane) - thickness / 2 + (segment.examining ? 9 : 0)
+            let width = max(2, x(segment.to) - x(segment.from))
             out +=
-                "<rect x=\"\(x(segment.from))\" y=\"\(top)\" width=\"\(max(2, x(segment.to) - x(segment.from)))\" height=\"\(thickness)\" fill=\"\(color)\"/>\n"
+                "<rect x=\"\(x(segment.from))\" y=\"\(top)\" width=\"\(width)\" height=\"\(thickness)\" fill=\"\(color)\"/>\n"
         }
         for transit in transits {
             let toY = transit.toLane >= 0 ? y(transit.toLane) : y(transit.fromLane)
-            out +=
-                "<line x1=\"\(x(transit.from))\" y1=\"\(y(transit.fromLane))\" x2=\"\(x(transit.to))\" y2=\"\(toY)\" stroke=\"#b5651d\" stroke-width=\"2\" stroke-dasharray=\"5 3\"/>\n"
+            out += Self.line(
+                x(transit.from), y(transit.fromLane), x(transit.to), toY,
+                "stroke=\"#b5651d\" stroke-width=\"2\" stroke-dasharray=\"5 3\"")
         }
         for marker in markers {
             let cx = x(marker.step)
             let cy = y(marker.lane)
-            switch marker.kind {
-            case "seal-ok":
-                out +=
-                    "<circle cx=\"\(cx)\" cy=\"\(cy)\" r=\"6\" fill=\"#fff\" stroke=\"#060\" stroke-width=\"2.5\"/>\n"
-            case "seal-bad", "unseal":
-                let color = marker.kind == "unseal" ? "#b5651d" : "#a00"
-                out += "<circle cx=\"\(cx)\" cy=\"\(cy)\" r=\"6\" fill=\"\(color)\" stroke=\"\(color)\"/>\n"
-            case "image":
-                out +=
-                    "<path d=\"M\(cx) \(cy - 8)L\(cx + 8) \(cy)L\(cx) \(cy + 8)L\(cx - 8) \(cy)Z\" fill=\"#1d4e89\"/>\n"
-            case "end":
-                out +=
-                    "<path d=\"M\(cx - 6) \(cy - 6)L\(cx + 6) \(cy + 6)M\(cx + 6) \(cy - 6)L\(cx - 6) \(cy + 6)\" stroke=\"#a00\" stroke-width=\"3\"/>\n"
-            default: out += "<circle cx=\"\(cx)\" cy=\"\(cy)\" r=\"4\" fill=\"#2d6a4f\"/>\n"
-            }
-            out +=
-                "<text x=\"\(cx + 8)\" y=\"\(cy - 8)\" font-size=\"8\" fill=\"#333\">\(HTMLText.escape(marker.label))</text>\n"
+            out += Self.symbol(marker.kind, cx, cy)
+            let nearEnd = cx > Self.width - Self.right - 10
+            // Labels of neighbouring steps alternate above and below the lane, so they do not overlap.
+            let labelY = marker.step % 2 == 0 ? cy - 8 : cy + 17
+            out += Self.text(
+                nearEnd ? cx - 9 : cx + 9, labelY, Self.fit(marker.label, 30),
+                "font-size=\"8\" fill=\"#333\"" + (nearEnd ? " text-anchor=\"end\"" : ""))
         }
         let axis = Self.top + lanes.count * Self.laneHeight + 6
-        out +=
-            "<line x1=\"\(Self.left)\" y1=\"\(axis)\" x2=\"\(Self.width - Self.right)\" y2=\"\(axis)\" stroke=\"#555\"/>\n"
+        out += Self.line(Self.left, axis, Self.width - 12, axis, "stroke=\"#555\"")
         var lastLabel = -100
+        var lastDate = ""
         for (index, step) in steps.enumerated() {
-            out += "<line x1=\"\(x(index))\" y1=\"\(axis)\" x2=\"\(x(index))\" y2=\"\(axis + 4)\" stroke=\"#555\"/>\n"
-            guard x(index) - lastLabel >= 60 || index == last else { continue }
+            out += Self.line(x(index), axis, x(index), axis + 4, "stroke=\"#555\"")
+            guard x(index) - lastLabel >= 46 || index == last else { continue }
             lastLabel = x(index)
-            out +=
-                "<text x=\"\(x(index))\" y=\"\(axis + 15)\" font-size=\"8\" text-anchor=\"middle\">\(step.number): \(HTMLText.escape(String(step.time.prefix(10))))</text>\n"
+            out += Self.text(x(index), axis + 14, "step \(step.number)", "font-size=\"8\" text-anchor=\"middle\"")
+            let date = String(step.time.prefix(10))
+            if date != lastDate {
+                lastDate = date
+                out += Self.text(x(index), axis + 24, date, "font-size=\"7\" fill=\"#555\" text-anchor=\"middle\"")
+            }
         }
+        out += Self.legend(y: axis + 42)
         out += "</svg>\n"
+        return out
+    }
+
+    static func line(_ x1: Int, _ y1: Int, _ x2: Int, _ y2: Int, _ style: String) -> String {
+        "<line x1=\"\(x1)\" y1=\"\(y1)\" x2=\"\(x2)\" y2=\"\(y2)\" \(style)/>\n"
+    }
+
+    /// Escaped, bidi-isolated text.
+    static func text(_ x: Int, _ y: Int, _ content: String, _ style: String) -> String {
+        "<text x=\"\(x)\" y=\"\(y)\" \(style) unicode-bidi=\"isolate\">\(HTMLText.escape(content))</text>\n"
+    }
+
+    /// The marker of one kind of step, centred on (x, y).
+    static func symbol(_ kind: String, _ x: Int, _ y: Int) -> String {
+        switch kind {
+        case "seal-ok": "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"6\" fill=\"#fff\" stroke=\"#060\" stroke-width=\"2.5\"/>\n"
+        case "seal-bad": "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"6\" fill=\"#a00\"/>\n"
+        case "unseal": "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"6\" fill=\"#b5651d\"/>\n"
+        case "image": "<path d=\"M\(x) \(y - 8)L\(x + 8) \(y)L\(x) \(y + 8)L\(x - 8) \(y)Z\" fill=\"#1d4e89\"/>\n"
+        case "end":
+            "<path d=\"M\(x - 6) \(y - 6)L\(x + 6) \(y + 6)M\(x + 6) \(y - 6)L\(x - 6) \(y + 6)\" stroke=\"#a00\" stroke-width=\"3\"/>\n"
+        case "start": "<rect x=\"\(x - 5)\" y=\"\(y - 5)\" width=\"10\" height=\"10\" fill=\"#2d6a4f\"/>\n"
+        default: "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"4\" fill=\"#2d6a4f\"/>\n"
+        }
+    }
+
+    /// `text` cut to `count` characters, with an ellipsis when cut.
+    static func fit(_ text: String, _ count: Int) -> String {
+        text.count <= count ? text : String(text.prefix(count - 1)) + "…"
+    }
+
+    /// The key to the symbols, and how to read the axis.
+    static func legend(y: Int) -> String {
+        var out = ""
+        var x = 4
+        let entries: [(symbol: String, label: String, width: Int)] = [
+            ("<rect x=\"0\" y=\"\(y - 4)\" width=\"12\" height=\"8\" fill=\"#2d6a4f\"/>\n", "held", 44),
+            ("<rect x=\"0\" y=\"\(y - 2)\" width=\"12\" height=\"5\" fill=\"#8fb3d9\"/>\n", "examining", 66),
+            ("", "in transit", 66), (symbol("start", 6, y), "seized", 52),
+            (symbol("seal-ok", 6, y), "sealed, seal intact", 104),
+            (symbol("seal-bad", 6, y), "seal broken", 70), (symbol("image", 6, y), "forensic image", 86),
+            (symbol("end", 6, y), "lost or disposed", 92),
+        ]
+        for entry in entries {
+            var symbol = entry.symbol
+            if entry.label == "in transit" {
+                symbol = line(0, y, 12, y, "stroke=\"#b5651d\" stroke-width=\"2\" stroke-dasharray=\"4 2\"")
+            }
+            out += "<g transform=\"translate(\(x) 0)\">\(symbol.filter { $0 != "\n" })</g>\n"
+            out += text(x + 16, y + 3, entry.label, "font-size=\"8\"")
+            x += entry.width
+        }
+        out += text(x + 4, y + 3, "steps evenly spaced, not to scale", "font-size=\"8\" fill=\"#555\"")
         return out
     }
 }
