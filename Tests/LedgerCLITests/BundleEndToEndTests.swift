@@ -479,3 +479,45 @@ struct TimestampedBundleTests {
         #expect(wrong.stdout.contains("checkpoint.tsr does not verify"))
     }
 }
+
+extension BundleEndToEndTests {
+    /// A key stream nobody in the selection needs, listed in a statement the real log key signed, still fails.
+    @Test func anUnneededKeyStreamIsRefusedEvenUnderASignedStatement() throws {
+        let fixture = try fixture
+        let logKey = try Ed25519PrivateKey(contentsOfFile: fixture.directory.path("op/keys/log.pem"), passphrase: nil)
+        let (bag, holder) = try tampered(fixture.itemBundle, rebag: true) { bag in
+            let entries = try Self.lines(bag, "data/ledger/entries.jsonl").map {
+                try Entry.parse(record: Array($0.utf8))
+            }
+            let disclosed = Set(entries.map(\.body.stream))
+            let caseLines = try Self.lines(fixture.caseBundle, "data/ledger/entries.jsonl")
+            let caseProofs = try Self.lines(fixture.caseBundle, "data/ledger/proofs.jsonl")
+            let index = try caseLines.firstIndex {
+                let entry = try Entry.parse(record: Array($0.utf8))
+                return entry.body.type == "key.registered" && !disclosed.contains(entry.body.stream)
+                    && entry.sigs.allSatisfy { sig in
+                        entries.contains { $0.body.stream == "key/" + sig.key } || entry.body.stream == "key/" + sig.key
+                    }
+            }!
+            let extra = try Entry.parse(record: Array(caseLines[index].utf8))
+            try Self.editLines(bag) { lines, proofs in
+                let at =
+                    try lines.firstIndex { try Entry.parse(record: Array($0.utf8)).body.seq > extra.body.seq }
+                    ?? lines.count
+                lines.insert(caseLines[index], at: at)
+                proofs.insert(caseProofs[index], at: at)
+            }
+            let url = bag.appendingPathComponent("data/ledger/disclosure")
+            let note = try SignedNote(parsing: try String(contentsOf: url, encoding: .utf8))
+            let statement = try DisclosureStatement(text: note.text)
+            let widened = DisclosureStatement(
+                origin: statement.origin, size: statement.size, selection: statement.selection,
+                streams: statement.streams + [
+                    DisclosedStream(stream: extra.body.stream, rev: 1, bodyHash: extra.bodyHashHex)
+                ])
+            try Data(try widened.signed(with: logKey).utf8).write(to: url)
+        }
+        try expectRejected(bag, "but no disclosed entry was signed by that key")
+        _ = holder
+    }
+}

@@ -35,6 +35,10 @@ public enum BundleChecker {
         do {
             let result = try BundleVerifier.verify(files: files, options: options)
             var timestamp: TimestampInfo?
+            if tsaCAFile != nil && files[BundleLayout.timestamp] == nil {
+                throw VerificationFailure(
+                    seq: nil, rule: "timestamps", message: "--tsa-ca was given, but the bundle has no time stamp")
+            }
             if let response = files[BundleLayout.timestamp], let tsaCAFile {
                 let digest = SHA256.hash(Array(result.ledger.checkpoint.note.text.utf8))
                 do { timestamp = try RFC3161.verify(response: response, sha256: digest, caFile: tsaCAFile) } catch {

@@ -23,11 +23,6 @@ public struct DisclosedRecords {
         DisclosureStatement(origin: origin, size: size, selection: selection, streams: streams)
     }
 
-    /// The entry types whose `data.to` names a person who receives an item (FORMAT.md §11.2).
-    static let recipientTypes: Set<String> = [
-        CustodyEvents.custodyReleased, CustodyEvents.custodyReassigned, CustodyEvents.itemCheckedOut,
-    ]
-
     /// Gathers the disclosure of `selection` among entries 1…`size`.
     public static func gather(_ reader: any LedgerReader, selection: DisclosureSelection, size: Int64) throws
         -> DisclosedRecords
@@ -83,7 +78,8 @@ public struct DisclosedRecords {
                 let entry = try Entry.parse(record: record.record)
                 parsed[record.seq] = entry
                 for sig in entry.sigs where seenKeys.insert(sig.key).inserted { wanted.append(sig.key) }
-                if recipientTypes.contains(entry.body.type), let person = entry.body.data.member("to")?.stringValue,
+                if DisclosureStatement.recipientTypes.contains(entry.body.type),
+                    let person = entry.body.data.member("to")?.stringValue,
                     seenPeople.insert(person).inserted, let state = try reader.projectionState(.people, key: person)
                 {
                     for key in try PersonRecord(state: state).keys where seenKeys.insert(key.keyID).inserted {

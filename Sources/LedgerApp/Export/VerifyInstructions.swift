@@ -42,11 +42,14 @@ enum VerifyInstructions {
                 openssl pkeyutl -verify -pubin -inkey /tmp/log.der -keyform DER -rawin \\
                     -in /tmp/checkpoint.txt -sigfile /tmp/checkpoint.sig
 
-            Other `—` lines on the checkpoint are cosignatures of witnesses (other agencies) that vouch they saw
+            If several lines carry the ledger's name, each must verify the same way. Other `—` lines on the
+            checkpoint are cosignatures of witnesses (other agencies) that vouch they saw
             this checkpoint and that it extends every checkpoint they saw before (docs/FORMAT.md §6.6).
             `data/ledger/checkpoint.tsr`, when present, is an RFC 3161 time stamp over `/tmp/checkpoint.txt`:
 
-                openssl ts -verify -data /tmp/checkpoint.txt -in data/ledger/checkpoint.tsr -CAfile TSA-CA.pem
+                openssl ts -reply -in data/ledger/checkpoint.tsr -text | grep 'Time stamp'   # its genTime
+                openssl ts -verify -data /tmp/checkpoint.txt -in data/ledger/checkpoint.tsr -CAfile TSA-CA.pem \\
+                    -attime "$(date -d 'GENTIME' +%s)"      # check the TSA's chain as it stood at genTime
 
             ## 3. The disclosure statement is signed by the same key
 
@@ -69,8 +72,9 @@ enum VerifyInstructions {
                 python3 verify_bundle.py . --trust-log-key "$vkey"       # tools/verify_bundle.py of custody-ledger
                 ledger verify-bundle . --trust-log-key "$vkey"           # also re-checks the custody rules
 
-            Both exit with status 0 when everything holds, 1 when anything was changed (and say what), 3 when the
-            disclosed history breaks a custody rule.
+            Both exit with status 0 when everything holds and 1 when anything was changed (and say what);
+            `ledger verify-bundle` also replays the custody rules over the disclosed history and exits with 3 when
+            an entry breaks one, and re-renders the report and the CASE/UCO graph to check they were not edited.
 
             """
     }

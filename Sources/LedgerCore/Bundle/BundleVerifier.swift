@@ -331,6 +331,7 @@ public enum BundleVerifier {
                 guard fits else { throw fail("stream \(stream.stream) is not one of the selected items") }
             }
         }
+        try checkKeyClosure(entries, byStream: byStream, statement: statement)
         let required: [String]
         switch statement.selection {
         case .caseID(let caseID): required = ["case/" + caseID]
@@ -338,6 +339,51 @@ public enum BundleVerifier {
         }
         for stream in required where !listed.contains(Array(stream.utf8)) {
             throw fail("the disclosure does not list \(stream), which its selection names")
+        }
+    }
+
+    /// The listed key streams are exactly the smallest set of FORMAT.md §11.2 item 3: keys that signed entry 1 or
+    /// a selection stream's entry, keys registered to a recipient named there, and, repeatedly, the signers of
+    /// those keys' own entries (a key's signature on its own registration brings in no one new).
+    static func checkKeyClosure(
+        _ entries: [Entry], byStream: [[UInt8]: [Entry]], statement: DisclosureStatement
+    ) throws(VerificationFailure) {
+        var recipients = Set<[UInt8]>()
+        var wanted: [String] = []
+        var justified = Set<[UInt8]>()
+        func want(_ key: String) {
+            if justified.insert(Array(key.utf8)).inserted { wanted.append(key) }
+        }
+        for entry in entries {
+            let isSelection = entry.body.seq == 1 || !entry.body.stream.hasPrefix("key/")
+            guard isSelection else { continue }
+            for sig in entry.sigs { want(sig.key) }
+            if DisclosureStatement.recipientTypes.contains(entry.body.type),
+                let person = entry.body.data.member("to")?.stringValue
+            {
+                recipients.insert(Array(person.utf8))
+            }
+        }
+        for entry in entries where entry.body.type == EventTypes.keyRegistered {
+            if let person = entry.body.data.member("person")?.stringValue, recipients.contains(Array(person.utf8)),
+                let key = entry.body.data.member("key")?.stringValue
+            {
+                want(key)
+            }
+        }
+        while let key = wanted.popLast() {
+            for entry in byStream[Array("key/\(key)".utf8)] ?? [] {
+                for sig in entry.sigs { want(sig.key) }
+            }
+        }
+        for stream in statement.streams where stream.stream.hasPrefix("key/") {
+            guard justified.contains(Array(stream.stream.dropFirst(4).utf8)) else {
+                throw VerificationFailure(
+                    seq: nil, rule: "disclosure",
+                    message:
+                        "stream \(stream.stream) is listed, but no disclosed entry was signed by that key or names its person as recipient"
+                )
+            }
         }
     }
 }

@@ -62,6 +62,12 @@ public struct DisclosedStream: Sendable, Equatable {
 public struct DisclosureStatement: Sendable, Equatable {
     public static let header = "custody-ledger/v1 disclosure"
 
+    /// The entry types whose `data.to` names a person who receives an item: that person's keys are disclosed
+    /// (FORMAT.md §11.2).
+    public static let recipientTypes: Set<String> = [
+        CustodyEvents.custodyReleased, CustodyEvents.custodyReassigned, CustodyEvents.itemCheckedOut,
+    ]
+
     public let origin: String
     /// The checkpoint size the disclosure is made at.
     public let size: Int64

@@ -1,0 +1,829 @@
+#!/usr/bin/env python3
+"""Independent verifier of custody-ledger court-export bundles (docs/FORMAT.md §11).
+
+Written from docs/FORMAT.md alone (and the standards it cites), not from the Swift sources, so that a bundle
+can be checked without our software.  Python 3.11, the standard library and the `cryptography` package;
+the RFC 3161 timestamp is checked with the `openssl` command line when --tsa-ca is given.
+
+    python3 tools/verify_bundle.py DIR [--trust-log-key VKEY] [--witness VKEY ...] [--witness-quorum K]
+                                       [--tsa-ca FILE] [--json]
+
+Checks, in this order, stopping at the first failure:
+  bag         bagit.txt exact; both manifests (format, order, hashes, exactly the files present); the file
+              layout; bag-info.txt labels and Payload-Oxum (§11.1)
+  log key     entry 1's data.log_vkey, equal byte for byte to --trust-log-key when given (§11.3, §6.2)
+  checkpoint  C2SP signed note by the log key; origin, size N, root (§6.4)
+  witnesses   tlog-cosignature/v1 lines of the named witnesses, quorum K (default 0, as §6.6) (§6.6, §11.3)
+  timestamp   checkpoint.tsr with `openssl ts -verify` against --tsa-ca, at the token's genTime (§6.7)
+  entries     JSON profile and record form, seq order <= N, origin, prev links, unique ids, time order,
+              type/stream table, genesis, key replay, signer sets, validity windows, roles, signatures (§11.2)
+  proofs      line i proves line i (JCS form, seq, index, tree size N) to the checkpoint root (§11.3, §6.5)
+  disclosure  signed statement: origin, N, selection; every listed stream complete to its head; every entry
+              in a listed stream; the listed streams are those the selection and §11.2 item 3 allow (§11.4)
+  bag-info    Ledger-Origin, Ledger-Log-Key, Checkpoint-Size, Checkpoint-Root, External-Identifier (§11.1)
+
+Exit status: 0 verified, 1 integrity failure, 2 usage or I/O error.  With --json: one object with "ok",
+"trusted" (ok and the log key pinned), "failure", "checks", "warnings", "findings" and the checkpoint facts.
+
+Not checked here (`ledger verify-bundle` does it): custody data schemas and rules (EVENTS.md, §11.5), the
+report (§11.6), the JSON-LD graph (§11.7).  Those files, VERIFY.md and the informative bag-info values are
+covered only by the (unsigned) manifests.  That the statement lists every stream of the selection can only be
+checked against the whole ledger (`ledger verify --disclosure`); here it is the log key's signed claim.
+"""
+
+import argparse, base64, datetime, hashlib, json, os, re, subprocess, sys
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+
+class Fail(Exception):
+    """An integrity failure; the message names the file (and line) and what failed."""
+
+
+class Usage(Exception):
+    """A usage error (exit 2)."""
+
+
+def sha256(b):
+    return hashlib.sha256(b).digest()
+
+
+# Patterns (FORMAT.md §2: anchored, ASCII classes; always used with fullmatch).
+HEX64 = re.compile(r"[0-9a-f]{64}")
+STREAM_RE = re.compile(r"[A-Za-z0-9._/-]{1,128}")
+UUID4_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+TIME_RE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.[0-9]{3}Z")
+ORIGIN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:-]{0,254}")
+PERSON_RE = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+DECIMAL_RE = re.compile(r"0|[1-9][0-9]*")
+B64_RE = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+ZERO = "0" * 64
+MAX_SAFE = 2**53 - 1
+
+
+def b64dec(s, canonical=True):
+    """Standard padded base64 (RFC 4648 §4); None if malformed or (canonical) not re-encoding to itself (§3.2)."""
+    if not isinstance(s, str) or not B64_RE.fullmatch(s):
+        return None
+    raw = base64.b64decode(s)
+    return raw if not canonical or base64.b64encode(raw).decode() == s else None
+
+
+# ---------------------------------------------------------------- JSON profile and JCS (FORMAT.md §2, RFC 8785)
+
+_ESC = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def jcs(v):
+    """RFC 8785 serialization as UTF-8 bytes.  The v1 profile admits integers within ±(2^53-1) only (§2 rule 4),
+    whose ECMAScript form is their decimal form, so the float serialization of RFC 8785 §3.2.2.3 is not needed."""
+    def enc(v):
+        if v is None or isinstance(v, bool):
+            return {None: "null", True: "true", False: "false"}[v]
+        if isinstance(v, int) and abs(v) <= MAX_SAFE:
+            return str(v)
+        if isinstance(v, str):
+            return '"' + "".join(_ESC.get(c) or ("\\u%04x" % ord(c) if ord(c) < 0x20 else c) for c in v) + '"'
+        if isinstance(v, list):
+            return "[" + ",".join(enc(x) for x in v) + "]"
+        if not isinstance(v, dict):
+            raise ValueError("%r is outside the v1 JSON profile" % v)
+        names = sorted(v, key=lambda k: k.encode("utf-16-be"))   # UTF-16 code unit order (RFC 8785 §3.2.3)
+        return "{" + ",".join(enc(k) + ":" + enc(v[k]) for k in names) + "}"
+    return enc(v).encode("utf-8")                     # strict: a lone surrogate raises UnicodeEncodeError
+
+
+def parse_profile(raw):
+    """Parse one JSON text under the v1 profile (§2, rules 1-6); raise ValueError saying why it is rejected."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise ValueError("starts with a byte order mark")
+    text = raw.decode("utf-8")                        # strict: UnicodeDecodeError is a ValueError
+    depth = best = 0
+    in_str = esc = False
+    for ch in text:                                   # rule 5: container depth, outside strings
+        if in_str:
+            esc, in_str = (False, True) if esc else (ch == "\\", ch != '"')
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in "]}":
+            depth -= 1
+    if best > 32:
+        raise ValueError("nesting depth %d exceeds 32" % best)
+
+    def pairs(ps):                                    # rule 2: no duplicate member names
+        d = {}
+        for k, v in ps:
+            if k in d:
+                raise ValueError("duplicate member %s" % json.dumps(k))
+            d[k] = v
+        return d
+
+    def integer(s):                                   # rule 4: integers in ±(2^53-1), no -0
+        if s == "-0" or abs(int(s)) > MAX_SAFE:
+            raise ValueError("number %s not allowed" % s)
+        return int(s)
+
+    def bad(s):
+        raise ValueError("number %s is not an integer" % s)
+    value = json.loads(text, object_pairs_hook=pairs, parse_int=integer, parse_float=bad, parse_constant=bad)
+    try:
+        canonical = jcs(value)
+    except UnicodeEncodeError:                        # rule 3 (json.loads joins valid pairs, keeps lone halves)
+        raise ValueError("a string holds a lone surrogate")
+    if canonical != raw:                              # rule 6: canonical form
+        raise ValueError("not in canonical (JCS) form")
+    return value
+
+
+def jsonl_lines(data, name):
+    """Split a JSON Lines file (§3.4): every line ends in \\n, no blank lines, no \\r."""
+    if not data.endswith(b"\n"):
+        raise Fail("%s: does not end with a newline" % name)
+    lines = data[:-1].split(b"\n")
+    for i, line in enumerate(lines, 1):
+        if not line or b"\r" in line:
+            raise Fail("%s line %d: blank line or carriage return" % (name, i))
+    return lines
+
+
+# ---------------------------------------------------------------- Ed25519 (FORMAT.md §3.2)
+
+P = 2**255 - 19
+L = 2**252 + 27742317777372353535851937790883648493
+# y-coordinates of the 8 small-order points: 0, 1, p-1 and ±y8 (either sign bit).
+Y8 = int.from_bytes(bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"), "little")
+SMALL_Y = {0, 1, P - 1, Y8, P - Y8}
+
+
+def key_problem(pk):
+    """Why a raw public key is refused by §3.2 (non-canonical y, small order), or None."""
+    if len(pk) != 32:
+        return "is not 32 bytes"
+    y = int.from_bytes(pk, "little") & ((1 << 255) - 1)
+    if y >= P:
+        return "is not canonically encoded"
+    if y in SMALL_Y:
+        return "is a point of small order"
+    return None
+
+
+def ed25519_ok(pk, sig, msg):
+    """Cofactorless RFC 8032 verification plus §3.2: canonical key not of small order, S < L, R canonical."""
+    if len(sig) != 64 or key_problem(pk) or int.from_bytes(sig[32:], "little") >= L:
+        return False
+    if int.from_bytes(sig[:32], "little") & ((1 << 255) - 1) >= P:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(pk).verify(sig, msg)
+        return True
+    except (InvalidSignature, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------- RFC 9162 inclusion proofs (FORMAT.md §6.3, §6.5)
+
+def node(l, r):
+    return sha256(b"\x01" + l + r)
+
+
+def inclusion_ok(index, size, leaf, path, root):
+    """RFC 9162 §2.1.3.2."""
+    if not 0 <= index < size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = node(p, r)
+            while fn and not fn & 1:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            r = node(r, p)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and r == root
+
+
+# ---------------------------------------------------------------- signed notes, vkeys (FORMAT.md §6.2, §6.4, §6.6)
+
+def key_id(name, alg, pk):
+    return sha256(name.encode() + b"\n" + bytes([alg]) + pk)[:4]
+
+
+def parse_vkey(text, alg):
+    """`name+hexid+b64(alg ‖ key)` (§6.2: the key is everything after the second '+'); (name, id, pk)."""
+    name, _, rest = text.partition("+")
+    hid, plus, k64 = rest[:8], rest[8:9], rest[9:]
+    if not name or any(c.isspace() for c in name) or plus != "+" or not re.fullmatch(r"[0-9a-f]{8}", hid):
+        raise ValueError("not of the form name+keyid+key")
+    raw = b64dec(k64)
+    if raw is None or len(raw) != 33 or raw[0] != alg:
+        raise ValueError("the key is not canonical base64 of 0x%02x and 32 bytes" % alg)
+    if key_problem(raw[1:]):
+        raise ValueError("the public key %s" % key_problem(raw[1:]))
+    if key_id(name, alg, raw[1:]).hex() != hid:
+        raise ValueError("the key ID does not match the name and key")
+    return name, bytes.fromhex(hid), raw[1:]
+
+
+def open_note(data, what, vkey):
+    """C2SP signed note signed by the log key (§6.4): return (text, [(name, raw sig bytes)]).
+
+    Every signature line must be well formed with canonical base64; every line with the log key's name and
+    key ID must verify, and there must be at least one.  Other lines are returned for the witness check.
+    """
+    name, kid, pk = vkey
+    try:
+        s = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Fail("%s: not UTF-8" % what)
+    cut = s.rfind("\n\n")
+    if cut < 0 or not s.endswith("\n") or any(ord(c) < 0x20 and c != "\n" for c in s):
+        raise Fail("%s: not a signed note (text, blank line, signature lines)" % what)
+    text, lines, out, signed = s[:cut + 1], s[cut + 2:-1].split("\n"), [], 0
+    for line in lines:
+        m = re.fullmatch(r"\u2014 (\S+) (\S+)", line)
+        raw = b64dec(m[2]) if m else None
+        if raw is None or len(raw) < 5:
+            raise Fail("%s: malformed or non-canonical signature line %r" % (what, line))
+        if m[1] == name and raw[:4] == kid:
+            if not ed25519_ok(pk, raw[4:], text.encode()):
+                raise Fail("%s: the log key's signature does not verify" % what)
+            signed += 1
+        out.append((m[1], raw))
+    if not signed:
+        raise Fail("%s: no signature by the log key %s" % (what, name))
+    return text, out
+
+
+# ---------------------------------------------------------------- the type table (FORMAT.md §5): streams, roles
+
+CO, CU, EX, SU, TO = "case-officer", "custodian", "examiner", "supervisor", "takedown-officer"
+TYPES = {"ledger.created": ("ledger", ()), "key.registered": ("key/", ("admin",)),
+         "key.revoked": ("key/", ("admin",)), "ledger.note": ("ledger", ("admin", SU))}
+TYPES.update({t: ("case/", (CO, SU)) for t in ("case.opened", "case.agency-joined", "case.closed")})
+TYPES.update({t: ("target/", (CO, TO)) for t in ("target.identified", "target.verified", "target.false-positive",
+                                                 "target.reappeared")})
+TYPES.update({t: ("target/", (TO,)) for t in ("target.notified", "takedown.requested", "takedown.confirmed",
+                                              "takedown.not-actioned")})
+TYPES.update({t: ("item/", (CO, CU, EX)) for t in (
+    "item.seized", "item.acquired", "custody.released", "custody.received", "custody.release-cancelled",
+    "custody.receipt-refused", "item.checked-out", "item.checked-in", "item.stored", "item.sealed",
+    "item.unsealed", "item.examined")})
+TYPES.update({"custody.lost": ("item/", (CO, CU, EX, SU)), "item.disposed": ("item/", (CO, CU, EX, SU)),
+              "custody.reassigned": ("item/", (SU,)),
+              "entry.corrected": (("case/", "target/", "item/"), (CO, CU, EX, SU, TO)),
+              "note.added": (("case/", "target/", "item/"), (CO, CU, EX, SU, TO))})
+ROLES = {"admin", CO, CU, EX, TO, SU, "auditor"}
+BODY = {"v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data"}
+
+
+def entry_msg(body_hash):
+    return b"custody-ledger/v1 entry\n" + body_hash.hex().encode() + b"\n"                 # §3.2
+
+
+def key_request_msg(origin, d):
+    req = {"agency": d["agency"], "ledger": origin, "name": d["name"], "person": d["person"],
+           "public_key": d["public_key"], "v": 1}
+    return b"custody-ledger/v1 key-request\n" + sha256(jcs(req)).hex().encode() + b"\n"  # §3.2, §4.3
+
+
+def check_record(where, raw):
+    """Record form (§3.3, §3.1, §3.2 and rule 1 of §7); returns (body, [(key, sig bytes)], body hash)."""
+    if len(raw) > 65536:
+        raise Fail("%s: record is larger than 65,536 bytes" % where)
+    try:
+        rec = parse_profile(raw)
+    except ValueError as e:
+        raise Fail("%s: breaks the JSON profile (§2): %s" % (where, e))
+    if not isinstance(rec, dict) or set(rec) != {"body", "sigs"} or not isinstance(rec["body"], dict):
+        raise Fail("%s: a record is an object with exactly the members body and sigs" % where)
+    b = rec["body"]
+    if set(b) != BODY:
+        raise Fail("%s: body members are not exactly %s" % (where, ", ".join(sorted(BODY))))
+    ints, strs = ("v", "seq", "stream_rev"), BODY - {"v", "seq", "stream_rev", "data"}
+    if any(type(b[m]) is not int for m in ints) or any(not isinstance(b[m], str) for m in strs) \
+            or not isinstance(b["data"], dict):
+        raise Fail("%s: a body member has the wrong JSON type" % where)
+    for ok, what in ((b["v"] == 1, "v is not 1"), (b["seq"] >= 1 and b["stream_rev"] >= 1, "seq/stream_rev < 1"),
+                     (HEX64.fullmatch(b["prev"]) and HEX64.fullmatch(b["stream_prev"]), "prev/stream_prev not hex"),
+                     (HEX64.fullmatch(b["actor"]), "actor is not a key id"),
+                     (STREAM_RE.fullmatch(b["stream"]), "stream does not match the pattern"),
+                     (UUID4_RE.fullmatch(b["id"]), "id is not a lowercase UUID v4"),
+                     (ORIGIN_RE.fullmatch(b["ledger"]), "ledger is not a valid origin (§6.1)")):
+        if not ok:
+            raise Fail("%s: %s" % (where, what))
+    m = TIME_RE.fullmatch(b["time"])
+    try:
+        datetime.datetime(*(int(x) for x in m.groups()))
+    except (ValueError, AttributeError):              # AttributeError: no match
+        raise Fail("%s: time %r is not YYYY-MM-DDTHH:MM:SS.sssZ with a real date" % (where, b["time"]))
+    sigs = rec["sigs"]
+    if not isinstance(sigs, list) or not sigs:
+        raise Fail("%s: sigs is not a non-empty array" % where)
+    out = []
+    for s in sigs:
+        raw_sig = b64dec(s.get("sig")) if isinstance(s, dict) and set(s) == {"key", "sig"} else None
+        if raw_sig is None or len(raw_sig) != 64 or not isinstance(s["key"], str) or not HEX64.fullmatch(s["key"]):
+            raise Fail("%s: sigs element is not {key: key id, sig: canonical b64 of 64 bytes}" % where)
+        out.append((s["key"], raw_sig))
+    if any(out[i][0] >= out[i + 1][0] for i in range(len(out) - 1)):
+        raise Fail("%s: sigs are not sorted by key, or a key signs twice" % where)
+    return b, out, sha256(jcs(b))
+
+
+class Key:
+    def __init__(self, pk, roles, person, seq):
+        self.pk, self.roles, self.person, self.reg, self.revoked, self.compromised = pk, roles, person, seq, None, None
+
+
+def stream_fits(stream, prefix):
+    """The type table's stream column (§5): `ledger` exactly, or `<prefix><id>` with a non-empty id."""
+    if prefix == "ledger":
+        return stream == "ledger"
+    return any(stream.startswith(p) and len(stream) > len(p) for p in (prefix if isinstance(prefix, tuple)
+                                                                         else (prefix,)))
+
+
+def check_entries(lines, n):
+    """§11.2: replay the disclosed entries in seq order (rules 1-9 of §7 that need only these entries).
+
+    Returns (bodies, body hashes, signer sets, keys, findings).
+    """
+    records = [check_record("entries.jsonl line %d" % i, raw) for i, raw in enumerate(lines, 1)]
+    for i, (b, _, _) in enumerate(records, 1):        # order first: seq 1, 2, then strictly ascending, <= N
+        w, seq = "entries.jsonl line %d (seq %d)" % (i, b["seq"]), b["seq"]
+        if i <= 2 and seq != i:
+            raise Fail("%s: line %d must be entry %d (§11.2 item 1)" % (w, i, i))
+        if i > 2 and seq <= records[i - 2][0]["seq"]:
+            raise Fail("%s: seq is not greater than the previous line's seq %d" % (w, records[i - 2][0]["seq"]))
+        if seq > n:
+            raise Fail("%s: seq is larger than the checkpoint size %d" % (w, n))
+    if len(records) < 2:
+        raise Fail("entries.jsonl: entries 1 and 2 are required (§11.2)")
+    keys, ids, bodies, hashes, signers = {}, set(), [], [], []
+    seq1 = None                                       # seq 1's (actor, sig, message), verified at seq 2 (§3.2)
+    for i, (b, sigs, h) in enumerate(records, 1):
+        seq, typ, data, actor, stream = b["seq"], b["type"], b["data"], b["actor"], b["stream"]
+        w = "entries.jsonl line %d (seq %d)" % (i, seq)
+        last = bodies[-1] if bodies else None
+        # Origin, hash chain, ids, time (§11.2; rules 3-7 of §7 restricted to the disclosed entries).
+        if last and b["ledger"] != bodies[0]["ledger"]:
+            raise Fail("%s: ledger %r is not the origin of entry 1" % (w, b["ledger"]))
+        if seq == 1 and b["prev"] != ZERO or last and last["seq"] == seq - 1 and b["prev"] != hashes[-1].hex():
+            raise Fail("%s: prev does not match the body hash of seq %d" % (w, seq - 1))
+        if b["id"] in ids:
+            raise Fail("%s: id %s appears twice" % (w, b["id"]))
+        if last and b["time"] < last["time"]:
+            raise Fail("%s: time %s is before the previous entry's %s" % (w, b["time"], last["time"]))
+        # Type table (§5): known type and stream shape; genesis rules (seq 1 and 2); the key entries' data.
+        if typ not in TYPES or not stream_fits(stream, TYPES[typ][0]):
+            raise Fail("%s: unknown type %r, or stream %s does not fit it" % (w, typ, stream))
+        if (seq == 1) != (typ == "ledger.created"):
+            raise Fail("%s: seq 1, and only seq 1, is ledger.created" % w)
+        if seq == 1:
+            if b["stream_rev"] != 1 or b["stream_prev"] != ZERO or set(data) != {"log_vkey"}:
+                raise Fail("%s: ledger.created must start stream ledger with data {log_vkey}" % w)
+            try:
+                if parse_vkey(data["log_vkey"], 0x01)[0] != b["ledger"]:
+                    raise ValueError("its name is not the origin")
+            except (ValueError, TypeError, AttributeError) as e:
+                raise Fail("%s: data.log_vkey is not a valid vkey: %s" % (w, e))
+        new = None                                    # (key id, pk) registered by this entry
+        if typ == "key.registered":
+            d = data
+            pk = b64dec(d.get("public_key")) if set(d) == {"agency", "key", "name", "person", "public_key",
+                                                            "roles"} else None
+            if pk is None or len(pk) != 32 or key_problem(pk) or d["key"] != sha256(pk).hex() \
+                    or stream != "key/" + d["key"] or b["stream_rev"] != 1:
+                raise Fail("%s: key.registered: public_key, key (its key id), stream key/<key> or stream_rev 1 "
+                           "is wrong" % w)
+            r = d["roles"]
+            if not isinstance(r, list) or not r or not all(isinstance(x, str) and x in ROLES for x in r) \
+                    or len(set(r)) != len(r) or not isinstance(d["person"], str) or not PERSON_RE.fullmatch(d["person"]):
+                raise Fail("%s: key.registered: roles or person are malformed" % w)
+            if d["key"] in keys:
+                raise Fail("%s: key %s is registered twice" % (w, d["key"]))
+            if seq > 2 and actor == d["key"]:
+                raise Fail("%s: a key never registers itself after seq 2" % w)
+            new = (d["key"], pk)
+        if seq == 2 and (typ != "key.registered" or stream != "key/" + bodies[0]["actor"] or actor != data["key"]
+                         or "admin" not in data["roles"]):
+            raise Fail("%s: seq 2 must register the key of seq 1's actor, by itself, with role admin (§5)" % w)
+        if typ == "key.revoked":
+            c = data.get("compromised_since_seq")
+            if "reason" not in data or not set(data) <= {"reason", "compromised_since_seq"} or \
+                    c is not None and (type(c) is not int or not 1 <= c < seq):
+                raise Fail("%s: key.revoked data is malformed" % w)
+            if stream[4:] not in keys or keys[stream[4:]].revoked is not None:
+                raise Fail("%s: revokes a key that is not registered in the bag, or already revoked" % w)
+        # Required signers (§5, §3.2), validity windows at this seq (§4.4), signatures, the actor's role.
+        required = {actor}
+        if typ == "key.registered":
+            required.add(data["key"])
+        if typ in ("item.seized", "item.disposed") and "witness_key" in data:
+            wk = data["witness_key"]
+            if not isinstance(wk, str) or not HEX64.fullmatch(wk) or wk == actor:
+                raise Fail("%s: witness_key is not a key id other than the actor's" % w)
+            required.add(wk)
+        signed = {k for k, _ in sigs}
+        if signed != required:
+            raise Fail("%s: signers %s are not the required signers %s" % (w, sorted(signed), sorted(required)))
+        msg = entry_msg(h)
+        for k, sig in sigs:
+            if seq == 1:
+                seq1 = (k, sig, msg)
+                continue
+            if new and k == new[0]:                   # the registered key: entry message at seq 2, else request
+                pk, m = new[1], (msg if seq == 2 else key_request_msg(b["ledger"], data))
+            elif k not in keys:
+                raise Fail("%s: signer %s is not a disclosed registered key at seq %d" % (w, k, seq))
+            elif keys[k].revoked is not None and keys[k].revoked < seq:
+                raise Fail("%s: signer %s was revoked at seq %d" % (w, k, keys[k].revoked))
+            else:
+                pk, m = keys[k].pk, msg
+            if not ed25519_ok(pk, sig, m):
+                raise Fail("%s: the signature of %s does not verify" % (w, k))
+        if seq == 2 and not ed25519_ok(new[1], seq1[1], seq1[2]):
+            raise Fail("entries.jsonl line 1 (seq 1): the signature of %s does not verify" % seq1[0])
+        allowed = TYPES[typ][1]
+        if seq > 2 and not (typ == "key.revoked" and actor == stream[4:]) and not set(allowed) & keys[actor].roles:
+            raise Fail("%s: actor %s holds no role allowed for %s (%s)" % (w, actor, typ, ", ".join(allowed)))
+        if new:
+            keys[new[0]] = Key(new[1], set(data["roles"]), data["person"], seq)
+        if typ == "key.revoked":
+            keys[stream[4:]].revoked, keys[stream[4:]].compromised = seq, data.get("compromised_since_seq")
+        ids.add(b["id"])
+        bodies.append(b)
+        hashes.append(h)
+        signers.append(signed)
+    findings = ["seq %d: signed by key %s reported compromised since seq %d" % (b["seq"], kid, k.compromised)
+                for kid, k in keys.items() if k.compromised for b, s in zip(bodies, signers)
+                if k.compromised < b["seq"] <= k.revoked and kid in s]       # §4.4 findings (not failures)
+    return bodies, hashes, signers, keys, findings
+
+
+# ---------------------------------------------------------------- the bag (FORMAT.md §11.1)
+
+LAYOUT = {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", "data/ledger/checkpoint",
+          "data/ledger/entries.jsonl", "data/ledger/proofs.jsonl", "data/ledger/disclosure",
+          "data/report/custody-report.html", "data/case/custody.jsonld", "data/VERIFY.md"}
+OPTIONAL = {"data/ledger/checkpoint.tsr"}
+INFO_LABELS = ["Source-Organization", "Bagging-Date", "External-Identifier", "Payload-Oxum", "Ledger-Origin",
+               "Ledger-Log-Key", "Checkpoint-Size", "Checkpoint-Root", "Bag-Software-Agent"]
+
+
+def list_files(root):
+    files = {}
+    for d, dirs, names in os.walk(root):
+        rel = os.path.relpath(d, root)
+        if not dirs and not names:
+            raise Fail("bag: empty directory %s (§11.1: the tool writes none)" % rel)
+        for x in dirs + names:
+            p = os.path.join(d, x)
+            if os.path.islink(p) or x in names and not os.path.isfile(p):
+                raise Fail("bag: %s is not a regular file or directory" % os.path.relpath(p, root))
+        for x in names:
+            path = x if rel == "." else rel.replace(os.sep, "/") + "/" + x
+            with open(os.path.join(d, x), "rb") as f:
+                files[path] = f.read()
+    return files
+
+
+def check_manifest(files, mname, expected):
+    """One manifest: `hex  path\\n` lines sorted by path bytes, exactly the expected files, every hash right."""
+    data = files.get(mname)
+    if data is None:
+        raise Fail("bag: %s is missing" % mname)
+    seen = []
+    for i, line in enumerate(data.split(b"\n")[:-1] if data.endswith(b"\n") else [None], 1):
+        m = re.fullmatch(rb"([0-9a-f]{64})  (\S[^\r]*)", line or b"")
+        if not m:
+            raise Fail("%s line %d: not `<sha256 hex>  <path>` (or no final newline)" % (mname, i))
+        path = m[2].decode("utf-8", "replace")
+        if seen and m[2] <= seen[-1]:
+            raise Fail("%s line %d: %s is out of order or listed twice" % (mname, i, path))
+        seen.append(m[2])
+        if path not in expected:
+            raise Fail("%s: %s is listed but %s" % (mname, path, "not present" if path not in files
+                                                     else "does not belong in this manifest"))
+        if sha256(files[path]).hex() != m[1].decode():
+            raise Fail("%s: %s: hash mismatch" % (mname, path))
+    missing = sorted(set(expected) - {p.decode("utf-8", "replace") for p in seen})
+    if missing:
+        raise Fail("%s: %s is present but not listed" % (mname, missing[0]))
+
+
+def check_bag(files):
+    if files.get("bagit.txt") != b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n":
+        raise Fail("bagit.txt: missing or not exactly the two BagIt 1.0 lines")
+    payload = {p for p in files if p.startswith("data/")}
+    check_manifest(files, "tagmanifest-sha256.txt", set(files) - payload - {"tagmanifest-sha256.txt"})
+    check_manifest(files, "manifest-sha256.txt", payload)
+    for p in sorted(set(files) - LAYOUT - OPTIONAL):
+        raise Fail("bag: %s is not a file of the bundle layout (§11.1)" % p)
+    for p in sorted(LAYOUT - set(files)):
+        raise Fail("bag: %s is missing" % p)
+    try:                                              # bag-info.txt: `Label: value` lines in the §11.1 order
+        text = files["bag-info.txt"].decode("utf-8")
+    except UnicodeDecodeError:
+        raise Fail("bag-info.txt: not UTF-8")
+    info, labels = {}, []
+    for line in text.split("\n")[:-1] if text.endswith("\n") else [""]:
+        if line[:1] in (" ", "\t") and labels:        # RFC 8493 §2.2.2 continuation line
+            info[labels[-1]] += " " + line.strip()
+            continue
+        label, sep, value = line.partition(": ")
+        if not sep or not label or label in info:
+            raise Fail("bag-info.txt: malformed or repeated line %r" % line)
+        labels.append(label)
+        info[label] = value
+    if labels != INFO_LABELS:                        # name the first label out of place
+        i = next(i for i, (a, b) in enumerate(zip(labels + [None] * 9, INFO_LABELS + [None] * 9)) if a != b)
+        raise Fail("bag-info.txt: label %d is %s, §11.1 requires %s" % (i + 1, (labels + ["(none)"] * 9)[i],
+                                                                        (INFO_LABELS + ["(none)"] * 9)[i]))
+    size = sum(len(files[p]) for p in payload)
+    if info["Payload-Oxum"] != "%d.%d" % (size, len(payload)):
+        raise Fail("bag-info.txt: Payload-Oxum %s, the payload is %d.%d" % (info["Payload-Oxum"], size, len(payload)))
+    return info, "%d payload files, %d bytes" % (len(payload), size)
+
+
+# ---------------------------------------------------------------- the whole bundle
+
+
+def verify(args, report):
+    files = list_files(args.dir)
+    info, bag_detail = check_bag(files)
+    report("bag", "bagit.txt, manifests and Payload-Oxum agree (%s)" % bag_detail)
+
+    # Log key (§11.3): data.log_vkey of entry 1, optionally pinned (byte for byte).  Parse entry 1 first;
+    # check_entries re-checks it fully below.
+    entry_lines = jsonl_lines(files["data/ledger/entries.jsonl"], "entries.jsonl")
+    b1, _, _ = check_record("entries.jsonl line 1", entry_lines[0])
+    if b1["seq"] != 1 or b1["type"] != "ledger.created":
+        raise Fail("entries.jsonl line 1: must be entry 1, ledger.created (§11.2 item 1)")
+    try:
+        log_vkey = b1["data"]["log_vkey"]
+        vkey = parse_vkey(log_vkey, 0x01)
+    except (KeyError, TypeError, ValueError) as e:
+        raise Fail("entries.jsonl line 1: no valid data.log_vkey (%s)" % e)
+    if args.trust_log_key is not None and args.trust_log_key != log_vkey:
+        raise Fail("log key: the pinned key %s is not entry 1's log key %s" % (args.trust_log_key, log_vkey))
+    report("log key", log_vkey + (" (pinned)" if args.trust_log_key else " (NOT pinned: named by the bundle itself)"))
+
+    # Checkpoint (§6.4): body origin / size / root, signed by the log key.
+    cp_text, cp_sigs = open_note(files["data/ledger/checkpoint"], "checkpoint", vkey)
+    cl = cp_text[:-1].split("\n")
+    if len(cl) < 3 or cl[0] != vkey[0] or not DECIMAL_RE.fullmatch(cl[1]) or b64dec(cl[2]) is None \
+            or len(b64dec(cl[2])) != 32:
+        raise Fail("checkpoint: body is not <origin = the log key's name>, size, canonical b64 root")
+    n, root = int(cl[1]), b64dec(cl[2])
+    report("checkpoint", "%s size %d root %s, log signature verifies" % (cl[0], n, cl[2]))
+
+    # Witness cosignatures (§6.6, §11.3): count named witnesses with a valid line; a bad line of one fails.
+    good = []
+    for text, (wname, wkid, wpk) in args.witnesses:
+        times = []
+        for name, raw in cp_sigs:
+            if name == wname and raw[:4] == wkid:
+                t = int.from_bytes(raw[4:12], "big")
+                msg = b"cosignature/v1\ntime %d\n" % t + cp_text.encode()
+                if len(raw) != 76 or not ed25519_ok(wpk, raw[12:], msg):
+                    raise Fail("checkpoint: the cosignature of witness %s does not verify" % wname)
+                times.append(t)
+        if times:
+            try:
+                when = datetime.datetime.fromtimestamp(max(times), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            except (OverflowError, OSError, ValueError):
+                when = "time %d" % max(times)
+            good.append("%s at %s" % (wname, when))
+    if len(good) < args.witness_quorum:
+        raise Fail("checkpoint: %d of the named witnesses cosigned, the quorum is %d" % (len(good),
+                                                                                        args.witness_quorum))
+    others = len(cp_sigs) - sum(1 for nm, raw in cp_sigs if nm == vkey[0] and raw[:4] == vkey[1])
+    if args.witnesses:
+        report("witnesses", "%d of %d named witnesses cosigned (quorum %d)%s" % (
+            len(good), len(args.witnesses), args.witness_quorum, (": " + ", ".join(good)) if good else ""))
+    else:
+        report("witnesses", "%d other signature line(s) on the checkpoint, not checked (no --witness)" % others,
+               "unchecked")
+
+    # RFC 3161 timestamp (§6.7) over the checkpoint body, checked only against a CA the verifier names.
+    tsr = files.get("data/ledger/checkpoint.tsr")
+    if tsr is None:
+        if args.tsa_ca:
+            raise Fail("timestamp: --tsa-ca was given but the bundle has no data/ledger/checkpoint.tsr")
+        report("timestamp", "none in the bundle", tsr_status := "absent")
+    elif not args.tsa_ca:
+        report("timestamp", "checkpoint.tsr present but NOT checked (no --tsa-ca)", tsr_status := "unchecked")
+    else:
+        tsr_status = "verified"
+        report("timestamp", check_tsr(os.path.join(args.dir, "data/ledger/checkpoint.tsr"),
+                                      sha256(cp_text.encode()).hex(), args.tsa_ca))
+
+    # Entries (§11.2).
+    bodies, hashes, signers, keys, findings = check_entries(entry_lines, n)
+    report("entries", "%d records: JCS form, chain, ids, time, signer sets, %d disclosed keys, signatures"
+           % (len(bodies), len(keys)))
+
+    # Inclusion proofs (§11.3): line i proves line i, JCS form, verified to the checkpoint root.
+    proof_lines = jsonl_lines(files["data/ledger/proofs.jsonl"], "proofs.jsonl")
+    if len(proof_lines) != len(entry_lines):
+        raise Fail("proofs.jsonl: %d lines, entries.jsonl has %d" % (len(proof_lines), len(entry_lines)))
+    for i, (raw, rec, b) in enumerate(zip(proof_lines, entry_lines, bodies), 1):
+        w = "proofs.jsonl line %d" % i
+        try:
+            p = parse_profile(raw)
+        except ValueError as e:
+            raise Fail("%s: breaks the JSON profile: %s" % (w, e))
+        if not isinstance(p, dict) or set(p) != {"hashes", "index", "seq", "tree_size"} or \
+                not isinstance(p["hashes"], list) or not all(isinstance(x, str) and HEX64.fullmatch(x)
+                                                             for x in p["hashes"]):
+            raise Fail("%s: not {hashes: [hex], index, seq, tree_size}" % w)
+        if (p["seq"], p["index"], p["tree_size"]) != (b["seq"], b["seq"] - 1, n):
+            raise Fail("%s: proves seq %s (index %s) in size %s, but line %d is seq %d and the checkpoint size is %d"
+                       % (w, p["seq"], p["index"], p["tree_size"], i, b["seq"], n))
+        if not inclusion_ok(p["index"], n, sha256(b"\x00" + rec), [bytes.fromhex(x) for x in p["hashes"]], root):
+            raise Fail("%s: the inclusion proof of seq %d does not lead to the checkpoint root" % (w, b["seq"]))
+    report("proofs", "%d inclusion proofs verify to the checkpoint root" % len(proof_lines))
+
+    selection, nstreams = check_disclosure(files["data/ledger/disclosure"], vkey, cl[0], n, bodies, hashes,
+                                          signers, keys)
+    report("disclosure", "signed by the log key; selection %r; %d streams complete up to their stated heads"
+           % (selection, nstreams))
+
+    # bag-info.txt values that must agree with the files (§11.1).
+    for label, want in (("Ledger-Origin", cl[0]), ("Ledger-Log-Key", log_vkey), ("Checkpoint-Size", cl[1]),
+                        ("Checkpoint-Root", cl[2]), ("External-Identifier", selection)):
+        if info[label] != want:
+            raise Fail("bag-info.txt: %s is %r, the bundle says %r" % (label, info[label], want))
+    report("bag-info", "Ledger-Origin, Ledger-Log-Key, Checkpoint-Size, Checkpoint-Root, External-Identifier agree")
+    return findings, {"origin": cl[0], "size": n, "root": cl[2], "log_vkey": log_vkey, "selection": selection,
+                      "entries": len(bodies), "witnesses": good, "timestamp": tsr_status}
+
+
+def check_disclosure(data, vkey, origin, n, bodies, hashes, signers, keys):
+    """§11.4: the disclosure statement and the completeness of every stream it lists."""
+    text, _ = open_note(data, "disclosure", vkey)
+    lines = text[:-1].split("\n")
+    if len(lines) < 5 or lines[0] != "custody-ledger/v1 disclosure":
+        raise Fail("disclosure: text is not `custody-ledger/v1 disclosure`, origin, N, selection, stream lines")
+    if lines[1] != origin or lines[2] != str(n):
+        raise Fail("disclosure: origin/size %s %s are not the checkpoint's %s %d" % (lines[1], lines[2], origin, n))
+    sel = lines[3]
+    kind, _, ids = sel.partition(" ")
+    idl = ids.split(" ")
+    if kind not in ("case", "items") or not all(STREAM_RE.fullmatch(x) for x in idl) or kind == "case" and \
+            len(idl) != 1 or idl != sorted(set(idl), key=lambda x: x.encode()):
+        raise Fail("disclosure: selection %r is not `case <id>` or `items <id> …` (sorted, unique)" % sel)
+    listed, prev_name = {}, b""
+    for line in lines[4:]:
+        m = re.fullmatch(r"(\S+) ([1-9][0-9]*) ([0-9a-f]{64})", line)
+        if not m or not STREAM_RE.fullmatch(m[1]) or m[1].encode() <= prev_name:
+            raise Fail("disclosure: stream line %r is malformed, out of order or repeated" % line)
+        listed[m[1]], prev_name = (int(m[2]), m[3]), m[1].encode()
+    by_stream = {}
+    for b, h in zip(bodies, hashes):                  # every disclosed entry but entry 1 is in a listed stream
+        if b["seq"] != 1 and b["stream"] not in listed:
+            raise Fail("disclosure: seq %d is in stream %s, which the statement does not list" % (b["seq"], b["stream"]))
+        by_stream.setdefault(b["stream"], []).append((b, h))
+    for s, (rev, head) in listed.items():             # each listed stream: revs 1..rev, linked, head hash
+        prev, chain = ZERO, by_stream.get(s, [])
+        for r, (b, h) in enumerate(chain, 1):
+            if b["stream_rev"] != r or b["stream_prev"] != prev:
+                raise Fail("disclosure: stream %s: seq %d is rev %d, expected rev %d linked by stream_prev to the "
+                           "previous revision in the bag" % (s, b["seq"], b["stream_rev"], r))
+            prev = h.hex()
+        if len(chain) != rev:
+            raise Fail("disclosure: stream %s ends at rev %d in the bag, the statement says rev %d" % (s, len(chain), rev))
+        if prev != head:
+            raise Fail("disclosure: stream %s: the body hash of rev %d is not the stated %s" % (s, rev, head))
+    # The streams the selection must list, as far as the bag itself can tell (§11.2, §11.4).
+    data_streams = {s for s in listed if not s.startswith("key/")}
+    if kind == "items":
+        want = {"item/" + x for x in idl}
+    else:
+        want = {"case/" + ids} | {s for s in data_streams if by_stream[s][0][0]["type"] in
+                                  ("item.seized", "target.identified") and by_stream[s][0][0]["data"].get("case") == ids}
+    if data_streams != want:
+        bad = sorted(data_streams ^ want)[0]
+        raise Fail("disclosure: stream %s %s the selection %r" % (bad, "is missing for" if bad in want
+                                                                 else "does not belong to", sel))
+    recipients = {b["data"].get("to") for b in bodies if b["stream"] in data_streams and b["type"] in
+                  ("custody.released", "custody.reassigned", "item.checked-out") and isinstance(b["data"].get("to"), str)}
+    # Disclosed keys (§11.2 item 3): the smallest set holding the signers of entries 1-2 and of the selection
+    # streams, the keys of recipients, and the signers of those keys' own streams (a fixpoint: a key's
+    # signature on its own registration does not pull it in).
+    need = {k for b, s in zip(bodies, signers) if b["seq"] <= 2 or b["stream"] in data_streams for k in s}
+    need |= {k for k, key in keys.items() if key.person in recipients}
+    while True:
+        more = {k for b, s in zip(bodies, signers) if b["stream"][4:] in need for k in s} - need
+        if not more:
+            break
+        need |= more
+    extra = sorted(s for s in listed if s.startswith("key/") and s[4:] not in need)
+    if extra:
+        raise Fail("disclosure: %s is listed, but that key is not a disclosed key: it signed none of entries 1-2, "
+                   "the selection streams or the other disclosed keys' streams, and is no recipient's (§11.2 item 3)"
+                   % extra[0])
+    return sel, len(listed)
+
+
+def check_tsr(path, digest_hex, ca):
+    """§6.7 via `openssl ts -verify`, validated at the token's genTime (so an expired TSA certificate still works)."""
+    cmd = ["openssl", "ts", "-verify", "-digest", digest_hex, "-in", path, "-CAfile", ca]
+    shown = subprocess.run(["openssl", "ts", "-reply", "-in", path, "-text"], capture_output=True, text=True)
+    m = re.search(r"^Time stamp: (.+?)(?: GMT)?$", shown.stdout, re.M)
+    gen = None
+    if m:
+        try:
+            gen = datetime.datetime.strptime(re.sub(r"\.\d+", "", m[1]).strip(), "%b %d %H:%M:%S %Y")
+            cmd += ["-attime", str(int(gen.replace(tzinfo=datetime.timezone.utc).timestamp()))]
+        except ValueError:
+            gen = None
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0 or "Verification: OK" not in r.stdout:
+        why = re.findall(r"error:[0-9A-F]+:[^:]*:[^:]*:([^:\n]+)", r.stderr) or [(r.stdout + r.stderr).strip()[-200:]]
+        raise Fail("timestamp: openssl ts -verify failed: %s" % "; ".join(dict.fromkeys(why)))
+    return "RFC 3161 response verifies against %s over the checkpoint body (genTime %s UTC)" % (ca, gen)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Verify a custody-ledger court-export bundle (FORMAT.md §11).")
+    ap.add_argument("dir")
+    ap.add_argument("--trust-log-key", metavar="VKEY", help="the log key's vkey (text, or a file holding it)")
+    ap.add_argument("--witness", metavar="VKEY", action="append", default=[], help="a witness vkey (§6.6)")
+    ap.add_argument("--witness-quorum", metavar="K", type=int, default=0, help="witnesses required (default 0)")
+    ap.add_argument("--tsa-ca", metavar="FILE", help="CA certificates (PEM) to check checkpoint.tsr with")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as e:
+        return 2 if e.code else 0
+    checks = []
+    out = {"ok": False, "trusted": False, "failure": None, "checks": checks, "warnings": [], "findings": []}
+
+    def report(name, detail, status="ok"):
+        checks.append({"name": name, "ok": True, "status": status, "detail": detail})
+        if not args.json:
+            print("%-11s %s" % (name + ":", detail))
+    try:
+        if not os.path.isdir(args.dir):
+            raise Usage("%s is not a directory" % args.dir)
+        if args.trust_log_key is not None:
+            if os.path.isfile(args.trust_log_key):
+                with open(args.trust_log_key, encoding="utf-8") as f:
+                    args.trust_log_key = f.read().removesuffix("\n")
+            try:
+                parse_vkey(args.trust_log_key, 0x01)
+            except ValueError as e:
+                raise Usage("--trust-log-key: %s" % e)
+        ws = []
+        for t in args.witness:
+            try:
+                ws.append((t, parse_vkey(t, 0x04)))
+            except ValueError as e:
+                raise Usage("--witness %s: %s" % (t, e))
+            if any(w[1][:2] == ws[-1][1][:2] for w in ws[:-1]):   # a witness counted twice would game the quorum
+                raise Usage("--witness %s is given twice" % t)
+        args.witnesses = ws
+        if not 0 <= args.witness_quorum <= len(ws):
+            raise Usage("--witness-quorum must be between 0 and the number of --witness keys (%d)" % len(ws))
+        if args.tsa_ca and not os.path.isfile(args.tsa_ca):
+            raise Usage("--tsa-ca %s is not a file" % args.tsa_ca)
+    except Usage as e:
+        print("usage error: %s" % e, file=sys.stderr)
+        return 2
+    try:
+        findings, facts = verify(args, report)
+        out.update(facts, ok=True, trusted=args.trust_log_key is not None, findings=findings)
+    except Fail as e:
+        out["failure"] = str(e)
+    except OSError as e:                              # an unreadable file, or no `openssl` for --tsa-ca
+        print("error: %s" % e, file=sys.stderr)
+        return 2
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as e:   # never pass on a surprise
+        out["failure"] = "malformed bundle (unexpected structure: %r)" % e
+    if out["failure"]:
+        checks.append({"name": out["failure"].split(":")[0], "ok": False, "status": "failed",
+                       "detail": out["failure"]})
+    if args.trust_log_key is None:
+        out["warnings"].append("WARNING: log key not pinned: the bundle is only consistent with a key it names "
+                               "itself; pass --trust-log-key VKEY obtained independently")
+    if args.json:
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        for f in out["findings"]:
+            print("finding:    %s" % f)
+        for wn in out["warnings"]:
+            print(wn)
+        print("OK: bundle verified" if out["ok"] else "FAILED: %s" % out["failure"])
+    return 0 if out["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
