@@ -127,9 +127,9 @@ public enum Exporter {
             throw LedgerError.integrity(
                 "the stored tree does not lead to the checkpoint of size \(size); run `ledger verify`")
         }
+        let subtree = MerkleProof.memoized(ProofBuilder.subtreeHashes(reader))
         let proofs = try disclosed.records.map { record -> [UInt8] in
-            let hashes = try MerkleProof.inclusion(
-                index: record.seq - 1, size: size, subtree: ProofBuilder.subtreeHashes(reader))
+            let hashes = try MerkleProof.inclusion(index: record.seq - 1, size: size, subtree: subtree)
             let proof = JSONValue.object([
                 JSONMember("hashes", .array(hashes.map { .string(Hex.encode($0)) })),
                 JSONMember("index", .integer(record.seq - 1)), JSONMember("seq", .integer(record.seq)),

@@ -1,7 +1,7 @@
 import LedgerCrypto
 
 /// The bundle's CASE/UCO JSON-LD graph (FORMAT.md §11.7): the custody chain in the digital-forensics exchange
-/// ontology, valid under `case_validate` (case-utils 0.18.0, CASE/UCO 1.4.0), the context inline.
+/// ontology, valid under `case_validate` (case-utils 0.18.0, CASE/UCO 1.5.0), the context inline.
 ///
 /// Every node's IRI ends in a UUIDv5 derived from the id of the entry that introduces it and the node's role, so
 /// the graph is a deterministic function of the disclosed entries.
@@ -163,7 +163,7 @@ public enum CaseGraph {
 
         /// An investigative action for `entry`: its performer, time, location, objects and results.
         mutating func addAction(
-            _ entry: Entry, name: String? = nil, start: String? = nil, location: String? = nil,
+            _ entry: Entry, name: String? = nil, start: String? = nil, status: String? = nil, location: String? = nil,
             objects: [String] = [], results: [String] = [], participants: [String] = [], informedBy: String? = nil,
             description: String? = nil
         ) -> String {
@@ -176,6 +176,7 @@ public enum CaseGraph {
             if let performer = performer(entry) {
                 members.append(JSONMember("uco-action:performer", CaseGraph.reference(performer)))
             }
+            if let status { members.append(JSONMember("uco-action:actionStatus", .string(status))) }
             members.append(JSONMember("uco-action:startTime", CaseGraph.dateTime(start ?? entry.body.time)))
             if let location {
                 let place = CaseGraph.iri("location", entry: entry.body.id, role: "location")
@@ -260,8 +261,15 @@ public enum CaseGraph {
                 return
             }
             let start = data.member("occurred_at")?.stringValue ?? data.member("observed_at")?.stringValue
+            let status: String? =
+                switch entry.body.type {
+                case CustodyEvents.takedownConfirmed: "Success"
+                case CustodyEvents.takedownNotActioned: "Fail"
+                default: nil
+                }
             _ = addAction(
-                entry, start: start, objects: targets[id].map { [$0] } ?? [], description: Self.describe(data))
+                entry, start: start, status: status, objects: targets[id].map { [$0] } ?? [],
+                description: Self.describe(data))
         }
 
         // MARK: Items

@@ -58,11 +58,22 @@ public enum CustodyReport {
         var html = ""
         var people: [String: PersonRecord] = [:]
         var section = 0
+        /// The disclosed entries by stream, and the person behind each disclosed key.
+        let byStream: [String: [Entry]]
+        let keyPeople: [String: String]
 
         init(ledger: DisclosedLedger, state: CustodyState, findings: [Finding]) {
             self.ledger = ledger
             self.state = state
             self.findings = findings
+            byStream = Dictionary(grouping: ledger.entries, by: \.body.stream)
+            var keyPeople: [String: String] = [:]
+            for entry in ledger.entries where entry.body.type == EventTypes.keyRegistered {
+                if let key = entry.body.data.member("key")?.stringValue {
+                    keyPeople[key] = entry.body.data.member("person")?.stringValue
+                }
+            }
+            self.keyPeople = keyPeople
             for row in state.rows(.people) {
                 if let person = try? PersonRecord(state: row.state) { people[person.person] = person }
             }
@@ -182,7 +193,7 @@ public enum CustodyReport {
         }
 
         func entries(of stream: String) -> [Entry] {
-            ledger.entries.filter { $0.body.stream.hasSameBytes(as: stream) }
+            (byStream[stream] ?? []).filter { $0.body.stream.hasSameBytes(as: stream) }
         }
 
         /// Notes and corrections of a case or target stream, as a short table.
@@ -208,7 +219,7 @@ public enum CustodyReport {
         }
 
         func actor(_ entry: Entry) -> String {
-            guard let person = state.personOfKey(entry.body.actor, in: ledger.entries) else {
+            guard let person = keyPeople[entry.body.actor] else {
                 return v(String(entry.body.actor.prefix(12)) + "…")
             }
             return who(person)
@@ -437,18 +448,6 @@ public enum CustodyReport {
 extension String {
     fileprivate func replacingUnderscores() -> String {
         String(map { $0 == "_" ? " " : $0 })
-    }
-}
-
-extension CustodyState {
-    /// The person behind a key, from the disclosed `key.registered` entries.
-    func personOfKey(_ keyID: String, in entries: [Entry]) -> String? {
-        for entry in entries where entry.body.type == EventTypes.keyRegistered {
-            if entry.body.data.member("key")?.stringValue?.hasSameBytes(as: keyID) == true {
-                return entry.body.data.member("person")?.stringValue
-            }
-        }
-        return nil
     }
 }
 

@@ -23,9 +23,12 @@ public enum MerkleProof {
         return try subproof(old, 0, new, true, memoized(subtree))
     }
 
+    /// `subtree` with every hash it returns remembered.
+    ///
     /// The ranges a proof asks for are the perfect subtrees of its path and the right edges of the tree; remembering
-    /// the perfect ones a right edge is built from makes a whole proof cost O(log n) lookups.
-    private static func memoized(_ subtree: @escaping SubtreeHashes) -> SubtreeHashes {
+    /// the perfect ones a right edge is built from makes a whole proof cost O(log n) lookups, and sharing one
+    /// memo across many proofs of one tree (a bundle's) reads each stored subtree at most once.
+    public static func memoized(_ subtree: @escaping SubtreeHashes) -> SubtreeHashes {
         let cache = SubtreeCache()
         return { start, level in
             let key = start &* 64 &+ Int64(level)
