@@ -250,6 +250,23 @@ struct ItemRecordSummary {
     }
 }
 
+/// Appends `ledger.note` entries (which no bundle discloses) until the ledger holds `target`, then signs a
+/// checkpoint.
+func growLedger(_ store: SQLiteLedgerStore, to target: Int, signer: Ed25519PrivateKey, logKey: Ed25519PrivateKey)
+    throws
+{
+    var count = Int(try store.read { try $0.entryCount() })
+    while count < target {
+        let batch = min(20_000, target - count)
+        _ = try Appender.append(
+            (0..<batch).map { _ in
+                EventDraft(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "bench"], signer: signer)
+            }, to: store)
+        count += batch
+    }
+    _ = try Checkpointer.checkpoint(store: store, logKey: logKey)
+}
+
 /// The proof benchmark: the same inclusion and consistency proofs from a 10,000-entry and a large ledger.
 func runProofs(_ options: Options) throws {
     let directory =
@@ -264,19 +281,7 @@ func runProofs(_ options: Options) throws {
     let store = try SQLiteLedgerStore.open(path: path)
     let admin = try KeyFiles.load(directory + "/admin.pem", passphrase: nil)
     let logKey = try KeyFiles.load(directory + "/log.pem", passphrase: nil)
-    func grow(to target: Int) throws {
-        var count = Int(try store.read { try $0.entryCount() })
-        while count < target {
-            let batch = min(20_000, target - count)
-            _ = try Appender.append(
-                (0..<batch).map { _ in
-                    EventDraft(
-                        type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "proof bench"], signer: admin)
-                }, to: store)
-            count += batch
-        }
-        _ = try Checkpointer.checkpoint(store: store, logKey: logKey)
-    }
+    func grow(to target: Int) throws { try growLedger(store, to: target, signer: admin, logKey: logKey) }
     func measure(size: Int64) throws -> (inclusion: Double, consistency: Double) {
         let rounds = 2000
         var generator = SystemRandomNumberGenerator()
@@ -317,19 +322,7 @@ func runExport(_ options: Options) throws {
     let store = try SQLiteLedgerStore.open(path: report.ledgerPath)
     let admin = try KeyFiles.load(directory + "/demo/keys/ada.int.pem", passphrase: nil)
     let logKey = try KeyFiles.load(directory + "/demo/keys/log.pem", passphrase: nil)
-    func grow(to target: Int) throws {
-        var count = Int(try store.read { try $0.entryCount() })
-        while count < target {
-            let batch = min(20_000, target - count)
-            _ = try Appender.append(
-                (0..<batch).map { _ in
-                    EventDraft(
-                        type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "export bench"], signer: admin)
-                }, to: store)
-            count += batch
-        }
-        _ = try Checkpointer.checkpoint(store: store, logKey: logKey)
-    }
+    func grow(to target: Int) throws { try growLedger(store, to: target, signer: admin, logKey: logKey) }
     var runs = 0
     func measure() throws -> (milliseconds: Double, entries: Int) {
         let rounds = 20

@@ -103,36 +103,14 @@ struct VerifyBundleCommand: ParsableCommand {
             """)
 
     @Argument(help: "The bundle's folder.") var directory: String
-    @Option(help: ArgumentHelp("The log key's vkey you trust (pins the log key).", valueName: "vkey"))
-    var trustLogKey: String?
-    @Option(help: ArgumentHelp("A witness whose cosignature counts (repeat).", valueName: "vkey"))
-    var witness: [String] = []
-    @Option(help: "How many of the named witnesses must have cosigned the checkpoint.") var witnessQuorum = 0
-    @Option(
-        help: ArgumentHelp("CA certificates (PEM) the bundle's RFC 3161 time stamp must chain to.", valueName: "file"))
-    var tsaCa: String?
+    @OptionGroup var trust: TrustOptions
     @Flag(help: "Print the report as one JSON object.") var json = false
 
-    func validate() throws {
-        if witnessQuorum > witness.count {
-            throw ValidationError("--witness-quorum \(witnessQuorum) is more than the \(witness.count) witnesses named")
-        }
-    }
-
     func run() throws {
-        var options = BundleVerifier.Options()
-        if let trustLogKey {
-            do { options.trustedLogKey = try NoteVerifierKey(vkey: trustLogKey) } catch {
-                throw LedgerError.usage("--trust-log-key: \(error)")
-            }
-        }
-        for vkey in witness {
-            do { options.witnesses.append(try CosignerKey(vkey: vkey)) } catch {
-                throw LedgerError.usage("--witness \(vkey): \(error)")
-            }
-        }
-        options.witnessQuorum = witnessQuorum
-        let report = try BundleChecker.check(directory: directory, options: options, tsaCAFile: tsaCa)
+        let options = BundleVerifier.Options(
+            trustedLogKey: try trust.pinnedLogKey(), witnesses: try trust.witnessKeys(),
+            witnessQuorum: trust.witnessQuorum)
+        let report = try BundleChecker.check(directory: directory, options: options, tsaCAFile: trust.tsaCa)
         if json { printJSON(Self.json(report)) } else { print(Self.text(report)) }
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }

@@ -83,6 +83,40 @@ struct LedgerLocation: ParsableArguments {
     }
 }
 
+/// What a verification trusts, as `verify` and `verify-bundle` take it.
+///
+/// The pinned log key, the witnesses and their quorum, the TSA's CA.
+struct TrustOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The log key's vkey you trust (pins the log key).", valueName: "vkey"))
+    var trustLogKey: String?
+    @Option(help: ArgumentHelp("A witness whose cosignature on the checkpoint counts (repeat).", valueName: "vkey"))
+    var witness: [String] = []
+    @Option(help: "How many of the named witnesses must have cosigned the checkpoint.") var witnessQuorum = 0
+    @Option(
+        help: ArgumentHelp(
+            "CA certificates (PEM) the RFC 3161 time stamps must chain to; checks them.", valueName: "file"))
+    var tsaCa: String?
+
+    func validate() throws {
+        if witnessQuorum > witness.count {
+            throw ValidationError("--witness-quorum \(witnessQuorum) is more than the \(witness.count) witnesses named")
+        }
+    }
+
+    func pinnedLogKey() throws(LedgerError) -> NoteVerifierKey? {
+        guard let trustLogKey else { return nil }
+        do { return try NoteVerifierKey(vkey: trustLogKey) } catch { throw .usage("--trust-log-key: \(error)") }
+    }
+
+    func witnessKeys() throws(LedgerError) -> [CosignerKey] {
+        var keys: [CosignerKey] = []
+        for vkey in witness {
+            do { keys.append(try CosignerKey(vkey: vkey)) } catch { throw .usage("--witness \(vkey): \(error)") }
+        }
+        return keys
+    }
+}
+
 /// How to get a key file's passphrase.
 struct PassphraseOptions: ParsableArguments {
     @Option(

@@ -29,16 +29,7 @@ struct VerifyCommand: ParsableCommand {
     var jsonl: String?
     @Option(help: ArgumentHelp("A checkpoint handed out earlier that the ledger must still match.", valueName: "file"))
     var checkpoint: String?
-    @Option(help: ArgumentHelp("The log key's vkey you trust (pins the log key).", valueName: "vkey"))
-    var trustLogKey: String?
-    @Option(help: ArgumentHelp("A witness whose cosignature on --checkpoint counts (repeat).", valueName: "vkey"))
-    var witness: [String] = []
-    @Option(help: "How many of the named witnesses must have cosigned --checkpoint.") var witnessQuorum = 0
-    @Option(
-        help: ArgumentHelp(
-            "CA certificates (PEM) the stored RFC 3161 time stamps must chain to; checks every one.", valueName: "file")
-    )
-    var tsaCa: String?
+    @OptionGroup var trust: TrustOptions
     @Option(
         help: ArgumentHelp(
             "A bundle's disclosure statement (data/ledger/disclosure) that must be true of this ledger.",
@@ -50,14 +41,11 @@ struct VerifyCommand: ParsableCommand {
         if jsonl != nil && location.ledger != nil {
             throw ValidationError("give either --ledger (verify a database) or --jsonl (verify an export), not both")
         }
-        if (!witness.isEmpty || witnessQuorum > 0) && checkpoint == nil {
+        if (!trust.witness.isEmpty || trust.witnessQuorum > 0) && checkpoint == nil {
             throw ValidationError("--witness and --witness-quorum check the cosignatures of --checkpoint FILE")
         }
         if disclosure != nil && jsonl != nil {
             throw ValidationError("--disclosure is checked against the database, not a --jsonl export")
-        }
-        if witnessQuorum > witness.count {
-            throw ValidationError("--witness-quorum \(witnessQuorum) is more than the \(witness.count) witnesses named")
         }
     }
 
@@ -69,18 +57,10 @@ struct VerifyCommand: ParsableCommand {
                 throw LedgerError.usage("\(checkpoint) is not a signed checkpoint: \(error)")
             }
         }
-        if let trustLogKey {
-            do { options.pinnedLogKey = try NoteVerifierKey(vkey: trustLogKey) } catch {
-                throw LedgerError.usage("--trust-log-key: \(error)")
-            }
-        }
-        for vkey in witness {
-            do { options.witnesses.append(try CosignerKey(vkey: vkey)) } catch {
-                throw LedgerError.usage("--witness \(vkey): \(error)")
-            }
-        }
-        options.witnessQuorum = witnessQuorum
-        options.timestampCAFile = tsaCa
+        options.pinnedLogKey = try trust.pinnedLogKey()
+        options.witnesses = try trust.witnessKeys()
+        options.witnessQuorum = trust.witnessQuorum
+        options.timestampCAFile = trust.tsaCa
         if let disclosure {
             options.disclosure = String(
                 decoding: try readFileBytes(disclosure, what: "disclosure statement"), as: UTF8.self)

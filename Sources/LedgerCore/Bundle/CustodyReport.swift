@@ -10,6 +10,12 @@ public enum CustodyReport {
         return Array(page.html.utf8)
     }
 
+    /// The rendering's version.
+    ///
+    /// Any change to the bytes rendered from the same entries needs a new version, and
+    /// `ledger verify-bundle` keeps rendering every earlier one (FORMAT.md §11.6).
+    public static let version = "custody-ledger-report/1"
+
     /// Paper-form names of the actions.
     static let actionNames: [String: String] = [
         CustodyEvents.itemSeized: "Seized", CustodyEvents.itemAcquired: "Forensic image made",
@@ -143,6 +149,7 @@ public enum CustodyReport {
                 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">\n"
             )
             add("<meta name=\"referrer\" content=\"no-referrer\">\n")
+            add("<meta name=\"generator\" content=\"\(CustodyReport.version)\">\n")
             add("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
             add("<title>Chain-of-custody report: \(HTMLText.escape(title))</title>\n")
             add("<style>\n\(CustodyReport.style)\n</style>\n</head>\n<body>\n")
