@@ -18,6 +18,12 @@ public struct DisclosedRecords {
     /// The highest disclosed seq.
     public var lastSeq: Int64 { records.last?.seq ?? 0 }
 
+    /// The same records, disclosed at a larger tree size that adds none to them (`size` ≥ ``lastSeq``).
+    func atSize(_ size: Int64) -> DisclosedRecords {
+        precondition(size >= lastSeq, "a disclosure cannot shrink below its last entry")
+        return DisclosedRecords(size: size, selection: selection, records: records, entries: entries, streams: streams)
+    }
+
     /// The statement of what this discloses.
     public func statement(origin: String) -> DisclosureStatement {
         DisclosureStatement(origin: origin, size: size, selection: selection, streams: streams)

@@ -118,8 +118,9 @@ public enum Exporter {
                 return (nil, false)
             }
             chosen = covering
-            // Every disclosed entry is at or below the checkpoint, so the disclosure at its size is the same.
-            disclosed = try DisclosedRecords.gather(reader, selection: options.selection, size: covering.size)
+            // Every entry disclosed at the ledger's size is at or below the checkpoint (a later one would raise
+            // lastSeq), so the disclosure at the checkpoint's size holds exactly the same records.
+            disclosed = current.atSize(covering.size)
         }
         let checkpoint = try SignedCheckpoint(noteText: chosen.note)
         let size = checkpoint.checkpoint.size

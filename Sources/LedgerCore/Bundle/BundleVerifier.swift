@@ -1,3 +1,4 @@
+import Dispatch
 import LedgerCrypto
 
 /// Checks a court-export bag (FORMAT.md §11): every fact an independent verifier checks, the custody rules over
@@ -185,10 +186,11 @@ public enum BundleVerifier {
 
     /// Rules that need only the disclosed entries (FORMAT.md §11.2); returns the number of disclosed keys.
     static func checkRecords(_ entries: [Entry], size: Int64) throws(VerificationFailure) -> Int {
+        let checks = signatureChecks(entries)
         var keys = ReplayedKeys()
         var ids = Set<UUIDKey>()
         var previous: Entry?
-        for entry in entries {
+        for (position, entry) in entries.enumerated() {
             let body = entry.body
             let seq = body.seq
             func fail(_ rule: String, _ message: String) -> VerificationFailure {
@@ -220,22 +222,57 @@ public enum BundleVerifier {
             var after = keys
             after.apply(effect, entry: entry)
             // Seq 1 is signed by the key seq 2 registers.
-            if seq == 2, let genesis = previous { try checkSignatures(genesis, keys: after) }
-            if seq != 1 { try checkSignatures(entry, keys: after) }
+            if seq == 2, let genesis = previous { try checkSignatures(genesis, keys: after, checked: checks[0]) }
+            if seq != 1 { try checkSignatures(entry, keys: after, checked: checks[position]) }
             keys = after
             previous = entry
         }
         return keys.keys.count
     }
 
-    private static func checkSignatures(_ entry: Entry, keys: ReplayedKeys) throws(VerificationFailure) {
-        for sig in entry.sigs {
+    /// Every signature checked ahead of the sequential rules, on all cores.
+    ///
+    /// The keys are those the disclosed `key.registered` entries carry: a key id is the SHA-256 of its key, so the
+    /// binding holds wherever the entry sits; whether the key may sign at that seq is for the sequential rules.
+    /// Nil: the key is not disclosed.
+    static func signatureChecks(_ entries: [Entry]) -> [[Bool?]] {
+        var known: [String: Ed25519PublicKey] = [:]
+        for entry in entries where entry.body.type == EventTypes.keyRegistered {
+            let data = entry.body.data
+            if let keyID = data.member("key")?.stringValue, let text = data.member("public_key")?.stringValue,
+                let raw = Base64.decodeCanonical(text), KeyID.of(raw: raw) == keyID,
+                let key = try? Ed25519PublicKey(raw: raw)
+            {
+                known[keyID] = key
+            }
+        }
+        let keys = known
+        let results = ResultSlots<[Bool?]>(count: entries.count, initial: [])
+        let chunk = 256
+        DispatchQueue.concurrentPerform(iterations: (entries.count + chunk - 1) / chunk) { index in
+            for position in (index * chunk)..<min(entries.count, (index + 1) * chunk) {
+                let entry = entries[position]
+                results[position] = entry.sigs.map { sig in
+                    guard let key = keys[sig.key], let message = entry.signedMessage(for: sig.key) else { return nil }
+                    return key.verify(signature: sig.signature, message: message)
+                }
+            }
+        }
+        return results.values
+    }
+
+    private static func checkSignatures(_ entry: Entry, keys: ReplayedKeys, checked: [Bool?])
+        throws(VerificationFailure)
+    {
+        for (index, sig) in entry.sigs.enumerated() {
             guard let key = keys.key(sig.key)?.publicKey, let message = entry.signedMessage(for: sig.key) else {
                 throw VerificationFailure(
                     seq: entry.body.seq, rule: "signatures",
                     message: "signer \(sig.key.prefix(12))… is not a key registered by a disclosed entry")
             }
-            guard key.verify(signature: sig.signature, message: message) else {
+            let valid =
+                (index < checked.count ? checked[index] : nil) ?? key.verify(signature: sig.signature, message: message)
+            guard valid else {
                 throw VerificationFailure(
                     seq: entry.body.seq, rule: "signatures",
                     message: "the signature by key \(sig.key.prefix(12))… does not verify")
@@ -251,33 +288,46 @@ public enum BundleVerifier {
                 seq: nil, rule: "proofs",
                 message: "proofs.jsonl has \(max(0, lines.count - 1)) lines for \(entries.count) entries")
         }
-        for (index, entry) in entries.enumerated() {
-            let seq = entry.body.seq
-            let line = Array(lines[index])
-            guard let proof = try? JSONParser.parse(line, profile: .ledgerV1), JCS.serialize(proof) == line,
-                let members = proof.objectMembers, members.count == 4,
-                let hashes = proof.member("hashes")?.arrayValue?.compactMap({ $0.stringValue.flatMap(Hex.decode) }),
-                hashes.count == proof.member("hashes")?.arrayValue?.count
-            else {
-                throw VerificationFailure(
-                    seq: seq, rule: "proofs", message: "proofs.jsonl line \(index + 1) is not a canonical proof object")
-            }
-            guard proof.member("seq")?.integerValue == seq, proof.member("index")?.integerValue == seq - 1,
-                proof.member("tree_size")?.integerValue == checkpoint.size
-            else {
-                throw VerificationFailure(
-                    seq: seq, rule: "proofs",
-                    message: "proofs.jsonl line \(index + 1) is not the proof of seq \(seq) at size \(checkpoint.size)")
-            }
-            guard
-                MerkleProof.verifyInclusion(
-                    index: seq - 1, size: checkpoint.size, leafHash: Merkle.leafHash(entry.record), proof: hashes,
-                    root: checkpoint.root)
-            else {
-                throw VerificationFailure(
-                    seq: seq, rule: "proofs", message: "the inclusion proof does not lead to the checkpoint's root")
+        // Each proof is independent: check them on all cores, then report the first failure in line order.
+        let problems = ResultSlots<VerificationFailure?>(count: entries.count, initial: nil)
+        let chunk = 256
+        DispatchQueue.concurrentPerform(iterations: (entries.count + chunk - 1) / chunk) { part in
+            for index in (part * chunk)..<min(entries.count, (part + 1) * chunk) {
+                problems[index] = proofProblem(Array(lines[index]), line: index + 1, entry: entries[index], checkpoint)
             }
         }
+        if let first = problems.values.lazy.compactMap({ $0 }).first { throw first }
+    }
+
+    /// What is wrong with one line of proofs.jsonl, or nil.
+    static func proofProblem(_ bytes: [UInt8], line: Int, entry: Entry, _ checkpoint: Checkpoint)
+        -> VerificationFailure?
+    {
+        let seq = entry.body.seq
+        guard let proof = try? JSONParser.parse(bytes, profile: .ledgerV1), JCS.serialize(proof) == bytes,
+            let members = proof.objectMembers, members.count == 4,
+            let hashes = proof.member("hashes")?.arrayValue?.compactMap({ $0.stringValue.flatMap(Hex.decode) }),
+            hashes.count == proof.member("hashes")?.arrayValue?.count
+        else {
+            return VerificationFailure(
+                seq: seq, rule: "proofs", message: "proofs.jsonl line \(line) is not a canonical proof object")
+        }
+        guard proof.member("seq")?.integerValue == seq, proof.member("index")?.integerValue == seq - 1,
+            proof.member("tree_size")?.integerValue == checkpoint.size
+        else {
+            return VerificationFailure(
+                seq: seq, rule: "proofs",
+                message: "proofs.jsonl line \(line) is not the proof of seq \(seq) at size \(checkpoint.size)")
+        }
+        guard
+            MerkleProof.verifyInclusion(
+                index: seq - 1, size: checkpoint.size, leafHash: Merkle.leafHash(entry.record), proof: hashes,
+                root: checkpoint.root)
+        else {
+            return VerificationFailure(
+                seq: seq, rule: "proofs", message: "the inclusion proof does not lead to the checkpoint's root")
+        }
+        return nil
     }
 
     // MARK: The disclosure
@@ -386,4 +436,28 @@ public enum BundleVerifier {
             }
         }
     }
+}
+
+/// Slots that concurrent workers fill, each slot by exactly one worker.
+final class ResultSlots<Value>: @unchecked Sendable {
+    // @unchecked: every index is written by one worker only, and read after all of them finished; the buffer is
+    // allocated once, so no worker ever touches a shared Swift array (whose exclusivity checks would trap).
+    private let buffer: UnsafeMutableBufferPointer<Value>
+
+    init(count: Int, initial: Value) {
+        buffer = .allocate(capacity: count)
+        buffer.initialize(repeating: initial)
+    }
+
+    deinit {
+        buffer.deinitialize()
+        buffer.deallocate()
+    }
+
+    subscript(index: Int) -> Value {
+        get { buffer[index] }
+        set { buffer[index] = newValue }
+    }
+
+    var values: [Value] { Array(buffer) }
 }
