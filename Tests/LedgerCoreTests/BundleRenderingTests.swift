@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+@testable import LedgerCore
+
+/// The pieces of a bundle's report and graph that must hold whatever the ledger's text says.
+struct BundleRenderingTests {
+    @Test func valuesAreEscapedAndBidiControlsMadeVisible() {
+        let hostile = "<script>alert('x')</script> & \"q\" \u{202E}gnp.exe\u{202C} a\u{200B}b"
+        let rendered = HTMLText.value(hostile)
+        #expect(rendered.hasPrefix("<bdi>") && rendered.hasSuffix("</bdi>"))
+        #expect(!rendered.contains("<script"))
+        #expect(
+            HTMLText.escape(hostile).hasPrefix("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"))
+        #expect(rendered.contains("[U+202E]gnp.exe[U+202C]"))
+        #expect(rendered.contains("a[U+200B]b"))
+        for scalar in rendered.unicodeScalars { #expect(!HTMLText.isFormatControl(scalar) || scalar == "\n") }
+    }
+
+    @Test func longRunsGetBreakOpportunitiesAndStayEscaped() {
+        let hash = String(repeating: "ab", count: 32)
+        #expect(
+            HTMLText.breakable(hash)
+                == (0..<4).map { _ in String(repeating: "ab", count: 8) }.joined(separator: "<wbr>"))
+        #expect(HTMLText.breakable("short words stay whole") == "short words stay whole")
+        let long = String(repeating: "<", count: 30)
+        #expect(!HTMLText.breakable(long).contains("<<"))
+        #expect(HTMLText.breakable(long).contains("&lt;<wbr>&lt;"))
+    }
+
+    @Test func indicatorsAreDefanged() {
+        #expect(HTMLText.defang("http://phish.example/login", kind: "url") == "hxxp://phish[.]example/login")
+        #expect(HTMLText.defang("https://a.example", kind: "url") == "hxxps://a[.]example")
+        #expect(HTMLText.defang("bad.example", kind: "domain") == "bad[.]example")
+        #expect(HTMLText.defang("198.18.0.7", kind: "ip") == "198[.]18[.]0[.]7")
+        #expect(HTMLText.defang("2001:db8::7", kind: "ip") == "2001:db8:[:]7")
+    }
+
+    @Test func nodeIRIsEndInRFC9562UUIDv5s() {
+        // Python: uuid.uuid5(uuid.NAMESPACE_URL, ...)
+        #expect(CaseGraph.uuid5("http://example.com") == "8c9ddcb0-8084-5a7f-a988-1095ab18b5df")
+        #expect(
+            CaseGraph.iri("investigative-action", entry: "abc", role: "action")
+                == "kb:investigative-action-c2601892-2e43-5f5f-92c2-17a3cc59233a")
+    }
+
+    @Test func disclosureStatementsRoundTripAndRefuseMalformedText() throws {
+        let statement = DisclosureStatement(
+            origin: "ledger.example/x", size: 42, selection: .itemSelection(["EV-2", "EV-10", "EV-2"]),
+            streams: [
+                DisclosedStream(stream: "item/EV-2", rev: 3, bodyHash: String(repeating: "a", count: 64)),
+                DisclosedStream(stream: "item/EV-10", rev: 1, bodyHash: String(repeating: "b", count: 64)),
+            ])
+        #expect(
+            statement.text
+                == "custody-ledger/v1 disclosure\nledger.example/x\n42\nitems EV-10 EV-2\n"
+                + "item/EV-10 1 \(String(repeating: "b", count: 64))\nitem/EV-2 3 \(String(repeating: "a", count: 64))\n"
+        )
+        #expect(try DisclosureStatement(text: statement.text) == statement)
+        let unsorted = statement.text.replacingOccurrences(of: "items EV-10 EV-2", with: "items EV-2 EV-10")
+        #expect(throws: CoreError.self) { try DisclosureStatement(text: unsorted) }
+        let badRev = statement.text.replacingOccurrences(of: "item/EV-10 1 ", with: "item/EV-10 01 ")
+        #expect(throws: CoreError.self) { try DisclosureStatement(text: badRev) }
+        let less = DisclosureStatement(
+            origin: statement.origin, size: 42, selection: statement.selection, streams: [statement.streams[1]])
+        #expect(less.difference(from: statement)?.contains("leaves out stream item/EV-10") == true)
+        #expect(statement.difference(from: statement) == nil)
+    }
+}
