@@ -191,6 +191,24 @@ public enum CustodyReport {
             fact("Status", status(record.status))
             fact("Opened", Self.time(record.openedAt) + " (entry \(record.openedSeq))")
             if let closed = record.closedSeq { fact("Closed", "entry \(closed)") }
+            let figures = record.figures
+            let targets = figures.targets
+            if targets.total > 0 {
+                let counted = targets.total - targets[TargetStatus.falsePositive]
+                func share(_ count: Int64) -> String {
+                    counted == 0 ? "" : " (\(count * 1000 / counted / 10).\(count * 1000 / counted % 10)%)"
+                }
+                fact(
+                    "Targets",
+                    "\(targets.total) identified; \(targets[TargetStatus.takenDown]) taken down\(share(targets[TargetStatus.takenDown])), \(targets[TargetStatus.notActioned]) not actioned\(share(targets[TargetStatus.notActioned])), \(targets["pending"]) pending, \(targets[TargetStatus.falsePositive]) false positives"
+                )
+            }
+            if !figures.itemsByKind.isEmpty {
+                let kinds = figures.itemsByKind.sorted { $0.key < $1.key }.map {
+                    "\($0.value) \(HTMLText.escape($0.key))"
+                }
+                fact("Items seized", "\(figures.itemsByKind.values.reduce(0, +)): \(kinds.joined(separator: ", "))")
+            }
             add("</dl>\n")
             addLog(of: "case/" + id)
         }
