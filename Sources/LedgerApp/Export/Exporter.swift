@@ -38,6 +38,8 @@ public struct ExportResult: Sendable {
     public let hasTimestamp: Bool
     public let files: Int
     public let bytes: Int
+    /// The ledger's log key (vkey), which a verifier should pin.
+    public let logKey: String
 }
 
 /// Writes court-export bundles (FORMAT.md §11).
@@ -67,7 +69,7 @@ public enum Exporter {
             directory: options.out, checkpointSize: plan.checkpoint.checkpoint.size, newCheckpoint: newCheckpoint,
             entries: plan.disclosed.records.count, streams: plan.disclosed.streams.count,
             cosignatures: cosignatureCount(plan.checkpoint), hasTimestamp: plan.timestamp != nil, files: files.count,
-            bytes: files.reduce(0) { $0 + $1.bytes.count })
+            bytes: files.reduce(0) { $0 + $1.bytes.count }, logKey: plan.logKey.vkey)
     }
 
     /// Everything a bag is made from, read from one snapshot.

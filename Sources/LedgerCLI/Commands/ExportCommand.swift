@@ -65,7 +65,7 @@ struct ExportCommand: ParsableCommand {
                 "new_checkpoint": .bool(result.newCheckpoint), "entries": .integer(Int64(result.entries)),
                 "streams": .integer(Int64(result.streams)), "cosignatures": .integer(Int64(result.cosignatures)),
                 "timestamp": .bool(result.hasTimestamp), "files": .integer(Int64(result.files)),
-                "bytes": .integer(Int64(result.bytes)),
+                "bytes": .integer(Int64(result.bytes)), "log_vkey": .string(result.logKey),
             ])
             return
         }
@@ -76,7 +76,7 @@ struct ExportCommand: ParsableCommand {
         print(
             "  \(result.files) files, \(result.bytes) bytes; report: \(result.directory)/data/report/custody-report.html"
         )
-        print("  check it: ledger verify-bundle \(result.directory) --trust-log-key VKEY")
+        print("  check it: ledger verify-bundle \(result.directory) --trust-log-key '\(result.logKey)'")
     }
 }
 
