@@ -42,7 +42,8 @@ func parseOptions() -> Options {
             do {
                 let store = try SQLiteLedgerStore.open(path: path, readOnly: true)
                 let entries = try store.read { try $0.entryCount() }
-                let (fold, parse) = try ProjectionRebuilder.measureFold(store: store)
+                let (read, parse, fold) = try ProjectionRebuilder.measureFold(store: store)
+                print(String(format: "read_us_per_entry %.2f", seconds(read) * 1e6 / Double(entries)))
                 print(String(format: "fold_us_per_entry %.2f", seconds(fold) * 1e6 / Double(entries)))
                 print(String(format: "body_parse_us_per_entry %.2f", seconds(parse) * 1e6 / Double(entries)))
             } catch {
@@ -200,11 +201,22 @@ func runCustody(_ options: Options) throws {
     print(String(format: "demo_write_seconds %.2f", seconds(big.duration)))
     print("demo_entries \(big.entries)")
 
-    let (fold, parse) = try ProjectionRebuilder.measureFold(store: bigStore)
+    let (read, parse, fold) = try ProjectionRebuilder.measureFold(store: bigStore)
+    print(String(format: "read_us_per_entry %.2f", seconds(read) * 1e6 / Double(big.entries)))
     print(String(format: "fold_us_per_entry %.2f", seconds(fold) * 1e6 / Double(big.entries)))
     print(String(format: "body_parse_us_per_entry %.2f", seconds(parse) * 1e6 / Double(big.entries)))
-    let rebuild = try ProjectionRebuilder.rebuild(store: bigStore)
+    // The best of three: a shared 2-core machine is noisy.
+    var rebuild = try ProjectionRebuilder.rebuild(store: bigStore)
+    for _ in 0..<2 {
+        let again = try ProjectionRebuilder.rebuild(store: bigStore)
+        if again.duration < rebuild.duration { rebuild = again }
+    }
     print(String(format: "rebuild_entries_per_s %.0f", Double(rebuild.entries) / seconds(rebuild.duration)))
+    print(
+        String(
+            format: "rebuild_phase_seconds replay %.3f rows %.3f write %.3f commit %.3f",
+            seconds(rebuild.phases.replay), seconds(rebuild.phases.rows), seconds(rebuild.phases.write),
+            seconds(rebuild.phases.commit)))
 
     let (_, smallStore, _) = try demo("small", targets: max(10, options.targets / 30))
     let smallEntries = try smallStore.read { try $0.entryCount() }

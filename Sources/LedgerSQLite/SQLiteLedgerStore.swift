@@ -212,7 +212,9 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         CREATE INDEX custody_steps_by_item ON custody_steps (item_id);
         """
 
-    func replaceAllProjections(_ rows: [ProjectionRow], builtTo seq: Int64) throws {
+    func replaceAllProjections(
+        builtTo seq: Int64, _ produce: (_ write: ([ProjectionRow]) throws -> Void) throws -> Void
+    ) throws {
         // Bulk load: empty tables without secondary indexes take rows in key order fastest; the indexes are
         // built afterwards by sorting, in the same transaction.
         try db.execute(
@@ -221,7 +223,9 @@ struct SQLiteTransaction: LedgerWriteTransaction {
                 DROP INDEX items_by_holder; DROP INDEX custody_steps_by_item;
                 """)
         try clearProjections()
-        try writeProjectionRows(rows, builtTo: seq)
+        var statements: [ProjectionTable: RawStatement] = [:]
+        try produce { rows in try insertProjectionRows(rows, statements: &statements) }
+        try recordProjectionState(builtTo: seq)
         try db.execute(sql: Self.projectionIndexes)
     }
 
@@ -503,6 +507,14 @@ struct SQLiteTransaction: LedgerWriteTransaction {
 
     func writeProjectionRows(_ rows: [ProjectionRow], builtTo seq: Int64) throws {
         var statements: [ProjectionTable: RawStatement] = [:]
+        try insertProjectionRows(rows, statements: &statements)
+        try recordProjectionState(builtTo: seq)
+    }
+
+    /// Inserts or replaces rows, preparing one statement per table in `statements`.
+    private func insertProjectionRows(_ rows: [ProjectionRow], statements: inout [ProjectionTable: RawStatement])
+        throws
+    {
         for row in rows {
             let statement: RawStatement
             if let known = statements[row.table] {
@@ -527,7 +539,10 @@ struct SQLiteTransaction: LedgerWriteTransaction {
             statement.bind(Int32(row.columns.count + 2), row.state)
             try statement.run()
         }
-        // Every table remembers the seq it is built to; an append brings them all to its last seq.
+    }
+
+    /// Every table remembers the seq it is built to; an append brings them all to its last seq.
+    private func recordProjectionState(builtTo seq: Int64) throws {
         let statement = try db.cachedStatement(
             sql: """
                 INSERT INTO projection_state (name, seq) VALUES (?, ?)

@@ -10,6 +10,9 @@ public struct RebuildReport: Sendable {
     /// Entries that break a custody rule and so changed nothing (`ledger verify` lists them as findings).
     public let skipped: Int
     public let duration: Duration
+    /// Where the time went: reading, parsing and folding the log; waiting for rows to be serialized; writing them
+    /// (rows are serialized on other threads while earlier ones are written); committing.
+    public let phases: (replay: Duration, rows: Duration, write: Duration, commit: Duration)
 }
 
 /// Drops every projection and replays the log into them, in one transaction.
@@ -24,66 +27,142 @@ public enum ProjectionRebuilder {
     public static func rebuild(store: any LedgerStore, progress: ((Int64) -> Void)? = nil) throws -> RebuildReport {
         let start = ContinuousClock.now
         do {
-            return try store.write { transaction in
-                var replay = Replay()
+            let report = try store.write { transaction in
+                let pipeline = FoldPipeline()
                 var batch: [[UInt8]] = []
                 batch.reserveCapacity(batchSize)
-                // While the workers parse one batch, this thread folds the previous one.
-                var inFlight: ParsingBatch?
-                func fold(_ batch: ParsingBatch?) throws {
-                    guard let batch else { return }
-                    let parsed = try batch.wait()
-                    for index in 0..<parsed.count {
-                        guard let record = parsed[index] else { continue }
-                        try replay.apply(record)
-                    }
-                    progress?(replay.count)
-                    // Freeing the parsed JSON is costly: leave it to another thread.
-                    DispatchQueue.global(qos: .utility).async { withExtendedLifetime(parsed) {} }
-                }
                 try transaction.forEachRecord(RecordFilter(withStoredState: false)) { stored in
                     batch.append(stored.record)
-                    if batch.count == batchSize {
-                        let next = ParsingBatch(batch)
-                        batch.removeAll(keepingCapacity: true)
-                        try fold(inFlight)
-                        inFlight = next
-                    }
-                    return true
+                    guard batch.count == batchSize else { return true }
+                    pipeline.submit(batch)
+                    batch.removeAll(keepingCapacity: true)
+                    progress?(pipeline.folded)
+                    return !pipeline.failed
                 }
-                try fold(inFlight)
-                try fold(batch.isEmpty ? nil : ParsingBatch(batch))
-                let rows = allRows(of: replay.custody)
-                try transaction.replaceAllProjections(rows, builtTo: replay.count)
+                if !batch.isEmpty { pipeline.submit(batch) }
+                let replay = try pipeline.finish()
+                progress?(replay.count)
+                let replayed = ContinuousClock.now
+                var rows = 0
+                var waited = Duration.zero
+                try transaction.replaceAllProjections(builtTo: replay.count) { write in
+                    try serializeRows(of: replay.custody) { batch, wait in
+                        rows += batch.count
+                        waited += wait
+                        try write(batch)
+                    }
+                }
+                let written = ContinuousClock.now
                 return RebuildReport(
-                    entries: replay.count, rows: rows.count, skipped: replay.skipped,
-                    duration: ContinuousClock.now - start)
+                    entries: replay.count, rows: rows, skipped: replay.skipped, duration: written - start,
+                    phases: (replayed - start, waited, written - replayed - waited, .zero))
             }
+            // The duration includes the commit, which makes the rebuild durable.
+            let committed = ContinuousClock.now - start
+            return RebuildReport(
+                entries: report.entries, rows: report.rows, skipped: report.skipped, duration: committed,
+                phases: (
+                    report.phases.replay, report.phases.rows, report.phases.write, committed - report.duration
+                ))
         } catch {
             throw LedgerError.from(error)
         }
     }
 
-    /// Every projection row of a replayed state, serialized on all cores.
-    private static func allRows(of state: CustodyState) -> [ProjectionRow] {
+    /// Parses batches of records on worker threads and folds them in order on a thread of its own.
+    ///
+    /// The thread that reads the store only hands batches over, so reading, parsing and the fold (the critical
+    /// path) overlap. At most `depth` batches are in flight, which bounds memory.
+    private final class FoldPipeline: @unchecked Sendable {
+        // @unchecked: `replay` and `failure` are touched only on `queue`, and read by `finish()` after the queue
+        // drained; `count` and `stopped` are guarded by `lock`.
+        private let queue = DispatchQueue(label: "custody-ledger.rebuild.fold", qos: .userInitiated)
+        private let slots: DispatchSemaphore
+        private let lock = NSLock()
+        private var replay = Replay()
+        private var failure: (any Error)?
+        private var count: Int64 = 0
+        private var stopped = false
+
+        init(depth: Int = 4) { slots = DispatchSemaphore(value: depth) }
+
+        /// Entries folded so far.
+        var folded: Int64 { lock.withLock { count } }
+
+        /// True once a batch failed: reading can stop.
+        var failed: Bool { lock.withLock { stopped } }
+
+        /// Starts parsing `records` and queues their fold after every batch submitted before.
+        func submit(_ records: [[UInt8]]) {
+            slots.wait()
+            let batch = ParsingBatch(records)
+            queue.async {
+                defer { self.slots.signal() }
+                guard self.failure == nil else { return }
+                do {
+                    let parsed = try batch.wait()
+                    for index in 0..<parsed.count {
+                        guard let record = parsed[index] else { continue }
+                        try self.replay.apply(record)
+                    }
+                    // Freeing the parsed JSON is costly: leave it to another thread.
+                    DispatchQueue.global(qos: .utility).async { withExtendedLifetime(parsed) {} }
+                } catch {
+                    self.failure = error
+                    self.lock.withLock { self.stopped = true }
+                }
+                let count = self.replay.count
+                self.lock.withLock { self.count = count }
+            }
+        }
+
+        /// The replayed state once every batch is folded, or the first error.
+        func finish() throws -> Replay {
+            queue.sync {}
+            if let failure { throw failure }
+            return replay
+        }
+    }
+
+    /// Every projection row of a replayed state, sorted by table and key, handed to `write` in batches.
+    ///
+    /// The rows are serialized on all cores, ahead of `write`, which runs on the calling thread in order and is
+    /// told how long it waited for each batch.
+    private static func serializeRows(
+        of state: CustodyState, into write: (_ rows: [ProjectionRow], _ waited: Duration) throws -> Void
+    ) throws {
         nonisolated(unsafe) let state = state  // only read from here on
-        var rows: [ProjectionRow] = []
+        let batchSize = 1024
         for table in ProjectionTable.all {
             let keys = state.keys(table)
             guard !keys.isEmpty else {
-                rows += state.rows(table)
+                try write(state.rows(table), .zero)
                 continue
             }
-            let serialized = SendableBuffer<ProjectionRow?>(repeating: nil, count: keys.count)
-            let slices = min(keys.count, max(1, ProcessInfo.processInfo.activeProcessorCount) * 4)
-            DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                for index in (keys.count * slice / slices)..<(keys.count * (slice + 1) / slices) {
-                    serialized[index] = state.row(table, key: keys[index])
+            let batches = (keys.count + batchSize - 1) / batchSize
+            let serialized = SendableBuffer<[ProjectionRow]>(repeating: [], count: batches)
+            let ready = (0..<batches).map { _ in DispatchSemaphore(value: 0) }
+            let done = DispatchGroup()
+            // concurrentPerform hands out the batches in ascending order, so the first ones are ready first.
+            DispatchQueue.global(qos: .userInitiated).async(group: done) {
+                DispatchQueue.concurrentPerform(iterations: batches) { batch in
+                    let range = (batch * batchSize)..<min(keys.count, (batch + 1) * batchSize)
+                    serialized[batch] = keys[range].compactMap { state.row(table, key: $0) }
+                    ready[batch].signal()
                 }
             }
-            rows += serialized.values.compactMap { $0 }
+            for batch in 0..<batches {
+                let start = ContinuousClock.now
+                ready[batch].wait()
+                let rows = serialized[batch]
+                serialized[batch] = []
+                do { try write(rows, ContinuousClock.now - start) } catch {
+                    done.wait()
+                    throw error
+                }
+            }
+            done.wait()
         }
-        return rows
     }
 
     /// One parsed record: its body, and the whole entry for the key events whose rules the replay needs.
@@ -94,8 +173,7 @@ public enum ProjectionRebuilder {
 
     /// A batch of records being parsed on worker threads.
     ///
-    /// The fold runs on the calling thread at the same time, so parsing takes one core fewer than the machine has:
-    /// the fold, the critical path, keeps a core to itself.
+    /// Split over every core: the fold waits for nothing else, so any core it leaves idle parses.
     private final class ParsingBatch: @unchecked Sendable {
         // @unchecked: each slot is written by one worker before `group` leaves, and read only after `wait()`;
         // `failure` is guarded by `lock`.
@@ -107,7 +185,7 @@ public enum ProjectionRebuilder {
         init(_ records: [[UInt8]]) {
             let parsed = SendableBuffer<ParsedRecord?>(repeating: nil, count: records.count)
             self.parsed = parsed
-            let workers = min(records.count, max(1, ProcessInfo.processInfo.activeProcessorCount - 1))
+            let workers = min(records.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
             for worker in 0..<workers {
                 DispatchQueue.global(qos: .userInitiated).async(group: group) {
                     for index in (records.count * worker / workers)..<(records.count * (worker + 1) / workers) {
@@ -190,37 +268,44 @@ struct ReplayKeys: KeyDirectory {
 }
 
 extension ProjectionRebuilder {
-    /// For `tools/bench`: the time of the custody fold alone over every entry of `store` (parsed beforehand),
-    /// and of parsing the bodies on one thread, each the best of `rounds`.
-    public static func measureFold(store: any LedgerStore, rounds: Int = 3) throws -> (fold: Duration, parse: Duration)
-    {
+    /// For `tools/bench`: the times of reading every record of `store`, parsing their bodies on one thread, and
+    /// the custody fold alone (over records parsed beforehand); parsing and folding the best of `rounds`.
+    public static func measureFold(store: any LedgerStore, rounds: Int = 3) throws -> (
+        read: Duration, parse: Duration, fold: Duration
+    ) {
+        func best(_ body: () throws -> Void) rethrows -> Duration {
+            var best: Duration?
+            for _ in 0..<rounds {
+                let start = ContinuousClock.now
+                try body()
+                let elapsed = ContinuousClock.now - start
+                best = min(best ?? elapsed, elapsed)
+            }
+            return best ?? .zero
+        }
+        // Read once: freeing and re-reading every record between rounds would leave the heap fragmented and
+        // slow down the parse rounds that follow.
         var records: [[UInt8]] = []
+        let readStart = ContinuousClock.now
         try store.read { reader in
             try reader.forEachRecord(RecordFilter(withStoredState: false)) {
                 records.append($0.record)
                 return true
             }
         }
-        var parseBest: Duration?
+        let read = ContinuousClock.now - readStart
         var parsed: [ParsedRecord] = []
-        for _ in 0..<rounds {
-            let start = ContinuousClock.now
+        let parse = try best {
             parsed = try records.map { record in
                 let body = try EntryBody.parse(record: record)
                 return ParsedRecord(
                     body: body, whole: Replay.keyEvents.contains(body.type) ? try Entry.parse(record: record) : nil)
             }
-            let elapsed = ContinuousClock.now - start
-            parseBest = min(parseBest ?? elapsed, elapsed)
         }
-        var best: Duration?
-        for _ in 0..<rounds {
+        let fold = try best {
             var replay = Replay()
-            let start = ContinuousClock.now
             try replay.apply(parsed)
-            let elapsed = ContinuousClock.now - start
-            best = min(best ?? elapsed, elapsed)
         }
-        return (best ?? .zero, parseBest ?? .zero)
+        return (read, parse, fold)
     }
 }

@@ -121,12 +121,21 @@ struct RebuildCommand: ParsableCommand {
         let progress = ProgressLine(label: "replaying", total: total)
         let report = try ProjectionRebuilder.rebuild(store: store) { progress.update($0) }
         progress.finish()
+        func text(_ duration: Duration) -> String {
+            String(format: "%.3f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        }
         let seconds =
             Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
         if json {
             printJSON([
                 "entries": .integer(report.entries), "rows": .integer(Int64(report.rows)),
-                "skipped": .integer(Int64(report.skipped)), "seconds": .string(String(format: "%.3f", seconds)),
+                "skipped": .integer(Int64(report.skipped)), "seconds": .string(text(report.duration)),
+                "phase_seconds": .object([
+                    JSONMember("replay", .string(text(report.phases.replay))),
+                    JSONMember("rows", .string(text(report.phases.rows))),
+                    JSONMember("write", .string(text(report.phases.write))),
+                    JSONMember("commit", .string(text(report.phases.commit))),
+                ]),
             ])
             return
         }

@@ -165,9 +165,16 @@ public struct PersonRecord: Sendable, Equatable {
 public struct TargetBuckets: Sendable, Equatable {
     /// The bucket names, in the order of `counts`.
     public static let names = ["pending", TargetStatus.takenDown, TargetStatus.notActioned, TargetStatus.falsePositive]
-    private var counts: [Int64] = [0, 0, 0, 0]
+    // Four counts inline rather than an array: the fold moves a target between buckets at every status change,
+    // and an array would be one more allocation per case, category and country.
+    private var pending: Int64 = 0
+    private var takenDown: Int64 = 0
+    private var notActioned: Int64 = 0
+    private var falsePositive: Int64 = 0
 
     public init() {}
+
+    private var counts: [Int64] { [pending, takenDown, notActioned, falsePositive] }
 
     /// The count of a bucket by name (0 for an unknown name).
     public subscript(bucket: String) -> Int64 {
@@ -175,10 +182,17 @@ public struct TargetBuckets: Sendable, Equatable {
     }
 
     /// Every target counted.
-    public var total: Int64 { counts.reduce(0, +) }
-    var isEmpty: Bool { counts.allSatisfy { $0 == 0 } }
+    public var total: Int64 { pending + takenDown + notActioned + falsePositive }
+    var isEmpty: Bool { pending == 0 && takenDown == 0 && notActioned == 0 && falsePositive == 0 }
 
-    mutating func add(_ bucket: Int, _ delta: Int64) { counts[bucket] += delta }
+    mutating func add(_ bucket: Int, _ delta: Int64) {
+        switch bucket {
+        case 0: pending += delta
+        case 1: takenDown += delta
+        case 2: notActioned += delta
+        default: falsePositive += delta
+        }
+    }
 
     /// `{bucket: count}` for the non-zero buckets.
     var json: JSONValue {
@@ -187,7 +201,7 @@ public struct TargetBuckets: Sendable, Equatable {
 
     init(_ json: JSONValue?) {
         for member in json?.objectMembers ?? [] {
-            if let index = Self.names.firstIndex(of: member.name) { counts[index] = member.value.integerValue ?? 0 }
+            if let index = Self.names.firstIndex(of: member.name) { add(index, member.value.integerValue ?? 0) }
         }
     }
 
@@ -244,15 +258,15 @@ public struct CaseFigures: Sendable, Equatable {
         let to = TargetBuckets.index(ofStatus: new)
         let from = old.map(TargetBuckets.index(ofStatus:))
         if from == to { return }
-        func move(_ buckets: inout TargetBuckets) {
+        /// Moves the target; true when the buckets are left empty (never after a consistent history).
+        func move(_ buckets: inout TargetBuckets) -> Bool {
             if let from { buckets.add(from, -1) }
             buckets.add(to, 1)
+            return buckets.isEmpty
         }
-        move(&targets)
-        move(&byCategory[category, default: TargetBuckets()])
-        move(&byCountry[country, default: TargetBuckets()])
-        if byCategory[category]?.isEmpty == true { byCategory[category] = nil }
-        if byCountry[country]?.isEmpty == true { byCountry[country] = nil }
+        _ = move(&targets)
+        if move(&byCategory[category, default: TargetBuckets()]) { byCategory[category] = nil }
+        if move(&byCountry[country, default: TargetBuckets()]) { byCountry[country] = nil }
     }
 
     mutating func moveItem(from old: String?, to new: String) {

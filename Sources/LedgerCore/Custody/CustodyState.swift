@@ -52,6 +52,8 @@ public struct CustodyState {
     /// The person, if any of their keys was ever registered.
     public mutating func person(_ id: String) throws -> PersonRecord? {
         if let cached = people[id] { return cached }
+        // In memory there is nothing to load, and a miss is not worth remembering.
+        guard source != nil else { return nil }
         let loaded = try load(.people, id).map { try PersonRecord($0) }
         people[id] = .some(loaded)
         return loaded
@@ -60,6 +62,8 @@ public struct CustodyState {
     /// The case with this id.
     public mutating func caseRecord(_ id: String) throws -> CaseRecord? {
         if let cached = cases[id] { return cached }
+        // In memory there is nothing to load, and a miss is not worth remembering.
+        guard source != nil else { return nil }
         let loaded = try load(.cases, id).map { try CaseRecord($0) }
         cases[id] = .some(loaded)
         return loaded
@@ -68,6 +72,8 @@ public struct CustodyState {
     /// The target with this id.
     public mutating func target(_ id: String) throws -> TargetRecord? {
         if let cached = targets[id] { return cached }
+        // In memory there is nothing to load, and a miss is not worth remembering.
+        guard source != nil else { return nil }
         let loaded = try load(.targets, id).map { try TargetRecord($0) }
         targets[id] = .some(loaded)
         return loaded
@@ -76,17 +82,24 @@ public struct CustodyState {
     /// The item with this id.
     public mutating func item(_ id: String) throws -> ItemRecord? {
         if let cached = items[id] { return cached }
+        // In memory there is nothing to load, and a miss is not worth remembering.
+        guard source != nil else { return nil }
         let loaded = try load(.items, id).map { try ItemRecord($0) }
         items[id] = .some(loaded)
         return loaded
     }
 
-    private mutating func targetID(caseID: String, kind: String, value: String) throws -> String? {
-        let key = caseID + "\n" + kind + "\n" + value
+    /// The id of the target of this case, kind and value, looked up under `key` (``targetKey(caseID:kind:value:)``).
+    private mutating func targetID(caseID: String, kind: String, value: String, key: String) throws -> String? {
         if let cached = targetIndex[key] { return cached }
+        guard source != nil else { return nil }
         let loaded = try source?.targetID(caseID: caseID, kind: kind, value: value)
         targetIndex[key] = .some(loaded)
         return loaded
+    }
+
+    private static func targetKey(caseID: String, kind: String, value: String) -> String {
+        caseID + "\n" + kind + "\n" + value
     }
 
     private func load(_ table: ProjectionTable, _ key: String) throws -> JSONValue? {
@@ -164,8 +177,7 @@ public struct CustodyState {
     ///
     /// `change` cannot throw, so the case is always put back.
     private mutating func updateCase(_ id: String, _ change: (inout CaseRecord) -> Void) throws {
-        if cases.index(forKey: id) == nil { _ = try caseRecord(id) }
-        guard let index = cases.index(forKey: id) else { return }
+        guard let index = try caseIndex(id) else { return }
         // Through the values view the stored record itself changes, in place.
         cases.values[index].modifyInPlace(change)
         if !isReplay { dirty[.cases, default: []].insert(id) }
@@ -267,13 +279,20 @@ public struct CustodyState {
     /// Checks that a case exists and is open, reading its status in place (without copying the record).
     private mutating func requireOpenCase(_ id: String, for what: String) throws {
         guard isKnown("case/", id) else { return }
-        if cases.index(forKey: id) == nil { _ = try caseRecord(id) }
-        guard let index = cases.index(forKey: id), let status = cases.values[index]?.status else {
+        guard let index = try caseIndex(id), let status = cases.values[index]?.status else {
             throw CustodyViolation("\(what): case \(id) does not exist")
         }
         guard status == "open" else {
             throw CustodyViolation("\(what): case \(id) is closed (since seq \(cases.values[index]?.closedSeq ?? 0))")
         }
+    }
+
+    /// Where the case is in the cache, loading it first if need be (one hash lookup when it is there).
+    private mutating func caseIndex(_ id: String) throws -> Dictionary<String, CaseRecord?>.Index? {
+        if let index = cases.index(forKey: id) { return index }
+        guard source != nil else { return nil }
+        _ = try caseRecord(id)
+        return cases.index(forKey: id)
     }
 
     private mutating func openCase(_ id: String, for what: String) throws -> CaseRecord {
@@ -337,7 +356,8 @@ public struct CustodyState {
             guard normalized.hasSameBytes(as: value) else {
                 throw CustodyViolation("the \(kind) value \"\(value)\" is not normalized (expected \"\(normalized)\")")
             }
-            if let existing = try targetID(caseID: caseID, kind: kind, value: value) {
+            let key = Self.targetKey(caseID: caseID, kind: kind, value: value)
+            if let existing = try targetID(caseID: caseID, kind: kind, value: value, key: key) {
                 throw CustodyViolation("\(kind) \(value) is already target \(existing) of case \(caseID)")
             }
             var record = TargetRecord(
@@ -351,14 +371,17 @@ public struct CustodyState {
             try updateCase(caseID) {
                 $0.figures.moveTarget(category: record.category, country: record.country, from: nil, to: record.status)
             }
-            targetIndex[caseID + "\n" + kind + "\n" + value] = .some(id)
+            targetIndex[key] = .some(id)
             save(record)
             return
         }
-        // Only the status and case are kept from this lookup, so that no second copy of the record lives on.
-        if targets.index(forKey: id) == nil { _ = try target(id) }
+        var found = targets.index(forKey: id)
+        if found == nil, source != nil {
+            _ = try target(id)
+            found = targets.index(forKey: id)
+        }
         // Status and case are read in place, so that no second copy of the record lives on.
-        guard let index = targets.index(forKey: id), let before = targets.values[index]?.status,
+        guard let index = found, let before = targets.values[index]?.status,
             let caseID = targets.values[index]?.caseID
         else { throw CustodyViolation("target \(id) was never identified") }
         if body.type != CustodyEvents.entryCorrected && body.type != CustodyEvents.noteAdded {

@@ -62,7 +62,41 @@ extension TargetRecord {
             table: .targets, key: id,
             columns: [
                 .string(caseID), .string(kind), .string(value), .string(status), .string(category), .string(country),
-            ], json: json)
+            ], state: state)
+    }
+
+    /// JCS(json), written directly: a rebuild serializes one per target, tens of thousands.
+    var state: String {
+        var writer = JCSObjectWriter()
+        writer.integer("asn", asn)
+        writer.string("case", caseID)
+        writer.string("category", category)
+        writer.value("corrections", .array(corrections.map(\.json)))
+        writer.string("country", country)
+        writer.string("hosting_provider", hostingProvider)
+        writer.string("id", id)
+        writer.integer("identified_seq", identifiedSeq)
+        writer.string("kind", kind)
+        writer.integer("last_seq", lastSeq)
+        writer.raw("log") { out in
+            out.append(UInt8(ascii: "["))
+            for (index, entry) in log.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(UInt8(ascii: "["))
+                out.append(contentsOf: String(entry.seq).utf8)
+                out.append(UInt8(ascii: ","))
+                JCS.writeString(entry.type, to: &out)
+                out.append(UInt8(ascii: ","))
+                JCS.writeString(entry.person, to: &out)
+                out.append(UInt8(ascii: "]"))
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        writer.string("method", method)
+        writer.string("source", source)
+        writer.string("status", status)
+        writer.string("value", value)
+        return writer.finish()
     }
 }
 

@@ -111,8 +111,33 @@ extension TargetValue {
 
     private static func parseIPv4(_ text: String) throws(Invalid) -> String {
         guard !text.isEmpty else { throw Invalid("it is empty") }
+        // A valid address is its own canonical form; replays check many, so the check allocates nothing.
+        if isDottedQuad(text.utf8) { return text }
         let octets = try ipv4Octets(Array(text.utf8)[...])
         return octets.map { String($0) }.joined(separator: ".")
+    }
+
+    /// True for exactly four decimal parts 0…255 without leading zeros, separated by dots.
+    private static func isDottedQuad(_ bytes: String.UTF8View) -> Bool {
+        var parts = 0
+        var value = 0
+        var digits = 0
+        var leadingZero = false
+        for byte in bytes {
+            if byte == dot {
+                guard digits > 0 else { return false }
+                parts += 1
+                value = 0
+                digits = 0
+                continue
+            }
+            guard isDigit(byte), !leadingZero || digits == 0 else { return false }
+            if digits == 0 { leadingZero = byte == zero }
+            value = value * 10 + Int(byte - zero)
+            digits += 1
+            guard digits <= 3, value <= 255 else { return false }
+        }
+        return digits > 0 && parts == 3
     }
 
     private static func ipv4Octets(_ bytes: ArraySlice<UInt8>) throws(Invalid) -> [UInt8] {

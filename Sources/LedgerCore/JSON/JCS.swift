@@ -144,3 +144,64 @@ public enum JCS {
         return (digits, point)
     }
 }
+
+/// Writes one JSON object in canonical form member by member, without building a tree first.
+///
+/// For records serialized often (a projection's rows): the caller adds the members already in JCS order, which
+/// for the ASCII names used here is byte order; a debug build checks it.
+struct JCSObjectWriter {
+    private(set) var bytes: [UInt8] = []
+    private var lastName: StaticString?
+
+    init(capacity: Int = 512) {
+        bytes.reserveCapacity(capacity)
+        bytes.append(UInt8(ascii: "{"))
+    }
+
+    private mutating func name(_ name: StaticString) {
+        if let lastName {
+            assert(
+                UnsafeBufferPointer(start: lastName.utf8Start, count: lastName.utf8CodeUnitCount)
+                    .lexicographicallyPrecedes(
+                        UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)),
+                "members out of JCS order")
+            bytes.append(UInt8(ascii: ","))
+        }
+        lastName = name
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+    }
+
+    /// A string member; left out when nil.
+    mutating func string(_ name: StaticString, _ value: String?) {
+        guard let value else { return }
+        self.name(name)
+        JCS.writeString(value, to: &bytes)
+    }
+
+    /// An integer member; left out when nil.
+    mutating func integer(_ name: StaticString, _ value: Int64?) {
+        guard let value else { return }
+        self.name(name)
+        bytes.append(contentsOf: String(value).utf8)
+    }
+
+    /// Any member, written by `JCS.write`.
+    mutating func value(_ name: StaticString, _ value: JSONValue) {
+        self.name(name)
+        JCS.write(value, to: &bytes)
+    }
+
+    /// A member whose value the caller writes into `bytes` itself.
+    mutating func raw(_ name: StaticString, _ write: (inout [UInt8]) -> Void) {
+        self.name(name)
+        write(&bytes)
+    }
+
+    /// The object's text, closed.
+    mutating func finish() -> String {
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

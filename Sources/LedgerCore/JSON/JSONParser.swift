@@ -54,10 +54,16 @@ private struct Parser {
     let bytes: UnsafeBufferPointer<UInt8>
     let profile: JSONProfile
     var position = 0
+    /// Members and elements of the objects and arrays being parsed, innermost last: each container is copied out
+    /// once, at its exact size, instead of growing an array of its own append by append.
+    var memberStack: [JSONMember] = []
+    var elementStack: [JSONValue] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>, profile: JSONProfile) {
         self.bytes = bytes
         self.profile = profile
+        // An entry's body and data together hold about twenty members.
+        memberStack.reserveCapacity(32)
     }
 
     func error(_ reason: String) -> JSONError { JSONError(offset: position, reason: reason) }
@@ -99,12 +105,12 @@ private struct Parser {
     mutating func parseObject(depth: Int) throws(JSONError) -> JSONValue {
         guard depth <= profile.maxDepth else { throw error("nesting deeper than \(profile.maxDepth)") }
         position += 1
-        var members: [JSONMember] = []
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
-            return .object(members)
+            return .object([])
         }
+        let base = memberStack.count
         while true {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
@@ -114,15 +120,18 @@ private struct Parser {
             let name = try parseString()
             // `==` is only a fast filter: byte-equal names are always canonically equal, not the reverse.
             let nameCount = name.utf8.count
-            for member in members where member.name.utf8.count == nameCount && member.name.hasSameBytes(as: name) {
-                throw JSONError(offset: nameOffset, reason: "duplicate member name \"\(name)\"")
+            for index in base..<memberStack.count {
+                let other = memberStack[index].name
+                if other.utf8.count == nameCount && other.hasSameBytes(as: name) {
+                    throw JSONError(offset: nameOffset, reason: "duplicate member name \"\(name)\"")
+                }
             }
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
             position += 1
             skipWhitespace()
             let value = try parseValue(depth: depth + 1)
-            members.append(JSONMember(name, value))
+            memberStack.append(JSONMember(name, value))
             skipWhitespace()
             guard position < bytes.count else { throw error("unexpected end of input in an object") }
             if bytes[position] == UInt8(ascii: ",") {
@@ -131,6 +140,8 @@ private struct Parser {
             }
             guard bytes[position] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
             position += 1
+            let members = Array(memberStack[base...])
+            memberStack.removeSubrange(base...)
             return .object(members)
         }
     }
@@ -138,15 +149,16 @@ private struct Parser {
     mutating func parseArray(depth: Int) throws(JSONError) -> JSONValue {
         guard depth <= profile.maxDepth else { throw error("nesting deeper than \(profile.maxDepth)") }
         position += 1
-        var values: [JSONValue] = []
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
             position += 1
-            return .array(values)
+            return .array([])
         }
+        let base = elementStack.count
         while true {
             skipWhitespace()
-            values.append(try parseValue(depth: depth + 1))
+            let value = try parseValue(depth: depth + 1)
+            elementStack.append(value)
             skipWhitespace()
             guard position < bytes.count else { throw error("unexpected end of input in an array") }
             if bytes[position] == UInt8(ascii: ",") {
@@ -155,6 +167,8 @@ private struct Parser {
             }
             guard bytes[position] == UInt8(ascii: "]") else { throw error("expected ',' or ']'") }
             position += 1
+            let values = Array(elementStack[base...])
+            elementStack.removeSubrange(base...)
             return .array(values)
         }
     }

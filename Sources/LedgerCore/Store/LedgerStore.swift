@@ -140,8 +140,12 @@ public protocol LedgerWriteTransaction: LedgerReader {
     func writeProjectionRows(_ rows: [ProjectionRow], builtTo seq: Int64) throws
     /// Deletes every projection row (before a rebuild).
     func clearProjections() throws
-    /// Replaces every projection row with `rows` (sorted by table and key) and records `seq`: a rebuild's bulk load.
-    func replaceAllProjections(_ rows: [ProjectionRow], builtTo seq: Int64) throws
+    /// Replaces every projection row and records `seq`: a rebuild's bulk load.
+    ///
+    /// `produce` hands the rows over in batches, sorted by table and key, by calling the function it is given, so
+    /// that the rows can be serialized while earlier ones are written.
+    func replaceAllProjections(
+        builtTo seq: Int64, _ produce: (_ write: ([ProjectionRow]) throws -> Void) throws -> Void) throws
 }
 
 /// Where a ledger lives.
