@@ -320,6 +320,32 @@ struct CustodyRuleTests {
         #expect(try snapshot() == live)
         #expect(try VerifyRunner.verify(store: store, options: VerifyOptions(), source: "t").exitStatus == 0)
     }
+
+    /// Enough entries for several parse batches, and enough targets for several row batches, so that the rebuild's
+    /// pipelines must keep their order.
+    @Test func rebuildOfAManyTargetDemoReproducesTheLiveProjections() throws {
+        let directory = TemporaryDirectory()
+        _ = try Demo(directory: directory.path("demo"), targets: 3_000, log: { _ in }).run()
+        let store = try SQLiteLedgerStore.open(path: directory.path("demo/custody.ledger"))
+        func snapshot() throws -> [ProjectionRow] {
+            try store.read { reader in
+                var rows: [ProjectionRow] = []
+                for table in ProjectionTable.all {
+                    try reader.forEachProjectionRow(table, where: []) {
+                        rows.append($0)
+                        return true
+                    }
+                }
+                return rows
+            }
+        }
+        let live = try snapshot()
+        let report = try ProjectionRebuilder.rebuild(store: store)
+        #expect(report.entries > 2 * 4096)  // the parse batch size
+        #expect(live.filter { $0.table == .targets }.count == 3_000)
+        #expect(report.rows == live.count)
+        #expect(try snapshot() == live)
+    }
 }
 
 /// Entries written by a tool that skipped the decision step: `ledger verify` reports them as custody findings.
