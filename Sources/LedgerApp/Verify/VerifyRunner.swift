@@ -419,8 +419,8 @@ struct Pipeline {
     }
 
     private mutating func verifyAll(_ results: SendableBuffer<PreparedEntry?>) throws(VerificationFailure) {
-        for entry in results.values {
-            guard let entry else { continue }
+        for index in 0..<results.count {
+            guard let entry = results[index] else { continue }
             try verifier.verify(entry)
         }
         progress?(verifier.entryCount)
@@ -446,8 +446,10 @@ struct Pipeline {
                     results[index] = prepared
                 }
             }
-            for prepared in results.values {
-                if let registered = prepared?.registeredKey { keys.keys[registered.keyID] = registered.publicKey }
+            for index in 0..<results.count {
+                if let registered = results[index]?.registeredKey {
+                    keys.keys[registered.keyID] = registered.publicKey
+                }
             }
             let known = keys.keys
             DispatchQueue.concurrentPerform(iterations: slices) { slice in

@@ -405,6 +405,8 @@ public struct TargetRecord: Sendable, Equatable {
         self.status = TargetStatus.identified
         self.identifiedSeq = identifiedSeq
         self.lastSeq = identifiedSeq
+        // Room for a typical target's history (identified, notified, requested, an outcome) in one allocation.
+        log.reserveCapacity(4)
     }
 
     init(_ json: JSONValue) throws(CoreError) {

@@ -17,7 +17,7 @@ public struct CustodyState {
     private var people: [String: PersonRecord?] = [:]
     private var cases: [String: CaseRecord?] = [:]
     private var targets: [String: TargetRecord?] = [:]
-    private var targetIndex: [String: String?] = [:]
+    private var targetIndex: [TargetKey: String?] = [:]
     private var items: [String: ItemRecord?] = [:]
     private var steps: [CustodyStep] = []
     private var dirty: [ProjectionTable: Set<String>] = [:]
@@ -89,8 +89,8 @@ public struct CustodyState {
         return loaded
     }
 
-    /// The id of the target of this case, kind and value, looked up under `key` (``targetKey(caseID:kind:value:)``).
-    private mutating func targetID(caseID: String, kind: String, value: String, key: String) throws -> String? {
+    /// The id of the target of this case, kind and value, looked up under `key` (the same three).
+    private mutating func targetID(caseID: String, kind: String, value: String, key: TargetKey) throws -> String? {
         if let cached = targetIndex[key] { return cached }
         guard source != nil else { return nil }
         let loaded = try source?.targetID(caseID: caseID, kind: kind, value: value)
@@ -98,8 +98,11 @@ public struct CustodyState {
         return loaded
     }
 
-    private static func targetKey(caseID: String, kind: String, value: String) -> String {
-        caseID + "\n" + kind + "\n" + value
+    /// A target's case, kind and value: unique among targets (three strings hashed, not joined into a new one).
+    struct TargetKey: Hashable {
+        let caseID: String
+        let kind: String
+        let value: String
     }
 
     private func load(_ table: ProjectionTable, _ key: String) throws -> JSONValue? {
@@ -356,7 +359,7 @@ public struct CustodyState {
             guard normalized.hasSameBytes(as: value) else {
                 throw CustodyViolation("the \(kind) value \"\(value)\" is not normalized (expected \"\(normalized)\")")
             }
-            let key = Self.targetKey(caseID: caseID, kind: kind, value: value)
+            let key = TargetKey(caseID: caseID, kind: kind, value: value)
             if let existing = try targetID(caseID: caseID, kind: kind, value: value, key: key) {
                 throw CustodyViolation("\(kind) \(value) is already target \(existing) of case \(caseID)")
             }

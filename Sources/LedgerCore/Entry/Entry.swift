@@ -343,10 +343,16 @@ public struct EntryFormatError: Error, Sendable, CustomStringConvertible {
 
     init(_ description: String) { self.description = description }
 
-    static func requireExactMembers(_ members: [JSONMember], _ expected: Set<String>, in place: String)
+    static func requireExactMembers(_ members: [JSONMember], _ expected: [String], in place: String)
         throws(EntryFormatError)
     {
-        // Compared as UTF-8 bytes: Swift's String equality would equate canonically equivalent names.
+        // Compared as UTF-8 bytes: Swift's String equality would equate canonically equivalent names. The parser
+        // rejects duplicate names, so as many members as expected, each an expected one, are exactly those.
+        if members.count == expected.count
+            && members.allSatisfy({ member in expected.contains { $0.hasSameBytes(as: member.name) } })
+        {
+            return
+        }
         let expectedBytes = Set(expected.map { Array($0.utf8) })
         let names = Set(members.map { Array($0.name.utf8) })
         let missing = expectedBytes.subtracting(names).map { String(decoding: $0, as: UTF8.self) }.sorted()

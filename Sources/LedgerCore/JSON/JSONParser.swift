@@ -140,10 +140,26 @@ private struct Parser {
             }
             guard bytes[position] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
             position += 1
-            let members = Array(memberStack[base...])
-            memberStack.removeSubrange(base...)
-            return .object(members)
+            return .object(Self.pop(&memberStack, from: base, placeholder: JSONMember("", .null)))
         }
+    }
+
+    /// Moves the elements of `stack` from `base` on into an array of their own, without copying or releasing
+    /// them, and shortens the stack to `base`.
+    static func pop<Element>(_ stack: inout [Element], from base: Int, placeholder: Element) -> [Element] {
+        let count = stack.count - base
+        let popped = stack.withUnsafeMutableBufferPointer { buffer in
+            let source = buffer.baseAddress! + base
+            let moved = [Element](unsafeUninitializedCapacity: count) { storage, initialized in
+                storage.baseAddress!.moveInitialize(from: source, count: count)
+                initialized = count
+            }
+            // The moved-from slots hold values that own nothing, for `removeLast` to drop.
+            source.initialize(repeating: placeholder, count: count)
+            return moved
+        }
+        stack.removeLast(count)
+        return popped
     }
 
     mutating func parseArray(depth: Int) throws(JSONError) -> JSONValue {
@@ -167,9 +183,7 @@ private struct Parser {
             }
             guard bytes[position] == UInt8(ascii: "]") else { throw error("expected ',' or ']'") }
             position += 1
-            let values = Array(elementStack[base...])
-            elementStack.removeSubrange(base...)
-            return .array(values)
+            return .array(Self.pop(&elementStack, from: base, placeholder: .null))
         }
     }
 
