@@ -78,4 +78,74 @@ struct FastPathTests {
         #expect(record.state == String(decoding: JCS.serialize(record.json), as: UTF8.self))
         #expect(try TargetRecord(state: record.state) == record)
     }
+
+    /// Records whose bodies the decoder reads by layout, and others it must hand to the full parser.
+    @Test func bodyDecoderReadsWhatTheFullParserReads() throws {
+        let key = Ed25519PrivateKey.generate()
+        func record(_ type: String, ledger: String, data: JSONValue, seq: Int64 = 3) -> [UInt8] {
+            let body = EntryBody(
+                ledger: ledger, seq: seq, prev: String(repeating: "a", count: 64), stream: "item/EV-1",
+                streamRev: 2, streamPrev: String(repeating: "b", count: 64), id: SecureRandom.uuidV4(),
+                time: "2026-11-29T10:00:00.000Z", type: type, actor: KeyID.of(key.publicKey), data: data)
+            let unsigned = Entry(body: body, sigs: [])
+            return unsigned.withSignatures([
+                EntrySignature(key: body.actor, signature: key.sign(SigningMessage.entry(bodyHash: unsigned.bodyHash)))
+            ]).record
+        }
+        let records = [
+            record("note.added", ledger: "ledger.test.example/x", data: ["text": "a \"quoted\" \\ note\n"]),
+            // The same origin and type again: shared; then values that start like the previous ones.
+            record("note.added", ledger: "ledger.test.example/x", data: ["nested": ["a": [1, 2, ["b": nil]]]]),
+            record("note.added.more", ledger: "ledger.test.example/xy", data: [:]),
+            record("note", ledger: "ledger.test.example/", data: ["é": "\u{10000}"]),
+            record("note", ledger: "ledger \"quoted\" \\ origin", data: [:]),
+            record("note", ledger: "ledger \"quoted\" \\ origin", data: [:], seq: 9_007_199_254_740_991),
+            Array(#"{"body":{"v":1},"sigs":[]}"#.utf8),
+            Array(#"{"sigs":[],"body":{"actor":"x"}}"#.utf8),
+        ]
+        var decoder = EntryBodyDecoder()
+        for record in records.prefix(6) {
+            // Signed records are canonical: the decoder reads them by layout, not through the full parser.
+            var probe = EntryBodyDecoder()
+            #expect(probe.canonicalBody(record, try #require(Entry.canonicalBodyRange(record))) != nil)
+        }
+        for record in records {
+            let expected = Result { () throws(EntryFormatError) in try EntryBody.parse(record: record) }
+            let decoded = Result { () throws(EntryFormatError) in try decoder.body(of: record) }
+            switch (expected, decoded) {
+            case (.success(let full), .success(let fast)): #expect(fast.canonicalBytes == full.canonicalBytes)
+            case (.failure(let full), .failure(let fast)): #expect(fast.description == full.description)
+            default: Issue.record("the decoder and the parser disagree on \(String(decoding: record, as: UTF8.self))")
+            }
+        }
+    }
+
+    @Test func bodyDecoderRejectsWhatTheFullParserRejects() throws {
+        let good =
+            #"{"actor":"\#(String(repeating: "c", count: 64))","data":{},"id":"3f730512-19f8-49c8-b0eb-c20e7a3e0c0e","ledger":"l","prev":"\#(String(repeating: "a", count: 64))","seq":1,"stream":"ledger","stream_prev":"\#(String(repeating: "0", count: 64))","stream_rev":1,"time":"2026-11-29T10:00:00.000Z","type":"t","v":1}"#
+        let variants = [
+            good,
+            good.replacingOccurrences(of: #""v":1"#, with: #""v":2"#),
+            good.replacingOccurrences(of: #""seq":1"#, with: #""seq":1.5"#),
+            good.replacingOccurrences(of: #""data":{}"#, with: #""data":{"a":1,"a":2}"#),
+            good.replacingOccurrences(of: #""data":{}"#, with: #""data":[]"#),
+            good.replacingOccurrences(of: #""stream":"ledger""#, with: #""stream":"led ger""#),
+            good.replacingOccurrences(of: #""type":"t""#, with: "\"type\":\"t\u{1}\""),
+            good.replacingOccurrences(of: #""id":"3f730512"#, with: #""id":"3F730512"#),
+        ]
+        var decoder = EntryBodyDecoder()
+        for body in variants {
+            let record = Array(("{\"body\":" + body + ",\"sigs\":[]}").utf8)
+            let expected = Result { () throws(EntryFormatError) in try EntryBody.parse(record: record) }
+            let decoded = Result { () throws(EntryFormatError) in try decoder.body(of: record) }
+            switch (expected, decoded) {
+            case (.success(let full), .success(let fast)): #expect(fast.canonicalBytes == full.canonicalBytes)
+            case (.failure(let full), .failure(let fast)): #expect(fast.description == full.description)
+            default: Issue.record("the decoder and the parser disagree on \(body)")
+            }
+        }
+        #expect(throws: EntryFormatError.self) {
+            try decoder.body(of: Array(("{\"body\":" + variants[1] + ",\"sigs\":[]}").utf8))
+        }
+    }
 }

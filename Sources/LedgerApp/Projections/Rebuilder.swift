@@ -188,9 +188,10 @@ public enum ProjectionRebuilder {
             let workers = min(records.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
             for worker in 0..<workers {
                 DispatchQueue.global(qos: .userInitiated).async(group: group) {
+                    var decoder = EntryBodyDecoder()
                     for index in (records.count * worker / workers)..<(records.count * (worker + 1) / workers) {
                         do throws(EntryFormatError) {
-                            let body = try EntryBody.parse(record: records[index])
+                            let body = try decoder.body(of: records[index])
                             let whole =
                                 Replay.keyEvents.contains(body.type) ? try Entry.parse(record: records[index]) : nil
                             parsed[index] = ParsedRecord(body: body, whole: whole)
@@ -296,8 +297,9 @@ extension ProjectionRebuilder {
         let read = ContinuousClock.now - readStart
         var parsed: [ParsedRecord] = []
         let parse = try best {
+            var decoder = EntryBodyDecoder()
             parsed = try records.map { record in
-                let body = try EntryBody.parse(record: record)
+                let body = try decoder.body(of: record)
                 return ParsedRecord(
                     body: body, whole: Replay.keyEvents.contains(body.type) ? try Entry.parse(record: record) : nil)
             }

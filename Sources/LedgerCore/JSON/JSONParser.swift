@@ -50,6 +50,64 @@ public enum JSONParser {
     }
 }
 
+/// A cursor over JSON bytes for a decoder that knows the layout to expect (canonical records): it matches exact
+/// bytes between values and parses each value with the strict parser's rules.
+struct JSONCursor: ~Copyable {
+    private var parser: Parser
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, profile: JSONProfile) {
+        parser = Parser(bytes: bytes, profile: profile)
+    }
+
+    /// Consumes `literal` when the bytes at the cursor are exactly it; false (consuming nothing) otherwise.
+    mutating func skip(_ literal: StaticString) -> Bool {
+        let count = literal.utf8CodeUnitCount
+        guard parser.position + count <= parser.bytes.count else { return false }
+        let expected = UnsafeBufferPointer(start: literal.utf8Start, count: count)
+        for index in 0..<count where parser.bytes[parser.position + index] != expected[index] { return false }
+        parser.position += count
+        return true
+    }
+
+    /// True when every byte is consumed.
+    var isAtEnd: Bool { parser.position == parser.bytes.count }
+
+    /// The JSON value at the cursor, nested at `depth`.
+    mutating func value(depth: Int) throws(JSONError) -> JSONValue { try parser.parseValue(depth: depth) }
+
+    /// The string at the cursor, or nil when the cursor is not at a string.
+    ///
+    /// Returns `previous` itself when the text is exactly its bytes, so that a value repeated from record to record
+    /// (an origin, an actor, a type) is stored once; `previous` must be ``isPlain(_:)``.
+    mutating func string(reusing previous: String?) throws(JSONError) -> (text: String, reused: Bool)? {
+        guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: "\"") else {
+            return nil
+        }
+        if let previous {
+            let start = parser.position + 1
+            // A plain string is written as its bytes between quotes, and no other text decodes to it.
+            let same =
+                previous.utf8.withContiguousStorageIfAvailable { mine -> Bool in
+                    guard start + mine.count < parser.bytes.count,
+                        parser.bytes[start + mine.count] == UInt8(ascii: "\"")
+                    else { return false }
+                    for index in 0..<mine.count where parser.bytes[start + index] != mine[index] { return false }
+                    return true
+                } ?? false
+            if same {
+                parser.position = start + previous.utf8.count + 1
+                return (previous, true)
+            }
+        }
+        return (try parser.parseString(), false)
+    }
+
+    /// True when `text` needs no escaping in JSON: no quote, backslash or control character.
+    static func isPlain(_ text: String) -> Bool {
+        !text.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+    }
+}
+
 private struct Parser {
     let bytes: UnsafeBufferPointer<UInt8>
     let profile: JSONProfile
