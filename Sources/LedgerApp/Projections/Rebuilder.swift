@@ -10,8 +10,10 @@ public struct RebuildReport: Sendable {
     /// Entries that break a custody rule and so changed nothing (`ledger verify` lists them as findings).
     public let skipped: Int
     public let duration: Duration
-    /// Where the time went: reading, parsing and folding the log; waiting for rows to be serialized; writing them
-    /// (rows are serialized on other threads while earlier ones are written); committing.
+    /// Where the time went: replay, rows, write and commit; `duration` is their sum.
+    ///
+    /// Replay is reading, parsing and folding the log; rows is waiting for rows to be serialized (on other threads
+    /// while earlier ones are written); write is writing them, dropping and rebuilding the tables' indexes.
     public let phases: (replay: Duration, rows: Duration, write: Duration, commit: Duration)
 }
 
@@ -31,13 +33,20 @@ public enum ProjectionRebuilder {
                 let pipeline = FoldPipeline()
                 var batch: [[UInt8]] = []
                 batch.reserveCapacity(batchSize)
-                try transaction.forEachRecord(RecordFilter(withStoredState: false)) { stored in
-                    batch.append(stored.record)
-                    guard batch.count == batchSize else { return true }
-                    pipeline.submit(batch)
-                    batch.removeAll(keepingCapacity: true)
-                    progress?(pipeline.folded)
-                    return !pipeline.failed
+                do {
+                    try transaction.forEachRecord(RecordFilter(withStoredState: false)) { stored in
+                        batch.append(stored.record)
+                        guard batch.count == batchSize else { return true }
+                        pipeline.submit(batch)
+                        batch.removeAll(keepingCapacity: true)
+                        progress?(pipeline.folded)
+                        return !pipeline.failed
+                    }
+                } catch {
+                    // Nothing is left working in the background once the rebuild has failed.
+                    pipeline.cancel()
+                    _ = try? pipeline.finish()
+                    throw error
                 }
                 if !batch.isEmpty { pipeline.submit(batch) }
                 let replay = try pipeline.finish()
@@ -92,13 +101,18 @@ public enum ProjectionRebuilder {
         /// True once a batch failed: reading can stop.
         var failed: Bool { lock.withLock { stopped } }
 
+        /// Skips the batches not yet folded (reading failed).
+        func cancel() {
+            lock.withLock { stopped = true }
+        }
+
         /// Starts parsing `records` and queues their fold after every batch submitted before.
         func submit(_ records: [[UInt8]]) {
             slots.wait()
             let batch = ParsingBatch(records)
             queue.async {
                 defer { self.slots.signal() }
-                guard self.failure == nil else { return }
+                guard self.failure == nil, !self.failed else { return }
                 do {
                     let parsed = try batch.wait()
                     for index in 0..<parsed.count {

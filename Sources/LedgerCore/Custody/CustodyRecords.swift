@@ -190,7 +190,8 @@ public struct TargetBuckets: Sendable, Equatable {
         case 0: pending += delta
         case 1: takenDown += delta
         case 2: notActioned += delta
-        default: falsePositive += delta
+        case 3: falsePositive += delta
+        default: preconditionFailure("no target bucket \(bucket)")
         }
     }
 

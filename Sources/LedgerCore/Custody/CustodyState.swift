@@ -89,11 +89,11 @@ public struct CustodyState {
         return loaded
     }
 
-    /// The id of the target of this case, kind and value, looked up under `key` (the same three).
-    private mutating func targetID(caseID: String, kind: String, value: String, key: TargetKey) throws -> String? {
+    /// The id of the target with this case, kind and value.
+    private mutating func targetID(_ key: TargetKey) throws -> String? {
         if let cached = targetIndex[key] { return cached }
         guard source != nil else { return nil }
-        let loaded = try source?.targetID(caseID: caseID, kind: kind, value: value)
+        let loaded = try source?.targetID(caseID: key.caseID, kind: key.kind, value: key.value)
         targetIndex[key] = .some(loaded)
         return loaded
     }
@@ -298,6 +298,14 @@ public struct CustodyState {
         return cases.index(forKey: id)
     }
 
+    /// Where the target is in the cache, loading it first if need be (one hash lookup when it is there).
+    private mutating func targetSlot(_ id: String) throws -> Dictionary<String, TargetRecord?>.Index? {
+        if let index = targets.index(forKey: id) { return index }
+        guard source != nil else { return nil }
+        _ = try target(id)
+        return targets.index(forKey: id)
+    }
+
     private mutating func openCase(_ id: String, for what: String) throws -> CaseRecord {
         guard let record = try caseRecord(id) else { throw CustodyViolation("\(what): case \(id) does not exist") }
         guard record.status == "open" else {
@@ -360,7 +368,7 @@ public struct CustodyState {
                 throw CustodyViolation("the \(kind) value \"\(value)\" is not normalized (expected \"\(normalized)\")")
             }
             let key = TargetKey(caseID: caseID, kind: kind, value: value)
-            if let existing = try targetID(caseID: caseID, kind: kind, value: value, key: key) {
+            if let existing = try targetID(key) {
                 throw CustodyViolation("\(kind) \(value) is already target \(existing) of case \(caseID)")
             }
             var record = TargetRecord(
@@ -378,13 +386,8 @@ public struct CustodyState {
             save(record)
             return
         }
-        var found = targets.index(forKey: id)
-        if found == nil, source != nil {
-            _ = try target(id)
-            found = targets.index(forKey: id)
-        }
         // Status and case are read in place, so that no second copy of the record lives on.
-        guard let index = found, let before = targets.values[index]?.status,
+        guard let index = try targetSlot(id), let before = targets.values[index]?.status,
             let caseID = targets.values[index]?.caseID
         else { throw CustodyViolation("target \(id) was never identified") }
         if body.type != CustodyEvents.entryCorrected && body.type != CustodyEvents.noteAdded {

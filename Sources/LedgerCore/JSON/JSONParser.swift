@@ -84,6 +84,7 @@ struct JSONCursor: ~Copyable {
             return nil
         }
         if let previous {
+            assert(Self.isPlain(previous), "only plain strings may be reused")
             let start = parser.position + 1
             // A plain string is written as its bytes between quotes, and no other text decodes to it.
             let same =
@@ -120,8 +121,6 @@ private struct Parser {
     init(bytes: UnsafeBufferPointer<UInt8>, profile: JSONProfile) {
         self.bytes = bytes
         self.profile = profile
-        // An entry's body and data together hold about twenty members.
-        memberStack.reserveCapacity(32)
     }
 
     func error(_ reason: String) -> JSONError { JSONError(offset: position, reason: reason) }
@@ -168,6 +167,8 @@ private struct Parser {
             position += 1
             return .object([])
         }
+        // An entry's body and data together hold about twenty members: room for them in one allocation.
+        if memberStack.capacity == 0 { memberStack.reserveCapacity(32) }
         let base = memberStack.count
         while true {
             skipWhitespace()
@@ -204,8 +205,11 @@ private struct Parser {
 
     /// Moves the elements of `stack` from `base` on into an array of their own, without copying or releasing
     /// them, and shortens the stack to `base`.
+    ///
+    /// A parser that threw leaves elements on its stacks: it is not used again.
     static func pop<Element>(_ stack: inout [Element], from base: Int, placeholder: Element) -> [Element] {
         let count = stack.count - base
+        guard count > 0 else { return [] }
         let popped = stack.withUnsafeMutableBufferPointer { buffer in
             let source = buffer.baseAddress! + base
             let moved = [Element](unsafeUninitializedCapacity: count) { storage, initialized in
