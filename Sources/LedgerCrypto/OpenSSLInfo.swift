@@ -1,4 +1,5 @@
 import COpenSSL
+import Foundation
 
 /// Facts about the OpenSSL library the tool is running with, for reports.
 public enum OpenSSLInfo {
@@ -35,16 +36,45 @@ public enum SecureRandom {
 
     /// A random RFC 9562 version 4 UUID in lowercase text form.
     public static func uuidV4() -> String {
-        var raw = bytes(16)
+        var raw = pool.take16()
         raw[6] = (raw[6] & 0x0f) | 0x40
         raw[8] = (raw[8] & 0x3f) | 0x80
-        let hex = Array(Hex.encode(raw).utf8)
         var text = [UInt8]()
         text.reserveCapacity(36)
-        for (index, digit) in hex.enumerated() {
-            if index == 8 || index == 12 || index == 16 || index == 20 { text.append(UInt8(ascii: "-")) }
-            text.append(digit)
+        for (index, byte) in raw.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 0x0f)])
         }
         return String(decoding: text, as: UTF8.self)
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// Bytes drawn from the DRBG a block at a time: an append makes one id per entry, and a call to the DRBG
+    /// per id costs more than the id.
+    private static let pool = RandomPool()
+}
+
+/// A lock-guarded block of DRBG output, handed out 16 bytes at a time and never handed out twice.
+private final class RandomPool: @unchecked Sendable {
+    // @unchecked: `block` and `used` are guarded by `lock`.
+    private let lock = NSLock()
+    private var block = [UInt8](repeating: 0, count: 4096)
+    private var used = 4096
+
+    func take16() -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        if used + 16 > block.count {
+            let ok = RAND_bytes(&block, Int32(block.count))
+            precondition(ok == 1, "RAND_bytes failed: \(OpenSSLInfo.lastError())")
+            used = 0
+        }
+        let taken = Array(block[used..<(used + 16)])
+        // Wiped once taken, so that bytes handed out do not stay behind in the block.
+        for index in used..<(used + 16) { block[index] = 0 }
+        used += 16
+        return taken
     }
 }

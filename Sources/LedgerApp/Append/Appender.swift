@@ -109,6 +109,8 @@ public enum Appender {
         // inserts the signed ones.
         let signing = ParallelSigner(count: drafts.count)
 
+        // A batch usually has one signer: its key id (a SHA-256) is computed once.
+        var lastSigner: (raw: [UInt8], keyID: String)?
         for draft in drafts {
             seq += 1
             let current = try streamHeads[draft.stream] ?? transaction.streamHead(draft.stream)
@@ -118,7 +120,13 @@ public enum Appender {
                     "stream \(draft.stream) is at revision \(currentRev), not the expected \(expected); nothing was written"
                 )
             }
-            let actor = KeyFiles.keyID(draft.signer.publicKey)
+            let actor: String
+            if let lastSigner, lastSigner.raw == draft.signer.publicKey.raw {
+                actor = lastSigner.keyID
+            } else {
+                actor = KeyFiles.keyID(draft.signer.publicKey)
+                lastSigner = (draft.signer.publicKey.raw, actor)
+            }
             let body = EntryBody(
                 ledger: origin, seq: seq, prev: prev, stream: draft.stream, streamRev: currentRev + 1,
                 streamPrev: current?.bodyHash ?? EntryBody.zeroHash, id: draft.id ?? SecureRandom.uuidV4(), time: time,
