@@ -292,18 +292,7 @@ struct CustodyRuleTests {
         try fixture.record(CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true], by: "bob")
         try fixture.record(CustodyEvents.itemSealed, "item/EV-2", ["seal": "S-2"], by: "carol")
         let store = fixture.ledger.store
-        func snapshot() throws -> [ProjectionRow] {
-            try store.read { reader in
-                var rows: [ProjectionRow] = []
-                for table in ProjectionTable.all {
-                    try reader.forEachProjectionRow(table, where: []) {
-                        rows.append($0)
-                        return true
-                    }
-                }
-                return rows
-            }
-        }
+        func snapshot() throws -> [ProjectionRow] { try projectionRows(of: store) }
         let live = try snapshot()
         _ = try ProjectionRebuilder.rebuild(store: store)
         #expect(try snapshot() == live)
@@ -327,18 +316,7 @@ struct CustodyRuleTests {
         let directory = TemporaryDirectory()
         _ = try Demo(directory: directory.path("demo"), targets: 3_000, log: { _ in }).run()
         let store = try SQLiteLedgerStore.open(path: directory.path("demo/custody.ledger"))
-        func snapshot() throws -> [ProjectionRow] {
-            try store.read { reader in
-                var rows: [ProjectionRow] = []
-                for table in ProjectionTable.all {
-                    try reader.forEachProjectionRow(table, where: []) {
-                        rows.append($0)
-                        return true
-                    }
-                }
-                return rows
-            }
-        }
+        func snapshot() throws -> [ProjectionRow] { try projectionRows(of: store) }
         let live = try snapshot()
         let report = try ProjectionRebuilder.rebuild(store: store)
         #expect(report.entries > 2 * 4096)  // the parse batch size
@@ -361,5 +339,19 @@ struct CustodyFindingTests {
         #expect(finding.seq == forged.body.seq)
         #expect(finding.category == .custody)
         #expect(finding.message.contains("only the holder carol may record a release; bob acted"))
+    }
+}
+
+/// Every projection row of `store`, table by table, in key order.
+private func projectionRows(of store: any LedgerStore) throws -> [ProjectionRow] {
+    try store.read { reader in
+        var rows: [ProjectionRow] = []
+        for table in ProjectionTable.all {
+            try reader.forEachProjectionRow(table, where: []) {
+                rows.append($0)
+                return true
+            }
+        }
+        return rows
     }
 }
