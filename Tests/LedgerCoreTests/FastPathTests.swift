@@ -109,15 +109,7 @@ struct FastPathTests {
             var probe = EntryBodyDecoder()
             #expect(probe.canonicalBody(record, try #require(Entry.canonicalBodyRange(record))) != nil)
         }
-        for record in records {
-            let expected = Result { () throws(EntryFormatError) in try EntryBody.parse(record: record) }
-            let decoded = Result { () throws(EntryFormatError) in try decoder.body(of: record) }
-            switch (expected, decoded) {
-            case (.success(let full), .success(let fast)): #expect(fast.canonicalBytes == full.canonicalBytes)
-            case (.failure(let full), .failure(let fast)): #expect(fast.description == full.description)
-            default: Issue.record("the decoder and the parser disagree on \(String(decoding: record, as: UTF8.self))")
-            }
-        }
+        for record in records { expectDecoderAgreesWithParser(&decoder, record) }
     }
 
     @Test func bodyDecoderRejectsWhatTheFullParserRejects() throws {
@@ -135,17 +127,21 @@ struct FastPathTests {
         ]
         var decoder = EntryBodyDecoder()
         for body in variants {
-            let record = Array(("{\"body\":" + body + ",\"sigs\":[]}").utf8)
-            let expected = Result { () throws(EntryFormatError) in try EntryBody.parse(record: record) }
-            let decoded = Result { () throws(EntryFormatError) in try decoder.body(of: record) }
-            switch (expected, decoded) {
-            case (.success(let full), .success(let fast)): #expect(fast.canonicalBytes == full.canonicalBytes)
-            case (.failure(let full), .failure(let fast)): #expect(fast.description == full.description)
-            default: Issue.record("the decoder and the parser disagree on \(body)")
-            }
+            expectDecoderAgreesWithParser(&decoder, Array(("{\"body\":" + body + ",\"sigs\":[]}").utf8))
         }
         #expect(throws: EntryFormatError.self) {
             try decoder.body(of: Array(("{\"body\":" + variants[1] + ",\"sigs\":[]}").utf8))
         }
+    }
+}
+
+/// The decoder gives the full parser's body, or fails with the full parser's error.
+private func expectDecoderAgreesWithParser(_ decoder: inout EntryBodyDecoder, _ record: [UInt8]) {
+    let expected = Result { () throws(EntryFormatError) in try EntryBody.parse(record: record) }
+    let decoded = Result { () throws(EntryFormatError) in try decoder.body(of: record) }
+    switch (expected, decoded) {
+    case (.success(let full), .success(let fast)): #expect(fast.canonicalBytes == full.canonicalBytes)
+    case (.failure(let full), .failure(let fast)): #expect(fast.description == full.description)
+    default: Issue.record("the decoder and the parser disagree on \(String(decoding: record, as: UTF8.self))")
     }
 }
