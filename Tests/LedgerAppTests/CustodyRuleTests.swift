@@ -310,6 +310,30 @@ struct CustodyRuleTests {
         #expect(try VerifyRunner.verify(store: store, options: VerifyOptions(), source: "t").exitStatus == 0)
     }
 
+    @Test func aRebuildOverAnUnreadableRecordNamesItsSeqAndChangesNothing() throws {
+        let fixture = try CustodyFixture()
+        try fixture.seize("EV-1")
+        try fixture.seize("EV-2")
+        let store = fixture.ledger.store
+        let live = try projectionRows(of: store)
+        let seq = try store.read { try $0.entryCount() }
+        // A tool that bypasses the append-only triggers breaks the last record's JSON.
+        let queue = try DatabaseQueue(path: fixture.ledger.path)
+        try queue.write { db in
+            try db.execute(sql: "DROP TRIGGER entries_append_only_update")
+            try db.execute(
+                sql: "UPDATE entries SET record = CAST('{\"body\":{,' AS BLOB) WHERE seq = ?", arguments: [seq])
+        }
+        do {
+            _ = try ProjectionRebuilder.rebuild(store: store)
+            Issue.record("the rebuild accepted an unreadable record")
+        } catch let error as LedgerError {
+            #expect(error.kind == .integrity)
+            #expect(error.description.hasPrefix("seq \(seq) is not a readable record"), "\(error)")
+        }
+        #expect(try projectionRows(of: store) == live)
+    }
+
     /// Enough entries for several parse batches, and enough targets for several row batches, so that the rebuild's
     /// pipelines must keep their order.
     @Test func rebuildOfAManyTargetDemoReproducesTheLiveProjections() throws {

@@ -32,13 +32,17 @@ public enum ProjectionRebuilder {
             let report = try store.write { transaction in
                 let pipeline = FoldPipeline()
                 var batch: [[UInt8]] = []
+                var seqs: [Int64] = []
                 batch.reserveCapacity(batchSize)
+                seqs.reserveCapacity(batchSize)
                 do {
                     try transaction.forEachRecord(RecordFilter(withStoredState: false)) { stored in
                         batch.append(stored.record)
+                        seqs.append(stored.seq)
                         guard batch.count == batchSize else { return true }
-                        pipeline.submit(batch)
+                        pipeline.submit(batch, seqs: seqs)
                         batch.removeAll(keepingCapacity: true)
+                        seqs.removeAll(keepingCapacity: true)
                         progress?(pipeline.folded)
                         return !pipeline.failed
                     }
@@ -48,7 +52,7 @@ public enum ProjectionRebuilder {
                     _ = try? pipeline.finish()
                     throw error
                 }
-                if !batch.isEmpty { pipeline.submit(batch) }
+                if !batch.isEmpty { pipeline.submit(batch, seqs: seqs) }
                 let replay = try pipeline.finish()
                 progress?(replay.count)
                 let replayed = ContinuousClock.now
@@ -106,10 +110,10 @@ public enum ProjectionRebuilder {
             lock.withLock { stopped = true }
         }
 
-        /// Starts parsing `records` and queues their fold after every batch submitted before.
-        func submit(_ records: [[UInt8]]) {
+        /// Starts parsing `records` (stored at `seqs`) and queues their fold after every batch submitted before.
+        func submit(_ records: [[UInt8]], seqs: [Int64]) {
             slots.wait()
-            let batch = ParsingBatch(records)
+            let batch = ParsingBatch(records, seqs: seqs)
             queue.async {
                 defer { self.slots.signal() }
                 guard self.failure == nil, !self.failed else { return }
@@ -193,10 +197,11 @@ public enum ProjectionRebuilder {
         // `failure` is guarded by `lock`.
         private let group = DispatchGroup()
         private let parsed: SendableBuffer<ParsedRecord?>
-        private var failure: EntryFormatError?
+        /// The first unreadable record: its stored seq and why.
+        private var failure: (seq: Int64, error: EntryFormatError)?
         private let lock = NSLock()
 
-        init(_ records: [[UInt8]]) {
+        init(_ records: [[UInt8]], seqs: [Int64]) {
             let parsed = SendableBuffer<ParsedRecord?>(repeating: nil, count: records.count)
             self.parsed = parsed
             let workers = min(records.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
@@ -210,9 +215,11 @@ public enum ProjectionRebuilder {
                                 Replay.keyEvents.contains(body.type) ? try Entry.parse(record: records[index]) : nil
                             parsed[index] = ParsedRecord(body: body, whole: whole)
                         } catch {
-                            self.lock.lock()
-                            self.failure = self.failure ?? error
-                            self.lock.unlock()
+                            self.lock.withLock {
+                                if self.failure.map({ seqs[index] < $0.seq }) ?? true {
+                                    self.failure = (seqs[index], error)
+                                }
+                            }
                         }
                     }
                 }
@@ -224,7 +231,10 @@ public enum ProjectionRebuilder {
             group.wait()
             lock.lock()
             defer { lock.unlock() }
-            if let failure { throw failure }
+            if let failure {
+                throw LedgerError.integrity(
+                    "seq \(failure.seq) is not a readable record (\(failure.error)); run `ledger verify`")
+            }
             return parsed
         }
     }
