@@ -11,6 +11,8 @@ struct Options {
     var entries = 100_000
     var batch = 1000
     var directory: String?
+    /// Stop after appending (for profiling the append path alone).
+    var appendOnly = false
     /// Run the custody benchmark (demo, rebuild, item lookups, image hashing) instead of the core one.
     var custody = false
     /// Run the proof benchmark: proofs from a small and a large ledger.
@@ -30,6 +32,7 @@ func parseOptions() -> Options {
         case "--entries": options.entries = Int(arguments.popFirst() ?? "") ?? options.entries
         case "--batch": options.batch = Int(arguments.popFirst() ?? "") ?? options.batch
         case "--dir": options.directory = arguments.popFirst()
+        case "--append-only": options.appendOnly = true
         case "--custody": options.custody = true
         case "--proofs": options.proofs = true
         case "--export": options.export = true
@@ -52,7 +55,7 @@ func parseOptions() -> Options {
             exit(0)
         case "--help", "-h":
             print(
-                "usage: ledger-bench [--entries N] [--batch B] [--dir DIR] | --custody [--targets N] [--image-mib M] | --proofs [--large N] | --export [--large N]"
+                "usage: ledger-bench [--entries N] [--batch B] [--dir DIR] [--append-only] | --custody [--targets N] [--image-mib M] | --proofs [--large N] | --export [--large N]"
             )
             exit(0)
         default:
@@ -84,7 +87,7 @@ func run() throws {
     let admin = try KeyFiles.load(directory + "/admin.pem", passphrase: nil)
 
     // The wrapper's own limit in this process: Ed25519 over all cores through LedgerCrypto, nothing else.
-    let probeCount = 20_000
+    let probeCount = options.appendOnly ? 0 : 20_000
     let probeMessages = (0..<probeCount).map {
         Array("custody-ledger/v1 entry\n\(String(repeating: "5a", count: 32))\n\($0)".utf8)
     }
@@ -127,6 +130,10 @@ func run() throws {
         appended += count
     }
     let appendSeconds = seconds(ContinuousClock.now - appendStart)
+    if options.appendOnly {
+        print(String(format: "append_entries_per_s %.0f", Double(options.entries) / appendSeconds))
+        return
+    }
 
     let verifyStart = ContinuousClock.now
     let report = try VerifyRunner.verify(store: store, options: VerifyOptions(), source: path)

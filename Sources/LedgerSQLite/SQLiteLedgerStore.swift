@@ -25,13 +25,22 @@ public final class SQLiteLedgerStore: LedgerStore {
     private let queue: DatabaseQueue
     /// The path of the database file.
     public let path: String
+    /// Copies the WAL into the database file off the commit path (nil when read-only).
+    let checkpointer: WALCheckpointer?
 
-    private init(path: String, queue: DatabaseQueue) {
+    private init(path: String, queue: DatabaseQueue, checkpointer: WALCheckpointer?) {
         self.path = path
         self.queue = queue
+        self.checkpointer = checkpointer
     }
 
-    private static func configuration(readOnly: Bool = false) -> Configuration {
+    deinit {
+        // The writer's connection refers to the checkpointer: close it first.
+        try? queue.close()
+        checkpointer?.close()
+    }
+
+    private static func configuration(readOnly: Bool = false, checkpointer: WALCheckpointer? = nil) -> Configuration {
         var config = Configuration()
         config.readonly = readOnly
         config.journalMode = .wal
@@ -42,6 +51,7 @@ public final class SQLiteLedgerStore: LedgerStore {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // A 64 MiB page cache keeps the id and stream indexes of large ledgers in memory while appending.
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            checkpointer?.install(on: db.sqliteConnection)
         }
         return config
     }
@@ -52,7 +62,9 @@ public final class SQLiteLedgerStore: LedgerStore {
             throw StoreError("no ledger at \(path) (create one with `ledger init`, or give --ledger PATH)")
         }
         do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: readOnly))
+            let checkpointer = readOnly ? nil : WALCheckpointer(path: path)
+            let queue = try DatabaseQueue(
+                path: path, configuration: configuration(readOnly: readOnly, checkpointer: checkpointer))
             let version = try queue.read { db -> String? in
                 guard try db.tableExists("meta") else { return nil }
                 return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'schema_version'")
@@ -64,7 +76,7 @@ public final class SQLiteLedgerStore: LedgerStore {
                 throw StoreError(
                     "\(path) has database schema version \(version); this tool reads version \(schemaVersion)")
             }
-            return SQLiteLedgerStore(path: path, queue: queue)
+            return SQLiteLedgerStore(path: path, queue: queue, checkpointer: checkpointer)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -84,11 +96,12 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
         Glibc.close(descriptor)
         let queue: DatabaseQueue
-        do { queue = try DatabaseQueue(path: path, configuration: configuration()) } catch {
+        let checkpointer = WALCheckpointer(path: path)
+        do { queue = try DatabaseQueue(path: path, configuration: configuration(checkpointer: checkpointer)) } catch {
             try? FileManager.default.removeItem(atPath: path)
             throw StoreError("cannot create \(path): \(describe(error))")
         }
-        let store = SQLiteLedgerStore(path: path, queue: queue)
+        let store = SQLiteLedgerStore(path: path, queue: queue, checkpointer: checkpointer)
         do {
             return try store.write { transaction in
                 guard let sqlite = transaction as? SQLiteTransaction else {
