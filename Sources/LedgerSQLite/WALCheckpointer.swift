@@ -82,8 +82,8 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 }
 
-private let walHook:
-    @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<CChar>?, Int32) -> Int32 = {
+private let walHook: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<CChar>?, Int32) -> Int32 =
+    {
         context, writer, _, pages in
         guard let context else { return SQLITE_OK }
         Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().committed(writer: writer, walPages: pages)

@@ -1,9 +1,10 @@
 import Foundation
 import LedgerApp
 import LedgerCore
-@testable import LedgerSQLite
 import LedgerTestSupport
 import Testing
+
+@testable import LedgerSQLite
 
 struct WALCheckpointTests {
     private func fileSize(_ path: String) throws -> Int {
