@@ -1,10 +1,11 @@
 import Foundation
-import LedgerApp
 import LedgerCore
 import LedgerCrypto
 import LedgerSQLite
 import LedgerTestSupport
 import Testing
+
+@testable import LedgerApp
 
 struct AppendTests {
     private func note(_ text: String, id: String? = nil, signer: Ed25519PrivateKey, expectRev: Int64? = nil)
@@ -203,6 +204,64 @@ struct AppendTests {
         }
         #expect(!FileManager.default.fileExists(atPath: fixture.directory.path("a3.pem")))
         #expect(!FileManager.default.fileExists(atPath: fixture.directory.path("new.ledger")))
+    }
+
+    @Test func pipelinedBatchesDecideEachOnTheStateTheLastOneLeft() throws {
+        let fixture = try LedgerFixture()
+        // The ledger stream is at revision 1 (ledger.created); each batch's first draft expects the revision the
+        // batch before it left, which a batch decided ahead sees only if it reads that batch's writes.
+        let batches = (0..<5).map { batch in
+            (0..<150).map { index in
+                note(
+                    "b\(batch) n\(index)", signer: fixture.admin,
+                    expectRev: index == 0 ? Int64(1 + 150 * batch) : nil)
+            }
+        }
+        let results = try Appender.append(batches: batches, to: fixture.store)
+        #expect(results.map(\.seqs.count) == [150, 150, 150, 150, 150])
+        #expect(results.flatMap(\.seqs) == Array(3...752))
+        let report = try VerifyRunner.verify(store: fixture.store, options: VerifyOptions(), source: fixture.path)
+        #expect(report.failure == nil)
+        #expect(report.summary?.findings.isEmpty == true)
+    }
+
+    @Test func aBatchDecidedAheadIsDecidedAgainWhenAnotherWriterCameFirst() throws {
+        let fixture = try LedgerFixture()
+        let drafts = (0..<3).map { note("ahead \($0)", signer: fixture.admin) }
+        // Decided on the head at seq 2, in a transaction that then ends without storing it.
+        let stale = try fixture.store.write { try Appender.decide(drafts, in: $0, genesisActor: nil) }
+        _ = try Appender.append([note("another writer", signer: fixture.admin)], to: fixture.store)
+        let timings = AppendTimings()
+        let result = try fixture.store.write {
+            try Appender.storeBatch(drafts, decidedAhead: stale, in: $0, timings: timings)
+        }
+        #expect(result.seqs == [4, 5, 6])
+        #expect(timings.decidedAgain == 1)
+        // On an unchanged head the batch decided ahead is the one stored.
+        let fresh = try fixture.store.write { try Appender.decide(drafts, in: $0, genesisActor: nil) }
+        let again = try fixture.store.write {
+            try Appender.storeBatch(drafts, decidedAhead: fresh, in: $0, timings: timings)
+        }
+        #expect(again.seqs == [7, 8, 9])
+        #expect(timings.decidedAgain == 1)
+        let report = try VerifyRunner.verify(store: fixture.store, options: VerifyOptions(), source: fixture.path)
+        #expect(report.failure == nil)
+    }
+
+    @Test func aRefusedBatchKeepsTheBatchesBeforeIt() throws {
+        let fixture = try LedgerFixture()
+        let batches = (0..<4).map { batch in
+            (0..<40).map { index in
+                // Batch 2 (the third) expects a revision the stream is not at.
+                note("b\(batch) n\(index)", signer: fixture.admin, expectRev: batch == 2 && index == 0 ? 7 : nil)
+            }
+        }
+        expectError(.conflict, containing: "batch 3: stream ledger is at revision 81") {
+            _ = try Appender.append(batches: batches, to: fixture.store)
+        }
+        #expect(try fixture.count() == 82)
+        let report = try VerifyRunner.verify(store: fixture.store, options: VerifyOptions(), source: fixture.path)
+        #expect(report.failure == nil)
     }
 
     @Test func checkpointNeedsTheLogKey() throws {

@@ -227,6 +227,39 @@ struct ProcessSafetyTests {
         #expect(verify.status == 0, "\(verify.stdout)")
     }
 
+    @Test func concurrentChunkedBatchesMakeOneLinearChain() throws {
+        try setUp()
+        // Two processes append 300 lines each in chunks of 20: each chunk decided ahead while the one before it
+        // commits is decided again whenever the other process appended in between.
+        var processes: [(Process, Pipe, Pipe)] = []
+        for writer in 0..<2 {
+            let lines = (1...300).map {
+                #"{"type":"ledger.note","stream":"ledger","data":{"text":"writer \#(writer) line \#($0)"}}"#
+            }
+            try Data(lines.joined(separator: "\n").utf8).write(
+                to: directory.url.appendingPathComponent("batch\(writer).jsonl"))
+        }
+        for writer in 0..<2 {
+            processes.append(
+                try CLI.start(
+                    ["append", "--batch", "batch\(writer).jsonl", "--chunk", "20", "--key", "admin.pem"],
+                    in: directory.url))
+        }
+        for (process, out, err) in processes {
+            let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "\(errors)")
+            #expect(output.contains("appended 300 entries"), "\(output)")
+        }
+        #expect(try count() == 2 + 600)
+        let verify = try CLI.run(["verify"], in: directory.url)
+        #expect(verify.status == 0, "\(verify.stdout)")
+        let usage = try CLI.run(["append", "--chunk", "5", "--key", "admin.pem"], in: directory.url)
+        #expect(usage.status != 0)
+        #expect(usage.stderr.contains("--chunk needs --batch FILE"))
+    }
+
     @Test func killedBatchLeavesNothingPartial() throws {
         try setUp()
         let batch = (1...4000).map {

@@ -21,6 +21,18 @@ struct FastPathTests {
         #expect(body.canonicalBytes == JCS.serialize(body.json))
     }
 
+    @Test func signatureArrayWriterMatchesTheGenericSerializer() {
+        let keys = [String(repeating: "a1", count: 32), String(repeating: "0f", count: 32), "odd \"key\" \u{1}"]
+        for count in 1...3 {
+            let sigs = (0..<count).map { index in
+                EntrySignature(key: keys[index], signature: (0..<64).map { UInt8(($0 * 37 + index * 11) % 256) })
+            }
+            var direct = [UInt8]()
+            EntrySignature.writeArray(sigs, to: &direct)
+            #expect(direct == JCS.serialize(.array(sigs.map(\.json))), "\(count) signature(s)")
+        }
+    }
+
     @Test func base64MatchesFoundationForEveryLength() {
         var generator = SystemRandomNumberGenerator()
         for length in 0..<200 {

@@ -90,12 +90,89 @@ public enum Appender {
         _ drafts: [EventDraft], in transaction: any LedgerWriteTransaction, genesisActor: String?,
         timings: AppendTimings? = nil, progress: ((Int) -> Void)? = nil
     ) throws -> AppendResult {
+        let decided = try decide(drafts, in: transaction, genesisActor: genesisActor, timings: timings)
+        return try store(decided, in: transaction, timings: timings, progress: progress)
+    }
+
+    /// Appends batches one after another, each atomically in its own transaction, as one `append` per batch
+    /// would, but pipelined: inside each batch's transaction, once its entries are written, the next batch is
+    /// decided on the state they leave and handed to the signers, so signing runs while the commit waits for its
+    /// fsync.
+    ///
+    /// At the next transaction the pre-decided batch is used only if the ledger's head is still the one it was
+    /// decided on; if another process appended in between, it is decided again. Batches before a failing one stay
+    /// committed; the error names the failing batch.
+    ///
+    /// - Parameter batches: produced lazily, one ahead of the one being stored.
+    public static func append(
+        batches: some Sequence<[EventDraft]>, to store: any LedgerStore, timings: AppendTimings? = nil,
+        progress: ((Int) -> Void)? = nil
+    ) throws -> [AppendResult] {
+        var iterator = batches.makeIterator()
+        var next = iterator.next()
+        var ahead: DecidedBatch?
+        var results: [AppendResult] = []
+        var done = 0
+        while let drafts = next {
+            let number = results.count + 1
+            do {
+                try validateShapes(drafts)
+                let start = ContinuousClock.now
+                let result = try store.write { transaction in
+                    let decided = ahead
+                    ahead = nil
+                    let result = try storeBatch(drafts, decidedAhead: decided, in: transaction, timings: timings) {
+                        progress?(done + $0)
+                    }
+                    next = iterator.next()
+                    // Decided ahead on this transaction's state; a refusal is left for its own transaction to
+                    // report.
+                    if let following = next, (try? validateShapes(following)) != nil {
+                        ahead = try? decide(following, in: transaction, genesisActor: nil, timings: timings)
+                    }
+                    return result
+                }
+                timings?.add(\.total, since: start)
+                done += drafts.count
+                results.append(result)
+            } catch {
+                let wrapped = LedgerError.from(error)
+                throw LedgerError(
+                    wrapped.kind,
+                    "batch \(number): \(wrapped.description) (the \(results.count) batch(es) before it are committed)")
+            }
+        }
+        return results
+    }
+
+    /// Stores a batch decided ahead if the ledger's head is still the one it was decided on; otherwise (another
+    /// writer appended since) decides it again on the current head first.
+    static func storeBatch(
+        _ drafts: [EventDraft], decidedAhead: DecidedBatch?, in transaction: any LedgerWriteTransaction,
+        timings: AppendTimings? = nil, progress: ((Int) -> Void)? = nil
+    ) throws -> AppendResult {
+        let head = try transaction.head()
+        var batch = decidedAhead
+        if let ahead = batch, ahead.head?.seq != head?.seq || ahead.head?.bodyHash != head?.bodyHash {
+            batch = nil
+            timings?.count(\.decidedAgain)
+        }
+        return try store(
+            batch ?? decide(drafts, in: transaction, genesisActor: nil, timings: timings), in: transaction,
+            timings: timings, progress: progress)
+    }
+
+    /// Checks and builds a batch's entries in order and starts signing them; stores nothing.
+    static func decide(
+        _ drafts: [EventDraft], in transaction: any LedgerWriteTransaction, genesisActor: String?,
+        timings: AppendTimings? = nil
+    ) throws -> DecidedBatch {
         let decideStart = ContinuousClock.now
+        let head = try transaction.head()
         if let recorded = try alreadyRecorded(drafts, in: transaction) {
-            return AppendResult(seqs: recorded, alreadyRecorded: true)
+            return DecidedBatch(head: head, recorded: recorded)
         }
         guard let origin = try transaction.meta("origin") else { throw LedgerError.usage("the ledger has no origin") }
-        let head = try transaction.head()
         var seq = head?.seq ?? 0
         var prev = head?.bodyHash ?? EntryBody.zeroHash
         let now = LedgerTime.now()
@@ -103,15 +180,15 @@ public enum Appender {
         var keys = OverlayKeys(base: transaction)
         var custody = CustodyState(source: transaction)
         var streamHeads: [String: (rev: Int64, bodyHash: String)] = [:]
-        var unsigned: [(Entry, RuleEffect)] = []
-        unsigned.reserveCapacity(drafts.count)
+        var effects: [RuleEffect] = []
+        effects.reserveCapacity(drafts.count)
         // Signing, the costly step, runs on worker threads while this thread decides the next entries and then
         // inserts the signed ones.
-        let signing = ParallelSigner(count: drafts.count)
+        let signing = ParallelSigner(drafts: drafts)
 
         // A batch usually has one signer: its key id (a SHA-256) is computed once.
         var lastSigner: (raw: [UInt8], keyID: String)?
-        for draft in drafts {
+        for (index, draft) in drafts.enumerated() {
             seq += 1
             let current = try streamHeads[draft.stream] ?? transaction.streamHead(draft.stream)
             let currentRev = current?.rev ?? 0
@@ -162,36 +239,48 @@ public enum Appender {
             }
             streamHeads[draft.stream] = (body.streamRev, entry.bodyHashHex)
             prev = entry.bodyHashHex
-            unsigned.append((entry, effect))
-            if unsigned.count % ParallelSigner.chunkSize == 0 || unsigned.count == drafts.count {
-                let lower = (unsigned.count - 1) / ParallelSigner.chunkSize * ParallelSigner.chunkSize
-                signing.submit(
-                    Array(unsigned[lower...].map(\.0)), drafts: Array(drafts[lower..<unsigned.count]), at: lower)
+            effects.append(effect)
+            signing.put(entry, at: index)
+            if (index + 1) % ParallelSigner.chunkSize == 0 || index + 1 == drafts.count {
+                signing.submit(upTo: index + 1)
             }
         }
 
         timings?.add(\.decide, since: decideStart)
+        return DecidedBatch(
+            head: head, recorded: nil, effects: effects, signing: signing, rows: custody.takeChangedRows(),
+            lastSeq: seq)
+    }
+
+    /// Writes a decided batch as its entries are signed: leaf hashes, Merkle nodes, rows, keys, projections.
+    static func store(
+        _ batch: DecidedBatch, in transaction: any LedgerWriteTransaction, timings: AppendTimings? = nil,
+        progress: ((Int) -> Void)? = nil
+    ) throws -> AppendResult {
+        if let recorded = batch.recorded { return AppendResult(seqs: recorded, alreadyRecorded: true) }
+        guard let signing = batch.signing else { preconditionFailure("a decided batch is being signed") }
         let storeStart = ContinuousClock.now
-        var accumulator = try transaction.accumulator(size: head?.seq ?? 0)
-        var signedEntries: [Entry] = []
-        signedEntries.reserveCapacity(unsigned.count)
+        var accumulator = try transaction.accumulator(size: batch.head?.seq ?? 0)
+        var seqs: [Int64] = []
+        seqs.reserveCapacity(batch.effects.count)
         var waited = Duration.zero
         for chunk in signing.chunks {
             let waitStart = ContinuousClock.now
-            let entries = signing.wait(for: chunk)
+            signing.wait(for: chunk)
             waited += ContinuousClock.now - waitStart
-            for (offset, (entry, leafHash)) in entries.enumerated() {
+            for index in chunk.range {
+                let (entry, leafHash) = signing.takeSigned(at: index)
                 let nodes = accumulator.append(leafHash: leafHash)
                 try transaction.insert(entry, leafHash: leafHash, nodes: nodes)
-                try transaction.apply(unsigned[chunk.lowerBound + offset].1)
-                signedEntries.append(entry)
+                try transaction.apply(batch.effects[index])
+                seqs.append(entry.body.seq)
             }
-            progress?(signedEntries.count)
+            progress?(seqs.count)
         }
-        try transaction.writeProjectionRows(custody.takeChangedRows(), builtTo: seq)
+        try transaction.writeProjectionRows(batch.rows, builtTo: batch.lastSeq)
         timings?.add(\.insert, since: storeStart, minus: waited)
         timings?.add(\.sign, duration: waited)
-        return AppendResult(seqs: signedEntries.map(\.body.seq), alreadyRecorded: false)
+        return AppendResult(seqs: seqs, alreadyRecorded: false)
     }
 
     /// The existing seqs when every draft carries an id that is already recorded with the same content; nil when none
@@ -226,6 +315,20 @@ public enum Appender {
         }
         return seqs
     }
+}
+
+/// A batch checked and built on one head, its entries being signed on worker threads.
+struct DecidedBatch {
+    /// The head the batch was decided on.
+    let head: LedgerHead?
+    /// The existing seqs when every draft was already recorded (nothing to store).
+    let recorded: [Int64]?
+    var effects: [RuleEffect] = []
+    fileprivate var signing: ParallelSigner?
+    /// The projection rows the batch changes.
+    var rows: [ProjectionRow] = []
+    /// The seq of the batch's last entry.
+    var lastSeq: Int64 = 0
 }
 
 /// The keys of the ledger plus those registered or revoked earlier in the same batch.
@@ -279,51 +382,79 @@ private struct OverlayKeys: KeyDirectory {
 }
 
 /// Signs chunks of entries on worker threads; the caller collects them in order.
+///
+/// Entries move through one slot each, never copied: the deciding thread puts the unsigned entry, a worker takes
+/// it and puts back the signed entry with its leaf hash, and the inserting thread takes that.
 private final class ParallelSigner: @unchecked Sendable {
-    // @unchecked: each result slot is written by one worker before its chunk's group leaves, and read after.
+    // @unchecked: a slot is touched by one thread at a time, handed over by `submit` (dispatch) and `wait` (group).
     static let chunkSize = 128
-    /// Signed entries with their leaf hashes (also computed on the workers).
-    private let results: SendableBuffer<(entry: Entry, leafHash: [UInt8])?>
-    private var groups: [Range<Int>: DispatchGroup] = [:]
-    private(set) var chunks: [Range<Int>] = []
 
-    init(count: Int) { results = SendableBuffer(repeating: nil, count: count) }
+    private enum Slot {
+        case empty
+        case unsigned(Entry)
+        case signed(Entry, leafHash: [UInt8])
+    }
 
-    /// Starts signing `entries`, which are the batch's entries from index `lower` on.
-    func submit(_ entries: [Entry], drafts: [EventDraft], at lower: Int) {
-        let range = lower..<(lower + entries.count)
+    private let drafts: [EventDraft]
+    private let slots: UnsafeMutableBufferPointer<Slot>
+    private var submitted = 0
+    private(set) var chunks: [(range: Range<Int>, group: DispatchGroup)] = []
+
+    init(drafts: [EventDraft]) {
+        self.drafts = drafts
+        slots = .allocate(capacity: drafts.count)
+        slots.initialize(repeating: .empty)
+    }
+
+    deinit {
+        slots.deinitialize()
+        slots.deallocate()
+    }
+
+    private func take(_ index: Int) -> Slot {
+        let slot = (slots.baseAddress! + index).move()
+        (slots.baseAddress! + index).initialize(to: .empty)
+        return slot
+    }
+
+    /// Hands over the unsigned entry of draft `index`.
+    func put(_ entry: Entry, at index: Int) { slots[index] = .unsigned(entry) }
+
+    /// Starts signing the entries put since the last call, up to (not including) `end`.
+    func submit(upTo end: Int) {
+        let range = submitted..<end
+        submitted = end
         let group = DispatchGroup()
-        groups[range] = group
-        chunks.append(range)
-        let results = self.results
+        chunks.append((range, group))
         DispatchQueue.global(qos: .userInitiated).async(group: group) {
             // One signing context per key for the whole chunk.
             var signers: [String: Ed25519Signer] = [:]
-            for (offset, entry) in entries.enumerated() {
-                let draft = drafts[offset]
+            for index in range {
+                guard case .unsigned(let entry) = self.take(index) else { preconditionFailure("an unsigned entry") }
+                let draft = self.drafts[index]
                 let signer = signers[entry.body.actor] ?? Ed25519Signer(key: draft.signer)
                 signers[entry.body.actor] = signer
-                let actorSig = EntrySignature(
-                    key: entry.body.actor, signature: signer.sign(SigningMessage.entry(bodyHash: entry.bodyHash)))
-
                 let message = SigningMessage.entry(bodyHash: entry.bodyHash)
-                let others = draft.presigned.filter { $0.key != entry.body.actor }
-                let coSigned = draft.coSigners.map {
-                    EntrySignature(key: KeyFiles.keyID($0.publicKey), signature: $0.sign(message))
+                var sigs = [EntrySignature(key: entry.body.actor, signature: signer.sign(message))]
+                for sig in draft.presigned where sig.key != entry.body.actor { sigs.append(sig) }
+                for coSigner in draft.coSigners {
+                    sigs.append(
+                        EntrySignature(key: KeyFiles.keyID(coSigner.publicKey), signature: coSigner.sign(message)))
                 }
-                let signed = entry.withSignatures([actorSig] + others + coSigned)
-                results[lower + offset] = (signed, Merkle.leafHash(signed.record))
+                let signed = entry.withSignatures(sigs)
+                let leafHash = Merkle.leafHash(signed.record)
+                self.slots[index] = .signed(signed, leafHash: leafHash)
             }
         }
     }
 
-    /// Waits for a chunk and returns its signed entries and their leaf hashes.
-    func wait(for range: Range<Int>) -> [(entry: Entry, leafHash: [UInt8])] {
-        groups[range]?.wait()
-        return range.map { index in
-            guard let entry = results[index] else { preconditionFailure("every entry is signed") }
-            return entry
-        }
+    /// Waits until a chunk is signed.
+    func wait(for chunk: (range: Range<Int>, group: DispatchGroup)) { chunk.group.wait() }
+
+    /// Takes the signed entry of draft `index` and its leaf hash, once its chunk is signed.
+    func takeSigned(at index: Int) -> (Entry, [UInt8]) {
+        guard case .signed(let entry, let leafHash) = take(index) else { preconditionFailure("every entry is signed") }
+        return (entry, leafHash)
     }
 }
 
@@ -346,6 +477,19 @@ public final class AppendTimings: @unchecked Sendable {
     public var insert: Duration { value(\.insert) }
     /// Everything, including opening the transaction and the durable commit.
     public var total: Duration { value(\.total) }
+    /// Batches decided ahead that had to be decided again because another writer appended first.
+    public var decidedAgain: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return counts[\.decidedAgain] ?? 0
+    }
+    private var counts: [KeyPath<AppendTimings, Int>: Int] = [:]
+
+    func count(_ key: KeyPath<AppendTimings, Int>) {
+        lock.lock()
+        counts[key, default: 0] += 1
+        lock.unlock()
+    }
 
     public init() {}
 

@@ -12,12 +12,15 @@ struct AppendCommand: ParsableCommand {
             The event is checked against the type table (docs/FORMAT.md §5) and your key's roles before anything \
             is written. With --batch, every line of a JSON Lines file is one event \
             ({"type":…,"stream":…,"data":{…},"id":…,"expect_rev":…}); the whole batch is appended atomically, \
-            all or nothing.
+            all or nothing. With --chunk N, each N lines are appended atomically in their own transaction instead \
+            (for very large files), pipelined: the next chunk is checked and signed while one commits. If a chunk \
+            is refused, the chunks before it stay appended and the error names the chunk.
 
             Examples:
               ledger append --type ledger.note --stream ledger \\
                   --data '{"text":"Evidence room B opened."}' --key ada.pem
               ledger append --batch events.jsonl --key ada.pem
+              ledger append --batch big.jsonl --chunk 1000 --key ada.pem
               ledger append ... --id 1b4e28ba-2fa1-41d2-883f-0016d3cca427
                   (a retry with the same id and content is a no-op)
               ledger append ... --expect-rev 3
@@ -34,10 +37,16 @@ struct AppendCommand: ParsableCommand {
     var id: String?
     @Option(help: ArgumentHelp("A JSON Lines file of events to append in one transaction.", valueName: "file"))
     var batch: String?
+    @Option(help: ArgumentHelp("With --batch: append every N lines in a transaction of their own.", valueName: "n"))
+    var chunk: Int?
     @OptionGroup var passphrase: PassphraseOptions
     @Flag(help: "Print the result as JSON.") var json = false
 
     func validate() throws {
+        if let chunk {
+            guard batch != nil else { throw ValidationError("--chunk needs --batch FILE") }
+            guard chunk >= 1 else { throw ValidationError("--chunk must be 1 or more") }
+        }
         if batch != nil {
             guard type == nil, stream == nil, data == nil, expectRev == nil, id == nil else {
                 throw ValidationError("--batch cannot be combined with --type, --stream, --data, --expect-rev or --id")
@@ -67,21 +76,35 @@ struct AppendCommand: ParsableCommand {
                 EventDraft(id: id, type: type, stream: stream, data: value, expectRev: expectRev, signer: signer))
         }
         let progress = ProgressLine(label: "appending", total: Int64(drafts.count))
-        let result = try Appender.append(drafts, to: store) { progress.update(Int64($0)) }
+        let results: [AppendResult]
+        if let chunk, drafts.count > chunk {
+            let chunks = stride(from: 0, to: drafts.count, by: chunk).lazy.map {
+                Array(drafts[$0..<min($0 + chunk, drafts.count)])
+            }
+            results = try Appender.append(batches: chunks, to: store) { progress.update(Int64($0)) }
+        } else {
+            results = [try Appender.append(drafts, to: store) { progress.update(Int64($0)) }]
+        }
         progress.finish()
+        let seqs = results.flatMap(\.seqs)
+        let written = results.filter { !$0.alreadyRecorded }.flatMap(\.seqs)
         if json {
             printJSON([
-                "seqs": .array(result.seqs.map { .integer($0) }), "already_recorded": .bool(result.alreadyRecorded),
+                "seqs": .array(seqs.map { .integer($0) }), "already_recorded": .bool(written.isEmpty),
+                "appended": .integer(Int64(written.count)),
             ])
             return
         }
-        let range =
-            result.seqs.count == 1
-            ? "seq \(result.seqs[0])" : "seq \(result.seqs[0])…\(result.seqs[result.seqs.count - 1])"
-        if result.alreadyRecorded {
-            print("already recorded at \(range); nothing written")
+        func range(_ seqs: [Int64]) -> String {
+            seqs.count == 1 ? "seq \(seqs[0])" : "seq \(seqs[0])…\(seqs[seqs.count - 1])"
+        }
+        if written.isEmpty {
+            print("already recorded at \(range(seqs)); nothing written")
         } else {
-            print("appended \(result.seqs.count) \(result.seqs.count == 1 ? "entry" : "entries") at \(range)")
+            let earlier = seqs.count - written.count
+            print(
+                "appended \(written.count) \(written.count == 1 ? "entry" : "entries") at \(range(written))"
+                    + (earlier > 0 ? "; \(earlier) were already recorded" : ""))
         }
     }
 

@@ -200,13 +200,35 @@ public struct EntrySignature: Sendable {
     var json: JSONValue {
         .object([JSONMember("key", .string(key)), JSONMember("sig", .string(Base64.encode(signature)))])
     }
+
+    /// Writes JCS of a sorted signature array, the same bytes as `JCS.write(.array(sigs.map(\.json)))` without
+    /// building the JSON values: members `key` then `sig`, and base64 needs no escaping.
+    static func writeArray(_ sigs: [EntrySignature], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (index, sig) in sigs.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: #"{"key":"#.utf8)
+            JCS.writeString(sig.key, to: &out)
+            out.append(contentsOf: #","sig":""#.utf8)
+            out.append(contentsOf: Base64.encode(sig.signature).utf8)
+            out.append(contentsOf: #""}"#.utf8)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
 }
 
 /// The messages that entry signers sign (FORMAT.md §3.2).
 public enum SigningMessage {
+    private static let entryPrefix = Array("custody-ledger/v1 entry\n".utf8)
+
     /// "custody-ledger/v1 entry\n" ‖ hex(body hash) ‖ "\n", signed by the actor.
     public static func entry(bodyHash: [UInt8]) -> [UInt8] {
-        Array("custody-ledger/v1 entry\n".utf8) + Array(Hex.encode(bodyHash).utf8) + [0x0a]
+        var message = [UInt8]()
+        message.reserveCapacity(entryPrefix.count + 65)
+        message.append(contentsOf: entryPrefix)
+        message.append(contentsOf: Hex.encode(bodyHash).utf8)
+        message.append(0x0a)
+        return message
     }
 
     /// "custody-ledger/v1 key-request\n" ‖ hex(SHA-256(JCS(request))) ‖ "\n", signed by a key asking to be registered.
@@ -239,7 +261,7 @@ public struct Entry: Sendable {
         record.append(contentsOf: bodyBytes)
         record.append(contentsOf: Array(",\"sigs\":".utf8))
         let start = record.count
-        JCS.write(.array(sorted.map(\.json)), to: &record)
+        EntrySignature.writeArray(sorted, to: &record)
         self.sigsLength = record.count - start
         record.append(UInt8(ascii: "}"))
         self.body = body
@@ -264,7 +286,7 @@ public struct Entry: Sendable {
         // The record is {"body":<body>,"sigs":<sigs>}; keep everything up to and including ,"sigs":.
         var record = Array(self.record[..<(self.record.count - sigsLength - 1)])
         let start = record.count
-        JCS.write(.array(sorted.map(\.json)), to: &record)
+        EntrySignature.writeArray(sorted, to: &record)
         let length = record.count - start
         record.append(UInt8(ascii: "}"))
         return Entry(body: body, sigs: sorted, bodyHash: bodyHash, record: record, sigsLength: length)
