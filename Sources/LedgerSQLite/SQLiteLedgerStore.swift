@@ -230,12 +230,12 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     ) throws {
         // Bulk load: empty tables without secondary indexes take rows in key order fastest; the indexes are
         // built afterwards by sorting, in the same transaction.
+        try clearProjections()
         try db.execute(
             sql: """
                 DROP INDEX targets_by_value; DROP INDEX targets_by_status; DROP INDEX items_by_case;
                 DROP INDEX items_by_holder; DROP INDEX custody_steps_by_item;
                 """)
-        try clearProjections()
         var statements: [ProjectionTable: RawStatement] = [:]
         try produce { rows in try insertProjectionRows(rows, statements: &statements) }
         try recordProjectionState(builtTo: seq)
@@ -565,6 +565,8 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     }
 
     func clearProjections() throws {
+        // DELETE without WHERE truncates a table and its indexes at once, and (unlike DROP INDEX) may run while a
+        // read of the entries is in progress on this connection.
         for table in ProjectionTable.all { try db.execute(sql: "DELETE FROM \(table.name)") }
         try db.execute(sql: "DELETE FROM projection_state")
     }

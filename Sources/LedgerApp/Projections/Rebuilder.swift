@@ -33,6 +33,7 @@ public enum ProjectionRebuilder {
                 let pipeline = FoldPipeline()
                 var batch: [[UInt8]] = []
                 var seqs: [Int64] = []
+                var cleared = false
                 batch.reserveCapacity(batchSize)
                 seqs.reserveCapacity(batchSize)
                 do {
@@ -43,6 +44,11 @@ public enum ProjectionRebuilder {
                         pipeline.submit(batch, seqs: seqs)
                         batch.removeAll(keepingCapacity: true)
                         seqs.removeAll(keepingCapacity: true)
+                        if !cleared {
+                            // While the first batch is parsed and folded: the old rows go now, not after the replay.
+                            try transaction.clearProjections()
+                            cleared = true
+                        }
                         progress?(pipeline.folded)
                         return !pipeline.failed
                     }

@@ -138,7 +138,10 @@ public protocol LedgerWriteTransaction: LedgerReader {
     func setMeta(_ name: String, _ value: String) throws
     /// Inserts or replaces projection rows and records the seq the projections are now built to.
     func writeProjectionRows(_ rows: [ProjectionRow], builtTo seq: Int64) throws
-    /// Deletes every projection row (before a rebuild).
+    /// Deletes every projection row; a rebuild does it while it replays (it may be called while a
+    /// ``forEachRecord(_:_:)`` of the same transaction is in progress).
+    ///
+    /// ``replaceAllProjections(builtTo:_:)`` calls it too, at no cost when already done.
     func clearProjections() throws
     /// Replaces every projection row and records `seq`: a rebuild's bulk load.
     ///
