@@ -175,12 +175,14 @@ func run() throws {
     print(String(format: "verify_entries_per_s %.0f", Double(summary.entries) / verifySeconds))
     print(String(format: "verify_jsonl_entries_per_s %.0f", Double(summary.entries) / jsonlSeconds))
     print("append time breakdown (wall clock, \(String(format: "%.2f", total)) s in transactions):")
-    print("  decide (rules, state, bodies, hashes)  \(share(timings.decide))")
+    print(
+        "  decide (rules, state, bodies, hashes; the next batch's inside this one's transaction)  \(share(timings.decide))"
+    )
     print(
         "  waiting for signatures (Ed25519 runs on worker threads, overlapping decide and insert)  \(share(timings.sign))"
     )
     print("  insert (Merkle, SQLite rows)           \(share(timings.insert))")
-    print("  begin + commit (fsync)                 \(share(commit))")
+    print("  begin + commit (fsync), next batch's drafts \(share(commit))")
     print("ledger size: \(summary.entries) entries, root \(Hex.encode(summary.root))")
 }
 
