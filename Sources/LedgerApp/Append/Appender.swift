@@ -532,6 +532,13 @@ public final class SendableBuffer<Element>: @unchecked Sendable {
         set { storage[index] = newValue }
     }
 
+    /// Runs `body` on the element at `index` in place, without copying it out.
+    public func modify<Result, Failure: Error>(
+        _ index: Int, _ body: (inout Element) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        try body(&storage[index])
+    }
+
     /// All elements, once the workers are done.
     public var values: [Element] { Array(storage) }
 

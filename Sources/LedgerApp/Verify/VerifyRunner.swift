@@ -420,8 +420,9 @@ struct Pipeline {
 
     private mutating func verifyAll(_ results: SendableBuffer<PreparedEntry?>) throws(VerificationFailure) {
         for index in 0..<results.count {
-            guard let entry = results[index] else { continue }
-            try verifier.verify(entry)
+            try results.modify(index) { (slot: inout PreparedEntry?) throws(VerificationFailure) in
+                if let entry = slot.take() { try verifier.verify(entry) }
+            }
         }
         progress?(verifier.entryCount)
     }
@@ -447,7 +448,7 @@ struct Pipeline {
                 }
             }
             for index in 0..<results.count {
-                if let registered = results[index]?.registeredKey {
+                if let registered = results.modify(index, { $0?.registeredKey }) {
                     keys.keys[registered.keyID] = registered.publicKey
                 }
             }
@@ -455,7 +456,7 @@ struct Pipeline {
             DispatchQueue.concurrentPerform(iterations: slices) { slice in
                 var verifiers: [String: Ed25519Verifier] = [:]
                 for index in (items.count * slice / slices)..<(items.count * (slice + 1) / slices) {
-                    results[index] = results[index]?.checkingSignatures(knownKeys: known, verifiers: &verifiers)
+                    results.modify(index) { $0?.checkSignatures(knownKeys: known, verifiers: &verifiers) }
                 }
             }
         }

@@ -53,7 +53,7 @@ public struct PreparedEntry: Sendable {
     /// SHA-256(0x00 ‖ record).
     public let leafHash: [UInt8]
     /// Per element of `sigs`: the checked result, or nil when the key was not known at preparation time.
-    public let signatureChecks: [Bool?]
+    public private(set) var signatureChecks: [Bool?]
     /// The leaf hash stored beside the record, when verifying a database.
     public let storedLeafHash: [UInt8]?
     /// The interior nodes stored beside the record, when verifying a database.
@@ -107,9 +107,20 @@ public struct PreparedEntry: Sendable {
     public func checkingSignatures(
         knownKeys: [String: Ed25519PublicKey], verifiers: inout [String: Ed25519Verifier]
     ) -> PreparedEntry {
-        guard case .success(let entry) = entry else { return self }
+        var checked = self
+        checked.checkSignatures(knownKeys: knownKeys, verifiers: &verifiers)
+        return checked
+    }
+
+    /// Checks each signature whose key is in `knownKeys` or is the key the entry registers, in place (a prepared
+    /// entry is large: a batch of them is checked where it lies), reusing a thread's verification contexts.
+    public mutating func checkSignatures(
+        knownKeys: [String: Ed25519PublicKey], verifiers: inout [String: Ed25519Verifier]
+    ) {
+        guard case .success(let entry) = entry else { return }
         let registered = registeredKey
         var checks: [Bool?] = []
+        checks.reserveCapacity(entry.sigs.count)
         for sig in entry.sigs {
             checks.append(check(sig))
         }
@@ -122,11 +133,7 @@ public struct PreparedEntry: Sendable {
             verifiers[sig.key] = verifier
             return verifier.verify(signature: sig.signature, message: message)
         }
-        var checked = PreparedEntry(
-            position: position, entry: self.entry, leafHash: leafHash, signatureChecks: checks,
-            storedLeafHash: storedLeafHash, storedNodes: storedNodes)
-        checked.storedColumns = storedColumns
-        return checked
+        signatureChecks = checks
     }
 }
 
