@@ -282,6 +282,29 @@ struct ProcessSafetyTests {
         }
     }
 
+    @Test func killedChunkedBatchLeavesWholeChunksOnly() throws {
+        try setUp()
+        let batch = (1...3000).map {
+            #"{"type":"ledger.note","stream":"ledger","data":{"text":"entry \#($0) of a chunked batch"}}"#
+        }
+        .joined(separator: "\n")
+        try Data(batch.utf8).write(to: directory.url.appendingPathComponent("batch.jsonl"))
+        var previous = 2
+        for delay in [0.1, 0.3, 0.6] {
+            let (process, _, _) = try CLI.start(
+                ["append", "--batch", "batch.jsonl", "--chunk", "250", "--key", "admin.pem"], in: directory.url)
+            Thread.sleep(forTimeInterval: delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let now = try count()
+            // Each chunk is all or nothing: whole chunks of 250 after the entries already there.
+            #expect(now >= previous && (now - previous) % 250 == 0, "after a kill at \(delay)s: \(now) entries")
+            previous = now
+            let verify = try CLI.run(["verify"], in: directory.url)
+            #expect(verify.status == 0, "\(verify.stdout)")
+        }
+    }
+
     @Test func everyReportedAppendSurvivesAKill() throws {
         try setUp()
         let script = """
