@@ -126,8 +126,10 @@ public enum ProjectionRebuilder {
                 do {
                     let parsed = try batch.wait()
                     for index in 0..<parsed.count {
-                        guard let record = parsed[index] else { continue }
-                        try self.replay.apply(record)
+                        // Folded where it lies: copying a parsed record out would retain each of its strings.
+                        try parsed.modify(index) { (slot: inout ParsedRecord?) throws in
+                            if slot != nil { try self.replay.apply(slot.unsafelyUnwrapped) }
+                        }
                     }
                     // Freeing the parsed JSON is costly: leave it to another thread.
                     DispatchQueue.global(qos: .utility).async { withExtendedLifetime(parsed) {} }

@@ -504,9 +504,11 @@ extension Entry {
     }
 
     /// Where the body of a canonical record lies: after `{"body":`, before the last `,"sigs":[`.
+    private static let bodyPrefix = Array("{\"body\":".utf8)
+    private static let sigsMarker = Array(",\"sigs\":[".utf8)
+
     static func canonicalBodyRange(_ record: [UInt8]) -> Range<Int>? {
-        let prefix = Array("{\"body\":".utf8)
-        let sigsMarker = Array(",\"sigs\":[".utf8)
+        let prefix = bodyPrefix
         guard record.starts(with: prefix), let sigsStart = lastIndex(of: sigsMarker, in: record[...]),
             sigsStart > prefix.count
         else { return nil }
