@@ -249,6 +249,19 @@ struct ProcessSafetyTests {
         #expect(try count() == 2 + 600)
         let verify = try CLI.run(["verify"], in: directory.url)
         #expect(verify.status == 0, "\(verify.stdout)")
+        // A refused chunk is named; the chunks before it stay.
+        try Data(
+            [
+                #"{"type":"ledger.note","stream":"ledger","data":{"text":"fine"}}"#,
+                #"{"type":"ledger.note","stream":"ledger","data":{"text":"fine too"}}"#,
+                #"{"type":"ledger.note","stream":"ledger","data":{"text":"late"},"expect_rev":1}"#,
+            ].joined(separator: "\n").utf8
+        ).write(to: directory.url.appendingPathComponent("refused.jsonl"))
+        let refused = try CLI.run(
+            ["append", "--batch", "refused.jsonl", "--chunk", "2", "--key", "admin.pem"], in: directory.url)
+        #expect(refused.status == 4)
+        #expect(refused.stderr.contains("chunk 2 (events 3–3): stream ledger is at revision 603"), "\(refused.stderr)")
+        #expect(try count() == 2 + 600 + 2)
         let usage = try CLI.run(["append", "--chunk", "5", "--key", "admin.pem"], in: directory.url)
         #expect(usage.status != 0)
         #expect(usage.stderr.contains("--chunk needs --batch FILE"))

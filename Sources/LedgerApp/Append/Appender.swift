@@ -103,10 +103,12 @@ public enum Appender {
     /// decided on; if another process appended in between, it is decided again. Batches before a failing one stay
     /// committed; the error names the failing batch.
     ///
-    /// - Parameter batches: produced lazily, one ahead of the one being stored.
+    /// - Parameters:
+    ///   - batches: produced lazily, one ahead of the one being stored.
+    ///   - name: how an error names batch n (1-based).
     public static func append(
         batches: some Sequence<[EventDraft]>, to store: any LedgerStore, timings: AppendTimings? = nil,
-        progress: ((Int) -> Void)? = nil
+        name: (Int) -> String = { "batch \($0)" }, progress: ((Int) -> Void)? = nil
     ) throws -> [AppendResult] {
         var iterator = batches.makeIterator()
         var next = iterator.next()
@@ -139,7 +141,7 @@ public enum Appender {
                 let wrapped = LedgerError.from(error)
                 throw LedgerError(
                     wrapped.kind,
-                    "batch \(number): \(wrapped.description) (the \(results.count) batch(es) before it are committed)")
+                    "\(name(number)): \(wrapped.description) (the \(results.count) before it are committed)")
             }
         }
         return results

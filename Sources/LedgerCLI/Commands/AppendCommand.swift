@@ -81,7 +81,11 @@ struct AppendCommand: ParsableCommand {
             let chunks = stride(from: 0, to: drafts.count, by: chunk).lazy.map {
                 Array(drafts[$0..<min($0 + chunk, drafts.count)])
             }
-            results = try Appender.append(batches: chunks, to: store) { progress.update(Int64($0)) }
+            let count = drafts.count
+            results = try Appender.append(
+                batches: chunks, to: store,
+                name: { "chunk \($0) (events \(($0 - 1) * chunk + 1)–\(min($0 * chunk, count)))" }
+            ) { progress.update(Int64($0)) }
         } else {
             results = [try Appender.append(drafts, to: store) { progress.update(Int64($0)) }]
         }
