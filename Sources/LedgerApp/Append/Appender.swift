@@ -118,7 +118,8 @@ public enum Appender {
         while let drafts = next {
             let number = results.count + 1
             do {
-                try validateShapes(drafts)
+                // A batch decided ahead was checked then.
+                if ahead == nil { try validateShapes(drafts) }
                 let start = ContinuousClock.now
                 let result = try store.write { transaction in
                     let decided = ahead
@@ -157,7 +158,7 @@ public enum Appender {
         var batch = decidedAhead
         if let ahead = batch, ahead.head?.seq != head?.seq || ahead.head?.bodyHash != head?.bodyHash {
             batch = nil
-            timings?.count(\.decidedAgain)
+            timings?.countDecidedAgain()
         }
         return try store(
             batch ?? decide(drafts, in: transaction, genesisActor: nil, timings: timings), in: transaction,
@@ -483,13 +484,13 @@ public final class AppendTimings: @unchecked Sendable {
     public var decidedAgain: Int {
         lock.lock()
         defer { lock.unlock() }
-        return counts[\.decidedAgain] ?? 0
+        return decidedAgainCount
     }
-    private var counts: [KeyPath<AppendTimings, Int>: Int] = [:]
+    private var decidedAgainCount = 0
 
-    func count(_ key: KeyPath<AppendTimings, Int>) {
+    func countDecidedAgain() {
         lock.lock()
-        counts[key, default: 0] += 1
+        decidedAgainCount += 1
         lock.unlock()
     }
 

@@ -99,15 +99,8 @@ public struct PreparedEntry: Sendable {
 
     /// This entry with each signature checked whose key is in `knownKeys` or is the key the entry registers.
     public func checkingSignatures(knownKeys: [String: Ed25519PublicKey]) -> PreparedEntry {
-        var verifiers: [String: Ed25519Verifier] = [:]
-        return checkingSignatures(knownKeys: knownKeys, verifiers: &verifiers)
-    }
-
-    /// Like ``checkingSignatures(knownKeys:)``, reusing (and filling) a thread's verification contexts by key id.
-    public func checkingSignatures(
-        knownKeys: [String: Ed25519PublicKey], verifiers: inout [String: Ed25519Verifier]
-    ) -> PreparedEntry {
         var checked = self
+        var verifiers: [String: Ed25519Verifier] = [:]
         checked.checkSignatures(knownKeys: knownKeys, verifiers: &verifiers)
         return checked
     }
