@@ -207,6 +207,7 @@ func runCustody(_ options: Options) throws {
     print(String(format: "demo_seconds %.2f", demoSeconds))
     print(String(format: "demo_write_seconds %.2f", seconds(big.duration)))
     print("demo_entries \(big.entries)")
+    print("demo_ledger \(big.ledgerPath)")
 
     let (read, parse, fold) = try ProjectionRebuilder.measureFold(store: bigStore)
     print(String(format: "read_us_per_entry %.2f", seconds(read) * 1e6 / Double(big.entries)))
