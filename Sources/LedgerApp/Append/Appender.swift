@@ -542,6 +542,11 @@ public final class SendableBuffer<Element>: @unchecked Sendable {
         try body(&storage[index])
     }
 
+    /// Replaces every element with `value` (freeing the old ones on this thread).
+    public func reset(to value: Element) {
+        for index in storage.indices { storage[index] = value }
+    }
+
     /// All elements, once the workers are done.
     public var values: [Element] { Array(storage) }
 

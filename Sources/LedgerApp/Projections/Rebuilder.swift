@@ -59,7 +59,7 @@ public enum ProjectionRebuilder {
                     throw error
                 }
                 if !batch.isEmpty { pipeline.submit(batch, seqs: seqs) }
-                let replay = try pipeline.finish()
+                var replay = try pipeline.finish()
                 progress?(replay.count)
                 let replayed = ContinuousClock.now
                 var rows = 0
@@ -72,8 +72,11 @@ public enum ProjectionRebuilder {
                     }
                 }
                 let written = ContinuousClock.now
+                let (count, skipped) = (replay.count, replay.skipped)
+                // Tens of thousands of records: freed on another core while this one commits.
+                Disposal.inBackground(&replay, leaving: Replay())
                 return RebuildReport(
-                    entries: replay.count, rows: rows, skipped: replay.skipped, duration: written - start,
+                    entries: count, rows: rows, skipped: skipped, duration: written - start,
                     phases: (replayed - start, waited, written - replayed - waited, .zero))
             }
             // The duration includes the commit, which makes the rebuild durable.
@@ -126,13 +129,17 @@ public enum ProjectionRebuilder {
                 do {
                     let parsed = try batch.wait()
                     for index in 0..<parsed.count {
-                        // Folded where it lies: copying a parsed record out would retain each of its strings.
+                        // Moved out of its slot for the fold and back: copying it would retain each of its strings,
+                        // and freeing it here would cost the fold's thread.
                         try parsed.modify(index) { (slot: inout ParsedRecord?) throws in
-                            if slot != nil { try self.replay.apply(slot.unsafelyUnwrapped) }
+                            guard let record = slot.take() else { return }
+                            defer { slot = consume record }
+                            try self.replay.apply(record)
                         }
                     }
-                    // Freeing the parsed JSON is costly: leave it to another thread.
-                    DispatchQueue.global(qos: .utility).async { withExtendedLifetime(parsed) {} }
+                    // Freeing the parsed JSON is costly: another thread does it (whichever thread lets go of the
+                    // buffer last only frees empty slots).
+                    DispatchQueue.global(qos: .utility).async { parsed.reset(to: nil) }
                 } catch {
                     self.failure = error
                     self.lock.withLock { self.stopped = true }
@@ -146,6 +153,8 @@ public enum ProjectionRebuilder {
         func finish() throws -> Replay {
             queue.sync {}
             if let failure { throw failure }
+            // Moved out: the caller decides where the state is freed.
+            defer { replay = Replay() }
             return replay
         }
     }
@@ -275,6 +284,21 @@ public enum ProjectionRebuilder {
             do { try custody.apply(record.body, keys: keys) } catch is CustodyViolation { skipped += 1 }
             count = record.body.seq
         }
+    }
+}
+
+/// Frees a large value on a background thread instead of the caller's.
+private final class Disposal<Value>: @unchecked Sendable {
+    // @unchecked: `value` is set once here and cleared once by the background block.
+    private var value: Value?
+
+    private init(_ value: Value) { self.value = value }
+
+    /// Replaces `value` with `empty` and frees the old one on a utility thread; the caller keeps no reference to it.
+    static func inBackground(_ value: inout Value, leaving empty: Value) {
+        let disposal = Disposal(value)
+        value = empty
+        DispatchQueue.global(qos: .utility).async { disposal.value = nil }
     }
 }
 
