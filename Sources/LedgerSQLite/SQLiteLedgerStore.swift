@@ -321,7 +321,8 @@ struct SQLiteTransaction: LedgerWriteTransaction {
                 streamRev: try row.int64(6, "stream_rev"), type: try row.string(7, "type"), actor: actor,
                 time: try row.string(9, "time"), bodyHash: Hex.encode(try row.bytes(10, "body_hash")))
             let stored = StoredRecord(
-                seq: seq, record: try row.bytes(1, "record"), leafHash: try row.bytes(2, "leaf_hash"),
+                seq: seq, record: try row.bytes(1, "record of seq \(seq)"),
+                leafHash: try row.bytes(2, "leaf_hash of seq \(seq)"),
                 nodes: try row.bytes(3, "nodes"), columns: columns)
             return try visit(stored)
         }
@@ -349,7 +350,8 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     ) throws {
         try step(sql: sql, arguments: arguments) { row in
             let seq = try row.int64(0, "seq")
-            return try visit(StoredRecord(seq: seq, record: try row.bytes(1, "record"), leafHash: [], nodes: []))
+            return try visit(
+                StoredRecord(seq: seq, record: try row.bytes(1, "record of seq \(seq)"), leafHash: [], nodes: []))
         }
     }
 
@@ -767,17 +769,17 @@ enum Column {
 struct RawRow {
     let statement: OpaquePointer
 
-    func int64(_ index: Int32, _ name: String) throws -> Int64 {
+    func int64(_ index: Int32, _ name: @autoclosure () -> String) throws -> Int64 {
         guard sqlite3_column_type(statement, index) == SQLITE_INTEGER else {
-            throw StoreError("the stored \(name) is not an integer; run `ledger verify`")
+            throw StoreError("the stored \(name()) is not an integer; run `ledger verify`")
         }
         return sqlite3_column_int64(statement, index)
     }
 
     /// The UTF-8 bytes of a text column, valid until the next step.
-    func text(_ index: Int32, _ name: String) throws -> UnsafeBufferPointer<UInt8> {
+    func text(_ index: Int32, _ name: @autoclosure () -> String) throws -> UnsafeBufferPointer<UInt8> {
         guard sqlite3_column_type(statement, index) == SQLITE_TEXT else {
-            throw StoreError("the stored \(name) is not text; run `ledger verify`")
+            throw StoreError("the stored \(name()) is not text; run `ledger verify`")
         }
         // The pointer first, then the size (SQLite's advice).
         guard let bytes = sqlite3_column_text(statement, index) else {
@@ -786,14 +788,14 @@ struct RawRow {
         return UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, index)))
     }
 
-    func string(_ index: Int32, _ name: String) throws -> String {
-        String(decoding: try text(index, name), as: UTF8.self)
+    func string(_ index: Int32, _ name: @autoclosure () -> String) throws -> String {
+        String(decoding: try text(index, name()), as: UTF8.self)
     }
 
     /// A blob or text column's bytes.
-    func bytes(_ index: Int32, _ name: String) throws -> [UInt8] {
+    func bytes(_ index: Int32, _ name: @autoclosure () -> String) throws -> [UInt8] {
         guard sqlite3_column_type(statement, index) != SQLITE_NULL else {
-            throw StoreError("the stored \(name) is missing; run `ledger verify`")
+            throw StoreError("the stored \(name()) is missing; run `ledger verify`")
         }
         guard let bytes = sqlite3_column_blob(statement, index) else { return [] }
         return [UInt8](UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, index))))

@@ -137,6 +137,22 @@ struct StoredLedgerTamperTests {
         #expect(keys.rule == "stored state")
     }
 
+    @Test func wronglyTypedEntryColumnsAreNamed() throws {
+        for (sql, column) in [
+            ("UPDATE entries SET id = CAST(id AS BLOB) WHERE seq = 5", "stored id is not text"),
+            ("UPDATE entries SET stream_rev = 'one' WHERE seq = 6", "stored stream_rev is not an integer"),
+        ] {
+            let fixture = try fixtureWithEntries()
+            try tamper(fixture, sql)
+            do {
+                let failure = try #require(try failure(fixture))
+                #expect(failure.description.contains(column), "\(failure.description)")
+            } catch {
+                #expect("\(error)".contains(column), "\(error)")
+            }
+        }
+    }
+
     @Test func insertsOutOfOrderAreRefused() throws {
         let fixture = try fixtureWithEntries()
         let queue = try DatabaseQueue(path: fixture.path)

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import LedgerApp
 import LedgerCore
 import LedgerTestSupport
@@ -38,5 +39,39 @@ struct WALCheckpointTests {
     @Test func readOnlyStoresHaveNoCheckpointer() throws {
         let fixture = try LedgerFixture()
         #expect(try SQLiteLedgerStore.open(path: fixture.path, readOnly: true).checkpointer == nil)
+    }
+}
+
+/// Scans of the whole log run with a small SQLite page cache (SQLiteLedgerStore.withScanCache).
+struct ScanCacheTests {
+    @Test func scansOfTheLogUseTheSmallPageCacheAndRestoreTheLargeOne() throws {
+        let fixture = try LedgerFixture()
+        func cacheSize(_ reader: any LedgerReader) throws -> Int? {
+            try (reader as? SQLiteTransaction).flatMap { try Int.fetchOne($0.db, sql: "PRAGMA cache_size") }
+        }
+        try fixture.store.read { reader in
+            #expect(try cacheSize(reader) == SQLiteLedgerStore.cacheSize)
+            var during: [Int?] = []
+            try reader.forEachRecord(RecordFilter()) { _ in
+                during.append(try cacheSize(reader))
+                return true
+            }
+            #expect(!during.isEmpty && during.allSatisfy { $0 == SQLiteLedgerStore.scanCacheSize })
+            // One record (a proof's) keeps the large cache and the tree pages in it.
+            var single: Int?
+            try reader.forEachRecord(RecordFilter(from: 1, to: 1)) { _ in
+                single = try cacheSize(reader)
+                return true
+            }
+            #expect(single == SQLiteLedgerStore.cacheSize)
+            #expect(try cacheSize(reader) == SQLiteLedgerStore.cacheSize)
+        }
+        // Also after a scan that stops with an error.
+        struct Stop: Error {}
+        try fixture.store.read { reader in
+            #expect(throws: Stop.self) { try reader.forEachRecord(RecordFilter()) { _ in throw Stop() } }
+            let after = try cacheSize(reader)
+            #expect(after == SQLiteLedgerStore.cacheSize)
+        }
     }
 }
