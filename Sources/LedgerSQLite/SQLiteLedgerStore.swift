@@ -279,8 +279,18 @@ struct SQLiteTransaction: LedgerWriteTransaction {
             try forEachRecord(sql: sql, arguments: arguments, withStoredState: filter.withStoredState, visit)
             return
         }
+        // The kernel reads the file ahead of the scan's position, estimated from the seq.
+        let readAhead = db.sqliteConnection.flatMap { ReadAhead(connection: $0) }
+        let first = max(filter.from, 1)
+        let last = try filter.to ?? entryCount()
+        let length = Double(max(last - first, 1))
+        var read = 0
         try withScanCache {
-            try forEachRecord(sql: sql, arguments: arguments, withStoredState: filter.withStoredState, visit)
+            try forEachRecord(sql: sql, arguments: arguments, withStoredState: filter.withStoredState) { stored in
+                read += 1
+                if read % 1024 == 0 { readAhead?.advance(to: Double(stored.seq - first) / length) }
+                return try visit(stored)
+            }
         }
     }
 

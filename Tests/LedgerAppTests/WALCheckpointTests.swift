@@ -74,4 +74,21 @@ struct ScanCacheTests {
             #expect(after == SQLiteLedgerStore.cacheSize)
         }
     }
+
+    @Test func readAheadIsAdviceForFilesThatExist() throws {
+        let fixture = try LedgerFixture()
+        #expect(ReadAhead(path: fixture.path + ".missing") == nil)
+        let readAhead = try #require(ReadAhead(path: fixture.path))
+        // Any position, even out of range, is only advice.
+        for fraction in [0, 0.5, 1, 2, -1] { readAhead.advance(to: fraction) }
+        // A scan with read-ahead still reads every record.
+        var count = 0
+        try fixture.store.read { reader in
+            try reader.forEachRecord(RecordFilter()) { _ in
+                count += 1
+                return true
+            }
+        }
+        #expect(count == 2)
+    }
 }
