@@ -23,6 +23,9 @@ final class ReadAhead {
 
     private let descriptor: Int32
     private let size: Int
+    /// How far ahead of the position this instance asks the kernel to read.
+    private let windowSize: Int
+    /// The end of what has been asked for so far.
     private var requested: Int = 0
 
     /// Read-ahead for the database file of `connection` (nil for an in-memory database or an unopenable file).
@@ -50,8 +53,6 @@ final class ReadAhead {
             return nil
         #endif
     }
-
-    private let windowSize: Int
 
     deinit { close(descriptor) }
 
