@@ -16,4 +16,20 @@ extension String {
         if let fast = fast ?? nil { return fast }
         return utf8.elementsEqual(other.utf8)
     }
+
+    /// True when this string's UTF-8 bytes sort before `other`'s (byte by byte; a prefix first).
+    ///
+    /// The order identifiers sort in (FORMAT.md §2); memcmp over contiguous storage when it can, several times
+    /// faster than comparing the two UTF-8 views element by element.
+    public func precedesInBytes(_ other: String) -> Bool {
+        let fast = utf8.withContiguousStorageIfAvailable { mine in
+            other.utf8.withContiguousStorageIfAvailable { theirs in
+                let common = min(mine.count, theirs.count)
+                let order = common == 0 ? 0 : memcmp(mine.baseAddress!, theirs.baseAddress!, common)
+                return order == 0 ? mine.count < theirs.count : order < 0
+            }
+        }
+        if let fast = fast ?? nil { return fast }
+        return utf8.lexicographicallyPrecedes(other.utf8)
+    }
 }

@@ -101,3 +101,28 @@ struct SecureRandomTests {
         #expect(first != second)
     }
 }
+
+struct ByteOrderTests {
+    @Test("Identifiers compare and sort by their UTF-8 bytes, not by Unicode equivalence")
+    func byteOrder() {
+        // "é" precomposed (C3 A9) and decomposed (65 CC 81): equal to `==`, different bytes.
+        let composed = "caf\u{E9}"
+        let decomposed = "cafe\u{301}"
+        #expect(composed == decomposed)
+        #expect(!composed.hasSameBytes(as: decomposed))
+        #expect(decomposed.precedesInBytes(composed))
+        #expect(!composed.precedesInBytes(decomposed))
+        // A prefix sorts first; nothing precedes itself; small and large strings alike.
+        #expect("T-1".precedesInBytes("T-10"))
+        #expect(!"T-10".precedesInBytes("T-1"))
+        #expect(!"".precedesInBytes(""))
+        #expect("".precedesInBytes("a"))
+        #expect("B".precedesInBytes("a"))
+        let long = String(repeating: "x", count: 40)
+        #expect((long + "a").precedesInBytes(long + "b"))
+        #expect(!(long + "b").precedesInBytes(long + "a"))
+        let words = ["target/b", "T-2", "caf\u{E9}", "T-10", "cafe\u{301}", long, ""]
+        let sorted = words.sorted { $0.precedesInBytes($1) }.map { Array($0.utf8) }
+        #expect(sorted == words.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) })
+    }
+}

@@ -145,7 +145,7 @@ public struct CustodyState {
         case .custodySteps: rows = steps.map(\.row)
         default: rows = []
         }
-        return rows.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        return rows.sorted { $0.key.precedesInBytes($1.key) }
     }
 
     /// The keys of the records of `table` held in memory, sorted (not the custody steps).
@@ -158,7 +158,7 @@ public struct CustodyState {
         case .items: keys = items.compactMap { $0.value == nil ? nil : $0.key }
         default: keys = []
         }
-        return keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return keys.sorted { $0.precedesInBytes($1) }
     }
 
     /// The row of the record with this key (people, cases, targets, items); safe to call from several threads at
@@ -181,9 +181,16 @@ public struct CustodyState {
     /// `change` cannot throw, so the case is always put back.
     private mutating func updateCase(_ id: String, _ change: (inout CaseRecord) -> Void) throws {
         guard let index = try caseIndex(id) else { return }
+        updateCase(at: index, change)
+    }
+
+    /// Changes the case at `index` (from ``caseIndex(_:)`` or ``requireOpenCase(_:for:)``) in place.
+    private mutating func updateCase(
+        at index: Dictionary<String, CaseRecord?>.Index, _ change: (inout CaseRecord) -> Void
+    ) {
         // Through the values view the stored record itself changes, in place.
         cases.values[index].modifyInPlace(change)
-        if !isReplay { dirty[.cases, default: []].insert(id) }
+        if !isReplay, let id = cases.values[index]?.id { dirty[.cases, default: []].insert(id) }
     }
 
     private mutating func save(_ record: PersonRecord) {
@@ -280,14 +287,21 @@ public struct CustodyState {
     // MARK: Cases
 
     /// Checks that a case exists and is open, reading its status in place (without copying the record).
-    private mutating func requireOpenCase(_ id: String, for what: String) throws {
-        guard isKnown("case/", id) else { return }
-        guard let index = try caseIndex(id), let status = cases.values[index]?.status else {
+    ///
+    /// Returns where the case is in the cache, for ``updateCase(at:_:)``; nil for a case outside a bundle's
+    /// disclosure.
+    @discardableResult
+    private mutating func requireOpenCase(_ id: String, for what: String) throws -> Dictionary<
+        String, CaseRecord?
+    >.Index? {
+        guard isKnown("case/", id) else { return nil }
+        guard let index = try caseIndex(id), let status = cases.values[index].peek({ $0.status }) else {
             throw CustodyViolation("\(what): case \(id) does not exist")
         }
         guard status == "open" else {
             throw CustodyViolation("\(what): case \(id) is closed (since seq \(cases.values[index]?.closedSeq ?? 0))")
         }
+        return index
     }
 
     /// Where the case is in the cache, loading it first if need be (one hash lookup when it is there).
@@ -357,7 +371,7 @@ public struct CustodyState {
         if body.type == CustodyEvents.targetIdentified {
             guard try target(id) == nil else { throw CustodyViolation("target \(id) was already identified") }
             let caseID = data.member("case")?.stringValue ?? ""
-            try requireOpenCase(caseID, for: "identifying a target")
+            let caseSlot = try requireOpenCase(caseID, for: "identifying a target")
             let kind = data.member("kind")?.stringValue ?? ""
             let value = data.member("value")?.stringValue ?? ""
             let normalized: String
@@ -367,8 +381,9 @@ public struct CustodyState {
             guard normalized.hasSameBytes(as: value) else {
                 throw CustodyViolation("the \(kind) value \"\(value)\" is not normalized (expected \"\(normalized)\")")
             }
+            // The last check: nothing below throws, so the claim stands.
             let key = TargetKey(caseID: caseID, kind: kind, value: value)
-            if let existing = try targetID(key) {
+            if let existing = try claim(key, for: id) {
                 throw CustodyViolation("\(kind) \(value) is already target \(existing) of case \(caseID)")
             }
             var record = TargetRecord(
@@ -379,38 +394,49 @@ public struct CustodyState {
             record.hostingProvider = data.member("hosting_provider")?.stringValue
             record.asn = data.member("asn")?.integerValue
             record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
-            try updateCase(caseID) {
-                $0.figures.moveTarget(category: record.category, country: record.country, from: nil, to: record.status)
+            if let caseSlot {
+                updateCase(at: caseSlot) {
+                    $0.figures.moveTarget(
+                        category: record.category, country: record.country, from: nil, to: record.status)
+                }
             }
-            targetIndex[key] = .some(id)
             save(record)
             return
         }
-        // Status and case are read in place, so that no second copy of the record lives on.
-        guard let index = try targetSlot(id), let before = targets.values[index]?.status,
-            let caseID = targets.values[index]?.caseID
-        else { throw CustodyViolation("target \(id) was never identified") }
+        // Moved out of its slot and back in place: no second hash lookup, nothing copied. Nothing below changes
+        // `targets`, so the slot stays valid; every check throws before the record changes, so on a breach it goes
+        // back as it was.
+        guard let index = try targetSlot(id), var record = targets.values[index].take() else {
+            throw CustodyViolation("target \(id) was never identified")
+        }
+        defer { targets.values[index] = .some(record) }
+        let before = record.status
+        var caseSlot: Dictionary<String, CaseRecord?>.Index?
         if body.type != CustodyEvents.entryCorrected && body.type != CustodyEvents.noteAdded {
-            try requireOpenCase(caseID, for: body.type)
+            caseSlot = try requireOpenCase(record.caseID, for: body.type)
         }
-        // Taken out of the cache so that changing it copies nothing; every check below throws before the record
-        // changes, so on a breach it goes back as it was.
-        guard var record = targets.remove(at: index).value else { return }
-        do {
-            try Self.advance(&record, body, actor: actor, correction: { try correction(body, log: $0, actor: actor) })
-        } catch {
-            targets[id] = .some(record)
-            throw error
-        }
+        try Self.advance(&record, body, actor: actor, correction: { try correction(body, log: $0, actor: actor) })
         record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
         record.lastSeq = body.seq
         if record.status != before {
-            try updateCase(record.caseID) {
-                $0.figures.moveTarget(
-                    category: record.category, country: record.country, from: before, to: record.status)
+            let (category, country, after) = (record.category, record.country, record.status)
+            let move = { (figures: inout CaseRecord) in
+                figures.figures.moveTarget(category: category, country: country, from: before, to: after)
             }
+            if let caseSlot { updateCase(at: caseSlot, move) } else { try updateCase(record.caseID, move) }
         }
-        save(record)
+        if !isReplay { dirty[.targets, default: []].insert(id) }
+    }
+
+    /// Records that `key` belongs to target `id`, unless another target has it: then returns that target's id
+    /// and changes nothing (one hash of the key when it is free).
+    private mutating func claim(_ key: TargetKey, for id: String) throws -> String? {
+        // Loads the stored owner into the cache first, if any.
+        if source != nil { _ = try targetID(key) }
+        let previous = targetIndex.updateValue(.some(id), forKey: key)
+        guard case .some(.some(let existing)) = previous else { return nil }
+        targetIndex[key] = previous
+        return existing
     }
 
     /// Moves a target through its state machine (EVENTS.md §6.2); throws before changing anything.
@@ -767,6 +793,14 @@ public struct CustodyState {
 }
 
 extension Optional {
+    /// Reads from the wrapped value where it is (a getter would copy it, retaining each of its fields).
+    mutating func peek<Result>(_ read: (inout Wrapped) -> Result) -> Result? {
+        guard case .some(var value) = self else { return nil }
+        self = nil
+        defer { self = .some(value) }
+        return read(&value)
+    }
+
     /// Changes the wrapped value without a second reference to its storage (so nothing is copied on write).
     mutating func modifyInPlace(_ change: (inout Wrapped) -> Void) {
         guard case .some(var value) = self else { return }
