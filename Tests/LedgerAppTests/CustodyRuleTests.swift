@@ -372,6 +372,50 @@ struct CustodyFindingTests {
         #expect(finding.category == .custody)
         #expect(finding.message.contains("only the holder carol may record a release; bob acted"))
     }
+
+    @Test func aTargetBreachInTheHistoryChangesNothingThatFollows() throws {
+        var builder = LedgerBuilder()
+        let carol = builder.register(name: "Carol", person: "carol", roles: [Roles.caseOfficer])
+        let tina = builder.register(name: "Tina", person: "tina", roles: [Roles.takedownOfficer])
+        builder.append(
+            type: CustodyEvents.caseOpened, stream: "case/C",
+            data: ["title": "T", "legal_basis": "L", "agencies": ["A"]],
+            signer: carol)
+        func identify(_ id: String, _ value: String) -> Entry {
+            builder.append(
+                type: CustodyEvents.targetIdentified, stream: "target/\(id)",
+                data: [
+                    "case": "C", "kind": "ip", "value": .string(value), "category": "phishing", "country": "NL",
+                    "source": "feed",
+                ], signer: tina)
+        }
+        let confirm: JSONValue = ["method": "suspended", "occurred_at": "2024-06-01T10:00:00Z"]
+        _ = identify("T-1", "198.51.100.7")
+        let second = identify("T-2", "198.51.100.7")
+        // Still T-1's: the refused T-2 claimed nothing.
+        let third = identify("T-3", "198.51.100.7")
+        _ = identify("T-4", "198.51.100.8")
+        let early = builder.append(
+            type: CustodyEvents.targetReappeared, stream: "target/T-4", data: ["observed_at": "2024-06-02T10:00:00Z"],
+            signer: tina)
+        // T-4 is still there, unchanged by the breach: verified, then taken down without a finding.
+        builder.append(type: CustodyEvents.targetVerified, stream: "target/T-4", data: [:], signer: tina)
+        builder.append(type: CustodyEvents.takedownConfirmed, stream: "target/T-4", data: confirm, signer: tina)
+        let again = builder.append(
+            type: CustodyEvents.takedownConfirmed, stream: "target/T-4", data: confirm, signer: tina)
+        guard case .success(let summary) = verifyRecords(builder.records) else {
+            Issue.record("custody breaches are findings, not integrity failures")
+            return
+        }
+        #expect(summary.findings.map(\.seq) == [second.body.seq, third.body.seq, early.body.seq, again.body.seq])
+        let messages = summary.findings.map(\.message)
+        #expect(messages.count == 4)
+        guard messages.count == 4 else { return }
+        #expect(messages[0].contains("198.51.100.7 is already target T-1"))
+        #expect(messages[1].contains("198.51.100.7 is already target T-1"))
+        #expect(messages[2].contains("only a taken-down target can reappear; target T-4 is identified"))
+        #expect(messages[3].contains("needs an active target; target T-4 is taken-down"))
+    }
 }
 
 /// Every projection row of `store`, table by table, in key order.

@@ -190,7 +190,7 @@ public struct CustodyState {
     ) {
         // Through the values view the stored record itself changes, in place.
         cases.values[index].modifyInPlace(change)
-        if !isReplay, let id = cases.values[index]?.id { dirty[.cases, default: []].insert(id) }
+        if !isReplay, let id = cases.values[index].peek({ $0.id }) { dirty[.cases, default: []].insert(id) }
     }
 
     private mutating func save(_ record: PersonRecord) {
@@ -420,8 +420,8 @@ public struct CustodyState {
         record.lastSeq = body.seq
         if record.status != before {
             let (category, country, after) = (record.category, record.country, record.status)
-            let move = { (figures: inout CaseRecord) in
-                figures.figures.moveTarget(category: category, country: country, from: before, to: after)
+            let move = { (caseRecord: inout CaseRecord) in
+                caseRecord.figures.moveTarget(category: category, country: country, from: before, to: after)
             }
             if let caseSlot { updateCase(at: caseSlot, move) } else { try updateCase(record.caseID, move) }
         }
