@@ -271,7 +271,7 @@ public enum VerifyRunner {
                 let want = expected[index]
                 if !want.key.hasSameBytes(as: row.key) {
                     problem =
-                        want.key.utf8.lexicographicallyPrecedes(row.key.utf8)
+                        want.key.precedesInBytes(row.key)
                         ? "row \(want.key) is missing" : "row \(row.key) does not follow from the log"
                     return false
                 }
