@@ -14,7 +14,6 @@ let strict: [SwiftSetting] =
 
 let package = Package(
     name: "custody-ledger",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "ledger", targets: ["LedgerCLI"]),
         .executable(name: "ledger-bench", targets: ["LedgerBench"]),
@@ -34,8 +33,14 @@ let package = Package(
         ),
         // The one Swift wrapper over OpenSSL: digests, Ed25519, PKCS#8 PEM keys.
         .target(name: "LedgerCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
-        // The pure core: JSON and JCS, entries, Merkle tree, checkpoints, type table, verification rules. No I/O.
+        // The log core, no I/O and no domain: JSON and JCS, entries, Merkle tree, checkpoints and signed notes,
+        // the rule engine over a type table given as a value, the verifier over a domain fold, the store protocols.
         .target(name: "LedgerCore", dependencies: ["LedgerCrypto"], swiftSettings: strict),
+        // The custody domain on the log core: its type-table rows and roles, records, the fold, projections as data.
+        .target(name: "CustodyDomain", dependencies: ["LedgerCore", "LedgerCrypto"], swiftSettings: strict),
+        // Court-export bundles: disclosure, BagIt, the report and timelines, CASE/UCO, the bundle verifier.
+        .target(
+            name: "CourtBundle", dependencies: ["LedgerCore", "CustodyDomain", "LedgerCrypto"], swiftSettings: strict),
         // The SQLite store (GRDB), behind the core's `LedgerStore` protocol.
         .target(
             name: "LedgerSQLite",
@@ -47,22 +52,28 @@ let package = Package(
         ),
         // Use cases the command line runs: init, keys, append, checkpoint, verify (parallel), export.
         .target(
-            name: "LedgerApp", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerSQLite"], swiftSettings: strict),
+            name: "LedgerApp", dependencies: ["CourtBundle", "CustodyDomain", "LedgerCore", "LedgerCrypto"],
+            swiftSettings: strict),
+        // The stores this build has, by ledger location: the one place that names a store type.
+        .target(name: "LedgerStores", dependencies: ["LedgerCore", "LedgerSQLite"], swiftSettings: strict),
         // The `ledger` executable: argument parsing and printing only.
         .executableTarget(
             name: "LedgerCLI",
             dependencies: [
-                "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite",
+                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerStores",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         // `tools/bench` runs this in release mode.
-        .executableTarget(name: "LedgerBench", dependencies: ["LedgerApp"], swiftSettings: strict),
+        .executableTarget(
+            name: "LedgerBench",
+            dependencies: ["CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerStores"],
+            swiftSettings: strict),
         // Temporary ledgers, key fixtures, the tamper toolkit, the vectors' location.
         .target(
             name: "LedgerTestSupport",
-            dependencies: ["LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite"],
+            dependencies: ["CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite", "LedgerStores"],
             path: "Tests/LedgerTestSupport",
             swiftSettings: strict
         ),
@@ -70,15 +81,29 @@ let package = Package(
             name: "LedgerCryptoTests", dependencies: ["LedgerCrypto", "LedgerTestSupport"], swiftSettings: strict),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerTestSupport"], swiftSettings: strict),
         .testTarget(
+            name: "CustodyDomainTests", dependencies: ["CustodyDomain", "LedgerCore", "LedgerTestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "CourtBundleTests",
+            dependencies: ["CourtBundle", "CustodyDomain", "LedgerCore", "LedgerTestSupport"], swiftSettings: strict),
+        .testTarget(
             name: "LedgerAppTests",
             dependencies: [
-                "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite", "LedgerTestSupport",
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite",
+                "LedgerStores", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
-            name: "LedgerCLITests", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerTestSupport"],
+            name: "LedgerSQLiteTests",
+            dependencies: [
+                "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerSQLite", "LedgerTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LedgerCLITests",
+            dependencies: ["CourtBundle", "CustodyDomain", "LedgerCore", "LedgerCrypto", "LedgerTestSupport"],
             swiftSettings: strict),
     ]
 )

@@ -1,8 +1,10 @@
+import CourtBundle
+import CustodyDomain
 import Foundation
 import LedgerApp
 import LedgerCore
 import LedgerCrypto
-import LedgerSQLite
+import LedgerStores
 
 // ledger-bench: appends N entries to a fresh ledger in batches, then verifies it, and prints the rates.
 // tools/bench builds this in release mode and compares the rates with `openssl speed ed25519`.
@@ -43,7 +45,7 @@ func parseOptions() -> Options {
             // Only the custody fold over an existing ledger (for tuning): ledger-bench --fold PATH
             let path = arguments.popFirst() ?? ""
             do {
-                let store = try SQLiteLedgerStore.open(path: path, readOnly: true)
+                let store = try LedgerLocation(path, stores: StandardStores()).openForReading()
                 let entries = try store.read { try $0.entryCount() }
                 let (read, parse, fold) = try ProjectionRebuilder.measureFold(store: store)
                 print(String(format: "read_us_per_entry %.2f", seconds(read) * 1e6 / Double(entries)))
@@ -80,10 +82,10 @@ func run() throws {
     defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: directory) } }
     let path = directory + "/bench.ledger"
     _ = try LedgerSetup.initialize(
-        path: path, origin: "bench.example/ledger",
+        at: LedgerLocation(path, stores: StandardStores()), origin: "bench.example/ledger",
         admin: Identity(name: "Bench Admin", person: "bench", agency: "Bench"),
         adminKeyPath: directory + "/admin.pem", logKeyPath: directory + "/log.pem", passphrase: nil)
-    let store = try SQLiteLedgerStore.open(path: path)
+    let store = try LedgerLocation(path, stores: StandardStores()).open()
     let admin = try KeyFiles.load(directory + "/admin.pem", passphrase: nil)
 
     // The wrapper's own limit in this process: Ed25519 over all cores through LedgerCrypto, nothing else.
@@ -195,10 +197,12 @@ func runCustody(_ options: Options) throws {
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: directory) } }
 
-    func demo(_ name: String, targets: Int) throws -> (DemoReport, SQLiteLedgerStore, Double) {
+    func demo(_ name: String, targets: Int) throws -> (DemoReport, any LedgerStore, Double) {
         let start = ContinuousClock.now
-        let report = try Demo(directory: directory + "/" + name, targets: targets, log: { _ in }).run()
-        let store = try SQLiteLedgerStore.open(path: report.ledgerPath)
+        let report = try Demo(
+            directory: directory + "/" + name, stores: StandardStores(), targets: targets, log: { _ in }
+        ).run()
+        let store = try LedgerLocation(report.ledgerPath, stores: StandardStores()).open()
         let verification = try VerifyRunner.verify(store: store, options: VerifyOptions(), source: report.ledgerPath)
         guard verification.exitStatus == 0 else { throw LedgerError.integrity("the demo ledger does not verify") }
         return (report, store, seconds(ContinuousClock.now - start))
@@ -228,7 +232,7 @@ func runCustody(_ options: Options) throws {
 
     let (_, smallStore, _) = try demo("small", targets: max(10, options.targets / 30))
     let smallEntries = try smallStore.read { try $0.entryCount() }
-    func lookup(_ store: SQLiteLedgerStore) throws -> Double {
+    func lookup(_ store: any LedgerStore) throws -> Double {
         let rounds = 2000
         let start = ContinuousClock.now
         for round in 0..<rounds {
@@ -272,7 +276,7 @@ struct ItemRecordSummary {
 
 /// Appends `ledger.note` entries (which no bundle discloses) until the ledger holds `target`, then signs a
 /// checkpoint.
-func growLedger(_ store: SQLiteLedgerStore, to target: Int, signer: Ed25519PrivateKey, logKey: Ed25519PrivateKey)
+func growLedger(_ store: any LedgerStore, to target: Int, signer: Ed25519PrivateKey, logKey: Ed25519PrivateKey)
     throws
 {
     var count = Int(try store.read { try $0.entryCount() })
@@ -297,20 +301,20 @@ func runProofs(_ options: Options) throws {
         ?? FileManager.default.temporaryDirectory.appendingPathComponent("ledger-bench-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: directory) } }
-    func ledger(_ name: String, entries: Int) throws -> SQLiteLedgerStore {
+    func ledger(_ name: String, entries: Int) throws -> any LedgerStore {
         let path = directory + "/\(name).ledger"
         _ = try LedgerSetup.initialize(
-            path: path, origin: "bench.example/proofs",
+            at: LedgerLocation(path, stores: StandardStores()), origin: "bench.example/proofs",
             admin: Identity(name: "Bench", person: "bench", agency: "Bench"),
             adminKeyPath: directory + "/\(name)-admin.pem", logKeyPath: directory + "/\(name)-log.pem",
             passphrase: nil)
-        let store = try SQLiteLedgerStore.open(path: path)
+        let store = try LedgerLocation(path, stores: StandardStores()).open()
         try growLedger(
             store, to: entries, signer: try KeyFiles.load(directory + "/\(name)-admin.pem", passphrase: nil),
             logKey: try KeyFiles.load(directory + "/\(name)-log.pem", passphrase: nil))
         return store
     }
-    func measure(_ store: SQLiteLedgerStore) throws -> (inclusion: Double, consistency: Double) {
+    func measure(_ store: any LedgerStore) throws -> (inclusion: Double, consistency: Double) {
         let size = try store.read { try $0.entryCount() }
         let rounds = 2000
         var generator = SystemRandomNumberGenerator()
@@ -356,8 +360,8 @@ func runExport(_ options: Options) throws {
         ?? FileManager.default.temporaryDirectory.appendingPathComponent("ledger-bench-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: directory) } }
-    let report = try Demo(directory: directory + "/demo", targets: 200, log: { _ in }).run()
-    let store = try SQLiteLedgerStore.open(path: report.ledgerPath)
+    let report = try Demo(directory: directory + "/demo", stores: StandardStores(), targets: 200, log: { _ in }).run()
+    let store = try LedgerLocation(report.ledgerPath, stores: StandardStores()).open()
     let admin = try KeyFiles.load(directory + "/demo/keys/ada.int.pem", passphrase: nil)
     let logKey = try KeyFiles.load(directory + "/demo/keys/log.pem", passphrase: nil)
     func grow(to target: Int) throws { try growLedger(store, to: target, signer: admin, logKey: logKey) }

@@ -8,12 +8,6 @@ import LedgerCrypto
     import Glibc
 #endif
 
-/// A store error: no ledger at the path, not a ledger, or a database failure, in words.
-public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// A ledger in one SQLite file (WAL journal, synchronous = FULL), shared safely by several processes.
 ///
 /// Writes run in `BEGIN IMMEDIATE` transactions, so concurrent appenders from any process queue up on SQLite's
@@ -25,11 +19,14 @@ public final class SQLiteLedgerStore: LedgerStore {
     private let queue: DatabaseQueue
     /// The path of the database file.
     public let path: String
+    /// The projection tables the ledger's domain describes; the store derives their tables and indexes.
+    public let schema: ProjectionSchema
     /// Copies the WAL into the database file off the commit path (nil when read-only).
     let checkpointer: WALCheckpointer?
 
-    private init(path: String, queue: DatabaseQueue, checkpointer: WALCheckpointer?) {
+    private init(path: String, schema: ProjectionSchema, queue: DatabaseQueue, checkpointer: WALCheckpointer?) {
         self.path = path
+        self.schema = schema
         self.queue = queue
         self.checkpointer = checkpointer
     }
@@ -62,9 +59,11 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     /// Opens an existing ledger; `readOnly` for commands that only read (an auditor's write-protected copy).
-    public static func open(path: String, readOnly: Bool = false) throws(StoreError) -> SQLiteLedgerStore {
+    public static func open(path: String, schema: ProjectionSchema, readOnly: Bool = false) throws(StoreError)
+        -> SQLiteLedgerStore
+    {
         guard FileManager.default.fileExists(atPath: path) else {
-            throw StoreError("no ledger at \(path) (create one with `ledger init`, or give --ledger PATH)")
+            throw StoreError(.noLedger, "no ledger at \(path) (create one with `ledger init`, or give --ledger PATH)")
         }
         do {
             let checkpointer = readOnly ? nil : WALCheckpointer(path: path)
@@ -75,38 +74,43 @@ public final class SQLiteLedgerStore: LedgerStore {
                 return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'schema_version'")
             }
             guard let version else {
-                throw StoreError("\(path) is not a custody ledger (or its creation did not complete)")
+                throw StoreError(.notALedger, "\(path) is not a custody ledger (or its creation did not complete)")
             }
             guard version == schemaVersion else {
                 throw StoreError(
+                    .unsupportedVersion,
                     "\(path) has database schema version \(version); this tool reads version \(schemaVersion)")
             }
-            return SQLiteLedgerStore(path: path, queue: queue, checkpointer: checkpointer)
+            return SQLiteLedgerStore(path: path, schema: schema, queue: queue, checkpointer: checkpointer)
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError("cannot open \(path): \(SQLiteLedgerStore.describe(error))")
+            throw StoreError(.engine, "cannot open \(path): \(SQLiteLedgerStore.describe(error))")
         }
     }
 
     /// Creates a new ledger file and runs `initialize` in the same transaction that creates the schema; if
     /// anything fails, the file is removed, so a ledger either exists complete or not at all.
-    public static func create<T>(path: String, _ initialize: (any LedgerWriteTransaction) throws -> T) throws -> T {
+    public static func create<T>(
+        path: String, schema: ProjectionSchema, _ initialize: (any LedgerWriteTransaction) throws -> T
+    ) throws -> T {
         // Claim the path atomically: of two processes creating the same ledger, one gets it, the other stops
         // here (and never deletes the winner's files).
         let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard descriptor >= 0 else {
-            if errno == EEXIST { throw StoreError("\(path) already exists; a ledger is never overwritten") }
-            throw StoreError("cannot create \(path): \(String(cString: strerror(errno)))")
+            if errno == EEXIST {
+                throw StoreError(.alreadyExists, "\(path) already exists; a ledger is never overwritten")
+            }
+            throw StoreError(.engine, "cannot create \(path): \(String(cString: strerror(errno)))")
         }
         Glibc.close(descriptor)
         let queue: DatabaseQueue
         let checkpointer = WALCheckpointer(path: path)
         do { queue = try DatabaseQueue(path: path, configuration: configuration(checkpointer: checkpointer)) } catch {
             try? FileManager.default.removeItem(atPath: path)
-            throw StoreError("cannot create \(path): \(describe(error))")
+            throw StoreError(.engine, "cannot create \(path): \(describe(error))")
         }
-        let store = SQLiteLedgerStore(path: path, queue: queue, checkpointer: checkpointer)
+        let store = SQLiteLedgerStore(path: path, schema: schema, queue: queue, checkpointer: checkpointer)
         do {
             return try store.write { transaction in
                 guard let sqlite = transaction as? SQLiteTransaction else {
@@ -126,11 +130,11 @@ public final class SQLiteLedgerStore: LedgerStore {
         var result: T?
         do {
             try queue.inTransaction(.immediate) { db in
-                result = try body(SQLiteTransaction(db: db))
+                result = try body(SQLiteTransaction(db: db, schema: schema))
                 return .commit
             }
         } catch let error as DatabaseError {
-            throw StoreError("database error: \(SQLiteLedgerStore.describe(error))")
+            throw StoreError(.engine, "database error: \(SQLiteLedgerStore.describe(error))")
         }
         guard let result else { preconditionFailure("committed transaction without a result") }
         return result
@@ -138,9 +142,9 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     public func read<T>(_ body: (any LedgerReader) throws -> T) throws -> T {
         do {
-            return try queue.read { db in try body(SQLiteTransaction(db: db)) }
+            return try queue.read { db in try body(SQLiteTransaction(db: db, schema: schema)) }
         } catch let error as DatabaseError {
-            throw StoreError("database error: \(SQLiteLedgerStore.describe(error))")
+            throw StoreError(.engine, "database error: \(SQLiteLedgerStore.describe(error))")
         }
     }
 
@@ -162,6 +166,7 @@ public final class SQLiteLedgerStore: LedgerStore {
 /// Used only inside the closure it was made for, on GRDB's queue.
 struct SQLiteTransaction: LedgerWriteTransaction {
     let db: Database
+    let schema: ProjectionSchema
 
     func createSchema() throws {
         try db.execute(
@@ -210,25 +215,27 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         try setMeta("format", "custody-ledger/v1")
     }
 
-    /// The read models (docs/EVENTS.md): `key`, the filter columns, `state`; an index per filter column.
+    /// The read models the schema describes: `key`, the filter columns, `state`; its indexes.
     private func createProjectionTables() throws {
         try db.execute(sql: "CREATE TABLE projection_state (name TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID")
-        for table in ProjectionTable.all {
+        for table in schema.tables {
             let columns = table.columns.map { "\($0) NOT NULL" }.joined(separator: ", ")
             try db.execute(
                 sql: "CREATE TABLE \(table.name) (key TEXT PRIMARY KEY, \(columns), state TEXT NOT NULL) WITHOUT ROWID")
         }
-        try db.execute(sql: Self.projectionIndexes)
+        try createProjectionIndexes()
     }
 
-    /// The secondary indexes of the projection tables.
-    private static let projectionIndexes = """
-        CREATE UNIQUE INDEX targets_by_value ON targets (case_id, kind, value);
-        CREATE INDEX targets_by_status ON targets (case_id, status);
-        CREATE INDEX items_by_case ON items (case_id, status);
-        CREATE INDEX items_by_holder ON items (holder, status);
-        CREATE INDEX custody_steps_by_item ON custody_steps (item_id);
-        """
+    /// The secondary indexes of the projection tables, as the schema describes them.
+    private func createProjectionIndexes() throws {
+        for table in schema.tables {
+            for index in table.indexes {
+                try db.execute(
+                    sql: "CREATE \(index.unique ? "UNIQUE " : "")INDEX \(index.name) ON \(table.name) ("
+                        + index.columns.joined(separator: ", ") + ")")
+            }
+        }
+    }
 
     func replaceAllProjections(
         builtTo seq: Int64, _ produce: (_ write: ([ProjectionRow]) throws -> Void) throws -> Void
@@ -236,15 +243,11 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         // Bulk load: empty tables without secondary indexes take rows in key order fastest; the indexes are
         // built afterwards by sorting, in the same transaction.
         try clearProjections()
-        try db.execute(
-            sql: """
-                DROP INDEX targets_by_value; DROP INDEX targets_by_status; DROP INDEX items_by_case;
-                DROP INDEX items_by_holder; DROP INDEX custody_steps_by_item;
-                """)
+        for index in schema.tables.flatMap(\.indexes) { try db.execute(sql: "DROP INDEX \(index.name)") }
         var statements: [ProjectionTable: RawStatement] = [:]
         try produce { rows in try insertProjectionRows(rows, statements: &statements) }
         try recordProjectionState(builtTo: seq)
-        try db.execute(sql: Self.projectionIndexes)
+        try createProjectionIndexes()
     }
 
     // MARK: LedgerReader
@@ -348,7 +351,8 @@ struct SQLiteTransaction: LedgerWriteTransaction {
             let code = sqlite3_step(raw)
             if code == SQLITE_DONE { return }
             guard code == SQLITE_ROW else {
-                throw StoreError("reading records failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+                throw StoreError(
+                    .engine, "reading records failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
             }
             guard try visit(RawRow(statement: raw)) else { return }
         }
@@ -368,11 +372,11 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     func subtreeHash(seq: Int64, level: Int) throws -> [UInt8] {
         guard
             let row = try Row.fetchOne(db, sql: "SELECT leaf_hash, nodes FROM entries WHERE seq = ?", arguments: [seq])
-        else { throw StoreError("entry \(seq) is missing from the database") }
+        else { throw StoreError(.damaged, "entry \(seq) is missing from the database") }
         if level == 0 { return try Column.bytes(row, 0, "leaf_hash") }
         let nodes = try Column.bytes(row, 1, "nodes")
         guard nodes.count >= level * 32 else {
-            throw StoreError("the stored Merkle nodes of entry \(seq) are incomplete")
+            throw StoreError(.damaged, "the stored Merkle nodes of entry \(seq) are incomplete")
         }
         return Array(nodes[((level - 1) * 32)..<(level * 32)])
     }
@@ -457,7 +461,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         let raw = try Column.bytes(row, 1, "keys.public_key")
         let publicKey: Ed25519PublicKey
         do { publicKey = try Ed25519PublicKey(raw: raw) } catch {
-            throw StoreError("the keys table holds an invalid public key: \(error)")
+            throw StoreError(.damaged, "the keys table holds an invalid public key: \(error)")
         }
         return KeyState(
             keyID: try Column.string(row, 0, "keys.key_id"), publicKey: publicKey,
@@ -485,7 +489,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         guard let facts = Entry.canonicalBodyFacts(record), facts.streamRev == (try Column.int64(row, 2, "stream_rev")),
             facts.bodyHash == (try Column.bytes(row, 3, "body_hash"))
         else {
-            throw StoreError("the stored record or columns of seq \(seq) are damaged; run `ledger verify`")
+            throw StoreError(.damaged, "the stored record or columns of seq \(seq) are damaged; run `ledger verify`")
         }
         return (facts.streamRev, Hex.encode(facts.bodyHash))
     }
@@ -502,10 +506,10 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         let seq = try Column.int64(row, 0, "seq")
         let entry: Entry
         do { entry = try Entry.parse(record: try Column.bytes(row, 1, "record")) } catch {
-            throw StoreError("the stored record of seq \(seq) is unreadable (\(error)); run `ledger verify`")
+            throw StoreError(.damaged, "the stored record of seq \(seq) is unreadable (\(error)); run `ledger verify`")
         }
         guard entry.body.seq == seq else {
-            throw StoreError("the stored seq \(seq) does not match its record; run `ledger verify`")
+            throw StoreError(.damaged, "the stored seq \(seq) does not match its record; run `ledger verify`")
         }
         return entry
     }
@@ -516,24 +520,40 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         return try Column.string(row, 0, "\(table.name).state")
     }
 
-    func targetID(caseID: String, kind: String, value: String) throws -> String? {
+    func firstProjectionKey(_ table: ProjectionTable, where filters: [(column: String, value: String)]) throws
+        -> String?
+    {
+        try checkColumns(table, filters)
         let statement = try db.cachedStatement(
-            sql: "SELECT key FROM targets WHERE case_id = ? AND kind = ? AND value = ?")
-        guard let row = try Row.fetchOne(statement, arguments: [caseID, kind, value]) else { return nil }
-        return try Column.string(row, 0, "targets.key")
+            sql: "SELECT key FROM \(table.name)" + whereClause(filters) + " ORDER BY key LIMIT 1")
+        guard let row = try Row.fetchOne(statement, arguments: StatementArguments(filters.map(\.value))) else {
+            return nil
+        }
+        return try Column.string(row, 0, "\(table.name).key")
+    }
+
+    /// Filter columns are names from the schema, never from input: anything else is refused.
+    private func checkColumns(_ table: ProjectionTable, _ filters: [(column: String, value: String)]) throws {
+        guard schema.tables.contains(table) else {
+            throw StoreError(.invalidRequest, "the ledger has no projection \(table.name)")
+        }
+        for filter in filters where !table.columns.contains(filter.column) {
+            throw StoreError(.invalidRequest, "\(table.name) has no column \(filter.column)")
+        }
+    }
+
+    private func whereClause(_ filters: [(column: String, value: String)]) -> String {
+        filters.isEmpty ? "" : " WHERE " + filters.map { "\($0.column) = ?" }.joined(separator: " AND ")
     }
 
     func forEachProjectionRow(
         _ table: ProjectionTable, where filters: [(column: String, value: String)],
         _ visit: (ProjectionRow) throws -> Bool
     ) throws {
-        for filter in filters where !table.columns.contains(filter.column) {
-            throw StoreError("\(table.name) has no column \(filter.column)")
-        }
-        let conditions = filters.map { "\($0.column) = ?" }
+        try checkColumns(table, filters)
         let sql =
-            "SELECT key, \(table.columns.joined(separator: ", ")), state FROM \(table.name)"
-            + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")) + " ORDER BY key"
+            "SELECT key, \(table.columns.joined(separator: ", ")), state FROM \(table.name)" + whereClause(filters)
+            + " ORDER BY key"
         let rows = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(filters.map(\.value)))
         while let row = try rows.next() {
             var columns: [JSONValue] = []
@@ -555,7 +575,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     /// The lowest seq any projection table is built to (0 when one was never built).
     func projectionSeq() throws -> Int64 {
         var lowest: Int64?
-        for table in ProjectionTable.all {
+        for table in schema.tables {
             let statement = try db.cachedStatement(sql: "SELECT seq FROM projection_state WHERE name = ?")
             guard let row = try Row.fetchOne(statement, arguments: [table.name]) else { return 0 }
             let seq = try Column.int64(row, 0, "projection_state.seq")
@@ -609,13 +629,13 @@ struct SQLiteTransaction: LedgerWriteTransaction {
                 INSERT INTO projection_state (name, seq) VALUES (?, ?)
                 ON CONFLICT(name) DO UPDATE SET seq = excluded.seq
                 """)
-        for table in ProjectionTable.all { try statement.execute(arguments: [table.name, seq]) }
+        for table in schema.tables { try statement.execute(arguments: [table.name, seq]) }
     }
 
     func clearProjections() throws {
         // DELETE without WHERE truncates a table and its indexes at once, and (unlike DROP INDEX) may run while a
         // read of the entries is in progress on this connection.
-        for table in ProjectionTable.all { try db.execute(sql: "DELETE FROM \(table.name)") }
+        for table in schema.tables { try db.execute(sql: "DELETE FROM \(table.name)") }
         try db.execute(sql: "DELETE FROM projection_state")
     }
 
@@ -625,7 +645,8 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         let entry = try parsedRecord(row)
         guard entry.body.id.hasSameBytes(as: id) else {
             throw StoreError(
-                "the stored id column of seq \(entry.body.seq) does not match its record; run `ledger verify`")
+                .damaged, "the stored id column of seq \(entry.body.seq) does not match its record; run `ledger verify`"
+            )
         }
         return entry.record
     }
@@ -740,7 +761,7 @@ struct RawStatement {
         sqlite3_reset(raw)
         sqlite3_clear_bindings(raw)
         guard code == SQLITE_DONE else {
-            throw StoreError("database error: \(String(cString: sqlite3_errmsg(connection)))")
+            throw StoreError(.engine, "database error: \(String(cString: sqlite3_errmsg(connection)))")
         }
     }
 }
@@ -749,7 +770,7 @@ struct RawStatement {
 enum Column {
     static func int64(_ row: Row, _ index: Int, _ name: String) throws -> Int64 {
         guard let value = Int64.fromDatabaseValue(row[index] as DatabaseValue) else {
-            throw StoreError("the stored \(name) is not an integer; run `ledger verify`")
+            throw StoreError(.damaged, "the stored \(name) is not an integer; run `ledger verify`")
         }
         return value
     }
@@ -762,14 +783,14 @@ enum Column {
 
     static func string(_ row: Row, _ index: Int, _ name: String) throws -> String {
         guard let value = String.fromDatabaseValue(row[index] as DatabaseValue) else {
-            throw StoreError("the stored \(name) is not text; run `ledger verify`")
+            throw StoreError(.damaged, "the stored \(name) is not text; run `ledger verify`")
         }
         return value
     }
 
     static func bytes(_ row: Row, _ index: Int, _ name: String) throws -> [UInt8] {
         guard let data = try row.withUnsafeData(atIndex: index, { $0.map { [UInt8]($0) } }) else {
-            throw StoreError("the stored \(name) is missing; run `ledger verify`")
+            throw StoreError(.damaged, "the stored \(name) is missing; run `ledger verify`")
         }
         return data
     }
@@ -781,7 +802,7 @@ struct RawRow {
 
     func int64(_ index: Int32, _ name: @autoclosure () -> String) throws -> Int64 {
         guard sqlite3_column_type(statement, index) == SQLITE_INTEGER else {
-            throw StoreError("the stored \(name()) is not an integer; run `ledger verify`")
+            throw StoreError(.damaged, "the stored \(name()) is not an integer; run `ledger verify`")
         }
         return sqlite3_column_int64(statement, index)
     }
@@ -789,7 +810,7 @@ struct RawRow {
     /// The UTF-8 bytes of a text column, valid until the next step.
     func text(_ index: Int32, _ name: @autoclosure () -> String) throws -> UnsafeBufferPointer<UInt8> {
         guard sqlite3_column_type(statement, index) == SQLITE_TEXT else {
-            throw StoreError("the stored \(name()) is not text; run `ledger verify`")
+            throw StoreError(.damaged, "the stored \(name()) is not text; run `ledger verify`")
         }
         // The pointer first, then the size (SQLite's advice).
         guard let bytes = sqlite3_column_text(statement, index) else {
@@ -805,7 +826,7 @@ struct RawRow {
     /// A blob or text column's bytes.
     func bytes(_ index: Int32, _ name: @autoclosure () -> String) throws -> [UInt8] {
         guard sqlite3_column_type(statement, index) != SQLITE_NULL else {
-            throw StoreError("the stored \(name()) is missing; run `ledger verify`")
+            throw StoreError(.damaged, "the stored \(name()) is missing; run `ledger verify`")
         }
         guard let bytes = sqlite3_column_blob(statement, index) else { return [] }
         return [UInt8](UnsafeRawBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement, index))))

@@ -176,7 +176,7 @@ struct AppendTests {
     @Test func encryptedKeysNeedTheRightPassphrase() throws {
         let directory = TemporaryDirectory()
         _ = try LedgerSetup.initialize(
-            path: directory.path("l.ledger"), origin: "ledger.test.example/pass",
+            at: ledgerLocation(directory.path("l.ledger")), origin: "ledger.test.example/pass",
             admin: Identity(name: "Ada", person: "ada", agency: "A"), adminKeyPath: directory.path("admin.pem"),
             logKeyPath: directory.path("log.pem"), passphrase: "correct horse")
         #expect(throws: LedgerError.self) { _ = try KeyFiles.load(directory.path("admin.pem"), passphrase: "wrong") }
@@ -191,13 +191,14 @@ struct AppendTests {
         let fixture = try LedgerFixture()
         expectError(.usage, containing: "already exists") {
             _ = try LedgerSetup.initialize(
-                path: fixture.path, origin: "x.example/y", admin: Identity(name: "A", person: "a", agency: "A"),
+                at: ledgerLocation(fixture.path), origin: "x.example/y",
+                admin: Identity(name: "A", person: "a", agency: "A"),
                 adminKeyPath: fixture.directory.path("a2.pem"), logKeyPath: fixture.directory.path("l2.pem"),
                 passphrase: nil)
         }
         expectError(.usage, containing: "origin") {
             _ = try LedgerSetup.initialize(
-                path: fixture.directory.path("new.ledger"), origin: "bad origin",
+                at: ledgerLocation(fixture.directory.path("new.ledger")), origin: "bad origin",
                 admin: Identity(name: "A", person: "a", agency: "A"),
                 adminKeyPath: fixture.directory.path("a3.pem"), logKeyPath: fixture.directory.path("l3.pem"),
                 passphrase: nil)

@@ -1,8 +1,10 @@
+import CustodyDomain
 import GRDB
 import LedgerApp
 import LedgerCore
 import LedgerCrypto
 import LedgerSQLite
+import LedgerStores
 import LedgerTestSupport
 import Testing
 
@@ -346,8 +348,8 @@ struct CustodyRuleTests {
     /// pipelines must keep their order.
     @Test func rebuildOfAManyTargetDemoReproducesTheLiveProjections() throws {
         let directory = TemporaryDirectory()
-        _ = try Demo(directory: directory.path("demo"), targets: 3_000, log: { _ in }).run()
-        let store = try SQLiteLedgerStore.open(path: directory.path("demo/custody.ledger"))
+        _ = try Demo(directory: directory.path("demo"), stores: StandardStores(), targets: 3_000, log: { _ in }).run()
+        let store = try ledgerLocation(directory.path("demo/custody.ledger")).open()
         func snapshot() throws -> [ProjectionRow] { try projectionRows(of: store) }
         let live = try snapshot()
         let report = try ProjectionRebuilder.rebuild(store: store)

@@ -39,7 +39,7 @@ struct StoredLedgerTamperTests {
     }
 
     private func failure(_ fixture: LedgerFixture) throws -> VerificationFailure? {
-        let store = try SQLiteLedgerStore.open(path: fixture.path)
+        let store = try fixture.reopen()
         return try VerifyRunner.verify(store: store, options: VerifyOptions(), source: fixture.path).failure
     }
 
@@ -108,7 +108,7 @@ struct StoredLedgerTamperTests {
                     EventDraft(
                         type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "after"], signer: fixture.admin)
                 ],
-                to: try SQLiteLedgerStore.open(path: fixture.path))
+                to: try fixture.reopen())
             Issue.record("an append onto a damaged stream head must be refused")
         } catch {
             #expect("\(error)".contains("run `ledger verify`"))

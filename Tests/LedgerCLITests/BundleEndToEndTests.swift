@@ -1,3 +1,4 @@
+import CourtBundle
 import Foundation
 import LedgerCore
 import LedgerCrypto

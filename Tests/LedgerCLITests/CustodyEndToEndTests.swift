@@ -1,3 +1,4 @@
+import CustodyDomain
 import Foundation
 import LedgerCore
 import LedgerTestSupport

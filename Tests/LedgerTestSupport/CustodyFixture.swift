@@ -1,3 +1,4 @@
+import CustodyDomain
 import LedgerApp
 import LedgerCore
 import LedgerCrypto

@@ -1,3 +1,4 @@
+import CustodyDomain
 import LedgerApp
 import LedgerCore
 import LedgerCrypto
@@ -105,11 +106,13 @@ public struct LedgerBuilder {
 public func verifyRecords(
     _ records: [[UInt8]], checkpoints: [SignedCheckpoint] = [], pinned: NoteVerifierKey? = nil
 ) -> Result<VerificationSummary, VerificationFailure> {
-    var verifier = LedgerVerifier(rootSizes: Set(checkpoints.map(\.checkpoint.size)))
+    var verifier = CustodyVerifier(
+        table: .custodyV1, fold: CustodyState(), rootSizes: Set(checkpoints.map(\.checkpoint.size)))
     do throws(VerificationFailure) {
         for (index, record) in records.enumerated() {
             let prepared = PreparedEntry.prepare(
-                position: Int64(index + 1), record: record, knownKeys: index % 2 == 0 ? verifier.knownPublicKeys : [:])
+                position: Int64(index + 1), record: record, knownKeys: index % 2 == 0 ? verifier.knownPublicKeys : [:],
+                table: .custodyV1)
             try verifier.verify(prepared)
         }
         return .success(try verifier.finish(checkpoints: checkpoints, pinnedLogKey: pinned))

@@ -2,13 +2,14 @@ import Foundation
 import LedgerApp
 import LedgerCore
 import LedgerCrypto
-import LedgerSQLite
+import LedgerStores
 
 /// A real SQLite ledger in a temporary folder, made by `LedgerSetup` as `ledger init` makes it.
 public struct LedgerFixture {
     public let directory: TemporaryDirectory
     public let path: String
-    public let store: SQLiteLedgerStore
+    /// The ledger opened through the stores as the command line opens it.
+    public let store: any LedgerStore
     public let admin: Ed25519PrivateKey
     public let logKey: Ed25519PrivateKey
     public let origin: String
@@ -17,12 +18,21 @@ public struct LedgerFixture {
         directory = TemporaryDirectory()
         path = directory.path("custody.ledger")
         let result = try LedgerSetup.initialize(
-            path: path, origin: origin, admin: Identity(name: "Ada Admin", person: "ada", agency: "Test Agency"),
+            at: LedgerLocation(path, stores: StandardStores()), origin: origin,
+            admin: Identity(name: "Ada Admin", person: "ada", agency: "Test Agency"),
             adminKeyPath: directory.path("admin.pem"), logKeyPath: directory.path("log.pem"), passphrase: nil)
-        store = try SQLiteLedgerStore.open(path: path)
+        store = try LedgerLocation(path, stores: StandardStores()).open()
         admin = try Ed25519PrivateKey(contentsOfFile: result.adminKeyPath)
         logKey = try Ed25519PrivateKey(contentsOfFile: result.logKeyPath)
         self.origin = origin
+    }
+
+    /// The fixture's ledger location, resolved as the command line resolves `--ledger`.
+    public var location: LedgerLocation { ledgerLocation(path) }
+
+    /// Opens the ledger again, as a new process would.
+    public func reopen(readOnly: Bool = false) throws -> any LedgerStore {
+        readOnly ? try location.openForReading() : try location.open()
     }
 
     /// Registers a new person's key through a signed request, as `ledger key register` does.
@@ -55,3 +65,6 @@ public struct LedgerFixture {
     /// The key id of a key.
     public static func keyID(_ key: Ed25519PrivateKey) -> String { KeyFiles.keyID(key.publicKey) }
 }
+
+/// A ledger location for a path, resolved by the stores the command line uses.
+public func ledgerLocation(_ path: String) -> LedgerLocation { LedgerLocation(path, stores: StandardStores()) }

@@ -1,3 +1,4 @@
+import CustodyDomain
 import Dispatch
 import Foundation
 import LedgerCore
@@ -225,11 +226,12 @@ public enum Appender {
                     "the entry would be \(entry.record.count) bytes, over the limit of \(Entry.maxRecordBytes)")
             }
             let effect: RuleEffect
-            do { effect = try EntryRules.check(entry, keys: keys, genesisActor: genesisActor) } catch {
+            do { effect = try EntryRules.check(entry, table: .custodyV1, keys: keys, genesisActor: genesisActor) } catch
+            {
                 throw LedgerError.usage("\(draft.type) in \(draft.stream): \(error)")
             }
             for sig in draft.presigned where sig.key != actor {
-                guard let message = entry.signedMessage(for: sig.key),
+                guard let message = entry.signedMessage(for: sig.key, table: .custodyV1),
                     let key = try keys.publicKey(sig.key, entry: entry),
                     key.verify(signature: sig.signature, message: message)
                 else { throw LedgerError.usage("the signature by key \(sig.key.prefix(12))… does not verify") }

@@ -1,3 +1,4 @@
+import CustodyDomain
 import LedgerCore
 import LedgerCrypto
 

@@ -1,7 +1,7 @@
+import CustodyDomain
 import Foundation
 import LedgerCore
 import LedgerCrypto
-import LedgerSQLite
 
 /// What `ledger demo` made.
 public struct DemoReport: Sendable {
@@ -31,6 +31,8 @@ public struct Demo {
     public static let takenDownShare = 0.76
 
     public let directory: String
+    /// The stores that create and open the demo's ledger file.
+    public let stores: any LedgerStoreProvider
     public let targets: Int
     /// Called with one line per step.
     public let log: (String) -> Void
@@ -38,10 +40,11 @@ public struct Demo {
     public let progress: (Int64, Int64) -> Void
 
     public init(
-        directory: String, targets: Int, log: @escaping (String) -> Void,
+        directory: String, stores: any LedgerStoreProvider, targets: Int, log: @escaping (String) -> Void,
         progress: @escaping (Int64, Int64) -> Void = { _, _ in }
     ) {
         self.directory = directory
+        self.stores = stores
         self.targets = targets
         self.log = log
         self.progress = progress
@@ -96,11 +99,12 @@ public struct Demo {
         }
 
         // 1. The ledger and its admin.
+        let location = LedgerLocation(ledgerPath, stores: stores)
         let setup = try LedgerSetup.initialize(
-            path: ledgerPath, origin: Self.origin,
+            at: location, origin: Self.origin,
             admin: Identity(name: "Ada Admin", person: "ada.int", agency: "Operation Coordination Desk (fictitious)"),
             adminKeyPath: keysDirectory + "/ada.int.pem", logKeyPath: keysDirectory + "/log.pem", passphrase: nil)
-        let store = try SQLiteLedgerStore.open(path: ledgerPath)
+        let store = try location.open()
         let admin = try KeyFiles.load(setup.adminKeyPath, passphrase: nil)
         log("created \(ledgerPath) (origin \(Self.origin)); log and admin keys in \(keysDirectory)")
 

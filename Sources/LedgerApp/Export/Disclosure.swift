@@ -1,3 +1,5 @@
+import CourtBundle
+import CustodyDomain
 import LedgerCore
 import LedgerCrypto
 

@@ -1,3 +1,5 @@
+import CourtBundle
+import CustodyDomain
 import Foundation
 import LedgerCore
 import LedgerCrypto

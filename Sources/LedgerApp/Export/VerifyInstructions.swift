@@ -1,3 +1,4 @@
+import CourtBundle
 import LedgerCore
 import LedgerCrypto
 

@@ -1,7 +1,7 @@
+import CustodyDomain
 import Foundation
 import LedgerCore
 import LedgerCrypto
-import LedgerSQLite
 
 /// Who a key belongs to.
 public struct Identity: Sendable {
@@ -104,13 +104,13 @@ public enum LedgerSetup {
         public let logKeyPath: String
     }
 
-    /// Creates a new ledger at `path`: writes the admin and log key files (mode 0600), then seq 1 (`ledger.created`)
+    /// Creates a new ledger at `location`: writes the admin and log key files (mode 0600), then seq 1 (`ledger.created`)
     /// and seq 2 (`key.registered`, the admin) in the transaction that creates the file.
     ///
     /// On any failure nothing is left behind.
     public static func initialize(
-        path: String, origin: String, admin identity: Identity, adminKeyPath: String, logKeyPath: String,
-        passphrase: String?
+        at location: LedgerLocation, origin: String, admin identity: Identity, adminKeyPath: String,
+        logKeyPath: String, passphrase: String?
     ) throws -> Result {
         guard Identifiers.isOrigin(origin) else {
             throw LedgerError.usage(
@@ -118,8 +118,8 @@ public enum LedgerSetup {
             )
         }
         try identity.validate()
-        guard !FileManager.default.fileExists(atPath: path) else {
-            throw LedgerError.usage("\(path) already exists; a ledger is never overwritten")
+        guard !location.exists else {
+            throw LedgerError.usage("\(location) already exists; a ledger is never overwritten")
         }
         for keyPath in [adminKeyPath, logKeyPath] where FileManager.default.fileExists(atPath: keyPath) {
             throw LedgerError.usage("\(keyPath) already exists; key files are never overwritten")
@@ -145,7 +145,7 @@ public enum LedgerSetup {
                     type: EventTypes.keyRegistered, stream: "key/\(adminID)",
                     data: KeyManagement.registrationData(request, keyID: adminID, roles: [Roles.admin]), signer: admin),
             ]
-            _ = try SQLiteLedgerStore.create(path: path) { transaction in
+            _ = try location.create { transaction in
                 try transaction.setMeta("origin", origin)
                 return try Appender.append(drafts, in: transaction, genesisActor: adminID)
             }

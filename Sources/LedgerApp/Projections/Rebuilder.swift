@@ -1,3 +1,4 @@
+import CustodyDomain
 import Dispatch
 import Foundation
 import LedgerCore
@@ -274,7 +275,9 @@ public enum ProjectionRebuilder {
         mutating func apply(_ record: ParsedRecord) throws {
             if let entry = record.whole {
                 let effect: RuleEffect
-                do { effect = try EntryRules.check(entry, keys: keys, genesisActor: genesisActor) } catch {
+                do {
+                    effect = try EntryRules.check(entry, table: .custodyV1, keys: keys, genesisActor: genesisActor)
+                } catch {
                     throw LedgerError.integrity(
                         "seq \(record.body.seq) breaks the type table (\(error)); run `ledger verify`")
                 }

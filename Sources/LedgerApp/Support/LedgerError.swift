@@ -1,6 +1,5 @@
 import LedgerCore
 import LedgerCrypto
-import LedgerSQLite
 
 /// An error a `ledger` command reports: one line of text and the exit status it maps to (FORMAT.md §9).
 public struct LedgerError: Error, Sendable, CustomStringConvertible {

@@ -1,3 +1,5 @@
+import CourtBundle
+import CustodyDomain
 import Dispatch
 import Foundation
 import LedgerCore
@@ -221,7 +223,7 @@ public enum VerifyRunner {
     ///
     /// Returns the number of projection rows compared.
     @discardableResult
-    static func checkStoredState(_ reader: any LedgerReader, against verifier: LedgerVerifier) throws -> Int {
+    static func checkStoredState(_ reader: any LedgerReader, against verifier: CustodyVerifier) throws -> Int {
         func fail(_ message: String) -> VerificationFailure {
             VerificationFailure(seq: nil, rule: "stored state", message: message)
         }
@@ -240,7 +242,7 @@ public enum VerifyRunner {
                 table.revokedSeq == log.revokedSeq, table.compromisedSinceSeq == log.compromisedSinceSeq
             else { throw fail("the keys table entry for key \(log.keyID.prefix(12))… does not match the log") }
         }
-        return try checkProjections(reader, against: verifier.custody, entries: verifier.entryCount)
+        return try checkProjections(reader, against: verifier.fold, entries: verifier.entryCount)
     }
 
     /// Every projection row must be what the replay of the log builds: a hand edit is caught and named.
@@ -376,14 +378,14 @@ struct Pipeline {
         let results: SendableBuffer<PreparedEntry?>
     }
 
-    var verifier: LedgerVerifier
+    var verifier: CustodyVerifier
     private var batch: [Item] = []
     private var inFlight: InFlight?
     private let keys = KeyMap()
     private let progress: (@Sendable (Int64) -> Void)?
 
     init(rootSizes: Set<Int64>, progress: (@Sendable (Int64) -> Void)?) {
-        verifier = LedgerVerifier(rootSizes: rootSizes)
+        verifier = CustodyVerifier(table: .custodyV1, fold: CustodyState(), rootSizes: rootSizes)
         self.progress = progress
         batch.reserveCapacity(VerifyRunner.batchSize)
     }
@@ -456,7 +458,9 @@ struct Pipeline {
             DispatchQueue.concurrentPerform(iterations: slices) { slice in
                 var verifiers: [String: Ed25519Verifier] = [:]
                 for index in (items.count * slice / slices)..<(items.count * (slice + 1) / slices) {
-                    results.modify(index) { $0?.checkSignatures(knownKeys: known, verifiers: &verifiers) }
+                    results.modify(index) {
+                        $0?.checkSignatures(knownKeys: known, table: .custodyV1, verifiers: &verifiers)
+                    }
                 }
             }
         }

@@ -27,7 +27,7 @@ struct AppendCommand: ParsableCommand {
                   (exit 4, nothing written, unless the stream is at revision 3)
             """)
 
-    @OptionGroup var location: LedgerLocation
+    @OptionGroup var location: LedgerOptions
     @Option(help: "The event type, e.g. key.revoked.") var type: String?
     @Option(help: "The stream, e.g. key/<key id> or item/EV-0001.") var stream: String?
     @Option(help: ArgumentHelp("The event data: a JSON object, or @FILE.", valueName: "json")) var data: String?

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CustodyDomain
 import Foundation
 import LedgerApp
 import LedgerCore
@@ -68,7 +69,7 @@ struct CaseCommand: ParsableCommand {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List cases with their status and figures.")
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {

@@ -32,7 +32,7 @@ struct CheckpointCommand: ParsableCommand {
         @Argument(help: "The checkpoint's size.") var size: Int64
         @Option(help: ArgumentHelp("Where to write the request (default checkpoint-SIZE.tsq).", valueName: "file"))
         var out: String?
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
 
         func run() throws {
             let request = try Checkpointer.timestampRequest(store: try location.openForReading(), size: size)
@@ -55,7 +55,7 @@ struct CheckpointCommand: ParsableCommand {
         @Option(
             help: ArgumentHelp("The TSA's certificate (PEM), if the response does not carry it.", valueName: "file"))
         var untrusted: String?
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
 
         func run() throws {
             let response = try readFileBytes(file, what: "time-stamp response")
@@ -75,7 +75,7 @@ struct CheckpointCommand: ParsableCommand {
         @Argument(help: "The checkpoint's size.") var size: Int64
         @Argument(help: "A file holding the cosignature line (`ledger witness cosign` output).") var file: String
         @Option(help: ArgumentHelp("The witness's vkey.", valueName: "vkey")) var witness: String
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
 
         func run() throws {
             let cosigner: CosignerKey
@@ -95,7 +95,7 @@ struct CheckpointSignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign", abstract: "Sign a checkpoint of the current size with the log key (the default).")
 
-    @OptionGroup var location: LedgerLocation
+    @OptionGroup var location: LedgerOptions
     @Option(help: ArgumentHelp("The log key file.", valueName: "file")) var logKey: String = "log.pem"
     @Flag(help: "Print the newest stored checkpoint instead of signing a new one.") var latest = false
     @Option(help: ArgumentHelp("Also write the note to this file.", valueName: "file")) var out: String?

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import LedgerApp
 import LedgerCore
-import LedgerSQLite
+import LedgerStores
 
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +34,7 @@ struct DemoCommand: ParsableCommand {
     func run() throws {
         let progress = ProgressLine(label: "appending", total: nil)
         let demo = Demo(
-            directory: directory, targets: targets,
+            directory: directory, stores: StandardStores(), targets: targets,
             log: { line in
                 progress.finish()
                 print("▸ " + line)
@@ -42,7 +42,7 @@ struct DemoCommand: ParsableCommand {
             progress: { done, _ in progress.update(done) })
         let report = try demo.run()
         progress.finish()
-        let store = try SQLiteLedgerStore.open(path: report.ledgerPath, readOnly: true)
+        let store = try LedgerLocation(report.ledgerPath, stores: StandardStores()).openForReading()
         print("\n$ ledger stats --case \(report.caseID)")
         print(StatsReport.text(try OperationStats.compute(caseID: report.caseID, in: store)))
         print("\n$ ledger verify")

@@ -6,7 +6,7 @@ import LedgerCrypto
 
 /// The options of every command that records an event: the ledger, the signing key, JSON output.
 struct EventOptions: ParsableArguments {
-    @OptionGroup var location: LedgerLocation
+    @OptionGroup var location: LedgerOptions
     @Option(help: ArgumentHelp("Your signing key file.", valueName: "file")) var key: String
     @Option(help: "The stream's current last revision you expect; refused (exit 4) if it moved on.")
     var expectRev: Int64?

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CourtBundle
 import Foundation
 import LedgerApp
 import LedgerCore
@@ -41,7 +42,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The log key file (signs the disclosure statement).", valueName: "file"))
     var logKey: String = "log.pem"
     @OptionGroup var passphrase: PassphraseOptions
-    @OptionGroup var location: LedgerLocation
+    @OptionGroup var location: LedgerOptions
     @Flag(help: "Print the result as JSON.") var json = false
 
     func validate() throws {

@@ -17,7 +17,7 @@ struct InitCommand: ParsableCommand {
                   --admin-key ada.pem --log-key log.pem
             """)
 
-    @OptionGroup var location: LedgerLocation
+    @OptionGroup var location: LedgerOptions
     @Option(help: "The ledger's origin, e.g. ledger.example.org/op-synergia (letters, digits, . _ / : -).")
     var origin: String
     @Option(help: "The administrator's full name.") var name: String = "Administrator"
@@ -31,11 +31,11 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         let result = try LedgerSetup.initialize(
-            path: location.path, origin: origin, admin: Identity(name: name, person: person, agency: agency),
+            at: location.location, origin: origin, admin: Identity(name: name, person: person, agency: agency),
             adminKeyPath: adminKey, logKeyPath: logKey, passphrase: try passphrase.passphrase())
         if json {
             printJSON([
-                "ledger": .string(location.path), "origin": .string(result.origin),
+                "ledger": .string(location.location.description), "origin": .string(result.origin),
                 "admin_key_id": .string(result.adminKeyID), "admin_key_file": .string(result.adminKeyPath),
                 "log_key_file": .string(result.logKeyPath), "log_vkey": .string(result.logVKey),
             ])
@@ -43,7 +43,7 @@ struct InitCommand: ParsableCommand {
         }
         print(
             """
-            Created ledger \(location.path) (origin \(result.origin)) with 2 entries.
+            Created ledger \(location.location) (origin \(result.origin)) with 2 entries.
               administrator key  \(result.adminKeyPath)  (key id \(result.adminKeyID))
               log key            \(result.logKeyPath)
               log vkey           \(result.logVKey)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CustodyDomain
 import Foundation
 import LedgerApp
 import LedgerCore
@@ -165,7 +166,7 @@ struct ItemCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Where an item is, who holds it, its seal and hashes.")
         @Argument(help: "The item.") var item: String
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
@@ -189,7 +190,7 @@ struct ItemCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "The item's custody chain, as a paper custody form lists it.")
         @Argument(help: "The item.") var item: String
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
@@ -445,7 +446,7 @@ struct ItemsCommand: ParsableCommand {
               ledger items --holder erin --status in-custody
               ledger items --status in-transit --json
             """)
-    @OptionGroup var location: LedgerLocation
+    @OptionGroup var location: LedgerOptions
     @Option(name: .customLong("case"), help: "Only this case.") var caseID: String?
     @Option(help: "Only items this person holds.") var holder: String?
     @Option(help: "in-custody, in-transit, checked-out, lost or disposed.") var status: String?

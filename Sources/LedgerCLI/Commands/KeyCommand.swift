@@ -3,7 +3,6 @@ import Foundation
 import LedgerApp
 import LedgerCore
 import LedgerCrypto
-import LedgerSQLite
 
 struct KeyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,7 +35,7 @@ struct KeyCommand: ParsableCommand {
                       --origin ledger.example.org/op-synergia > bob.request.json
                 """)
 
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
         @Option(help: ArgumentHelp("Where to write the new private key.", valueName: "file")) var out: String
         @Option(help: "Your full name.") var name: String
         @Option(help: "Your stable person id (A-Z a-z 0-9 . _ @ -), the same for all your keys.") var person: String
@@ -51,9 +50,9 @@ struct KeyCommand: ParsableCommand {
             if let origin {
                 ledgerOrigin = origin
             } else {
-                guard FileManager.default.fileExists(atPath: location.path) else {
+                guard location.location.exists else {
                     throw LedgerError.usage(
-                        "give the ledger's --origin (no ledger at \(location.path) to read it from)")
+                        "give the ledger's --origin (no ledger at \(location.location) to read it from)")
                 }
                 ledgerOrigin = try location.open().read { try $0.meta("origin") } ?? ""
             }
@@ -87,7 +86,7 @@ struct KeyCommand: ParsableCommand {
                       --key ada.pem
                 """)
 
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
         @Argument(help: "The registration request file (- for standard input).") var request: String
         @Option(
             help:
@@ -121,7 +120,7 @@ struct KeyCommand: ParsableCommand {
             abstract: "List registered keys.",
             discussion: "Example:\n  ledger key list --json")
 
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
         @Flag(help: "Print JSON Lines, one key per line.") var json = false
 
         func run() throws {
@@ -166,7 +165,7 @@ struct KeyCommand: ParsableCommand {
                       --compromised-since 120 --key ada.pem
                 """)
 
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
         @Argument(help: "The key id to revoke (64 hex digits).") var keyID: String
         @Option(help: "Why the key is revoked.") var reason: String
         @Option(help: "The key may have been misused after this seq: later entries it signed become findings.")

@@ -3,7 +3,7 @@ import Foundation
 import LedgerApp
 import LedgerCore
 import LedgerCrypto
-import LedgerSQLite
+import LedgerStores
 
 #if canImport(Glibc)
     import Glibc
@@ -63,7 +63,7 @@ struct LedgerCommand: ParsableCommand {
 }
 
 /// Options every command that touches a ledger takes.
-struct LedgerLocation: ParsableArguments {
+struct LedgerOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
@@ -71,16 +71,16 @@ struct LedgerLocation: ParsableArguments {
             valueName: "path"))
     var ledger: String?
 
+    /// The location as given (or defaulted).
     var path: String { ledger ?? ProcessInfo.processInfo.environment["LEDGER_PATH"] ?? "custody.ledger" }
 
-    func open() throws(LedgerError) -> SQLiteLedgerStore {
-        do { return try SQLiteLedgerStore.open(path: path) } catch { throw .usage(error.description) }
-    }
+    /// The location resolved by the stores this build has.
+    var location: LedgerLocation { LedgerLocation(path, stores: StandardStores()) }
+
+    func open() throws(LedgerError) -> any LedgerStore { try location.open() }
 
     /// Opens the ledger for reading only (works on an auditor's write-protected copy).
-    func openForReading() throws(LedgerError) -> SQLiteLedgerStore {
-        do { return try SQLiteLedgerStore.open(path: path, readOnly: true) } catch { throw .usage(error.description) }
-    }
+    func openForReading() throws(LedgerError) -> any LedgerStore { try location.openForReading() }
 }
 
 /// What a verification trusts, as `verify` and `verify-bundle` take it.

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import LedgerApp
 import LedgerCore
-import LedgerSQLite
 
 struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,7 +20,7 @@ struct LogCommand: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, jsonl }
 
-    @OptionGroup var location: LedgerLocation
+    @OptionGroup var location: LedgerOptions
     @Option(help: "First seq to show.") var from: Int64 = 1
     @Option(help: "Last seq to show.") var to: Int64?
     @Option(help: "Only entries of this stream.") var stream: String?

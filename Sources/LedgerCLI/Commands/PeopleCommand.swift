@@ -1,4 +1,5 @@
 import ArgumentParser
+import CustodyDomain
 import LedgerApp
 import LedgerCore
 
@@ -11,7 +12,7 @@ struct PeopleCommand: ParsableCommand {
               ledger people
               ledger items --holder erin.nl
             """)
-    @OptionGroup var location: LedgerLocation
+    @OptionGroup var location: LedgerOptions
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {

@@ -3,7 +3,6 @@ import Foundation
 import LedgerApp
 import LedgerCore
 import LedgerCrypto
-import LedgerSQLite
 
 struct ProofCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,7 +28,7 @@ struct ProofCommand: ParsableCommand {
         @Option(help: "The size of the stored checkpoint to prove against.") var size: Int64?
         @Option(help: ArgumentHelp("Write the proof to this file (never overwritten).", valueName: "file"))
         var out: String?
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
 
         func run() throws {
             let proof = try ProofBuilder.inclusion(seq: seq, size: size, in: try location.openForReading())
@@ -53,7 +52,7 @@ struct ProofCommand: ParsableCommand {
             abstract: "Print the consistency proof between the trees of OLD and NEW entries (base64, one per line).")
         @Argument(help: "The old tree size.") var old: Int64
         @Argument(help: "The new tree size.") var new: Int64
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
         @Flag(help: "Print JSON with both roots.") var json = false
 
         func run() throws {

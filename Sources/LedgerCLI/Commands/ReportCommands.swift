@@ -1,8 +1,8 @@
 import ArgumentParser
+import CustodyDomain
 import Foundation
 import LedgerApp
 import LedgerCore
-import LedgerSQLite
 
 struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,7 +14,7 @@ struct StatsCommand: ParsableCommand {
               ledger stats --case OP-SYNERGIA
               ledger stats --json
             """)
-    @OptionGroup var location: LedgerLocation
+    @OptionGroup var location: LedgerOptions
     @Option(name: .customLong("case"), help: "One case (default: every case).") var caseID: String?
     @Flag(help: "Print JSON.") var json = false
 
@@ -112,7 +112,7 @@ struct RebuildCommand: ParsableCommand {
             Use it when `ledger verify` reports a projection that does not match the log. The log itself is \
             never changed.
             """)
-    @OptionGroup var location: LedgerLocation
+    @OptionGroup var location: LedgerOptions
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {

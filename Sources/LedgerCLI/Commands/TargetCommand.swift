@@ -1,8 +1,8 @@
 import ArgumentParser
+import CustodyDomain
 import Foundation
 import LedgerApp
 import LedgerCore
-import LedgerSQLite
 
 /// A target named by its id, or by its value within a case.
 struct TargetReference: ParsableArguments {
@@ -103,7 +103,7 @@ struct TargetCommand: ParsableCommand {
         @Argument(help: "The CSV file.") var file: String
         @Option(name: .customLong("case"), help: "The case.") var caseID: String
         @Option(help: "The reporting source for rows without a source column.") var source: String?
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
         @Option(help: ArgumentHelp("Your signing key file.", valueName: "file")) var key: String
         @OptionGroup var passphrase: PassphraseOptions
         @Flag(help: "Print the result as JSON.") var json = false
@@ -137,7 +137,7 @@ struct TargetCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a target and its history.")
         @OptionGroup var reference: TargetReference
-        @OptionGroup var location: LedgerLocation
+        @OptionGroup var location: LedgerOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
@@ -287,7 +287,7 @@ struct TargetsCommand: ParsableCommand {
               ledger targets --case OP-SYNERGIA --status taken-down --limit 20
               ledger targets --country NL --json
             """)
-    @OptionGroup var location: LedgerLocation
+    @OptionGroup var location: LedgerOptions
     @Option(name: .customLong("case"), help: "Only this case.") var caseID: String?
     @Option(help: "Only this status (identified, verified, notified, takedown-requested, taken-down, …).")
     var status: String?

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CustodyDomain
 import Foundation
 import LedgerCore
 
@@ -17,7 +18,7 @@ struct TypesCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let rules = TypeTable.coreRules + CustodyTypeTable.rules
+        let rules = TypeTable.custodyV1.rows
         if markdown {
             for rule in rules { print(rule.markdownRow) }
             return

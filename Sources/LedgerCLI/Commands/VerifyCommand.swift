@@ -1,9 +1,9 @@
 import ArgumentParser
+import CourtBundle
 import Foundation
 import LedgerApp
 import LedgerCore
 import LedgerCrypto
-import LedgerSQLite
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,7 +24,7 @@ struct VerifyCommand: ParsableCommand {
             Exit statuses: 0 valid; 1 integrity failure; 2 usage or I/O error; 3 valid but with findings.
             """)
 
-    @OptionGroup var location: LedgerLocation
+    @OptionGroup var location: LedgerOptions
     @Option(help: ArgumentHelp("Verify this exported JSON Lines file instead of the database.", valueName: "file"))
     var jsonl: String?
     @Option(help: ArgumentHelp("A checkpoint handed out earlier that the ledger must still match.", valueName: "file"))
@@ -76,7 +76,7 @@ struct VerifyCommand: ParsableCommand {
             let total = try store.read { try $0.entryCount() }
             let progress = ProgressLine(label: "verifying", total: total)
             options.progress = { progress.update($0) }
-            report = try VerifyRunner.verify(store: store, options: options, source: location.path)
+            report = try VerifyRunner.verify(store: store, options: options, source: location.location.description)
             progress.finish()
         }
         if json { printJSON(VerifyReportFormatter.json(report)) } else { print(VerifyReportFormatter.text(report)) }

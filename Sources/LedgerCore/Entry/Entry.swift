@@ -343,9 +343,11 @@ public struct Entry: Sendable {
         return Entry(body: body, sigs: sigs, bodyHash: bodyHash, record: record, sigsLength: sigsLength)
     }
 
-    /// The message `keyID` must have signed for this entry, or nil when that key is not a possible signer:
-    /// the actor signs the entry message; a key being registered by someone else signs its key request.
-    public func signedMessage(for keyID: String) -> [UInt8]? {
+    /// The message `keyID` must have signed for this entry, or nil when that key is not a possible signer.
+    ///
+    /// The actor signs the entry message; a key being registered by someone else signs its key request; a
+    /// co-signer that `table` names for the type (a witnessing officer) signs the entry message too.
+    public func signedMessage(for keyID: String, table: TypeTable) -> [UInt8]? {
         if keyID.hasSameBytes(as: body.actor) { return SigningMessage.entry(bodyHash: bodyHash) }
         if body.type == EventTypes.keyRegistered,
             let request = KeyRequest(registrationData: body.data, ledger: body.ledger),
@@ -354,7 +356,7 @@ public struct Entry: Sendable {
             return request.message
         }
         // A co-signer named in the data (a witnessing officer) signs the entry itself, like the actor.
-        if let rule = TypeTable.rules[body.type], case .dataKey(let member) = rule.coSigner,
+        if let rule = table.rules[body.type], case .dataKey(let member) = rule.coSigner,
             let named = body.data.member(member)?.stringValue, named.hasSameBytes(as: keyID)
         {
             return SigningMessage.entry(bodyHash: bodyHash)

@@ -37,7 +37,7 @@ public enum JCS {
     }
 
     /// Members sorted as RFC 8785 §3.2.3 requires: by the UTF-16 code units of their names.
-    static func sortedMembers(_ members: [JSONMember]) -> [JSONMember] {
+    package static func sortedMembers(_ members: [JSONMember]) -> [JSONMember] {
         var isSorted = true
         for index in members.indices.dropFirst() where !precedes(members[index - 1].name, members[index].name) {
             isSorted = false
@@ -48,7 +48,7 @@ public enum JCS {
     }
 
     /// UTF-16 code unit order; for ASCII names (the usual case) that is byte order, compared without UTF-16 views.
-    static func precedes(_ a: String, _ b: String) -> Bool {
+    package static func precedes(_ a: String, _ b: String) -> Bool {
         let ascii = a.utf8.withContiguousStorageIfAvailable { first in
             b.utf8.withContiguousStorageIfAvailable { second -> Bool? in
                 guard first.allSatisfy({ $0 < 0x80 }), second.allSatisfy({ $0 < 0x80 }) else { return nil }
@@ -62,7 +62,7 @@ public enum JCS {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// RFC 8785 §3.2.2.2: escape only '"', '\\' and control characters, with the short forms where JSON has them.
-    static func writeString(_ text: String, to out: inout [UInt8]) {
+    package static func writeString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Most strings need no escaping: copy them whole.
         let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
@@ -149,11 +149,11 @@ public enum JCS {
 ///
 /// For records serialized often (a projection's rows): the caller adds the members already in JCS order, which
 /// for the ASCII names used here is byte order; a debug build checks it.
-struct JCSObjectWriter {
-    private(set) var bytes: [UInt8] = []
+package struct JCSObjectWriter {
+    package private(set) var bytes: [UInt8] = []
     private var lastName: StaticString?
 
-    init(capacity: Int = 512) {
+    package init(capacity: Int = 512) {
         bytes.reserveCapacity(capacity)
         bytes.append(UInt8(ascii: "{"))
     }
@@ -174,33 +174,33 @@ struct JCSObjectWriter {
     }
 
     /// A string member; left out when nil.
-    mutating func string(_ name: StaticString, _ value: String?) {
+    package mutating func string(_ name: StaticString, _ value: String?) {
         guard let value else { return }
         self.name(name)
         JCS.writeString(value, to: &bytes)
     }
 
     /// An integer member; left out when nil.
-    mutating func integer(_ name: StaticString, _ value: Int64?) {
+    package mutating func integer(_ name: StaticString, _ value: Int64?) {
         guard let value else { return }
         self.name(name)
         bytes.append(contentsOf: String(value).utf8)
     }
 
     /// Any member, written by `JCS.write`.
-    mutating func value(_ name: StaticString, _ value: JSONValue) {
+    package mutating func value(_ name: StaticString, _ value: JSONValue) {
         self.name(name)
         JCS.write(value, to: &bytes)
     }
 
     /// A member whose value the caller writes into `bytes` itself.
-    mutating func raw(_ name: StaticString, _ write: (inout [UInt8]) -> Void) {
+    package mutating func raw(_ name: StaticString, _ write: (inout [UInt8]) -> Void) {
         self.name(name)
         write(&bytes)
     }
 
     /// The object's text, closed.
-    mutating func finish() -> String {
+    package mutating func finish() -> String {
         bytes.append(UInt8(ascii: "}"))
         return String(decoding: bytes, as: UTF8.self)
     }

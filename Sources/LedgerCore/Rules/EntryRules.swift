@@ -17,7 +17,10 @@ public enum EntryRules {
     /// Returns the entry's effect on the key state.
     ///
     /// - Parameter genesisActor: the actor of seq 1, needed to check seq 2.
-    public static func check(_ entry: Entry, keys: some KeyDirectory, genesisActor: String?) throws -> RuleEffect {
+    /// - Parameter table: the type table the ledger follows.
+    public static func check(_ entry: Entry, table: TypeTable, keys: some KeyDirectory, genesisActor: String?) throws
+        -> RuleEffect
+    {
         let body = entry.body
         let seq = body.seq
         if seq == 1 {
@@ -27,8 +30,7 @@ public enum EntryRules {
         } else if body.type == EventTypes.ledgerCreated {
             throw CoreError.rule("ledger.created may only appear at seq 1")
         }
-        // The dictionary lookup compares with Unicode equivalence; the byte check makes it exact.
-        guard let rule = TypeTable.rules[body.type], rule.type.hasSameBytes(as: body.type) else {
+        guard let rule = table.rule(body.type) else {
             throw CoreError.rule("unknown event type \"\(body.type)\" (not in the type table)")
         }
         guard rule.stream.matches(body.stream) else {

@@ -36,7 +36,7 @@ public indirect enum ValueSchema: Sendable {
     /// A nested object with its own members.
     case object([FieldSchema])
 
-    func check(_ value: JSONValue, path: String) throws(CoreError) {
+    package func check(_ value: JSONValue, path: String) throws(CoreError) {
         switch self {
         case .text(let max):
             guard let text = value.stringValue, Identifiers.isDisplayText(text, max: max) else {

@@ -8,19 +8,10 @@ public enum EventTypes {
     public static let ledgerNote = "ledger.note"
 }
 
-/// The roles of FORMAT.md §4.2.
+/// Role names (FORMAT.md §4.2); the core knows `admin`, a domain adds its own in an extension.
 public enum Roles {
+    /// Manages keys; the only role the core's rules refer to.
     public static let admin = "admin"
-    public static let auditor = "auditor"
-    public static let caseOfficer = "case-officer"
-    public static let custodian = "custodian"
-    public static let examiner = "examiner"
-    public static let supervisor = "supervisor"
-    public static let takedownOfficer = "takedown-officer"
-    /// Every role name a v1 ledger knows.
-    public static let all = [
-        "admin", "auditor", "case-officer", "custodian", "examiner", "supervisor", "takedown-officer",
-    ]
 }
 
 /// Which streams an event type may be appended to.
@@ -97,52 +88,76 @@ public struct EventTypeRule: Sendable {
     }
 }
 
-/// The type table: every event type a v1 ledger may contain.
-public enum TypeTable {
+/// The type table (FORMAT.md §5): every event type a ledger may contain, with who may sign it and its data.
+///
+/// A value, so that the log core knows no domain: a domain builds one from the core's rows and its own
+/// (the custody domain's is `TypeTable.custodyV1`), and every rule check and replay is given it.
+public struct TypeTable: Sendable {
     /// All rows, by type name.
-    public static let rules: [String: EventTypeRule] = {
+    public let rules: [String: EventTypeRule]
+    /// Every row, in the order given: the core's, then the domain's.
+    public let rows: [EventTypeRule]
+    /// Every role name a key may be registered with.
+    public let roles: [String]
+
+    /// The core's rows with `roles` as the registrable roles and `noteRoles` besides `admin` allowed to sign a
+    /// `ledger.note`, followed by a domain's `rows`.
+    public init(roles: [String], noteRoles: Set<String> = [], domainRows: [EventTypeRule]) {
+        let rows = Self.coreRules(roles: roles, noteRoles: noteRoles) + domainRows
         var table: [String: EventTypeRule] = [:]
-        for rule in coreRules + CustodyTypeTable.rules { table[rule.type] = rule }
-        return table
-    }()
+        for rule in rows { table[rule.type] = rule }
+        self.rules = table
+        self.rows = rows
+        self.roles = roles
+    }
+
+    /// The row of `type`, compared byte for byte (a dictionary lookup alone would equate canonically equivalent
+    /// names).
+    public func rule(_ type: String) -> EventTypeRule? {
+        guard let rule = rules[type], rule.type.hasSameBytes(as: type) else { return nil }
+        return rule
+    }
 
     /// The rows the ledger core defines.
-    public static let coreRules: [EventTypeRule] = [
-        EventTypeRule(
-            type: EventTypes.ledgerCreated, stream: .exact("ledger"), actorRoles: [], subjectKeyMayAct: false,
-            coSigner: .none, data: DataSchema(version: 1, [FieldSchema("log_vkey", .vkey)])),
-        EventTypeRule(
-            type: EventTypes.keyRegistered, stream: .keyStream(prefix: "key/"), actorRoles: [Roles.admin],
-            subjectKeyMayAct: false, coSigner: .registeredKey,
-            data: DataSchema(
-                version: 1,
-                [
-                    FieldSchema("agency", .text(max: 200)),
-                    FieldSchema("key", .keyID),
-                    FieldSchema("name", .text(max: 200)),
-                    FieldSchema("person", .personID),
-                    FieldSchema("public_key", .ed25519PublicKey),
-                    FieldSchema("roles", .list(of: .oneOf(Roles.all), minCount: 1)),
-                ])),
-        EventTypeRule(
-            type: EventTypes.keyRevoked, stream: .keyStream(prefix: "key/"), actorRoles: [Roles.admin],
-            subjectKeyMayAct: true, coSigner: .none,
-            data: DataSchema(
-                version: 1,
-                [
-                    FieldSchema("reason", .freeText(max: 1000)),
-                    FieldSchema(
-                        "compromised_since_seq", .integer(min: 1, max: JSONValue.maxSafeInteger), required: false),
-                ])),
-        EventTypeRule(
-            type: EventTypes.ledgerNote, stream: .exact("ledger"), actorRoles: [Roles.admin, "supervisor"],
-            subjectKeyMayAct: false, coSigner: .none,
-            data: DataSchema(version: 1, [FieldSchema("text", .freeText(max: 10_000))])),
-    ]
+    public static func coreRules(roles: [String], noteRoles: Set<String>) -> [EventTypeRule] {
+        [
+            EventTypeRule(
+                type: EventTypes.ledgerCreated, stream: .exact("ledger"), actorRoles: [], subjectKeyMayAct: false,
+                coSigner: .none, data: DataSchema(version: 1, [FieldSchema("log_vkey", .vkey)])),
+            EventTypeRule(
+                type: EventTypes.keyRegistered, stream: .keyStream(prefix: "key/"), actorRoles: [Roles.admin],
+                subjectKeyMayAct: false, coSigner: .registeredKey,
+                data: DataSchema(
+                    version: 1,
+                    [
+                        FieldSchema("agency", .text(max: 200)),
+                        FieldSchema("key", .keyID),
+                        FieldSchema("name", .text(max: 200)),
+                        FieldSchema("person", .personID),
+                        FieldSchema("public_key", .ed25519PublicKey),
+                        FieldSchema("roles", .list(of: .oneOf(roles), minCount: 1)),
+                    ])),
+            EventTypeRule(
+                type: EventTypes.keyRevoked, stream: .keyStream(prefix: "key/"), actorRoles: [Roles.admin],
+                subjectKeyMayAct: true, coSigner: .none,
+                data: DataSchema(
+                    version: 1,
+                    [
+                        FieldSchema("reason", .freeText(max: 1000)),
+                        FieldSchema(
+                            "compromised_since_seq", .integer(min: 1, max: JSONValue.maxSafeInteger),
+                            required: false),
+                    ])),
+            EventTypeRule(
+                type: EventTypes.ledgerNote, stream: .exact("ledger"), actorRoles: noteRoles.union([Roles.admin]),
+                subjectKeyMayAct: false, coSigner: .none,
+                data: DataSchema(version: 1, [FieldSchema("text", .freeText(max: 10_000))])),
+        ]
+    }
 }
 
 extension Hex {
-    static func isCanonicalKeyID(_ text: String) -> Bool { isCanonical(text, byteCount: 32) }
+    package static func isCanonicalKeyID(_ text: String) -> Bool { isCanonical(text, byteCount: 32) }
 }
 
 extension EventTypeRule {

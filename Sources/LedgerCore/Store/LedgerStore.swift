@@ -1,3 +1,4 @@
+import Dispatch
 import LedgerCrypto
 
 /// The newest entry of a ledger.
@@ -92,7 +93,7 @@ public struct RecordFilter: Sendable {
 }
 
 /// Read access to a stored ledger, from one consistent snapshot.
-public protocol LedgerReader: KeyDirectory, CustodySource {
+public protocol LedgerReader: KeyDirectory, ProjectionSource {
     /// The number of entries.
     func entryCount() throws -> Int64
     /// A metadata value (`origin`, `schema_version`).
@@ -153,15 +154,72 @@ public protocol LedgerWriteTransaction: LedgerReader {
 
 /// Where a ledger lives.
 ///
-/// Implementations: SQLite (LedgerSQLite); later PostgreSQL.
+/// Implementations: SQLite (LedgerSQLite); an in-memory double in the tests; later PostgreSQL. What every store
+/// must guarantee, whatever its engine (the store conformance suite checks each):
+/// - **One linear chain.** Writes are serialized across every process and host that writes the ledger: a write
+///   transaction sees the head the previous one committed, so no two entries ever share a seq.
+/// - **All or nothing.** A write transaction is durable once ``write(_:)`` returns and leaves nothing behind when
+///   `body` throws (entries, keys, checkpoints, projections alike).
+/// - **Snapshots.** A read sees one committed state from its start to its end, however long it runs and whatever
+///   is appended meanwhile.
+/// - **Append-only.** Entries and checkpoints are never changed or deleted through the store; ids and
+///   (stream, stream_rev) pairs are unique; entries are inserted in seq order.
+/// - **Exactly what was written.** Records come back byte for byte, with the hashes stored beside them.
+/// - **Errors are ``StoreError``s** (or errors the caller's closures threw, passed through unchanged).
 public protocol LedgerStore: Sendable {
     /// Runs `body` in one exclusive, durable write transaction: committed when it returns, rolled back when it
     /// throws. Concurrent writers from any process are serialized.
     func write<T>(_ body: (any LedgerWriteTransaction) throws -> T) throws -> T
     /// Runs `body` against one consistent snapshot.
     func read<T>(_ body: (any LedgerReader) throws -> T) throws -> T
+    /// ``write(_:)`` for async callers (a server): the transaction runs off the caller's executor, so an event loop
+    /// is never blocked by the engine.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any LedgerWriteTransaction) throws -> T) async throws -> T
+    /// ``read(_:)`` for async callers.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any LedgerReader) throws -> T) async throws -> T
     /// A description of the storage engine and its version, for reports ("SQLite 3.40.1").
     var engineDescription: String { get }
+}
+
+extension LedgerStore {
+    /// Runs the synchronous ``write(_:)`` on a thread of its own, off the caller's executor.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any LedgerWriteTransaction) throws -> T) async throws
+        -> T
+    {
+        try await offExecutor { try self.write(body) }
+    }
+
+    /// Runs the synchronous ``read(_:)`` on a thread of its own, off the caller's executor.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any LedgerReader) throws -> T) async throws -> T {
+        try await offExecutor { try self.read(body) }
+    }
+}
+
+/// Runs blocking work on a Dispatch thread and resumes the caller when it is done, so Swift's cooperative threads
+/// (and a server's event loops) never wait for a database.
+private func offExecutor<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
+    }
+}
+
+/// Resolves ledger locations to stores: the one seam through which the tool creates and opens ledgers.
+///
+/// A location is what a user gives as `--ledger`: a file path today, a `postgresql://` URL later. The command line
+/// and a server are handed one provider; nothing above it names a store type.
+public protocol LedgerStoreProvider: Sendable {
+    /// Opens the ledger at `location`, whose projections follow `schema`; `readOnly` for commands that only read
+    /// (and then nothing at the location is changed).
+    func open(_ location: String, schema: ProjectionSchema, readOnly: Bool) throws(StoreError) -> any LedgerStore
+    /// Creates a ledger at `location` and runs `initialize` in the transaction that creates its schema: the ledger
+    /// then exists complete, or (when anything throws) not at all. Never overwrites anything.
+    func create<T>(
+        _ location: String, schema: ProjectionSchema, _ initialize: (any LedgerWriteTransaction) throws -> T
+    ) throws -> T
+    /// True when something (a ledger or not) is at `location`.
+    func exists(_ location: String) -> Bool
+    /// The location as it may be printed: never a password.
+    func displayName(_ location: String) -> String
 }
 
 extension LedgerReader {

@@ -20,12 +20,13 @@ public struct VerificationFailure: Error, Sendable, CustomStringConvertible {
 
 /// Something that is not an integrity failure but needs a human's review.
 public struct Finding: Sendable, CustomStringConvertible {
-    /// What kind of review it needs.
-    public enum Category: String, Sendable {
+    /// What kind of review it needs: `compromised-key` from the core, one category per domain fold.
+    public struct Category: RawRepresentable, Sendable, Hashable {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+
         /// Signed by a key later reported compromised.
-        case compromisedKey = "compromised-key"
-        /// Breaks a custody rule (docs/EVENTS.md): written by a tool that skipped the decision step.
-        case custody
+        public static let compromisedKey = Category(rawValue: "compromised-key")
     }
 
     public let seq: Int64
@@ -64,11 +65,11 @@ public struct PreparedEntry: Sendable {
     /// Parses and hashes `record`, and checks each signature whose key is in `knownKeys` (or is the key being
     /// registered, whose public key the entry carries).
     public static func prepare(
-        position: Int64, record: [UInt8], knownKeys: [String: Ed25519PublicKey], storedLeafHash: [UInt8]? = nil,
-        storedNodes: [UInt8]? = nil
+        position: Int64, record: [UInt8], knownKeys: [String: Ed25519PublicKey], table: TypeTable,
+        storedLeafHash: [UInt8]? = nil, storedNodes: [UInt8]? = nil
     ) -> PreparedEntry {
         parse(position: position, record: record, storedLeafHash: storedLeafHash, storedNodes: storedNodes)
-            .checkingSignatures(knownKeys: knownKeys)
+            .checkingSignatures(knownKeys: knownKeys, table: table)
     }
 
     /// Parses and hashes `record` without checking signatures yet.
@@ -98,17 +99,17 @@ public struct PreparedEntry: Sendable {
     }
 
     /// This entry with each signature checked whose key is in `knownKeys` or is the key the entry registers.
-    public func checkingSignatures(knownKeys: [String: Ed25519PublicKey]) -> PreparedEntry {
+    public func checkingSignatures(knownKeys: [String: Ed25519PublicKey], table: TypeTable) -> PreparedEntry {
         var checked = self
         var verifiers: [String: Ed25519Verifier] = [:]
-        checked.checkSignatures(knownKeys: knownKeys, verifiers: &verifiers)
+        checked.checkSignatures(knownKeys: knownKeys, table: table, verifiers: &verifiers)
         return checked
     }
 
     /// Checks each signature whose key is in `knownKeys` or is the key the entry registers, in place (a prepared
     /// entry is large: a batch of them is checked where it lies), reusing a thread's verification contexts.
     public mutating func checkSignatures(
-        knownKeys: [String: Ed25519PublicKey], verifiers: inout [String: Ed25519Verifier]
+        knownKeys: [String: Ed25519PublicKey], table: TypeTable, verifiers: inout [String: Ed25519Verifier]
     ) {
         guard case .success(let entry) = entry else { return }
         let registered = registeredKey
@@ -118,7 +119,7 @@ public struct PreparedEntry: Sendable {
             checks.append(check(sig))
         }
         func check(_ sig: EntrySignature) -> Bool? {
-            guard let message = entry.signedMessage(for: sig.key) else { return false }
+            guard let message = entry.signedMessage(for: sig.key, table: table) else { return false }
             if let verifier = verifiers[sig.key] { return verifier.verify(signature: sig.signature, message: message) }
             let key = knownKeys[sig.key] ?? (registered?.keyID == sig.key ? registered?.publicKey : nil)
             guard let key else { return nil }
@@ -147,11 +148,31 @@ public struct VerificationSummary: Sendable {
     public var findings: [Finding] = []
 }
 
-/// Replays a ledger entry by entry and checks every rule of FORMAT.md §7.
+/// A domain's fold over the log: its rules and its projections, replayed by the verifier after the core's rules.
+///
+/// The log core knows no domain; the custody domain's `CustodyState` is one. An entry that breaks a domain rule is a
+/// finding of ``findingCategory`` in a replay (the fold must leave its state unchanged), not an integrity failure.
+public protocol ReplayFold {
+    /// The category of the findings its refusals become.
+    static var findingCategory: Finding.Category { get }
+    /// Applies an entry that passed the core's rules, given the keys registered before it (and by it); throws when
+    /// the entry breaks a domain rule, leaving the state as it was.
+    mutating func apply(_ entry: Entry, keys: any KeyDirectory) throws
+}
+
+/// A fold that keeps no state: replays the core's rules alone.
+public struct NoDomainFold: ReplayFold, Sendable {
+    public static let findingCategory = Finding.Category(rawValue: "domain")
+    public init() {}
+    public mutating func apply(_ entry: Entry, keys: any KeyDirectory) {}
+}
+
+/// Replays a ledger entry by entry and checks every rule of FORMAT.md §7, then hands each valid entry to the
+/// domain's fold.
 ///
 /// Memory grows with the number of streams and keys, plus 16 bytes per entry for the id check and 8 bytes per
 /// signature (the seqs each key signed, for findings when a key is later reported compromised).
-public struct LedgerVerifier: KeyDirectory {
+public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
     private var origin: String?
     private var logKey: NoteVerifierKey?
     private var count: Int64 = 0
@@ -168,11 +189,18 @@ public struct LedgerVerifier: KeyDirectory {
     private let rootSizes: Set<Int64>
     private var roots: [Int64: [UInt8]] = [:]
     private var findings: [Finding] = []
-    /// The custody projections as the replay builds them.
-    public private(set) var custody = CustodyState()
+    /// The domain's state as the replay builds it.
+    public private(set) var fold: Fold
+    /// The type table the entries are checked against.
+    public let table: TypeTable
 
-    /// A verifier that will remember the tree roots at `rootSizes` (the sizes of checkpoints to check).
-    public init(rootSizes: Set<Int64> = []) { self.rootSizes = rootSizes }
+    /// A verifier that checks entries against `table`, replays them into `fold` (an empty state), and remembers the
+    /// tree roots at `rootSizes` (the sizes of checkpoints to check).
+    public init(table: TypeTable, fold: Fold, rootSizes: Set<Int64> = []) {
+        self.table = table
+        self.fold = fold
+        self.rootSizes = rootSizes
+    }
 
     /// Public keys of every key registered so far, for checking signatures ahead of the sequential rules.
     public var knownPublicKeys: [String: Ed25519PublicKey] { keys.mapValues(\.publicKey) }
@@ -250,7 +278,7 @@ public struct LedgerVerifier: KeyDirectory {
             try genesisKeys.checkSignatures(genesis, checks, seq: 1)
         }
         let effect: RuleEffect
-        do { effect = try EntryRules.check(entry, keys: self, genesisActor: genesisActor) } catch {
+        do { effect = try EntryRules.check(entry, table: table, keys: self, genesisActor: genesisActor) } catch {
             let text = (error as? CoreError)?.description ?? "\(error)"
             throw fail(text.hasPrefix("sign") ? "signatures" : "type table", text)
         }
@@ -292,14 +320,12 @@ public struct LedgerVerifier: KeyDirectory {
             try checkSignatures(genesis, checks, seq: 1)
         }
         for sig in entry.sigs { signedSeqs[sig.key, default: []].append(seq) }
-        // Custody rules: a breach is a finding for review, not an integrity failure; the entry leaves the
-        // projections unchanged.
-        var state = custody
-        custody = CustodyState()  // so that `state` is the only reference and updates in place
-        do { try state.apply(entry, keys: self) } catch {
-            findings.append(Finding(seq: seq, category: .custody, message: "\(error)"))
+        // Domain rules: a breach is a finding for review, not an integrity failure; the entry leaves the
+        // projections unchanged. The fold sees the keys through a view, so that it changes in place.
+        let keyView = ReplayedKeyView(keys: keys, activeAdmins: activeAdmins)
+        do { try fold.apply(entry, keys: keyView) } catch {
+            findings.append(Finding(seq: seq, category: Fold.findingCategory, message: "\(error)"))
         }
-        custody = state
         streams[body.stream] = (body.streamRev, entry.bodyHashHex)
         lastBodyHash = entry.bodyHashHex
         lastTime = body.time
@@ -311,7 +337,8 @@ public struct LedgerVerifier: KeyDirectory {
         for (index, sig) in entry.sigs.enumerated() {
             var valid = index < checks.count ? checks[index] : nil
             if valid == nil {
-                guard let key = keys[sig.key]?.publicKey, let message = entry.signedMessage(for: sig.key) else {
+                guard let key = keys[sig.key]?.publicKey, let message = entry.signedMessage(for: sig.key, table: table)
+                else {
                     throw VerificationFailure(
                         seq: seq, rule: "signatures", message: "signer \(sig.key.prefix(12))… is not a registered key")
                 }
@@ -423,4 +450,13 @@ public struct LedgerVerifier: KeyDirectory {
         summary.findings = findings.sorted { $0.seq < $1.seq }
         return summary
     }
+}
+
+/// The keys of a replay as a ``KeyDirectory``, handed to the domain's fold.
+struct ReplayedKeyView: KeyDirectory {
+    let keys: [String: KeyState]
+    let activeAdmins: Int
+
+    func key(_ keyID: String) -> KeyState? { keys[keyID] }
+    func activeAdminCount() -> Int { activeAdmins }
 }

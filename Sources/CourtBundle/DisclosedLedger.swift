@@ -1,3 +1,5 @@
+import CustodyDomain
+import LedgerCore
 import LedgerCrypto
 
 /// File names inside a court-export bag (FORMAT.md §11.1).
@@ -46,7 +48,8 @@ public struct DisclosedLedger: Sendable {
             // Only the key events change keys; the verifier has already run every entry's type-table rules.
             let type = entry.body.type
             if type == EventTypes.keyRegistered || type == EventTypes.keyRevoked || type == EventTypes.ledgerCreated,
-                case .some(let effect) = try? EntryRules.check(entry, keys: keys, genesisActor: keys.genesisActor)
+                case .some(let effect) = try? EntryRules.check(
+                    entry, table: .custodyV1, keys: keys, genesisActor: keys.genesisActor)
             {
                 keys.apply(effect, entry: entry)
             }

@@ -1,3 +1,5 @@
+import CustodyDomain
+import LedgerCore
 import LedgerCrypto
 
 /// What a court-export bundle discloses: one case, or some items (FORMAT.md §11.4).

@@ -1,3 +1,5 @@
+import CustodyDomain
+import LedgerCore
 import LedgerCrypto
 
 /// The bundle's human-readable report (FORMAT.md §11.6): a self-contained, printable HTML page rendered from the

@@ -1,7 +1,8 @@
 import Foundation
+import LedgerCore
 import Testing
 
-@testable import LedgerCore
+@testable import CourtBundle
 
 /// The pieces of a bundle's report and graph that must hold whatever the ledger's text says.
 struct BundleRenderingTests {

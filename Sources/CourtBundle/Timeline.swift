@@ -1,3 +1,5 @@
+import CustodyDomain
+import LedgerCore
 import LedgerCrypto
 
 /// An item's custody over time as an inline SVG: one lane per person who held or examined it, a bar while they

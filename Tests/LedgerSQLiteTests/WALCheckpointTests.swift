@@ -1,3 +1,4 @@
+import CustodyDomain
 import Foundation
 import GRDB
 import LedgerApp
@@ -14,7 +15,7 @@ struct WALCheckpointTests {
 
     @Test func committedPagesReachTheDatabaseFileThroughTheBackgroundCheckpointer() throws {
         let fixture = try LedgerFixture()
-        let checkpointer = try #require(fixture.store.checkpointer)
+        let checkpointer = try #require((fixture.store as? SQLiteLedgerStore)?.checkpointer)
         let before = try fileSize(fixture.path)
         // About 0.27 pages per entry: 5,000 entries put well over the 1,000 frames that start a background copy.
         let drafts = (0..<5000).map { index in
@@ -30,7 +31,7 @@ struct WALCheckpointTests {
         // The commit left the pages in the WAL; the background copy moved them into the database file.
         #expect(try fileSize(fixture.path) > before + 1_000_000)
         // A fresh reader sees every entry, and the ledger verifies.
-        let reopened = try SQLiteLedgerStore.open(path: fixture.path, readOnly: true)
+        let reopened = try SQLiteLedgerStore.open(path: fixture.path, schema: .custody, readOnly: true)
         let report = try VerifyRunner.verify(store: reopened, options: VerifyOptions(), source: fixture.path)
         #expect(report.failure == nil)
         #expect(report.summary?.entries == 5002)
@@ -38,7 +39,7 @@ struct WALCheckpointTests {
 
     @Test func readOnlyStoresHaveNoCheckpointer() throws {
         let fixture = try LedgerFixture()
-        #expect(try SQLiteLedgerStore.open(path: fixture.path, readOnly: true).checkpointer == nil)
+        #expect(try SQLiteLedgerStore.open(path: fixture.path, schema: .custody, readOnly: true).checkpointer == nil)
     }
 }
 

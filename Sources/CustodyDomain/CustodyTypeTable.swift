@@ -1,3 +1,4 @@
+import LedgerCore
 import LedgerCrypto
 
 /// Event type names of the custody domain (docs/EVENTS.md).
@@ -33,6 +34,31 @@ public enum CustodyEvents {
 
     public static let entryCorrected = "entry.corrected"
     public static let noteAdded = "note.added"
+}
+
+/// The roles of the custody domain (FORMAT.md §4.2), beside the core's `admin`.
+extension Roles {
+    public static let auditor = "auditor"
+    public static let caseOfficer = "case-officer"
+    public static let custodian = "custodian"
+    public static let examiner = "examiner"
+    public static let supervisor = "supervisor"
+    public static let takedownOfficer = "takedown-officer"
+    /// Every role name a v1 custody ledger knows.
+    public static let all = [
+        "admin", "auditor", "case-officer", "custodian", "examiner", "supervisor", "takedown-officer",
+    ]
+}
+
+extension TypeTable {
+    /// The type table of a v1 custody ledger (FORMAT.md §5): the core's rows, then the custody domain's.
+    public static let custodyV1 = TypeTable(
+        roles: Roles.all, noteRoles: [Roles.supervisor], domainRows: CustodyTypeTable.rules)
+}
+
+extension Finding.Category {
+    /// Breaks a custody rule (docs/EVENTS.md): written by a tool that skipped the decision step.
+    public static let custody = Finding.Category(rawValue: "custody")
 }
 
 /// The custody domain's rows of the type table (FORMAT.md §5, docs/EVENTS.md).

@@ -1,3 +1,5 @@
+import CustodyDomain
+import LedgerCore
 import LedgerCrypto
 
 /// BagIt 1.0 (RFC 8493) tag files with SHA-256 manifests, as FORMAT.md §11.1 fixes them.

@@ -1,3 +1,5 @@
+import CustodyDomain
+import LedgerCore
 import LedgerCrypto
 
 /// The bundle's CASE/UCO JSON-LD graph (FORMAT.md §11.7): the custody chain in the digital-forensics exchange

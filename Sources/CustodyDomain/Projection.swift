@@ -1,51 +1,37 @@
+import LedgerCore
 import LedgerCrypto
 
-/// One read-model table: rows keyed by a text key, with filter columns derived from the row's state.
-///
-/// Every table has the columns `key`, the filter `columns`, and `state` (the record as canonical JSON); a store adds
-/// indexes for the filter columns. The filter columns are a function of the state, so verification can recompute
-/// every stored value.
-public struct ProjectionTable: Sendable, Hashable, CustomStringConvertible {
-    public let name: String
-    public let columns: [String]
-
-    public var description: String { name }
-
+extension ProjectionTable {
+    /// People, by person id.
     public static let people = ProjectionTable(name: "people", columns: ["agency"])
+    /// Cases, by case id.
     public static let cases = ProjectionTable(name: "cases", columns: ["status"])
+    /// Targets, by target id; one per (case, kind, normalized value).
     public static let targets = ProjectionTable(
-        name: "targets", columns: ["case_id", "kind", "value", "status", "category", "country"])
-    public static let items = ProjectionTable(name: "items", columns: ["case_id", "status", "holder", "kind"])
-    public static let custodySteps = ProjectionTable(name: "custody_steps", columns: ["item_id", "seq"])
+        name: "targets", columns: ["case_id", "kind", "value", "status", "category", "country"],
+        indexes: [
+            ProjectionIndex("targets_by_value", on: ["case_id", "kind", "value"], unique: true),
+            ProjectionIndex("targets_by_status", on: ["case_id", "status"]),
+        ])
+    /// Evidence items, by item id.
+    public static let items = ProjectionTable(
+        name: "items", columns: ["case_id", "status", "holder", "kind"],
+        indexes: [
+            ProjectionIndex("items_by_case", on: ["case_id", "status"]),
+            ProjectionIndex("items_by_holder", on: ["holder", "status"]),
+        ])
+    /// Each item's custody steps, in chain order.
+    public static let custodySteps = ProjectionTable(
+        name: "custody_steps", columns: ["item_id", "seq"],
+        indexes: [ProjectionIndex("custody_steps_by_item", on: ["item_id"])])
 
-    /// Every projection table, in the order verification compares them.
+    /// Every custody projection table, in the order verification compares them.
     public static let all = [people, cases, targets, items, custodySteps]
 }
 
-/// One row of a projection table.
-public struct ProjectionRow: Sendable, Equatable {
-    public let table: ProjectionTable
-    public let key: String
-    /// Values of `table.columns`, in order: strings or integers.
-    public let columns: [JSONValue]
-    /// The record as canonical JSON text.
-    public let state: String
-
-    public init(table: ProjectionTable, key: String, columns: [JSONValue], state: String) {
-        self.table = table
-        self.key = key
-        self.columns = columns
-        self.state = state
-    }
-
-    init(table: ProjectionTable, key: String, columns: [JSONValue], json: JSONValue) {
-        self.init(table: table, key: key, columns: columns, state: String(decoding: JCS.serialize(json), as: UTF8.self))
-    }
-
-    public static func == (lhs: ProjectionRow, rhs: ProjectionRow) -> Bool {
-        lhs.table == rhs.table && lhs.key.hasSameBytes(as: rhs.key) && lhs.columns == rhs.columns
-            && lhs.state.hasSameBytes(as: rhs.state)
-    }
+extension ProjectionSchema {
+    /// The custody domain's read models (docs/EVENTS.md).
+    public static let custody = ProjectionSchema(tables: ProjectionTable.all)
 }
 
 extension PersonRecord {
@@ -122,14 +108,6 @@ extension CustodyStep {
     }
 }
 
-/// Where a custody state loads the records it has not seen yet: a store's projection tables inside a transaction.
-public protocol CustodySource {
-    /// The stored state text of the row with this key, or nil.
-    func projectionState(_ table: ProjectionTable, key: String) throws -> String?
-    /// The id of the target of this case, kind and normalized value, or nil.
-    func targetID(caseID: String, kind: String, value: String) throws -> String?
-}
-
 /// Records read back from their stored state text.
 public protocol ProjectedRecord {
     /// Decodes a record from a projection row's state text.
@@ -175,5 +153,12 @@ extension ProjectedRecord {
         case let record as CustodyStep: record.json
         default: .null
         }
+    }
+}
+
+extension ProjectionSource {
+    /// The id of the target of this case, kind and normalized value, or nil (through the `targets_by_value` index).
+    public func targetID(caseID: String, kind: String, value: String) throws -> String? {
+        try firstProjectionKey(.targets, where: [("case_id", caseID), ("kind", kind), ("value", value)])
     }
 }

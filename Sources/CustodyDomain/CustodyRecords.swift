@@ -1,3 +1,4 @@
+import LedgerCore
 import LedgerCrypto
 
 /// Builds a JSON object member by member, leaving out absent optionals.

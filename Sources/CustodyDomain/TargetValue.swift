@@ -1,3 +1,5 @@
+import LedgerCore
+
 /// The kinds of infrastructure target a custody record can name.
 ///
 /// The raw value is the spelling used in entries and on the command line.

@@ -1,6 +1,7 @@
+import LedgerCore
 import Testing
 
-@testable import LedgerCore
+@testable import CustodyDomain
 
 /// One sample string of RFC 3492 §7.1: the code points and their Punycode.
 struct PunycodeSample: Sendable, CustomTestStringConvertible {

@@ -1,3 +1,4 @@
+import LedgerCore
 import LedgerCrypto
 
 /// A custody rule an entry breaks: refused before an append, a finding when `ledger verify` replays history.
@@ -8,12 +9,16 @@ public struct CustodyViolation: Error, Sendable, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// The current state of cases, targets, items and people: a fold over the log (docs/EVENTS.md).
+/// The current state of cases, targets, items and people: a fold over the log (docs/EVENTS.md), the custody
+/// domain's ``ReplayFold``.
 ///
-/// The same fold decides appends (loading records from the store's projection tables through a ``CustodySource``)
+/// The same fold decides appends (loading records from the store's projection tables through a ``ProjectionSource``)
 /// and replays history for `ledger verify` and `ledger rebuild` (everything in memory). An entry that breaks a
 /// custody rule throws ``CustodyViolation`` and leaves the state unchanged.
-public struct CustodyState {
+public struct CustodyState: ReplayFold {
+    /// Custody breaches found in a replay.
+    public static let findingCategory = Finding.Category.custody
+
     private var people: [String: PersonRecord?] = [:]
     private var cases: [String: CaseRecord?] = [:]
     private var targets: [String: TargetRecord?] = [:]
@@ -23,7 +28,7 @@ public struct CustodyState {
     private var dirty: [ProjectionTable: Set<String>] = [:]
     /// The person behind each actor key seen since the last key event.
     private var actors: [String: Actor] = [:]
-    private let source: (any CustodySource)?
+    private let source: (any ProjectionSource)?
     /// For a court-export bundle: the streams it discloses.
     ///
     /// Rules that refer to a case, target or parent item
@@ -31,7 +36,7 @@ public struct CustodyState {
     private let disclosedStreams: Set<[UInt8]>?
 
     /// A state that loads unknown records from `source`, or an empty in-memory state when nil.
-    public init(source: (any CustodySource)? = nil) {
+    public init(source: (any ProjectionSource)? = nil) {
         self.source = source
         disclosedStreams = nil
     }
@@ -771,10 +776,10 @@ public struct CustodyState {
         guard let original = log.first(where: { $0.seq == target }) else {
             throw CustodyViolation("seq \(target) is not an entry of stream \(entry.stream)")
         }
-        guard original.type != CustodyEvents.entryCorrected, let rule = TypeTable.rules[original.type],
+        guard original.type != CustodyEvents.entryCorrected, let rule = TypeTable.custodyV1.rules[original.type],
             rule.correctable.contains(where: { $0.hasSameBytes(as: field) }), let schema = rule.data.field(field)
         else {
-            let allowed = TypeTable.rules[original.type]?.correctable ?? []
+            let allowed = TypeTable.custodyV1.rules[original.type]?.correctable ?? []
             throw CustodyViolation(
                 "field \"\(field)\" of \(original.type) cannot be corrected"
                     + (allowed.isEmpty ? "" : " (correctable: \(allowed.joined(separator: ", ")))"))
@@ -809,3 +814,6 @@ extension Optional {
         self = .some(value)
     }
 }
+
+/// The verifier of a custody ledger: the core's rules, then the custody fold.
+public typealias CustodyVerifier = LedgerVerifier<CustodyState>

@@ -1,4 +1,6 @@
+import CustodyDomain
 import Dispatch
+import LedgerCore
 import LedgerCrypto
 
 /// Checks a court-export bag (FORMAT.md §11): every fact an independent verifier checks, the custody rules over
@@ -60,7 +62,8 @@ public enum BundleVerifier {
         let logKey: NoteVerifierKey
         do {
             guard
-                case .ledgerCreated(let key) = try EntryRules.check(entries[0], keys: ReplayedKeys(), genesisActor: nil)
+                case .ledgerCreated(let key) = try EntryRules.check(
+                    entries[0], table: .custodyV1, keys: ReplayedKeys(), genesisActor: nil)
             else { throw fail("entries", "entry 1 is not ledger.created", seq: 1) }
             logKey = key
         } catch let failure as VerificationFailure { throw failure } catch {
@@ -215,7 +218,9 @@ public enum BundleVerifier {
                 throw fail("unique ids", "id \(body.id) is used twice")
             }
             let effect: RuleEffect
-            do { effect = try EntryRules.check(entry, keys: keys, genesisActor: keys.genesisActor) } catch {
+            do {
+                effect = try EntryRules.check(entry, table: .custodyV1, keys: keys, genesisActor: keys.genesisActor)
+            } catch {
                 let text = "\(error)"
                 throw fail(text.hasPrefix("sign") ? "signatures" : "type table", text)
             }
@@ -253,7 +258,8 @@ public enum BundleVerifier {
             for position in (index * chunk)..<min(entries.count, (index + 1) * chunk) {
                 let entry = entries[position]
                 results[position] = entry.sigs.map { sig in
-                    guard let key = keys[sig.key], let message = entry.signedMessage(for: sig.key) else { return nil }
+                    guard let key = keys[sig.key], let message = entry.signedMessage(for: sig.key, table: .custodyV1)
+                    else { return nil }
                     return key.verify(signature: sig.signature, message: message)
                 }
             }
@@ -265,7 +271,9 @@ public enum BundleVerifier {
         throws(VerificationFailure)
     {
         for (index, sig) in entry.sigs.enumerated() {
-            guard let key = keys.key(sig.key)?.publicKey, let message = entry.signedMessage(for: sig.key) else {
+            guard let key = keys.key(sig.key)?.publicKey,
+                let message = entry.signedMessage(for: sig.key, table: .custodyV1)
+            else {
                 throw VerificationFailure(
                     seq: entry.body.seq, rule: "signatures",
                     message: "signer \(sig.key.prefix(12))… is not a key registered by a disclosed entry")

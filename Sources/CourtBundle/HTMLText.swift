@@ -1,3 +1,6 @@
+import CustodyDomain
+import LedgerCore
+
 /// Safe text for the bundle's HTML report: escaped, isolated against bidirectional-text tricks, indicators
 /// defanged.
 enum HTMLText {

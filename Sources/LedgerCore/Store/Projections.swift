@@ -1,0 +1,92 @@
+import LedgerCrypto
+
+/// A secondary index of a projection table, which a store creates over the named filter columns.
+public struct ProjectionIndex: Sendable, Hashable {
+    /// The index name, unique in the store.
+    public let name: String
+    /// Filter columns of the table, in index order.
+    public let columns: [String]
+    /// True when no two rows may share the indexed values.
+    public let unique: Bool
+
+    public init(_ name: String, on columns: [String], unique: Bool = false) {
+        self.name = name
+        self.columns = columns
+        self.unique = unique
+    }
+}
+
+/// One read-model table: rows keyed by a text key, with filter columns derived from the row's state.
+///
+/// Every table has the columns `key`, the filter `columns`, and `state` (the record as canonical JSON); a store
+/// creates the listed indexes over the filter columns. The filter columns are a function of the state, so
+/// verification can recompute every stored value. A domain describes its tables as values of this type; a store
+/// derives its schema from them (``ProjectionSchema``), so the store knows no domain.
+public struct ProjectionTable: Sendable, Hashable, CustomStringConvertible {
+    /// The table name: lower case letters and `_`, unique in the store.
+    public let name: String
+    /// The filter columns, in the order of ``ProjectionRow/columns``.
+    public let columns: [String]
+    /// The secondary indexes a store keeps over the filter columns.
+    public let indexes: [ProjectionIndex]
+
+    public init(name: String, columns: [String], indexes: [ProjectionIndex] = []) {
+        self.name = name
+        self.columns = columns
+        self.indexes = indexes
+    }
+
+    public var description: String { name }
+
+    // A table is known by its name: hashing the name alone keeps dictionary lookups by table cheap.
+    public static func == (lhs: ProjectionTable, rhs: ProjectionTable) -> Bool { lhs.name == rhs.name }
+    public func hash(into hasher: inout Hasher) { hasher.combine(name) }
+}
+
+/// Every projection table a ledger keeps, as data: what a store creates, clears and rebuilds.
+public struct ProjectionSchema: Sendable {
+    /// The tables, in the order verification compares them.
+    public let tables: [ProjectionTable]
+
+    public init(tables: [ProjectionTable]) { self.tables = tables }
+
+    /// A schema with no projections (a log without a domain).
+    public static let none = ProjectionSchema(tables: [])
+}
+
+/// One row of a projection table.
+public struct ProjectionRow: Sendable, Equatable {
+    public let table: ProjectionTable
+    public let key: String
+    /// Values of `table.columns`, in order: strings or integers.
+    public let columns: [JSONValue]
+    /// The record as canonical JSON text.
+    public let state: String
+
+    public init(table: ProjectionTable, key: String, columns: [JSONValue], state: String) {
+        self.table = table
+        self.key = key
+        self.columns = columns
+        self.state = state
+    }
+
+    /// A row whose state is the JCS text of `json`.
+    public init(table: ProjectionTable, key: String, columns: [JSONValue], json: JSONValue) {
+        self.init(table: table, key: key, columns: columns, state: String(decoding: JCS.serialize(json), as: UTF8.self))
+    }
+
+    public static func == (lhs: ProjectionRow, rhs: ProjectionRow) -> Bool {
+        lhs.table == rhs.table && lhs.key.hasSameBytes(as: rhs.key) && lhs.columns == rhs.columns
+            && lhs.state.hasSameBytes(as: rhs.state)
+    }
+}
+
+/// Where a domain fold loads the records it has not seen yet: a store's projection tables inside a transaction.
+public protocol ProjectionSource {
+    /// The stored state text of the row with this key, or nil.
+    func projectionState(_ table: ProjectionTable, key: String) throws -> String?
+    /// The key of the first row (by key) whose filter columns equal the given values, or nil; a store answers it
+    /// through an index when one covers the columns.
+    func firstProjectionKey(_ table: ProjectionTable, where filters: [(column: String, value: String)]) throws
+        -> String?
+}
