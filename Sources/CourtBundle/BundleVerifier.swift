@@ -36,60 +36,60 @@ public enum BundleVerifier {
 
     /// Checks the bag whose files (path relative to the bag, with `/`) are `files`.
     public static func verify(files: [String: [UInt8]], options: Options) throws(VerificationFailure) -> Result {
-        func fail(_ rule: String, _ message: String, seq: Int64? = nil) -> VerificationFailure {
+        func fail(_ rule: VerificationRule, _ message: String, seq: Int64? = nil) -> VerificationFailure {
             VerificationFailure(seq: seq, rule: rule, message: message)
         }
         try checkBag(files)
         let info: [(label: String, value: String)]
         do { info = try BagIt.parseBagInfo(String(decoding: files["bag-info.txt"] ?? [], as: UTF8.self)) } catch {
-            throw fail("bag", "\(error)")
+            throw fail(.bag, "\(error)")
         }
         func infoValue(_ label: String) throws(VerificationFailure) -> String {
             let values = info.filter { $0.label == label }
-            guard values.count == 1 else { throw fail("bag", "bag-info.txt needs exactly one \(label)") }
+            guard values.count == 1 else { throw fail(.bag, "bag-info.txt needs exactly one \(label)") }
             return values[0].value
         }
         let payload = files.filter { $0.key.hasPrefix("data/") }
         guard try infoValue("Payload-Oxum") == BagIt.payloadOxum(sizes: payload.values.map(\.count)) else {
-            throw fail("bag", "Payload-Oxum in bag-info.txt does not match the payload")
+            throw fail(.bag, "Payload-Oxum in bag-info.txt does not match the payload")
         }
 
         // Entries and the log key they name.
         let entries = try parseEntries(files[BundleLayout.entries] ?? [])
         guard entries.count >= 2, entries[0].body.seq == 1, entries[1].body.seq == 2 else {
-            throw fail("entries", "entries.jsonl must start with entries 1 and 2 (the genesis)")
+            throw fail(.entries, "entries.jsonl must start with entries 1 and 2 (the genesis)")
         }
         let logKey: NoteVerifierKey
         do {
             guard
                 case .ledgerCreated(let key) = try EntryRules.check(
                     entries[0], table: .custodyV1, keys: ReplayedKeys(), genesisActor: nil)
-            else { throw fail("entries", "entry 1 is not ledger.created", seq: 1) }
+            else { throw fail(.entries, "entry 1 is not ledger.created", seq: 1) }
             logKey = key
         } catch let failure as VerificationFailure { throw failure } catch {
-            throw fail("entries", "\(error)", seq: 1)
+            throw fail(.entries, "\(error)", seq: 1)
         }
         if let pinned = options.trustedLogKey, pinned != logKey {
-            throw fail("checkpoint", "the bundle's log key \(logKey.vkey) is not the pinned log key \(pinned.vkey)")
+            throw fail(.checkpoint, "the bundle's log key \(logKey.vkey) is not the pinned log key \(pinned.vkey)")
         }
         let origin = entries[0].body.ledger
         guard try infoValue("Ledger-Origin").hasSameBytes(as: origin),
             try infoValue("Ledger-Log-Key").hasSameBytes(as: logKey.vkey)
-        else { throw fail("bag", "Ledger-Origin or Ledger-Log-Key in bag-info.txt differ from entry 1") }
+        else { throw fail(.bag, "Ledger-Origin or Ledger-Log-Key in bag-info.txt differ from entry 1") }
 
         // The checkpoint, its witnesses.
         let checkpoint: SignedCheckpoint
         do {
             checkpoint = try SignedCheckpoint(
                 noteText: String(decoding: files[BundleLayout.checkpoint] ?? [], as: UTF8.self))
-        } catch { throw fail("checkpoint", "data/ledger/checkpoint: \(error)") }
+        } catch { throw fail(.checkpoint, "data/ledger/checkpoint: \(error)") }
         guard checkpoint.checkpoint.origin.hasSameBytes(as: origin), checkpoint.note.isSigned(by: logKey) else {
-            throw fail("checkpoint", "data/ledger/checkpoint is not signed by the log key \(logKey.vkey)")
+            throw fail(.checkpoint, "data/ledger/checkpoint is not signed by the log key \(logKey.vkey)")
         }
         let size = checkpoint.checkpoint.size
         guard try infoValue("Checkpoint-Size") == String(size),
             try infoValue("Checkpoint-Root") == Base64.encode(checkpoint.checkpoint.root)
-        else { throw fail("bag", "Checkpoint-Size or Checkpoint-Root in bag-info.txt differ from the checkpoint") }
+        else { throw fail(.bag, "Checkpoint-Size or Checkpoint-Root in bag-info.txt differ from the checkpoint") }
         let witnessTimes = try Cosignature.checkQuorum(
             on: checkpoint.note, witnesses: options.witnesses, quorum: options.witnessQuorum)
 
@@ -102,13 +102,13 @@ public enum BundleVerifier {
         do {
             statement = try DisclosureStatement(
                 note: String(decoding: files[BundleLayout.disclosure] ?? [], as: UTF8.self), logKey: logKey)
-        } catch { throw fail("disclosure", "data/ledger/disclosure: \(error)") }
+        } catch { throw fail(.disclosure, "data/ledger/disclosure: \(error)") }
         guard statement.size == size else {
             throw fail(
-                "disclosure", "the disclosure is made at size \(statement.size), the checkpoint's size is \(size)")
+                .disclosure, "the disclosure is made at size \(statement.size), the checkpoint's size is \(size)")
         }
         guard try infoValue("External-Identifier").hasSameBytes(as: statement.selection.description) else {
-            throw fail("bag", "External-Identifier in bag-info.txt is not the disclosure's selection")
+            throw fail(.bag, "External-Identifier in bag-info.txt is not the disclosure's selection")
         }
         try checkStreams(entries, statement: statement)
 
@@ -118,10 +118,10 @@ public enum BundleVerifier {
             hasTimestamp: files[BundleLayout.timestamp] != nil)
         let custody = ledger.custody()
         guard CustodyReport.render(ledger, custody: custody).elementsEqual(files[BundleLayout.report] ?? []) else {
-            throw fail("report", "data/report/custody-report.html differs from the report rendered from the entries")
+            throw fail(.report, "data/report/custody-report.html differs from the report rendered from the entries")
         }
         guard CaseGraph.render(ledger, custody: custody).elementsEqual(files[BundleLayout.graph] ?? []) else {
-            throw fail("report", "data/case/custody.jsonld differs from the graph rendered from the entries")
+            throw fail(.report, "data/case/custody.jsonld differs from the graph rendered from the entries")
         }
         return Result(
             ledger: ledger, logKey: logKey, trusted: options.trustedLogKey != nil, witnessTimes: witnessTimes,
@@ -133,7 +133,7 @@ public enum BundleVerifier {
     /// bagit.txt, both manifests and every hash; the manifests list exactly the files present.
     static func checkBag(_ files: [String: [UInt8]]) throws(VerificationFailure) {
         func fail(_ message: String) -> VerificationFailure {
-            VerificationFailure(seq: nil, rule: "bag", message: message)
+            VerificationFailure(seq: nil, rule: .bag, message: message)
         }
         guard let declaration = files["bagit.txt"] else { throw fail("bagit.txt is missing: not a BagIt bag") }
         guard declaration.elementsEqual(BagIt.declaration.utf8) else {
@@ -175,13 +175,13 @@ public enum BundleVerifier {
         var entries: [Entry] = []
         var lineNumber = 0
         guard bytes.last == 0x0a else {
-            throw VerificationFailure(seq: nil, rule: "entries", message: "entries.jsonl does not end with a newline")
+            throw VerificationFailure(seq: nil, rule: .entries, message: "entries.jsonl does not end with a newline")
         }
         for line in bytes.split(separator: 0x0a, omittingEmptySubsequences: false).dropLast() {
             lineNumber += 1
             do { entries.append(try Entry.parse(record: Array(line))) } catch {
                 throw VerificationFailure(
-                    seq: nil, rule: "record form", message: "entries.jsonl line \(lineNumber): \(error)")
+                    seq: nil, rule: .recordForm, message: "entries.jsonl line \(lineNumber): \(error)")
             }
         }
         return entries
@@ -196,33 +196,32 @@ public enum BundleVerifier {
         for (position, entry) in entries.enumerated() {
             let body = entry.body
             let seq = body.seq
-            func fail(_ rule: String, _ message: String) -> VerificationFailure {
+            func fail(_ rule: VerificationRule, _ message: String) -> VerificationFailure {
                 VerificationFailure(seq: seq, rule: rule, message: message)
             }
             if let previous {
                 guard seq > previous.body.seq else {
-                    throw fail("sequence", "entries are not in strictly ascending seq (after seq \(previous.body.seq))")
+                    throw fail(.sequence, "entries are not in strictly ascending seq (after seq \(previous.body.seq))")
                 }
                 guard body.ledger.hasSameBytes(as: previous.body.ledger) else {
-                    throw fail("origin", "origin \"\(body.ledger)\" differs from entry 1's")
+                    throw fail(.origin, "origin \"\(body.ledger)\" differs from entry 1's")
                 }
                 if seq == previous.body.seq + 1, body.prev != previous.bodyHashHex {
-                    throw fail("prev chain", "prev does not match the body hash of seq \(seq - 1)")
+                    throw fail(.prevChain, "prev does not match the body hash of seq \(seq - 1)")
                 }
                 guard body.time >= previous.body.time else {
-                    throw fail("time", "time \(body.time) is earlier than the previous disclosed entry's")
+                    throw fail(.time, "time \(body.time) is earlier than the previous disclosed entry's")
                 }
             }
-            guard seq <= size else { throw fail("sequence", "seq \(seq) is beyond the checkpoint's size \(size)") }
+            guard seq <= size else { throw fail(.sequence, "seq \(seq) is beyond the checkpoint's size \(size)") }
             guard ids.insert(Identifiers.packedUUID(body.id)).inserted else {
-                throw fail("unique ids", "id \(body.id) is used twice")
+                throw fail(.uniqueIDs, "id \(body.id) is used twice")
             }
             let effect: RuleEffect
             do {
                 effect = try EntryRules.check(entry, table: .custodyV1, keys: keys, genesisActor: keys.genesisActor)
             } catch {
-                let text = "\(error)"
-                throw fail(text.hasPrefix("sign") ? "signatures" : "type table", text)
+                throw fail((error as? CoreError)?.code == .signer ? .signatures : .typeTable, "\(error)")
             }
             var after = keys
             after.apply(effect, entry: entry)
@@ -275,14 +274,14 @@ public enum BundleVerifier {
                 let message = entry.signedMessage(for: sig.key, table: .custodyV1)
             else {
                 throw VerificationFailure(
-                    seq: entry.body.seq, rule: "signatures",
+                    seq: entry.body.seq, rule: .signatures,
                     message: "signer \(sig.key.prefix(12))… is not a key registered by a disclosed entry")
             }
             let valid =
                 (index < checked.count ? checked[index] : nil) ?? key.verify(signature: sig.signature, message: message)
             guard valid else {
                 throw VerificationFailure(
-                    seq: entry.body.seq, rule: "signatures",
+                    seq: entry.body.seq, rule: .signatures,
                     message: "the signature by key \(sig.key.prefix(12))… does not verify")
             }
         }
@@ -293,7 +292,7 @@ public enum BundleVerifier {
         let lines = bytes.split(separator: 0x0a, omittingEmptySubsequences: false)
         guard bytes.last == 0x0a, lines.count - 1 == entries.count else {
             throw VerificationFailure(
-                seq: nil, rule: "proofs",
+                seq: nil, rule: .proofs,
                 message: "proofs.jsonl has \(max(0, lines.count - 1)) lines for \(entries.count) entries")
         }
         // Each proof is independent: check them on all cores, then report the first failure in line order.
@@ -318,13 +317,13 @@ public enum BundleVerifier {
             hashes.count == proof.member("hashes")?.arrayValue?.count
         else {
             return VerificationFailure(
-                seq: seq, rule: "proofs", message: "proofs.jsonl line \(line) is not a canonical proof object")
+                seq: seq, rule: .proofs, message: "proofs.jsonl line \(line) is not a canonical proof object")
         }
         guard proof.member("seq")?.integerValue == seq, proof.member("index")?.integerValue == seq - 1,
             proof.member("tree_size")?.integerValue == checkpoint.size
         else {
             return VerificationFailure(
-                seq: seq, rule: "proofs",
+                seq: seq, rule: .proofs,
                 message: "proofs.jsonl line \(line) is not the proof of seq \(seq) at size \(checkpoint.size)")
         }
         guard
@@ -333,7 +332,7 @@ public enum BundleVerifier {
                 root: checkpoint.root)
         else {
             return VerificationFailure(
-                seq: seq, rule: "proofs", message: "the inclusion proof does not lead to the checkpoint's root")
+                seq: seq, rule: .proofs, message: "the inclusion proof does not lead to the checkpoint's root")
         }
         return nil
     }
@@ -344,7 +343,7 @@ public enum BundleVerifier {
     /// fit the selection.
     static func checkStreams(_ entries: [Entry], statement: DisclosureStatement) throws(VerificationFailure) {
         func fail(_ message: String, seq: Int64? = nil) -> VerificationFailure {
-            VerificationFailure(seq: seq, rule: "disclosure", message: message)
+            VerificationFailure(seq: seq, rule: .disclosure, message: message)
         }
         var byStream: [[UInt8]: [Entry]] = [:]
         for entry in entries where entry.body.seq != 1 {
@@ -437,7 +436,7 @@ public enum BundleVerifier {
         for stream in statement.streams where stream.stream.hasPrefix("key/") {
             guard justified.contains(Array(stream.stream.dropFirst(4).utf8)) else {
                 throw VerificationFailure(
-                    seq: nil, rule: "disclosure",
+                    seq: nil, rule: .disclosure,
                     message:
                         "stream \(stream.stream) is listed, but no disclosed entry was signed by that key or names its person as recipient"
                 )

@@ -2,11 +2,74 @@ import LedgerCore
 import LedgerCrypto
 
 /// A custody rule an entry breaks: refused before an append, a finding when `ledger verify` replays history.
+///
+/// Callers switch over ``code``; ``field`` names the data member the refusal is about, so a form can show the
+/// message beside it.
 public struct CustodyViolation: Error, Sendable, CustomStringConvertible {
+    /// Which rule (docs/EVENTS.md §4); new codes may be added.
+    public enum Code: String, Sendable, CaseIterable {
+        /// The actor's key is not registered.
+        case unknownActor = "unknown-actor"
+        /// The event names a case that was never opened.
+        case unknownCase = "unknown-case"
+        /// The case is closed.
+        case caseClosed = "case-closed"
+        /// The case was opened before.
+        case caseExists = "case-exists"
+        /// The agency takes part in the case already.
+        case agencyAlreadyJoined = "agency-already-joined"
+        /// The event type does not apply to this kind of stream.
+        case notApplicable = "not-applicable"
+        /// The target was identified before.
+        case targetExists = "target-exists"
+        /// The target's value is invalid or not in normalized form.
+        case targetValue = "target-value"
+        /// The value is already another target of the case.
+        case targetTaken = "target-taken"
+        /// The target was never identified.
+        case unknownTarget = "unknown-target"
+        /// The target's status does not allow the event (EVENTS.md §6.2).
+        case targetStatus = "target-status"
+        /// The person named is not registered with an unrevoked key.
+        case unknownPerson = "unknown-person"
+        /// The item was seized before.
+        case itemExists = "item-exists"
+        /// The item was never seized.
+        case unknownItem = "unknown-item"
+        /// The target or parent item named belongs to another case.
+        case wrongCase = "wrong-case"
+        /// The item's status does not allow the event (disposed, lost, in transit, …).
+        case itemStatus = "item-status"
+        /// Someone other than the holder (or the examiner or a supervisor, where allowed) acted.
+        case notHolder = "not-holder"
+        /// Someone other than the named recipient received or refused the item.
+        case notRecipient = "not-recipient"
+        /// The same person in two roles that must differ (a witness, a recipient who holds the item already).
+        case samePerson = "same-person"
+        /// The seal stated does not match the item's seal.
+        case sealMismatch = "seal-mismatch"
+        /// The item is already sealed.
+        case alreadySealed = "already-sealed"
+        /// The corrected entry is not of the stream, or is a correction itself.
+        case correctionTarget = "correction-target"
+        /// The field may not be corrected, or the value breaks its schema.
+        case notCorrectable = "not-correctable"
+        /// Only the person who recorded the entry, or a supervisor, may correct it.
+        case notCorrector = "not-corrector"
+    }
+
+    /// Which rule.
+    public let code: Code
+    /// The data member the refusal is about (`data.seal`), when there is one.
+    public let field: String?
     /// Why, in words.
     public let description: String
 
-    init(_ description: String) { self.description = description }
+    init(_ code: Code, field: String? = nil, _ description: String) {
+        self.code = code
+        self.field = field
+        self.description = description
+    }
 }
 
 /// The current state of cases, targets, items and people: a fold over the log (docs/EVENTS.md), the custody
@@ -240,7 +303,7 @@ public struct CustodyState: ReplayFold {
                 actor = known
             } else {
                 guard let actorKey = try keys.key(body.actor) else {
-                    throw CustodyViolation("the actor's key is not registered")
+                    throw CustodyViolation(.unknownActor, "the actor's key is not registered")
                 }
                 actor = Actor(key: actorKey, agency: try person(actorKey.person)?.agency ?? actorKey.agency)
                 actors[body.actor] = actor
@@ -301,10 +364,12 @@ public struct CustodyState: ReplayFold {
     >.Index? {
         guard isKnown("case/", id) else { return nil }
         guard let index = try caseIndex(id), let status = cases.values[index].peek({ $0.status }) else {
-            throw CustodyViolation("\(what): case \(id) does not exist")
+            throw CustodyViolation(.unknownCase, field: "data.case", "\(what): case \(id) does not exist")
         }
         guard status == "open" else {
-            throw CustodyViolation("\(what): case \(id) is closed (since seq \(cases.values[index]?.closedSeq ?? 0))")
+            throw CustodyViolation(
+                .caseClosed, field: "data.case",
+                "\(what): case \(id) is closed (since seq \(cases.values[index]?.closedSeq ?? 0))")
         }
         return index
     }
@@ -326,9 +391,12 @@ public struct CustodyState: ReplayFold {
     }
 
     private mutating func openCase(_ id: String, for what: String) throws -> CaseRecord {
-        guard let record = try caseRecord(id) else { throw CustodyViolation("\(what): case \(id) does not exist") }
+        guard let record = try caseRecord(id) else {
+            throw CustodyViolation(.unknownCase, field: "data.case", "\(what): case \(id) does not exist")
+        }
         guard record.status == "open" else {
-            throw CustodyViolation("\(what): case \(id) is closed (since seq \(record.closedSeq ?? 0))")
+            throw CustodyViolation(
+                .caseClosed, field: "data.case", "\(what): case \(id) is closed (since seq \(record.closedSeq ?? 0))")
         }
         return record
     }
@@ -337,7 +405,9 @@ public struct CustodyState: ReplayFold {
         let body = entry
         let data = body.data
         if body.type == CustodyEvents.caseOpened {
-            guard try caseRecord(id) == nil else { throw CustodyViolation("case \(id) was already opened") }
+            guard try caseRecord(id) == nil else {
+                throw CustodyViolation(.caseExists, "case \(id) was already opened")
+            }
             var record = CaseRecord(
                 id: id, title: data.member("title")?.stringValue ?? "",
                 agencies: data.member("agencies")?.arrayValue?.compactMap(\.stringValue) ?? [], openedSeq: body.seq,
@@ -346,13 +416,14 @@ public struct CustodyState: ReplayFold {
             save(record)
             return
         }
-        guard var record = try caseRecord(id) else { throw CustodyViolation("case \(id) does not exist") }
+        guard var record = try caseRecord(id) else { throw CustodyViolation(.unknownCase, "case \(id) does not exist") }
         switch body.type {
         case CustodyEvents.caseAgencyJoined:
             record = try openCase(id, for: "an agency joins")
             let agency = data.member("agency")?.stringValue ?? ""
             guard !record.agencies.contains(where: { $0.hasSameBytes(as: agency) }) else {
-                throw CustodyViolation("agency \(agency) already takes part in case \(id)")
+                throw CustodyViolation(
+                    .agencyAlreadyJoined, field: "data.agency", "agency \(agency) already takes part in case \(id)")
             }
             record.agencies.append(agency)
         case CustodyEvents.caseClosed:
@@ -362,7 +433,7 @@ public struct CustodyState: ReplayFold {
         case CustodyEvents.entryCorrected:
             record.corrections.append(try correction(entry, log: record.log, actor: actor))
         case CustodyEvents.noteAdded: break
-        default: throw CustodyViolation("\(body.type) does not apply to a case")
+        default: throw CustodyViolation(.notApplicable, "\(body.type) does not apply to a case")
         }
         record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
         save(record)
@@ -374,22 +445,28 @@ public struct CustodyState: ReplayFold {
         let body = entry
         let data = body.data
         if body.type == CustodyEvents.targetIdentified {
-            guard try target(id) == nil else { throw CustodyViolation("target \(id) was already identified") }
+            guard try target(id) == nil else {
+                throw CustodyViolation(.targetExists, "target \(id) was already identified")
+            }
             let caseID = data.member("case")?.stringValue ?? ""
             let caseSlot = try requireOpenCase(caseID, for: "identifying a target")
             let kind = data.member("kind")?.stringValue ?? ""
             let value = data.member("value")?.stringValue ?? ""
             let normalized: String
             do { normalized = try TargetValue.normalize(value, kind: TargetKind(rawValue: kind) ?? .ip) } catch {
-                throw CustodyViolation("\(error)")
+                throw CustodyViolation(.targetValue, field: "data.value", "\(error)")
             }
             guard normalized.hasSameBytes(as: value) else {
-                throw CustodyViolation("the \(kind) value \"\(value)\" is not normalized (expected \"\(normalized)\")")
+                throw CustodyViolation(
+                    .targetValue, field: "data.value",
+                    "the \(kind) value \"\(value)\" is not normalized (expected \"\(normalized)\")")
             }
             // The last check: nothing below throws, so the claim stands.
             let key = TargetKey(caseID: caseID, kind: kind, value: value)
             if let existing = try claim(key, for: id) {
-                throw CustodyViolation("\(kind) \(value) is already target \(existing) of case \(caseID)")
+                throw CustodyViolation(
+                    .targetTaken, field: "data.value",
+                    "\(kind) \(value) is already target \(existing) of case \(caseID)")
             }
             var record = TargetRecord(
                 id: id, caseID: caseID, kind: kind, value: value,
@@ -412,7 +489,7 @@ public struct CustodyState: ReplayFold {
         // `targets`, so the slot stays valid; every check throws before the record changes, so on a breach it goes
         // back as it was.
         guard let index = try targetSlot(id), var record = targets.values[index].take() else {
-            throw CustodyViolation("target \(id) was never identified")
+            throw CustodyViolation(.unknownTarget, "target \(id) was never identified")
         }
         defer { targets.values[index] = .some(record) }
         let before = record.status
@@ -453,13 +530,14 @@ public struct CustodyState: ReplayFold {
         let status = record.status
         func requireActive(_ what: String) throws {
             guard TargetStatus.active.contains(status) else {
-                throw CustodyViolation("\(what) needs an active target; target \(id) is \(status)")
+                throw CustodyViolation(.targetStatus, "\(what) needs an active target; target \(id) is \(status)")
             }
         }
         switch body.type {
         case CustodyEvents.targetVerified:
             guard status == TargetStatus.identified || status == TargetStatus.reappeared else {
-                throw CustodyViolation("only an identified target can be verified; target \(id) is \(status)")
+                throw CustodyViolation(
+                    .targetStatus, "only an identified target can be verified; target \(id) is \(status)")
             }
             record.status = TargetStatus.verified
         case CustodyEvents.targetFalsePositive:
@@ -480,7 +558,8 @@ public struct CustodyState: ReplayFold {
             record.status = TargetStatus.notActioned
         case CustodyEvents.targetReappeared:
             guard status == TargetStatus.takenDown else {
-                throw CustodyViolation("only a taken-down target can reappear; target \(id) is \(status)")
+                throw CustodyViolation(
+                    .targetStatus, "only a taken-down target can reappear; target \(id) is \(status)")
             }
             record.status = TargetStatus.reappeared
             record.method = nil
@@ -488,7 +567,7 @@ public struct CustodyState: ReplayFold {
             let fix = try correction(record.log)
             record.corrections.append(fix)
         case CustodyEvents.noteAdded: break
-        default: throw CustodyViolation("\(body.type) does not apply to a target")
+        default: throw CustodyViolation(.notApplicable, "\(body.type) does not apply to a target")
         }
     }
 
@@ -496,7 +575,7 @@ public struct CustodyState: ReplayFold {
 
     private mutating func requirePerson(_ id: String, as what: String) throws -> PersonRecord {
         guard let record = try person(id), record.isActive else {
-            throw CustodyViolation("\(what) \(id) is not a registered person with an unrevoked key")
+            throw CustodyViolation(.unknownPerson, "\(what) \(id) is not a registered person with an unrevoked key")
         }
         return record
     }
@@ -506,25 +585,30 @@ public struct CustodyState: ReplayFold {
         let data = body.data
         var details = JSONObject()
         if body.type == CustodyEvents.itemSeized {
-            guard try item(id) == nil else { throw CustodyViolation("item \(id) was already seized") }
+            guard try item(id) == nil else { throw CustodyViolation(.itemExists, "item \(id) was already seized") }
             let caseID = data.member("case")?.stringValue ?? ""
             try requireOpenCase(caseID, for: "a seizure")
             if let targetID = data.member("target")?.stringValue, isKnown("target/", targetID) {
                 guard let found = try target(targetID), found.caseID.hasSameBytes(as: caseID) else {
-                    throw CustodyViolation("target \(targetID) is not a target of case \(caseID)")
+                    throw CustodyViolation(
+                        .wrongCase, field: "data.target", "target \(targetID) is not a target of case \(caseID)")
                 }
             }
             if let parentID = data.member("parent")?.stringValue, isKnown("item/", parentID) {
                 guard let parent = try item(parentID), parent.caseID.hasSameBytes(as: caseID) else {
-                    throw CustodyViolation("parent item \(parentID) is not an item of case \(caseID)")
+                    throw CustodyViolation(
+                        .wrongCase, field: "data.parent", "parent item \(parentID) is not an item of case \(caseID)")
                 }
                 guard parent.status != ItemStatus.disposed && parent.status != ItemStatus.lost else {
-                    throw CustodyViolation("parent item \(parentID) is \(parent.status)")
+                    throw CustodyViolation(
+                        .itemStatus, field: "data.parent", "parent item \(parentID) is \(parent.status)")
                 }
             }
             if let witness = data.member("witness_key")?.stringValue {
                 guard let witnessKey = try keys.key(witness), witnessKey.person != actor.person else {
-                    throw CustodyViolation("the witnessing officer must be another person than the seizing officer")
+                    throw CustodyViolation(
+                        .samePerson, field: "data.witness_key",
+                        "the witnessing officer must be another person than the seizing officer")
                 }
                 details.set("witness", witnessKey.person)
             }
@@ -552,26 +636,28 @@ public struct CustodyState: ReplayFold {
             addStep(&record, entry, actor: actor, details: details)
             return
         }
-        guard var record = try item(id) else { throw CustodyViolation("item \(id) was never seized") }
+        guard var record = try item(id) else { throw CustodyViolation(.unknownItem, "item \(id) was never seized") }
         let before = record.status
         let me = actor.person
         let isHolder = record.holder.hasSameBytes(as: me)
         let isExaminer = record.status == ItemStatus.checkedOut && record.checkedOutTo?.hasSameBytes(as: me) == true
         if body.type != CustodyEvents.noteAdded && body.type != CustodyEvents.entryCorrected {
             guard record.status != ItemStatus.disposed && record.status != ItemStatus.lost else {
-                throw CustodyViolation("item \(id) is \(record.status); nothing more can happen to it")
+                throw CustodyViolation(.itemStatus, "item \(id) is \(record.status); nothing more can happen to it")
             }
         }
         func require(_ status: String..., for what: String) throws {
             guard status.contains(record.status) else {
                 throw CustodyViolation(
+                    .itemStatus,
                     "\(what) needs the item \(status.joined(separator: " or ")); item \(id) is \(record.status)")
             }
         }
         func requireHolder(_ what: String, orExaminer: Bool = false, orSupervisor: Bool = false) throws {
             guard isHolder || (orExaminer && isExaminer) || (orSupervisor && actor.isSupervisor()) else {
                 let who = orExaminer && record.checkedOutTo != nil ? " or \(record.checkedOutTo ?? "")" : ""
-                throw CustodyViolation("only the holder \(record.holder)\(who) may record \(what); \(me) acted")
+                throw CustodyViolation(
+                    .notHolder, "only the holder \(record.holder)\(who) may record \(what); \(me) acted")
             }
         }
         switch body.type {
@@ -604,11 +690,12 @@ public struct CustodyState: ReplayFold {
             let to = data.member("to")?.stringValue ?? ""
             _ = try requirePerson(to, as: "the recipient")
             guard !to.hasSameBytes(as: record.holder) else {
-                throw CustodyViolation("\(to) already holds item \(id)")
+                throw CustodyViolation(.samePerson, field: "data.to", "\(to) already holds item \(id)")
             }
             let stated = data.member("seal")?.stringValue
             if stated != record.seal {
                 throw CustodyViolation(
+                    .sealMismatch, field: "data.seal",
                     "the release states seal \(stated ?? "none") but item \(id) has seal \(record.seal ?? "none"); "
                         + "record item.unsealed or item.sealed first")
             }
@@ -623,6 +710,7 @@ public struct CustodyState: ReplayFold {
             try require(ItemStatus.inTransit, for: "a receipt")
             guard record.pendingTo?.hasSameBytes(as: me) == true else {
                 throw CustodyViolation(
+                    .notRecipient,
                     "only the named recipient \(record.pendingTo ?? "?") may receive item \(id); \(me) acted")
             }
             let observed = data.member("seal")?.stringValue
@@ -649,7 +737,8 @@ public struct CustodyState: ReplayFold {
         case CustodyEvents.custodyReceiptRefused:
             try require(ItemStatus.inTransit, for: "a refusal")
             guard record.pendingTo?.hasSameBytes(as: me) == true else {
-                throw CustodyViolation("only the named recipient \(record.pendingTo ?? "?") may refuse item \(id)")
+                throw CustodyViolation(
+                    .notRecipient, "only the named recipient \(record.pendingTo ?? "?") may refuse item \(id)")
             }
             details.set("reason", data.member("reason")?.stringValue)
             details.set("to", record.holder)
@@ -658,7 +747,8 @@ public struct CustodyState: ReplayFold {
         case CustodyEvents.custodyLost:
             try require(ItemStatus.inTransit, for: "a loss")
             guard isHolder || record.pendingTo?.hasSameBytes(as: me) == true || actor.isSupervisor() else {
-                throw CustodyViolation("only the sender, the recipient or a supervisor may report item \(id) lost")
+                throw CustodyViolation(
+                    .notHolder, "only the sender, the recipient or a supervisor may report item \(id) lost")
             }
             details.set("details", data.member("details")?.stringValue)
             record.status = ItemStatus.lost
@@ -700,7 +790,9 @@ public struct CustodyState: ReplayFold {
             try require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "sealing")
             try requireHolder("sealing", orExaminer: true)
             guard record.seal == nil else {
-                throw CustodyViolation("item \(id) is already sealed with \(record.seal ?? ""); unseal it first")
+                throw CustodyViolation(
+                    .alreadySealed, field: "data.seal",
+                    "item \(id) is already sealed with \(record.seal ?? ""); unseal it first")
             }
             record.seal = data.member("seal")?.stringValue
             details.set("seal", record.seal)
@@ -710,7 +802,9 @@ public struct CustodyState: ReplayFold {
             try requireHolder("unsealing", orExaminer: true)
             let seal = data.member("seal")?.stringValue
             guard let current = record.seal, seal?.hasSameBytes(as: current) == true else {
-                throw CustodyViolation("item \(id) has seal \(record.seal ?? "none"), not \(seal ?? "")")
+                throw CustodyViolation(
+                    .sealMismatch, field: "data.seal", "item \(id) has seal \(record.seal ?? "none"), not \(seal ?? "")"
+                )
             }
             record.seal = nil
             details.set("seal", seal)
@@ -726,7 +820,9 @@ public struct CustodyState: ReplayFold {
             try requireHolder("a disposal", orSupervisor: true)
             if let witness = data.member("witness_key")?.stringValue {
                 guard let witnessKey = try keys.key(witness), witnessKey.person != me else {
-                    throw CustodyViolation("the witness must be another person than the one disposing")
+                    throw CustodyViolation(
+                        .samePerson, field: "data.witness_key",
+                        "the witness must be another person than the one disposing")
                 }
                 details.set("witness", witnessKey.person)
             }
@@ -741,7 +837,7 @@ public struct CustodyState: ReplayFold {
             details.set("value", fix.value)
         case CustodyEvents.noteAdded:
             details.set("text", data.member("text")?.stringValue)
-        default: throw CustodyViolation("\(body.type) does not apply to an item")
+        default: throw CustodyViolation(.notApplicable, "\(body.type) does not apply to an item")
         }
         if record.status != before {
             try updateCase(record.caseID) { $0.figures.moveItem(from: before, to: record.status) }
@@ -774,22 +870,24 @@ public struct CustodyState: ReplayFold {
         let field = data.member("field")?.stringValue ?? ""
         let value = data.member("value")?.stringValue ?? ""
         guard let original = log.first(where: { $0.seq == target }) else {
-            throw CustodyViolation("seq \(target) is not an entry of stream \(entry.stream)")
+            throw CustodyViolation(
+                .correctionTarget, field: "data.corrects", "seq \(target) is not an entry of stream \(entry.stream)")
         }
         guard original.type != CustodyEvents.entryCorrected, let rule = TypeTable.custodyV1.rules[original.type],
             rule.correctable.contains(where: { $0.hasSameBytes(as: field) }), let schema = rule.data.field(field)
         else {
             let allowed = TypeTable.custodyV1.rules[original.type]?.correctable ?? []
             throw CustodyViolation(
+                .notCorrectable, field: "data.field",
                 "field \"\(field)\" of \(original.type) cannot be corrected"
                     + (allowed.isEmpty ? "" : " (correctable: \(allowed.joined(separator: ", ")))"))
         }
         do { try schema.schema.check(.string(value), path: "data.value") } catch {
-            throw CustodyViolation("\(error)")
+            throw CustodyViolation(.notCorrectable, field: "data.value", "\(error)")
         }
         guard original.person.hasSameBytes(as: actor.person) || actor.isSupervisor() else {
             throw CustodyViolation(
-                "only \(original.person), who recorded seq \(target), or a supervisor may correct it")
+                .notCorrector, "only \(original.person), who recorded seq \(target), or a supervisor may correct it")
         }
         return Correction(
             seq: entry.seq, corrects: target, field: field, value: value,

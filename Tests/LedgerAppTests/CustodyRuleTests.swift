@@ -304,7 +304,7 @@ struct CustodyRuleTests {
         let queue = try DatabaseQueue(path: fixture.ledger.path)
         try queue.write { db in try db.execute(sql: "UPDATE items SET holder = 'dan' WHERE key = 'EV-1'") }
         let report = try VerifyRunner.verify(store: store, options: VerifyOptions(), source: "t")
-        #expect(report.failure?.rule == "projections")
+        #expect(report.failure?.rule == .projections)
         #expect(report.failure?.message.contains("items projection: row EV-1 differs from the log in holder") == true)
         try queue.write { db in try db.execute(sql: "DELETE FROM custody_steps WHERE item_id = 'EV-2'") }
         _ = try ProjectionRebuilder.rebuild(store: store)

@@ -91,7 +91,7 @@ struct StoredLedgerTamperTests {
         let fixture = try fixtureWithEntries()
         try tamper(fixture, "UPDATE keys SET roles = 'admin custodian' WHERE person = 'bob'")
         let failure = try #require(try failure(fixture))
-        #expect(failure.rule == "stored state")
+        #expect(failure.rule == .storedState)
         #expect(failure.description.contains("keys table entry"))
     }
 
@@ -130,11 +130,11 @@ struct StoredLedgerTamperTests {
         let fixture = try fixtureWithEntries()
         try tamper(fixture, "INSERT INTO checkpoints VALUES (2, X'ff00', 'x')")
         let checkpoint = try #require(try failure(fixture))
-        #expect(checkpoint.rule == "checkpoints")
+        #expect(checkpoint.rule == .checkpoints)
         let other = try fixtureWithEntries()
         try tamper(other, "UPDATE keys SET public_key = X'00' WHERE person = 'bob'")
         let keys = try #require(try failure(other))
-        #expect(keys.rule == "stored state")
+        #expect(keys.rule == .storedState)
     }
 
     @Test func wronglyTypedEntryColumnsAreNamed() throws {
@@ -170,7 +170,7 @@ struct StoredLedgerTamperTests {
         let fixture = try fixtureWithEntries()
         try tamper(fixture, "UPDATE checkpoints SET note = replace(note, '\n9\n', '\n8\n')")
         let failure = try #require(try failure(fixture))
-        #expect(failure.rule == "checkpoints")
+        #expect(failure.rule == .checkpoints)
     }
 }
 

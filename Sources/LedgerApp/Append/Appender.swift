@@ -141,9 +141,9 @@ public enum Appender {
                 results.append(result)
             } catch {
                 let wrapped = LedgerError.from(error)
-                throw LedgerError(
-                    wrapped.kind,
-                    "\(name(number)): \(wrapped.description) (the \(results.count) before it are committed)")
+                throw wrapped.with(
+                    description:
+                        "\(name(number)): \(wrapped.description) (the \(results.count) before it are committed)")
             }
         }
         return results
@@ -197,7 +197,8 @@ public enum Appender {
             let current = try streamHeads[draft.stream] ?? transaction.streamHead(draft.stream)
             let currentRev = current?.rev ?? 0
             if let expected = draft.expectRev, expected != currentRev {
-                throw LedgerError.conflict(
+                throw LedgerError(
+                    .staleRevision,
                     "stream \(draft.stream) is at revision \(currentRev), not the expected \(expected); nothing was written"
                 )
             }
@@ -228,19 +229,21 @@ public enum Appender {
             let effect: RuleEffect
             do { effect = try EntryRules.check(entry, table: .custodyV1, keys: keys, genesisActor: genesisActor) } catch
             {
-                throw LedgerError.usage("\(draft.type) in \(draft.stream): \(error)")
+                throw LedgerError.from(error).with(description: "\(draft.type) in \(draft.stream): \(error)")
             }
             for sig in draft.presigned where sig.key != actor {
                 guard let message = entry.signedMessage(for: sig.key, table: .custodyV1),
                     let key = try keys.publicKey(sig.key, entry: entry),
                     key.verify(signature: sig.signature, message: message)
-                else { throw LedgerError.usage("the signature by key \(sig.key.prefix(12))… does not verify") }
+                else {
+                    throw LedgerError(.signature, "the signature by key \(sig.key.prefix(12))… does not verify")
+                }
             }
             keys.apply(effect)
             // The custody rules decide on the state the projections hold, as `ledger verify` replays it.
             do { try custody.apply(entry, keys: keys) } catch let violation as CustodyViolation {
-                throw LedgerError.conflict(
-                    "refused: \(draft.type) in \(draft.stream): \(violation); nothing was written")
+                throw LedgerError.refused(
+                    violation, "refused: \(draft.type) in \(draft.stream): \(violation); nothing was written")
             }
             streamHeads[draft.stream] = (body.streamRev, entry.bodyHashHex)
             prev = entry.bodyHashHex
@@ -308,14 +311,16 @@ public enum Appender {
                 body.actor == KeyFiles.keyID(draft.signer.publicKey),
                 JCS.serialize(body.data) == JCS.serialize(draft.data)
             else {
-                throw LedgerError.conflict(
+                throw LedgerError(
+                    .idConflict,
                     "id \(id) is already recorded at seq \(body.seq) with different content; nothing was written")
             }
             seqs.append(body.seq)
         }
         if seqs.isEmpty { return nil }
         guard newCount == 0 else {
-            throw LedgerError.conflict(
+            throw LedgerError(
+                .idConflict,
                 "the batch mixes \(seqs.count) already recorded id(s) with \(newCount) new one(s); nothing was written")
         }
         return seqs

@@ -38,13 +38,13 @@ public enum BundleChecker {
             var timestamp: TimestampInfo?
             if tsaCAFile != nil && files[BundleLayout.timestamp] == nil {
                 throw VerificationFailure(
-                    seq: nil, rule: "timestamps", message: "--tsa-ca was given, but the bundle has no time stamp")
+                    seq: nil, rule: .timestamps, message: "--tsa-ca was given, but the bundle has no time stamp")
             }
             if let response = files[BundleLayout.timestamp], let tsaCAFile {
                 let digest = SHA256.hash(Array(result.ledger.checkpoint.note.text.utf8))
                 do { timestamp = try RFC3161.verify(response: response, sha256: digest, caFile: tsaCAFile) } catch {
                     throw VerificationFailure(
-                        seq: nil, rule: "timestamps", message: "data/ledger/checkpoint.tsr does not verify: \(error)")
+                        seq: nil, rule: .timestamps, message: "data/ledger/checkpoint.tsr does not verify: \(error)")
                 }
             }
             return BundleReport(directory: directory, result: result, failure: nil, timestamp: timestamp)
@@ -70,7 +70,7 @@ public enum BundleChecker {
                 files[relative] = Array(data)
             default:
                 throw VerificationFailure(
-                    seq: nil, rule: "bag", message: "\(relative) is not a regular file (a link or a device)")
+                    seq: nil, rule: .bag, message: "\(relative) is not a regular file (a link or a device)")
             }
         }
         return files

@@ -91,20 +91,20 @@ public enum VerifyRunner {
             let notes: [(size: Int64, note: String)]
             do { notes = try reader.checkpointNotes() } catch {
                 report.failure = VerificationFailure(
-                    seq: nil, rule: "checkpoints",
+                    seq: nil, rule: .checkpoints,
                     message: "the stored checkpoints are damaged: \(LedgerError.from(error))")
                 return
             }
             for (size, note) in notes {
                 do { checkpoints.append(try SignedCheckpoint(noteText: note)) } catch {
                     report.failure = VerificationFailure(
-                        seq: nil, rule: "checkpoints",
+                        seq: nil, rule: .checkpoints,
                         message: "the stored checkpoint at size \(size) is malformed: \(error)")
                     return
                 }
                 if checkpoints.last?.checkpoint.size != size {
                     report.failure = VerificationFailure(
-                        seq: nil, rule: "checkpoints",
+                        seq: nil, rule: .checkpoints,
                         message: "the stored checkpoint at size \(size) names another size")
                     return
                 }
@@ -143,7 +143,7 @@ public enum VerifyRunner {
                 try? pipeline.flushQuietly()
                 report.entriesChecked = pipeline.verifier.entryCount
                 report.failure = VerificationFailure(
-                    seq: nil, rule: "stored state", message: "the database is damaged: \(LedgerError.from(error))")
+                    seq: nil, rule: .storedState, message: "the database is damaged: \(LedgerError.from(error))")
             }
         }
         return report
@@ -153,7 +153,7 @@ public enum VerifyRunner {
     /// selection at its size, each with its real head (FORMAT.md §11.4).
     static func checkDisclosure(_ note: String, reader: any LedgerReader) throws -> DisclosureStatement {
         func fail(_ message: String) -> VerificationFailure {
-            VerificationFailure(seq: nil, rule: "disclosure", message: message)
+            VerificationFailure(seq: nil, rule: .disclosure, message: message)
         }
         let statement: DisclosureStatement
         do { statement = try DisclosureStatement(note: note, logKey: try LedgerFacts.logKey(reader)) } catch {
@@ -189,14 +189,14 @@ public enum VerifyRunner {
             }
             guard let note = notes.first(where: { $0.size == size })?.note else {
                 throw VerificationFailure(
-                    seq: nil, rule: "timestamps", message: "a time stamp covers size \(size), which has no checkpoint")
+                    seq: nil, rule: .timestamps, message: "a time stamp covers size \(size), which has no checkpoint")
             }
             let digest = SHA256.hash(Array(try SignedNote(parsing: note).text.utf8))
             do {
                 results.append((size, try RFC3161.verify(response: response, sha256: digest, caFile: caFile)))
             } catch {
                 throw VerificationFailure(
-                    seq: nil, rule: "timestamps",
+                    seq: nil, rule: .timestamps,
                     message: "the time stamp over the checkpoint of size \(size) does not verify: \(error)")
             }
         }
@@ -210,7 +210,7 @@ public enum VerifyRunner {
         guard !options.witnesses.isEmpty || options.witnessQuorum > 0 else { return [] }
         guard let checkpoint = options.checkpoint else {
             throw VerificationFailure(
-                seq: nil, rule: "witnesses",
+                seq: nil, rule: .witnesses,
                 message: "witness cosignatures are checked on a checkpoint: give --checkpoint FILE")
         }
         return try Cosignature.checkQuorum(
@@ -225,7 +225,7 @@ public enum VerifyRunner {
     @discardableResult
     static func checkStoredState(_ reader: any LedgerReader, against verifier: CustodyVerifier) throws -> Int {
         func fail(_ message: String) -> VerificationFailure {
-            VerificationFailure(seq: nil, rule: "stored state", message: message)
+            VerificationFailure(seq: nil, rule: .storedState, message: message)
         }
         guard let origin = try reader.meta("origin"), origin.hasSameBytes(as: verifier.replayedOrigin ?? "") else {
             throw fail("the stored origin does not match the origin of seq 1")
@@ -256,7 +256,7 @@ public enum VerifyRunner {
         let builtTo = try reader.projectionSeq()
         guard builtTo == entries else {
             throw VerificationFailure(
-                seq: nil, rule: "projections",
+                seq: nil, rule: .projections,
                 message: "the projections are built to seq \(builtTo) but the log has \(entries) entries \(remedy)")
         }
         var compared = 0
@@ -291,7 +291,7 @@ public enum VerifyRunner {
             if problem == nil, index < expected.count { problem = "row \(expected[index].key) is missing" }
             if let problem {
                 throw VerificationFailure(
-                    seq: nil, rule: "projections", message: "the \(table.name) projection: \(problem) \(remedy)")
+                    seq: nil, rule: .projections, message: "the \(table.name) projection: \(problem) \(remedy)")
             }
         }
         return compared
@@ -328,7 +328,7 @@ public enum VerifyRunner {
                     let line = Array(pending[lineStart..<newline])
                     if line.isEmpty {
                         throw VerificationFailure(
-                            seq: position, rule: "record form", message: "line \(position) is empty")
+                            seq: position, rule: .recordForm, message: "line \(position) is empty")
                     }
                     try pipeline.add(
                         Pipeline.Item(position: position, record: line, storedLeafHash: nil, storedNodes: nil))
@@ -338,14 +338,14 @@ public enum VerifyRunner {
                 pending.removeFirst(lineStart)
                 if pending.count > Entry.maxRecordBytes {
                     throw VerificationFailure(
-                        seq: position + 1, rule: "record form",
+                        seq: position + 1, rule: .recordForm,
                         message: "line \(position + 1) is longer than the record limit of \(Entry.maxRecordBytes) bytes"
                     )
                 }
             }
             if !pending.isEmpty {
                 throw VerificationFailure(
-                    seq: position + 1, rule: "record form",
+                    seq: position + 1, rule: .recordForm,
                     message: "the last line does not end with a newline (the file may be cut off)")
             }
             try pipeline.finish()

@@ -118,7 +118,7 @@ struct VerifyBundleCommand: ParsableCommand {
 
     static func text(_ report: BundleReport) -> String {
         guard let result = report.result else {
-            let failure = report.failure.map { "\($0.description)\n  rule       \($0.rule)" } ?? "unknown"
+            let failure = report.failure.map { "\($0.description)\n  rule       \($0.rule.rawValue)" } ?? "unknown"
             return "FAILED: the bundle does not verify\n  \(failure)\n  bundle     \(report.directory)"
         }
         let ledger = result.ledger
@@ -170,7 +170,9 @@ struct VerifyBundleCommand: ParsableCommand {
             JSONMember("bundle", .string(report.directory)),
         ]
         if let failure = report.failure {
-            var object = [JSONMember("rule", .string(failure.rule)), JSONMember("message", .string(failure.message))]
+            var object = [
+                JSONMember("rule", .string(failure.rule.rawValue)), JSONMember("message", .string(failure.message)),
+            ]
             if let seq = failure.seq { object.append(JSONMember("seq", .integer(seq))) }
             members.append(JSONMember("failure", .object(object)))
         }

@@ -92,7 +92,7 @@ enum VerifyReportFormatter {
         if let failure = report.failure {
             lines.append("FAILED: the ledger does not verify")
             lines.append("  \(failure.description)")
-            lines.append("  rule       \(failure.rule)")
+            lines.append("  rule       \(failure.rule.rawValue)")
             lines.append("  source     \(source)")
             lines.append("  checked    \(report.entriesChecked) entries were valid before the failure")
         } else if let summary = report.summary {
@@ -239,7 +239,7 @@ enum VerifyReportFormatter {
         }
         if let failure = report.failure {
             var failureMembers = [
-                JSONMember("rule", .string(failure.rule)), JSONMember("message", .string(failure.description)),
+                JSONMember("rule", .string(failure.rule.rawValue)), JSONMember("message", .string(failure.description)),
             ]
             if let seq = failure.seq { failureMembers.append(JSONMember("seq", .integer(seq))) }
             members.append(JSONMember("failure", .object(failureMembers)))

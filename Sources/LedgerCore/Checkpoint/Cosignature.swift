@@ -96,12 +96,12 @@ extension Cosignature {
             do {
                 times.append(
                     WitnessTime(name: witness.name, vkey: witness.vkey, time: try timestamp(of: witness, on: note)))
-            } catch { throw VerificationFailure(seq: nil, rule: "witnesses", message: "\(error)") }
+            } catch { throw VerificationFailure(seq: nil, rule: .witnesses, message: "\(error)") }
         }
         let valid = times.filter { $0.time != nil }.count
         guard valid >= quorum else {
             throw VerificationFailure(
-                seq: nil, rule: "witnesses",
+                seq: nil, rule: .witnesses,
                 message:
                     "witness quorum not met: \(quorum) cosignatures required, \(valid) valid among the \(witnesses.count) named witnesses"
             )

@@ -56,7 +56,7 @@ public enum EntryRules {
         }
         let signers = entry.sigs.map(\.key)
         guard signers.count == required.count, required.allSatisfy(signers.contains) else {
-            throw CoreError.rule(
+            throw CoreError.signer(
                 "signers are not exactly the required signers for \(body.type): expected "
                     + required.map { String($0.prefix(12)) + "…" }.sorted().joined(separator: ", ") + ", got "
                     + signers.map { String($0.prefix(12)) + "…" }.joined(separator: ", "))
@@ -75,22 +75,22 @@ public enum EntryRules {
             return effect
         }
         guard let actor = try keys.key(body.actor) else {
-            throw CoreError.rule("signer \(body.actor.prefix(12))… is not a registered key")
+            throw CoreError.signer("signer \(body.actor.prefix(12))… is not a registered key")
         }
         if let revoked = actor.revokedSeq, seq > revoked {
-            throw CoreError.rule("signer \(actor.name) (\(body.actor.prefix(12))…) was revoked at seq \(revoked)")
+            throw CoreError.signer("signer \(actor.name) (\(body.actor.prefix(12))…) was revoked at seq \(revoked)")
         }
         guard actor.isValid(atSeq: seq) else {
-            throw CoreError.rule("signer \(body.actor.prefix(12))… is not registered at this seq")
+            throw CoreError.signer("signer \(body.actor.prefix(12))… is not registered at this seq")
         }
         if let coSignerKeyID {
             guard let coSigner = try keys.key(coSignerKeyID), coSigner.isValid(atSeq: seq) else {
-                throw CoreError.rule("signer \(coSignerKeyID.prefix(12))… is not a registered, unrevoked key")
+                throw CoreError.signer("signer \(coSignerKeyID.prefix(12))… is not a registered, unrevoked key")
             }
         }
         let isSubject = rule.subjectKeyMayAct && body.stream.hasSameBytes(as: "key/" + body.actor)
         guard isSubject || rule.actorRoles.contains(where: actor.hasRole) else {
-            throw CoreError.rule(
+            throw CoreError.signer(
                 "signer \(actor.name) has roles [\(actor.roles.joined(separator: ", "))], none of which may sign \(body.type)"
                     + " (allowed: \(rule.actorRoles.sorted().joined(separator: ", ")))")
         }

@@ -1,15 +1,65 @@
 import LedgerCrypto
 
+/// The verification rules (FORMAT.md §7 for a ledger, §11 for a bundle): a closed set callers can switch over.
+///
+/// The raw value is the short name reports print (`rule  prev chain`, `"rule":"prev chain"` in JSON).
+public enum VerificationRule: String, Sendable, CaseIterable {
+    /// §7 rule 1: size, JSON profile, exact members, types and patterns.
+    case recordForm = "record form"
+    /// §7 rule 2: the n-th record has seq n.
+    case sequence
+    /// §7 rule 3: every entry names the origin of seq 1.
+    case origin
+    /// §7 rule 4: `prev` is the body hash of the previous entry.
+    case prevChain = "prev chain"
+    /// §7 rule 5: `stream_rev` and `stream_prev` follow the stream's previous entry.
+    case streamChain = "stream chain"
+    /// §7 rule 6: no id is used twice.
+    case uniqueIDs = "unique ids"
+    /// §7 rule 7: time never goes backwards.
+    case time
+    /// §7 rule 8: known type, matching stream and data, genesis rules.
+    case typeTable = "type table"
+    /// §7 rule 9: the required signers, registered, unrevoked, with an allowed role; every signature verifies.
+    case signatures
+    /// The ledger has fewer than two entries, or seq 1 and 2 are not a complete genesis.
+    case genesis
+    /// §7 rule 10: stored leaf and interior node hashes.
+    case merkleTree = "Merkle tree"
+    /// §7 rule 11: checkpoints (stored or given) are valid and match the tree.
+    case checkpoints
+    /// §7 rule 12: the stored columns, origin and keys table equal the replay.
+    case storedState = "stored state"
+    /// §7 rule 13: every projection row equals the replay's.
+    case projections
+    /// RFC 3161 time stamps over checkpoints (§6.7).
+    case timestamps
+    /// Witness cosignatures and their quorum (§6.6).
+    case witnesses
+    /// A disclosure statement checked against the ledger or inside a bundle (§11.4).
+    case disclosure
+    /// Inclusion proofs in a bundle (§11.3).
+    case proofs
+    /// A bundle's BagIt structure, manifests and bag-info (§11.1).
+    case bag
+    /// A bundle's entries file (§11.2).
+    case entries
+    /// A bundle's checkpoint (§11.3).
+    case checkpoint
+    /// A bundle's report and CASE/UCO graph, rendered again (§11.6–11.7).
+    case report
+}
+
 /// The first rule a ledger breaks: where (seq) and what, in words.
 public struct VerificationFailure: Error, Sendable, CustomStringConvertible {
     /// The seq of the failing entry, or nil for a failure about the ledger as a whole (a checkpoint).
     public let seq: Int64?
-    /// Short rule name from FORMAT.md §7 ("prev chain", "signatures", …).
-    public let rule: String
+    /// The rule broken (FORMAT.md §7).
+    public let rule: VerificationRule
     /// What failed, in words.
     public let message: String
 
-    public init(seq: Int64?, rule: String, message: String) {
+    public init(seq: Int64?, rule: VerificationRule, message: String) {
         self.seq = seq
         self.rule = rule
         self.message = message
@@ -220,49 +270,49 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
     /// Applies every rule to the next entry.
     public mutating func verify(_ prepared: PreparedEntry) throws(VerificationFailure) {
         let seq = count + 1
-        func fail(_ rule: String, _ message: String) -> VerificationFailure {
+        func fail(_ rule: VerificationRule, _ message: String) -> VerificationFailure {
             VerificationFailure(seq: seq, rule: rule, message: message)
         }
         let entry: Entry
         switch prepared.entry {
         case .success(let parsed): entry = parsed
-        case .failure(let error): throw fail("record form", error.description)
+        case .failure(let error): throw fail(.recordForm, error.description)
         }
         let body = entry.body
-        guard body.seq == seq else { throw fail("sequence", "the record says seq \(body.seq), expected \(seq)") }
+        guard body.seq == seq else { throw fail(.sequence, "the record says seq \(body.seq), expected \(seq)") }
         if seq == 1 {
             guard Identifiers.isOrigin(body.ledger) else {
-                throw fail("origin", "origin \"\(body.ledger)\" is not valid")
+                throw fail(.origin, "origin \"\(body.ledger)\" is not valid")
             }
             origin = body.ledger
         } else if let origin, !body.ledger.hasSameBytes(as: origin) {
-            throw fail("origin", "ledger origin \"\(body.ledger)\" differs from \"\(origin)\" of seq 1")
+            throw fail(.origin, "ledger origin \"\(body.ledger)\" differs from \"\(origin)\" of seq 1")
         }
         guard body.prev == lastBodyHash else {
             throw fail(
-                "prev chain",
+                .prevChain,
                 seq == 1 ? "prev of seq 1 must be 64 zeros" : "prev does not match the body hash of seq \(seq - 1)")
         }
         let head = streams[body.stream]
         let expectedRev = (head?.rev ?? 0) + 1
         guard body.streamRev == expectedRev else {
             throw fail(
-                "stream chain",
+                .streamChain,
                 "stream_rev \(body.streamRev) of stream \(body.stream) does not follow its last revision \(expectedRev - 1)"
             )
         }
         guard body.streamPrev == (head?.hash ?? EntryBody.zeroHash) else {
             throw fail(
-                "stream chain",
+                .streamChain,
                 head == nil
                     ? "stream_prev of the first entry of stream \(body.stream) must be 64 zeros"
                     : "stream_prev does not match the body hash of stream \(body.stream) revision \(expectedRev - 1)")
         }
         guard ids.insert(Identifiers.packedUUID(body.id)).inserted else {
-            throw fail("unique ids", "id \(body.id) was already used by an earlier entry")
+            throw fail(.uniqueIDs, "id \(body.id) was already used by an earlier entry")
         }
         guard body.time >= lastTime else {
-            throw fail("time", "time \(body.time) is earlier than the previous entry's time \(lastTime)")
+            throw fail(.time, "time \(body.time) is earlier than the previous entry's time \(lastTime)")
         }
 
         // Seq 1's signature can be checked as soon as seq 2 names its key, before seq 2's own rules, so that a
@@ -279,8 +329,7 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
         }
         let effect: RuleEffect
         do { effect = try EntryRules.check(entry, table: table, keys: self, genesisActor: genesisActor) } catch {
-            let text = (error as? CoreError)?.description ?? "\(error)"
-            throw fail(text.hasPrefix("sign") ? "signatures" : "type table", text)
+            throw fail((error as? CoreError)?.code == .signer ? .signatures : .typeTable, "\(error)")
         }
         if seq == 1 {
             pendingGenesis = (entry, prepared.signatureChecks)
@@ -340,7 +389,7 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
                 guard let key = keys[sig.key]?.publicKey, let message = entry.signedMessage(for: sig.key, table: table)
                 else {
                     throw VerificationFailure(
-                        seq: seq, rule: "signatures", message: "signer \(sig.key.prefix(12))… is not a registered key")
+                        seq: seq, rule: .signatures, message: "signer \(sig.key.prefix(12))… is not a registered key")
                 }
                 valid = key.verify(signature: sig.signature, message: message)
             }
@@ -348,7 +397,7 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
                 let who = keys[sig.key].map { " (\($0.name))" } ?? ""
                 let what = sig.key == entry.body.actor ? "the entry" : "its key request"
                 throw VerificationFailure(
-                    seq: seq, rule: "signatures",
+                    seq: seq, rule: .signatures,
                     message: "signature by key \(sig.key.prefix(12))…\(who) over \(what) does not verify")
             }
         }
@@ -359,7 +408,7 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
             columns != StoredColumns(entry)
         {
             throw VerificationFailure(
-                seq: seq, rule: "stored state",
+                seq: seq, rule: .storedState,
                 message:
                     "the stored columns (seq, id, stream, revision, type, actor, time or body hash) do not match the record"
             )
@@ -367,18 +416,18 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
         let completed = accumulator.append(leafHash: prepared.leafHash)
         if let stored = prepared.storedLeafHash, stored != prepared.leafHash {
             throw VerificationFailure(
-                seq: seq, rule: "Merkle tree", message: "the stored leaf hash does not match the record")
+                seq: seq, rule: .merkleTree, message: "the stored leaf hash does not match the record")
         }
         if let nodes = prepared.storedNodes {
             guard nodes.count == completed.count * 32 else {
                 throw VerificationFailure(
-                    seq: seq, rule: "Merkle tree",
+                    seq: seq, rule: .merkleTree,
                     message: "\(nodes.count / 32) stored Merkle nodes, expected \(completed.count)")
             }
             for (level, node) in completed.enumerated()
             where !nodes[(level * 32)..<(level * 32 + 32)].elementsEqual(node) {
                 throw VerificationFailure(
-                    seq: seq, rule: "Merkle tree",
+                    seq: seq, rule: .merkleTree,
                     message: "the stored Merkle node at level \(level + 1) does not match the recomputed subtree")
             }
         }
@@ -392,15 +441,15 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
     public func finish(checkpoints: [SignedCheckpoint], pinnedLogKey: NoteVerifierKey?) throws(VerificationFailure)
         -> VerificationSummary
     {
-        if count == 0 { throw VerificationFailure(seq: nil, rule: "genesis", message: "the ledger is empty") }
+        if count == 0 { throw VerificationFailure(seq: nil, rule: .genesis, message: "the ledger is empty") }
         if count == 1 || pendingGenesis != nil {
             throw VerificationFailure(
-                seq: 2, rule: "genesis", message: "the ledger ends before seq 2 registers its first key")
+                seq: 2, rule: .genesis, message: "the ledger ends before seq 2 registers its first key")
         }
-        guard let logKey else { throw VerificationFailure(seq: 1, rule: "genesis", message: "no log key") }
+        guard let logKey else { throw VerificationFailure(seq: 1, rule: .genesis, message: "no log key") }
         if let pinnedLogKey, pinnedLogKey != logKey {
             throw VerificationFailure(
-                seq: 1, rule: "checkpoints",
+                seq: 1, rule: .checkpoints,
                 message: "the ledger's log key \(logKey.vkey) is not the pinned log key \(pinnedLogKey.vkey)")
         }
         var verifiedSizes: [Int64] = []
@@ -409,27 +458,27 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
             let label = "checkpoint at size \(checkpoint.size)"
             guard checkpoint.origin.hasSameBytes(as: logKey.name) else {
                 throw VerificationFailure(
-                    seq: nil, rule: "checkpoints",
+                    seq: nil, rule: .checkpoints,
                     message: "\(label) names origin \"\(checkpoint.origin)\", not \"\(logKey.name)\"")
             }
             guard signed.note.isSigned(by: logKey) else {
                 throw VerificationFailure(
-                    seq: nil, rule: "checkpoints",
+                    seq: nil, rule: .checkpoints,
                     message: "\(label) is not signed by the ledger's log key \(logKey.vkey)")
             }
             guard checkpoint.size <= count else {
                 throw VerificationFailure(
-                    seq: nil, rule: "checkpoints",
+                    seq: nil, rule: .checkpoints,
                     message:
                         "\(label) covers more entries than the ledger holds (\(count)): the ledger was truncated or rolled back"
                 )
             }
             guard let root = checkpoint.size == 0 ? Merkle.emptyRoot : roots[checkpoint.size] else {
-                throw VerificationFailure(seq: nil, rule: "checkpoints", message: "\(label): no tree of that size")
+                throw VerificationFailure(seq: nil, rule: .checkpoints, message: "\(label): no tree of that size")
             }
             guard root == checkpoint.root else {
                 throw VerificationFailure(
-                    seq: checkpoint.size, rule: "checkpoints",
+                    seq: checkpoint.size, rule: .checkpoints,
                     message:
                         "\(label): its root does not match the ledger's tree of size \(checkpoint.size): history was rewritten: it diverged at or before seq \(checkpoint.size)"
                 )
