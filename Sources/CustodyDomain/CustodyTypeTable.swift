@@ -238,3 +238,13 @@ public enum CustodyTypeTable {
             actorRoles: domainRoles, data: schema(FieldSchema("text", free(10_000)))),
     ]
 }
+
+/// Stream names of the custody domain (FORMAT.md §5): one stream per case, target and item.
+public enum CustodyStreams {
+    /// `item/<id>`.
+    public static func item(_ id: String) -> String { "item/" + id }
+    /// `target/<id>`.
+    public static func target(_ id: String) -> String { "target/" + id }
+    /// `case/<id>`.
+    public static func caseStream(_ id: String) -> String { "case/" + id }
+}

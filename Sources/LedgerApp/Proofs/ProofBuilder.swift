@@ -64,4 +64,28 @@ public enum ProofBuilder {
     static func subtreeHashes(_ reader: any LedgerReader) -> MerkleProof.SubtreeHashes {
         { start, level in try reader.subtreeHash(seq: start + (Int64(1) << level), level: level) }
     }
+
+    /// Checks a tlog-proof offline: that `record` (an entry's exact bytes) is at the proof's index in the tree of
+    /// the proof's checkpoint, and that the checkpoint is signed by `logKey`. Returns the entry.
+    ///
+    /// Throws a usage error when the proof text is malformed, an integrity error when anything does not hold.
+    public static func verifyOffline(proofText: String, record: [UInt8], logKey: NoteVerifierKey) throws(LedgerError)
+        -> (entry: Entry, checkpoint: Checkpoint)
+    {
+        let proof: TlogProof
+        do { proof = try TlogProof(text: proofText) } catch { throw .usage("\(error)") }
+        let parsed: Entry
+        do { parsed = try Entry.parse(record: record) } catch {
+            throw .integrity("the entry is not a ledger record: \(error)")
+        }
+        guard parsed.body.seq == proof.index + 1 else {
+            throw .integrity(
+                "the entry is seq \(parsed.body.seq) but the proof is for index \(proof.index) (seq \(proof.index + 1))"
+            )
+        }
+        do { try proof.verify(record: record, logKey: logKey) } catch {
+            throw .integrity("the proof does not verify: \(error)")
+        }
+        return (parsed, proof.checkpoint.checkpoint)
+    }
 }

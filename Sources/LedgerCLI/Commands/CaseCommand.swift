@@ -37,7 +37,8 @@ struct CaseCommand: ParsableCommand {
             data["legal_basis"] = legalBasis
             data.set("agencies", strings: agency)
             data["summary"] = summary
-            try event.record(CustodyEvents.caseOpened, stream: Streams.caseStream(id), data: data, summary: title)
+            try event.record(
+                CustodyEvents.caseOpened, stream: CustodyStreams.caseStream(id), data: data, summary: title)
         }
     }
 
@@ -50,7 +51,7 @@ struct CaseCommand: ParsableCommand {
 
         func run() throws {
             try event.record(
-                CustodyEvents.caseAgencyJoined, stream: Streams.caseStream(id),
+                CustodyEvents.caseAgencyJoined, stream: CustodyStreams.caseStream(id),
                 data: DataBuilder(["agency": agency, "legal_basis": legalBasis]))
         }
     }
@@ -63,7 +64,7 @@ struct CaseCommand: ParsableCommand {
 
         func run() throws {
             try event.record(
-                CustodyEvents.caseClosed, stream: Streams.caseStream(id), data: DataBuilder(["reason": reason]))
+                CustodyEvents.caseClosed, stream: CustodyStreams.caseStream(id), data: DataBuilder(["reason": reason]))
         }
     }
 

@@ -18,12 +18,20 @@ struct EventOptions: ParsableArguments {
         _ type: String, stream: String, data: DataBuilder, coSigners: [Ed25519PrivateKey] = [],
         summary: String? = nil
     ) throws {
+        try record(type, stream: stream, json: data.value, coSigners: coSigners, summary: summary)
+    }
+
+    /// Decides and appends one event with `data`, signed by `--key` (and `coSigners`), and prints what happened.
+    func record(
+        _ type: String, stream: String, json data: JSONValue, coSigners: [Ed25519PrivateKey] = [],
+        summary: String? = nil
+    ) throws {
         let store = try location.open()
         let signer = try passphrase.loadKey(key)
         let result = try Appender.append(
             [
                 EventDraft(
-                    type: type, stream: stream, data: data.value, expectRev: expectRev, signer: signer,
+                    type: type, stream: stream, data: data, expectRev: expectRev, signer: signer,
                     coSigners: coSigners)
             ], to: store)
         let seq = result.seqs.first ?? 0
@@ -62,26 +70,10 @@ struct DataBuilder {
     var value: JSONValue { .object(members) }
 }
 
-/// Stream names of the domain.
-enum Streams {
-    static func item(_ id: String) -> String { "item/" + id }
-    static func target(_ id: String) -> String { "target/" + id }
-    static func caseStream(_ id: String) -> String { "case/" + id }
-}
-
 /// The current time as RFC 3339 with the local offset, for `occurred_at` defaults.
 func nowRFC3339() -> String {
     let formatter = ISO8601DateFormatter()
     formatter.timeZone = TimeZone.current
     formatter.formatOptions = [.withInternetDateTime]
     return formatter.string(from: Date())
-}
-
-/// A hash list `[{alg, value}]` from digests.
-func hashList(_ digests: FileDigests) -> JSONValue {
-    .array([
-        ["alg": "md5", "value": .string(Hex.encode(digests.md5))],
-        ["alg": "sha1", "value": .string(Hex.encode(digests.sha1))],
-        ["alg": "sha256", "value": .string(Hex.encode(digests.sha256))],
-    ])
 }

@@ -78,14 +78,14 @@ struct ItemCommand: ParsableCommand {
             if !photo.isEmpty {
                 var hashes: [JSONValue] = []
                 for path in photo {
-                    do { hashes.append(hashList(try FileHasher.hash(path: path))) } catch {
+                    do { hashes.append(CustodyForms.hashList(try FileHasher.hash(path: path))) } catch {
                         throw LedgerError.usage(error.description)
                     }
                 }
                 data.set("photos", .array(hashes))
             }
             try event.record(
-                CustodyEvents.itemSeized, stream: Streams.item(id), data: data, coSigners: coSigners,
+                CustodyEvents.itemSeized, stream: CustodyStreams.item(id), data: data, coSigners: coSigners,
                 summary: "\(id) (\(kind)) held by you")
         }
     }
@@ -121,8 +121,7 @@ struct ItemCommand: ParsableCommand {
         }
 
         func run() throws {
-            var images: [JSONValue] = []
-            var single: FileDigests?
+            var images: [CustodyForms.Image] = []
             let total = image.reduce(Int64(0)) { sum, path in
                 sum + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0)
             }
@@ -134,30 +133,17 @@ struct ItemCommand: ParsableCommand {
                     throw LedgerError.usage(error.description)
                 }
                 done += digests.size
-                single = digests
-                images.append([
-                    "name": .string(URL(fileURLWithPath: path).lastPathComponent), "size": .integer(digests.size),
-                    "hashes": hashList(digests),
-                ])
+                images.append(
+                    CustodyForms.Image(name: URL(fileURLWithPath: path).lastPathComponent, digests: digests))
             }
             progress.finish()
-            var source: [JSONValue] = []
-            if let sourceMd5 { source.append(["alg": "md5", "value": .string(sourceMd5.lowercased())]) }
-            if let sourceSha1 { source.append(["alg": "sha1", "value": .string(sourceSha1.lowercased())]) }
-            source.append(["alg": "sha256", "value": .string(sourceSha256.lowercased())])
-            let matched =
-                image.count == 1
-                ? (single.map { Hex.encode($0.sha256) == sourceSha256.lowercased() } ?? false) : verified
-            var data = DataBuilder()
-            data["tool"] = tool
-            data["tool_version"] = toolVersion
-            data["write_blocker"] = writeBlocker
-            data.set("source_hashes", .array(source))
-            data.set("images", .array(images))
-            data.set("verified", .bool(matched))
-            data["notes"] = notes
+            let reportedVerdict: Bool? = verified ? true : (notVerified ? false : nil)
+            let (data, matched) = try CustodyForms.acquisition(
+                tool: tool, toolVersion: toolVersion, writeBlocker: writeBlocker,
+                source: CustodyForms.SourceHashes(md5: sourceMd5, sha1: sourceSha1, sha256: sourceSha256),
+                images: images, reportedVerified: reportedVerdict, notes: notes)
             try event.record(
-                CustodyEvents.itemAcquired, stream: Streams.item(item), data: data,
+                CustodyEvents.itemAcquired, stream: CustodyStreams.item(item), json: data,
                 summary: "\(image.count) image file(s), verification \(matched ? "matched" : "DID NOT match")")
         }
     }
@@ -215,7 +201,7 @@ struct ItemCommand: ParsableCommand {
 
         func run() throws {
             try event.record(
-                CustodyEvents.itemCheckedOut, stream: Streams.item(item),
+                CustodyEvents.itemCheckedOut, stream: CustodyStreams.item(item),
                 data: DataBuilder(["to": to, "purpose": purpose]))
         }
     }
@@ -230,7 +216,7 @@ struct ItemCommand: ParsableCommand {
 
         func run() throws {
             try event.record(
-                CustodyEvents.itemCheckedIn, stream: Streams.item(item),
+                CustodyEvents.itemCheckedIn, stream: CustodyStreams.item(item),
                 data: DataBuilder(["location": location, "condition": condition]))
         }
     }
@@ -243,7 +229,7 @@ struct ItemCommand: ParsableCommand {
 
         func run() throws {
             try event.record(
-                CustodyEvents.itemStored, stream: Streams.item(item), data: DataBuilder(["location": location]))
+                CustodyEvents.itemStored, stream: CustodyStreams.item(item), data: DataBuilder(["location": location]))
         }
     }
 
@@ -256,7 +242,7 @@ struct ItemCommand: ParsableCommand {
 
         func run() throws {
             try event.record(
-                CustodyEvents.itemSealed, stream: Streams.item(item),
+                CustodyEvents.itemSealed, stream: CustodyStreams.item(item),
                 data: DataBuilder(["seal": seal, "reason": reason]))
         }
     }
@@ -270,7 +256,7 @@ struct ItemCommand: ParsableCommand {
 
         func run() throws {
             try event.record(
-                CustodyEvents.itemUnsealed, stream: Streams.item(item),
+                CustodyEvents.itemUnsealed, stream: CustodyStreams.item(item),
                 data: DataBuilder(["seal": seal, "reason": reason]))
         }
     }
@@ -284,7 +270,7 @@ struct ItemCommand: ParsableCommand {
 
         func run() throws {
             try event.record(
-                CustodyEvents.itemExamined, stream: Streams.item(item),
+                CustodyEvents.itemExamined, stream: CustodyStreams.item(item),
                 data: DataBuilder(["summary": summary, "report_reference": report]))
         }
     }
@@ -313,7 +299,8 @@ struct ItemCommand: ParsableCommand {
                 coSigners.append(witness)
                 data["witness_key"] = KeyFiles.keyID(witness.publicKey)
             }
-            try event.record(CustodyEvents.itemDisposed, stream: Streams.item(item), data: data, coSigners: coSigners)
+            try event.record(
+                CustodyEvents.itemDisposed, stream: CustodyStreams.item(item), data: data, coSigners: coSigners)
         }
     }
 
@@ -326,7 +313,8 @@ struct ItemCommand: ParsableCommand {
 
         func run() throws {
             try event.record(
-                CustodyEvents.custodyReleaseCancelled, stream: Streams.item(item), data: DataBuilder(["reason": reason])
+                CustodyEvents.custodyReleaseCancelled, stream: CustodyStreams.item(item),
+                data: DataBuilder(["reason": reason])
             )
         }
     }
@@ -340,7 +328,8 @@ struct ItemCommand: ParsableCommand {
 
         func run() throws {
             try event.record(
-                CustodyEvents.custodyReceiptRefused, stream: Streams.item(item), data: DataBuilder(["reason": reason]))
+                CustodyEvents.custodyReceiptRefused, stream: CustodyStreams.item(item),
+                data: DataBuilder(["reason": reason]))
         }
     }
 
@@ -352,7 +341,7 @@ struct ItemCommand: ParsableCommand {
 
         func run() throws {
             try event.record(
-                CustodyEvents.custodyLost, stream: Streams.item(item), data: DataBuilder(["details": details]))
+                CustodyEvents.custodyLost, stream: CustodyStreams.item(item), data: DataBuilder(["details": details]))
         }
     }
 
@@ -366,7 +355,7 @@ struct ItemCommand: ParsableCommand {
 
         func run() throws {
             try event.record(
-                CustodyEvents.custodyReassigned, stream: Streams.item(item),
+                CustodyEvents.custodyReassigned, stream: CustodyStreams.item(item),
                 data: DataBuilder(["to": to, "reason": reason]))
         }
     }
@@ -397,7 +386,8 @@ struct TransferCommand: ParsableCommand {
         data["courier"] = courier
         data["tracking"] = tracking
         try event.record(
-            CustodyEvents.custodyReleased, stream: Streams.item(item), data: data, summary: "in transit to \(to)")
+            CustodyEvents.custodyReleased, stream: CustodyStreams.item(item), data: data, summary: "in transit to \(to)"
+        )
     }
 }
 
@@ -418,21 +408,11 @@ struct ReceiveCommand: ParsableCommand {
     @OptionGroup var event: EventOptions
 
     func run() throws {
-        // The receipt records what the recipient saw; a sealed item needs the seal number they read.
-        if seal == nil, !sealBroken,
-            let (record, _) = try CustodyQueries.item(item, in: try event.location.openForReading()),
-            let expected = record.seal
-        {
-            throw LedgerError.usage(
-                "item \(item) was released sealed (\(expected)): give --seal with the number you see, or --seal-broken")
-        }
-        var data = DataBuilder()
-        data["seal"] = seal
-        data.set("seal_intact", .bool(!sealBroken))
-        data["condition"] = condition
-        data["location"] = location
+        let data = try CustodyForms.receipt(
+            item: item, seal: seal, sealBroken: sealBroken, condition: condition, location: location,
+            in: try event.location.openForReading())
         try event.record(
-            CustodyEvents.custodyReceived, stream: Streams.item(item), data: data,
+            CustodyEvents.custodyReceived, stream: CustodyStreams.item(item), json: data,
             summary: sealBroken ? "received; SEAL BROKEN recorded" : "received; seal intact")
     }
 }

@@ -92,24 +92,20 @@ struct ProofCommand: ParsableCommand {
             do { logKey = try NoteVerifierKey(vkey: trustLogKey) } catch {
                 throw LedgerError.usage("--trust-log-key: \(error)")
             }
-            let proof: TlogProof
-            do { proof = try TlogProof(text: proofText) } catch { throw LedgerError.usage("\(file): \(error)") }
-            let parsed: Entry
-            do { parsed = try Entry.parse(record: record) } catch {
-                throw LedgerError.integrity("\(entry) is not a ledger record: \(error)")
-            }
-            guard parsed.body.seq == proof.index + 1 else {
-                throw LedgerError.integrity(
-                    "the entry is seq \(parsed.body.seq) but the proof is for index \(proof.index) (seq \(proof.index + 1))"
-                )
-            }
-            do { try proof.verify(record: record, logKey: logKey) } catch {
-                throw LedgerError.integrity("the proof does not verify: \(error)")
-            }
-            let checkpoint = proof.checkpoint.checkpoint
+            let verified = try verify(proofText: proofText, record: record, logKey: logKey)
+            let (parsed, checkpoint) = (verified.entry, verified.checkpoint)
             print(
                 "OK: seq \(parsed.body.seq) (\(parsed.body.type) in \(parsed.body.stream)) is in the tree of size \(checkpoint.size) of \(checkpoint.origin), signed by the pinned log key"
             )
+        }
+
+        /// The library's offline check; a malformed proof is named by its file.
+        private func verify(proofText: String, record: [UInt8], logKey: NoteVerifierKey) throws(LedgerError)
+            -> (entry: Entry, checkpoint: Checkpoint)
+        {
+            do { return try ProofBuilder.verifyOffline(proofText: proofText, record: record, logKey: logKey) } catch {
+                throw error.kind == .usage ? LedgerError.usage("\(file): \(error)") : error
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ struct TargetReference: ParsableArguments {
 
     /// The stream of the named target, looked up in the ledger `event` records to.
     func stream(for event: EventOptions) throws -> String {
-        Streams.target(try resolve(in: try event.location.openForReading()).id)
+        CustodyStreams.target(try resolve(in: try event.location.openForReading()).id)
     }
 
     func resolve(in store: any LedgerStore) throws -> TargetRecord {
@@ -83,7 +83,8 @@ struct TargetCommand: ParsableCommand {
             data.set("asn", asn.map { .integer($0) })
             data["source"] = source
             try event.record(
-                CustodyEvents.targetIdentified, stream: Streams.target(id), data: data, summary: "\(id) \(value)")
+                CustodyEvents.targetIdentified, stream: CustodyStreams.target(id), data: data, summary: "\(id) \(value)"
+            )
         }
     }
 
@@ -111,16 +112,11 @@ struct TargetCommand: ParsableCommand {
         func run() throws {
             let rows = try TargetImport.parse(csv: try readFileBytes(file, what: "CSV file"), defaultSource: source)
             let store = try location.open()
-            let known = try TargetImport.alreadyKnown(rows, caseID: caseID, in: store)
-            if !known.isEmpty {
-                throw LedgerError.conflict(
-                    "\(known.count) row(s) name targets the case already has, nothing was appended: "
-                        + known.prefix(10).joined(separator: "; ") + (known.count > 10 ? "; …" : ""))
-            }
             let signer = try passphrase.loadKey(key)
-            let drafts = TargetImport.drafts(rows, caseID: caseID, signer: signer)
-            let progress = ProgressLine(label: "importing", total: Int64(drafts.count))
-            let result = try Appender.append(drafts, to: store) { progress.update(Int64($0)) }
+            let progress = ProgressLine(label: "importing", total: Int64(rows.count))
+            let result = try TargetImport.identify(rows, caseID: caseID, signer: signer, in: store) {
+                progress.update(Int64($0))
+            }
             progress.finish()
             let first = result.seqs.first ?? 0
             let last = result.seqs.last ?? 0

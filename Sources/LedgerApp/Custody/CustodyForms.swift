@@ -1,0 +1,103 @@
+import CustodyDomain
+import LedgerCore
+import LedgerCrypto
+
+/// What a person fills in (a command's options; later a web form) turned into event data, with the decisions the
+/// form implies: the command line and the server call these, so they decide alike.
+public enum CustodyForms {
+    /// One image file of an acquisition, hashed by us.
+    public struct Image: Sendable {
+        /// The file name (without its folder).
+        public let name: String
+        public let digests: FileDigests
+
+        public init(name: String, digests: FileDigests) {
+            self.name = name
+            self.digests = digests
+        }
+    }
+
+    /// The source medium's hashes as the imaging tool reported them (hex, any case).
+    public struct SourceHashes: Sendable {
+        public var md5: String?
+        public var sha1: String?
+        public var sha256: String
+
+        public init(md5: String? = nil, sha1: String? = nil, sha256: String) {
+            self.md5 = md5
+            self.sha1 = sha1
+            self.sha256 = sha256
+        }
+    }
+
+    /// The data of an `item.acquired` and whether its verification matched.
+    ///
+    /// With one image file the verification matched when its SHA-256 equals the source's (a raw image of the whole
+    /// medium); a segmented image cannot be compared, so the imaging tool's own verdict (`reportedVerified`) counts,
+    /// and it must be given.
+    public static func acquisition(
+        tool: String, toolVersion: String, writeBlocker: String?, source: SourceHashes, images: [Image],
+        reportedVerified: Bool?, notes: String?
+    ) throws(LedgerError) -> (data: JSONValue, matched: Bool) {
+        guard !images.isEmpty else { throw .usage("an acquisition needs at least one image file") }
+        let matched: Bool
+        if images.count == 1, let image = images.first {
+            matched = Hex.encode(image.digests.sha256) == source.sha256.lowercased()
+        } else {
+            guard let reportedVerified else {
+                throw .usage("for a segmented image say whether the imaging tool's verification matched")
+            }
+            matched = reportedVerified
+        }
+        var hashes: [JSONValue] = []
+        if let md5 = source.md5 { hashes.append(["alg": "md5", "value": .string(md5.lowercased())]) }
+        if let sha1 = source.sha1 { hashes.append(["alg": "sha1", "value": .string(sha1.lowercased())]) }
+        hashes.append(["alg": "sha256", "value": .string(source.sha256.lowercased())])
+        var members: [JSONMember] = [
+            JSONMember("tool", .string(tool)), JSONMember("tool_version", .string(toolVersion)),
+        ]
+        if let writeBlocker { members.append(JSONMember("write_blocker", .string(writeBlocker))) }
+        members.append(JSONMember("source_hashes", .array(hashes)))
+        members.append(
+            JSONMember(
+                "images",
+                .array(
+                    images.map {
+                        ["name": .string($0.name), "size": .integer($0.digests.size), "hashes": hashList($0.digests)]
+                    })))
+        members.append(JSONMember("verified", .bool(matched)))
+        if let notes { members.append(JSONMember("notes", .string(notes))) }
+        return (.object(members), matched)
+    }
+
+    /// A hash list `[{alg, value}]` of all three digests of a file.
+    public static func hashList(_ digests: FileDigests) -> JSONValue {
+        .array([
+            ["alg": "md5", "value": .string(Hex.encode(digests.md5))],
+            ["alg": "sha1", "value": .string(Hex.encode(digests.sha1))],
+            ["alg": "sha256", "value": .string(Hex.encode(digests.sha256))],
+        ])
+    }
+
+    /// The data of a `custody.received`: what the recipient saw.
+    ///
+    /// A receipt of an item that was released sealed must state the seal number the recipient reads, or that the
+    /// seal is broken: "intact" without a number would record a check nobody made.
+    public static func receipt(
+        item: String, seal: String?, sealBroken: Bool, condition: String?, location: String?,
+        in store: any LedgerStore
+    ) throws -> JSONValue {
+        if seal == nil, !sealBroken, let (record, _) = try CustodyQueries.item(item, in: store),
+            let expected = record.seal
+        {
+            throw LedgerError.usage(
+                "item \(item) was released sealed (\(expected)): give --seal with the number you see, or --seal-broken")
+        }
+        var members: [JSONMember] = []
+        if let seal { members.append(JSONMember("seal", .string(seal))) }
+        members.append(JSONMember("seal_intact", .bool(!sealBroken)))
+        if let condition { members.append(JSONMember("condition", .string(condition))) }
+        if let location { members.append(JSONMember("location", .string(location))) }
+        return .object(members)
+    }
+}
