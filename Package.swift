@@ -101,6 +101,14 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
+        // One suite that every store passes: SQLite and the in-memory double alike.
+        .testTarget(
+            name: "LedgerStoreConformanceTests",
+            dependencies: [
+                "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerStores", "LedgerTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
         .testTarget(
             name: "LedgerCLITests",
             dependencies: ["CourtBundle", "CustodyDomain", "LedgerCore", "LedgerCrypto", "LedgerTestSupport"],

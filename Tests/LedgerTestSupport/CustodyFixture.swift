@@ -3,6 +3,7 @@ import LedgerApp
 import LedgerCore
 import LedgerCrypto
 import LedgerSQLite
+import LedgerStores
 
 /// A real ledger with a cast of officers, for custody tests: each event goes through the appender's decide step.
 public struct CustodyFixture {
@@ -17,9 +18,10 @@ public struct CustodyFixture {
         ("audrey", [Roles.auditor]),
     ]
 
-    /// A ledger with the cast registered and, unless `openCase` is false, case CASE-1 opened by carol.
-    public init(openCase: Bool = true) throws {
-        ledger = try LedgerFixture()
+    /// A ledger with the cast registered and, unless `openCase` is false, case CASE-1 opened by carol; in SQLite
+    /// unless other `stores` are given.
+    public init(openCase: Bool = true, stores: any LedgerStoreProvider = StandardStores()) throws {
+        ledger = try LedgerFixture(stores: stores)
         for member in Self.cast {
             keys[member.person] = try ledger.register(
                 name: "Officer " + member.person, person: member.person, roles: member.roles)

@@ -4,31 +4,38 @@ import LedgerCore
 import LedgerCrypto
 import LedgerStores
 
-/// A real SQLite ledger in a temporary folder, made by `LedgerSetup` as `ledger init` makes it.
+/// A ledger made by `LedgerSetup` as `ledger init` makes it: by default a real SQLite ledger in a temporary folder;
+/// given other stores (``InMemoryStores``), a ledger of theirs at the same location, with the key files in the folder.
 public struct LedgerFixture {
     public let directory: TemporaryDirectory
+    /// The ledger's location: the SQLite file's path, or the in-memory ledger's name.
     public let path: String
+    /// The stores that resolve the location.
+    public let stores: any LedgerStoreProvider
     /// The ledger opened through the stores as the command line opens it.
     public let store: any LedgerStore
     public let admin: Ed25519PrivateKey
     public let logKey: Ed25519PrivateKey
     public let origin: String
 
-    public init(origin: String = "ledger.test.example/fixture") throws {
+    public init(origin: String = "ledger.test.example/fixture", stores: any LedgerStoreProvider = StandardStores())
+        throws
+    {
         directory = TemporaryDirectory()
         path = directory.path("custody.ledger")
+        self.stores = stores
         let result = try LedgerSetup.initialize(
-            at: LedgerLocation(path, stores: StandardStores()), origin: origin,
+            at: LedgerLocation(path, stores: stores), origin: origin,
             admin: Identity(name: "Ada Admin", person: "ada", agency: "Test Agency"),
             adminKeyPath: directory.path("admin.pem"), logKeyPath: directory.path("log.pem"), passphrase: nil)
-        store = try LedgerLocation(path, stores: StandardStores()).open()
+        store = try LedgerLocation(path, stores: stores).open()
         admin = try Ed25519PrivateKey(contentsOfFile: result.adminKeyPath)
         logKey = try Ed25519PrivateKey(contentsOfFile: result.logKeyPath)
         self.origin = origin
     }
 
     /// The fixture's ledger location, resolved as the command line resolves `--ledger`.
-    public var location: LedgerLocation { ledgerLocation(path) }
+    public var location: LedgerLocation { LedgerLocation(path, stores: stores) }
 
     /// Opens the ledger again, as a new process would.
     public func reopen(readOnly: Bool = false) throws -> any LedgerStore {

@@ -1,0 +1,372 @@
+import CustodyDomain
+import Dispatch
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import LedgerStores
+import LedgerTestSupport
+import Testing
+
+@testable import LedgerApp
+
+/// An error of the test's own, which a store must pass through unchanged.
+private struct Abort: Error {}
+
+/// Appending: through the appender and raw, one linear chain, all or nothing, idempotency and conflicts.
+struct AppendConformanceTests {
+    @Test(arguments: StoreKind.allCases)
+    func providerCreatesOpensAndNeverOverwrites(_ kind: StoreKind) throws {
+        let directory = TemporaryDirectory()
+        let stores = kind.stores()
+        let location = directory.path("new.ledger")
+        #expect(!stores.exists(location))
+        #expect(stores.displayName(location) == location)
+        expectStoreError(.noLedger) { _ = try stores.open(location, schema: .custody, readOnly: false) }
+        // A creation whose initializer throws leaves nothing behind.
+        #expect(throws: Abort.self) {
+            try stores.create(location, schema: .custody) { transaction in
+                try transaction.setMeta("origin", "ledger.test.example/x")
+                throw Abort()
+            }
+        }
+        #expect(!stores.exists(location))
+        let made = try stores.create(location, schema: .custody) { transaction in
+            try transaction.setMeta("origin", "ledger.test.example/x")
+            return 7
+        }
+        #expect(made == 7)
+        #expect(stores.exists(location))
+        expectStoreError(.alreadyExists) { try stores.create(location, schema: .custody) { _ in } }
+        let store = try stores.open(location, schema: .custody, readOnly: false)
+        #expect(try store.read { try $0.meta("origin") } == "ledger.test.example/x")
+        #expect(try store.read { try $0.entryCount() } == 0)
+        #expect(!store.engineDescription.isEmpty)
+        // Read-only: reads work, writes are refused and change nothing.
+        let reader = try stores.open(location, schema: .custody, readOnly: true)
+        #expect(try reader.read { try $0.meta("origin") } == "ledger.test.example/x")
+        #expect(throws: StoreError.self) { try reader.write { try $0.setMeta("origin", "changed") } }
+        #expect(try store.read { try $0.meta("origin") } == "ledger.test.example/x")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func appendsThroughTheAppenderVerify(_ kind: StoreKind) throws {
+        let fixture = try kind.fixture()
+        let bob = try fixture.register()
+        let batch = try Appender.append((0..<3).map { note("batch \($0)", signer: fixture.admin) }, to: fixture.store)
+        #expect(batch.seqs == [4, 5, 6])
+        #expect(!batch.alreadyRecorded)
+        for index in 0..<2 {
+            _ = try Appender.append([note("single \(index)", signer: fixture.admin)], to: fixture.store)
+        }
+        _ = try KeyManagement.revoke(
+            keyID: LedgerFixture.keyID(bob), reason: "left", compromisedSinceSeq: nil, signer: bob, store: fixture.store
+        )
+        #expect(try fixture.count() == 9)
+        let seqs = try fixture.records().map { try Entry.parse(record: $0).body.seq }
+        #expect(seqs == Array(1...9))
+        let report = try VerifyRunner.verify(store: fixture.store, options: VerifyOptions(), source: fixture.path)
+        #expect(report.failure == nil, "\(String(describing: report.failure))")
+        #expect(report.summary?.entries == 9)
+        #expect(report.exitStatus == 0)
+        // What another process opening the ledger sees.
+        #expect(try fixture.reopen(readOnly: true).read { try $0.entryCount() } == 9)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func rawInsertsComeBackByteForByteWithTheirColumnsAndHashes(_ kind: StoreKind) throws {
+        let ledger = try EmptyLedger(kind)
+        var builder = LedgerBuilder()
+        builder.register()
+        for index in 0..<12 {
+            builder.append(
+                type: EventTypes.ledgerNote, stream: index % 3 == 0 ? "notes/a" : "ledger",
+                data: ["text": .string("n\(index) \u{00FC}")], signer: builder.admin)
+        }
+        try ledger.store.write { try insertRaw(builder.entries, in: $0) }
+        var accumulator = MerkleAccumulator()
+        let expectedNodes = builder.entries.map {
+            Array(accumulator.append(leafHash: Merkle.leafHash($0.record)).joined())
+        }
+        var stored: [StoredRecord] = []
+        try ledger.store.read { reader in
+            try reader.forEachRecord(RecordFilter()) {
+                stored.append($0)
+                return true
+            }
+        }
+        #expect(stored.map(\.record) == builder.records)
+        #expect(stored.map(\.seq) == Array(1...Int64(builder.entries.count)))
+        #expect(stored.map(\.leafHash) == builder.records.map(Merkle.leafHash))
+        #expect(stored.map(\.nodes) == expectedNodes)
+        #expect(stored.map(\.columns) == builder.entries.map { StoredColumns($0) })
+
+        try ledger.store.read { reader in
+            var bare: [StoredRecord] = []
+            try reader.forEachRecord(RecordFilter(withStoredState: false)) {
+                bare.append($0)
+                return true
+            }
+            #expect(bare.map(\.record) == builder.records)
+            #expect(bare.allSatisfy { $0.leafHash.isEmpty && $0.nodes.isEmpty && $0.columns == nil })
+            var range: [Int64] = []
+            try reader.forEachRecord(RecordFilter(from: 4, to: 7)) {
+                range.append($0.seq)
+                return true
+            }
+            #expect(range == [4, 5, 6, 7])
+            var stream: [Int64] = []
+            try reader.forEachRecord(RecordFilter(stream: "notes/a")) {
+                stream.append($0.seq)
+                return true
+            }
+            #expect(stream == builder.entries.filter { $0.body.stream == "notes/a" }.map(\.body.seq))
+            var visited = 0
+            try reader.forEachRecord(RecordFilter()) { _ in
+                visited += 1
+                return visited < 2
+            }
+            #expect(visited == 2, "stops when the visitor returns false")
+        }
+        let entry = builder.entries[6]
+        try ledger.store.write { transaction throws in
+            #expect(try transaction.record(forID: entry.body.id) == entry.record)
+            #expect(try transaction.record(forID: SecureRandom.uuidV4()) == nil)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func theStoreRefusesOutOfOrderSeqsReusedIDsAndStreamRevisions(_ kind: StoreKind) throws {
+        let fixture = try kind.fixture()
+        let genesis = try Entry.parse(record: try fixture.records()[1])
+        try fixture.store.write { transaction in
+            let admin = fixture.admin
+            let refused = [
+                try nextNote("same seq", in: transaction, signer: admin) { $0.seq -= 1 },
+                try nextNote("gap", in: transaction, signer: admin) { $0.seq += 1 },
+                try nextNote("reused id", in: transaction, signer: admin) { $0.id = genesis.body.id },
+                try nextNote("reused revision", in: transaction, signer: admin) { $0.streamRev = 1 },
+            ]
+            for entry in refused {
+                let leaf = Merkle.leafHash(entry.record)
+                expectStoreError(.engine) { try transaction.insert(entry, leafHash: leaf, nodes: []) }
+            }
+            #expect(try transaction.entryCount() == 2, "a refused insert leaves nothing, even before the commit")
+            // The transaction goes on: a well-formed entry is still accepted, and committed.
+            let entry = try nextNote("accepted", in: transaction, signer: admin)
+            try insertRaw([entry], in: transaction)
+            try transaction.writeProjectionRows([], builtTo: entry.body.seq)
+        }
+        #expect(try fixture.count() == 3)
+        // A refusal that the body does not catch rolls the whole transaction back.
+        expectStoreError(.engine) {
+            try fixture.store.write { transaction in
+                try insertRaw([try nextNote("first", in: transaction, signer: fixture.admin)], in: transaction)
+                let duplicate = try nextNote("second", in: transaction, signer: fixture.admin) { $0.seq -= 1 }
+                try transaction.insert(duplicate, leafHash: Merkle.leafHash(duplicate.record), nodes: [])
+            }
+        }
+        #expect(try fixture.count() == 3)
+        #expect(try fixture.verifyFailure() == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aThrowingWriteLeavesNothingBehind(_ kind: StoreKind) throws {
+        let fixture = try kind.custodyFixture()
+        try fixture.seize("EV-1")
+        _ = try Checkpointer.checkpoint(store: fixture.ledger.store, logKey: fixture.ledger.logKey)
+        let before = try VisibleState(fixture.ledger.store)
+        let newcomer = Ed25519PrivateKey.generate()
+        let newcomerID = LedgerFixture.keyID(newcomer)
+        let request = KeyRequest(
+            agency: "Test Agency", ledger: fixture.ledger.origin, name: "Zoe", person: "zoe",
+            publicKey: newcomer.publicKey)
+        let registration = EventDraft(
+            type: EventTypes.keyRegistered, stream: "key/\(newcomerID)",
+            data: KeyManagement.registrationData(request, keyID: newcomerID, roles: [Roles.custodian]),
+            signer: fixture.ledger.admin,
+            presigned: [EntrySignature(key: newcomerID, signature: newcomer.sign(request.message))])
+        let seizure = EventDraft(
+            type: CustodyEvents.itemSeized, stream: "item/EV-2", data: CustodyFixture.seizure(),
+            signer: try fixture.key("carol"))
+        #expect(throws: Abort.self) {
+            try fixture.ledger.store.write { transaction in
+                let result = try Appender.append([registration, seizure], in: transaction, genesisActor: nil)
+                #expect(result.seqs.count == 2)
+                #expect(try transaction.key(newcomerID) != nil, "a transaction reads its own writes")
+                #expect(try transaction.projectionState(.items, key: "EV-2") != nil)
+                let size = try transaction.entryCount()
+                #expect(try transaction.insertCheckpoint(size: size, note: "note\n"))
+                #expect(try transaction.insertCosignature(size: size, line: "\u{2014} w x\n"))
+                #expect(try transaction.insertTimestamp(size: size, response: [1, 2, 3]))
+                try transaction.setMeta("origin", "ledger.test.example/changed")
+                try transaction.writeProjectionRows([], builtTo: 999)
+                try transaction.clearProjections()
+                throw Abort()
+            }
+        }
+        #expect(try VisibleState(fixture.ledger.store) == before)
+        // The appender's own refusal of a batch (its last draft breaks a custody rule) leaves nothing either.
+        #expect(throws: LedgerError.self) {
+            _ = try Appender.append([seizure, seizure], to: fixture.ledger.store)
+        }
+        #expect(try VisibleState(fixture.ledger.store) == before)
+        #expect(try fixture.ledger.verifyFailure() == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aRetryWithTheSameIDIsAlreadyRecordedAndOtherContentConflicts(_ kind: StoreKind) throws {
+        let fixture = try kind.fixture()
+        let id = SecureRandom.uuidV4()
+        let first = try Appender.append([note("seal checked", id: id, signer: fixture.admin)], to: fixture.store)
+        let again = try Appender.append([note("seal checked", id: id, signer: fixture.admin)], to: fixture.store)
+        #expect(first.seqs == [3])
+        #expect(again.seqs == first.seqs)
+        #expect(again.alreadyRecorded)
+        #expect(try fixture.count() == 3)
+        for (drafts, words) in [
+            ([note("seal broken", id: id, signer: fixture.admin)], "different content"),
+            ([note("seal checked", id: id, signer: fixture.admin), note("new", signer: fixture.admin)], "mixes"),
+        ] {
+            do {
+                _ = try Appender.append(drafts, to: fixture.store)
+                Issue.record("expected a conflict mentioning \(words)")
+            } catch let error as LedgerError {
+                #expect(error.kind == .conflict, "\(error)")
+                #expect(error.description.contains(words), "\(error)")
+            }
+        }
+        #expect(try fixture.count() == 3)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func headsAndCountsFollowTheRecords(_ kind: StoreKind) throws {
+        let empty = try EmptyLedger(kind)
+        try empty.store.read { reader throws in
+            #expect(try reader.entryCount() == 0)
+            #expect(try reader.head() == nil)
+            #expect(try reader.streamHead("ledger") == nil)
+            #expect(try reader.root(size: 0) == Merkle.emptyRoot)
+            #expect(try reader.checkpointNotes().isEmpty)
+            #expect(try reader.timestampResponses().isEmpty)
+            #expect(try reader.allKeys().isEmpty)
+            #expect(try reader.activeAdminCount() == 0)
+            #expect(try reader.projectionSeq() == 0)
+        }
+        let fixture = try kind.fixture()
+        let bob = try fixture.register()
+        for index in 0..<4 { _ = try Appender.append([note("n\(index)", signer: fixture.admin)], to: fixture.store) }
+        let entries = try fixture.records().map { try Entry.parse(record: $0) }
+        try fixture.store.read { reader in
+            #expect(try reader.entryCount() == 7)
+            let head = try #require(try reader.head())
+            #expect(head.seq == 7)
+            #expect(head.bodyHash == entries[6].bodyHashHex)
+            #expect(head.time == entries[6].body.time)
+            let ledgerStream = try #require(try reader.streamHead("ledger"))
+            #expect(ledgerStream.rev == 5)
+            #expect(ledgerStream.bodyHash == entries[6].bodyHashHex)
+            let keyStream = try #require(try reader.streamHead("key/\(LedgerFixture.keyID(bob))"))
+            #expect(keyStream.rev == 1)
+            #expect(keyStream.bodyHash == entries[2].bodyHashHex)
+            #expect(try reader.streamHead("no/such/stream") == nil)
+            #expect(try reader.allKeys().map(\.keyID) == [fixture.admin, bob].map(LedgerFixture.keyID))
+            #expect(try reader.key(LedgerFixture.keyID(bob))?.roles == ["custodian"])
+            #expect(try reader.activeAdminCount() == 1)
+            #expect(try reader.meta("origin") == fixture.origin)
+            #expect(try reader.projectionSeq() == 7)
+        }
+    }
+
+    /// One linear chain: writers on two handles of the ledger (two processes, or a server's threads), through the
+    /// async entry points, each append seeing the head the previous one committed.
+    @Test(arguments: StoreKind.allCases)
+    func concurrentAsyncWritersFormOneChain(_ kind: StoreKind) async throws {
+        let fixture = try kind.fixture()
+        let handles = [fixture.store, try fixture.reopen()]
+        let admin = fixture.admin
+        let seqs = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for (writer, handle) in handles.enumerated() {
+                group.addTask {
+                    var seqs: [Int64] = []
+                    for index in 0..<6 {
+                        let result = try await handle.write { transaction in
+                            try Appender.append(
+                                [note("writer \(writer) n\(index)", signer: admin)], in: transaction, genesisActor: nil)
+                        }
+                        seqs += result.seqs
+                    }
+                    return seqs
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(seqs.sorted() == Array(3...14))
+        #expect(try await fixture.store.read { try $0.entryCount() } == 14)
+        #expect(try fixture.verifyFailure() == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func asyncEntryPointsCommitAndRollBackLikeTheSynchronousOnes(_ kind: StoreKind) async throws {
+        let fixture = try kind.fixture()
+        let admin = fixture.admin
+        let result = try await fixture.store.write { transaction in
+            try Appender.append([note("async", signer: admin)], in: transaction, genesisActor: nil)
+        }
+        #expect(result.seqs == [3])
+        await #expect(throws: Abort.self) {
+            try await fixture.store.write { transaction in
+                _ = try Appender.append([note("rolled back", signer: admin)], in: transaction, genesisActor: nil)
+                throw Abort()
+            }
+        }
+        let store = fixture.store
+        let counts = try await withThrowingTaskGroup(of: Int64.self) { group in
+            for _ in 0..<4 { group.addTask { try await store.read { try $0.entryCount() } } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(counts == [3, 3, 3, 3])
+        let head = try await fixture.store.read { try $0.head()?.seq }
+        #expect(head == 3)
+    }
+
+    /// A read sees one committed state from its start to its end while another writer commits.
+    @Test(arguments: StoreKind.allCases)
+    func aReadSeesOneSnapshotWhileAnotherWriterCommits(_ kind: StoreKind) throws {
+        let fixture = try kind.custodyFixture()
+        try fixture.seize("EV-1")
+        let writer = try fixture.ledger.reopen()
+        let before = try fixture.count()
+        let seizure = EventDraft(
+            type: CustodyEvents.itemSeized, stream: "item/EV-2", data: CustodyFixture.seizure(),
+            signer: try fixture.key("carol"))
+        let reading = DispatchSemaphore(value: 0)
+        let committed = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            _ = reading.wait(timeout: .now() + 30)
+            _ = try? Appender.append([seizure], to: writer)
+            committed.signal()
+        }
+        let seen = try fixture.ledger.store.read { reader in
+            let first = try reader.entryCount()
+            let firstItems = try projectionRows(of: reader, [.items]).count
+            reading.signal()
+            let didCommit = committed.wait(timeout: .now() + 30) == .success
+            var records = 0
+            try reader.forEachRecord(RecordFilter()) { _ in
+                records += 1
+                return true
+            }
+            return (
+                first: first, firstItems: firstItems, didCommit: didCommit, count: try reader.entryCount(),
+                records: Int64(records), head: try reader.head()?.seq,
+                items: try projectionRows(of: reader, [.items]).count,
+                newItem: try reader.projectionState(.items, key: "EV-2"), built: try reader.projectionSeq()
+            )
+        }
+        #expect(seen.didCommit, "the other writer committed while the read was open")
+        #expect(seen.first == before && seen.count == before && seen.records == before && seen.head == before)
+        #expect(seen.firstItems == 1 && seen.items == 1 && seen.newItem == nil)
+        #expect(seen.built == before)
+        #expect(try fixture.count() == before + 1, "a read that starts afterwards sees the commit")
+    }
+}
