@@ -213,7 +213,7 @@ struct ProjectionConformanceTests {
         // Cleared projections are a verification failure until the next rebuild.
         try store.write { try $0.clearProjections() }
         let cleared = try #require(try fixture.ledger.verifyFailure())
-        #expect(cleared.rule == "projections")
+        #expect(cleared.rule == .projections)
         _ = try ProjectionRebuilder.rebuild(store: store)
         #expect(try store.read { try projectionRows(of: $0) } == live)
         // The custody fold reads what the rebuild wrote: appends go on deciding on it.

@@ -13,7 +13,7 @@ struct Tamper: Sendable, CustomTestStringConvertible {
     let sql: String
     /// The same change through the in-memory store's tamper hook.
     let memory: @Sendable (inout InMemoryLedgerState) -> Void
-    let rule: String
+    let rule: VerificationRule
     let seq: Int64?
     /// Words the failure's description must contain.
     let words: String
@@ -29,32 +29,32 @@ struct Tamper: Sendable, CustomTestStringConvertible {
                 state.modifyEntry(seq: 6) {
                     $0.record = String(decoding: $0.record, as: UTF8.self).replacingBytes("note 2", with: "note 3")
                 }
-            }, rule: "signatures", seq: 6, words: "seq 6"),
+            }, rule: .signatures, seq: 6, words: "seq 6"),
         Tamper(
             name: "changed leaf hash", sql: "UPDATE entries SET leaf_hash = zeroblob(32) WHERE seq = 4",
             memory: { $0.modifyEntry(seq: 4) { $0.leafHash = [UInt8](repeating: 0, count: 32) } },
-            rule: "Merkle tree", seq: 4, words: "the stored leaf hash does not match the record"),
+            rule: .merkleTree, seq: 4, words: "the stored leaf hash does not match the record"),
         Tamper(
             name: "changed interior node", sql: "UPDATE entries SET nodes = zeroblob(length(nodes)) WHERE seq = 8",
             memory: { $0.modifyEntry(seq: 8) { $0.nodes = [UInt8](repeating: 0, count: $0.nodes.count) } },
-            rule: "Merkle tree", seq: 8, words: "the stored Merkle node at level 1 does not match"),
+            rule: .merkleTree, seq: 8, words: "the stored Merkle node at level 1 does not match"),
         Tamper(
             name: "removed last entry", sql: "DELETE FROM entries WHERE seq = 9",
-            memory: { $0.removeEntry(seq: 9) }, rule: "checkpoints", seq: nil, words: "truncated or rolled back"),
+            memory: { $0.removeEntry(seq: 9) }, rule: .checkpoints, seq: nil, words: "truncated or rolled back"),
         Tamper(
             name: "removed entry", sql: "DELETE FROM entries WHERE seq = 5",
-            memory: { $0.removeEntry(seq: 5) }, rule: "sequence", seq: 5, words: "the record says seq 6, expected 5"),
+            memory: { $0.removeEntry(seq: 5) }, rule: .sequence, seq: 5, words: "the record says seq 6, expected 5"),
         Tamper(
             name: "changed lookup column", sql: "UPDATE entries SET body_hash = zeroblob(32) WHERE seq = 9",
             memory: { $0.modifyEntry(seq: 9) { $0.bodyHash = [UInt8](repeating: 0, count: 32) } },
-            rule: "stored state", seq: 9, words: "the stored columns"),
+            rule: .storedState, seq: 9, words: "the stored columns"),
         Tamper(
             name: "forged stored checkpoint",
             sql:
                 "UPDATE checkpoints SET note = replace(note, char(10) || '9' || char(10), char(10) || '8' || char(10))",
             memory: { state in
                 state.checkpoints[9] = state.checkpoints[9]?.replacingOccurrences(of: "\n9\n", with: "\n8\n")
-            }, rule: "checkpoints", seq: nil, words: "checkpoint"),
+            }, rule: .checkpoints, seq: nil, words: "checkpoint"),
         Tamper(
             name: "edited keys table", sql: "UPDATE keys SET roles = 'admin custodian' WHERE person = 'bob'",
             memory: { state in
@@ -62,10 +62,10 @@ struct Tamper: Sendable, CustomTestStringConvertible {
                 state.keys[bob.keyID] = KeyState(
                     keyID: bob.keyID, publicKey: bob.publicKey, name: bob.name, person: bob.person, agency: bob.agency,
                     roles: ["admin", "custodian"], registeredSeq: bob.registeredSeq)
-            }, rule: "stored state", seq: nil, words: "keys table entry"),
+            }, rule: .storedState, seq: nil, words: "keys table entry"),
         Tamper(
             name: "edited origin", sql: "UPDATE meta SET value = 'ledger.test.example/other' WHERE name = 'origin'",
-            memory: { $0.meta["origin"] = "ledger.test.example/other" }, rule: "stored state", seq: nil,
+            memory: { $0.meta["origin"] = "ledger.test.example/other" }, rule: .storedState, seq: nil,
             words: "the stored origin does not match"),
         Tamper(
             name: "edited projection state", sql: "UPDATE people SET state = state || ' ' WHERE key = 'bob'",
@@ -73,21 +73,21 @@ struct Tamper: Sendable, CustomTestStringConvertible {
                 guard let row = state.projectionRow(.people, key: "bob") else { return }
                 state.replaceProjectionRow(
                     ProjectionRow(table: row.table, key: row.key, columns: row.columns, state: row.state + " "))
-            }, rule: "projections", seq: nil, words: "row bob differs from the log in state"),
+            }, rule: .projections, seq: nil, words: "row bob differs from the log in state"),
         Tamper(
             name: "edited projection column", sql: "UPDATE people SET agency = 'Other Agency' WHERE key = 'bob'",
             memory: { state in
                 guard let row = state.projectionRow(.people, key: "bob") else { return }
                 state.replaceProjectionRow(
                     ProjectionRow(table: row.table, key: row.key, columns: ["Other Agency"], state: row.state))
-            }, rule: "projections", seq: nil, words: "row bob differs from the log in agency"),
+            }, rule: .projections, seq: nil, words: "row bob differs from the log in agency"),
         Tamper(
             name: "removed projection row", sql: "DELETE FROM people WHERE key = 'bob'",
-            memory: { $0.removeProjectionRow(.people, key: "bob") }, rule: "projections", seq: nil,
+            memory: { $0.removeProjectionRow(.people, key: "bob") }, rule: .projections, seq: nil,
             words: "row bob is missing"),
         Tamper(
             name: "stale projection table", sql: "UPDATE projection_state SET seq = 3 WHERE name = 'cases'",
-            memory: { $0.projectionBuiltTo["cases"] = 3 }, rule: "projections", seq: nil,
+            memory: { $0.projectionBuiltTo["cases"] = 3 }, rule: .projections, seq: nil,
             words: "built to seq 3 but the log has 9 entries"),
     ]
 }

@@ -65,10 +65,10 @@ public enum ProofBuilder {
         { start, level in try reader.subtreeHash(seq: start + (Int64(1) << level), level: level) }
     }
 
-    /// Checks a tlog-proof offline: that `record` (an entry's exact bytes) is at the proof's index in the tree of
-    /// the proof's checkpoint, and that the checkpoint is signed by `logKey`. Returns the entry.
+    /// Checks a tlog-proof offline against an entry's record and a trusted log key; returns the entry.
     ///
-    /// Throws a usage error when the proof text is malformed, an integrity error when anything does not hold.
+    /// `record` (the entry's exact bytes) must be at the proof's index in the tree of the proof's checkpoint, and the
+    /// checkpoint signed by `logKey`. Throws a usage error when the proof text is malformed, an integrity error when anything does not hold.
     public static func verifyOffline(proofText: String, record: [UInt8], logKey: NoteVerifierKey) throws(LedgerError)
         -> (entry: Entry, checkpoint: Checkpoint)
     {
