@@ -82,13 +82,14 @@ public struct CustodyState: ReplayFold {
     /// Custody breaches found in a replay.
     public static let findingCategory = Finding.Category.custody
 
-    private var people: [String: PersonRecord?] = [:]
-    private var cases: [String: CaseRecord?] = [:]
-    private var targets: [String: TargetRecord?] = [:]
+    private var people: RecordCache<PersonRecord>
+    private var cases: RecordCache<CaseRecord>
+    private var targets: RecordCache<TargetRecord>
+    private var items: RecordCache<ItemRecord>
+    /// The owner of each target key (case, kind, value) seen; `.some(nil)` remembers that the store has none.
     private var targetIndex: [TargetKey: String?] = [:]
-    private var items: [String: ItemRecord?] = [:]
+    /// Custody steps: all of them in a replay, the new ones in an append.
     private var steps: [CustodyStep] = []
-    private var dirty: [ProjectionTable: Set<String>] = [:]
     /// The person behind each actor key seen since the last key event.
     private var actors: [String: Actor] = [:]
     private let source: (any ProjectionSource)?
@@ -100,14 +101,23 @@ public struct CustodyState: ReplayFold {
 
     /// A state that loads unknown records from `source`, or an empty in-memory state when nil.
     public init(source: (any ProjectionSource)? = nil) {
-        self.source = source
-        disclosedStreams = nil
+        self.init(source: source, disclosedStreams: nil)
     }
 
     /// An in-memory state for the partial history of a bundle that discloses `streams`.
     public init(disclosing streams: some Sequence<String>) {
-        source = nil
-        disclosedStreams = Set(streams.map { Array($0.utf8) })
+        self.init(source: nil, disclosedStreams: Set(streams.map { Array($0.utf8) }))
+    }
+
+    private init(source: (any ProjectionSource)?, disclosedStreams: Set<[UInt8]>?) {
+        self.source = source
+        self.disclosedStreams = disclosedStreams
+        // An append hands its changed rows back; a replay keeps everything and writes it at the end.
+        let tracksChanges = source != nil
+        people = RecordCache(tracksChanges: tracksChanges)
+        cases = RecordCache(tracksChanges: tracksChanges)
+        targets = RecordCache(tracksChanges: tracksChanges)
+        items = RecordCache(tracksChanges: tracksChanges)
     }
 
     /// False when the stream is outside a bundle's disclosure, so rules about it cannot be checked.
@@ -118,44 +128,16 @@ public struct CustodyState: ReplayFold {
     // MARK: Lookups
 
     /// The person, if any of their keys was ever registered.
-    public mutating func person(_ id: String) throws -> PersonRecord? {
-        if let cached = people[id] { return cached }
-        // In memory there is nothing to load, and a miss is not worth remembering.
-        guard source != nil else { return nil }
-        let loaded = try load(.people, id).map { try PersonRecord($0) }
-        people[id] = .some(loaded)
-        return loaded
-    }
+    public mutating func person(_ id: String) throws -> PersonRecord? { try people.get(id, from: source) }
 
     /// The case with this id.
-    public mutating func caseRecord(_ id: String) throws -> CaseRecord? {
-        if let cached = cases[id] { return cached }
-        // In memory there is nothing to load, and a miss is not worth remembering.
-        guard source != nil else { return nil }
-        let loaded = try load(.cases, id).map { try CaseRecord($0) }
-        cases[id] = .some(loaded)
-        return loaded
-    }
+    public mutating func caseRecord(_ id: String) throws -> CaseRecord? { try cases.get(id, from: source) }
 
     /// The target with this id.
-    public mutating func target(_ id: String) throws -> TargetRecord? {
-        if let cached = targets[id] { return cached }
-        // In memory there is nothing to load, and a miss is not worth remembering.
-        guard source != nil else { return nil }
-        let loaded = try load(.targets, id).map { try TargetRecord($0) }
-        targets[id] = .some(loaded)
-        return loaded
-    }
+    public mutating func target(_ id: String) throws -> TargetRecord? { try targets.get(id, from: source) }
 
     /// The item with this id.
-    public mutating func item(_ id: String) throws -> ItemRecord? {
-        if let cached = items[id] { return cached }
-        // In memory there is nothing to load, and a miss is not worth remembering.
-        guard source != nil else { return nil }
-        let loaded = try load(.items, id).map { try ItemRecord($0) }
-        items[id] = .some(loaded)
-        return loaded
-    }
+    public mutating func item(_ id: String) throws -> ItemRecord? { try items.get(id, from: source) }
 
     /// The id of the target with this case, kind and value.
     private mutating func targetID(_ key: TargetKey) throws -> String? {
@@ -173,109 +155,58 @@ public struct CustodyState: ReplayFold {
         let value: String
     }
 
-    private func load(_ table: ProjectionTable, _ key: String) throws -> JSONValue? {
-        guard let text = try source?.projectionState(table, key: key) else { return nil }
-        do { return try JSONParser.parse(Array(text.utf8), profile: .ledgerV1) } catch {
-            throw CoreError.format("the stored \(table.name) row \(key) is unreadable: \(error); run `ledger rebuild`")
-        }
-    }
-
     // MARK: Rows
 
     /// The rows changed since the last call (for a store to write in the append's transaction), and forgets them.
     public mutating func takeChangedRows() -> [ProjectionRow] {
-        var rows: [ProjectionRow] = []
-        for (table, keys) in dirty {
-            for key in keys.sorted() {
-                switch table {
-                case .people: if let record = people[key] ?? nil { rows.append(record.row) }
-                case .cases: if let record = cases[key] ?? nil { rows.append(record.row) }
-                case .targets: if let record = targets[key] ?? nil { rows.append(record.row) }
-                case .items: if let record = items[key] ?? nil { rows.append(record.row) }
-                default: break
-                }
-            }
-        }
-        rows += steps.map(\.row)
-        dirty = [:]
+        let rows =
+            people.takeChangedRows() + cases.takeChangedRows() + targets.takeChangedRows()
+            + items.takeChangedRows() + steps.map(\.row)
         steps = []
         return rows
     }
 
     /// Every row of `table`, sorted by key (for comparing a replay with stored projections, and for rebuild).
     public func rows(_ table: ProjectionTable) -> [ProjectionRow] {
-        let rows: [ProjectionRow]
         switch table {
-        case .people: rows = people.values.compactMap { $0?.row }
-        case .cases: rows = cases.values.compactMap { $0?.row }
-        case .targets: rows = targets.values.compactMap { $0?.row }
-        case .items: rows = items.values.compactMap { $0?.row }
-        case .custodySteps: rows = steps.map(\.row)
-        default: rows = []
+        case .people: people.rows
+        case .cases: cases.rows
+        case .targets: targets.rows
+        case .items: items.rows
+        case .custodySteps: steps.map(\.row).sorted { $0.key.precedesInBytes($1.key) }
+        default: []
         }
-        return rows.sorted { $0.key.precedesInBytes($1.key) }
     }
 
     /// The keys of the records of `table` held in memory, sorted (not the custody steps).
     public func keys(_ table: ProjectionTable) -> [String] {
-        let keys: [String]
         switch table {
-        case .people: keys = people.compactMap { $0.value == nil ? nil : $0.key }
-        case .cases: keys = cases.compactMap { $0.value == nil ? nil : $0.key }
-        case .targets: keys = targets.compactMap { $0.value == nil ? nil : $0.key }
-        case .items: keys = items.compactMap { $0.value == nil ? nil : $0.key }
-        default: keys = []
+        case .people: people.keys
+        case .cases: cases.keys
+        case .targets: targets.keys
+        case .items: items.keys
+        default: []
         }
-        return keys.sorted { $0.precedesInBytes($1) }
     }
 
     /// The row of the record with this key (people, cases, targets, items); safe to call from several threads at
     /// once on a state no one changes.
     public func row(_ table: ProjectionTable, key: String) -> ProjectionRow? {
         switch table {
-        case .people: people[key]??.row
-        case .cases: cases[key]??.row
-        case .targets: targets[key]??.row
-        case .items: items[key]??.row
+        case .people: people.row(key)
+        case .cases: cases.row(key)
+        case .targets: targets.row(key)
+        case .items: items.row(key)
         default: nil
         }
     }
 
-    /// Keeps every step in memory (replay) instead of handing them out with ``takeChangedRows()``.
-    private var isReplay: Bool { source == nil }
-
-    /// Changes a case in place (taking it out of the cache first, so its figures are not copied).
+    /// Changes a case in place (the record is not copied, so neither are its figures).
     ///
     /// `change` cannot throw, so the case is always put back.
     private mutating func updateCase(_ id: String, _ change: (inout CaseRecord) -> Void) throws {
-        guard let index = try caseIndex(id) else { return }
-        updateCase(at: index, change)
-    }
-
-    /// Changes the case at `index` (from ``caseIndex(_:)`` or ``requireOpenCase(_:for:)``) in place.
-    private mutating func updateCase(
-        at index: Dictionary<String, CaseRecord?>.Index, _ change: (inout CaseRecord) -> Void
-    ) {
-        // Through the values view the stored record itself changes, in place.
-        cases.values[index].modifyInPlace(change)
-        if !isReplay, let id = cases.values[index].peek({ $0.id }) { dirty[.cases, default: []].insert(id) }
-    }
-
-    private mutating func save(_ record: PersonRecord) {
-        people[record.person] = .some(record)
-        if !isReplay { dirty[.people, default: []].insert(record.person) }
-    }
-    private mutating func save(_ record: CaseRecord) {
-        cases[record.id] = .some(record)
-        if !isReplay { dirty[.cases, default: []].insert(record.id) }
-    }
-    private mutating func save(_ record: TargetRecord) {
-        targets[record.id] = .some(record)
-        if !isReplay { dirty[.targets, default: []].insert(record.id) }
-    }
-    private mutating func save(_ record: ItemRecord) {
-        items[record.id] = .some(record)
-        if !isReplay { dirty[.items, default: []].insert(record.id) }
+        guard let slot = try cases.slot(id, from: source) else { return }
+        cases.modify(at: slot, change)
     }
 
     // MARK: The fold
@@ -342,14 +273,14 @@ public struct CustodyState: ReplayFold {
         record.agency = data.member("agency")?.stringValue ?? record.agency
         let roles = data.member("roles")?.arrayValue?.compactMap(\.stringValue) ?? []
         record.keys.append((keyID, roles, false))
-        save(record)
+        people.save(record)
     }
 
     private mutating func revokeKey(_ body: EntryBody, keys: any KeyDirectory) throws {
         let keyID = String(body.stream.dropFirst(4))
         guard let key = try keys.key(keyID), var record = try person(key.person) else { return }
         for index in record.keys.indices where record.keys[index].keyID == keyID { record.keys[index].revoked = true }
-        save(record)
+        people.save(record)
     }
 
     // MARK: Cases
@@ -363,31 +294,16 @@ public struct CustodyState: ReplayFold {
         String, CaseRecord?
     >.Index? {
         guard isKnown("case/", id) else { return nil }
-        guard let index = try caseIndex(id), let status = cases.values[index].peek({ $0.status }) else {
+        guard let index = try cases.slot(id, from: source), let status = cases.records.values[index].peek({ $0.status })
+        else {
             throw CustodyViolation(.unknownCase, field: "data.case", "\(what): case \(id) does not exist")
         }
         guard status == "open" else {
             throw CustodyViolation(
                 .caseClosed, field: "data.case",
-                "\(what): case \(id) is closed (since seq \(cases.values[index]?.closedSeq ?? 0))")
+                "\(what): case \(id) is closed (since seq \(cases.records.values[index]?.closedSeq ?? 0))")
         }
         return index
-    }
-
-    /// Where the case is in the cache, loading it first if need be (one hash lookup when it is there).
-    private mutating func caseIndex(_ id: String) throws -> Dictionary<String, CaseRecord?>.Index? {
-        if let index = cases.index(forKey: id) { return index }
-        guard source != nil else { return nil }
-        _ = try caseRecord(id)
-        return cases.index(forKey: id)
-    }
-
-    /// Where the target is in the cache, loading it first if need be (one hash lookup when it is there).
-    private mutating func targetSlot(_ id: String) throws -> Dictionary<String, TargetRecord?>.Index? {
-        if let index = targets.index(forKey: id) { return index }
-        guard source != nil else { return nil }
-        _ = try target(id)
-        return targets.index(forKey: id)
     }
 
     private mutating func openCase(_ id: String, for what: String) throws -> CaseRecord {
@@ -413,7 +329,7 @@ public struct CustodyState: ReplayFold {
                 agencies: data.member("agencies")?.arrayValue?.compactMap(\.stringValue) ?? [], openedSeq: body.seq,
                 openedAt: body.time)
             record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
-            save(record)
+            cases.save(record)
             return
         }
         guard var record = try caseRecord(id) else { throw CustodyViolation(.unknownCase, "case \(id) does not exist") }
@@ -436,7 +352,7 @@ public struct CustodyState: ReplayFold {
         default: throw CustodyViolation(.notApplicable, "\(body.type) does not apply to a case")
         }
         record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
-        save(record)
+        cases.save(record)
     }
 
     // MARK: Targets
@@ -477,23 +393,23 @@ public struct CustodyState: ReplayFold {
             record.asn = data.member("asn")?.integerValue
             record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
             if let caseSlot {
-                updateCase(at: caseSlot) {
+                cases.modify(at: caseSlot) {
                     $0.figures.moveTarget(
                         category: record.category, country: record.country, from: nil, to: record.status)
                 }
             }
-            save(record)
+            targets.save(record)
             return
         }
         // Moved out of its slot and back in place: no second hash lookup, nothing copied. Nothing below changes
         // `targets`, so the slot stays valid; every check throws before the record changes, so on a breach it goes
         // back as it was.
-        guard let index = try targetSlot(id), var record = targets.values[index].take() else {
+        guard let index = try targets.slot(id, from: source), var record = targets.records.values[index].take() else {
             throw CustodyViolation(.unknownTarget, "target \(id) was never identified")
         }
-        defer { targets.values[index] = .some(record) }
+        defer { targets.records.values[index] = .some(record) }
         let before = record.status
-        var caseSlot: Dictionary<String, CaseRecord?>.Index?
+        var caseSlot: RecordCache<CaseRecord>.Slot?
         if body.type != CustodyEvents.entryCorrected && body.type != CustodyEvents.noteAdded {
             caseSlot = try requireOpenCase(record.caseID, for: body.type)
         }
@@ -505,9 +421,9 @@ public struct CustodyState: ReplayFold {
             let move = { (caseRecord: inout CaseRecord) in
                 caseRecord.figures.moveTarget(category: category, country: country, from: before, to: after)
             }
-            if let caseSlot { updateCase(at: caseSlot, move) } else { try updateCase(record.caseID, move) }
+            if let caseSlot { cases.modify(at: caseSlot, move) } else { try updateCase(record.caseID, move) }
         }
-        if !isReplay { dirty[.targets, default: []].insert(id) }
+        targets.markChanged(id)
     }
 
     /// Records that `key` belongs to target `id`, unless another target has it: then returns that target's id
@@ -636,16 +552,294 @@ public struct CustodyState: ReplayFold {
             addStep(&record, entry, actor: actor, details: details)
             return
         }
-        guard var record = try item(id) else { throw CustodyViolation(.unknownItem, "item \(id) was never seized") }
+        guard let record = try item(id) else { throw CustodyViolation(.unknownItem, "item \(id) was never seized") }
         let before = record.status
-        let me = actor.person
-        let isHolder = record.holder.hasSameBytes(as: me)
-        let isExaminer = record.status == ItemStatus.checkedOut && record.checkedOutTo?.hasSameBytes(as: me) == true
         if body.type != CustodyEvents.noteAdded && body.type != CustodyEvents.entryCorrected {
             guard record.status != ItemStatus.disposed && record.status != ItemStatus.lost else {
                 throw CustodyViolation(.itemStatus, "item \(id) is \(record.status); nothing more can happen to it")
             }
         }
+        var event = ItemEvent(record: record, body: body, actor: actor)
+        switch body.type {
+        case CustodyEvents.itemAcquired: try acquire(&event)
+        case CustodyEvents.custodyReleased: try release(&event)
+        case CustodyEvents.custodyReceived: try receive(&event)
+        case CustodyEvents.custodyReleaseCancelled: try cancelRelease(&event)
+        case CustodyEvents.custodyReceiptRefused: try refuseReceipt(&event)
+        case CustodyEvents.custodyLost: try reportLost(&event)
+        case CustodyEvents.custodyReassigned: try reassign(&event)
+        case CustodyEvents.itemCheckedOut: try checkOut(&event)
+        case CustodyEvents.itemCheckedIn: try checkIn(&event)
+        case CustodyEvents.itemStored: try store(&event)
+        case CustodyEvents.itemSealed: try seal(&event)
+        case CustodyEvents.itemUnsealed: try unseal(&event)
+        case CustodyEvents.itemExamined: try examine(&event)
+        case CustodyEvents.itemDisposed: try dispose(&event, keys: keys)
+        case CustodyEvents.entryCorrected: try correctItem(&event)
+        case CustodyEvents.noteAdded: try noteOnItem(&event)
+        default: throw CustodyViolation(.notApplicable, "\(body.type) does not apply to an item")
+        }
+        if event.record.status != before {
+            let after = event.record.status
+            try updateCase(event.record.caseID) { $0.figures.moveItem(from: before, to: after) }
+        }
+        addStep(&event.record, entry, actor: actor, details: event.details)
+    }
+
+    /// `item.acquired`: a forensic image by the holder or the examiner who checked the item out.
+    private mutating func acquire(_ event: inout ItemEvent) throws {
+        try event.require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "an acquisition")
+        try event.requireHolder("an acquisition", orExaminer: true)
+        try requireOpenCase(event.record.caseID, for: "an acquisition")
+        var summary = JSONObject()
+        summary.set(
+            "images",
+            JSONValue.array(
+                (event.data.member("images")?.arrayValue ?? []).map { image in
+                    var object = JSONObject()
+                    object.set("name", image.member("name")?.stringValue)
+                    object.set("sha256", Self.sha256(of: image.member("hashes")))
+                    object.set("size", image.member("size")?.integerValue)
+                    return object.value
+                }))
+        summary.set("seq", event.body.seq)
+        summary.set("source_sha256", Self.sha256(of: event.data.member("source_hashes")))
+        summary.set("tool", event.data.member("tool")?.stringValue)
+        summary.set("verified", event.data.member("verified") == .bool(true))
+        event.record.acquisitions.append(summary.value)
+        event.details.set("tool", event.data.member("tool")?.stringValue)
+        event.details.set("verified", event.data.member("verified") == .bool(true))
+        event.details.set("source_sha256", Self.sha256(of: event.data.member("source_hashes")))
+    }
+
+    /// `custody.released`: the holder sends the item, sealed as it is, to a registered person.
+    private mutating func release(_ event: inout ItemEvent) throws {
+        try event.require(ItemStatus.inCustody, for: "a release")
+        try event.requireHolder("a release")
+        let to = event.data.member("to")?.stringValue ?? ""
+        _ = try requirePerson(to, as: "the recipient")
+        guard !to.hasSameBytes(as: event.record.holder) else {
+            throw CustodyViolation(.samePerson, field: "data.to", "\(to) already holds item \(event.id)")
+        }
+        let stated = event.data.member("seal")?.stringValue
+        if stated != event.record.seal {
+            throw CustodyViolation(
+                .sealMismatch, field: "data.seal",
+                "the release states seal \(stated ?? "none") but item \(event.id) has seal \(event.record.seal ?? "none"); "
+                    + "record item.unsealed or item.sealed first")
+        }
+        event.record.status = ItemStatus.inTransit
+        event.record.pendingTo = to
+        event.details.set("to", to)
+        event.details.set("purpose", event.data.member("purpose")?.stringValue)
+        event.details.set("seal", stated)
+        event.details.set("courier", event.data.member("courier")?.stringValue)
+        event.details.set("tracking", event.data.member("tracking")?.stringValue)
+    }
+
+    /// `custody.received`: the named recipient takes the item and records the seal check.
+    private mutating func receive(_ event: inout ItemEvent) throws {
+        try event.require(ItemStatus.inTransit, for: "a receipt")
+        guard event.record.pendingTo?.hasSameBytes(as: event.me) == true else {
+            throw CustodyViolation(
+                .notRecipient,
+                "only the named recipient \(event.record.pendingTo ?? "?") may receive item \(event.id); \(event.me) acted"
+            )
+        }
+        let observed = event.data.member("seal")?.stringValue
+        let intact = event.data.member("seal_intact") == .bool(true)
+        let matches = observed == event.record.seal
+        event.details.set("from", event.record.holder)
+        event.details.set("seal", observed)
+        event.details.set("seal_intact", intact)
+        event.details.set("seal_check", !intact ? "broken" : (matches ? "intact" : "mismatch"))
+        event.details.set("condition", event.data.member("condition")?.stringValue)
+        event.details.set("location", event.data.member("location")?.stringValue)
+        if !intact || !matches { event.record.sealIncident = true }
+        if !intact { event.record.seal = nil }
+        event.record.status = ItemStatus.inCustody
+        event.record.holder = event.me
+        event.record.pendingTo = nil
+        if let location = event.data.member("location")?.stringValue { event.record.location = location }
+    }
+
+    /// `custody.release-cancelled`: the sender takes back an item in transit.
+    private mutating func cancelRelease(_ event: inout ItemEvent) throws {
+        try event.require(ItemStatus.inTransit, for: "a cancellation")
+        try event.requireHolder("a cancellation")
+        event.details.set("reason", event.data.member("reason")?.stringValue)
+        event.record.status = ItemStatus.inCustody
+        event.record.pendingTo = nil
+    }
+
+    /// `custody.receipt-refused`: the named recipient refuses; the courier brings it back to the sender.
+    private mutating func refuseReceipt(_ event: inout ItemEvent) throws {
+        try event.require(ItemStatus.inTransit, for: "a refusal")
+        guard event.record.pendingTo?.hasSameBytes(as: event.me) == true else {
+            throw CustodyViolation(
+                .notRecipient, "only the named recipient \(event.record.pendingTo ?? "?") may refuse item \(event.id)")
+        }
+        event.details.set("reason", event.data.member("reason")?.stringValue)
+        event.details.set("to", event.record.holder)
+        // The courier brings it back: in transit to the person who released it.
+        event.record.pendingTo = event.record.holder
+    }
+
+    /// `custody.lost`: the sender, the recipient or a supervisor reports an item in transit lost.
+    private mutating func reportLost(_ event: inout ItemEvent) throws {
+        try event.require(ItemStatus.inTransit, for: "a loss")
+        guard event.isHolder || event.record.pendingTo?.hasSameBytes(as: event.me) == true || event.actor.isSupervisor()
+        else {
+            throw CustodyViolation(
+                .notHolder, "only the sender, the recipient or a supervisor may report item \(event.id) lost")
+        }
+        event.details.set("details", event.data.member("details")?.stringValue)
+        event.record.status = ItemStatus.lost
+    }
+
+    /// `custody.reassigned`: a supervisor names a new holder (or, in transit, a new recipient).
+    private mutating func reassign(_ event: inout ItemEvent) throws {
+        let to = event.data.member("to")?.stringValue ?? ""
+        _ = try requirePerson(to, as: "the new holder")
+        event.details.set("to", to)
+        event.details.set("reason", event.data.member("reason")?.stringValue)
+        if event.record.status == ItemStatus.inTransit {
+            event.details.set("role", "recipient")
+            event.record.pendingTo = to
+        } else {
+            event.details.set("from", event.record.holder)
+            event.record.holder = to
+        }
+    }
+
+    /// `item.checked-out`: the holder lends the item to an examiner.
+    private mutating func checkOut(_ event: inout ItemEvent) throws {
+        try event.require(ItemStatus.inCustody, for: "a check-out")
+        try event.requireHolder("a check-out")
+        let to = event.data.member("to")?.stringValue ?? ""
+        _ = try requirePerson(to, as: "the examiner")
+        event.record.status = ItemStatus.checkedOut
+        event.record.checkedOutTo = to
+        event.details.set("to", to)
+        event.details.set("purpose", event.data.member("purpose")?.stringValue)
+    }
+
+    /// `item.checked-in`: the item comes back from examination.
+    private mutating func checkIn(_ event: inout ItemEvent) throws {
+        try event.require(ItemStatus.checkedOut, for: "a check-in")
+        try event.requireHolder("a check-in", orExaminer: true)
+        event.record.status = ItemStatus.inCustody
+        event.record.checkedOutTo = nil
+        if let location = event.data.member("location")?.stringValue { event.record.location = location }
+        event.details.set("location", event.data.member("location")?.stringValue)
+        event.details.set("condition", event.data.member("condition")?.stringValue)
+    }
+
+    /// `item.stored`: the holder moves the item to a storage location.
+    private mutating func store(_ event: inout ItemEvent) throws {
+        try event.require(ItemStatus.inCustody, for: "storing")
+        try event.requireHolder("storing")
+        event.record.location = event.data.member("location")?.stringValue ?? event.record.location
+        event.details.set("location", event.record.location)
+    }
+
+    /// `item.sealed`: an unsealed item gets a seal.
+    private mutating func seal(_ event: inout ItemEvent) throws {
+        try event.require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "sealing")
+        try event.requireHolder("sealing", orExaminer: true)
+        guard event.record.seal == nil else {
+            throw CustodyViolation(
+                .alreadySealed, field: "data.seal",
+                "item \(event.id) is already sealed with \(event.record.seal ?? ""); unseal it first")
+        }
+        event.record.seal = event.data.member("seal")?.stringValue
+        event.details.set("seal", event.record.seal)
+        event.details.set("reason", event.data.member("reason")?.stringValue)
+    }
+
+    /// `item.unsealed`: the item's current seal is broken on purpose.
+    private mutating func unseal(_ event: inout ItemEvent) throws {
+        try event.require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "unsealing")
+        try event.requireHolder("unsealing", orExaminer: true)
+        let seal = event.data.member("seal")?.stringValue
+        guard let current = event.record.seal, seal?.hasSameBytes(as: current) == true else {
+            throw CustodyViolation(
+                .sealMismatch, field: "data.seal",
+                "item \(event.id) has seal \(event.record.seal ?? "none"), not \(seal ?? "")"
+            )
+        }
+        event.record.seal = nil
+        event.details.set("seal", seal)
+        event.details.set("reason", event.data.member("reason")?.stringValue)
+    }
+
+    /// `item.examined`: an examination report by the holder or the examiner.
+    private mutating func examine(_ event: inout ItemEvent) throws {
+        try event.require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "an examination")
+        try event.requireHolder("an examination", orExaminer: true)
+        try requireOpenCase(event.record.caseID, for: "an examination")
+        event.details.set("report_reference", event.data.member("report_reference")?.stringValue)
+        event.details.set("summary", event.data.member("summary")?.stringValue)
+    }
+
+    /// `item.disposed`: the holder or a supervisor disposes of the item, optionally witnessed.
+    private mutating func dispose(_ event: inout ItemEvent, keys: any KeyDirectory) throws {
+        try event.require(ItemStatus.inCustody, for: "a disposal")
+        try event.requireHolder("a disposal", orSupervisor: true)
+        if let witness = event.data.member("witness_key")?.stringValue {
+            guard let witnessKey = try keys.key(witness), witnessKey.person != event.me else {
+                throw CustodyViolation(
+                    .samePerson, field: "data.witness_key",
+                    "the witness must be another person than the one disposing")
+            }
+            event.details.set("witness", witnessKey.person)
+        }
+        event.record.status = ItemStatus.disposed
+        event.details.set("method", event.data.member("method")?.stringValue)
+        event.details.set("authority", event.data.member("authority")?.stringValue)
+    }
+
+    /// `entry.corrected` on an item's stream: descriptive text only, beside the original.
+    private mutating func correctItem(_ event: inout ItemEvent) throws {
+        let fix = try correction(event.body, log: event.record.log, actor: event.actor)
+        event.record.corrections.append(fix)
+        event.details.set("corrects", fix.corrects)
+        event.details.set("field", fix.field)
+        event.details.set("value", fix.value)
+    }
+
+    /// `note.added` on an item's stream.
+    private mutating func noteOnItem(_ event: inout ItemEvent) throws {
+        event.details.set("text", event.data.member("text")?.stringValue)
+    }
+
+    /// One event applied to an item: the record as it changes, who acted, and the custody step's details.
+    private struct ItemEvent {
+        var record: ItemRecord
+        let body: EntryBody
+        let actor: Actor
+        var details = JSONObject()
+        /// The person who acted.
+        let me: String
+        /// The actor held the item when the event began.
+        let isHolder: Bool
+        /// The actor is the examiner the item was checked out to when the event began.
+        let isExaminer: Bool
+
+        init(record: ItemRecord, body: EntryBody, actor: Actor) {
+            self.record = record
+            self.body = body
+            self.actor = actor
+            me = actor.person
+            isHolder = record.holder.hasSameBytes(as: actor.person)
+            isExaminer =
+                record.status == ItemStatus.checkedOut && record.checkedOutTo?.hasSameBytes(as: actor.person) == true
+        }
+
+        var id: String { record.id }
+        var data: JSONValue { body.data }
+
+        /// The item must be in one of these states for `what`.
         func require(_ status: String..., for what: String) throws {
             guard status.contains(record.status) else {
                 throw CustodyViolation(
@@ -653,6 +847,8 @@ public struct CustodyState: ReplayFold {
                     "\(what) needs the item \(status.joined(separator: " or ")); item \(id) is \(record.status)")
             }
         }
+
+        /// Only the holder (or, where allowed, the examiner or a supervisor) may record `what`.
         func requireHolder(_ what: String, orExaminer: Bool = false, orSupervisor: Bool = false) throws {
             guard isHolder || (orExaminer && isExaminer) || (orSupervisor && actor.isSupervisor()) else {
                 let who = orExaminer && record.checkedOutTo != nil ? " or \(record.checkedOutTo ?? "")" : ""
@@ -660,189 +856,6 @@ public struct CustodyState: ReplayFold {
                     .notHolder, "only the holder \(record.holder)\(who) may record \(what); \(me) acted")
             }
         }
-        switch body.type {
-        case CustodyEvents.itemAcquired:
-            try require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "an acquisition")
-            try requireHolder("an acquisition", orExaminer: true)
-            try requireOpenCase(record.caseID, for: "an acquisition")
-            var summary = JSONObject()
-            summary.set(
-                "images",
-                JSONValue.array(
-                    (data.member("images")?.arrayValue ?? []).map { image in
-                        var object = JSONObject()
-                        object.set("name", image.member("name")?.stringValue)
-                        object.set("sha256", Self.sha256(of: image.member("hashes")))
-                        object.set("size", image.member("size")?.integerValue)
-                        return object.value
-                    }))
-            summary.set("seq", body.seq)
-            summary.set("source_sha256", Self.sha256(of: data.member("source_hashes")))
-            summary.set("tool", data.member("tool")?.stringValue)
-            summary.set("verified", data.member("verified") == .bool(true))
-            record.acquisitions.append(summary.value)
-            details.set("tool", data.member("tool")?.stringValue)
-            details.set("verified", data.member("verified") == .bool(true))
-            details.set("source_sha256", Self.sha256(of: data.member("source_hashes")))
-        case CustodyEvents.custodyReleased:
-            try require(ItemStatus.inCustody, for: "a release")
-            try requireHolder("a release")
-            let to = data.member("to")?.stringValue ?? ""
-            _ = try requirePerson(to, as: "the recipient")
-            guard !to.hasSameBytes(as: record.holder) else {
-                throw CustodyViolation(.samePerson, field: "data.to", "\(to) already holds item \(id)")
-            }
-            let stated = data.member("seal")?.stringValue
-            if stated != record.seal {
-                throw CustodyViolation(
-                    .sealMismatch, field: "data.seal",
-                    "the release states seal \(stated ?? "none") but item \(id) has seal \(record.seal ?? "none"); "
-                        + "record item.unsealed or item.sealed first")
-            }
-            record.status = ItemStatus.inTransit
-            record.pendingTo = to
-            details.set("to", to)
-            details.set("purpose", data.member("purpose")?.stringValue)
-            details.set("seal", stated)
-            details.set("courier", data.member("courier")?.stringValue)
-            details.set("tracking", data.member("tracking")?.stringValue)
-        case CustodyEvents.custodyReceived:
-            try require(ItemStatus.inTransit, for: "a receipt")
-            guard record.pendingTo?.hasSameBytes(as: me) == true else {
-                throw CustodyViolation(
-                    .notRecipient,
-                    "only the named recipient \(record.pendingTo ?? "?") may receive item \(id); \(me) acted")
-            }
-            let observed = data.member("seal")?.stringValue
-            let intact = data.member("seal_intact") == .bool(true)
-            let matches = observed == record.seal
-            details.set("from", record.holder)
-            details.set("seal", observed)
-            details.set("seal_intact", intact)
-            details.set("seal_check", !intact ? "broken" : (matches ? "intact" : "mismatch"))
-            details.set("condition", data.member("condition")?.stringValue)
-            details.set("location", data.member("location")?.stringValue)
-            if !intact || !matches { record.sealIncident = true }
-            if !intact { record.seal = nil }
-            record.status = ItemStatus.inCustody
-            record.holder = me
-            record.pendingTo = nil
-            if let location = data.member("location")?.stringValue { record.location = location }
-        case CustodyEvents.custodyReleaseCancelled:
-            try require(ItemStatus.inTransit, for: "a cancellation")
-            try requireHolder("a cancellation")
-            details.set("reason", data.member("reason")?.stringValue)
-            record.status = ItemStatus.inCustody
-            record.pendingTo = nil
-        case CustodyEvents.custodyReceiptRefused:
-            try require(ItemStatus.inTransit, for: "a refusal")
-            guard record.pendingTo?.hasSameBytes(as: me) == true else {
-                throw CustodyViolation(
-                    .notRecipient, "only the named recipient \(record.pendingTo ?? "?") may refuse item \(id)")
-            }
-            details.set("reason", data.member("reason")?.stringValue)
-            details.set("to", record.holder)
-            // The courier brings it back: in transit to the person who released it.
-            record.pendingTo = record.holder
-        case CustodyEvents.custodyLost:
-            try require(ItemStatus.inTransit, for: "a loss")
-            guard isHolder || record.pendingTo?.hasSameBytes(as: me) == true || actor.isSupervisor() else {
-                throw CustodyViolation(
-                    .notHolder, "only the sender, the recipient or a supervisor may report item \(id) lost")
-            }
-            details.set("details", data.member("details")?.stringValue)
-            record.status = ItemStatus.lost
-        case CustodyEvents.custodyReassigned:
-            let to = data.member("to")?.stringValue ?? ""
-            _ = try requirePerson(to, as: "the new holder")
-            details.set("to", to)
-            details.set("reason", data.member("reason")?.stringValue)
-            if record.status == ItemStatus.inTransit {
-                details.set("role", "recipient")
-                record.pendingTo = to
-            } else {
-                details.set("from", record.holder)
-                record.holder = to
-            }
-        case CustodyEvents.itemCheckedOut:
-            try require(ItemStatus.inCustody, for: "a check-out")
-            try requireHolder("a check-out")
-            let to = data.member("to")?.stringValue ?? ""
-            _ = try requirePerson(to, as: "the examiner")
-            record.status = ItemStatus.checkedOut
-            record.checkedOutTo = to
-            details.set("to", to)
-            details.set("purpose", data.member("purpose")?.stringValue)
-        case CustodyEvents.itemCheckedIn:
-            try require(ItemStatus.checkedOut, for: "a check-in")
-            try requireHolder("a check-in", orExaminer: true)
-            record.status = ItemStatus.inCustody
-            record.checkedOutTo = nil
-            if let location = data.member("location")?.stringValue { record.location = location }
-            details.set("location", data.member("location")?.stringValue)
-            details.set("condition", data.member("condition")?.stringValue)
-        case CustodyEvents.itemStored:
-            try require(ItemStatus.inCustody, for: "storing")
-            try requireHolder("storing")
-            record.location = data.member("location")?.stringValue ?? record.location
-            details.set("location", record.location)
-        case CustodyEvents.itemSealed:
-            try require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "sealing")
-            try requireHolder("sealing", orExaminer: true)
-            guard record.seal == nil else {
-                throw CustodyViolation(
-                    .alreadySealed, field: "data.seal",
-                    "item \(id) is already sealed with \(record.seal ?? ""); unseal it first")
-            }
-            record.seal = data.member("seal")?.stringValue
-            details.set("seal", record.seal)
-            details.set("reason", data.member("reason")?.stringValue)
-        case CustodyEvents.itemUnsealed:
-            try require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "unsealing")
-            try requireHolder("unsealing", orExaminer: true)
-            let seal = data.member("seal")?.stringValue
-            guard let current = record.seal, seal?.hasSameBytes(as: current) == true else {
-                throw CustodyViolation(
-                    .sealMismatch, field: "data.seal", "item \(id) has seal \(record.seal ?? "none"), not \(seal ?? "")"
-                )
-            }
-            record.seal = nil
-            details.set("seal", seal)
-            details.set("reason", data.member("reason")?.stringValue)
-        case CustodyEvents.itemExamined:
-            try require(ItemStatus.inCustody, ItemStatus.checkedOut, for: "an examination")
-            try requireHolder("an examination", orExaminer: true)
-            try requireOpenCase(record.caseID, for: "an examination")
-            details.set("report_reference", data.member("report_reference")?.stringValue)
-            details.set("summary", data.member("summary")?.stringValue)
-        case CustodyEvents.itemDisposed:
-            try require(ItemStatus.inCustody, for: "a disposal")
-            try requireHolder("a disposal", orSupervisor: true)
-            if let witness = data.member("witness_key")?.stringValue {
-                guard let witnessKey = try keys.key(witness), witnessKey.person != me else {
-                    throw CustodyViolation(
-                        .samePerson, field: "data.witness_key",
-                        "the witness must be another person than the one disposing")
-                }
-                details.set("witness", witnessKey.person)
-            }
-            record.status = ItemStatus.disposed
-            details.set("method", data.member("method")?.stringValue)
-            details.set("authority", data.member("authority")?.stringValue)
-        case CustodyEvents.entryCorrected:
-            let fix = try correction(entry, log: record.log, actor: actor)
-            record.corrections.append(fix)
-            details.set("corrects", fix.corrects)
-            details.set("field", fix.field)
-            details.set("value", fix.value)
-        case CustodyEvents.noteAdded:
-            details.set("text", data.member("text")?.stringValue)
-        default: throw CustodyViolation(.notApplicable, "\(body.type) does not apply to an item")
-        }
-        if record.status != before {
-            try updateCase(record.caseID) { $0.figures.moveItem(from: before, to: record.status) }
-        }
-        addStep(&record, entry, actor: actor, details: details)
     }
 
     private mutating func addStep(_ record: inout ItemRecord, _ entry: EntryBody, actor: Actor, details: JSONObject) {
@@ -854,7 +867,7 @@ public struct CustodyState: ReplayFold {
             CustodyStep(
                 item: record.id, number: record.steps, seq: body.seq, time: body.time, type: body.type,
                 by: actor.person, byAgency: actor.agency, details: details.value))
-        save(record)
+        items.save(record)
     }
 
     private static func sha256(of hashes: JSONValue?) -> String? {
