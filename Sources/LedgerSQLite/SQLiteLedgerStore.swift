@@ -400,7 +400,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         }
     }
 
-    func insertTimestamp(size: Int64, response: [UInt8]) throws -> Bool {
+    func insertTimestamp(size: Int64, response: [UInt8], at time: String) throws -> Bool {
         // Created on first use, like cosignatures.
         try db.execute(
             sql: """
@@ -419,11 +419,11 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         }
         try db.execute(
             sql: "INSERT INTO timestamps (size, response, added) VALUES (?, ?, ?)",
-            arguments: [size, Data(response), LedgerTime.now()])
+            arguments: [size, Data(response), time])
         return true
     }
 
-    func insertCosignature(size: Int64, line: String) throws -> Bool {
+    func insertCosignature(size: Int64, line: String, at time: String) throws -> Bool {
         // Created on first use, so ledgers made before cosignatures existed need no migration.
         try db.execute(
             sql: """
@@ -441,7 +441,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         }
         try db.execute(
             sql: "INSERT INTO cosignatures (size, line, added) VALUES (?, ?, ?)",
-            arguments: [size, line, LedgerTime.now()])
+            arguments: [size, line, time])
         return true
     }
 
@@ -694,13 +694,13 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         }
     }
 
-    func insertCheckpoint(size: Int64, note: String) throws -> Bool {
+    func insertCheckpoint(size: Int64, note: String, at time: String) throws -> Bool {
         if try Int64.fetchOne(db, sql: "SELECT size FROM checkpoints WHERE size = ?", arguments: [size]) != nil {
             return false
         }
         try db.execute(
             sql: "INSERT INTO checkpoints (size, note, created) VALUES (?, ?, ?)",
-            arguments: [size, note, LedgerTime.now()])
+            arguments: [size, note, time])
         return true
     }
 

@@ -78,7 +78,7 @@ func nextNote(
         ledger: try #require(try reader.meta("origin")), seq: head.seq + 1, prev: head.bodyHash, stream: "ledger",
         streamRev: (stream?.rev ?? 0) + 1, streamPrev: stream?.bodyHash ?? EntryBody.zeroHash,
         id: SecureRandom.uuidV4(),
-        time: max(head.time, LedgerTime.now()), type: EventTypes.ledgerNote, actor: LedgerFixture.keyID(signer),
+        time: max(head.time, SystemClock().now()), type: EventTypes.ledgerNote, actor: LedgerFixture.keyID(signer),
         data: ["text": .string(text)])
     change(&body)
     let unsigned = Entry(body: body, sigs: [])
@@ -182,3 +182,6 @@ extension String {
         Array(replacingOccurrences(of: target, with: replacement).utf8)
     }
 }
+
+/// The time the suite's checkpoints, cosignatures and time stamps are stored at.
+let storedAt = FixedClock(millisecondsSince1970: 1_764_806_400_000).now()

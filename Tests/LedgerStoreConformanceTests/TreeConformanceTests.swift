@@ -40,21 +40,21 @@ struct TreeConformanceTests {
     func checkpointsCosignaturesAndTimestampsAreStoredOnce(_ kind: StoreKind) throws {
         let ledger = try EmptyLedger(kind)
         try ledger.store.write { transaction throws in
-            #expect(try transaction.insertCheckpoint(size: 5, note: "five\n"))
-            #expect(try transaction.insertCheckpoint(size: 2, note: "two\n"))
-            #expect(try !transaction.insertCheckpoint(size: 5, note: "another five\n"))
-            #expect(try transaction.insertCosignature(size: 5, line: "\u{2014} w1 a\n"))
-            #expect(try transaction.insertCosignature(size: 5, line: "\u{2014} w2 b\n"))
-            #expect(try !transaction.insertCosignature(size: 5, line: "\u{2014} w1 a\n"))
+            #expect(try transaction.insertCheckpoint(size: 5, note: "five\n", at: storedAt))
+            #expect(try transaction.insertCheckpoint(size: 2, note: "two\n", at: storedAt))
+            #expect(try !transaction.insertCheckpoint(size: 5, note: "another five\n", at: storedAt))
+            #expect(try transaction.insertCosignature(size: 5, line: "\u{2014} w1 a\n", at: storedAt))
+            #expect(try transaction.insertCosignature(size: 5, line: "\u{2014} w2 b\n", at: storedAt))
+            #expect(try !transaction.insertCosignature(size: 5, line: "\u{2014} w1 a\n", at: storedAt))
             // A line for a size without a checkpoint is kept, but belongs to no note.
-            #expect(try transaction.insertCosignature(size: 9, line: "\u{2014} w1 c\n"))
-            #expect(try transaction.insertTimestamp(size: 5, response: [1, 2, 3]))
-            #expect(try !transaction.insertTimestamp(size: 5, response: [1, 2, 3]))
-            #expect(try transaction.insertTimestamp(size: 2, response: [9]))
-            #expect(try transaction.insertTimestamp(size: 5, response: [4]))
+            #expect(try transaction.insertCosignature(size: 9, line: "\u{2014} w1 c\n", at: storedAt))
+            #expect(try transaction.insertTimestamp(size: 5, response: [1, 2, 3], at: storedAt))
+            #expect(try !transaction.insertTimestamp(size: 5, response: [1, 2, 3], at: storedAt))
+            #expect(try transaction.insertTimestamp(size: 2, response: [9], at: storedAt))
+            #expect(try transaction.insertTimestamp(size: 5, response: [4], at: storedAt))
         }
         // Cosignature lines are separate rows: a second write adds to the same note.
-        #expect(try ledger.store.write { try $0.insertCosignature(size: 2, line: "\u{2014} w3 d\n") })
+        #expect(try ledger.store.write { try $0.insertCosignature(size: 2, line: "\u{2014} w3 d\n", at: storedAt) })
         try ledger.store.read { reader in
             let notes = try reader.checkpointNotes()
             #expect(notes.map(\.size) == [2, 5])

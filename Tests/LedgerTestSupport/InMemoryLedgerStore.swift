@@ -539,13 +539,13 @@ extension InMemoryTransaction {
         }
     }
 
-    func insertCheckpoint(size: Int64, note: String) throws -> Bool {
+    func insertCheckpoint(size: Int64, note: String, at time: String) throws -> Bool {
         guard state.checkpoints[size] == nil else { return false }
         state.checkpoints[size] = note
         return true
     }
 
-    func insertCosignature(size: Int64, line: String) throws -> Bool {
+    func insertCosignature(size: Int64, line: String, at time: String) throws -> Bool {
         guard !state.cosignatures.contains(where: { $0.size == size && $0.line.hasSameBytes(as: line) }) else {
             return false
         }
@@ -553,7 +553,7 @@ extension InMemoryTransaction {
         return true
     }
 
-    func insertTimestamp(size: Int64, response: [UInt8]) throws -> Bool {
+    func insertTimestamp(size: Int64, response: [UInt8], at time: String) throws -> Bool {
         guard !state.timestamps.contains(where: { $0.size == size && $0.response == response }) else { return false }
         state.timestamps.append((size, response))
         return true

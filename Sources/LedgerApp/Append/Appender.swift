@@ -179,7 +179,7 @@ public enum Appender {
         guard let origin = try transaction.meta("origin") else { throw LedgerError.usage("the ledger has no origin") }
         var seq = head?.seq ?? 0
         var prev = head?.bodyHash ?? EntryBody.zeroHash
-        let now = LedgerTime.now()
+        let now = SystemClock().now()
         let time = max(now, head?.time ?? now)
         var keys = OverlayKeys(base: transaction)
         var custody = CustodyState(source: transaction)

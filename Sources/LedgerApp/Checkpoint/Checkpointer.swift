@@ -4,7 +4,9 @@ import LedgerCrypto
 /// Signing checkpoints with the log key.
 public enum Checkpointer {
     /// Signs and stores a checkpoint of the ledger's current size; if one of that size exists, returns it.
-    public static func checkpoint(store: any LedgerStore, logKey: Ed25519PrivateKey) throws -> (
+    public static func checkpoint(
+        store: any LedgerStore, logKey: Ed25519PrivateKey, clock: any LedgerClock = SystemClock()
+    ) throws -> (
         checkpoint: SignedCheckpoint, created: Bool
     ) {
         do {
@@ -21,7 +23,7 @@ public enum Checkpointer {
                 }
                 let checkpoint = Checkpoint(origin: origin, size: head.seq, root: try transaction.root(size: head.seq))
                 let signed = try SignedCheckpoint.sign(checkpoint, logKey: logKey)
-                _ = try transaction.insertCheckpoint(size: head.seq, note: signed.noteText)
+                _ = try transaction.insertCheckpoint(size: head.seq, note: signed.noteText, at: clock.now())
                 return (signed, true)
             }
         } catch {
@@ -32,7 +34,9 @@ public enum Checkpointer {
     /// Attaches a witness's cosignature line to the stored checkpoint of `size`, after checking it verifies.
     ///
     /// Returns the checkpoint with all its stored signature lines, and whether the line was new.
-    public static func addCosignature(store: any LedgerStore, size: Int64, line: String, witness: CosignerKey)
+    public static func addCosignature(
+        store: any LedgerStore, size: Int64, line: String, witness: CosignerKey, clock: any LedgerClock = SystemClock()
+    )
         throws -> (checkpoint: SignedCheckpoint, added: Bool)
     {
         let text = line.hasSuffix("\n") ? line : line + "\n"
@@ -48,7 +52,7 @@ public enum Checkpointer {
                 guard try Cosignature.timestamp(of: witness, on: candidate) != nil else {
                     throw LedgerError.usage("the line is not a cosignature by \(witness.name) (\(witness.vkey))")
                 }
-                let added = try transaction.insertCosignature(size: size, line: text)
+                let added = try transaction.insertCosignature(size: size, line: text, at: clock.now())
                 return (try SignedCheckpoint(noteText: stored.note + (added ? text : "")), added)
             }
         } catch {
@@ -66,7 +70,8 @@ public enum Checkpointer {
 
     /// Checks a time-stamp response over the stored checkpoint of `size` against `caFile`, then stores it.
     public static func addTimestamp(
-        store: any LedgerStore, size: Int64, response: [UInt8], caFile: String, untrusted: [String] = []
+        store: any LedgerStore, size: Int64, response: [UInt8], caFile: String, untrusted: [String] = [],
+        clock: any LedgerClock = SystemClock()
     ) throws -> (info: TimestampInfo, added: Bool) {
         let digest = try checkpointBodyDigest(store: store, size: size)
         let info: TimestampInfo
@@ -76,7 +81,7 @@ public enum Checkpointer {
                 "the time stamp is not for the checkpoint of size \(size), or does not verify: \(error)")
         }
         do {
-            let added = try store.write { try $0.insertTimestamp(size: size, response: response) }
+            let added = try store.write { try $0.insertTimestamp(size: size, response: response, at: clock.now()) }
             return (info, added)
         } catch {
             throw LedgerError.from(error)

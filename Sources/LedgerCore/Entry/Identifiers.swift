@@ -1,5 +1,3 @@
-import Foundation
-
 /// Syntax of the identifiers a v1 ledger uses (FORMAT.md §3.1, §4.1, §6.1).
 ///
 /// All are ASCII, so byte comparison and `String ==` agree on them once they have passed these checks.
@@ -160,11 +158,6 @@ public enum LedgerTime {
         let milli = msOfDay % 1000
         return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(hour, 2) + ":" + pad(minute, 2) + ":"
             + pad(second, 2) + "." + pad(milli, 3) + "Z"
-    }
-
-    /// The current time, formatted.
-    public static func now() -> String {
-        format(millisecondsSince1970: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
     }
 
     private static let layout = Array("0000-00-00T00:00:00.000Z".utf8)

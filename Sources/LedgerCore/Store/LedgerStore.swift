@@ -129,12 +129,15 @@ public protocol LedgerWriteTransaction: LedgerReader {
     func insert(_ entry: Entry, leafHash: [UInt8], nodes: [[UInt8]]) throws
     /// Applies an entry's effect to the keys table.
     func apply(_ effect: RuleEffect) throws
-    /// Stores a signed checkpoint; returns false (and stores nothing) if one of that size exists.
-    func insertCheckpoint(size: Int64, note: String) throws -> Bool
-    /// Stores a witness's cosignature line for the checkpoint of `size`; returns false if it is stored already.
-    func insertCosignature(size: Int64, line: String) throws -> Bool
-    /// Stores an RFC 3161 time-stamp response (DER) over the checkpoint of `size`; false if stored already.
-    func insertTimestamp(size: Int64, response: [UInt8]) throws -> Bool
+    /// Stores a signed checkpoint made at `time` (a ledger time, FORMAT.md §3.1); returns false (and stores
+    /// nothing) if one of that size exists.
+    func insertCheckpoint(size: Int64, note: String, at time: String) throws -> Bool
+    /// Stores a witness's cosignature line for the checkpoint of `size`, received at `time`; returns false if it is
+    /// stored already.
+    func insertCosignature(size: Int64, line: String, at time: String) throws -> Bool
+    /// Stores an RFC 3161 time-stamp response (DER) over the checkpoint of `size`, received at `time`; false if
+    /// stored already.
+    func insertTimestamp(size: Int64, response: [UInt8], at time: String) throws -> Bool
     /// Sets a metadata value.
     func setMeta(_ name: String, _ value: String) throws
     /// Inserts or replaces projection rows and records the seq the projections are now built to.

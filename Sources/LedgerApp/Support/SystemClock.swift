@@ -1,0 +1,9 @@
+import Foundation
+import LedgerCore
+
+/// The system's wall clock: what the use cases stamp entries and stored checkpoints with by default.
+public struct SystemClock: LedgerClock {
+    public init() {}
+
+    public func millisecondsSince1970() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+}
