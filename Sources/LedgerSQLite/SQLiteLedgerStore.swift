@@ -601,11 +601,15 @@ struct SQLiteTransaction: LedgerWriteTransaction {
             if let known = statements[row.table] {
                 statement = known
             } else {
+                // An upsert by key: a row that takes another key's values in a unique index is refused (a
+                // constraint error), never silently deleting that other row as INSERT OR REPLACE would.
                 let names = ["key"] + row.table.columns + ["state"]
+                let updates = names.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
                 statement = try RawStatement(
                     db,
-                    "INSERT OR REPLACE INTO \(row.table.name) (\(names.joined(separator: ", "))) VALUES ("
-                        + Array(repeating: "?", count: names.count).joined(separator: ", ") + ")")
+                    "INSERT INTO \(row.table.name) (\(names.joined(separator: ", "))) VALUES ("
+                        + Array(repeating: "?", count: names.count).joined(separator: ", ")
+                        + ") ON CONFLICT(key) DO UPDATE SET \(updates)")
                 statements[row.table] = statement
             }
             statement.bind(1, row.key)

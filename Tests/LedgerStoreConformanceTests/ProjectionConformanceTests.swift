@@ -114,9 +114,14 @@ struct ProjectionConformanceTests {
                     widget("w3", owner: "ada", code: "C-3"),
                 ], builtTo: 1)
         }
-        try ledger.store.write { try $0.writeProjectionRows([widget("w4", owner: "bob", code: "C-1")], builtTo: 2) }
-        #expect(try rows(ledger.store).map(\.key) == ["w2", "w3", "w4"])
-        // A non-unique index allows any number of rows with the same values.
+        // A row taking another key's unique values is refused, and the other row stays.
+        #expect(throws: StoreError.self) {
+            try ledger.store.write { try $0.writeProjectionRows([widget("w4", owner: "bob", code: "C-1")], builtTo: 2) }
+        }
+        #expect(try rows(ledger.store).map(\.key) == ["w1", "w2", "w3"])
+        // The same key may change its unique values; a non-unique index allows any number of rows with equal values.
+        try ledger.store.write { try $0.writeProjectionRows([widget("w1", owner: "bob", code: "C-4")], builtTo: 2) }
+        #expect(try rows(ledger.store).map(\.key) == ["w1", "w2", "w3"])
         #expect(try rows(ledger.store).filter { $0.columns.first == .string("ada") }.count == 2)
         let before = try rows(ledger.store)
         #expect(throws: StoreError.self) {

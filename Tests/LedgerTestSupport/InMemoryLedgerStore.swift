@@ -610,7 +610,11 @@ extension InMemoryTransaction {
         if indexed {
             for index in table.indexes where index.unique {
                 let values = Self.indexKey(row, index, table)
-                rows.removeAll { !$0.key.hasSameBytes(as: row.key) && Self.indexKey($0, index, table) == values }
+                if rows.contains(where: {
+                    !$0.key.hasSameBytes(as: row.key) && Self.indexKey($0, index, table) == values
+                }) {
+                    throw StoreError(.engine, "database error: UNIQUE constraint failed: \(index.name)")
+                }
             }
         }
         let stored = ProjectionRow(table: table, key: row.key, columns: row.columns, state: row.state)

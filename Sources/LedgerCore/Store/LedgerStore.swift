@@ -140,7 +140,11 @@ public protocol LedgerWriteTransaction: LedgerReader {
     func insertTimestamp(size: Int64, response: [UInt8], at time: String) throws -> Bool
     /// Sets a metadata value.
     func setMeta(_ name: String, _ value: String) throws
-    /// Inserts or replaces projection rows and records the seq the projections are now built to.
+    /// Inserts projection rows, or replaces the row with the same key, and records the seq the projections are now
+    /// built to.
+    ///
+    /// A row whose values in a unique index equal another key's row is refused (a ``StoreError``), never resolved
+    /// by dropping the other row: the domain's fold keeps such values unique, so a collision is a bug to surface.
     func writeProjectionRows(_ rows: [ProjectionRow], builtTo seq: Int64) throws
     /// Deletes every projection row; a rebuild does it while it replays (it may be called while a
     /// ``forEachRecord(_:_:)`` of the same transaction is in progress).
@@ -168,7 +172,9 @@ public protocol LedgerWriteTransaction: LedgerReader {
 /// - **Append-only.** Entries and checkpoints are never changed or deleted through the store; ids and
 ///   (stream, stream_rev) pairs are unique; entries are inserted in seq order.
 /// - **Exactly what was written.** Records come back byte for byte, with the hashes stored beside them.
-/// - **Errors are ``StoreError``s** (or errors the caller's closures threw, passed through unchanged).
+/// - **Errors are ``StoreError``s** when they leave ``read(_:)`` or ``write(_:)`` (or errors the caller's closures
+///   threw, passed through unchanged). Inside a transaction a method may throw the engine's own error; catching it
+///   and going on is not supported: let it end the transaction.
 public protocol LedgerStore: Sendable {
     /// Runs `body` in one exclusive, durable write transaction: committed when it returns, rolled back when it
     /// throws. Concurrent writers from any process are serialized.
