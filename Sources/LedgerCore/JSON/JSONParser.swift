@@ -26,6 +26,7 @@ public struct JSONError: Error, Sendable, CustomStringConvertible {
     /// The problem in words.
     public let reason: String
 
+    /// One line for a user: `invalid JSON at byte N: reason`.
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 
