@@ -4,6 +4,7 @@ import LedgerCrypto
 
 /// What a court-export bundle discloses: one case, or some items (FORMAT.md §11.4).
 public enum DisclosureSelection: Sendable, Equatable, CustomStringConvertible {
+    /// One case: its stream and every item and target stream whose first entry names it.
     case caseID(String)
     /// Item ids, sorted by their UTF-8 bytes, without duplicates.
     case items([String])

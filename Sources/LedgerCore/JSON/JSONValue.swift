@@ -6,14 +6,19 @@ import LedgerCrypto
 /// bytes (``JSONValue/member(_:)``), never through `String ==`, which would treat canonically equivalent but
 /// different byte sequences as equal.
 public enum JSONValue: Sendable, Equatable {
+    /// JSON `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
     /// An integer within ±(2^53 − 1), the only numbers a v1 record may hold.
     case integer(Int64)
     /// Any other finite number (only the RFC 8785 canonicalizer and its vectors use these).
     case double(Double)
+    /// A string; one the parser returns was valid UTF-8 without lone surrogates.
     case string(String)
+    /// An array's elements, in order.
     case array([JSONValue])
+    /// An object's members in the order they were written; the parser rejects duplicate names.
     case object([JSONMember])
 
     /// The largest magnitude of an integer a v1 record may hold, 2^53 − 1.
