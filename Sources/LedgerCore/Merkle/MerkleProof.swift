@@ -155,7 +155,7 @@ public struct TlogProof: Sendable {
     public let hashes: [[UInt8]]
     /// Opaque extra data, if any.
     public let extra: [UInt8]?
-    /// The signed checkpoint the proof leads to; its tree size is greater than ``index``.
+    /// The signed checkpoint the proof leads to; in a valid proof, ``index`` is below its tree size.
     public let checkpoint: SignedCheckpoint
 
     /// The first line of a proof's text.

@@ -148,7 +148,7 @@ public struct FieldSchema: Sendable {
 
 /// A versioned data schema: exactly the listed members, required ones present.
 public struct DataSchema: Sendable {
-    /// The schema version; every v1 type's is 1 (FORMAT.md §5), and a new version would be a new row.
+    /// The schema version: 1 for every type of format v1 (FORMAT.md §5); entries do not carry it.
     public let version: Int
     /// The members `data` may have; no others are allowed.
     public let fields: [FieldSchema]
