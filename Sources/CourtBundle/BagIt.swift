@@ -6,7 +6,9 @@ import LedgerCrypto
 public enum BagIt {
     /// The exact contents of `bagit.txt`.
     public static let declaration = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+    /// The payload manifest's file name: one line per file under `data/`.
     public static let payloadManifest = "manifest-sha256.txt"
+    /// The tag manifest's file name: one line per other file but itself.
     public static let tagManifest = "tagmanifest-sha256.txt"
 
     /// A manifest: `hex(SHA-256)  path` lines sorted by path (bytes).

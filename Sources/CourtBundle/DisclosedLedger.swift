@@ -4,13 +4,21 @@ import LedgerCrypto
 
 /// File names inside a court-export bag (FORMAT.md §11.1).
 public enum BundleLayout {
+    /// The signed checkpoint the disclosure is proven against (FORMAT.md §6.4).
     public static let checkpoint = "data/ledger/checkpoint"
+    /// Optional: an RFC 3161 response over that checkpoint (FORMAT.md §6.7).
     public static let timestamp = "data/ledger/checkpoint.tsr"
+    /// The disclosed records, one per line (FORMAT.md §11.2).
     public static let entries = "data/ledger/entries.jsonl"
+    /// One inclusion proof per disclosed record, in the same order (FORMAT.md §11.3).
     public static let proofs = "data/ledger/proofs.jsonl"
+    /// The log key's signed disclosure statement (FORMAT.md §11.4).
     public static let disclosure = "data/ledger/disclosure"
+    /// The human-readable report (FORMAT.md §11.6).
     public static let report = "data/report/custody-report.html"
+    /// The same facts as CASE/UCO JSON-LD (FORMAT.md §11.7).
     public static let graph = "data/case/custody.jsonld"
+    /// How to re-check the bag by hand.
     public static let instructions = "data/VERIFY.md"
 
     /// Every payload file a bag holds, but the optional timestamp.
@@ -28,6 +36,7 @@ public struct DisclosedLedger: Sendable {
     /// True when the bag carries an RFC 3161 response over the checkpoint.
     public let hasTimestamp: Bool
 
+    /// The disclosed part as given: `entries` in ascending seq; nothing is verified here.
     public init(entries: [Entry], checkpoint: SignedCheckpoint, statement: DisclosureStatement, hasTimestamp: Bool) {
         self.entries = entries
         self.checkpoint = checkpoint
@@ -63,7 +72,9 @@ public struct DisclosedLedger: Sendable {
 
 /// The custody state a replay of the disclosed entries builds, and the custody rules they break.
 public struct DisclosedCustody {
+    /// The custody state of the disclosed streams, replayed in partial mode.
     public let state: CustodyState
+    /// Every custody rule the disclosed entries break, of category `custody`, in seq order.
     public let findings: [Finding]
 }
 

@@ -4,6 +4,7 @@ import LedgerCrypto
 
 /// What a court-export bundle discloses: one case, or some items (FORMAT.md §11.4).
 public enum DisclosureSelection: Sendable, Equatable, CustomStringConvertible {
+    /// One case: its stream and every item and target stream whose first entry names it.
     case caseID(String)
     /// Item ids, sorted by their UTF-8 bytes, without duplicates.
     case items([String])
@@ -44,17 +45,21 @@ public enum DisclosureSelection: Sendable, Equatable, CustomStringConvertible {
 
 /// The head of one disclosed stream: its last revision at the checkpoint and that entry's body hash.
 public struct DisclosedStream: Sendable, Equatable {
+    /// The stream name, such as `item/<id>`.
     public let stream: String
+    /// The stream's last revision at or before the checkpoint.
     public let rev: Int64
     /// Lowercase hex body hash of revision `rev`.
     public let bodyHash: String
 
+    /// The head `rev` of `stream`, whose body hash is `bodyHash`.
     public init(stream: String, rev: Int64, bodyHash: String) {
         self.stream = stream
         self.rev = rev
         self.bodyHash = bodyHash
     }
 
+    /// The same stream and body hash, byte for byte, and the same revision.
     public static func == (lhs: DisclosedStream, rhs: DisclosedStream) -> Bool {
         lhs.stream.hasSameBytes(as: rhs.stream) && lhs.rev == rhs.rev && lhs.bodyHash.hasSameBytes(as: rhs.bodyHash)
     }
@@ -62,7 +67,8 @@ public struct DisclosedStream: Sendable, Equatable {
 
 /// The log key's signed statement of what a bundle discloses (FORMAT.md §11.4).
 public struct DisclosureStatement: Sendable, Equatable {
-    public static let header = "custody-ledger/v1 disclosure"
+    /// The first line of the statement's text.
+    static let header = "custody-ledger/v1 disclosure"
 
     /// The entry types whose `data.to` names a person who receives an item: that person's keys are disclosed
     /// (FORMAT.md §11.2).
@@ -70,9 +76,11 @@ public struct DisclosureStatement: Sendable, Equatable {
         CustodyEvents.custodyReleased, CustodyEvents.custodyReassigned, CustodyEvents.itemCheckedOut,
     ]
 
+    /// The origin of the ledger the bundle is exported from.
     public let origin: String
     /// The checkpoint size the disclosure is made at.
     public let size: Int64
+    /// What was selected for export: a case, or a list of items.
     public let selection: DisclosureSelection
     /// Every disclosed stream, sorted by stream (bytes).
     public let streams: [DisclosedStream]

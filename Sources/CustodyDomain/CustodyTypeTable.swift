@@ -3,46 +3,82 @@ import LedgerCrypto
 
 /// Event type names of the custody domain (docs/EVENTS.md).
 public enum CustodyEvents {
+    /// Opens a new case: its title, legal basis and agencies (docs/EVENTS.md §2).
     public static let caseOpened = "case.opened"
+    /// Adds an agency to an open case.
     public static let caseAgencyJoined = "case.agency-joined"
+    /// Closes an open case, with the reason.
     public static let caseClosed = "case.closed"
 
+    /// Records a new target (an ip, domain, url or server) of an open case, its value normalized (docs/EVENTS.md §3).
     public static let targetIdentified = "target.identified"
+    /// Confirms an identified or reappeared target.
     public static let targetVerified = "target.verified"
+    /// Closes an active target as a false positive, with the reason.
     public static let targetFalsePositive = "target.false-positive"
+    /// Records that an abuse report about an active target was sent: to whom, and its reference.
     public static let targetNotified = "target.notified"
+    /// Records a takedown request for an active target under a legal instrument.
     public static let takedownRequested = "takedown.requested"
+    /// Records that an active target was taken down: how and when.
     public static let takedownConfirmed = "takedown.confirmed"
+    /// Records that a takedown will not happen, with one of ``CustodyTypeTable/notActionedReasons``.
     public static let takedownNotActioned = "takedown.not-actioned"
+    /// Reopens a taken-down target that was seen again.
     public static let targetReappeared = "target.reappeared"
 
+    /// Records a new evidence item of an open case, seized by the actor's person, who then holds it (docs/EVENTS.md §4).
     public static let itemSeized = "item.seized"
+    /// Records a forensic acquisition of an item: the tool, the source's hashes and the image files'.
     public static let itemAcquired = "item.acquired"
+    /// Sends an item in custody to another person; it is in transit until received, cancelled, refused or lost.
     public static let custodyReleased = "custody.released"
+    /// The named recipient takes an item in transit into custody, saying whether its seal was intact.
     public static let custodyReceived = "custody.received"
+    /// The sender takes back an item in transit.
     public static let custodyReleaseCancelled = "custody.release-cancelled"
+    /// The named recipient refuses an item in transit; it travels back to the sender.
     public static let custodyReceiptRefused = "custody.receipt-refused"
+    /// Reports an item in transit lost.
     public static let custodyLost = "custody.lost"
+    /// A supervisor names a new holder (or, for an item in transit, a new recipient) without a handover.
     public static let custodyReassigned = "custody.reassigned"
+    /// The holder lends an item in custody to an examiner, keeping custody.
     public static let itemCheckedOut = "item.checked-out"
+    /// A checked-out item comes back to its holder.
     public static let itemCheckedIn = "item.checked-in"
+    /// The holder records where an item in custody is kept now.
     public static let itemStored = "item.stored"
+    /// Puts a seal on an unsealed item; its number becomes the item's current seal.
     public static let itemSealed = "item.sealed"
+    /// Breaks the item's current seal, with the reason.
     public static let itemUnsealed = "item.unsealed"
+    /// Records an examination of an item: a summary and the report's reference.
     public static let itemExamined = "item.examined"
+    /// Disposes of an item in custody (returned to its owner, destroyed or released): its final status.
     public static let itemDisposed = "item.disposed"
 
+    /// Corrects one descriptive data member of an earlier entry of the same stream; the original stays in the log.
     public static let entryCorrected = "entry.corrected"
+    /// A free-text note on a case, target or item.
     public static let noteAdded = "note.added"
 }
 
 /// The roles of the custody domain (FORMAT.md §4.2), beside the core's `admin`.
 extension Roles {
+    /// Reads and verifies; signs no domain events.
     public static let auditor = "auditor"
+    /// Runs cases, identifies and verifies targets, and handles evidence items.
     public static let caseOfficer = "case-officer"
+    /// Holds, moves and handles evidence items.
     public static let custodian = "custodian"
+    /// Handles evidence items as a custodian does; items are checked out to examiners for examination.
     public static let examiner = "examiner"
+    /// Runs cases, reassigns custody, disposes of items and reports them lost; may correct anyone's entries.
+    ///
+    /// The one domain role that may also sign a `ledger.note`.
     public static let supervisor = "supervisor"
+    /// Handles targets: identifies them, notifies providers and has them taken down.
     public static let takedownOfficer = "takedown-officer"
     /// Every role name a v1 custody ledger knows.
     public static let all = [
@@ -85,12 +121,17 @@ public enum CustodyTypeTable {
     }
     private static func schema(_ fields: FieldSchema...) -> DataSchema { DataSchema(version: 1, fields) }
 
-    /// Target kinds, categories and outcomes.
+    /// The `kind` values of `target.identified`.
     public static let targetKinds = TargetKind.allCases.map(\.rawValue)
+    /// The `category` values of `target.identified`.
     public static let targetCategories = ["phishing", "ransomware", "infostealer", "malware-c2", "other"]
+    /// The `method` values of `takedown.confirmed`.
     public static let takedownMethods = ["suspended", "null-routed", "sinkholed", "domain-hold", "seized"]
+    /// The `reason` values of `takedown.not-actioned`.
     public static let notActionedReasons = ["jurisdiction", "shared-hosting", "no-response", "other"]
+    /// The `kind` values of `item.seized`.
     public static let itemKinds = ["laptop", "phone", "hard-disk", "server", "storage-media", "other"]
+    /// The `method` values of `item.disposed`.
     public static let disposalMethods = ["returned-to-owner", "destroyed", "released"]
 
     /// A forensic image file: one segment of an acquisition.

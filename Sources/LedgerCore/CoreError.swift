@@ -18,7 +18,7 @@ public struct CoreError: Error, Sendable, CustomStringConvertible {
     /// What is wrong, in words.
     public let description: String
 
-    public init(_ code: Code, _ description: String) {
+    init(_ code: Code, _ description: String) {
         self.code = code
         self.description = description
     }

@@ -10,7 +10,7 @@ extension String {
         guard count == other.utf8.count else { return false }
         let fast = utf8.withContiguousStorageIfAvailable { mine in
             other.utf8.withContiguousStorageIfAvailable { theirs in
-                count == 0 || memcmp(mine.baseAddress!, theirs.baseAddress!, count) == 0
+                compareBytes(mine, theirs, count: count) == 0
             }
         }
         if let fast = fast ?? nil { return fast }
@@ -25,11 +25,23 @@ extension String {
         let fast = utf8.withContiguousStorageIfAvailable { mine in
             other.utf8.withContiguousStorageIfAvailable { theirs in
                 let common = min(mine.count, theirs.count)
-                let order = common == 0 ? 0 : memcmp(mine.baseAddress!, theirs.baseAddress!, common)
+                let order = compareBytes(mine, theirs, count: common)
                 return order == 0 ? mine.count < theirs.count : order < 0
             }
         }
         if let fast = fast ?? nil { return fast }
         return utf8.lexicographicallyPrecedes(other.utf8)
     }
+}
+
+/// memcmp over the first `count` bytes of both buffers: 0 when `count` is 0, where a buffer may have no address.
+@inline(__always)
+private func compareBytes(
+    _ mine: UnsafeBufferPointer<UInt8>, _ theirs: UnsafeBufferPointer<UInt8>, count: Int
+) -> Int32 {
+    guard count > 0 else { return 0 }
+    guard let mine = mine.baseAddress, let theirs = theirs.baseAddress else {
+        preconditionFailure("a non-empty buffer has a base address")
+    }
+    return memcmp(mine, theirs, count)
 }

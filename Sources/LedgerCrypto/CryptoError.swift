@@ -36,6 +36,8 @@ public struct CryptoError: Error, Hashable, Sendable, CustomStringConvertible {
     /// True when the error is a missing or wrong passphrase.
     public var isPassphraseProblem: Bool { code == .passphraseRequired || code == .wrongPassphrase }
 
+    /// Errors are equal when they are of the same kind; the descriptions are not compared.
     public static func == (lhs: CryptoError, rhs: CryptoError) -> Bool { lhs.code == rhs.code }
+    /// Hashes the kind alone, as ``==`` compares it.
     public func hash(into hasher: inout Hasher) { hasher.combine(code) }
 }

@@ -4,8 +4,11 @@ import Foundation
 /// A digest algorithm the ledger uses: SHA-256 for everything it hashes; SHA-1 and MD5 only to record the
 /// hashes that forensic imaging tools report for evidence files.
 public enum DigestAlgorithm: String, Sendable, CaseIterable {
+    /// SHA-256, 32 bytes: the ledger's hash.
     case sha256
+    /// SHA-1, 20 bytes: recorded for evidence files only.
     case sha1
+    /// MD5, 16 bytes: recorded for evidence files only.
     case md5
 
     /// The digest length in bytes.

@@ -50,7 +50,9 @@ public struct Ed25519PublicKey: Sendable, Hashable {
         return result == 1
     }
 
+    /// Keys are equal when their raw 32 bytes are.
     public static func == (lhs: Ed25519PublicKey, rhs: Ed25519PublicKey) -> Bool { lhs.raw == rhs.raw }
+    /// Hashes the raw bytes, as ``==`` compares them.
     public func hash(into hasher: inout Hasher) { hasher.combine(raw) }
 
     // The y coordinates (little-endian, sign bit cleared) of the eight points of small order, and the two

@@ -9,8 +9,10 @@ public enum CustodyForms {
     public struct Image: Sendable {
         /// The file name (without its folder).
         public let name: String
+        /// Its size and SHA-256, SHA-1 and MD5, from one pass over the file.
         public let digests: FileDigests
 
+        /// An image file `name` that hashed to `digests`.
         public init(name: String, digests: FileDigests) {
             self.name = name
             self.digests = digests
@@ -19,10 +21,14 @@ public enum CustodyForms {
 
     /// The source medium's hashes as the imaging tool reported them (hex, any case).
     public struct SourceHashes: Sendable {
+        /// MD5 as the tool reported it, if it did.
         public var md5: String?
+        /// SHA-1 as the tool reported it, if it did.
         public var sha1: String?
+        /// SHA-256 as the tool reported it: required, and what a single image file is compared with.
         public var sha256: String
 
+        /// The reported hashes; they are written lower-cased into the entry.
         public init(md5: String? = nil, sha1: String? = nil, sha256: String) {
             self.md5 = md5
             self.sha1 = sha1

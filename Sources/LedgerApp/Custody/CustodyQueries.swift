@@ -103,15 +103,21 @@ public enum CustodyQueries {
 
 /// The operation's headline figures for one case or all, with their denominators.
 public struct OperationStats: Sendable {
+    /// The ids of the cases summed.
     public var cases: [String] = []
     /// Targets identified, false positives excluded.
     public var identified: Int64 = 0
+    /// Targets closed as false positives.
     public var falsePositives: Int64 = 0
+    /// Targets taken down.
     public var takenDown: Int64 = 0
+    /// Targets whose takedown was not actioned.
     public var notActioned: Int64 = 0
+    /// Targets with no outcome yet, in any active status.
     public var pending: Int64 = 0
-    /// Per category and per country: (identified, taken down, not actioned).
+    /// Per category: (identified, taken down, not actioned), false positives excluded; categories with none left out.
     public var byCategory: [String: (identified: Int64, takenDown: Int64, notActioned: Int64)] = [:]
+    /// The same, per country (ISO 3166-1 alpha-2).
     public var byCountry: [String: (identified: Int64, takenDown: Int64, notActioned: Int64)] = [:]
     /// Items seized, by kind.
     public var itemsByKind: [String: Int64] = [:]

@@ -6,13 +6,19 @@ import LedgerCrypto
 public struct TargetRow: Sendable {
     /// The row's line number in the file (the header is line 1).
     public let line: Int
+    /// What the target is: an ip, domain, url or server.
     public let kind: TargetKind
     /// The normalized value.
     public let value: String
+    /// One of ``CustodyTypeTable/targetCategories``, lower-cased.
     public let category: String
+    /// The ISO 3166-1 alpha-2 country code, upper-cased.
     public let country: String
+    /// The hosting provider, when the row names one.
     public let hostingProvider: String?
+    /// The autonomous system number (1…4294967295), when the row gives one.
     public let asn: Int64?
+    /// Who reported the target: the row's `source`, or the import's default.
     public let source: String
 
     /// The `target.identified` data for a case.

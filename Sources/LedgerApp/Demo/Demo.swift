@@ -5,15 +5,21 @@ import LedgerCrypto
 
 /// What `ledger demo` made.
 public struct DemoReport: Sendable {
+    /// The folder the demo wrote: the ledger file, its keys (in `keys/`) and the targets CSV.
     public let directory: String
+    /// The ledger file, `custody.ledger` in ``directory``.
     public let ledgerPath: String
+    /// The operation's case.
     public let caseID: String
+    /// Entries in the ledger.
     public let entries: Int64
+    /// The size of the checkpoint signed at the end.
     public let checkpointSize: Int64
     /// An item that crossed a border with a broken seal, for the user to look at.
     public let brokenSealItem: String
     /// An item that was imaged.
     public let imagedItem: String
+    /// How long the demo took, by the continuous clock.
     public let duration: Duration
 }
 
@@ -24,21 +30,25 @@ public struct DemoReport: Sendable {
 /// is invented: IPv4 from 198.18.0.0/15 (RFC 2544 benchmarking), IPv6 from 2001:db8::/32 (RFC 3849
 /// documentation), domains under `.example` (RFC 2606).
 public struct Demo {
-    /// Seizures of the real operation's figures.
-    public static let serversSeized = 59
-    public static let devicesSeized: [(kind: String, count: Int)] = [("laptop", 15), ("phone", 18), ("hard-disk", 10)]
+    /// Servers seized, as in the real operation's figures.
+    static let serversSeized = 59
+    /// Devices seized, by kind, as in the real operation's figures.
+    static let devicesSeized: [(kind: String, count: Int)] = [("laptop", 15), ("phone", 18), ("hard-disk", 10)]
     /// Share of identified targets taken down.
-    public static let takenDownShare = 0.76
+    static let takenDownShare = 0.76
 
+    /// A new or empty folder for the demo's ledger and keys.
     public let directory: String
     /// The stores that create and open the demo's ledger file.
     public let stores: any LedgerStoreProvider
+    /// How many targets the operation identifies, written to `targets.csv` in ``directory`` and imported.
     public let targets: Int
     /// Called with one line per step.
     public let log: (String) -> Void
     /// Called with (done, total) while importing and appending in bulk.
     public let progress: (Int64, Int64) -> Void
 
+    /// A demo into `directory`; nothing happens until ``run()``.
     public init(
         directory: String, stores: any LedgerStoreProvider, targets: Int, log: @escaping (String) -> Void,
         progress: @escaping (Int64, Int64) -> Void = { _, _ in }

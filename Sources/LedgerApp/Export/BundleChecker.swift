@@ -5,6 +5,7 @@ import LedgerCrypto
 
 /// What `ledger verify-bundle` found.
 public struct BundleReport: Sendable {
+    /// The bag's folder, as given.
     public let directory: String
     /// The result of a bundle that verified, or nil.
     public let result: BundleVerifier.Result?
@@ -22,6 +23,10 @@ public struct BundleReport: Sendable {
 
 /// Reads a bag from disk and checks it (FORMAT.md §11).
 public enum BundleChecker {
+    /// Reads every file of the bag in `directory` and verifies it; with `tsaCAFile`, also its RFC 3161 time stamp.
+    ///
+    /// A bag that breaks a rule is a report with a ``BundleReport/failure``, not an error; throws only when
+    /// `directory` is not a folder or cannot be read.
     public static func check(directory: String, options: BundleVerifier.Options, tsaCAFile: String?) throws
         -> BundleReport
     {

@@ -9,6 +9,7 @@ import LedgerCrypto
 public struct DisclosedRecords {
     /// The tree size the disclosure is made at.
     public let size: Int64
+    /// The case or items selected.
     public let selection: DisclosureSelection
     /// Every disclosed record, by ascending seq.
     public let records: [StoredRecord]

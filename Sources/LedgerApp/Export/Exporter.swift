@@ -10,6 +10,7 @@ import LedgerCrypto
 
 /// What to export, and how.
 public struct ExportOptions: Sendable {
+    /// The case or items to disclose.
     public var selection: DisclosureSelection
     /// The bag's folder; it must not exist yet.
     public var out: String
@@ -22,6 +23,7 @@ public struct ExportOptions: Sendable {
     /// `Bagging-Date` (YYYY-MM-DD); defaults to today (UTC).
     public var baggingDate: String?
 
+    /// Export `selection` into the new folder `out`, with no witness quorum, as of the newest covering checkpoint.
     public init(selection: DisclosureSelection, out: String) {
         self.selection = selection
         self.out = out
@@ -30,15 +32,23 @@ public struct ExportOptions: Sendable {
 
 /// What an export wrote.
 public struct ExportResult: Sendable {
+    /// The bag's folder.
     public let directory: String
+    /// The size of the checkpoint the disclosure is proven against.
     public let checkpointSize: Int64
     /// True when the export signed a new checkpoint for it.
     public let newCheckpoint: Bool
+    /// Entries disclosed.
     public let entries: Int
+    /// Streams disclosed, `ledger` not counted.
     public let streams: Int
+    /// Witness cosignatures the checkpoint carries.
     public let cosignatures: Int
+    /// True when the bag holds an RFC 3161 response over the checkpoint.
     public let hasTimestamp: Bool
+    /// Files written, tag files included.
     public let files: Int
+    /// Their total size in bytes.
     public let bytes: Int
     /// The ledger's log key (vkey), which a verifier should pin.
     public let logKey: String

@@ -5,10 +5,14 @@ import LedgerCrypto
 
 /// Who a key belongs to.
 public struct Identity: Sendable {
+    /// The person's name (1–200 characters).
     public var name: String
+    /// The person id (FORMAT.md §4.1: 1–64 of `A-Z a-z 0-9 . _ @ -`), the same for all of the person's keys.
     public var person: String
+    /// The person's agency (1–200 characters).
     public var agency: String
 
+    /// An identity; it is checked when a key is generated for it or a ledger is created with it as administrator.
     public init(name: String, person: String, agency: String) {
         self.name = name
         self.person = person
@@ -97,10 +101,15 @@ public enum KeyManagement {
 public enum LedgerSetup {
     /// What `ledger init` made.
     public struct Result: Sendable {
+        /// The ledger's origin.
         public let origin: String
+        /// The key id of the first administrator's key.
         public let adminKeyID: String
+        /// The log key's vkey text, for verifiers to pin.
         public let logVKey: String
+        /// Where the administrator's private key was written.
         public let adminKeyPath: String
+        /// Where the log key was written.
         public let logKeyPath: String
     }
 

@@ -53,7 +53,7 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
     /// The exit status class.
     public var kind: Kind { code.kind }
 
-    public init(_ code: Code, _ description: String, violation: CustodyViolation? = nil) {
+    init(_ code: Code, _ description: String, violation: CustodyViolation? = nil) {
         self.code = code
         self.description = description
         self.violation = violation

@@ -11,6 +11,7 @@ public struct LedgerLocation: Sendable, CustomStringConvertible {
     /// The stores that resolve it.
     public let stores: any LedgerStoreProvider
 
+    /// The ledger at `location`, served by `stores`; nothing is opened here.
     public init(_ location: String, stores: any LedgerStoreProvider) {
         self.location = location
         self.stores = stores

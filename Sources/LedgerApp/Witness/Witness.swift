@@ -15,6 +15,7 @@ public struct Witness: Sendable {
     /// `witness.lock`.
     public let directory: String
 
+    /// The witness kept in `directory`; nothing is read until it is used.
     public init(directory: String) { self.directory = directory }
 
     var keyPath: String { directory + "/witness.pem" }

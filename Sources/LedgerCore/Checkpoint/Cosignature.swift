@@ -2,14 +2,17 @@ import LedgerCrypto
 
 /// A witness's verifier key for C2SP tlog-cosignature/v1: `<name>+<key ID hex>+<b64(0x04 ‖ public key)>`.
 public struct CosignerKey: Sendable, Equatable {
+    /// The witness's name: a C2SP key name, non-empty, without whitespace or `+`.
     public let name: String
     /// SHA-256(name ‖ 0x0A ‖ 0x04 ‖ public key)[0:4].
     public let keyID: [UInt8]
+    /// The witness's Ed25519 public key.
     public let publicKey: Ed25519PublicKey
 
     /// The signature type byte of an Ed25519 cosignature (c2sp.org/tlog-cosignature).
     public static let signatureType: UInt8 = 0x04
 
+    /// The key of witness `name`; throws a format error when `name` is not a valid C2SP key name.
     public init(name: String, publicKey: Ed25519PublicKey) throws(CoreError) {
         guard NoteVerifierKey.isValidName(name) else { throw .format("invalid witness name \"\(name)\"") }
         self.name = name
@@ -78,8 +81,11 @@ public enum Cosignature {
 
 /// One named witness and the time of its valid cosignature on a checkpoint (nil: it has none).
 public struct WitnessTime: Sendable {
+    /// The witness's name.
     public let name: String
+    /// The witness's vkey text.
     public let vkey: String
+    /// The time in its valid cosignature, in seconds since the epoch; nil when it has none.
     public let time: UInt64?
 }
 

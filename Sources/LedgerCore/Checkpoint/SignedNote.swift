@@ -52,6 +52,7 @@ public struct NoteVerifierKey: Sendable, Equatable {
         !name.isEmpty && !name.unicodeScalars.contains { $0 == "+" || $0.properties.isWhitespace }
     }
 
+    /// Keys are equal when their vkey texts are: the same name, key ID and public key.
     public static func == (lhs: NoteVerifierKey, rhs: NoteVerifierKey) -> Bool { lhs.vkey == rhs.vkey }
 }
 

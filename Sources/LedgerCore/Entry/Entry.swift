@@ -7,16 +7,27 @@ public struct EntryBody: Sendable {
     /// 64 zeros: the `prev` of seq 1 and the `stream_prev` of a stream's first entry.
     public static let zeroHash = String(repeating: "0", count: 64)
 
+    /// The ledger's origin, the same in every entry (FORMAT.md §6.1).
     public var ledger: String
+    /// The entry's position: 1 for the first, then +1 each entry.
     public var seq: Int64
+    /// Hex of the previous entry's body hash; ``zeroHash`` for seq 1.
     public var prev: String
+    /// The stream the entry belongs to, such as `item/<id>`: `^[A-Za-z0-9._/-]{1,128}$`.
     public var stream: String
+    /// 1 for the stream's first entry, then +1 for each entry of that stream.
     public var streamRev: Int64
+    /// Hex of the body hash of the stream's previous entry; ``zeroHash`` when ``streamRev`` is 1.
     public var streamPrev: String
+    /// A lowercase UUID version 4, unique in the ledger (what idempotent appends and corrections refer to).
     public var id: String
+    /// When it was recorded, UTC, exactly `YYYY-MM-DDTHH:MM:SS.sssZ`; never before the previous entry's.
     public var time: String
+    /// The event type, a row of the type table (FORMAT.md §5).
     public var type: String
+    /// The key id of the key that performed the action.
     public var actor: String
+    /// The event's data, an object whose members the type's schema fixes.
     public var data: JSONValue
 
     /// Makes a body; fields are checked when it is parsed back or verified, not here.
@@ -243,6 +254,7 @@ public struct Entry: Sendable {
     /// The largest record, in bytes, a v1 ledger accepts.
     public static let maxRecordBytes = 65_536
 
+    /// The body; its signatures are over a message that holds ``bodyHash``.
     public let body: EntryBody
     /// Signatures sorted by key id.
     public let sigs: [EntrySignature]
@@ -406,6 +418,7 @@ public struct EntryBodyDecoder {
     private var actor: String?
     private var type: String?
 
+    /// A decoder that shares no strings yet.
     public init() {}
 
     /// The body of `record`.

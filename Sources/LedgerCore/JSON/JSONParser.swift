@@ -26,6 +26,7 @@ public struct JSONError: Error, Sendable, CustomStringConvertible {
     /// The problem in words.
     public let reason: String
 
+    /// One line for a user: `invalid JSON at byte N: reason`.
     public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 
@@ -211,9 +212,13 @@ private struct Parser {
         let count = stack.count - base
         guard count > 0 else { return [] }
         let popped = stack.withUnsafeMutableBufferPointer { buffer in
-            let source = buffer.baseAddress! + base
+            guard let start = buffer.baseAddress else { preconditionFailure("a non-empty stack has a base address") }
+            let source = start + base
             let moved = [Element](unsafeUninitializedCapacity: count) { storage, initialized in
-                storage.baseAddress!.moveInitialize(from: source, count: count)
+                guard let target = storage.baseAddress else {
+                    preconditionFailure("storage of a non-zero capacity has a base address")
+                }
+                target.moveInitialize(from: source, count: count)
                 initialized = count
             }
             // The moved-from slots hold values that own nothing, for `removeLast` to drop.

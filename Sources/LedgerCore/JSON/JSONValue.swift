@@ -6,14 +6,19 @@ import LedgerCrypto
 /// bytes (``JSONValue/member(_:)``), never through `String ==`, which would treat canonically equivalent but
 /// different byte sequences as equal.
 public enum JSONValue: Sendable, Equatable {
+    /// JSON `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
     /// An integer within ±(2^53 − 1), the only numbers a v1 record may hold.
     case integer(Int64)
     /// Any other finite number (only the RFC 8785 canonicalizer and its vectors use these).
     case double(Double)
+    /// A string; one the parser returns was valid UTF-8 without lone surrogates.
     case string(String)
+    /// An array's elements, in order.
     case array([JSONValue])
+    /// An object's members in the order they were written; the parser rejects duplicate names.
     case object([JSONMember])
 
     /// The largest magnitude of an integer a v1 record may hold, 2^53 − 1.
@@ -56,6 +61,9 @@ public enum JSONValue: Sendable, Equatable {
     /// The names of this object's members, if this is an object.
     public var memberNames: [String]? { objectMembers?.map(\.name) }
 
+    /// Equal as JSON data: strings compared byte for byte, objects whatever the order of their members.
+    ///
+    /// An integer never equals a double, even of the same value; doubles compare as `Double` does (NaN is never equal).
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
@@ -83,6 +91,7 @@ public struct JSONMember: Sendable, Equatable {
         self.value = value
     }
 
+    /// The same name, byte for byte, and equal values.
     public static func == (lhs: JSONMember, rhs: JSONMember) -> Bool {
         lhs.name.hasSameBytes(as: rhs.name) && lhs.value == rhs.value
     }
@@ -91,12 +100,18 @@ public struct JSONMember: Sendable, Equatable {
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
+    /// The string `value`.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// The integer `value`; the ledger profile's ±(2^53 − 1) bound is checked when a text is parsed, not here.
     public init(integerLiteral value: Int64) { self = .integer(value) }
+    /// `true` or `false`.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// An array of `elements`, in order.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// An object with these members in the order written; duplicate names are not rejected here.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(elements.map { JSONMember($0.0, $0.1) })
     }
+    /// JSON `null`.
     public init(nilLiteral: ()) { self = .null }
 }

@@ -151,13 +151,17 @@ private final class SubtreeCache {
 public struct TlogProof: Sendable {
     /// The 0-based leaf index (seq − 1).
     public let index: Int64
+    /// The inclusion proof (RFC 9162 §2.1.3): 32-byte hashes from the leaf's sibling up to the root's child.
     public let hashes: [[UInt8]]
     /// Opaque extra data, if any.
     public let extra: [UInt8]?
+    /// The signed checkpoint the proof leads to; in a valid proof, ``index`` is below its tree size.
     public let checkpoint: SignedCheckpoint
 
-    public static let header = "c2sp.org/tlog-proof@v1"
+    /// The first line of a proof's text.
+    static let header = "c2sp.org/tlog-proof@v1"
 
+    /// A proof as given, unchecked: ``verify(record:logKey:)`` checks it against the checkpoint.
     public init(index: Int64, hashes: [[UInt8]], extra: [UInt8]? = nil, checkpoint: SignedCheckpoint) {
         self.index = index
         self.hashes = hashes

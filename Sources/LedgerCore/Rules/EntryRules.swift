@@ -2,9 +2,13 @@ import LedgerCrypto
 
 /// What an accepted entry changes in the ledger's key state.
 public enum RuleEffect: Sendable {
+    /// The entry changes no key: every type but the three below.
     case none
+    /// Seq 1 names the log key, whose name is the origin.
     case ledgerCreated(logKey: NoteVerifierKey)
+    /// A key registered, as it stands from this entry on.
     case keyRegistered(KeyState)
+    /// `keyID` revoked at `seq` (this entry's), reported compromised since `compromisedSinceSeq` when given.
     case keyRevoked(keyID: String, seq: Int64, compromisedSinceSeq: Int64?)
 }
 

@@ -2,11 +2,17 @@ import LedgerCrypto
 
 /// What the ledger knows about one registered key at some point in its history.
 public struct KeyState: Sendable {
+    /// The key id: hex of SHA-256 of the raw public key, 64 lowercase digits (FORMAT.md §4.1).
     public let keyID: String
+    /// The public key that verifies the key's signatures.
     public let publicKey: Ed25519PublicKey
+    /// The holder's name, as registered.
     public let name: String
+    /// The person id of the key's holder (FORMAT.md §4.1); custody belongs to the person, not the key.
     public let person: String
+    /// The holder's agency, as registered.
     public let agency: String
+    /// The roles of its registration; a key's roles never change (FORMAT.md §4.4).
     public let roles: [String]
     /// The seq of its `key.registered` entry.
     public let registeredSeq: Int64
@@ -15,6 +21,7 @@ public struct KeyState: Sendable {
     /// From a `key.revoked` entry: entries it signed after this seq are findings.
     public var compromisedSinceSeq: Int64?
 
+    /// A key registered at `registeredSeq`, and revoked at `revokedSeq` if it was.
     public init(
         keyID: String, publicKey: Ed25519PublicKey, name: String, person: String, agency: String, roles: [String],
         registeredSeq: Int64, revokedSeq: Int64? = nil, compromisedSinceSeq: Int64? = nil
@@ -50,13 +57,18 @@ public protocol KeyDirectory {
 
 /// A registration request: a person's new public key and who they are, signed by the new key (FORMAT.md §4.3).
 public struct KeyRequest: Sendable {
+    /// The agency of the person asking (name text of 1–200 scalars).
     public let agency: String
+    /// The origin of the ledger the key is to be registered in, so the signed request is good for that ledger only.
     public let ledger: String
+    /// The name of the person asking (name text of 1–200 scalars).
     public let name: String
+    /// The person id the key is for (FORMAT.md §4.1).
     public let person: String
     /// Canonical base64 of the raw public key.
     public let publicKey: String
 
+    /// A request for `publicKey`; nothing is checked here: the rules check the `key.registered` entry made from it.
     public init(agency: String, ledger: String, name: String, person: String, publicKey: Ed25519PublicKey) {
         self.agency = agency
         self.ledger = ledger

@@ -131,10 +131,14 @@ public indirect enum ValueSchema: Sendable {
 
 /// One member of an event's data.
 public struct FieldSchema: Sendable {
+    /// The member name in the entry's `data`.
     public let name: String
+    /// What the member's value must be.
     public let schema: ValueSchema
+    /// False when the member may be left out; when present it must still match ``schema``.
     public let required: Bool
 
+    /// A member `name` whose value matches `schema`; required unless `required` is false.
     public init(_ name: String, _ schema: ValueSchema, required: Bool = true) {
         self.name = name
         self.schema = schema
@@ -144,9 +148,12 @@ public struct FieldSchema: Sendable {
 
 /// A versioned data schema: exactly the listed members, required ones present.
 public struct DataSchema: Sendable {
+    /// The schema version: 1 for every type of format v1 (FORMAT.md §5); entries do not carry it.
     public let version: Int
+    /// The members `data` may have; no others are allowed.
     public let fields: [FieldSchema]
 
+    /// A schema allowing exactly `fields`.
     public init(version: Int, _ fields: [FieldSchema]) {
         self.version = version
         self.fields = fields

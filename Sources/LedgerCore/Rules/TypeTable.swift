@@ -2,9 +2,13 @@ import LedgerCrypto
 
 /// Event type names defined by the core.
 public enum EventTypes {
+    /// Seq 1: names the origin and the log key (FORMAT.md §5).
     public static let ledgerCreated = "ledger.created"
+    /// Registers a person's key with its roles, signed by an admin and by the new key.
     public static let keyRegistered = "key.registered"
+    /// Revokes a key, optionally reporting it compromised since an earlier seq (FORMAT.md §4.4).
     public static let keyRevoked = "key.revoked"
+    /// An operator's remark about the ledger itself.
     public static let ledgerNote = "ledger.note"
 }
 
@@ -52,6 +56,7 @@ public enum StreamPattern: Sendable {
 
 /// Who must sign an entry besides its actor.
 public enum CoSigner: Sendable, Equatable {
+    /// No one: the actor signs alone.
     case none
     /// The key a `key.registered` entry registers (its proof of possession, FORMAT.md §3.2).
     case registeredKey
@@ -61,7 +66,9 @@ public enum CoSigner: Sendable, Equatable {
 
 /// One row of the type table (FORMAT.md §5).
 public struct EventTypeRule: Sendable {
+    /// The event type name, such as `key.registered`.
     public let type: String
+    /// The streams entries of this type may be appended to.
     public let stream: StreamPattern
     /// Roles allowed to act.
     ///
@@ -69,11 +76,14 @@ public struct EventTypeRule: Sendable {
     public let actorRoles: Set<String>
     /// The key named by the stream (`key/<key id>`) may act on its own stream.
     public let subjectKeyMayAct: Bool
+    /// Who must sign besides the actor; the signers must be exactly these.
     public let coSigner: CoSigner
+    /// The schema the entry's `data` must match exactly.
     public let data: DataSchema
     /// Data members an `entry.corrected` may correct: descriptive text, never who, seals or hashes.
     public let correctable: [String]
 
+    /// A row; `actorRoles`, `coSigner` and `data` are checked by ``EntryRules`` for every entry of `type`.
     public init(
         type: String, stream: StreamPattern, actorRoles: Set<String>, subjectKeyMayAct: Bool = false,
         coSigner: CoSigner = .none, data: DataSchema, correctable: [String] = []

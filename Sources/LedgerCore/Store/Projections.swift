@@ -9,6 +9,7 @@ public struct ProjectionIndex: Sendable, Hashable {
     /// True when no two rows may share the indexed values.
     public let unique: Bool
 
+    /// An index `name` over `columns` of its table, in order; `unique` when no two rows may share their values.
     public init(_ name: String, on columns: [String], unique: Bool = false) {
         self.name = name
         self.columns = columns
@@ -30,16 +31,20 @@ public struct ProjectionTable: Sendable, Hashable, CustomStringConvertible {
     /// The secondary indexes a store keeps over the filter columns.
     public let indexes: [ProjectionIndex]
 
+    /// A table `name` with these filter columns, and indexes over them.
     public init(name: String, columns: [String], indexes: [ProjectionIndex] = []) {
         self.name = name
         self.columns = columns
         self.indexes = indexes
     }
 
+    /// The table name.
     public var description: String { name }
 
     // A table is known by its name: hashing the name alone keeps dictionary lookups by table cheap.
+    /// Tables are the same when their names are; columns and indexes are not compared.
     public static func == (lhs: ProjectionTable, rhs: ProjectionTable) -> Bool { lhs.name == rhs.name }
+    /// Hashes the name alone, as ``==`` compares it.
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 }
 
@@ -48,6 +53,7 @@ public struct ProjectionSchema: Sendable {
     /// The tables, in the order verification compares them.
     public let tables: [ProjectionTable]
 
+    /// A schema of `tables`, in the order verification compares them.
     public init(tables: [ProjectionTable]) { self.tables = tables }
 
     /// A schema with no projections (a log without a domain).
@@ -56,13 +62,16 @@ public struct ProjectionSchema: Sendable {
 
 /// One row of a projection table.
 public struct ProjectionRow: Sendable, Equatable {
+    /// The table the row belongs to.
     public let table: ProjectionTable
+    /// The row's key, unique in its table.
     public let key: String
     /// Values of `table.columns`, in order: strings or integers.
     public let columns: [JSONValue]
     /// The record as canonical JSON text.
     public let state: String
 
+    /// A row whose `state` is already the record's canonical JSON text; it is not checked here.
     public init(table: ProjectionTable, key: String, columns: [JSONValue], state: String) {
         self.table = table
         self.key = key
@@ -75,6 +84,7 @@ public struct ProjectionRow: Sendable, Equatable {
         self.init(table: table, key: key, columns: columns, state: String(decoding: JCS.serialize(json), as: UTF8.self))
     }
 
+    /// The same table, key and state byte for byte, and equal column values.
     public static func == (lhs: ProjectionRow, rhs: ProjectionRow) -> Bool {
         lhs.table == rhs.table && lhs.key.hasSameBytes(as: rhs.key) && lhs.columns == rhs.columns
             && lhs.state.hasSameBytes(as: rhs.state)

@@ -27,6 +27,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     /// What failed, in words a user can act on.
     public let description: String
 
+    /// An error of `code`, saying what failed in `description`; stores use a static factory where there is one.
     public init(_ code: Code, _ description: String) {
         self.code = code
         self.description = description

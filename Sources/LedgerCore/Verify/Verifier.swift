@@ -59,12 +59,14 @@ public struct VerificationFailure: Error, Sendable, CustomStringConvertible {
     /// What failed, in words.
     public let message: String
 
+    /// A failure of `rule` at `seq` (nil: about the ledger as a whole), with `message` saying what failed.
     public init(seq: Int64?, rule: VerificationRule, message: String) {
         self.seq = seq
         self.rule = rule
         self.message = message
     }
 
+    /// `seq N: message`, or the message alone when the failure has no seq.
     public var description: String { seq.map { "seq \($0): \(message)" } ?? message }
 }
 
@@ -72,23 +74,30 @@ public struct VerificationFailure: Error, Sendable, CustomStringConvertible {
 public struct Finding: Sendable, CustomStringConvertible {
     /// What kind of review it needs: `compromised-key` from the core, one category per domain fold.
     public struct Category: RawRepresentable, Sendable, Hashable {
+        /// The category's name, as `ledger verify` prints it beside each finding.
         public let rawValue: String
+        /// The category named `rawValue`; a domain declares its own as a static constant.
         public init(rawValue: String) { self.rawValue = rawValue }
 
         /// Signed by a key later reported compromised.
         public static let compromisedKey = Category(rawValue: "compromised-key")
     }
 
+    /// The seq of the entry to review.
     public let seq: Int64
+    /// What kind of review it needs.
     public let category: Category
+    /// What to review, in words.
     public let message: String
 
+    /// A finding about the entry at `seq`.
     public init(seq: Int64, category: Category, message: String) {
         self.seq = seq
         self.category = category
         self.message = message
     }
 
+    /// `seq N: message`.
     public var description: String { "seq \(seq): \(message)" }
 }
 
@@ -183,18 +192,27 @@ public struct PreparedEntry: Sendable {
 
 /// What a successful verification established.
 public struct VerificationSummary: Sendable {
+    /// The ledger's origin, from seq 1; nil for an empty ledger.
     public var origin: String?
+    /// Entries verified: all of the ledger's.
     public var entries: Int64 = 0
+    /// Distinct streams among them.
     public var streams: Int = 0
+    /// Keys registered, revoked ones included.
     public var keys: Int = 0
+    /// Of those, the keys revoked.
     public var revokedKeys: Int = 0
+    /// The size of the Merkle tree ``root`` is of: the number of entries.
     public var treeSize: Int64 = 0
+    /// The RFC 9162 root hash over every entry's leaf (the empty tree's hash for none).
     public var root: [UInt8] = Merkle.emptyRoot
+    /// The log key's vkey text, from `ledger.created`.
     public var logKey: String?
     /// Sizes of the checkpoints that were verified.
     public var checkpointSizes: [Int64] = []
     /// Entries after the newest valid checkpoint.
     public var uncoveredEntries: Int64 = 0
+    /// Entries that are valid but need a human's review, by seq.
     public var findings: [Finding] = []
 }
 
@@ -212,8 +230,11 @@ public protocol ReplayFold {
 
 /// A fold that keeps no state: replays the core's rules alone.
 public struct NoDomainFold: ReplayFold, Sendable {
+    /// `domain`; no finding has it, as this fold refuses nothing.
     public static let findingCategory = Finding.Category(rawValue: "domain")
+    /// The fold, stateless.
     public init() {}
+    /// Does nothing: there is no domain state.
     public mutating func apply(_ entry: Entry, keys: any KeyDirectory) {}
 }
 
@@ -258,6 +279,7 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
     /// Entries verified so far.
     public var entryCount: Int64 { count }
 
+    /// The key as the replay has it after the last verified entry, or nil if it was not registered by then.
     public func key(_ keyID: String) -> KeyState? { keys[keyID] }
 
     /// Every key the replay registered, as the log says it stands now.
@@ -265,6 +287,7 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
 
     /// The origin of seq 1, once verified.
     public var replayedOrigin: String? { origin }
+    /// How many keys registered by the last verified entry hold `admin` and are not revoked.
     public func activeAdminCount() -> Int { activeAdmins }
 
     /// Applies every rule to the next entry.
