@@ -51,7 +51,9 @@ struct JSONFields {
 
 /// One entry of a stream as the projections remember it: enough to check corrections.
 public struct LogRef: Sendable, Equatable {
+    /// The entry's seq.
     public let seq: Int64
+    /// The entry's event type.
     public let type: String
     /// The person who acted.
     public let person: String
@@ -78,9 +80,13 @@ public struct Correction: Sendable, Equatable {
     public let seq: Int64
     /// The seq of the corrected entry.
     public let corrects: Int64
+    /// The data member corrected.
     public let field: String
+    /// Its corrected text.
     public let value: String
+    /// Why, in the corrector's words.
     public let reason: String
+    /// The person who corrected it.
     public let by: String
 
     var json: JSONValue {
@@ -113,8 +119,11 @@ public struct Correction: Sendable, Equatable {
 
 /// A person, from the registrations of their keys (custody belongs to people, not keys).
 public struct PersonRecord: Sendable, Equatable {
+    /// The person id (FORMAT.md §4.1).
     public let person: String
+    /// The name of their newest registration.
     public var name: String
+    /// The agency of their newest registration.
     public var agency: String
     /// Each key: id, roles, revoked.
     public var keys: [(keyID: String, roles: [String], revoked: Bool)]
@@ -124,6 +133,7 @@ public struct PersonRecord: Sendable, Equatable {
     /// True when at least one of the person's keys is unrevoked.
     public var isActive: Bool { keys.contains { !$0.revoked } }
 
+    /// Equal when their projection states are equal.
     public static func == (lhs: PersonRecord, rhs: PersonRecord) -> Bool { lhs.json == rhs.json }
 
     var json: JSONValue {
@@ -173,6 +183,7 @@ public struct TargetBuckets: Sendable, Equatable {
     private var notActioned: Int64 = 0
     private var falsePositive: Int64 = 0
 
+    /// Empty buckets.
     public init() {}
 
     private var counts: [Int64] { [pending, takenDown, notActioned, falsePositive] }
@@ -282,16 +293,25 @@ public struct CaseFigures: Sendable, Equatable {
 
 /// A case: its title, status, agencies and figures.
 public struct CaseRecord: Sendable, Equatable {
+    /// The case id (its stream is `case/<id>`).
     public let id: String
+    /// The title given at opening.
     public var title: String
     /// `open` or `closed`.
     public var status: String
+    /// The agencies taking part, in the order they joined.
     public var agencies: [String]
+    /// The seq of its `case.opened`.
     public var openedSeq: Int64
+    /// The ledger time of its `case.opened`.
     public var openedAt: String
+    /// The seq of its `case.closed`, once closed.
     public var closedSeq: Int64?
+    /// The operation's figures: targets and items by status, category, country and kind.
     public var figures = CaseFigures()
+    /// Every entry of its stream.
     public var log: [LogRef] = []
+    /// Corrections of its entries' descriptive text.
     public var corrections: [Correction] = []
 
     var json: JSONValue {
@@ -333,13 +353,21 @@ public struct CaseRecord: Sendable, Equatable {
 
 /// Target statuses (docs/EVENTS.md, the target state machine).
 public enum TargetStatus {
+    /// Recorded by `target.identified` (or an import).
     public static let identified = "identified"
+    /// Confirmed malicious by `target.verified`.
     public static let verified = "verified"
+    /// Found not to be malicious.
     public static let falsePositive = "false-positive"
+    /// The host or registrar was notified.
     public static let notified = "notified"
+    /// A takedown was requested.
     public static let takedownRequested = "takedown-requested"
+    /// The takedown was confirmed.
     public static let takenDown = "taken-down"
+    /// The takedown was not actioned.
     public static let notActioned = "not-actioned"
+    /// Back online after a takedown.
     public static let reappeared = "reappeared"
 
     /// Statuses in which a takedown outcome may be recorded.
@@ -356,21 +384,35 @@ public enum TargetStatus {
 
 /// An infrastructure target and its takedown status.
 public struct TargetRecord: Sendable, Equatable {
+    /// The target id (its stream is `target/<id>`).
     public let id: String
+    /// The case it belongs to.
     public let caseID: String
+    /// Its kind (`TargetKind` raw value).
     public let kind: String
+    /// Its normalized value, unique in the case for its kind.
     public let value: String
+    /// What it serves (phishing, malware, …).
     public let category: String
+    /// The country it is hosted in (ISO 3166-1 alpha-2).
     public let country: String
+    /// The hosting provider, if known.
     public var hostingProvider: String?
+    /// The autonomous system number, if known.
     public var asn: Int64?
+    /// Who reported it.
     public var source: String
+    /// Its status (`TargetStatus`).
     public var status: String
     /// The method of the confirmed takedown, while taken down.
     public var method: String?
+    /// The seq of its `target.identified`.
     public var identifiedSeq: Int64
+    /// The seq of its latest entry.
     public var lastSeq: Int64
+    /// Every entry of its stream.
     public var log: [LogRef] = []
+    /// Corrections of its entries' descriptive text.
     public var corrections: [Correction] = []
 
     var json: JSONValue {
@@ -430,28 +472,45 @@ public struct TargetRecord: Sendable, Equatable {
 
 /// Item statuses (docs/EVENTS.md, the item state machine).
 public enum ItemStatus {
+    /// Held by its holder.
     public static let inCustody = "in-custody"
+    /// Released to a named recipient, not yet received.
     public static let inTransit = "in-transit"
+    /// Lent to an examiner by its holder.
     public static let checkedOut = "checked-out"
+    /// Reported lost in transit: nothing more can happen to it.
     public static let lost = "lost"
+    /// Disposed of: nothing more can happen to it.
     public static let disposed = "disposed"
+    /// Every status, in lifecycle order.
     public static let all = [inCustody, inTransit, checkedOut, lost, disposed]
 }
 
 /// An evidence item: where it is, who holds it, its seal and its hashes.
 public struct ItemRecord: Sendable, Equatable {
+    /// The item id (its stream is `item/<id>`).
     public let id: String
+    /// The case it was seized in.
     public let caseID: String
+    /// The exhibit reference.
     public let exhibit: String
+    /// What it is (laptop, phone, …).
     public let kind: String
+    /// Its description as seized (corrections show beside it).
     public var description: String
+    /// The serial number, if recorded.
     public var serial: String?
+    /// The IMEI, if recorded.
     public var imei: String?
+    /// The SIM's ICCID, if recorded.
     public var iccid: String?
+    /// The device's state at seizure (on, off, locked, …), if recorded.
     public var deviceState: String?
     /// The current seal number, nil when unsealed.
     public var seal: String?
+    /// Where it is kept now.
     public var location: String
+    /// Its status (`ItemStatus`).
     public var status: String
     /// The person responsible for the item (while in transit: the person who released it).
     public var holder: String
@@ -459,11 +518,15 @@ public struct ItemRecord: Sendable, Equatable {
     public var pendingTo: String?
     /// While checked out: the examiner.
     public var checkedOutTo: String?
+    /// The target it was seized from, if any.
     public var target: String?
+    /// The item it was taken from (a disk from a laptop), if any.
     public var parent: String?
     /// When it was seized (RFC 3339, as recorded).
     public var seizedAt: String
+    /// The seq of its `item.seized`.
     public var seizedSeq: Int64
+    /// The seq of its latest entry.
     public var lastSeq: Int64
     /// True once a receipt reported a broken or different seal.
     public var sealIncident = false
@@ -471,7 +534,9 @@ public struct ItemRecord: Sendable, Equatable {
     public var acquisitions: [JSONValue] = []
     /// Number of custody-chain steps recorded.
     public var steps: Int64 = 0
+    /// Every entry of its stream.
     public var log: [LogRef] = []
+    /// Corrections of its entries' descriptive text.
     public var corrections: [Correction] = []
 
     var json: JSONValue {
@@ -549,15 +614,19 @@ public struct ItemRecord: Sendable, Equatable {
 
 /// One step of an item's custody chain, as a paper custody form would list it.
 public struct CustodyStep: Sendable, Equatable {
+    /// The item id.
     public let item: String
     /// 1-based position in the item's chain.
     public let number: Int64
+    /// The seq of the entry.
     public let seq: Int64
     /// When it was recorded (the entry's time).
     public let time: String
+    /// The event type.
     public let type: String
     /// The person who acted, and their agency.
     public let by: String
+    /// The agency of the person who acted, at the time.
     public let byAgency: String
     /// Type-specific facts: to, purpose, location, seal, seal_intact, seal_check, occurred_at, hashes, text.
     public let details: JSONValue

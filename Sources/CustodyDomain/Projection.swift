@@ -123,22 +123,27 @@ extension ProjectedRecord {
 }
 
 extension PersonRecord: ProjectedRecord {
+    /// Decodes the record from its projection row's state text; throws a format error naming `ledger rebuild` when it is unreadable.
     public init(state: String) throws { try self.init(Self.parseState(state)) }
 }
 
 extension CaseRecord: ProjectedRecord {
+    /// Decodes the record from its projection row's state text; throws a format error naming `ledger rebuild` when it is unreadable.
     public init(state: String) throws { try self.init(Self.parseState(state)) }
 }
 
 extension TargetRecord: ProjectedRecord {
+    /// Decodes the record from its projection row's state text; throws a format error naming `ledger rebuild` when it is unreadable.
     public init(state: String) throws { try self.init(Self.parseState(state)) }
 }
 
 extension ItemRecord: ProjectedRecord {
+    /// Decodes the record from its projection row's state text; throws a format error naming `ledger rebuild` when it is unreadable.
     public init(state: String) throws { try self.init(Self.parseState(state)) }
 }
 
 extension CustodyStep: ProjectedRecord {
+    /// Decodes the record from its projection row's state text; throws a format error naming `ledger rebuild` when it is unreadable.
     public init(state: String) throws { try self.init(Self.parseState(state)) }
 }
 

@@ -126,6 +126,10 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction (WAL, synchronous = FULL).
+    ///
+    /// Committed when it returns, rolled back when it throws; writers from any process queue on SQLite's write lock.
+    /// Database errors become ``StoreError``s.
     public func write<T>(_ body: (any LedgerWriteTransaction) throws -> T) throws -> T {
         var result: T?
         do {
@@ -140,6 +144,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         return result
     }
 
+    /// Runs `body` in one read transaction: a WAL snapshot that appends do not change while it runs.
     public func read<T>(_ body: (any LedgerReader) throws -> T) throws -> T {
         do {
             return try queue.read { db in try body(SQLiteTransaction(db: db, schema: schema)) }
@@ -148,6 +153,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
     }
 
+    /// "SQLite" and the library's version.
     public var engineDescription: String {
         let version = try? queue.read { db in try String.fetchOne(db, sql: "SELECT sqlite_version()") }
         return "SQLite \(version ?? "unknown")"

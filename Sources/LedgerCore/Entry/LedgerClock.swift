@@ -17,7 +17,9 @@ public struct FixedClock: LedgerClock {
     /// The time it tells, in milliseconds since the Unix epoch.
     public let milliseconds: Int64
 
+    /// A clock that tells `milliseconds` since the Unix epoch.
     public init(millisecondsSince1970 milliseconds: Int64) { self.milliseconds = milliseconds }
 
+    /// The fixed time.
     public func millisecondsSince1970() -> Int64 { milliseconds }
 }

@@ -3,10 +3,14 @@ import LedgerCrypto
 
 /// The newest entry of a ledger.
 public struct LedgerHead: Sendable {
+    /// Its seq: the number of entries.
     public let seq: Int64
+    /// Hex of its body hash (the next entry's `prev`).
     public let bodyHash: String
+    /// Its ledger time.
     public let time: String
 
+    /// A head from its parts.
     public init(seq: Int64, bodyHash: String, time: String) {
         self.seq = seq
         self.bodyHash = bodyHash
@@ -16,7 +20,9 @@ public struct LedgerHead: Sendable {
 
 /// One stored entry as a store hands it out: the record's bytes and the tree hashes stored beside it.
 public struct StoredRecord: Sendable {
+    /// The entry's seq.
     public let seq: Int64
+    /// The record's exact bytes (FORMAT.md §3).
     public let record: [UInt8]
     /// The stored SHA-256(0x00 ‖ record).
     public let leafHash: [UInt8]
@@ -25,6 +31,7 @@ public struct StoredRecord: Sendable {
     /// The columns a store derives from the record for lookups, which verification compares with the record.
     public let columns: StoredColumns?
 
+    /// A stored record from its parts.
     public init(seq: Int64, record: [UInt8], leafHash: [UInt8], nodes: [UInt8], columns: StoredColumns? = nil) {
         self.seq = seq
         self.record = record
@@ -36,16 +43,24 @@ public struct StoredRecord: Sendable {
 
 /// Values a store keeps beside a record (indexes for appending and reading) that must equal the record's own.
 public struct StoredColumns: Sendable, Equatable {
+    /// The seq column.
     public let seq: Int64
+    /// The id column.
     public let id: String
+    /// The stream column.
     public let stream: String
+    /// The stream revision column.
     public let streamRev: Int64
+    /// The event type column.
     public let type: String
+    /// The actor key id column.
     public let actor: String
+    /// The time column.
     public let time: String
     /// Hex of the stored body hash.
     public let bodyHash: String
 
+    /// Columns from their values.
     public init(
         seq: Int64, id: String, stream: String, streamRev: Int64, type: String, actor: String, time: String,
         bodyHash: String
@@ -68,6 +83,7 @@ public struct StoredColumns: Sendable, Equatable {
             actor: body.actor, time: body.time, bodyHash: entry.bodyHashHex)
     }
 
+    /// Equal when every column has the same bytes (not merely equivalent Unicode).
     public static func == (lhs: StoredColumns, rhs: StoredColumns) -> Bool {
         lhs.seq == rhs.seq && lhs.id.hasSameBytes(as: rhs.id) && lhs.stream.hasSameBytes(as: rhs.stream)
             && lhs.streamRev == rhs.streamRev && lhs.type.hasSameBytes(as: rhs.type)
@@ -78,12 +94,16 @@ public struct StoredColumns: Sendable, Equatable {
 
 /// Which records to read.
 public struct RecordFilter: Sendable {
+    /// The first seq to read (1 for all).
     public var from: Int64
+    /// The last seq to read, or nil for up to the head.
     public var to: Int64?
+    /// Only this stream's records, when given.
     public var stream: String?
     /// False to read only the records, without the tree hashes and lookup columns stored beside them.
     public var withStoredState: Bool
 
+    /// A filter; the defaults read every record with its stored state.
     public init(from: Int64 = 1, to: Int64? = nil, stream: String? = nil, withStoredState: Bool = true) {
         self.from = from
         self.to = to
