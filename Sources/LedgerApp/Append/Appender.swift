@@ -1,6 +1,6 @@
 import CustodyDomain
-import Dispatch
 import Foundation
+import LedgerConcurrency
 import LedgerCore
 import LedgerCrypto
 
@@ -389,9 +389,9 @@ private struct OverlayKeys: KeyDirectory {
 /// Signs chunks of entries on worker threads; the caller collects them in order.
 ///
 /// Entries move through one slot each, never copied: the deciding thread puts the unsigned entry, a worker takes
-/// it and puts back the signed entry with its leaf hash, and the inserting thread takes that.
-private final class ParallelSigner: @unchecked Sendable {
-    // @unchecked: a slot is touched by one thread at a time, handed over by `submit` (dispatch) and `wait` (group).
+/// it and puts back the signed entry with its leaf hash, and the inserting thread takes that. A slot is handed over
+/// by `submit` (starting the chunk's work) and `wait(for:)` (its end).
+private final class ParallelSigner {
     static let chunkSize = 128
 
     private enum Slot {
@@ -401,25 +401,13 @@ private final class ParallelSigner: @unchecked Sendable {
     }
 
     private let drafts: [EventDraft]
-    private let slots: UnsafeMutableBufferPointer<Slot>
+    private let slots: SlotBuffer<Slot>
     private var submitted = 0
-    private(set) var chunks: [(range: Range<Int>, group: DispatchGroup)] = []
+    private(set) var chunks: [(range: Range<Int>, signing: Background<Void, Never>)] = []
 
     init(drafts: [EventDraft]) {
         self.drafts = drafts
-        slots = .allocate(capacity: drafts.count)
-        slots.initialize(repeating: .empty)
-    }
-
-    deinit {
-        slots.deinitialize()
-        slots.deallocate()
-    }
-
-    private func take(_ index: Int) -> Slot {
-        let slot = (slots.baseAddress! + index).move()
-        (slots.baseAddress! + index).initialize(to: .empty)
-        return slot
+        slots = SlotBuffer(repeating: .empty, count: drafts.count)
     }
 
     /// Hands over the unsigned entry of draft `index`.
@@ -429,14 +417,15 @@ private final class ParallelSigner: @unchecked Sendable {
     func submit(upTo end: Int) {
         let range = submitted..<end
         submitted = end
-        let group = DispatchGroup()
-        chunks.append((range, group))
-        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+        let (drafts, slots) = (self.drafts, self.slots)
+        let signing = Background<Void, Never>.start {
             // One signing context per key for the whole chunk.
             var signers: [String: Ed25519Signer] = [:]
             for index in range {
-                guard case .unsigned(let entry) = self.take(index) else { preconditionFailure("an unsigned entry") }
-                let draft = self.drafts[index]
+                guard case .unsigned(let entry) = slots.take(index, leaving: .empty) else {
+                    preconditionFailure("an unsigned entry")
+                }
+                let draft = drafts[index]
                 let signer = signers[entry.body.actor] ?? Ed25519Signer(key: draft.signer)
                 signers[entry.body.actor] = signer
                 let message = SigningMessage.entry(bodyHash: entry.bodyHash)
@@ -448,17 +437,20 @@ private final class ParallelSigner: @unchecked Sendable {
                 }
                 let signed = entry.withSignatures(sigs)
                 let leafHash = Merkle.leafHash(signed.record)
-                self.slots[index] = .signed(signed, leafHash: leafHash)
+                slots[index] = .signed(signed, leafHash: leafHash)
             }
         }
+        chunks.append((range, signing))
     }
 
     /// Waits until a chunk is signed.
-    func wait(for chunk: (range: Range<Int>, group: DispatchGroup)) { chunk.group.wait() }
+    func wait(for chunk: (range: Range<Int>, signing: Background<Void, Never>)) { chunk.signing.wait() }
 
     /// Takes the signed entry of draft `index` and its leaf hash, once its chunk is signed.
     func takeSigned(at index: Int) -> (Entry, [UInt8]) {
-        guard case .signed(let entry, let leafHash) = take(index) else { preconditionFailure("every entry is signed") }
+        guard case .signed(let entry, let leafHash) = slots.take(index, leaving: .empty) else {
+            preconditionFailure("every entry is signed")
+        }
         return (entry, leafHash)
     }
 }
@@ -513,45 +505,4 @@ public final class AppendTimings: @unchecked Sendable {
         values[key, default: .zero] += duration
         lock.unlock()
     }
-}
-
-/// A fixed-size buffer that concurrent workers fill at distinct indices.
-public final class SendableBuffer<Element>: @unchecked Sendable {
-    // @unchecked: each index is written by exactly one worker, and read only after all workers finish.
-    private let storage: UnsafeMutableBufferPointer<Element>
-
-    /// A buffer of `count` copies of `value`.
-    public init(repeating value: Element, count: Int) {
-        storage = .allocate(capacity: count)
-        storage.initialize(repeating: value)
-    }
-
-    deinit {
-        storage.deinitialize()
-        storage.deallocate()
-    }
-
-    /// The element at `index`; write each index from one worker only.
-    public subscript(index: Int) -> Element {
-        get { storage[index] }
-        set { storage[index] = newValue }
-    }
-
-    /// Runs `body` on the element at `index` in place, without copying it out.
-    public func modify<Result, Failure: Error>(
-        _ index: Int, _ body: (inout Element) throws(Failure) -> Result
-    ) throws(Failure) -> Result {
-        try body(&storage[index])
-    }
-
-    /// Replaces every element with `value` (freeing the old ones on this thread).
-    public func reset(to value: Element) {
-        for index in storage.indices { storage[index] = value }
-    }
-
-    /// All elements, once the workers are done.
-    public var values: [Element] { Array(storage) }
-
-    /// The number of elements.
-    public var count: Int { storage.count }
 }
