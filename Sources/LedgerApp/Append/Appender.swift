@@ -50,11 +50,17 @@ public struct AppendResult: Sendable {
 public enum Appender {
     /// Appends a batch atomically: all entries or none.
     ///
-    /// - Parameter timings: when given, accumulates where the time went (for `tools/bench`).
-    ///   `progress`, when given, is called with the number of entries inserted so far (before the commit).
+    /// `progress`, when given, is called with the number of entries inserted so far (before the commit).
     public static func append(
-        _ drafts: [EventDraft], to store: any LedgerStore, timings: AppendTimings? = nil,
-        progress: ((Int) -> Void)? = nil
+        _ drafts: [EventDraft], to store: any LedgerStore, progress: ((Int) -> Void)? = nil
+    ) throws -> AppendResult {
+        try append(drafts, to: store, timings: nil, progress: progress)
+    }
+
+    /// Appends a batch atomically, as `append(_:to:progress:)`, accumulating where the time went in `timings` (for
+    /// `tools/bench`).
+    package static func append(
+        _ drafts: [EventDraft], to store: any LedgerStore, timings: AppendTimings?, progress: ((Int) -> Void)? = nil
     ) throws -> AppendResult {
         try validateShapes(drafts)
         let start = ContinuousClock.now
@@ -108,7 +114,16 @@ public enum Appender {
     ///   - batches: produced lazily, one ahead of the one being stored.
     ///   - name: how an error names batch n (1-based).
     public static func append(
-        batches: some Sequence<[EventDraft]>, to store: any LedgerStore, timings: AppendTimings? = nil,
+        batches: some Sequence<[EventDraft]>, to store: any LedgerStore, name: (Int) -> String = { "batch \($0)" },
+        progress: ((Int) -> Void)? = nil
+    ) throws -> [AppendResult] {
+        try append(batches: batches, to: store, timings: nil, name: name, progress: progress)
+    }
+
+    /// Appends batches pipelined, as `append(batches:to:name:progress:)`, accumulating where the time went in
+    /// `timings` (for `tools/bench`).
+    package static func append(
+        batches: some Sequence<[EventDraft]>, to store: any LedgerStore, timings: AppendTimings?,
         name: (Int) -> String = { "batch \($0)" }, progress: ((Int) -> Void)? = nil
     ) throws -> [AppendResult] {
         var iterator = batches.makeIterator()
@@ -461,21 +476,21 @@ private final class KeyCache {
 }
 
 /// Where an append's time went, summed over calls (for `tools/bench`).
-public final class AppendTimings: @unchecked Sendable {
+package final class AppendTimings: @unchecked Sendable {
     // @unchecked: every field is read and written under `lock`.
     private let lock = NSLock()
     private var values: [KeyPath<AppendTimings, Duration>: Duration] = [:]
 
     /// Checking drafts against state and rules, building and hashing bodies.
-    public var decide: Duration { value(\.decide) }
+    package var decide: Duration { value(\.decide) }
     /// Waiting for Ed25519 signatures that worker threads had not finished yet (signing overlaps deciding).
-    public var sign: Duration { value(\.sign) }
+    package var sign: Duration { value(\.sign) }
     /// Merkle hashing and the SQLite inserts.
-    public var insert: Duration { value(\.insert) }
+    package var insert: Duration { value(\.insert) }
     /// Everything, including opening the transaction and the durable commit.
-    public var total: Duration { value(\.total) }
+    package var total: Duration { value(\.total) }
     /// Batches decided ahead that had to be decided again because another writer appended first.
-    public var decidedAgain: Int {
+    package var decidedAgain: Int {
         lock.lock()
         defer { lock.unlock() }
         return decidedAgainCount
@@ -488,7 +503,8 @@ public final class AppendTimings: @unchecked Sendable {
         lock.unlock()
     }
 
-    public init() {}
+    /// No time spent yet.
+    package init() {}
 
     private func value(_ key: KeyPath<AppendTimings, Duration>) -> Duration {
         lock.lock()

@@ -312,7 +312,7 @@ struct ReplayKeys: KeyDirectory {
 extension ProjectionRebuilder {
     /// For `tools/bench`: the times of reading every record of `store`, parsing their bodies on one thread, and
     /// the custody fold alone (over records parsed beforehand); parsing and folding the best of `rounds`.
-    public static func measureFold(store: any LedgerStore, rounds: Int = 3) throws -> (
+    package static func measureFold(store: any LedgerStore, rounds: Int = 3) throws -> (
         read: Duration, parse: Duration, fold: Duration
     ) {
         func best(_ body: () throws -> Void) rethrows -> Duration {
