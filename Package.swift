@@ -31,8 +31,10 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
+        // The concurrency toolkit every pipeline is built from: slot buffers, parallel loops, background work.
+        .target(name: "LedgerConcurrency", swiftSettings: strict),
         // The one Swift wrapper over OpenSSL: digests, Ed25519, PKCS#8 PEM keys.
-        .target(name: "LedgerCrypto", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "LedgerCrypto", dependencies: ["COpenSSL", "LedgerConcurrency"], swiftSettings: strict),
         // The log core, no I/O and no domain: JSON and JCS, entries, Merkle tree, checkpoints and signed notes,
         // the rule engine over a type table given as a value, the verifier over a domain fold, the store protocols.
         .target(name: "LedgerCore", dependencies: ["LedgerCrypto"], swiftSettings: strict),
@@ -40,7 +42,8 @@ let package = Package(
         .target(name: "CustodyDomain", dependencies: ["LedgerCore", "LedgerCrypto"], swiftSettings: strict),
         // Court-export bundles: disclosure, BagIt, the report and timelines, CASE/UCO, the bundle verifier.
         .target(
-            name: "CourtBundle", dependencies: ["LedgerCore", "CustodyDomain", "LedgerCrypto"], swiftSettings: strict),
+            name: "CourtBundle", dependencies: ["LedgerConcurrency", "LedgerCore", "CustodyDomain", "LedgerCrypto"],
+            swiftSettings: strict),
         // The SQLite store (GRDB), behind the core's `LedgerStore` protocol.
         .target(
             name: "LedgerSQLite",
@@ -52,7 +55,8 @@ let package = Package(
         ),
         // Use cases the command line runs: init, keys, append, checkpoint, verify (parallel), export.
         .target(
-            name: "LedgerApp", dependencies: ["CourtBundle", "CustodyDomain", "LedgerCore", "LedgerCrypto"],
+            name: "LedgerApp",
+            dependencies: ["CourtBundle", "CustodyDomain", "LedgerConcurrency", "LedgerCore", "LedgerCrypto"],
             swiftSettings: strict),
         // The stores this build has, by ledger location: the one place that names a store type.
         .target(name: "LedgerStores", dependencies: ["LedgerCore", "LedgerSQLite"], swiftSettings: strict),
@@ -68,7 +72,10 @@ let package = Package(
         // `tools/bench` runs this in release mode.
         .executableTarget(
             name: "LedgerBench",
-            dependencies: ["CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerStores"],
+            dependencies: [
+                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerConcurrency", "LedgerCore", "LedgerCrypto",
+                "LedgerStores",
+            ],
             swiftSettings: strict),
         // Temporary ledgers, key fixtures, the tamper toolkit, the vectors' location.
         .target(
@@ -77,6 +84,7 @@ let package = Package(
             path: "Tests/LedgerTestSupport",
             swiftSettings: strict
         ),
+        .testTarget(name: "LedgerConcurrencyTests", dependencies: ["LedgerConcurrency"], swiftSettings: strict),
         .testTarget(
             name: "LedgerCryptoTests", dependencies: ["LedgerCrypto", "LedgerTestSupport"], swiftSettings: strict),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerTestSupport"], swiftSettings: strict),
@@ -89,8 +97,8 @@ let package = Package(
         .testTarget(
             name: "LedgerAppTests",
             dependencies: [
-                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite",
-                "LedgerStores", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerConcurrency", "LedgerCore", "LedgerCrypto",
+                "LedgerSQLite", "LedgerStores", "LedgerTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

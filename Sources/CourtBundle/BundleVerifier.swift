@@ -1,5 +1,5 @@
 import CustodyDomain
-import Dispatch
+import LedgerConcurrency
 import LedgerCore
 import LedgerCrypto
 
@@ -12,9 +12,12 @@ public enum BundleVerifier {
     public struct Options: Sendable {
         /// The log key the bundle must be signed by; nil accepts the one entry 1 names, untrusted.
         public var trustedLogKey: NoteVerifierKey?
+        /// Witnesses whose cosignatures on the bundle's checkpoint count.
         public var witnesses: [CosignerKey] = []
+        /// How many of them must have cosigned.
         public var witnessQuorum = 0
 
+        /// What to trust: the log key, witnesses and their quorum.
         public init(trustedLogKey: NoteVerifierKey? = nil, witnesses: [CosignerKey] = [], witnessQuorum: Int = 0) {
             self.trustedLogKey = trustedLogKey
             self.witnesses = witnesses
@@ -24,13 +27,19 @@ public enum BundleVerifier {
 
     /// What a successful check established.
     public struct Result: Sendable {
+        /// The disclosed entries, keys and checkpoint.
         public let ledger: DisclosedLedger
+        /// The bundle's log key.
         public let logKey: NoteVerifierKey
         /// True when the log key was pinned by the verifier.
         public let trusted: Bool
+        /// Each counted witness and when it cosigned.
         public let witnessTimes: [WitnessTime]
+        /// Custody and compromised-key findings in the disclosed history.
         public let findings: [Finding]
+        /// Keys disclosed.
         public let keys: Int
+        /// Files in the bag.
         public let files: Int
     }
 
@@ -251,19 +260,14 @@ public enum BundleVerifier {
             }
         }
         let keys = known
-        let results = ResultSlots<[Bool?]>(count: entries.count, initial: [])
-        let chunk = 256
-        DispatchQueue.concurrentPerform(iterations: (entries.count + chunk - 1) / chunk) { index in
-            for position in (index * chunk)..<min(entries.count, (index + 1) * chunk) {
-                let entry = entries[position]
-                results[position] = entry.sigs.map { sig in
-                    guard let key = keys[sig.key], let message = entry.signedMessage(for: sig.key, table: .custodyV1)
-                    else { return nil }
-                    return key.verify(signature: sig.signature, message: message)
-                }
+        return Parallel.map(Partition(items: entries.count, chunkSize: 256)) { position in
+            let entry = entries[position]
+            return entry.sigs.map { sig in
+                guard let key = keys[sig.key], let message = entry.signedMessage(for: sig.key, table: .custodyV1)
+                else { return nil }
+                return key.verify(signature: sig.signature, message: message)
             }
         }
-        return results.values
     }
 
     private static func checkSignatures(_ entry: Entry, keys: ReplayedKeys, checked: [Bool?])
@@ -296,14 +300,10 @@ public enum BundleVerifier {
                 message: "proofs.jsonl has \(max(0, lines.count - 1)) lines for \(entries.count) entries")
         }
         // Each proof is independent: check them on all cores, then report the first failure in line order.
-        let problems = ResultSlots<VerificationFailure?>(count: entries.count, initial: nil)
-        let chunk = 256
-        DispatchQueue.concurrentPerform(iterations: (entries.count + chunk - 1) / chunk) { part in
-            for index in (part * chunk)..<min(entries.count, (part + 1) * chunk) {
-                problems[index] = proofProblem(Array(lines[index]), line: index + 1, entry: entries[index], checkpoint)
-            }
+        let problems = Parallel.map(Partition(items: entries.count, chunkSize: 256)) { index in
+            proofProblem(Array(lines[index]), line: index + 1, entry: entries[index], checkpoint)
         }
-        if let first = problems.values.lazy.compactMap({ $0 }).first { throw first }
+        if let first = problems.lazy.compactMap({ $0 }).first { throw first }
     }
 
     /// What is wrong with one line of proofs.jsonl, or nil.
@@ -443,28 +443,4 @@ public enum BundleVerifier {
             }
         }
     }
-}
-
-/// Slots that concurrent workers fill, each slot by exactly one worker.
-final class ResultSlots<Value>: @unchecked Sendable {
-    // @unchecked: every index is written by one worker only, and read after all of them finished; the buffer is
-    // allocated once, so no worker ever touches a shared Swift array (whose exclusivity checks would trap).
-    private let buffer: UnsafeMutableBufferPointer<Value>
-
-    init(count: Int, initial: Value) {
-        buffer = .allocate(capacity: count)
-        buffer.initialize(repeating: initial)
-    }
-
-    deinit {
-        buffer.deinitialize()
-        buffer.deallocate()
-    }
-
-    subscript(index: Int) -> Value {
-        get { buffer[index] }
-        set { buffer[index] = newValue }
-    }
-
-    var values: [Value] { Array(buffer) }
 }

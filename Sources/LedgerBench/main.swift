@@ -2,6 +2,7 @@ import CourtBundle
 import CustodyDomain
 import Foundation
 import LedgerApp
+import LedgerConcurrency
 import LedgerCore
 import LedgerCrypto
 import LedgerStores
@@ -94,7 +95,7 @@ func run() throws {
         Array("custody-ledger/v1 entry\n\(String(repeating: "5a", count: 32))\n\($0)".utf8)
     }
     let cores = ProcessInfo.processInfo.activeProcessorCount
-    let probeSignatures = SendableBuffer<[UInt8]>(repeating: [], count: probeCount)
+    let probeSignatures = SlotBuffer<[UInt8]>(repeating: [], count: probeCount)
     let signStart = ContinuousClock.now
     DispatchQueue.concurrentPerform(iterations: cores) { worker in
         let signer = Ed25519Signer(key: admin)

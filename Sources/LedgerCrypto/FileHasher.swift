@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import LedgerConcurrency
 
 #if canImport(Glibc)
     import Glibc
@@ -73,9 +74,8 @@ public enum FileHasher {
         let ring = ChunkRing(chunkSize: chunkSize, slotCount: slotCount)
         defer { ring.deallocate() }
         let workers = tuning.lanes.map { Lane(algorithms: $0, slotCount: slotCount) }
-        for worker in workers {
-            Thread { worker.run(ring) }.start()
-        }
+        // A thread of its own for each lane: it waits for every chunk in turn.
+        let digesting = workers.map { worker in Background<[[UInt8]], Never>.thread { worker.run(ring) } }
 
         var total: Int64 = 0
         var reported: Int64 = -1
@@ -100,13 +100,13 @@ public enum FileHasher {
                 reported = total
             }
         }
-        for worker in workers { worker.finished.wait() }
+        let laneDigests = digesting.map { $0.wait() }
         if let failure { throw failure }
         if let progress, reported != total { progress(total) }
 
         var digests: [DigestAlgorithm: [UInt8]] = [:]
-        for worker in workers {
-            for (algorithm, digest) in zip(worker.algorithms, worker.digests) { digests[algorithm] = digest }
+        for (worker, lane) in zip(workers, laneDigests) {
+            for (algorithm, digest) in zip(worker.algorithms, lane) { digests[algorithm] = digest }
         }
         return FileDigests(
             size: total, sha256: digests[.sha256] ?? [], sha1: digests[.sha1] ?? [], md5: digests[.md5] ?? [])
@@ -136,7 +136,8 @@ private final class ChunkRing: @unchecked Sendable {
     // @unchecked: the reader writes a slot only after every lane released it, lanes read it only after the reader
     // published it (the lanes' semaphores order both), so no slot or length is ever accessed from two threads at once.
     let storage: UnsafeMutableRawBufferPointer
-    let lengths: UnsafeMutablePointer<Int>
+    /// The bytes in each slot; 0 marks the end of the file.
+    let lengths: SlotBuffer<Int>
     let chunkSize: Int
     let slotCount: Int
 
@@ -144,8 +145,7 @@ private final class ChunkRing: @unchecked Sendable {
         self.chunkSize = chunkSize
         self.slotCount = slotCount
         storage = .allocate(byteCount: chunkSize * slotCount, alignment: 4096)
-        lengths = .allocate(capacity: slotCount)
-        lengths.initialize(repeating: 0, count: slotCount)
+        lengths = SlotBuffer(repeating: 0, count: slotCount)
     }
 
     /// The whole buffer of `slot`.
@@ -156,22 +156,16 @@ private final class ChunkRing: @unchecked Sendable {
     /// Frees the buffers; only once every lane has finished.
     func deallocate() {
         storage.deallocate()
-        lengths.deallocate()
     }
 }
 
-/// One worker thread and the digests it updates, consuming every chunk in file order.
-private final class Lane: @unchecked Sendable {
-    // @unchecked: `digests` is written once by the lane's thread before it signals `finished`, and read only after
-    // waiting on `finished`; everything else is immutable or a semaphore.
+/// One worker thread's digests and the semaphores that hand it every chunk in file order.
+private final class Lane: Sendable {
     let algorithms: [DigestAlgorithm]
     /// Counts chunks the reader has published to this lane.
     let filled = DispatchSemaphore(value: 0)
     /// Counts slots this lane does not hold: starts at the ring size, signalled as each chunk is digested.
     let released = DispatchSemaphore(value: 0)
-    /// Signalled once the digests are final.
-    let finished = DispatchSemaphore(value: 0)
-    var digests: [[UInt8]] = []
 
     init(algorithms: [DigestAlgorithm], slotCount: Int) {
         self.algorithms = algorithms
@@ -180,8 +174,8 @@ private final class Lane: @unchecked Sendable {
         for _ in 0..<slotCount { released.signal() }
     }
 
-    /// Digests chunks in order until the empty chunk that marks the end.
-    func run(_ ring: ChunkRing) {
+    /// Digests chunks in order until the empty chunk that marks the end; returns the digests, in `algorithms` order.
+    func run(_ ring: ChunkRing) -> [[UInt8]] {
         let contexts = algorithms.map { StreamingDigest($0) }
         var chunk = 0
         while true {
@@ -194,7 +188,6 @@ private final class Lane: @unchecked Sendable {
             released.signal()
             chunk += 1
         }
-        digests = contexts.map { $0.finalize() }
-        finished.signal()
+        return contexts.map { $0.finalize() }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LedgerConcurrency
 import LedgerCore
 import LedgerCrypto
 import LedgerTestSupport
@@ -153,7 +154,7 @@ struct WitnessTests {
                 origin: fixture.origin,
                 vkey: try NoteVerifierKey(name: fixture.origin, publicKey: fixture.logKey.publicKey).vkey)
             _ = try witness.cosign(checkpointNote: try signed(base).noteText, consistency: [], passphrase: nil)
-            let results = SendableBuffer<Bool>(repeating: false, count: 2)
+            let results = SlotBuffer<Bool>(repeating: false, count: 2)
             DispatchQueue.concurrentPerform(iterations: 2) { index in
                 let (note, proof) = requests[index]
                 results[index] = (try? witness.cosign(checkpointNote: note, consistency: proof, passphrase: nil)) != nil

@@ -1,6 +1,6 @@
 import CustodyDomain
-import Dispatch
 import Foundation
+import LedgerConcurrency
 import LedgerCore
 import LedgerCrypto
 
@@ -10,8 +10,11 @@ public struct EventDraft: Sendable {
     ///
     /// Giving one makes the append idempotent.
     public var id: String?
+    /// The event type (a row of the type table).
     public var type: String
+    /// The stream to append to.
     public var stream: String
+    /// The event data, checked against the type's schema.
     public var data: JSONValue
     /// The stream's expected current last revision (0: the stream must not exist yet).
     public var expectRev: Int64?
@@ -22,6 +25,7 @@ public struct EventDraft: Sendable {
     /// Other required signers who sign the entry itself, like the actor (a witnessing officer).
     public var coSigners: [Ed25519PrivateKey]
 
+    /// A draft of one event, signed by `signer` (and `coSigners`) when appended.
     public init(
         id: String? = nil, type: String, stream: String, data: JSONValue, expectRev: Int64? = nil,
         signer: Ed25519PrivateKey, presigned: [EntrySignature] = [], coSigners: [Ed25519PrivateKey] = []
@@ -50,11 +54,17 @@ public struct AppendResult: Sendable {
 public enum Appender {
     /// Appends a batch atomically: all entries or none.
     ///
-    /// - Parameter timings: when given, accumulates where the time went (for `tools/bench`).
-    ///   `progress`, when given, is called with the number of entries inserted so far (before the commit).
+    /// `progress`, when given, is called with the number of entries inserted so far (before the commit).
     public static func append(
-        _ drafts: [EventDraft], to store: any LedgerStore, timings: AppendTimings? = nil,
-        progress: ((Int) -> Void)? = nil
+        _ drafts: [EventDraft], to store: any LedgerStore, progress: ((Int) -> Void)? = nil
+    ) throws -> AppendResult {
+        try append(drafts, to: store, timings: nil, progress: progress)
+    }
+
+    /// Appends a batch atomically, as `append(_:to:progress:)`, accumulating where the time went in `timings` (for
+    /// `tools/bench`).
+    package static func append(
+        _ drafts: [EventDraft], to store: any LedgerStore, timings: AppendTimings?, progress: ((Int) -> Void)? = nil
     ) throws -> AppendResult {
         try validateShapes(drafts)
         let start = ContinuousClock.now
@@ -108,7 +118,16 @@ public enum Appender {
     ///   - batches: produced lazily, one ahead of the one being stored.
     ///   - name: how an error names batch n (1-based).
     public static func append(
-        batches: some Sequence<[EventDraft]>, to store: any LedgerStore, timings: AppendTimings? = nil,
+        batches: some Sequence<[EventDraft]>, to store: any LedgerStore, name: (Int) -> String = { "batch \($0)" },
+        progress: ((Int) -> Void)? = nil
+    ) throws -> [AppendResult] {
+        try append(batches: batches, to: store, timings: nil, name: name, progress: progress)
+    }
+
+    /// Appends batches pipelined, as `append(batches:to:name:progress:)`, accumulating where the time went in
+    /// `timings` (for `tools/bench`).
+    package static func append(
+        batches: some Sequence<[EventDraft]>, to store: any LedgerStore, timings: AppendTimings?,
         name: (Int) -> String = { "batch \($0)" }, progress: ((Int) -> Void)? = nil
     ) throws -> [AppendResult] {
         var iterator = batches.makeIterator()
@@ -394,9 +413,9 @@ private struct OverlayKeys: KeyDirectory {
 /// Signs chunks of entries on worker threads; the caller collects them in order.
 ///
 /// Entries move through one slot each, never copied: the deciding thread puts the unsigned entry, a worker takes
-/// it and puts back the signed entry with its leaf hash, and the inserting thread takes that.
-private final class ParallelSigner: @unchecked Sendable {
-    // @unchecked: a slot is touched by one thread at a time, handed over by `submit` (dispatch) and `wait` (group).
+/// it and puts back the signed entry with its leaf hash, and the inserting thread takes that. A slot is handed over
+/// by `submit` (starting the chunk's work) and `wait(for:)` (its end).
+private final class ParallelSigner {
     static let chunkSize = 128
 
     private enum Slot {
@@ -406,25 +425,13 @@ private final class ParallelSigner: @unchecked Sendable {
     }
 
     private let drafts: [EventDraft]
-    private let slots: UnsafeMutableBufferPointer<Slot>
+    private let slots: SlotBuffer<Slot>
     private var submitted = 0
-    private(set) var chunks: [(range: Range<Int>, group: DispatchGroup)] = []
+    private(set) var chunks: [(range: Range<Int>, signing: Background<Void, Never>)] = []
 
     init(drafts: [EventDraft]) {
         self.drafts = drafts
-        slots = .allocate(capacity: drafts.count)
-        slots.initialize(repeating: .empty)
-    }
-
-    deinit {
-        slots.deinitialize()
-        slots.deallocate()
-    }
-
-    private func take(_ index: Int) -> Slot {
-        let slot = (slots.baseAddress! + index).move()
-        (slots.baseAddress! + index).initialize(to: .empty)
-        return slot
+        slots = SlotBuffer(repeating: .empty, count: drafts.count)
     }
 
     /// Hands over the unsigned entry of draft `index`.
@@ -434,14 +441,15 @@ private final class ParallelSigner: @unchecked Sendable {
     func submit(upTo end: Int) {
         let range = submitted..<end
         submitted = end
-        let group = DispatchGroup()
-        chunks.append((range, group))
-        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+        let (drafts, slots) = (self.drafts, self.slots)
+        let signing = Background<Void, Never>.start {
             // One signing context per key for the whole chunk.
             var signers: [String: Ed25519Signer] = [:]
             for index in range {
-                guard case .unsigned(let entry) = self.take(index) else { preconditionFailure("an unsigned entry") }
-                let draft = self.drafts[index]
+                guard case .unsigned(let entry) = slots.take(index, leaving: .empty) else {
+                    preconditionFailure("an unsigned entry")
+                }
+                let draft = drafts[index]
                 let signer = signers[entry.body.actor] ?? Ed25519Signer(key: draft.signer)
                 signers[entry.body.actor] = signer
                 let message = SigningMessage.entry(bodyHash: entry.bodyHash)
@@ -453,17 +461,20 @@ private final class ParallelSigner: @unchecked Sendable {
                 }
                 let signed = entry.withSignatures(sigs)
                 let leafHash = Merkle.leafHash(signed.record)
-                self.slots[index] = .signed(signed, leafHash: leafHash)
+                slots[index] = .signed(signed, leafHash: leafHash)
             }
         }
+        chunks.append((range, signing))
     }
 
     /// Waits until a chunk is signed.
-    func wait(for chunk: (range: Range<Int>, group: DispatchGroup)) { chunk.group.wait() }
+    func wait(for chunk: (range: Range<Int>, signing: Background<Void, Never>)) { chunk.signing.wait() }
 
     /// Takes the signed entry of draft `index` and its leaf hash, once its chunk is signed.
     func takeSigned(at index: Int) -> (Entry, [UInt8]) {
-        guard case .signed(let entry, let leafHash) = take(index) else { preconditionFailure("every entry is signed") }
+        guard case .signed(let entry, let leafHash) = slots.take(index, leaving: .empty) else {
+            preconditionFailure("every entry is signed")
+        }
         return (entry, leafHash)
     }
 }
@@ -474,21 +485,21 @@ private final class KeyCache {
 }
 
 /// Where an append's time went, summed over calls (for `tools/bench`).
-public final class AppendTimings: @unchecked Sendable {
+package final class AppendTimings: @unchecked Sendable {
     // @unchecked: every field is read and written under `lock`.
     private let lock = NSLock()
     private var values: [KeyPath<AppendTimings, Duration>: Duration] = [:]
 
     /// Checking drafts against state and rules, building and hashing bodies.
-    public var decide: Duration { value(\.decide) }
+    package var decide: Duration { value(\.decide) }
     /// Waiting for Ed25519 signatures that worker threads had not finished yet (signing overlaps deciding).
-    public var sign: Duration { value(\.sign) }
+    package var sign: Duration { value(\.sign) }
     /// Merkle hashing and the SQLite inserts.
-    public var insert: Duration { value(\.insert) }
+    package var insert: Duration { value(\.insert) }
     /// Everything, including opening the transaction and the durable commit.
-    public var total: Duration { value(\.total) }
+    package var total: Duration { value(\.total) }
     /// Batches decided ahead that had to be decided again because another writer appended first.
-    public var decidedAgain: Int {
+    package var decidedAgain: Int {
         lock.lock()
         defer { lock.unlock() }
         return decidedAgainCount
@@ -501,7 +512,8 @@ public final class AppendTimings: @unchecked Sendable {
         lock.unlock()
     }
 
-    public init() {}
+    /// No time spent yet.
+    package init() {}
 
     private func value(_ key: KeyPath<AppendTimings, Duration>) -> Duration {
         lock.lock()
@@ -518,45 +530,4 @@ public final class AppendTimings: @unchecked Sendable {
         values[key, default: .zero] += duration
         lock.unlock()
     }
-}
-
-/// A fixed-size buffer that concurrent workers fill at distinct indices.
-public final class SendableBuffer<Element>: @unchecked Sendable {
-    // @unchecked: each index is written by exactly one worker, and read only after all workers finish.
-    private let storage: UnsafeMutableBufferPointer<Element>
-
-    /// A buffer of `count` copies of `value`.
-    public init(repeating value: Element, count: Int) {
-        storage = .allocate(capacity: count)
-        storage.initialize(repeating: value)
-    }
-
-    deinit {
-        storage.deinitialize()
-        storage.deallocate()
-    }
-
-    /// The element at `index`; write each index from one worker only.
-    public subscript(index: Int) -> Element {
-        get { storage[index] }
-        set { storage[index] = newValue }
-    }
-
-    /// Runs `body` on the element at `index` in place, without copying it out.
-    public func modify<Result, Failure: Error>(
-        _ index: Int, _ body: (inout Element) throws(Failure) -> Result
-    ) throws(Failure) -> Result {
-        try body(&storage[index])
-    }
-
-    /// Replaces every element with `value` (freeing the old ones on this thread).
-    public func reset(to value: Element) {
-        for index in storage.indices { storage[index] = value }
-    }
-
-    /// All elements, once the workers are done.
-    public var values: [Element] { Array(storage) }
-
-    /// The number of elements.
-    public var count: Int { storage.count }
 }

@@ -1,15 +1,19 @@
 import CustodyDomain
 import Dispatch
 import Foundation
+import LedgerConcurrency
 import LedgerCore
 import LedgerCrypto
 
 /// What `ledger rebuild` did.
 public struct RebuildReport: Sendable {
+    /// Entries replayed.
     public let entries: Int64
+    /// Projection rows written.
     public let rows: Int
     /// Entries that break a custody rule and so changed nothing (`ledger verify` lists them as findings).
     public let skipped: Int
+    /// Wall time, commit included.
     public let duration: Duration
     /// Where the time went: replay, rows, write and commit; `duration` is their sum.
     ///
@@ -140,7 +144,7 @@ public enum ProjectionRebuilder {
                     }
                     // Freeing the parsed JSON is costly: another thread does it (whichever thread lets go of the
                     // buffer last only frees empty slots).
-                    DispatchQueue.global(qos: .utility).async { parsed.reset(to: nil) }
+                    Background<Void, Never>.start(qos: .utility) { parsed.reset(to: nil) }
                 } catch {
                     self.failure = error
                     self.lock.withLock { self.stopped = true }
@@ -175,23 +179,20 @@ public enum ProjectionRebuilder {
                 try write(state.rows(table), .zero)
                 continue
             }
-            let batches = (keys.count + batchSize - 1) / batchSize
-            let serialized = SendableBuffer<[ProjectionRow]>(repeating: [], count: batches)
-            let ready = (0..<batches).map { _ in DispatchSemaphore(value: 0) }
-            let done = DispatchGroup()
+            let batches = Partition(items: keys.count, chunkSize: batchSize)
+            let serialized = SlotBuffer<[ProjectionRow]>(repeating: [], count: batches.count)
+            let ready = (0..<batches.count).map { _ in DispatchSemaphore(value: 0) }
             // concurrentPerform hands out the batches in ascending order, so the first ones are ready first.
-            DispatchQueue.global(qos: .userInitiated).async(group: done) {
-                DispatchQueue.concurrentPerform(iterations: batches) { batch in
-                    let range = (batch * batchSize)..<min(keys.count, (batch + 1) * batchSize)
+            let done = Background<Void, Never>.start {
+                Parallel.forEach(batches) { batch, range in
                     serialized[batch] = keys[range].compactMap { state.row(table, key: $0) }
                     ready[batch].signal()
                 }
             }
-            for batch in 0..<batches {
+            for batch in 0..<batches.count {
                 let start = ContinuousClock.now
                 ready[batch].wait()
-                let rows = serialized[batch]
-                serialized[batch] = []
+                let rows = serialized.take(batch, leaving: [])
                 do { try write(rows, ContinuousClock.now - start) } catch {
                     done.wait()
                     throw error
@@ -210,49 +211,33 @@ public enum ProjectionRebuilder {
     /// A batch of records being parsed on worker threads.
     ///
     /// Split over every core: the fold waits for nothing else, so any core it leaves idle parses.
-    private final class ParsingBatch: @unchecked Sendable {
-        // @unchecked: each slot is written by one worker before `group` leaves, and read only after `wait()`;
-        // `failure` is guarded by `lock`.
-        private let group = DispatchGroup()
-        private let parsed: SendableBuffer<ParsedRecord?>
-        /// The first unreadable record: its stored seq and why.
-        private var failure: (seq: Int64, error: EntryFormatError)?
-        private let lock = NSLock()
+    private struct ParsingBatch: Sendable {
+        private let parsed: SlotBuffer<ParsedRecord?>
+        /// Fails with the first unreadable record.
+        private let parsing: Background<Void, LedgerError>
 
         init(_ records: [[UInt8]], seqs: [Int64]) {
-            let parsed = SendableBuffer<ParsedRecord?>(repeating: nil, count: records.count)
+            let parsed = SlotBuffer<ParsedRecord?>(repeating: nil, count: records.count)
             self.parsed = parsed
-            let workers = min(records.count, max(1, ProcessInfo.processInfo.activeProcessorCount))
-            for worker in 0..<workers {
-                DispatchQueue.global(qos: .userInitiated).async(group: group) {
-                    var decoder = EntryBodyDecoder()
-                    for index in (records.count * worker / workers)..<(records.count * (worker + 1) / workers) {
-                        do throws(EntryFormatError) {
-                            let body = try decoder.body(of: records[index])
-                            let whole =
-                                Replay.keyEvents.contains(body.type) ? try Entry.parse(record: records[index]) : nil
-                            parsed[index] = ParsedRecord(body: body, whole: whole)
-                        } catch {
-                            self.lock.withLock {
-                                if self.failure.map({ seqs[index] < $0.seq }) ?? true {
-                                    self.failure = (seqs[index], error)
-                                }
-                            }
-                        }
+            let workers = Partition(items: records.count, parts: max(1, ProcessInfo.processInfo.activeProcessorCount))
+            parsing = Background.start(workers) { _, range throws(LedgerError) in
+                var decoder = EntryBodyDecoder()
+                for index in range {
+                    do throws(EntryFormatError) {
+                        let body = try decoder.body(of: records[index])
+                        let whole = Replay.keyEvents.contains(body.type) ? try Entry.parse(record: records[index]) : nil
+                        parsed[index] = ParsedRecord(body: body, whole: whole)
+                    } catch {
+                        throw LedgerError.integrity(
+                            "seq \(seqs[index]) is not a readable record (\(error)); run `ledger verify`")
                     }
                 }
             }
         }
 
         /// The parsed batch, once the workers are done.
-        func wait() throws -> SendableBuffer<ParsedRecord?> {
-            group.wait()
-            lock.lock()
-            defer { lock.unlock() }
-            if let failure {
-                throw LedgerError.integrity(
-                    "seq \(failure.seq) is not a readable record (\(failure.error)); run `ledger verify`")
-            }
+        func wait() throws(LedgerError) -> SlotBuffer<ParsedRecord?> {
+            try parsing.wait()
             return parsed
         }
     }
@@ -330,7 +315,7 @@ struct ReplayKeys: KeyDirectory {
 extension ProjectionRebuilder {
     /// For `tools/bench`: the times of reading every record of `store`, parsing their bodies on one thread, and
     /// the custody fold alone (over records parsed beforehand); parsing and folding the best of `rounds`.
-    public static func measureFold(store: any LedgerStore, rounds: Int = 3) throws -> (
+    package static func measureFold(store: any LedgerStore, rounds: Int = 3) throws -> (
         read: Duration, parse: Duration, fold: Duration
     ) {
         func best(_ body: () throws -> Void) rethrows -> Duration {

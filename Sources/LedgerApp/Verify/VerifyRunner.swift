@@ -1,7 +1,7 @@
 import CourtBundle
 import CustodyDomain
-import Dispatch
 import Foundation
+import LedgerConcurrency
 import LedgerCore
 import LedgerCrypto
 
@@ -15,12 +15,14 @@ public struct VerifyOptions: Sendable {
     public var progress: (@Sendable (Int64) -> Void)?
     /// Witnesses whose cosignatures on `checkpoint` count, and how many valid ones are required.
     public var witnesses: [CosignerKey] = []
+    /// How many of `witnesses` must have cosigned `checkpoint` (0: none required).
     public var witnessQuorum = 0
     /// The CA certificates that stored RFC 3161 time stamps must chain to; without it they are counted, not checked.
     public var timestampCAFile: String?
     /// A bundle's disclosure statement (the signed note's text) that must be true of this ledger.
     public var disclosure: String?
 
+    /// Options with a checkpoint to check, a pinned log key and a progress callback; the rest are set afterwards.
     public init(
         checkpoint: SignedCheckpoint? = nil, pinnedLogKey: NoteVerifierKey? = nil,
         progress: (@Sendable (Int64) -> Void)? = nil
@@ -49,9 +51,13 @@ public struct VerifyReport: Sendable {
     public var projectionRowsChecked: Int?
     /// The size of the checkpoint given with --checkpoint.
     public var givenCheckpointSize: Int64?
+    /// True when the log key was checked against the one the user trusts.
     public var logKeyPinned: Bool
+    /// The version of this tool, for the report.
     public var toolVersion = LedgerVersion.current
+    /// The OpenSSL version the signatures were checked with.
     public var openSSLVersion = OpenSSLInfo.version
+    /// The storage engine and its version, when a database was verified.
     public var storageVersion: String?
     /// Remarks for the reader (for example what a JSON Lines file alone cannot show).
     public var notes: [String] = []
@@ -72,6 +78,7 @@ public struct VerifyReport: Sendable {
 
 /// The tool's version.
 public enum LedgerVersion {
+    /// The version `ledger --version` prints.
     public static let current = "0.1.0"
 }
 
@@ -372,15 +379,10 @@ struct Pipeline {
         var storedColumns: StoredColumns? = nil
     }
 
-    /// One batch being prepared on worker threads.
-    private struct InFlight {
-        let group: DispatchGroup
-        let results: SendableBuffer<PreparedEntry?>
-    }
-
     var verifier: CustodyVerifier
     private var batch: [Item] = []
-    private var inFlight: InFlight?
+    /// The batch being prepared on worker threads.
+    private var inFlight: Background<SlotBuffer<PreparedEntry?>, Never>?
     private let keys = KeyMap()
     private let progress: (@Sendable (Int64) -> Void)?
 
@@ -398,20 +400,19 @@ struct Pipeline {
     /// Drops what is pending (after a failure).
     mutating func flushQuietly() throws {
         batch.removeAll()
-        inFlight?.group.wait()
+        _ = inFlight?.wait()
         inFlight = nil
     }
 
     /// Starts preparing the current batch, then verifies the batch prepared before it.
     mutating func flush() throws(VerificationFailure) {
-        let previous = inFlight
-        previous?.group.wait()
+        let previous = inFlight?.wait()
         inFlight = nil
         if !batch.isEmpty {
             inFlight = launch(batch)
             batch.removeAll(keepingCapacity: true)
         }
-        if let previous { try verifyAll(previous.results) }
+        if let previous { try verifyAll(previous) }
     }
 
     /// Verifies everything still pending.
@@ -420,7 +421,7 @@ struct Pipeline {
         try flush()
     }
 
-    private mutating func verifyAll(_ results: SendableBuffer<PreparedEntry?>) throws(VerificationFailure) {
+    private mutating func verifyAll(_ results: SlotBuffer<PreparedEntry?>) throws(VerificationFailure) {
         for index in 0..<results.count {
             try results.modify(index) { (slot: inout PreparedEntry?) throws(VerificationFailure) in
                 if let entry = slot.take() { try verifier.verify(entry) }
@@ -431,16 +432,15 @@ struct Pipeline {
 
     /// Prepares `items` on worker threads.
     ///
-    /// Parses and hashes all, learns the public keys the batch registers, then checks signatures. Only one batch is prepared at a time, so `keys` is never touched concurrently.
-    private func launch(_ items: [Item]) -> InFlight {
-        let group = DispatchGroup()
-        let results = SendableBuffer<PreparedEntry?>(repeating: nil, count: items.count)
+    /// Parses and hashes all, learns the public keys the batch registers, then checks signatures. Only one batch is
+    /// prepared at a time, so `keys` is never touched concurrently.
+    private func launch(_ items: [Item]) -> Background<SlotBuffer<PreparedEntry?>, Never> {
+        let results = SlotBuffer<PreparedEntry?>(repeating: nil, count: items.count)
         let keys = self.keys
-        DispatchQueue.global(qos: .userInitiated).async(group: group) {
-            let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
-            let slices = min(items.count, workers * 8)
-            DispatchQueue.concurrentPerform(iterations: slices) { slice in
-                for index in (items.count * slice / slices)..<(items.count * (slice + 1) / slices) {
+        return Background.start {
+            let slices = Partition(items: items.count, parts: max(1, ProcessInfo.processInfo.activeProcessorCount) * 8)
+            Parallel.forEach(slices) { _, range in
+                for index in range {
                     let item = items[index]
                     var prepared = PreparedEntry.parse(
                         position: item.position, record: item.record, storedLeafHash: item.storedLeafHash,
@@ -455,16 +455,16 @@ struct Pipeline {
                 }
             }
             let known = keys.keys
-            DispatchQueue.concurrentPerform(iterations: slices) { slice in
+            Parallel.forEach(slices) { _, range in
                 var verifiers: [String: Ed25519Verifier] = [:]
-                for index in (items.count * slice / slices)..<(items.count * (slice + 1) / slices) {
+                for index in range {
                     results.modify(index) {
                         $0?.checkSignatures(knownKeys: known, table: .custodyV1, verifiers: &verifiers)
                     }
                 }
             }
+            return results
         }
-        return InFlight(group: group, results: results)
     }
 }
 
