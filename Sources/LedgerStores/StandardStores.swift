@@ -38,7 +38,7 @@ public struct StandardStores: LedgerStoreProvider {
     /// The location as it may be printed: a URL's password is replaced by `…`; a path is returned unchanged.
     public func displayName(_ location: String) -> String {
         guard Self.scheme(location) != nil, var url = URLComponents(string: location) else { return location }
-        if url.password != nil { url.password = "…" }
+        if url.password != nil { url.password = "***" }
         return url.string ?? location
     }
 

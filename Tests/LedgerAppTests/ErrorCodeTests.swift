@@ -83,6 +83,8 @@ struct ErrorCodeTests {
         let url = error { _ = try ledgerLocation("postgresql://ada:secret@db.example/ledger").open() }
         #expect(url?.code == .usage)
         #expect(url?.description.contains("secret") == false, "a location never echoes its password")
+        #expect(
+            url?.description.hasPrefix("postgresql://ada:***@db.example/ledger:") == true, "\(url?.description ?? "")")
     }
 
     /// The one table: every code has an exit status of FORMAT.md §9 and an HTTP error status.
