@@ -2,25 +2,29 @@ import LedgerCore
 import LedgerCrypto
 
 /// Builds a JSON object member by member, leaving out absent optionals.
-struct JSONObject {
-    private(set) var members: [JSONMember] = []
+package struct JSONObject {
+    package private(set) var members: [JSONMember] = []
 
-    mutating func set(_ name: String, _ value: String?) {
+    package init() {}
+
+    package mutating func set(_ name: String, _ value: String?) {
         if let value { members.append(JSONMember(name, .string(value))) }
     }
-    mutating func set(_ name: String, _ value: Int64?) {
+    package mutating func set(_ name: String, _ value: Int64?) {
         if let value { members.append(JSONMember(name, .integer(value))) }
     }
-    mutating func set(_ name: String, _ value: Bool) { members.append(JSONMember(name, .bool(value))) }
-    mutating func set(_ name: String, _ value: [String]) {
+    package mutating func set(_ name: String, _ value: Bool) { members.append(JSONMember(name, .bool(value))) }
+    package mutating func set(_ name: String, _ value: [String]) {
         members.append(JSONMember(name, .array(value.map { .string($0) })))
     }
-    mutating func set(_ name: String, _ value: JSONValue?) { if let value { members.append(JSONMember(name, value)) } }
-    mutating func set(_ name: String, counts: [String: Int64]) {
+    package mutating func set(_ name: String, _ value: JSONValue?) {
+        if let value { members.append(JSONMember(name, value)) }
+    }
+    package mutating func set(_ name: String, counts: [String: Int64]) {
         members.append(JSONMember(name, .object(counts.map { JSONMember($0.key, .integer($0.value)) })))
     }
 
-    var value: JSONValue { .object(members) }
+    package var value: JSONValue { .object(members) }
 }
 
 /// Reads a stored projection object; a missing or mistyped member is a damaged projection.

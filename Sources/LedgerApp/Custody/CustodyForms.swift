@@ -59,21 +59,20 @@ public enum CustodyForms {
         if let md5 = source.md5 { hashes.append(["alg": "md5", "value": .string(md5.lowercased())]) }
         if let sha1 = source.sha1 { hashes.append(["alg": "sha1", "value": .string(sha1.lowercased())]) }
         hashes.append(["alg": "sha256", "value": .string(source.sha256.lowercased())])
-        var members: [JSONMember] = [
-            JSONMember("tool", .string(tool)), JSONMember("tool_version", .string(toolVersion)),
-        ]
-        if let writeBlocker { members.append(JSONMember("write_blocker", .string(writeBlocker))) }
-        members.append(JSONMember("source_hashes", .array(hashes)))
-        members.append(
-            JSONMember(
-                "images",
-                .array(
-                    images.map {
-                        ["name": .string($0.name), "size": .integer($0.digests.size), "hashes": hashList($0.digests)]
-                    })))
-        members.append(JSONMember("verified", .bool(matched)))
-        if let notes { members.append(JSONMember("notes", .string(notes))) }
-        return (.object(members), matched)
+        var data = JSONObject()
+        data.set("tool", tool)
+        data.set("tool_version", toolVersion)
+        data.set("write_blocker", writeBlocker)
+        data.set("source_hashes", JSONValue.array(hashes))
+        data.set(
+            "images",
+            JSONValue.array(
+                images.map {
+                    ["name": .string($0.name), "size": .integer($0.digests.size), "hashes": hashList($0.digests)]
+                }))
+        data.set("verified", matched)
+        data.set("notes", notes)
+        return (data.value, matched)
     }
 
     /// A hash list `[{alg, value}]` of all three digests of a file.
@@ -99,11 +98,11 @@ public enum CustodyForms {
             throw LedgerError.usage(
                 "item \(item) was released sealed (\(expected)): give --seal with the number you see, or --seal-broken")
         }
-        var members: [JSONMember] = []
-        if let seal { members.append(JSONMember("seal", .string(seal))) }
-        members.append(JSONMember("seal_intact", .bool(!sealBroken)))
-        if let condition { members.append(JSONMember("condition", .string(condition))) }
-        if let location { members.append(JSONMember("location", .string(location))) }
-        return .object(members)
+        var data = JSONObject()
+        data.set("seal", seal)
+        data.set("seal_intact", !sealBroken)
+        data.set("condition", condition)
+        data.set("location", location)
+        return data.value
     }
 }
