@@ -15,6 +15,9 @@ import GRDBSQLite
 /// flood the cache. The WAL file, bounded by the checkpoints, is read ahead whole.
 ///
 /// Only advice: where the platform has no such call, or the file cannot be opened, the scan reads as before.
+///
+/// The database file's descriptor comes from ``DatabaseFileDescriptors`` and is never closed (closing it would drop
+/// SQLite's locks); the WAL, on which SQLite holds no lock, is opened and closed with the instance.
 final class ReadAhead {
     /// How far ahead of the scan's position the kernel is asked to read.
     static let window: Int = 64 << 20
@@ -22,6 +25,8 @@ final class ReadAhead {
     static let step: Int = 8 << 20
 
     private let descriptor: Int32
+    /// Whether `deinit` closes `descriptor` (never for the database file itself).
+    private let ownsDescriptor: Bool
     private let size: Int
     /// How far ahead of the position this instance asks the kernel to read.
     private let windowSize: Int
@@ -32,21 +37,34 @@ final class ReadAhead {
     convenience init?(connection: OpaquePointer) {
         guard let name = sqlite3_db_filename(connection, "main"), name.pointee != 0 else { return nil }
         let path = String(cString: name)
-        self.init(path: path)
-        ReadAhead(path: path + "-wal", window: 256 << 20)?.advance(to: 0)
+        self.init(databasePath: path)
+        ReadAhead(walPath: path + "-wal", window: 256 << 20)?.advance(to: 0)
     }
 
-    init?(path: String, window: Int = ReadAhead.window) {
+    /// Read-ahead for a database file, through its process-lifetime descriptor.
+    init?(databasePath: String, window: Int = ReadAhead.window) {
+        guard let descriptor = DatabaseFileDescriptors.descriptor(for: databasePath),
+            let size = Self.size(of: descriptor)
+        else { return nil }
+        self.descriptor = descriptor
+        self.ownsDescriptor = false
+        self.size = size
+        self.windowSize = window
+        advance(to: 0)
+    }
+
+    /// Read-ahead for a WAL file (SQLite holds no POSIX lock on it, so its descriptor may be closed).
+    init?(walPath: String, window: Int) {
         #if os(Linux)
-            let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            let descriptor = open(walPath, O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { return nil }
-            var info = stat()
-            guard fstat(descriptor, &info) == 0 else {
+            guard let size = Self.size(of: descriptor) else {
                 close(descriptor)
                 return nil
             }
             self.descriptor = descriptor
-            self.size = Int(info.st_size)
+            self.ownsDescriptor = true
+            self.size = size
             self.windowSize = window
             advance(to: 0)
         #else
@@ -54,7 +72,13 @@ final class ReadAhead {
         #endif
     }
 
-    deinit { close(descriptor) }
+    deinit { if ownsDescriptor { close(descriptor) } }
+
+    private static func size(of descriptor: Int32) -> Int? {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return nil }
+        return Int(info.st_size)
+    }
 
     /// The scan has gone through about `fraction` (0…1) of the file.
     func advance(to fraction: Double) {

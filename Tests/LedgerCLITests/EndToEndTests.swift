@@ -267,6 +267,44 @@ struct ProcessSafetyTests {
         #expect(usage.stderr.contains("--chunk needs --batch FILE"))
     }
 
+    /// `ledger verify` reads the log, tree, checkpoints and projections as one snapshot: appends committed by other
+    /// processes throughout never look like tampering, and each verify says the seq it verified to.
+    @Test func verifyDuringLiveAppendsNeverReportsAFailure() throws {
+        try setUp()
+        let appender = Process()
+        appender.executableURL = URL(fileURLWithPath: "/bin/sh")
+        appender.arguments = [
+            "-c",
+            """
+            while [ ! -e stop ]; do
+              "$LEDGER" append --type ledger.note --stream ledger --data '{"text":"live"}' --key admin.pem >/dev/null \
+                || echo FAIL
+            done
+            """,
+        ]
+        appender.currentDirectoryURL = directory.url
+        appender.environment = ProcessInfo.processInfo.environment.merging(["LEDGER": CLI.executable.path]) { $1 }
+        let out = Pipe()
+        appender.standardOutput = out
+        try appender.run()
+        var verifiedTo: [Int64] = []
+        for round in 1...25 {
+            let verify = try CLI.run(["verify", "--json"], in: directory.url)
+            #expect(verify.status == 0, "round \(round): \(verify.stdout) \(verify.stderr)")
+            let report = try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any]
+            if let seq = report?["verified_to_seq"] as? Int { verifiedTo.append(Int64(seq)) }
+        }
+        _ = FileManager.default.createFile(atPath: directory.url.appendingPathComponent("stop").path, contents: nil)
+        let appended = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        appender.waitUntilExit()
+        #expect(!appended.contains("FAIL"))
+        #expect(verifiedTo.count == 25)
+        // The appends really committed while the verifies ran.
+        #expect(Set(verifiedTo).count > 5, "verified to \(verifiedTo)")
+        let text = try CLI.run(["verify"], in: directory.url)
+        #expect(text.stdout.contains("snapshot   seq 1…"), "\(text.stdout)")
+    }
+
     /// Writes `count` notes, one per line, to the JSON Lines file `name`.
     private func writeNotes(_ count: Int, to name: String, label: String) throws {
         let lines = (1...count).map {

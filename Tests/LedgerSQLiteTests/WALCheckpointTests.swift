@@ -78,8 +78,8 @@ struct ScanCacheTests {
 
     @Test func readAheadIsAdviceForFilesThatExist() throws {
         let fixture = try LedgerFixture()
-        #expect(ReadAhead(path: fixture.path + ".missing") == nil)
-        let readAhead = try #require(ReadAhead(path: fixture.path))
+        #expect(ReadAhead(databasePath: fixture.path + ".missing") == nil)
+        let readAhead = try #require(ReadAhead(databasePath: fixture.path))
         // Any position, even out of range, is only advice.
         for fraction in [0, 0.5, 1, 2, -1] { readAhead.advance(to: fraction) }
         // A scan with read-ahead still reads every record.

@@ -330,11 +330,15 @@ struct AppendConformanceTests {
     }
 
     /// A read sees one committed state from its start to its end while another writer commits.
-    @Test(arguments: StoreKind.allCases)
-    func aReadSeesOneSnapshotWhileAnotherWriterCommits(_ kind: StoreKind) throws {
+    ///
+    /// The reading handle is opened for writing (as appends open it) or for reading (as `ledger verify` does).
+    @Test(arguments: StoreKind.allCases, [false, true])
+    func aReadSeesOneSnapshotWhileAnotherWriterCommits(_ kind: StoreKind, readOnly: Bool) throws {
         let fixture = try kind.custodyFixture()
         try fixture.seize("EV-1")
         let writer = try fixture.ledger.reopen()
+        let reader =
+            readOnly ? try fixture.ledger.location.openForReading() : fixture.ledger.store
         let before = try fixture.count()
         let seizure = EventDraft(
             type: CustodyEvents.itemSeized, stream: "item/EV-2", data: CustodyFixture.seizure(),
@@ -346,7 +350,7 @@ struct AppendConformanceTests {
             _ = try? Appender.append([seizure], to: writer)
             committed.signal()
         }
-        let seen = try fixture.ledger.store.read { reader in
+        let seen = try reader.read { reader in
             let first = try reader.entryCount()
             let firstItems = try projectionRows(of: reader, [.items]).count
             reading.signal()

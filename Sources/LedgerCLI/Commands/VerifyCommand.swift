@@ -104,6 +104,11 @@ enum VerifyReportFormatter {
             lines.append(
                 "  entries    \(summary.entries) in \(summary.streams) streams; \(summary.keys) keys (\(summary.revokedKeys) revoked)"
             )
+            if report.mode == "database" {
+                lines.append(
+                    "  snapshot   seq 1…\(summary.entries), read as one snapshot (entries appended meanwhile are for the next verify)"
+                )
+            }
             lines.append("  tree       size \(summary.treeSize), root \(Hex.encode(summary.root))")
             lines.append(
                 "  log key    \(summary.logKey ?? "?")"
@@ -192,6 +197,8 @@ enum VerifyReportFormatter {
         ]
         if report.mode == "database" {
             members.append(JSONMember("stored_checkpoints", .integer(Int64(report.storedCheckpoints))))
+            // One snapshot of the database: the log, tree, checkpoints and projections up to this seq.
+            members.append(JSONMember("verified_to_seq", .integer(report.summary?.entries ?? report.entriesChecked)))
         }
         if let disclosure = report.disclosure {
             members.append(
