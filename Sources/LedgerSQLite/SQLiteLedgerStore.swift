@@ -24,11 +24,18 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Copies the WAL into the database file off the commit path (nil when read-only).
     let checkpointer: WALCheckpointer?
 
-    private init(path: String, schema: ProjectionSchema, queue: DatabaseQueue, checkpointer: WALCheckpointer?) {
+    /// Whether the store was opened for reading only: `write` is refused.
+    public let readOnly: Bool
+
+    private init(
+        path: String, schema: ProjectionSchema, queue: DatabaseQueue, checkpointer: WALCheckpointer?,
+        readOnly: Bool = false
+    ) {
         self.path = path
         self.schema = schema
         self.queue = queue
         self.checkpointer = checkpointer
+        self.readOnly = readOnly
     }
 
     deinit {
@@ -45,11 +52,19 @@ public final class SQLiteLedgerStore: LedgerStore {
 
     private static func configuration(readOnly: Bool = false, checkpointer: WALCheckpointer? = nil) -> Configuration {
         var config = Configuration()
-        config.readonly = readOnly
-        config.journalMode = .wal
+        // Never GRDB's WAL set-up (`journalMode = .wal`): it creates and drops a table whenever no WAL file exists,
+        // which changes the database file (change counter, schema cookie, a freed page) on every open, even of a
+        // command that then fails, and switches a foreign database to WAL before it is refused. A ledger is put in
+        // WAL mode once, when it is created; `open` checks that it still is.
+        config.journalMode = .default
+        // Read-only use opens the file read-write and forbids writing with `query_only`: the connection that
+        // closes last then removes the `-wal` and `-shm` files it needed, where a read-only connection leaves them
+        // beside the ledger. SQLite falls back to read-only itself when the file is write-protected.
+        config.readonly = false
         // Writers from other processes wait for the lock rather than failing at once.
         config.busyMode = .timeout(120)
         config.prepareDatabase { db in
+            if readOnly { try db.execute(sql: "PRAGMA query_only = 1") }
             // Durability: fsync the WAL at every commit, so a reported append survives power loss.
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = \(cacheSize)")
@@ -58,22 +73,54 @@ public final class SQLiteLedgerStore: LedgerStore {
         return config
     }
 
-    /// Opens an existing ledger; `readOnly` for commands that only read (an auditor's write-protected copy).
+    /// The first 100 bytes of every SQLite database file (the header), and where in it the format is stated.
+    private enum Header {
+        static let length = 100
+        static let magic = Array("SQLite format 3\u{0}".utf8)
+        /// The file format write and read versions: 2 in both means WAL mode (sqlite.org/fileformat.html §1.3.4).
+        static let formatVersions = 18...19
+    }
+
+    /// Recognises a ledger file by its header alone, before SQLite opens it: an SQLite database in WAL mode.
+    ///
+    /// Nothing is created or changed: the header is read through the process's own descriptor of the file
+    /// (``DatabaseFileDescriptors``), never one that closing would drop SQLite's locks with.
+    private static func checkHeader(path: String) throws(StoreError) {
+        let notALedger = StoreError(.notALedger, "\(path) is not a custody ledger (or its creation did not complete)")
+        guard let descriptor = DatabaseFileDescriptors.descriptor(for: path) else {
+            throw StoreError(.engine, "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        var header = [UInt8](repeating: 0, count: Header.length)
+        let count = header.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, Header.length, 0) }
+        guard count == Header.length, header.starts(with: Header.magic) else { throw notALedger }
+        guard Header.formatVersions.allSatisfy({ header[$0] == 2 }) else { throw notALedger }
+    }
+
+    /// Opens an existing ledger; `readOnly` for commands that only read (an auditor's copy).
+    ///
+    /// A file that is not a ledger is refused before anything is written: the header is checked first, and the
+    /// connection that reads the schema version writes nothing and removes the `-wal`/`-shm` files it opened.
     public static func open(path: String, schema: ProjectionSchema, readOnly: Bool = false) throws(StoreError)
         -> SQLiteLedgerStore
     {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StoreError(.noLedger, "no ledger at \(path) (create one with `ledger init`, or give --ledger PATH)")
         }
+        try checkHeader(path: path)
+        var opened: DatabaseQueue?
         do {
             let checkpointer = readOnly ? nil : WALCheckpointer(path: path)
             let queue = try DatabaseQueue(
                 path: path, configuration: configuration(readOnly: readOnly, checkpointer: checkpointer))
-            let version = try queue.read { db -> String? in
-                guard try db.tableExists("meta") else { return nil }
-                return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'schema_version'")
+            opened = queue
+            let (journalMode, version) = try queue.read { db -> (String?, String?) in
+                let journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode")
+                guard try db.tableExists("meta") else { return (journalMode, nil) }
+                return (
+                    journalMode, try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'schema_version'")
+                )
             }
-            guard let version else {
+            guard let version, journalMode == "wal" else {
                 throw StoreError(.notALedger, "\(path) is not a custody ledger (or its creation did not complete)")
             }
             guard version == schemaVersion else {
@@ -81,10 +128,11 @@ public final class SQLiteLedgerStore: LedgerStore {
                     .unsupportedVersion,
                     "\(path) has database schema version \(version); this tool reads version \(schemaVersion)")
             }
-            return SQLiteLedgerStore(path: path, schema: schema, queue: queue, checkpointer: checkpointer)
-        } catch let error as StoreError {
-            throw error
+            return SQLiteLedgerStore(
+                path: path, schema: schema, queue: queue, checkpointer: checkpointer, readOnly: readOnly)
         } catch {
+            try? opened?.close()
+            if let error = error as? StoreError { throw error }
             throw StoreError(.engine, "cannot open \(path): \(SQLiteLedgerStore.describe(error))")
         }
     }
@@ -112,6 +160,9 @@ public final class SQLiteLedgerStore: LedgerStore {
         }
         let store = SQLiteLedgerStore(path: path, schema: schema, queue: queue, checkpointer: checkpointer)
         do {
+            // WAL mode is persistent: set once here, checked by `open`.
+            let journalMode = try queue.inDatabase { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+            guard journalMode == "wal" else { throw StoreError(.engine, "cannot create \(path): WAL mode unavailable") }
             return try store.write { transaction in
                 guard let sqlite = transaction as? SQLiteTransaction else {
                     preconditionFailure("SQLite transaction expected")
@@ -131,6 +182,7 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// Committed when it returns, rolled back when it throws; writers from any process queue on SQLite's write lock.
     /// Database errors become ``StoreError``s.
     public func write<T>(_ body: (any LedgerWriteTransaction) throws -> T) throws -> T {
+        guard !readOnly else { throw StoreError(.invalidRequest, "\(path) was opened for reading only") }
         var result: T?
         do {
             try queue.inTransaction(.immediate) { db in

@@ -66,18 +66,25 @@ public enum EntryRules {
                     + signers.map { String($0.prefix(12)) + "…" }.joined(separator: ", "))
         }
 
+        // Who may act, before what the entry would do: someone who may not sign this type at all is told that,
+        // not a rule about its effect (a custodian revoking the last admin key hears that custodians may not revoke).
+        if seq > 2 { try checkActor(body, rule: rule, coSignerKeyID: coSignerKeyID, keys: keys) }
         let effect = try typeSpecificEffect(entry, keys: keys, genesisActor: genesisActor)
-
-        // Who may act.
-        if seq == 1 {
-            return effect  // the actor is registered at seq 2, which checks it
-        }
         if seq == 2 {
             guard let genesisActor, body.actor == genesisActor, registeredKeyID == body.actor else {
                 throw CoreError.rule("seq 2 must register the key of seq 1's actor, signed by that key itself")
             }
-            return effect
         }
+        // Seq 1's actor is registered at seq 2, which checks it.
+        return effect
+    }
+
+    /// The actor (and a co-signer) must be registered, unrevoked keys, and the actor must hold a role that may sign
+    /// the type (or be the key its own stream is about, where the type allows that).
+    private static func checkActor(
+        _ body: EntryBody, rule: EventTypeRule, coSignerKeyID: String?, keys: some KeyDirectory
+    ) throws {
+        let seq = body.seq
         guard let actor = try keys.key(body.actor) else {
             throw CoreError.signer("signer \(body.actor.prefix(12))… is not a registered key")
         }
@@ -98,7 +105,6 @@ public enum EntryRules {
                 "signer \(actor.name) has roles [\(actor.roles.joined(separator: ", "))], none of which may sign \(body.type)"
                     + " (allowed: \(rule.actorRoles.sorted().joined(separator: ", ")))")
         }
-        return effect
     }
 
     private static func typeSpecificEffect(_ entry: Entry, keys: some KeyDirectory, genesisActor: String?) throws

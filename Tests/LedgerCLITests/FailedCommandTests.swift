@@ -1,0 +1,214 @@
+import Foundation
+import LedgerCrypto
+import LedgerTestSupport
+import Testing
+
+/// A command that fails leaves every file it was pointed at byte-identical, creates nothing beside them, and says
+/// why in one line.
+@Suite(.serialized)
+struct FailedCommandTests {
+    let directory = TemporaryDirectory("ledger-failed-commands")
+
+    private func ledger(_ arguments: [String]) throws -> CLI.Output { try CLI.run(arguments, in: directory.url) }
+
+    private func write(_ name: String, _ text: String) throws {
+        try Data(text.utf8).write(to: directory.url.appendingPathComponent(name))
+    }
+
+    /// The SHA-256 of every file in the folder (and below), by relative path: a new, removed or changed file shows.
+    private func snapshot() throws -> [String: String] {
+        var files: [String: String] = [:]
+        let manager = FileManager.default
+        guard let walker = manager.enumerator(atPath: directory.url.path) else { return files }
+        while let relative = walker.nextObject() as? String {
+            let path = directory.path(relative)
+            var isDirectory: ObjCBool = false
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+            files[relative] =
+                isDirectory.boolValue
+                ? "folder" : Hex.encode(SHA256.hash(Array(try Data(contentsOf: URL(fileURLWithPath: path)))))
+        }
+        return files
+    }
+
+    /// The custody cast (carol: case officer and custodian, erin: examiner and custodian, tina: takedown officer),
+    /// case OP-1 and item EV-1 seized by carol under seal S-1; a foreign SQLite database in WAL mode, one in
+    /// rollback mode, a text file, and files of bad input.
+    private func setUp() throws {
+        var setup: [[String]] = [
+            ["init", "--origin", "ledger.test.example/failed", "--name", "Ada", "--person", "ada", "--agency", "NCA"]
+        ]
+        for (person, roles) in [
+            ("carol", "case-officer,custodian"), ("erin", "examiner,custodian"), ("tina", "takedown-officer"),
+        ] {
+            setup.append([
+                "key", "generate", "--out", "\(person).pem", "--name", person, "--person", person, "--agency", "NCA",
+                "--request-out", "\(person).json",
+            ])
+            setup.append(["key", "register", "\(person).json", "--roles", roles, "--key", "admin.pem"])
+        }
+        setup.append([
+            "case", "open", "OP-1", "--title", "Operation One", "--legal-basis", "JIT 1", "--agency", "NCA", "--key",
+            "carol.pem",
+        ])
+        setup.append([
+            "item", "seize", "EV-1", "--case", "OP-1", "--exhibit", "C/1", "--kind", "laptop", "--description",
+            "Grey laptop", "--seal", "S-1", "--location", "Room B", "--from", "Premises P-1", "--authority", "W 7",
+            "--at", "2024-05-01T06:00:00+02:00", "--key", "carol.pem", "--witness-key", "erin.pem",
+        ])
+        setup.append(["checkpoint", "--log-key", "log.pem"])
+        for arguments in setup {
+            let result = try ledger(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        let sqlite = try CLI.shell(
+            "sqlite3 foreign.db 'PRAGMA journal_mode=WAL; CREATE TABLE t(x); INSERT INTO t VALUES (1);'"
+                + " && sqlite3 rollback.db 'CREATE TABLE meta(name, value);'", in: directory.url)
+        #expect(sqlite.status == 0, "\(sqlite.stderr)")
+        try write("notes.txt", "not a database\n")
+        try write("garbage.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+        try write("bad.csv", "kind,value,category,country\nip,300.1.1.1,phishing,NL\n")
+        try write("bad.jsonl", #"{"type":"ledger.note","stream":"ledger","data":{"text":"x"},"bogus":1}"# + "\n")
+        try write("late.jsonl", #"{"type":"ledger.note","stream":"ledger","data":{"text":"x"},"expect_rev":9}"# + "\n")
+        try write("checkpoint.txt", "not a checkpoint\n")
+        try write("request.json", #"{"not":"a request"}"#)
+    }
+
+    /// Commands a user may get wrong, each refused: `[arguments]` and the words its one-line error must hold.
+    private static let refused: [(arguments: [String], says: String)] = [
+        (
+            [
+                "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--key",
+                "garbage.pem",
+            ],
+            "garbage.pem"
+        ),
+        (
+            ["append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--key", "none.pem"],
+            "none.pem"
+        ),
+        (
+            ["append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--key", "log.pem"],
+            "not a registered key"
+        ),
+        (
+            [
+                "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"a","text":"b"}"#, "--key",
+                "admin.pem",
+            ], "duplicate member"
+        ),
+        (
+            ["append", "--type", "no.such.type", "--stream", "ledger", "--data", "{}", "--key", "admin.pem"],
+            "unknown event type"
+        ),
+        (
+            [
+                "append", "--type", "ledger.note", "--stream", "case/OP-1", "--data", #"{"text":"x"}"#, "--key",
+                "admin.pem",
+            ],
+            "not allowed in stream"
+        ),
+        (
+            [
+                "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--expect-rev",
+                "7",
+                "--key", "admin.pem",
+            ], "revision"
+        ),
+        (["append", "--batch", "bad.jsonl", "--key", "admin.pem"], "bogus"),
+        (["append", "--batch", "late.jsonl", "--key", "admin.pem"], "revision"),
+        (
+            ["init", "--origin", "ledger.test.example/failed", "--name", "Ada", "--person", "ada", "--agency", "NCA"],
+            "already exists"
+        ),
+        (["key", "register", "request.json", "--roles", "custodian", "--key", "admin.pem"], "request"),
+        (["key", "register", "carol.json", "--roles", "custodian", "--key", "admin.pem"], "key.registered"),
+        (["key", "register", "carol.json", "--roles", "admin", "--key", "carol.pem"], "may sign key.registered"),
+        (
+            ["transfer", "EV-1", "--to", "carol", "--purpose", "x", "--seal", "S-1", "--key", "erin.pem"],
+            "only the holder carol"
+        ),
+        (["receive", "EV-1", "--seal", "S-1", "--key", "erin.pem"], "EV-1"),
+        (
+            [
+                "item", "seize", "EV-2", "--case", "OP-9", "--exhibit", "C/2", "--kind", "phone", "--description", "x",
+                "--seal", "S-2", "--location", "Room B", "--from", "P-1", "--authority", "W 7", "--key", "carol.pem",
+                "--witness-key", "erin.pem",
+            ], "OP-9"
+        ),
+        (
+            [
+                "item", "seize", "EV-1", "--case", "OP-1", "--exhibit", "C/1", "--kind", "laptop", "--description", "x",
+                "--seal", "S-1", "--location", "Room B", "--from", "P-1", "--authority", "W 7", "--key", "carol.pem",
+                "--witness-key", "erin.pem",
+            ], "EV-1"
+        ),
+        (
+            [
+                "case", "open", "OP-1", "--title", "Again", "--legal-basis", "x", "--agency", "NCA", "--key",
+                "carol.pem",
+            ],
+            "OP-1"
+        ),
+        (["target", "import", "bad.csv", "--case", "OP-1", "--source", "feed", "--key", "tina.pem"], "line 2"),
+        (["checkpoint", "--log-key", "admin.pem"], "log key"),
+        (["verify", "--checkpoint", "checkpoint.txt"], "checkpoint"),
+        (["proof", "inclusion", "999"], "999"),
+        (["export", "--case", "OP-9", "--out", "bundle"], "OP-9"),
+        (["log", "--ledger", "foreign.db"], "not a custody ledger"),
+        (["verify", "--ledger", "foreign.db"], "not a custody ledger"),
+        (
+            [
+                "append", "--ledger", "foreign.db", "--type", "ledger.note", "--stream", "ledger", "--data",
+                #"{"text":"x"}"#, "--key", "admin.pem",
+            ], "not a custody ledger"
+        ),
+        (["rebuild", "--ledger", "foreign.db"], "not a custody ledger"),
+        (["items", "--ledger", "rollback.db"], "not a custody ledger"),
+        (
+            [
+                "append", "--ledger", "rollback.db", "--type", "ledger.note", "--stream", "ledger", "--data",
+                #"{"text":"x"}"#, "--key", "admin.pem",
+            ], "not a custody ledger"
+        ),
+        (["stats", "--ledger", "notes.txt"], "not a custody ledger"),
+        (["rebuild", "--ledger", "notes.txt"], "not a custody ledger"),
+    ]
+
+    @Test func everyRefusedCommandLeavesEveryFileByteIdentical() throws {
+        try setUp()
+        for (arguments, says) in Self.refused {
+            let before = try snapshot()
+            let result = try ledger(arguments)
+            #expect(result.status != 0, "\(arguments) succeeded: \(result.stdout)")
+            #expect(result.stderr.contains(says), "\(arguments): \(result.stderr)")
+            #expect(
+                result.stderr.split(separator: "\n").count == 1, "\(arguments): not one line: \(result.stderr)")
+            let after = try snapshot()
+            for (name, hash) in before where after[name] != hash {
+                Issue.record("\(arguments) changed \(name)")
+            }
+            for name in after.keys where before[name] == nil { Issue.record("\(arguments) created \(name)") }
+        }
+        let verify = try ledger(["verify"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    /// The role is checked before what the entry would do: a custodian who may not revoke keys is told so, not
+    /// that the last admin key cannot be revoked.
+    @Test func aCustodianRevokingTheAdminKeyIsToldCustodiansMayNotRevoke() throws {
+        try setUp()
+        let keys = try ledger(["key", "list", "--json"])
+        let list = try keys.stdout.split(separator: "\n").compactMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        let admin = try #require(list.first { ($0["person"] as? String) == "ada" }?["key_id"] as? String)
+        let refused = try ledger(["key", "revoke", admin, "--reason", "test", "--key", "carol.pem"])
+        #expect(refused.status != 0)
+        #expect(!refused.stderr.contains("last admin"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("none of which may sign key.revoked"), "\(refused.stderr)")
+        // The admin still hears the rule that applies to them.
+        let last = try ledger(["key", "revoke", admin, "--reason", "test", "--key", "admin.pem"])
+        #expect(last.stderr.contains("the last admin key cannot be revoked"), "\(last.stderr)")
+    }
+}
