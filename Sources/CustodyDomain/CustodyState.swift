@@ -98,6 +98,8 @@ public struct CustodyState: ReplayFold {
     /// Rules that refer to a case, target or parent item
     /// outside them are not checked (FORMAT.md §11.5).
     private let disclosedStreams: Set<[UInt8]>?
+    /// False when re-folding one stream alone: people named by its events are not looked up.
+    private let checksPeople: Bool
 
     /// A state that loads unknown records from `source`, or an empty in-memory state when nil.
     public init(source: (any ProjectionSource)? = nil) {
@@ -109,9 +111,17 @@ public struct CustodyState: ReplayFold {
         self.init(source: nil, disclosedStreams: Set(streams.map { Array($0.utf8) }))
     }
 
-    private init(source: (any ProjectionSource)?, disclosedStreams: Set<[UInt8]>?) {
+    /// An in-memory state for re-folding one stream's history alone, to compare the record it builds with a stored
+    /// projection row: its events were decided on the whole state when they were appended, so the rules about
+    /// other streams and about other people (whether a recipient was a registered person then) are not checked.
+    public init(refolding stream: String) {
+        self.init(source: nil, disclosedStreams: [Array(stream.utf8)], checksPeople: false)
+    }
+
+    private init(source: (any ProjectionSource)?, disclosedStreams: Set<[UInt8]>?, checksPeople: Bool = true) {
         self.source = source
         self.disclosedStreams = disclosedStreams
+        self.checksPeople = checksPeople
         // An append hands its changed rows back; a replay keeps everything and writes it at the end.
         let tracksChanges = source != nil
         people = RecordCache(tracksChanges: tracksChanges)
@@ -489,11 +499,11 @@ public struct CustodyState: ReplayFold {
 
     // MARK: Items
 
-    private mutating func requirePerson(_ id: String, as what: String) throws -> PersonRecord {
+    private mutating func requirePerson(_ id: String, as what: String) throws {
+        guard checksPeople else { return }
         guard let record = try person(id), record.isActive else {
             throw CustodyViolation(.unknownPerson, "\(what) \(id) is not a registered person with an unrevoked key")
         }
-        return record
     }
 
     private mutating func applyItem(_ entry: EntryBody, id: String, actor: Actor, keys: any KeyDirectory) throws {
@@ -617,7 +627,7 @@ public struct CustodyState: ReplayFold {
         try event.require(ItemStatus.inCustody, for: "a release")
         try event.requireHolder("a release")
         let to = event.data.member("to")?.stringValue ?? ""
-        _ = try requirePerson(to, as: "the recipient")
+        try requirePerson(to, as: "the recipient")
         guard !to.hasSameBytes(as: event.record.holder) else {
             throw CustodyViolation(.samePerson, field: "data.to", "\(to) already holds item \(event.id)")
         }
@@ -700,7 +710,7 @@ public struct CustodyState: ReplayFold {
     /// `custody.reassigned`: a supervisor names a new holder (or, in transit, a new recipient).
     private mutating func reassign(_ event: inout ItemEvent) throws {
         let to = event.data.member("to")?.stringValue ?? ""
-        _ = try requirePerson(to, as: "the new holder")
+        try requirePerson(to, as: "the new holder")
         event.details.set("to", to)
         event.details.set("reason", event.data.member("reason")?.stringValue)
         if event.record.status == ItemStatus.inTransit {
@@ -717,7 +727,7 @@ public struct CustodyState: ReplayFold {
         try event.require(ItemStatus.inCustody, for: "a check-out")
         try event.requireHolder("a check-out")
         let to = event.data.member("to")?.stringValue ?? ""
-        _ = try requirePerson(to, as: "the examiner")
+        try requirePerson(to, as: "the examiner")
         event.record.status = ItemStatus.checkedOut
         event.record.checkedOutTo = to
         event.details.set("to", to)

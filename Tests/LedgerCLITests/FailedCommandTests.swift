@@ -211,4 +211,48 @@ struct FailedCommandTests {
         let last = try ledger(["key", "revoke", admin, "--reason", "test", "--key", "admin.pem"])
         #expect(last.stderr.contains("the last admin key cannot be revoked"), "\(last.stderr)")
     }
+
+    /// With write access to the database but no admin key, raising one's own roles in the keys table or naming
+    /// oneself holder in the items table gets nothing into the log: the rows are checked against the log first.
+    @Test func handEditedProjectionRowsAreCheckedAgainstTheLogBeforeDeciding() throws {
+        try setUp()
+        try write(
+            "dave.json",
+            try ledger([
+                "key", "generate", "--out", "dave.pem", "--name", "dave", "--person", "dave", "--agency", "NCA",
+            ]).stdout)
+        let raise = try CLI.shell(
+            "sqlite3 custody.ledger \"UPDATE keys SET roles = 'admin case-officer custodian' WHERE person = 'carol'\"",
+            in: directory.url)
+        #expect(raise.status == 0, "\(raise.stderr)")
+        var before = try snapshot()
+        let register = try ledger(["key", "register", "dave.json", "--roles", "admin", "--key", "carol.pem"])
+        #expect(register.status == 1, "\(register.stdout) \(register.stderr)")
+        #expect(register.stderr.contains("the keys projection of key"), "\(register.stderr)")
+        #expect(register.stderr.contains("differs from the log") && register.stderr.contains("ledger verify"))
+        #expect(try snapshot() == before)
+        let restore = try CLI.shell(
+            "sqlite3 custody.ledger \"UPDATE keys SET roles = 'case-officer custodian' WHERE person = 'carol'\"",
+            in: directory.url)
+        #expect(restore.status == 0, "\(restore.stderr)")
+        let entries = try ledger(["log", "--format", "jsonl"]).stdout.split(separator: "\n").count
+
+        let holder = try CLI.shell(
+            "sqlite3 custody.ledger \"UPDATE items SET holder = 'erin', state = replace(state, '\\\"holder\\\":\\\"carol\\\"',"
+                + " '\\\"holder\\\":\\\"erin\\\"') WHERE key = 'EV-1'\"",
+            in: directory.url)
+        #expect(holder.status == 0, "\(holder.stderr)")
+        let edited = try CLI.shell(
+            "sqlite3 custody.ledger \"SELECT state FROM items WHERE key = 'EV-1'\"", in: directory.url)
+        #expect(edited.stdout.contains(#""holder":"erin""#), "\(edited.stdout)")
+        before = try snapshot()
+        let transfer = try ledger([
+            "transfer", "EV-1", "--to", "carol", "--purpose", "x", "--seal", "S-1", "--key", "erin.pem",
+        ])
+        #expect(transfer.status == 1, "\(transfer.stdout) \(transfer.stderr)")
+        #expect(
+            transfer.stderr.contains("the items projection of item EV-1 differs from the log"), "\(transfer.stderr)")
+        #expect(try snapshot() == before)
+        #expect(try ledger(["log", "--format", "jsonl"]).stdout.split(separator: "\n").count == entries)
+    }
 }

@@ -200,8 +200,10 @@ public enum Appender {
         var prev = head?.bodyHash ?? EntryBody.zeroHash
         let now = SystemClock().now()
         let time = max(now, head?.time ?? now)
-        var keys = OverlayKeys(base: transaction)
-        var custody = CustodyState(source: transaction)
+        // Key rows and item rows are checked against the log before they decide anything.
+        let checkedKeys = LogCheckedKeys(base: transaction)
+        var keys = OverlayKeys(checked: checkedKeys)
+        var custody = CustodyState(source: LogCheckedProjections(base: transaction, keys: checkedKeys))
         var streamHeads: [String: (rev: Int64, bodyHash: String)] = [:]
         var effects: [RuleEffect] = []
         effects.reserveCapacity(drafts.count)
@@ -362,25 +364,21 @@ struct DecidedBatch {
 
 /// The keys of the ledger plus those registered or revoked earlier in the same batch.
 private struct OverlayKeys: KeyDirectory {
-    let base: any LedgerWriteTransaction
+    /// The store's keys, each checked against its stream (and cached) for the length of the transaction.
+    let checked: LogCheckedKeys
     var changed: [String: KeyState] = [:]
-    /// Keys already read from the store in this transaction (nil: known to be absent).
-    private let cache = KeyCache()
 
-    init(base: any LedgerWriteTransaction) { self.base = base }
+    init(checked: LogCheckedKeys) { self.checked = checked }
 
     func key(_ keyID: String) throws -> KeyState? {
         if let key = changed[keyID] { return key }
-        if let cached = cache.keys[keyID] { return cached }
-        let key = try base.key(keyID)
-        cache.keys[keyID] = .some(key)
-        return key
+        return try checked.key(keyID)
     }
 
     func activeAdminCount() throws -> Int {
-        var count = try base.activeAdminCount()
+        var count = try checked.activeAdminCount()
         for (keyID, key) in changed {
-            let before = try base.key(keyID)
+            let before = try checked.key(keyID)
             let wasActiveAdmin = before.map { $0.revokedSeq == nil && $0.hasRole(Roles.admin) } ?? false
             let isActiveAdmin = key.revokedSeq == nil && key.hasRole(Roles.admin)
             count += (isActiveAdmin ? 1 : 0) - (wasActiveAdmin ? 1 : 0)
@@ -477,11 +475,6 @@ private final class ParallelSigner {
         }
         return (entry, leafHash)
     }
-}
-
-/// Lookups cached for the length of one transaction (which sees no other writer's changes).
-private final class KeyCache {
-    var keys: [String: KeyState?] = [:]
 }
 
 /// Where an append's time went, summed over calls (for `tools/bench`).

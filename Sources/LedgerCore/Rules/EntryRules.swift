@@ -107,6 +107,34 @@ public enum EntryRules {
         }
     }
 
+    /// The state of one key as its own stream (`key/<id>`) records it, entries in stream order: the registration,
+    /// then a revocation if any; nil for an empty stream.
+    ///
+    /// For checking a stored keys row against the log cheaply: signers and their roles are the verifier's business,
+    /// and "the last admin key cannot be revoked" needs the whole ledger, so neither is checked here. Throws when an
+    /// entry is not a key entry of a well-formed key stream.
+    public static func keyState(fromStream entries: [Entry]) throws -> KeyState? {
+        var state: KeyState?
+        for entry in entries {
+            switch try typeSpecificEffect(entry, keys: OneKey(state: state), genesisActor: nil) {
+            case .keyRegistered(let registered): state = registered
+            case .keyRevoked(_, let seq, let compromised):
+                state?.revokedSeq = seq
+                state?.compromisedSinceSeq = compromised
+            case .none, .ledgerCreated:
+                throw CoreError.rule("\(entry.body.type) at seq \(entry.body.seq) is not an entry of a key stream")
+            }
+        }
+        return state
+    }
+
+    /// The directory of a single key's history: the key so far, and never a shortage of admins.
+    private struct OneKey: KeyDirectory {
+        let state: KeyState?
+        func key(_ keyID: String) -> KeyState? { state.flatMap { $0.keyID == keyID ? $0 : nil } }
+        func activeAdminCount() -> Int { Int.max }
+    }
+
     private static func typeSpecificEffect(_ entry: Entry, keys: some KeyDirectory, genesisActor: String?) throws
         -> RuleEffect
     {
