@@ -70,8 +70,12 @@ public enum Appender {
         let start = ContinuousClock.now
         do {
             let result = try store.write { transaction in
-                try append(drafts, in: transaction, genesisActor: nil, timings: timings, progress: progress)
+                let result = try append(
+                    drafts, in: transaction, genesisActor: nil, timings: timings, progress: progress)
+                PausePoint.beforeCommit.reach()
+                return result
             }
+            PausePoint.afterCommit.reach()
             timings?.add(\.total, since: start)
             return result
         } catch {
@@ -153,8 +157,10 @@ public enum Appender {
                     if let following = next, (try? validateShapes(following)) != nil {
                         ahead = try? decide(following, in: transaction, genesisActor: nil, timings: timings)
                     }
+                    PausePoint.beforeCommit.reach()
                     return result
                 }
+                PausePoint.afterCommit.reach()
                 timings?.add(\.total, since: start)
                 done += drafts.count
                 results.append(result)

@@ -74,6 +74,7 @@ public enum ProjectionRebuilder {
                         rows += batch.count
                         waited += wait
                         try write(batch)
+                        PausePoint.rebuildBulkLoad.reach()
                     }
                 }
                 let written = ContinuousClock.now

@@ -1,0 +1,104 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+
+/// Processes killed at exact points, named by `LEDGER_PAUSE_AT` in debug builds.
+///
+/// Inside the write transaction, after the commit but before the report, between the chunks of a batch, in the
+/// middle of a rebuild's bulk load: each kill leaves the ledger complete and verifying, with exactly the entries that
+/// were committed.
+@Suite(.serialized)
+struct CrashPointTests {
+    let directory = TemporaryDirectory("ledger-crash-points")
+
+    private func ledger(_ arguments: [String]) throws -> CLI.Output { try CLI.run(arguments, in: directory.url) }
+
+    private func count() throws -> Int {
+        try ledger(["log", "--format", "jsonl"]).stdout.split(separator: "\n").count
+    }
+
+    private func setUp() throws {
+        let result = try ledger(["init", "--origin", "ledger.test.example/crash"])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    /// Runs `ledger arguments` until it pauses at `point`, then kills it with SIGKILL; false if it never paused.
+    private func killAt(_ point: String, _ arguments: [String]) throws -> Bool {
+        let (process, _, err) = try CLI.start(arguments, in: directory.url, environment: ["LEDGER_PAUSE_AT": point])
+        var seen = Data()
+        let name = point.split(separator: ":")[0]
+        while !String(decoding: seen, as: UTF8.self).contains("paused at \(name)") {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }  // the process ended without reaching the point
+            seen.append(chunk)
+        }
+        let paused = String(decoding: seen, as: UTF8.self).contains("paused at \(name)")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(paused, "\(arguments) never reached \(point): \(String(decoding: seen, as: UTF8.self))")
+        return paused
+    }
+
+    private func expectVerifies() throws {
+        let verify = try ledger(["verify"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+
+    private let note = [
+        "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"n"}"#, "--key",
+        "admin.pem",
+    ]
+
+    @Test func killedInsideTheTransactionBeforeCommitLeavesNothing() throws {
+        try setUp()
+        let before = try count()
+        #expect(try killAt("append.before-commit", note))
+        #expect(try count() == before)
+        try expectVerifies()
+        #expect(try ledger(note).status == 0, "the next append goes ahead")
+        #expect(try count() == before + 1)
+    }
+
+    @Test func killedAfterCommitBeforeTheReportKeepsTheEntry() throws {
+        try setUp()
+        let before = try count()
+        let id = "6f2c0d1e-8a4b-4c3d-9e5f-0a1b2c3d4e5f"
+        #expect(try killAt("append.after-commit", note + ["--id", id]))
+        #expect(try count() == before + 1)
+        try expectVerifies()
+        // Retrying the unreported append with its id finds it recorded, and appends nothing.
+        let retry = try ledger(note + ["--id", id])
+        #expect(retry.status == 0 && retry.stdout.contains("already recorded"), "\(retry.stdout) \(retry.stderr)")
+        #expect(try count() == before + 1)
+    }
+
+    @Test func killedBetweenChunksKeepsExactlyTheCommittedChunks() throws {
+        try setUp()
+        let lines = (1...500).map { #"{"type":"ledger.note","stream":"ledger","data":{"text":"line \#($0)"}}"# }
+        try Data(lines.joined(separator: "\n").utf8).write(to: directory.url.appendingPathComponent("batch.jsonl"))
+        let before = try count()
+        // The third chunk's transaction is written and not committed: the two before it are.
+        #expect(
+            try killAt(
+                "append.before-commit:3", ["append", "--batch", "batch.jsonl", "--chunk", "100", "--key", "admin.pem"]))
+        #expect(try count() == before + 200)
+        try expectVerifies()
+        #expect(
+            try killAt(
+                "append.after-commit:2", ["append", "--batch", "batch.jsonl", "--chunk", "100", "--key", "admin.pem"]))
+        #expect(try count() == before + 400)
+        try expectVerifies()
+    }
+
+    @Test func killedInTheMiddleOfARebuildLeavesTheProjectionsAsTheyWere() throws {
+        let demo = try ledger(["demo", "op", "--targets", "20"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let ledgerPath = "op/custody.ledger"
+        let before = try ledger(["items", "--ledger", ledgerPath, "--json"]).stdout
+        #expect(try killAt("rebuild.bulk-load", ["rebuild", "--ledger", ledgerPath]))
+        #expect(try ledger(["items", "--ledger", ledgerPath, "--json"]).stdout == before)
+        let verify = try ledger(["verify", "--ledger", ledgerPath])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(try ledger(["rebuild", "--ledger", ledgerPath]).status == 0)
+    }
+}
