@@ -166,8 +166,10 @@ struct HTMLText {
         return out
     }
 
+    /// `http` in ASCII letters of any case.
     static func isHTTP(_ letters: ArraySlice<Unicode.Scalar>) -> Bool {
-        String(String.UnicodeScalarView(letters)).lowercased() == "http"
+        letters.count == 4
+            && zip(letters, "http".unicodeScalars).allSatisfy { $0 == $1 || $0.value + 32 == $1.value }
     }
 
     static func isAddressCharacter(_ scalar: Unicode.Scalar) -> Bool {

@@ -38,6 +38,29 @@ struct ReportVersionTests {
         #expect(HTMLText.defangFreeText(text) == defanged)
     }
 
+    @Test func defangingOnlyBracketsAndLeavesNoFollowableScheme() {
+        // Random texts from pieces that make indicators (a fixed LCG, so a failure can be reproduced).
+        let pieces = [
+            "a", "Z", "x", "0", "9", ".", ":", "-", "/", "@", "_", " ", "http", "HTTPS", "://", "xn--", "255", "256",
+            "::",
+            "ffff", "com", "example", "\u{E9}", "\u{202E}", "\t", "s://", "1.2.3.4", "db8",
+        ]
+        var state: UInt64 = 42
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        for _ in 0..<5_000 {
+            let text = (0..<next(15)).map { _ in pieces[next(pieces.count)] }.joined()
+            let defanged = HTMLText.defangFreeText(text).lowercased()
+            #expect(!defanged.contains("http://") && !defanged.contains("https://"), "\(text)")
+            // Only brackets around `.` and `:` and the `xx` of `hxxp` were added: undone, the text is back.
+            let undone = defanged.replacingOccurrences(of: "[.]", with: ".").replacingOccurrences(of: "[:]", with: ":")
+                .replacingOccurrences(of: "hxxp", with: "http")
+            #expect(undone == text.lowercased(), "\(text)")
+        }
+    }
+
     @Test func defangedFreeTextIsEscapedAfterwards() {
         let v2 = HTMLText(version: .v2)
         #expect(
