@@ -126,10 +126,16 @@ public enum BundleVerifier {
             entries: entries, checkpoint: checkpoint, statement: statement,
             hasTimestamp: files[BundleLayout.timestamp] != nil)
         let custody = ledger.custody()
-        guard CustodyReport.render(ledger, custody: custody).elementsEqual(files[BundleLayout.report] ?? []) else {
+        let version = try ReportVersion(report: files[BundleLayout.report] ?? [])
+        guard
+            CustodyReport.render(ledger, custody: custody, version: version).elementsEqual(
+                files[BundleLayout.report] ?? [])
+        else {
             throw fail(.report, "data/report/custody-report.html differs from the report rendered from the entries")
         }
-        guard CaseGraph.render(ledger, custody: custody).elementsEqual(files[BundleLayout.graph] ?? []) else {
+        guard
+            CaseGraph.render(ledger, custody: custody, version: version).elementsEqual(files[BundleLayout.graph] ?? [])
+        else {
             throw fail(.report, "data/case/custody.jsonld differs from the graph rendered from the entries")
         }
         return Result(

@@ -9,7 +9,14 @@ import LedgerCrypto
 /// the graph is a deterministic function of the disclosed entries.
 public enum CaseGraph {
     /// The graph, as UTF-8 bytes (two-space indented JSON, members in a fixed order).
-    public static func render(_ ledger: DisclosedLedger, custody: DisclosedCustody) -> [UInt8] {
+    ///
+    /// The graph is rendered by the report's `version` (FORMAT.md §11.6); versions 1 and 2 render the same graph.
+    public static func render(
+        _ ledger: DisclosedLedger, custody: DisclosedCustody, version: ReportVersion = .current
+    ) -> [UInt8] {
+        switch version {
+        case .v1, .v2: break  // a version that changes the graph renders its own here
+        }
         var builder = Builder(ledger: ledger)
         builder.build()
         var out: [UInt8] = []

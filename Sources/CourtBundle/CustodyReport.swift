@@ -5,18 +5,20 @@ import LedgerCrypto
 /// The bundle's human-readable report (FORMAT.md §11.6): a self-contained, printable HTML page rendered from the
 /// disclosed entries and the checkpoint alone, so that `ledger verify-bundle` can re-render it byte for byte.
 public enum CustodyReport {
-    /// The page, as UTF-8 bytes.
-    public static func render(_ ledger: DisclosedLedger, custody: DisclosedCustody) -> [UInt8] {
-        var page = Page(ledger: ledger, state: custody.state, findings: custody.findings)
+    /// The page as `version` renders it (new exports: the current one), as UTF-8 bytes.
+    ///
+    /// Any change to the bytes rendered from the same entries needs a new `ReportVersion`, and every earlier
+    /// one keeps rendering as it did, so that `ledger verify-bundle` can re-render old bags (FORMAT.md §11.6).
+    public static func render(
+        _ ledger: DisclosedLedger, custody: DisclosedCustody, version: ReportVersion = .current
+    ) -> [UInt8] {
+        var page = Page(ledger: ledger, state: custody.state, findings: custody.findings, version: version)
         page.build()
-        return Array(page.html.utf8)
+        return Array(page.page.utf8)
     }
 
-    /// The rendering's version.
-    ///
-    /// Any change to the bytes rendered from the same entries needs a new version, and
-    /// `ledger verify-bundle` keeps rendering every earlier one (FORMAT.md §11.6).
-    public static let version = "custody-ledger-report/1"
+    /// The generator name of the rendering new exports use.
+    public static let version = ReportVersion.current.generator
 
     /// Paper-form names of the actions.
     static let actionNames: [String: String] = [
@@ -63,14 +65,18 @@ public enum CustodyReport {
         let ledger: DisclosedLedger
         let state: CustodyState
         let findings: [Finding]
-        var html = ""
+        /// The text so far.
+        var page = ""
+        /// How values are written, in this rendering.
+        let html: HTMLText
         var people: [String: PersonRecord] = [:]
         var section = 0
         /// The disclosed entries by stream, and the person behind each disclosed key.
         let byStream: [String: [Entry]]
         let keyPeople: [String: String]
 
-        init(ledger: DisclosedLedger, state: CustodyState, findings: [Finding]) {
+        init(ledger: DisclosedLedger, state: CustodyState, findings: [Finding], version: ReportVersion) {
+            html = HTMLText(version: version)
             self.ledger = ledger
             self.state = state
             self.findings = findings
@@ -87,7 +93,7 @@ public enum CustodyReport {
             }
         }
 
-        mutating func add(_ text: String) { html += text }
+        mutating func add(_ text: String) { page += text }
 
         /// The next numbered section heading.
         mutating func heading(_ title: String) -> Int {
@@ -96,7 +102,15 @@ public enum CustodyReport {
             return section
         }
 
-        func v(_ text: String?) -> String { text.map(HTMLText.value) ?? "—" }
+        func v(_ text: String?) -> String { text.map(html.value) ?? "—" }
+
+        /// A free-text value (FORMAT.md §11.6.2): defanged from version 2.
+        func t(_ text: String?) -> String { text.map(html.freeText) ?? "—" }
+
+        /// A correction's value: free text when the field it corrects is.
+        func corrected(_ field: String?, _ value: String?) -> String {
+            HTMLText.freeTextMembers.contains(field ?? "") ? t(value) : v(value)
+        }
 
         func who(_ person: String?) -> String {
             guard let person else { return "—" }
@@ -105,23 +119,23 @@ public enum CustodyReport {
         }
 
         /// A recorded time, 2024-04-03T10:15:00.000Z, as two unbreakable halves: 2024-04-03 10:15:00 UTC.
-        static func time(_ stamp: String) -> String {
+        func time(_ stamp: String) -> String {
             let parts = stamp.split(separator: "T", maxSplits: 1)
-            guard parts.count == 2 else { return HTMLText.escape(stamp) }
-            return "<span class=\"nw\">\(HTMLText.escape(String(parts[0])))</span> "
-                + "<span class=\"nw\">\(HTMLText.escape(String(parts[1].prefix(8)))) UTC</span>"
+            guard parts.count == 2 else { return html.escape(stamp) }
+            return "<span class=\"nw\">\(html.escape(String(parts[0])))</span> "
+                + "<span class=\"nw\">\(html.escape(String(parts[1].prefix(8)))) UTC</span>"
         }
 
         /// When an act physically happened, 2024-06-21T06:04:00+02:00, as 2024-06-21 06:04:00 (+02:00).
-        static func occurred(_ stamp: String?) -> String {
+        func occurred(_ stamp: String?) -> String {
             guard let stamp else { return "—" }
             let parts = stamp.split(separator: "T", maxSplits: 1)
-            guard parts.count == 2, parts[1].count >= 8 else { return HTMLText.value(stamp) }
+            guard parts.count == 2, parts[1].count >= 8 else { return html.value(stamp) }
             let clock = parts[1].prefix(8)
             let rest = parts[1].dropFirst(8).drop { $0 == "." || $0.isNumber }
             let zone = rest == "Z" ? "UTC" : String(rest)
-            return "<bdi><span class=\"nw\">\(HTMLText.escape(String(parts[0])))</span> "
-                + "<span class=\"nw\">\(HTMLText.escape(String(clock))) (\(HTMLText.escape(zone)))</span></bdi>"
+            return "<bdi><span class=\"nw\">\(html.escape(String(parts[0])))</span> "
+                + "<span class=\"nw\">\(html.escape(String(clock))) (\(html.escape(zone)))</span></bdi>"
         }
 
         /// Stored status words in plain English.
@@ -136,7 +150,7 @@ public enum CustodyReport {
             "closed": "closed",
         ]
 
-        func status(_ value: String) -> String { Self.statusNames[value].map(HTMLText.escape) ?? v(value) }
+        func status(_ value: String) -> String { Self.statusNames[value].map(html.escape) ?? v(value) }
 
         mutating func build() {
             let statement = ledger.statement
@@ -151,11 +165,11 @@ public enum CustodyReport {
                 "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">\n"
             )
             add("<meta name=\"referrer\" content=\"no-referrer\">\n")
-            add("<meta name=\"generator\" content=\"\(CustodyReport.version)\">\n")
+            add("<meta name=\"generator\" content=\"\(html.version.generator)\">\n")
             add("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-            add("<title>Chain-of-custody report: \(HTMLText.escape(title))</title>\n")
+            add("<title>Chain-of-custody report: \(html.escape(title))</title>\n")
             add("<style>\n\(CustodyReport.style)\n</style>\n</head>\n<body>\n")
-            add("<h1>Chain-of-custody report: \(HTMLText.value(title))</h1>\n")
+            add("<h1>Chain-of-custody report: \(html.value(title))</h1>\n")
             add(
                 "<p class=\"note\">Rendered from the \(ledger.entries.count) ledger entries disclosed in this bundle, proven against checkpoint \(checkpoint.size) of ledger \(v(checkpoint.origin)). Times marked UTC are when each entry was recorded; times with an offset are when the act physically happened, as stated by the officer.</p>\n"
             )
@@ -187,11 +201,11 @@ public enum CustodyReport {
             let opened = entries(of: "case/" + id).first
             add("<dl class=\"facts\">\n")
             fact("Case", v(id))
-            fact("Title", v(record.title))
-            fact("Legal basis", v(opened?.body.data.member("legal_basis")?.stringValue))
+            fact("Title", t(record.title))
+            fact("Legal basis", t(opened?.body.data.member("legal_basis")?.stringValue))
             fact("Participating agencies", record.agencies.map(v).joined(separator: ", "))
             fact("Status", status(record.status))
-            fact("Opened", Self.time(record.openedAt) + " (entry \(record.openedSeq))")
+            fact("Opened", time(record.openedAt) + " (entry \(record.openedSeq))")
             if let closed = record.closedSeq { fact("Closed", "entry \(closed)") }
             let figures = record.figures
             let targets = figures.targets
@@ -207,7 +221,7 @@ public enum CustodyReport {
             }
             if !figures.itemsByKind.isEmpty {
                 let kinds = figures.itemsByKind.sorted { $0.key < $1.key }.map {
-                    "\($0.value) \(HTMLText.escape($0.key))"
+                    "\($0.value) \(html.escape($0.key))"
                 }
                 fact("Items seized", "\(figures.itemsByKind.values.reduce(0, +)): \(kinds.joined(separator: ", "))")
             }
@@ -216,7 +230,7 @@ public enum CustodyReport {
         }
 
         mutating func fact(_ label: String, _ value: String) {
-            add("<dt>\(HTMLText.escape(label))</dt><dd>\(value)</dd>\n")
+            add("<dt>\(html.escape(label))</dt><dd>\(value)</dd>\n")
         }
 
         func entries(of stream: String) -> [Entry] {
@@ -236,10 +250,10 @@ public enum CustodyReport {
                 let data = entry.body.data
                 let text =
                     entry.body.type == CustodyEvents.noteAdded
-                    ? v(data.member("text")?.stringValue)
-                    : "entry \(data.member("corrects")?.integerValue ?? 0), \(v(data.member("field")?.stringValue)) → \(v(data.member("value")?.stringValue)) (\(v(data.member("reason")?.stringValue)))"
+                    ? t(data.member("text")?.stringValue)
+                    : "entry \(data.member("corrects")?.integerValue ?? 0), \(v(data.member("field")?.stringValue)) → \(corrected(data.member("field")?.stringValue, data.member("value")?.stringValue)) (\(t(data.member("reason")?.stringValue)))"
                 add(
-                    "<tr><td>\(Self.time(entry.body.time))</td><td>\(CustodyReport.actionNames[entry.body.type] ?? v(entry.body.type))</td><td>\(actor(entry))</td><td>\(text)</td><td>\(entry.body.seq)</td></tr>\n"
+                    "<tr><td>\(time(entry.body.time))</td><td>\(CustodyReport.actionNames[entry.body.type] ?? v(entry.body.type))</td><td>\(actor(entry))</td><td>\(text)</td><td>\(entry.body.seq)</td></tr>\n"
                 )
             }
             add("</tbody></table>\n")
@@ -271,33 +285,33 @@ public enum CustodyReport {
                 "<section class=\"item\">\n<h3>\(number) Exhibit \(v(item.exhibit)): \(v(item.kind)) (item \(v(item.id)))</h3>\n"
             )
             add("<dl class=\"facts\">\n")
-            fact("Description", v(item.description))
+            fact("Description", t(item.description))
             if let serial = item.serial { fact("Serial number", v(serial)) }
             if let imei = item.imei { fact("IMEI", v(imei)) }
             if let iccid = item.iccid { fact("ICCID", v(iccid)) }
-            if let deviceState = item.deviceState { fact("State when seized", v(deviceState)) }
+            if let deviceState = item.deviceState { fact("State when seized", t(deviceState)) }
             fact(
                 "Seized",
-                "\(Self.occurred(item.seizedAt)) from \(v(seizure?.member("seized_from")?.stringValue)) at \(v(seizure?.member("location")?.stringValue))"
+                "\(occurred(item.seizedAt)) from \(t(seizure?.member("seized_from")?.stringValue)) at \(t(seizure?.member("location")?.stringValue))"
             )
-            fact("Legal authority", v(seizure?.member("legal_authority")?.stringValue))
+            fact("Legal authority", t(seizure?.member("legal_authority")?.stringValue))
             if let target = item.target { fact("From target", v(target)) }
             if let parent = item.parent { fact("Taken from item", v(parent)) }
             fact("Status at the checkpoint", status(item.status))
             for fix in item.corrections {
                 fact(
                     "Correction",
-                    "entry \(fix.seq) corrects the \(HTMLText.escape(fix.field.replacingUnderscores())) of entry \(fix.corrects) to \(v(fix.value)) (\(v(fix.reason)); by \(who(fix.by)))"
+                    "entry \(fix.seq) corrects the \(html.escape(fix.field.replacingUnderscores())) of entry \(fix.corrects) to \(corrected(fix.field, fix.value)) (\(t(fix.reason)); by \(who(fix.by)))"
                 )
             }
             fact("Held by", who(item.holder))
             fact("Seal", v(item.seal))
-            fact("Location", v(item.location))
+            fact("Location", t(item.location))
             if item.sealIncident {
                 fact("Seal incident", "<span class=\"bad\">a seal was found broken or not matching</span>")
             }
             add("</dl>\n")
-            add(Timeline(item: item, steps: steps, people: people).svg)
+            add(Timeline(item: item, steps: steps, people: people, html: html).svg)
             add(
                 "<table><thead><tr><th>Step</th><th>Recorded</th><th>Action</th><th>By</th><th>Released to / received from</th><th>Seal</th><th>Details</th><th>Entry</th></tr></thead><tbody>\n"
             )
@@ -318,7 +332,7 @@ public enum CustodyReport {
             if let check = text("seal_check") {
                 let good = check == "intact"
                 seal +=
-                    " <span class=\"\(good ? "ok" : "bad")\">\(good ? "intact, matches" : HTMLText.escape(check))</span>"
+                    " <span class=\"\(good ? "ok" : "bad")\">\(good ? "intact, matches" : html.escape(check))</span>"
             }
             var notes: [String] = []
             for name in [
@@ -326,7 +340,8 @@ public enum CustodyReport {
                 "method", "authority", "tool", "details", "text", "occurred_at", "seized_from",
             ] {
                 if let value = text(name) {
-                    notes.append("\(HTMLText.escape(name.replacingUnderscores())): \(v(value))")
+                    let shown = HTMLText.freeTextMembers.contains(name) ? t(value) : v(value)
+                    notes.append("\(html.escape(name.replacingUnderscores())): \(shown)")
                 }
             }
             if let witness = text("witness") { notes.append("witnessed by \(who(witness))") }
@@ -337,20 +352,21 @@ public enum CustodyReport {
                         ? "verification hash matched" : "<span class=\"bad\">verification hash did not match</span>")
             }
             if let corrects = details.member("corrects")?.integerValue {
-                notes.append("corrects entry \(corrects): \(v(text("field"))) → \(v(text("value")))")
+                notes.append(
+                    "corrects entry \(corrects): \(v(text("field"))) → \(corrected(text("field"), text("value")))")
             }
             if step.type == CustodyEvents.entryCorrected, let reason = correctionReason(step.seq) {
-                notes.append("reason: \(v(reason))")
+                notes.append("reason: \(t(reason))")
             }
             add(
-                "<tr><td>\(step.number)</td><td>\(Self.time(step.time))</td><td>\(CustodyReport.actionNames[step.type] ?? v(step.type))</td><td>\(who(step.by))</td><td>\(counterpart)</td><td>\(seal)</td><td>\(notes.joined(separator: "<br>"))</td><td>\(step.seq)</td></tr>\n"
+                "<tr><td>\(step.number)</td><td>\(time(step.time))</td><td>\(CustodyReport.actionNames[step.type] ?? v(step.type))</td><td>\(who(step.by))</td><td>\(counterpart)</td><td>\(seal)</td><td>\(notes.joined(separator: "<br>"))</td><td>\(step.seq)</td></tr>\n"
             )
         }
 
         mutating func addAcquisition(_ entry: Entry) {
             let data = entry.body.data
             add(
-                "<p><b>Forensic image (entry \(entry.body.seq))</b>: \(v(data.member("tool")?.stringValue)) \(v(data.member("tool_version")?.stringValue)), write blocker \(v(data.member("write_blocker")?.stringValue)).</p>\n"
+                "<p><b>Forensic image (entry \(entry.body.seq))</b>: \(v(data.member("tool")?.stringValue)) \(v(data.member("tool_version")?.stringValue)), write blocker \(t(data.member("write_blocker")?.stringValue)).</p>\n"
             )
             add("<table><thead><tr><th>File</th><th>Size (bytes)</th><th>Hashes</th></tr></thead><tbody>\n")
             add(
@@ -392,7 +408,7 @@ public enum CustodyReport {
                 }
                 let hosting = [target.hostingProvider, target.asn.map { "AS\($0)" }].compactMap { $0 }
                 add(
-                    "<tr><td>\(v(target.id))</td><td>\(v(target.kind))</td><td class=\"hash\">\(v(HTMLText.defang(target.value, kind: target.kind)))</td><td>\(v(target.category))</td><td>\(v(target.country))</td><td>\(hosting.isEmpty ? "—" : hosting.map(v).joined(separator: ", "))</td><td>\(status(target.status))\(target.method.map { " (" + v($0) + ")" } ?? "")</td><td>\(history.joined(separator: ", "))</td></tr>\n"
+                    "<tr><td>\(v(target.id))</td><td>\(v(target.kind))</td><td class=\"hash\">\(v(HTMLText.defang(target.value, kind: target.kind)))</td><td>\(v(target.category))</td><td>\(v(target.country))</td><td>\(hosting.isEmpty ? "—" : hosting.map(t).joined(separator: ", "))</td><td>\(status(target.status))\(target.method.map { " (" + v($0) + ")" } ?? "")</td><td>\(history.joined(separator: ", "))</td></tr>\n"
                 )
             }
             add("</tbody></table>\n")
@@ -461,7 +477,7 @@ public enum CustodyReport {
                 """
                 <p>Every entry in this bundle is signed by the officer who recorded it and is proven, by a Merkle inclusion proof, to be part of the ledger whose checkpoint the ledger's log key signed (and, where listed, witnesses of other agencies cosigned). The disclosure statement, signed by the same key, lists every stream of the selection with its last entry; a bundle that left out an item, a target or a later entry would contradict it, and the full ledger proves the statement true or false (<code>ledger verify --disclosure</code>).</p>
                 <p>To check this bundle again, from its folder (see data/VERIFY.md for every step by hand):</p>
-                <pre>KEY='\(HTMLText.escape(logKey ?? "VKEY"))'
+                <pre>KEY='\(html.escape(logKey ?? "VKEY"))'
                 ledger verify-bundle . --trust-log-key "$KEY"
                 python3 verify_bundle.py . --trust-log-key "$KEY"
                 sha256sum -c tagmanifest-sha256.txt manifest-sha256.txt</pre>

@@ -11,6 +11,8 @@ struct Timeline {
     let item: ItemRecord
     let steps: [CustodyStep]
     let people: [String: PersonRecord]
+    /// How text is written, in the report's rendering.
+    let html: HTMLText
 
     static let width = 760
     static let laneHeight = 34
@@ -109,15 +111,15 @@ struct Timeline {
         func y(_ lane: Int) -> Int { Self.top + lane * Self.laneHeight + Self.laneHeight / 2 }
         var out =
             "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Self.width) \(height)\" role=\"img\" "
-            + "aria-label=\"Custody timeline of item \(HTMLText.escape(item.id))\" "
+            + "aria-label=\"Custody timeline of item \(html.escape(item.id))\" "
             + "font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"10\">\n"
-        out += "<title>Who held item \(HTMLText.escape(item.id)) over time</title>\n"
+        out += "<title>Who held item \(html.escape(item.id)) over time</title>\n"
         for (index, person) in lanes.enumerated() {
             let name = Self.fit(people[person]?.name ?? person, 30)
             let agency = Self.fit(people[person]?.agency ?? "", 38)
             out += Self.line(Self.left, y(index), Self.width - 12, y(index), "stroke=\"#ddd\"")
-            out += Self.text(4, y(index) - 2, name, "font-size=\"10\" font-weight=\"bold\"")
-            out += Self.text(4, y(index) + 9, agency, "font-size=\"8\" fill=\"#444\"")
+            out += textElement(4, y(index) - 2, name, "font-size=\"10\" font-weight=\"bold\"")
+            out += textElement(4, y(index) + 9, agency, "font-size=\"8\" fill=\"#444\"")
         }
         for segment in segments {
             let color = segment.examining ? "#8fb3d9" : "#2d6a4f"
@@ -140,7 +142,7 @@ struct Timeline {
             let nearEnd = cx > Self.width - Self.right - 10
             // Labels of neighbouring steps alternate above and below the lane, so they do not overlap.
             let labelY = marker.step % 2 == 0 ? cy - 8 : cy + 17
-            out += Self.text(
+            out += textElement(
                 nearEnd ? cx - 9 : cx + 9, labelY, Self.fit(marker.label, 30),
                 "font-size=\"8\" fill=\"#333\"" + (nearEnd ? " text-anchor=\"end\"" : ""))
         }
@@ -152,14 +154,14 @@ struct Timeline {
             out += Self.line(x(index), axis, x(index), axis + 4, "stroke=\"#555\"")
             guard x(index) - lastLabel >= 46 || index == last else { continue }
             lastLabel = x(index)
-            out += Self.text(x(index), axis + 14, "step \(step.number)", "font-size=\"8\" text-anchor=\"middle\"")
+            out += textElement(x(index), axis + 14, "step \(step.number)", "font-size=\"8\" text-anchor=\"middle\"")
             let date = String(step.time.prefix(10))
             if date != lastDate {
                 lastDate = date
-                out += Self.text(x(index), axis + 24, date, "font-size=\"7\" fill=\"#555\" text-anchor=\"middle\"")
+                out += textElement(x(index), axis + 24, date, "font-size=\"7\" fill=\"#555\" text-anchor=\"middle\"")
             }
         }
-        out += Self.legend(y: axis + 42)
+        out += legend(y: axis + 42)
         out += "</svg>\n"
         return out
     }
@@ -169,8 +171,8 @@ struct Timeline {
     }
 
     /// Escaped, bidi-isolated text.
-    static func text(_ x: Int, _ y: Int, _ content: String, _ style: String) -> String {
-        "<text x=\"\(x)\" y=\"\(y)\" \(style) unicode-bidi=\"isolate\">\(HTMLText.escape(content))</text>\n"
+    func textElement(_ x: Int, _ y: Int, _ content: String, _ style: String) -> String {
+        "<text x=\"\(x)\" y=\"\(y)\" \(style) unicode-bidi=\"isolate\">\(html.escape(content))</text>\n"
     }
 
     /// The marker of one kind of step, centred on (x, y).
@@ -193,27 +195,27 @@ struct Timeline {
     }
 
     /// The key to the symbols, and how to read the axis.
-    static func legend(y: Int) -> String {
+    func legend(y: Int) -> String {
         var out = ""
         var x = 4
         let entries: [(symbol: String, label: String, width: Int)] = [
             ("<rect x=\"0\" y=\"\(y - 4)\" width=\"12\" height=\"8\" fill=\"#2d6a4f\"/>\n", "held", 44),
             ("<rect x=\"0\" y=\"\(y - 2)\" width=\"12\" height=\"5\" fill=\"#8fb3d9\"/>\n", "examining", 66),
-            ("", "in transit", 66), (symbol("start", 6, y), "seized", 52),
-            (symbol("seal-ok", 6, y), "sealed, seal intact", 104),
-            (symbol("seal-bad", 6, y), "seal broken", 70), (symbol("image", 6, y), "forensic image", 86),
-            (symbol("end", 6, y), "lost or disposed", 92),
+            ("", "in transit", 66), (Self.symbol("start", 6, y), "seized", 52),
+            (Self.symbol("seal-ok", 6, y), "sealed, seal intact", 104),
+            (Self.symbol("seal-bad", 6, y), "seal broken", 70), (Self.symbol("image", 6, y), "forensic image", 86),
+            (Self.symbol("end", 6, y), "lost or disposed", 92),
         ]
         for entry in entries {
             var symbol = entry.symbol
             if entry.label == "in transit" {
-                symbol = line(0, y, 12, y, "stroke=\"#b5651d\" stroke-width=\"2\" stroke-dasharray=\"4 2\"")
+                symbol = Self.line(0, y, 12, y, "stroke=\"#b5651d\" stroke-width=\"2\" stroke-dasharray=\"4 2\"")
             }
             out += "<g transform=\"translate(\(x) 0)\">\(symbol.filter { $0 != "\n" })</g>\n"
-            out += text(x + 16, y + 3, entry.label, "font-size=\"8\"")
+            out += textElement(x + 16, y + 3, entry.label, "font-size=\"8\"")
             x += entry.width
         }
-        out += text(x + 4, y + 3, "steps evenly spaced, not to scale", "font-size=\"8\" fill=\"#555\"")
+        out += textElement(x + 4, y + 3, "steps evenly spaced, not to scale", "font-size=\"8\" fill=\"#555\"")
         return out
     }
 }

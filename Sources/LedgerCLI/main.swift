@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerApp
+import LedgerCore
 
 #if canImport(Glibc)
     import Glibc
@@ -14,7 +15,8 @@ do {
     try command.run()
     exit(0)
 } catch let error as LedgerError {
-    FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+    // One line, with any ledger value in it shown as the terminal shows values.
+    FileHandle.standardError.write(Data("error: \(VisibleText.escape(error.description))\n".utf8))
     exit(error.kind.rawValue)
 } catch let code as ExitCode {
     exit(code.rawValue)

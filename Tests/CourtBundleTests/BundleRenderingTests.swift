@@ -6,27 +6,40 @@ import Testing
 
 /// The pieces of a bundle's report and graph that must hold whatever the ledger's text says.
 struct BundleRenderingTests {
-    @Test func valuesAreEscapedAndBidiControlsMadeVisible() {
+    @Test(arguments: ReportVersion.allCases) func valuesAreEscapedAndBidiControlsMadeVisible(version: ReportVersion) {
+        let html = HTMLText(version: version)
         let hostile = "<script>alert('x')</script> & \"q\" \u{202E}gnp.exe\u{202C} a\u{200B}b"
-        let rendered = HTMLText.value(hostile)
+        let rendered = html.value(hostile)
         #expect(rendered.hasPrefix("<bdi>") && rendered.hasSuffix("</bdi>"))
         #expect(!rendered.contains("<script"))
         #expect(
-            HTMLText.escape(hostile).hasPrefix("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"))
+            html.escape(hostile).hasPrefix("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"))
         #expect(rendered.contains("[U+202E]gnp.exe[U+202C]"))
         #expect(rendered.contains("a[U+200B]b"))
-        for scalar in rendered.unicodeScalars { #expect(!HTMLText.isFormatControl(scalar) || scalar == "\n") }
+        for scalar in rendered.unicodeScalars {
+            #expect(!HTMLText.isFormatControlV1(scalar) || scalar == "\n")
+            #expect(version == .v1 || !VisibleText.isHidden(scalar) || scalar == "\n")
+        }
     }
 
-    @Test func longRunsGetBreakOpportunitiesAndStayEscaped() {
+    @Test func version1KeepsItsNarrowerSetAndMinimalHexAndVersion2ShowsEveryHiddenCharacter() {
+        let text = "a\u{7}b\u{AD}c\u{E0041}d\u{2028}e\u{FE0F}f\tg\nh"
+        #expect(HTMLText(version: .v1).escape(text) == "a[U+7]b\u{AD}c\u{E0041}d\u{2028}e\u{FE0F}f\tg\nh")
+        #expect(
+            HTMLText(version: .v2).escape(text)
+                == "a[U+0007]b[U+00AD]c[U+E0041]d[U+2028]e[U+FE0F]f\tg\nh")
+    }
+
+    @Test(arguments: ReportVersion.allCases) func longRunsGetBreakOpportunitiesAndStayEscaped(version: ReportVersion) {
+        let html = HTMLText(version: version)
         let hash = String(repeating: "ab", count: 32)
         #expect(
-            HTMLText.breakable(hash)
+            html.breakable(hash)
                 == (0..<4).map { _ in String(repeating: "ab", count: 8) }.joined(separator: "<wbr>"))
-        #expect(HTMLText.breakable("short words stay whole") == "short words stay whole")
+        #expect(html.breakable("short words stay whole") == "short words stay whole")
         let long = String(repeating: "<", count: 30)
-        #expect(!HTMLText.breakable(long).contains("<<"))
-        #expect(HTMLText.breakable(long).contains("&lt;<wbr>&lt;"))
+        #expect(!html.breakable(long).contains("<<"))
+        #expect(html.breakable(long).contains("&lt;<wbr>&lt;"))
     }
 
     @Test func indicatorsAreDefanged() {

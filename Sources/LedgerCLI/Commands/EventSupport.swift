@@ -38,7 +38,7 @@ struct EventOptions: ParsableArguments {
         if json {
             printJSON(["seq": .integer(seq), "type": .string(type), "stream": .string(stream)])
         } else {
-            print("recorded \(type) at seq \(seq) in \(stream)" + (summary.map { ": \($0)" } ?? ""))
+            print(Terminal.line("recorded \(type) at seq \(seq) in \(stream)" + (summary.map { ": \($0)" } ?? "")))
         }
     }
 }

@@ -160,7 +160,7 @@ struct VerifyBundleCommand: ParsableCommand {
             lines.append("  findings   \(result.findings.count):")
             for finding in result.findings { lines.append("    \(finding.description) [\(finding.category.rawValue)]") }
         }
-        return lines.joined(separator: "\n")
+        return Terminal.lines(lines)
     }
 
     static func json(_ report: BundleReport) -> JSONValue {

@@ -500,7 +500,7 @@ enum ItemReport {
         }
         lines.append(
             "entries    \(item.steps) (last at seq \(item.lastSeq)); `ledger item history \(item.id)` lists them")
-        return lines.joined(separator: "\n")
+        return Terminal.lines(lines)
     }
 
     private static func corrected(_ item: ItemRecord, _ field: String, _ original: String) -> String {
@@ -573,8 +573,9 @@ enum ItemReport {
         for step in steps {
             people[step.by] = step.byAgency
         }
-        let legend = people.keys.sorted().map { "  \($0): \(people[$0] ?? "")" }.joined(separator: "\n")
-        return "custody of \(item.id) (exhibit \(item.exhibit), case \(item.caseID)); times are UTC\n"
+        let legend = Terminal.lines(people.keys.sorted().map { "  \($0): \(people[$0] ?? "")" })
+        return Terminal.line("custody of \(item.id) (exhibit \(item.exhibit), case \(item.caseID)); times are UTC")
+            + "\n"
             + Table.render(
                 header: [
                     "SEQ", "RECORDED", "ACTION", "RELEASED BY", "RECEIVED BY", "PURPOSE", "LOCATION", "SEAL", "NOTES",

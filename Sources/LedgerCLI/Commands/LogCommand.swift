@@ -57,10 +57,12 @@ struct LogCommand: ParsableCommand {
                         return true
                     }
                     let body = entry.body
-                    let data = String(decoding: JCS.serialize(body.data), as: UTF8.self)
+                    // Shown before it is cut, so that the cut is of what the table prints.
+                    let data = Terminal.line(String(decoding: JCS.serialize(body.data), as: UTF8.self))
+                    let stream = Terminal.line(body.stream)
                     rows.append([
                         String(body.seq), body.time,
-                        body.stream.count > 30 ? String(body.stream.prefix(29)) + "…" : body.stream,
+                        stream.count > 30 ? String(stream.prefix(29)) + "…" : stream,
                         String(body.streamRev), body.type, names[body.actor] ?? String(body.actor.prefix(12)) + "…",
                         data.count > 60 ? String(data.prefix(59)) + "…" : data,
                     ])

@@ -73,7 +73,7 @@ enum StatsReport {
                     ? "" : "   (" + devices.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
         let status = ItemStatus.all.map { "\($0) \(stats.itemsByStatus[$0] ?? 0)" }
         lines.append("items                 " + status.joined(separator: ", "))
-        return lines.joined(separator: "\n")
+        return Terminal.lines(lines)
     }
 
     static func json(_ stats: OperationStats) -> JSONValue {

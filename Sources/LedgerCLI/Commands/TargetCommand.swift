@@ -156,7 +156,7 @@ struct TargetCommand: ParsableCommand {
                 lines.append(
                     "  correction at seq \(fix.seq): \(fix.field) of seq \(fix.corrects) reads \"\(fix.value)\"")
             }
-            print(lines.joined(separator: "\n"))
+            print(Terminal.lines(lines))
         }
     }
 

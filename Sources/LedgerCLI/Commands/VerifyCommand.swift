@@ -174,7 +174,7 @@ enum VerifyReportFormatter {
         var versions = "  versions   ledger \(report.toolVersion), \(report.openSSLVersion)"
         if let storage = report.storageVersion { versions += ", \(storage)" }
         lines.append(versions)
-        return lines.joined(separator: "\n")
+        return Terminal.lines(lines)
     }
 
     static func json(_ report: VerifyReport) -> JSONValue {

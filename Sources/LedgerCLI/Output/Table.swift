@@ -1,6 +1,9 @@
 /// Plain-text tables with aligned columns.
 enum Table {
+    /// The table, every cell shown as `Terminal.line` shows it; columns are as wide as their widest shown cell.
     static func render(header: [String], rows: [[String]]) -> String {
+        let header = header.map(Terminal.line)
+        let rows = rows.map { $0.map(Terminal.line) }
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {

@@ -1,0 +1,167 @@
+import Foundation
+import LedgerCore
+import LedgerCrypto
+import LedgerTestSupport
+import Testing
+
+@testable import CourtBundle
+
+/// Report renderings: free-text defanging (FORMAT.md §11.6.2), the generator a bag names, and a bag rendered by
+/// version 1 that must keep verifying byte for byte.
+struct ReportVersionTests {
+    @Test(arguments: [
+        // URL words: every dot, and http before :// or s://.
+        ("see http://a.example/x.html now", "see hxxp://a[.]example/x[.]html now"),
+        ("HTTPS://Evil.Example.com/a.b.", "hxxpS://Evil[.]Example[.]com/a[.]b[.]"),
+        ("(https://x.example/)", "(hxxps://x[.]example/)"),
+        ("ftp://files.example.org/p", "ftp://files[.]example[.]org/p"),
+        ("url:http://a.example", "url:hxxp://a[.]example"),
+        // Domain names and IPv4 addresses in other words; sentence dots and other punctuation stay.
+        ("C2 at 198.51.100.23 and evil.example.com.", "C2 at 198[.]51[.]100[.]23 and evil[.]example[.]com."),
+        ("mail bob@evil.example, now", "mail bob@evil[.]example, now"),
+        ("host evil.example:8080/x.zip", "host evil[.]example:8080/x[.]zip"),
+        ("www.evil.example/login", "www[.]evil[.]example/login"),
+        ("punycode xn--80ak6aa92e.xn--p1ai", "punycode xn--80ak6aa92e[.]xn--p1ai"),
+        ("report.zip and IMG_0001.JPG", "report[.]zip and IMG_0001[.]JPG"),
+        ("Mirror at 2001:db8::7 and ::ffff:192.0.2.1.", "Mirror at 2001:db8:[:]7 and ::ffff[:]192.0.2.1."),
+        // Not addresses or names: left alone.
+        (
+            "e.g. i.e. U.S.A. approx. 5.5 kg, v1.2.3, 10:15:00, 256.1.1.1",
+            "e.g. i.e. U.S.A. approx. 5.5 kg, v1.2.3, 10:15:00, 256.1.1.1"
+        ),
+        ("-evil.example- ...evil.example...", "-evil[.]example- ...evil[.]example..."),
+        ("a.-b.example bad-.example 1.2", "a.-b.example bad-.example 1.2"),
+        ("Ünïcode.example пример.рф", "Ünïcode[.]example пример.рф"),
+        ("line one\nhttp://a.example\ttab", "line one\nhxxp://a[.]example\ttab"),
+    ])
+    func freeTextIsDefanged(text: String, defanged: String) {
+        #expect(HTMLText.defangFreeText(text) == defanged)
+    }
+
+    @Test func defangingOnlyBracketsAndLeavesNoFollowableScheme() {
+        // Random texts from pieces that make indicators (a fixed LCG, so a failure can be reproduced).
+        let pieces = [
+            "a", "Z", "x", "0", "9", ".", ":", "-", "/", "@", "_", " ", "http", "HTTPS", "://", "xn--", "255", "256",
+            "::",
+            "ffff", "com", "example", "\u{E9}", "\u{202E}", "\t", "s://", "1.2.3.4", "db8",
+        ]
+        var state: UInt64 = 42
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        for _ in 0..<5_000 {
+            let text = (0..<next(15)).map { _ in pieces[next(pieces.count)] }.joined()
+            let defanged = HTMLText.defangFreeText(text).lowercased()
+            #expect(!defanged.contains("http://") && !defanged.contains("https://"), "\(text)")
+            // Only brackets around `.` and `:` and the `xx` of `hxxp` were added: undone, the text is back.
+            let undone = defanged.replacingOccurrences(of: "[.]", with: ".").replacingOccurrences(of: "[:]", with: ":")
+                .replacingOccurrences(of: "hxxp", with: "http")
+            #expect(undone == text.lowercased(), "\(text)")
+        }
+    }
+
+    @Test func defangedFreeTextIsEscapedAfterwards() {
+        let v2 = HTMLText(version: .v2)
+        #expect(
+            v2.freeText("<a href=\"http://x.example\">")
+                == "<bdi>&lt;a href=&quot;hxxp://x[.<wbr>]example&quot;&gt;</bdi>")
+        #expect(v2.freeText("at http://x.example/") == "<bdi>at hxxp://x[.]example/</bdi>")
+        #expect(HTMLText(version: .v1).freeText("http://x.example") == "<bdi>http://x.example</bdi>")
+    }
+
+    @Test func theGeneratorNamesTheVersion() throws {
+        for version in ReportVersion.allCases {
+            let page = Array("<head>\n<meta name=\"generator\" content=\"\(version.generator)\">\n".utf8)
+            #expect(try ReportVersion(report: page) == version)
+        }
+        #expect(ReportVersion.current.generator == "custody-ledger-report/2")
+        for bad in ["custody-ledger-report/3", "custody-ledger-report/02", "custody-ledger-report/", "other/1"] {
+            let page = Array("<meta name=\"generator\" content=\"\(bad)\">".utf8)
+            #expect {
+                try ReportVersion(report: page)
+            } throws: { error in
+                let failure = error as? VerificationFailure
+                return failure?.rule == .report
+                    && failure?.message.contains("\"\(bad)\", an unknown report rendering")
+                        == true
+            }
+        }
+        #expect(throws: VerificationFailure.self) { try ReportVersion(report: Array("<html>".utf8)) }
+    }
+
+    static let fixture = Repository.root.appendingPathComponent("Tests/Fixtures/bundle-report-v1")
+
+    /// The fixture bag's files, by path relative to the bag.
+    static func bagFiles() throws -> [String: [UInt8]] {
+        let bag = fixture.appendingPathComponent("bag")
+        var files: [String: [UInt8]] = [:]
+        let manager = FileManager.default
+        for case let relative as String in manager.enumerator(atPath: bag.path) ?? FileManager.DirectoryEnumerator() {
+            var isDirectory: ObjCBool = false
+            let url = bag.appendingPathComponent(relative)
+            guard manager.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                continue
+            }
+            files[relative] = Array(try Data(contentsOf: url))
+        }
+        return files
+    }
+
+    /// Recomputes the manifests after an edit of the same size, so that only re-rendering can catch it.
+    static func rebag(_ files: inout [String: [UInt8]]) {
+        let payload = files.filter { $0.key.hasPrefix("data/") }.map { (path: $0.key, sha256: SHA256.hash($0.value)) }
+        files["manifest-sha256.txt"] = Array(BagIt.manifest(payload).utf8)
+        let tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt"].map {
+            (path: $0, sha256: SHA256.hash(files[$0] ?? []))
+        }
+        files["tagmanifest-sha256.txt"] = Array(BagIt.manifest(tags).utf8)
+    }
+
+    @Test func aBagRenderedByVersion1VerifiesAndRendersTheSameBytesAgain() throws {
+        let files = try Self.bagFiles()
+        let vkey = try String(contentsOf: Self.fixture.appendingPathComponent("log.vkey"), encoding: .utf8)
+        let key = try NoteVerifierKey(vkey: vkey.trimmingCharacters(in: .newlines))
+        let result = try BundleVerifier.verify(files: files, options: .init(trustedLogKey: key))
+        #expect(result.findings.isEmpty)
+        let custody = result.ledger.custody()
+        let report = try #require(files[BundleLayout.report])
+        #expect(try ReportVersion(report: report) == .v1)
+        #expect(CustodyReport.render(result.ledger, custody: custody, version: .v1) == report)
+        // Version 2 renders the same entries differently: defanged, and so a bag's version matters.
+        let v2 = String(decoding: CustodyReport.render(result.ledger, custody: custody, version: .v2), as: UTF8.self)
+        #expect(v2.contains("content=\"custody-ledger-report/2\""))
+        // Defanging comes first, then the break opportunities every 16 characters of a long word.
+        #expect(
+            v2.contains(
+                "Seen at hxxpS://Evil[.]E<wbr>xample[.]com/a[.<wbr>]b and 192[.]0[.]2[.]55 [U+202E]txt[.]exe[U+202C], e.g. v1.2"
+            ))
+        #expect(v2.contains("Warrant 7, see hxxps://court[.]<wbr>example[.]org/w/<wbr>7[.]pdf"))
+        #expect(v2.contains("purpose: <bdi>Imaging; it called 203[.]0[.]113[.]9</bdi>"))
+        #expect(v2.contains("<bdi>Locker 5 (map at map[.]example[.]com)</bdi> (<bdi>moved, see 10[.]0[.]0[.]1</bdi>"))
+        #expect(v2.contains("<bdi>Host[.]example BV</bdi>"))
+        #expect(v2.contains("Mirror at 2001:db8:[:]7 and www[.]evil[.]example"))
+        #expect(v2.contains("Operation [U+202E]exe[.]gnp[U+202C] One"))
+        // The graph is the same in both versions.
+        #expect(CaseGraph.render(result.ledger, custody: custody, version: .v1) == files[BundleLayout.graph])
+        #expect(CaseGraph.render(result.ledger, custody: custody, version: .v2) == files[BundleLayout.graph])
+    }
+
+    @Test func aBagNamingAnUnknownVersionFailsAndOneNamingTheOtherVersionDiffers() throws {
+        var files = try Self.bagFiles()
+        let report = String(decoding: try #require(files[BundleLayout.report]), as: UTF8.self)
+        for (generator, message) in [
+            ("custody-ledger-report/7", "names \"custody-ledger-report/7\", an unknown report rendering"),
+            ("custody-ledger-report/2", "differs from the report rendered from the entries"),
+        ] {
+            files[BundleLayout.report] = Array(
+                report.replacingOccurrences(of: "custody-ledger-report/1", with: generator).utf8)
+            Self.rebag(&files)
+            #expect {
+                try BundleVerifier.verify(files: files, options: .init())
+            } throws: { error in
+                (error as? VerificationFailure)?.message.contains(message) == true
+            }
+        }
+    }
+}
