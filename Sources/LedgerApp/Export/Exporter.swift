@@ -76,6 +76,13 @@ public enum Exporter {
         }
         guard let plan else { throw LedgerError.usage("no checkpoint covers the selection") }
         let files = try bagFiles(plan, store: store, logKey: logKey, options: options)
+        for file in files {
+            if let limit = BundleLayout.readLimits[file.path], file.bytes.count > limit {
+                throw LedgerError.usage(
+                    "\(file.path) would be \(file.bytes.count) bytes, more than the \(limit) a verifier reads (FORMAT.md §11.1); export fewer items"
+                )
+            }
+        }
         try writeBag(files, to: options.out)
         return ExportResult(
             directory: options.out, checkpointSize: plan.checkpoint.checkpoint.size, newCheckpoint: newCheckpoint,
