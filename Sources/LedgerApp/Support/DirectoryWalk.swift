@@ -110,8 +110,10 @@ enum DirectoryWalk {
         }
         defer { closedir(stream) }
         var names: [[UInt8]] = []
-        errno = 0
-        while let record = readdir(stream) {
+        while true {
+            // readdir signals an error only through errno, so clear it before each call.
+            errno = 0
+            guard let record = readdir(stream) else { break }
             let name = withUnsafeBytes(of: &record.pointee.d_name) { raw in
                 Array(raw.prefix { $0 != 0 })
             }
