@@ -87,6 +87,38 @@ struct ExportCleanupTests {
         #expect(!again.stdout.contains("removed"))
     }
 
+    /// The real thing: an export SIGKILLed while it writes leaves its hidden folder, and the next export removes it.
+    @Test func anExportKilledWhileWritingLeavesAFolderTheNextOneRemoves() throws {
+        let parent = try parent()
+        defer { HostileFiles.removeTree(parent.path) }
+        var left: [String] = []
+        // The bag is written in a few milliseconds; poll for the hidden folder and kill the export when it appears.
+        for attempt in 0..<40 where left.isEmpty {
+            let (process, out, err) = try CLI.start(
+                [
+                    "export", "--item", "EV-0001", "--out", parent.appendingPathComponent("killed-\(attempt)").path,
+                    "--log-key", "op/keys/log.pem", "--ledger", "op/custody.ledger",
+                ], in: try fixture.root)
+            let deadline = Date().addingTimeInterval(20)
+            while process.isRunning && Date() < deadline {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
+                if names.contains(where: { $0.hasPrefix(".killed-\(attempt).partial-") }) {
+                    kill(process.processIdentifier, SIGKILL)
+                    break
+                }
+                usleep(100)
+            }
+            _ = CLI.finish(process, out, err)
+            left = try FileManager.default.contentsOfDirectory(atPath: parent.path).filter { $0.hasPrefix(".killed-") }
+        }
+        let killed = try #require(left.first, "no export was caught while it was writing its bag")
+        let result = try export(into: parent)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("removed \(parent.path)/\(killed)"), "\(result.stdout)")
+        let hidden = try FileManager.default.contentsOfDirectory(atPath: parent.path).filter { $0.hasPrefix(".") }
+        #expect(hidden.isEmpty, "\(hidden)")
+    }
+
     @Test func theJSONResultNamesTheRemovedFolders() throws {
         let parent = try parent()
         defer { HostileFiles.removeTree(parent.path) }
