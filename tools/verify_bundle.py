@@ -31,7 +31,7 @@ covered only by the (unsigned) manifests.  That the statement lists every stream
 checked against the whole ledger (`ledger verify --disclosure`); here it is the log key's signed claim.
 """
 
-import argparse, base64, datetime, hashlib, json, os, re, subprocess, sys
+import argparse, base64, datetime, errno, hashlib, json, os, re, stat, subprocess, sys, unicodedata
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -477,26 +477,158 @@ INFO_LABELS = ["Source-Organization", "Bagging-Date", "External-Identifier", "Pa
                "Ledger-Log-Key", "Checkpoint-Size", "Checkpoint-Root", "Bag-Software-Agent"]
 
 
-def list_files(root):
-    files = {}
-    for d, dirs, names in os.walk(root):
-        rel = os.path.relpath(d, root)
-        if not dirs and not names:
-            raise Fail("bag: empty directory %s (§11.1: the tool writes none)" % rel)
-        for x in dirs + names:
-            p = os.path.join(d, x)
-            if os.path.islink(p) or x in names and not os.path.isfile(p):
-                raise Fail("bag: %s is not a regular file or directory" % os.path.relpath(p, root))
-        for x in names:
-            path = x if rel == "." else rel.replace(os.sep, "/") + "/" + x
-            with open(os.path.join(d, x), "rb") as f:
-                files[path] = f.read()
-    return files
+# The most a verifier reads of each file it parses (or compares), in bytes (§11.1); a larger file fails the bag
+# unread.  VERIFY.md has no bound: it is only hashed.
+LIMITS = {"bagit.txt": 4 << 10, "bag-info.txt": 64 << 10, "manifest-sha256.txt": 64 << 10,
+          "tagmanifest-sha256.txt": 64 << 10, "data/ledger/checkpoint": 1 << 20, "data/ledger/checkpoint.tsr": 1 << 20,
+          "data/ledger/disclosure": 64 << 20, "data/ledger/entries.jsonl": 1 << 30, "data/ledger/proofs.jsonl": 1 << 30,
+          "data/report/custody-report.html": 1 << 30, "data/case/custody.jsonld": 1 << 30}
+# The files this verifier parses; every other layout file is only hashed (it does not re-render the report).
+PARSED = {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", "data/ledger/checkpoint",
+          "data/ledger/entries.jsonl", "data/ledger/proofs.jsonl", "data/ledger/disclosure"}
+CHUNK = 1 << 20
 
 
-def check_manifest(files, mname, expected):
+def show(path):
+    r"""A bag path (bytes) in one readable line (§11.1): bytes that are not part of valid UTF-8 as \xNN, control,
+    format and separator characters as \u{N}, a backslash as \\; more than 12 components shown as the first 5,
+    `…(N more)…` and the last 5."""
+    def esc(name):
+        out = []
+        for c in name.decode("utf-8", "surrogateescape"):
+            o = ord(c)
+            if 0xDC80 <= o <= 0xDCFF:                 # an undecodable byte, kept by surrogateescape
+                out.append("\\x%02x" % (o - 0xDC00))
+            elif c == "\\":
+                out.append("\\\\")
+            elif unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+                out.append("\\u{%x}" % o)
+            else:
+                out.append(c)
+        return "".join(out)
+    parts = [esc(x) for x in path.split(b"/")]
+    if len(parts) > 12:
+        parts = parts[:5] + ["…(%d more)…" % (len(parts) - 10)] + parts[-5:]
+    return "/".join(parts)
+
+
+def walk(root, visit, leave):
+    """Every entry under the folder `root`, to any depth, through directory descriptors (a deep path is longer
+    than PATH_MAX) with one folder open at a time: an explicit stack, not recursion, and back up through `..`,
+    checked to be the folder we came from.  visit(name, path, kind, folder_fd) for each non-folder (kind "file"
+    or "other": links are never followed); leave(path, count) after each folder but the root."""
+    def listing(fd, rel):
+        with os.scandir(fd) as it:
+            names = [os.fsencode(e.name) for e in it]
+        out = []
+        for n in names:
+            mode = os.stat(n, dir_fd=fd, follow_symlinks=False).st_mode
+            out.append((n, rel + b"/" + n if rel else n,
+                        "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "other"))
+        return out
+
+    cur = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        st = os.fstat(cur)
+        entries = listing(cur, b"")
+        for n, p, k in entries:
+            if k != "dir":
+                visit(n, p, k, cur)
+        # Each level: [path, (dev, ino), subfolders still to visit, entry count].
+        stack = [[b"", (st.st_dev, st.st_ino), [(n, p) for n, p, k in reversed(entries) if k == "dir"], len(entries)]]
+        while stack:
+            level = stack[-1]
+            if level[2]:
+                n, p = level[2].pop()
+                child = os.open(n, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=cur)
+                os.close(cur)
+                cur = child
+                st = os.fstat(cur)
+                entries = listing(cur, p)
+                for cn, cp, ck in entries:
+                    if ck != "dir":
+                        visit(cn, cp, ck, cur)
+                stack.append([p, (st.st_dev, st.st_ino), [(cn, cp) for cn, cp, ck in reversed(entries) if ck == "dir"],
+                              len(entries)])
+                continue
+            stack.pop()
+            if not stack:
+                break
+            up = os.open("..", os.O_RDONLY | os.O_DIRECTORY, dir_fd=cur)
+            st = os.fstat(up)
+            os.close(cur)
+            cur = up
+            if (st.st_dev, st.st_ino) != stack[-1][1]:
+                raise OSError("%s moved while it was being read" % show(level[0]))
+            leave(level[0], level[3])
+    finally:
+        os.close(cur)
+
+
+def read_bag(root):
+    """Walk the bag: every layout file's (size, SHA-256), hashed in 1 MiB pieces from a descriptor opened without
+    following links; the bytes of the PARSED files, each within its bound; the first file outside the layout and
+    the first problem (a link or other non-regular file, an empty folder, a file over its bound), in path order.
+    Files outside the layout are never opened."""
+    files, contents, first = {}, {}, {"stray": None, "problem": None}
+
+    def note(kind, path, message):
+        if first[kind] is None or path < first[kind][0]:
+            first[kind] = (path, message)
+
+    def visit(name, path, kind, folder):
+        if kind != "file":
+            return note("problem", path, "%s is not a regular file (a link, device, pipe or socket)" % show(path))
+        try:
+            text = path.decode("utf-8")
+        except UnicodeDecodeError:
+            text = None
+        if text not in LAYOUT | OPTIONAL:
+            return note("stray", path, None)
+        try:
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                return note("problem", path, "%s is not a regular file (a link, device, pipe or socket)" % show(path))
+            raise
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return note("problem", path, "%s is not a regular file (a link, device, pipe or socket)" % show(path))
+            limit = LIMITS.get(text)
+            too_large = "%s is larger than %d bytes (%d), the most a verifier reads (§11.1)"
+            if limit is not None and st.st_size > limit:
+                return note("problem", path, too_large % (text, limit, st.st_size))
+            h, size, chunks = hashlib.sha256(), 0, []
+            while True:
+                b = os.read(fd, CHUNK)
+                if not b:
+                    break
+                h.update(b)
+                size += len(b)
+                if limit is not None and size > limit:   # it grew after fstat
+                    return note("problem", path, too_large % (text, limit, size))
+                if text in PARSED:
+                    chunks.append(b)
+            files[text] = (size, h.hexdigest())
+            if text in PARSED:
+                contents[text] = b"".join(chunks)
+        finally:
+            os.close(fd)
+
+    def leave(path, count):
+        if count == 0:
+            note("problem", path, "%s is an empty folder; a bundle holds none (§11.1)" % show(path))
+
+    walk(root, visit, leave)
+    if first["problem"]:
+        raise Fail("bag: " + first["problem"][1])
+    return files, contents, first["stray"] and first["stray"][0]
+
+
+def check_manifest(files, contents, mname, expected, stray):
     """One manifest: `hex  path\\n` lines sorted by path bytes, exactly the expected files, every hash right."""
-    data = files.get(mname)
+    data = contents.get(mname)
     if data is None:
         raise Fail("bag: %s is missing" % mname)
     seen = []
@@ -506,30 +638,32 @@ def check_manifest(files, mname, expected):
             raise Fail("%s line %d: not `<sha256 hex>  <path>` (or no final newline)" % (mname, i))
         path = m[2].decode("utf-8", "replace")
         if seen and m[2] <= seen[-1]:
-            raise Fail("%s line %d: %s is out of order or listed twice" % (mname, i, path))
+            raise Fail("%s line %d: %s is out of order or listed twice" % (mname, i, show(m[2])))
         seen.append(m[2])
+        if path not in LAYOUT | OPTIONAL:             # refused whether present or not; never opened (§11.1)
+            raise Fail("%s lists %s, which is not part of a custody-ledger bundle (§11.1)" % (mname, show(m[2])))
         if path not in expected:
             raise Fail("%s: %s is listed but %s" % (mname, path, "not present" if path not in files
                                                      else "does not belong in this manifest"))
-        if sha256(files[path]).hex() != m[1].decode():
+        if files[path][1] != m[1].decode():
             raise Fail("%s: %s: hash mismatch" % (mname, path))
     missing = sorted(set(expected) - {p.decode("utf-8", "replace") for p in seen})
     if missing:
-        raise Fail("%s: %s is present but not listed" % (mname, missing[0]))
+        raise Fail("bag: %s is not listed in %s" % (missing[0], mname))
+    if stray is not None and stray.startswith(b"data/") == (mname == "manifest-sha256.txt"):
+        raise Fail("bag: %s is not listed in %s" % (show(stray), mname))
 
 
-def check_bag(files):
-    if files.get("bagit.txt") != b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n":
+def check_bag(files, contents, stray):
+    if contents.get("bagit.txt") != b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n":
         raise Fail("bagit.txt: missing or not exactly the two BagIt 1.0 lines")
     payload = {p for p in files if p.startswith("data/")}
-    check_manifest(files, "tagmanifest-sha256.txt", set(files) - payload - {"tagmanifest-sha256.txt"})
-    check_manifest(files, "manifest-sha256.txt", payload)
-    for p in sorted(set(files) - LAYOUT - OPTIONAL):
-        raise Fail("bag: %s is not a file of the bundle layout (§11.1)" % p)
+    check_manifest(files, contents, "tagmanifest-sha256.txt", set(files) - payload - {"tagmanifest-sha256.txt"}, stray)
+    check_manifest(files, contents, "manifest-sha256.txt", payload, stray)
     for p in sorted(LAYOUT - set(files)):
         raise Fail("bag: %s is missing" % p)
     try:                                              # bag-info.txt: `Label: value` lines in the §11.1 order
-        text = files["bag-info.txt"].decode("utf-8")
+        text = contents["bag-info.txt"].decode("utf-8")
     except UnicodeDecodeError:
         raise Fail("bag-info.txt: not UTF-8")
     info, labels = {}, []
@@ -546,7 +680,7 @@ def check_bag(files):
         i = next(i for i, (a, b) in enumerate(zip(labels + [None] * 9, INFO_LABELS + [None] * 9)) if a != b)
         raise Fail("bag-info.txt: label %d is %s, §11.1 requires %s" % (i + 1, (labels + ["(none)"] * 9)[i],
                                                                         (INFO_LABELS + ["(none)"] * 9)[i]))
-    size = sum(len(files[p]) for p in payload)
+    size = sum(files[p][0] for p in payload)
     if info["Payload-Oxum"] != "%d.%d" % (size, len(payload)):
         raise Fail("bag-info.txt: Payload-Oxum %s, the payload is %d.%d" % (info["Payload-Oxum"], size, len(payload)))
     return info, "%d payload files, %d bytes" % (len(payload), size)
@@ -556,13 +690,13 @@ def check_bag(files):
 
 
 def verify(args, report):
-    files = list_files(args.dir)
-    info, bag_detail = check_bag(files)
+    files, contents, stray = read_bag(args.dir)
+    info, bag_detail = check_bag(files, contents, stray)
     report("bag", "bagit.txt, manifests and Payload-Oxum agree (%s)" % bag_detail)
 
     # Log key (§11.3): data.log_vkey of entry 1, optionally pinned (byte for byte).  Parse entry 1 first;
     # check_entries re-checks it fully below.
-    entry_lines = jsonl_lines(files["data/ledger/entries.jsonl"], "entries.jsonl")
+    entry_lines = jsonl_lines(contents["data/ledger/entries.jsonl"], "entries.jsonl")
     b1, _, _ = check_record("entries.jsonl line 1", entry_lines[0])
     if b1["seq"] != 1 or b1["type"] != "ledger.created":
         raise Fail("entries.jsonl line 1: must be entry 1, ledger.created (§11.2 item 1)")
@@ -576,7 +710,7 @@ def verify(args, report):
     report("log key", log_vkey + (" (pinned)" if args.trust_log_key else " (NOT pinned: named by the bundle itself)"))
 
     # Checkpoint (§6.4): body origin / size / root, signed by the log key.
-    cp_text, cp_sigs = open_note(files["data/ledger/checkpoint"], "checkpoint", vkey)
+    cp_text, cp_sigs = open_note(contents["data/ledger/checkpoint"], "checkpoint", vkey)
     cl = cp_text[:-1].split("\n")
     if len(cl) < 3 or cl[0] != vkey[0] or not DECIMAL_RE.fullmatch(cl[1]) or b64dec(cl[2]) is None \
             or len(b64dec(cl[2])) != 32:
@@ -613,7 +747,7 @@ def verify(args, report):
                "unchecked")
 
     # RFC 3161 timestamp (§6.7) over the checkpoint body, checked only against a CA the verifier names.
-    tsr = files.get("data/ledger/checkpoint.tsr")
+    tsr = files.get("data/ledger/checkpoint.tsr")     # (size, hash): openssl reads the file itself
     if tsr is None:
         if args.tsa_ca:
             raise Fail("timestamp: --tsa-ca was given but the bundle has no data/ledger/checkpoint.tsr")
@@ -631,7 +765,7 @@ def verify(args, report):
            % (len(bodies), len(keys)))
 
     # Inclusion proofs (§11.3): line i proves line i, JCS form, verified to the checkpoint root.
-    proof_lines = jsonl_lines(files["data/ledger/proofs.jsonl"], "proofs.jsonl")
+    proof_lines = jsonl_lines(contents["data/ledger/proofs.jsonl"], "proofs.jsonl")
     if len(proof_lines) != len(entry_lines):
         raise Fail("proofs.jsonl: %d lines, entries.jsonl has %d" % (len(proof_lines), len(entry_lines)))
     for i, (raw, rec, b) in enumerate(zip(proof_lines, entry_lines, bodies), 1):
@@ -651,7 +785,7 @@ def verify(args, report):
             raise Fail("%s: the inclusion proof of seq %d does not lead to the checkpoint root" % (w, b["seq"]))
     report("proofs", "%d inclusion proofs verify to the checkpoint root" % len(proof_lines))
 
-    selection, nstreams = check_disclosure(files["data/ledger/disclosure"], vkey, cl[0], n, bodies, hashes,
+    selection, nstreams = check_disclosure(contents["data/ledger/disclosure"], vkey, cl[0], n, bodies, hashes,
                                           signers, keys)
     report("disclosure", "signed by the log key; selection %r; %d streams complete up to their stated heads"
            % (selection, nstreams))

@@ -6,7 +6,8 @@ import LedgerCrypto
 /// Checks a court-export bag (FORMAT.md §11): every fact an independent verifier checks, the custody rules over
 /// the disclosed history, and that the report and the CASE/UCO graph re-render to the same bytes.
 ///
-/// Pure: it is handed every file of the bag; the caller reads them and checks the RFC 3161 response.
+/// Pure: it is handed what a reader found in the bag (``BagContents``: every layout file's size and SHA-256, the
+/// bytes of the files it parses); the caller walks and reads the bag and checks the RFC 3161 response.
 public enum BundleVerifier {
     /// What the verifier trusts.
     public struct Options: Sendable {
@@ -43,12 +44,18 @@ public enum BundleVerifier {
         public let files: Int
     }
 
-    /// Checks the bag whose files (path relative to the bag, with `/`) are `files`.
+    /// Checks the bag whose files (path relative to the bag, with `/`) are `files`, all in memory.
     public static func verify(files: [String: [UInt8]], options: Options) throws(VerificationFailure) -> Result {
+        try verify(bag: BagContents(files: files), options: options)
+    }
+
+    /// Checks the bag a reader found: the walk's problems first, then the manifests, then every rule of §11.
+    public static func verify(bag: BagContents, options: Options) throws(VerificationFailure) -> Result {
         func fail(_ rule: VerificationRule, _ message: String, seq: Int64? = nil) -> VerificationFailure {
             VerificationFailure(seq: seq, rule: rule, message: message)
         }
-        try checkBag(files)
+        try checkBag(bag)
+        let files = bag.contents
         let info: [(label: String, value: String)]
         do { info = try BagIt.parseBagInfo(String(decoding: files["bag-info.txt"] ?? [], as: UTF8.self)) } catch {
             throw fail(.bag, "\(error)")
@@ -58,8 +65,8 @@ public enum BundleVerifier {
             guard values.count == 1 else { throw fail(.bag, "bag-info.txt needs exactly one \(label)") }
             return values[0].value
         }
-        let payload = files.filter { $0.key.hasPrefix("data/") }
-        guard try infoValue("Payload-Oxum") == BagIt.payloadOxum(sizes: payload.values.map(\.count)) else {
+        let payload = bag.files.filter { $0.key.hasPrefix("data/") }
+        guard try infoValue("Payload-Oxum") == BagIt.payloadOxum(sizes: payload.values.map { Int($0.size) }) else {
             throw fail(.bag, "Payload-Oxum in bag-info.txt does not match the payload")
         }
 
@@ -140,48 +147,56 @@ public enum BundleVerifier {
         }
         return Result(
             ledger: ledger, logKey: logKey, trusted: options.trustedLogKey != nil, witnessTimes: witnessTimes,
-            findings: custody.findings, keys: keyCount, files: files.count)
+            findings: custody.findings, keys: keyCount, files: bag.files.count)
     }
 
     // MARK: The bag
 
-    /// bagit.txt, both manifests and every hash; the manifests list exactly the files present.
-    static func checkBag(_ files: [String: [UInt8]]) throws(VerificationFailure) {
+    /// The walk's first problem; bagit.txt, both manifests and every hash; the manifests list exactly the files
+    /// present, and those are files of the bundle layout.
+    static func checkBag(_ bag: BagContents) throws(VerificationFailure) {
         func fail(_ message: String) -> VerificationFailure {
             VerificationFailure(seq: nil, rule: .bag, message: message)
         }
-        guard let declaration = files["bagit.txt"] else { throw fail("bagit.txt is missing: not a BagIt bag") }
+        if let problem = bag.problem { throw fail(problem.description) }
+        guard let declaration = bag.contents["bagit.txt"] else { throw fail("bagit.txt is missing: not a BagIt bag") }
         guard declaration.elementsEqual(BagIt.declaration.utf8) else {
             throw fail("bagit.txt is not exactly \"BagIt-Version: 1.0\" and \"Tag-File-Character-Encoding: UTF-8\"")
         }
         for (manifest, isPayload) in [(BagIt.payloadManifest, true), (BagIt.tagManifest, false)] {
-            guard let bytes = files[manifest] else { throw fail("\(manifest) is missing") }
+            guard let bytes = bag.contents[manifest] else { throw fail("\(manifest) is missing") }
             let lines: [(path: String, hex: String)]
             do { lines = try BagIt.parseManifest(String(decoding: bytes, as: UTF8.self), name: manifest) } catch {
                 throw fail("\(error)")
             }
             for line in lines {
-                guard let content = files[line.path] else { throw fail("\(manifest): \(line.path) is missing") }
-                guard Hex.encode(SHA256.hash(content)) == line.hex else {
+                // A file outside the layout is refused whether or not it is present (§11.1); the reader did not
+                // hash it.
+                guard BundleLayout.files.contains(line.path) else {
+                    throw fail(
+                        "\(manifest) lists \(BagPath.display(Array(line.path.utf8))), which is not part of a custody-ledger bundle"
+                    )
+                }
+                guard let file = bag.files[line.path] else { throw fail("\(manifest): \(line.path) is missing") }
+                guard Hex.encode(file.sha256) == line.hex else {
                     throw fail("\(manifest): \(line.path): hash mismatch")
                 }
             }
             let listed = Set(lines.map { Array($0.path.utf8) })
-            let expected = files.keys.filter {
+            let expected = bag.files.keys.filter {
                 isPayload ? $0.hasPrefix("data/") : !$0.hasPrefix("data/") && $0 != BagIt.tagManifest
             }
             for path in expected.sorted() where !listed.contains(Array(path.utf8)) {
                 throw fail("\(path) is not listed in \(manifest)")
             }
+            if let stray = bag.firstStray, isPayload == stray.starts(with: Array("data/".utf8)) {
+                throw fail("\(BagPath.display(stray)) is not listed in \(manifest)")
+            }
             for line in lines where isPayload != line.path.hasPrefix("data/") {
                 throw fail("\(manifest) lists \(line.path), which belongs in the other manifest")
             }
         }
-        for path in BundleLayout.requiredPayload where files[path] == nil { throw fail("\(path) is missing") }
-        let known = Set(BundleLayout.requiredPayload + [BundleLayout.timestamp])
-        for path in files.keys.sorted() where path.hasPrefix("data/") && !known.contains(path) {
-            throw fail("\(path) is not part of a custody-ledger bundle")
-        }
+        for path in BundleLayout.requiredPayload where bag.files[path] == nil { throw fail("\(path) is missing") }
     }
 
     // MARK: Records

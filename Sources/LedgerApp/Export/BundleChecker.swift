@@ -23,23 +23,20 @@ public struct BundleReport: Sendable {
 
 /// Reads a bag from disk and checks it (FORMAT.md §11).
 public enum BundleChecker {
-    /// Reads every file of the bag in `directory` and verifies it; with `tsaCAFile`, also its RFC 3161 time stamp.
+    /// Reads the bag in `directory` (``BagReader``) and verifies it; with `tsaCAFile`, also its RFC 3161 time stamp.
     ///
     /// A bag that breaks a rule is a report with a ``BundleReport/failure``, not an error; throws only when
-    /// `directory` is not a folder or cannot be read.
+    /// `directory` is not a folder or cannot be read (``LedgerError/Code/usage``, exit 2).
     public static func check(directory: String, options: BundleVerifier.Options, tsaCAFile: String?) throws
         -> BundleReport
     {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw LedgerError.usage("\(directory) is not a folder")
+        let bag: BagContents
+        do { bag = try BagReader.read(directory) } catch let failure as DirectoryWalk.Failure {
+            throw LedgerError.usage("cannot read the bundle: \(failure)")
         }
-        let files: [String: [UInt8]]
-        do { files = try readFiles(directory) } catch let failure as VerificationFailure {
-            return BundleReport(directory: directory, result: nil, failure: failure, timestamp: nil)
-        }
+        let files = bag.contents
         do {
-            let result = try BundleVerifier.verify(files: files, options: options)
+            let result = try BundleVerifier.verify(bag: bag, options: options)
             var timestamp: TimestampInfo?
             if tsaCAFile != nil && files[BundleLayout.timestamp] == nil {
                 throw VerificationFailure(
@@ -56,28 +53,5 @@ public enum BundleChecker {
         } catch let failure as VerificationFailure {
             return BundleReport(directory: directory, result: nil, failure: failure, timestamp: nil)
         }
-    }
-
-    /// Every regular file under `directory`, by its path relative to it; anything else is a failure.
-    static func readFiles(_ directory: String) throws -> [String: [UInt8]] {
-        var files: [String: [UInt8]] = [:]
-        let manager = FileManager.default
-        guard let walker = manager.enumerator(atPath: directory) else {
-            throw LedgerError.usage("cannot read \(directory)")
-        }
-        while let relative = walker.nextObject() as? String {
-            let path = directory + "/" + relative
-            let attributes = try manager.attributesOfItem(atPath: path)
-            switch attributes[.type] as? FileAttributeType {
-            case .typeDirectory?: continue
-            case .typeRegular?:
-                guard let data = manager.contents(atPath: path) else { throw LedgerError.usage("cannot read \(path)") }
-                files[relative] = Array(data)
-            default:
-                throw VerificationFailure(
-                    seq: nil, rule: .bag, message: "\(relative) is not a regular file (a link or a device)")
-            }
-        }
-        return files
     }
 }

@@ -52,6 +52,9 @@ public struct ExportResult: Sendable {
     public let bytes: Int
     /// The ledger's log key (vkey), which a verifier should pin.
     public let logKey: String
+    /// Hidden folders that exports killed before finishing had left in the same parent, removed before this one
+    /// was written (their paths).
+    public let removedPartials: [String]
 }
 
 /// Writes court-export bundles (FORMAT.md §11).
@@ -76,12 +79,20 @@ public enum Exporter {
         }
         guard let plan else { throw LedgerError.usage("no checkpoint covers the selection") }
         let files = try bagFiles(plan, store: store, logKey: logKey, options: options)
+        for file in files {
+            if let limit = BundleLayout.readLimits[file.path], file.bytes.count > limit {
+                throw LedgerError.usage(
+                    "\(file.path) would be \(file.bytes.count) bytes, more than the \(limit) a verifier reads (FORMAT.md §11.1); export fewer items"
+                )
+            }
+        }
+        let removed = PartialExports.removeStale(in: DurableFiles.parent(of: trimmedPath(options.out)))
         try writeBag(files, to: options.out)
         return ExportResult(
             directory: options.out, checkpointSize: plan.checkpoint.checkpoint.size, newCheckpoint: newCheckpoint,
             entries: plan.disclosed.records.count, streams: plan.disclosed.streams.count,
             cosignatures: cosignatureCount(plan.checkpoint), hasTimestamp: plan.timestamp != nil, files: files.count,
-            bytes: files.reduce(0) { $0 + $1.bytes.count }, logKey: plan.logKey.vkey)
+            bytes: files.reduce(0) { $0 + $1.bytes.count }, logKey: plan.logKey.vkey, removedPartials: removed)
     }
 
     /// Everything a bag is made from, read from one snapshot.
@@ -221,12 +232,18 @@ public enum Exporter {
         return formatter.string(from: Date())
     }
 
-    /// Writes the files into a hidden sibling folder, flushes them, then renames it to `directory`.
+    /// `directory` without a trailing `/`.
+    static func trimmedPath(_ directory: String) -> String {
+        directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+    }
+
+    /// Writes the files into a hidden sibling folder (``PartialExports``), locked while it is written, flushes
+    /// them, then renames it to `directory`.
     static func writeBag(_ files: [(path: String, bytes: [UInt8])], to directory: String) throws {
-        let trimmed = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
-        let temporary =
-            DurableFiles.parent(of: trimmed) + "/.\(DurableFiles.name(of: trimmed)).partial-"
-            + SecureRandom.uuidV4().prefix(8)
+        let trimmed = trimmedPath(directory)
+        let partial = try PartialExports.create(for: trimmed)
+        defer { close(partial.lock) }
+        let temporary = partial.path
         let manager = FileManager.default
         do {
             for file in files {

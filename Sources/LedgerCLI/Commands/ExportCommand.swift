@@ -67,8 +67,12 @@ struct ExportCommand: ParsableCommand {
                 "streams": .integer(Int64(result.streams)), "cosignatures": .integer(Int64(result.cosignatures)),
                 "timestamp": .bool(result.hasTimestamp), "files": .integer(Int64(result.files)),
                 "bytes": .integer(Int64(result.bytes)), "log_vkey": .string(result.logKey),
+                "removed_partials": .array(result.removedPartials.map { .string($0) }),
             ])
             return
+        }
+        for path in result.removedPartials {
+            print("removed \(path): the unfinished bundle of an export that was killed")
         }
         print("wrote \(result.directory): \(options.selection), \(result.entries) entries in \(result.streams) streams")
         print(
