@@ -101,4 +101,28 @@ struct CrashPointTests {
         #expect(verify.status == 0, "\(verify.stdout)")
         #expect(try ledger(["rebuild", "--ledger", ledgerPath]).status == 0)
     }
+
+    @Test func killedBeforeAnExportsRenameLeavesNoBundleAndTheNextExportRemovesWhatItLeft() throws {
+        let demo = try ledger(["demo", "op", "--targets", "20"])
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let items = try ledger(["items", "--ledger", "op/custody.ledger", "--json"]).stdout
+        let list = try JSONSerialization.jsonObject(with: Data(items.utf8)) as? [[String: Any]]
+        let item = try #require(list?.first?["id"] as? String)
+        let export = ["export", "--ledger", "op/custody.ledger", "--item", item, "--out", "bundle"]
+        #expect(try killAt("export.rename", export + ["--log-key", "op/keys/log.pem"]))
+        let manager = FileManager.default
+        #expect(!manager.fileExists(atPath: directory.path("bundle")), "no bundle appears before its rename")
+        let left = try manager.contentsOfDirectory(atPath: directory.url.path).filter {
+            $0.hasPrefix(".bundle.partial-")
+        }
+        #expect(left.count == 1, "\(left)")
+        let again = try ledger(export + ["--log-key", "op/keys/log.pem"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("removed") || again.stderr.contains("removed"), "\(again.stdout)")
+        #expect(
+            try manager.contentsOfDirectory(atPath: directory.url.path).filter { $0.hasPrefix(".bundle.partial-") }
+                .isEmpty)
+        let check = try ledger(["verify-bundle", "bundle"])
+        #expect(check.status == 0, "\(check.stdout)")
+    }
 }

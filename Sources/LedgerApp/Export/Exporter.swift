@@ -254,6 +254,7 @@ public enum Exporter {
             for folder in ["data/ledger", "data/report", "data/case", "data", ""] {
                 DurableFiles.syncDirectory(of: temporary + "/" + folder + "/x")
             }
+            PausePoint.exportRename.reach()
             guard rename(temporary, trimmed) == 0 else {
                 throw LedgerError.usage("cannot create \(directory): \(String(cString: strerror(errno)))")
             }
