@@ -212,10 +212,18 @@ public final class SQLiteLedgerStore: LedgerStore {
     }
 
     static func describe(_ error: any Error) -> String {
-        if let error = error as? DatabaseError {
+        guard let error = error as? DatabaseError else { return "\(error)" }
+        // A full disk (ENOSPC is SQLITE_FULL; a file size limit, EFBIG, surfaces as a failed write) rolls the
+        // transaction back: say so in words a user can act on.
+        switch error.extendedResultCode {
+        case .SQLITE_FULL:
+            return "the disk is full (\(error.message ?? "SQLITE_FULL")); nothing was written"
+        case .SQLITE_IOERR_WRITE, .SQLITE_IOERR_FSYNC, .SQLITE_IOERR_TRUNCATE, .SQLITE_IOERR_SHORT_READ:
+            return "cannot write the database file (is the disk full, or a file size limit reached?);"
+                + " nothing was written"
+        default:
             return error.message ?? "\(error.resultCode)"
         }
-        return "\(error)"
     }
 }
 

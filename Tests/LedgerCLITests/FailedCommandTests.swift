@@ -255,4 +255,24 @@ struct FailedCommandTests {
         #expect(try snapshot() == before)
         #expect(try ledger(["log", "--format", "jsonl"]).stdout.split(separator: "\n").count == entries)
     }
+
+    /// A disk that fills during a batch (a file size limit: writes fail with EFBIG, as with ENOSPC) rolls the whole
+    /// batch back: one line naming the cause, the ledger byte-identical and verifying.
+    @Test func aDiskThatFillsDuringABatchChangesNothing() throws {
+        try setUp()
+        let lines = (1...3000).map {
+            #"{"type":"ledger.note","stream":"ledger","data":{"text":"note \#($0) \#(String(repeating: "x", count: 200))"}}"#
+        }
+        try write("big.jsonl", lines.joined(separator: "\n"))
+        let before = try snapshot()
+        let full = try CLI.shell(
+            "trap '' XFSZ; ulimit -f \(600 + 2 * 1024); exec '\(CLI.executable.path)' append --batch big.jsonl"
+                + " --key admin.pem",
+            in: directory.url)
+        #expect(full.status == 2, "\(full.stdout) \(full.stderr)")
+        #expect(full.stderr.contains("nothing was written"), "\(full.stderr)")
+        #expect(full.stderr.split(separator: "\n").count == 1, "\(full.stderr)")
+        #expect(try snapshot() == before)
+        #expect(try ledger(["verify"]).status == 0)
+    }
 }
