@@ -50,7 +50,10 @@ public final class SQLiteLedgerStore: LedgerStore {
     /// The page cache while scanning the entries (SQLite's default, 2 MiB).
     static let scanCacheSize = -2048
 
-    private static func configuration(readOnly: Bool = false, checkpointer: WALCheckpointer? = nil) -> Configuration {
+    /// - Parameter connectionReadOnly: open the connection itself read-only (see `open`), not only `query_only`.
+    private static func configuration(
+        readOnly: Bool = false, connectionReadOnly: Bool = false, checkpointer: WALCheckpointer? = nil
+    ) -> Configuration {
         var config = Configuration()
         // Never GRDB's WAL set-up (`journalMode = .wal`): it creates and drops a table whenever no WAL file exists,
         // which changes the database file (change counter, schema cookie, a freed page) on every open, even of a
@@ -60,7 +63,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         // Read-only use opens the file read-write and forbids writing with `query_only`: the connection that
         // closes last then removes the `-wal` and `-shm` files it needed, where a read-only connection leaves them
         // beside the ledger. SQLite falls back to read-only itself when the file is write-protected.
-        config.readonly = false
+        config.readonly = connectionReadOnly
         // Writers from other processes wait for the lock rather than failing at once.
         config.busyMode = .timeout(120)
         config.prepareDatabase { db in
@@ -96,6 +99,12 @@ public final class SQLiteLedgerStore: LedgerStore {
         guard Header.formatVersions.allSatisfy({ header[$0] == 2 }) else { throw notALedger }
     }
 
+    /// Whether the WAL file exists and holds more than nothing (its 32-byte header alone holds no frame).
+    private static func hasFrames(walPath: String) -> Bool {
+        var info = stat()
+        return stat(walPath, &info) == 0 && info.st_size > 32
+    }
+
     /// Opens an existing ledger; `readOnly` for commands that only read (an auditor's copy).
     ///
     /// A file that is not a ledger is refused before anything is written: the header is checked first, and the
@@ -110,8 +119,14 @@ public final class SQLiteLedgerStore: LedgerStore {
         var opened: DatabaseQueue?
         do {
             let checkpointer = readOnly ? nil : WALCheckpointer(path: path)
+            // A WAL holding frames belongs to a writer that is running or was killed. A read-write connection that
+            // closes last checkpoints it into the database file and deletes it, query_only or not, so a reader
+            // that finds one opens read-only and leaves both files as they were (and the -shm it found beside them).
+            let keepsWAL = readOnly && Self.hasFrames(walPath: path + "-wal")
             let queue = try DatabaseQueue(
-                path: path, configuration: configuration(readOnly: readOnly, checkpointer: checkpointer))
+                path: path,
+                configuration: configuration(
+                    readOnly: readOnly, connectionReadOnly: keepsWAL, checkpointer: checkpointer))
             opened = queue
             let (journalMode, version) = try queue.read { db -> (String?, String?) in
                 let journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode")

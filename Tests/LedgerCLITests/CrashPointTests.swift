@@ -1,4 +1,5 @@
 import Foundation
+import LedgerCrypto
 import LedgerTestSupport
 import Testing
 
@@ -70,6 +71,29 @@ struct CrashPointTests {
         let retry = try ledger(note + ["--id", id])
         #expect(retry.status == 0 && retry.stdout.contains("already recorded"), "\(retry.stdout) \(retry.stderr)")
         #expect(try count() == before + 1)
+    }
+
+    /// A writer killed after its commit leaves a WAL with the entry; a read command, failing or not, leaves the
+    /// database file and that WAL byte-identical (it does not checkpoint the WAL into the file and delete it).
+    @Test func aReadAfterAKilledWriterLeavesItsWALAsItWas() throws {
+        try setUp()
+        let entries = try count()
+        #expect(try killAt("append.after-commit", note))
+        func hashes() throws -> [String] {
+            try ["custody.ledger", "custody.ledger-wal"].map { name in
+                guard let bytes = FileManager.default.contents(atPath: directory.path(name)) else { return "absent" }
+                return Hex.encode(SHA256.hash(Array(bytes)))
+            }
+        }
+        let before = try hashes()
+        let failing = try ledger(["item", "show", "EV-404"])
+        #expect(failing.status != 0)
+        #expect(try hashes() == before, "a failed read command changed the ledger or its WAL")
+        let verify = try ledger(["verify"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(try hashes() == before, "verify changed the ledger or its WAL")
+        #expect(try count() == entries + 1, "the killed writer's entry is read from its WAL")
+        #expect(try ledger(note).status == 0, "the next writer goes ahead")
     }
 
     @Test func killedBetweenChunksKeepsExactlyTheCommittedChunks() throws {
