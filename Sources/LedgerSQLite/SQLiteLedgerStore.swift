@@ -233,7 +233,7 @@ public final class SQLiteLedgerStore: LedgerStore {
         switch error.extendedResultCode {
         case .SQLITE_FULL:
             return "the disk is full (\(error.message ?? "SQLITE_FULL")); nothing was written"
-        case .SQLITE_IOERR_WRITE, .SQLITE_IOERR_FSYNC, .SQLITE_IOERR_TRUNCATE, .SQLITE_IOERR_SHORT_READ:
+        case .SQLITE_IOERR_WRITE, .SQLITE_IOERR_FSYNC, .SQLITE_IOERR_TRUNCATE:
             return "cannot write the database file (is the disk full, or a file size limit reached?);"
                 + " nothing was written"
         default:

@@ -34,7 +34,9 @@ enum PartialExports {
             throw LedgerError.usage("cannot create \(path): \(String(cString: strerror(errno)))")
         }
         let lock = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard lock >= 0, flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+        // A file system without flock (some FUSE and SMB mounts) still exports: the pid in the name protects the
+        // folder from a later export's clean-up, as for folders of earlier versions.
+        guard lock >= 0, flock(lock, LOCK_EX | LOCK_NB) == 0 || [ENOSYS, EOPNOTSUPP, ENOLCK].contains(errno) else {
             let reason = String(cString: strerror(errno))
             if lock >= 0 { close(lock) }
             rmdir(path)
