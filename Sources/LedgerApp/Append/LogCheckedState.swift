@@ -42,7 +42,7 @@ struct LogCheckedKeys: KeyDirectory {
     private func check(_ stored: KeyState?, keyID: String) throws {
         var entries: [Entry] = []
         try base.forEachRecord(RecordFilter(from: 1, stream: "key/" + keyID, withStoredState: false)) { record in
-            entries.append(try Entry.parse(record: record.record))
+            entries.append(try Self.streamEntry(record, of: "key/" + keyID, revision: entries.count + 1))
             return true
         }
         let logged: KeyState?
@@ -63,6 +63,19 @@ struct LogCheckedKeys: KeyDirectory {
             && a.compromisedSinceSeq == b.compromisedSinceSeq
     }
 
+    /// The record as an entry of `stream` at `revision`: the stream is selected by a stored column, so the record's
+    /// own body must say the same (a record moved between streams by hand is not history to decide on).
+    static func streamEntry(_ record: StoredRecord, of stream: String, revision: Int) throws -> Entry {
+        let entry: Entry
+        do { entry = try Entry.parse(record: record.record) } catch {
+            throw differs("the record of seq \(record.seq) in stream \(stream) cannot be read (\(error))")
+        }
+        guard entry.body.stream.hasSameBytes(as: stream), entry.body.streamRev == Int64(revision) else {
+            throw differs("the record of seq \(record.seq) is not revision \(revision) of stream \(stream)")
+        }
+        return entry
+    }
+
     static func differs(_ what: String) -> LedgerError {
         .integrity("\(what); nothing was written: run `ledger verify`")
     }
@@ -80,8 +93,10 @@ struct LogCheckedProjections: ProjectionSource {
         // alone, with rules about other streams and people left unchecked, rebuilds the row byte for byte.
         let stream = CustodyStreams.item(key)
         var state = CustodyState(refolding: stream)
+        var revision = 0
         try base.forEachRecord(RecordFilter(from: 1, stream: stream, withStoredState: false)) { record in
-            let entry = try Entry.parse(record: record.record)
+            revision += 1
+            let entry = try LogCheckedKeys.streamEntry(record, of: stream, revision: revision)
             // A breach recorded in the history is a finding of `ledger verify`; the fold leaves the state as it was.
             do { try state.apply(entry, keys: keys) } catch is CustodyViolation {}
             return true
