@@ -105,6 +105,30 @@ public final class SQLiteLedgerStore: LedgerStore {
         return stat(walPath, &info) == 0 && info.st_size > 32
     }
 
+    /// True when this user may not write the file, or may not create files in its folder.
+    private static func isWriteProtected(_ path: String) -> Bool {
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        return access(path, W_OK) != 0 || access(folder, W_OK) != 0
+    }
+
+    /// An SQLite URI filename (sqlite.org/uri.html) opening `path` read-only and immutable.
+    static func immutableURI(_ path: String) -> String {
+        var encoded = ""
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"), UInt8(ascii: "/"):
+                encoded.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                encoded +=
+                    "%" + String(byte >> 4, radix: 16, uppercase: true) + String(byte & 15, radix: 16, uppercase: true)
+            }
+        }
+        return "file:" + encoded + "?mode=ro&immutable=1"
+    }
+
     /// Opens an existing ledger; `readOnly` for commands that only read (an auditor's copy).
     ///
     /// A file that is not a ledger is refused before anything is written: the header is checked first, and the
@@ -116,6 +140,13 @@ public final class SQLiteLedgerStore: LedgerStore {
             throw StoreError(.noLedger, "no ledger at \(path) (create one with `ledger init`, or give --ledger PATH)")
         }
         try checkHeader(path: path)
+        if !readOnly && isWriteProtected(path) {
+            // SQLite would open it read-only and leave -wal/-shm files beside it before the write failed.
+            throw StoreError(
+                .engine,
+                "\(path) is write-protected (the file or its folder): commands that only read (verify, log, items, …)"
+                    + " work on it, appends need a writable ledger")
+        }
         var opened: DatabaseQueue?
         do {
             let checkpointer = readOnly ? nil : WALCheckpointer(path: path)
@@ -123,10 +154,14 @@ public final class SQLiteLedgerStore: LedgerStore {
             // closes last checkpoints it into the database file and deletes it, query_only or not, so a reader
             // that finds one opens read-only and leaves both files as they were (and the -shm it found beside them).
             let keepsWAL = readOnly && Self.hasFrames(walPath: path + "-wal")
+            // A write-protected copy (this user may write neither the file nor its folder, as on a read-only
+            // medium) whose WAL is checkpointed is read as immutable: SQLite reads the file alone, takes no locks
+            // and creates no -wal or -shm beside it. Such a copy must not be written while it is read.
+            let immutable = readOnly && !keepsWAL && Self.isWriteProtected(path)
             let queue = try DatabaseQueue(
-                path: path,
+                path: immutable ? Self.immutableURI(path) : path,
                 configuration: configuration(
-                    readOnly: readOnly, connectionReadOnly: keepsWAL, checkpointer: checkpointer))
+                    readOnly: readOnly, connectionReadOnly: keepsWAL || immutable, checkpointer: checkpointer))
             opened = queue
             let (journalMode, version) = try queue.read { db -> (String?, String?) in
                 let journalMode = try String.fetchOne(db, sql: "PRAGMA journal_mode")
@@ -135,7 +170,8 @@ public final class SQLiteLedgerStore: LedgerStore {
                     journalMode, try String.fetchOne(db, sql: "SELECT value FROM meta WHERE name = 'schema_version'")
                 )
             }
-            guard let version, journalMode == "wal" else {
+            // An immutable connection reports no WAL mode; the header said so already.
+            guard let version, journalMode == "wal" || immutable else {
                 throw StoreError(.notALedger, "\(path) is not a custody ledger (or its creation did not complete)")
             }
             guard version == schemaVersion else {
