@@ -80,7 +80,10 @@ let package = Package(
         // Temporary ledgers, key fixtures, the tamper toolkit, the vectors' location.
         .target(
             name: "LedgerTestSupport",
-            dependencies: ["CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite", "LedgerStores"],
+            dependencies: [
+                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite",
+                "LedgerStores",
+            ],
             path: "Tests/LedgerTestSupport",
             swiftSettings: strict
         ),

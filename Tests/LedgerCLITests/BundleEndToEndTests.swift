@@ -96,32 +96,8 @@ struct BundleEndToEndTests {
         let copy = holder.url.appendingPathComponent("bag")
         try FileManager.default.copyItem(at: bundle, to: copy)
         try change(copy)
-        if rebag { try Self.rebag(copy) }
+        if rebag { try Bags.rebag(copy) }
         return (copy, holder)
-    }
-
-    static func rebag(_ bag: URL) throws {
-        let manager = FileManager.default
-        var payload: [(path: String, sha256: [UInt8])] = []
-        var sizes: [Int] = []
-        for case let relative as String in manager.enumerator(atPath: bag.path)! where relative.hasPrefix("data/") {
-            var isDirectory: ObjCBool = false
-            let path = bag.appendingPathComponent(relative).path
-            guard manager.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-            payload.append((relative, SHA256.hash(bytes)))
-            sizes.append(bytes.count)
-        }
-        try Data(BagIt.manifest(payload).utf8).write(to: bag.appendingPathComponent("manifest-sha256.txt"))
-        let infoURL = bag.appendingPathComponent("bag-info.txt")
-        let info = try String(contentsOf: infoURL, encoding: .utf8).split(separator: "\n").map {
-            $0.hasPrefix("Payload-Oxum:") ? "Payload-Oxum: \(BagIt.payloadOxum(sizes: sizes))" : String($0)
-        }
-        try Data((info.joined(separator: "\n") + "\n").utf8).write(to: infoURL)
-        let tags = try ["bagit.txt", "bag-info.txt", "manifest-sha256.txt"].map {
-            ($0, SHA256.hash(Array(try Data(contentsOf: bag.appendingPathComponent($0)))))
-        }
-        try Data(BagIt.manifest(tags).utf8).write(to: bag.appendingPathComponent("tagmanifest-sha256.txt"))
     }
 
     static func lines(_ bag: URL, _ file: String) throws -> [String] {

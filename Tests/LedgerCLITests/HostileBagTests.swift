@@ -83,45 +83,6 @@ struct HostileBagTests {
         }
     }
 
-    /// Recomputes the payload manifest, Payload-Oxum and the tag manifest, reading every file in pieces.
-    static func rebag(_ bag: URL) throws {
-        var payload: [(path: String, sha256: [UInt8])] = []
-        var sizes: [Int] = []
-        let manager = FileManager.default
-        for case let relative as String in manager.enumerator(atPath: bag.appendingPathComponent("data").path)! {
-            let url = bag.appendingPathComponent("data/" + relative)
-            var isDirectory: ObjCBool = false
-            guard manager.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-                continue
-            }
-            let (digest, size) = try streamingSHA256(url)
-            payload.append(("data/" + relative, digest))
-            sizes.append(size)
-        }
-        try Data(BagIt.manifest(payload).utf8).write(to: bag.appendingPathComponent("manifest-sha256.txt"))
-        let infoURL = bag.appendingPathComponent("bag-info.txt")
-        let info = try String(contentsOf: infoURL, encoding: .utf8).split(separator: "\n").map {
-            $0.hasPrefix("Payload-Oxum:") ? "Payload-Oxum: \(BagIt.payloadOxum(sizes: sizes))" : String($0)
-        }
-        try Data((info.joined(separator: "\n") + "\n").utf8).write(to: infoURL)
-        let tags = try ["bagit.txt", "bag-info.txt", "manifest-sha256.txt"].map {
-            ($0, try streamingSHA256(bag.appendingPathComponent($0)).digest)
-        }
-        try Data(BagIt.manifest(tags).utf8).write(to: bag.appendingPathComponent("tagmanifest-sha256.txt"))
-    }
-
-    static func streamingSHA256(_ url: URL) throws -> (digest: [UInt8], size: Int) {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        let digest = StreamingDigest(.sha256)
-        var size = 0
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            digest.update(chunk)
-            size += chunk.count
-        }
-        return (digest.finalize(), size)
-    }
-
     // MARK: Tests
 
     @Test func theUntouchedBundleVerifiesInBoth() throws {
@@ -219,7 +180,7 @@ struct HostileBagTests {
     @Test func aTwoGigabyteFileIsHashedInBoundedMemory() throws {
         let (bag, cleanup) = try copy { bag in
             try HostileFiles.makeSparseFile(at: bag.appendingPathComponent("data/VERIFY.md").path, size: 2 << 30)
-            try Self.rebag(bag)
+            try Bags.rebag(bag)
         }
         defer { cleanup() }
         let ours = try swiftVerify(bag)

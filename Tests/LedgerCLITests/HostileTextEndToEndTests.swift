@@ -112,7 +112,7 @@ struct HostileTextEndToEndTests {
         let url = copy.appendingPathComponent("data/report/custody-report.html")
         try Data(report.replacingOccurrences(of: "custody-ledger-report/2", with: "custody-ledger-report/9").utf8)
             .write(to: url)
-        try BundleEndToEndTests.rebag(copy)
+        try Bags.rebag(copy)
         let unknown = try CLI.run(["verify-bundle", copy.path], in: directory.url)
         #expect(unknown.status == 1, "\(unknown.stdout)")
         #expect(unknown.stdout.contains("custody-ledger-report/9"), "\(unknown.stdout)")
