@@ -284,7 +284,7 @@ public enum BundleVerifier {
         return Parallel.map(Partition(items: entries.count, chunkSize: 256)) { position in
             let entry = entries[position]
             return entry.sigs.map { sig in
-                guard let key = keys[sig.key], let message = entry.signedMessage(for: sig.key, table: .custodyV1)
+                guard let key = keys[sig.key], let message = entry.signedMessage(for: sig, table: .custodyV1)
                 else { return nil }
                 return key.verify(signature: sig.signature, message: message)
             }
@@ -296,7 +296,7 @@ public enum BundleVerifier {
     {
         for (index, sig) in entry.sigs.enumerated() {
             guard let key = keys.key(sig.key)?.publicKey,
-                let message = entry.signedMessage(for: sig.key, table: .custodyV1)
+                let message = entry.signedMessage(for: sig, table: .custodyV1)
             else {
                 throw VerificationFailure(
                     seq: entry.body.seq, rule: .signatures,

@@ -595,7 +595,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     ///
     /// Appends ask this for every entry, so it reads the canonical record's bytes without parsing it as JSON
     /// (``Entry/canonicalBodyFacts(_:)``), and cross-checks them with the stored columns.
-    func streamHead(_ stream: String) throws -> (rev: Int64, bodyHash: String)? {
+    func streamHead(_ stream: String) throws -> StreamHead? {
         let statement = try db.cachedStatement(
             sql:
                 "SELECT seq, record, stream_rev, body_hash FROM entries WHERE stream = ? ORDER BY stream_rev DESC LIMIT 1"
@@ -608,7 +608,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         else {
             throw StoreError(.damaged, "the stored record or columns of seq \(seq) are damaged; run `ledger verify`")
         }
-        return (facts.streamRev, Hex.encode(facts.bodyHash))
+        return StreamHead(rev: facts.streamRev, link: Hex.encode(facts.link), time: facts.time)
     }
 
     /// The newest entry, read from its record.

@@ -76,7 +76,7 @@ func nextNote(
     let stream = try reader.streamHead("ledger")
     var body = EntryBody(
         ledger: try #require(try reader.meta("origin")), seq: head.seq + 1, prev: head.bodyHash, stream: "ledger",
-        streamRev: (stream?.rev ?? 0) + 1, streamPrev: stream?.bodyHash ?? EntryBody.zeroHash,
+        streamRev: (stream?.rev ?? 0) + 1, streamPrev: stream?.link ?? EntryBody.zeroHash,
         id: SecureRandom.uuidV4(),
         time: max(head.time, SystemClock().now()), type: EventTypes.ledgerNote, actor: LedgerFixture.keyID(signer),
         data: ["text": .string(text)])

@@ -396,7 +396,7 @@ extension InMemoryStateReading {
     }
 
     /// From the stream's newest record, cross-checked with its stored columns, as the SQLite store reads it.
-    func streamHead(_ stream: String) throws -> (rev: Int64, bodyHash: String)? {
+    func streamHead(_ stream: String) throws -> StreamHead? {
         guard let position = state.streamTop[Array(stream.utf8)] else { return nil }
         let entry = state.entries[position]
         guard let facts = Entry.canonicalBodyFacts(entry.record), facts.streamRev == entry.streamRev,
@@ -405,7 +405,7 @@ extension InMemoryStateReading {
             throw StoreError(
                 .damaged, "the stored record or columns of seq \(entry.seq) are damaged; run `ledger verify`")
         }
-        return (facts.streamRev, Hex.encode(facts.bodyHash))
+        return StreamHead(rev: facts.streamRev, link: Hex.encode(facts.link), time: facts.time)
     }
 
     func head() throws -> LedgerHead? {

@@ -10,12 +10,15 @@ public struct LedgerBuilder {
     public let admin: Ed25519PrivateKey
     public let logKey: Ed25519PrivateKey
     public private(set) var entries: [Entry] = []
+    /// The format version of the entries built: 1, or 2 (statements, FORMAT.md §12).
+    public let version: Int64
     private var streamHeads: [String: (rev: Int64, hash: String)] = [:]
     private var clock: Int64 = 1_780_000_000_000
 
-    /// A ledger with its genesis entries (seq 1 and 2).
-    public init(origin: String = "ledger.test.example/unit") {
+    /// A ledger with its genesis entries (seq 1 and 2), of format `version`.
+    public init(origin: String = "ledger.test.example/unit", version: Int64 = EntryBody.version) {
         self.origin = origin
+        self.version = version
         admin = Ed25519PrivateKey.generate()
         logKey = Ed25519PrivateKey.generate()
         let vkey = (try? NoteVerifierKey(name: origin, publicKey: logKey.publicKey))?.vkey ?? ""
@@ -53,33 +56,44 @@ public struct LedgerBuilder {
     /// Appends an entry.
     ///
     /// `mutate` may change the body before it is hashed and signed; `mutateSigs` may change the
-    /// signatures afterwards. The builder keeps chaining from whatever was actually appended.
+    /// signatures afterwards. The builder keeps chaining from whatever was actually appended. `coSigners` sign the
+    /// entry message (version 1) or the co-signature message at `coSignedAt` (version 2; default the entry's time).
     @discardableResult
     public mutating func append(
         type: String, stream: String, data: JSONValue, signer: Ed25519PrivateKey, presigned: [EntrySignature] = [],
+        coSigners: [Ed25519PrivateKey] = [], coSignedAt: String? = nil,
         mutate: (inout EntryBody) -> Void = { _ in }, mutateSigs: ([EntrySignature]) -> [EntrySignature] = { $0 }
     ) -> Entry {
         clock += 1000
         let head = streamHeads[stream]
+        let time = LedgerTime.format(millisecondsSince1970: clock)
+        let isStatement = version == EntryBody.statementVersion
         var body = EntryBody(
             ledger: origin, seq: Int64(entries.count + 1), prev: entries.last?.bodyHashHex ?? EntryBody.zeroHash,
             stream: stream, streamRev: (head?.rev ?? 0) + 1, streamPrev: head?.hash ?? EntryBody.zeroHash,
-            id: SecureRandom.uuidV4(), time: LedgerTime.format(millisecondsSince1970: clock), type: type,
-            actor: Self.keyID(signer), data: data)
+            id: SecureRandom.uuidV4(), time: time, type: type, actor: Self.keyID(signer), data: data,
+            version: version, genesis: isStatement ? entries.first?.bodyHashHex : nil,
+            signedAt: isStatement ? time : "",
+            expires: isStatement ? StatementRules.defaultExpiry(signedAt: time) : "")
         mutate(&body)
         let unsigned = Entry(body: body, sigs: [])
-        let actorSig = EntrySignature(
-            key: body.actor, signature: signer.sign(SigningMessage.entry(bodyHash: unsigned.bodyHash)))
-        let entry = Entry(body: body, sigs: mutateSigs([actorSig] + presigned.filter { $0.key != body.actor }))
+        let actorSig = EntrySignature(key: body.actor, signature: signer.sign(unsigned.actorMessage))
+        let coSignedAt = isStatement ? (coSignedAt ?? body.time) : nil
+        let coSigs = coSigners.compactMap { key -> EntrySignature? in
+            guard let message = unsigned.coSignerMessage(signedAt: coSignedAt) else { return nil }
+            return EntrySignature(key: Self.keyID(key), signature: key.sign(message), signedAt: coSignedAt)
+        }
+        let entry = Entry(
+            body: body, sigs: mutateSigs([actorSig] + presigned.filter { $0.key != body.actor } + coSigs))
         entries.append(entry)
-        streamHeads[body.stream] = (body.streamRev, entry.bodyHashHex)
+        streamHeads[body.stream] = (body.streamRev, entry.streamLinkHex)
         return entry
     }
 
     /// Appends raw, already-built entry.
     public mutating func appendRaw(_ entry: Entry) {
         entries.append(entry)
-        streamHeads[entry.body.stream] = (entry.body.streamRev, entry.bodyHashHex)
+        streamHeads[entry.body.stream] = (entry.body.streamRev, entry.streamLinkHex)
     }
 
     /// The records, in seq order.

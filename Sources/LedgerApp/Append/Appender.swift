@@ -100,12 +100,15 @@ public enum Appender {
         }
     }
 
-    /// Appends inside an open write transaction (used by `ledger init` for the genesis entries too).
+    /// Appends inside an open write transaction (used by `ledger init` for the genesis entries too, with the new
+    /// ledger's format version and its log key in `genesis`).
     static func append(
         _ drafts: [EventDraft], in transaction: any LedgerWriteTransaction, genesisActor: String?,
-        timings: AppendTimings? = nil, progress: ((Int) -> Void)? = nil
+        genesis: (version: Int64, logKey: Ed25519PrivateKey)? = nil, timings: AppendTimings? = nil,
+        progress: ((Int) -> Void)? = nil
     ) throws -> AppendResult {
-        let decided = try decide(drafts, in: transaction, genesisActor: genesisActor, timings: timings)
+        let decided = try decide(
+            drafts, in: transaction, genesisActor: genesisActor, genesis: genesis, timings: timings)
         return try store(decided, in: transaction, timings: timings, progress: progress)
     }
 
@@ -194,7 +197,7 @@ public enum Appender {
     /// Checks and builds a batch's entries in order and starts signing them; stores nothing.
     static func decide(
         _ drafts: [EventDraft], in transaction: any LedgerWriteTransaction, genesisActor: String?,
-        timings: AppendTimings? = nil
+        genesis: (version: Int64, logKey: Ed25519PrivateKey)? = nil, timings: AppendTimings? = nil
     ) throws -> DecidedBatch {
         let decideStart = ContinuousClock.now
         let head = try transaction.head()
@@ -202,15 +205,21 @@ public enum Appender {
             return DecidedBatch(head: head, recorded: recorded)
         }
         guard let origin = try transaction.meta("origin") else { throw LedgerError.usage("the ledger has no origin") }
+        // The ledger's format: what seq 1 says, or what `ledger init` asks for. Version 2 needs the log key, which
+        // signs the group's checkpoint (FORMAT.md §12.6).
+        var format =
+            try genesis.map { LedgerFormat(version: $0.version, genesisHash: nil, logKey: $0.logKey) }
+            ?? LedgerFormat.of(transaction)
         var seq = head?.seq ?? 0
         var prev = head?.bodyHash ?? EntryBody.zeroHash
         let now = SystemClock().now()
         let time = max(now, head?.time ?? now)
+        let expires = StatementRules.defaultExpiry(signedAt: time)
         // Key rows and item rows are checked against the log before they decide anything.
         let checkedKeys = LogCheckedKeys(base: transaction)
         var keys = OverlayKeys(checked: checkedKeys)
         var custody = CustodyState(source: LogCheckedProjections(base: transaction, keys: checkedKeys))
-        var streamHeads: [String: (rev: Int64, bodyHash: String)] = [:]
+        var streamHeads: [String: StreamHead] = [:]
         var effects: [RuleEffect] = []
         effects.reserveCapacity(drafts.count)
         // Signing, the costly step, runs on worker threads while this thread decides the next entries and then
@@ -236,22 +245,30 @@ public enum Appender {
                 actor = KeyFiles.keyID(draft.signer.publicKey)
                 lastSigner = (draft.signer.publicKey.raw, actor)
             }
+            // Version 2: the statement is signed by the actor now, by this process's clock, and expires by default.
             let body = EntryBody(
                 ledger: origin, seq: seq, prev: prev, stream: draft.stream, streamRev: currentRev + 1,
-                streamPrev: current?.bodyHash ?? EntryBody.zeroHash, id: draft.id ?? SecureRandom.uuidV4(), time: time,
-                type: draft.type, actor: actor, data: draft.data)
+                streamPrev: current?.link ?? EntryBody.zeroHash, id: draft.id ?? SecureRandom.uuidV4(), time: time,
+                type: draft.type, actor: actor, data: draft.data, version: format.version,
+                genesis: seq == 1 ? nil : format.genesisHash, signedAt: format.isStatements ? time : "",
+                expires: format.isStatements ? expires : "")
             // Placeholder signatures of the right size, so the rules and the size limit see the final shape.
             var placeholders = [EntrySignature(key: actor, signature: [UInt8](repeating: 0, count: 64))]
             for sig in draft.presigned where sig.key != actor { placeholders.append(sig) }
             for coSigner in draft.coSigners {
                 placeholders.append(
                     EntrySignature(
-                        key: KeyFiles.keyID(coSigner.publicKey), signature: [UInt8](repeating: 0, count: 64)))
+                        key: KeyFiles.keyID(coSigner.publicKey), signature: [UInt8](repeating: 0, count: 64),
+                        signedAt: format.isStatements ? time : nil))
             }
             let entry = Entry(body: body, sigs: placeholders)
-            guard entry.record.count <= Entry.maxRecordBytes else {
-                throw LedgerError.usage(
-                    "the entry would be \(entry.record.count) bytes, over the limit of \(Entry.maxRecordBytes)")
+            let limit = Entry.maxRecordBytes(version: format.version)
+            guard entry.record.count <= limit else {
+                throw LedgerError.usage("the entry would be \(entry.record.count) bytes, over the limit of \(limit)")
+            }
+            if seq == 1 { format.genesisHash = entry.bodyHashHex }
+            do { try StatementRules.checkTimes(entry, previousStreamTime: current?.time) } catch {
+                throw LedgerError.from(error).with(description: "\(draft.type) in \(draft.stream): \(error)")
             }
             let effect: RuleEffect
             do { effect = try EntryRules.check(entry, table: .custodyV1, keys: keys, genesisActor: genesisActor) } catch
@@ -259,7 +276,7 @@ public enum Appender {
                 throw LedgerError.from(error).with(description: "\(draft.type) in \(draft.stream): \(error)")
             }
             for sig in draft.presigned where sig.key != actor {
-                guard let message = entry.signedMessage(for: sig.key, table: .custodyV1),
+                guard let message = entry.signedMessage(for: sig, table: .custodyV1),
                     let key = try keys.publicKey(sig.key, entry: entry),
                     key.verify(signature: sig.signature, message: message)
                 else {
@@ -272,7 +289,7 @@ public enum Appender {
                 throw LedgerError.refused(
                     violation, "refused: \(draft.type) in \(draft.stream): \(violation); nothing was written")
             }
-            streamHeads[draft.stream] = (body.streamRev, entry.bodyHashHex)
+            streamHeads[draft.stream] = StreamHead(rev: body.streamRev, link: entry.streamLinkHex, time: body.time)
             prev = entry.bodyHashHex
             effects.append(effect)
             signing.put(entry, at: index)
@@ -284,7 +301,7 @@ public enum Appender {
         timings?.add(\.decide, since: decideStart)
         return DecidedBatch(
             head: head, recorded: nil, effects: effects, signing: signing, rows: custody.takeChangedRows(),
-            lastSeq: seq)
+            lastSeq: seq, origin: origin, logKey: format.isStatements ? format.logKey : nil)
     }
 
     /// Writes a decided batch as its entries are signed: leaf hashes, Merkle nodes, rows, keys, projections.
@@ -313,6 +330,12 @@ public enum Appender {
             progress?(seqs.count)
         }
         try transaction.writeProjectionRows(batch.rows, builtTo: batch.lastSeq)
+        // FORMAT.md §12.6: in version 2 the log key attests the group's order and times, in the same transaction.
+        if let logKey = batch.logKey {
+            let checkpoint = Checkpoint(origin: batch.origin, size: batch.lastSeq, root: accumulator.root)
+            let signed = try SignedCheckpoint.sign(checkpoint, logKey: logKey)
+            _ = try transaction.insertCheckpoint(size: batch.lastSeq, note: signed.noteText, at: SystemClock().now())
+        }
         timings?.add(\.insert, since: storeStart, minus: waited)
         timings?.add(\.sign, duration: waited)
         return AppendResult(seqs: seqs, alreadyRecorded: false)
@@ -366,6 +389,38 @@ struct DecidedBatch {
     var rows: [ProjectionRow] = []
     /// The seq of the batch's last entry.
     var lastSeq: Int64 = 0
+    /// The ledger's origin, which the group's checkpoint names.
+    var origin = ""
+    /// Version 2: the log key that signs the group's checkpoint; nil in version 1.
+    var logKey: Ed25519PrivateKey?
+}
+
+/// What an appender must know of a ledger's format: its version, the body hash of seq 1 that version-2 statements
+/// name, and, for version 2, the log key that attests each commit group.
+struct LedgerFormat {
+    var version: Int64
+    var genesisHash: String?
+    var logKey: Ed25519PrivateKey?
+
+    var isStatements: Bool { version == EntryBody.statementVersion }
+
+    /// The format of the ledger `reader` reads, from its seq 1.
+    static func of(_ reader: any LedgerReader) throws -> LedgerFormat {
+        var genesis: Entry?
+        try reader.forEachRecord(RecordFilter(from: 1, to: 1, withStoredState: false)) { stored in
+            genesis = try Entry.parse(record: stored.record)
+            return false
+        }
+        guard let genesis else { throw LedgerError.usage("the ledger is empty") }
+        var format = LedgerFormat(version: genesis.body.version, genesisHash: genesis.bodyHashHex, logKey: nil)
+        if format.isStatements {
+            guard let text = genesis.body.data.member("log_vkey")?.stringValue else {
+                throw LedgerError.integrity("seq 1 does not name a log key")
+            }
+            format.logKey = try LogKeyFile.load(for: reader, expected: try NoteVerifierKey(vkey: text))
+        }
+        return format
+    }
 }
 
 /// The keys of the ledger plus those registered or revoked earlier in the same batch.
@@ -456,12 +511,16 @@ private final class ParallelSigner {
                 let draft = drafts[index]
                 let signer = signers[entry.body.actor] ?? Ed25519Signer(key: draft.signer)
                 signers[entry.body.actor] = signer
-                let message = SigningMessage.entry(bodyHash: entry.bodyHash)
-                var sigs = [EntrySignature(key: entry.body.actor, signature: signer.sign(message))]
+                var sigs = [EntrySignature(key: entry.body.actor, signature: signer.sign(entry.actorMessage))]
                 for sig in draft.presigned where sig.key != entry.body.actor { sigs.append(sig) }
+                // Version 2: a co-signer signing in the same process signs at the recorded time.
+                let coSignedAt = entry.body.isStatement ? entry.body.time : nil
                 for coSigner in draft.coSigners {
+                    guard let message = entry.coSignerMessage(signedAt: coSignedAt) else { continue }
                     sigs.append(
-                        EntrySignature(key: KeyFiles.keyID(coSigner.publicKey), signature: coSigner.sign(message)))
+                        EntrySignature(
+                            key: KeyFiles.keyID(coSigner.publicKey), signature: coSigner.sign(message),
+                            signedAt: coSignedAt))
                 }
                 let signed = entry.withSignatures(sigs)
                 let leafHash = Merkle.leafHash(signed.record)

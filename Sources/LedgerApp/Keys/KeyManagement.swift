@@ -119,8 +119,11 @@ public enum LedgerSetup {
     /// On any failure nothing is left behind.
     public static func initialize(
         at location: LedgerLocation, origin: String, admin identity: Identity, adminKeyPath: String,
-        logKeyPath: String, passphrase: String?
+        logKeyPath: String, passphrase: String?, format: Int64 = EntryBody.version
     ) throws -> Result {
+        guard format == EntryBody.version || format == EntryBody.statementVersion else {
+            throw LedgerError.usage("format \(format) does not exist (1 or 2)")
+        }
         guard Identifiers.isOrigin(origin) else {
             throw LedgerError.usage(
                 "origin \"\(origin)\" must start with a letter or digit and contain only A-Z a-z 0-9 . _ / : - (at most 255)"
@@ -156,7 +159,14 @@ public enum LedgerSetup {
             ]
             _ = try location.create { transaction in
                 try transaction.setMeta("origin", origin)
-                return try Appender.append(drafts, in: transaction, genesisActor: adminID)
+                // Version 2: the appender signs a checkpoint with every commit group, with the key in this file.
+                if format == EntryBody.statementVersion {
+                    try transaction.setMeta("format", "custody-ledger/v2")
+                    try transaction.setMeta(
+                        LogKeyFile.metaName, URL(fileURLWithPath: logKeyPath).standardizedFileURL.path)
+                }
+                return try Appender.append(
+                    drafts, in: transaction, genesisActor: adminID, genesis: (format, logKey))
             }
             return Result(
                 origin: origin, adminKeyID: adminID, logVKey: logVKey.vkey, adminKeyPath: adminKeyPath,

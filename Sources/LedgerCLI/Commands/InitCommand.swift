@@ -26,13 +26,20 @@ struct InitCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the administrator's private key.", valueName: "file"))
     var adminKey: String = "admin.pem"
     @Option(help: ArgumentHelp("Where to write the log key.", valueName: "file")) var logKey: String = "log.pem"
+    @Option(
+        help: ArgumentHelp(
+            "The entry format: 1 (the actor signs each entry, ledger head included) or 2 (people sign statements,"
+                + " the ledger sequences them and attests each commit with its log key; docs/FORMAT.md §12).",
+            valueName: "version"))
+    var format: Int64 = 1
     @OptionGroup var passphrase: PassphraseOptions
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
         let result = try LedgerSetup.initialize(
             at: location.location, origin: origin, admin: Identity(name: name, person: person, agency: agency),
-            adminKeyPath: adminKey, logKeyPath: logKey, passphrase: try passphrase.passphrase())
+            adminKeyPath: adminKey, logKeyPath: logKey, passphrase: try passphrase.passphrase(),
+            format: format)
         if json {
             printJSON([
                 "ledger": .string(location.location.description), "origin": .string(result.origin),

@@ -1,9 +1,15 @@
 import LedgerCrypto
 
-/// The body of a ledger entry (FORMAT.md §3.1): exactly twelve members.
+/// The body of a ledger entry: in format version 1 exactly twelve members (FORMAT.md §3.1); in version 2 `v`, `seq`,
+/// `prev`, `time` and the signed `statement` (§12.2–12.3), whose members are the fields below too.
+///
+/// Every field is kept flat whatever the version, so the rules, the fold and the stores read `stream`, `type`,
+/// `actor` or `data` the same way for both.
 public struct EntryBody: Sendable {
     /// The format version every v1 body carries.
     public static let version: Int64 = 1
+    /// The format version of new ledgers: statements signed by people, sequenced by the ledger (FORMAT.md §12).
+    public static let statementVersion: Int64 = 2
     /// 64 zeros: the `prev` of seq 1 and the `stream_prev` of a stream's first entry.
     public static let zeroHash = String(repeating: "0", count: 64)
 
@@ -29,12 +35,25 @@ public struct EntryBody: Sendable {
     public var actor: String
     /// The event's data, an object whose members the type's schema fixes.
     public var data: JSONValue
+    /// The format version: 1 or 2 (FORMAT.md §12.1).
+    public var version: Int64
+    /// Version 2: hex of the body hash of seq 1, in every statement but seq 1's own (nil there and in version 1).
+    public var genesis: String?
+    /// Version 2: when the actor signed the statement, by their clock (empty in version 1).
+    public var signedAt: String
+    /// Version 2: the statement may not be sequenced after this time (empty in version 1).
+    public var expires: String
 
     /// Makes a body; fields are checked when it is parsed back or verified, not here.
     public init(
         ledger: String, seq: Int64, prev: String, stream: String, streamRev: Int64, streamPrev: String, id: String,
-        time: String, type: String, actor: String, data: JSONValue
+        time: String, type: String, actor: String, data: JSONValue, version: Int64 = EntryBody.version,
+        genesis: String? = nil, signedAt: String = "", expires: String = ""
     ) {
+        self.version = version
+        self.genesis = genesis
+        self.signedAt = signedAt
+        self.expires = expires
         self.ledger = ledger
         self.seq = seq
         self.prev = prev
@@ -48,9 +67,45 @@ public struct EntryBody: Sendable {
         self.data = data
     }
 
+    /// True for a version-2 body, whose statement people sign (FORMAT.md §12).
+    public var isStatement: Bool { version == EntryBody.statementVersion }
+
+    /// Version 2: the statement as a JSON object (FORMAT.md §12.2).
+    public var statementJSON: JSONValue {
+        var members = [
+            JSONMember("actor", .string(actor)),
+            JSONMember("data", data),
+            JSONMember("expires", .string(expires)),
+        ]
+        if let genesis { members.append(JSONMember("genesis", .string(genesis))) }
+        members += [
+            JSONMember("id", .string(id)),
+            JSONMember("ledger", .string(ledger)),
+            JSONMember("signed_at", .string(signedAt)),
+            JSONMember("stream", .string(stream)),
+            JSONMember("stream_prev", .string(streamPrev)),
+            JSONMember("stream_rev", .integer(streamRev)),
+            JSONMember("type", .string(type)),
+            JSONMember("v", .integer(EntryBody.statementVersion)),
+        ]
+        return .object(members)
+    }
+
+    /// Version 2: JCS(statement), what the statement hash is over.
+    public var statementCanonicalBytes: [UInt8] { JCS.serialize(statementJSON) }
+
     /// The body as a JSON object.
     public var json: JSONValue {
-        .object([
+        if isStatement {
+            return .object([
+                JSONMember("prev", .string(prev)),
+                JSONMember("seq", .integer(seq)),
+                JSONMember("statement", statementJSON),
+                JSONMember("time", .string(time)),
+                JSONMember("v", .integer(EntryBody.statementVersion)),
+            ])
+        }
+        return .object([
             JSONMember("actor", .string(actor)),
             JSONMember("data", data),
             JSONMember("id", .string(id)),
@@ -68,6 +123,26 @@ public struct EntryBody: Sendable {
 
     /// JCS(body).
     public var canonicalBytes: [UInt8] {
+        isStatement ? canonicalBytes(statement: statementCanonicalBytes) : v1CanonicalBytes
+    }
+
+    /// Version 2: JCS(body) around the statement's own JCS bytes (FORMAT.md §12.3), which are a slice of it.
+    func canonicalBytes(statement: [UInt8]) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(statement.count + 140)
+        out.append(contentsOf: #"{"prev":"#.utf8)
+        JCS.writeString(prev, to: &out)
+        out.append(contentsOf: #","seq":"#.utf8)
+        out.append(contentsOf: String(seq).utf8)
+        out.append(contentsOf: #","statement":"#.utf8)
+        out.append(contentsOf: statement)
+        out.append(contentsOf: #","time":"#.utf8)
+        JCS.writeString(time, to: &out)
+        out.append(contentsOf: #","v":2}"#.utf8)
+        return out
+    }
+
+    private var v1CanonicalBytes: [UInt8] {
         // The twelve member names are fixed and ASCII, so their JCS order is known: write them directly
         // (the same bytes as JCS.serialize(json), which the tests check) without building and sorting a tree.
         var out = [UInt8]()
@@ -138,9 +213,14 @@ public struct EntryBody: Sendable {
         return slot
     }
 
-    /// Reads a body from parsed JSON, checking rule 1 of FORMAT.md §7 (members, types, patterns).
+    /// Reads a body from parsed JSON, checking rule 1 of FORMAT.md §7 (members, types, patterns), or of §12.7 for a
+    /// version-2 body.
     init(json: JSONValue) throws(EntryFormatError) {
         guard let members = json.objectMembers else { throw .init("body is not an object") }
+        if json.member("v")?.integerValue == EntryBody.statementVersion {
+            try self.init(statementBody: json, members: members)
+            return
+        }
         var values = [JSONValue?](repeating: nil, count: 12)
         for member in members {
             guard let slot = EntryBody.slot(of: member.name) else {
@@ -192,28 +272,115 @@ public struct EntryBody: Sendable {
         }
         guard let data = values[11], data.objectMembers != nil else { throw .init("body.data is not an object") }
         self.data = data
+        version = EntryBody.version
+        genesis = nil
+        signedAt = ""
+        expires = ""
+    }
+
+    /// Reads a version-2 body: `v`, `seq`, `prev`, `time` and the statement (FORMAT.md §12.2–12.3).
+    private init(statementBody json: JSONValue, members: [JSONMember]) throws(EntryFormatError) {
+        try EntryFormatError.requireExactMembers(members, ["prev", "seq", "statement", "time", "v"], in: "body")
+        guard let seq = json.member("seq")?.integerValue else { throw .init("body.seq is not an integer") }
+        guard seq >= 1 else { throw .init("body.seq must be at least 1") }
+        guard let prev = json.member("prev")?.stringValue, Hex.isCanonical(prev, byteCount: 32) else {
+            throw .init("body.prev is not 64 lowercase hex digits")
+        }
+        guard let time = json.member("time")?.stringValue, LedgerTime.isValid(time) else {
+            throw .init("body.time is not YYYY-MM-DDTHH:MM:SS.sssZ")
+        }
+        guard let statement = json.member("statement"), let fields = statement.objectMembers else {
+            throw .init("body.statement is not an object")
+        }
+        var expected = [
+            "actor", "data", "expires", "id", "ledger", "signed_at", "stream", "stream_prev", "stream_rev", "type", "v",
+        ]
+        // §12.2: genesis is in every statement but seq 1's.
+        if seq > 1 { expected.append("genesis") }
+        try EntryFormatError.requireExactMembers(fields, expected, in: "statement")
+        func string(_ name: String) throws(EntryFormatError) -> String {
+            guard let value = statement.member(name)?.stringValue else {
+                throw .init("statement.\(name) is not a string")
+            }
+            return value
+        }
+        func timeMember(_ name: String) throws(EntryFormatError) -> String {
+            let value = try string(name)
+            guard LedgerTime.isValid(value) else { throw .init("statement.\(name) is not YYYY-MM-DDTHH:MM:SS.sssZ") }
+            return value
+        }
+        guard statement.member("v")?.integerValue == EntryBody.statementVersion else {
+            throw .init("statement.v is not 2")
+        }
+        ledger = try string("ledger")
+        if seq > 1 {
+            let genesis = try string("genesis")
+            guard Hex.isCanonical(genesis, byteCount: 32) else {
+                throw .init("statement.genesis is not 64 lowercase hex digits")
+            }
+            self.genesis = genesis
+        } else {
+            genesis = nil
+        }
+        id = try string("id")
+        guard Identifiers.isUUIDv4(id) else { throw .init("statement.id is not a lowercase UUID version 4") }
+        stream = try string("stream")
+        guard Identifiers.isStreamName(stream) else {
+            throw .init("statement.stream \"\(stream)\" is not a valid stream name")
+        }
+        guard let streamRev = statement.member("stream_rev")?.integerValue else {
+            throw .init("statement.stream_rev is not an integer")
+        }
+        guard streamRev >= 1 else { throw .init("statement.stream_rev must be at least 1") }
+        self.streamRev = streamRev
+        streamPrev = try string("stream_prev")
+        guard Hex.isCanonical(streamPrev, byteCount: 32) else {
+            throw .init("statement.stream_prev is not 64 lowercase hex digits")
+        }
+        type = try string("type")
+        actor = try string("actor")
+        guard Hex.isCanonical(actor, byteCount: 32) else {
+            throw .init("statement.actor is not a key id (64 lowercase hex)")
+        }
+        signedAt = try timeMember("signed_at")
+        expires = try timeMember("expires")
+        guard let data = statement.member("data"), data.objectMembers != nil else {
+            throw .init("statement.data is not an object")
+        }
+        self.data = data
+        self.seq = seq
+        self.prev = prev
+        self.time = time
+        version = EntryBody.statementVersion
     }
 }
 
-/// One signature of an entry: `{"key": <key id>, "sig": <base64>}`.
+/// One signature of an entry: `{"key": <key id>, "sig": <base64>}`, and in version 2 a co-signer's own
+/// `signed_at` (FORMAT.md §12.4).
 public struct EntrySignature: Sendable {
     /// The signer's key id.
     public let key: String
     /// The 64-byte Ed25519 signature.
     public let signature: [UInt8]
+    /// Version 2, co-signers only: when they signed, by their clock (part of what they signed).
+    public let signedAt: String?
 
     /// Makes a signature element.
-    public init(key: String, signature: [UInt8]) {
+    public init(key: String, signature: [UInt8], signedAt: String? = nil) {
         self.key = key
         self.signature = signature
+        self.signedAt = signedAt
     }
 
-    var json: JSONValue {
-        .object([JSONMember("key", .string(key)), JSONMember("sig", .string(Base64.encode(signature)))])
+    /// The element as a JSON object.
+    public var json: JSONValue {
+        var members = [JSONMember("key", .string(key)), JSONMember("sig", .string(Base64.encode(signature)))]
+        if let signedAt { members.append(JSONMember("signed_at", .string(signedAt))) }
+        return .object(members)
     }
 
     /// Writes JCS of a sorted signature array, the same bytes as `JCS.write(.array(sigs.map(\.json)))` without
-    /// building the JSON values: members `key` then `sig`, and base64 needs no escaping.
+    /// building the JSON values: members `key`, `sig`, then `signed_at` when present; base64 needs no escaping.
     static func writeArray(_ sigs: [EntrySignature], to out: inout [UInt8]) {
         out.append(UInt8(ascii: "["))
         for (index, sig) in sigs.enumerated() {
@@ -222,15 +389,64 @@ public struct EntrySignature: Sendable {
             JCS.writeString(sig.key, to: &out)
             out.append(contentsOf: #","sig":""#.utf8)
             out.append(contentsOf: Base64.encode(sig.signature).utf8)
-            out.append(contentsOf: #""}"#.utf8)
+            out.append(UInt8(ascii: "\""))
+            if let signedAt = sig.signedAt {
+                out.append(contentsOf: #","signed_at":"#.utf8)
+                JCS.writeString(signedAt, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "]"))
     }
+
+    /// Parses one `sigs` element: `key` and `sig`, plus `signed_at` where the version allows it.
+    static func parse(_ value: JSONValue, version: Int64) throws(EntryFormatError) -> EntrySignature {
+        guard let members = value.objectMembers else { throw .init("a sigs element is not an object") }
+        let withTime = version == EntryBody.statementVersion && value.member("signed_at") != nil
+        try EntryFormatError.requireExactMembers(
+            members, withTime ? ["key", "sig", "signed_at"] : ["key", "sig"], in: "sigs element")
+        guard let key = value.member("key")?.stringValue, Hex.isCanonical(key, byteCount: 32) else {
+            throw .init("sigs key is not a key id (64 lowercase hex)")
+        }
+        guard let sigText = value.member("sig")?.stringValue, let signature = Base64.decodeCanonical(sigText),
+            signature.count == 64
+        else { throw .init("signature by key \(key.prefix(12))… is not canonical base64 of 64 bytes") }
+        var signedAt: String?
+        if withTime {
+            guard let text = value.member("signed_at")?.stringValue, LedgerTime.isValid(text) else {
+                throw .init("signed_at of the signature by key \(key.prefix(12))… is not YYYY-MM-DDTHH:MM:SS.sssZ")
+            }
+            signedAt = text
+        }
+        return EntrySignature(key: key, signature: signature, signedAt: signedAt)
+    }
 }
 
-/// The messages that entry signers sign (FORMAT.md §3.2).
+/// The messages that entry signers sign (FORMAT.md §3.2, and §12.4 for version 2).
 public enum SigningMessage {
     private static let entryPrefix = Array("custody-ledger/v1 entry\n".utf8)
+    private static let statementPrefix = Array("custody-ledger/v2 statement\n".utf8)
+    private static let coSignaturePrefix = Array("custody-ledger/v2 co-signature\n".utf8)
+
+    /// "custody-ledger/v2 statement\n" ‖ hex(statement hash) ‖ "\n", signed by a version-2 statement's actor.
+    public static func statement(hash: [UInt8]) -> [UInt8] {
+        var message = statementPrefix
+        message.reserveCapacity(statementPrefix.count + 65)
+        message.append(contentsOf: Hex.encode(hash).utf8)
+        message.append(0x0a)
+        return message
+    }
+
+    /// "custody-ledger/v2 co-signature\n" ‖ hex(statement hash) ‖ "\n" ‖ signed_at ‖ "\n", signed by a co-signer
+    /// (a witnessing officer) at their own moment.
+    public static func coSignature(statementHash: [UInt8], signedAt: String) -> [UInt8] {
+        var message = coSignaturePrefix
+        message.append(contentsOf: Hex.encode(statementHash).utf8)
+        message.append(0x0a)
+        message.append(contentsOf: signedAt.utf8)
+        message.append(0x0a)
+        return message
+    }
 
     /// "custody-ledger/v1 entry\n" ‖ hex(body hash) ‖ "\n", signed by the actor.
     public static func entry(bodyHash: [UInt8]) -> [UInt8] {
@@ -253,13 +469,24 @@ public enum SigningMessage {
 public struct Entry: Sendable {
     /// The largest record, in bytes, a v1 ledger accepts.
     public static let maxRecordBytes = 65_536
+    /// The largest record, in bytes, a version-2 ledger accepts: every record fits a C2SP tlog-tiles entry bundle,
+    /// whose length prefix is 16 bits (FORMAT.md §12.3).
+    public static let maxStatementRecordBytes = 65_535
 
-    /// The body; its signatures are over a message that holds ``bodyHash``.
+    /// The largest record of a format version.
+    public static func maxRecordBytes(version: Int64) -> Int {
+        version == EntryBody.statementVersion ? maxStatementRecordBytes : maxRecordBytes
+    }
+
+    /// The body; its signatures are over a message that holds ``bodyHash`` (version 1) or ``statementHash``
+    /// (version 2).
     public let body: EntryBody
     /// Signatures sorted by key id.
     public let sigs: [EntrySignature]
     /// SHA-256(JCS(body)).
     public let bodyHash: [UInt8]
+    /// Version 2: SHA-256(JCS(statement)), what people sign; empty in version 1.
+    public let statementHash: [UInt8]
     /// JCS({"body": body, "sigs": sigs}).
     public let record: [UInt8]
     /// The length of the serialized sigs array at the end of the record (before the closing brace).
@@ -267,7 +494,8 @@ public struct Entry: Sendable {
 
     /// Assembles an entry from a body and its signatures (sorted here by key id).
     public init(body: EntryBody, sigs: [EntrySignature]) {
-        let bodyBytes = body.canonicalBytes
+        let statementBytes = body.isStatement ? body.statementCanonicalBytes : []
+        let bodyBytes = body.isStatement ? body.canonicalBytes(statement: statementBytes) : body.canonicalBytes
         let sorted = sigs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         var record = Array("{\"body\":".utf8)
         record.append(contentsOf: bodyBytes)
@@ -280,14 +508,21 @@ public struct Entry: Sendable {
         self.sigs = sorted
         self.bodyHash = SHA256.hash(bodyBytes)
         self.bodyHashHex = Hex.encode(bodyHash)
+        self.statementHash = body.isStatement ? SHA256.hash(statementBytes) : []
+        self.streamLinkHex = body.isStatement ? Hex.encode(statementHash) : bodyHashHex
         self.record = record
     }
 
-    private init(body: EntryBody, sigs: [EntrySignature], bodyHash: [UInt8], record: [UInt8], sigsLength: Int) {
+    private init(
+        body: EntryBody, sigs: [EntrySignature], bodyHash: [UInt8], statementHash: [UInt8], record: [UInt8],
+        sigsLength: Int
+    ) {
         self.body = body
         self.sigs = sigs
         self.bodyHash = bodyHash
         self.bodyHashHex = Hex.encode(bodyHash)
+        self.statementHash = statementHash
+        self.streamLinkHex = body.isStatement ? Hex.encode(statementHash) : bodyHashHex
         self.record = record
         self.sigsLength = sigsLength
     }
@@ -301,14 +536,33 @@ public struct Entry: Sendable {
         EntrySignature.writeArray(sorted, to: &record)
         let length = record.count - start
         record.append(UInt8(ascii: "}"))
-        return Entry(body: body, sigs: sorted, bodyHash: bodyHash, record: record, sigsLength: length)
+        return Entry(
+            body: body, sigs: sorted, bodyHash: bodyHash, statementHash: statementHash, record: record,
+            sigsLength: length)
     }
 
     /// Hex of the body hash.
     public let bodyHashHex: String
+    /// What the next entry of the same stream names in `stream_prev`: hex of the body hash (version 1) or of the
+    /// statement hash (version 2, FORMAT.md §12.2).
+    public let streamLinkHex: String
 
-    /// Parses and checks a record's form (FORMAT.md §7 rule 1): size, JSON profile, canonical bytes, members,
-    /// body field types and patterns, signature element form and order.
+    /// The message the actor signs: the entry message over the body hash (version 1), the statement message over
+    /// the statement hash (version 2).
+    public var actorMessage: [UInt8] {
+        body.isStatement ? SigningMessage.statement(hash: statementHash) : SigningMessage.entry(bodyHash: bodyHash)
+    }
+
+    /// The message a co-signer named in the data signs: the entry message (version 1), the co-signature message
+    /// with their own signing time (version 2).
+    public func coSignerMessage(signedAt: String?) -> [UInt8]? {
+        guard body.isStatement else { return SigningMessage.entry(bodyHash: bodyHash) }
+        guard let signedAt else { return nil }
+        return SigningMessage.coSignature(statementHash: statementHash, signedAt: signedAt)
+    }
+
+    /// Parses and checks a record's form (FORMAT.md §7 rule 1, §12.7 rule 1): size, JSON profile, canonical bytes,
+    /// members, body field types and patterns, signature element form and order.
     public static func parse(record: [UInt8]) throws(EntryFormatError) -> Entry {
         guard record.count <= maxRecordBytes else {
             throw .init("record is \(record.count) bytes, over the limit of \(maxRecordBytes)")
@@ -321,23 +575,20 @@ public struct Entry: Sendable {
         try EntryFormatError.requireExactMembers(members, ["body", "sigs"], in: "record")
         guard let bodyJSON = json.member("body") else { throw .init("record has no body") }
         let body = try EntryBody(json: bodyJSON)
+        let limit = maxRecordBytes(version: body.version)
+        guard record.count <= limit else {
+            throw .init("record is \(record.count) bytes, over the limit of \(limit)")
+        }
         guard let sigValues = json.member("sigs")?.arrayValue, !sigValues.isEmpty else {
             throw .init("sigs is not a non-empty array")
         }
         var sigs: [EntrySignature] = []
         for value in sigValues {
-            guard let sigMembers = value.objectMembers else { throw .init("a sigs element is not an object") }
-            try EntryFormatError.requireExactMembers(sigMembers, ["key", "sig"], in: "sigs element")
-            guard let key = value.member("key")?.stringValue, Hex.isCanonical(key, byteCount: 32) else {
-                throw .init("sigs key is not a key id (64 lowercase hex)")
-            }
-            guard let sigText = value.member("sig")?.stringValue, let signature = Base64.decodeCanonical(sigText),
-                signature.count == 64
-            else { throw .init("signature by key \(key.prefix(12))… is not canonical base64 of 64 bytes") }
-            if let last = sigs.last, !last.key.utf8.lexicographicallyPrecedes(key.utf8) {
+            let sig = try EntrySignature.parse(value, version: body.version)
+            if let last = sigs.last, !last.key.utf8.lexicographicallyPrecedes(sig.key.utf8) {
                 throw .init("sigs are not sorted by key with each key once")
             }
-            sigs.append(EntrySignature(key: key, signature: signature))
+            sigs.append(sig)
         }
         // Re-serialize into one buffer and compare; the body's bytes are a slice of it.
         var canonical = [UInt8]()
@@ -352,26 +603,49 @@ public struct Entry: Sendable {
         canonical.append(UInt8(ascii: "}"))
         guard canonical == record else { throw .init("record is not in canonical form (RFC 8785 JCS)") }
         let bodyHash = canonical[8..<bodyEnd].withUnsafeBytes { SHA256.hash($0) }
-        return Entry(body: body, sigs: sigs, bodyHash: bodyHash, record: record, sigsLength: sigsLength)
+        var statementHash: [UInt8] = []
+        if body.isStatement, let range = statementRange(inCanonicalBody: canonical[8..<bodyEnd]) {
+            statementHash = canonical[range].withUnsafeBytes { SHA256.hash($0) }
+        }
+        return Entry(
+            body: body, sigs: sigs, bodyHash: bodyHash, statementHash: statementHash, record: record,
+            sigsLength: sigsLength)
     }
 
-    /// The message `keyID` must have signed for this entry, or nil when that key is not a possible signer.
+    /// Where the statement lies in a canonical version-2 body: `{"prev":"<64 hex>","seq":N,"statement":` before it,
+    /// `,"time":"<24 characters>","v":2}` after it (FORMAT.md §12.3; the statement's JCS bytes are a slice of the
+    /// body's).
+    static func statementRange(inCanonicalBody body: ArraySlice<UInt8>) -> Range<Int>? {
+        let head = #"{"prev":""#.utf8.count + 64 + #"","seq":"#.utf8.count
+        let statementMarker = Array(#","statement":"#.utf8)
+        let tail = #","time":""#.utf8.count + 24 + #"","v":2}"#.utf8.count
+        var index = body.startIndex + head
+        while index < body.endIndex, body[index] >= 0x30, body[index] <= 0x39 { index += 1 }
+        guard body.endIndex - index > statementMarker.count + tail,
+            body[index..<(index + statementMarker.count)].elementsEqual(statementMarker)
+        else { return nil }
+        return (index + statementMarker.count)..<(body.endIndex - tail)
+    }
+
+    /// The message `signature`'s key must have signed for this entry, or nil when that key is not a possible
+    /// signer (or, in version 2, a co-signer's element lacks its `signed_at`).
     ///
-    /// The actor signs the entry message; a key being registered by someone else signs its key request; a
-    /// co-signer that `table` names for the type (a witnessing officer) signs the entry message too.
-    public func signedMessage(for keyID: String, table: TypeTable) -> [UInt8]? {
-        if keyID.hasSameBytes(as: body.actor) { return SigningMessage.entry(bodyHash: bodyHash) }
+    /// The actor signs the entry message (version 1) or the statement message (version 2); a key being
+    /// registered by someone else signs its key request; a co-signer that `table` names for the type (a witnessing
+    /// officer) signs the entry message (version 1) or the co-signature message with its own time (version 2).
+    public func signedMessage(for signature: EntrySignature, table: TypeTable) -> [UInt8]? {
+        let keyID = signature.key
+        if keyID.hasSameBytes(as: body.actor) { return signature.signedAt == nil ? actorMessage : nil }
         if body.type == EventTypes.keyRegistered,
             let request = KeyRequest(registrationData: body.data, ledger: body.ledger),
             let registered = body.data.member("key")?.stringValue, registered.hasSameBytes(as: keyID)
         {
-            return request.message
+            return signature.signedAt == nil ? request.message : nil
         }
-        // A co-signer named in the data (a witnessing officer) signs the entry itself, like the actor.
         if let rule = table.rules[body.type], case .dataKey(let member) = rule.coSigner,
             let named = body.data.member(member)?.stringValue, named.hasSameBytes(as: keyID)
         {
-            return SigningMessage.entry(bodyHash: bodyHash)
+            return coSignerMessage(signedAt: signature.signedAt)
         }
         return nil
     }
@@ -493,19 +767,26 @@ extension EntryBody {
 }
 
 extension Entry {
-    /// The body hash and `stream_rev` of a record in canonical form, found without parsing it as JSON; nil when the
-    /// bytes do not have the expected shape.
+    /// What a store needs of a stream's newest record to chain the next entry onto it, found without parsing the
+    /// record as JSON: its body hash, the hash the next entry names in `stream_prev` (the body hash in version 1,
+    /// the statement hash in version 2), its `stream_rev` and its `time`; nil when the bytes do not have the
+    /// expected shape.
     ///
-    /// In JCS text a quote inside a string is always escaped, so the byte sequences `,"sigs":[` and
-    /// `"stream_rev":` occur unescaped only as member names. The record's members are `body` then `sigs`, so the
-    /// last `,"sigs":[` ends the body; the body's members are sorted, and `stream_rev` follows `data`, so its last
-    /// occurrence in the body is the body's own. Only for records a store wrote after parsing them; `ledger
-    /// verify` checks every record fully.
-    public static func canonicalBodyFacts(_ record: [UInt8]) -> (bodyHash: [UInt8], streamRev: Int64)? {
+    /// In JCS text a quote inside a string is always escaped, so the byte sequences `,"sigs":[`, `"stream_rev":`
+    /// and `"time":"` occur unescaped only as member names. The record's members are `body` then `sigs`, so the
+    /// last `,"sigs":[` ends the body; members are sorted, and `stream_rev` and `time` follow `data` (and, in
+    /// version 2, the body's `time` follows the whole statement), so their last occurrences in the body are the
+    /// entry's own. Only for records a store wrote after parsing them; `ledger verify` checks every record fully.
+    public static func canonicalBodyFacts(_ record: [UInt8]) -> (
+        bodyHash: [UInt8], link: [UInt8], streamRev: Int64, time: String
+    )? {
         let revMarker = Array("\"stream_rev\":".utf8)
+        let timeMarker = Array("\"time\":\"".utf8)
         guard let range = canonicalBodyRange(record) else { return nil }
         let body = record[range]
-        guard let revStart = lastIndex(of: revMarker, in: body) else { return nil }
+        guard let revStart = lastIndex(of: revMarker, in: body), let timeStart = lastIndex(of: timeMarker, in: body),
+            timeStart + timeMarker.count + 24 <= body.endIndex
+        else { return nil }
         var rev: Int64 = 0
         var index = revStart + revMarker.count
         var digits = 0
@@ -515,7 +796,13 @@ extension Entry {
             digits += 1
         }
         guard digits > 0 else { return nil }
-        return (body.withUnsafeBytes { SHA256.hash($0) }, rev)
+        let timeBytes = body[(timeStart + timeMarker.count)..<(timeStart + timeMarker.count + 24)]
+        let time = String(decoding: timeBytes, as: UTF8.self)
+        let bodyHash = body.withUnsafeBytes { SHA256.hash($0) }
+        // A version-2 body begins with its `prev` member; a version-1 body with `actor`.
+        guard body.starts(with: #"{"prev":"#.utf8) else { return (bodyHash, bodyHash, rev, time) }
+        guard let statement = statementRange(inCanonicalBody: body) else { return nil }
+        return (bodyHash, record[statement].withUnsafeBytes { SHA256.hash($0) }, rev, time)
     }
 
     /// Where the body of a canonical record lies: after `{"body":`, before the last `,"sigs":[`.

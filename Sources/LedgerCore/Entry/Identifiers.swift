@@ -162,6 +162,26 @@ public enum LedgerTime {
 
     private static let layout = Array("0000-00-00T00:00:00.000Z".utf8)
 
+    /// Milliseconds since the Unix epoch of a well-formed time, or nil when ``isValid(_:)`` is false.
+    public static func milliseconds(_ text: String) -> Int64? {
+        guard isValid(text) else { return nil }
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int64 { range.reduce(0) { $0 * 10 + Int64(bytes[$1] - 0x30) } }
+        let days = days(fromCivil: number(0..<4), number(5..<7), number(8..<10))
+        return days * 86_400_000 + number(11..<13) * 3_600_000 + number(14..<16) * 60_000 + number(17..<19) * 1000
+            + number(20..<23)
+    }
+
+    // Howard Hinnant's days-from-civil.
+    private static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = floorDiv(y, 400)
+        let yoe = y - era * 400
+        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
     /// True for a well-formed time naming a real calendar date (years 0001–9999, seconds 00–59).
     public static func isValid(_ text: String) -> Bool {
         guard text.utf8.count == 24 else { return false }

@@ -66,6 +66,20 @@ public enum EntryRules {
                     + signers.map { String($0.prefix(12)) + "…" }.joined(separator: ", "))
         }
 
+        // §12.4: in version 2 a co-signer's element carries the moment it signed; no other element does.
+        if body.isStatement {
+            for sig in entry.sigs {
+                let isCoSigner = coSignerKeyID.map { sig.key.hasSameBytes(as: $0) } ?? false
+                if isCoSigner && sig.signedAt == nil {
+                    throw CoreError.signer("the co-signature by key \(sig.key.prefix(12))… lacks its signed_at")
+                }
+                if !isCoSigner && sig.signedAt != nil {
+                    throw CoreError.signer(
+                        "the signature by key \(sig.key.prefix(12))… carries signed_at, which only a co-signer's may")
+                }
+            }
+        }
+
         // Who may act, before what the entry would do: someone who may not sign this type at all is told that,
         // not a rule about its effect (a custodian revoking the last admin key hears that custodians may not revoke).
         if seq > 2 { try checkActor(body, rule: rule, coSignerKeyID: coSignerKeyID, keys: keys) }

@@ -18,6 +18,24 @@ public struct LedgerHead: Sendable {
     }
 }
 
+/// The newest entry of one stream, as the next entry of that stream must follow it.
+public struct StreamHead: Sendable {
+    /// Its `stream_rev`.
+    public let rev: Int64
+    /// Hex of what the next entry names in `stream_prev`: the body hash (format version 1), the statement hash
+    /// (version 2).
+    public let link: String
+    /// Its ledger time (version-2 statements may not be signed more than the clock skew before it).
+    public let time: String
+
+    /// A stream head from its parts.
+    public init(rev: Int64, link: String, time: String) {
+        self.rev = rev
+        self.link = link
+        self.time = time
+    }
+}
+
 /// One stored entry as a store hands it out: the record's bytes and the tree hashes stored beside it.
 public struct StoredRecord: Sendable {
     /// The entry's seq.
@@ -129,7 +147,7 @@ public protocol LedgerReader: KeyDirectory, ProjectionSource {
     /// Every registered key, by registration seq.
     func allKeys() throws -> [KeyState]
     /// The last revision and body hash of a stream, or nil if it has no entries.
-    func streamHead(_ stream: String) throws -> (rev: Int64, bodyHash: String)?
+    func streamHead(_ stream: String) throws -> StreamHead?
     /// The newest entry, or nil for an empty ledger.
     func head() throws -> LedgerHead?
     /// Calls `visit` with each row of a projection table whose filter columns equal the given values, by key;

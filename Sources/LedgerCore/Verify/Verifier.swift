@@ -12,6 +12,8 @@ public enum VerificationRule: String, Sendable, CaseIterable {
     case origin
     /// §7 rule 4: `prev` is the body hash of the previous entry.
     case prevChain = "prev chain"
+    /// §12.7 rule 5: a version-2 statement names the body hash of this ledger's seq 1.
+    case genesisBinding = "genesis binding"
     /// §7 rule 5: `stream_rev` and `stream_prev` follow the stream's previous entry.
     case streamChain = "stream chain"
     /// §7 rule 6: no id is used twice.
@@ -178,7 +180,7 @@ public struct PreparedEntry: Sendable {
             checks.append(check(sig))
         }
         func check(_ sig: EntrySignature) -> Bool? {
-            guard let message = entry.signedMessage(for: sig.key, table: table) else { return false }
+            guard let message = entry.signedMessage(for: sig, table: table) else { return false }
             if let verifier = verifiers[sig.key] { return verifier.verify(signature: sig.signature, message: message) }
             let key = knownKeys[sig.key] ?? (registered?.keyID == sig.key ? registered?.publicKey : nil)
             guard let key else { return nil }
@@ -249,7 +251,11 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
     private var count: Int64 = 0
     private var lastBodyHash = EntryBody.zeroHash
     private var lastTime = ""
-    private var streams: [String: (rev: Int64, hash: String)] = [:]
+    /// Each stream's last revision, the hash its next entry names (`stream_prev`), and its time.
+    private var streams: [String: (rev: Int64, hash: String, time: String)] = [:]
+    /// The format version seq 1 fixed (FORMAT.md §12.1), and the body hash of seq 1 (version-2 statements name it).
+    private var formatVersion: Int64?
+    private var genesisHash: String?
     private var ids = Set<UUIDKey>()
     private var keys: [String: KeyState] = [:]
     private var activeAdmins = 0
@@ -285,6 +291,9 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
     /// Every key the replay registered, as the log says it stands now.
     public var replayedKeys: [KeyState] { keys.values.sorted { $0.registeredSeq < $1.registeredSeq } }
 
+    /// The format version seq 1 fixed, once verified (FORMAT.md §12.1).
+    public var replayedFormatVersion: Int64? { formatVersion }
+
     /// The origin of seq 1, once verified.
     public var replayedOrigin: String? { origin }
     /// How many keys registered by the last verified entry hold `admin` and are not revoked.
@@ -302,6 +311,10 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
         case .failure(let error): throw fail(.recordForm, error.description)
         }
         let body = entry.body
+        if let formatVersion, body.version != formatVersion {
+            throw fail(
+                .recordForm, "a version-\(body.version) record in a ledger of format version \(formatVersion)")
+        }
         guard body.seq == seq else { throw fail(.sequence, "the record says seq \(body.seq), expected \(seq)") }
         if seq == 1 {
             guard Identifiers.isOrigin(body.ledger) else {
@@ -316,6 +329,11 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
                 .prevChain,
                 seq == 1 ? "prev of seq 1 must be 64 zeros" : "prev does not match the body hash of seq \(seq - 1)")
         }
+        if body.isStatement, seq > 1, let genesisHash, body.genesis != genesisHash {
+            throw fail(
+                .genesisBinding,
+                "statement.genesis does not name the body hash of this ledger's seq 1 (a statement of another ledger)")
+        }
         let head = streams[body.stream]
         let expectedRev = (head?.rev ?? 0) + 1
         guard body.streamRev == expectedRev else {
@@ -325,17 +343,21 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
             )
         }
         guard body.streamPrev == (head?.hash ?? EntryBody.zeroHash) else {
+            let hashName = body.isStatement ? "statement hash" : "body hash"
             throw fail(
                 .streamChain,
                 head == nil
                     ? "stream_prev of the first entry of stream \(body.stream) must be 64 zeros"
-                    : "stream_prev does not match the body hash of stream \(body.stream) revision \(expectedRev - 1)")
+                    : "stream_prev does not match the \(hashName) of stream \(body.stream) revision \(expectedRev - 1)")
         }
         guard ids.insert(Identifiers.packedUUID(body.id)).inserted else {
             throw fail(.uniqueIDs, "id \(body.id) was already used by an earlier entry")
         }
         guard body.time >= lastTime else {
             throw fail(.time, "time \(body.time) is earlier than the previous entry's time \(lastTime)")
+        }
+        do { try StatementRules.checkTimes(entry, previousStreamTime: head?.time) } catch {
+            throw fail(.time, "\(error)")
         }
 
         // Seq 1's signature can be checked as soon as seq 2 names its key, before seq 2's own rules, so that a
@@ -398,7 +420,11 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
         do { try fold.apply(entry, keys: keyView) } catch {
             findings.append(Finding(seq: seq, category: Fold.findingCategory, message: "\(error)"))
         }
-        streams[body.stream] = (body.streamRev, entry.bodyHashHex)
+        streams[body.stream] = (body.streamRev, entry.streamLinkHex, body.time)
+        if seq == 1 {
+            formatVersion = body.version
+            genesisHash = entry.bodyHashHex
+        }
         lastBodyHash = entry.bodyHashHex
         lastTime = body.time
         count = seq
@@ -409,7 +435,7 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
         for (index, sig) in entry.sigs.enumerated() {
             var valid = index < checks.count ? checks[index] : nil
             if valid == nil {
-                guard let key = keys[sig.key]?.publicKey, let message = entry.signedMessage(for: sig.key, table: table)
+                guard let key = keys[sig.key]?.publicKey, let message = entry.signedMessage(for: sig, table: table)
                 else {
                     throw VerificationFailure(
                         seq: seq, rule: .signatures, message: "signer \(sig.key.prefix(12))… is not a registered key")
@@ -418,7 +444,10 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
             }
             guard valid == true else {
                 let who = keys[sig.key].map { " (\($0.name))" } ?? ""
-                let what = sig.key == entry.body.actor ? "the entry" : "its key request"
+                let what =
+                    sig.key == entry.body.actor
+                    ? (entry.body.isStatement ? "the statement" : "the entry")
+                    : (sig.signedAt != nil ? "its co-signature" : "its key request")
                 throw VerificationFailure(
                     seq: seq, rule: .signatures,
                     message: "signature by key \(sig.key.prefix(12))…\(who) over \(what) does not verify")
@@ -507,6 +536,15 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
                 )
             }
             verifiedSizes.append(checkpoint.size)
+        }
+        // §12.6: in version 2 only the log key attests order and time, so every entry must be under a checkpoint.
+        let covered = verifiedSizes.max() ?? 0
+        if formatVersion == EntryBody.statementVersion, covered < count {
+            throw VerificationFailure(
+                seq: covered + 1, rule: .checkpoints,
+                message:
+                    "not covered by a checkpoint signed by the log key (the order and time of entries \(covered + 1)…\(count) are not attested)"
+            )
         }
         var summary = VerificationSummary()
         summary.origin = origin

@@ -1,0 +1,249 @@
+import CustodyDomain
+import LedgerCore
+import LedgerCrypto
+import LedgerTestSupport
+import Testing
+
+/// Format version 2 (FORMAT.md §12): each rule broken alone in an otherwise valid ledger, named in the failure; and
+/// what someone who can write the database but holds no key can do to order and time, caught by the log key's
+/// checkpoint.
+struct FormatV2Tests {
+    private func expectFailure(
+        _ records: [[UInt8]], seq: Int64?, rule: VerificationRule, containing text: String,
+        checkpoints: [SignedCheckpoint], sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        guard case .failure(let failure) = verifyRecords(records, checkpoints: checkpoints) else {
+            Issue.record("expected a failure containing \"\(text)\"", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(failure.seq == seq, "\(failure)", sourceLocation: sourceLocation)
+        #expect(failure.rule == rule, "\(failure)", sourceLocation: sourceLocation)
+        #expect(failure.description.contains(text), "\(failure)", sourceLocation: sourceLocation)
+    }
+
+    /// Genesis, Bob's key, and notes on two streams: `ledger` and `key/<bob>` (Bob revokes nothing: he notes).
+    private func validLedger() -> (LedgerBuilder, Ed25519PrivateKey) {
+        var builder = LedgerBuilder(version: 2)
+        let bob = builder.register(roles: ["custodian", "supervisor"])
+        builder.append(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "first"], signer: bob)
+        builder.append(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "second"], signer: builder.admin)
+        return (builder, bob)
+    }
+
+    /// The entries rebuilt from `entries` (statements and signatures kept) with fresh seq, prev and tree: what a
+    /// database writer without keys can compute.
+    private func rechained(_ entries: [Entry], time: (Int, String) -> String = { $1 }) -> [[UInt8]] {
+        var prev = EntryBody.zeroHash
+        var records: [[UInt8]] = []
+        for (index, entry) in entries.enumerated() {
+            var body = entry.body
+            body.seq = Int64(index + 1)
+            body.prev = prev
+            body.time = time(index, body.time)
+            let rebuilt = Entry(body: body, sigs: entry.sigs)
+            prev = rebuilt.bodyHashHex
+            records.append(rebuilt.record)
+        }
+        return records
+    }
+
+    @Test func aVersion2LedgerVerifiesOnlyUnderTheLogKeysCheckpoint() throws {
+        let (builder, _) = validLedger()
+        let summary = try verifyRecords(builder.records, checkpoints: [builder.checkpoint()]).get()
+        #expect(summary.entries == 5)
+        // The records' statements are what people signed; stream_prev names the previous statement's hash.
+        #expect(builder.entries[4].body.streamPrev == builder.entries[3].streamLinkHex)
+        #expect(
+            builder.entries[4].streamLinkHex == Hex.encode(SHA256.hash(builder.entries[4].body.statementCanonicalBytes))
+        )
+        expectFailure(
+            builder.records, seq: 1, rule: .checkpoints, containing: "not covered by a checkpoint", checkpoints: [])
+        expectFailure(
+            builder.records, seq: 4, rule: .checkpoints, containing: "entries 4…5 are not attested",
+            checkpoints: [builder.checkpoint(size: 3)])
+    }
+
+    @Test func recordsRoundTripAndTheStoresFastPathFindsTheStatementHash() throws {
+        let (builder, _) = validLedger()
+        for entry in builder.entries {
+            let parsed = try Entry.parse(record: entry.record)
+            #expect(parsed.record == entry.record)
+            #expect(parsed.statementHash == entry.statementHash)
+            let facts = try #require(Entry.canonicalBodyFacts(entry.record))
+            #expect(facts.bodyHash == entry.bodyHash)
+            #expect(facts.link == entry.statementHash)
+            #expect(facts.time == entry.body.time)
+            #expect(facts.streamRev == entry.body.streamRev)
+            var decoder = EntryBodyDecoder()
+            #expect(try decoder.body(of: entry.record).json == entry.body.json)
+        }
+    }
+
+    @Test func aChangedStatementBreaksTheActorsSignature() {
+        let (builder, _) = validLedger()
+        var entries = builder.entries
+        var body = entries[3].body
+        body.data = ["text": "first, edited"]
+        entries[3] = Entry(body: body, sigs: entries[3].sigs)
+        expectFailure(
+            rechained(entries), seq: 4, rule: .signatures, containing: "over the statement does not verify",
+            checkpoints: [])
+    }
+
+    @Test func reorderingRetimingOrDroppingWithoutTheLogKeyIsCaught() throws {
+        // Carol's note and Erin's registration are on independent streams: swapped, every rule and signature still
+        // holds, so only the log key's checkpoint can show that the order changed.
+        var builder = LedgerBuilder(version: 2)
+        let carol = builder.register(name: "Carol", person: "carol", roles: ["supervisor"])
+        builder.append(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "a"], signer: carol)
+        builder.register(name: "Erin", person: "erin", roles: ["custodian"])
+        let stored = builder.checkpoint()
+        var reordered = builder.entries
+        reordered.swapAt(3, 4)
+        // The writer keeps the recorded times in order by position, as a real reordering would.
+        let swapped = rechained(reordered) { index, _ in builder.entries[index].body.time }
+        #expect(verifyRecords(swapped, checkpoints: []).failureText?.contains("not covered") == true)
+        expectFailure(swapped, seq: 5, rule: .checkpoints, containing: "history was rewritten", checkpoints: [stored])
+        // Re-timed: one entry's recorded time moved by a millisecond (still non-decreasing).
+        let retimed = rechained(builder.entries) { index, time in
+            index == 4 ? LedgerTime.format(millisecondsSince1970: (LedgerTime.milliseconds(time) ?? 0) + 1) : time
+        }
+        expectFailure(retimed, seq: 5, rule: .checkpoints, containing: "history was rewritten", checkpoints: [stored])
+        // A stream's last entry dropped (Erin's registration, the ledger's last).
+        expectFailure(
+            Array(builder.records.dropLast()), seq: nil, rule: .checkpoints, containing: "truncated",
+            checkpoints: [stored])
+        // A checkpoint over the forged order signed by any key but the log key is no attestation.
+        let forged = LedgerBuilder.from(builder, entries: try swapped.map { try Entry.parse(record: $0) })
+        expectFailure(
+            forged.records, seq: nil, rule: .checkpoints, containing: "is not signed by the ledger's log key",
+            checkpoints: [forged.checkpoint(signedBy: .generate())])
+    }
+
+    @Test func aStatementOfAnotherLedgerWithTheSameOriginIsRefused() {
+        let (builder, bob) = validLedger()
+        var other = LedgerBuilder(version: 2)
+        _ = other.register(key: bob)
+        let foreign = other.append(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "x"], signer: bob)
+        var entries = builder.entries
+        var body = foreign.body
+        body.streamRev = 3
+        body.streamPrev = entries[4].streamLinkHex
+        // Keep the foreign genesis: re-signing with Bob's key shows the genesis binding is what refuses it.
+        let unsigned = Entry(body: body, sigs: [])
+        entries.append(
+            Entry(body: body, sigs: [EntrySignature(key: body.actor, signature: bob.sign(unsigned.actorMessage))]))
+        let records = rechained(entries)
+        expectFailure(
+            records, seq: 6, rule: .genesisBinding, containing: "another ledger",
+            checkpoints: [])
+    }
+
+    @Test func streamPrevMustBeTheStatementHashNotTheBodyHash() {
+        var builder = LedgerBuilder(version: 2)
+        let previous = builder.entries[0]
+        builder.append(
+            type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "x"], signer: builder.admin,
+            mutate: { $0.streamPrev = previous.bodyHashHex })
+        expectFailure(
+            builder.records, seq: 3, rule: .streamChain, containing: "statement hash of stream ledger revision 1",
+            checkpoints: [builder.checkpoint()])
+    }
+
+    @Test func timesOutsideTheSkewOrAfterExpiryAreRefused() {
+        func ledger(_ change: @escaping (inout EntryBody) -> Void) -> LedgerBuilder {
+            var builder = LedgerBuilder(version: 2)
+            builder.append(
+                type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "x"], signer: builder.admin,
+                mutate: change)
+            return builder
+        }
+        func shifted(_ time: String, _ ms: Int64) -> String {
+            LedgerTime.format(millisecondsSince1970: LedgerTime.milliseconds(time)! + ms)
+        }
+        let future = ledger { $0.signedAt = shifted($0.time, 300_001) }
+        expectFailure(
+            future.records, seq: 3, rule: .time, containing: "signed in the future", checkpoints: [future.checkpoint()])
+        let withinSkew = ledger { $0.signedAt = shifted($0.time, 300_000) }
+        #expect(verifyRecords(withinSkew.records, checkpoints: [withinSkew.checkpoint()]).failureText == nil)
+        let beforeState = ledger { body in
+            body.signedAt = shifted(body.time, -400_000)
+            body.expires = shifted(body.time, 1000)
+        }
+        expectFailure(
+            beforeState.records, seq: 3, rule: .time, containing: "did not exist yet",
+            checkpoints: [beforeState.checkpoint()])
+        let expired = ledger { body in
+            body.signedAt = shifted(body.time, -1000)
+            body.expires = shifted(body.time, -1)
+        }
+        expectFailure(
+            expired.records, seq: 3, rule: .time, containing: "expired", checkpoints: [expired.checkpoint()])
+        let tooLong = ledger { $0.expires = shifted($0.signedAt, 2_592_000_001) }
+        expectFailure(
+            tooLong.records, seq: 3, rule: .time, containing: "30 days", checkpoints: [tooLong.checkpoint()])
+    }
+
+    @Test func aCoSignatureCarriesItsOwnTimeAndMayBeAddedLater() throws {
+        var builder = LedgerBuilder(version: 2)
+        let carol = builder.register(name: "Carol", person: "carol", roles: ["custodian"])
+        let bob = builder.register(name: "Bob", person: "bob", roles: ["custodian"])
+        var data = CustodyFixture.seizure()
+        if case .object(var members) = data {
+            members.append(JSONMember("witness_key", .string(LedgerBuilder.keyID(bob))))
+            data = .object(members)
+        }
+        // Bob co-signs 3 minutes after Carol signed (the statement unchanged): valid.
+        let later = builder
+        var good = later
+        good.append(
+            type: "item.seized", stream: "item/EV-1", data: data, signer: carol, coSigners: [bob],
+            mutate: { body in
+                body.signedAt = LedgerTime.format(millisecondsSince1970: LedgerTime.milliseconds(body.time)! - 180_000)
+            })
+        let entry = try #require(good.entries.last)
+        #expect(entry.sigs.contains { $0.key == LedgerBuilder.keyID(bob) && $0.signedAt == entry.body.time })
+        #expect(verifyRecords(good.records, checkpoints: [good.checkpoint()]).failureText == nil)
+        // The co-signer's element without its signed_at: refused, naming the rule.
+        var missing = later
+        missing.append(
+            type: "item.seized", stream: "item/EV-1", data: data, signer: carol, coSigners: [bob],
+            mutateSigs: { sigs in
+                sigs.map { EntrySignature(key: $0.key, signature: $0.signature) }
+            })
+        expectFailure(
+            missing.records, seq: 5, rule: .signatures, containing: "lacks its signed_at",
+            checkpoints: [missing.checkpoint()])
+        // The time changed after the co-signer signed: the co-signature no longer verifies.
+        var moved = later
+        moved.append(
+            type: "item.seized", stream: "item/EV-1", data: data, signer: carol, coSigners: [bob],
+            mutateSigs: { sigs in
+                sigs.map {
+                    $0.signedAt == nil
+                        ? $0
+                        : EntrySignature(key: $0.key, signature: $0.signature, signedAt: "2026-01-01T00:00:00.000Z")
+                }
+            })
+        expectFailure(
+            moved.records, seq: 5, rule: .time, containing: "co-signature", checkpoints: [moved.checkpoint()])
+    }
+
+    @Test func versionsDoNotMixAndVersion2RecordsAreAtMost65535Bytes() {
+        var mixed = LedgerBuilder(version: 1)
+        var v2 = LedgerBuilder(version: 2)
+        let note = v2.append(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "x"], signer: v2.admin)
+        mixed.appendRaw(note)
+        expectFailure(
+            mixed.records, seq: 3, rule: .recordForm, containing: "a version-2 record in a ledger of format version 1",
+            checkpoints: [])
+        // A note grown until its record is exactly one byte over the version-2 limit.
+        var probe = LedgerBuilder(version: 2)
+        let base = probe.append(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "x"], signer: probe.admin)
+        let text = "x" + String(repeating: "x", count: Entry.maxStatementRecordBytes + 1 - base.record.count)
+        var over = LedgerBuilder.from(probe, entries: Array(probe.entries.dropLast()))
+        over.append(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": .string(text)], signer: probe.admin)
+        #expect(over.entries.last?.record.count == Entry.maxStatementRecordBytes + 1)
+        expectFailure(over.records, seq: 3, rule: .recordForm, containing: "over the limit of 65535", checkpoints: [])
+    }
+}
