@@ -424,7 +424,7 @@ struct LedgerFormat {
 }
 
 /// The keys of the ledger plus those registered or revoked earlier in the same batch.
-private struct OverlayKeys: KeyDirectory {
+struct OverlayKeys: KeyDirectory {
     /// The store's keys, each checked against its stream (and cached) for the length of the transaction.
     let checked: LogCheckedKeys
     var changed: [String: KeyState] = [:]

@@ -1,0 +1,200 @@
+import CustodyDomain
+import LedgerConcurrency
+import LedgerCore
+import LedgerCrypto
+
+/// What became of one submitted statement.
+public struct SubmitOutcome: Sendable {
+    /// What happened.
+    public enum Status: Sendable {
+        /// Sequenced now, at this seq.
+        case recorded(seq: Int64)
+        /// Its id was already recorded with the same statement hash, at this seq: nothing written (idempotent).
+        case alreadyRecorded(seq: Int64)
+        /// Refused: a conflict (exit 4: re-read the stream and sign again), a broken rule, a bad signature, a
+        /// custody refusal. The others of its group are not affected.
+        case refused(LedgerError)
+    }
+
+    /// The statement's id.
+    public let id: String
+    /// Its type and stream, for reports.
+    public let type: String
+    /// The stream it acts on.
+    public let stream: String
+    /// What happened.
+    public let status: Status
+
+    /// The seq the statement is at, recorded now or before.
+    public var seq: Int64? {
+        switch status {
+        case .recorded(let seq), .alreadyRecorded(let seq): seq
+        case .refused: nil
+        }
+    }
+}
+
+/// Sequences statements that people signed elsewhere (FORMAT.md §12.8): one commit group per call, with one
+/// durable commit and one checkpoint signed by the log key.
+public enum Sequencer {
+    /// Sequences `statements` in order into the version-2 ledger `store`.
+    ///
+    /// Each statement is checked on its own: its id (idempotent when recorded with the same statement hash, a
+    /// conflict otherwise), its ledger and genesis, its stream position (a conflict unless it follows the stream's
+    /// head), its times, the type table and roles at the seq it gets, every signature, and the custody rules. A
+    /// refused statement is reported and never stops the others. The accepted ones, their projection rows and the
+    /// group's checkpoint are committed together or not at all.
+    public static func submit(_ statements: [SignedStatement], to store: any LedgerStore) throws -> [SubmitOutcome] {
+        guard !statements.isEmpty else { throw LedgerError.usage("nothing to submit") }
+        do {
+            return try store.write { transaction in
+                let outcomes = try sequence(statements, in: transaction)
+                PausePoint.beforeCommit.reach()
+                return outcomes
+            }
+        } catch {
+            throw LedgerError.from(error)
+        }
+    }
+
+    private static func sequence(_ statements: [SignedStatement], in transaction: any LedgerWriteTransaction) throws
+        -> [SubmitOutcome]
+    {
+        let format = try LedgerFormat.of(transaction)
+        guard format.isStatements, let logKey = format.logKey, let genesisHash = format.genesisHash else {
+            throw LedgerError.usage(
+                "this ledger is of format version \(format.version); signed statements are sequenced into version-2"
+                    + " ledgers only (ledger init --format 2)")
+        }
+        guard let origin = try transaction.meta("origin"), let head = try transaction.head() else {
+            throw LedgerError.usage("the ledger is empty")
+        }
+        // The signatures do not depend on where a statement lands: check them all on every core first, with the
+        // public key of each signer known now or registered by a statement of this group (a key id is the SHA-256
+        // of its key). Validity at the seq is for the rules below.
+        var publicKeys: [String: Ed25519PublicKey] = [:]
+        for key in try transaction.allKeys() { publicKeys[key.keyID] = key.publicKey }
+        for statement in statements where statement.body.type == EventTypes.keyRegistered {
+            if let text = statement.body.data.member("public_key")?.stringValue, let raw = Base64.decodeCanonical(text),
+                let keyID = statement.body.data.member("key")?.stringValue, KeyID.of(raw: raw) == keyID,
+                let key = try? Ed25519PublicKey(raw: raw)
+            {
+                publicKeys[keyID] = key
+            }
+        }
+        let keysNow = publicKeys
+        let signaturesValid = Parallel.map(Partition(items: statements.count, chunkSize: 64)) { index in
+            let statement = statements[index]
+            let entry = statement.entry(seq: 3, prev: EntryBody.zeroHash, time: statement.body.signedAt)
+            return statement.sigs.allSatisfy { sig in
+                guard let key = keysNow[sig.key], let message = entry.signedMessage(for: sig, table: .custodyV1)
+                else { return false }
+                return key.verify(signature: sig.signature, message: message)
+            }
+        }
+
+        var seq = head.seq
+        var prev = head.bodyHash
+        let now = SystemClock().now()
+        let time = max(now, head.time)
+        let checkedKeys = LogCheckedKeys(base: transaction)
+        var keys = OverlayKeys(checked: checkedKeys)
+        var custody = CustodyState(source: LogCheckedProjections(base: transaction, keys: checkedKeys))
+        var streamHeads: [String: StreamHead] = [:]
+        var accepted: [(entry: Entry, effect: RuleEffect)] = []
+        var seenIDs: [String: [UInt8]] = [:]
+        var outcomes: [SubmitOutcome] = []
+        for (index, statement) in statements.enumerated() {
+            let body = statement.body
+            func outcome(_ status: SubmitOutcome.Status) {
+                outcomes.append(SubmitOutcome(id: body.id, type: body.type, stream: body.stream, status: status))
+            }
+            func refuse(_ code: LedgerError.Code, _ text: String) {
+                outcome(.refused(LedgerError(code, "\(body.type) in \(body.stream): \(text)")))
+            }
+            // §12.8 step 1: the id first.
+            if let earlier = seenIDs[body.id] {
+                if earlier == statement.statementHash {
+                    refuse(.usage, "id \(body.id) appears twice in this submission")
+                } else {
+                    refuse(.idConflict, "id \(body.id) appears twice in this submission with different statements")
+                }
+                continue
+            }
+            seenIDs[body.id] = statement.statementHash
+            if let record = try transaction.record(forID: body.id) {
+                let existing = try Entry.parse(record: record)
+                if existing.statementHash == statement.statementHash {
+                    outcome(.alreadyRecorded(seq: existing.body.seq))
+                } else {
+                    refuse(
+                        .idConflict,
+                        "id \(body.id) is already recorded at seq \(existing.body.seq) with another statement")
+                }
+                continue
+            }
+            guard body.ledger.hasSameBytes(as: origin), body.genesis == genesisHash else {
+                refuse(.invalidEntry, "the statement was signed for another ledger (its ledger or genesis differ)")
+                continue
+            }
+            // Step 2: it must follow the stream's head.
+            let current = try streamHeads[body.stream] ?? transaction.streamHead(body.stream)
+            let currentRev = current?.rev ?? 0
+            guard body.streamRev == currentRev + 1, body.streamPrev == (current?.link ?? EntryBody.zeroHash) else {
+                refuse(
+                    .staleRevision,
+                    "the statement follows revision \(body.streamRev - 1) of \(body.stream), which is now at revision"
+                        + " \(currentRev)\(body.streamRev == currentRev + 1 ? " with another last statement" : ""):"
+                        + " read the stream again and sign again")
+                continue
+            }
+            let entry = statement.entry(seq: seq + 1, prev: prev, time: time)
+            guard entry.record.count <= Entry.maxStatementRecordBytes else {
+                refuse(
+                    .usage,
+                    "the entry would be \(entry.record.count) bytes, over the limit of \(Entry.maxStatementRecordBytes)")
+                continue
+            }
+            // Steps 3 and 4: times, then the rules, signatures and custody, as the verifier replays them.
+            do { try StatementRules.checkTimes(entry, previousStreamTime: current?.time) } catch {
+                refuse(.invalidEntry, "\(error)")
+                continue
+            }
+            let effect: RuleEffect
+            do { effect = try EntryRules.check(entry, table: .custodyV1, keys: keys, genesisActor: nil) } catch {
+                outcome(.refused(LedgerError.from(error).with(description: "\(body.type) in \(body.stream): \(error)")))
+                continue
+            }
+            guard signaturesValid[index] else {
+                refuse(.signature, "a signature does not verify over the statement (or its signer is unknown)")
+                continue
+            }
+            let keysBefore = keys
+            keys.apply(effect)
+            do { try custody.apply(entry, keys: keys) } catch let violation as CustodyViolation {
+                keys = keysBefore
+                outcome(.refused(.refused(violation, "refused: \(body.type) in \(body.stream): \(violation)")))
+                continue
+            }
+            seq += 1
+            prev = entry.bodyHashHex
+            streamHeads[body.stream] = StreamHead(rev: body.streamRev, link: entry.streamLinkHex, time: time)
+            accepted.append((entry, effect))
+            outcome(.recorded(seq: seq))
+        }
+        guard !accepted.isEmpty else { return outcomes }
+        var accumulator = try transaction.accumulator(size: head.seq)
+        for (entry, effect) in accepted {
+            let leafHash = Merkle.leafHash(entry.record)
+            let nodes = accumulator.append(leafHash: leafHash)
+            try transaction.insert(entry, leafHash: leafHash, nodes: nodes)
+            try transaction.apply(effect)
+        }
+        try transaction.writeProjectionRows(custody.takeChangedRows(), builtTo: seq)
+        // FORMAT.md §12.6: the log key attests the group's order and times.
+        let checkpoint = Checkpoint(origin: origin, size: seq, root: accumulator.root)
+        let signed = try SignedCheckpoint.sign(checkpoint, logKey: logKey)
+        _ = try transaction.insertCheckpoint(size: seq, note: signed.noteText, at: now)
+        return outcomes
+    }
+}
