@@ -152,7 +152,8 @@ public enum Sequencer {
             guard entry.record.count <= Entry.maxStatementRecordBytes else {
                 refuse(
                     .usage,
-                    "the entry would be \(entry.record.count) bytes, over the limit of \(Entry.maxStatementRecordBytes)")
+                    "the entry would be \(entry.record.count) bytes, over the limit of \(Entry.maxStatementRecordBytes)"
+                )
                 continue
             }
             // Steps 3 and 4: times, then the rules, signatures and custody, as the verifier replays them.

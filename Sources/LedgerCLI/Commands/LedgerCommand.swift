@@ -54,7 +54,7 @@ struct LedgerCommand: ParsableCommand {
             DemoCommand.self, InitCommand.self, KeyCommand.self, CaseCommand.self, TargetCommand.self,
             TakedownCommand.self, ItemCommand.self, TransferCommand.self, ReceiveCommand.self, NoteCommand.self,
             CorrectCommand.self, ItemsCommand.self, TargetsCommand.self, PeopleCommand.self, StatsCommand.self,
-            AppendCommand.self,
+            AppendCommand.self, HeadCommand.self, SignCommand.self, CosignCommand.self, SubmitCommand.self,
             LogCommand.self, CheckpointCommand.self, VerifyCommand.self, RebuildCommand.self, ProofCommand.self,
             WitnessCommand.self, ExportCommand.self, VerifyBundleCommand.self,
             TypesCommand.self,

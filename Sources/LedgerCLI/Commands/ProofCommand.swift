@@ -13,6 +13,7 @@ struct ProofCommand: ParsableCommand {
               ledger proof inclusion 42 > entry42.tlog-proof
               ledger log --format jsonl --from 42 --to 42 > entry42.json
               ledger proof verify entry42.tlog-proof --entry entry42.json --trust-log-key VKEY
+              ledger proof verify seizure.receipt --trust-log-key VKEY     (a receipt carries its record)
               ledger proof consistency 1000 2000
             """,
         subcommands: [Inclusion.self, Consistency.self, Verify.self])
@@ -80,14 +81,26 @@ struct ProofCommand: ParsableCommand {
         @Argument(help: "The .tlog-proof file.") var file: String
         @Option(
             help: ArgumentHelp(
-                "The entry's record: a file with its exact bytes (one JSON Lines line).", valueName: "file"))
-        var entry: String
+                "The entry's record: a file with its exact bytes (one JSON Lines line). Not needed for a receipt"
+                    + " (`ledger submit --receipt`), which carries the record in its extra line.",
+                valueName: "file"))
+        var entry: String?
         @Option(help: ArgumentHelp("The log key's vkey you trust.", valueName: "vkey")) var trustLogKey: String
 
         func run() throws {
             let proofText = String(decoding: try readFileBytes(file, what: "proof file"), as: UTF8.self)
-            var record = try readFileBytes(entry, what: "entry file")
-            if record.last == 0x0a { record.removeLast() }
+            var record: [UInt8]
+            if let entry {
+                record = try readFileBytes(entry, what: "entry file")
+                if record.last == 0x0a { record.removeLast() }
+            } else {
+                // A receipt (FORMAT.md §12.9): the record is the proof's extra data.
+                guard let proof = try? TlogProof(text: proofText), let extra = proof.extra else {
+                    throw LedgerError.usage(
+                        "\(file) carries no record (no extra line): give the entry's record with --entry FILE")
+                }
+                record = extra
+            }
             let logKey: NoteVerifierKey
             do { logKey = try NoteVerifierKey(vkey: trustLogKey) } catch {
                 throw LedgerError.usage("--trust-log-key: \(error)")

@@ -35,7 +35,8 @@ public struct SignedStatement: Sendable {
 
     /// The line's bytes: JCS({"sigs": sigs, "statement": statement}), without the newline.
     public var line: [UInt8] {
-        JCS.serialize(.object([JSONMember("sigs", .array(sigs.map(\.json))), JSONMember("statement", body.statementJSON)]))
+        JCS.serialize(
+            .object([JSONMember("sigs", .array(sigs.map(\.json))), JSONMember("statement", body.statementJSON)]))
     }
 
     /// The entry the ledger makes of it at `seq`, after the entry whose body hash is `prev`, recorded at `time`.

@@ -1,0 +1,299 @@
+import ArgumentParser
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerCrypto
+
+/// `ledger head`: what a signer must know of a stream to sign offline.
+struct HeadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "head",
+        abstract: "Show a stream's position (for signing statements away from the ledger).",
+        discussion: """
+            Prints what `ledger sign` needs to sign a statement on a stream without the ledger: the ledger's origin \
+            and genesis, the stream's last revision and its last statement's hash (docs/FORMAT.md §12.2). Version-2 \
+            ledgers only. Take it with you; statements signed on it are refused as a conflict (exit 4) if someone \
+            else records on the stream first.
+
+            Examples:
+              ledger head item/EV-0064 --json > ev64.head.json
+              ledger head item/EV-0099 --json > new-item.head.json     (revision 0: a new stream)
+            """)
+
+    @Argument(help: "The stream, e.g. item/EV-0064.") var stream: String
+    @OptionGroup var location: LedgerOptions
+    @Flag(help: "Print the position as JSON (what `ledger sign --head` reads).") var json = false
+
+    func run() throws {
+        let position = try StreamPosition.of(stream, in: try location.openForReading())
+        if json {
+            printJSON(position.json)
+            return
+        }
+        print(
+            """
+            stream     \(position.stream)
+            revision   \(position.rev)
+            last       \(position.prev)
+            ledger     \(position.ledger)
+            genesis    \(position.genesis)
+            """)
+    }
+}
+
+/// `ledger sign`: build and sign a statement from a stream position and a key file alone.
+struct SignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign",
+        abstract: "Sign a statement without the ledger, into a statement file (offline signing).",
+        discussion: """
+            Builds the version-2 statement of one event on the stream that --head names (a file `ledger head \
+            STREAM --json` wrote), signs it with your key, and adds it as a line of the statement file --out. \
+            Statements on the same stream already in that file are chained: sign several events on one item in a \
+            row and they are recorded in that order. Nothing here needs the ledger; `ledger submit` records the file \
+            later, keeping both times (when you signed and when it was recorded). A witnessing officer adds their \
+            signature with `ledger cosign`.
+
+            Examples:
+              ledger sign --head ev64.head.json --type custody.received \\
+                  --data '{"seal_intact":true,"seal":"SEAL-00064"}' --key erin.pem --out ev64.statements
+              ledger sign --head new-item.head.json --type item.seized --data @seizure.json \\
+                  --key carol.pem --out field.statements --valid-for 72h
+            """)
+
+    @Option(help: ArgumentHelp("The stream position file (`ledger head STREAM --json`).", valueName: "file"))
+    var head: String
+    @Option(help: "The event type, e.g. custody.received (see `ledger types`).") var type: String
+    @Option(help: ArgumentHelp("The event data: a JSON object, or @FILE.", valueName: "json")) var data: String
+    @Option(help: ArgumentHelp("Your signing key file.", valueName: "file")) var key: String
+    @Option(help: ArgumentHelp("The statement file to add to (created if missing).", valueName: "file"))
+    var out: String
+    @Option(help: "A UUIDv4 for the statement (default: a new one).") var id: String?
+    @Option(
+        help: ArgumentHelp(
+            "How long the statement may wait to be recorded: e.g. 30m, 24h, 7d (at most 30d).", valueName: "duration"))
+    var validFor: String = "24h"
+    @OptionGroup var passphrase: PassphraseOptions
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() throws {
+        let position = try StreamPosition(json: try parseJSONFile(head, what: "head file"))
+        let dataValue = try parseJSONArgument(data, what: "--data")
+        let signer = try passphrase.loadKey(key)
+        let existing =
+            FileManager.default.fileExists(atPath: out)
+            ? try StatementSigning.read(file: try readFileBytes(out, what: "statement file"), name: out) : []
+        let statement = try StatementSigning.sign(
+            at: StatementSigning.position(after: existing, from: position), type: type, data: dataValue,
+            signer: signer, id: id, lifetime: try duration(validFor))
+        try replaceFile(out, with: StatementSigning.file(existing + [statement]))
+        if json {
+            printJSON([
+                "file": .string(out), "id": .string(statement.body.id),
+                "statement_hash": .string(statement.statementHashHex), "stream": .string(statement.body.stream),
+                "stream_rev": .integer(statement.body.streamRev), "signed_at": .string(statement.body.signedAt),
+                "expires": .string(statement.body.expires),
+            ])
+            return
+        }
+        print(
+            "signed \(type) on \(statement.body.stream) (revision \(statement.body.streamRev)) at \(statement.body.signedAt);"
+                + " record it before \(statement.body.expires) with `ledger submit \(out)`")
+    }
+
+    private func duration(_ text: String) throws(LedgerError) -> Int64 {
+        let units: [Character: Int64] = ["m": 60_000, "h": 3_600_000, "d": 86_400_000]
+        guard let unit = text.last.flatMap({ units[$0] }), let count = Int64(text.dropLast()), count > 0,
+            count <= 30 * 86_400_000 / unit
+        else { throw .usage("--valid-for \(text): give minutes, hours or days, e.g. 30m, 24h, 7d (at most 30d)") }
+        return count * unit
+    }
+}
+
+/// `ledger cosign`: a second signer (a witnessing officer) adds their signature to a statement file.
+struct CosignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cosign",
+        abstract: "Add your co-signature (as the witnessing officer) to statements in a statement file.",
+        discussion: """
+            Shows each statement that names your key as its co-signer (`witness_key`) in plain words, and signs it \
+            with your own signing time once you confirm (or with --yes). The statement itself does not change, so \
+            the actor's signature stays valid; co-sign on another machine, before the file is submitted.
+
+            Example:
+              ledger cosign field.statements --key bob.pem
+            """)
+
+    @Argument(help: "The statement file.") var file: String
+    @Option(help: ArgumentHelp("Your signing key file.", valueName: "file")) var key: String
+    @Flag(help: "Sign without asking (for scripts).") var yes = false
+    @OptionGroup var passphrase: PassphraseOptions
+
+    func run() throws {
+        var statements = try StatementSigning.read(file: try readFileBytes(file, what: "statement file"), name: file)
+        let signer = try passphrase.loadKey(key)
+        var signed = 0
+        for (index, statement) in statements.enumerated() {
+            guard (try? StatementSigning.cosign(statement, signer: signer)) != nil else { continue }
+            print("Statement \(index + 1) of \(statements.count):")
+            for line in StatementSigning.summary(statement) { print("  " + Terminal.line(line)) }
+            if !yes {
+                print("Co-sign it? [y/N] ", terminator: "")
+                guard let answer = readLine(), answer.lowercased().hasPrefix("y") else {
+                    print("not signed")
+                    continue
+                }
+            }
+            statements[index] = try StatementSigning.cosign(statement, signer: signer)
+            signed += 1
+        }
+        guard signed > 0 else {
+            throw LedgerError.usage("no statement in \(file) names your key as its co-signer; nothing was changed")
+        }
+        try replaceFile(file, with: StatementSigning.file(statements))
+        print("co-signed \(signed) statement(s) in \(file)")
+    }
+}
+
+/// `ledger submit`: sequence signed statements into the ledger.
+struct SubmitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Record signed statements (from `ledger sign`) in the ledger, with receipts.",
+        discussion: """
+            Checks and records each statement of the files, in order, as one commit group: the same id with the \
+            same statement is already recorded (its seq is reported again); a statement that does not follow its \
+            stream's current head is a conflict (re-read it with `ledger head` and sign again); a refused \
+            statement never stops the others. The group is committed with one checkpoint signed by the ledger's log \
+            key, and each recorded statement's receipt (its inclusion proof, with the record, as a C2SP tlog-proof) \
+            can be written for the signer to keep: `ledger proof verify RECEIPT --trust-log-key VKEY` checks it.
+
+            Exit status: 0 when every statement is recorded (now or before); 4 when any was refused as a conflict; \
+            otherwise the status of the first refusal (2 bad input or rule, 1 integrity).
+
+            Examples:
+              ledger submit field.statements --receipt seizure.receipt
+              ledger submit a.statements b.statements --receipts receipts/
+            """)
+
+    @Argument(help: "Statement files, recorded in the order given.") var files: [String]
+    @OptionGroup var location: LedgerOptions
+    @Option(help: ArgumentHelp("Write the receipt of the one statement submitted here.", valueName: "file"))
+    var receipt: String?
+    @Option(help: ArgumentHelp("Write each statement's receipt into this folder as SEQ.receipt.", valueName: "dir"))
+    var receipts: String?
+    @Flag(help: "Print the result as JSON.") var json = false
+
+    func run() throws {
+        var statements: [SignedStatement] = []
+        for file in files {
+            statements += try StatementSigning.read(file: try readFileBytes(file, what: "statement file"), name: file)
+        }
+        if receipt != nil && statements.count != 1 {
+            throw LedgerError.usage(
+                "--receipt is for one statement; these files hold \(statements.count): use --receipts DIR")
+        }
+        let store = try location.open()
+        let outcomes = try Sequencer.submit(statements, to: store)
+        let groupSize = outcomes.compactMap { outcome -> Int64? in
+            if case .recorded(let seq) = outcome.status { return seq }
+            return nil
+        }.max()
+        var written: [String] = []
+        for outcome in outcomes {
+            guard let seq = outcome.seq else { continue }
+            let size = groupSize.map { $0 >= seq ? $0 : nil } ?? nil
+            if let receipt {
+                try writeNewFile(
+                    receipt, Array(try StatementSigning.receipt(seq: seq, size: size, in: store).text.utf8))
+                written.append(receipt)
+            } else if let receipts {
+                try FileManager.default.createDirectory(atPath: receipts, withIntermediateDirectories: true)
+                let path = (receipts as NSString).appendingPathComponent("\(seq).receipt")
+                try writeNewFile(path, Array(try StatementSigning.receipt(seq: seq, size: size, in: store).text.utf8))
+                written.append(path)
+            }
+        }
+        if json {
+            printJSON([
+                "statements": .array(
+                    outcomes.map { outcome in
+                        var members = [
+                            JSONMember("id", .string(outcome.id)), JSONMember("stream", .string(outcome.stream)),
+                            JSONMember("type", .string(outcome.type)),
+                        ]
+                        switch outcome.status {
+                        case .recorded(let seq):
+                            members += [JSONMember("status", "recorded"), JSONMember("seq", .integer(seq))]
+                        case .alreadyRecorded(let seq):
+                            members += [JSONMember("status", "already-recorded"), JSONMember("seq", .integer(seq))]
+                        case .refused(let error):
+                            members += [
+                                JSONMember("status", "refused"), JSONMember("code", .string(error.code.rawValue)),
+                                JSONMember("error", .string(error.description)),
+                            ]
+                        }
+                        return .object(members)
+                    }),
+                "receipts": .array(written.map { .string($0) }),
+            ])
+        } else {
+            for outcome in outcomes {
+                switch outcome.status {
+                case .recorded(let seq): print("recorded \(outcome.type) in \(outcome.stream) at seq \(seq)")
+                case .alreadyRecorded(let seq):
+                    print("already recorded: \(outcome.type) in \(outcome.stream) at seq \(seq) (nothing written)")
+                case .refused(let error): print("refused: " + Terminal.line(error.description))
+                }
+            }
+            for path in written { print("wrote receipt \(path)") }
+        }
+        let refusals = outcomes.compactMap { outcome -> LedgerError? in
+            if case .refused(let error) = outcome.status { return error }
+            return nil
+        }
+        if let first = refusals.first {
+            let status = refusals.contains { $0.code.exitStatus == 4 } ? 4 : first.code.exitStatus
+            throw ExitCode(status)
+        }
+    }
+}
+
+/// Parses a JSON object given inline or as @FILE.
+func parseJSONArgument(_ value: String, what: String) throws(LedgerError) -> JSONValue {
+    let bytes = try readArgumentBytes(value, what: what)
+    do { return try JSONParser.parse(bytes, profile: .ledgerV1) } catch {
+        throw .usage("\(what): not valid JSON: \(error.reason) (byte \(error.offset))")
+    }
+}
+
+/// Parses a JSON file.
+func parseJSONFile(_ path: String, what: String) throws(LedgerError) -> JSONValue {
+    var bytes = try readFileBytes(path, what: what)
+    while bytes.last == 0x0a { bytes.removeLast() }
+    do { return try JSONParser.parse(bytes, profile: .ledgerV1) } catch {
+        throw .usage("\(path): not valid JSON: \(error.reason) (byte \(error.offset))")
+    }
+}
+
+/// Writes a file that must not exist yet (never overwritten), mode 0644.
+func writeNewFile(_ path: String, _ bytes: [UInt8]) throws(LedgerError) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard fd >= 0 else { throw .usage("cannot create \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    guard written == bytes.count, fsync(fd) == 0 else {
+        unlink(path)
+        throw .usage("cannot write \(path): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// Replaces a file's contents atomically (a new file beside it, flushed, renamed over it).
+func replaceFile(_ path: String, with bytes: [UInt8]) throws(LedgerError) {
+    let temporary = path + ".tmp-\(getpid())"
+    try writeNewFile(temporary, bytes)
+    guard rename(temporary, path) == 0 else {
+        unlink(temporary)
+        throw .usage("cannot write \(path): \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import LedgerCore
+import LedgerTestSupport
+import Testing
+
+/// Format version 2 the way officers use it (issue 17's "done when"): a seizure signed on a machine without the
+/// ledger, co-signed by the witnessing officer from a second key file, carried over, submitted, and its receipt
+/// checked with the log key alone; two officers signing against the same head; resubmission; verify of the result.
+@Suite(.serialized)
+struct StatementEndToEndTests {
+    let office = TemporaryDirectory("ledger-v2-office")
+    let field = TemporaryDirectory("ledger-v2-field")
+    let witness = TemporaryDirectory("ledger-v2-witness")
+
+    private func run(_ directory: TemporaryDirectory, _ arguments: String...) throws -> CLI.Output {
+        try CLI.run(arguments, in: directory.url)
+    }
+
+    private func copy(_ name: String, from: TemporaryDirectory, to: TemporaryDirectory, as newName: String? = nil)
+        throws
+    {
+        try FileManager.default.copyItem(
+            at: from.url.appendingPathComponent(name), to: to.url.appendingPathComponent(newName ?? name))
+    }
+
+    /// A version-2 ledger in the office with carol (case officer, custodian) and bob (custodian); returns the log
+    /// vkey and bob's key id.
+    private func setUp() throws -> (vkey: String, bob: String) {
+        let initialize = try run(
+            office, "init", "--format", "2", "--origin", "ledger.test.example/v2", "--name", "Ada", "--person", "ada",
+            "--agency", "NCA", "--json")
+        #expect(initialize.status == 0, "\(initialize.stderr)")
+        let vkey = try #require(
+            (try JSONSerialization.jsonObject(with: Data(initialize.stdout.utf8)) as? [String: Any])?["log_vkey"]
+                as? String)
+        var bob = ""
+        for (person, roles) in [("carol", "case-officer,custodian"), ("bob", "custodian")] {
+            let generate = try run(
+                office, "key", "generate", "--out", "\(person).pem", "--name", person, "--person", person, "--agency",
+                "NCA", "--request-out", "\(person).json")
+            #expect(generate.status == 0, "\(generate.stderr)")
+            if person == "bob", let range = (generate.stdout + generate.stderr).range(of: "key id ") {
+                bob = String((generate.stdout + generate.stderr)[range.upperBound...].prefix(64))
+            }
+            let register = try run(office, "key", "register", "\(person).json", "--roles", roles, "--key", "admin.pem")
+            #expect(register.status == 0, "\(register.stderr)")
+        }
+        let open = try run(
+            office, "case", "open", "OP-1", "--title", "Operation One", "--legal-basis", "JIT 1", "--agency", "NCA",
+            "--key", "carol.pem")
+        #expect(open.status == 0, "\(open.stderr)")
+        #expect(bob.count == 64)
+        return (vkey, bob)
+    }
+
+    @Test func aSeizureSignedOfflineIsCoSignedSubmittedAndItsReceiptChecksWithTheLogKeyAlone() throws {
+        let (vkey, bob) = try setUp()
+        let head = try run(office, "head", "item/EV-1", "--json")
+        #expect(head.status == 0, "\(head.stderr)")
+        try Data(head.stdout.utf8).write(to: field.url.appendingPathComponent("ev1.head.json"))
+        try copy("carol.pem", from: office, to: field)
+        try copy("bob.pem", from: office, to: witness)
+        let seizure = """
+            {"case":"OP-1","exhibit":"C/1","kind":"laptop","description":"Grey laptop","location":"Flat 3",\
+            "occurred_at":"2026-12-01T06:00:00+01:00","seized_from":"Flat 3","legal_authority":"Warrant 7",\
+            "seal":"S-1","witness_key":"\(bob)"}
+            """
+        // In the field, without the ledger: the seizure, then its storage on the same item, chained in the file.
+        let sign = try run(
+            field, "sign", "--head", "ev1.head.json", "--type", "item.seized", "--data", seizure, "--key", "carol.pem",
+            "--out", "field.statements")
+        #expect(sign.status == 0, "\(sign.stderr)")
+        let store = try run(
+            field, "sign", "--head", "ev1.head.json", "--type", "item.stored", "--data", #"{"location":"Van 2"}"#,
+            "--key", "carol.pem", "--out", "field.statements")
+        #expect(store.status == 0, "\(store.stderr)")
+        // The witnessing officer co-signs on a second machine.
+        try copy("field.statements", from: field, to: witness)
+        let cosign = try run(witness, "cosign", "field.statements", "--key", "bob.pem", "--yes")
+        #expect(cosign.status == 0, "\(cosign.stderr)")
+        #expect(cosign.stdout.contains("item.seized in item/EV-1"))
+        // Unsigned by the witness, the seizure is refused; co-signed, both are recorded.
+        try copy("field.statements", from: field, to: office, as: "unwitnessed.statements")
+        let refused = try run(office, "submit", "unwitnessed.statements")
+        #expect(refused.status != 0)
+        #expect(refused.stdout.contains("refused: item.seized"))
+        try copy("field.statements", from: witness, to: office)
+        let submit = try run(office, "submit", "field.statements", "--receipts", "receipts")
+        #expect(submit.status == 0, "\(submit.stdout)\(submit.stderr)")
+        #expect(submit.stdout.contains("recorded item.seized in item/EV-1 at seq 6"))
+        #expect(submit.stdout.contains("recorded item.stored in item/EV-1 at seq 7"))
+        // The receipt, checked with the log key alone.
+        try copy("receipts/6.receipt", from: office, to: field, as: "seizure.receipt")
+        let proof = try run(field, "proof", "verify", "seizure.receipt", "--trust-log-key", vkey)
+        #expect(proof.status == 0, "\(proof.stderr)")
+        #expect(proof.stdout.contains("OK: seq 6 (item.seized in item/EV-1)"))
+        let otherKey = try run(
+            field, "proof", "verify", "seizure.receipt", "--trust-log-key",
+            "ledger.test.example/v2+00000000+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        #expect(otherKey.status != 0)
+        // Submitting the same file again records nothing and reports the same seqs.
+        let again = try run(office, "submit", "field.statements")
+        #expect(again.status == 0)
+        #expect(again.stdout.contains("already recorded: item.seized in item/EV-1 at seq 6"))
+        // The history shows both times; the ledger verifies, with its checkpoints covering every entry.
+        let history = try run(office, "item", "history", "EV-1")
+        #expect(history.stdout.contains("witness bob"), "\(history.stdout)")
+        let verify = try run(office, "verify", "--trust-log-key", vkey)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        let export = try run(office, "log", "--format", "jsonl")
+        try Data(export.stdout.utf8).write(to: office.url.appendingPathComponent("ledger.jsonl"))
+        let checkpoint = try run(office, "checkpoint", "--log-key", "log.pem", "--out", "checkpoint.txt")
+        #expect(checkpoint.status == 0, "\(checkpoint.stderr)")
+        let jsonl = try run(office, "verify", "--jsonl", "ledger.jsonl", "--checkpoint", "checkpoint.txt")
+        #expect(jsonl.status == 0, "\(jsonl.stdout)\(jsonl.stderr)")
+        let uncovered = try run(office, "verify", "--jsonl", "ledger.jsonl")
+        #expect(uncovered.status == 1)
+        #expect(uncovered.stdout.contains("not covered by a checkpoint signed by the log key"))
+    }
+
+    @Test func twoOfficersSigningAgainstOneHeadSeeOneRecordedAndTheOtherRefusedAsAConflict() throws {
+        _ = try setUp()
+        let seize = try run(
+            office, "item", "seize", "EV-2", "--case", "OP-1", "--exhibit", "C/2", "--kind", "phone", "--description",
+            "Phone", "--seal", "S-2", "--location", "Room B", "--from", "Flat 3", "--authority", "Warrant 7", "--at",
+            "2026-12-01T06:00:00+01:00", "--key", "carol.pem")
+        #expect(seize.status == 0, "\(seize.stderr)")
+        let head = try run(office, "head", "item/EV-2", "--json")
+        try Data(head.stdout.utf8).write(to: office.url.appendingPathComponent("ev2.head.json"))
+        for (file, location) in [("a.statements", "Shelf 1"), ("b.statements", "Shelf 2")] {
+            let sign = try run(
+                office, "sign", "--head", "ev2.head.json", "--type", "item.stored", "--data",
+                #"{"location":"\#(location)"}"#, "--key", "carol.pem", "--out", file)
+            #expect(sign.status == 0, "\(sign.stderr)")
+        }
+        let first = try run(office, "submit", "a.statements")
+        #expect(first.status == 0, "\(first.stdout)")
+        let database = office.url.appendingPathComponent("custody.ledger")
+        let before = try Data(contentsOf: database)
+        let second = try run(office, "submit", "b.statements")
+        #expect(second.status == 4)
+        #expect(second.stdout.contains("read the stream again and sign again"), "\(second.stdout)")
+        #expect(try Data(contentsOf: database) == before)
+        // The same id with an altered statement is a conflict too.
+        let text = try String(contentsOf: office.url.appendingPathComponent("a.statements"), encoding: .utf8)
+        try Data(text.replacingOccurrences(of: "Shelf 1", with: "Shelf 9").utf8).write(
+            to: office.url.appendingPathComponent("altered.statements"))
+        let altered = try run(office, "submit", "altered.statements")
+        #expect(altered.status == 4)
+        #expect(altered.stdout.contains("already recorded at seq"), "\(altered.stdout)")
+        let verify = try run(office, "verify")
+        #expect(verify.status == 0, "\(verify.stdout)")
+    }
+}
