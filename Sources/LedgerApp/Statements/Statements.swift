@@ -3,9 +3,10 @@ import Foundation
 import LedgerCore
 import LedgerCrypto
 
-/// What a signer must know of a stream to sign a statement on it without the ledger (FORMAT.md §12.2): the ledger's
-/// origin and genesis, and the stream's last revision and statement hash. `ledger head` prints it as JSON; `ledger
-/// sign --head FILE` reads it.
+/// What a signer must know of a stream to sign a statement on it without the ledger (FORMAT.md §12.2).
+///
+/// The ledger's origin and genesis, and the stream's last revision and statement hash. `ledger head` prints it as
+/// JSON; `ledger sign --head FILE` reads it.
 public struct StreamPosition: Sendable, Equatable {
     /// The ledger's origin.
     public var ledger: String
