@@ -18,16 +18,18 @@ public struct LedgerFixture {
     public let logKey: Ed25519PrivateKey
     public let origin: String
 
-    public init(origin: String = "ledger.test.example/fixture", stores: any LedgerStoreProvider = StandardStores())
-        throws
-    {
+    public init(
+        origin: String = "ledger.test.example/fixture", stores: any LedgerStoreProvider = StandardStores(),
+        format: Int64 = EntryBody.version
+    ) throws {
         directory = TemporaryDirectory()
         path = directory.path("custody.ledger")
         self.stores = stores
         let result = try LedgerSetup.initialize(
             at: LedgerLocation(path, stores: stores), origin: origin,
             admin: Identity(name: "Ada Admin", person: "ada", agency: "Test Agency"),
-            adminKeyPath: directory.path("admin.pem"), logKeyPath: directory.path("log.pem"), passphrase: nil)
+            adminKeyPath: directory.path("admin.pem"), logKeyPath: directory.path("log.pem"), passphrase: nil,
+            format: format)
         store = try LedgerLocation(path, stores: stores).open()
         admin = try Ed25519PrivateKey(contentsOfFile: result.adminKeyPath)
         logKey = try Ed25519PrivateKey(contentsOfFile: result.logKeyPath)

@@ -1,0 +1,123 @@
+import CustodyDomain
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerCrypto
+import LedgerTestSupport
+import Testing
+
+/// Sequencing statements signed elsewhere into a version-2 ledger (FORMAT.md §12.8): each statement judged on its
+/// own, the group committed with its checkpoint, and the result verifying.
+struct SequencerTests {
+    /// A clock fixed at `offset` milliseconds from now.
+    struct ShiftedClock: LedgerClock {
+        let offset: Int64
+        func millisecondsSince1970() -> Int64 { SystemClock().millisecondsSince1970() + offset }
+    }
+
+    private func fixture() throws -> (LedgerFixture, Ed25519PrivateKey) {
+        let fixture = try LedgerFixture(format: 2)
+        let carol = try fixture.register(name: "Carol", person: "carol", roles: ["supervisor"])
+        return (fixture, carol)
+    }
+
+    private func note(
+        _ text: String, on stream: String = "ledger", after earlier: [SignedStatement] = [], in fixture: LedgerFixture,
+        by key: Ed25519PrivateKey, clock: any LedgerClock = SystemClock()
+    ) throws -> SignedStatement {
+        let position = try StreamPosition.of(stream, in: fixture.store)
+        return try StatementSigning.sign(
+            at: StatementSigning.position(after: earlier, from: position), type: EventTypes.ledgerNote,
+            data: ["text": .string(text)], signer: key, clock: clock)
+    }
+
+    private func statuses(_ outcomes: [SubmitOutcome]) -> [String] {
+        outcomes.map { outcome in
+            switch outcome.status {
+            case .recorded(let seq): "recorded \(seq)"
+            case .alreadyRecorded(let seq): "already \(seq)"
+            case .refused(let error): "refused \(error.code.rawValue): \(error.description)"
+            }
+        }
+    }
+
+    private func verifies(_ fixture: LedgerFixture) throws {
+        let report = try VerifyRunner.verify(
+            store: fixture.reopen(readOnly: true), options: VerifyOptions(), source: fixture.path)
+        #expect(report.failure == nil, "\(String(describing: report.failure))")
+        #expect(report.summary?.findings.isEmpty == true)
+    }
+
+    @Test func aRefusedStatementNeverStopsTheOthersOfItsGroup() throws {
+        let (fixture, carol) = try fixture()
+        let first = try note("one", in: fixture, by: carol)
+        let future = try note("from the future", in: fixture, by: carol, clock: ShiftedClock(offset: 600_000))
+        let foreign = try LedgerFixture(format: 2)
+        let elsewhere = try note("another ledger", in: foreign, by: foreign.admin)
+        let second = try note("two", after: [first], in: fixture, by: carol)
+        let before = try fixture.count()
+        let outcomes = try Sequencer.submit([future, first, elsewhere, second], to: fixture.store)
+        let text = statuses(outcomes)
+        #expect(text[0].contains("signed in the future"), "\(text[0])")
+        #expect(text[1] == "recorded \(before + 1)")
+        #expect(text[2].contains("signed for another ledger"), "\(text[2])")
+        #expect(text[3] == "recorded \(before + 2)")
+        #expect(try fixture.count() == before + 2)
+        // One checkpoint for the group, at its final size.
+        let sizes = try fixture.store.read { try $0.checkpointNotes().map(\.size) }
+        #expect(sizes.last == before + 2)
+        try verifies(fixture)
+    }
+
+    @Test func offlineStatementsOfDifferentStreamsMayBeSubmittedInAnotherOrderThanSigned() throws {
+        let (fixture, carol) = try fixture()
+        let onLedger = try note("on the ledger stream", in: fixture, by: carol)
+        let onCarol = try StatementSigning.sign(
+            at: try StreamPosition.of("key/\(LedgerFixture.keyID(carol))", in: fixture.store),
+            type: EventTypes.keyRevoked, data: ["reason": "rotated"], signer: carol)
+        let outcomes = try Sequencer.submit([onCarol, onLedger], to: fixture.store)
+        // Carol's key is revoked first, so her note, judged at the seq it gets, is refused: validity is judged at
+        // sequencing, never at signed_at.
+        #expect(statuses(outcomes)[0].hasPrefix("recorded"))
+        #expect(statuses(outcomes)[1].contains("revoked"), "\(statuses(outcomes)[1])")
+        let (other, dan) = try self.fixture()
+        let a = try note("a", in: other, by: dan)
+        let b = try note("b", on: "ledger", after: [a], in: other, by: dan)
+        // Chained on one stream, the later one first: it is a conflict, and recorded once the first is in.
+        #expect(statuses(try Sequencer.submit([b], to: other.store))[0].contains("stale-revision"))
+        #expect(statuses(try Sequencer.submit([a, b], to: other.store)).allSatisfy { $0.hasPrefix("recorded") })
+        try verifies(fixture)
+        try verifies(other)
+    }
+
+    @Test func resubmissionIsIdempotentAndAnAlteredStatementWithTheSameIDConflicts() throws {
+        let (fixture, carol) = try fixture()
+        let first = try note("one", in: fixture, by: carol)
+        let seq = try #require(try Sequencer.submit([first], to: fixture.store)[0].seq)
+        // The same statement with other signature bytes (Ed25519 is deterministic, so re-sign a copy whose sig is
+        // replaced by another valid-looking one): the statement hash decides.
+        var resigned = first
+        resigned.add(EntrySignature(key: LedgerFixture.keyID(carol), signature: [UInt8](repeating: 7, count: 64)))
+        #expect(statuses(try Sequencer.submit([resigned], to: fixture.store)) == ["already \(seq)"])
+        let altered = try StatementSigning.sign(
+            at: try StreamPosition.of("ledger", in: fixture.store), type: EventTypes.ledgerNote,
+            data: ["text": "different"], signer: carol, id: first.body.id)
+        let text = statuses(try Sequencer.submit([altered], to: fixture.store))[0]
+        #expect(text.contains("id-conflict") && text.contains("already recorded at seq \(seq)"), "\(text)")
+        try verifies(fixture)
+    }
+
+    @Test func aVersion1LedgerRefusesStatementsAndStaysWritableWithVersion1Rules() throws {
+        let fixture = try LedgerFixture()
+        let bob = try fixture.register()
+        #expect(throws: LedgerError.self) { try StreamPosition.of("ledger", in: fixture.store) }
+        let appended = try Appender.append(
+            [EventDraft(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "v1"], signer: fixture.admin)],
+            to: fixture.store)
+        #expect(appended.seqs == [4])
+        let records = try fixture.records()
+        #expect(records.allSatisfy { (try? Entry.parse(record: $0))?.body.version == 1 })
+        _ = bob
+        try verifies(fixture)
+    }
+}
