@@ -60,6 +60,42 @@ struct CrashPointTests {
         #expect(try count() == before + 1)
     }
 
+    @Test func aGroupOfStatementsKilledBeforeOrAfterItsCommitIsAllInOrAllOutAndResubmissionGivesEveryReceipt()
+        throws
+    {
+        let result = try ledger(["init", "--format", "2", "--origin", "ledger.test.example/crash2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let head = try ledger(["head", "ledger", "--json"])
+        try Data(head.stdout.utf8).write(to: directory.url.appendingPathComponent("head.json"))
+        for text in ["a", "b", "c"] {
+            let sign = try ledger([
+                "sign", "--head", "head.json", "--type", "ledger.note", "--data", #"{"text":"\#(text)"}"#, "--key",
+                "admin.pem", "--out", "group.statements",
+            ])
+            #expect(sign.status == 0, "\(sign.stderr)")
+        }
+        let before = try count()
+        #expect(try killAt("append.before-commit", ["submit", "group.statements"]))
+        #expect(try count() == before)
+        try expectVerifies()
+        #expect(try killAt("append.after-commit", ["submit", "group.statements"]))
+        #expect(try count() == before + 3)
+        try expectVerifies()
+        let again = try ledger(["submit", "group.statements", "--receipts", "receipts"])
+        #expect(again.status == 0, "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.components(separatedBy: "already recorded").count == 4)
+        for seq in (before + 1)...(before + 3) {
+            let proof = try ledger(["proof", "verify", "receipts/\(seq).receipt", "--trust-log-key", try vkey()])
+            #expect(proof.status == 0, "\(proof.stderr)")
+        }
+    }
+
+    private func vkey() throws -> String {
+        let lines = try ledger(["verify"]).stdout.split(separator: "\n")
+        let line = try #require(lines.first { $0.contains("log key") })
+        return String(try #require(line.split(separator: " ").first { $0.contains("+") }))
+    }
+
     @Test func killedAfterCommitBeforeTheReportKeepsTheEntry() throws {
         try setUp()
         let before = try count()

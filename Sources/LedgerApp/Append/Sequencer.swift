@@ -47,11 +47,13 @@ public enum Sequencer {
     public static func submit(_ statements: [SignedStatement], to store: any LedgerStore) throws -> [SubmitOutcome] {
         guard !statements.isEmpty else { throw LedgerError.usage("nothing to submit") }
         do {
-            return try store.write { transaction in
+            let outcomes = try store.write { transaction in
                 let outcomes = try sequence(statements, in: transaction)
                 PausePoint.beforeCommit.reach()
                 return outcomes
             }
+            PausePoint.afterCommit.reach()
+            return outcomes
         } catch {
             throw LedgerError.from(error)
         }
