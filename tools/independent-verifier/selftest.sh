@@ -7,6 +7,7 @@
 #      consistency-verify: valid proofs exit 0, broken ones exit 1, usage errors exit 2
 #   5. format version 2 (FORMAT.md §12): write --format 2 -> verify, checkpoint coverage (§12.6), tamperings and
 #      signed rule-breaking scenarios each naming its rule, receipts (§12.9)
+#   6. tools/verify_bundle.py over version-2 bundles laid out by the test from ivl's v2 writer
 # Exits non-zero on any failure. Runnable from any folder. VECTORS_DIR overrides /work/shared/vectors.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -563,7 +564,7 @@ expect_msg() {  # expect_msg STATUS 'grep -E pattern' DESCRIPTION -- command...
     out=$("$@" 2>&1)
     rc=$?
     if [ "$rc" = "$want" ] && printf '%s\n' "$out" | grep -Eq -- "$pat"; then
-        ok "$desc -> exit $rc: $(printf '%s' "$out" | head -1)"
+        ok "$desc -> exit $rc: $(printf '%s\n' "$out" | grep -E -m1 -- "$pat")"
     else
         bad "$desc: expected exit $want and /$pat/, got exit $rc" "$(printf '%s' "$out" | head -3)"
     fi
@@ -723,6 +724,102 @@ expect_msg 1 '^FAIL: record breaks the JSON profile' "a receipt whose record end
     pv "$R/receipt-crlf" --vkey "$L2/log.vkey"
 expect 1 "a receipt checked with another log's vkey" -- pv "$R/receipt.8" --vkey "$TMP/v2cp7/log.vkey"
 expect 2 "a plain proof without --entry (not a receipt)" -- pv "$R/plain.8" --vkey "$L2/log.vkey"
+
+# ---------------------------------------------------------------- 6. tools/verify_bundle.py over version-2 bundles
+echo "== verify_bundle.py: version-2 bundles (FORMAT.md §11 with §12 records)"
+VB="$HERE/../verify_bundle.py"
+B="$TMP/bundles"
+mkdir -p "$B"
+# make_bag.py OUT VARIANT: a v2 ledger from ivl's writer (its log key kept in this process), disclosed as the
+# selection `items EV-1` of §11.4 at the checkpoint of the whole ledger, laid out as the bag of §11.1. The report,
+# graph and VERIFY.md are placeholders: verify_bundle.py only hashes them. VARIANT changes one thing before the
+# manifests are computed, so only the rule under test can fail.
+cat > "$TMP/make_bag.py" <<'PYEOF'
+import base64, hashlib, json, os, sys, types
+import ivl
+out, variant = sys.argv[1], sys.argv[2]
+origin = "ledger.example.org/bundle-v2"
+log_priv = ivl.Ed25519PrivateKey.generate(); log_pk = ivl.raw_public(log_priv); vkey = ivl.make_vkey(origin, log_pk)
+w = ivl.Writer2(origin)
+recs = ivl.plan_v2(types.SimpleNamespace(scenario=None, with_finding=False, entries=14), w, {"log_vkey": vkey})
+bodies = [json.loads(r)["body"] for r in recs]
+st = [b["statement"] for b in bodies]
+bh = [ivl.sha256(ivl.jcs(b)) for b in bodies]
+n = len(recs)
+leaves = [ivl.leaf_hash(r) for r in recs]
+def sign_note(text):
+    return text + "\n" + "\u2014 %s %s\n" % (origin, ivl.b64(ivl.note_key_id(origin, log_pk) + log_priv.sign(text.encode())))
+cp_text = "%s\n%d\n%s\n" % (origin, n, ivl.b64(ivl.merkle_root(leaves)))
+# Disclosed: entries 1 and 2, stream item/EV-1, the key streams of every signer of those (a fixpoint, §11.2).
+sel = {"item/EV-1"}
+need = {s["actor"] for s in st[:2]}
+for i, s in enumerate(st):
+    if s["stream"] in sel:
+        need |= {e["key"] for e in json.loads(recs[i])["sigs"]}
+streams = sel | {"key/" + k for k in need}
+idx = [i for i in range(n) if i < 2 or st[i]["stream"] in streams]
+heads = {}
+for i in idx:
+    if i > 0 or st[i]["stream"] in streams:
+        heads[st[i]["stream"]] = (st[i]["stream_rev"], bh[i].hex())
+heads.pop("ledger", None)
+if variant == "head-statement-hash":   # the stated head as the statement hash instead of the body hash
+    i = max(j for j in idx if st[j]["stream"] == "item/EV-1")
+    heads["item/EV-1"] = (st[i]["stream_rev"], ivl.sha256(ivl.jcs(st[i])).hex())
+lines = [recs[i] for i in idx]
+if variant == "tamper-statement":      # a disclosed statement changed, nothing re-signed (its proof breaks too)
+    k = next(j for j, i in enumerate(idx) if st[i]["type"] == "item.stored")
+    r = json.loads(lines[k]); r["body"]["statement"]["data"]["location"] = "Locker 8"; lines[k] = ivl.jcs(r)
+if variant == "drop-cosig-signed-at":
+    k = next(j for j, i in enumerate(idx) if st[i]["type"] == "item.seized")
+    r = json.loads(lines[k]); [e.pop("signed_at") for e in r["sigs"] if "signed_at" in e]; lines[k] = ivl.jcs(r)
+def path(i, hs):
+    if len(hs) <= 1: return []
+    k = 1
+    while k * 2 < len(hs): k *= 2
+    return path(i, hs[:k]) + [ivl.merkle_root(hs[k:])] if i < k else path(i - k, hs[k:]) + [ivl.merkle_root(hs[:k])]
+proofs = [ivl.jcs({"hashes": [h.hex() for h in path(i, leaves)], "index": i, "seq": i + 1, "tree_size": n})
+          for i in idx]
+disc = "custody-ledger/v1 disclosure\n%s\n%d\nitems EV-1\n" % (origin, n) + "".join(
+    "%s %d %s\n" % (s, heads[s][0], heads[s][1]) for s in sorted(heads, key=lambda x: x.encode()))
+files = {
+    "data/ledger/checkpoint": sign_note(cp_text).encode(),
+    "data/ledger/entries.jsonl": b"".join(l + b"\n" for l in lines),
+    "data/ledger/proofs.jsonl": b"".join(p + b"\n" for p in proofs),
+    "data/ledger/disclosure": sign_note(disc).encode(),
+    "data/report/custody-report.html": b"<!doctype html><title>placeholder</title>\n",
+    "data/case/custody.jsonld": b"{}\n",
+    "data/VERIFY.md": b"placeholder\n",
+}
+payload = sorted(files)
+size = sum(len(files[p]) for p in payload)
+files["bagit.txt"] = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+files["bag-info.txt"] = ("Source-Organization: Example Agency\nBagging-Date: 2024-06-01\nExternal-Identifier: items EV-1\n"
+    "Payload-Oxum: %d.%d\nLedger-Origin: %s\nLedger-Log-Key: %s\nCheckpoint-Size: %d\nCheckpoint-Root: %s\n"
+    "Bag-Software-Agent: ivl selftest\n" % (size, len(payload), origin, vkey, n, cp_text.split("\n")[2])).encode()
+H = lambda b: hashlib.sha256(b).hexdigest()
+files["manifest-sha256.txt"] = "".join("%s  %s\n" % (H(files[p]), p) for p in payload).encode()
+files["tagmanifest-sha256.txt"] = "".join("%s  %s\n" % (H(files[p]), p)
+                                          for p in ("bag-info.txt", "bagit.txt", "manifest-sha256.txt")).encode()
+for p, data in files.items():
+    os.makedirs(os.path.dirname(os.path.join(out, p)) or out, exist_ok=True)
+    open(os.path.join(out, p), "wb").write(data)
+open(out + ".vkey", "w").write(vkey + "\n")
+PYEOF
+for variant in good tamper-statement drop-cosig-signed-at head-statement-hash; do
+    PYTHONPATH="$HERE" "$PY" "$TMP/make_bag.py" "$B/$variant" "$variant" || bad "make_bag $variant"
+done
+expect_msg 0 '^OK: bundle verified' "a v2 bundle (items EV-1: co-signed item.seized, item.stored, three key streams) verifies" -- \
+    "$PY" "$VB" "$B/good" --trust-log-key "$B/good.vkey"
+expect_msg 0 'format version 2' "verify_bundle.py names format version 2 in its entries check" -- \
+    "$PY" "$VB" "$B/good" --trust-log-key "$B/good.vkey"
+expect_msg 1 'the signature of [0-9a-f]{64} does not verify' "v2 bundle: a statement changed, nothing re-signed" -- \
+    "$PY" "$VB" "$B/tamper-statement" --trust-log-key "$B/tamper-statement.vkey"
+expect_msg 1 'exactly the co-signer.s element carries it' "v2 bundle: the co-signer's signed_at removed" -- \
+    "$PY" "$VB" "$B/drop-cosig-signed-at"
+expect_msg 1 'stream item/EV-1: the body hash of rev 2 is not the stated' \
+    "v2 bundle: a disclosure naming the head's statement hash (§11.4 says body hash)" -- "$PY" "$VB" "$B/head-statement-hash"
+expect 1 "v2 bundle pinned to another log key" -- "$PY" "$VB" "$B/good" --trust-log-key "$B/tamper-statement.vkey"
 
 echo
 echo "$passes passed, $fails failed"
