@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Independent verifier and writer for the custody-ledger format, version 1.
+"""Independent verifier and writer for the custody-ledger formats, versions 1 and 2 (FORMAT.md §12).
 
 Written from docs/FORMAT.md and the standards it cites only (RFC 8785, RFC 9162,
 C2SP signed-note / tlog-checkpoint / tlog-proof / tlog-cosignature, RFC 8032), without reading the reference
 implementation.  Standard library plus the `cryptography` package.
 
     ivl.py verify LEDGER.jsonl [--checkpoint FILE] [--trust-log-key VKEY]
-    ivl.py write OUT_DIR --origin ORIGIN [--entries N] [--checkpoint-size K] [--with-finding] [--scenario NAME]
-    ivl.py proof-verify PROOF_FILE --entry RECORD_FILE --vkey VKEY [--witness WVKEY ...] [--witness-quorum K]
+    ivl.py write OUT_DIR --origin ORIGIN [--format 1|2] [--entries N] [--checkpoint-size K] [--with-finding] [--scenario NAME]
+    ivl.py proof-verify PROOF_FILE [--entry RECORD_FILE] --vkey VKEY [--witness WVKEY ...] [--witness-quorum K]
     ivl.py consistency-verify --old N --new M --old-root B64 --new-root B64 PROOF_FILE
     ivl.py selftest-vectors [VECTORS_DIR]     (used by selftest.sh)
 
@@ -2345,7 +2345,7 @@ def cmd_vectors(args):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="ivl.py", description="Independent custody-ledger v1 verifier and writer.")
+    ap = argparse.ArgumentParser(prog="ivl.py", description="Independent custody-ledger verifier and writer (format versions 1 and 2).")
     sub = ap.add_subparsers(dest="cmd", required=True)
     pv = sub.add_parser("verify", help="verify an exported ledger (JSON Lines)")
     pv.add_argument("ledger")
