@@ -16,10 +16,14 @@ Checks, in this order, stopping at the first failure:
   witnesses   tlog-cosignature/v1 lines of the named witnesses, quorum K (default 0, as §6.6) (§6.6, §11.3)
   timestamp   checkpoint.tsr with `openssl ts -verify` against --tsa-ca, at the token's genTime (§6.7)
   entries     JSON profile and record form, seq order <= N, origin, prev links, unique ids, time order,
-              type/stream table, genesis, key replay, signer sets, validity windows, roles, signatures (§11.2)
+              type/stream table, genesis, key replay, signer sets, validity windows, roles, signatures (§11.2);
+              a bundle of a version-2 ledger (entry 1's body v is 2) has version-2 records: the §11 rules read
+              stream, type, actor, data and id from body.statement, and §12 adds the record form (65,535 bytes),
+              the genesis binding, the times of §12.5 and the statement and co-signature messages of §12.4
   proofs      line i proves line i (JCS form, seq, index, tree size N) to the checkpoint root (§11.3, §6.5)
   disclosure  signed statement: origin, N, selection; every listed stream complete to its head; every entry
-              in a listed stream; the listed streams are those the selection and §11.2 item 3 allow (§11.4)
+              in a listed stream; the listed streams are those the selection and §11.2 item 3 allow (§11.4);
+              in version 2 stream_prev links statement hashes (§12.2), the stated head is still a body hash
   bag-info    Ledger-Origin, Ledger-Log-Key, Checkpoint-Size, Checkpoint-Root, External-Identifier (§11.1)
 
 Exit status: 0 verified, 1 integrity failure, 2 usage or I/O error.  With --json: one object with "ok",
@@ -286,14 +290,116 @@ def entry_msg(body_hash):
     return b"custody-ledger/v1 entry\n" + body_hash.hex().encode() + b"\n"                 # §3.2
 
 
+def statement_msg(statement_hash):
+    return b"custody-ledger/v2 statement\n" + statement_hash.hex().encode() + b"\n"       # §12.4
+
+
+def co_signature_msg(statement_hash, signed_at):
+    return (b"custody-ledger/v2 co-signature\n" + statement_hash.hex().encode() + b"\n"   # §12.4
+            + signed_at.encode() + b"\n")
+
+
+def time_ms(t):
+    """A well-formed §3.1 time as milliseconds since 1970-01-01T00:00:00.000Z (§12.5)."""
+    d = datetime.datetime.strptime(t[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc) - EPOCH
+    return (d.days * 86400 + d.seconds) * 1000 + int(t[20:23])
+
+
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+SKEW_MS, MAX_EXPIRY_MS = 300000, 2592000000                                             # §12.5, §12.2
+BODY2 = {"v", "seq", "prev", "time", "statement"}                                        # §12.3
+STATEMENT = {"v", "ledger", "id", "stream", "stream_rev", "stream_prev", "type", "actor", "signed_at", "expires",
+             "data"}                                                                     # §12.2, plus genesis
+
+
+def record_version(raw):
+    """The version a record claims (§12.1): 2 when its body's v is the number 2, otherwise 1."""
+    try:
+        rec = parse_profile(raw)
+        v = rec["body"]["v"]
+        return 2 if type(v) is int and v == 2 else 1
+    except (ValueError, KeyError, TypeError):
+        return 1
+
+
+def well_formed_time(t):
+    m = TIME_RE.fullmatch(t) if isinstance(t, str) else None
+    try:
+        datetime.datetime(*(int(x) for x in m.groups()))
+        return True
+    except (ValueError, AttributeError):
+        return False
+
+
+def check_record_v2(where, raw):
+    """Record form of version 2 (§12.7 rule 1).  Returns (view, [(key, sig bytes)], body hash), where the view is
+    the statement's members with the body's seq, prev and time, so that the §11 rules over body fields read the
+    statement's stream, type, actor, data and id; "_sh" is the statement hash, "_at" the co-signers' signed_at."""
+    if len(raw) > 65535:
+        raise Fail("%s: record is larger than 65,535 bytes (format version 2)" % where)
+    try:
+        rec = parse_profile(raw)
+    except ValueError as e:
+        raise Fail("%s: breaks the JSON profile (§2): %s" % (where, e))
+    if not isinstance(rec, dict) or set(rec) != {"body", "sigs"} or not isinstance(rec["body"], dict):
+        raise Fail("%s: a record is an object with exactly the members body and sigs" % where)
+    body = rec["body"]
+    if set(body) != BODY2:
+        raise Fail("%s: body members are not exactly %s (format version 2)" % (where, ", ".join(sorted(BODY2))))
+    st = body["statement"]
+    if type(body["v"]) is not int or type(body["seq"]) is not int or not isinstance(body["prev"], str) \
+            or not isinstance(st, dict):
+        raise Fail("%s: a body member has the wrong JSON type" % where)
+    want = STATEMENT | ({"genesis"} if body["seq"] > 1 else set())
+    if set(st) != want:
+        raise Fail("%s: statement members are not exactly %s" % (where, ", ".join(sorted(want))))
+    if any(type(st[m]) is not int for m in ("v", "stream_rev")) or not isinstance(st["data"], dict) \
+            or any(not isinstance(st[m], str) for m in want - {"v", "stream_rev", "data"}):
+        raise Fail("%s: a statement member has the wrong JSON type" % where)
+    for ok, what in ((body["v"] == 2 and st["v"] == 2, "v is not 2"),
+                     (body["seq"] >= 1 and st["stream_rev"] >= 1, "seq/stream_rev < 1"),
+                     (HEX64.fullmatch(body["prev"]) and HEX64.fullmatch(st["stream_prev"])
+                      and ("genesis" not in st or HEX64.fullmatch(st["genesis"])), "prev/stream_prev/genesis not hex"),
+                     (HEX64.fullmatch(st["actor"]), "actor is not a key id"),
+                     (STREAM_RE.fullmatch(st["stream"]), "stream does not match the pattern"),
+                     (UUID4_RE.fullmatch(st["id"]), "id is not a lowercase UUID v4"),
+                     (ORIGIN_RE.fullmatch(st["ledger"]), "ledger is not a valid origin (§6.1)")):
+        if not ok:
+            raise Fail("%s: %s" % (where, what))
+    for m, t in (("time", body["time"]), ("signed_at", st["signed_at"]), ("expires", st["expires"])):
+        if not well_formed_time(t):
+            raise Fail("%s: %s %r is not YYYY-MM-DDTHH:MM:SS.sssZ with a real date" % (where, m, t))
+    sigs = rec["sigs"]
+    if not isinstance(sigs, list) or not sigs:
+        raise Fail("%s: sigs is not a non-empty array" % where)
+    out, at = [], {}
+    for s in sigs:
+        shape = isinstance(s, dict) and set(s) in ({"key", "sig"}, {"key", "sig", "signed_at"})
+        raw_sig = b64dec(s.get("sig")) if shape else None
+        if raw_sig is None or len(raw_sig) != 64 or not isinstance(s["key"], str) or not HEX64.fullmatch(s["key"]) \
+                or "signed_at" in s and not well_formed_time(s["signed_at"]):
+            raise Fail("%s: sigs element is not {key: key id, sig: canonical b64 of 64 bytes[, signed_at]} (§12.4)"
+                       % where)
+        out.append((s["key"], raw_sig))
+        if "signed_at" in s:
+            at[s["key"]] = s["signed_at"]
+    if any(out[i][0] >= out[i + 1][0] for i in range(len(out) - 1)):
+        raise Fail("%s: sigs are not sorted by key, or a key signs twice" % where)
+    view = dict(st, seq=body["seq"], prev=body["prev"], time=body["time"], _sh=sha256(jcs(st)), _at=at)
+    return view, out, sha256(jcs(body))
+
+
 def key_request_msg(origin, d):
     req = {"agency": d["agency"], "ledger": origin, "name": d["name"], "person": d["person"],
            "public_key": d["public_key"], "v": 1}
     return b"custody-ledger/v1 key-request\n" + sha256(jcs(req)).hex().encode() + b"\n"  # §3.2, §4.3
 
 
-def check_record(where, raw):
-    """Record form (§3.3, §3.1, §3.2 and rule 1 of §7); returns (body, [(key, sig bytes)], body hash)."""
+def check_record(where, raw, version=1):
+    """Record form (§3.3, §3.1, §3.2 and rule 1 of §7); returns (body, [(key, sig bytes)], body hash).
+    Version 2 (§12): check_record_v2."""
+    if version == 2:
+        return check_record_v2(where, raw)
     if len(raw) > 65536:
         raise Fail("%s: record is larger than 65,536 bytes" % where)
     try:
@@ -349,12 +455,32 @@ def stream_fits(stream, prefix):
                                                                          else (prefix,)))
 
 
-def check_entries(lines, n):
-    """§11.2: replay the disclosed entries in seq order (rules 1-9 of §7 that need only these entries).
+def check_v2_entry(w, b, seq, hashes, heads):
+    """Version 2 rules a bundle can check (§12.7 rules 5 and 8): the genesis binding (entry 1 is always
+    disclosed) and the times of §12.5 (rule 3 when the stream's previous revision is in the bag)."""
+    if seq > 1 and b["genesis"] != hashes[0].hex():
+        raise Fail("%s: statement.genesis is not the body hash of entry 1 (§12.7 rule 5)" % w)
+    t, s, e = time_ms(b["time"]), time_ms(b["signed_at"]), time_ms(b["expires"])
+    head = heads.get(b["stream"])
+    for bad, what in ((s > t + SKEW_MS, "signed_at is more than 5 minutes after time"),
+                      (head is not None and head[0] == b["stream_rev"] - 1 and s < head[1] - SKEW_MS,
+                       "signed_at is more than 5 minutes before the time of the stream's previous entry"),
+                      (e < s or e > s + MAX_EXPIRY_MS, "expires is not within 30 days after signed_at"),
+                      (t > e, "time is after expires"),
+                      (any(time_ms(a) < s - SKEW_MS or time_ms(a) > t + SKEW_MS for a in b["_at"].values()),
+                       "a co-signer's signed_at is not within [signed_at - 5 min, time + 5 min]")):
+        if bad:
+            raise Fail("%s: %s (§12.5)" % (w, what))
+    heads[b["stream"]] = (b["stream_rev"], t)
+
+
+def check_entries(lines, n, version=1):
+    """§11.2: replay the disclosed entries in seq order (rules 1-9 of §7 that need only these entries; for
+    version 2 also §12.7 rules 5 and 8 and the §12.4 signatures, over the statements).
 
     Returns (bodies, body hashes, signer sets, keys, findings).
     """
-    records = [check_record("entries.jsonl line %d" % i, raw) for i, raw in enumerate(lines, 1)]
+    records = [check_record("entries.jsonl line %d" % i, raw, version) for i, raw in enumerate(lines, 1)]
     for i, (b, _, _) in enumerate(records, 1):        # order first: seq 1, 2, then strictly ascending, <= N
         w, seq = "entries.jsonl line %d (seq %d)" % (i, b["seq"]), b["seq"]
         if i <= 2 and seq != i:
@@ -367,10 +493,13 @@ def check_entries(lines, n):
         raise Fail("entries.jsonl: entries 1 and 2 are required (§11.2)")
     keys, ids, bodies, hashes, signers = {}, set(), [], [], []
     seq1 = None                                       # seq 1's (actor, sig, message), verified at seq 2 (§3.2)
+    heads = {}                                        # v2: stream -> (rev, time) of its last disclosed entry
     for i, (b, sigs, h) in enumerate(records, 1):
         seq, typ, data, actor, stream = b["seq"], b["type"], b["data"], b["actor"], b["stream"]
         w = "entries.jsonl line %d (seq %d)" % (i, seq)
         last = bodies[-1] if bodies else None
+        if version == 2:
+            check_v2_entry(w, b, seq, hashes, heads)
         # Origin, hash chain, ids, time (§11.2; rules 3-7 of §7 restricted to the disclosed entries).
         if last and b["ledger"] != bodies[0]["ledger"]:
             raise Fail("%s: ledger %r is not the origin of entry 1" % (w, b["ledger"]))
@@ -425,6 +554,7 @@ def check_entries(lines, n):
         required = {actor}
         if typ == "key.registered":
             required.add(data["key"])
+        wk = None
         if typ in ("item.seized", "item.disposed") and "witness_key" in data:
             wk = data["witness_key"]
             if not isinstance(wk, str) or not HEX64.fullmatch(wk) or wk == actor:
@@ -433,7 +563,10 @@ def check_entries(lines, n):
         signed = {k for k, _ in sigs}
         if signed != required:
             raise Fail("%s: signers %s are not the required signers %s" % (w, sorted(signed), sorted(required)))
-        msg = entry_msg(h)
+        if version == 2 and set(b["_at"]) != ({wk} if wk else set()):   # §12.4: only co-signers carry signed_at
+            raise Fail("%s: signed_at is carried by %s; exactly the co-signer's element carries it (§12.4)"
+                       % (w, sorted(b["_at"]) or "no element"))
+        msg = entry_msg(h) if version == 1 else statement_msg(b["_sh"])
         for k, sig in sigs:
             if seq == 1:
                 seq1 = (k, sig, msg)
@@ -446,6 +579,8 @@ def check_entries(lines, n):
                 raise Fail("%s: signer %s was revoked at seq %d" % (w, k, keys[k].revoked))
             else:
                 pk, m = keys[k].pk, msg
+                if version == 2 and k == wk:
+                    m = co_signature_msg(b["_sh"], b["_at"][k])
             if not ed25519_ok(pk, sig, m):
                 raise Fail("%s: the signature of %s does not verify" % (w, k))
         if seq == 2 and not ed25519_ok(new[1], seq1[1], seq1[2]):
@@ -697,7 +832,8 @@ def verify(args, report):
     # Log key (§11.3): data.log_vkey of entry 1, optionally pinned (byte for byte).  Parse entry 1 first;
     # check_entries re-checks it fully below.
     entry_lines = jsonl_lines(contents["data/ledger/entries.jsonl"], "entries.jsonl")
-    b1, _, _ = check_record("entries.jsonl line 1", entry_lines[0])
+    version = record_version(entry_lines[0])          # entry 1 fixes the version of every record (§12.1)
+    b1, _, _ = check_record("entries.jsonl line 1", entry_lines[0], version)
     if b1["seq"] != 1 or b1["type"] != "ledger.created":
         raise Fail("entries.jsonl line 1: must be entry 1, ledger.created (§11.2 item 1)")
     try:
@@ -760,9 +896,10 @@ def verify(args, report):
                                       sha256(cp_text.encode()).hex(), args.tsa_ca))
 
     # Entries (§11.2).
-    bodies, hashes, signers, keys, findings = check_entries(entry_lines, n)
-    report("entries", "%d records: JCS form, chain, ids, time, signer sets, %d disclosed keys, signatures"
-           % (len(bodies), len(keys)))
+    bodies, hashes, signers, keys, findings = check_entries(entry_lines, n, version)
+    report("entries", "%d records: JCS form, chain, ids, time, signer sets, %d disclosed keys, signatures%s"
+           % (len(bodies), len(keys), "" if version == 1 else " (format version 2: statements, genesis, times, "
+              "co-signatures)"))
 
     # Inclusion proofs (§11.3): line i proves line i, JCS form, verified to the checkpoint root.
     proof_lines = jsonl_lines(contents["data/ledger/proofs.jsonl"], "proofs.jsonl")
@@ -826,15 +963,16 @@ def check_disclosure(data, vkey, origin, n, bodies, hashes, signers, keys):
             raise Fail("disclosure: seq %d is in stream %s, which the statement does not list" % (b["seq"], b["stream"]))
         by_stream.setdefault(b["stream"], []).append((b, h))
     for s, (rev, head) in listed.items():             # each listed stream: revs 1..rev, linked, head hash
-        prev, chain = ZERO, by_stream.get(s, [])
+        prev, chain, last = ZERO, by_stream.get(s, []), ZERO
         for r, (b, h) in enumerate(chain, 1):
             if b["stream_rev"] != r or b["stream_prev"] != prev:
                 raise Fail("disclosure: stream %s: seq %d is rev %d, expected rev %d linked by stream_prev to the "
                            "previous revision in the bag" % (s, b["seq"], b["stream_rev"], r))
-            prev = h.hex()
+            prev = b["_sh"].hex() if "_sh" in b else h.hex()   # v2 links statements by statement hash (§12.2)
+            last = h.hex()
         if len(chain) != rev:
             raise Fail("disclosure: stream %s ends at rev %d in the bag, the statement says rev %d" % (s, len(chain), rev))
-        if prev != head:
+        if last != head:
             raise Fail("disclosure: stream %s: the body hash of rev %d is not the stated %s" % (s, rev, head))
     # The streams the selection must list, as far as the bag itself can tell (§11.2, §11.4).
     data_streams = {s for s in listed if not s.startswith("key/")}

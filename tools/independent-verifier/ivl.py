@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Independent verifier and writer for the custody-ledger format, version 1.
+"""Independent verifier and writer for the custody-ledger formats, versions 1 and 2 (FORMAT.md §12).
 
 Written from docs/FORMAT.md and the standards it cites only (RFC 8785, RFC 9162,
 C2SP signed-note / tlog-checkpoint / tlog-proof / tlog-cosignature, RFC 8032), without reading the reference
 implementation.  Standard library plus the `cryptography` package.
 
     ivl.py verify LEDGER.jsonl [--checkpoint FILE] [--trust-log-key VKEY]
-    ivl.py write OUT_DIR --origin ORIGIN [--entries N] [--checkpoint-size K] [--with-finding] [--scenario NAME]
-    ivl.py proof-verify PROOF_FILE --entry RECORD_FILE --vkey VKEY [--witness WVKEY ...] [--witness-quorum K]
+    ivl.py write OUT_DIR --origin ORIGIN [--format 1|2] [--entries N] [--checkpoint-size K] [--with-finding] [--scenario NAME]
+    ivl.py proof-verify PROOF_FILE [--entry RECORD_FILE] --vkey VKEY [--witness WVKEY ...] [--witness-quorum K]
     ivl.py consistency-verify --old N --new M --old-root B64 --new-root B64 PROOF_FILE
     ivl.py selftest-vectors [VECTORS_DIR]     (used by selftest.sh)
 
@@ -648,7 +648,429 @@ class KeyState:
         self.compromised_since = None
 
 
-class Verifier:
+# ---------------------------------------------------------------------------
+# Format version 2 (FORMAT.md §12): statements signed by people, sequenced by the ledger
+
+MAX_RECORD_V2 = 65535  # §12.3: every record fits a C2SP tlog-tiles entry bundle (16-bit length prefix)
+BODY2_MEMBERS = {"v", "seq", "prev", "time", "statement"}
+STATEMENT_MEMBERS = {"v", "ledger", "id", "stream", "stream_rev", "stream_prev", "type", "actor", "signed_at",
+                     "expires", "data"}  # plus "genesis" at every seq but 1 (§12.2)
+SKEW_MS = 300000  # §12.5: 5 minutes
+MAX_EXPIRY_MS = 2592000000  # §12.2: 30 days
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+LOCAL_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")  # EVENTS.md conventions
+TIMESTAMP_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})")
+ITEM_KINDS = ("laptop", "phone", "hard-disk", "server", "storage-media", "other")
+HASH_HEX_LEN = {"md5": 32, "sha1": 40, "sha256": 64}
+CO, CU, EX, SU, TO = "case-officer", "custodian", "examiner", "supervisor", "takedown-officer"
+# The custody rows of the type table (FORMAT.md §5, EVENTS.md) by type: who may act.  ivl.py checks the data
+# schemas of CUSTODY_CHECKED only; any other custody row is reported as not implemented (never accepted).
+CUSTODY_ROLES = {
+    "case.opened": (CO, SU), "case.agency-joined": (CO, SU), "case.closed": (CO, SU),
+    "target.identified": (CO, TO), "target.verified": (CO, TO), "target.false-positive": (CO, TO),
+    "target.notified": (TO,), "takedown.requested": (TO,), "takedown.confirmed": (TO,),
+    "takedown.not-actioned": (TO,), "target.reappeared": (CO, TO),
+    "item.seized": (CO, CU, EX), "item.acquired": (CO, CU, EX), "custody.released": (CO, CU, EX),
+    "custody.received": (CO, CU, EX), "custody.release-cancelled": (CO, CU, EX),
+    "custody.receipt-refused": (CO, CU, EX), "custody.lost": (CO, CU, EX, SU), "custody.reassigned": (SU,),
+    "item.checked-out": (CO, CU, EX), "item.checked-in": (CO, CU, EX), "item.stored": (CO, CU, EX),
+    "item.sealed": (CO, CU, EX), "item.unsealed": (CO, CU, EX), "item.examined": (CO, CU, EX),
+    "item.disposed": (CO, CU, EX, SU), "entry.corrected": (CO, CU, EX, SU, TO), "note.added": (CO, CU, EX, SU, TO),
+}
+CUSTODY_CHECKED = ("case.opened", "item.seized", "item.stored")
+CO_SIGNED = ("item.seized", "item.disposed")  # a co-signer named by data.witness_key (§5)
+
+
+def statement_message(statement_hash):
+    """§12.4: signed by the statement's actor (93 bytes)."""
+    return b"custody-ledger/v2 statement\n" + statement_hash.hex().encode("ascii") + b"\n"
+
+
+def co_signature_message(statement_hash, signed_at):
+    """§12.4: signed by a co-signer, with the signed_at of its own sigs element (121 bytes)."""
+    return (b"custody-ledger/v2 co-signature\n" + statement_hash.hex().encode("ascii") + b"\n"
+            + signed_at.encode("ascii") + b"\n")
+
+
+def time_problem(t):
+    """Why t is not the 24-character UTC form of §3.1 (a real date, years 0001-9999), or None."""
+    if not isinstance(t, str):
+        return "is not a string"
+    m = TIME_RE.fullmatch(t)
+    if not m:
+        return "%r is not of the form YYYY-MM-DDTHH:MM:SS.sssZ" % t
+    try:
+        datetime.datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6]))
+    except ValueError:
+        return "%r is not a real calendar date and time" % t
+    return None
+
+
+def time_ms(t):
+    """Milliseconds since 1970-01-01T00:00:00.000Z of a well-formed time (§12.5)."""
+    m = TIME_RE.fullmatch(t)
+    dt = datetime.datetime(int(m[1]), int(m[2]), int(m[3]), int(m[4]), int(m[5]), int(m[6]),
+                           tzinfo=datetime.timezone.utc)
+    d = dt - _EPOCH
+    return (d.days * 86400 + d.seconds) * 1000 + int(m[7])
+
+
+def fmt_ms(ms):
+    return fmt_time(_EPOCH + datetime.timedelta(milliseconds=ms))
+
+
+def record_version(raw):
+    """The format version a record claims: 2 when it parses and its body's v is 2, otherwise 1 (§12.1)."""
+    try:
+        rec = parse_profile(raw)
+    except ProfileError:
+        return 1
+    if isinstance(rec, dict) and isinstance(rec.get("body"), dict):
+        v = rec["body"].get("v")
+        if is_int(v) and v == 2:
+            return 2
+    return 1
+
+
+def hash_list_problem(v):
+    """EVENTS.md: a non-empty array of {alg, value}, algs distinct, sha256 present, lowercase hex of the right length."""
+    if not isinstance(v, list) or not v:
+        return "is not a non-empty array"
+    algs = []
+    for h in v:
+        if not isinstance(h, dict) or set(h) != {"alg", "value"} or h["alg"] not in HASH_HEX_LEN \
+                or not isinstance(h["value"], str) \
+                or not re.fullmatch(r"[0-9a-f]{%d}" % HASH_HEX_LEN[h["alg"]], h["value"]):
+            return "has an element that is not {alg: md5|sha1|sha256, value: lowercase hex of its length}"
+        algs.append(h["alg"])
+    if len(set(algs)) != len(algs) or "sha256" not in algs:
+        return "repeats an alg or lacks sha256"
+    return None
+
+
+class V2Rules:
+    """The rules of FORMAT.md §12.7, mixed into Verifier (which holds the replay state)."""
+
+    # -- rule 1 (v2) -----------------------------------------------------
+    def record_form_v2(self, seq, raw):
+        if len(raw) > MAX_RECORD_V2:
+            raise Fail(seq, "record is %d bytes, more than %d (format version 2)" % (len(raw), MAX_RECORD_V2))
+        try:
+            rec = parse_profile(raw)
+        except ProfileError as e:
+            raise Fail(seq, "record breaks the JSON profile: %s" % e)
+        if not isinstance(rec, dict) or set(rec) != {"body", "sigs"}:
+            raise Fail(seq, "record must be an object with exactly the members body and sigs")
+        body = rec["body"]
+        if not isinstance(body, dict):
+            raise Fail(seq, "body is not an object")
+        if set(body) != BODY2_MEMBERS:
+            raise Fail(seq, "body members are wrong for format version 2 (missing %s, unexpected %s)"
+                       % (sorted(BODY2_MEMBERS - set(body)), sorted(set(body) - BODY2_MEMBERS)))
+        for m in ("v", "seq"):
+            if not is_int(body[m]):
+                raise Fail(seq, "body.%s is not a number" % m)
+        if body["v"] != 2:
+            raise Fail(seq, "body.v is %d, not 2 (the version of seq 1)" % body["v"])
+        if body["seq"] < 1:
+            raise Fail(seq, "body.seq is less than 1")
+        if not isinstance(body["prev"], str) or not HEX64.fullmatch(body["prev"]):
+            raise Fail(seq, "body.prev is not 64 lowercase hex characters")
+        problem = time_problem(body["time"])
+        if problem:
+            raise Fail(seq, "body.time %s" % problem)
+        st = body["statement"]
+        if not isinstance(st, dict):
+            raise Fail(seq, "body.statement is not an object")
+        want = STATEMENT_MEMBERS | ({"genesis"} if body["seq"] > 1 else set())
+        if set(st) != want:
+            raise Fail(seq, "statement members are wrong (missing %s, unexpected %s; genesis is present exactly "
+                            "when seq > 1)" % (sorted(want - set(st)), sorted(set(st) - want)))
+        for m in ("v", "stream_rev"):
+            if not is_int(st[m]):
+                raise Fail(seq, "statement.%s is not a number" % m)
+        for m in sorted(want - {"v", "stream_rev", "data"}):
+            if not isinstance(st[m], str):
+                raise Fail(seq, "statement.%s is not a string" % m)
+        if not isinstance(st["data"], dict):
+            raise Fail(seq, "statement.data is not an object")
+        if st["v"] != 2:
+            raise Fail(seq, "statement.v is %d, not 2" % st["v"])
+        if "genesis" in st and not HEX64.fullmatch(st["genesis"]):
+            raise Fail(seq, "statement.genesis is not 64 lowercase hex characters")
+        if not HEX64.fullmatch(st["stream_prev"]):
+            raise Fail(seq, "statement.stream_prev is not 64 lowercase hex characters")
+        if not STREAM_RE.fullmatch(st["stream"]):
+            raise Fail(seq, "statement.stream %r does not match ^[A-Za-z0-9._/-]{1,128}$" % st["stream"])
+        if not UUID4_RE.fullmatch(st["id"]):
+            raise Fail(seq, "statement.id %r is not a lowercase UUID version 4" % st["id"])
+        if not HEX64.fullmatch(st["actor"]):
+            raise Fail(seq, "statement.actor is not a key id (64 lowercase hex characters)")
+        if st["stream_rev"] < 1:
+            raise Fail(seq, "statement.stream_rev is less than 1")
+        for m in ("signed_at", "expires"):
+            problem = time_problem(st[m])
+            if problem:
+                raise Fail(seq, "statement.%s %s" % (m, problem))
+        sigs = rec["sigs"]
+        if not isinstance(sigs, list) or not sigs:
+            raise Fail(seq, "sigs is not a non-empty array")
+        parsed = []
+        for i, s in enumerate(sigs):
+            if not isinstance(s, dict) or set(s) not in ({"key", "sig"}, {"key", "sig", "signed_at"}):
+                raise Fail(seq, "sigs[%d] is not an object with exactly the members key and sig, or key, sig and "
+                                "signed_at" % i)
+            if not isinstance(s["key"], str) or not HEX64.fullmatch(s["key"]):
+                raise Fail(seq, "sigs[%d].key is not a key id (64 lowercase hex characters)" % i)
+            raw_sig = b64_decode_canonical(s["sig"]) if isinstance(s["sig"], str) else None
+            if raw_sig is None or len(raw_sig) != 64:
+                raise Fail(seq, "sigs[%d].sig is not canonical base64 of 64 bytes" % i)
+            if "signed_at" in s:
+                problem = time_problem(s["signed_at"])
+                if problem:
+                    raise Fail(seq, "sigs[%d].signed_at %s" % (i, problem))
+            parsed.append((s["key"], raw_sig, s.get("signed_at")))
+        for i in range(1, len(parsed)):
+            if parsed[i - 1][0] >= parsed[i][0]:
+                raise Fail(seq, "sigs are not sorted by key with no key twice")
+        return rec, parsed
+
+    # -- rules 2-8 (v2) --------------------------------------------------
+    def chain_rules_v2(self, seq, body, st, sh, sigs):
+        if body["seq"] != seq:
+            raise Fail(seq, "seq is %d but this is record number %d" % (body["seq"], seq))
+        if seq == 1:
+            if not ORIGIN_RE.fullmatch(st["ledger"]):
+                raise Fail(seq, "origin %r does not match ^[A-Za-z0-9][A-Za-z0-9._/:-]{0,254}$" % st["ledger"])
+            self.origin = st["ledger"]
+        elif st["ledger"] != self.origin:
+            raise Fail(seq, "statement.ledger %r is not the origin of seq 1 (%r)" % (st["ledger"], self.origin))
+        expected_prev = ZERO_HASH if seq == 1 else self.prev_hash.hex()
+        if body["prev"] != expected_prev:
+            if seq == 1:
+                raise Fail(seq, "prev is not 64 zeros")
+            raise Fail(seq, "prev does not match the body hash of seq %d" % (seq - 1))
+        # Rule 5: genesis binding.
+        if seq > 1 and st["genesis"] != self.genesis.hex():
+            raise Fail(seq, "statement.genesis is not the body hash of seq 1 of this ledger (a statement made "
+                            "for another ledger)")
+        # Rule 6: stream chain by statement hash.
+        last = self.streams.get(st["stream"])
+        want_rev = 1 if last is None else last[0] + 1
+        if st["stream_rev"] != want_rev:
+            raise Fail(seq, "stream_rev is %d but stream %s expects %d" % (st["stream_rev"], st["stream"], want_rev))
+        if last is None:
+            if st["stream_prev"] != ZERO_HASH:
+                raise Fail(seq, "stream_prev is not 64 zeros for the first entry of stream %s" % st["stream"])
+        elif st["stream_prev"] != last[1].hex():
+            hint = " (it is the body hash, not the statement hash)" if st["stream_prev"] == last[3].hex() else ""
+            raise Fail(seq, "stream_prev does not match the statement hash of the previous entry of stream %s%s"
+                       % (st["stream"], hint))
+        # Rule 7: unique ids.
+        if st["id"] in self.ids:
+            raise Fail(seq, "id %s was already used by an earlier entry" % st["id"])
+        # Rule 8: times (§12.5).
+        t, signed_at, expires = body["time"], st["signed_at"], st["expires"]
+        t_ms, s_ms, e_ms = time_ms(t), time_ms(signed_at), time_ms(expires)
+        if self.prev_time is not None and t_ms < time_ms(self.prev_time):
+            raise Fail(seq, "time %s is before the previous entry's time %s" % (t, self.prev_time))
+        if s_ms > t_ms + SKEW_MS:
+            raise Fail(seq, "statement.signed_at %s is more than 5 minutes after the entry's time %s (signed in the "
+                            "future)" % (signed_at, t))
+        if last is not None and s_ms < time_ms(last[2]) - SKEW_MS:
+            raise Fail(seq, "statement.signed_at %s is more than 5 minutes before the time %s of the previous entry "
+                            "of stream %s (signed before the state it follows was recorded)"
+                       % (signed_at, last[2], st["stream"]))
+        if e_ms < s_ms:
+            raise Fail(seq, "statement.expires %s is before statement.signed_at %s" % (expires, signed_at))
+        if e_ms > s_ms + MAX_EXPIRY_MS:
+            raise Fail(seq, "statement.expires %s is more than 30 days after statement.signed_at %s"
+                       % (expires, signed_at))
+        if t_ms > e_ms:
+            raise Fail(seq, "the entry's time %s is after statement.expires %s (sequenced after it expired)"
+                       % (t, expires))
+        for key, _, co_at in sigs:
+            if co_at is None:
+                continue
+            c_ms = time_ms(co_at)
+            if c_ms < s_ms - SKEW_MS:
+                raise Fail(seq, "the signed_at %s of co-signer %s is more than 5 minutes before statement.signed_at %s"
+                           % (co_at, key, signed_at))
+            if c_ms > t_ms + SKEW_MS:
+                raise Fail(seq, "the signed_at %s of co-signer %s is more than 5 minutes after the entry's time %s"
+                           % (co_at, key, t))
+
+    # -- rule 9 (v2): the type table over the statement --------------------
+    def type_rules_v2(self, seq, st):
+        typ, stream, data = st["type"], st["stream"], st["data"]
+        if typ not in CUSTODY_ROLES:
+            return self.type_rules(seq, st)  # the rows of §5 that v1 checks, unchanged (§12: same rows)
+        if seq <= 2:
+            self.type_rules(seq, st)  # the genesis rules name the type seq 1 and 2 must have
+        if typ not in CUSTODY_CHECKED:
+            raise Fail(seq, "type %s is a row of the type table whose data schema ivl.py does not implement "
+                            "(it checks %s)" % (typ, ", ".join(CUSTODY_CHECKED)))
+        prefix = typ.split(".")[0] if typ == "case.opened" else "item"
+        m = re.fullmatch(prefix + r"/(.*)", stream)
+        if not m or not LOCAL_ID_RE.fullmatch(m[1]):
+            raise Fail(seq, "%s must be in stream %s/<local id> (is %s)" % (typ, prefix, stream))
+
+        def members(required, optional=()):
+            if not set(required) <= set(data) or not set(data) <= set(required) | set(optional):
+                raise Fail(seq, "%s data must have the members %s%s" % (
+                    typ, ", ".join(required), (" and optionally " + ", ".join(optional)) if optional else ""))
+
+        def text(m, maxlen, no_controls):
+            problem = text_problem(data[m], maxlen, no_controls)
+            if problem:
+                raise Fail(seq, "data.%s %s" % (m, problem))
+
+        def nonempty(m):
+            if not isinstance(data[m], str) or not data[m]:
+                raise Fail(seq, "data.%s is not a non-empty string" % m)
+
+        if typ == "case.opened":
+            members(("title", "legal_basis", "agencies"), ("summary",))
+            text("title", 200, True)
+            text("legal_basis", 2000, False)
+            if "summary" in data:
+                text("summary", 10000, False)
+            ag = data["agencies"]
+            if not isinstance(ag, list) or not ag or len(set(map(str, ag))) != len(ag) \
+                    or any(text_problem(a, 200, True) for a in ag):
+                raise Fail(seq, "data.agencies is not a non-empty array of distinct name texts")
+        elif typ == "item.seized":
+            members(("case", "exhibit", "kind", "description", "location", "occurred_at", "seized_from",
+                     "legal_authority"),
+                    ("serial", "imei", "iccid", "device_state", "seal", "target", "parent", "witness_key", "photos"))
+            for m in ("case", "target", "parent"):
+                if m in data and (not isinstance(data[m], str) or not LOCAL_ID_RE.fullmatch(data[m])):
+                    raise Fail(seq, "data.%s is not a local id ([A-Za-z0-9._-]{1,64})" % m)
+            text("exhibit", 64, True)
+            if data["kind"] not in ITEM_KINDS:
+                raise Fail(seq, "data.kind is not one of %s" % ", ".join(ITEM_KINDS))
+            for m in ("description", "location", "seized_from", "legal_authority", "serial", "imei", "iccid",
+                      "device_state", "seal"):
+                if m in data:
+                    nonempty(m)
+            if not isinstance(data["occurred_at"], str) or not TIMESTAMP_RE.fullmatch(data["occurred_at"]):
+                raise Fail(seq, "data.occurred_at is not an RFC 3339 date-time with Z or an offset")
+            if "witness_key" in data and (not isinstance(data["witness_key"], str)
+                                          or not HEX64.fullmatch(data["witness_key"])):
+                raise Fail(seq, "data.witness_key is not a key id (64 lowercase hex characters)")
+            if "photos" in data:
+                if not isinstance(data["photos"], list) or not data["photos"]:
+                    raise Fail(seq, "data.photos is not a non-empty array of hash lists")
+                for p in data["photos"]:
+                    problem = hash_list_problem(p)
+                    if problem:
+                        raise Fail(seq, "data.photos has a hash list that %s" % problem)
+        elif typ == "item.stored":
+            members(("location",))
+            nonempty("location")
+
+    # -- rule 10 (v2) ----------------------------------------------------
+    def signature_rules_v2(self, seq, st, sh, sigs):
+        typ, actor, data = st["type"], st["actor"], st["data"]
+        required = {actor}
+        new_key = data["key"] if typ == "key.registered" else None
+        if new_key is not None:
+            required.add(new_key)
+        cosigner = None
+        if typ in CO_SIGNED and "witness_key" in data:
+            cosigner = data["witness_key"]
+            if cosigner == actor:
+                raise Fail(seq, "the co-signer in data.witness_key must be another key than the actor's")
+            required.add(cosigner)
+        signed = {k for k, _, _ in sigs}
+        if signed != required:
+            raise Fail(seq, "signers are %s but the required signers are %s" % (sorted(signed), sorted(required)))
+        for k, _, at in sigs:
+            if k == cosigner and at is None:
+                raise Fail(seq, "the sigs element of co-signer %s has no signed_at (§12.4)" % k)
+            if k != cosigner and at is not None:
+                raise Fail(seq, "the sigs element of %s carries signed_at, but only a co-signer's may" % k)
+        sig_of = {k: s for k, s, _ in sigs}
+        smsg = statement_message(sh)
+
+        if typ == "ledger.created":
+            self.seq1 = (actor, sig_of[actor], smsg)  # verified once seq 2 registers the key
+            return
+        if typ == "key.registered" and seq == 2:
+            if not ed25519_verify(base64.b64decode(data["public_key"]), sig_of[actor], smsg):
+                raise Fail(seq, "the signature of actor %s does not verify over the statement message" % actor)
+            return
+        ks = self.keys.get(actor)
+        if ks is None:
+            if typ == "key.registered" and actor == data["key"]:
+                raise Fail(seq, "a key cannot register itself after seq 2; the actor must be an admin key")
+            raise Fail(seq, "actor %s is not a registered key" % actor)
+        if ks.revoked_seq is not None:
+            raise Fail(seq, "actor %s was revoked at seq %d" % (actor, ks.revoked_seq))
+        if typ == "key.registered":
+            if "admin" not in ks.roles:
+                raise Fail(seq, "actor %s does not hold a role allowed for key.registered (admin)" % actor)
+        elif typ == "key.revoked":
+            target = KEY_STREAM_RE.fullmatch(st["stream"])[1]
+            if "admin" not in ks.roles and actor != target:
+                raise Fail(seq, "actor %s is neither an admin nor the revoked key" % actor)
+        elif typ == "ledger.note":
+            if not {"admin", "supervisor"} & set(ks.roles):
+                raise Fail(seq, "actor %s does not hold a role allowed for ledger.note (admin, supervisor)" % actor)
+        elif not set(CUSTODY_ROLES[typ]) & ks.roles:
+            raise Fail(seq, "actor %s does not hold a role allowed for %s (%s)"
+                       % (actor, typ, ", ".join(CUSTODY_ROLES[typ])))
+        if not ed25519_verify(ks.pk, sig_of[actor], smsg):
+            raise Fail(seq, "the signature of actor %s does not verify over the statement message" % actor)
+        if new_key is not None:
+            req = key_request(st["ledger"], data)
+            if not ed25519_verify(base64.b64decode(data["public_key"]), sig_of[new_key], key_request_message(req)):
+                raise Fail(seq, "the signature of the registered key %s does not verify over the key-request message"
+                           % new_key)
+        if cosigner is not None:
+            cs = self.keys.get(cosigner)
+            if cs is None:
+                raise Fail(seq, "co-signer %s is not a registered key" % cosigner)
+            if cs.revoked_seq is not None:
+                raise Fail(seq, "co-signer %s was revoked at seq %d" % (cosigner, cs.revoked_seq))
+            at = [a for k, _, a in sigs if k == cosigner][0]
+            if not ed25519_verify(cs.pk, sig_of[cosigner], co_signature_message(sh, at)):
+                raise Fail(seq, "the signature of co-signer %s does not verify over the co-signature message"
+                           % cosigner)
+
+    def entry_v2(self, seq, raw):
+        rec, sigs = self.record_form_v2(seq, raw)
+        body = rec["body"]
+        st = body["statement"]
+        body_hash = sha256(jcs(body))
+        sh = sha256(jcs(st))
+        self.chain_rules_v2(seq, body, st, sh, sigs)
+        self.type_rules_v2(seq, st)
+        if seq == 2:
+            actor1, sig1, msg1 = self.seq1
+            if not ed25519_verify(base64.b64decode(st["data"]["public_key"]), sig1, msg1):
+                raise Fail(1, "the signature of actor %s does not verify over the statement message" % actor1)
+        self.signature_rules_v2(seq, st, sh, sigs)
+        # State (as v1's apply, over the statement).
+        typ, data = st["type"], st["data"]
+        if typ == "key.registered":
+            self.keys[data["key"]] = KeyState(base64.b64decode(data["public_key"]), data["roles"], data["person"], seq)
+        elif typ == "key.revoked":
+            ks = self.keys[KEY_STREAM_RE.fullmatch(st["stream"])[1]]
+            ks.revoked_seq = seq
+            ks.compromised_since = data.get("compromised_since_seq")
+        if seq == 1:
+            self.genesis = body_hash
+        self.streams[st["stream"]] = (st["stream_rev"], sh, body["time"], body_hash)
+        self.ids.add(st["id"])
+        self.prev_hash = body_hash
+        self.prev_time = body["time"]
+        self.signers.append({k for k, _, _ in sigs})
+        self.leaves.append(leaf_hash(raw))
+
+
+class Verifier(V2Rules):
     def __init__(self):
         self.origin = None
         self.log_vkey = None
@@ -660,6 +1082,8 @@ class Verifier:
         self.leaves = []
         self.signers = []  # per seq (index seq-1): set of key ids that signed it
         self.seq1 = None  # (actor, sig bytes, message) awaiting seq 2
+        self.version = None  # fixed by seq 1 (FORMAT.md §12.1)
+        self.genesis = None  # v2: the body hash of seq 1
 
     # -- rule 1 -------------------------------------------------------------
     def record_form(self, seq, raw):
@@ -920,6 +1344,10 @@ class Verifier:
         self.signers.append(signed)
 
     def entry(self, seq, raw):
+        if seq == 1:
+            self.version = record_version(raw)
+        if self.version == 2:
+            return self.entry_v2(seq, raw)
         rec = self.record_form(seq, raw)
         body = rec["body"]
         body_hash = sha256(jcs(body))
@@ -1015,12 +1443,20 @@ def cmd_verify(args):
         if pinned is not None and pinned != v.log_vkey:
             raise Fail(None, "the pinned log key %s is not the log key of seq 1 (%s)" % (pinned, v.log_vkey))
         covered = v.checkpoint(cp_data) if cp_data is not None else None
+        if v.version == 2 and (covered or 0) < len(v.leaves):
+            # FORMAT.md §12.6: nobody's statement covers seq, prev or time; only the log key's checkpoint does.
+            first = (covered or 0) + 1
+            raise Fail(first, "not covered by a checkpoint signed by the log key (the order and time of entries "
+                              "%d\u2026%d are not attested)" % (first, len(v.leaves)))
     except Fail as f:
         where = "seq %d: " % f.seq if f.seq is not None else ""
         print("FAIL: %s%s" % (where, f.what))
         return 1
     n = len(v.leaves)
     print("OK: %d entries, root %s" % (n, merkle_root(v.leaves).hex()))
+    if v.version == 2:
+        print("format: version 2 (statements signed by people, sequenced by the ledger; order and time attested "
+              "by the checkpoint)")
     if covered is not None:
         print("checkpoint: size %d verified with log key %s" % (covered, v.log_vkey))
         if covered < n:
@@ -1077,7 +1513,8 @@ def parse_hash_b64(line, what):
 
 
 def parse_tlog_proof(data):
-    """Parse a C2SP tlog-proof@v1 file: return (index, [hash], checkpoint note bytes); raise Fail(None, ...).
+    """Parse a C2SP tlog-proof@v1 file: return (index, [hash], checkpoint note bytes, extra bytes or None);
+    raise Fail(None, ...).
 
     Lines: the header, an optional `extra <b64>`, `index <decimal>`, one canonical base64 hash per line,
     an empty line, then the signed checkpoint note (FORMAT.md §6.5).
@@ -1096,12 +1533,14 @@ def parse_tlog_proof(data):
     if line() != TLOG_PROOF_HEADER:
         raise Fail(None, "proof: the first line is not %s" % TLOG_PROOF_HEADER.decode())
     ln = line()
+    extra_data = None
     if ln.startswith(b"extra "):
         try:
             extra = ln[6:].decode("ascii")
         except UnicodeDecodeError:
             extra = None
-        if extra is None or b64_decode_canonical(extra) is None:
+        extra_data = b64_decode_canonical(extra) if extra is not None else None
+        if extra_data is None:
             raise Fail(None, "proof: the extra line's data is not canonical base64")
         ln = line()
     m = re.fullmatch(rb"index (0|[1-9][0-9]*)", ln)
@@ -1116,7 +1555,7 @@ def parse_tlog_proof(data):
         if len(hashes) >= 128:
             raise Fail(None, "proof: more than 128 proof hashes")
         hashes.append(parse_hash_b64(ln, "proof: proof hash %d" % (len(hashes) + 1)))
-    return index, hashes, data[pos:]
+    return index, hashes, data[pos:], extra_data
 
 
 def open_checkpoint_strict(note, name, kid, pk):
@@ -1201,18 +1640,29 @@ def cmd_proof_verify(args):
     _, name, kid, pk = vkey_arg(args.vkey, "--vkey", ALG_ED25519)
     witnesses, quorum = witness_args(args.witness, args.witness_quorum)
     data = read_file(args.proof)
-    record = read_file(args.entry)
-    if record.endswith(b"\n"):
-        record = record[:-1]
+    record = None
+    if args.entry is not None:
+        record = read_file(args.entry)
+        if record.endswith(b"\n"):
+            record = record[:-1]
     try:
-        index, path, note = parse_tlog_proof(data)
+        index, path, note, extra = parse_tlog_proof(data)
+        if record is None:
+            # A receipt (FORMAT.md §12.9): the extra line carries b64(record), the entry's exact bytes.
+            if extra is None:
+                raise UsageError("no --entry RECORD_FILE given, and %s is not a receipt (it has no extra line "
+                                 "carrying the record)" % args.proof)
+            record = extra
         text, origin, size, root, sigs = open_checkpoint_strict(note, name, kid, pk)
         if origin != name:
             raise Fail(None, "checkpoint: origin %r is not the log key's name %r" % (origin, name))
         if index >= size:
             raise Fail(None, "proof: index %d is not less than the checkpoint's size %d" % (index, size))
         try:
-            rec = Verifier().record_form(None, record)
+            if record_version(record) == 2:
+                rec, _ = Verifier().record_form_v2(None, record)  # §12.7 rule 1
+            else:
+                rec = Verifier().record_form(None, record)
         except Fail as f:
             raise Fail(None, f.what if f.what.startswith("record ") else "record: %s" % f.what)
         seq = rec["body"]["seq"]
@@ -1231,8 +1681,9 @@ def cmd_proof_verify(args):
         wit = "; witnesses (%d of %d, quorum %d): %s" % (
             len(good), len(witnesses), quorum,
             ", ".join("%s time %d (%s)" % (w, t, fmt_unix(t)) for w, t in good) or "none")
-    print("OK: seq %d (index %d) is in the checkpoint of %s at size %d, root %s%s"
-          % (seq, index, origin, size, root.hex(), wit))
+    print("OK: seq %d (index %d) is in the checkpoint of %s at size %d, root %s%s%s"
+          % (seq, index, origin, size, root.hex(), wit,
+             "; the record is the receipt's (extra line)" if args.entry is None else ""))
     return 0
 
 
@@ -1331,6 +1782,212 @@ SCENARIOS = {
 }
 
 
+def now_ms():
+    d = datetime.datetime.now(datetime.timezone.utc) - _EPOCH
+    return (d.days * 86400 + d.seconds) * 1000 + d.microseconds // 1000
+
+
+class Writer2:
+    """An appender of format version 2 (FORMAT.md §12.8): people sign statements, this sequences them."""
+
+    def __init__(self, origin):
+        self.origin = origin
+        self.records = []
+        self.prev = bytes(32)
+        self.prev_time = None
+        self.genesis = None
+        self.streams = {}  # stream -> (rev, statement hash, body hash)
+
+    def statement(self, typ, stream, actor, data, signed_at=None, expires=None):
+        """A statement following the stream's head; signed_at a little before now, expiring 24 h later."""
+        last = self.streams.get(stream)
+        s_ms = now_ms() - 1500 if signed_at is None else signed_at
+        st = {"v": 2, "ledger": self.origin, "id": str(uuid.uuid4()), "stream": stream,
+              "stream_rev": 1 if last is None else last[0] + 1,
+              "stream_prev": ZERO_HASH if last is None else last[1].hex(), "type": typ, "actor": actor,
+              "signed_at": fmt_ms(s_ms), "expires": fmt_ms(s_ms + 86400000 if expires is None else expires),
+              "data": data}
+        if self.genesis is not None:
+            st["genesis"] = self.genesis.hex()
+        return st
+
+    def append(self, st, sign, dry_run=False, limit=MAX_RECORD_V2):
+        """sign(statement hash, statement) returns [(key id, signature, signed_at or None)].
+
+        Returns the record; with dry_run the ledger is left as it was (used to measure a record's size)."""
+        sh = sha256(jcs(st))
+        sigs = sorted(sign(sh, st))
+        t = fmt_ms(now_ms())
+        if self.prev_time is not None:
+            t = max(t, self.prev_time)
+        body = {"v": 2, "seq": len(self.records) + 1, "prev": self.prev.hex(), "time": t, "statement": st}
+        bh = sha256(jcs(body))
+        elems = []
+        for k, s, at in sigs:
+            e = {"key": k, "sig": b64(s)}
+            if at is not None:
+                e["signed_at"] = at
+            elems.append(e)
+        record = jcs({"body": body, "sigs": elems})
+        assert len(record) <= limit
+        if dry_run:
+            return record
+        self.records.append(record)
+        if self.genesis is None:
+            self.genesis = bh
+        self.prev, self.prev_time = bh, t
+        last = self.streams.get(st["stream"])
+        self.streams[st["stream"]] = ((0 if last is None else last[0]) + 1, sh, bh)
+        return record
+
+
+# Scenarios of `write --format 2 --scenario NAME`: ten valid entries, then an eleventh that is validly signed
+# (and covered by the checkpoint) but breaks exactly one rule of FORMAT.md §12.  Used by selftest.sh.
+SCENARIOS_V2 = {
+    "genesis-other-ledger": "a statement whose genesis is seq 1 of another ledger with the same origin (§12.7 rule 5)",
+    "stream-prev-body-hash": "stream_prev is the body hash of the stream's previous entry, not its statement hash "
+                             "(§12.7 rule 6)",
+    "signed-in-future": "signed_at more than 5 minutes after the entry's time (§12.5 rule 2)",
+    "signed-before-head": "signed_at more than 5 minutes before the time of the stream's previous entry (§12.5 rule 3)",
+    "expired": "the entry's time is after the statement's expires (§12.5 rule 4)",
+    "expires-too-late": "expires more than 30 days after signed_at (§12.5 rule 4)",
+    "cosigner-no-signed-at": "a co-signer's sigs element without signed_at (§12.4)",
+    "cosigner-late": "a co-signer's signed_at more than 5 minutes after the entry's time (§12.5 rule 5)",
+    "actor-signed-at": "the actor's sigs element carries signed_at (§12.4)",
+    "cosig-entry-message": "the co-signer signs the statement message instead of the co-signature message (§12.4)",
+    "v1-record": "a version-1 record (validly signed, chained) in a version-2 ledger (§12.1)",
+    "record-65536": "a record of 65,536 bytes, allowed in version 1 but not in version 2 (§12.3)",
+}
+
+
+def plan_v2(args, w, log_data):
+    """The entries of a version-2 ledger written by `write --format 2` (FORMAT.md §12)."""
+    sc = args.scenario
+    origin = w.origin
+    admin = Person("admin", "First Administrator", "Example Agency")
+    alice = Person("alice@example.org", "Alice Ångström", "Police Département \"Nord\"")
+    bob = Person("bob.lab-7", "Bob \u2603 Tester", "Lab \u00e9\u4e2d\U0001F600")
+    carol = Person("carol", "Carol Case-Officer", "Example Agency")
+
+    def by(*signers):
+        return lambda sh, st: [(p.kid, p.priv.sign(statement_message(sh)), None) for p in signers]
+
+    def register(actor, p, roles):
+        req, req_sig = p.registration_request(origin)
+        data = {"agency": req["agency"], "key": p.kid, "name": req["name"], "person": req["person"],
+                "public_key": req["public_key"], "roles": roles}
+        st = w.statement("key.registered", "key/" + p.kid, actor.kid, data)
+
+        def sign(sh, st):
+            out = [(actor.kid, actor.priv.sign(statement_message(sh)), None)]
+            if actor is not p:
+                out.append((p.kid, req_sig, None))  # the key-request message of §3.2, unchanged (§12.4)
+            return out
+        w.append(st, sign)
+
+    def seize(item, witness, tweak=None, cosign=None):
+        # Signed in the field two days before it is recorded; the witness co-signs ten minutes later.
+        s_ms = now_ms() - 2 * 86400000
+        data = {"case": "OP-1", "exhibit": item, "kind": "phone", "description": "Black phone, cracked screen",
+                "location": "Evidence room B, shelf 3", "occurred_at": fmt_ms(s_ms - 3600000),
+                "seized_from": "Case file OP-1/17, search of premises", "legal_authority": "Warrant 2024/117",
+                "seal": "S-%s" % item, "witness_key": witness.kid}
+        st = w.statement("item.seized", "item/" + item, alice.kid, data, signed_at=s_ms, expires=s_ms + 3 * 86400000)
+        if tweak:
+            tweak(st)
+
+        def sign(sh, st):
+            at = fmt_ms(time_ms(st["signed_at"]) + 600000)
+            co = cosign(sh, at) if cosign else (witness.kid, witness.priv.sign(co_signature_message(sh, at)), at)
+            return [(alice.kid, alice.priv.sign(statement_message(sh)), None), co]
+        w.append(st, sign)
+
+    def note(text, tweak=None, signer=admin):
+        st = w.statement("ledger.note", "ledger", signer.kid, {"text": text})
+        if tweak:
+            tweak(st)
+        w.append(st, by(signer))
+
+    plan = [
+        lambda: w.append(w.statement("ledger.created", "ledger", admin.kid, log_data), by(admin)),
+        lambda: register(admin, admin, ["admin"]),
+        lambda: register(admin, alice, ["examiner", "custodian"]),
+        lambda: register(admin, bob, ["auditor"]),
+        lambda: w.append(w.statement("key.revoked", "key/" + bob.kid, bob.kid, dict(
+            {"reason": "laptop lost\non the train"},
+            **({"compromised_since_seq": 4} if args.with_finding else {}))), by(bob)),
+        lambda: register(admin, carol, ["case-officer"]),
+        lambda: w.append(w.statement("case.opened", "case/OP-1", carol.kid, {
+            "title": "Operation One", "legal_basis": "JIT agreement 7\nArt. 13", "agencies": ["Example Agency"]}),
+            by(carol)),
+        lambda: seize("EV-1", carol),
+        lambda: w.append(w.statement("item.stored", "item/EV-1", alice.kid, {"location": "Locker 7"}), by(alice)),
+        lambda: note("Evidence room B inspected; all seals intact."),
+    ]
+    if sc is not None:
+        def other_genesis(st):
+            o = Writer2(origin)
+            o.append(o.statement("ledger.created", "ledger", admin.kid, log_data), by(admin))
+            st["genesis"] = o.genesis.hex()
+
+        def v1_record():
+            # A v1 body, validly signed over the v1 entry message and chained by prev, in a v2 ledger.
+            body = {"v": 1, "ledger": origin, "seq": len(w.records) + 1, "prev": w.prev.hex(), "stream": "ledger",
+                    "stream_rev": w.streams["ledger"][0] + 1, "stream_prev": w.streams["ledger"][2].hex(),
+                    "id": str(uuid.uuid4()), "time": max(fmt_ms(now_ms()), w.prev_time), "type": "ledger.note",
+                    "actor": admin.kid, "data": {"text": "a v1 entry"}}
+            bh = sha256(jcs(body))
+            w.records.append(jcs({"body": body, "sigs": [{"key": admin.kid, "sig": b64(admin.priv.sign(
+                entry_message(bh)))}]}))
+
+        def big_note():
+            # The record grows by one byte per ASCII character of the text: make it exactly 65,536 bytes.
+            st = w.statement("ledger.note", "ledger", admin.kid, {"text": "x"})
+            size = len(w.append(st, by(admin), dry_run=True))
+            st["data"]["text"] = "x" * (1 + 65536 - size)
+            assert len(w.append(st, by(admin), limit=65536)) == 65536
+
+        now = now_ms()
+        bad = {
+            "genesis-other-ledger": lambda: note("replayed", other_genesis),
+            "stream-prev-body-hash": lambda: note("chained by body hash",
+                                                  lambda st: st.update(stream_prev=w.streams["ledger"][2].hex())),
+            "signed-in-future": lambda: note("from the future", lambda st: st.update(
+                signed_at=fmt_ms(now + 360000), expires=fmt_ms(now + 3600000))),
+            "signed-before-head": lambda: note("stale head", lambda st: st.update(
+                signed_at=fmt_ms(now - 3600000), expires=fmt_ms(now + 3600000))),
+            "expired": lambda: note("too late", lambda st: st.update(
+                signed_at=fmt_ms(now - 120000), expires=fmt_ms(now - 60000))),
+            "expires-too-late": lambda: note("valid too long", lambda st: st.update(
+                expires=fmt_ms(time_ms(st["signed_at"]) + MAX_EXPIRY_MS + 1))),
+            "cosigner-no-signed-at": lambda: seize("EV-2", carol, cosign=lambda sh, at: (
+                carol.kid, carol.priv.sign(co_signature_message(sh, at)), None)),
+            "cosigner-late": lambda: seize("EV-2", carol, cosign=lambda sh, at: (
+                carol.kid, carol.priv.sign(co_signature_message(sh, fmt_ms(now + 3600000))), fmt_ms(now + 3600000))),
+            "actor-signed-at": lambda: w.append(w.statement("ledger.note", "ledger", admin.kid, {"text": "t"}),
+                                                lambda sh, st: [(admin.kid, admin.priv.sign(statement_message(sh)),
+                                                                 st["signed_at"])]),
+            "cosig-entry-message": lambda: seize("EV-2", carol, cosign=lambda sh, at: (
+                carol.kid, carol.priv.sign(statement_message(sh)), at)),
+            "v1-record": v1_record,
+            "record-65536": big_note,
+        }[sc]
+        plan = plan[:10] + [bad]
+        entries = len(plan)
+    else:
+        entries = args.entries
+        while len(plan) < entries:
+            i = len(plan)
+            roles = [ROLES[1 + i % (len(ROLES) - 1)]]
+            if i % 3 == 0:
+                roles = ["admin", "supervisor"]
+            p = Person("user%03d" % i, "User %d" % i, "Agency %d" % (i % 4))
+            plan.append(lambda p=p, roles=roles: register(admin, p, roles))
+    for step in plan[:entries]:
+        step()
+    return w.records
+
+
 def cmd_write(args):
     origin = args.origin
     sc = args.scenario
@@ -1338,8 +1995,10 @@ def cmd_write(args):
         raise UsageError("origin %r does not match ^[A-Za-z0-9][A-Za-z0-9._/:-]{0,254}$" % origin)
     if args.entries < 2:
         raise UsageError("--entries must be at least 2 (seq 1 and seq 2 are the genesis)")
-    if sc is not None and sc not in SCENARIOS:
-        raise UsageError("unknown scenario %r; known: %s" % (sc, ", ".join(SCENARIOS)))
+    known = SCENARIOS_V2 if args.format == 2 else SCENARIOS
+    if sc is not None and sc not in known:
+        raise UsageError("unknown scenario %r%s; known: %s" % (sc, " for format 2" if args.format == 2 else "",
+                                                              ", ".join(known)))
     os.makedirs(args.out_dir, exist_ok=True)
     paths = {n: os.path.join(args.out_dir, n) for n in ("ledger.jsonl", "checkpoint", "log.vkey")}
     for p in paths.values():
@@ -1349,6 +2008,9 @@ def cmd_write(args):
     log_priv = Ed25519PrivateKey.generate()
     log_pk = raw_public(log_priv)
     vkey = make_vkey(origin, log_pk)
+    if args.format == 2:
+        records = plan_v2(args, Writer2(origin), {"log_vkey": vkey})
+        return write_outputs(args, paths, origin, log_priv, log_pk, vkey, records)
     w = Writer(origin)
     admin = Person("admin", "First Administrator", "Example Agency")
 
@@ -1424,8 +2086,12 @@ def cmd_write(args):
             plan.append(lambda p=p, roles=roles: register(admin, p, roles))
     for step in plan[:entries]:
         step()
+    return write_outputs(args, paths, origin, log_priv, log_pk, vkey, w.records)
 
-    leaves = [leaf_hash(r) for r in w.records]
+
+def write_outputs(args, paths, origin, log_priv, log_pk, vkey, records):
+    """The ledger (JSON Lines), the checkpoint of the given size (default: all entries), the log vkey."""
+    leaves = [leaf_hash(r) for r in records]
     n = len(leaves)
     cp_size = n if args.checkpoint_size is None else args.checkpoint_size
     if not 0 <= cp_size <= n:
@@ -1434,7 +2100,7 @@ def cmd_write(args):
     sig = log_priv.sign(text.encode("utf-8"))
     note = text + "\n" + "\u2014 %s %s\n" % (origin, b64(note_key_id(origin, log_pk) + sig))
     with open(paths["ledger.jsonl"], "xb") as f:
-        f.write(b"".join(r + b"\n" for r in w.records))
+        f.write(b"".join(r + b"\n" for r in records))
     with open(paths["checkpoint"], "xb") as f:
         f.write(note.encode("utf-8"))
     with open(paths["log.vkey"], "xb") as f:
@@ -1679,7 +2345,7 @@ def cmd_vectors(args):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="ivl.py", description="Independent custody-ledger v1 verifier and writer.")
+    ap = argparse.ArgumentParser(prog="ivl.py", description="Independent custody-ledger verifier and writer (format versions 1 and 2).")
     sub = ap.add_subparsers(dest="cmd", required=True)
     pv = sub.add_parser("verify", help="verify an exported ledger (JSON Lines)")
     pv.add_argument("ledger")
@@ -1694,13 +2360,16 @@ def main(argv=None):
                     help="the self-revocation reports compromised_since_seq, producing one finding")
     pw.add_argument("--checkpoint-size", type=int, metavar="K", help="sign a checkpoint for the first K entries "
                     "(default: all)")
-    pw.add_argument("--scenario", help="write a signed ledger that breaks one rule (for tests): "
-                    + ", ".join(SCENARIOS))
+    pw.add_argument("--format", type=int, choices=(1, 2), default=1,
+                    help="the format version to write (FORMAT.md §3 or §12; default 1)")
+    pw.add_argument("--scenario", help="write a signed ledger that breaks one rule (for tests); format 1: "
+                    + ", ".join(SCENARIOS) + "; format 2: " + ", ".join(SCENARIOS_V2))
     pp = sub.add_parser("proof-verify", help="verify a C2SP tlog-proof@v1 inclusion proof of one record "
                         "(FORMAT.md §6.5) and witness cosignatures (§6.6)")
     pp.add_argument("proof", metavar="PROOF_FILE")
-    pp.add_argument("--entry", required=True, metavar="RECORD_FILE",
-                    help="the record's exact bytes (one trailing newline is ignored)")
+    pp.add_argument("--entry", metavar="RECORD_FILE",
+                    help="the record's exact bytes (one trailing newline is ignored); without it the proof must be "
+                         "a receipt (FORMAT.md §12.9) whose extra line carries b64(record)")
     pp.add_argument("--vkey", required=True, help="the log's vkey (text, or a file holding it)")
     pp.add_argument("--witness", action="append", metavar="WITNESS_VKEY",
                     help="a witness vkey (name+keyid+b64(0x04||key); text or file); repeatable")

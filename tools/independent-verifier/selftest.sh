@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Self-test of the independent custody-ledger v1 verifier (ivl.py).
+# Self-test of the independent custody-ledger verifier (ivl.py), format versions 1 and 2.
 #   1. primitives against the shared vectors (Merkle, signed note, cosigned checkpoint, JCS, JSON profile, Ed25519 keys)
 #   2. write -> verify round trips (several sizes, with a pinned log key and the checkpoint)
 #   3. tamperings and rule-breaking scenarios, each of which must make `verify` exit 1
 #   4. RFC 9162 proof verification (vectors, exhaustive cross-check), proof-verify with witness cosignatures,
 #      consistency-verify: valid proofs exit 0, broken ones exit 1, usage errors exit 2
+#   5. format version 2 (FORMAT.md §12): write --format 2 -> verify, checkpoint coverage (§12.6), tamperings and
+#      signed rule-breaking scenarios each naming its rule, receipts (§12.9)
+#   6. tools/verify_bundle.py over version-2 bundles laid out by the test from ivl's v2 writer
 # Exits non-zero on any failure. Runnable from any folder. VECTORS_DIR overrides /work/shared/vectors.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -530,6 +533,293 @@ expect 2 "consistency: --old-root not base64 of 32 bytes" -- \
 expect 2 "consistency: --old with a leading zero" -- \
     "$PY" "$IVL" consistency-verify --old 013 --new 20 --old-root "$(cat "$P/root.13")" --new-root "$(cat "$P/root.20")" "$P/cons.13.20"
 expect 2 "consistency: missing proof file" -- cv 13 20 nope
+
+# ---------------------------------------------------------------- 5. format version 2 (FORMAT.md §12)
+echo "== format version 2: write -> verify"
+L2="$TMP/v2"
+"$PY" "$IVL" write "$L2" --origin "$ORIGIN" --format 2 >/dev/null || bad "write --format 2 failed"
+out=$("$PY" "$IVL" verify "$L2/ledger.jsonl" --checkpoint "$L2/checkpoint" --trust-log-key "$L2/log.vkey" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q '^OK: 20 entries' && printf '%s\n' "$out" | grep -q '^format: version 2'; then
+    ok "v2 ledger of 20 entries (key requests, case.opened, co-signed item.seized, item.stored) with its checkpoint -> exit 0"
+else
+    bad "v2 round trip (exit $rc)" "$out"
+fi
+"$PY" - "$L2/ledger.jsonl" <<'PYEOF' && ok "the v2 writer's ledger has the shapes the tests below rely on" || bad "v2 ledger shape"
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1], "rb").read().split(b"\n")[:-1]]
+st = [x["body"]["statement"] for x in r]
+assert [s["type"] for s in st[:10]] == ["ledger.created", "key.registered", "key.registered", "key.registered",
+    "key.revoked", "key.registered", "case.opened", "item.seized", "item.stored", "ledger.note"], st
+assert "genesis" not in st[0] and all("genesis" in s for s in st[1:])
+assert len(r[2]["sigs"]) == 2 and all(set(e) == {"key", "sig"} for e in r[2]["sigs"])         # key request
+assert sorted(len(e) for e in r[7]["sigs"]) == [2, 3]                                            # co-signer
+assert st[8]["stream_rev"] == 2 and st[9]["stream_rev"] == 2 and st[4]["stream_rev"] == 2
+PYEOF
+[ "$(head -c 9 "$L/ledger.jsonl")" = '{"body":{' ] && grep -q '"v":1}' <(head -1 "$L/ledger.jsonl") \
+    && ok "write without --format still writes version 1" || bad "the default format is not 1"
+expect_msg() {  # expect_msg STATUS 'grep -E pattern' DESCRIPTION -- command...
+    local want=$1 pat=$2 desc=$3 out rc
+    shift 4
+    out=$("$@" 2>&1)
+    rc=$?
+    if [ "$rc" = "$want" ] && printf '%s\n' "$out" | grep -Eq -- "$pat"; then
+        ok "$desc -> exit $rc: $(printf '%s\n' "$out" | grep -E -m1 -- "$pat")"
+    else
+        bad "$desc: expected exit $want and /$pat/, got exit $rc" "$(printf '%s' "$out" | head -3)"
+    fi
+}
+expect_msg 1 '^FAIL: seq 1: not covered by a checkpoint signed by the log key \(the order and time of entries 1…20 are not attested\)$' \
+    "§12.6: a v2 export without --checkpoint" -- "$PY" "$IVL" verify "$L2/ledger.jsonl"
+"$PY" "$IVL" write "$TMP/v2cp7" --origin "$ORIGIN" --format 2 --entries 12 --checkpoint-size 7 >/dev/null
+expect_msg 1 '^FAIL: seq 8: not covered by a checkpoint signed by the log key \(the order and time of entries 8…12 are not attested\)$' \
+    "§12.6: a checkpoint of size 7 over a 12-entry v2 export" -- \
+    "$PY" "$IVL" verify "$TMP/v2cp7/ledger.jsonl" --checkpoint "$TMP/v2cp7/checkpoint"
+head -n 7 "$TMP/v2cp7/ledger.jsonl" > "$TMP/v2cp7-head7.jsonl"
+expect 0 "the size-7 checkpoint covers a 7-entry v2 prefix" -- \
+    "$PY" "$IVL" verify "$TMP/v2cp7-head7.jsonl" --checkpoint "$TMP/v2cp7/checkpoint"
+for n in 2 3 8 11 33; do
+    "$PY" "$IVL" write "$TMP/v2n$n" --origin "example.net:8443/v2_$n" --format 2 --entries "$n" >/dev/null
+    expect 0 "verify a $n-entry v2 ledger" -- \
+        "$PY" "$IVL" verify "$TMP/v2n$n/ledger.jsonl" --checkpoint "$TMP/v2n$n/checkpoint" --trust-log-key "$TMP/v2n$n/log.vkey"
+done
+"$PY" "$IVL" write "$TMP/v2find" --origin "$ORIGIN" --format 2 --entries 8 --with-finding >/dev/null
+expect_msg 3 '^finding: seq 5: signed by a key reported compromised since seq 4' \
+    "v2: compromised_since_seq yields a finding (--findings-exit-3)" -- \
+    "$PY" "$IVL" verify "$TMP/v2find/ledger.jsonl" --checkpoint "$TMP/v2find/checkpoint" --findings-exit-3
+expect 1 "v2: another v2 ledger's checkpoint (same origin, other log key)" -- \
+    "$PY" "$IVL" verify "$L2/ledger.jsonl" --checkpoint "$TMP/v2cp7/checkpoint"
+expect 2 "write --format 3" -- "$PY" "$IVL" write "$TMP/v2bad" --origin "$ORIGIN" --format 3
+expect 2 "a version-2 scenario name with format 1" -- "$PY" "$IVL" write "$TMP/v2bad" --origin "$ORIGIN" --scenario expired
+
+echo "== format version 2: tamperings (each must exit 1 naming its rule)"
+# tamper2 NAME DESCRIPTION 'FAIL pattern' 'python code' [verify args...]: as tamper, on the v2 ledger; the code may
+# also call rechain(i) to recompute seq and prev from line i on (what someone who can write the file but holds no
+# key can do: seq, prev and time are in nobody's statement).
+tamper2() {
+    local name=$1 desc=$2 pat=$3 code=$4
+    shift 4
+    PYTHONPATH="$HERE" "$PY" - "$L2/ledger.jsonl" "$TMP/t2-$name.jsonl" "$code" <<'PYEOF' || bad "mutation $name crashed"
+import base64, json, sys
+import ivl
+src, dst, code = sys.argv[1], sys.argv[2], sys.argv[3]
+lines = open(src, "rb").read().split(b"\n")[:-1]
+raw = None
+def rec(i): return json.loads(lines[i - 1])
+def put(i, obj): lines[i - 1] = ivl.jcs(obj)
+def rechain(i):
+    for j in range(i, len(lines) + 1):
+        r = rec(j); r["body"]["seq"] = j
+        r["body"]["prev"] = ivl.sha256(ivl.jcs(rec(j - 1)["body"])).hex()
+        put(j, r)
+exec(code)
+if raw is None:
+    raw = b"".join(l + b"\n" for l in lines)
+open(dst, "wb").write(raw)
+PYEOF
+    expect_msg 1 "^FAIL: $pat" "$desc" -- "$PY" "$IVL" verify "$TMP/t2-$name.jsonl" "$@"
+}
+CP2=(--checkpoint "$L2/checkpoint")
+tamper2 stmtfield "a statement field changed, nothing re-signed -> signature (§12.7 rule 10)" \
+    'seq 10: the signature of actor [0-9a-f]{64} does not verify over the statement message' \
+    'r = rec(10); r["body"]["statement"]["data"]["text"] = "Evidence room B inspected; one seal broken."; put(10, r)' "${CP2[@]}"
+tamper2 cosigfield "the co-signer's signed_at changed -> co-signature (§12.4)" \
+    'seq 8: the signature of co-signer [0-9a-f]{64} does not verify over the co-signature message' \
+    'r = rec(8); e = [x for x in r["sigs"] if "signed_at" in x][0]; e["signed_at"] = e["signed_at"][:20] + "999Z"; put(8, r)' "${CP2[@]}"
+tamper2 reorder "two entries swapped, seq and prev recomputed -> the checkpoint (§12.6)" \
+    'checkpoint: root for size 20 does not match' \
+    'lines[11], lines[12] = lines[12], lines[11]; a, b = rec(12), rec(13); a["body"]["time"], b["body"]["time"] = b["body"]["time"], a["body"]["time"]; put(12, a); put(13, b); rechain(12)' "${CP2[@]}"
+expect_msg 1 '^FAIL: seq 1: not covered by a checkpoint' "the reordered ledger without a checkpoint (§12.6)" -- \
+    "$PY" "$IVL" verify "$TMP/t2-reorder.jsonl"
+tamper2 retime "entries re-timed a minute later from seq 15 on, prev recomputed -> the checkpoint (§12.6)" \
+    'checkpoint: root for size 20 does not match' \
+    '[put(j, dict(rec(j), body=dict(rec(j)["body"], time=ivl.fmt_ms(ivl.time_ms(rec(j)["body"]["time"]) + 60000)))) for j in range(15, 21)]; rechain(15)' "${CP2[@]}"
+tamper2 droplast "the last entry dropped, its checkpoint kept (§7 rule 11)" \
+    'checkpoint: size 20 is larger than the ledger \(19 entries\)' 'del lines[-1]' "${CP2[@]}"
+tamper2 dropmid "an entry dropped from the middle, prev recomputed -> the checkpoint" \
+    'checkpoint: size 20 is larger than the ledger' 'del lines[14]; rechain(15)' "${CP2[@]}"
+tamper2 nosignedat "the co-signer's signed_at removed (§12.4)" \
+    'seq 8: the sigs element of co-signer [0-9a-f]{64} has no signed_at' \
+    'r = rec(8); [x.pop("signed_at") for x in r["sigs"] if "signed_at" in x]; put(8, r)' "${CP2[@]}"
+tamper2 actorsignedat "signed_at added to the actor's element (§12.4)" \
+    'seq 10: the sigs element of [0-9a-f]{64} carries signed_at' \
+    'r = rec(10); r["sigs"][0]["signed_at"] = r["body"]["time"]; put(10, r)' "${CP2[@]}"
+tamper2 nogenesis "genesis removed from seq 3 (§12.2)" 'seq 3: statement members are wrong' \
+    'r = rec(3); del r["body"]["statement"]["genesis"]; put(3, r)' "${CP2[@]}"
+tamper2 genesis1 "genesis added to seq 1 (§12.2)" 'seq 1: statement members are wrong' \
+    'r = rec(1); r["body"]["statement"]["genesis"] = "0" * 64; put(1, r)' "${CP2[@]}"
+tamper2 stmtv "statement.v 1 (§12.2)" 'seq 4: statement.v is 1, not 2' \
+    'r = rec(4); r["body"]["statement"]["v"] = 1; put(4, r)' "${CP2[@]}"
+tamper2 bodyextra "an extra body member (§12.3)" 'seq 4: body members are wrong for format version 2' \
+    'r = rec(4); r["body"]["ledger"] = r["body"]["statement"]["ledger"]; put(4, r)' "${CP2[@]}"
+tamper2 badsignedat "a co-signer signed_at that is not the 24-character form (§12.4)" 'seq 8: sigs\[[01]\]\.signed_at' \
+    'r = rec(8); e = [x for x in r["sigs"] if "signed_at" in x][0]; e["signed_at"] = e["signed_at"][:19] + "Z"; put(8, r)' "${CP2[@]}"
+tamper2 v1body "seq 1 made v1-looking in a v2 file: every body must carry seq 1's v (§12.1)" 'seq 2: body members are wrong' \
+    'lines[0] = ivl.jcs(json.loads(open(sys.argv[1].replace("/v2/", "/base/"), "rb").readline()))' "${CP2[@]}"
+
+# Validly signed v2 ledgers (with a checkpoint covering them) that break one §12 rule at seq 11.
+scenario2() {  # scenario2 NAME 'expected FAIL text (grep -E)'
+    local name=$1 want=$2
+    "$PY" "$IVL" write "$TMP/sc2-$name" --origin "$ORIGIN" --format 2 --scenario "$name" >/dev/null \
+        || { bad "write --format 2 --scenario $name"; return; }
+    expect_msg 1 "^FAIL: $want" "v2 scenario $name" -- \
+        "$PY" "$IVL" verify "$TMP/sc2-$name/ledger.jsonl" --checkpoint "$TMP/sc2-$name/checkpoint"
+}
+scenario2 genesis-other-ledger  'seq 11: statement.genesis is not the body hash of seq 1'
+scenario2 stream-prev-body-hash 'seq 11: stream_prev does not match the statement hash .*\(it is the body hash'
+scenario2 signed-in-future      'seq 11: statement.signed_at .* is more than 5 minutes after the entry.s time'
+scenario2 signed-before-head    'seq 11: statement.signed_at .* is more than 5 minutes before the time .* of the previous entry of stream ledger'
+scenario2 expired               'seq 11: the entry.s time .* is after statement.expires'
+scenario2 expires-too-late      'seq 11: statement.expires .* is more than 30 days after statement.signed_at'
+scenario2 cosigner-no-signed-at 'seq 11: the sigs element of co-signer [0-9a-f]{64} has no signed_at'
+scenario2 cosigner-late         'seq 11: the signed_at .* of co-signer [0-9a-f]{64} is more than 5 minutes after'
+scenario2 actor-signed-at       'seq 11: the sigs element of [0-9a-f]{64} carries signed_at'
+scenario2 cosig-entry-message   'seq 11: the signature of co-signer [0-9a-f]{64} does not verify over the co-signature message'
+scenario2 v1-record             'seq 11: body members are wrong for format version 2'
+scenario2 record-65536          'seq 11: record is 65536 bytes, more than 65535'
+
+echo "== format version 2: receipts (FORMAT.md §12.9)"
+R="$TMP/receipts"
+mkdir -p "$R"
+PYTHONPATH="$TMP" "$PY" - "$L2" "$L" "$R" <<'PYEOF' || bad "generating receipts"
+import base64, json, os, sys
+from tlog_gen import path, leaf
+L2, L1, R = sys.argv[1:4]
+def put(name, data):
+    with open(os.path.join(R, name), "wb") as f: f.write(data.encode() if isinstance(data, str) else data)
+recs = open(os.path.join(L2, "ledger.jsonl"), "rb").read().split(b"\n")[:-1]
+cp = open(os.path.join(L2, "checkpoint")).read()
+hs = [leaf(r) for r in recs]
+def proof(i, extra=None, index=None):
+    return ("c2sp.org/tlog-proof@v1\n" + ("extra %s\n" % base64.b64encode(extra).decode() if extra is not None else "")
+            + "index %d\n" % (i if index is None else index)
+            + "".join(base64.b64encode(h).decode() + "\n" for h in path(i, hs)) + "\n" + cp)
+put("receipt.8", proof(7, recs[7]))
+put("rec.8", recs[7] + b"\n")
+put("plain.8", proof(7))
+put("receipt-other", proof(7, recs[8]))
+put("receipt-index", proof(7, recs[8], index=8))
+r = json.loads(recs[7]); del r["body"]["statement"]["genesis"]
+put("receipt-form", proof(7, json.dumps(r, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()))
+put("receipt-crlf", proof(7, recs[7] + b"\n"))
+# A version-1 receipt: the extra line of a proof over a v1 ledger (its own checkpoint) carries a v1 record.
+recs1 = open(os.path.join(L1, "ledger.jsonl"), "rb").read().split(b"\n")[:-1]
+cp1 = open(os.path.join(L1, "checkpoint")).read()
+hs1 = [leaf(x) for x in recs1]
+put("receipt-v1.3", "c2sp.org/tlog-proof@v1\nextra %s\nindex 2\n" % base64.b64encode(recs1[2]).decode()
+    + "".join(base64.b64encode(h).decode() + "\n" for h in path(2, hs1)) + "\n" + cp1)
+PYEOF
+expect_msg 0 "^OK: seq 8 \(index 7\) .*size 20.*the record is the receipt's" "a receipt (record in the extra line), no --entry" -- \
+    pv "$R/receipt.8" --vkey "$L2/log.vkey"
+expect 0 "a receipt with --entry of the same record" -- pv "$R/receipt.8" --entry "$R/rec.8" --vkey "$L2/log.vkey"
+expect 0 "a plain proof of a v2 record with --entry" -- pv "$R/plain.8" --entry "$R/rec.8" --vkey "$L2/log.vkey"
+expect 0 "a version-1 receipt (v1 record form)" -- pv "$R/receipt-v1.3" --vkey "$L/log.vkey"
+expect_msg 1 '^FAIL: proof: index 7 is not the record.s seq 9 - 1' "a receipt carrying another record (seq 9)" -- \
+    pv "$R/receipt-other" --vkey "$L2/log.vkey"
+expect_msg 1 '^FAIL: proof: the proof does not lead' "a receipt of seq 9 with the path of seq 8" -- \
+    pv "$R/receipt-index" --vkey "$L2/log.vkey"
+expect_msg 1 '^FAIL: record: statement members are wrong' "a receipt whose record breaks the v2 record form" -- \
+    pv "$R/receipt-form" --vkey "$L2/log.vkey"
+expect_msg 1 '^FAIL: record breaks the JSON profile' "a receipt whose record ends in a newline" -- \
+    pv "$R/receipt-crlf" --vkey "$L2/log.vkey"
+expect 1 "a receipt checked with another log's vkey" -- pv "$R/receipt.8" --vkey "$TMP/v2cp7/log.vkey"
+expect 2 "a plain proof without --entry (not a receipt)" -- pv "$R/plain.8" --vkey "$L2/log.vkey"
+
+# ---------------------------------------------------------------- 6. tools/verify_bundle.py over version-2 bundles
+echo "== verify_bundle.py: version-2 bundles (FORMAT.md §11 with §12 records)"
+VB="$HERE/../verify_bundle.py"
+B="$TMP/bundles"
+mkdir -p "$B"
+# make_bag.py OUT VARIANT: a v2 ledger from ivl's writer (its log key kept in this process), disclosed as the
+# selection `items EV-1` of §11.4 at the checkpoint of the whole ledger, laid out as the bag of §11.1. The report,
+# graph and VERIFY.md are placeholders: verify_bundle.py only hashes them. VARIANT changes one thing before the
+# manifests are computed, so only the rule under test can fail.
+cat > "$TMP/make_bag.py" <<'PYEOF'
+import base64, hashlib, json, os, sys, types
+import ivl
+out, variant = sys.argv[1], sys.argv[2]
+origin = "ledger.example.org/bundle-v2"
+log_priv = ivl.Ed25519PrivateKey.generate(); log_pk = ivl.raw_public(log_priv); vkey = ivl.make_vkey(origin, log_pk)
+w = ivl.Writer2(origin)
+recs = ivl.plan_v2(types.SimpleNamespace(scenario=None, with_finding=False, entries=14), w, {"log_vkey": vkey})
+bodies = [json.loads(r)["body"] for r in recs]
+st = [b["statement"] for b in bodies]
+bh = [ivl.sha256(ivl.jcs(b)) for b in bodies]
+n = len(recs)
+leaves = [ivl.leaf_hash(r) for r in recs]
+def sign_note(text):
+    return text + "\n" + "\u2014 %s %s\n" % (origin, ivl.b64(ivl.note_key_id(origin, log_pk) + log_priv.sign(text.encode())))
+cp_text = "%s\n%d\n%s\n" % (origin, n, ivl.b64(ivl.merkle_root(leaves)))
+# Disclosed: entries 1 and 2, stream item/EV-1, the key streams of every signer of those (a fixpoint, §11.2).
+sel = {"item/EV-1"}
+need = {s["actor"] for s in st[:2]}
+for i, s in enumerate(st):
+    if s["stream"] in sel:
+        need |= {e["key"] for e in json.loads(recs[i])["sigs"]}
+streams = sel | {"key/" + k for k in need}
+idx = [i for i in range(n) if i < 2 or st[i]["stream"] in streams]
+heads = {}
+for i in idx:
+    if i > 0 or st[i]["stream"] in streams:
+        heads[st[i]["stream"]] = (st[i]["stream_rev"], bh[i].hex())
+heads.pop("ledger", None)
+if variant == "head-statement-hash":   # the stated head as the statement hash instead of the body hash
+    i = max(j for j in idx if st[j]["stream"] == "item/EV-1")
+    heads["item/EV-1"] = (st[i]["stream_rev"], ivl.sha256(ivl.jcs(st[i])).hex())
+lines = [recs[i] for i in idx]
+if variant == "tamper-statement":      # a disclosed statement changed, nothing re-signed (its proof breaks too)
+    k = next(j for j, i in enumerate(idx) if st[i]["type"] == "item.stored")
+    r = json.loads(lines[k]); r["body"]["statement"]["data"]["location"] = "Locker 8"; lines[k] = ivl.jcs(r)
+if variant == "drop-cosig-signed-at":
+    k = next(j for j, i in enumerate(idx) if st[i]["type"] == "item.seized")
+    r = json.loads(lines[k]); [e.pop("signed_at") for e in r["sigs"] if "signed_at" in e]; lines[k] = ivl.jcs(r)
+def path(i, hs):
+    if len(hs) <= 1: return []
+    k = 1
+    while k * 2 < len(hs): k *= 2
+    return path(i, hs[:k]) + [ivl.merkle_root(hs[k:])] if i < k else path(i - k, hs[k:]) + [ivl.merkle_root(hs[:k])]
+proofs = [ivl.jcs({"hashes": [h.hex() for h in path(i, leaves)], "index": i, "seq": i + 1, "tree_size": n})
+          for i in idx]
+disc = "custody-ledger/v1 disclosure\n%s\n%d\nitems EV-1\n" % (origin, n) + "".join(
+    "%s %d %s\n" % (s, heads[s][0], heads[s][1]) for s in sorted(heads, key=lambda x: x.encode()))
+files = {
+    "data/ledger/checkpoint": sign_note(cp_text).encode(),
+    "data/ledger/entries.jsonl": b"".join(l + b"\n" for l in lines),
+    "data/ledger/proofs.jsonl": b"".join(p + b"\n" for p in proofs),
+    "data/ledger/disclosure": sign_note(disc).encode(),
+    "data/report/custody-report.html": b"<!doctype html><title>placeholder</title>\n",
+    "data/case/custody.jsonld": b"{}\n",
+    "data/VERIFY.md": b"placeholder\n",
+}
+payload = sorted(files)
+size = sum(len(files[p]) for p in payload)
+files["bagit.txt"] = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+files["bag-info.txt"] = ("Source-Organization: Example Agency\nBagging-Date: 2024-06-01\nExternal-Identifier: items EV-1\n"
+    "Payload-Oxum: %d.%d\nLedger-Origin: %s\nLedger-Log-Key: %s\nCheckpoint-Size: %d\nCheckpoint-Root: %s\n"
+    "Bag-Software-Agent: ivl selftest\n" % (size, len(payload), origin, vkey, n, cp_text.split("\n")[2])).encode()
+H = lambda b: hashlib.sha256(b).hexdigest()
+files["manifest-sha256.txt"] = "".join("%s  %s\n" % (H(files[p]), p) for p in payload).encode()
+files["tagmanifest-sha256.txt"] = "".join("%s  %s\n" % (H(files[p]), p)
+                                          for p in ("bag-info.txt", "bagit.txt", "manifest-sha256.txt")).encode()
+for p, data in files.items():
+    os.makedirs(os.path.dirname(os.path.join(out, p)) or out, exist_ok=True)
+    open(os.path.join(out, p), "wb").write(data)
+open(out + ".vkey", "w").write(vkey + "\n")
+PYEOF
+for variant in good tamper-statement drop-cosig-signed-at head-statement-hash; do
+    PYTHONPATH="$HERE" "$PY" "$TMP/make_bag.py" "$B/$variant" "$variant" || bad "make_bag $variant"
+done
+expect_msg 0 '^OK: bundle verified' "a v2 bundle (items EV-1: co-signed item.seized, item.stored, three key streams) verifies" -- \
+    "$PY" "$VB" "$B/good" --trust-log-key "$B/good.vkey"
+expect_msg 0 'format version 2' "verify_bundle.py names format version 2 in its entries check" -- \
+    "$PY" "$VB" "$B/good" --trust-log-key "$B/good.vkey"
+expect_msg 1 'the signature of [0-9a-f]{64} does not verify' "v2 bundle: a statement changed, nothing re-signed" -- \
+    "$PY" "$VB" "$B/tamper-statement" --trust-log-key "$B/tamper-statement.vkey"
+expect_msg 1 'exactly the co-signer.s element carries it' "v2 bundle: the co-signer's signed_at removed" -- \
+    "$PY" "$VB" "$B/drop-cosig-signed-at"
+expect_msg 1 'stream item/EV-1: the body hash of rev 2 is not the stated' \
+    "v2 bundle: a disclosure naming the head's statement hash (§11.4 says body hash)" -- "$PY" "$VB" "$B/head-statement-hash"
+expect 1 "v2 bundle pinned to another log key" -- "$PY" "$VB" "$B/good" --trust-log-key "$B/tamper-statement.vkey"
 
 echo
 echo "$passes passed, $fails failed"
