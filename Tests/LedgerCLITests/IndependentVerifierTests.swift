@@ -53,6 +53,55 @@ struct IndependentVerifierTests {
         #expect(try run(["verify", "--jsonl", "changed.jsonl"]).status == 1)
     }
 
+    /// Format version 2 both ways: our export and receipt checked by the independent verifier, and a ledger the
+    /// independent writer made (with an offline, co-signed seizure) verified by `ledger verify --jsonl`.
+    @Test(.enabled(if: available)) func bothVerifiersAgreeOnVersion2Ledgers() throws {
+        let directory = TemporaryDirectory("ledger-independent-v2")
+        let run = { (arguments: [String]) throws -> CLI.Output in try CLI.run(arguments, in: directory.url) }
+        #expect(try run(["init", "--format", "2", "--origin", "ledger.test.example/iv2"]).status == 0)
+        let head = try run(["head", "ledger", "--json"])
+        try Data(head.stdout.utf8).write(to: directory.url.appendingPathComponent("head.json"))
+        for text in ["one", "two"] {
+            let sign = try run([
+                "sign", "--head", "head.json", "--type", "ledger.note", "--data", #"{"text":"\#(text)"}"#, "--key",
+                "admin.pem", "--out", "notes.statements",
+            ])
+            #expect(sign.status == 0, "\(sign.stderr)")
+        }
+        #expect(try run(["submit", "notes.statements", "--receipts", "receipts"]).status == 0)
+        #expect(
+            try run([
+                "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"three"}"#, "--key",
+                "admin.pem",
+            ]).status == 0)
+        let export = try run(["log", "--format", "jsonl"])
+        try Data(export.stdout.utf8).write(to: directory.url.appendingPathComponent("ledger.jsonl"))
+        #expect(try run(["checkpoint", "--log-key", "log.pem", "--out", "checkpoint.txt"]).status == 0)
+        let theirs = try CLI.shell(
+            "python3 '\(script)' verify ledger.jsonl --checkpoint checkpoint.txt", in: directory.url)
+        #expect(theirs.status == 0, "\(theirs.stdout)\(theirs.stderr)")
+        let uncovered = try CLI.shell("python3 '\(script)' verify ledger.jsonl", in: directory.url)
+        #expect(uncovered.status == 1, "\(uncovered.stdout)")
+        let vkeyLine = try run(["verify"]).stdout.split(separator: "\n").first { $0.contains("log key") } ?? ""
+        let vkey = String(vkeyLine.split(separator: " ").first { $0.contains("+") } ?? "")
+        let receipt = try CLI.shell(
+            "python3 '\(script)' proof-verify receipts/3.receipt --vkey '\(vkey)'", in: directory.url)
+        #expect(receipt.status == 0, "\(receipt.stdout)\(receipt.stderr)")
+
+        let written = try CLI.shell(
+            "python3 '\(script)' write independent --format 2 --origin independent.example/v2", in: directory.url)
+        #expect(written.status == 0, "\(written.stderr)")
+        let theirVKey = try String(
+            contentsOf: directory.url.appendingPathComponent("independent/log.vkey"), encoding: .utf8
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
+        let ours = try run([
+            "verify", "--jsonl", "independent/ledger.jsonl", "--checkpoint", "independent/checkpoint",
+            "--trust-log-key", theirVKey,
+        ])
+        #expect(ours.status == 0, "\(ours.stdout)")
+        #expect(ours.stdout.contains("OK: the ledger verifies"), "\(ours.stdout)")
+    }
+
     /// Our inclusion proofs, consistency proofs and witness cosignatures, checked by the independent verifier.
     @Test(.enabled(if: available)) func independentVerifierAcceptsOurProofsAndCosignatures() throws {
         let directory = TemporaryDirectory("ledger-independent-proofs")
