@@ -378,16 +378,19 @@ public enum BundleVerifier {
         }
         for stream in statement.streams {
             let chain = byStream[Array(stream.stream.utf8)] ?? []
+            // The stream links by body hash (v1) or statement hash (v2); the disclosure names the head's body hash.
             var previousHash = EntryBody.zeroHash
+            var headBodyHash = EntryBody.zeroHash
             for (offset, entry) in chain.enumerated() {
                 guard entry.body.streamRev == Int64(offset + 1), entry.body.streamPrev == previousHash else {
                     throw fail(
                         "stream \(stream.stream): rev \(offset + 1) is missing or does not link to rev \(offset)",
                         seq: entry.body.seq)
                 }
-                previousHash = entry.bodyHashHex
+                previousHash = entry.streamLinkHex
+                headBodyHash = entry.bodyHashHex
             }
-            guard chain.count == stream.rev, previousHash.hasSameBytes(as: stream.bodyHash) else {
+            guard chain.count == stream.rev, headBodyHash.hasSameBytes(as: stream.bodyHash) else {
                 throw fail(
                     "stream \(stream.stream) ends at rev \(chain.count) in the bag, the disclosure says rev \(stream.rev)"
                 )

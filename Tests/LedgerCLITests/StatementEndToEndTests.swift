@@ -113,6 +113,16 @@ struct StatementEndToEndTests {
         #expect(checkpoint.status == 0, "\(checkpoint.stderr)")
         let jsonl = try run(office, "verify", "--jsonl", "ledger.jsonl", "--checkpoint", "checkpoint.txt")
         #expect(jsonl.status == 0, "\(jsonl.stdout)\(jsonl.stderr)")
+        // A court bundle of a version-2 ledger carries its v2 records and verifies, here and independently.
+        let bundle = try run(office, "export", "--item", "EV-1", "--out", "bag")
+        #expect(bundle.status == 0, "\(bundle.stderr)")
+        let checked = try run(office, "verify-bundle", "bag", "--trust-log-key", vkey)
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+        let script = Repository.root.appendingPathComponent("tools/verify_bundle.py").path
+        if (try? CLI.shell("python3 -c 'import cryptography'", in: office.url))?.status == 0 {
+            let independent = try CLI.shell("python3 '\(script)' bag --trust-log-key '\(vkey)'", in: office.url)
+            #expect(independent.status == 0, "\(independent.stdout)\(independent.stderr)")
+        }
         let uncovered = try run(office, "verify", "--jsonl", "ledger.jsonl")
         #expect(uncovered.status == 1)
         #expect(uncovered.stdout.contains("not covered by a checkpoint signed by the log key"))
