@@ -107,6 +107,24 @@ struct SequencerTests {
         try verifies(fixture)
     }
 
+    @Test func aStatementSignedDaysBeforeItIsRecordedShowsBothTimesAndTheDelay() throws {
+        let (fixture, carol) = try fixture()
+        let twoDaysAgo = ShiftedClock(offset: -(2 * 86_400_000 + 3 * 3_600_000))
+        // A new stream: no earlier state it could have been signed before (that would be refused, §12.5 rule 3).
+        let statement = try StatementSigning.sign(
+            at: try StreamPosition.of("case/OP-9", in: fixture.store), type: "case.opened",
+            data: ["title": "Field case", "legal_basis": "JIT 9", "agencies": ["NCA"]], signer: carol,
+            lifetime: 7 * 86_400_000, clock: twoDaysAgo)
+        let seq = try #require(try Sequencer.submit([statement], to: fixture.store)[0].seq)
+        let signed = try StatementTimes.signedAt([seq], in: fixture.store)
+        #expect(signed[seq] == statement.body.signedAt)
+        let record = try fixture.records()[Int(seq) - 1]
+        let body = try Entry.parse(record: record).body
+        #expect(StatementTimes.delay(signedAt: body.signedAt, recorded: body.time) == "2 d 3 h")
+        #expect(StatementTimes.delay(signedAt: body.time, recorded: body.time) == nil)
+        try verifies(fixture)
+    }
+
     @Test func aVersion1LedgerRefusesStatementsAndStaysWritableWithVersion1Rules() throws {
         let fixture = try LedgerFixture()
         let bob = try fixture.register()

@@ -63,8 +63,9 @@ public struct StreamPosition: Sendable, Equatable {
         ])
     }
 
-    /// Reads the JSON `ledger head` prints.
-    public init(json: JSONValue) throws(LedgerError) {
+    /// Reads the JSON `ledger head` prints (or the `head` member of `ledger item show --json`).
+    public init(json value: JSONValue) throws(LedgerError) {
+        let json = value.member("head") ?? value
         guard let ledger = json.member("ledger")?.stringValue, Identifiers.isOrigin(ledger),
             let genesis = json.member("genesis")?.stringValue, Hex.isCanonical(genesis, byteCount: 32),
             let stream = json.member("stream")?.stringValue, Identifiers.isStreamName(stream),

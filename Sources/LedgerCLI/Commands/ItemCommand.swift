@@ -156,13 +156,18 @@ struct ItemCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            guard let (record, steps) = try CustodyQueries.item(item, in: try location.openForReading()) else {
+            let store = try location.openForReading()
+            guard let (record, steps) = try CustodyQueries.item(item, in: store) else {
                 throw LedgerError.usage("no item \(item) (see `ledger items`)")
             }
             if json {
                 var object = record.jsonValue
                 if case .object(var members) = object {
                     members.append(JSONMember("custody_chain", .array(steps.map(\.jsonValue))))
+                    // Version 2: what `ledger sign --head` needs to sign the item's next statement away from here.
+                    if let position = try? StreamPosition.of("item/\(record.id)", in: store) {
+                        members.append(JSONMember("head", position.json))
+                    }
                     object = .object(members)
                 }
                 printJSON(object)
@@ -180,14 +185,15 @@ struct ItemCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            guard let (record, steps) = try CustodyQueries.item(item, in: try location.openForReading()) else {
+            let store = try location.openForReading()
+            guard let (record, steps) = try CustodyQueries.item(item, in: store) else {
                 throw LedgerError.usage("no item \(item) (see `ledger items`)")
             }
             if json {
                 printJSON(.array(steps.map(\.jsonValue)))
                 return
             }
-            print(ItemReport.history(record, steps))
+            print(ItemReport.history(record, steps, signedAt: try StatementTimes.signedAt(steps.map(\.seq), in: store)))
         }
     }
 
@@ -508,7 +514,9 @@ enum ItemReport {
         return "\(fix.value)   (corrected at seq \(fix.seq); originally \"\(original)\")"
     }
 
-    static func history(_ item: ItemRecord, _ steps: [CustodyStep]) -> String {
+    /// The paper-form rows; for a version-2 ledger, a statement signed a minute or more before it was recorded says
+    /// so in its notes (`signedAt`: the statements' signing times by seq).
+    static func history(_ item: ItemRecord, _ steps: [CustodyStep], signedAt: [Int64: String] = [:]) -> String {
         var rows: [[String]] = []
         for step in steps {
             let details = step.details
@@ -563,6 +571,10 @@ enum ItemReport {
                 received = who
                 note = text("reason") ?? text("summary") ?? text("text") ?? text("details") ?? ""
                 seal = text("seal") ?? ""
+            }
+            if let signed = signedAt[step.seq], let delay = StatementTimes.delay(signedAt: signed, recorded: step.time)
+            {
+                note = (note.isEmpty ? "" : note + "; ") + "signed \(signed), \(delay) before it was recorded"
             }
             rows.append([
                 String(step.seq), step.time, action, released, received, text("purpose") ?? "",

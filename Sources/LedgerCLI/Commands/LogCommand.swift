@@ -60,8 +60,14 @@ struct LogCommand: ParsableCommand {
                     // Shown before it is cut, so that the cut is of what the table prints.
                     let data = Terminal.line(String(decoding: JCS.serialize(body.data), as: UTF8.self))
                     let stream = Terminal.line(body.stream)
+                    let delay =
+                        body.isStatement
+                        ? StatementTimes.delay(signedAt: body.signedAt, recorded: body.time).map {
+                            " (signed \($0) earlier)"
+                        }
+                            ?? "" : ""
                     rows.append([
-                        String(body.seq), body.time,
+                        String(body.seq), body.time + delay,
                         stream.count > 30 ? String(stream.prefix(29)) + "…" : stream,
                         String(body.streamRev), body.type, names[body.actor] ?? String(body.actor.prefix(12)) + "…",
                         data.count > 60 ? String(data.prefix(59)) + "…" : data,
