@@ -1,7 +1,9 @@
 import LedgerCore
 
-/// The two times of a version-2 entry, shown together: when its statement was signed and when the ledger recorded
-/// it (FORMAT.md §12.5). An offline seizure recorded two days later must be visible as such, never hidden.
+/// The two times of a version-2 entry, shown together (FORMAT.md §12.5).
+///
+/// When its statement was signed and when the ledger recorded it: an offline seizure recorded two days later must be
+/// visible as such, never hidden.
 public enum StatementTimes {
     /// "2 d 3 h", "5 h 12 min", "7 min": how long before `recorded` the statement was signed; nil under a minute
     /// (or when signed after it, within the allowed clock skew).
