@@ -78,8 +78,8 @@ tool() {
 origin=ledger.example.org/audit-demo
 note_text='Evidence locker 7 inspected; all seals intact.'
 step "Part 1: build a tiny ledger with the tool ($LEDGER) in a temporary folder"
-show "ledger init --origin $origin --name 'Ada Admin' --person ada --agency 'Example Agency' --admin-key admin.pem --log-key log.pem"
-tool init --origin "$origin" --name 'Ada Admin' --person ada --agency 'Example Agency' --admin-key admin.pem --log-key log.pem
+show "ledger init --format 1 --origin $origin --name 'Ada Admin' --person ada --agency 'Example Agency' --admin-key admin.pem --log-key log.pem"
+tool init --format 1 --origin "$origin" --name 'Ada Admin' --person ada --agency 'Example Agency' --admin-key admin.pem --log-key log.pem
 show "ledger key generate --out bob.pem --name 'Bob \"Bobby\" Müller' --person bob --agency BKA --origin $origin --request-out bob.request.json"
 tool key generate --out bob.pem --name 'Bob "Bobby" Müller' --person bob --agency BKA --origin "$origin" \
     --request-out bob.request.json

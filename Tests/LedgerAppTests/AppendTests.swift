@@ -29,8 +29,25 @@ struct AppendTests {
         }
     }
 
-    @Test func initRegisterAppendCheckpointVerify() throws {
+    @Test func everyCommitOfAVersion2LedgerIsCheckpointedAndTheCheckpointCommandReturnsTheStoredOne() throws {
         let fixture = try LedgerFixture()
+        let bob = try fixture.register()
+        _ = try Appender.append([note("first shift", signer: fixture.admin)], to: fixture.store)
+        _ = try KeyManagement.revoke(
+            keyID: LedgerFixture.keyID(bob), reason: "left", compromisedSinceSeq: nil, signer: bob, store: fixture.store
+        )
+        let (checkpoint, created) = try Checkpointer.checkpoint(store: fixture.store, logKey: fixture.logKey)
+        #expect(!created)
+        #expect(checkpoint.checkpoint.size == 5)
+        let report = try VerifyRunner.verify(store: fixture.store, options: VerifyOptions(), source: fixture.path)
+        #expect(report.failure == nil)
+        #expect(report.summary?.checkpointSizes == [2, 3, 4, 5])
+        #expect(report.summary?.uncoveredEntries == 0)
+    }
+
+    @Test func initRegisterAppendCheckpointVerify() throws {
+        // Version 1: checkpoints only when asked (version 2 checkpoints every commit: `everyCommitOfAVersion2…`).
+        let fixture = try LedgerFixture(format: 1)
         let bob = try fixture.register()
         _ = try Appender.append([note("first shift", signer: fixture.admin)], to: fixture.store)
         _ = try KeyManagement.revoke(

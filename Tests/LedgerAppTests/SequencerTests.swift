@@ -126,7 +126,7 @@ struct SequencerTests {
     }
 
     @Test func aVersion1LedgerRefusesStatementsAndStaysWritableWithVersion1Rules() throws {
-        let fixture = try LedgerFixture()
+        let fixture = try LedgerFixture(format: 1)
         let bob = try fixture.register()
         #expect(throws: LedgerError.self) { try StreamPosition.of("ledger", in: fixture.store) }
         let appended = try Appender.append(

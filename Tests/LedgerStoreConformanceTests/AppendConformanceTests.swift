@@ -14,6 +14,27 @@ private struct Abort: Error {}
 
 /// Appending: through the appender and raw, one linear chain, all or nothing, idempotency and conflicts.
 struct AppendConformanceTests {
+    /// Version 2: a stream's head is what its next statement must name, the previous statement's hash (not its
+    /// body hash), with the time rule 3 of FORMAT.md §12.5 needs; and every commit stores its checkpoint.
+    @Test(arguments: StoreKind.allCases)
+    func aVersion2StreamHeadNamesTheStatementHashAndEveryCommitIsCheckpointed(_ kind: StoreKind) throws {
+        let fixture = try kind.statementFixture()
+        _ = try Appender.append(
+            [EventDraft(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "v2"], signer: fixture.admin)],
+            to: fixture.store)
+        let last = try Entry.parse(record: try #require(try fixture.records().last))
+        #expect(last.body.isStatement)
+        try fixture.store.read { reader in
+            let head = try #require(try reader.streamHead("ledger"))
+            #expect(head.rev == 2)
+            #expect(head.link == Hex.encode(last.statementHash))
+            #expect(head.link != last.bodyHashHex)
+            #expect(head.time == last.body.time)
+            #expect(try reader.checkpointNotes().map(\.size) == [2, 3])
+        }
+        #expect(try fixture.verifyFailure() == nil)
+    }
+
     @Test(arguments: StoreKind.allCases)
     func providerCreatesOpensAndNeverOverwrites(_ kind: StoreKind) throws {
         let directory = TemporaryDirectory()
@@ -195,7 +216,9 @@ struct AppendConformanceTests {
                 #expect(try transaction.key(newcomerID) != nil, "a transaction reads its own writes")
                 #expect(try transaction.projectionState(.items, key: "EV-2") != nil)
                 let size = try transaction.entryCount()
-                #expect(try transaction.insertCheckpoint(size: size, note: "note\n", at: storedAt))
+                // A version-2 append stores its group's checkpoint in the same transaction; it goes too.
+                #expect(try transaction.checkpointNotes().contains { $0.size == size })
+                #expect(try transaction.insertCheckpoint(size: size + 1, note: "note\n", at: storedAt))
                 #expect(try transaction.insertCosignature(size: size, line: "\u{2014} w x\n", at: storedAt))
                 #expect(try transaction.insertTimestamp(size: size, response: [1, 2, 3], at: storedAt))
                 try transaction.setMeta("origin", "ledger.test.example/changed")

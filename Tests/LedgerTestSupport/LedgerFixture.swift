@@ -20,7 +20,7 @@ public struct LedgerFixture {
 
     public init(
         origin: String = "ledger.test.example/fixture", stores: any LedgerStoreProvider = StandardStores(),
-        format: Int64 = EntryBody.version
+        format: Int64 = EntryBody.statementVersion
     ) throws {
         directory = TemporaryDirectory()
         path = directory.path("custody.ledger")

@@ -119,7 +119,7 @@ public enum LedgerSetup {
     /// On any failure nothing is left behind.
     public static func initialize(
         at location: LedgerLocation, origin: String, admin identity: Identity, adminKeyPath: String,
-        logKeyPath: String, passphrase: String?, format: Int64 = EntryBody.version
+        logKeyPath: String, passphrase: String?, format: Int64 = EntryBody.statementVersion
     ) throws -> Result {
         guard format == EntryBody.version || format == EntryBody.statementVersion else {
             throw LedgerError.usage("format \(format) does not exist (1 or 2)")

@@ -11,6 +11,8 @@ struct InitCommand: ParsableCommand {
             and the log key that signs checkpoints. Then creates the ledger with seq 1 (ledger.created, naming the \
             log key) and seq 2 (key.registered, the administrator), all or nothing.
 
+            The ledger remembers where its log key file is: appends to a format-2 ledger sign a checkpoint with             every commit, so keep that file (mode 0600) on the workstation that owns the ledger, or set             $LEDGER_LOG_KEY to it.
+
             Example:
               ledger init --origin ledger.example.org/op-synergia \\
                   --name "Ada Admin" --person ada --agency "Example Crime Agency" \\
@@ -28,10 +30,10 @@ struct InitCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the log key.", valueName: "file")) var logKey: String = "log.pem"
     @Option(
         help: ArgumentHelp(
-            "The entry format: 1 (the actor signs each entry, ledger head included) or 2 (people sign statements,"
-                + " the ledger sequences them and attests each commit with its log key; docs/FORMAT.md §12).",
+            "The entry format: 2 (people sign statements, the ledger sequences them and attests each commit with its"
+                + " log key; docs/FORMAT.md §12) or 1 (the actor signs each entry, ledger head included).",
             valueName: "version"))
-    var format: Int64 = 1
+    var format: Int64 = 2
     @OptionGroup var passphrase: PassphraseOptions
     @Flag(help: "Print the result as JSON.") var json = false
 
