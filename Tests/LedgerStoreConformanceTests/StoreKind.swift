@@ -25,11 +25,12 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
-    /// A ledger made as `ledger init` makes it, in this kind of store.
-    /// A format-1 ledger: the suite inserts hand-built version-1 entries, and checkpoints only where it says.
+    /// A ledger made as `ledger init --format 1` makes it, in this kind of store.
+    ///
+    /// Format 1: the suite inserts hand-built version-1 entries, and checkpoints only where it says.
     func fixture() throws -> LedgerFixture { try LedgerFixture(stores: stores(), format: 1) }
 
-    /// A ledger of the format new ledgers have (version 2).
+    /// A ledger made as `ledger init` makes it (format version 2), in this kind of store.
     func statementFixture() throws -> LedgerFixture { try LedgerFixture(stores: stores()) }
 
     /// The custody fixture (the cast registered, CASE-1 opened) in this kind of store.
