@@ -85,7 +85,23 @@ public enum BundleVerifier {
         } catch let failure as VerificationFailure { throw failure } catch {
             throw fail(.entries, "\(error)", seq: 1)
         }
-        if let pinned = options.trustedLogKey, pinned != logKey {
+        // Version 2: the log key may have been rotated; each rotation in the bag must be signed by the key before it
+        // (FORMAT.md §12.10), and the bag's checkpoint and disclosure are signed by the last one.
+        var chain = [logKey]
+        for entry in entries where entry.body.seq > 1 && entry.body.type == EventTypes.logKeyRotated {
+            guard let genesis = entry.body.genesis, let text = entry.body.data.member("log_vkey")?.stringValue,
+                let next = try? NoteVerifierKey(vkey: text),
+                let oldSig = entry.body.data.member("old_key_sig")?.stringValue.flatMap(Base64.decodeCanonical),
+                let current = chain.last,
+                current.publicKey.verify(
+                    signature: oldSig, message: SigningMessage.logKeyRotation(genesis: genesis, newVKey: next.vkey))
+            else {
+                throw fail(.entries, "the log-key rotation is not signed by the log key in force", seq: entry.body.seq)
+            }
+            chain.append(next)
+        }
+        let keyInForce = chain[chain.count - 1]
+        if let pinned = options.trustedLogKey, !chain.contains(pinned) {
             throw fail(.checkpoint, "the bundle's log key \(logKey.vkey) is not the pinned log key \(pinned.vkey)")
         }
         let origin = entries[0].body.ledger
@@ -99,8 +115,8 @@ public enum BundleVerifier {
             checkpoint = try SignedCheckpoint(
                 noteText: String(decoding: files[BundleLayout.checkpoint] ?? [], as: UTF8.self))
         } catch { throw fail(.checkpoint, "data/ledger/checkpoint: \(error)") }
-        guard checkpoint.checkpoint.origin.hasSameBytes(as: origin), checkpoint.note.isSigned(by: logKey) else {
-            throw fail(.checkpoint, "data/ledger/checkpoint is not signed by the log key \(logKey.vkey)")
+        guard checkpoint.checkpoint.origin.hasSameBytes(as: origin), checkpoint.note.isSigned(by: keyInForce) else {
+            throw fail(.checkpoint, "data/ledger/checkpoint is not signed by the log key \(keyInForce.vkey)")
         }
         let size = checkpoint.checkpoint.size
         guard try infoValue("Checkpoint-Size") == String(size),
@@ -117,7 +133,7 @@ public enum BundleVerifier {
         let statement: DisclosureStatement
         do {
             statement = try DisclosureStatement(
-                note: String(decoding: files[BundleLayout.disclosure] ?? [], as: UTF8.self), logKey: logKey)
+                note: String(decoding: files[BundleLayout.disclosure] ?? [], as: UTF8.self), logKey: keyInForce)
         } catch { throw fail(.disclosure, "data/ledger/disclosure: \(error)") }
         guard statement.size == size else {
             throw fail(
@@ -366,12 +382,16 @@ public enum BundleVerifier {
         func fail(_ message: String, seq: Int64? = nil) -> VerificationFailure {
             VerificationFailure(seq: seq, rule: .disclosure, message: message)
         }
+        // Entry 1 and the log-key rotations (FORMAT.md §11.2) come with every bag, outside the listed streams.
+        func isLedgerEntry(_ entry: Entry) -> Bool {
+            entry.body.seq == 1 || (entry.body.type == EventTypes.logKeyRotated && entry.body.stream == "ledger")
+        }
         var byStream: [[UInt8]: [Entry]] = [:]
-        for entry in entries where entry.body.seq != 1 {
+        for entry in entries where !isLedgerEntry(entry) {
             byStream[Array(entry.body.stream.utf8), default: []].append(entry)
         }
         let listed = Set(statement.streams.map { Array($0.stream.utf8) })
-        for entry in entries where entry.body.seq != 1 && !listed.contains(Array(entry.body.stream.utf8)) {
+        for entry in entries where !isLedgerEntry(entry) && !listed.contains(Array(entry.body.stream.utf8)) {
             throw fail(
                 "entry \(entry.body.seq) belongs to stream \(entry.body.stream), which the disclosure does not list",
                 seq: entry.body.seq)

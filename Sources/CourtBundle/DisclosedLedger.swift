@@ -96,6 +96,11 @@ struct ReplayedKeys: KeyDirectory {
         case .ledgerCreated(let key):
             logKey = key
             genesisActor = entry.body.actor
+        case .logKeyRotated(let key, _, let oldSignature, let message):
+            // FORMAT.md §12.10: only a rotation the key in force signed moves it.
+            if let current = logKey, current.publicKey.verify(signature: oldSignature, message: message) {
+                logKey = key
+            }
         case .keyRegistered(let state): keys[state.keyID] = state
         case .keyRevoked(let keyID, let revokedAt, let compromisedSince):
             keys[keyID]?.revokedSeq = revokedAt

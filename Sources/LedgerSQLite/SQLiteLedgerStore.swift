@@ -797,7 +797,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
 
     func apply(_ effect: RuleEffect) throws {
         switch effect {
-        case .none, .ledgerCreated: break
+        case .none, .ledgerCreated, .logKeyRotated: break
         case .keyRegistered(let key):
             try db.execute(
                 sql: """

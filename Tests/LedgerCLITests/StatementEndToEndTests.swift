@@ -161,4 +161,35 @@ struct StatementEndToEndTests {
         let verify = try run(office, "verify")
         #expect(verify.status == 0, "\(verify.stdout)")
     }
+
+    @Test func theLogKeyIsRotatedAndEverythingAfterIsCheckpointedByTheNewKeyWhileAPinnedOldKeyStillVerifies() throws {
+        let (vkey, _) = try setUp()
+        let seize = try run(
+            office, "item", "seize", "EV-3", "--case", "OP-1", "--exhibit", "C/3", "--kind", "phone", "--description",
+            "Phone", "--seal", "S-3", "--location", "Room B", "--from", "Flat 3", "--authority", "Warrant 7", "--at",
+            "2026-12-01T06:00:00+01:00", "--key", "carol.pem")
+        #expect(seize.status == 0, "\(seize.stderr)")
+        let rotate = try run(office, "log-key", "rotate", "--out", "log-2027.pem", "--key", "admin.pem", "--json")
+        #expect(rotate.status == 0, "\(rotate.stderr)")
+        let newVKey = try #require(
+            (try JSONSerialization.jsonObject(with: Data(rotate.stdout.utf8)) as? [String: Any])?["log_vkey"] as? String
+        )
+        let notAdmin = try run(office, "log-key", "rotate", "--out", "log-x.pem", "--key", "carol.pem")
+        #expect(notAdmin.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: office.path("log-x.pem")), "a refused rotation leaves no key")
+        let store = try run(
+            office, "item", "store", "EV-3", "--location", "Shelf 4", "--key", "carol.pem")
+        #expect(store.status == 0, "\(store.stderr)")
+        for pinned in [vkey, newVKey] {
+            let verify = try run(office, "verify", "--trust-log-key", pinned)
+            #expect(verify.status == 0, "\(verify.stdout)")
+        }
+        // The old log key no longer signs checkpoints; the new one does.
+        #expect(try run(office, "checkpoint", "--log-key", "log.pem").status != 0)
+        #expect(try run(office, "checkpoint", "--log-key", "log-2027.pem").status == 0)
+        let bundle = try run(office, "export", "--item", "EV-3", "--out", "bag", "--log-key", "log-2027.pem")
+        #expect(bundle.status == 0, "\(bundle.stderr)")
+        let checked = try run(office, "verify-bundle", "bag", "--trust-log-key", vkey)
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+    }
 }

@@ -246,4 +246,55 @@ struct FormatV2Tests {
         #expect(over.entries.last?.record.count == Entry.maxStatementRecordBytes + 1)
         expectFailure(over.records, seq: 3, rule: .recordForm, containing: "over the limit of 65535", checkpoints: [])
     }
+
+    /// A rotation of the log key as `ledger log-key rotate` records it: signed by the old and the new log key.
+    private func rotation(
+        _ builder: inout LedgerBuilder, to newKey: Ed25519PrivateKey, oldKey: Ed25519PrivateKey,
+        newSigner: Ed25519PrivateKey? = nil
+    ) {
+        let vkey = (try? NoteVerifierKey(name: builder.origin, publicKey: newKey.publicKey))?.vkey ?? ""
+        let message = SigningMessage.logKeyRotation(genesis: builder.entries[0].bodyHashHex, newVKey: vkey)
+        builder.append(
+            type: EventTypes.logKeyRotated, stream: "ledger",
+            data: [
+                "log_vkey": .string(vkey), "new_key_sig": .string(Base64.encode((newSigner ?? newKey).sign(message))),
+                "old_key_sig": .string(Base64.encode(oldKey.sign(message))),
+            ], signer: builder.admin)
+    }
+
+    @Test func aRotatedLogKeySignsCheckpointsFromItsEntryOnAndAnyKeyOfTheChainMayBePinned() throws {
+        var builder = LedgerBuilder(version: 2)
+        builder.append(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "before"], signer: builder.admin)
+        let before = builder.checkpoint()
+        let newKey = Ed25519PrivateKey.generate()
+        rotation(&builder, to: newKey, oldKey: builder.logKey)
+        builder.append(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "after"], signer: builder.admin)
+        let after = builder.checkpoint(signedBy: newKey)
+        let newVKey = try NoteVerifierKey(name: builder.origin, publicKey: newKey.publicKey)
+        let summary = try verifyRecords(builder.records, checkpoints: [before, after], pinned: builder.logVKey).get()
+        #expect(summary.logKeyRotations == [4])
+        #expect(summary.logKey == newVKey.vkey)
+        #expect(verifyRecords(builder.records, checkpoints: [before, after], pinned: newVKey).failureText == nil)
+        // After the rotation, the old key's checkpoint is no attestation.
+        expectFailure(
+            builder.records, seq: nil, rule: .checkpoints, containing: "is not signed by the ledger's log key",
+            checkpoints: [builder.checkpoint()])
+    }
+
+    @Test func aRotationNotSignedByTheKeyInForceOrWithoutTheNewKeysProofIsRefused() {
+        let newKey = Ed25519PrivateKey.generate()
+        var forged = LedgerBuilder(version: 2)
+        rotation(&forged, to: newKey, oldKey: .generate())
+        expectFailure(
+            forged.records, seq: 3, rule: .signatures, containing: "old_key_sig does not verify",
+            checkpoints: [forged.checkpoint(signedBy: newKey)])
+        var unproven = LedgerBuilder(version: 2)
+        rotation(&unproven, to: newKey, oldKey: unproven.logKey, newSigner: .generate())
+        expectFailure(
+            unproven.records, seq: 3, rule: .signatures, containing: "new_key_sig does not verify",
+            checkpoints: [unproven.checkpoint(signedBy: newKey)])
+        var inV1 = LedgerBuilder(version: 1)
+        rotation(&inV1, to: newKey, oldKey: inV1.logKey)
+        expectFailure(inV1.records, seq: 3, rule: .typeTable, containing: "version-2 ledgers only", checkpoints: [])
+    }
 }

@@ -523,7 +523,7 @@ extension InMemoryTransaction {
 
     func apply(_ effect: RuleEffect) throws {
         switch effect {
-        case .none, .ledgerCreated: break
+        case .none, .ledgerCreated, .logKeyRotated: break
         case .keyRegistered(let key):
             guard state.keys[key.keyID] == nil else {
                 throw StoreError(.engine, "database error: UNIQUE constraint failed: keys.key_id")

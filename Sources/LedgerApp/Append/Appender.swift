@@ -275,6 +275,10 @@ public enum Appender {
             {
                 throw LedgerError.from(error).with(description: "\(draft.type) in \(draft.stream): \(error)")
             }
+            if case .logKeyRotated = effect {
+                throw LedgerError.usage(
+                    "a log-key rotation is recorded with `ledger log-key rotate`, which holds the new key")
+            }
             for sig in draft.presigned where sig.key != actor {
                 guard let message = entry.signedMessage(for: sig, table: .custodyV1),
                     let key = try keys.publicKey(sig.key, entry: entry),
@@ -414,10 +418,7 @@ struct LedgerFormat {
         guard let genesis else { throw LedgerError.usage("the ledger is empty") }
         var format = LedgerFormat(version: genesis.body.version, genesisHash: genesis.bodyHashHex, logKey: nil)
         if format.isStatements {
-            guard let text = genesis.body.data.member("log_vkey")?.stringValue else {
-                throw LedgerError.integrity("seq 1 does not name a log key")
-            }
-            format.logKey = try LogKeyFile.load(for: reader, expected: try NoteVerifierKey(vkey: text))
+            format.logKey = try LogKeyFile.load(for: reader, expected: try LedgerFacts.logKeyInForce(reader))
         }
         return format
     }
@@ -458,7 +459,7 @@ struct OverlayKeys: KeyDirectory {
 
     mutating func apply(_ effect: RuleEffect) {
         switch effect {
-        case .none, .ledgerCreated: break
+        case .none, .ledgerCreated, .logKeyRotated: break
         case .keyRegistered(let key): changed[key.keyID] = key
         case .keyRevoked(let keyID, let seq, let compromised):
             guard var key = (try? self.key(keyID)) ?? nil else { return }

@@ -30,7 +30,7 @@ public enum LogKeyFile {
                 "this ledger does not name its log key file: set LEDGER_LOG_KEY to the log key written by `ledger init`"
             )
         }
-        if let key = cache.withLock({ $0[path] }) { return key }
+        if let key = cache.withLock({ $0[path] }), key.publicKey == expected.publicKey { return key }
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw LedgerError.usage(

@@ -44,11 +44,18 @@ public enum Sequencer {
     /// head), its times, the type table and roles at the seq it gets, every signature, and the custody rules. A
     /// refused statement is reported and never stops the others. The accepted ones, their projection rows and the
     /// group's checkpoint are committed together or not at all.
-    public static func submit(_ statements: [SignedStatement], to store: any LedgerStore) throws -> [SubmitOutcome] {
+    ///
+    /// - Parameter rotation: the new log key and its file, when the group holds the `ledger.log-key-rotated` that
+    ///   names it (`ledger log-key rotate`): from that entry on the group's checkpoint is signed by it, and the
+    ///   ledger remembers its file. A rotation submitted without it is refused.
+    public static func submit(
+        _ statements: [SignedStatement], to store: any LedgerStore,
+        rotation: (key: Ed25519PrivateKey, path: String)? = nil
+    ) throws -> [SubmitOutcome] {
         guard !statements.isEmpty else { throw LedgerError.usage("nothing to submit") }
         do {
             let outcomes = try store.write { transaction in
-                let outcomes = try sequence(statements, in: transaction)
+                let outcomes = try sequence(statements, in: transaction, rotation: rotation)
                 PausePoint.beforeCommit.reach()
                 return outcomes
             }
@@ -59,11 +66,12 @@ public enum Sequencer {
         }
     }
 
-    private static func sequence(_ statements: [SignedStatement], in transaction: any LedgerWriteTransaction) throws
-        -> [SubmitOutcome]
-    {
+    private static func sequence(
+        _ statements: [SignedStatement], in transaction: any LedgerWriteTransaction,
+        rotation: (key: Ed25519PrivateKey, path: String)?
+    ) throws -> [SubmitOutcome] {
         let format = try LedgerFormat.of(transaction)
-        guard format.isStatements, let logKey = format.logKey, let genesisHash = format.genesisHash else {
+        guard format.isStatements, var logKey = format.logKey, let genesisHash = format.genesisHash else {
             throw LedgerError.usage(
                 "this ledger is of format version \(format.version); signed statements are sequenced into version-2"
                     + " ledgers only (ledger init --format 2)")
@@ -172,12 +180,28 @@ public enum Sequencer {
                 refuse(.signature, "a signature does not verify over the statement (or its signer is unknown)")
                 continue
             }
+            // FORMAT.md §12.10: the log key in force authorizes its successor, whose private key this process holds.
+            if case .logKeyRotated(let newKey, _, let oldSignature, let message) = effect {
+                guard logKey.publicKey.verify(signature: oldSignature, message: message) else {
+                    refuse(.signature, "old_key_sig does not verify with the log key in force")
+                    continue
+                }
+                guard let rotation, rotation.key.publicKey == newKey.publicKey else {
+                    refuse(
+                        .usage, "a log-key rotation is recorded with `ledger log-key rotate`, which holds the new key")
+                    continue
+                }
+            }
             let keysBefore = keys
             keys.apply(effect)
             do { try custody.apply(entry, keys: keys) } catch let violation as CustodyViolation {
                 keys = keysBefore
                 outcome(.refused(.refused(violation, "refused: \(body.type) in \(body.stream): \(violation)")))
                 continue
+            }
+            if case .logKeyRotated = effect, let rotation {
+                logKey = rotation.key
+                try transaction.setMeta(LogKeyFile.metaName, rotation.path)
             }
             seq += 1
             prev = entry.bodyHashHex

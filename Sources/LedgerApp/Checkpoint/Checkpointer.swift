@@ -14,7 +14,7 @@ public enum Checkpointer {
                 guard let origin = try transaction.meta("origin"), let head = try transaction.head() else {
                     throw LedgerError.usage("the ledger is empty")
                 }
-                let ledgerLogKey = try LedgerFacts.logKey(transaction)
+                let ledgerLogKey = try LedgerFacts.logKeyInForce(transaction)
                 guard ledgerLogKey.publicKey == logKey.publicKey else {
                     throw LedgerError.usage("this is not the ledger's log key (the ledger's is \(ledgerLogKey.vkey))")
                 }
@@ -119,5 +119,19 @@ public enum LedgerFacts {
             throw LedgerError.integrity("seq 1 does not name a log key")
         }
         return try NoteVerifierKey(vkey: text)
+    }
+
+    /// The log key that signs checkpoints of `size` (nil: of the ledger's size now): seq 1's, or the one the last
+    /// `ledger.log-key-rotated` at or before that size names (FORMAT.md §12.10), read from the records themselves.
+    public static func logKeyInForce(_ reader: any LedgerReader, atSize size: Int64? = nil) throws -> NoteVerifierKey {
+        var key = try logKey(reader)
+        try reader.forEachRecord(RecordFilter(from: 2, to: size, stream: "ledger", withStoredState: false)) { stored in
+            let body = try EntryBody.parse(record: stored.record)
+            if body.type == EventTypes.logKeyRotated, let text = body.data.member("log_vkey")?.stringValue {
+                key = try NoteVerifierKey(vkey: text)
+            }
+            return true
+        }
+        return key
     }
 }

@@ -112,7 +112,7 @@ public enum Exporter {
     ) {
         guard let origin = try reader.meta("origin") else { throw LedgerError.usage("the ledger is empty") }
         let ledgerLogKey = try LedgerFacts.logKey(reader)
-        guard ledgerLogKey.publicKey == logKey.publicKey else {
+        guard try LedgerFacts.logKeyInForce(reader).publicKey == logKey.publicKey else {
             throw LedgerError.usage("this is not the ledger's log key (the ledger's is \(ledgerLogKey.vkey))")
         }
         let notes = try reader.checkpointNotes()

@@ -301,7 +301,7 @@ struct ReplayKeys: KeyDirectory {
 
     mutating func apply(_ effect: RuleEffect) {
         switch effect {
-        case .none, .ledgerCreated: break
+        case .none, .ledgerCreated, .logKeyRotated: break
         case .keyRegistered(let key):
             keys[key.keyID] = key
             if key.hasRole(Roles.admin) { admins += 1 }

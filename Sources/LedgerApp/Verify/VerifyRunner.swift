@@ -163,7 +163,15 @@ public enum VerifyRunner {
             VerificationFailure(seq: nil, rule: .disclosure, message: message)
         }
         let statement: DisclosureStatement
-        do { statement = try DisclosureStatement(note: note, logKey: try LedgerFacts.logKey(reader)) } catch {
+        // Signed by the log key in force at its size (the third line of its text; FORMAT.md §11.4, §12.10).
+        let size = note.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(2).first.flatMap {
+            Int64($0)
+        }
+        do {
+            statement = try DisclosureStatement(
+                note: note,
+                logKey: try LedgerFacts.logKeyInForce(reader, atSize: min(size ?? 1, try reader.entryCount())))
+        } catch {
             throw fail("\(error)")
         }
         let count = try reader.entryCount()

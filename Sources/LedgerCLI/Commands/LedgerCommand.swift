@@ -56,7 +56,7 @@ struct LedgerCommand: ParsableCommand {
             CorrectCommand.self, ItemsCommand.self, TargetsCommand.self, PeopleCommand.self, StatsCommand.self,
             AppendCommand.self, HeadCommand.self, SignCommand.self, CosignCommand.self, SubmitCommand.self,
             LogCommand.self, CheckpointCommand.self, VerifyCommand.self, RebuildCommand.self, ProofCommand.self,
-            WitnessCommand.self, ExportCommand.self, VerifyBundleCommand.self,
+            WitnessCommand.self, LogKeyCommand.self, ExportCommand.self, VerifyBundleCommand.self,
             TypesCommand.self,
         ]
     )

@@ -112,7 +112,9 @@ enum VerifyReportFormatter {
             lines.append("  tree       size \(summary.treeSize), root \(Hex.encode(summary.root))")
             lines.append(
                 "  log key    \(summary.logKey ?? "?")"
-                    + (report.logKeyPinned ? " (pinned)" : " (NOT pinned: pass --trust-log-key VKEY to pin it)"))
+                    + (report.logKeyPinned ? " (pinned)" : " (NOT pinned: pass --trust-log-key VKEY to pin it)")
+                    + (summary.logKeyRotations.isEmpty
+                        ? "" : "; rotated at seq " + summary.logKeyRotations.map(String.init).joined(separator: ", ")))
             var checkpointLine = "  checkpoints"
             if report.mode == "database" { checkpointLine += " \(report.storedCheckpoints) stored" }
             if let given = report.givenCheckpointSize {
@@ -250,6 +252,10 @@ enum VerifyReportFormatter {
             ]
             if let seq = failure.seq { failureMembers.append(JSONMember("seq", .integer(seq))) }
             members.append(JSONMember("failure", .object(failureMembers)))
+        }
+        // Only when there were rotations: the output for every earlier ledger stays what it was.
+        if let rotations = report.summary?.logKeyRotations, !rotations.isEmpty {
+            members.append(JSONMember("log_key_rotations", .array(rotations.map { .integer($0) })))
         }
         if let summary = report.summary {
             members.append(contentsOf: [

@@ -437,6 +437,12 @@ public enum SigningMessage {
         return message
     }
 
+    /// "custody-ledger/v2 log-key-rotation\n" ‖ hex(genesis) ‖ "\n" ‖ new vkey ‖ "\n": what the old and the new log
+    /// key both sign for `ledger.log-key-rotated` (FORMAT.md §12.10), bound to this ledger's genesis.
+    public static func logKeyRotation(genesis: String, newVKey: String) -> [UInt8] {
+        Array("custody-ledger/v2 log-key-rotation\n\(genesis)\n\(newVKey)\n".utf8)
+    }
+
     /// "custody-ledger/v2 co-signature\n" ‖ hex(statement hash) ‖ "\n" ‖ signed_at ‖ "\n", signed by a co-signer
     /// (a witnessing officer) at their own moment.
     public static func coSignature(statementHash: [UInt8], signedAt: String) -> [UInt8] {

@@ -10,6 +10,9 @@ public enum RuleEffect: Sendable {
     case keyRegistered(KeyState)
     /// `keyID` revoked at `seq` (this entry's), reported compromised since `compromisedSinceSeq` when given.
     case keyRevoked(keyID: String, seq: Int64, compromisedSinceSeq: Int64?)
+    /// Version 2: checkpoints of sizes from `seq` on are signed by `logKey`. The new key's signature is checked; the
+    /// old key's (`oldKeySignature` over `message`) must be checked by whoever knows the log key in force.
+    case logKeyRotated(logKey: NoteVerifierKey, seq: Int64, oldKeySignature: [UInt8], message: [UInt8])
 }
 
 /// The type table's rules (FORMAT.md §5 and §7 rules 8–9 except the cryptography), shared by the appender,
@@ -135,7 +138,7 @@ public enum EntryRules {
             case .keyRevoked(_, let seq, let compromised):
                 state?.revokedSeq = seq
                 state?.compromisedSinceSeq = compromised
-            case .none, .ledgerCreated:
+            case .none, .ledgerCreated, .logKeyRotated:
                 throw CoreError.rule("\(entry.body.type) at seq \(entry.body.seq) is not an entry of a key stream")
             }
         }
@@ -202,6 +205,24 @@ public enum EntryRules {
                 throw CoreError.rule("the last admin key cannot be revoked")
             }
             return .keyRevoked(keyID: keyID, seq: body.seq, compromisedSinceSeq: compromised)
+        case EventTypes.logKeyRotated:
+            guard body.isStatement, let genesis = body.genesis else {
+                throw CoreError.rule("ledger.log-key-rotated exists in version-2 ledgers only")
+            }
+            guard let vkeyText = data.member("log_vkey")?.stringValue,
+                let newSig = data.member("new_key_sig")?.stringValue.flatMap(Base64.decodeCanonical),
+                let oldSig = data.member("old_key_sig")?.stringValue.flatMap(Base64.decodeCanonical)
+            else { throw CoreError.rule("ledger.log-key-rotated data is incomplete") }
+            let logKey = try NoteVerifierKey(vkey: vkeyText)
+            guard logKey.name.hasSameBytes(as: body.ledger) else {
+                throw CoreError.rule(
+                    "the new log key's name \"\(logKey.name)\" must equal the origin \"\(body.ledger)\"")
+            }
+            let message = SigningMessage.logKeyRotation(genesis: genesis, newVKey: logKey.vkey)
+            guard logKey.publicKey.verify(signature: newSig, message: message) else {
+                throw CoreError.signer("new_key_sig does not verify with the new log key (no proof it holds the key)")
+            }
+            return .logKeyRotated(logKey: logKey, seq: body.seq, oldKeySignature: oldSig, message: message)
         default:
             return .none
         }

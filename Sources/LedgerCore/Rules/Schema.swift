@@ -16,6 +16,8 @@ public indirect enum ValueSchema: Sendable {
     case ed25519PublicKey
     /// A C2SP vkey.
     case vkey
+    /// Canonical base64 of a 64-byte Ed25519 signature.
+    case signature
     /// An integer in a range.
     case integer(min: Int64, max: Int64)
     /// One of a fixed set of strings.
@@ -62,6 +64,10 @@ public indirect enum ValueSchema: Sendable {
             }
             do { _ = try Ed25519PublicKey(raw: raw) } catch {
                 throw .rule("\(path) is not a valid Ed25519 public key: \(error)")
+            }
+        case .signature:
+            guard let text = value.stringValue, let bytes = Base64.decodeCanonical(text), bytes.count == 64 else {
+                throw .rule("\(path) must be canonical base64 of a 64-byte Ed25519 signature")
             }
         case .vkey:
             guard let text = value.stringValue else { throw .rule("\(path) must be a vkey string") }

@@ -10,6 +10,9 @@ public enum EventTypes {
     public static let keyRevoked = "key.revoked"
     /// An operator's remark about the ledger itself.
     public static let ledgerNote = "ledger.note"
+    /// Version 2: checkpoints are signed by a new log key from this entry on, signed by the old and the new log key
+    /// (FORMAT.md §12.10).
+    public static let logKeyRotated = "ledger.log-key-rotated"
 }
 
 /// Role names (FORMAT.md §4.2); the core knows `admin`, a domain adds its own in an extension.
@@ -162,6 +165,15 @@ public struct TypeTable: Sendable {
                 type: EventTypes.ledgerNote, stream: .exact("ledger"), actorRoles: noteRoles.union([Roles.admin]),
                 subjectKeyMayAct: false, coSigner: .none,
                 data: DataSchema(version: 1, [FieldSchema("text", .freeText(max: 10_000))])),
+            EventTypeRule(
+                type: EventTypes.logKeyRotated, stream: .exact("ledger"), actorRoles: [Roles.admin],
+                subjectKeyMayAct: false, coSigner: .none,
+                data: DataSchema(
+                    version: 2,
+                    [
+                        FieldSchema("log_vkey", .vkey), FieldSchema("new_key_sig", .signature),
+                        FieldSchema("old_key_sig", .signature),
+                    ])),
         ]
     }
 }

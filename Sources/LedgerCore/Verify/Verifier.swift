@@ -208,8 +208,10 @@ public struct VerificationSummary: Sendable {
     public var treeSize: Int64 = 0
     /// The RFC 9162 root hash over every entry's leaf (the empty tree's hash for none).
     public var root: [UInt8] = Merkle.emptyRoot
-    /// The log key's vkey text, from `ledger.created`.
+    /// The log key's vkey text in force after the last entry: `ledger.created`'s, or the last rotation's.
     public var logKey: String?
+    /// The seqs at which the log key was rotated (FORMAT.md §12.10), oldest first.
+    public var logKeyRotations: [Int64] = []
     /// Sizes of the checkpoints that were verified.
     public var checkpointSizes: [Int64] = []
     /// Entries after the newest valid checkpoint.
@@ -248,6 +250,8 @@ public struct NoDomainFold: ReplayFold, Sendable {
 public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
     private var origin: String?
     private var logKey: NoteVerifierKey?
+    /// The log keys in force, each from a seq on: seq 1's, then each rotation's (FORMAT.md §12.10).
+    private var logKeys: [(fromSeq: Int64, key: NoteVerifierKey)] = []
     private var count: Int64 = 0
     private var lastBodyHash = EntryBody.zeroHash
     private var lastTime = ""
@@ -389,7 +393,19 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
         case .none: break
         case .ledgerCreated(let key):
             logKey = key
+            logKeys = [(1, key)]
             genesisActor = body.actor
+        case .logKeyRotated(let key, let rotatedAt, let oldSignature, let message):
+            // §12.10: the log key in force authorizes its successor.
+            guard let current = logKey, current.publicKey.verify(signature: oldSignature, message: message) else {
+                throw fail(
+                    .signatures, "old_key_sig does not verify with the log key in force (\(logKey?.vkey ?? "none"))")
+            }
+            guard key.publicKey != current.publicKey else {
+                throw fail(.typeTable, "ledger.log-key-rotated names the log key already in force")
+            }
+            logKey = key
+            logKeys.append((rotatedAt, key))
         case .keyRegistered(let state):
             keys[state.keyID] = state
             if state.hasRole(Roles.admin) { activeAdmins += 1 }
@@ -498,16 +514,22 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
             throw VerificationFailure(
                 seq: 2, rule: .genesis, message: "the ledger ends before seq 2 registers its first key")
         }
-        guard let logKey else { throw VerificationFailure(seq: 1, rule: .genesis, message: "no log key") }
-        if let pinnedLogKey, pinnedLogKey != logKey {
+        guard let logKey, let genesisKey = logKeys.first?.key else {
+            throw VerificationFailure(seq: 1, rule: .genesis, message: "no log key")
+        }
+        // Any key of the chain may be pinned: each rotation is signed by the key before it and binds the genesis.
+        if let pinnedLogKey, !logKeys.contains(where: { $0.key == pinnedLogKey }) {
             throw VerificationFailure(
                 seq: 1, rule: .checkpoints,
-                message: "the ledger's log key \(logKey.vkey) is not the pinned log key \(pinnedLogKey.vkey)")
+                message: "the ledger's log key \(genesisKey.vkey) is not the pinned log key \(pinnedLogKey.vkey)"
+                    + (logKeys.count > 1 ? " (nor is any key it was rotated to)" : ""))
         }
         var verifiedSizes: [Int64] = []
         for signed in checkpoints {
             let checkpoint = signed.checkpoint
             let label = "checkpoint at size \(checkpoint.size)"
+            // The key in force after entry `size`: the last one named at or before it.
+            let logKey = logKeys.last { $0.fromSeq <= max(checkpoint.size, 1) }?.key ?? genesisKey
             guard checkpoint.origin.hasSameBytes(as: logKey.name) else {
                 throw VerificationFailure(
                     seq: nil, rule: .checkpoints,
@@ -555,6 +577,7 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
         summary.treeSize = count
         summary.root = accumulator.root
         summary.logKey = logKey.vkey
+        summary.logKeyRotations = logKeys.dropFirst().map(\.fromSeq)
         summary.checkpointSizes = Array(Set(verifiedSizes)).sorted()
         summary.uncoveredEntries = count - (verifiedSizes.max() ?? 0)
         summary.findings = findings.sorted { $0.seq < $1.seq }
