@@ -16,7 +16,8 @@ Checks, in this order, stopping at the first failure:
   witnesses   tlog-cosignature/v1 lines of the named witnesses, quorum K (default 0, as §6.6) (§6.6, §11.3)
   timestamp   checkpoint.tsr with `openssl ts -verify` against --tsa-ca, at the token's genTime (§6.7)
   entries     JSON profile and record form, seq order <= N, origin, prev links, unique ids, time order,
-              type/stream table, genesis, key replay, signer sets, validity windows, roles, signatures (§11.2);
+              type/stream table, genesis, key replay, the data schemas of every row (the custody rows' of
+              EVENTS.md included), signer sets, validity windows, roles, signatures (§11.2);
               a bundle of a version-2 ledger (entry 1's body v is 2) has version-2 records: the §11 rules read
               stream, type, actor, data and id from body.statement, and §12 adds the record form (65,535 bytes),
               the genesis binding, the times of §12.5 and the statement and co-signature messages of §12.4
@@ -29,10 +30,12 @@ Checks, in this order, stopping at the first failure:
 Exit status: 0 verified, 1 integrity failure, 2 usage or I/O error.  With --json: one object with "ok",
 "trusted" (ok and the log key pinned), "failure", "checks", "warnings", "findings" and the checkpoint facts.
 
-Not checked here (`ledger verify-bundle` does it): custody data schemas and rules (EVENTS.md, §11.5), the
-report (§11.6), the JSON-LD graph (§11.7).  Those files, VERIFY.md and the informative bag-info values are
-covered only by the (unsigned) manifests.  That the statement lists every stream of the selection can only be
-checked against the whole ledger (`ledger verify --disclosure`); here it is the log key's signed claim.
+Not checked here (`ledger verify-bundle` does it): the custody rules (EVENTS.md: holder, recipient, open case,
+...; §11.5), the report (§11.6), the JSON-LD graph (§11.7).  The custody rows' data schemas are checked (§11.2
+allows it), from the same table as tools/independent-verifier/ivl.py.  The report, the graph, VERIFY.md and the
+informative bag-info values are covered only by the (unsigned) manifests.  That the statement lists every stream
+of the selection can only be checked against the whole ledger (`ledger verify --disclosure`); here it is the log
+key's signed claim.
 """
 
 import argparse, base64, datetime, errno, hashlib, json, os, re, stat, subprocess, sys, unicodedata
@@ -267,21 +270,213 @@ def open_note(data, what, vkey):
 # ---------------------------------------------------------------- the type table (FORMAT.md §5): streams, roles
 
 CO, CU, EX, SU, TO = "case-officer", "custodian", "examiner", "supervisor", "takedown-officer"
+# ---- BEGIN custody type table (FORMAT.md §5 rows from case.opened on; data schemas of docs/EVENTS.md) ----
+# The same bytes are in tools/independent-verifier/ivl.py and tools/verify_bundle.py (selftest.sh compares them).
+# Only the standard library (re, unicodedata) is used here, so each file stays self-contained.
+#
+# A member's schema is one of:
+#   ("name", N) name text of 1..N scalars, no control characters (FORMAT.md §2); N None: EVENTS.md gives no bound
+#   ("free", N) free text of 1..N scalars, no controls but LF and tab; N None: no bound stated.  A member whose
+#               kind of text EVENTS.md does not state is read as free text without a bound (the weaker reading)
+#   ("local",) a local id [A-Za-z0-9._-]{1,64}     ("person",) a person id [A-Za-z0-9._@-]{1,64} (FORMAT.md §4.1)
+#   ("key",) a key id, 64 lowercase hex digits      ("time",) an RFC 3339 date-time with Z or a numeric offset
+#   ("enum", values)  ("bool",)  ("int", lo, hi)     ("country",) ISO 3166-1 alpha-2, upper case: [A-Z]{2}
+#   ("hashes",) a hash list   ("photos",) a non-empty array of hash lists   ("agencies",) distinct name texts <= 200,
+#   at least one   ("images",) a non-empty array of {name, size, hashes} (name as free text, size a byte count >= 0)
+CT_CO, CT_CU, CT_EX, CT_SU, CT_TO = "case-officer", "custodian", "examiner", "supervisor", "takedown-officer"
+CT_HANDLERS = (CT_CO, CT_CU, CT_EX)
+CT_ANY = ("case", "target", "item")
+CT_FREE = ("free", None)
+CT_MAX_SAFE = 2**53 - 1
+# type: (stream kinds, roles that may act, the data member naming a co-signer or None, required, optional)
+CUSTODY_TYPES = {
+    "case.opened": (("case",), (CT_CO, CT_SU), None,
+                    {"title": ("name", 200), "legal_basis": ("free", 2000), "agencies": ("agencies",)},
+                    {"summary": ("free", 10000)}),
+    "case.agency-joined": (("case",), (CT_CO, CT_SU), None,
+                           {"agency": ("name", 200)}, {"legal_basis": ("free", 2000)}),
+    "case.closed": (("case",), (CT_CO, CT_SU), None, {"reason": CT_FREE}, {}),
+    "target.identified": (("target",), (CT_CO, CT_TO), None,
+                          {"case": ("local",), "kind": ("enum", ("ip", "domain", "url", "server")),
+                           "value": ("name", 2048),
+                           "category": ("enum", ("phishing", "ransomware", "infostealer", "malware-c2", "other")),
+                           "country": ("country",), "source": CT_FREE},
+                          {"hosting_provider": CT_FREE, "asn": ("int", 1, 4294967295)}),
+    "target.verified": (("target",), (CT_CO, CT_TO), None, {}, {"note": CT_FREE}),
+    "target.false-positive": (("target",), (CT_CO, CT_TO), None, {"reason": CT_FREE}, {}),
+    "target.notified": (("target",), (CT_TO,), None, {"recipient": CT_FREE, "reference": CT_FREE}, {}),
+    "takedown.requested": (("target",), (CT_TO,), None, {"recipient": CT_FREE, "legal_instrument": CT_FREE}, {}),
+    "takedown.confirmed": (("target",), (CT_TO,), None,
+                           {"method": ("enum", ("suspended", "null-routed", "sinkholed", "domain-hold", "seized")),
+                            "occurred_at": ("time",)}, {"reference": CT_FREE}),
+    "takedown.not-actioned": (("target",), (CT_TO,), None,
+                              {"reason": ("enum", ("jurisdiction", "shared-hosting", "no-response", "other"))},
+                              {"details": CT_FREE}),
+    "target.reappeared": (("target",), (CT_CO, CT_TO), None, {"observed_at": ("time",)}, {"details": CT_FREE}),
+    "item.seized": (("item",), CT_HANDLERS, "witness_key",
+                    {"case": ("local",), "exhibit": ("name", 64),
+                     "kind": ("enum", ("laptop", "phone", "hard-disk", "server", "storage-media", "other")),
+                     "description": CT_FREE, "location": CT_FREE, "occurred_at": ("time",), "seized_from": CT_FREE,
+                     "legal_authority": CT_FREE},
+                    {"serial": CT_FREE, "imei": CT_FREE, "iccid": CT_FREE, "device_state": CT_FREE, "seal": CT_FREE,
+                     "target": ("local",), "parent": ("local",), "witness_key": ("key",), "photos": ("photos",)}),
+    "item.acquired": (("item",), CT_HANDLERS, None,
+                      {"tool": CT_FREE, "tool_version": CT_FREE, "source_hashes": ("hashes",), "images": ("images",),
+                       "verified": ("bool",)},
+                      {"write_blocker": CT_FREE, "notes": CT_FREE}),
+    "custody.released": (("item",), CT_HANDLERS, None, {"to": ("person",), "purpose": CT_FREE},
+                         {"seal": CT_FREE, "courier": CT_FREE, "tracking": CT_FREE}),
+    "custody.received": (("item",), CT_HANDLERS, None, {"seal_intact": ("bool",)},
+                         {"seal": CT_FREE, "condition": CT_FREE, "location": CT_FREE}),
+    "custody.release-cancelled": (("item",), CT_HANDLERS, None, {"reason": CT_FREE}, {}),
+    "custody.receipt-refused": (("item",), CT_HANDLERS, None, {"reason": CT_FREE}, {}),
+    "custody.lost": (("item",), CT_HANDLERS + (CT_SU,), None, {"details": CT_FREE}, {}),
+    "custody.reassigned": (("item",), (CT_SU,), None, {"to": ("person",), "reason": CT_FREE}, {}),
+    "item.checked-out": (("item",), CT_HANDLERS, None, {"to": ("person",), "purpose": CT_FREE}, {}),
+    "item.checked-in": (("item",), CT_HANDLERS, None, {}, {"location": CT_FREE, "condition": CT_FREE}),
+    "item.stored": (("item",), CT_HANDLERS, None, {"location": CT_FREE}, {}),
+    "item.sealed": (("item",), CT_HANDLERS, None, {"seal": CT_FREE}, {"reason": CT_FREE}),
+    "item.unsealed": (("item",), CT_HANDLERS, None, {"seal": CT_FREE, "reason": CT_FREE}, {}),
+    "item.examined": (("item",), CT_HANDLERS, None, {"summary": ("free", 10000), "report_reference": CT_FREE}, {}),
+    "item.disposed": (("item",), CT_HANDLERS + (CT_SU,), "witness_key",
+                      {"method": ("enum", ("returned-to-owner", "destroyed", "released")), "authority": CT_FREE},
+                      {"recipient_reference": CT_FREE, "details": CT_FREE, "witness_key": ("key",)}),
+    "entry.corrected": (CT_ANY, (CT_CO, CT_CU, CT_EX, CT_SU, CT_TO), None,
+                        {"corrects": ("int", 1, CT_MAX_SAFE), "field": ("name", None), "value": CT_FREE,
+                         "reason": CT_FREE}, {}),
+    "note.added": (CT_ANY, (CT_CO, CT_CU, CT_EX, CT_SU, CT_TO), None, {"text": ("free", 10000)}, {}),
+}
+CT_LOCAL_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+CT_PERSON_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+CT_KEY_ID = re.compile(r"[0-9a-f]{64}")
+CT_COUNTRY = re.compile(r"[A-Z]{2}")
+CT_RFC3339 = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?"
+                        r"(?:Z|[+-]([0-9]{2}):([0-9]{2}))")
+CT_HASH_HEX = {"md5": 32, "sha1": 40, "sha256": 64}
+
+
+def ct_text_problem(v, kind, maxlen):
+    """FORMAT.md §2: name text (no Cc controls) or free text (LF and tab allowed), 1..maxlen scalars."""
+    if not isinstance(v, str):
+        return "is not a string"
+    if len(v) < 1 or maxlen is not None and len(v) > maxlen:
+        return "must be %s of 1-%s characters (has %d)" % (kind + " text", maxlen or "any number of", len(v))
+    allowed = "" if kind == "name" else "\n\t"
+    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in v):
+        return "contains a control character (%s text%s)" % (kind, "" if allowed else ", not even LF or tab")
+    return None
+
+
+def ct_time_problem(v):
+    """EVENTS.md timestamp: RFC 3339 §5.6 date-time with an upper-case T and Z or a numeric offset; §5.7 ranges."""
+    m = CT_RFC3339.fullmatch(v) if isinstance(v, str) else None
+    if not m:
+        return "is not an RFC 3339 date-time with Z or a numeric offset"
+    y, mo, d, h, mi, s = (int(x) for x in m.groups()[:6])
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    if not (1 <= mo <= 12 and 1 <= d <= days[mo - 1] and h <= 23 and mi <= 59 and s <= 60) \
+            or m[7] is not None and not (int(m[7]) <= 23 and int(m[8]) <= 59):
+        return "is not a valid RFC 3339 date and time (%s)" % v
+    return None
+
+
+def ct_hash_list_problem(v):
+    if not isinstance(v, list) or not v:
+        return "is not a non-empty hash list"
+    for h in v:
+        if not isinstance(h, dict) or set(h) != {"alg", "value"} or h["alg"] not in CT_HASH_HEX \
+                or not isinstance(h["value"], str) \
+                or not re.fullmatch(r"[0-9a-f]{%d}" % CT_HASH_HEX[h["alg"]], h["value"]):
+            return "has an element that is not {alg: md5|sha1|sha256, value: lowercase hex of its length}"
+    algs = [h["alg"] for h in v]
+    if len(set(algs)) != len(algs) or "sha256" not in algs:
+        return "repeats an alg or lacks sha256"
+    return None
+
+
+def ct_member_problem(v, spec):
+    """Why the value v does not match the member schema spec, or None."""
+    k = spec[0]
+    if k in ("name", "free"):
+        return ct_text_problem(v, k, spec[1])
+    if k in ("local", "person", "key", "country"):
+        pat, what = {"local": (CT_LOCAL_ID, "a local id ([A-Za-z0-9._-]{1,64})"),
+                     "person": (CT_PERSON_ID, "a person id ([A-Za-z0-9._@-]{1,64})"),
+                     "key": (CT_KEY_ID, "a key id (64 lowercase hex digits)"),
+                     "country": (CT_COUNTRY, "an ISO 3166-1 alpha-2 code in upper case")}[k]
+        return None if isinstance(v, str) and pat.fullmatch(v) else "is not " + what
+    if k == "time":
+        return ct_time_problem(v)
+    if k == "enum":
+        return None if isinstance(v, str) and v in spec[1] else "is not one of %s" % ", ".join(spec[1])
+    if k == "bool":
+        return None if isinstance(v, bool) else "is not true or false"
+    if k == "int":
+        ok = type(v) is int and spec[1] <= v <= spec[2]
+        return None if ok else "is not an integer from %d to %d" % (spec[1], spec[2])
+    if k == "hashes":
+        return ct_hash_list_problem(v)
+    if k == "photos":
+        if not isinstance(v, list) or not v:
+            return "is not a non-empty array of hash lists"
+        for p in v:
+            problem = ct_hash_list_problem(p)
+            if problem:
+                return "has an element that " + problem
+        return None
+    if k == "agencies":
+        if not isinstance(v, list) or not v:
+            return "is not a non-empty array of name texts"
+        for a in v:
+            problem = ct_text_problem(a, "name", 200)
+            if problem:
+                return "has an agency that " + problem
+        return None if len(set(v)) == len(v) else "names an agency twice"
+    if k == "images":
+        if not isinstance(v, list) or not v:
+            return "is not a non-empty array of {name, size, hashes}"
+        for i, im in enumerate(v):
+            if not isinstance(im, dict) or set(im) != {"name", "size", "hashes"}:
+                return "[%d] is not an object with exactly the members name, size and hashes" % i
+            for m, spec in (("name", CT_FREE), ("size", ("int", 0, CT_MAX_SAFE)), ("hashes", ("hashes",))):
+                problem = ct_member_problem(im[m], spec)
+                if problem:
+                    return "[%d].%s %s" % (i, m, problem)
+        return None
+    raise AssertionError(spec)
+
+
+def custody_stream_problem(typ, stream):
+    """The stream column of §5: <kind>/<local id> for one of the row's kinds."""
+    kinds = CUSTODY_TYPES[typ][0]
+    head, _, tail = stream.partition("/")
+    if head in kinds and CT_LOCAL_ID.fullmatch(tail):
+        return None
+    return "%s must be in stream %s (is %s)" % (typ, " or ".join(k + "/<local id>" for k in kinds), stream)
+
+
+def custody_data_problem(typ, data):
+    """The data column of §5 and the schema of EVENTS.md: exactly the required members, optional ones, each valid."""
+    _, _, _, required, optional = CUSTODY_TYPES[typ]
+    missing, extra = sorted(set(required) - set(data)), sorted(set(data) - set(required) - set(optional))
+    if missing or extra:
+        return "%s data must have the members %s%s (missing %s, unexpected %s)" % (
+            typ, ", ".join(required) or "(none)", (" and optionally " + ", ".join(optional)) if optional else "",
+            missing, extra)
+    for m in sorted(data):
+        problem = ct_member_problem(data[m], required.get(m) or optional[m])
+        if problem:
+            return "data.%s%s%s" % (m, "" if problem.startswith("[") else " ", problem)
+    return None
+# ---- END custody type table ----
+
+
+# type: (stream prefix(es), roles that may act): the four core rows here, the custody rows from CUSTODY_TYPES, whose
+# streams are also checked in full (<kind>/<local id>) with their data schemas (custody_stream_problem/_data_problem).
 TYPES = {"ledger.created": ("ledger", ()), "key.registered": ("key/", ("admin",)),
          "key.revoked": ("key/", ("admin",)), "ledger.note": ("ledger", ("admin", SU))}
-TYPES.update({t: ("case/", (CO, SU)) for t in ("case.opened", "case.agency-joined", "case.closed")})
-TYPES.update({t: ("target/", (CO, TO)) for t in ("target.identified", "target.verified", "target.false-positive",
-                                                 "target.reappeared")})
-TYPES.update({t: ("target/", (TO,)) for t in ("target.notified", "takedown.requested", "takedown.confirmed",
-                                              "takedown.not-actioned")})
-TYPES.update({t: ("item/", (CO, CU, EX)) for t in (
-    "item.seized", "item.acquired", "custody.released", "custody.received", "custody.release-cancelled",
-    "custody.receipt-refused", "item.checked-out", "item.checked-in", "item.stored", "item.sealed",
-    "item.unsealed", "item.examined")})
-TYPES.update({"custody.lost": ("item/", (CO, CU, EX, SU)), "item.disposed": ("item/", (CO, CU, EX, SU)),
-              "custody.reassigned": ("item/", (SU,)),
-              "entry.corrected": (("case/", "target/", "item/"), (CO, CU, EX, SU, TO)),
-              "note.added": (("case/", "target/", "item/"), (CO, CU, EX, SU, TO))})
+TYPES.update({t: (tuple(k + "/" for k in row[0]), row[1]) for t, row in CUSTODY_TYPES.items()})
 ROLES = {"admin", CO, CU, EX, TO, SU, "auditor"}
 BODY = {"v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data"}
 
@@ -512,6 +707,10 @@ def check_entries(lines, n, version=1):
         # Type table (§5): known type and stream shape; genesis rules (seq 1 and 2); the key entries' data.
         if typ not in TYPES or not stream_fits(stream, TYPES[typ][0]):
             raise Fail("%s: unknown type %r, or stream %s does not fit it" % (w, typ, stream))
+        if typ in CUSTODY_TYPES:                      # the custody rows' streams and data schemas (EVENTS.md)
+            problem = custody_stream_problem(typ, stream) or custody_data_problem(typ, data)
+            if problem:
+                raise Fail("%s: %s" % (w, problem))
         if (seq == 1) != (typ == "ledger.created"):
             raise Fail("%s: seq 1, and only seq 1, is ledger.created" % w)
         if seq == 1:
@@ -555,8 +754,9 @@ def check_entries(lines, n, version=1):
         if typ == "key.registered":
             required.add(data["key"])
         wk = None
-        if typ in ("item.seized", "item.disposed") and "witness_key" in data:
-            wk = data["witness_key"]
+        co_member = CUSTODY_TYPES[typ][2] if typ in CUSTODY_TYPES else None   # §5: witness_key co-signs
+        if co_member is not None and co_member in data:
+            wk = data[co_member]
             if not isinstance(wk, str) or not HEX64.fullmatch(wk) or wk == actor:
                 raise Fail("%s: witness_key is not a key id other than the actor's" % w)
             required.add(wk)
@@ -897,7 +1097,8 @@ def verify(args, report):
 
     # Entries (§11.2).
     bodies, hashes, signers, keys, findings = check_entries(entry_lines, n, version)
-    report("entries", "%d records: JCS form, chain, ids, time, signer sets, %d disclosed keys, signatures%s"
+    report("entries", "%d records: JCS form, chain, ids, time, type table and data schemas, signer sets, "
+                      "%d disclosed keys, signatures%s"
            % (len(bodies), len(keys), "" if version == 1 else " (format version 2: statements, genesis, times, "
               "co-signatures)"))
 

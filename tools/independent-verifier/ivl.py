@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 """Independent verifier and writer for the custody-ledger formats, versions 1 and 2 (FORMAT.md §12).
 
-Written from docs/FORMAT.md and the standards it cites only (RFC 8785, RFC 9162,
-C2SP signed-note / tlog-checkpoint / tlog-proof / tlog-cosignature, RFC 8032), without reading the reference
-implementation.  Standard library plus the `cryptography` package.
+Written from docs/FORMAT.md, the data schemas of docs/EVENTS.md and the standards they cite only (RFC 8785,
+RFC 9162, C2SP signed-note / tlog-checkpoint / tlog-proof / tlog-cosignature, RFC 8032, RFC 3339), without reading
+the reference implementation.  Standard library plus the `cryptography` package.
 
     ivl.py verify LEDGER.jsonl [--checkpoint FILE] [--trust-log-key VKEY]
-    ivl.py write OUT_DIR --origin ORIGIN [--format 1|2] [--entries N] [--checkpoint-size K] [--with-finding] [--scenario NAME]
+    ivl.py write OUT_DIR --origin ORIGIN [--format 1|2] [--entries N] [--checkpoint-size K] [--with-finding]
+                 [--custody] [--scenario NAME]
     ivl.py proof-verify PROOF_FILE [--entry RECORD_FILE] --vkey VKEY [--witness WVKEY ...] [--witness-quorum K]
     ivl.py consistency-verify --old N --new M --old-root B64 --new-root B64 PROOF_FILE
     ivl.py selftest-vectors [VECTORS_DIR]     (used by selftest.sh)
 
 Exit statuses: 0 success, 1 integrity failure, 2 usage or I/O error
-(3 for findings only, when `verify --findings-exit-3` is given; see FORMAT.md §9).
+(3 for findings only, when `verify --findings-exit-3` is given; see FORMAT.md §9).  `verify` checks every row of
+the type table (FORMAT.md §5) but does not replay the custody rules of EVENTS.md (the Swift tool's custody findings).
 """
 
 import argparse
@@ -659,27 +661,206 @@ SKEW_MS = 300000  # §12.5: 5 minutes
 MAX_EXPIRY_MS = 2592000000  # §12.2: 30 days
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
-LOCAL_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")  # EVENTS.md conventions
-TIMESTAMP_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})")
-ITEM_KINDS = ("laptop", "phone", "hard-disk", "server", "storage-media", "other")
-HASH_HEX_LEN = {"md5": 32, "sha1": 40, "sha256": 64}
-CO, CU, EX, SU, TO = "case-officer", "custodian", "examiner", "supervisor", "takedown-officer"
-# The custody rows of the type table (FORMAT.md §5, EVENTS.md) by type: who may act.  ivl.py checks the data
-# schemas of CUSTODY_CHECKED only; any other custody row is reported as not implemented (never accepted).
-CUSTODY_ROLES = {
-    "case.opened": (CO, SU), "case.agency-joined": (CO, SU), "case.closed": (CO, SU),
-    "target.identified": (CO, TO), "target.verified": (CO, TO), "target.false-positive": (CO, TO),
-    "target.notified": (TO,), "takedown.requested": (TO,), "takedown.confirmed": (TO,),
-    "takedown.not-actioned": (TO,), "target.reappeared": (CO, TO),
-    "item.seized": (CO, CU, EX), "item.acquired": (CO, CU, EX), "custody.released": (CO, CU, EX),
-    "custody.received": (CO, CU, EX), "custody.release-cancelled": (CO, CU, EX),
-    "custody.receipt-refused": (CO, CU, EX), "custody.lost": (CO, CU, EX, SU), "custody.reassigned": (SU,),
-    "item.checked-out": (CO, CU, EX), "item.checked-in": (CO, CU, EX), "item.stored": (CO, CU, EX),
-    "item.sealed": (CO, CU, EX), "item.unsealed": (CO, CU, EX), "item.examined": (CO, CU, EX),
-    "item.disposed": (CO, CU, EX, SU), "entry.corrected": (CO, CU, EX, SU, TO), "note.added": (CO, CU, EX, SU, TO),
+# ---- BEGIN custody type table (FORMAT.md §5 rows from case.opened on; data schemas of docs/EVENTS.md) ----
+# The same bytes are in tools/independent-verifier/ivl.py and tools/verify_bundle.py (selftest.sh compares them).
+# Only the standard library (re, unicodedata) is used here, so each file stays self-contained.
+#
+# A member's schema is one of:
+#   ("name", N) name text of 1..N scalars, no control characters (FORMAT.md §2); N None: EVENTS.md gives no bound
+#   ("free", N) free text of 1..N scalars, no controls but LF and tab; N None: no bound stated.  A member whose
+#               kind of text EVENTS.md does not state is read as free text without a bound (the weaker reading)
+#   ("local",) a local id [A-Za-z0-9._-]{1,64}     ("person",) a person id [A-Za-z0-9._@-]{1,64} (FORMAT.md §4.1)
+#   ("key",) a key id, 64 lowercase hex digits      ("time",) an RFC 3339 date-time with Z or a numeric offset
+#   ("enum", values)  ("bool",)  ("int", lo, hi)     ("country",) ISO 3166-1 alpha-2, upper case: [A-Z]{2}
+#   ("hashes",) a hash list   ("photos",) a non-empty array of hash lists   ("agencies",) distinct name texts <= 200,
+#   at least one   ("images",) a non-empty array of {name, size, hashes} (name as free text, size a byte count >= 0)
+CT_CO, CT_CU, CT_EX, CT_SU, CT_TO = "case-officer", "custodian", "examiner", "supervisor", "takedown-officer"
+CT_HANDLERS = (CT_CO, CT_CU, CT_EX)
+CT_ANY = ("case", "target", "item")
+CT_FREE = ("free", None)
+CT_MAX_SAFE = 2**53 - 1
+# type: (stream kinds, roles that may act, the data member naming a co-signer or None, required, optional)
+CUSTODY_TYPES = {
+    "case.opened": (("case",), (CT_CO, CT_SU), None,
+                    {"title": ("name", 200), "legal_basis": ("free", 2000), "agencies": ("agencies",)},
+                    {"summary": ("free", 10000)}),
+    "case.agency-joined": (("case",), (CT_CO, CT_SU), None,
+                           {"agency": ("name", 200)}, {"legal_basis": ("free", 2000)}),
+    "case.closed": (("case",), (CT_CO, CT_SU), None, {"reason": CT_FREE}, {}),
+    "target.identified": (("target",), (CT_CO, CT_TO), None,
+                          {"case": ("local",), "kind": ("enum", ("ip", "domain", "url", "server")),
+                           "value": ("name", 2048),
+                           "category": ("enum", ("phishing", "ransomware", "infostealer", "malware-c2", "other")),
+                           "country": ("country",), "source": CT_FREE},
+                          {"hosting_provider": CT_FREE, "asn": ("int", 1, 4294967295)}),
+    "target.verified": (("target",), (CT_CO, CT_TO), None, {}, {"note": CT_FREE}),
+    "target.false-positive": (("target",), (CT_CO, CT_TO), None, {"reason": CT_FREE}, {}),
+    "target.notified": (("target",), (CT_TO,), None, {"recipient": CT_FREE, "reference": CT_FREE}, {}),
+    "takedown.requested": (("target",), (CT_TO,), None, {"recipient": CT_FREE, "legal_instrument": CT_FREE}, {}),
+    "takedown.confirmed": (("target",), (CT_TO,), None,
+                           {"method": ("enum", ("suspended", "null-routed", "sinkholed", "domain-hold", "seized")),
+                            "occurred_at": ("time",)}, {"reference": CT_FREE}),
+    "takedown.not-actioned": (("target",), (CT_TO,), None,
+                              {"reason": ("enum", ("jurisdiction", "shared-hosting", "no-response", "other"))},
+                              {"details": CT_FREE}),
+    "target.reappeared": (("target",), (CT_CO, CT_TO), None, {"observed_at": ("time",)}, {"details": CT_FREE}),
+    "item.seized": (("item",), CT_HANDLERS, "witness_key",
+                    {"case": ("local",), "exhibit": ("name", 64),
+                     "kind": ("enum", ("laptop", "phone", "hard-disk", "server", "storage-media", "other")),
+                     "description": CT_FREE, "location": CT_FREE, "occurred_at": ("time",), "seized_from": CT_FREE,
+                     "legal_authority": CT_FREE},
+                    {"serial": CT_FREE, "imei": CT_FREE, "iccid": CT_FREE, "device_state": CT_FREE, "seal": CT_FREE,
+                     "target": ("local",), "parent": ("local",), "witness_key": ("key",), "photos": ("photos",)}),
+    "item.acquired": (("item",), CT_HANDLERS, None,
+                      {"tool": CT_FREE, "tool_version": CT_FREE, "source_hashes": ("hashes",), "images": ("images",),
+                       "verified": ("bool",)},
+                      {"write_blocker": CT_FREE, "notes": CT_FREE}),
+    "custody.released": (("item",), CT_HANDLERS, None, {"to": ("person",), "purpose": CT_FREE},
+                         {"seal": CT_FREE, "courier": CT_FREE, "tracking": CT_FREE}),
+    "custody.received": (("item",), CT_HANDLERS, None, {"seal_intact": ("bool",)},
+                         {"seal": CT_FREE, "condition": CT_FREE, "location": CT_FREE}),
+    "custody.release-cancelled": (("item",), CT_HANDLERS, None, {"reason": CT_FREE}, {}),
+    "custody.receipt-refused": (("item",), CT_HANDLERS, None, {"reason": CT_FREE}, {}),
+    "custody.lost": (("item",), CT_HANDLERS + (CT_SU,), None, {"details": CT_FREE}, {}),
+    "custody.reassigned": (("item",), (CT_SU,), None, {"to": ("person",), "reason": CT_FREE}, {}),
+    "item.checked-out": (("item",), CT_HANDLERS, None, {"to": ("person",), "purpose": CT_FREE}, {}),
+    "item.checked-in": (("item",), CT_HANDLERS, None, {}, {"location": CT_FREE, "condition": CT_FREE}),
+    "item.stored": (("item",), CT_HANDLERS, None, {"location": CT_FREE}, {}),
+    "item.sealed": (("item",), CT_HANDLERS, None, {"seal": CT_FREE}, {"reason": CT_FREE}),
+    "item.unsealed": (("item",), CT_HANDLERS, None, {"seal": CT_FREE, "reason": CT_FREE}, {}),
+    "item.examined": (("item",), CT_HANDLERS, None, {"summary": ("free", 10000), "report_reference": CT_FREE}, {}),
+    "item.disposed": (("item",), CT_HANDLERS + (CT_SU,), "witness_key",
+                      {"method": ("enum", ("returned-to-owner", "destroyed", "released")), "authority": CT_FREE},
+                      {"recipient_reference": CT_FREE, "details": CT_FREE, "witness_key": ("key",)}),
+    "entry.corrected": (CT_ANY, (CT_CO, CT_CU, CT_EX, CT_SU, CT_TO), None,
+                        {"corrects": ("int", 1, CT_MAX_SAFE), "field": ("name", None), "value": CT_FREE,
+                         "reason": CT_FREE}, {}),
+    "note.added": (CT_ANY, (CT_CO, CT_CU, CT_EX, CT_SU, CT_TO), None, {"text": ("free", 10000)}, {}),
 }
-CUSTODY_CHECKED = ("case.opened", "item.seized", "item.stored")
-CO_SIGNED = ("item.seized", "item.disposed")  # a co-signer named by data.witness_key (§5)
+CT_LOCAL_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+CT_PERSON_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
+CT_KEY_ID = re.compile(r"[0-9a-f]{64}")
+CT_COUNTRY = re.compile(r"[A-Z]{2}")
+CT_RFC3339 = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?"
+                        r"(?:Z|[+-]([0-9]{2}):([0-9]{2}))")
+CT_HASH_HEX = {"md5": 32, "sha1": 40, "sha256": 64}
+
+
+def ct_text_problem(v, kind, maxlen):
+    """FORMAT.md §2: name text (no Cc controls) or free text (LF and tab allowed), 1..maxlen scalars."""
+    if not isinstance(v, str):
+        return "is not a string"
+    if len(v) < 1 or maxlen is not None and len(v) > maxlen:
+        return "must be %s of 1-%s characters (has %d)" % (kind + " text", maxlen or "any number of", len(v))
+    allowed = "" if kind == "name" else "\n\t"
+    if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in v):
+        return "contains a control character (%s text%s)" % (kind, "" if allowed else ", not even LF or tab")
+    return None
+
+
+def ct_time_problem(v):
+    """EVENTS.md timestamp: RFC 3339 §5.6 date-time with an upper-case T and Z or a numeric offset; §5.7 ranges."""
+    m = CT_RFC3339.fullmatch(v) if isinstance(v, str) else None
+    if not m:
+        return "is not an RFC 3339 date-time with Z or a numeric offset"
+    y, mo, d, h, mi, s = (int(x) for x in m.groups()[:6])
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    if not (1 <= mo <= 12 and 1 <= d <= days[mo - 1] and h <= 23 and mi <= 59 and s <= 60) \
+            or m[7] is not None and not (int(m[7]) <= 23 and int(m[8]) <= 59):
+        return "is not a valid RFC 3339 date and time (%s)" % v
+    return None
+
+
+def ct_hash_list_problem(v):
+    if not isinstance(v, list) or not v:
+        return "is not a non-empty hash list"
+    for h in v:
+        if not isinstance(h, dict) or set(h) != {"alg", "value"} or h["alg"] not in CT_HASH_HEX \
+                or not isinstance(h["value"], str) \
+                or not re.fullmatch(r"[0-9a-f]{%d}" % CT_HASH_HEX[h["alg"]], h["value"]):
+            return "has an element that is not {alg: md5|sha1|sha256, value: lowercase hex of its length}"
+    algs = [h["alg"] for h in v]
+    if len(set(algs)) != len(algs) or "sha256" not in algs:
+        return "repeats an alg or lacks sha256"
+    return None
+
+
+def ct_member_problem(v, spec):
+    """Why the value v does not match the member schema spec, or None."""
+    k = spec[0]
+    if k in ("name", "free"):
+        return ct_text_problem(v, k, spec[1])
+    if k in ("local", "person", "key", "country"):
+        pat, what = {"local": (CT_LOCAL_ID, "a local id ([A-Za-z0-9._-]{1,64})"),
+                     "person": (CT_PERSON_ID, "a person id ([A-Za-z0-9._@-]{1,64})"),
+                     "key": (CT_KEY_ID, "a key id (64 lowercase hex digits)"),
+                     "country": (CT_COUNTRY, "an ISO 3166-1 alpha-2 code in upper case")}[k]
+        return None if isinstance(v, str) and pat.fullmatch(v) else "is not " + what
+    if k == "time":
+        return ct_time_problem(v)
+    if k == "enum":
+        return None if isinstance(v, str) and v in spec[1] else "is not one of %s" % ", ".join(spec[1])
+    if k == "bool":
+        return None if isinstance(v, bool) else "is not true or false"
+    if k == "int":
+        ok = type(v) is int and spec[1] <= v <= spec[2]
+        return None if ok else "is not an integer from %d to %d" % (spec[1], spec[2])
+    if k == "hashes":
+        return ct_hash_list_problem(v)
+    if k == "photos":
+        if not isinstance(v, list) or not v:
+            return "is not a non-empty array of hash lists"
+        for p in v:
+            problem = ct_hash_list_problem(p)
+            if problem:
+                return "has an element that " + problem
+        return None
+    if k == "agencies":
+        if not isinstance(v, list) or not v:
+            return "is not a non-empty array of name texts"
+        for a in v:
+            problem = ct_text_problem(a, "name", 200)
+            if problem:
+                return "has an agency that " + problem
+        return None if len(set(v)) == len(v) else "names an agency twice"
+    if k == "images":
+        if not isinstance(v, list) or not v:
+            return "is not a non-empty array of {name, size, hashes}"
+        for i, im in enumerate(v):
+            if not isinstance(im, dict) or set(im) != {"name", "size", "hashes"}:
+                return "[%d] is not an object with exactly the members name, size and hashes" % i
+            for m, spec in (("name", CT_FREE), ("size", ("int", 0, CT_MAX_SAFE)), ("hashes", ("hashes",))):
+                problem = ct_member_problem(im[m], spec)
+                if problem:
+                    return "[%d].%s %s" % (i, m, problem)
+        return None
+    raise AssertionError(spec)
+
+
+def custody_stream_problem(typ, stream):
+    """The stream column of §5: <kind>/<local id> for one of the row's kinds."""
+    kinds = CUSTODY_TYPES[typ][0]
+    head, _, tail = stream.partition("/")
+    if head in kinds and CT_LOCAL_ID.fullmatch(tail):
+        return None
+    return "%s must be in stream %s (is %s)" % (typ, " or ".join(k + "/<local id>" for k in kinds), stream)
+
+
+def custody_data_problem(typ, data):
+    """The data column of §5 and the schema of EVENTS.md: exactly the required members, optional ones, each valid."""
+    _, _, _, required, optional = CUSTODY_TYPES[typ]
+    missing, extra = sorted(set(required) - set(data)), sorted(set(data) - set(required) - set(optional))
+    if missing or extra:
+        return "%s data must have the members %s%s (missing %s, unexpected %s)" % (
+            typ, ", ".join(required) or "(none)", (" and optionally " + ", ".join(optional)) if optional else "",
+            missing, extra)
+    for m in sorted(data):
+        problem = ct_member_problem(data[m], required.get(m) or optional[m])
+        if problem:
+            return "data.%s%s%s" % (m, "" if problem.startswith("[") else " ", problem)
+    return None
+# ---- END custody type table ----
 
 
 def statement_message(statement_hash):
@@ -733,24 +914,37 @@ def record_version(raw):
     return 1
 
 
-def hash_list_problem(v):
-    """EVENTS.md: a non-empty array of {alg, value}, algs distinct, sha256 present, lowercase hex of the right length."""
-    if not isinstance(v, list) or not v:
-        return "is not a non-empty array"
-    algs = []
-    for h in v:
-        if not isinstance(h, dict) or set(h) != {"alg", "value"} or h["alg"] not in HASH_HEX_LEN \
-                or not isinstance(h["value"], str) \
-                or not re.fullmatch(r"[0-9a-f]{%d}" % HASH_HEX_LEN[h["alg"]], h["value"]):
-            return "has an element that is not {alg: md5|sha1|sha256, value: lowercase hex of its length}"
-        algs.append(h["alg"])
-    if len(set(algs)) != len(algs) or "sha256" not in algs:
-        return "repeats an alg or lacks sha256"
-    return None
-
-
 class V2Rules:
     """The rules of FORMAT.md §12.7, mixed into Verifier (which holds the replay state)."""
+
+    # -- the custody rows of the type table (§5, EVENTS.md), both versions ---------------
+    def custody_type_rules(self, seq, typ, stream, data):
+        problem = custody_stream_problem(typ, stream) or custody_data_problem(typ, data)
+        if problem:
+            raise Fail(seq, problem)
+
+    def custody_role_rule(self, seq, typ, actor, ks):
+        roles = CUSTODY_TYPES[typ][1]
+        if not set(roles) & ks.roles:
+            raise Fail(seq, "actor %s does not hold a role allowed for %s (%s)" % (actor, typ, ", ".join(roles)))
+
+    def co_signer(self, seq, typ, actor, data):
+        """The co-signer the type table names through a data member (§5: witness_key), or None."""
+        member = CUSTODY_TYPES[typ][2] if typ in CUSTODY_TYPES else None
+        if member is None or member not in data:
+            return None
+        if data[member] == actor:
+            raise Fail(seq, "the co-signer in data.%s must be another key than the actor's" % member)
+        return data[member]
+
+    def valid_co_signer(self, seq, key):
+        """§5: a co-signer named in the data MUST be registered and unrevoked at that seq (no role needed)."""
+        cs = self.keys.get(key)
+        if cs is None:
+            raise Fail(seq, "co-signer %s is not a registered key" % key)
+        if cs.revoked_seq is not None:
+            raise Fail(seq, "co-signer %s was revoked at seq %d" % (key, cs.revoked_seq))
+        return cs
 
     # -- rule 1 (v2) -----------------------------------------------------
     def record_form_v2(self, seq, raw):
@@ -904,71 +1098,11 @@ class V2Rules:
     # -- rule 9 (v2): the type table over the statement --------------------
     def type_rules_v2(self, seq, st):
         typ, stream, data = st["type"], st["stream"], st["data"]
-        if typ not in CUSTODY_ROLES:
+        if typ not in CUSTODY_TYPES:
             return self.type_rules(seq, st)  # the rows of §5 that v1 checks, unchanged (§12: same rows)
         if seq <= 2:
             self.type_rules(seq, st)  # the genesis rules name the type seq 1 and 2 must have
-        if typ not in CUSTODY_CHECKED:
-            raise Fail(seq, "type %s is a row of the type table whose data schema ivl.py does not implement "
-                            "(it checks %s)" % (typ, ", ".join(CUSTODY_CHECKED)))
-        prefix = typ.split(".")[0] if typ == "case.opened" else "item"
-        m = re.fullmatch(prefix + r"/(.*)", stream)
-        if not m or not LOCAL_ID_RE.fullmatch(m[1]):
-            raise Fail(seq, "%s must be in stream %s/<local id> (is %s)" % (typ, prefix, stream))
-
-        def members(required, optional=()):
-            if not set(required) <= set(data) or not set(data) <= set(required) | set(optional):
-                raise Fail(seq, "%s data must have the members %s%s" % (
-                    typ, ", ".join(required), (" and optionally " + ", ".join(optional)) if optional else ""))
-
-        def text(m, maxlen, no_controls):
-            problem = text_problem(data[m], maxlen, no_controls)
-            if problem:
-                raise Fail(seq, "data.%s %s" % (m, problem))
-
-        def nonempty(m):
-            if not isinstance(data[m], str) or not data[m]:
-                raise Fail(seq, "data.%s is not a non-empty string" % m)
-
-        if typ == "case.opened":
-            members(("title", "legal_basis", "agencies"), ("summary",))
-            text("title", 200, True)
-            text("legal_basis", 2000, False)
-            if "summary" in data:
-                text("summary", 10000, False)
-            ag = data["agencies"]
-            if not isinstance(ag, list) or not ag or len(set(map(str, ag))) != len(ag) \
-                    or any(text_problem(a, 200, True) for a in ag):
-                raise Fail(seq, "data.agencies is not a non-empty array of distinct name texts")
-        elif typ == "item.seized":
-            members(("case", "exhibit", "kind", "description", "location", "occurred_at", "seized_from",
-                     "legal_authority"),
-                    ("serial", "imei", "iccid", "device_state", "seal", "target", "parent", "witness_key", "photos"))
-            for m in ("case", "target", "parent"):
-                if m in data and (not isinstance(data[m], str) or not LOCAL_ID_RE.fullmatch(data[m])):
-                    raise Fail(seq, "data.%s is not a local id ([A-Za-z0-9._-]{1,64})" % m)
-            text("exhibit", 64, True)
-            if data["kind"] not in ITEM_KINDS:
-                raise Fail(seq, "data.kind is not one of %s" % ", ".join(ITEM_KINDS))
-            for m in ("description", "location", "seized_from", "legal_authority", "serial", "imei", "iccid",
-                      "device_state", "seal"):
-                if m in data:
-                    nonempty(m)
-            if not isinstance(data["occurred_at"], str) or not TIMESTAMP_RE.fullmatch(data["occurred_at"]):
-                raise Fail(seq, "data.occurred_at is not an RFC 3339 date-time with Z or an offset")
-            if "witness_key" in data and (not isinstance(data["witness_key"], str)
-                                          or not HEX64.fullmatch(data["witness_key"])):
-                raise Fail(seq, "data.witness_key is not a key id (64 lowercase hex characters)")
-            if "photos" in data:
-                if not isinstance(data["photos"], list) or not data["photos"]:
-                    raise Fail(seq, "data.photos is not a non-empty array of hash lists")
-                for p in data["photos"]:
-                    problem = hash_list_problem(p)
-                    if problem:
-                        raise Fail(seq, "data.photos has a hash list that %s" % problem)
-        elif typ == "item.stored":
-            members(("location",))
-            nonempty("location")
+        self.custody_type_rules(seq, typ, stream, data)
 
     # -- rule 10 (v2) ----------------------------------------------------
     def signature_rules_v2(self, seq, st, sh, sigs):
@@ -977,11 +1111,8 @@ class V2Rules:
         new_key = data["key"] if typ == "key.registered" else None
         if new_key is not None:
             required.add(new_key)
-        cosigner = None
-        if typ in CO_SIGNED and "witness_key" in data:
-            cosigner = data["witness_key"]
-            if cosigner == actor:
-                raise Fail(seq, "the co-signer in data.witness_key must be another key than the actor's")
+        cosigner = self.co_signer(seq, typ, actor, data)
+        if cosigner is not None:
             required.add(cosigner)
         signed = {k for k, _, _ in sigs}
         if signed != required:
@@ -1018,9 +1149,8 @@ class V2Rules:
         elif typ == "ledger.note":
             if not {"admin", "supervisor"} & set(ks.roles):
                 raise Fail(seq, "actor %s does not hold a role allowed for ledger.note (admin, supervisor)" % actor)
-        elif not set(CUSTODY_ROLES[typ]) & ks.roles:
-            raise Fail(seq, "actor %s does not hold a role allowed for %s (%s)"
-                       % (actor, typ, ", ".join(CUSTODY_ROLES[typ])))
+        else:
+            self.custody_role_rule(seq, typ, actor, ks)
         if not ed25519_verify(ks.pk, sig_of[actor], smsg):
             raise Fail(seq, "the signature of actor %s does not verify over the statement message" % actor)
         if new_key is not None:
@@ -1029,11 +1159,7 @@ class V2Rules:
                 raise Fail(seq, "the signature of the registered key %s does not verify over the key-request message"
                            % new_key)
         if cosigner is not None:
-            cs = self.keys.get(cosigner)
-            if cs is None:
-                raise Fail(seq, "co-signer %s is not a registered key" % cosigner)
-            if cs.revoked_seq is not None:
-                raise Fail(seq, "co-signer %s was revoked at seq %d" % (cosigner, cs.revoked_seq))
+            cs = self.valid_co_signer(seq, cosigner)
             at = [a for k, _, a in sigs if k == cosigner][0]
             if not ed25519_verify(cs.pk, sig_of[cosigner], co_signature_message(sh, at)):
                 raise Fail(seq, "the signature of co-signer %s does not verify over the co-signature message"
@@ -1260,6 +1386,8 @@ class Verifier(V2Rules):
             problem = text_problem(data["text"], 10000, False)
             if problem:
                 raise Fail(seq, "data.text %s" % problem)
+        elif typ in CUSTODY_TYPES:
+            self.custody_type_rules(seq, typ, stream, data)
         else:
             raise Fail(seq, "unknown type %r" % typ)
 
@@ -1285,6 +1413,9 @@ class Verifier(V2Rules):
         required = {actor}
         if typ == "key.registered":
             required.add(data["key"])
+        cosigner = self.co_signer(seq, typ, actor, data)
+        if cosigner is not None:
+            required.add(cosigner)
         if signed != required:
             raise Fail(seq, "signers are %s but the required signers are %s"
                        % (sorted(signed), sorted(required)))
@@ -1318,8 +1449,15 @@ class Verifier(V2Rules):
         elif typ == "ledger.note":
             if not {"admin", "supervisor"} & set(ks.roles):
                 raise Fail(seq, "actor %s does not hold a role allowed for ledger.note (admin, supervisor)" % actor)
+        else:
+            self.custody_role_rule(seq, typ, actor, ks)
         if not ed25519_verify(ks.pk, sig_of[actor], emsg):
             raise Fail(seq, "the signature of actor %s does not verify over the entry message" % actor)
+        if cosigner is not None:
+            # §3.2: a co-signer named in the data signs the entry message too, beside the actor.
+            cs = self.valid_co_signer(seq, cosigner)
+            if not ed25519_verify(cs.pk, sig_of[cosigner], emsg):
+                raise Fail(seq, "the signature of co-signer %s does not verify over the entry message" % cosigner)
         if typ == "key.registered":
             newkey = data["key"]
             req = key_request(body["ledger"], data)
@@ -1908,6 +2046,21 @@ def plan_v2(args, w, log_data):
             tweak(st)
         w.append(st, by(signer))
 
+    custody_emit = None
+    if args.custody:
+        def emit(typ, stream, actor, data, cosigner=None, cosign_other=False):
+            st = w.statement(typ, stream, actor.kid, data)
+
+            def sign(sh, st):
+                out = [(actor.kid, actor.priv.sign(statement_message(sh)), None)]
+                if cosigner is not None:
+                    at = st["signed_at"]
+                    signed = sha256(b"another statement") if cosign_other else sh
+                    out.append((cosigner.kid, cosigner.priv.sign(co_signature_message(signed, at)), at))
+                return out
+            w.append(st, sign)
+        custody_emit = emit
+
     plan = [
         lambda: w.append(w.statement("ledger.created", "ledger", admin.kid, log_data), by(admin)),
         lambda: register(admin, admin, ["admin"]),
@@ -1924,6 +2077,11 @@ def plan_v2(args, w, log_data):
         lambda: w.append(w.statement("item.stored", "item/EV-1", alice.kid, {"location": "Locker 7"}), by(alice)),
         lambda: note("Evidence room B inspected; all seals intact."),
     ]
+    if custody_emit is not None:
+        plan = plan[:5] + custody_plan(custody_emit, register, admin, sc)
+        for step in plan:
+            step()
+        return w.records
     if sc is not None:
         def other_genesis(st):
             o = Writer2(origin)
@@ -1988,6 +2146,149 @@ def plan_v2(args, w, log_data):
     return w.records
 
 
+
+# `write --custody` (both formats): after the first five entries, one valid entry of every custody row of the type
+# table (FORMAT.md §5, EVENTS.md), by a cast with the roles each row needs; `--scenario custody-…` then appends one
+# more entry, validly signed by ivl's own keys, that breaks exactly one rule of the custody rows, so that the
+# schema, stream, role or co-signer check is what fails (never a hash or a signature).  Used by selftest.sh.
+CUSTODY_SCENARIOS = {
+    "custody-wrong-type": "item.stored with a number as location (EVENTS.md §4 schema)",
+    "custody-extra-member": "case.closed with a member the schema does not have (§5: exactly these members)",
+    "custody-missing-member": "custody.released without its required purpose (§5)",
+    "custody-over-length": "note.added with a text of 10,001 characters (EVENTS.md §5: free text <= 10,000)",
+    "custody-name-control": "item.seized with a line feed in exhibit (name text, FORMAT.md §2)",
+    "custody-bad-enum": "takedown.confirmed with a method not in the enumeration (EVENTS.md §3)",
+    "custody-bad-time": "target.reappeared observed on 30 February (EVENTS.md timestamp, RFC 3339 §5.7)",
+    "custody-bad-hashes": "item.acquired with an image hash in upper-case hex (EVENTS.md hash list)",
+    "custody-bad-person": "item.checked-out to a person id with a space (FORMAT.md §4.1)",
+    "custody-bad-asn": "target.identified with asn 0 (EVENTS.md §3: 1...4294967295)",
+    "custody-bad-stream": "item.stored in stream case/OP-1 (§5 stream column)",
+    "custody-stream-not-local-id": "note.added in stream item/EV-1/x (a local id has no slash)",
+    "custody-auditor-actor": "note.added signed by an auditor (§4.2: an auditor never signs domain events)",
+    "custody-role": "custody.reassigned by a custodian (§5: supervisor only)",
+    "custody-witness-unsigned": "item.disposed names witness_key but only the actor signs (§5 required signers)",
+    "custody-witness-self": "item.seized whose witness_key is the actor's own key (§5: another key)",
+    "custody-witness-revoked": "item.seized co-signed by a witness whose key was revoked earlier (§5)",
+    "custody-witness-bad-sig": "item.seized whose witness signs another entry (§3.2 / §12.4 message)",
+    "custody-extra-signer": "note.added signed by the actor and a second key the table does not name (§5)",
+}
+
+
+def custody_plan(emit, register, admin, scenario):
+    """The steps of `write --custody`.  emit(typ, stream, actor, data, cosigner=None, cosign_other=False)."""
+    carol = Person("carol", "Carol Case-Officer", "Politie")
+    bob = Person("bob", "Bob Custodian", "BKA")
+    erin = Person("erin", "Erin Examiner", "NFI")
+    wendy = Person("wendy", "Wendy Witness", "Politie")
+    sam = Person("sam", "Sam Supervisor", "NCA")
+    aud = Person("aud", "Audrey Auditor", "Inspectorate")
+    t1, t2 = "T-" + sha256(b"OP-1\ndomain\nphish.example").hex()[:12], "T-x2"
+    h = lambda b: [{"alg": "md5", "value": hashlib.md5(b).hexdigest()},
+                   {"alg": "sha256", "value": sha256(b).hex()}]
+    it, tg, cs = "item/EV-1", "target/" + t1, "case/OP-1"
+    seize = {"case": "OP-1", "exhibit": "EX 3", "kind": "phone", "description": "d", "location": "l",
+             "occurred_at": "2024-06-01T10:00:00Z", "seized_from": "f", "legal_authority": "a"}
+    steps = [
+        lambda: register(admin, carol, ["case-officer", "takedown-officer"]),
+        lambda: register(admin, bob, ["custodian"]),
+        lambda: register(admin, erin, ["examiner"]),
+        lambda: register(admin, wendy, ["custodian"]),
+        lambda: register(admin, sam, ["supervisor"]),
+        lambda: register(admin, aud, ["auditor"]),
+        lambda: emit("case.opened", cs, carol, {"title": "Operation Ünïcode \"One\"", "agencies": ["NCA", "Politie"],
+                                                "legal_basis": "JIT agreement 7\nArt. 13", "summary": "Phishing\tkit"}),
+        lambda: emit("case.agency-joined", cs, carol, {"agency": "BKA", "legal_basis": "MLA 2024/17"}),
+        lambda: emit("target.identified", tg, carol, {
+            "case": "OP-1", "kind": "domain", "value": "phish.example", "category": "phishing", "country": "NL",
+            "source": "CERT-NL", "hosting_provider": "Hoster BV", "asn": 4294967295}),
+        lambda: emit("target.verified", tg, carol, {"note": "kit live"}),
+        lambda: emit("target.notified", tg, carol, {"recipient": "Hoster BV abuse", "reference": "AB-1"}),
+        lambda: emit("takedown.requested", tg, carol, {"recipient": "Hoster BV", "legal_instrument": "Order 12"}),
+        lambda: emit("takedown.confirmed", tg, carol, {"method": "domain-hold",
+                                                       "occurred_at": "2024-06-01T14:05:00.25+02:00"}),
+        lambda: emit("target.reappeared", tg, carol, {"observed_at": "2024-02-29T23:59:60Z"}),
+        lambda: emit("takedown.not-actioned", tg, carol, {"reason": "no-response", "details": "silence"}),
+        lambda: emit("target.identified", "target/" + t2, carol, {
+            "case": "OP-1", "kind": "ip", "value": "2001:db8::1", "category": "malware-c2", "country": "DE",
+            "source": "tip"}),
+        lambda: emit("target.false-positive", "target/" + t2, carol, {"reason": "documentation range"}),
+        lambda: emit("item.seized", it, carol, {
+            "case": "OP-1", "exhibit": "EX 1", "kind": "laptop", "description": "ThinkPad,\nscratched",
+            "location": "Locker 3", "occurred_at": "2024-06-01T10:00:00-00:00", "seized_from": "case file 7",
+            "legal_authority": "Warrant W-1", "serial": "SN1", "imei": "490154203237518", "iccid": "89310",
+            "device_state": "powered off, in Faraday bag", "seal": "S-1", "target": t1, "witness_key": wendy.kid,
+            "photos": [h(b"front"), h(b"back")]}, cosigner=wendy),
+        lambda: emit("item.seized", "item/EV-2", carol, {
+            "case": "OP-1", "exhibit": "EX 2", "kind": "storage-media", "description": "SSD", "location": "Locker 3",
+            "occurred_at": "2024-06-01T10:30:00Z", "seized_from": "case file 7", "legal_authority": "Warrant W-1",
+            "parent": "EV-1"}),
+        lambda: emit("custody.released", it, carol, {"to": "bob", "purpose": "storage", "seal": "S-1",
+                                                     "courier": "DHL", "tracking": "TR-1"}),
+        lambda: emit("custody.received", it, bob, {"seal_intact": True, "seal": "S-1", "condition": "good",
+                                                   "location": "Vault B"}),
+        lambda: emit("item.checked-out", it, bob, {"to": "erin", "purpose": "imaging"}),
+        lambda: emit("item.unsealed", it, erin, {"seal": "S-1", "reason": "imaging"}),
+        lambda: emit("item.acquired", it, erin, {
+            "tool": "ewfacquire", "tool_version": "20231119", "source_hashes": h(b"source"),
+            "images": [{"name": "ev1.E01", "size": 0, "hashes": h(b"")}, {"name": "ev1.E02", "size": 5,
+                                                                          "hashes": h(b"image")}],
+            "verified": False, "write_blocker": "Tableau T8u", "notes": "clean"}),
+        lambda: emit("item.examined", it, erin, {"summary": "kit found", "report_reference": "R-1"}),
+        lambda: emit("item.sealed", it, erin, {"seal": "S-2"}),
+        lambda: emit("item.checked-in", it, erin, {}),
+        lambda: emit("item.stored", it, bob, {"location": "Vault C"}),
+        lambda: emit("custody.released", it, bob, {"to": "carol", "purpose": "court", "seal": "S-2"}),
+        lambda: emit("custody.release-cancelled", it, bob, {"reason": "wrong date"}),
+        lambda: emit("custody.released", it, bob, {"to": "carol", "purpose": "court", "seal": "S-2"}),
+        lambda: emit("custody.receipt-refused", it, carol, {"reason": "no room"}),
+        lambda: emit("custody.received", it, bob, {"seal_intact": False}),
+        lambda: emit("custody.released", "item/EV-2", carol, {"to": "bob", "purpose": "storage"}),
+        lambda: emit("custody.lost", "item/EV-2", sam, {"details": "parcel missing"}),
+        lambda: emit("custody.reassigned", it, sam, {"to": "carol", "reason": "bob on leave"}),
+        lambda: emit("item.disposed", it, carol, {"method": "returned-to-owner", "authority": "Court order 5",
+                                                  "recipient_reference": "CF-7/12", "details": "signed for",
+                                                  "witness_key": wendy.kid}, cosigner=wendy),
+        lambda: emit("note.added", it, carol, {"text": "x" * 10000}),
+        lambda: emit("entry.corrected", "item/EV-2", carol, {"corrects": 24, "field": "description",
+                                                             "value": "Samsung SSD", "reason": "typo"}),
+        lambda: emit("item.seized", "item/EV-4", carol, dict(seize, exhibit="EX 4", kind="other")),
+        lambda: emit("item.disposed", "item/EV-4", sam, {"method": "destroyed", "authority": "Order 6"}),
+        lambda: emit("case.closed", cs, carol, {"reason": "finished"}),
+    ]
+    if scenario is None:
+        return steps
+    extra = {
+        "custody-wrong-type": [lambda: emit("item.stored", it, bob, {"location": 7})],
+        "custody-extra-member": [lambda: emit("case.closed", cs, carol, {"reason": "done", "note": "extra"})],
+        "custody-missing-member": [lambda: emit("custody.released", it, carol, {"to": "bob"})],
+        "custody-over-length": [lambda: emit("note.added", it, carol, {"text": "x" * 10001})],
+        "custody-name-control": [lambda: emit("item.seized", "item/EV-3", carol, dict(seize, exhibit="EX\n3"))],
+        "custody-bad-enum": [lambda: emit("takedown.confirmed", tg, carol, {"method": "deleted",
+                                                                             "occurred_at": "2024-06-01T10:00:00Z"})],
+        "custody-bad-time": [lambda: emit("target.reappeared", tg, carol, {"observed_at": "2024-02-30T10:00:00Z"})],
+        "custody-bad-hashes": [lambda: emit("item.acquired", it, erin, {
+            "tool": "t", "tool_version": "1", "source_hashes": h(b"s"), "verified": True,
+            "images": [{"name": "i", "size": 1, "hashes": [{"alg": "sha256", "value": sha256(b"i").hex().upper()}]}]})],
+        "custody-bad-person": [lambda: emit("item.checked-out", it, carol, {"to": "erin x", "purpose": "p"})],
+        "custody-bad-asn": [lambda: emit("target.identified", "target/T-x3", carol, {
+            "case": "OP-1", "kind": "ip", "value": "192.0.2.7", "category": "other", "country": "FR",
+            "source": "s", "asn": 0})],
+        "custody-bad-stream": [lambda: emit("item.stored", cs, bob, {"location": "Vault C"})],
+        "custody-stream-not-local-id": [lambda: emit("note.added", it + "/x", carol, {"text": "t"})],
+        "custody-auditor-actor": [lambda: emit("note.added", it, aud, {"text": "audited"})],
+        "custody-role": [lambda: emit("custody.reassigned", it, bob, {"to": "bob", "reason": "r"})],
+        "custody-witness-unsigned": [lambda: emit("item.disposed", it, carol, {
+            "method": "destroyed", "authority": "a", "witness_key": wendy.kid})],
+        "custody-witness-self": [lambda: emit("item.seized", "item/EV-3", carol, dict(seize, witness_key=carol.kid))],
+        "custody-witness-revoked": [
+            lambda: emit("key.revoked", "key/" + wendy.kid, admin, {"reason": "left the unit"}),
+            lambda: emit("item.seized", "item/EV-3", carol, dict(seize, witness_key=wendy.kid), cosigner=wendy)],
+        "custody-witness-bad-sig": [lambda: emit("item.seized", "item/EV-3", carol, dict(seize, witness_key=wendy.kid),
+                                                 cosigner=wendy, cosign_other=True)],
+        "custody-extra-signer": [lambda: emit("note.added", it, carol, {"text": "t"}, cosigner=bob)],
+    }[scenario]
+    return steps + extra
+
 def cmd_write(args):
     origin = args.origin
     sc = args.scenario
@@ -1995,7 +2296,9 @@ def cmd_write(args):
         raise UsageError("origin %r does not match ^[A-Za-z0-9][A-Za-z0-9._/:-]{0,254}$" % origin)
     if args.entries < 2:
         raise UsageError("--entries must be at least 2 (seq 1 and seq 2 are the genesis)")
-    known = SCENARIOS_V2 if args.format == 2 else SCENARIOS
+    known = dict(SCENARIOS_V2 if args.format == 2 else SCENARIOS, **CUSTODY_SCENARIOS)
+    if sc in CUSTODY_SCENARIOS:
+        args.custody = True
     if sc is not None and sc not in known:
         raise UsageError("unknown scenario %r%s; known: %s" % (sc, " for format 2" if args.format == 2 else "",
                                                               ", ".join(known)))
@@ -2051,6 +2354,19 @@ def cmd_write(args):
             data["compromised_since_seq"] = len(w.records)  # the seq of bob's registration
         revoke(bob, bob.kid, data)
     plan.append(revoke_bob)
+
+    if args.custody:
+        def emit(typ, stream, actor, data, cosigner=None, cosign_other=False):
+            def sign(bh, body):
+                out = [(actor.kid, actor.priv.sign(entry_message(bh)))]
+                if cosigner is not None:  # §3.2: the co-signer signs the entry message beside the actor
+                    out.append((cosigner.kid, cosigner.priv.sign(entry_message(sha256(b"another entry") if
+                                                                                cosign_other else bh))))
+                return out
+            w.append(typ, stream, actor.kid, data, sign)
+        for step in plan + custody_plan(emit, register, admin, sc):
+            step()
+        return write_outputs(args, paths, origin, log_priv, log_pk, vkey, w.records)
 
     if sc is not None:
         # Five valid entries (as far as the scenario allows), then the one that breaks the rule.
@@ -2363,7 +2679,11 @@ def main(argv=None):
     pw.add_argument("--format", type=int, choices=(1, 2), default=1,
                     help="the format version to write (FORMAT.md §3 or §12; default 1)")
     pw.add_argument("--scenario", help="write a signed ledger that breaks one rule (for tests); format 1: "
-                    + ", ".join(SCENARIOS) + "; format 2: " + ", ".join(SCENARIOS_V2))
+                    + ", ".join(SCENARIOS) + "; format 2: " + ", ".join(SCENARIOS_V2) + "; either format (implies "
+                    "--custody): " + ", ".join(CUSTODY_SCENARIOS))
+    pw.add_argument("--custody", action="store_true",
+                    help="after the first five entries, one entry of every custody row of the type table (FORMAT.md "
+                         "§5, EVENTS.md), co-signed seizure and disposal included, instead of more registrations")
     pp = sub.add_parser("proof-verify", help="verify a C2SP tlog-proof@v1 inclusion proof of one record "
                         "(FORMAT.md §6.5) and witness cosignatures (§6.6)")
     pp.add_argument("proof", metavar="PROOF_FILE")

@@ -8,6 +8,8 @@
 #   5. format version 2 (FORMAT.md §12): write --format 2 -> verify, checkpoint coverage (§12.6), tamperings and
 #      signed rule-breaking scenarios each naming its rule, receipts (§12.9)
 #   6. tools/verify_bundle.py over version-2 bundles laid out by the test from ivl's v2 writer
+#   7. the custody rows of the type table: the ledger tool's exports in fixtures/ (v1, v2) and those with their data
+#      tampered, ivl's own custody ledgers and validly signed custody-row breaks, the same checks in verify_bundle.py
 # Exits non-zero on any failure. Runnable from any folder. VECTORS_DIR overrides /work/shared/vectors.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -741,7 +743,10 @@ out, variant = sys.argv[1], sys.argv[2]
 origin = "ledger.example.org/bundle-v2"
 log_priv = ivl.Ed25519PrivateKey.generate(); log_pk = ivl.raw_public(log_priv); vkey = ivl.make_vkey(origin, log_pk)
 w = ivl.Writer2(origin)
-recs = ivl.plan_v2(types.SimpleNamespace(scenario=None, with_finding=False, entries=14), w, {"log_vkey": vkey})
+# VARIANT custody[:SCENARIO]: the ledger of `write --format 2 --custody [--scenario SCENARIO]` (section 7).
+custody = variant.startswith("custody")
+recs = ivl.plan_v2(types.SimpleNamespace(scenario=(variant[8:] or None) if custody else None, with_finding=False,
+                                         entries=14, custody=custody), w, {"log_vkey": vkey})
 bodies = [json.loads(r)["body"] for r in recs]
 st = [b["statement"] for b in bodies]
 bh = [ivl.sha256(ivl.jcs(b)) for b in bodies]
@@ -820,6 +825,174 @@ expect_msg 1 'exactly the co-signer.s element carries it' "v2 bundle: the co-sig
 expect_msg 1 'stream item/EV-1: the body hash of rev 2 is not the stated' \
     "v2 bundle: a disclosure naming the head's statement hash (§11.4 says body hash)" -- "$PY" "$VB" "$B/head-statement-hash"
 expect 1 "v2 bundle pinned to another log key" -- "$PY" "$VB" "$B/good" --trust-log-key "$B/tamper-statement.vkey"
+
+# ---------------------------------------------------------------- 7. the custody rows of the type table
+echo "== custody rows of the type table (FORMAT.md §5, EVENTS.md): ivl.py verify (v1, v2) and verify_bundle.py"
+FX="$HERE/fixtures"
+# 7a. Exports of ledgers made by the Swift tool (fixtures/make-fixtures.sh): every custody type, co-signed
+#     item.seized and item.disposed, a correction, a revoked witness key.  The tool verifies them with no finding.
+for f in 1 2; do
+    expect_msg 0 '^OK: 43 entries' "the ledger tool's v$f export with every custody row verifies (pinned, checkpoint)" -- \
+        "$PY" "$IVL" verify "$FX/custody-v$f/ledger.jsonl" --checkpoint "$FX/custody-v$f/checkpoint" \
+        --trust-log-key "$FX/custody-v$f/log.vkey" --findings-exit-3
+done
+cat > "$TMP/types.py" <<'PYEOF'
+import json, sys
+want = set("""case.opened case.agency-joined case.closed target.identified target.verified target.false-positive
+target.notified takedown.requested takedown.confirmed takedown.not-actioned target.reappeared item.seized item.acquired
+custody.released custody.received custody.release-cancelled custody.receipt-refused custody.lost custody.reassigned
+item.checked-out item.checked-in item.stored item.sealed item.unsealed item.examined item.disposed entry.corrected
+note.added""".split())
+for f in sys.argv[1:]:
+    seen = set()
+    for l in open(f):
+        b = json.loads(l)["body"]
+        seen.add(b.get("statement", b)["type"])
+    if want - seen:
+        sys.exit("%s lacks %s" % (f, sorted(want - seen)))
+PYEOF
+out=$("$PY" "$TMP/types.py" "$FX/custody-v1/ledger.jsonl" "$FX/custody-v2/ledger.jsonl" 2>&1) \
+    && ok "both fixtures hold all 28 custody types" || bad "a fixture lacks a custody type" "$out"
+
+# 7b. The fixtures with one data member changed and nothing re-signed: the schema check (§7 rule 8, §12.7 rule 9)
+#     comes before the signatures, so the first failure names the schema, at that seq.
+cat > "$TMP/ctamper.py" <<'PYEOF'
+import json, sys
+import ivl
+src, dst, typ, code = sys.argv[1:]
+out, done = [], False
+for line in open(src, "rb").read().split(b"\n")[:-1]:
+    r = json.loads(line)
+    b = r["body"]
+    st = b.get("statement", b)
+    if st["type"] == typ and not done:
+        d = st["data"]
+        exec(code)
+        line, done = ivl.jcs(r), True
+    out.append(line + b"\n")
+assert done, typ
+open(dst, "wb").write(b"".join(out))
+PYEOF
+ctamper() {  # ctamper F TYPE 'python on d (the data) or st' 'expected FAIL text (grep -E)' DESCRIPTION
+    local f=$1 typ=$2 code=$3 want=$4 desc=$5 out rc
+    PYTHONPATH="$HERE" "$PY" "$TMP/ctamper.py" "$FX/custody-v$f/ledger.jsonl" "$TMP/ct.jsonl" "$typ" "$code" \
+        || { bad "ctamper $desc"; return; }
+    out=$("$PY" "$IVL" verify "$TMP/ct.jsonl" --checkpoint "$FX/custody-v$f/checkpoint" 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && printf '%s\n' "$out" | grep -Eq "^FAIL: seq [0-9]+: $want"; then
+        ok "v$f fixture, $desc -> exit 1: $out"
+    else
+        bad "v$f fixture, $desc: expected exit 1 and /FAIL: seq N: $want/, got exit $rc" "$out"
+    fi
+}
+for f in 1 2; do
+    ctamper $f item.stored 'd["location"] = 7' 'data.location is not a string' "item.stored location a number"
+    ctamper $f case.closed 'd["note"] = "x"' "case.closed data must have the members .*unexpected \\['note'\\]" \
+        "case.closed with an extra member"
+    ctamper $f custody.released 'del d["purpose"]' "custody.released data .*missing \\['purpose'\\]" \
+        "custody.released without purpose"
+    ctamper $f note.added 'd["text"] = "x" * 10001' 'data.text must be free text of 1-10000 characters \(has 10001\)' \
+        "note.added text over 10,000 characters"
+    ctamper $f case.opened 'd["title"] = "y" * 201' 'data.title must be name text of 1-200' "case.opened title over 200"
+    ctamper $f item.seized 'd["exhibit"] = "EX\t1"' 'data.exhibit contains a control character' "exhibit with a tab"
+    ctamper $f item.seized 'd["photos"] = []' 'data.photos is not a non-empty array' "item.seized with photos []"
+    ctamper $f item.seized 'd["serial"] = None' 'data.serial is not a string' "an optional member as null"
+    ctamper $f item.acquired 'd["verified"] = "true"' 'data.verified is not true or false' "item.acquired verified a string"
+    ctamper $f item.acquired 'd["images"][0]["size"] = -1' 'data.images\[0\]\.size is not an integer' "an image size -1"
+    ctamper $f item.acquired 'd["source_hashes"] = d["source_hashes"][:1]' \
+        'data.source_hashes repeats an alg or lacks sha256' "source hashes without sha256"
+    ctamper $f target.identified 'd["country"] = "nl"' 'data.country is not an ISO 3166-1' "country in lower case"
+    ctamper $f target.identified 'd["asn"] = 4294967296' 'data.asn is not an integer from 1 to 4294967295' "asn 2^32"
+    ctamper $f target.identified 'd["kind"] = "email"' 'data.kind is not one of ip, domain, url, server' "target kind email"
+    ctamper $f takedown.confirmed 'd["occurred_at"] = "2024-06-01T14:05:00"' 'data.occurred_at is not an RFC 3339' \
+        "occurred_at without an offset"
+    ctamper $f takedown.not-actioned 'd["reason"] = "busy"' 'data.reason is not one of jurisdiction' \
+        "reason not in the enumeration"
+    ctamper $f custody.received 'd["seal_intact"] = 1' 'data.seal_intact is not true or false' "seal_intact 1"
+    ctamper $f item.checked-out 'd["to"] = "erin/nl"' 'data.to is not a person id' "checked out to a bad person id"
+    ctamper $f entry.corrected 'd["corrects"] = 0' 'data.corrects is not an integer from 1' "corrects 0"
+    ctamper $f case.agency-joined 'd["agency"] = "A\nB"' 'data.agency contains a control character' \
+        "agency with a line feed"
+    ctamper $f case.opened 'd["agencies"] = ["NCA", "NCA"]' 'data.agencies names an agency twice' "an agency twice"
+    ctamper $f item.disposed 'd["witness_key"] = d["witness_key"].upper()' 'data.witness_key is not a key id' \
+        "witness_key in upper case"
+    ctamper $f item.stored 'st["stream"] = "item/EV 1"' '(body|statement)\.stream .* does not match' \
+        "a stream with a space"
+done
+
+# 7c. ivl's own writer: one entry of every custody row, valid; then ledgers with one more entry that is validly
+#     signed by ivl's keys but breaks one rule of the custody rows, so that check (not a signature) fails.
+for f in 1 2; do
+    "$PY" "$IVL" write "$TMP/cw$f" --origin "ivl.example/custody-$f" --format $f --custody >/dev/null \
+        || bad "write --format $f --custody"
+    expect_msg 0 '^OK: 47 entries' "write --format $f --custody (every custody row, co-signed seizure and disposal) verifies" -- \
+        "$PY" "$IVL" verify "$TMP/cw$f/ledger.jsonl" --checkpoint "$TMP/cw$f/checkpoint" --trust-log-key "$TMP/cw$f/log.vkey"
+done
+cscenario() {  # cscenario NAME 'expected FAIL text (grep -E)': both formats
+    local name=$1 want=$2 f out rc
+    for f in 1 2; do
+        if ! "$PY" "$IVL" write "$TMP/cs-$name-$f" --origin "$ORIGIN" --format $f --scenario "$name" >/dev/null; then
+            bad "write --format $f --scenario $name"
+            continue
+        fi
+        out=$("$PY" "$IVL" verify "$TMP/cs-$name-$f/ledger.jsonl" --checkpoint "$TMP/cs-$name-$f/checkpoint" 2>&1)
+        rc=$?
+        if [ $rc -eq 1 ] && printf '%s\n' "$out" | grep -Eq "^FAIL: $want"; then
+            ok "v$f scenario $name -> exit 1: $out"
+        else
+            bad "v$f scenario $name: expected exit 1 and /FAIL: $want/, got exit $rc" "$out"
+        fi
+    done
+}
+K='[0-9a-f]{64}'
+cscenario custody-wrong-type          'seq 48: data.location is not a string'
+cscenario custody-extra-member        "seq 48: case.closed data must have the members reason \(missing \[\], unexpected \['note'\]\)"
+cscenario custody-missing-member      "seq 48: custody.released data .*\(missing \['purpose'\]"
+cscenario custody-over-length         'seq 48: data.text must be free text of 1-10000 characters \(has 10001\)'
+cscenario custody-name-control        'seq 48: data.exhibit contains a control character'
+cscenario custody-bad-enum            'seq 48: data.method is not one of suspended'
+cscenario custody-bad-time            'seq 48: data.observed_at is not a valid RFC 3339 date and time'
+cscenario custody-bad-hashes          'seq 48: data.images\[0\]\.hashes has an element'
+cscenario custody-bad-person          'seq 48: data.to is not a person id'
+cscenario custody-bad-asn             'seq 48: data.asn is not an integer from 1 to 4294967295'
+cscenario custody-bad-stream          'seq 48: item.stored must be in stream item/<local id> \(is case/OP-1\)'
+cscenario custody-stream-not-local-id 'seq 48: note.added must be in stream case/<local id> or target/<local id> or item/<local id>'
+cscenario custody-auditor-actor       "seq 48: actor $K does not hold a role allowed for note.added"
+cscenario custody-role                "seq 48: actor $K does not hold a role allowed for custody.reassigned \(supervisor\)"
+cscenario custody-witness-unsigned    "seq 48: signers are \['$K'\] but the required signers are \['$K', '$K'\]"
+cscenario custody-witness-self        "seq 48: the co-signer in data.witness_key must be another key than the actor's"
+cscenario custody-witness-revoked     "seq 49: co-signer $K was revoked at seq 48"
+cscenario custody-witness-bad-sig     "seq 48: the signature of co-signer $K does not verify over the (entry|co-signature) message"
+cscenario custody-extra-signer        "seq 48: signers are \['$K', '$K'\] but the required signers are \['$K'\]"
+
+# 7d. verify_bundle.py: the same table, and bundles of ivl's v2 custody ledger (selection items EV-1).
+cat > "$TMP/sametable.py" <<'PYEOF'
+import sys
+blocks = []
+for f in sys.argv[1:]:
+    text = open(f, encoding="utf-8").read()
+    a = text.index("# ---- BEGIN custody type table")
+    blocks.append(text[a:text.index("# ---- END custody type table ----", a)])
+sys.exit(0 if blocks[0] == blocks[1] else 1)
+PYEOF
+"$PY" "$TMP/sametable.py" "$IVL" "$VB" && ok "ivl.py and verify_bundle.py carry the same custody type table (byte for byte)" \
+    || bad "the custody type tables of ivl.py and verify_bundle.py differ"
+for variant in custody custody:custody-wrong-type custody:custody-over-length custody:custody-role \
+               custody:custody-witness-unsigned; do
+    PYTHONPATH="$HERE" "$PY" "$TMP/make_bag.py" "$B/$variant" "$variant" || bad "make_bag $variant"
+done
+expect_msg 0 '^OK: bundle verified' "a bundle of the custody ledger (items EV-1: all its custody events) verifies" -- \
+    "$PY" "$VB" "$B/custody" --trust-log-key "$B/custody.vkey"
+expect_msg 0 'type table and data schemas' "verify_bundle.py names the data schemas in its entries check" -- \
+    "$PY" "$VB" "$B/custody"
+expect_msg 1 'seq 48\): data.location is not a string' "bundle: item.stored with a number as location (re-signed)" -- \
+    "$PY" "$VB" "$B/custody:custody-wrong-type"
+expect_msg 1 'seq 48\): data.text must be free text of 1-10000' "bundle: note.added over 10,000 characters (re-signed)" -- \
+    "$PY" "$VB" "$B/custody:custody-over-length"
+expect_msg 1 'seq 48\): actor [0-9a-f]{64} holds no role allowed for custody.reassigned \(supervisor\)' \
+    "bundle: custody.reassigned by a custodian" -- "$PY" "$VB" "$B/custody:custody-role"
+expect_msg 1 'seq 48\): signers .* are not the required signers' "bundle: item.disposed without its witness's signature" -- \
+    "$PY" "$VB" "$B/custody:custody-witness-unsigned"
 
 echo
 echo "$passes passed, $fails failed"
