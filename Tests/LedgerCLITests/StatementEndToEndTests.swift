@@ -192,4 +192,33 @@ struct StatementEndToEndTests {
         let checked = try run(office, "verify-bundle", "bag", "--trust-log-key", vkey)
         #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
     }
+
+    @Test func theDomainCommandsSignOfflineWithTheSameArguments() throws {
+        _ = try setUp()
+        let seize = try run(
+            office, "item", "seize", "EV-4", "--case", "OP-1", "--exhibit", "C/4", "--kind", "phone", "--description",
+            "Phone", "--seal", "S-4", "--location", "Room B", "--from", "Flat 3", "--authority", "Warrant 7", "--at",
+            "2026-12-01T06:00:00+01:00", "--key", "carol.pem")
+        #expect(seize.status == 0, "\(seize.stderr)")
+        let show = try run(office, "item", "show", "EV-4", "--json")
+        try Data(show.stdout.utf8).write(to: field.url.appendingPathComponent("ev4.json"))
+        try copy("carol.pem", from: office, to: field)
+        try copy("bob.pem", from: office, to: field)
+        // In the field: the hand-over and its receipt, by the same commands as at the office, into one file.
+        let transfer = try run(
+            field, "transfer", "EV-4", "--to", "bob", "--purpose", "Imaging", "--seal", "S-4", "--key", "carol.pem",
+            "--head", "ev4.json", "--out", "handover.statements")
+        #expect(transfer.status == 0, "\(transfer.stderr)")
+        let receive = try run(
+            field, "receive", "EV-4", "--seal", "S-4", "--location", "Lab safe 2", "--key", "bob.pem", "--head",
+            "ev4.json", "--out", "handover.statements")
+        #expect(receive.status == 0, "\(receive.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: field.path("custody.ledger")), "nothing touched a ledger")
+        try copy("handover.statements", from: field, to: office)
+        let submit = try run(office, "submit", "handover.statements")
+        #expect(submit.status == 0, "\(submit.stdout)\(submit.stderr)")
+        let item = try run(office, "item", "show", "EV-4")
+        #expect(item.stdout.contains("holder     bob"), "\(item.stdout)")
+        #expect(try run(office, "verify").status == 0)
+    }
 }

@@ -196,7 +196,7 @@ public enum Sequencer {
             keys.apply(effect)
             do { try custody.apply(entry, keys: keys) } catch let violation as CustodyViolation {
                 keys = keysBefore
-                outcome(.refused(.refused(violation, "refused: \(body.type) in \(body.stream): \(violation)")))
+                outcome(.refused(.refused(violation, "\(body.type) in \(body.stream): \(violation)")))
                 continue
             }
             if case .logKeyRotated = effect, let rotation {

@@ -87,12 +87,13 @@ public enum CustodyForms {
     /// The data of a `custody.received`: what the recipient saw.
     ///
     /// A receipt of an item that was released sealed must state the seal number the recipient reads, or that the
-    /// seal is broken: "intact" without a number would record a check nobody made.
+    /// seal is broken: "intact" without a number would record a check nobody made. Signed offline (no `store`), that
+    /// is left to the signer.
     public static func receipt(
         item: String, seal: String?, sealBroken: Bool, condition: String?, location: String?,
-        in store: any LedgerStore
+        in store: (any LedgerStore)?
     ) throws -> JSONValue {
-        if seal == nil, !sealBroken, let (record, _) = try CustodyQueries.item(item, in: store),
+        if seal == nil, !sealBroken, let store, let (record, _) = try CustodyQueries.item(item, in: store),
             let expected = record.seal
         {
             throw LedgerError.usage(

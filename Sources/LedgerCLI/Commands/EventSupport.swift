@@ -11,7 +11,25 @@ struct EventOptions: ParsableArguments {
     @Option(help: "The stream's current last revision you expect; refused (exit 4) if it moved on.")
     var expectRev: Int64?
     @OptionGroup var passphrase: PassphraseOptions
+    @Option(
+        help: ArgumentHelp(
+            "Sign offline instead of recording: add the signed statement to this statement file (record it later"
+                + " with `ledger submit`; needs --head).", valueName: "file"))
+    var out: String?
+    @Option(
+        help: ArgumentHelp(
+            "With --out: the stream's position, as `ledger head STREAM --json` or `ledger item show --json` wrote it.",
+            valueName: "file"))
+    var head: String?
+    @Option(
+        help: ArgumentHelp(
+            "With --out: how long the statement may wait to be recorded: 30m, 24h, 7d (at most 30d).",
+            valueName: "duration"))
+    var validFor: String = "24h"
     @Flag(help: "Print the result as JSON.") var json = false
+
+    /// True when the command signs a statement into a file (`--out`) instead of recording in the ledger.
+    var isOffline: Bool { out != nil }
 
     /// Decides and appends one event signed by `--key` (and any co-signers); prints what was recorded.
     func record(
@@ -26,6 +44,10 @@ struct EventOptions: ParsableArguments {
         _ type: String, stream: String, json data: JSONValue, coSigners: [Ed25519PrivateKey] = [],
         summary: String? = nil
     ) throws {
+        if let out {
+            try sign(type, stream: stream, data: data, coSigners: coSigners, into: out)
+            return
+        }
         let store = try location.open()
         let signer = try passphrase.loadKey(key)
         let result = try Appender.append(
@@ -41,6 +63,53 @@ struct EventOptions: ParsableArguments {
             print(Terminal.line("recorded \(type) at seq \(seq) in \(stream)" + (summary.map { ": \($0)" } ?? "")))
         }
     }
+}
+
+extension EventOptions {
+    /// Signs the event as a version-2 statement at the position `--head` names, without the ledger, and adds it to
+    /// the statement file `file` (chained onto statements of the same stream already in it); co-signers sign it at
+    /// once, each at their own moment.
+    func sign(
+        _ type: String, stream: String, data: JSONValue, coSigners: [Ed25519PrivateKey], into file: String
+    ) throws {
+        guard let head else { throw LedgerError.usage("--out needs --head FILE (from `ledger head \(stream) --json`)") }
+        guard expectRev == nil else { throw LedgerError.usage("--expect-rev does not apply to --out: --head fixes it") }
+        let position = try StreamPosition(json: try parseJSONFile(head, what: "head file"))
+        guard position.stream.hasSameBytes(as: stream) else {
+            throw LedgerError.usage("\(head) is the position of \(position.stream), not of \(stream)")
+        }
+        let signer = try passphrase.loadKey(key)
+        let existing =
+            FileManager.default.fileExists(atPath: file)
+            ? try StatementSigning.read(file: try readFileBytes(file, what: "statement file"), name: file) : []
+        var statement = try StatementSigning.sign(
+            at: StatementSigning.position(after: existing, from: position), type: type, data: data, signer: signer,
+            lifetime: try statementLifetime(validFor))
+        for coSigner in coSigners { statement = try StatementSigning.cosign(statement, signer: coSigner) }
+        try replaceFile(file, with: StatementSigning.file(existing + [statement]))
+        if json {
+            printJSON([
+                "file": .string(file), "id": .string(statement.body.id), "type": .string(type),
+                "stream": .string(stream), "stream_rev": .integer(statement.body.streamRev),
+                "statement_hash": .string(statement.statementHashHex), "signed_at": .string(statement.body.signedAt),
+                "expires": .string(statement.body.expires),
+            ])
+        } else {
+            print(
+                Terminal.line(
+                    "signed \(type) on \(stream) (revision \(statement.body.streamRev)) into \(file); record it before"
+                        + " \(statement.body.expires) with `ledger submit \(file)`"))
+        }
+    }
+}
+
+/// Milliseconds from `30m`, `24h`, `7d` (at most 30 days).
+func statementLifetime(_ text: String) throws(LedgerError) -> Int64 {
+    let units: [Character: Int64] = ["m": 60_000, "h": 3_600_000, "d": 86_400_000]
+    guard let unit = text.last.flatMap({ units[$0] }), let count = Int64(text.dropLast()), count > 0,
+        count <= 30 * 86_400_000 / unit
+    else { throw .usage("--valid-for \(text): give minutes, hours or days, e.g. 30m, 24h, 7d (at most 30d)") }
+    return count * unit
 }
 
 /// Builds event data from options, leaving out the ones not given.

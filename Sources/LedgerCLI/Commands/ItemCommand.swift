@@ -416,7 +416,7 @@ struct ReceiveCommand: ParsableCommand {
     func run() throws {
         let data = try CustodyForms.receipt(
             item: item, seal: seal, sealBroken: sealBroken, condition: condition, location: location,
-            in: try event.location.openForReading())
+            in: event.isOffline ? nil : try event.location.openForReading())
         try event.record(
             CustodyEvents.custodyReceived, stream: CustodyStreams.item(item), json: data,
             summary: sealBroken ? "received; SEAL BROKEN recorded" : "received; seal intact")

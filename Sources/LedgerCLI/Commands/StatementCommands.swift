@@ -52,7 +52,8 @@ struct SignCommand: ParsableCommand {
             Statements on the same stream already in that file are chained: sign several events on one item in a \
             row and they are recorded in that order. Nothing here needs the ledger; `ledger submit` records the file \
             later, keeping both times (when you signed and when it was recorded). A witnessing officer adds their \
-            signature with `ledger cosign`.
+            signature with `ledger cosign`. Every domain command (`ledger transfer`, `ledger receive`, `ledger item \
+            seize`, …) signs offline the same way with its own arguments plus --head and --out.
 
             Examples:
               ledger sign --head ev64.head.json --type custody.received \\
@@ -85,7 +86,7 @@ struct SignCommand: ParsableCommand {
             ? try StatementSigning.read(file: try readFileBytes(out, what: "statement file"), name: out) : []
         let statement = try StatementSigning.sign(
             at: StatementSigning.position(after: existing, from: position), type: type, data: dataValue,
-            signer: signer, id: id, lifetime: try duration(validFor))
+            signer: signer, id: id, lifetime: try statementLifetime(validFor))
         try replaceFile(out, with: StatementSigning.file(existing + [statement]))
         if json {
             printJSON([
@@ -99,14 +100,6 @@ struct SignCommand: ParsableCommand {
         print(
             "signed \(type) on \(statement.body.stream) (revision \(statement.body.streamRev)) at \(statement.body.signedAt);"
                 + " record it before \(statement.body.expires) with `ledger submit \(out)`")
-    }
-
-    private func duration(_ text: String) throws(LedgerError) -> Int64 {
-        let units: [Character: Int64] = ["m": 60_000, "h": 3_600_000, "d": 86_400_000]
-        guard let unit = text.last.flatMap({ units[$0] }), let count = Int64(text.dropLast()), count > 0,
-            count <= 30 * 86_400_000 / unit
-        else { throw .usage("--valid-for \(text): give minutes, hours or days, e.g. 30m, 24h, 7d (at most 30d)") }
-        return count * unit
     }
 }
 
