@@ -221,4 +221,37 @@ struct StatementEndToEndTests {
         #expect(item.stdout.contains("holder     bob"), "\(item.stdout)")
         #expect(try run(office, "verify").status == 0)
     }
+
+    @Test func severalProcessesSubmittingAtOnceFormOneChain() throws {
+        _ = try setUp()
+        let processes = 4
+        let perFile = 5
+        for index in 1...processes {
+            let head = try run(office, "head", "case/P-\(index)", "--json")
+            try Data(head.stdout.utf8).write(to: office.url.appendingPathComponent("p\(index).head.json"))
+            let open = try run(
+                office, "case", "open", "P-\(index)", "--title", "Parallel \(index)", "--legal-basis", "JIT",
+                "--agency", "NCA", "--key", "carol.pem", "--head", "p\(index).head.json", "--out", "p\(index).statements")
+            #expect(open.status == 0, "\(open.stderr)")
+            for note in 2...perFile {
+                let sign = try run(
+                    office, "sign", "--head", "p\(index).head.json", "--type", "note.added", "--data",
+                    #"{"text":"note \#(note)"}"#, "--key", "carol.pem", "--out", "p\(index).statements")
+                #expect(sign.status == 0, "\(sign.stderr)")
+            }
+        }
+        let before = try run(office, "log", "--format", "jsonl").stdout.split(separator: "\n").count
+        let started = try (1...processes).map { index in
+            try CLI.start(["submit", "p\(index).statements"], in: office.url)
+        }
+        for (process, out, err) in started {
+            let output = CLI.finish(process, out, err)
+            #expect(output.status == 0, "\(output.stdout)\(output.stderr)")
+        }
+        let after = try run(office, "log", "--format", "jsonl").stdout.split(separator: "\n").count
+        #expect(after == before + processes * perFile)
+        let verify = try run(office, "verify")
+        #expect(verify.status == 0, "\(verify.stdout)")
+        #expect(verify.stdout.contains("checkpoints"), "\(verify.stdout)")
+    }
 }
