@@ -231,7 +231,8 @@ struct StatementEndToEndTests {
             try Data(head.stdout.utf8).write(to: office.url.appendingPathComponent("p\(index).head.json"))
             let open = try run(
                 office, "case", "open", "P-\(index)", "--title", "Parallel \(index)", "--legal-basis", "JIT",
-                "--agency", "NCA", "--key", "carol.pem", "--head", "p\(index).head.json", "--out", "p\(index).statements")
+                "--agency", "NCA", "--key", "carol.pem", "--head", "p\(index).head.json", "--out",
+                "p\(index).statements")
             #expect(open.status == 0, "\(open.stderr)")
             for note in 2...perFile {
                 let sign = try run(
