@@ -125,6 +125,23 @@ struct SequencerTests {
         try verifies(fixture)
     }
 
+    @Test func anAnchorIsCheckedAgainstTheLedgersTreeWhenSequenced() throws {
+        let (fixture, carol) = try fixture()
+        let size = try fixture.count()
+        let root = Hex.encode(try fixture.store.read { try $0.root(size: size) })
+        let position = try StreamPosition.of("ledger", in: fixture.store)
+        let anchored = try StatementSigning.sign(
+            at: position, type: EventTypes.ledgerNote, data: ["text": "seen"], signer: carol,
+            anchor: StatementAnchor(size: size, root: root))
+        #expect(statuses(try Sequencer.submit([anchored], to: fixture.store))[0].hasPrefix("recorded"))
+        let wrong = try StatementSigning.sign(
+            at: try StreamPosition.of("ledger", in: fixture.store), type: EventTypes.ledgerNote,
+            data: ["text": "not seen"], signer: carol,
+            anchor: StatementAnchor(size: size, root: String(repeating: "0", count: 64)))
+        #expect(statuses(try Sequencer.submit([wrong], to: fixture.store))[0].contains("is not a tree of this ledger"))
+        try verifies(fixture)
+    }
+
     @Test func aVersion1LedgerRefusesStatementsAndStaysWritableWithVersion1Rules() throws {
         let fixture = try LedgerFixture(format: 1)
         let bob = try fixture.register()

@@ -297,4 +297,33 @@ struct FormatV2Tests {
         rotation(&inV1, to: newKey, oldKey: inV1.logKey)
         expectFailure(inV1.records, seq: 3, rule: .typeTable, containing: "version-2 ledgers only", checkpoints: [])
     }
+
+    @Test func anAnchorMustNameAnEarlierTreeAndItsRoot() throws {
+        var builder = LedgerBuilder(version: 2)
+        builder.append(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "a"], signer: builder.admin)
+        let seen = builder.checkpoint()
+        let root = Hex.encode(seen.checkpoint.root)
+        var good = builder
+        good.append(
+            type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "b"], signer: builder.admin,
+            mutate: { $0.anchor = StatementAnchor(size: 3, root: root) })
+        #expect(verifyRecords(good.records, checkpoints: [seen, good.checkpoint()]).failureText == nil)
+        // Without the checkpoint of its size at hand the anchor is left to the caller, not passed silently.
+        let summary = try verifyRecords(good.records, checkpoints: [good.checkpoint()]).get()
+        #expect(summary.uncheckedAnchors.map(\.seq) == [4])
+        var wrong = builder
+        wrong.append(
+            type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "b"], signer: builder.admin,
+            mutate: { $0.anchor = StatementAnchor(size: 3, root: String(repeating: "0", count: 64)) })
+        expectFailure(
+            wrong.records, seq: 4, rule: .anchor, containing: "the ledger's tree of that size has root",
+            checkpoints: [seen, wrong.checkpoint()])
+        var ahead = builder
+        ahead.append(
+            type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "b"], signer: builder.admin,
+            mutate: { $0.anchor = StatementAnchor(size: 4, root: root) })
+        expectFailure(
+            ahead.records, seq: 4, rule: .anchor, containing: "not before this entry", checkpoints: [ahead.checkpoint()]
+        )
+    }
 }

@@ -158,6 +158,16 @@ public enum Sequencer {
                         + " read the stream again and sign again")
                 continue
             }
+            // §12.7 rule 9: an anchor names a tree the signer saw, before this group.
+            if let anchor = body.anchor {
+                guard anchor.size <= head.seq, Hex.encode(try transaction.root(size: anchor.size)) == anchor.root else {
+                    refuse(
+                        .invalidEntry,
+                        "the statement's anchor (size \(anchor.size), root \(anchor.root.prefix(16))…) is not a tree of this ledger"
+                    )
+                    continue
+                }
+            }
             let entry = statement.entry(seq: seq + 1, prev: prev, time: time)
             guard entry.record.count <= Entry.maxStatementRecordBytes else {
                 refuse(

@@ -88,7 +88,8 @@ public enum StatementSigning {
     ///   days).
     public static func sign(
         at position: StreamPosition, type: String, data: JSONValue, signer: Ed25519PrivateKey, id: String? = nil,
-        lifetime: Int64 = StatementRules.defaultLifetimeMilliseconds, clock: any LedgerClock = SystemClock()
+        anchor: StatementAnchor? = nil, lifetime: Int64 = StatementRules.defaultLifetimeMilliseconds,
+        clock: any LedgerClock = SystemClock()
     ) throws(LedgerError) -> SignedStatement {
         guard data.objectMembers != nil else { throw .usage("data must be a JSON object") }
         guard lifetime > 0, lifetime <= StatementRules.maxLifetimeMilliseconds else {
@@ -100,11 +101,12 @@ public enum StatementSigning {
         }
         let signedAt = clock.now()
         let expires = LedgerTime.format(millisecondsSince1970: (LedgerTime.milliseconds(signedAt) ?? 0) + lifetime)
-        let body = EntryBody(
+        var body = EntryBody(
             ledger: position.ledger, seq: 2, prev: EntryBody.zeroHash, stream: position.stream,
             streamRev: position.rev + 1, streamPrev: position.prev, id: id ?? SecureRandom.uuidV4(),
             time: signedAt, type: type, actor: KeyID.of(signer.publicKey), data: data,
             version: EntryBody.statementVersion, genesis: position.genesis, signedAt: signedAt, expires: expires)
+        body.anchor = anchor
         var statement = SignedStatement(statement: body, sigs: [])
         statement.add(EntrySignature(key: body.actor, signature: signer.sign(statement.actorMessage)))
         return statement
@@ -127,6 +129,21 @@ public enum StatementSigning {
         let message = SigningMessage.coSignature(statementHash: statement.statementHash, signedAt: signedAt)
         signed.add(EntrySignature(key: keyID, signature: signer.sign(message), signedAt: signedAt))
         return signed
+    }
+
+    /// The anchor of a checkpoint file the signer verified (FORMAT.md §12.2): its size and root, for the ledger
+    /// `position` is in.
+    public static func anchor(checkpointText: String, for position: StreamPosition) throws(LedgerError)
+        -> StatementAnchor
+    {
+        let checkpoint: SignedCheckpoint
+        do { checkpoint = try SignedCheckpoint(noteText: checkpointText) } catch {
+            throw .usage("the anchor is not a checkpoint: \(error)")
+        }
+        guard checkpoint.checkpoint.origin.hasSameBytes(as: position.ledger), checkpoint.checkpoint.size >= 1 else {
+            throw .usage("the anchor is a checkpoint of \(checkpoint.checkpoint.origin), not of \(position.ledger)")
+        }
+        return StatementAnchor(size: checkpoint.checkpoint.size, root: Hex.encode(checkpoint.checkpoint.root))
     }
 
     /// The statements of a statement file: one canonical signed statement per line, each ending in a newline.

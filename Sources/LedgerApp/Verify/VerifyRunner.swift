@@ -134,6 +134,18 @@ public enum VerifyRunner {
                 report.entriesChecked = pipeline.verifier.entryCount
                 report.summary = try pipeline.verifier.finish(
                     checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
+                // Anchors at sizes with no stored checkpoint: against the stored tree, whose every node the replay
+                // has just recomputed.
+                for (seq, anchor) in report.summary?.uncheckedAnchors ?? [] {
+                    guard anchor.size <= pipeline.verifier.entryCount,
+                        Hex.encode(try reader.root(size: anchor.size)) == anchor.root
+                    else {
+                        throw VerificationFailure(
+                            seq: seq, rule: .anchor,
+                            message: "the anchor's root does not match the ledger's tree of size \(anchor.size)")
+                    }
+                }
+                report.summary?.uncheckedAnchors = []
                 report.witnessTimes = try checkWitnesses(options)
                 report.projectionRowsChecked = try checkStoredState(reader, against: pipeline.verifier)
                 report.timestamps = try checkTimestamps(reader, caFile: options.timestampCAFile)
@@ -366,6 +378,12 @@ public enum VerifyRunner {
             try pipeline.finish()
             report.entriesChecked = pipeline.verifier.entryCount
             report.summary = try pipeline.verifier.finish(checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
+            if let unchecked = report.summary?.uncheckedAnchors, !unchecked.isEmpty {
+                report.notes.append(
+                    "\(unchecked.count) statement anchor(s) name tree sizes no given checkpoint has (first: seq"
+                        + " \(unchecked[0].seq), size \(unchecked[0].anchor.size)); they were not checked: verify the"
+                        + " database, or give the checkpoint of that size")
+            }
             report.witnessTimes = try checkWitnesses(options)
         } catch let failure as VerificationFailure {
             try? pipeline.flushQuietly()

@@ -26,6 +26,11 @@ struct EventOptions: ParsableArguments {
             "With --out: how long the statement may wait to be recorded: 30m, 24h, 7d (at most 30d).",
             valueName: "duration"))
     var validFor: String = "24h"
+    @Option(
+        help: ArgumentHelp(
+            "With --out: a checkpoint of this ledger you verified; the statement names its size and root.",
+            valueName: "file"))
+    var anchor: String?
     @Flag(help: "Print the result as JSON.") var json = false
 
     /// True when the command signs a statement into a file (`--out`) instead of recording in the ledger.
@@ -82,9 +87,14 @@ extension EventOptions {
         let existing =
             FileManager.default.fileExists(atPath: file)
             ? try StatementSigning.read(file: try readFileBytes(file, what: "statement file"), name: file) : []
+        let anchored = try anchor.map { file throws(LedgerError) in
+            try StatementSigning.anchor(
+                checkpointText: String(decoding: try readFileBytes(file, what: "anchor checkpoint"), as: UTF8.self),
+                for: position)
+        }
         var statement = try StatementSigning.sign(
             at: StatementSigning.position(after: existing, from: position), type: type, data: data, signer: signer,
-            lifetime: try statementLifetime(validFor))
+            anchor: anchored, lifetime: try statementLifetime(validFor))
         for coSigner in coSigners { statement = try StatementSigning.cosign(statement, signer: coSigner) }
         try replaceFile(file, with: StatementSigning.file(existing + [statement]))
         if json {

@@ -72,6 +72,11 @@ struct SignCommand: ParsableCommand {
     @Option(help: "A UUIDv4 for the statement (default: a new one).") var id: String?
     @Option(
         help: ArgumentHelp(
+            "A checkpoint of this ledger you verified: the statement names its size and root (FORMAT.md §12.2).",
+            valueName: "file"))
+    var anchor: String?
+    @Option(
+        help: ArgumentHelp(
             "How long the statement may wait to be recorded: e.g. 30m, 24h, 7d (at most 30d).", valueName: "duration"))
     var validFor: String = "24h"
     @OptionGroup var passphrase: PassphraseOptions
@@ -84,9 +89,14 @@ struct SignCommand: ParsableCommand {
         let existing =
             FileManager.default.fileExists(atPath: out)
             ? try StatementSigning.read(file: try readFileBytes(out, what: "statement file"), name: out) : []
+        let anchored = try anchor.map { file throws(LedgerError) in
+            try StatementSigning.anchor(
+                checkpointText: String(decoding: try readFileBytes(file, what: "anchor checkpoint"), as: UTF8.self),
+                for: position)
+        }
         let statement = try StatementSigning.sign(
             at: StatementSigning.position(after: existing, from: position), type: type, data: dataValue,
-            signer: signer, id: id, lifetime: try statementLifetime(validFor))
+            signer: signer, id: id, anchor: anchored, lifetime: try statementLifetime(validFor))
         try replaceFile(out, with: StatementSigning.file(existing + [statement]))
         if json {
             printJSON([

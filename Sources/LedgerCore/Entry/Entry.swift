@@ -43,6 +43,9 @@ public struct EntryBody: Sendable {
     public var signedAt: String
     /// Version 2: the statement may not be sequenced after this time (empty in version 1).
     public var expires: String
+    /// Version 2, optional: the size and root (hex) of a checkpoint the signer verified, binding what they saw of
+    /// the whole ledger (FORMAT.md §12.2).
+    public var anchor: StatementAnchor?
 
     /// Makes a body; fields are checked when it is parsed back or verified, not here.
     public init(
@@ -54,6 +57,7 @@ public struct EntryBody: Sendable {
         self.genesis = genesis
         self.signedAt = signedAt
         self.expires = expires
+        self.anchor = nil
         self.ledger = ledger
         self.seq = seq
         self.prev = prev
@@ -72,8 +76,14 @@ public struct EntryBody: Sendable {
 
     /// Version 2: the statement as a JSON object (FORMAT.md §12.2).
     public var statementJSON: JSONValue {
-        var members = [
-            JSONMember("actor", .string(actor)),
+        var members = [JSONMember("actor", .string(actor))]
+        if let anchor {
+            members.append(
+                JSONMember(
+                    "anchor",
+                    .object([JSONMember("root", .string(anchor.root)), JSONMember("size", .integer(anchor.size))])))
+        }
+        members += [
             JSONMember("data", data),
             JSONMember("expires", .string(expires)),
         ]
@@ -276,6 +286,7 @@ public struct EntryBody: Sendable {
         genesis = nil
         signedAt = ""
         expires = ""
+        anchor = nil
     }
 
     /// Reads a version-2 body: `v`, `seq`, `prev`, `time` and the statement (FORMAT.md §12.2–12.3).
@@ -295,8 +306,9 @@ public struct EntryBody: Sendable {
         var expected = [
             "actor", "data", "expires", "id", "ledger", "signed_at", "stream", "stream_prev", "stream_rev", "type", "v",
         ]
-        // §12.2: genesis is in every statement but seq 1's.
+        // §12.2: genesis is in every statement but seq 1's; anchor is optional.
         if seq > 1 { expected.append("genesis") }
+        if statement.member("anchor") != nil { expected.append("anchor") }
         try EntryFormatError.requireExactMembers(fields, expected, in: "statement")
         func string(_ name: String) throws(EntryFormatError) -> String {
             guard let value = statement.member(name)?.stringValue else {
@@ -342,6 +354,19 @@ public struct EntryBody: Sendable {
         guard Hex.isCanonical(actor, byteCount: 32) else {
             throw .init("statement.actor is not a key id (64 lowercase hex)")
         }
+        if let value = statement.member("anchor") {
+            guard let members = value.objectMembers else { throw .init("statement.anchor is not an object") }
+            try EntryFormatError.requireExactMembers(members, ["root", "size"], in: "statement.anchor")
+            guard let root = value.member("root")?.stringValue, Hex.isCanonical(root, byteCount: 32) else {
+                throw .init("statement.anchor.root is not 64 lowercase hex digits")
+            }
+            guard let size = value.member("size")?.integerValue, size >= 1 else {
+                throw .init("statement.anchor.size must be an integer of at least 1")
+            }
+            anchor = StatementAnchor(size: size, root: root)
+        } else {
+            anchor = nil
+        }
         signedAt = try timeMember("signed_at")
         expires = try timeMember("expires")
         guard let data = statement.member("data"), data.objectMembers != nil else {
@@ -352,6 +377,20 @@ public struct EntryBody: Sendable {
         self.prev = prev
         self.time = time
         version = EntryBody.statementVersion
+    }
+}
+
+/// A checkpoint a statement's signer verified: its size and hex root (FORMAT.md §12.2).
+public struct StatementAnchor: Sendable, Equatable {
+    /// The checkpoint's tree size.
+    public let size: Int64
+    /// Hex of its root hash.
+    public let root: String
+
+    /// An anchor from its parts.
+    public init(size: Int64, root: String) {
+        self.size = size
+        self.root = root
     }
 }
 

@@ -14,6 +14,8 @@ public enum VerificationRule: String, Sendable, CaseIterable {
     case prevChain = "prev chain"
     /// §12.7 rule 5: a version-2 statement names the body hash of this ledger's seq 1.
     case genesisBinding = "genesis binding"
+    /// §12.7 rule 9: a statement's anchor names an earlier tree size and that tree's root.
+    case anchor
     /// §7 rule 5: `stream_rev` and `stream_prev` follow the stream's previous entry.
     case streamChain = "stream chain"
     /// §7 rule 6: no id is used twice.
@@ -212,6 +214,9 @@ public struct VerificationSummary: Sendable {
     public var logKey: String?
     /// The seqs at which the log key was rotated (FORMAT.md §12.10), oldest first.
     public var logKeyRotations: [Int64] = []
+    /// Anchors whose size no checkpoint given to the verifier has, so their roots were not at hand: the caller checks
+    /// them against a stored tree, or reports them unchecked.
+    public var uncheckedAnchors: [(seq: Int64, anchor: StatementAnchor)] = []
     /// Sizes of the checkpoints that were verified.
     public var checkpointSizes: [Int64] = []
     /// Entries after the newest valid checkpoint.
@@ -260,6 +265,8 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
     /// The format version seq 1 fixed (FORMAT.md §12.1), and the body hash of seq 1 (version-2 statements name it).
     private var formatVersion: Int64?
     private var genesisHash: String?
+    /// Anchors seen, checked against the roots of their sizes when the replay ends.
+    private var anchors: [(seq: Int64, anchor: StatementAnchor)] = []
     private var ids = Set<UUIDKey>()
     private var keys: [String: KeyState] = [:]
     private var activeAdmins = 0
@@ -337,6 +344,12 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
             throw fail(
                 .genesisBinding,
                 "statement.genesis does not name the body hash of this ledger's seq 1 (a statement of another ledger)")
+        }
+        if let anchor = body.anchor {
+            guard anchor.size < seq else {
+                throw fail(.anchor, "the anchor names tree size \(anchor.size), which is not before this entry")
+            }
+            anchors.append((seq, anchor))
         }
         let head = streams[body.stream]
         let expectedRev = (head?.rev ?? 0) + 1
@@ -568,7 +581,23 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
                     "not covered by a checkpoint signed by the log key (the order and time of entries \(covered + 1)…\(count) are not attested)"
             )
         }
+        // §12.7 rule 9: each anchor against the root of its size, where the replay kept it (a checkpoint's size).
+        var unchecked: [(seq: Int64, anchor: StatementAnchor)] = []
+        for (seq, anchor) in anchors {
+            guard let root = roots[anchor.size] else {
+                unchecked.append((seq, anchor))
+                continue
+            }
+            guard Hex.encode(root) == anchor.root else {
+                throw VerificationFailure(
+                    seq: seq, rule: .anchor,
+                    message:
+                        "the anchor names root \(anchor.root.prefix(16))… at size \(anchor.size), but the ledger's tree of that size has root \(Hex.encode(root).prefix(16))…"
+                )
+            }
+        }
         var summary = VerificationSummary()
+        summary.uncheckedAnchors = unchecked
         summary.origin = origin
         summary.entries = count
         summary.streams = streams.count
