@@ -64,7 +64,11 @@ struct FormatV2Tests {
     }
 
     @Test func recordsRoundTripAndTheStoresFastPathFindsTheStatementHash() throws {
-        let (builder, _) = validLedger()
+        var (builder, _) = validLedger()
+        let root = Hex.encode(builder.checkpoint().checkpoint.root)
+        builder.append(
+            type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "anchored"], signer: builder.admin,
+            mutate: { $0.anchor = StatementAnchor(size: 5, root: root) })
         for entry in builder.entries {
             let parsed = try Entry.parse(record: entry.record)
             #expect(parsed.record == entry.record)
@@ -76,6 +80,9 @@ struct FormatV2Tests {
             #expect(facts.streamRev == entry.body.streamRev)
             var decoder = EntryBodyDecoder()
             #expect(try decoder.body(of: entry.record).json == entry.body.json)
+            // Read by layout, not by the full parser (rebuild's speed depends on it).
+            let range = try #require(Entry.canonicalBodyRange(entry.record))
+            #expect(decoder.canonicalStatementBody(entry.record, range)?.json == entry.body.json)
         }
     }
 

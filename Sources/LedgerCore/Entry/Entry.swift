@@ -742,8 +742,66 @@ public struct EntryBodyDecoder {
 
     /// The body of `record`.
     public mutating func body(of record: [UInt8]) throws(EntryFormatError) -> EntryBody {
-        if let range = Entry.canonicalBodyRange(record), let body = canonicalBody(record, range) { return body }
+        if let range = Entry.canonicalBodyRange(record) {
+            if let body = canonicalBody(record, range) { return body }
+            if let body = canonicalStatementBody(record, range) { return body }
+        }
         return try EntryBody.parse(record: record)
+    }
+
+    /// A version-2 body read in JCS member order (FORMAT.md §12.2–12.3), or nil when laid out otherwise; the values
+    /// are then checked as the full parser checks them.
+    package mutating func canonicalStatementBody(_ record: [UInt8], _ range: Range<Int>) -> EntryBody? {
+        record.withUnsafeBufferPointer { all -> EntryBody? in
+            var cursor = JSONCursor(UnsafeBufferPointer(rebasing: all[range]), profile: .ledgerV1)
+            var body: [JSONMember] = []
+            var statement: [JSONMember] = []
+            func shared(_ name: String, _ previous: inout String?) throws(JSONError) -> Bool {
+                guard let (text, reused) = try cursor.string(reusing: previous) else { return false }
+                if !reused { previous = JSONCursor.isPlain(text) ? text : nil }
+                statement.append(JSONMember(name, .string(text)))
+                return true
+            }
+            func member(_ name: String, into members: inout [JSONMember], depth: Int) throws(JSONError) {
+                members.append(JSONMember(name, try cursor.value(depth: depth)))
+            }
+            do throws(JSONError) {
+                guard cursor.skip("{\"prev\":") else { return nil }
+                try member("prev", into: &body, depth: 2)
+                guard cursor.skip(",\"seq\":") else { return nil }
+                try member("seq", into: &body, depth: 2)
+                guard cursor.skip(",\"statement\":{\"actor\":"), try shared("actor", &actor) else { return nil }
+                if cursor.skip(",\"anchor\":") { try member("anchor", into: &statement, depth: 3) }
+                guard cursor.skip(",\"data\":") else { return nil }
+                try member("data", into: &statement, depth: 3)
+                guard cursor.skip(",\"expires\":") else { return nil }
+                try member("expires", into: &statement, depth: 3)
+                if cursor.skip(",\"genesis\":") { try member("genesis", into: &statement, depth: 3) }
+                guard cursor.skip(",\"id\":") else { return nil }
+                try member("id", into: &statement, depth: 3)
+                guard cursor.skip(",\"ledger\":"), try shared("ledger", &ledger) else { return nil }
+                guard cursor.skip(",\"signed_at\":") else { return nil }
+                try member("signed_at", into: &statement, depth: 3)
+                guard cursor.skip(",\"stream\":") else { return nil }
+                try member("stream", into: &statement, depth: 3)
+                guard cursor.skip(",\"stream_prev\":") else { return nil }
+                try member("stream_prev", into: &statement, depth: 3)
+                guard cursor.skip(",\"stream_rev\":") else { return nil }
+                try member("stream_rev", into: &statement, depth: 3)
+                guard cursor.skip(",\"type\":"), try shared("type", &type) else { return nil }
+                guard cursor.skip(",\"v\":") else { return nil }
+                try member("v", into: &statement, depth: 3)
+                guard cursor.skip("},\"time\":") else { return nil }
+                try member("time", into: &body, depth: 2)
+                guard cursor.skip(",\"v\":") else { return nil }
+                try member("v", into: &body, depth: 2)
+                guard cursor.skip("}"), cursor.isAtEnd else { return nil }
+            } catch {
+                return nil
+            }
+            body.append(JSONMember("statement", .object(statement)))
+            return try? EntryBody(json: .object(body))
+        }
     }
 
     /// The body read in JCS member order, or nil when the bytes are laid out otherwise or do not check.
@@ -854,7 +912,7 @@ extension Entry {
     private static let bodyPrefix = Array("{\"body\":".utf8)
     private static let sigsMarker = Array(",\"sigs\":[".utf8)
 
-    static func canonicalBodyRange(_ record: [UInt8]) -> Range<Int>? {
+    package static func canonicalBodyRange(_ record: [UInt8]) -> Range<Int>? {
         let prefix = bodyPrefix
         guard record.starts(with: prefix), let sigsStart = lastIndex(of: sigsMarker, in: record[...]),
             sigsStart > prefix.count
