@@ -152,8 +152,14 @@ func run() throws {
         handle.write(Data(buffer))
     }
     try handle.close()
+    // A version-2 export verifies only with the log key's checkpoint that covers it, as `ledger verify --jsonl FILE
+    // --checkpoint FILE` is given one (FORMAT.md §12.6): the newest stored one.
+    guard let newest = try store.read({ try $0.checkpointNotes() }).last else {
+        throw LedgerError.integrity("the ledger has no stored checkpoint")
+    }
+    let checkpoint = try SignedCheckpoint(noteText: newest.note)
     let jsonlStart = ContinuousClock.now
-    let jsonlReport = try VerifyRunner.verify(jsonlPath: exportPath, options: VerifyOptions())
+    let jsonlReport = try VerifyRunner.verify(jsonlPath: exportPath, options: VerifyOptions(checkpoint: checkpoint))
     let jsonlSeconds = seconds(ContinuousClock.now - jsonlStart)
     guard jsonlReport.failure == nil else {
         print("JSON Lines verification FAILED: \(jsonlReport.failure?.description ?? "?")")
