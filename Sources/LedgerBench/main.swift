@@ -22,6 +22,8 @@ struct Options {
     var proofs = false
     /// Run the export benchmark: one item's bundle from a small and a large ledger.
     var export = false
+    /// Run the format-version-2 write paths: `Appender.append` batches, and sign then `Sequencer.submit`.
+    var statements = false
     var largeEntries = 1_000_000
     var targets = 30_000
     var imageMiB = 1024
@@ -39,6 +41,14 @@ func parseOptions() -> Options {
         case "--custody": options.custody = true
         case "--proofs": options.proofs = true
         case "--export": options.export = true
+        case "--v2": options.statements = true
+        case "--count-signatures":
+            // The signatures `ledger verify` checks in entries (tools/bench): ledger-bench --count-signatures PATH
+            do { try countSignatures(path: arguments.popFirst() ?? "") } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                exit(2)
+            }
+            exit(0)
         case "--large": options.largeEntries = Int(arguments.popFirst() ?? "") ?? options.largeEntries
         case "--targets": options.targets = Int(arguments.popFirst() ?? "") ?? options.targets
         case "--image-mib": options.imageMiB = Int(arguments.popFirst() ?? "") ?? options.imageMiB
@@ -58,7 +68,7 @@ func parseOptions() -> Options {
             exit(0)
         case "--help", "-h":
             print(
-                "usage: ledger-bench [--entries N] [--batch B] [--dir DIR] [--append-only] | --custody [--targets N] [--image-mib M] | --proofs [--large N] | --export [--large N]"
+                "usage: ledger-bench [--entries N] [--batch B] [--dir DIR] [--append-only] | --v2 [--entries N] [--batch B] | --custody [--targets N] [--image-mib M] | --proofs [--large N] | --export [--large N] | --count-signatures PATH"
             )
             exit(0)
         default:
@@ -90,28 +100,7 @@ func run() throws {
     let admin = try KeyFiles.load(directory + "/admin.pem", passphrase: nil)
 
     // The wrapper's own limit in this process: Ed25519 over all cores through LedgerCrypto, nothing else.
-    let probeCount = options.appendOnly ? 0 : 20_000
-    let probeMessages = (0..<probeCount).map {
-        Array("custody-ledger/v1 entry\n\(String(repeating: "5a", count: 32))\n\($0)".utf8)
-    }
-    let cores = ProcessInfo.processInfo.activeProcessorCount
-    let probeSignatures = SlotBuffer<[UInt8]>(repeating: [], count: probeCount)
-    let signStart = ContinuousClock.now
-    DispatchQueue.concurrentPerform(iterations: cores) { worker in
-        let signer = Ed25519Signer(key: admin)
-        for index in stride(from: worker, to: probeCount, by: cores) {
-            probeSignatures[index] = signer.sign(probeMessages[index])
-        }
-    }
-    let signRate = Double(probeCount) / seconds(ContinuousClock.now - signStart)
-    let probeVerifyStart = ContinuousClock.now
-    DispatchQueue.concurrentPerform(iterations: cores) { worker in
-        let verifier = Ed25519Verifier(key: admin.publicKey)
-        for index in stride(from: worker, to: probeCount, by: cores) {
-            precondition(verifier.verify(signature: probeSignatures[index], message: probeMessages[index]))
-        }
-    }
-    let verifyRate = Double(probeCount) / seconds(ContinuousClock.now - probeVerifyStart)
+    let (signRate, verifyRate) = options.appendOnly ? (0, 0) : wrapperRates(key: admin, count: 20_000)
     print(String(format: "in_process_sign_per_s %.0f", signRate))
     print(String(format: "in_process_verify_per_s %.0f", verifyRate))
 
@@ -163,8 +152,14 @@ func run() throws {
         handle.write(Data(buffer))
     }
     try handle.close()
+    // A version-2 export verifies only with the log key's checkpoint that covers it, as `ledger verify --jsonl FILE
+    // --checkpoint FILE` is given one (FORMAT.md §12.6): the newest stored one.
+    guard let newest = try store.read({ try $0.checkpointNotes() }).last else {
+        throw LedgerError.integrity("the ledger has no stored checkpoint")
+    }
+    let checkpoint = try SignedCheckpoint(noteText: newest.note)
     let jsonlStart = ContinuousClock.now
-    let jsonlReport = try VerifyRunner.verify(jsonlPath: exportPath, options: VerifyOptions())
+    let jsonlReport = try VerifyRunner.verify(jsonlPath: exportPath, options: VerifyOptions(checkpoint: checkpoint))
     let jsonlSeconds = seconds(ContinuousClock.now - jsonlStart)
     guard jsonlReport.failure == nil else {
         print("JSON Lines verification FAILED: \(jsonlReport.failure?.description ?? "?")")
@@ -397,6 +392,8 @@ do {
     let options = parseOptions()
     if options.export {
         try runExport(options)
+    } else if options.statements {
+        try runStatements(options)
     } else if options.custody {
         try runCustody(options)
     } else if options.proofs {
