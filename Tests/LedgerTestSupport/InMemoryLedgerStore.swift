@@ -491,7 +491,7 @@ extension InMemoryStateReading {
 
 // MARK: Writing
 
-extension InMemoryTransaction {
+extension InMemoryStateReading {
     func record(forID id: String) throws -> [UInt8]? {
         guard let position = state.positionByID[Array(id.utf8)] else { return nil }
         let entry = state.entries[position]
@@ -502,6 +502,9 @@ extension InMemoryTransaction {
         }
         return entry.record
     }
+}
+
+extension InMemoryTransaction {
 
     /// Refused, as the SQLite store's trigger and unique constraints refuse it, unless the entry's seq follows the
     /// highest stored one and its id and (stream, stream_rev) are new.

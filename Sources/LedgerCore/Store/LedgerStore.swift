@@ -134,6 +134,8 @@ public struct RecordFilter: Sendable {
 public protocol LedgerReader: KeyDirectory, ProjectionSource {
     /// The number of entries.
     func entryCount() throws -> Int64
+    /// The stored record of the entry with this id, if any.
+    func record(forID id: String) throws -> [UInt8]?
     /// A metadata value (`origin`, `schema_version`).
     func meta(_ name: String) throws -> String?
     /// Calls `visit` for each matching record in ascending seq; stops early when it returns false.
@@ -161,8 +163,6 @@ public protocol LedgerReader: KeyDirectory, ProjectionSource {
 
 /// A write transaction: everything it does is committed together or not at all.
 public protocol LedgerWriteTransaction: LedgerReader {
-    /// The stored record of the entry with this id, if any.
-    func record(forID id: String) throws -> [UInt8]?
     /// Appends an entry with its leaf hash and the interior nodes it completes.
     func insert(_ entry: Entry, leafHash: [UInt8], nodes: [[UInt8]]) throws
     /// Applies an entry's effect to the keys table.
