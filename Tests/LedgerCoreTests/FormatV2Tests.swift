@@ -72,6 +72,8 @@ struct FormatV2Tests {
         for entry in builder.entries {
             let parsed = try Entry.parse(record: entry.record)
             #expect(parsed.record == entry.record)
+            #expect(entry.body.statementCanonicalBytes == JCS.serialize(entry.body.statementJSON))
+            #expect(entry.body.canonicalBytes == JCS.serialize(entry.body.json))
             #expect(parsed.statementHash == entry.statementHash)
             let facts = try #require(Entry.canonicalBodyFacts(entry.record))
             #expect(facts.bodyHash == entry.bodyHash)

@@ -67,6 +67,9 @@ public enum Appender {
         _ drafts: [EventDraft], to store: any LedgerStore, timings: AppendTimings?, progress: ((Int) -> Void)? = nil
     ) throws -> AppendResult {
         try validateShapes(drafts)
+        if try LedgerFormat.version(of: store) == EntryBody.statementVersion {
+            return try StatementAppender.append(drafts, to: store, timings: timings, progress: progress)
+        }
         let start = ContinuousClock.now
         do {
             let result = try store.write { transaction in
@@ -137,6 +140,10 @@ public enum Appender {
         batches: some Sequence<[EventDraft]>, to store: any LedgerStore, timings: AppendTimings?,
         name: (Int) -> String = { "batch \($0)" }, progress: ((Int) -> Void)? = nil
     ) throws -> [AppendResult] {
+        if try LedgerFormat.version(of: store) == EntryBody.statementVersion {
+            return try StatementAppender.append(
+                batches: batches, to: store, timings: timings, name: name, progress: progress)
+        }
         var iterator = batches.makeIterator()
         var next = iterator.next()
         var ahead: DecidedBatch?
@@ -349,7 +356,7 @@ public enum Appender {
     /// is recorded.
     ///
     /// Throws a conflict for any other mix.
-    private static func alreadyRecorded(_ drafts: [EventDraft], in transaction: any LedgerWriteTransaction) throws
+    static func alreadyRecorded(_ drafts: [EventDraft], in transaction: any LedgerReader) throws
         -> [Int64]?
     {
         var seqs: [Int64] = []
@@ -407,6 +414,22 @@ struct LedgerFormat {
     var logKey: Ed25519PrivateKey?
 
     var isStatements: Bool { version == EntryBody.statementVersion }
+
+    /// The format version of the ledger in `store` (FORMAT.md §12.1), from its seq 1.
+    static func version(of store: any LedgerStore) throws -> Int64 {
+        do {
+            return try store.read { reader in
+                var version: Int64 = EntryBody.version
+                try reader.forEachRecord(RecordFilter(from: 1, to: 1, withStoredState: false)) {
+                    version = try EntryBody.parse(record: $0.record).version
+                    return false
+                }
+                return version
+            }
+        } catch {
+            throw LedgerError.from(error)
+        }
+    }
 
     /// The format of the ledger `reader` reads, from its seq 1.
     static func of(_ reader: any LedgerReader) throws -> LedgerFormat {

@@ -34,6 +34,18 @@ public struct SubmitOutcome: Sendable {
     }
 }
 
+/// How a commit group is sequenced.
+struct SequencingOptions {
+    /// The new log key and its file, when the group holds the rotation that names it.
+    var rotation: (key: Ed25519PrivateKey, path: String)?
+    /// All or nothing (the domain commands): the first refusal throws and nothing is written.
+    var allOrNothing = false
+    /// Per statement, the keys whose signatures this process has just made (not checked again).
+    var selfSigned: [Set<String>]?
+    /// Called with the number of entries inserted so far.
+    var progress: ((Int) -> Void)?
+}
+
 /// Sequences statements that people signed elsewhere (FORMAT.md §12.8): one commit group per call, with one
 /// durable commit and one checkpoint signed by the log key.
 public enum Sequencer {
@@ -55,7 +67,7 @@ public enum Sequencer {
         guard !statements.isEmpty else { throw LedgerError.usage("nothing to submit") }
         do {
             let outcomes = try store.write { transaction in
-                let outcomes = try sequence(statements, in: transaction, rotation: rotation)
+                let outcomes = try sequence(statements, in: transaction, options: SequencingOptions(rotation: rotation))
                 PausePoint.beforeCommit.reach()
                 return outcomes
             }
@@ -66,10 +78,11 @@ public enum Sequencer {
         }
     }
 
-    private static func sequence(
-        _ statements: [SignedStatement], in transaction: any LedgerWriteTransaction,
-        rotation: (key: Ed25519PrivateKey, path: String)?
+    /// Sequences a group inside an open write transaction (see ``submit(_:to:rotation:)``).
+    static func sequence(
+        _ statements: [SignedStatement], in transaction: any LedgerWriteTransaction, options: SequencingOptions
     ) throws -> [SubmitOutcome] {
+        let rotation = options.rotation
         let format = try LedgerFormat.of(transaction)
         guard format.isStatements, var logKey = format.logKey, let genesisHash = format.genesisHash else {
             throw LedgerError.usage(
@@ -92,15 +105,37 @@ public enum Sequencer {
                 publicKeys[keyID] = key
             }
         }
+        // Chunks are checked on worker threads while this thread places the chunks before them. Signatures this
+        // process has just made (`options.selfSigned`) are not checked again.
         let keysNow = publicKeys
-        let signaturesValid = Parallel.map(Partition(items: statements.count, chunkSize: 64)) { index in
-            let statement = statements[index]
-            let entry = statement.entry(seq: 3, prev: EntryBody.zeroHash, time: statement.body.signedAt)
-            return statement.sigs.allSatisfy { sig in
-                guard let key = keysNow[sig.key], let message = entry.signedMessage(for: sig, table: .custodyV1)
-                else { return false }
-                return key.verify(signature: sig.signature, message: message)
+        let chunkSize = 256
+        let selfSigned = options.selfSigned
+        let checks = stride(from: 0, to: statements.count, by: chunkSize).map { start in
+            Background<[Bool], Never>.start {
+                (start..<min(start + chunkSize, statements.count)).map { index in
+                    let statement = statements[index]
+                    let mine = selfSigned.map { $0[index] } ?? []
+                    var verifiers: [String: Ed25519Verifier] = [:]
+                    return statement.sigs.allSatisfy { sig in
+                        if mine.contains(sig.key) { return true }
+                        guard let key = keysNow[sig.key], let message = statement.message(for: sig, table: .custodyV1)
+                        else {
+                            return false
+                        }
+                        let verifier = verifiers[sig.key] ?? Ed25519Verifier(key: key)
+                        verifiers[sig.key] = verifier
+                        return verifier.verify(signature: sig.signature, message: message)
+                    }
+                }
             }
+        }
+        // Never leave a check running: a process that exits while a worker is inside OpenSSL can crash in its exit
+        // handlers.
+        defer { for check in checks { _ = check.wait() } }
+        var checked: [Bool] = []
+        func signaturesValid(_ index: Int) -> Bool {
+            while checked.count <= index { checked += checks[checked.count / chunkSize].wait() }
+            return checked[index]
         }
 
         var seq = head.seq
@@ -116,18 +151,20 @@ public enum Sequencer {
         var outcomes: [SubmitOutcome] = []
         for (index, statement) in statements.enumerated() {
             let body = statement.body
-            func outcome(_ status: SubmitOutcome.Status) {
+            func outcome(_ status: SubmitOutcome.Status) throws {
+                // All or nothing: a domain command's refusal is its error; the transaction rolls back.
+                if options.allOrNothing, case .refused(let error) = status { throw error }
                 outcomes.append(SubmitOutcome(id: body.id, type: body.type, stream: body.stream, status: status))
             }
-            func refuse(_ code: LedgerError.Code, _ text: String) {
-                outcome(.refused(LedgerError(code, "\(body.type) in \(body.stream): \(text)")))
+            func refuse(_ code: LedgerError.Code, _ text: String) throws {
+                try outcome(.refused(LedgerError(code, "\(body.type) in \(body.stream): \(text)")))
             }
             // §12.8 step 1: the id first.
             if let earlier = seenIDs[body.id] {
                 if earlier == statement.statementHash {
-                    refuse(.usage, "id \(body.id) appears twice in this submission")
+                    try refuse(.usage, "id \(body.id) appears twice in this submission")
                 } else {
-                    refuse(.idConflict, "id \(body.id) appears twice in this submission with different statements")
+                    try refuse(.idConflict, "id \(body.id) appears twice in this submission with different statements")
                 }
                 continue
             }
@@ -135,23 +172,23 @@ public enum Sequencer {
             if let record = try transaction.record(forID: body.id) {
                 let existing = try Entry.parse(record: record)
                 if existing.statementHash == statement.statementHash {
-                    outcome(.alreadyRecorded(seq: existing.body.seq))
+                    try outcome(.alreadyRecorded(seq: existing.body.seq))
                 } else {
-                    refuse(
+                    try refuse(
                         .idConflict,
                         "id \(body.id) is already recorded at seq \(existing.body.seq) with another statement")
                 }
                 continue
             }
             guard body.ledger.hasSameBytes(as: origin), body.genesis == genesisHash else {
-                refuse(.invalidEntry, "the statement was signed for another ledger (its ledger or genesis differ)")
+                try refuse(.invalidEntry, "the statement was signed for another ledger (its ledger or genesis differ)")
                 continue
             }
             // Step 2: it must follow the stream's head.
             let current = try streamHeads[body.stream] ?? transaction.streamHead(body.stream)
             let currentRev = current?.rev ?? 0
             guard body.streamRev == currentRev + 1, body.streamPrev == (current?.link ?? EntryBody.zeroHash) else {
-                refuse(
+                try refuse(
                     .staleRevision,
                     "the statement follows revision \(body.streamRev - 1) of \(body.stream), which is now at revision"
                         + " \(currentRev)\(body.streamRev == currentRev + 1 ? " with another last statement" : ""):"
@@ -161,7 +198,7 @@ public enum Sequencer {
             // §12.7 rule 9: an anchor names a tree the signer saw, before this group.
             if let anchor = body.anchor {
                 guard anchor.size <= head.seq, Hex.encode(try transaction.root(size: anchor.size)) == anchor.root else {
-                    refuse(
+                    try refuse(
                         .invalidEntry,
                         "the statement's anchor (size \(anchor.size), root \(anchor.root.prefix(16))…) is not a tree of this ledger"
                     )
@@ -170,7 +207,7 @@ public enum Sequencer {
             }
             let entry = statement.entry(seq: seq + 1, prev: prev, time: time)
             guard entry.record.count <= Entry.maxStatementRecordBytes else {
-                refuse(
+                try refuse(
                     .usage,
                     "the entry would be \(entry.record.count) bytes, over the limit of \(Entry.maxStatementRecordBytes)"
                 )
@@ -178,26 +215,27 @@ public enum Sequencer {
             }
             // Steps 3 and 4: times, then the rules, signatures and custody, as the verifier replays them.
             do { try StatementRules.checkTimes(entry, previousStreamTime: current?.time) } catch {
-                refuse(.invalidEntry, "\(error)")
+                try refuse(.invalidEntry, "\(error)")
                 continue
             }
             let effect: RuleEffect
             do { effect = try EntryRules.check(entry, table: .custodyV1, keys: keys, genesisActor: nil) } catch {
-                outcome(.refused(LedgerError.from(error).with(description: "\(body.type) in \(body.stream): \(error)")))
+                try outcome(
+                    .refused(LedgerError.from(error).with(description: "\(body.type) in \(body.stream): \(error)")))
                 continue
             }
-            guard signaturesValid[index] else {
-                refuse(.signature, "a signature does not verify over the statement (or its signer is unknown)")
+            guard signaturesValid(index) else {
+                try refuse(.signature, "a signature does not verify over the statement (or its signer is unknown)")
                 continue
             }
             // FORMAT.md §12.10: the log key in force authorizes its successor, whose private key this process holds.
             if case .logKeyRotated(let newKey, _, let oldSignature, let message) = effect {
                 guard logKey.publicKey.verify(signature: oldSignature, message: message) else {
-                    refuse(.signature, "old_key_sig does not verify with the log key in force")
+                    try refuse(.signature, "old_key_sig does not verify with the log key in force")
                     continue
                 }
                 guard let rotation, rotation.key.publicKey == newKey.publicKey else {
-                    refuse(
+                    try refuse(
                         .usage, "a log-key rotation is recorded with `ledger log-key rotate`, which holds the new key")
                     continue
                 }
@@ -206,7 +244,10 @@ public enum Sequencer {
             keys.apply(effect)
             do { try custody.apply(entry, keys: keys) } catch let violation as CustodyViolation {
                 keys = keysBefore
-                outcome(.refused(.refused(violation, "\(body.type) in \(body.stream): \(violation)")))
+                let text = "\(body.type) in \(body.stream): \(violation)"
+                try outcome(
+                    .refused(.refused(violation, options.allOrNothing ? "refused: \(text); nothing was written" : text))
+                )
                 continue
             }
             if case .logKeyRotated = effect, let rotation {
@@ -217,16 +258,20 @@ public enum Sequencer {
             prev = entry.bodyHashHex
             streamHeads[body.stream] = StreamHead(rev: body.streamRev, link: entry.streamLinkHex, time: time)
             accepted.append((entry, effect))
-            outcome(.recorded(seq: seq))
+            try outcome(.recorded(seq: seq))
         }
         guard !accepted.isEmpty else { return outcomes }
         var accumulator = try transaction.accumulator(size: head.seq)
+        var inserted = 0
         for (entry, effect) in accepted {
             let leafHash = Merkle.leafHash(entry.record)
             let nodes = accumulator.append(leafHash: leafHash)
             try transaction.insert(entry, leafHash: leafHash, nodes: nodes)
             try transaction.apply(effect)
+            inserted += 1
+            if inserted % 256 == 0 { options.progress?(inserted) }
         }
+        options.progress?(inserted)
         try transaction.writeProjectionRows(custody.takeChangedRows(), builtTo: seq)
         // FORMAT.md §12.6: the log key attests the group's order and times.
         let checkpoint = Checkpoint(origin: origin, size: seq, root: accumulator.root)

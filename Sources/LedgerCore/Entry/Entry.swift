@@ -102,7 +102,55 @@ public struct EntryBody: Sendable {
     }
 
     /// Version 2: JCS(statement), what the statement hash is over.
-    public var statementCanonicalBytes: [UInt8] { JCS.serialize(statementJSON) }
+    public var statementCanonicalBytes: [UInt8] {
+        // The member names are fixed and ASCII, so their JCS order is known: written directly (the same bytes as
+        // JCS.serialize(statementJSON), which the tests check), without building and sorting a tree.
+        var out = [UInt8]()
+        out.reserveCapacity(600)
+        func member(_ name: StaticString, first: Bool = false) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+            out.append(contentsOf: "\":".utf8)
+        }
+        out.append(UInt8(ascii: "{"))
+        member("actor", first: true)
+        JCS.writeString(actor, to: &out)
+        if let anchor {
+            member("anchor")
+            out.append(contentsOf: #"{"root":"#.utf8)
+            JCS.writeString(anchor.root, to: &out)
+            out.append(contentsOf: #","size":"#.utf8)
+            out.append(contentsOf: String(anchor.size).utf8)
+            out.append(UInt8(ascii: "}"))
+        }
+        member("data")
+        JCS.write(data, to: &out)
+        member("expires")
+        JCS.writeString(expires, to: &out)
+        if let genesis {
+            member("genesis")
+            JCS.writeString(genesis, to: &out)
+        }
+        member("id")
+        JCS.writeString(id, to: &out)
+        member("ledger")
+        JCS.writeString(ledger, to: &out)
+        member("signed_at")
+        JCS.writeString(signedAt, to: &out)
+        member("stream")
+        JCS.writeString(stream, to: &out)
+        member("stream_prev")
+        JCS.writeString(streamPrev, to: &out)
+        member("stream_rev")
+        out.append(contentsOf: String(streamRev).utf8)
+        member("type")
+        JCS.writeString(type, to: &out)
+        member("v")
+        out.append(contentsOf: String(EntryBody.statementVersion).utf8)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
 
     /// The body as a JSON object.
     public var json: JSONValue {
@@ -539,7 +587,11 @@ public struct Entry: Sendable {
 
     /// Assembles an entry from a body and its signatures (sorted here by key id).
     public init(body: EntryBody, sigs: [EntrySignature]) {
-        let statementBytes = body.isStatement ? body.statementCanonicalBytes : []
+        self.init(body: body, sigs: sigs, statementBytes: body.isStatement ? body.statementCanonicalBytes : [])
+    }
+
+    /// Assembles an entry whose statement's JCS bytes are already known (a version-2 body; empty for version 1).
+    init(body: EntryBody, sigs: [EntrySignature], statementBytes: [UInt8]) {
         let bodyBytes = body.isStatement ? body.canonicalBytes(statement: statementBytes) : body.canonicalBytes
         let sorted = sigs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         var record = Array("{\"body\":".utf8)

@@ -13,11 +13,15 @@ public struct SignedStatement: Sendable {
     /// SHA-256(JCS(statement)).
     public let statementHash: [UInt8]
 
+    /// JCS(statement).
+    private let statementBytes: [UInt8]
+
     /// A statement and its signatures; `body` must be a version-2 body.
     public init(statement body: EntryBody, sigs: [EntrySignature]) {
         self.body = body
         self.sigs = sigs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-        statementHash = SHA256.hash(body.statementCanonicalBytes)
+        statementBytes = body.statementCanonicalBytes
+        statementHash = SHA256.hash(statementBytes)
     }
 
     /// Hex of the statement hash: what the stream's next statement names in `stream_prev`.
@@ -25,6 +29,27 @@ public struct SignedStatement: Sendable {
 
     /// The message the actor signs.
     public var actorMessage: [UInt8] { SigningMessage.statement(hash: statementHash) }
+
+    /// The message `signature`'s key must have signed (FORMAT.md §12.4), or nil when it is no possible signer: the
+    /// actor's statement message, a registered key's request, a co-signer named in the data (per `table`) over the
+    /// co-signature message with its own time.
+    public func message(for signature: EntrySignature, table: TypeTable) -> [UInt8]? {
+        let keyID = signature.key
+        if keyID.hasSameBytes(as: body.actor) { return signature.signedAt == nil ? actorMessage : nil }
+        if body.type == EventTypes.keyRegistered,
+            let request = KeyRequest(registrationData: body.data, ledger: body.ledger),
+            let registered = body.data.member("key")?.stringValue, registered.hasSameBytes(as: keyID)
+        {
+            return signature.signedAt == nil ? request.message : nil
+        }
+        if let rule = table.rules[body.type], case .dataKey(let member) = rule.coSigner,
+            let named = body.data.member(member)?.stringValue, named.hasSameBytes(as: keyID),
+            let signedAt = signature.signedAt
+        {
+            return SigningMessage.coSignature(statementHash: statementHash, signedAt: signedAt)
+        }
+        return nil
+    }
 
     /// Adds (or replaces) one signer's signature.
     public mutating func add(_ signature: EntrySignature) {
@@ -45,7 +70,7 @@ public struct SignedStatement: Sendable {
         placed.seq = seq
         placed.prev = prev
         placed.time = time
-        return Entry(body: placed, sigs: sigs)
+        return Entry(body: placed, sigs: sigs, statementBytes: statementBytes)
     }
 
     /// Parses one line of a statement file: canonical JSON, exactly `sigs` and `statement`, the statement's members,
