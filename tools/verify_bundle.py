@@ -11,8 +11,11 @@ the RFC 3161 timestamp is checked with the `openssl` command line when --tsa-ca 
 Checks, in this order, stopping at the first failure:
   bag         bagit.txt exact; both manifests (format, order, hashes, exactly the files present); the file
               layout; bag-info.txt labels and Payload-Oxum (§11.1)
-  log key     entry 1's data.log_vkey, equal byte for byte to --trust-log-key when given (§11.3, §6.2)
-  checkpoint  C2SP signed note by the log key; origin, size N, root (§6.4)
+  log key     entry 1's data.log_vkey, then (version 2) each ledger.log-key-rotated entry in the bag up to the
+              checkpoint's size, each authorized by the key before it (old_key_sig) and proven by the new one
+              (new_key_sig) over the rotation message; --trust-log-key, when given, must equal one of these keys
+              byte for byte (§11.3, §6.2, §12.10)
+  checkpoint  C2SP signed note by the last of those log keys (the key in force at N); origin, size N, root (§6.4)
   witnesses   tlog-cosignature/v1 lines of the named witnesses, quorum K (default 0, as §6.6) (§6.6, §11.3)
   timestamp   checkpoint.tsr with `openssl ts -verify` against --tsa-ca, at the token's genTime (§6.7)
   entries     JSON profile and record form, seq order <= N, origin, prev links, unique ids, time order,
@@ -22,8 +25,9 @@ Checks, in this order, stopping at the first failure:
               stream, type, actor, data and id from body.statement, and §12 adds the record form (65,535 bytes),
               the genesis binding, the times of §12.5 and the statement and co-signature messages of §12.4
   proofs      line i proves line i (JCS form, seq, index, tree size N) to the checkpoint root (§11.3, §6.5)
-  disclosure  signed statement: origin, N, selection; every listed stream complete to its head; every entry
-              in a listed stream; the listed streams are those the selection and §11.2 item 3 allow (§11.4);
+  disclosure  signed statement (by the key in force at N): origin, N, selection; every listed stream complete to
+              its head; every entry but entry 1 and the log-key rotations in a listed stream; the listed streams
+              are those the selection and §11.2 item 3 allow, the rotations' signers counted as signers (§11.4);
               in version 2 stream_prev links statement hashes (§12.2), the stated head is still a body hash
   bag-info    Ledger-Origin, Ledger-Log-Key, Checkpoint-Size, Checkpoint-Root, External-Identifier (§11.1)
 
@@ -474,8 +478,9 @@ def custody_data_problem(typ, data):
 
 # type: (stream prefix(es), roles that may act): the four core rows here, the custody rows from CUSTODY_TYPES, whose
 # streams are also checked in full (<kind>/<local id>) with their data schemas (custody_stream_problem/_data_problem).
+ROTATED = "ledger.log-key-rotated"                                                       # §5, §12.10: v2 only
 TYPES = {"ledger.created": ("ledger", ()), "key.registered": ("key/", ("admin",)),
-         "key.revoked": ("key/", ("admin",)), "ledger.note": ("ledger", ("admin", SU))}
+         "key.revoked": ("key/", ("admin",)), "ledger.note": ("ledger", ("admin", SU)), ROTATED: ("ledger", ("admin",))}
 TYPES.update({t: (tuple(k + "/" for k in row[0]), row[1]) for t, row in CUSTODY_TYPES.items()})
 ROLES = {"admin", CO, CU, EX, TO, SU, "auditor"}
 BODY = {"v", "ledger", "seq", "prev", "stream", "stream_rev", "stream_prev", "id", "time", "type", "actor", "data"}
@@ -492,6 +497,56 @@ def statement_msg(statement_hash):
 def co_signature_msg(statement_hash, signed_at):
     return (b"custody-ledger/v2 co-signature\n" + statement_hash.hex().encode() + b"\n"   # §12.4
             + signed_at.encode() + b"\n")
+
+
+def rotation_msg(genesis, log_vkey):
+    return (b"custody-ledger/v2 log-key-rotation\n" + genesis.hex().encode() + b"\n"   # §12.10
+            + log_vkey.encode() + b"\n")
+
+
+def log_key_chain(lines, version, vkey1, n):
+    """§12.10: walk the bag's ledger.log-key-rotated entries from entry 1's log key.  Each must be in a version-2
+    ledger, in stream ledger, with data exactly log_vkey (a vkey named by the origin, not the key in force),
+    old_key_sig (by the key in force before it) and new_key_sig (by the new key), both canonical b64 of 64 bytes over
+    the rotation message bound to entry 1's body hash.  Returns [(seq, vkey text, (name, id, pk))] of entry 1 and
+    every rotation with seq <= n (later ones fail in check_entries: seq larger than the checkpoint)."""
+    chain = [(1, vkey1[0], vkey1[1])]
+    genesis = None
+    for i, raw in enumerate(lines, 1):
+        if i > 1 and b'"type":"%s"' % ROTATED.encode() not in raw:   # canonical JCS: the member's exact bytes
+            continue
+        b, sigs, h = check_record("entries.jsonl line %d" % i, raw, version)
+        if i == 1:
+            genesis = h
+            continue
+        if b["type"] != ROTATED:
+            continue
+        w = "entries.jsonl line %d (seq %d)" % (i, b["seq"])
+        if version != 2:
+            raise Fail("%s: %s is a version-2 type; in a version-1 ledger it is an integrity failure (§5)" % (w, ROTATED))
+        if b["seq"] > n:
+            break
+        d = b["data"]
+        if b["stream"] != "ledger" or set(d) != {"log_vkey", "new_key_sig", "old_key_sig"}:
+            raise Fail("%s: %s must be in stream ledger with data {log_vkey, new_key_sig, old_key_sig} (§12.10)"
+                       % (w, ROTATED))
+        try:
+            new = parse_vkey(d["log_vkey"], 0x01)
+        except (ValueError, TypeError, AttributeError) as e:
+            raise Fail("%s: data.log_vkey is not a valid vkey: %s" % (w, e))
+        old_sig, new_sig = b64dec(d["old_key_sig"]), b64dec(d["new_key_sig"])
+        if new[0] != b["ledger"] or new[2] == chain[-1][2][2]:
+            raise Fail("%s: the new log key's name is not the origin, or it is the key in force (§12.10)" % w)
+        if old_sig is None or new_sig is None or len(old_sig) != 64 or len(new_sig) != 64:
+            raise Fail("%s: old_key_sig and new_key_sig must be canonical b64 of 64 bytes (§12.10)" % w)
+        msg = rotation_msg(genesis, d["log_vkey"])
+        if not ed25519_ok(chain[-1][2][2], old_sig, msg):
+            raise Fail("%s: old_key_sig does not verify with the log key in force before it, %s (named at seq %d; "
+                       "§12.10)" % (w, chain[-1][1], chain[-1][0]))
+        if not ed25519_ok(new[2], new_sig, msg):
+            raise Fail("%s: new_key_sig does not verify with the new log key %s (§12.10)" % (w, d["log_vkey"]))
+        chain.append((b["seq"], d["log_vkey"], new))
+    return chain
 
 
 def time_ms(t):
@@ -705,7 +760,7 @@ def check_entries(lines, n, version=1):
         if last and b["time"] < last["time"]:
             raise Fail("%s: time %s is before the previous entry's %s" % (w, b["time"], last["time"]))
         # Type table (§5): known type and stream shape; genesis rules (seq 1 and 2); the key entries' data.
-        if typ not in TYPES or not stream_fits(stream, TYPES[typ][0]):
+        if typ not in TYPES or not stream_fits(stream, TYPES[typ][0]) or typ == ROTATED and version != 2:
             raise Fail("%s: unknown type %r, or stream %s does not fit it" % (w, typ, stream))
         if typ in CUSTODY_TYPES:                      # the custody rows' streams and data schemas (EVENTS.md)
             problem = custody_stream_problem(typ, stream) or custody_data_problem(typ, data)
@@ -1041,12 +1096,30 @@ def verify(args, report):
         vkey = parse_vkey(log_vkey, 0x01)
     except (KeyError, TypeError, ValueError) as e:
         raise Fail("entries.jsonl line 1: no valid data.log_vkey (%s)" % e)
-    if args.trust_log_key is not None and args.trust_log_key != log_vkey:
-        raise Fail("log key: the pinned key %s is not entry 1's log key %s" % (args.trust_log_key, log_vkey))
-    report("log key", log_vkey + (" (pinned)" if args.trust_log_key else " (NOT pinned: named by the bundle itself)"))
+    # §12.10: the log-key rotations in the bag, up to the checkpoint's size (read here unverified; the checkpoint is
+    # then verified with the last key of the chain, the key in force at that size).
+    m = re.match(rb"[^\n]*\n(0|[1-9][0-9]{0,18})\n", contents["data/ledger/checkpoint"])
+    chain = log_key_chain(entry_lines, version, (log_vkey, vkey), int(m[1]) if m else 0)
+    if args.trust_log_key is not None and args.trust_log_key not in [k[1] for k in chain]:
+        if len(chain) == 1:
+            raise Fail("log key: the pinned key %s is not entry 1's log key %s" % (args.trust_log_key, log_vkey))
+        raise Fail("log key: the pinned key %s is none of the bundle's log keys (entry 1's %s and the rotations at seq "
+                   "%s)" % (args.trust_log_key, log_vkey, ", ".join(str(k[0]) for k in chain[1:])))
+    rotated = "".join("; rotated at seq %d to %s%s" % (s_, k, " (pinned)" if k == args.trust_log_key else "")
+                      for s_, k, _ in chain[1:])
+    report("log key", log_vkey + (" (pinned)" if args.trust_log_key == log_vkey else " (NOT pinned: named by the "
+                                  "bundle itself)" if args.trust_log_key is None else "") + rotated
+           + ("; each rotation signed by the key before it and by the new key" if rotated else ""))
+    vkey = chain[-1][2]                               # the key in force at N signs the checkpoint and disclosure
 
-    # Checkpoint (§6.4): body origin / size / root, signed by the log key.
-    cp_text, cp_sigs = open_note(contents["data/ledger/checkpoint"], "checkpoint", vkey)
+    # Checkpoint (§6.4): body origin / size / root, signed by the log key (in force at N, §12.10).
+    try:
+        cp_text, cp_sigs = open_note(contents["data/ledger/checkpoint"], "checkpoint", vkey)
+    except Fail as e:
+        if len(chain) == 1:
+            raise
+        raise Fail("%s (the log key in force at its size is %s, named at seq %d; §12.10)" % (e, chain[-1][1],
+                                                                                           chain[-1][0]))
     cl = cp_text[:-1].split("\n")
     if len(cl) < 3 or cl[0] != vkey[0] or not DECIMAL_RE.fullmatch(cl[1]) or b64dec(cl[2]) is None \
             or len(b64dec(cl[2])) != 32:
@@ -1134,8 +1207,11 @@ def verify(args, report):
         if info[label] != want:
             raise Fail("bag-info.txt: %s is %r, the bundle says %r" % (label, info[label], want))
     report("bag-info", "Ledger-Origin, Ledger-Log-Key, Checkpoint-Size, Checkpoint-Root, External-Identifier agree")
-    return findings, {"origin": cl[0], "size": n, "root": cl[2], "log_vkey": log_vkey, "selection": selection,
-                      "entries": len(bodies), "witnesses": good, "timestamp": tsr_status}
+    facts = {"origin": cl[0], "size": n, "root": cl[2], "log_vkey": log_vkey, "selection": selection,
+             "entries": len(bodies), "witnesses": good, "timestamp": tsr_status}
+    if len(chain) > 1:
+        facts["log_key_rotations"] = [{"seq": s_, "log_vkey": k} for s_, k, _ in chain[1:]]
+    return findings, facts
 
 
 def check_disclosure(data, vkey, origin, n, bodies, hashes, signers, keys):
@@ -1159,8 +1235,8 @@ def check_disclosure(data, vkey, origin, n, bodies, hashes, signers, keys):
             raise Fail("disclosure: stream line %r is malformed, out of order or repeated" % line)
         listed[m[1]], prev_name = (int(m[2]), m[3]), m[1].encode()
     by_stream = {}
-    for b, h in zip(bodies, hashes):                  # every disclosed entry but entry 1 is in a listed stream
-        if b["seq"] != 1 and b["stream"] not in listed:
+    for b, h in zip(bodies, hashes):                  # every disclosed entry but entry 1 and the log-key rotations
+        if b["seq"] != 1 and b["type"] != ROTATED and b["stream"] not in listed:     # is in a listed stream (§12.10)
             raise Fail("disclosure: seq %d is in stream %s, which the statement does not list" % (b["seq"], b["stream"]))
         by_stream.setdefault(b["stream"], []).append((b, h))
     for s, (rev, head) in listed.items():             # each listed stream: revs 1..rev, linked, head hash
@@ -1191,7 +1267,10 @@ def check_disclosure(data, vkey, origin, n, bodies, hashes, signers, keys):
     # Disclosed keys (§11.2 item 3): the smallest set holding the signers of entries 1-2 and of the selection
     # streams, the keys of recipients, and the signers of those keys' own streams (a fixpoint: a key's
     # signature on its own registration does not pull it in).
-    need = {k for b, s in zip(bodies, signers) if b["seq"] <= 2 or b["stream"] in data_streams for k in s}
+    # The signers of the disclosed log-key rotations (§12.10) are disclosed keys too, so their signatures can be
+    # checked; §11.2 item 3 does not name them, the ledger tool discloses them.
+    need = {k for b, s in zip(bodies, signers) if b["seq"] <= 2 or b["stream"] in data_streams or b["type"] == ROTATED
+            for k in s}
     need |= {k for k, key in keys.items() if key.person in recipients}
     while True:
         more = {k for b, s in zip(bodies, signers) if b["stream"][4:] in need for k in s} - need

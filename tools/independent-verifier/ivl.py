@@ -7,7 +7,7 @@ the reference implementation.  Standard library plus the `cryptography` package.
 
     ivl.py verify LEDGER.jsonl [--checkpoint FILE] [--trust-log-key VKEY]
     ivl.py write OUT_DIR --origin ORIGIN [--format 1|2] [--entries N] [--checkpoint-size K] [--with-finding]
-                 [--custody] [--scenario NAME]
+                 [--custody] [--scenario NAME] [--rotate-log-key]
     ivl.py proof-verify PROOF_FILE [--entry RECORD_FILE] --vkey VKEY [--witness WVKEY ...] [--witness-quorum K]
     ivl.py consistency-verify --old N --new M --old-root B64 --new-root B64 PROOF_FILE
     ivl.py selftest-vectors [VECTORS_DIR]     (used by selftest.sh)
@@ -874,6 +874,15 @@ def co_signature_message(statement_hash, signed_at):
             + signed_at.encode("ascii") + b"\n")
 
 
+ROTATED = "ledger.log-key-rotated"  # §5, §12.10: version 2 only
+
+
+def rotation_message(genesis, log_vkey):
+    """§12.10: signed by the log key in force before the rotation (old_key_sig) and by the new one (new_key_sig)."""
+    return (b"custody-ledger/v2 log-key-rotation\n" + genesis.hex().encode("ascii") + b"\n"
+            + log_vkey.encode("utf-8") + b"\n")
+
+
 def time_problem(t):
     """Why t is not the 24-character UTC form of §3.1 (a real date, years 0001-9999), or None."""
     if not isinstance(t, str):
@@ -1149,10 +1158,24 @@ class V2Rules:
         elif typ == "ledger.note":
             if not {"admin", "supervisor"} & set(ks.roles):
                 raise Fail(seq, "actor %s does not hold a role allowed for ledger.note (admin, supervisor)" % actor)
+        elif typ == ROTATED:
+            if "admin" not in ks.roles:
+                raise Fail(seq, "actor %s does not hold a role allowed for %s (admin)" % (actor, ROTATED))
         else:
             self.custody_role_rule(seq, typ, actor, ks)
         if not ed25519_verify(ks.pk, sig_of[actor], smsg):
             raise Fail(seq, "the signature of actor %s does not verify over the statement message" % actor)
+        if typ == ROTATED:
+            # §12.10: the log key in force before this entry authorizes the new one, which proves possession;
+            # both over the rotation message, bound to this ledger's genesis.
+            msg = rotation_message(self.genesis, data["log_vkey"])
+            old_seq, old_vkey, old_pk = self.log_keys[-1]
+            if not ed25519_verify(old_pk, base64.b64decode(data["old_key_sig"]), msg):
+                raise Fail(seq, "data.old_key_sig does not verify with the log key in force before this entry (%s, "
+                                "named at seq %d) over the rotation message" % (old_vkey, old_seq))
+            if not ed25519_verify(parse_vkey(data["log_vkey"])[2], base64.b64decode(data["new_key_sig"]), msg):
+                raise Fail(seq, "data.new_key_sig does not verify with the new log key %s over the rotation message"
+                           % data["log_vkey"])
         if new_key is not None:
             req = key_request(st["ledger"], data)
             if not ed25519_verify(base64.b64decode(data["public_key"]), sig_of[new_key], key_request_message(req)):
@@ -1188,6 +1211,8 @@ class V2Rules:
             ks.compromised_since = data.get("compromised_since_seq")
         if seq == 1:
             self.genesis = body_hash
+        if typ == ROTATED:
+            self.log_keys.append((seq, data["log_vkey"], parse_vkey(data["log_vkey"])[2]))
         self.streams[st["stream"]] = (st["stream_rev"], sh, body["time"], body_hash)
         self.ids.add(st["id"])
         self.prev_hash = body_hash
@@ -1199,7 +1224,8 @@ class V2Rules:
 class Verifier(V2Rules):
     def __init__(self):
         self.origin = None
-        self.log_vkey = None
+        self.log_vkey = None  # seq 1's
+        self.log_keys = []  # §12.10: (seq, vkey, pk) of seq 1's log key and of each rotation, in seq order
         self.prev_hash = None
         self.prev_time = None
         self.streams = {}  # stream -> (last rev, last body hash)
@@ -1316,6 +1342,7 @@ class Verifier(V2Rules):
             if problem:
                 raise Fail(seq, "the log public key %s" % problem)
             self.log_vkey = data["log_vkey"]
+            self.log_keys = [(1, data["log_vkey"], pk)]  # §12.10: the chain of log keys, (seq, vkey, pk)
         elif typ == "key.registered":
             want = {"agency", "key", "name", "person", "public_key", "roles"}
             if set(data) != want:
@@ -1386,10 +1413,42 @@ class Verifier(V2Rules):
             problem = text_problem(data["text"], 10000, False)
             if problem:
                 raise Fail(seq, "data.text %s" % problem)
+        elif typ == ROTATED:
+            self.rotation_type_rules(seq, stream, data)
         elif typ in CUSTODY_TYPES:
             self.custody_type_rules(seq, typ, stream, data)
         else:
             raise Fail(seq, "unknown type %r" % typ)
+
+    def rotation_type_rules(self, seq, stream, data):
+        """§5 and §12.10: ledger.log-key-rotated, version 2 only; its data schema (the signatures: rule 10)."""
+        if self.version != 2:
+            raise Fail(seq, "%s is a version-2 type; in a version-1 ledger it is an integrity failure (§5)" % ROTATED)
+        if stream != "ledger":
+            raise Fail(seq, "%s must be in stream ledger (is %s)" % (ROTATED, stream))
+        want = {"log_vkey", "new_key_sig", "old_key_sig"}
+        if set(data) != want:
+            raise Fail(seq, "%s data must have exactly the members log_vkey, new_key_sig, old_key_sig (missing %s, "
+                            "unexpected %s)" % (ROTATED, sorted(want - set(data)), sorted(set(data) - want)))
+        if not isinstance(data["log_vkey"], str):
+            raise Fail(seq, "data.log_vkey is not a string")
+        try:
+            name, _, pk = parse_vkey(data["log_vkey"])
+        except ValueError as e:
+            raise Fail(seq, "data.log_vkey is not a valid vkey: %s" % e)
+        if name != self.origin:
+            raise Fail(seq, "the new log key name %r is not the origin %r" % (name, self.origin))
+        problem = public_key_problem(pk)
+        if problem:
+            raise Fail(seq, "the new log public key %s" % problem)
+        in_force = self.log_keys[-1]
+        if pk == in_force[2]:
+            raise Fail(seq, "the new log key is the log key in force (named at seq %d); a rotation must change it"
+                       % in_force[0])
+        for m in ("old_key_sig", "new_key_sig"):
+            raw = b64_decode_canonical(data[m]) if isinstance(data[m], str) else None
+            if raw is None or len(raw) != 64:
+                raise Fail(seq, "data.%s is not canonical base64 of a 64-byte signature" % m)
 
     # -- rule 9 -------------------------------------------------------------
     def signature_rules(self, seq, body, body_hash, sigs):
@@ -1518,12 +1577,36 @@ class Verifier(V2Rules):
                                 % (ks.compromised_since, kid, ks.revoked_seq)))
         return sorted(out)
 
+    def key_in_force(self, size):
+        """§12.10: the log key named by the last ledger.created or rotation among entries 1...size, as
+        (seq, vkey, pk).  Size 0 (no entry) and sizes past the file take the first and the last key known."""
+        keys = [k for k in self.log_keys if k[0] <= max(size, 1)]
+        return keys[-1]
+
     def checkpoint(self, data):
         name, kid, pk = parse_vkey(self.log_vkey)
+        if len(self.log_keys) > 1:
+            # §12.10: read the size first (unverified), then check the signature with the key in force at it.
+            try:
+                text, _ = split_note(data)
+                claimed = parse_checkpoint_text(text)[1]
+            except NoteError as e:
+                raise Fail(None, "checkpoint: %s" % e)
+            k_seq, k_vkey, _ = self.key_in_force(claimed)
+            name, kid, pk = parse_vkey(k_vkey)
         try:
             text, _ = open_note(data, [(name, kid, pk)])
             origin, size, root = parse_checkpoint_text(text)
         except NoteError as e:
+            if len(self.log_keys) > 1:
+                for o_seq, o_vkey, _ in self.log_keys:
+                    try:
+                        if o_seq != k_seq and open_note(data, [parse_vkey(o_vkey)]):
+                            raise Fail(None, "checkpoint: size %d must be signed by the log key in force at %d (named "
+                                             "at seq %d, §12.10), but it is signed by the log key named at seq %d"
+                                       % (claimed, claimed, k_seq, o_seq))
+                    except NoteError:
+                        pass
             raise Fail(None, "checkpoint: %s" % e)
         if origin != self.origin:
             raise Fail(None, "checkpoint: origin %r is not the ledger's origin %r" % (origin, self.origin))
@@ -1533,6 +1616,7 @@ class Verifier(V2Rules):
                              "truncated or rolled back" % (size, n))
         if merkle_root(self.leaves[:size]) != root:
             raise Fail(None, "checkpoint: root for size %d does not match the ledger's tree of that size" % size)
+        self.checkpoint_vkey = self.key_in_force(size)[1]
         return size
 
 
@@ -1578,8 +1662,13 @@ def cmd_verify(args):
         for seq, raw in split_lines(ledger):
             v.entry(seq, raw)
         v.finish()
-        if pinned is not None and pinned != v.log_vkey:
-            raise Fail(None, "the pinned log key %s is not the log key of seq 1 (%s)" % (pinned, v.log_vkey))
+        chain = [k[1] for k in v.log_keys]
+        if pinned is not None and pinned not in chain:
+            if len(chain) == 1:
+                raise Fail(None, "the pinned log key %s is not the log key of seq 1 (%s)" % (pinned, v.log_vkey))
+            # §12.10: any key of the chain may be pinned (each link is signed by the key before it).
+            raise Fail(None, "the pinned log key %s is none of the ledger's log keys (seq 1's %s and the rotations "
+                             "at seq %s)" % (pinned, v.log_vkey, ", ".join(str(k[0]) for k in v.log_keys[1:])))
         covered = v.checkpoint(cp_data) if cp_data is not None else None
         if v.version == 2 and (covered or 0) < len(v.leaves):
             # FORMAT.md §12.6: nobody's statement covers seq, prev or time; only the log key's checkpoint does.
@@ -1595,8 +1684,11 @@ def cmd_verify(args):
     if v.version == 2:
         print("format: version 2 (statements signed by people, sequenced by the ledger; order and time attested "
               "by the checkpoint)")
+    for k_seq, k_vkey, _ in v.log_keys[1:]:
+        print("log key: rotated at seq %d to %s (§12.10; authorized by the key before it)%s"
+              % (k_seq, k_vkey, " (pinned)" if k_vkey == pinned else ""))
     if covered is not None:
-        print("checkpoint: size %d verified with log key %s" % (covered, v.log_vkey))
+        print("checkpoint: size %d verified with log key %s" % (covered, v.checkpoint_vkey))
         if covered < n:
             print("note: seq %d..%d not yet covered by a checkpoint" % (covered + 1, n))
     else:
@@ -1917,6 +2009,8 @@ SCENARIOS = {
     "compromised-future": "compromised_since_seq is not less than the revocation's seq (§5)",
     "auditor-revokes-other": "a non-admin key revokes another key (§5)",
     "time-leap-second": "time with seconds 60 (§3.1)",
+    "log-key-rotated": "a ledger.log-key-rotated entry, validly signed (admin, both log keys), in a version-1 ledger "
+                       "(§5: version 2 only)",
 }
 
 
@@ -1935,6 +2029,7 @@ class Writer2:
         self.prev_time = None
         self.genesis = None
         self.streams = {}  # stream -> (rev, statement hash, body hash)
+        self.log_keys = []  # (seq, private key, public key, vkey) of seq 1's log key and of each rotation (§12.10)
 
     def statement(self, typ, stream, actor, data, signed_at=None, expires=None):
         """A statement following the stream's head; signed_at a little before now, expiring 24 h later."""
@@ -1995,6 +2090,15 @@ SCENARIOS_V2 = {
     "cosig-entry-message": "the co-signer signs the statement message instead of the co-signature message (§12.4)",
     "v1-record": "a version-1 record (validly signed, chained) in a version-2 ledger (§12.1)",
     "record-65536": "a record of 65,536 bytes, allowed in version 1 but not in version 2 (§12.3)",
+    "rotation-old-sig-other-key": "a log-key rotation whose old_key_sig is by a key that is not the log key in force "
+                                  "(§12.10)",
+    "rotation-new-sig-wrong": "a log-key rotation whose new_key_sig is the new key's signature over the rotation "
+                              "message of another ledger's genesis (§12.10)",
+    "rotation-checkpoint-old-key": "a valid log-key rotation, then the checkpoint covering it signed by the old key "
+                                   "(§12.10: by the new one)",
+    "rotation-same-key": "a log-key rotation naming the log key in force as the new key (§12.10)",
+    "rotation-not-admin": "a log-key rotation recorded by an examiner/custodian (§5: admin only)",
+    "rotation-key-name": "a log-key rotation whose new vkey's key name is not the origin (§12.10)",
 }
 
 
@@ -2045,6 +2149,23 @@ def plan_v2(args, w, log_data):
         if tweak:
             tweak(st)
         w.append(st, by(signer))
+
+    def rotate(actor=admin, variant=None):
+        """§12.10: a new log key, authorized by the one in force (old_key_sig) and proving possession
+        (new_key_sig), both over the rotation message bound to the genesis; recorded by an admin."""
+        new_priv = Ed25519PrivateKey.generate()
+        new_pk = raw_public(new_priv)
+        new_vkey = make_vkey("other.example/log" if variant == "rotation-key-name" else origin, new_pk)
+        old = w.log_keys[-1]
+        if variant == "rotation-same-key":
+            new_priv, new_pk, new_vkey = old[1], old[2], old[3]
+        msg = rotation_message(w.genesis, new_vkey)
+        old_signer = Ed25519PrivateKey.generate() if variant == "rotation-old-sig-other-key" else old[1]
+        new_msg = rotation_message(sha256(b"another ledger's genesis"), new_vkey) \
+            if variant == "rotation-new-sig-wrong" else msg
+        data = {"log_vkey": new_vkey, "new_key_sig": b64(new_priv.sign(new_msg)), "old_key_sig": b64(old_signer.sign(msg))}
+        w.append(w.statement(ROTATED, "ledger", actor.kid, data), by(actor))
+        w.log_keys.append((len(w.records), new_priv, new_pk, new_vkey))
 
     custody_emit = None
     if args.custody:
@@ -2129,11 +2250,19 @@ def plan_v2(args, w, log_data):
                 carol.kid, carol.priv.sign(statement_message(sh)), at)),
             "v1-record": v1_record,
             "record-65536": big_note,
+            "rotation-old-sig-other-key": lambda: rotate(variant=sc),
+            "rotation-new-sig-wrong": lambda: rotate(variant=sc),
+            "rotation-checkpoint-old-key": lambda: rotate(),  # write_outputs signs with the old key
+            "rotation-same-key": lambda: rotate(variant=sc),
+            "rotation-not-admin": lambda: rotate(actor=alice),
+            "rotation-key-name": lambda: rotate(variant=sc),
         }[sc]
         plan = plan[:10] + [bad]
         entries = len(plan)
     else:
         entries = args.entries
+        if getattr(args, "rotate_log_key", False):
+            plan.append(rotate)  # seq 11: the log key rotated once (§12.10); later checkpoints by the new key
         while len(plan) < entries:
             i = len(plan)
             roles = [ROLES[1 + i % (len(ROLES) - 1)]]
@@ -2302,6 +2431,9 @@ def cmd_write(args):
     if sc is not None and sc not in known:
         raise UsageError("unknown scenario %r%s; known: %s" % (sc, " for format 2" if args.format == 2 else "",
                                                               ", ".join(known)))
+    if args.rotate_log_key and (args.format != 2 or sc is not None or args.custody or args.entries < 11):
+        raise UsageError("--rotate-log-key needs --format 2, at least 11 entries (the rotation is seq 11), and no "
+                         "--scenario or --custody")
     os.makedirs(args.out_dir, exist_ok=True)
     paths = {n: os.path.join(args.out_dir, n) for n in ("ledger.jsonl", "checkpoint", "log.vkey")}
     for p in paths.values():
@@ -2312,8 +2444,10 @@ def cmd_write(args):
     log_pk = raw_public(log_priv)
     vkey = make_vkey(origin, log_pk)
     if args.format == 2:
-        records = plan_v2(args, Writer2(origin), {"log_vkey": vkey})
-        return write_outputs(args, paths, origin, log_priv, log_pk, vkey, records)
+        w2 = Writer2(origin)
+        w2.log_keys = [(1, log_priv, log_pk, vkey)]
+        records = plan_v2(args, w2, {"log_vkey": vkey})
+        return write_outputs(args, paths, origin, log_priv, log_pk, vkey, records, w2.log_keys)
     w = Writer(origin)
     admin = Person("admin", "First Administrator", "Example Agency")
 
@@ -2368,6 +2502,14 @@ def cmd_write(args):
             step()
         return write_outputs(args, paths, origin, log_priv, log_pk, vkey, w.records)
 
+    def rotate_v1():
+        # What a version-2 rotation would be (§12.10), validly signed, in a version-1 ledger (§5: an integrity failure).
+        new_priv = Ed25519PrivateKey.generate()
+        new_vkey = make_vkey(origin, raw_public(new_priv))
+        msg = rotation_message(sha256(jcs(json.loads(w.records[0])["body"])), new_vkey)
+        w.append(ROTATED, "ledger", admin.kid, {"log_vkey": new_vkey, "new_key_sig": b64(new_priv.sign(msg)),
+                                                 "old_key_sig": b64(log_priv.sign(msg))}, by(admin))
+
     if sc is not None:
         # Five valid entries (as far as the scenario allows), then the one that breaks the rule.
         carol = Person("carol", "Carol Second-Admin", "Example Agency")
@@ -2388,6 +2530,7 @@ def cmd_write(args):
                                       lambda: revoke(carol, alice.kid, {"reason": "not allowed"})],
             "time-leap-second": [lambda: setattr(w, "prev_time", w.prev_time[:17] + "60.000Z"),
                                  lambda: register(admin, mallory, ["custodian"])],
+            "log-key-rotated": [rotate_v1],
         }.get(sc, [])
         plan = plan[:5] + bad
         entries = len(plan)
@@ -2405,13 +2548,25 @@ def cmd_write(args):
     return write_outputs(args, paths, origin, log_priv, log_pk, vkey, w.records)
 
 
-def write_outputs(args, paths, origin, log_priv, log_pk, vkey, records):
-    """The ledger (JSON Lines), the checkpoint of the given size (default: all entries), the log vkey."""
+def write_outputs(args, paths, origin, log_priv, log_pk, vkey, records, log_keys=None):
+    """The ledger (JSON Lines), the checkpoint of the given size (default: all entries), the log vkey.
+
+    With log-key rotations (§12.10, log_keys [(seq, private key, public key, vkey)]) the checkpoint is signed by the
+    key in force at its size, and log2.vkey holds the last rotation's vkey (log.vkey stays seq 1's)."""
     leaves = [leaf_hash(r) for r in records]
     n = len(leaves)
     cp_size = n if args.checkpoint_size is None else args.checkpoint_size
     if not 0 <= cp_size <= n:
         raise UsageError("--checkpoint-size must be between 0 and %d" % n)
+    if log_keys and len(log_keys) > 1:
+        paths["log2.vkey"] = os.path.join(args.out_dir, "log2.vkey")
+        if os.path.exists(paths["log2.vkey"]):
+            raise UsageError("%s exists; not overwriting it" % paths["log2.vkey"])
+        in_force = [k for k in log_keys if k[0] <= max(cp_size, 1)][-1]
+        if args.scenario != "rotation-checkpoint-old-key":
+            log_priv, log_pk = in_force[1], in_force[2]
+        with open(paths["log2.vkey"], "xb") as f:
+            f.write((log_keys[-1][3] + "\n").encode("utf-8"))
     text = "%s\n%d\n%s\n" % (origin, cp_size, b64(merkle_root(leaves[:cp_size])))
     sig = log_priv.sign(text.encode("utf-8"))
     note = text + "\n" + "\u2014 %s %s\n" % (origin, b64(note_key_id(origin, log_pk) + sig))
@@ -2681,6 +2836,9 @@ def main(argv=None):
     pw.add_argument("--scenario", help="write a signed ledger that breaks one rule (for tests); format 1: "
                     + ", ".join(SCENARIOS) + "; format 2: " + ", ".join(SCENARIOS_V2) + "; either format (implies "
                     "--custody): " + ", ".join(CUSTODY_SCENARIOS))
+    pw.add_argument("--rotate-log-key", action="store_true",
+                    help="format 2: seq 11 rotates the log key (FORMAT.md §12.10; --entries at least 11); the checkpoint "
+                         "is signed by the key in force at its size, the new vkey is written to log2.vkey")
     pw.add_argument("--custody", action="store_true",
                     help="after the first five entries, one entry of every custody row of the type table (FORMAT.md "
                          "§5, EVENTS.md), co-signed seizure and disposal included, instead of more registrations")

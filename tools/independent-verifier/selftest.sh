@@ -10,6 +10,8 @@
 #   6. tools/verify_bundle.py over version-2 bundles laid out by the test from ivl's v2 writer
 #   7. the custody rows of the type table: the ledger tool's exports in fixtures/ (v1, v2) and those with their data
 #      tampered, ivl's own custody ledgers and validly signed custody-row breaks, the same checks in verify_bundle.py
+#   8. log-key rotation (FORMAT.md §12.10): ivl's rotating writer (either key pinned, prefix checkpoints), signed
+#      rotation breaks, the type in a v1 ledger, the ledger tool's twice-rotated export and receipt, rotated bundles
 # Exits non-zero on any failure. Runnable from any folder. VECTORS_DIR overrides /work/shared/vectors.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -743,17 +745,24 @@ out, variant = sys.argv[1], sys.argv[2]
 origin = "ledger.example.org/bundle-v2"
 log_priv = ivl.Ed25519PrivateKey.generate(); log_pk = ivl.raw_public(log_priv); vkey = ivl.make_vkey(origin, log_pk)
 w = ivl.Writer2(origin)
+w.log_keys = [(1, log_priv, log_pk, vkey)]
 # VARIANT custody[:SCENARIO]: the ledger of `write --format 2 --custody [--scenario SCENARIO]` (section 7).
 custody = variant.startswith("custody")
+# VARIANT rotated[-…]: seq 11 rotates the log key (§12.10, section 8); the checkpoint and disclosure are signed by the
+# new key, and the bag carries the rotation besides entry 1.
+rotated = variant.startswith("rotated")
 recs = ivl.plan_v2(types.SimpleNamespace(scenario=(variant[8:] or None) if custody else None, with_finding=False,
-                                         entries=14, custody=custody), w, {"log_vkey": vkey})
+                                         entries=14, custody=custody, rotate_log_key=rotated), w, {"log_vkey": vkey})
+signer = w.log_keys[0] if variant == "rotated-old-key" else w.log_keys[-1]
+if rotated:
+    open(out + ".vkey2", "w").write(w.log_keys[-1][3] + "\n")
 bodies = [json.loads(r)["body"] for r in recs]
 st = [b["statement"] for b in bodies]
 bh = [ivl.sha256(ivl.jcs(b)) for b in bodies]
 n = len(recs)
 leaves = [ivl.leaf_hash(r) for r in recs]
 def sign_note(text):
-    return text + "\n" + "\u2014 %s %s\n" % (origin, ivl.b64(ivl.note_key_id(origin, log_pk) + log_priv.sign(text.encode())))
+    return text + "\n" + "\u2014 %s %s\n" % (origin, ivl.b64(ivl.note_key_id(origin, signer[2]) + signer[1].sign(text.encode())))
 cp_text = "%s\n%d\n%s\n" % (origin, n, ivl.b64(ivl.merkle_root(leaves)))
 # Disclosed: entries 1 and 2, stream item/EV-1, the key streams of every signer of those (a fixpoint, §11.2).
 sel = {"item/EV-1"}
@@ -762,7 +771,8 @@ for i, s in enumerate(st):
     if s["stream"] in sel:
         need |= {e["key"] for e in json.loads(recs[i])["sigs"]}
 streams = sel | {"key/" + k for k in need}
-idx = [i for i in range(n) if i < 2 or st[i]["stream"] in streams]
+idx = [i for i in range(n) if i < 2 or st[i]["stream"] in streams
+       or st[i]["type"] == ivl.ROTATED and variant != "rotated-drop-rotation"]
 heads = {}
 for i in idx:
     if i > 0 or st[i]["stream"] in streams:
@@ -801,7 +811,8 @@ size = sum(len(files[p]) for p in payload)
 files["bagit.txt"] = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 files["bag-info.txt"] = ("Source-Organization: Example Agency\nBagging-Date: 2024-06-01\nExternal-Identifier: items EV-1\n"
     "Payload-Oxum: %d.%d\nLedger-Origin: %s\nLedger-Log-Key: %s\nCheckpoint-Size: %d\nCheckpoint-Root: %s\n"
-    "Bag-Software-Agent: ivl selftest\n" % (size, len(payload), origin, vkey, n, cp_text.split("\n")[2])).encode()
+    "Bag-Software-Agent: ivl selftest\n" % (size, len(payload), origin, w.log_keys[-1][3] if variant == "rotated-info-new-key"
+                                              else vkey, n, cp_text.split("\n")[2])).encode()
 H = lambda b: hashlib.sha256(b).hexdigest()
 files["manifest-sha256.txt"] = "".join("%s  %s\n" % (H(files[p]), p) for p in payload).encode()
 files["tagmanifest-sha256.txt"] = "".join("%s  %s\n" % (H(files[p]), p)
@@ -993,6 +1004,119 @@ expect_msg 1 'seq 48\): actor [0-9a-f]{64} holds no role allowed for custody.rea
     "bundle: custody.reassigned by a custodian" -- "$PY" "$VB" "$B/custody:custody-role"
 expect_msg 1 'seq 48\): signers .* are not the required signers' "bundle: item.disposed without its witness's signature" -- \
     "$PY" "$VB" "$B/custody:custody-witness-unsigned"
+
+# ---------------------------------------------------------------- 8. log-key rotation (FORMAT.md §12.10)
+echo "== log-key rotation (FORMAT.md §12.10): ivl.py verify, write, proof-verify; verify_bundle.py"
+# 8a. ivl's writer: seq 11 rotates the log key once; the checkpoint of the whole ledger is signed by the new key.
+LR="$TMP/rot"
+"$PY" "$IVL" write "$LR" --origin "$ORIGIN" --format 2 --rotate-log-key >/dev/null || bad "write --format 2 --rotate-log-key"
+"$PY" - "$LR/ledger.jsonl" <<'PYEOF' && ok "the rotating writer's seq 11 is ledger.log-key-rotated naming log2.vkey" || bad "rotation ledger shape"
+import json, os, sys
+st = json.loads(open(sys.argv[1], "rb").read().split(b"\n")[10])["body"]["statement"]
+assert st["type"] == "ledger.log-key-rotated" and st["stream"] == "ledger", st
+assert st["data"]["log_vkey"] == open(os.path.join(os.path.dirname(sys.argv[1]), "log2.vkey")).read().strip()
+PYEOF
+expect_msg 0 "^checkpoint: size 20 verified with log key $(cat "$LR/log2.vkey" | sed 's/[+/]/./g')\$" \
+    "rotation: the old (seq 1) log key pinned, the checkpoint verified with the new key" -- \
+    "$PY" "$IVL" verify "$LR/ledger.jsonl" --checkpoint "$LR/checkpoint" --trust-log-key "$LR/log.vkey"
+expect_msg 0 '^log key: rotated at seq 11 to .* \(pinned\)$' "rotation: the new log key pinned (any key of the chain)" -- \
+    "$PY" "$IVL" verify "$LR/ledger.jsonl" --checkpoint "$LR/checkpoint" --trust-log-key "$LR/log2.vkey"
+expect_msg 1 '^FAIL: the pinned log key .* is none of the ledger.s log keys' "rotation: a key outside the chain pinned" -- \
+    "$PY" "$IVL" verify "$LR/ledger.jsonl" --checkpoint "$LR/checkpoint" --trust-log-key "$L2/log.vkey"
+for k in 10 11; do   # before the rotation: the old key signs; from the rotation on: the new key
+    "$PY" "$IVL" write "$TMP/rotcp$k" --origin "$ORIGIN" --format 2 --rotate-log-key --entries 14 --checkpoint-size $k >/dev/null
+    head -n $k "$TMP/rotcp$k/ledger.jsonl" > "$TMP/rotcp$k/head.jsonl"
+    want=$([ $k = 10 ] && echo log.vkey || echo log2.vkey)
+    expect_msg 0 "^checkpoint: size $k verified with log key $(sed 's/[+/]/./g' "$TMP/rotcp$k/$want")\$" \
+        "rotation: the checkpoint of size $k is signed by the key in force at $k ($want)" -- \
+        "$PY" "$IVL" verify "$TMP/rotcp$k/head.jsonl" --checkpoint "$TMP/rotcp$k/checkpoint"
+done
+LEDGER_BIN=${LEDGER:-$HERE/../../.build/debug/ledger}   # optional: the Swift tool, when built
+if [ -x "$LEDGER_BIN" ]; then
+    for k in log.vkey log2.vkey; do
+        expect 0 "the ledger tool accepts ivl's rotated ledger ($k pinned)" -- \
+            "$LEDGER_BIN" verify --jsonl "$LR/ledger.jsonl" --checkpoint "$LR/checkpoint" --trust-log-key "$(cat "$LR/$k")"
+    done
+    "$PY" "$IVL" write "$TMP/rotsc" --origin "$ORIGIN" --format 2 --scenario rotation-checkpoint-old-key >/dev/null
+    expect 1 "the ledger tool refuses ivl's checkpoint signed by the old key after the rotation" -- \
+        "$LEDGER_BIN" verify --jsonl "$TMP/rotsc/ledger.jsonl" --checkpoint "$TMP/rotsc/checkpoint"
+else
+    echo "skip the ledger tool's checks of ivl's rotated ledger (no $LEDGER_BIN; set LEDGER=)"
+fi
+expect 2 "--rotate-log-key with format 1" -- "$PY" "$IVL" write "$TMP/rotbad" --origin "$ORIGIN" --rotate-log-key
+# 8b. Validly signed v2 ledgers whose seq 11 rotation (or the checkpoint after it) breaks one rule of §12.10.
+scenario2 rotation-old-sig-other-key  'seq 11: data.old_key_sig does not verify with the log key in force before this entry \(.*, named at seq 1\)'
+scenario2 rotation-new-sig-wrong      'seq 11: data.new_key_sig does not verify with the new log key'
+scenario2 rotation-checkpoint-old-key 'checkpoint: size 11 must be signed by the log key in force at 11 \(named at seq 11, .*\), but it is signed by the log key named at seq 1$'
+scenario2 rotation-same-key           'seq 11: the new log key is the log key in force \(named at seq 1\)'
+scenario2 rotation-not-admin          'seq 11: actor [0-9a-f]{64} does not hold a role allowed for ledger.log-key-rotated \(admin\)'
+scenario2 rotation-key-name           "seq 11: the new log key name 'other.example/log' is not the origin"
+# 8c. The rotation type in a version-1 ledger (validly signed, by an admin and both log keys).
+scenario log-key-rotated 'seq 6: ledger.log-key-rotated is a version-2 type; in a version-1 ledger it is an integrity failure'
+# 8d. The ledger tool's export (fixtures/rotation-v2, make-fixtures.sh rotation): rotated at seq 4 (by a second admin)
+#     and seq 6; checkpoint of size 7 by the third key, of size 3 by the first; a receipt of seq 7.
+FR="$FX/rotation-v2"
+for k in 1 2 3; do
+    expect_msg 0 '^checkpoint: size 7 verified with log key .*\+0879b493\+' \
+        "the ledger tool's twice-rotated ledger with log key $k of the chain pinned" -- \
+        "$PY" "$IVL" verify "$FR/ledger.jsonl" --checkpoint "$FR/checkpoint" --trust-log-key "$(sed -n ${k}p "$FR/log-keys")"
+done
+head -n 3 "$FR/ledger.jsonl" > "$TMP/fr3.jsonl"
+expect_msg 0 '^checkpoint: size 3 verified with log key .*\+8cf022aa\+' "the tool's size-3 checkpoint (before the rotations, first key)" -- \
+    "$PY" "$IVL" verify "$TMP/fr3.jsonl" --checkpoint "$FR/checkpoint-3"
+expect_msg 1 '^FAIL: seq 4: not covered' "the tool's size-3 checkpoint over the whole ledger (§12.6)" -- \
+    "$PY" "$IVL" verify "$FR/ledger.jsonl" --checkpoint "$FR/checkpoint-3"
+# seq 6's rotation with seq 4's old_key_sig: the admin's statement signature breaks first (nothing re-signed).
+PYTHONPATH="$HERE" "$PY" - "$FR/ledger.jsonl" "$TMP/fr-swap.jsonl" <<'PYEOF' || bad "fr-swap"
+import json, sys
+import ivl
+ls = open(sys.argv[1], "rb").read().split(b"\n")[:-1]
+r4, r6 = json.loads(ls[3]), json.loads(ls[5])
+r6["body"]["statement"]["data"]["old_key_sig"] = r4["body"]["statement"]["data"]["old_key_sig"]
+ls[5] = ivl.jcs(r6)
+open(sys.argv[2], "wb").write(b"".join(l + b"\n" for l in ls))
+PYEOF
+expect_msg 1 '^FAIL: seq 6: the signature of actor' "the tool's seq 6 rotation with another old_key_sig (not re-signed)" -- \
+    "$PY" "$IVL" verify "$TMP/fr-swap.jsonl" --checkpoint "$FR/checkpoint"
+expect_msg 0 '^OK: seq 7 \(index 6\) .*size 7.*the record is the receipt' "the tool's receipt, checked with the rotated (third) key" -- \
+    pv "$FR/receipt-7" --vkey "$(sed -n 3p "$FR/log-keys")"
+expect_msg 1 '^FAIL: checkpoint: the note is not signed by a known key' "the tool's receipt checked with the first (seq 1) key" -- \
+    pv "$FR/receipt-7" --vkey "$(sed -n 1p "$FR/log-keys")"
+# 8e. A receipt over ivl's rotated ledger: its checkpoint is the new key's.
+"$PY" - "$LR" "$R" "$TMP" <<'PYEOF' || bad "rotation receipt"
+import base64, os, sys
+LR, R = sys.argv[1:3]
+sys.path.append(sys.argv[3])   # after the standard library: $TMP also holds a types.py (section 7)
+from tlog_gen import path, leaf
+recs = open(os.path.join(LR, "ledger.jsonl"), "rb").read().split(b"\n")[:-1]
+cp = open(os.path.join(LR, "checkpoint")).read()
+hs = [leaf(r) for r in recs]
+for i in (10, 15):   # the rotation itself (seq 11) and an entry after it (seq 16)
+    open(os.path.join(R, "rot-receipt.%d" % (i + 1)), "w").write(
+        "c2sp.org/tlog-proof@v1\nextra %s\nindex %d\n" % (base64.b64encode(recs[i]).decode(), i)
+        + "".join(base64.b64encode(h).decode() + "\n" for h in path(i, hs)) + "\n" + cp)
+PYEOF
+for s_ in 11 16; do
+    expect_msg 0 "^OK: seq $s_ .*size 20" "receipt of seq $s_ in ivl's rotated ledger, --vkey of the new key" -- \
+        pv "$R/rot-receipt.$s_" --vkey "$LR/log2.vkey"
+done
+expect 1 "receipt of seq 16 in ivl's rotated ledger, --vkey of the old key" -- pv "$R/rot-receipt.16" --vkey "$LR/log.vkey"
+# 8f. verify_bundle.py: a v2 bundle (items EV-1) of a ledger rotated at seq 11, carrying that rotation.
+for variant in rotated rotated-drop-rotation rotated-old-key rotated-info-new-key; do
+    PYTHONPATH="$HERE" "$PY" "$TMP/make_bag.py" "$B/$variant" "$variant" || bad "make_bag $variant"
+done
+expect_msg 0 '^OK: bundle verified' "a v2 bundle carrying a log-key rotation, entry 1's key pinned" -- \
+    "$PY" "$VB" "$B/rotated" --trust-log-key "$B/rotated.vkey"
+expect_msg 0 '^log key: .*rotated at seq 11 to .* \(pinned\)' "the same bundle with the new key pinned" -- \
+    "$PY" "$VB" "$B/rotated" --trust-log-key "$B/rotated.vkey2"
+expect_msg 1 'pinned key .* is none of the bundle.s log keys' "the rotated bundle pinned to another ledger's key" -- \
+    "$PY" "$VB" "$B/rotated" --trust-log-key "$B/good.vkey"
+expect_msg 1 '^FAILED: checkpoint: no signature by the log key ledger.example.org/bundle-v2$' \
+    "a rotated bundle without its rotation entry (§12.10: bundles carry every rotation)" -- "$PY" "$VB" "$B/rotated-drop-rotation"
+expect_msg 1 '^FAILED: checkpoint: no signature by the log key .*named at seq 11' \
+    "a rotated bundle whose checkpoint and disclosure are signed by the old key" -- "$PY" "$VB" "$B/rotated-old-key"
+expect_msg 1 '^FAILED: bag-info.txt: Ledger-Log-Key' "a rotated bundle whose Ledger-Log-Key names the new key (stays entry 1's)" -- \
+    "$PY" "$VB" "$B/rotated-info-new-key"
 
 echo
 echo "$passes passed, $fails failed"
