@@ -11,7 +11,9 @@ struct InitCommand: ParsableCommand {
             and the log key that signs checkpoints. Then creates the ledger with seq 1 (ledger.created, naming the \
             log key) and seq 2 (key.registered, the administrator), all or nothing.
 
-            The ledger remembers where its log key file is: appends to a format-2 ledger sign a checkpoint with             every commit, so keep that file (mode 0600) on the workstation that owns the ledger, or set             $LEDGER_LOG_KEY to it.
+            The ledger remembers where its log key file is: appends to a format-2 ledger sign a checkpoint with \
+            every commit, so keep that file (mode 0600) on the workstation that owns the ledger, or set \
+            $LEDGER_LOG_KEY to it.
 
             Example:
               ledger init --origin ledger.example.org/op-synergia \\

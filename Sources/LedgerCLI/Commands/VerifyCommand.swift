@@ -114,7 +114,10 @@ enum VerifyReportFormatter {
                 "  log key    \(summary.logKey ?? "?")"
                     + (report.logKeyPinned ? " (pinned)" : " (NOT pinned: pass --trust-log-key VKEY to pin it)")
                     + (summary.logKeyRotations.isEmpty
-                        ? "" : "; rotated at seq " + summary.logKeyRotations.map(String.init).joined(separator: ", ")))
+                        ? ""
+                        : "; the key in force, rotated at seq "
+                            + summary.logKeyRotations.map(String.init).joined(separator: ", ")
+                            + " (each rotation signed by the key before it; a pin may name any of them)"))
             var checkpointLine = "  checkpoints"
             if report.mode == "database" { checkpointLine += " \(report.storedCheckpoints) stored" }
             if let given = report.givenCheckpointSize {
