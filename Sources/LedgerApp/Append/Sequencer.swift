@@ -44,6 +44,10 @@ struct SequencingOptions {
     var selfSigned: [Set<String>]?
     /// Called with the number of entries inserted so far.
     var progress: ((Int) -> Void)?
+    /// The head the statements were prepared on by this process, from the ledger itself (ids looked up, each
+    /// stream's revision and last statement hash read and chained): while the ledger's head is still that one,
+    /// those lookups are not made again.
+    var preparedOn: LedgerHead?
 }
 
 /// Sequences statements that people signed elsewhere (FORMAT.md §12.8): one commit group per call, with one
@@ -138,6 +142,8 @@ public enum Sequencer {
             return checked[index]
         }
 
+        // Prepared by this process on this very head: no other writer has appended since.
+        let unchanged = options.preparedOn.map { $0.seq == head.seq && $0.bodyHash == head.bodyHash } ?? false
         var seq = head.seq
         var prev = head.bodyHash
         let now = SystemClock().now()
@@ -169,7 +175,7 @@ public enum Sequencer {
                 continue
             }
             seenIDs[body.id] = statement.statementHash
-            if let record = try transaction.record(forID: body.id) {
+            if !unchanged, let record = try transaction.record(forID: body.id) {
                 let existing = try Entry.parse(record: record)
                 if existing.statementHash == statement.statementHash {
                     try outcome(.alreadyRecorded(seq: existing.body.seq))
@@ -185,7 +191,14 @@ public enum Sequencer {
                 continue
             }
             // Step 2: it must follow the stream's head.
-            let current = try streamHeads[body.stream] ?? transaction.streamHead(body.stream)
+            // Unchanged since preparation, a statement's own rev and stream_prev are its stream's head (the time rule
+            // against that head then held when it was signed, after the head was read).
+            let current =
+                try streamHeads[body.stream]
+                ?? (unchanged
+                    ? (body.streamRev == 1
+                        ? nil : StreamHead(rev: body.streamRev - 1, link: body.streamPrev, time: body.signedAt))
+                    : transaction.streamHead(body.stream))
             let currentRev = current?.rev ?? 0
             guard body.streamRev == currentRev + 1, body.streamPrev == (current?.link ?? EntryBody.zeroHash) else {
                 try refuse(

@@ -23,7 +23,7 @@ enum StatementAppender {
         do { prepared = try store.read { reader in try prepare(drafts, in: reader) } } catch {
             throw LedgerError.from(error)
         }
-        guard case .statements(let bodies) = prepared else {
+        guard case .statements(let bodies, let preparedOn) = prepared else {
             guard case .recorded(let seqs) = prepared else { preconditionFailure("prepared") }
             return AppendResult(seqs: seqs, alreadyRecorded: true)
         }
@@ -35,7 +35,8 @@ enum StatementAppender {
             let outcomes = try store.write { transaction in
                 let outcomes = try Sequencer.sequence(
                     statements, in: transaction,
-                    options: SequencingOptions(allOrNothing: true, selfSigned: selfSigned, progress: progress))
+                    options: SequencingOptions(
+                        allOrNothing: true, selfSigned: selfSigned, progress: progress, preparedOn: preparedOn))
                 PausePoint.beforeCommit.reach()
                 return outcomes
             }
@@ -53,7 +54,7 @@ enum StatementAppender {
         // Overtaken: everything again inside the write transaction, which no other writer can overtake.
         do {
             let result = try store.write { transaction -> AppendResult in
-                guard case .statements(let bodies) = try prepare(drafts, in: transaction) else {
+                guard case .statements(let bodies, let preparedOn) = try prepare(drafts, in: transaction) else {
                     guard case .recorded(let seqs) = try prepare(drafts, in: transaction) else {
                         preconditionFailure("prepared")
                     }
@@ -62,7 +63,8 @@ enum StatementAppender {
                 let (statements, selfSigned) = sign(bodies, drafts)
                 let outcomes = try Sequencer.sequence(
                     statements, in: transaction,
-                    options: SequencingOptions(allOrNothing: true, selfSigned: selfSigned, progress: progress))
+                    options: SequencingOptions(
+                        allOrNothing: true, selfSigned: selfSigned, progress: progress, preparedOn: preparedOn))
                 PausePoint.beforeCommit.reach()
                 return AppendResult(seqs: outcomes.compactMap(\.seq), alreadyRecorded: false)
             }
@@ -101,7 +103,7 @@ enum StatementAppender {
 
     private enum Prepared {
         case recorded([Int64])
-        case statements([EntryBody])
+        case statements([EntryBody], head: LedgerHead?)
     }
 
     /// The statements' bodies on the heads `reader` sees, chained within the batch; or the seqs when every draft
@@ -143,7 +145,7 @@ enum StatementAppender {
             heads[draft.stream] = (rev + 1, Hex.encode(SHA256.hash(body.statementCanonicalBytes)))
             bodies.append(body)
         }
-        return .statements(bodies)
+        return .statements(bodies, head: try reader.head())
     }
 
     /// Each statement signed by its draft's signer and co-signers, on all cores (one signing context per key per
