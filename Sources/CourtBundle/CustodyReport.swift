@@ -358,6 +358,12 @@ public enum CustodyReport {
             if step.type == CustodyEvents.entryCorrected, let reason = correctionReason(step.seq) {
                 notes.append("reason: \(t(reason))")
             }
+            // A format-2 statement signed a minute or more before it was recorded (an offline seizure) says so.
+            if let body = ledger.entries.first(where: { $0.body.seq == step.seq })?.body, body.isStatement,
+                let delay = LedgerTime.delay(from: body.signedAt, to: body.time)
+            {
+                notes.append("signed \(time(body.signedAt)), \(html.escape(delay)) before it was recorded")
+            }
             add(
                 "<tr><td>\(step.number)</td><td>\(time(step.time))</td><td>\(CustodyReport.actionNames[step.type] ?? v(step.type))</td><td>\(who(step.by))</td><td>\(counterpart)</td><td>\(seal)</td><td>\(notes.joined(separator: "<br>"))</td><td>\(step.seq)</td></tr>\n"
             )

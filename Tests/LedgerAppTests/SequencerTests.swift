@@ -1,3 +1,4 @@
+import CourtBundle
 import CustodyDomain
 import Foundation
 import LedgerApp
@@ -140,6 +141,31 @@ struct SequencerTests {
             anchor: StatementAnchor(size: size, root: String(repeating: "0", count: 64)))
         #expect(statuses(try Sequencer.submit([wrong], to: fixture.store))[0].contains("is not a tree of this ledger"))
         try verifies(fixture)
+    }
+
+    @Test func aCourtBundleShowsWhenAStatementWasSignedLongBeforeItWasRecorded() throws {
+        let (fixture, carol) = try fixture()
+        let custodian = try fixture.register(name: "Erin", person: "erin", roles: ["custodian", "case-officer"])
+        let twoDaysAgo = ShiftedClock(offset: -(2 * 86_400_000 + 3 * 3_600_000))
+        let open = try StatementSigning.sign(
+            at: try StreamPosition.of("case/\(CustodyFixture.caseID)", in: fixture.store), type: "case.opened",
+            data: ["title": "Field case", "legal_basis": "JIT 9", "agencies": ["NCA"]], signer: custodian,
+            lifetime: 7 * 86_400_000, clock: twoDaysAgo)
+        let seize = try StatementSigning.sign(
+            at: try StreamPosition.of("item/EV-1", in: fixture.store), type: "item.seized",
+            data: CustodyFixture.seizure(), signer: custodian, lifetime: 7 * 86_400_000, clock: twoDaysAgo)
+        #expect(
+            statuses(try Sequencer.submit([open, seize], to: fixture.store)).allSatisfy { $0.hasPrefix("recorded") })
+        _ = carol
+        let out = fixture.directory.path("bag")
+        _ = try Exporter.export(
+            store: fixture.store, logKey: fixture.logKey, options: ExportOptions(selection: .items(["EV-1"]), out: out))
+        let report = try String(contentsOfFile: out + "/" + BundleLayout.report, encoding: .utf8)
+        #expect(report.contains("2 d 3 h before it was recorded"), "\(report)")
+        let checked = try BundleChecker.check(
+            directory: out, options: BundleVerifier.Options(trustedLogKey: nil), tsaCAFile: nil)
+        #expect(checked.failure == nil, "\(String(describing: checked.failure))")
+        #expect(checked.exitStatus == 0)
     }
 
     @Test func aVersion1LedgerRefusesStatementsAndStaysWritableWithVersion1Rules() throws {

@@ -8,16 +8,7 @@ public enum StatementTimes {
     /// "2 d 3 h", "5 h 12 min", "7 min": how long before `recorded` the statement was signed; nil under a minute
     /// (or when signed after it, within the allowed clock skew).
     public static func delay(signedAt: String, recorded: String) -> String? {
-        guard let signed = LedgerTime.milliseconds(signedAt), let time = LedgerTime.milliseconds(recorded) else {
-            return nil
-        }
-        let minutes = (time - signed) / 60_000
-        guard minutes >= 1 else { return nil }
-        let days = minutes / 1440
-        let hours = minutes / 60 % 24
-        if days > 0 { return hours > 0 ? "\(days) d \(hours) h" : "\(days) d" }
-        if hours > 0 { return minutes % 60 > 0 ? "\(hours) h \(minutes % 60) min" : "\(hours) h" }
-        return "\(minutes) min"
+        LedgerTime.delay(from: signedAt, to: recorded)
     }
 
     /// The signing times of the version-2 statements at `seqs` (none for a version-1 ledger).

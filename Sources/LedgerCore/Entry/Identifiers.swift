@@ -162,6 +162,19 @@ public enum LedgerTime {
 
     private static let layout = Array("0000-00-00T00:00:00.000Z".utf8)
 
+    /// "2 d 3 h", "5 h 12 min", "7 min": how long before `later` the time `earlier` was; nil under a minute (or when
+    /// `earlier` is not earlier), and for malformed times.
+    public static func delay(from earlier: String, to later: String) -> String? {
+        guard let start = milliseconds(earlier), let end = milliseconds(later) else { return nil }
+        let minutes = (end - start) / 60_000
+        guard minutes >= 1 else { return nil }
+        let days = minutes / 1440
+        let hours = minutes / 60 % 24
+        if days > 0 { return hours > 0 ? "\(days) d \(hours) h" : "\(days) d" }
+        if hours > 0 { return minutes % 60 > 0 ? "\(hours) h \(minutes % 60) min" : "\(hours) h" }
+        return "\(minutes) min"
+    }
+
     /// Milliseconds since the Unix epoch of a well-formed time, or nil when ``isValid(_:)`` is false.
     public static func milliseconds(_ text: String) -> Int64? {
         guard isValid(text) else { return nil }
