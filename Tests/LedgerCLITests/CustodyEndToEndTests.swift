@@ -164,6 +164,22 @@ struct TypeTableDocumentationTests {
             #expect(events.contains("`\(rule.type)`"), "EVENTS.md does not describe \(rule.type)")
         }
     }
+
+    /// Every member of every custody type, with its kind and bound, stands in EVENTS.md as the tool renders it; the
+    /// whole list per type, so a bound shared by several types is checked for each of them.
+    @Test(arguments: CustodyTypeTable.rules.map(\.type))
+    func eventsMarkdownStatesEveryDataSchema(type: String) throws {
+        let events = try String(contentsOf: Repository.root.appendingPathComponent("docs/EVENTS.md"), encoding: .utf8)
+        let rule = try #require(CustodyTypeTable.rules.first { $0.type == type })
+        let schema = rule.data.markdown(type: rule.type)
+        // The type's line and the member lines under it, so a member the docs add or drop fails too.
+        let lines = events.split(separator: "\n", omittingEmptySubsequences: false)
+        let documented = lines.firstIndex { $0 == "* `\(type)`:" }.map { start in
+            let end = lines[(start + 1)...].firstIndex { !$0.hasPrefix("  * ") } ?? lines.endIndex
+            return lines[start..<end].joined(separator: "\n")
+        }
+        #expect(documented == schema, "EVENTS.md lacks or differs from this data schema:\n\(schema)")
+    }
 }
 
 /// `ledger proof`: an entry's inclusion proof checked offline, and a consistency proof.

@@ -10,17 +10,33 @@ struct TypesCommand: ParsableCommand {
         discussion: """
             docs/FORMAT.md §5 holds the same table and docs/EVENTS.md describes each field.
 
+            --schemas prints, for every type, each data member with its kind and bound (name text and free text \
+            lengths in Unicode scalars, integer ranges, allowed values), exactly as docs/EVENTS.md states them for \
+            the custody types; the members listed are the only ones allowed.
+
             Examples:
               ledger types
               ledger types --markdown
+              ledger types --schemas
             """)
     @Flag(help: "Print the rows of docs/FORMAT.md §5 in Markdown.") var markdown = false
+    @Flag(help: "Print every type's data schema in Markdown, as docs/EVENTS.md states it.") var schemas = false
     @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard [markdown, schemas, json].filter({ $0 }).count <= 1 else {
+            throw ValidationError("Choose one of --markdown, --schemas and --json.")
+        }
+    }
 
     func run() throws {
         let rules = TypeTable.custodyV1.rows
         if markdown {
             for rule in rules { print(rule.markdownRow) }
+            return
+        }
+        if schemas {
+            for rule in rules { print(rule.data.markdown(type: rule.type)) }
             return
         }
         if json {

@@ -192,3 +192,62 @@ public struct DataSchema: Sendable {
         }
     }
 }
+
+// The words docs/EVENTS.md states each data member in; TypeTableDocumentationTests keeps the two identical, so a
+// bound changed here without its docs fails a test. One place renders every kind.
+extension ValueSchema {
+    /// The kind and bound of a value, as docs/EVENTS.md states it: "name text of 1–100 scalars".
+    public var markdown: String {
+        switch self {
+        case .text(let max): "name text of 1–\(Self.number(Int64(max))) scalars"
+        case .freeText(let max): "free text of 1–\(Self.number(Int64(max))) scalars"
+        case .personID: "a person id"
+        case .keyID: "a key id (64 lowercase hex digits)"
+        case .ed25519PublicKey: "an Ed25519 public key (canonical base64 of its 32 raw bytes)"
+        case .vkey: "a C2SP vkey"
+        case .signature: "an Ed25519 signature (canonical base64 of 64 bytes)"
+        case .integer(let min, let max): "an integer from \(Self.number(min)) to \(Self.number(max))"
+        case .oneOf(let allowed): "one of " + allowed.map { "`\($0)`" }.joined(separator: ", ")
+        case .list(let element, let minCount):
+            switch minCount {
+            case ...0: "an array of distinct elements, each \(element.markdown)"
+            case 1: "a non-empty array of distinct elements, each \(element.markdown)"
+            default: "an array of at least \(minCount) distinct elements, each \(element.markdown)"
+            }
+        case .boolean: "`true` or `false`"
+        case .localID: "a local id"
+        case .timestamp: "a timestamp"
+        case .country: "an ISO 3166-1 alpha-2 country code (two capital letters)"
+        case .hashes: "a hash list"
+        case .object(let fields): "an object of exactly {" + fields.map(\.markdown).joined(separator: "; ") + "}"
+        }
+    }
+
+    /// `n` as the docs write it: 2^53 − 1 by name, thousands grouped from 10,000 on.
+    private static func number(_ n: Int64) -> String {
+        if n == JSONValue.maxSafeInteger { return "2^53 − 1" }
+        let digits = String(n.magnitude)
+        guard digits.count > 4 else { return n < 0 ? "−" + digits : digits }
+        var grouped = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0, (digits.count - index) % 3 == 0 { grouped.append(",") }
+            grouped.append(digit)
+        }
+        return n < 0 ? "−" + grouped : grouped
+    }
+}
+
+extension FieldSchema {
+    /// The member as docs/EVENTS.md states it: "`seal` — name text of 1–100 scalars", "optional `courier` — …".
+    public var markdown: String { (required ? "" : "optional ") + "`\(name)` — \(schema.markdown)" }
+}
+
+extension DataSchema {
+    /// The data schema of event type `type` as a Markdown list, one member a line, as docs/EVENTS.md holds it.
+    ///
+    /// The members are exactly these, in the table's order; no others are allowed.
+    public func markdown(type: String) -> String {
+        guard !fields.isEmpty else { return "* `\(type)`: no members (`{}`)" }
+        return (["* `\(type)`:"] + fields.map { "  * \($0.markdown)" }).joined(separator: "\n")
+    }
+}
