@@ -46,6 +46,12 @@ struct LedgerCommand: ParsableCommand {
               ledger checkpoint --log-key log.pem
               ledger verify
 
+            Signing away from the ledger (statements; docs/FORMAT.md §12):
+              ledger item show EV-1 --json > ev1.json        (at the office)
+              ledger receive EV-1 --seal S-1 --key bob.pem \\
+                  --head ev1.json --out field.statements       (in the field)
+              ledger submit field.statements --receipt ev1.receipt
+
             Exit statuses: 0 success; 1 integrity failure; 2 usage or I/O error; 3 findings only; \
             4 conflict (a retry may succeed).
             """,
