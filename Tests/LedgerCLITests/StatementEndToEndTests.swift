@@ -193,6 +193,30 @@ struct StatementEndToEndTests {
         #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
     }
 
+    @Test func aSeizureSignedOfflineNamesItsWitnessWhoCoSignsLater() throws {
+        let (_, bob) = try setUp()
+        let head = try run(office, "head", "item/EV-5", "--json")
+        try Data(head.stdout.utf8).write(to: field.url.appendingPathComponent("ev5.json"))
+        try copy("carol.pem", from: office, to: field)
+        let now = try run(
+            office, "item", "seize", "EV-5", "--case", "OP-1", "--exhibit", "C/5", "--kind", "phone", "--description",
+            "Phone", "--location", "Flat 3", "--from", "Flat 3", "--authority", "Warrant 7", "--key", "carol.pem",
+            "--witness", bob)
+        #expect(now.status == 2, "a witness who signs later needs --out")
+        let seize = try run(
+            field, "item", "seize", "EV-5", "--case", "OP-1", "--exhibit", "C/5", "--kind", "phone", "--description",
+            "Phone", "--location", "Flat 3", "--from", "Flat 3", "--authority", "Warrant 7", "--key", "carol.pem",
+            "--witness", bob, "--head", "ev5.json", "--out", "seize.statements")
+        #expect(seize.status == 0, "\(seize.stderr)")
+        try copy("seize.statements", from: field, to: witness)
+        try copy("bob.pem", from: office, to: witness)
+        #expect(try run(witness, "cosign", "seize.statements", "--key", "bob.pem", "--yes").status == 0)
+        try copy("seize.statements", from: witness, to: office)
+        let submit = try run(office, "submit", "seize.statements")
+        #expect(submit.status == 0, "\(submit.stdout)\(submit.stderr)")
+        #expect(try run(office, "item", "history", "EV-5").stdout.contains("witness bob"))
+    }
+
     @Test func theDomainCommandsSignOfflineWithTheSameArguments() throws {
         _ = try setUp()
         let seize = try run(

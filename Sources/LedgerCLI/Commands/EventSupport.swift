@@ -113,6 +113,23 @@ extension EventOptions {
     }
 }
 
+extension EventOptions {
+    /// The key id of a witness who co-signs the statement file later (`--witness KEYID`, only with `--out`).
+    func laterWitness(_ keyID: String?, alongside keyFile: String?) throws(LedgerError) -> String? {
+        guard let keyID else { return nil }
+        guard keyFile == nil else { throw .usage("give --witness-key FILE or --witness KEYID, not both") }
+        guard isOffline else {
+            throw .usage(
+                "--witness KEYID names a witness who co-signs later: use it with --out FILE (then `ledger cosign`),"
+                    + " or give --witness-key FILE to co-sign now")
+        }
+        guard Hex.isCanonical(keyID, byteCount: 32) else {
+            throw .usage("--witness must be a key id (64 lowercase hex)")
+        }
+        return keyID
+    }
+}
+
 /// Milliseconds from `30m`, `24h`, `7d` (at most 30 days).
 func statementLifetime(_ text: String) throws(LedgerError) -> Int64 {
     let units: [Character: Int64] = ["m": 60_000, "h": 3_600_000, "d": 86_400_000]

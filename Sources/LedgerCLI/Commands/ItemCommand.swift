@@ -48,6 +48,11 @@ struct ItemCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The witnessing officer's key file: they co-sign.", valueName: "file"))
         var witnessKey: String?
         @Option(
+            help: ArgumentHelp(
+                "With --out: the witnessing officer's key id; they co-sign the statement file later (`ledger cosign`).",
+                valueName: "key id"))
+        var witness: String?
+        @Option(
             help: ArgumentHelp("A photo taken at the seizure (repeat); its hashes are recorded.", valueName: "file"))
         var photo: [String] = []
         @OptionGroup var event: EventOptions
@@ -75,6 +80,7 @@ struct ItemCommand: ParsableCommand {
                 coSigners.append(witness)
                 data["witness_key"] = KeyFiles.keyID(witness.publicKey)
             }
+            data["witness_key"] = try event.laterWitness(witness, alongside: witnessKey)
             if !photo.isEmpty {
                 var hashes: [JSONValue] = []
                 for path in photo {
@@ -291,6 +297,11 @@ struct ItemCommand: ParsableCommand {
         var recipientReference: String?
         @Option(help: "Details.") var details: String?
         @Option(help: ArgumentHelp("A witness's key file: they co-sign.", valueName: "file")) var witnessKey: String?
+        @Option(
+            help: ArgumentHelp(
+                "With --out: the witness's key id; they co-sign the statement file later (`ledger cosign`).",
+                valueName: "key id"))
+        var witness: String?
         @OptionGroup var event: EventOptions
 
         func run() throws {
@@ -305,6 +316,7 @@ struct ItemCommand: ParsableCommand {
                 coSigners.append(witness)
                 data["witness_key"] = KeyFiles.keyID(witness.publicKey)
             }
+            data["witness_key"] = try event.laterWitness(witness, alongside: witnessKey)
             try event.record(
                 CustodyEvents.itemDisposed, stream: CustodyStreams.item(item), data: data, coSigners: coSigners)
         }
