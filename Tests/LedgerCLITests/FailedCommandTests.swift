@@ -72,6 +72,11 @@ struct FailedCommandTests {
         try write("late.jsonl", #"{"type":"ledger.note","stream":"ledger","data":{"text":"x"},"expect_rev":9}"# + "\n")
         try write("checkpoint.txt", "not a checkpoint\n")
         try write("request.json", #"{"not":"a request"}"#)
+        try write("broken.statements", #"{"sigs":[],"statement":{}}"# + "\n")
+        try write(
+            "ev1.head.json",
+            #"{"genesis":"\#(String(repeating: "0", count: 64))","ledger":"ledger.test.example/failed","prev":"\#(String(repeating: "0", count: 64))","rev":0,"stream":"item/EV-1"}"#
+        )
     }
 
     /// Commands a user may get wrong, each refused: `[arguments]` and the words its one-line error must hold.
@@ -152,6 +157,22 @@ struct FailedCommandTests {
         ),
         (["target", "import", "bad.csv", "--case", "OP-1", "--source", "feed", "--key", "tina.pem"], "line 2"),
         (["checkpoint", "--log-key", "admin.pem"], "log key"),
+        // Format 2: statements and the log key.
+        (["submit", "broken.statements"], "broken.statements line 1"),
+        (["submit", "nothing.statements"], "nothing.statements"),
+        (["log-key", "rotate", "--out", "log2.pem", "--key", "carol.pem"], "log-key-rotated"),
+        (["log-key", "rotate", "--out", "log.pem", "--key", "admin.pem"], "never overwritten"),
+        (
+            [
+                "item", "seize", "EV-1", "--case", "OP-1", "--exhibit", "C/1", "--kind", "laptop", "--description", "x",
+                "--location", "x", "--from", "x", "--authority", "x", "--key", "carol.pem", "--witness", "x", "--head",
+                "ev1.head.json", "--out", "x.statements",
+            ], "--witness must be a key id"
+        ),
+        (
+            ["item", "store", "EV-1", "--location", "Shelf", "--key", "carol.pem", "--out", "x.statements"],
+            "--head"
+        ),
         (["verify", "--checkpoint", "checkpoint.txt"], "checkpoint"),
         (["proof", "inclusion", "999"], "999"),
         (["export", "--case", "OP-9", "--out", "bundle"], "OP-9"),
