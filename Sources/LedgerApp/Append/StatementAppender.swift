@@ -103,7 +103,7 @@ enum StatementAppender {
 
     private enum Prepared {
         case recorded([Int64])
-        case statements([EntryBody], head: LedgerHead?)
+        case statements([SignedStatement], head: LedgerHead?)
     }
 
     /// The statements' bodies on the heads `reader` sees, chained within the batch; or the seqs when every draft
@@ -119,8 +119,8 @@ enum StatementAppender {
         let expires = StatementRules.defaultExpiry(signedAt: signedAt)
         var heads: [String: (rev: Int64, link: String)] = [:]
         var lastSigner: (raw: [UInt8], keyID: String)?
-        var bodies: [EntryBody] = []
-        bodies.reserveCapacity(drafts.count)
+        var unsigned: [SignedStatement] = []
+        unsigned.reserveCapacity(drafts.count)
         for draft in drafts {
             let current = try heads[draft.stream] ?? reader.streamHead(draft.stream).map { ($0.rev, $0.link) }
             let rev = current?.rev ?? 0
@@ -141,23 +141,26 @@ enum StatementAppender {
                 streamPrev: current?.link ?? EntryBody.zeroHash, id: draft.id ?? SecureRandom.uuidV4(),
                 time: signedAt, type: draft.type, actor: actor, data: draft.data,
                 version: EntryBody.statementVersion, genesis: genesis, signedAt: signedAt, expires: expires)
-            // The next statement of the stream names this one's hash.
-            heads[draft.stream] = (rev + 1, Hex.encode(SHA256.hash(body.statementCanonicalBytes)))
-            bodies.append(body)
+            // The next statement of the stream names this one's hash (serialized and hashed once, here).
+            let statement = SignedStatement(statement: body, sigs: [])
+            heads[draft.stream] = (rev + 1, statement.statementHashHex)
+            unsigned.append(statement)
         }
-        return .statements(bodies, head: try reader.head())
+        return .statements(unsigned, head: try reader.head())
     }
 
     /// Each statement signed by its draft's signer and co-signers, on all cores (one signing context per key per
     /// thread), with the keys whose signatures were made here.
-    private static func sign(_ bodies: [EntryBody], _ drafts: [EventDraft]) -> ([SignedStatement], [Set<String>]) {
-        let slots = SlotBuffer<SignedStatement?>(repeating: nil, count: bodies.count)
-        Parallel.forEach(Partition(items: bodies.count, chunkSize: 128)) { _, range in
+    private static func sign(_ unsigned: [SignedStatement], _ drafts: [EventDraft]) -> (
+        [SignedStatement], [Set<String>]
+    ) {
+        let slots = SlotBuffer<SignedStatement?>(repeating: nil, count: unsigned.count)
+        Parallel.forEach(Partition(items: unsigned.count, chunkSize: 128)) { _, range in
             var signers: [String: Ed25519Signer] = [:]
             for index in range {
-                let body = bodies[index]
+                var statement = unsigned[index]
+                let body = statement.body
                 let draft = drafts[index]
-                var statement = SignedStatement(statement: body, sigs: [])
                 let signer = signers[body.actor] ?? Ed25519Signer(key: draft.signer)
                 signers[body.actor] = signer
                 statement.add(EntrySignature(key: body.actor, signature: signer.sign(statement.actorMessage)))
@@ -175,7 +178,7 @@ enum StatementAppender {
         }
         let statements = slots.values.compactMap { $0 }
         let selfSigned = drafts.enumerated().map { index, draft in
-            Set([bodies[index].actor] + draft.coSigners.map { KeyFiles.keyID($0.publicKey) })
+            Set([unsigned[index].body.actor] + draft.coSigners.map { KeyFiles.keyID($0.publicKey) })
         }
         return (statements, selfSigned)
     }

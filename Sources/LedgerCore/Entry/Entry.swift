@@ -590,8 +590,9 @@ public struct Entry: Sendable {
         self.init(body: body, sigs: sigs, statementBytes: body.isStatement ? body.statementCanonicalBytes : [])
     }
 
-    /// Assembles an entry whose statement's JCS bytes are already known (a version-2 body; empty for version 1).
-    init(body: EntryBody, sigs: [EntrySignature], statementBytes: [UInt8]) {
+    /// Assembles an entry whose statement's JCS bytes (and perhaps hash) are already known (a version-2 body; empty
+    /// for version 1).
+    init(body: EntryBody, sigs: [EntrySignature], statementBytes: [UInt8], statementHash knownHash: [UInt8]? = nil) {
         let bodyBytes = body.isStatement ? body.canonicalBytes(statement: statementBytes) : body.canonicalBytes
         let sorted = sigs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         var record = Array("{\"body\":".utf8)
@@ -605,7 +606,7 @@ public struct Entry: Sendable {
         self.sigs = sorted
         self.bodyHash = SHA256.hash(bodyBytes)
         self.bodyHashHex = Hex.encode(bodyHash)
-        self.statementHash = body.isStatement ? SHA256.hash(statementBytes) : []
+        self.statementHash = body.isStatement ? (knownHash ?? SHA256.hash(statementBytes)) : []
         self.streamLinkHex = body.isStatement ? Hex.encode(statementHash) : bodyHashHex
         self.record = record
     }

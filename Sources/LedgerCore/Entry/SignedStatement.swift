@@ -70,7 +70,7 @@ public struct SignedStatement: Sendable {
         placed.seq = seq
         placed.prev = prev
         placed.time = time
-        return Entry(body: placed, sigs: sigs, statementBytes: statementBytes)
+        return Entry(body: placed, sigs: sigs, statementBytes: statementBytes, statementHash: statementHash)
     }
 
     /// Parses one line of a statement file: canonical JSON, exactly `sigs` and `statement`, the statement's members,
