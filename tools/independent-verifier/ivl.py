@@ -665,83 +665,88 @@ _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 # The same bytes are in tools/independent-verifier/ivl.py and tools/verify_bundle.py (selftest.sh compares them).
 # Only the standard library (re, unicodedata) is used here, so each file stays self-contained.
 #
-# A member's schema is one of:
-#   ("name", N) name text of 1..N scalars, no control characters (FORMAT.md §2); N None: EVENTS.md gives no bound
-#   ("free", N) free text of 1..N scalars, no controls but LF and tab; N None: no bound stated.  A member whose
-#               kind of text EVENTS.md does not state is read as free text without a bound (the weaker reading)
+# Every member has the kind and bound of the "Data schemas:" lists of EVENTS.md.  A member's schema is one of:
+#   ("name", N) name text of 1..N scalars, no control characters (FORMAT.md §2)
+#   ("free", N) free text of 1..N scalars, no control characters but LF and tab (FORMAT.md §2)
 #   ("local",) a local id [A-Za-z0-9._-]{1,64}     ("person",) a person id [A-Za-z0-9._@-]{1,64} (FORMAT.md §4.1)
-#   ("key",) a key id, 64 lowercase hex digits      ("time",) an RFC 3339 date-time with Z or a numeric offset
-#   ("enum", values)  ("bool",)  ("int", lo, hi)     ("country",) ISO 3166-1 alpha-2, upper case: [A-Z]{2}
-#   ("hashes",) a hash list   ("photos",) a non-empty array of hash lists   ("agencies",) distinct name texts <= 200,
-#   at least one   ("images",) a non-empty array of {name, size, hashes} (name as free text, size a byte count >= 0)
+#   ("key",) a key id, 64 lowercase hex digits      ("country",) ISO 3166-1 alpha-2: two ASCII capital letters
+#   ("time",) an EVENTS.md timestamp: YYYY-MM-DDTHH:MM:SS, optionally "." and 1-9 digits, then Z or +HH:MM/-HH:MM,
+#             a valid calendar date, hours 00-23, minutes 00-59, seconds 00-60 (the offset's hours and minutes too)
+#   ("enum", values)  ("bool",)  ("int", lo, hi)     ("hashes",) a hash list
+#   ("array", element schema) a non-empty array of distinct elements (EVENTS.md: no two equal as JSON values)
+#   ("object", ((member, schema), ...)) an object of exactly these members
 CT_CO, CT_CU, CT_EX, CT_SU, CT_TO = "case-officer", "custodian", "examiner", "supervisor", "takedown-officer"
 CT_HANDLERS = (CT_CO, CT_CU, CT_EX)
 CT_ANY = ("case", "target", "item")
-CT_FREE = ("free", None)
 CT_MAX_SAFE = 2**53 - 1
+CT_NAME64, CT_NAME100, CT_NAME200 = ("name", 64), ("name", 100), ("name", 200)
+CT_FREE2000, CT_FREE10000 = ("free", 2000), ("free", 10000)
+CT_IMAGE = ("object", (("name", ("name", 255)), ("size", ("int", 0, CT_MAX_SAFE)), ("hashes", ("hashes",))))
 # type: (stream kinds, roles that may act, the data member naming a co-signer or None, required, optional)
 CUSTODY_TYPES = {
     "case.opened": (("case",), (CT_CO, CT_SU), None,
-                    {"title": ("name", 200), "legal_basis": ("free", 2000), "agencies": ("agencies",)},
-                    {"summary": ("free", 10000)}),
+                    {"title": CT_NAME200, "legal_basis": CT_FREE2000, "agencies": ("array", CT_NAME200)},
+                    {"summary": CT_FREE10000}),
     "case.agency-joined": (("case",), (CT_CO, CT_SU), None,
-                           {"agency": ("name", 200)}, {"legal_basis": ("free", 2000)}),
-    "case.closed": (("case",), (CT_CO, CT_SU), None, {"reason": CT_FREE}, {}),
+                           {"agency": CT_NAME200}, {"legal_basis": CT_FREE2000}),
+    "case.closed": (("case",), (CT_CO, CT_SU), None, {"reason": CT_FREE2000}, {}),
     "target.identified": (("target",), (CT_CO, CT_TO), None,
                           {"case": ("local",), "kind": ("enum", ("ip", "domain", "url", "server")),
                            "value": ("name", 2048),
                            "category": ("enum", ("phishing", "ransomware", "infostealer", "malware-c2", "other")),
-                           "country": ("country",), "source": CT_FREE},
-                          {"hosting_provider": CT_FREE, "asn": ("int", 1, 4294967295)}),
-    "target.verified": (("target",), (CT_CO, CT_TO), None, {}, {"note": CT_FREE}),
-    "target.false-positive": (("target",), (CT_CO, CT_TO), None, {"reason": CT_FREE}, {}),
-    "target.notified": (("target",), (CT_TO,), None, {"recipient": CT_FREE, "reference": CT_FREE}, {}),
-    "takedown.requested": (("target",), (CT_TO,), None, {"recipient": CT_FREE, "legal_instrument": CT_FREE}, {}),
+                           "country": ("country",), "source": CT_NAME200},
+                          {"hosting_provider": CT_NAME200, "asn": ("int", 1, 4294967295)}),
+    "target.verified": (("target",), (CT_CO, CT_TO), None, {}, {"note": CT_FREE2000}),
+    "target.false-positive": (("target",), (CT_CO, CT_TO), None, {"reason": CT_FREE2000}, {}),
+    "target.notified": (("target",), (CT_TO,), None, {"recipient": CT_NAME200, "reference": CT_NAME200}, {}),
+    "takedown.requested": (("target",), (CT_TO,), None, {"recipient": CT_NAME200, "legal_instrument": CT_NAME200},
+                           {}),
     "takedown.confirmed": (("target",), (CT_TO,), None,
                            {"method": ("enum", ("suspended", "null-routed", "sinkholed", "domain-hold", "seized")),
-                            "occurred_at": ("time",)}, {"reference": CT_FREE}),
+                            "occurred_at": ("time",)}, {"reference": CT_NAME200}),
     "takedown.not-actioned": (("target",), (CT_TO,), None,
                               {"reason": ("enum", ("jurisdiction", "shared-hosting", "no-response", "other"))},
-                              {"details": CT_FREE}),
-    "target.reappeared": (("target",), (CT_CO, CT_TO), None, {"observed_at": ("time",)}, {"details": CT_FREE}),
+                              {"details": CT_FREE2000}),
+    "target.reappeared": (("target",), (CT_CO, CT_TO), None, {"observed_at": ("time",)}, {"details": CT_FREE2000}),
     "item.seized": (("item",), CT_HANDLERS, "witness_key",
-                    {"case": ("local",), "exhibit": ("name", 64),
+                    {"case": ("local",), "exhibit": CT_NAME64,
                      "kind": ("enum", ("laptop", "phone", "hard-disk", "server", "storage-media", "other")),
-                     "description": CT_FREE, "location": CT_FREE, "occurred_at": ("time",), "seized_from": CT_FREE,
-                     "legal_authority": CT_FREE},
-                    {"serial": CT_FREE, "imei": CT_FREE, "iccid": CT_FREE, "device_state": CT_FREE, "seal": CT_FREE,
-                     "target": ("local",), "parent": ("local",), "witness_key": ("key",), "photos": ("photos",)}),
+                     "description": CT_FREE2000, "location": CT_NAME200, "occurred_at": ("time",),
+                     "seized_from": CT_NAME200, "legal_authority": CT_NAME200},
+                    {"serial": CT_NAME100, "imei": ("name", 20), "iccid": ("name", 22), "device_state": CT_NAME200,
+                     "seal": CT_NAME100, "target": ("local",), "parent": ("local",), "witness_key": ("key",),
+                     "photos": ("array", ("hashes",))}),
     "item.acquired": (("item",), CT_HANDLERS, None,
-                      {"tool": CT_FREE, "tool_version": CT_FREE, "source_hashes": ("hashes",), "images": ("images",),
-                       "verified": ("bool",)},
-                      {"write_blocker": CT_FREE, "notes": CT_FREE}),
-    "custody.released": (("item",), CT_HANDLERS, None, {"to": ("person",), "purpose": CT_FREE},
-                         {"seal": CT_FREE, "courier": CT_FREE, "tracking": CT_FREE}),
+                      {"tool": CT_NAME200, "tool_version": CT_NAME100, "source_hashes": ("hashes",),
+                       "images": ("array", CT_IMAGE), "verified": ("bool",)},
+                      {"write_blocker": CT_NAME200, "notes": CT_FREE2000}),
+    "custody.released": (("item",), CT_HANDLERS, None, {"to": ("person",), "purpose": CT_FREE2000},
+                         {"seal": CT_NAME100, "courier": CT_NAME200, "tracking": CT_NAME200}),
     "custody.received": (("item",), CT_HANDLERS, None, {"seal_intact": ("bool",)},
-                         {"seal": CT_FREE, "condition": CT_FREE, "location": CT_FREE}),
-    "custody.release-cancelled": (("item",), CT_HANDLERS, None, {"reason": CT_FREE}, {}),
-    "custody.receipt-refused": (("item",), CT_HANDLERS, None, {"reason": CT_FREE}, {}),
-    "custody.lost": (("item",), CT_HANDLERS + (CT_SU,), None, {"details": CT_FREE}, {}),
-    "custody.reassigned": (("item",), (CT_SU,), None, {"to": ("person",), "reason": CT_FREE}, {}),
-    "item.checked-out": (("item",), CT_HANDLERS, None, {"to": ("person",), "purpose": CT_FREE}, {}),
-    "item.checked-in": (("item",), CT_HANDLERS, None, {}, {"location": CT_FREE, "condition": CT_FREE}),
-    "item.stored": (("item",), CT_HANDLERS, None, {"location": CT_FREE}, {}),
-    "item.sealed": (("item",), CT_HANDLERS, None, {"seal": CT_FREE}, {"reason": CT_FREE}),
-    "item.unsealed": (("item",), CT_HANDLERS, None, {"seal": CT_FREE, "reason": CT_FREE}, {}),
-    "item.examined": (("item",), CT_HANDLERS, None, {"summary": ("free", 10000), "report_reference": CT_FREE}, {}),
+                         {"seal": CT_NAME100, "condition": CT_FREE2000, "location": CT_NAME200}),
+    "custody.release-cancelled": (("item",), CT_HANDLERS, None, {"reason": CT_FREE2000}, {}),
+    "custody.receipt-refused": (("item",), CT_HANDLERS, None, {"reason": CT_FREE2000}, {}),
+    "custody.lost": (("item",), CT_HANDLERS + (CT_SU,), None, {"details": CT_FREE2000}, {}),
+    "custody.reassigned": (("item",), (CT_SU,), None, {"to": ("person",), "reason": CT_FREE2000}, {}),
+    "item.checked-out": (("item",), CT_HANDLERS, None, {"to": ("person",), "purpose": CT_FREE2000}, {}),
+    "item.checked-in": (("item",), CT_HANDLERS, None, {}, {"location": CT_NAME200, "condition": CT_FREE2000}),
+    "item.stored": (("item",), CT_HANDLERS, None, {"location": CT_NAME200}, {}),
+    "item.sealed": (("item",), CT_HANDLERS, None, {"seal": CT_NAME100}, {"reason": CT_FREE2000}),
+    "item.unsealed": (("item",), CT_HANDLERS, None, {"seal": CT_NAME100, "reason": CT_FREE2000}, {}),
+    "item.examined": (("item",), CT_HANDLERS, None, {"summary": CT_FREE10000, "report_reference": CT_NAME200}, {}),
     "item.disposed": (("item",), CT_HANDLERS + (CT_SU,), "witness_key",
-                      {"method": ("enum", ("returned-to-owner", "destroyed", "released")), "authority": CT_FREE},
-                      {"recipient_reference": CT_FREE, "details": CT_FREE, "witness_key": ("key",)}),
+                      {"method": ("enum", ("returned-to-owner", "destroyed", "released")), "authority": CT_NAME200},
+                      {"recipient_reference": CT_NAME200, "details": CT_FREE2000, "witness_key": ("key",)}),
     "entry.corrected": (CT_ANY, (CT_CO, CT_CU, CT_EX, CT_SU, CT_TO), None,
-                        {"corrects": ("int", 1, CT_MAX_SAFE), "field": ("name", None), "value": CT_FREE,
-                         "reason": CT_FREE}, {}),
-    "note.added": (CT_ANY, (CT_CO, CT_CU, CT_EX, CT_SU, CT_TO), None, {"text": ("free", 10000)}, {}),
+                        {"corrects": ("int", 1, CT_MAX_SAFE), "field": CT_NAME64, "value": CT_FREE10000,
+                         "reason": CT_FREE2000}, {}),
+    "note.added": (CT_ANY, (CT_CO, CT_CU, CT_EX, CT_SU, CT_TO), None, {"text": CT_FREE10000}, {}),
 }
 CT_LOCAL_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 CT_PERSON_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 CT_KEY_ID = re.compile(r"[0-9a-f]{64}")
 CT_COUNTRY = re.compile(r"[A-Z]{2}")
-CT_RFC3339 = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]+)?"
+CT_RFC3339 = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]{1,9})?"
                         r"(?:Z|[+-]([0-9]{2}):([0-9]{2}))")
 CT_HASH_HEX = {"md5": 32, "sha1": 40, "sha256": 64}
 
@@ -750,8 +755,8 @@ def ct_text_problem(v, kind, maxlen):
     """FORMAT.md §2: name text (no Cc controls) or free text (LF and tab allowed), 1..maxlen scalars."""
     if not isinstance(v, str):
         return "is not a string"
-    if len(v) < 1 or maxlen is not None and len(v) > maxlen:
-        return "must be %s of 1-%s characters (has %d)" % (kind + " text", maxlen or "any number of", len(v))
+    if not 1 <= len(v) <= maxlen:
+        return "must be %s text of 1-%d characters (has %d)" % (kind, maxlen, len(v))
     allowed = "" if kind == "name" else "\n\t"
     if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in v):
         return "contains a control character (%s text%s)" % (kind, "" if allowed else ", not even LF or tab")
@@ -759,10 +764,10 @@ def ct_text_problem(v, kind, maxlen):
 
 
 def ct_time_problem(v):
-    """EVENTS.md timestamp: RFC 3339 §5.6 date-time with an upper-case T and Z or a numeric offset; §5.7 ranges."""
+    """EVENTS.md timestamp: RFC 3339 date-time, upper-case T and Z or a numeric offset, 0-9 fraction digits."""
     m = CT_RFC3339.fullmatch(v) if isinstance(v, str) else None
     if not m:
-        return "is not an RFC 3339 date-time with Z or a numeric offset"
+        return "is not an RFC 3339 date-time YYYY-MM-DDTHH:MM:SS[.1-9 digits] with Z or +HH:MM/-HH:MM"
     y, mo, d, h, mi, s = (int(x) for x in m.groups()[:6])
     leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
     days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -784,6 +789,17 @@ def ct_hash_list_problem(v):
     if len(set(algs)) != len(algs) or "sha256" not in algs:
         return "repeats an alg or lacks sha256"
     return None
+
+
+def ct_json_key(v):
+    """A hashable key equal for two JSON values exactly when EVENTS.md calls them equal: strings byte for byte
+    (as code points: the same thing for Unicode scalars), objects whatever the order of their members, arrays
+    element by element in order; true/false never equal to a number."""
+    if isinstance(v, dict):
+        return ("object", frozenset((k, ct_json_key(x)) for k, x in v.items()))
+    if isinstance(v, list):
+        return ("array", tuple(ct_json_key(x) for x in v))
+    return (type(v).__name__, v)
 
 
 def ct_member_problem(v, spec):
@@ -808,32 +824,26 @@ def ct_member_problem(v, spec):
         return None if ok else "is not an integer from %d to %d" % (spec[1], spec[2])
     if k == "hashes":
         return ct_hash_list_problem(v)
-    if k == "photos":
-        if not isinstance(v, list) or not v:
-            return "is not a non-empty array of hash lists"
-        for p in v:
-            problem = ct_hash_list_problem(p)
+    if k == "object":
+        names = [m for m, _ in spec[1]]
+        if not isinstance(v, dict) or set(v) != set(names):
+            return "is not an object with exactly the members %s" % ", ".join(names)
+        for m, mspec in spec[1]:
+            problem = ct_member_problem(v[m], mspec)
             if problem:
-                return "has an element that " + problem
+                return ".%s %s" % (m, problem)
         return None
-    if k == "agencies":
+    if k == "array":
         if not isinstance(v, list) or not v:
-            return "is not a non-empty array of name texts"
-        for a in v:
-            problem = ct_text_problem(a, "name", 200)
+            return "is not a non-empty array"
+        seen = {}
+        for i, x in enumerate(v):
+            problem = ct_member_problem(x, spec[1])
             if problem:
-                return "has an agency that " + problem
-        return None if len(set(v)) == len(v) else "names an agency twice"
-    if k == "images":
-        if not isinstance(v, list) or not v:
-            return "is not a non-empty array of {name, size, hashes}"
-        for i, im in enumerate(v):
-            if not isinstance(im, dict) or set(im) != {"name", "size", "hashes"}:
-                return "[%d] is not an object with exactly the members name, size and hashes" % i
-            for m, spec in (("name", CT_FREE), ("size", ("int", 0, CT_MAX_SAFE)), ("hashes", ("hashes",))):
-                problem = ct_member_problem(im[m], spec)
-                if problem:
-                    return "[%d].%s %s" % (i, m, problem)
+                return "[%d]%s%s" % (i, "" if problem[0] in "[." else " ", problem)
+            j = seen.setdefault(ct_json_key(x), i)
+            if j != i:
+                return "[%d] repeats [%d] (the elements must be distinct)" % (i, j)
         return None
     raise AssertionError(spec)
 
@@ -858,7 +868,7 @@ def custody_data_problem(typ, data):
     for m in sorted(data):
         problem = ct_member_problem(data[m], required.get(m) or optional[m])
         if problem:
-            return "data.%s%s%s" % (m, "" if problem.startswith("[") else " ", problem)
+            return "data.%s%s%s" % (m, "" if problem[0] in "[." else " ", problem)
     return None
 # ---- END custody type table ----
 
@@ -2300,6 +2310,22 @@ CUSTODY_SCENARIOS = {
     "custody-witness-revoked": "item.seized co-signed by a witness whose key was revoked earlier (§5)",
     "custody-witness-bad-sig": "item.seized whose witness signs another entry (§3.2 / §12.4 message)",
     "custody-extra-signer": "note.added signed by the actor and a second key the table does not name (§5)",
+    # One stated bound of the EVENTS.md data schemas each (members ivl.py used to read as unbounded free text).
+    "custody-closed-reason-over": "case.closed with a reason of 2,001 scalars (EVENTS.md §2: free text <= 2000)",
+    "custody-source-over": "target.identified with a source of 201 scalars (EVENTS.md §3: name text <= 200)",
+    "custody-reference-tab": "target.notified with a tab in reference (EVENTS.md §3: name text, FORMAT.md §2)",
+    "custody-courier-over": "custody.released with a courier of 201 scalars (EVENTS.md §4: name text <= 200)",
+    "custody-seal-over": "item.sealed with a seal of 101 scalars (EVENTS.md §4: name text <= 100)",
+    "custody-imei-over": "item.seized with an imei of 21 scalars (EVENTS.md §4: name text <= 20)",
+    "custody-location-lf": "item.stored with a line feed in location (EVENTS.md §4: name text, not free text)",
+    "custody-image-name-over": "item.acquired with an image name of 256 scalars (EVENTS.md §4: name text <= 255)",
+    "custody-report-ref-over": "item.examined with a report_reference of 201 scalars (EVENTS.md §4: name text <= 200)",
+    "custody-field-over": "entry.corrected with a field of 65 scalars (EVENTS.md §5: name text <= 64)",
+    "custody-reason-over": "custody.reassigned with a reason of 2,001 scalars (EVENTS.md §4: free text <= 2000)",
+    "custody-photos-duplicate": "item.seized whose photos repeat a hash list, members reordered (EVENTS.md: distinct)",
+    "custody-images-duplicate": "item.acquired whose images repeat an image, members reordered (EVENTS.md: distinct)",
+    "custody-time-fraction": "takedown.confirmed at a time with 10 fraction digits (EVENTS.md timestamp: 1-9)",
+    "custody-time-offset": "target.reappeared observed at +24:00 (EVENTS.md timestamp: offset hours 00-23)",
 }
 
 
@@ -2359,7 +2385,7 @@ def custody_plan(emit, register, admin, scenario):
         lambda: emit("item.unsealed", it, erin, {"seal": "S-1", "reason": "imaging"}),
         lambda: emit("item.acquired", it, erin, {
             "tool": "ewfacquire", "tool_version": "20231119", "source_hashes": h(b"source"),
-            "images": [{"name": "ev1.E01", "size": 0, "hashes": h(b"")}, {"name": "ev1.E02", "size": 5,
+            "images": [{"name": "ev1.E01", "size": 0, "hashes": h(b"")}, {"name": "e" * 251 + ".E02", "size": 5,
                                                                           "hashes": h(b"image")}],
             "verified": False, "write_blocker": "Tableau T8u", "notes": "clean"}),
         lambda: emit("item.examined", it, erin, {"summary": "kit found", "report_reference": "R-1"}),
@@ -2380,9 +2406,15 @@ def custody_plan(emit, register, admin, scenario):
         lambda: emit("note.added", it, carol, {"text": "x" * 10000}),
         lambda: emit("entry.corrected", "item/EV-2", carol, {"corrects": 24, "field": "description",
                                                              "value": "Samsung SSD", "reason": "typo"}),
-        lambda: emit("item.seized", "item/EV-4", carol, dict(seize, exhibit="EX 4", kind="other")),
+        # Every bounded member of item.seized at its maximum (EVENTS.md §4), a timestamp with 9 fraction digits, and
+        # photos whose two hash lists hold the same hashes in another order (distinct: arrays compare in order).
+        lambda: emit("item.seized", "item/EV-4", carol, dict(
+            seize, exhibit="E" * 64, kind="other", description="d" * 2000, location="L" * 200, seized_from="f" * 200,
+            legal_authority="a" * 200, serial="S" * 100, imei="4" * 20, iccid="8" * 22, device_state="s" * 200,
+            seal="\u00e9" * 100, occurred_at="2024-06-01T10:00:00.123456789+23:59",
+            photos=[h(b"p"), list(reversed(h(b"p")))])),
         lambda: emit("item.disposed", "item/EV-4", sam, {"method": "destroyed", "authority": "Order 6"}),
-        lambda: emit("case.closed", cs, carol, {"reason": "finished"}),
+        lambda: emit("case.closed", cs, carol, {"reason": "finished. " * 200}),
     ]
     if scenario is None:
         return steps
@@ -2415,6 +2447,34 @@ def custody_plan(emit, register, admin, scenario):
         "custody-witness-bad-sig": [lambda: emit("item.seized", "item/EV-3", carol, dict(seize, witness_key=wendy.kid),
                                                  cosigner=wendy, cosign_other=True)],
         "custody-extra-signer": [lambda: emit("note.added", it, carol, {"text": "t"}, cosigner=bob)],
+        "custody-closed-reason-over": [lambda: emit("case.closed", cs, carol, {"reason": "r" * 2001})],
+        "custody-source-over": [lambda: emit("target.identified", "target/T-x3", carol, {
+            "case": "OP-1", "kind": "ip", "value": "192.0.2.7", "category": "other", "country": "FR",
+            "source": "s" * 201})],
+        "custody-reference-tab": [lambda: emit("target.notified", tg, carol, {"recipient": "Hoster BV abuse",
+                                                                               "reference": "AB-1\tAB-2"})],
+        "custody-courier-over": [lambda: emit("custody.released", it, carol, {"to": "bob", "purpose": "p",
+                                                                              "courier": "c" * 201})],
+        "custody-seal-over": [lambda: emit("item.sealed", it, carol, {"seal": "S" * 101})],
+        "custody-imei-over": [lambda: emit("item.seized", "item/EV-3", carol, dict(seize, imei="4" * 21))],
+        "custody-location-lf": [lambda: emit("item.stored", it, carol, {"location": "Vault C\nshelf 2"})],
+        "custody-image-name-over": [lambda: emit("item.acquired", it, erin, {
+            "tool": "t", "tool_version": "1", "source_hashes": h(b"s"), "verified": True,
+            "images": [{"name": "n" * 256, "size": 1, "hashes": h(b"i")}]})],
+        "custody-report-ref-over": [lambda: emit("item.examined", it, erin, {"summary": "s",
+                                                                             "report_reference": "R" * 201})],
+        "custody-field-over": [lambda: emit("entry.corrected", "item/EV-2", carol, {
+            "corrects": 24, "field": "f" * 65, "value": "v", "reason": "r"})],
+        "custody-reason-over": [lambda: emit("custody.reassigned", it, sam, {"to": "carol", "reason": "r" * 2001})],
+        "custody-photos-duplicate": [lambda: emit("item.seized", "item/EV-3", carol, dict(seize, photos=[
+            h(b"front"), [{"value": x["value"], "alg": x["alg"]} for x in h(b"front")]]))],
+        "custody-images-duplicate": [lambda: emit("item.acquired", it, erin, {
+            "tool": "t", "tool_version": "1", "source_hashes": h(b"s"), "verified": True,
+            "images": [{"name": "i", "size": 1, "hashes": h(b"i")}, {"hashes": h(b"i"), "size": 1, "name": "i"}]})],
+        "custody-time-fraction": [lambda: emit("takedown.confirmed", tg, carol, {
+            "method": "seized", "occurred_at": "2024-06-01T14:05:00.1234567890+02:00"})],
+        "custody-time-offset": [lambda: emit("target.reappeared", tg, carol, {
+            "observed_at": "2024-06-01T14:05:00+24:00"})],
     }[scenario]
     return steps + extra
 

@@ -9,7 +9,9 @@
 #      signed rule-breaking scenarios each naming its rule, receipts (§12.9)
 #   6. tools/verify_bundle.py over version-2 bundles laid out by the test from ivl's v2 writer
 #   7. the custody rows of the type table: the ledger tool's exports in fixtures/ (v1, v2) and those with their data
-#      tampered, ivl's own custody ledgers and validly signed custody-row breaks, the same checks in verify_bundle.py
+#      tampered, ivl's own custody ledgers and validly signed custody-row breaks (one stated bound of EVENTS.md's data
+#      schemas each), the table rendered and compared with EVENTS.md's "Data schemas:" lists, boundary values of every
+#      text member, the same checks in verify_bundle.py
 #   8. log-key rotation (FORMAT.md §12.10): ivl's rotating writer (either key pinned, prefix checkpoints), signed
 #      rotation breaks, the type in a v1 ledger, the ledger tool's twice-rotated export and receipt, rotated bundles
 # Exits non-zero on any failure. Runnable from any folder. VECTORS_DIR overrides /work/shared/vectors.
@@ -924,11 +926,33 @@ for f in 1 2; do
     ctamper $f entry.corrected 'd["corrects"] = 0' 'data.corrects is not an integer from 1' "corrects 0"
     ctamper $f case.agency-joined 'd["agency"] = "A\nB"' 'data.agency contains a control character' \
         "agency with a line feed"
-    ctamper $f case.opened 'd["agencies"] = ["NCA", "NCA"]' 'data.agencies names an agency twice' "an agency twice"
+    ctamper $f case.opened 'd["agencies"] = ["NCA", "NCA"]' 'data.agencies\[1\] repeats \[0\]' "an agency twice"
     ctamper $f item.disposed 'd["witness_key"] = d["witness_key"].upper()' 'data.witness_key is not a key id' \
         "witness_key in upper case"
     ctamper $f item.stored 'st["stream"] = "item/EV 1"' '(body|statement)\.stream .* does not match' \
         "a stream with a space"
+    # The bounds of EVENTS.md's "Data schemas:" lists that ivl.py used to read as unbounded free text.
+    ctamper $f case.closed 'd["reason"] = "r" * 2001' 'data.reason must be free text of 1-2000 characters \(has 2001\)' \
+        "case.closed reason over 2000"
+    ctamper $f custody.released 'd["courier"] = "c" * 201' 'data.courier must be name text of 1-200 characters' \
+        "courier over 200"
+    ctamper $f item.sealed 'd["seal"] = "\u00e9" * 101' 'data.seal must be name text of 1-100 characters \(has 101\)' \
+        "seal of 101 scalars (202 bytes)"
+    ctamper $f item.seized 'd["iccid"] = "8" * 23' 'data.iccid must be name text of 1-22' "iccid over 22"
+    ctamper $f item.stored 'd["location"] = "Vault\nC"' 'data.location contains a control character' \
+        "a line feed in location (name text)"
+    ctamper $f target.notified 'd["reference"] = "AB\t1"' 'data.reference contains a control character' \
+        "a tab in a notification reference (name text)"
+    ctamper $f entry.corrected 'd["field"] = "f" * 65' 'data.field must be name text of 1-64' "field over 64"
+    ctamper $f item.acquired 'd["images"].append(dict(reversed(list(d["images"][0].items()))))' \
+        'data.images\[1\] repeats \[0\]' "an image listed twice (members reordered)"
+    ctamper $f item.acquired 'd["images"][0]["name"] = "n" * 256' 'data.images\[0\]\.name must be name text of 1-255' \
+        "an image name over 255"
+    ctamper $f item.seized 'd["photos"] = d["photos"] * 2' 'data.photos\[1\] repeats \[0\]' "a photo listed twice"
+    ctamper $f takedown.confirmed 'd["occurred_at"] = "2024-06-01T14:05:00.0000000001+02:00"' \
+        'data.occurred_at is not an RFC 3339' "occurred_at with 10 fraction digits"
+    ctamper $f target.reappeared 'd["observed_at"] = "2024-06-03T09:00:00+02:60"' \
+        'data.observed_at is not a valid RFC 3339' "observed_at with offset minutes 60"
 done
 
 # 7c. ivl's own writer: one entry of every custody row, valid; then ledgers with one more entry that is validly
@@ -975,6 +999,99 @@ cscenario custody-witness-self        "seq 48: the co-signer in data.witness_key
 cscenario custody-witness-revoked     "seq 49: co-signer $K was revoked at seq 48"
 cscenario custody-witness-bad-sig     "seq 48: the signature of co-signer $K does not verify over the (entry|co-signature) message"
 cscenario custody-extra-signer        "seq 48: signers are \['$K', '$K'\] but the required signers are \['$K'\]"
+# One stated bound of EVENTS.md's data schemas each, in entries validly signed by ivl's keys.
+cscenario custody-closed-reason-over  'seq 48: data.reason must be free text of 1-2000 characters \(has 2001\)'
+cscenario custody-source-over         'seq 48: data.source must be name text of 1-200 characters \(has 201\)'
+cscenario custody-reference-tab       'seq 48: data.reference contains a control character \(name text'
+cscenario custody-courier-over        'seq 48: data.courier must be name text of 1-200 characters \(has 201\)'
+cscenario custody-seal-over           'seq 48: data.seal must be name text of 1-100 characters \(has 101\)'
+cscenario custody-imei-over           'seq 48: data.imei must be name text of 1-20 characters \(has 21\)'
+cscenario custody-location-lf         'seq 48: data.location contains a control character \(name text'
+cscenario custody-image-name-over     'seq 48: data.images\[0\]\.name must be name text of 1-255 characters \(has 256\)'
+cscenario custody-report-ref-over     'seq 48: data.report_reference must be name text of 1-200 characters \(has 201\)'
+cscenario custody-field-over          'seq 48: data.field must be name text of 1-64 characters \(has 65\)'
+cscenario custody-reason-over         'seq 48: data.reason must be free text of 1-2000 characters \(has 2001\)'
+cscenario custody-photos-duplicate    'seq 48: data.photos\[1\] repeats \[0\] \(the elements must be distinct\)'
+cscenario custody-images-duplicate    'seq 48: data.images\[1\] repeats \[0\] \(the elements must be distinct\)'
+cscenario custody-time-fraction       'seq 48: data.occurred_at is not an RFC 3339 date-time'
+cscenario custody-time-offset         'seq 48: data.observed_at is not a valid RFC 3339 date and time'
+
+# 7c'. The table against EVENTS.md: every custody type's "Data schemas:" list, rendered from CUSTODY_TYPES in the
+#      document's own wording, member by member (kind, bound, optional); then boundary values of every bounded text
+#      member (at its maximum: accepted; one scalar over: refused) in both verifiers.
+cat > "$TMP/schemas.py" <<'PYEOF'
+import re, sys
+import ivl
+sys.path.insert(0, sys.argv[2])
+import verify_bundle as vb
+def num(n):
+    return {2**53 - 1: "2^53 \u2212 1"}.get(n) or ("{:,}".format(n) if n >= 10000 else str(n))
+def render(s):
+    k = s[0]
+    if k in ("name", "free"):
+        return "%s text of 1\u2013%s scalars" % (k, num(s[1]))
+    if k == "enum":
+        return "one of " + ", ".join("`%s`" % v for v in s[1])
+    if k == "int":
+        return "an integer from %s to %s" % (num(s[1]), num(s[2]))
+    if k == "array":
+        return "a non-empty array of distinct elements, each " + render(s[1])
+    if k == "object":
+        return "an object of exactly {" + "; ".join("`%s` \u2014 %s" % (m, render(x)) for m, x in s[1]) + "}"
+    return {"local": "a local id", "person": "a person id", "key": "a key id (64 lowercase hex digits)",
+            "country": "an ISO 3166-1 alpha-2 country code (two capital letters)", "time": "a timestamp",
+            "bool": "`true` or `false`", "hashes": "a hash list"}[k]
+doc, typ = {}, None
+for line in open(sys.argv[1], encoding="utf-8"):
+    m = re.fullmatch(r"\* `([a-z.-]+)`:\n", line)
+    if m:
+        typ = m[1]; doc[typ] = {}; continue
+    m = re.fullmatch(r"  \* (optional )?`([a-z_]+)` \u2014 (.*)\n", line)
+    if m and typ:
+        doc[typ][m[2]] = (bool(m[1]), m[3])
+    elif not line.strip() or not line.startswith("  "):
+        typ = None
+bad = []
+if set(doc) != set(ivl.CUSTODY_TYPES):
+    bad.append("types: EVENTS.md %s, table %s" % (sorted(set(doc) - set(ivl.CUSTODY_TYPES)),
+                                                  sorted(set(ivl.CUSTODY_TYPES) - set(doc))))
+for t, row in ivl.CUSTODY_TYPES.items():
+    mine = {m: (False, render(s)) for m, s in row[3].items()}
+    mine.update({m: (True, render(s)) for m, s in row[4].items()})
+    for m in sorted(set(mine) | set(doc.get(t, {}))):
+        if mine.get(m) != doc.get(t, {}).get(m):
+            bad.append("%s.%s: EVENTS.md %s, table %s" % (t, m, doc.get(t, {}).get(m), mine.get(m)))
+# Boundaries: each top-level text member at its maximum (accepted) and one scalar over (refused), counted in
+# scalars of two UTF-8 bytes; a tab (free text: accepted; name text: refused) and a carriage return (refused).
+def sample(s):
+    return {"name": "x", "free": "x", "local": "L", "person": "p", "key": "0" * 64, "country": "NL",
+            "time": "2024-06-01T00:00:00Z", "bool": True, "int": s[1] if s[0] == "int" else None,
+            "enum": s[1][0] if s[0] == "enum" else None, "hashes": [{"alg": "sha256", "value": "0" * 64}],
+            "array": [sample(s[1])] if s[0] == "array" else None,
+            "object": {m: sample(x) for m, x in s[1]} if s[0] == "object" else None}[s[0]]
+n = 0
+for t, row in ivl.CUSTODY_TYPES.items():
+    base = {m: sample(s) for m, s in row[3].items()}
+    for mod in (ivl, vb):
+        if mod.custody_data_problem(t, base) is not None:
+            bad.append("%s %s: a minimal valid data object fails: %s" % (mod.__name__, t, mod.custody_data_problem(t, base)))
+    for m, s in list(row[3].items()) + list(row[4].items()):
+        if s[0] not in ("name", "free"):
+            continue
+        for v, ok in (("\u00e9" * s[1], True), ("\u00e9" * (s[1] + 1), False), ("a\tb", s[0] == "free"),
+                      ("a\rb", False), ("", False)):
+            for mod in (ivl, vb):
+                problem = mod.custody_data_problem(t, dict(base, **{m: v}))
+                if (problem is None) != ok:
+                    bad.append("%s %s.%s = %r...: %s" % (mod.__name__, t, m, v[:4], problem))
+                n += 1
+print("%d boundary checks" % n)
+if bad:
+    sys.exit("\n".join(bad))
+PYEOF
+out=$(PYTHONPATH="$HERE" "$PY" "$TMP/schemas.py" "$HERE/../../docs/EVENTS.md" "$HERE/.." 2>&1) \
+    && ok "CUSTODY_TYPES renders to EVENTS.md's data schemas member by member; $out" \
+    || bad "CUSTODY_TYPES and EVENTS.md's data schemas differ" "$out"
 
 # 7d. verify_bundle.py: the same table, and bundles of ivl's v2 custody ledger (selection items EV-1).
 cat > "$TMP/sametable.py" <<'PYEOF'
@@ -989,7 +1106,7 @@ PYEOF
 "$PY" "$TMP/sametable.py" "$IVL" "$VB" && ok "ivl.py and verify_bundle.py carry the same custody type table (byte for byte)" \
     || bad "the custody type tables of ivl.py and verify_bundle.py differ"
 for variant in custody custody:custody-wrong-type custody:custody-over-length custody:custody-role \
-               custody:custody-witness-unsigned; do
+               custody:custody-witness-unsigned custody:custody-courier-over custody:custody-images-duplicate; do
     PYTHONPATH="$HERE" "$PY" "$TMP/make_bag.py" "$B/$variant" "$variant" || bad "make_bag $variant"
 done
 expect_msg 0 '^OK: bundle verified' "a bundle of the custody ledger (items EV-1: all its custody events) verifies" -- \
@@ -1004,6 +1121,10 @@ expect_msg 1 'seq 48\): actor [0-9a-f]{64} holds no role allowed for custody.rea
     "bundle: custody.reassigned by a custodian" -- "$PY" "$VB" "$B/custody:custody-role"
 expect_msg 1 'seq 48\): signers .* are not the required signers' "bundle: item.disposed without its witness's signature" -- \
     "$PY" "$VB" "$B/custody:custody-witness-unsigned"
+expect_msg 1 'seq 48\): data.courier must be name text of 1-200 characters \(has 201\)' \
+    "bundle: custody.released with a courier over 200 (re-signed)" -- "$PY" "$VB" "$B/custody:custody-courier-over"
+expect_msg 1 'seq 48\): data.images\[1\] repeats \[0\]' "bundle: item.acquired listing an image twice (re-signed)" -- \
+    "$PY" "$VB" "$B/custody:custody-images-duplicate"
 
 # ---------------------------------------------------------------- 8. log-key rotation (FORMAT.md §12.10)
 echo "== log-key rotation (FORMAT.md §12.10): ivl.py verify, write, proof-verify; verify_bundle.py"
