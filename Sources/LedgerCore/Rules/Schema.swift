@@ -86,7 +86,9 @@ public indirect enum ValueSchema: Sendable {
             }
             for (index, item) in values.enumerated() {
                 try element.check(item, path: "\(path)[\(index)]")
-                if values[..<index].contains(item) { throw .rule("\(path) lists \(item) twice") }
+                if values[..<index].contains(item) {
+                    throw .rule("\(path) lists \(String(decoding: JCS.serialize(item), as: UTF8.self)) twice")
+                }
             }
         case .boolean:
             guard case .bool = value else { throw .rule("\(path) must be true or false") }
