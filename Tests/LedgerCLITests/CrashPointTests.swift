@@ -88,6 +88,15 @@ struct CrashPointTests {
             let proof = try ledger(["proof", "verify", "receipts/\(seq).receipt", "--trust-log-key", try vkey()])
             #expect(proof.status == 0, "\(proof.stderr)")
         }
+        // Asked again, after more entries, the receipts are the same bytes: each is against its group's checkpoint.
+        #expect(try ledger(note).status == 0)
+        let third = try ledger(["submit", "group.statements", "--receipts", "receipts-again"])
+        #expect(third.status == 0, "\(third.stdout)\(third.stderr)")
+        for seq in (before + 1)...(before + 3) {
+            let first = try Data(contentsOf: directory.url.appendingPathComponent("receipts/\(seq).receipt"))
+            let again = try Data(contentsOf: directory.url.appendingPathComponent("receipts-again/\(seq).receipt"))
+            #expect(first == again)
+        }
     }
 
     private func vkey() throws -> String {

@@ -200,9 +200,16 @@ public enum StatementSigning {
     }
 
     /// A receipt for the entry at `seq` (FORMAT.md §12.9): its inclusion proof against the checkpoint of `size`
-    /// (nil: the newest that covers it), with the record's bytes in the `extra` line.
+    /// (nil: the smallest stored one that covers it, its commit group's, so that asking again gives the same
+    /// receipt), with the record's bytes in the `extra` line.
     public static func receipt(seq: Int64, size: Int64?, in store: any LedgerStore) throws -> TlogProof {
-        let proof = try ProofBuilder.inclusion(seq: seq, size: size, in: store)
+        let chosen: Int64?
+        do {
+            chosen = try size ?? store.read { try $0.checkpointNotes().map(\.size).filter { $0 >= seq }.min() }
+        } catch {
+            throw LedgerError.from(error)
+        }
+        let proof = try ProofBuilder.inclusion(seq: seq, size: chosen, in: store)
         var record: [UInt8] = []
         do {
             try store.read { reader in

@@ -198,14 +198,12 @@ struct SubmitCommand: ParsableCommand {
         }
         let store = try location.open()
         let outcomes = try Sequencer.submit(statements, to: store)
-        let groupSize = outcomes.compactMap { outcome -> Int64? in
-            if case .recorded(let seq) = outcome.status { return seq }
-            return nil
-        }.max()
+        // Each receipt is against its entry's commit group's checkpoint (the smallest covering it), so that a
+        // resubmission writes the same receipt.
+        let size: Int64? = nil
         var written: [String] = []
         for outcome in outcomes {
             guard let seq = outcome.seq else { continue }
-            let size = groupSize.map { $0 >= seq ? $0 : nil } ?? nil
             if let receipt {
                 try writeNewFile(
                     receipt, Array(try StatementSigning.receipt(seq: seq, size: size, in: store).text.utf8))
