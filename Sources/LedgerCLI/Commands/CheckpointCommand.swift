@@ -10,7 +10,9 @@ struct CheckpointCommand: ParsableCommand {
         abstract: "Sign a checkpoint (tree size and root) with the log key, or show the latest.",
         discussion: """
             Prints the C2SP signed checkpoint note. Hand it to auditors: later, `ledger verify --checkpoint FILE` \
-            proves the ledger still contains exactly that history, even against someone holding every key.
+            proves the ledger still contains exactly that history, even against someone holding every key. A \
+            format-2 ledger already stores one with every commit (docs/FORMAT.md §12.6): `--latest` prints the \
+            newest without the log key.
 
             Examples:
               ledger checkpoint --log-key log.pem --out checkpoint-2026-11-29.txt
