@@ -433,15 +433,12 @@ struct LedgerFormat {
 
     /// The format of the ledger `reader` reads, from its seq 1.
     static func of(_ reader: any LedgerReader) throws -> LedgerFormat {
-        var genesis: Entry?
-        try reader.forEachRecord(RecordFilter(from: 1, to: 1, withStoredState: false)) { stored in
-            genesis = try Entry.parse(record: stored.record)
-            return false
-        }
-        guard let genesis else { throw LedgerError.usage("the ledger is empty") }
+        guard let genesis = try LedgerFacts.genesis(reader) else { throw LedgerError.usage("the ledger is empty") }
         var format = LedgerFormat(version: genesis.body.version, genesisHash: genesis.bodyHashHex, logKey: nil)
         if format.isStatements {
-            format.logKey = try LogKeyFile.load(for: reader, expected: try LedgerFacts.logKeyInForce(reader))
+            let inForce = try LedgerFacts.logKeyInForce(
+                reader, atSize: nil, genesisKey: LedgerFacts.logKey(of: genesis))
+            format.logKey = try LogKeyFile.load(for: reader, expected: inForce)
         }
         return format
     }

@@ -48,6 +48,8 @@ struct SequencingOptions {
     /// stream's revision and last statement hash read and chained): while the ledger's head is still that one,
     /// those lookups are not made again.
     var preparedOn: LedgerHead?
+    /// The ledger's format as read when the statements were prepared, still true while the head is `preparedOn`.
+    var format: LedgerFormat?
 }
 
 /// Sequences statements that people signed elsewhere (FORMAT.md §12.8): one commit group per call, with one
@@ -87,14 +89,16 @@ public enum Sequencer {
         _ statements: [SignedStatement], in transaction: any LedgerWriteTransaction, options: SequencingOptions
     ) throws -> [SubmitOutcome] {
         let rotation = options.rotation
-        let format = try LedgerFormat.of(transaction)
+        guard let origin = try transaction.meta("origin"), let head = try transaction.head() else {
+            throw LedgerError.usage("the ledger is empty")
+        }
+        // Prepared by this process on this very head: no other writer has appended since.
+        let unchanged = options.preparedOn.map { $0.seq == head.seq && $0.bodyHash == head.bodyHash } ?? false
+        let format = try (unchanged ? options.format : nil) ?? LedgerFormat.of(transaction)
         guard format.isStatements, var logKey = format.logKey, let genesisHash = format.genesisHash else {
             throw LedgerError.usage(
                 "this ledger is of format version \(format.version); signed statements are sequenced into version-2"
                     + " ledgers only (ledger init --format 2)")
-        }
-        guard let origin = try transaction.meta("origin"), let head = try transaction.head() else {
-            throw LedgerError.usage("the ledger is empty")
         }
         // The signatures do not depend on where a statement lands: check them all on every core first, with the
         // public key of each signer known now or registered by a statement of this group (a key id is the SHA-256
@@ -142,8 +146,6 @@ public enum Sequencer {
             return checked[index]
         }
 
-        // Prepared by this process on this very head: no other writer has appended since.
-        let unchanged = options.preparedOn.map { $0.seq == head.seq && $0.bodyHash == head.bodyHash } ?? false
         var seq = head.seq
         var prev = head.bodyHash
         let now = SystemClock().now()

@@ -23,7 +23,7 @@ enum StatementAppender {
         do { prepared = try store.read { reader in try prepare(drafts, in: reader) } } catch {
             throw LedgerError.from(error)
         }
-        guard case .statements(let bodies, let preparedOn) = prepared else {
+        guard case .statements(let bodies, let preparedOn, let format) = prepared else {
             guard case .recorded(let seqs) = prepared else { preconditionFailure("prepared") }
             return AppendResult(seqs: seqs, alreadyRecorded: true)
         }
@@ -36,7 +36,8 @@ enum StatementAppender {
                 let outcomes = try Sequencer.sequence(
                     statements, in: transaction,
                     options: SequencingOptions(
-                        allOrNothing: true, selfSigned: selfSigned, progress: progress, preparedOn: preparedOn))
+                        allOrNothing: true, selfSigned: selfSigned, progress: progress, preparedOn: preparedOn,
+                        format: format))
                 PausePoint.beforeCommit.reach()
                 return outcomes
             }
@@ -54,17 +55,17 @@ enum StatementAppender {
         // Overtaken: everything again inside the write transaction, which no other writer can overtake.
         do {
             let result = try store.write { transaction -> AppendResult in
-                guard case .statements(let bodies, let preparedOn) = try prepare(drafts, in: transaction) else {
-                    guard case .recorded(let seqs) = try prepare(drafts, in: transaction) else {
-                        preconditionFailure("prepared")
-                    }
+                let prepared = try prepare(drafts, in: transaction)
+                guard case .statements(let bodies, let preparedOn, let format) = prepared else {
+                    guard case .recorded(let seqs) = prepared else { preconditionFailure("prepared") }
                     return AppendResult(seqs: seqs, alreadyRecorded: true)
                 }
                 let (statements, selfSigned) = sign(bodies, drafts)
                 let outcomes = try Sequencer.sequence(
                     statements, in: transaction,
                     options: SequencingOptions(
-                        allOrNothing: true, selfSigned: selfSigned, progress: progress, preparedOn: preparedOn))
+                        allOrNothing: true, selfSigned: selfSigned, progress: progress, preparedOn: preparedOn,
+                        format: format))
                 PausePoint.beforeCommit.reach()
                 return AppendResult(seqs: outcomes.compactMap(\.seq), alreadyRecorded: false)
             }
@@ -103,7 +104,7 @@ enum StatementAppender {
 
     private enum Prepared {
         case recorded([Int64])
-        case statements([SignedStatement], head: LedgerHead?)
+        case statements([SignedStatement], head: LedgerHead?, format: LedgerFormat)
     }
 
     /// The statements' bodies on the heads `reader` sees, chained within the batch; or the seqs when every draft
@@ -146,7 +147,7 @@ enum StatementAppender {
             heads[draft.stream] = (rev + 1, statement.statementHashHex)
             unsigned.append(statement)
         }
-        return .statements(unsigned, head: try reader.head())
+        return .statements(unsigned, head: try reader.head(), format: format)
     }
 
     /// Each statement signed by its draft's signer and co-signers, on all cores (one signing context per key per

@@ -108,13 +108,23 @@ public enum Checkpointer {
 
 /// Facts read from a stored ledger's own entries.
 public enum LedgerFacts {
-    /// The log key named by seq 1.
-    public static func logKey(_ reader: any LedgerReader) throws -> NoteVerifierKey {
+    /// The entry at seq 1, parsed and checked; nil for an empty ledger.
+    public static func genesis(_ reader: any LedgerReader) throws -> Entry? {
         var genesis: Entry?
-        try reader.forEachRecord(RecordFilter(from: 1, to: 1)) { stored in
+        try reader.forEachRecord(RecordFilter(from: 1, to: 1, withStoredState: false)) { stored in
             genesis = try Entry.parse(record: stored.record)
             return false
         }
+        return genesis
+    }
+
+    /// The log key named by seq 1.
+    public static func logKey(_ reader: any LedgerReader) throws -> NoteVerifierKey {
+        try logKey(of: genesis(reader))
+    }
+
+    /// The log key a genesis entry names.
+    static func logKey(of genesis: Entry?) throws -> NoteVerifierKey {
         guard let genesis, let text = genesis.body.data.member("log_vkey")?.stringValue else {
             throw LedgerError.integrity("seq 1 does not name a log key")
         }
@@ -124,7 +134,14 @@ public enum LedgerFacts {
     /// The log key that signs checkpoints of `size` (nil: of the ledger's size now): seq 1's, or the one the last
     /// `ledger.log-key-rotated` at or before that size names (FORMAT.md §12.10), read from the records themselves.
     public static func logKeyInForce(_ reader: any LedgerReader, atSize size: Int64? = nil) throws -> NoteVerifierKey {
-        var key = try logKey(reader)
+        try logKeyInForce(reader, atSize: size, genesisKey: logKey(reader))
+    }
+
+    /// As ``logKeyInForce(_:atSize:)``, from seq 1's key already read.
+    static func logKeyInForce(_ reader: any LedgerReader, atSize size: Int64?, genesisKey: NoteVerifierKey) throws
+        -> NoteVerifierKey
+    {
+        var key = genesisKey
         try reader.forEachRecord(RecordFilter(from: 2, to: size, stream: "ledger", withStoredState: false)) { stored in
             let body = try EntryBody.parse(record: stored.record)
             if body.type == EventTypes.logKeyRotated, let text = body.data.member("log_vkey")?.stringValue {

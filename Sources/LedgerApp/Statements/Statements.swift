@@ -36,12 +36,7 @@ public struct StreamPosition: Sendable, Equatable {
         do {
             return try store.read { reader in
                 guard let origin = try reader.meta("origin") else { throw LedgerError.usage("the ledger is empty") }
-                var genesis: Entry?
-                try reader.forEachRecord(RecordFilter(from: 1, to: 1, withStoredState: false)) {
-                    genesis = try Entry.parse(record: $0.record)
-                    return false
-                }
-                guard let genesis, genesis.body.isStatement else {
+                guard let genesis = try LedgerFacts.genesis(reader), genesis.body.isStatement else {
                     throw LedgerError.usage(
                         "this ledger is of format version 1: its entries are signed at the ledger, not as statements")
                 }

@@ -103,53 +103,30 @@ public struct EntryBody: Sendable {
 
     /// Version 2: JCS(statement), what the statement hash is over.
     public var statementCanonicalBytes: [UInt8] {
-        // The member names are fixed and ASCII, so their JCS order is known: written directly (the same bytes as
-        // JCS.serialize(statementJSON), which the tests check), without building and sorting a tree.
-        var out = [UInt8]()
-        out.reserveCapacity(600)
-        func member(_ name: StaticString, first: Bool = false) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-            out.append(contentsOf: "\":".utf8)
-        }
-        out.append(UInt8(ascii: "{"))
-        member("actor", first: true)
-        JCS.writeString(actor, to: &out)
+        // Written member by member in JCS order (the same bytes as JCS.serialize(statementJSON), which the tests
+        // check), without building and sorting a tree.
+        var writer = JCSObjectWriter(capacity: 600)
+        writer.string("actor", actor)
         if let anchor {
-            member("anchor")
-            out.append(contentsOf: #"{"root":"#.utf8)
-            JCS.writeString(anchor.root, to: &out)
-            out.append(contentsOf: #","size":"#.utf8)
-            out.append(contentsOf: String(anchor.size).utf8)
-            out.append(UInt8(ascii: "}"))
+            writer.raw("anchor") { out in
+                var nested = JCSObjectWriter(capacity: 100)
+                nested.string("root", anchor.root)
+                nested.integer("size", anchor.size)
+                out.append(contentsOf: nested.finishBytes())
+            }
         }
-        member("data")
-        JCS.write(data, to: &out)
-        member("expires")
-        JCS.writeString(expires, to: &out)
-        if let genesis {
-            member("genesis")
-            JCS.writeString(genesis, to: &out)
-        }
-        member("id")
-        JCS.writeString(id, to: &out)
-        member("ledger")
-        JCS.writeString(ledger, to: &out)
-        member("signed_at")
-        JCS.writeString(signedAt, to: &out)
-        member("stream")
-        JCS.writeString(stream, to: &out)
-        member("stream_prev")
-        JCS.writeString(streamPrev, to: &out)
-        member("stream_rev")
-        out.append(contentsOf: String(streamRev).utf8)
-        member("type")
-        JCS.writeString(type, to: &out)
-        member("v")
-        out.append(contentsOf: String(EntryBody.statementVersion).utf8)
-        out.append(UInt8(ascii: "}"))
-        return out
+        writer.value("data", data)
+        writer.string("expires", expires)
+        writer.string("genesis", genesis)
+        writer.string("id", id)
+        writer.string("ledger", ledger)
+        writer.string("signed_at", signedAt)
+        writer.string("stream", stream)
+        writer.string("stream_prev", streamPrev)
+        writer.integer("stream_rev", streamRev)
+        writer.string("type", type)
+        writer.integer("v", EntryBody.statementVersion)
+        return writer.finishBytes()
     }
 
     /// The body as a JSON object.
@@ -732,18 +709,30 @@ public struct Entry: Sendable {
     /// registered by someone else signs its key request; a co-signer that `table` names for the type (a witnessing
     /// officer) signs the entry message (version 1) or the co-signature message with its own time (version 2).
     public func signedMessage(for signature: EntrySignature, table: TypeTable) -> [UInt8]? {
+        body.signedMessage(
+            for: signature, table: table, actorMessage: actorMessage, coSignerMessage: coSignerMessage(signedAt:))
+    }
+}
+
+extension EntryBody {
+    /// The one place that decides which message a signer of this body signed (FORMAT.md §3.2, §12.4), given the
+    /// body's actor message and its co-signer message for a signing time; nil for a key that is no possible signer
+    /// or whose element's `signed_at` does not fit its part.
+    func signedMessage(
+        for signature: EntrySignature, table: TypeTable, actorMessage: @autoclosure () -> [UInt8],
+        coSignerMessage: (String?) -> [UInt8]?
+    ) -> [UInt8]? {
         let keyID = signature.key
-        if keyID.hasSameBytes(as: body.actor) { return signature.signedAt == nil ? actorMessage : nil }
-        if body.type == EventTypes.keyRegistered,
-            let request = KeyRequest(registrationData: body.data, ledger: body.ledger),
-            let registered = body.data.member("key")?.stringValue, registered.hasSameBytes(as: keyID)
+        if keyID.hasSameBytes(as: actor) { return signature.signedAt == nil ? actorMessage() : nil }
+        if type == EventTypes.keyRegistered, let request = KeyRequest(registrationData: data, ledger: ledger),
+            let registered = data.member("key")?.stringValue, registered.hasSameBytes(as: keyID)
         {
             return signature.signedAt == nil ? request.message : nil
         }
-        if let rule = table.rules[body.type], case .dataKey(let member) = rule.coSigner,
-            let named = body.data.member(member)?.stringValue, named.hasSameBytes(as: keyID)
+        if let rule = table.rules[type], case .dataKey(let member) = rule.coSigner,
+            let named = data.member(member)?.stringValue, named.hasSameBytes(as: keyID)
         {
-            return coSignerMessage(signedAt: signature.signedAt)
+            return coSignerMessage(signature.signedAt)
         }
         return nil
     }

@@ -34,21 +34,9 @@ public struct SignedStatement: Sendable {
     /// actor's statement message, a registered key's request, a co-signer named in the data (per `table`) over the
     /// co-signature message with its own time.
     public func message(for signature: EntrySignature, table: TypeTable) -> [UInt8]? {
-        let keyID = signature.key
-        if keyID.hasSameBytes(as: body.actor) { return signature.signedAt == nil ? actorMessage : nil }
-        if body.type == EventTypes.keyRegistered,
-            let request = KeyRequest(registrationData: body.data, ledger: body.ledger),
-            let registered = body.data.member("key")?.stringValue, registered.hasSameBytes(as: keyID)
-        {
-            return signature.signedAt == nil ? request.message : nil
+        body.signedMessage(for: signature, table: table, actorMessage: actorMessage) { signedAt in
+            signedAt.map { SigningMessage.coSignature(statementHash: statementHash, signedAt: $0) }
         }
-        if let rule = table.rules[body.type], case .dataKey(let member) = rule.coSigner,
-            let named = body.data.member(member)?.stringValue, named.hasSameBytes(as: keyID),
-            let signedAt = signature.signedAt
-        {
-            return SigningMessage.coSignature(statementHash: statementHash, signedAt: signedAt)
-        }
-        return nil
     }
 
     /// Adds (or replaces) one signer's signature.

@@ -201,7 +201,13 @@ package struct JCSObjectWriter {
 
     /// The object's text, closed.
     package mutating func finish() -> String {
-        bytes.append(UInt8(ascii: "}"))
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: finishBytes(), as: UTF8.self)
     }
+
+    /// The object's bytes, closed.
+    package mutating func finishBytes() -> [UInt8] {
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+
 }
