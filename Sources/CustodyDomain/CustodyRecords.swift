@@ -311,6 +311,8 @@ public struct CaseRecord: Sendable, Equatable {
     public var openedAt: String
     /// The seq of its `case.closed`, once closed.
     public var closedSeq: Int64?
+    /// Why it closed while items were in transit or checked out (a version-2 `case.closed` `override_reason`).
+    public var closeOverride: String?
     /// The operation's figures: targets and items by status, category, country and kind.
     public var figures = CaseFigures()
     /// Every entry of its stream.
@@ -321,6 +323,7 @@ public struct CaseRecord: Sendable, Equatable {
     var json: JSONValue {
         var object = JSONObject()
         object.set("agencies", agencies)
+        object.set("close_override", closeOverride)
         object.set("closed_seq", closedSeq)
         object.set("corrections", JSONValue.array(corrections.map(\.json)))
         object.set("figures", figures.json)
@@ -349,6 +352,7 @@ public struct CaseRecord: Sendable, Equatable {
             openedSeq: try fields.integer("opened_seq"), openedAt: try fields.string("opened_at"))
         status = try fields.string("status")
         closedSeq = fields.optionalInteger("closed_seq")
+        closeOverride = fields.optionalString("close_override")
         figures = CaseFigures(json.member("figures") ?? .null)
         log = fields.array("log").compactMap(LogRef.init)
         for correction in fields.array("corrections") { corrections.append(try Correction(correction)) }

@@ -57,7 +57,8 @@ struct CustodyEndToEndTests {
         let inTransit = try ledger("items", "--status", "in-transit")
         #expect(inTransit.stdout.contains("EV-1") && inTransit.stdout.contains("→ erin"))
         let receive = try ledger(
-            "receive", "EV-1", "--seal", "S-1", "--seal-broken", "--condition", "tape cut", "--key", "erin.pem")
+            "receive", "EV-1", "--seal", "S-1", "--seal-broken", "--condition", "tape cut", "--location", "NL lab",
+            "--key", "erin.pem")
         #expect(receive.status == 0, "\(receive.stderr)")
         let history = try ledger("item", "history", "EV-1")
         #expect(history.status == 0)
@@ -167,14 +168,16 @@ struct TypeTableDocumentationTests {
 
     /// Every member of every custody type, with its kind and bound, stands in EVENTS.md as the tool renders it; the
     /// whole list per type, so a bound shared by several types is checked for each of them.
-    @Test(arguments: CustodyTypeTable.rules.map(\.type))
-    func eventsMarkdownStatesEveryDataSchema(type: String) throws {
+    @Test(arguments: CustodyTypeTable.rules.map { ($0.type, 1) } + CustodyTypeTable.version2Rules.map { ($0.type, 2) })
+    func eventsMarkdownStatesEveryDataSchema(type: String, version: Int) throws {
         let events = try String(contentsOf: Repository.root.appendingPathComponent("docs/EVENTS.md"), encoding: .utf8)
-        let rule = try #require(CustodyTypeTable.rules.first { $0.type == type })
+        let rules = version == 2 ? CustodyTypeTable.version2Rules : CustodyTypeTable.rules
+        let rule = try #require(rules.first { $0.type == type })
         let schema = rule.data.markdown(type: rule.type)
+        let heading = version == 2 ? "* `\(type)` (version 2):" : "* `\(type)`:"
         // The type's line and the member lines under it, so a member the docs add or drop fails too.
         let lines = events.split(separator: "\n", omittingEmptySubsequences: false)
-        let documented = lines.firstIndex { $0 == "* `\(type)`:" }.map { start in
+        let documented = lines.firstIndex { $0 == heading }.map { start in
             let end = lines[(start + 1)...].firstIndex { !$0.hasPrefix("  * ") } ?? lines.endIndex
             return lines[start..<end].joined(separator: "\n")
         }

@@ -110,12 +110,14 @@ struct ItemCommand: ParsableCommand {
         @Option(help: "The imaging tool.") var tool: String
         @Option(help: "Its version.") var toolVersion: String
         @Option(help: "The write-blocker used.") var writeBlocker: String?
-        @Option(help: "The source medium's SHA-256 as the imaging tool reported it.") var sourceSha256: String
-        @Option(help: "The source medium's SHA-1, if reported.") var sourceSha1: String?
-        @Option(help: "The source medium's MD5, if reported.") var sourceMd5: String?
+        @Option(help: "The source medium's SHA-256 as the imaging tool reported it.") var sourceSha256: String?
+        @Option(help: "The source medium's SHA-1 as reported (a format-2 ledger accepts MD5 or SHA-1 alone).")
+        var sourceSha1: String?
+        @Option(help: "The source medium's MD5 as reported.") var sourceMd5: String?
         @Flag(help: "The imaging tool's verification matched (segmented images).") var verified = false
         @Flag(help: "The imaging tool's verification did not match.") var notVerified = false
         @Option(help: "Notes.") var notes: String?
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func validate() throws {
@@ -149,7 +151,7 @@ struct ItemCommand: ParsableCommand {
                 source: CustodyForms.SourceHashes(md5: sourceMd5, sha1: sourceSha1, sha256: sourceSha256),
                 images: images, reportedVerified: reportedVerdict, notes: notes)
             try event.record(
-                CustodyEvents.itemAcquired, stream: CustodyStreams.item(item), json: data,
+                CustodyEvents.itemAcquired, stream: CustodyStreams.item(item), json: act.added(to: data),
                 summary: "\(image.count) image file(s), verification \(matched ? "matched" : "DID NOT match")")
         }
     }
@@ -209,12 +211,18 @@ struct ItemCommand: ParsableCommand {
         @Argument(help: "The item.") var item: String
         @Option(help: "The examiner's person id.") var to: String
         @Option(help: "Why.") var purpose: String
+        @Option(
+            help: ArgumentHelp(
+                "When it is due back (RFC 3339 with offset; a format-2 ledger); `ledger items --overdue` lists it after.",
+                valueName: "time"))
+        var due: String?
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.itemCheckedOut, stream: CustodyStreams.item(item),
-                data: DataBuilder(["to": to, "purpose": purpose]))
+                data: act.added(to: DataBuilder(["to": to, "purpose": purpose, "due": due])))
         }
     }
 
@@ -224,12 +232,13 @@ struct ItemCommand: ParsableCommand {
         @Argument(help: "The item.") var item: String
         @Option(help: "Where it is kept now.") var location: String?
         @Option(help: "Its condition.") var condition: String?
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.itemCheckedIn, stream: CustodyStreams.item(item),
-                data: DataBuilder(["location": location, "condition": condition]))
+                data: act.added(to: DataBuilder(["location": location, "condition": condition])))
         }
     }
 
@@ -237,11 +246,13 @@ struct ItemCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record where an item is stored.")
         @Argument(help: "The item.") var item: String
         @Option(help: "The storage location.") var location: String
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
-                CustodyEvents.itemStored, stream: CustodyStreams.item(item), data: DataBuilder(["location": location]))
+                CustodyEvents.itemStored, stream: CustodyStreams.item(item),
+                data: act.added(to: DataBuilder(["location": location])))
         }
     }
 
@@ -250,12 +261,13 @@ struct ItemCommand: ParsableCommand {
         @Argument(help: "The item.") var item: String
         @Option(help: "The seal number.") var seal: String
         @Option(help: "Why.") var reason: String?
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.itemSealed, stream: CustodyStreams.item(item),
-                data: DataBuilder(["seal": seal, "reason": reason]))
+                data: act.added(to: DataBuilder(["seal": seal, "reason": reason])))
         }
     }
 
@@ -264,12 +276,13 @@ struct ItemCommand: ParsableCommand {
         @Argument(help: "The item.") var item: String
         @Option(help: "The seal number being broken.") var seal: String
         @Option(help: "Why.") var reason: String
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.itemUnsealed, stream: CustodyStreams.item(item),
-                data: DataBuilder(["seal": seal, "reason": reason]))
+                data: act.added(to: DataBuilder(["seal": seal, "reason": reason])))
         }
     }
 
@@ -278,12 +291,13 @@ struct ItemCommand: ParsableCommand {
         @Argument(help: "The item.") var item: String
         @Option(help: "What was found.") var summary: String
         @Option(help: "The report's reference.") var report: String
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.itemExamined, stream: CustodyStreams.item(item),
-                data: DataBuilder(["summary": summary, "report_reference": report]))
+                data: act.added(to: DataBuilder(["summary": summary, "report_reference": report])))
         }
     }
 
@@ -302,6 +316,7 @@ struct ItemCommand: ParsableCommand {
                 "With --out: the witness's key id; they co-sign the statement file later (`ledger cosign`).",
                 valueName: "key id"))
         var witness: String?
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
@@ -317,6 +332,7 @@ struct ItemCommand: ParsableCommand {
                 data["witness_key"] = KeyFiles.keyID(witness.publicKey)
             }
             data["witness_key"] = try event.laterWitness(witness, alongside: witnessKey)
+            data = act.added(to: data)
             try event.record(
                 CustodyEvents.itemDisposed, stream: CustodyStreams.item(item), data: data, coSigners: coSigners)
         }
@@ -327,13 +343,13 @@ struct ItemCommand: ParsableCommand {
             commandName: "cancel-release", abstract: "Cancel your release of an item still in transit.")
         @Argument(help: "The item.") var item: String
         @Option(help: "Why.") var reason: String
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.custodyReleaseCancelled, stream: CustodyStreams.item(item),
-                data: DataBuilder(["reason": reason])
-            )
+                data: act.added(to: DataBuilder(["reason": reason])))
         }
     }
 
@@ -342,12 +358,13 @@ struct ItemCommand: ParsableCommand {
             abstract: "Refuse receipt of an item sent to you; it goes back to the sender.")
         @Argument(help: "The item.") var item: String
         @Option(help: "Why.") var reason: String
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.custodyReceiptRefused, stream: CustodyStreams.item(item),
-                data: DataBuilder(["reason": reason]))
+                data: act.added(to: DataBuilder(["reason": reason])))
         }
     }
 
@@ -355,11 +372,13 @@ struct ItemCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Report an item lost in transit.")
         @Argument(help: "The item.") var item: String
         @Option(help: "What is known.") var details: String
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
-                CustodyEvents.custodyLost, stream: CustodyStreams.item(item), data: DataBuilder(["details": details]))
+                CustodyEvents.custodyLost, stream: CustodyStreams.item(item),
+                data: act.added(to: DataBuilder(["details": details])))
         }
     }
 
@@ -394,6 +413,7 @@ struct TransferCommand: ParsableCommand {
     @Option(help: "The seal number on the item now (required when it is sealed).") var seal: String?
     @Option(help: "The courier.") var courier: String?
     @Option(help: "The courier's tracking reference.") var tracking: String?
+    @OptionGroup var act: ActTime
     @OptionGroup var event: EventOptions
 
     func run() throws {
@@ -403,6 +423,7 @@ struct TransferCommand: ParsableCommand {
         data["seal"] = seal
         data["courier"] = courier
         data["tracking"] = tracking
+        data = act.added(to: data)
         try event.record(
             CustodyEvents.custodyReleased, stream: CustodyStreams.item(item), data: data, summary: "in transit to \(to)"
         )
@@ -419,10 +440,12 @@ struct ReceiveCommand: ParsableCommand {
               ledger receive EV-0002 --seal SEAL-0002 --seal-broken --condition "tape cut" --key erin.pem
             """)
     @Argument(help: "The item.") var item: String
-    @Option(help: "The seal number you see on the item.") var seal: String?
-    @Flag(help: "The seal is broken or tampered with.") var sealBroken = false
+    @Option(help: "The seal number you see on the item; it must be the one the item was released under.")
+    var seal: String?
+    @Flag(help: "The seal is broken, missing, or not the one the item was released under.") var sealBroken = false
     @Option(help: "The item's condition.") var condition: String?
-    @Option(help: "Where you keep it.") var location: String?
+    @Option(help: "Where you keep it now (required in a format-2 ledger).") var location: String?
+    @OptionGroup var act: ActTime
     @OptionGroup var event: EventOptions
 
     func run() throws {
@@ -430,7 +453,7 @@ struct ReceiveCommand: ParsableCommand {
             item: item, seal: seal, sealBroken: sealBroken, condition: condition, location: location,
             in: event.isOffline ? nil : try event.location.openForReading())
         try event.record(
-            CustodyEvents.custodyReceived, stream: CustodyStreams.item(item), json: data,
+            CustodyEvents.custodyReceived, stream: CustodyStreams.item(item), json: act.added(to: data),
             summary: sealBroken ? "received; SEAL BROKEN recorded" : "received; seal intact")
     }
 }
