@@ -460,38 +460,127 @@ struct ReceiveCommand: ParsableCommand {
 
 struct ItemsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "items", abstract: "List items: where they are and who holds them.",
+        commandName: "items", abstract: "List and find items: where they are, who holds them, what is overdue.",
         discussion: """
+            --status in-transit lists who sent each item, to whom and since when, the longest in transit first; \
+            --status checked-out and --overdue list the examiner, the purpose and the due date.
+
             Examples:
               ledger items --case OP-SYNERGIA
-              ledger items --holder erin --status in-custody
-              ledger items --status in-transit --json
+              ledger items --holder erin.nl --status in-custody
+              ledger items --seal SEAL-00062
+              ledger items --imei 490154203237518
+              ledger items --search "grey laptop"
+              ledger items --status in-transit
+              ledger items --overdue --json
             """)
     @OptionGroup var location: LedgerOptions
     @Option(name: .customLong("case"), help: "Only this case.") var caseID: String?
     @Option(help: "Only items this person holds.") var holder: String?
     @Option(help: "in-custody, in-transit, checked-out, lost or disposed.") var status: String?
+    @Option(help: "The item under this seal, now or at any hand-over.") var seal: String?
+    @Option(help: "The item with this serial number.") var serial: String?
+    @Option(help: "The item with this IMEI.") var imei: String?
+    @Option(help: "The item with this exhibit number.") var exhibit: String?
+    @Option(help: ArgumentHelp("Items whose description contains this text (any case).", valueName: "text"))
+    var search: String?
+    @Flag(help: "Only checked-out items past their due date.") var overdue = false
     @Flag(help: "Print JSON.") var json = false
 
+    func validate() throws {
+        if overdue, let status, status != ItemStatus.checkedOut {
+            throw ValidationError("--overdue lists checked-out items; leave out --status \(status)")
+        }
+    }
+
     func run() throws {
-        let items = try CustodyQueries.items(
-            in: try location.openForReading(), caseID: caseID, holder: holder, status: status)
+        let store = try location.openForReading()
+        let filter = ItemSearch(
+            caseID: caseID, holder: holder, status: status, seal: seal, serial: serial, imei: imei, exhibit: exhibit,
+            text: search)
+        if status == ItemStatus.inTransit {
+            try printInTransit(try CustodyQueries.inTransit(in: store, matching: filter))
+        } else if overdue || status == ItemStatus.checkedOut {
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let out = try CustodyQueries.checkedOut(in: store, matching: filter, now: now)
+            try printCheckedOut(overdue ? out.filter(\.isOverdue) : out, now: now)
+        } else {
+            try printItems(try CustodyQueries.items(in: store, matching: filter))
+        }
+    }
+
+    private func printItems(_ items: [ItemRecord]) throws {
         if json {
             printJSON(.array(items.map(\.jsonValue)))
             return
         }
-        if items.isEmpty {
-            print("no items match")
-            return
-        }
+        guard !items.isEmpty else { return print("no items match") }
         print(
             Table.render(
                 header: ["ITEM", "CASE", "EXHIBIT", "KIND", "STATUS", "HOLDER", "SEAL", "LOCATION"],
                 rows: items.map { item in
                     [
                         item.id, item.caseID, item.exhibit, item.kind,
-                        item.status + (item.pendingTo.map { " → \($0)" } ?? ""), item.holder,
-                        (item.seal ?? "-") + (item.sealIncident ? " (!)" : ""), item.location,
+                        item.status + (item.pendingTo.map { " → \($0)" } ?? ""), item.currentHolder ?? "-",
+                        item.sealText + (item.sealIncident ? " (!)" : ""), item.currentLocation ?? "-",
+                    ]
+                }))
+    }
+
+    private func printInTransit(_ items: [ItemInTransit]) throws {
+        if json {
+            printJSON(
+                .array(
+                    items.map {
+                        var object: [JSONMember] = [
+                            JSONMember("item", $0.item.jsonValue), JSONMember("from", .string($0.from)),
+                            JSONMember("to", .string($0.to)), JSONMember("since", .string($0.since)),
+                        ]
+                        if let occurred = $0.occurredAt { object.append(JSONMember("occurred_at", .string(occurred))) }
+                        return .object(object)
+                    }))
+            return
+        }
+        guard !items.isEmpty else { return print("no items in transit match") }
+        let now = LedgerTime.format(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))
+        print(
+            Table.render(
+                header: ["ITEM", "CASE", "EXHIBIT", "FROM", "TO", "SINCE (UTC)", "FOR", "SEAL"],
+                rows: items.map {
+                    [
+                        $0.item.id, $0.item.caseID, $0.item.exhibit, $0.from, $0.to, String($0.since.prefix(16)),
+                        LedgerTime.delay(from: $0.since, to: now) ?? "< 1 min",
+                        $0.item.sealText + ($0.item.sealIncident ? " (!)" : ""),
+                    ]
+                }))
+    }
+
+    private func printCheckedOut(_ items: [ItemCheckedOut], now: Int64) throws {
+        if json {
+            printJSON(
+                .array(
+                    items.map {
+                        var object: [JSONMember] = [
+                            JSONMember("item", $0.item.jsonValue), JSONMember("examiner", .string($0.examiner)),
+                            JSONMember("since", .string($0.since)), JSONMember("overdue", .bool($0.isOverdue)),
+                        ]
+                        if let purpose = $0.purpose { object.append(JSONMember("purpose", .string(purpose))) }
+                        if let due = $0.due { object.append(JSONMember("due", .string(due))) }
+                        return .object(object)
+                    }))
+            return
+        }
+        guard !items.isEmpty else { return print(overdue ? "no overdue items match" : "no checked-out items match") }
+        let nowText = LedgerTime.format(millisecondsSince1970: now)
+        print(
+            Table.render(
+                header: ["ITEM", "CASE", "EXHIBIT", "HOLDER", "EXAMINER", "OUT SINCE (UTC)", "DUE", "PURPOSE"],
+                rows: items.map {
+                    [
+                        $0.item.id, $0.item.caseID, $0.item.exhibit, $0.item.holder, $0.examiner,
+                        String($0.since.prefix(16))
+                            + (LedgerTime.delay(from: $0.since, to: nowText).map { " (\($0))" } ?? ""),
+                        ($0.due ?? "-") + ($0.isOverdue ? " OVERDUE" : ""), Terminal.line($0.purpose ?? ""),
                     ]
                 }))
     }
