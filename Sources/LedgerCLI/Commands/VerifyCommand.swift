@@ -21,7 +21,8 @@ struct VerifyCommand: ParsableCommand {
                   --trust-log-key 'ledger.example.org/op+1a2b3c4d+AX…'
               ledger verify --jsonl ledger.jsonl --checkpoint checkpoint.txt --json
 
-            Exit statuses: 0 valid; 1 integrity failure; 2 usage or I/O error; 3 valid but with findings.
+            Exit statuses: 0 valid; 1 integrity failure; 2 usage or I/O error (a checkpoint of another ledger \
+            included); 3 valid but with findings.
             """)
 
     @OptionGroup var location: LedgerOptions

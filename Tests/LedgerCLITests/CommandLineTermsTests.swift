@@ -1,0 +1,141 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+
+/// Errors in the user's terms, one exit status per kind of mistake, and JSON errors under `--json`.
+@Suite(.serialized)
+struct CommandLineTermsTests {
+    let directory = TemporaryDirectory("ledger-terms")
+
+    private func ledger(_ arguments: String...) throws -> CLI.Output { try CLI.run(arguments, in: directory.url) }
+
+    /// carol (case officer, custodian), erin (examiner, custodian), case OP-1, item EV-1 seized by carol.
+    private func setUp() throws {
+        var steps: [[String]] = [
+            ["init", "--origin", "ledger.test.example/terms", "--name", "Ada", "--person", "ada", "--agency", "NCA"]
+        ]
+        for (person, roles) in [("carol", "case-officer,custodian"), ("erin", "examiner,custodian")] {
+            steps.append([
+                "key", "generate", "--out", "\(person).pem", "--name", person, "--person", person, "--agency", "NCA",
+                "--request-out", "\(person).json",
+            ])
+            steps.append(["key", "register", "\(person).json", "--roles", roles, "--key", "admin.pem"])
+        }
+        steps.append([
+            "case", "open", "OP-1", "--title", "One", "--legal-basis", "JIT 1", "--agency", "NCA", "--key", "carol.pem",
+        ])
+        steps.append(seize("EV-1"))
+        for arguments in steps {
+            let result = try CLI.run(arguments, in: directory.url)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+    }
+
+    private func seize(_ id: String, _ extra: [String] = [], key: String = "carol.pem") -> [String] {
+        [
+            "item", "seize", id, "--case", "OP-1", "--exhibit", "C/1", "--kind", "laptop", "--description", "Grey",
+            "--seal", "S-1", "--location", "Room B", "--from", "Flat 3", "--authority", "W 7", "--key", key,
+        ] + extra
+    }
+
+    private func run(_ arguments: [String]) throws -> CLI.Output { try CLI.run(arguments, in: directory.url) }
+
+    @Test func errorsNameTheOptionsNotTheDataMembers() throws {
+        try setUp()
+        var arguments = seize("EV-2")
+        arguments[arguments.firstIndex(of: "laptop") ?? 0] = "toaster"
+        let kind = try run(arguments)
+        #expect(kind.status == 2)
+        #expect(kind.stderr.contains("--kind must be one of laptop"), "\(kind.stderr)")
+        #expect(!kind.stderr.contains("data."), "\(kind.stderr)")
+        let at = try run(seize("EV-2", ["--at", "yesterday"]))
+        #expect(at.status == 2)
+        #expect(at.stderr.contains("--at must be an RFC 3339 date"), "\(at.stderr)")
+        try Data("image".utf8).write(to: directory.url.appendingPathComponent("disk.raw"))
+        let source = try ledger(
+            "item", "acquire", "EV-1", "--image", "disk.raw", "--tool", "dd", "--tool-version", "9", "--source-sha256",
+            "ABC", "--key", "erin.pem")
+        #expect(source.status == 2)
+        #expect(source.stderr.contains("--source-sha256"), "\(source.stderr)")
+        #expect(!source.stderr.contains("data."), "\(source.stderr)")
+    }
+
+    @Test func theLogKeyAndAFolderAreNamedAsSuch() throws {
+        try setUp()
+        let logKey = try ledger("note", "item/EV-1", "--text", "x", "--key", "log.pem")
+        #expect(logKey.status == 2)
+        #expect(logKey.stderr.contains("--key log.pem is the ledger's log key"), "\(logKey.stderr)")
+        let append = try ledger(
+            "append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--key", "log.pem")
+        #expect(append.status == 2)
+        #expect(append.stderr.contains("--key log.pem is the ledger's log key"), "\(append.stderr)")
+        let folder = try ledger("items", "--ledger", directory.url.path)
+        #expect(folder.status == 2)
+        #expect(folder.stderr.contains("--ledger \(directory.url.path) is a folder"), "\(folder.stderr)")
+        #expect(folder.stderr.contains("custody.ledger"), "\(folder.stderr)")
+    }
+
+    @Test func oneExitStatusPerKindOfMistake() throws {
+        try setUp()
+        // An unknown id is a usage error from every command, as from `item show`.
+        #expect(try ledger("item", "show", "EV-404").status == 2)
+        let transfer = try ledger("transfer", "EV-404", "--to", "erin", "--purpose", "x", "--key", "carol.pem")
+        #expect(transfer.status == 2, "\(transfer.stderr)")
+        let seizeInUnknownCase = try run(seize("EV-3").map { $0 == "OP-1" ? "OP-404" : $0 })
+        #expect(seizeInUnknownCase.status == 2, "\(seizeInUnknownCase.stderr)")
+        // A role, and a custody rule, refuse with 5.
+        let role = try run(seize("EV-3", key: "admin.pem"))
+        #expect(role.status == 5, "\(role.stderr)")
+        let custody = try ledger("transfer", "EV-1", "--to", "carol", "--purpose", "x", "--key", "erin.pem")
+        #expect(custody.status == 5, "\(custody.stderr)")
+        let twice = try run(seize("EV-1"))
+        #expect(twice.status == 5, "\(twice.stderr)")
+        // A conflict a retry may resolve stays 4.
+        let stale = try ledger("note", "item/EV-1", "--text", "x", "--expect-rev", "7", "--key", "carol.pem")
+        #expect(stale.status == 4, "\(stale.stderr)")
+    }
+
+    @Test func aRefusalUnderJSONIsAJSONObjectOnStandardError() throws {
+        try setUp()
+        let refused = try ledger(
+            "transfer", "EV-1", "--to", "erin", "--purpose", "x", "--seal", "S-9", "--key", "carol.pem", "--json")
+        #expect(refused.status == 5)
+        #expect(refused.stdout.isEmpty)
+        let object = try JSONSerialization.jsonObject(with: Data(refused.stderr.utf8)) as? [String: Any]
+        let error = object?["error"] as? [String: Any]
+        #expect(error?["code"] as? String == "custody")
+        #expect(error?["exit_status"] as? Int == 5)
+        #expect(error?["http_status"] as? Int == 422)
+        #expect(error?["rule"] as? String == "seal-mismatch")
+        #expect(error?["field"] as? String == "data.seal")
+        #expect((error?["message"] as? String)?.contains("S-9") == true)
+        let usage = try ledger("items", "--bogus", "--json")
+        #expect(usage.status == 2)
+        let usageObject = try JSONSerialization.jsonObject(with: Data(usage.stderr.utf8)) as? [String: Any]
+        #expect((usageObject?["error"] as? [String: Any])?["code"] as? String == "usage")
+    }
+
+    @Test func aCheckpointOfAnotherLedgerIsAUsageErrorNotAnIntegrityFailure() throws {
+        try setUp()
+        let other = directory.url.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        for arguments in [
+            ["init", "--origin", "ledger.test.example/other", "--name", "Bo", "--person", "bo", "--agency", "BKA"],
+            ["checkpoint", "--log-key", "log.pem", "--out", "../other.checkpoint"],
+        ] {
+            let result = try CLI.run(arguments, in: other)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        let database = try ledger("verify", "--checkpoint", "other.checkpoint")
+        #expect(database.status == 2, "\(database.stdout) \(database.stderr)")
+        #expect(
+            database.stderr.contains("the checkpoint is of ledger ledger.test.example/other, not of this ledger"),
+            "\(database.stderr)")
+        #expect(!database.stdout.contains("FAILED"))
+        let export = try ledger("log", "--format", "jsonl")
+        try Data(export.stdout.utf8).write(to: directory.url.appendingPathComponent("ledger.jsonl"))
+        let jsonl = try ledger("verify", "--jsonl", "ledger.jsonl", "--checkpoint", "other.checkpoint")
+        #expect(jsonl.status == 2, "\(jsonl.stdout) \(jsonl.stderr)")
+        #expect(jsonl.stderr.contains("not of this ledger (ledger.test.example/terms)"), "\(jsonl.stderr)")
+    }
+}
