@@ -138,4 +138,49 @@ struct CommandLineTermsTests {
         #expect(jsonl.status == 2, "\(jsonl.stdout) \(jsonl.stderr)")
         #expect(jsonl.stderr.contains("not of this ledger (ledger.test.example/terms)"), "\(jsonl.stderr)")
     }
+
+    @Test func filterValuesAreCheckedAndTheErrorListsTheValidOnes() throws {
+        try setUp()
+        let cases: [([String], String)] = [
+            (["items", "--status", "in-custdy"], "give one of in-custody, in-transit, checked-out, lost, disposed"),
+            (["items", "--holder", "zed"], "--holder \"zed\": no such person; the people are ada, carol, erin"),
+            (["items", "--case", "OP-2"], "--case \"OP-2\": no such case; the cases are OP-1"),
+            (["targets", "--status", "down"], "give one of identified, verified, false-positive"),
+            (["targets", "--category", "spam"], "give one of phishing, ransomware"),
+            (["targets", "--country", "nl"], "give two capital letters, e.g. NL"),
+            (["targets", "--case", "OP-2"], "no such case"),
+            (["stats", "--case", "OP-2"], "no such case"),
+            (["log", "--stream", "item/EV-404"], "no entries in that stream"),
+        ]
+        for (arguments, says) in cases {
+            let result = try run(arguments)
+            #expect(result.status == 2, "\(arguments): \(result.stdout)")
+            #expect(result.stdout.isEmpty, "\(arguments): \(result.stdout)")
+            #expect(result.stderr.contains(says), "\(arguments): \(result.stderr)")
+        }
+        let valid = try ledger("items", "--status", "in-custody", "--holder", "carol", "--case", "OP-1")
+        #expect(valid.status == 0 && valid.stdout.contains("EV-1"), "\(valid.stderr)")
+    }
+
+    @Test func tablesAlignWideCharacters() throws {
+        try setUp()
+        let generate = try ledger(
+            "key", "generate", "--out", "kim.pem", "--name", "김민준", "--person", "kim", "--agency", "경찰청",
+            "--request-out", "kim.json")
+        #expect(generate.status == 0, "\(generate.stderr)")
+        #expect(try ledger("key", "register", "kim.json", "--roles", "custodian", "--key", "admin.pem").status == 0)
+        let people = try ledger("people")
+        #expect(people.status == 0)
+        // Hangul takes two terminal columns: the ROLES column starts in the same column on every line.
+        func columns(_ text: Substring) -> Int {
+            text.unicodeScalars.reduce(0) { $0 + ((0xAC00...0xD7A3).contains($1.value) ? 2 : 1) }
+        }
+        let lines = people.stdout.split(separator: "\n")
+        let roles = ["ROLES", "admin", "case-officer,custodian", "examiner,custodian", "custodian"]
+        let starts = lines.compactMap { line in
+            roles.lazy.compactMap { line.range(of: $0) }.first.map { columns(line[..<$0.lowerBound]) }
+        }
+        #expect(starts.count == lines.count, "\(people.stdout)")
+        #expect(Set(starts).count == 1, "\(people.stdout)")
+    }
 }

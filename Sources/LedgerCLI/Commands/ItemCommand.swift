@@ -451,8 +451,11 @@ struct ItemsCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let items = try CustodyQueries.items(
-            in: try location.openForReading(), caseID: caseID, holder: holder, status: status)
+        let store = try location.openForReading()
+        try QueryFilters.checkItemStatus(status)
+        try QueryFilters.checkCase(caseID, in: store)
+        try QueryFilters.checkPerson(holder, option: "--holder", in: store)
+        let items = try CustodyQueries.items(in: store, caseID: caseID, holder: holder, status: status)
         if json {
             printJSON(.array(items.map(\.jsonValue)))
             return

@@ -30,6 +30,11 @@ struct LogCommand: ParsableCommand {
         let store = try location.openForReading()
         let filter = RecordFilter(from: from, to: to, stream: stream)
         try store.read { reader in
+            if let stream, try reader.streamHead(stream) == nil {
+                throw LedgerError.usage(
+                    "--stream \(stream): the ledger has no entries in that stream (streams are named ledger,"
+                        + " key/<key id>, case/<id>, item/<id>, target/<id>; see `ledger log`)")
+            }
             switch format {
             case .jsonl:
                 let out = FileHandle.standardOutput
