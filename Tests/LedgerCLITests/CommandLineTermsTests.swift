@@ -184,3 +184,20 @@ struct CommandLineTermsTests {
         #expect(Set(starts).count == 1, "\(people.stdout)")
     }
 }
+
+/// `tools/quickstart`, with its output sent to a file as CI and users who keep a log do: plain text.
+struct QuickstartOutputTests {
+    @Test func quickstartWritesNoTerminalCodesIntoAFile() throws {
+        let directory = TemporaryDirectory("ledger-quickstart")
+        let script = Repository.root.appendingPathComponent("tools/quickstart").path
+        let result = try CLI.shell(
+            "LEDGER='\(CLI.executable.path)' '\(script)' '\(directory.path("run"))' > out.txt 2> err.txt",
+            in: directory.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = try String(contentsOf: directory.url.appendingPathComponent("out.txt"), encoding: .utf8)
+        let errors = try String(contentsOf: directory.url.appendingPathComponent("err.txt"), encoding: .utf8)
+        #expect(output.contains("== An auditor verifies the ledger"), "\(output)")
+        #expect(!output.contains("\u{1b}") && !errors.contains("\u{1b}"), "no ANSI escape codes in a file")
+        #expect(!output.contains("\r") && !errors.contains("\r"), "no progress lines in a file")
+    }
+}
