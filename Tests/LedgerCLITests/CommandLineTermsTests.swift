@@ -201,3 +201,32 @@ struct QuickstartOutputTests {
         #expect(!output.contains("\r") && !errors.contains("\r"), "no progress lines in a file")
     }
 }
+
+/// Progress on a terminal shows the total; sent to a file, the output is the result alone.
+struct ProgressTests {
+    @Test func aLongVerifyOnATerminalShowsItsTotalAndAFileGetsTheResultOnly() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
+        let directory = TemporaryDirectory("ledger-progress")
+        func ledger(_ arguments: String...) throws -> CLI.Output { try CLI.run(arguments, in: directory.url) }
+        #expect(
+            try ledger(
+                "init", "--origin", "ledger.test.example/progress", "--name", "A", "--person", "a", "--agency", "N"
+            )
+            .status == 0)
+        let notes = (0..<8_000).map { #"{"type":"ledger.note","stream":"ledger","data":{"text":"n\#($0)"}}"# }
+        try Data((notes.joined(separator: "\n") + "\n").utf8).write(to: directory.url.appendingPathComponent("b.jsonl"))
+        #expect(try ledger("append", "--batch", "b.jsonl", "--key", "admin.pem").status == 0)
+        try Data(try ledger("log", "--format", "jsonl").stdout.utf8).write(
+            to: directory.url.appendingPathComponent("l.jsonl"))
+        try Data(try ledger("checkpoint", "--latest").stdout.utf8).write(
+            to: directory.url.appendingPathComponent("cp.txt"))
+        // `script` gives the command a terminal; its standard output still goes to a file.
+        let command = "'\(CLI.executable.path)' verify --jsonl l.jsonl --checkpoint cp.txt > result.txt"
+        let terminal = try CLI.shell("script -qec \"\(command)\" typescript > /dev/null", in: directory.url)
+        #expect(terminal.status == 0, "\(terminal.stderr)")
+        let screen = try String(contentsOf: directory.url.appendingPathComponent("typescript"), encoding: .utf8)
+        #expect(screen.contains("/8002 ("), "the progress line shows the total: \(screen)")
+        let result = try String(contentsOf: directory.url.appendingPathComponent("result.txt"), encoding: .utf8)
+        #expect(result.hasPrefix("OK: the ledger verifies") && !result.contains("\r"), "\(result)")
+    }
+}
