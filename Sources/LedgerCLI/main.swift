@@ -9,15 +9,15 @@ import LedgerCore
     import Darwin
 #endif
 
-// Exit statuses (docs/FORMAT.md §9): 0 ok, 1 integrity failure, 2 usage or I/O error, 3 findings, 4 conflict.
+// Exit statuses (docs/FORMAT.md §9, `LedgerError`): 0 ok, 1 integrity failure, 2 usage or I/O error, 3 findings,
+// 4 conflict, 5 refused by a rule.
 do {
     var command = try LedgerCommand.parseAsRoot()
     try command.run()
     exit(0)
 } catch let error as LedgerError {
-    // One line, with any ledger value in it shown as the terminal shows values.
-    FileHandle.standardError.write(Data("error: \(VisibleText.escape(error.description))\n".utf8))
-    exit(error.kind.rawValue)
+    ErrorReport.write(error)
+    exit(error.code.exitStatus)
 } catch let code as ExitCode {
     exit(code.rawValue)
 } catch {
@@ -31,6 +31,6 @@ do {
     var line = message.split(separator: "\n").first.map(String.init) ?? ""
     if line.isEmpty { line = LedgerError.from(error).description }
     if line.hasPrefix("Error: ") { line.removeFirst("Error: ".count) }
-    FileHandle.standardError.write(Data("error: \(line) (see --help)\n".utf8))
-    exit(2)
+    ErrorReport.write(.usage("\(line) (see --help)"))
+    exit(LedgerError.Kind.usage.rawValue)
 }

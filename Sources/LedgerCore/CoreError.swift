@@ -17,10 +17,13 @@ public struct CoreError: Error, Sendable, CustomStringConvertible {
     public let code: Code
     /// What is wrong, in words.
     public let description: String
+    /// For ``Code/signer``: the actor holds no role that may sign the type (a refusal by role, not a key problem).
+    public let refusesRole: Bool
 
-    init(_ code: Code, _ description: String) {
+    init(_ code: Code, _ description: String, refusesRole: Bool = false) {
         self.code = code
         self.description = description
+        self.refusesRole = refusesRole
     }
 
     /// Text that does not follow a format (a vkey, a note, a checkpoint, a request).
@@ -29,4 +32,6 @@ public struct CoreError: Error, Sendable, CustomStringConvertible {
     public static func rule(_ why: String) -> CoreError { CoreError(.rule, why) }
     /// An entry whose signers break a rule.
     public static func signer(_ why: String) -> CoreError { CoreError(.signer, why) }
+    /// An entry whose actor holds no role that may sign its type: a ``Code/signer`` error with ``refusesRole``.
+    public static func role(_ why: String) -> CoreError { CoreError(.signer, why, refusesRole: true) }
 }

@@ -120,10 +120,10 @@ struct AppendTests {
         let fixture = try LedgerFixture()
         let bob = try fixture.register()
         let before = try fixture.records()
-        expectError(.usage, containing: "none of which may sign ledger.note") {
+        expectError(.refused, containing: "none of which may sign ledger.note") {
             _ = try Appender.append([note("hello", signer: bob)], to: fixture.store)
         }
-        expectError(.usage, containing: "not a registered key") {
+        expectError(.refused, containing: "not a registered key") {
             _ = try Appender.append([note("hello", signer: .generate())], to: fixture.store)
         }
         expectError(.usage, containing: "unknown event type") {
@@ -161,7 +161,7 @@ struct AppendTests {
         _ = try KeyManagement.revoke(
             keyID: LedgerFixture.keyID(eve), reason: "left", compromisedSinceSeq: nil, signer: fixture.admin,
             store: fixture.store)
-        expectError(.usage, containing: "was revoked at seq 5") {
+        expectError(.refused, containing: "was revoked at seq 5") {
             _ = try Appender.append([note("late", signer: eve)], to: fixture.store)
         }
     }

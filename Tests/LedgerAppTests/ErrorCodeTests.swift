@@ -1,4 +1,5 @@
 import CustodyDomain
+import Foundation
 import LedgerApp
 import LedgerCore
 import LedgerCrypto
@@ -23,8 +24,8 @@ struct ErrorCodeTests {
         #expect(wrongSeal?.code == .custody)
         #expect(wrongSeal?.violation?.code == .sealMismatch)
         #expect(wrongSeal?.violation?.field == "data.seal")
-        #expect(wrongSeal?.code.exitStatus == 4)
-        #expect(wrongSeal?.code.httpStatus == 409)
+        #expect(wrongSeal?.code.exitStatus == 5)
+        #expect(wrongSeal?.code.httpStatus == 422)
 
         let notHolder = error {
             try fixture.record(
@@ -39,12 +40,27 @@ struct ErrorCodeTests {
                 by: "carol")
         }
         #expect(unknownRecipient?.violation?.code == .unknownPerson)
+        #expect(unknownRecipient?.code == .notFound)
+        #expect(unknownRecipient?.code.exitStatus == 2)
+        #expect(unknownRecipient?.code.httpStatus == 404)
         let closedOrMissingCase = error {
             try fixture.record(
                 CustodyEvents.itemSeized, "item/EV-2", CustodyFixture.seizure(caseID: "NOPE"), by: "carol")
         }
         #expect(closedOrMissingCase?.violation?.code == .unknownCase)
         #expect(closedOrMissingCase?.violation?.field == "data.case")
+        #expect(closedOrMissingCase?.code.exitStatus == 2)
+
+        let unknownItem = error {
+            try fixture.record(
+                CustodyEvents.custodyReleased, "item/EV-404", ["to": "bob", "purpose": "x"], by: "carol")
+        }
+        #expect(unknownItem?.violation?.code == .unknownItem)
+        #expect(unknownItem?.code.exitStatus == 2, "an unknown id is a usage error, as `ledger item show` says")
+        let seizedTwice = error { try fixture.seize("EV-1") }
+        #expect(seizedTwice?.code == .exists)
+        #expect(seizedTwice?.code.exitStatus == 5)
+        #expect(seizedTwice?.code.httpStatus == 409)
     }
 
     @Test func appendConflictsHaveTheirOwnCodes() throws {
@@ -56,7 +72,8 @@ struct ErrorCodeTests {
         }
         let stale = error { _ = try Appender.append([note("a", nil, 0)], to: fixture.store) }
         #expect(stale?.code == .staleRevision)
-        #expect(stale?.code.httpStatus == 412)
+        #expect(stale?.code.exitStatus == 4)
+        #expect(stale?.code.httpStatus == 409)
         let id = SecureRandom.uuidV4()
         _ = try Appender.append([note("first", id, nil)], to: fixture.store)
         let reused = error { _ = try Appender.append([note("other", id, nil)], to: fixture.store) }
@@ -71,7 +88,8 @@ struct ErrorCodeTests {
         strangers.signer = Ed25519PrivateKey.generate()
         let stranger = error { _ = try Appender.append([strangers], to: fixture.store) }
         #expect(stranger?.code == .signature)
-        #expect(stranger?.code.httpStatus == 403)
+        #expect(stranger?.code.exitStatus == 5)
+        #expect(stranger?.code.httpStatus == 401)
     }
 
     @Test func storeErrorsKeepTheirMeaning() throws {
@@ -90,8 +108,60 @@ struct ErrorCodeTests {
     /// The one table: every code has an exit status of FORMAT.md §9 and an HTTP error status.
     @Test(arguments: LedgerError.Code.allCases)
     func everyCodeHasAnExitAndHTTPStatus(_ code: LedgerError.Code) {
-        #expect([1, 2, 4].contains(code.exitStatus))
+        #expect([1, 2, 4, 5].contains(code.exitStatus))
         #expect((400...599).contains(code.httpStatus))
         #expect(code.exitStatus == code.kind.rawValue)
+    }
+}
+
+/// FORMAT.md §9, README and `ledger --help` give the one table the code has.
+struct ExitStatusDocumentationTests {
+    private func text(_ path: String) throws -> String {
+        try String(contentsOf: Repository.root.appendingPathComponent(path), encoding: .utf8)
+    }
+
+    /// The rows of the first Markdown table after `heading` whose header starts with `firstColumn`.
+    private func table(in text: String, after heading: String, firstColumn: String) -> [[String]] {
+        guard let start = text.range(of: heading) else { return [] }
+        var rows: [[String]] = []
+        var inTable = false
+        for line in text[start.upperBound...].split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("## ") { break }
+            if line.hasPrefix("| \(firstColumn) |") {
+                inTable = true
+                continue
+            }
+            guard inTable else { continue }
+            guard line.hasPrefix("|") else { break }
+            if line.hasPrefix("|---") { continue }
+            rows.append(
+                line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        return rows
+    }
+
+    @Test func formatSection9GivesEveryCodesExitAndHTTPStatus() throws {
+        let rows = table(in: try text("docs/FORMAT.md"), after: "## 9. Exit statuses", firstColumn: "code")
+        #expect(rows.map { $0[0] } == LedgerError.Code.allCases.map { "`\($0.rawValue)`" })
+        for (row, code) in zip(rows, LedgerError.Code.allCases) {
+            #expect(row[1] == String(code.exitStatus), "\(code)")
+            #expect(row[2] == String(code.httpStatus), "\(code)")
+        }
+    }
+
+    @Test func formatSection9AndReadmeGiveEveryExitStatus() throws {
+        let rows = table(in: try text("docs/FORMAT.md"), after: "## 9. Exit statuses", firstColumn: "status")
+        #expect(rows.map { $0[0] } == LedgerError.exitStatuses.map { String($0.status) })
+        for (row, status) in zip(rows, LedgerError.exitStatuses) {
+            #expect(row[1].hasPrefix(status.meaning), "FORMAT.md §9 status \(status.status): \(row[1])")
+        }
+        let readme = try text("README.md").replacingOccurrences(of: "\n", with: " ")
+        #expect(readme.contains("Exit statuses of every command: \(LedgerError.exitStatusSummary)."))
+        // Every kind of error has its own status, and every status an error can have is in the table.
+        #expect(Set(LedgerError.Kind.allCases.map(\.rawValue)).count == LedgerError.Kind.allCases.count)
+        #expect(
+            LedgerError.Kind.allCases.allSatisfy { kind in
+                LedgerError.exitStatuses.contains { $0.status == kind.rawValue }
+            })
     }
 }

@@ -94,7 +94,7 @@ struct FailedCommandTests {
         ),
         (
             ["append", "--type", "ledger.note", "--stream", "ledger", "--data", #"{"text":"x"}"#, "--key", "log.pem"],
-            "not a registered key"
+            "--key log.pem is the ledger's log key"
         ),
         (
             [

@@ -142,14 +142,16 @@ public enum TargetImport {
 
     /// Identifies every row's target in case `caseID`, signed by `signer`, in one transaction: all rows or none.
     ///
-    /// Refuses (a conflict, nothing appended) when the case already has any of the targets, naming the first ten.
+    /// Refuses (``LedgerError/Code/exists``, nothing appended) when the case already has any of the targets, naming
+    /// the first ten.
     public static func identify(
         _ rows: [TargetRow], caseID: String, signer: Ed25519PrivateKey, in store: any LedgerStore,
         progress: ((Int) -> Void)? = nil
     ) throws -> AppendResult {
         let known = try alreadyKnown(rows, caseID: caseID, in: store)
         if !known.isEmpty {
-            throw LedgerError.conflict(
+            throw LedgerError(
+                .exists,
                 "\(known.count) row(s) name targets the case already has, nothing was appended: "
                     + known.prefix(10).joined(separator: "; ") + (known.count > 10 ? "; …" : ""))
         }

@@ -117,7 +117,15 @@ public enum VerifyRunner {
                 }
             }
             report.storedCheckpoints = checkpoints.count
-            if let given = options.checkpoint { checkpoints.append(given) }
+            if let given = options.checkpoint {
+                var genesis: [UInt8] = []
+                try reader.forEachRecord(RecordFilter(from: 1, to: 1, withStoredState: false)) { stored in
+                    genesis = stored.record
+                    return false
+                }
+                try checkOrigin(of: given, genesisRecord: genesis)
+                checkpoints.append(given)
+            }
             var pipeline = Pipeline(rootSizes: Set(checkpoints.map(\.checkpoint.size)), progress: options.progress)
             do {
                 var position: Int64 = 0
@@ -357,6 +365,9 @@ public enum VerifyRunner {
                         throw VerificationFailure(
                             seq: position, rule: .recordForm, message: "line \(position) is empty")
                     }
+                    if position == 1, let given = options.checkpoint {
+                        try checkOrigin(of: given, genesisRecord: line)
+                    }
                     try pipeline.add(
                         Pipeline.Item(position: position, record: line, storedLeafHash: nil, storedNodes: nil))
                     lineStart = newline + 1
@@ -391,6 +402,20 @@ public enum VerifyRunner {
             report.failure = failure
         }
         return report
+    }
+}
+
+extension VerifyRunner {
+    /// Refuses a given checkpoint of another ledger: a usage error, not evidence of tampering.
+    ///
+    /// A checkpoint names its ledger's origin (FORMAT.md §6.4). A seq 1 that does not parse is left to the verifier.
+    static func checkOrigin(of given: SignedCheckpoint, genesisRecord: [UInt8]) throws(LedgerError) {
+        guard let genesis = try? Entry.parse(record: genesisRecord) else { return }
+        let origin = genesis.body.ledger
+        guard !given.checkpoint.origin.hasSameBytes(as: origin) else { return }
+        throw .usage(
+            "the checkpoint is of ledger \(given.checkpoint.origin), not of this ledger (\(origin)): give a checkpoint"
+                + " of \(origin)")
     }
 }
 

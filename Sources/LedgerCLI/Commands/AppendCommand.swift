@@ -82,12 +82,18 @@ struct AppendCommand: ParsableCommand {
                 Array(drafts[$0..<min($0 + chunk, drafts.count)])
             }
             let count = drafts.count
-            results = try Appender.append(
-                batches: chunks, to: store,
-                name: { "chunk \($0) (events \(($0 - 1) * chunk + 1)–\(min($0 * chunk, count)))" }
-            ) { progress.update(Int64($0)) }
+            results = try explainingLogKey(signer, file: key, in: store) {
+                try Appender.append(
+                    batches: chunks, to: store,
+                    name: { "chunk \($0) (events \(($0 - 1) * chunk + 1)–\(min($0 * chunk, count)))" }
+                ) { progress.update(Int64($0)) }
+            }
         } else {
-            results = [try Appender.append(drafts, to: store) { progress.update(Int64($0)) }]
+            results = [
+                try explainingLogKey(signer, file: key, in: store) {
+                    try Appender.append(drafts, to: store) { progress.update(Int64($0)) }
+                }
+            ]
         }
         progress.finish()
         let seqs = results.flatMap(\.seqs)

@@ -39,7 +39,7 @@ struct DemoCommand: ParsableCommand {
                 progress.finish()
                 print("▸ " + line)
             },
-            progress: { done, _ in progress.update(done) })
+            progress: { done, total in progress.update(done, of: total) })
         let report = try demo.run()
         progress.finish()
         let store = try LedgerLocation(report.ledgerPath, stores: StandardStores()).openForReading()

@@ -45,9 +45,19 @@ struct EventOptions: ParsableArguments {
     }
 
     /// Decides and appends one event with `data`, signed by `--key` (and `coSigners`), and prints what happened.
+    ///
+    /// An error names the options the user gave, not the data members they became (``UserTerms``).
     func record(
         _ type: String, stream: String, json data: JSONValue, coSigners: [Ed25519PrivateKey] = [],
         summary: String? = nil
+    ) throws {
+        do { try recordOrSign(type, stream: stream, data: data, coSigners: coSigners, summary: summary) } catch {
+            throw UserTerms(arguments: CommandLine.arguments).rewrite(LedgerError.from(error), data: data)
+        }
+    }
+
+    private func recordOrSign(
+        _ type: String, stream: String, data: JSONValue, coSigners: [Ed25519PrivateKey], summary: String?
     ) throws {
         if let out {
             try sign(type, stream: stream, data: data, coSigners: coSigners, into: out)
@@ -55,12 +65,14 @@ struct EventOptions: ParsableArguments {
         }
         let store = try location.open()
         let signer = try passphrase.loadKey(key)
-        let result = try Appender.append(
-            [
-                EventDraft(
-                    type: type, stream: stream, data: data, expectRev: expectRev, signer: signer,
-                    coSigners: coSigners)
-            ], to: store)
+        let result = try explainingLogKey(signer, file: key, in: store) {
+            try Appender.append(
+                [
+                    EventDraft(
+                        type: type, stream: stream, data: data, expectRev: expectRev, signer: signer,
+                        coSigners: coSigners)
+                ], to: store)
+        }
         let seq = result.seqs.first ?? 0
         if json {
             printJSON(["seq": .integer(seq), "type": .string(type), "stream": .string(stream)])

@@ -495,6 +495,9 @@ struct ItemsCommand: ParsableCommand {
 
     func run() throws {
         let store = try location.openForReading()
+        try QueryFilters.checkItemStatus(status)
+        try QueryFilters.checkCase(caseID, in: store)
+        try QueryFilters.checkPerson(holder, option: "--holder", in: store)
         let filter = ItemSearch(
             caseID: caseID, holder: holder, status: status, seal: seal, serial: serial, imei: imei, exhibit: exhibit,
             text: search)

@@ -52,8 +52,7 @@ struct LedgerCommand: ParsableCommand {
                   --head ev1.json --out field.statements       (in the field)
               ledger submit field.statements --receipt ev1.receipt
 
-            Exit statuses: 0 success; 1 integrity failure; 2 usage or I/O error; 3 findings only; \
-            4 conflict (a retry may succeed).
+            Exit statuses (docs/FORMAT.md §9): \(LedgerError.exitStatusSummary).
             """,
         version: LedgerVersion.current,
         subcommands: [
@@ -83,10 +82,27 @@ struct LedgerOptions: ParsableArguments {
     /// The location resolved by the stores this build has.
     var location: LedgerLocation { LedgerLocation(path, stores: StandardStores()) }
 
-    func open() throws(LedgerError) -> any LedgerStore { try location.open() }
+    func open() throws(LedgerError) -> any LedgerStore {
+        try refuseFolder()
+        return try location.open()
+    }
 
     /// Opens the ledger for reading only (works on an auditor's write-protected copy).
-    func openForReading() throws(LedgerError) -> any LedgerStore { try location.openForReading() }
+    func openForReading() throws(LedgerError) -> any LedgerStore {
+        try refuseFolder()
+        return try location.openForReading()
+    }
+
+    /// A folder is not a ledger: say so in those words, naming the ledger file inside it if there is one.
+    private func refuseFolder() throws(LedgerError) {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { return }
+        let inside = URL(fileURLWithPath: path).appendingPathComponent("custody.ledger").path
+        let what = ledger == nil ? "the ledger location \(path)" : "--ledger \(path)"
+        throw .usage(
+            "\(what) is a folder; give the ledger's file"
+                + (FileManager.default.fileExists(atPath: inside) ? " (\(inside))" : " (e.g. \(inside))"))
+    }
 }
 
 /// What a verification trusts, as `verify` and `verify-bundle` take it.
@@ -156,6 +172,41 @@ struct PassphraseOptions: ParsableArguments {
             return try KeyFiles.load(path, passphrase: text)
         }
     }
+}
+
+/// Runs an append signed by the key in `file` (given as `--key`); when it is refused for its signer and that key is
+/// the ledger's log key (seq 1's or a rotated one), says so in those words instead.
+func explainingLogKey<Result>(
+    _ signer: Ed25519PrivateKey, file: String, in store: any LedgerStore, _ append: () throws -> Result
+) throws -> Result {
+    do { return try append() } catch {
+        let failure = LedgerError.from(error)
+        guard failure.code == .signature, isLogKey(signer, of: store) else { throw error }
+        throw LedgerError.usage(
+            "--key \(file) is the ledger's log key, which signs checkpoints only; give your own signing key as --key"
+        )
+    }
+}
+
+/// True when `key` is a log key of the ledger in `store`: the one seq 1 names or one rotated to since.
+private func isLogKey(_ key: Ed25519PrivateKey, of store: any LedgerStore) -> Bool {
+    let raw = key.publicKey.raw
+    let found: Bool? = try? store.read { reader in
+        if try LedgerFacts.logKey(reader).publicKey.raw == raw { return true }
+        var rotatedTo = false
+        // FORMAT.md §12.10: each rotation names the new log key in the ledger's own stream.
+        try reader.forEachRecord(RecordFilter(from: 2, stream: "ledger", withStoredState: false)) { stored in
+            let body = try EntryBody.parse(record: stored.record)
+            if body.type == EventTypes.logKeyRotated, let text = body.data.member("log_vkey")?.stringValue,
+                try NoteVerifierKey(vkey: text).publicKey.raw == raw
+            {
+                rotatedTo = true
+            }
+            return !rotatedTo
+        }
+        return rotatedTo
+    }
+    return found ?? false
 }
 
 /// Reads `@FILE` or inline text.

@@ -30,6 +30,17 @@ struct LogCommand: ParsableCommand {
         let store = try location.openForReading()
         let filter = RecordFilter(from: from, to: to, stream: stream)
         try store.read { reader in
+            if let stream, try reader.streamHead(stream) == nil {
+                throw LedgerError.usage(
+                    "--stream \(stream): the ledger has no entries in that stream (streams are named ledger,"
+                        + " key/<key id>, case/<id>, item/<id>, target/<id>; see `ledger log`)")
+            }
+            // Reading a large ledger into a file takes a while: progress on the terminal, with the total.
+            let count = try reader.entryCount()
+            let progress = ProgressLine(
+                label: "reading", total: stream == nil ? max(0, min(to ?? count, count) - max(from, 1) + 1) : nil)
+            var done: Int64 = 0
+            defer { progress.finish() }
             switch format {
             case .jsonl:
                 let out = FileHandle.standardOutput
@@ -38,6 +49,8 @@ struct LogCommand: ParsableCommand {
                 try reader.forEachRecord(filter) { stored in
                     buffer.append(contentsOf: stored.record)
                     buffer.append(0x0a)
+                    done += 1
+                    progress.update(done)
                     if buffer.count >= 1 << 20 {
                         out.write(Data(buffer))
                         buffer.removeAll(keepingCapacity: true)
@@ -50,6 +63,8 @@ struct LogCommand: ParsableCommand {
                     try reader.allKeys().map { ($0.keyID, $0.name) }, uniquingKeysWith: { a, _ in a })
                 var rows: [[String]] = []
                 try reader.forEachRecord(filter) { stored in
+                    done += 1
+                    progress.update(done)
                     guard let entry = try? Entry.parse(record: stored.record) else {
                         rows.append([
                             String(stored.seq), "?", "?", "?", "(unreadable record: run ledger verify)", "", "",
@@ -74,6 +89,7 @@ struct LogCommand: ParsableCommand {
                     ])
                     return true
                 }
+                progress.finish()
                 print(
                     Table.render(header: ["SEQ", "TIME (UTC)", "STREAM", "REV", "TYPE", "ACTOR", "DATA"], rows: rows))
             }

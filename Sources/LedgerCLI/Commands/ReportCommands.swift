@@ -19,7 +19,9 @@ struct StatsCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let stats = try OperationStats.compute(caseID: caseID, in: try location.openForReading())
+        let store = try location.openForReading()
+        try QueryFilters.checkCase(caseID, in: store)
+        let stats = try OperationStats.compute(caseID: caseID, in: store)
         if json {
             printJSON(StatsReport.json(stats))
             return

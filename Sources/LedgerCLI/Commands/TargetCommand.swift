@@ -293,8 +293,13 @@ struct TargetsCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
+        let store = try location.openForReading()
+        try QueryFilters.checkTargetStatus(status)
+        try QueryFilters.checkTargetCategory(category)
+        try QueryFilters.checkCountry(country)
+        try QueryFilters.checkCase(caseID, in: store)
         let targets = try CustodyQueries.targets(
-            in: try location.openForReading(), caseID: caseID, status: status, category: category, country: country,
+            in: store, caseID: caseID, status: status, category: category, country: country,
             limit: limit > 0 ? limit + 1 : nil)
         let shown = limit > 0 ? Array(targets.prefix(limit)) : targets
         if json {

@@ -21,7 +21,8 @@ struct VerifyCommand: ParsableCommand {
                   --trust-log-key 'ledger.example.org/op+1a2b3c4d+AX…'
               ledger verify --jsonl ledger.jsonl --checkpoint checkpoint.txt --json
 
-            Exit statuses: 0 valid; 1 integrity failure; 2 usage or I/O error; 3 valid but with findings.
+            Exit statuses: 0 valid; 1 integrity failure; 2 usage or I/O error (a checkpoint of another ledger \
+            included); 3 valid but with findings.
             """)
 
     @OptionGroup var location: LedgerOptions
@@ -67,7 +68,7 @@ struct VerifyCommand: ParsableCommand {
         }
         let report: VerifyReport
         if let jsonl {
-            let progress = ProgressLine(label: "verifying", total: nil)
+            let progress = ProgressLine(label: "verifying", total: ProgressLine.isShown ? lineCount(jsonl) : nil)
             options.progress = { progress.update($0) }
             report = try VerifyRunner.verify(jsonlPath: jsonl, options: options)
             progress.finish()
@@ -82,6 +83,17 @@ struct VerifyCommand: ParsableCommand {
         if json { printJSON(VerifyReportFormatter.json(report)) } else { print(VerifyReportFormatter.text(report)) }
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }
+}
+
+/// The number of lines of a file (its line feeds), for a progress total; nil when it cannot be read.
+func lineCount(_ path: String) -> Int64? {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    var lines: Int64 = 0
+    while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+        lines += Int64(chunk.reduce(0) { $0 + ($1 == 0x0a ? 1 : 0) })
+    }
+    return lines
 }
 
 /// Renders a verification report for people and for programs.

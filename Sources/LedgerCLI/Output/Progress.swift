@@ -6,26 +6,32 @@ import Foundation
     import Darwin
 #endif
 
-/// A progress line on standard error, shown only when it is a terminal and the work takes a while.
+/// A progress line on standard error, with the total when it is known, shown only when standard error is a
+/// terminal and the work takes a while: output sent to a file or a pipe holds nothing but the result.
 final class ProgressLine: @unchecked Sendable {
     // @unchecked: all state is guarded by `lock`.
     private let lock = NSLock()
     private let label: String
-    private let total: Int64?
+    private var total: Int64?
     private let start = Date()
     private var lastDraw = Date.distantPast
     private var drawn = false
-    private let enabled = isatty(STDERR_FILENO) == 1
+    private let enabled = ProgressLine.isShown
+
+    /// True when progress is drawn at all (standard error is a terminal): worth computing a total for.
+    static var isShown: Bool { isatty(STDERR_FILENO) == 1 }
 
     init(label: String, total: Int64?) {
         self.label = label
         self.total = total
     }
 
-    func update(_ done: Int64) {
+    /// Shows `done` of the total (a new total, when `total` is given: a phase of known size began).
+    func update(_ done: Int64, of newTotal: Int64? = nil) {
         guard enabled else { return }
         lock.lock()
         defer { lock.unlock() }
+        if let newTotal { total = newTotal }
         let now = Date()
         // Only after half a second of work, and at most ten times a second.
         guard now.timeIntervalSince(start) > 0.5, now.timeIntervalSince(lastDraw) > 0.1 else { return }
@@ -48,5 +54,6 @@ final class ProgressLine: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if drawn { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
+        drawn = false
     }
 }

@@ -118,7 +118,7 @@ public enum EntryRules {
         }
         let isSubject = rule.subjectKeyMayAct && body.stream.hasSameBytes(as: "key/" + body.actor)
         guard isSubject || rule.actorRoles.contains(where: actor.hasRole) else {
-            throw CoreError.signer(
+            throw CoreError.role(
                 "signer \(actor.name) has roles [\(actor.roles.joined(separator: ", "))], none of which may sign \(body.type)"
                     + " (allowed: \(rule.actorRoles.sorted().joined(separator: ", ")))")
         }
