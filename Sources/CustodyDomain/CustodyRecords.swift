@@ -676,14 +676,18 @@ public struct CustodyStep: Sendable, Equatable {
 }
 
 extension ItemRecord {
-    /// Who holds it now, as every view shows it: nobody (nil) once it is disposed of or lost; the person who
-    /// released it while it is in transit. The projection keeps ``holder`` as the last person responsible.
+    /// Who holds it now, as every view shows it.
+    ///
+    /// Nobody (nil) once it is disposed of or lost; the person who released it while it is in transit. The
+    /// projection keeps ``holder`` as the last person responsible.
     public var currentHolder: String? {
         status == ItemStatus.disposed || status == ItemStatus.lost ? nil : holder
     }
 
-    /// Where it is now, as every view shows it: nowhere we keep it (nil) once disposed of or lost, and on its way
-    /// (nil) while in transit; otherwise its storage location.
+    /// Where it is now, as every view shows it.
+    ///
+    /// Nowhere we keep it (nil) once disposed of or lost, and on its way (nil) while in transit; otherwise its
+    /// storage location.
     public var currentLocation: String? {
         switch status {
         case ItemStatus.disposed, ItemStatus.lost, ItemStatus.inTransit: nil

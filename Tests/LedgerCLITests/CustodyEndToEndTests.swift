@@ -55,7 +55,16 @@ struct CustodyEndToEndTests {
             "--tracking", "123", "--key", "carol.pem")
         #expect(transfer.status == 0, "\(transfer.stderr)")
         let inTransit = try ledger("items", "--status", "in-transit")
-        #expect(inTransit.stdout.contains("EV-1") && inTransit.stdout.contains("→ erin"))
+        let header = inTransit.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(header.contains("FROM") && header.contains("TO") && header.contains("SINCE (UTC)"))
+        #expect(
+            inTransit.stdout.contains("EV-1") && inTransit.stdout.contains("carol") && inTransit.stdout.contains("erin")
+        )
+        // A seal number other than the one released is never "intact": refused, naming both numbers.
+        let wrongSeal = try ledger("receive", "EV-1", "--seal", "S-99999", "--location", "NL lab", "--key", "erin.pem")
+        #expect(wrongSeal.status == 5, "\(wrongSeal.stderr)")
+        #expect(wrongSeal.stderr.contains("released under seal S-1, not S-99999"), "\(wrongSeal.stderr)")
+        #expect(try ledger("items", "--seal", "S-1").stdout.contains("EV-1"), "found by the seal it travels under")
         let receive = try ledger(
             "receive", "EV-1", "--seal", "S-1", "--seal-broken", "--condition", "tape cut", "--location", "NL lab",
             "--key", "erin.pem")
