@@ -194,14 +194,17 @@ struct ItemCommand: ParsableCommand {
 
         func run() throws {
             let store = try location.openForReading()
-            guard let (record, steps) = try CustodyQueries.item(item, in: store) else {
-                throw LedgerError.usage("no item \(item) (see `ledger items`)")
-            }
             if json {
+                guard let (_, steps) = try CustodyQueries.item(item, in: store) else {
+                    throw LedgerError.usage("no item \(item) (see `ledger items`)")
+                }
                 printJSON(.array(steps.map(\.jsonValue)))
                 return
             }
-            print(ItemReport.history(record, steps, signedAt: try StatementTimes.signedAt(steps.map(\.seq), in: store)))
+            guard let form = try CustodyForm.load(item, in: store) else {
+                throw LedgerError.usage("no item \(item) (see `ledger items`)")
+            }
+            print(ItemReport.history(form, width: Terminal.columns()))
         }
     }
 
@@ -604,10 +607,14 @@ enum ItemReport {
         default:
             lines.append("status     \(item.status)")
         }
-        lines.append("holder     \(item.holder)")
-        lines.append("location   \(corrected(item, "location", item.location))")
+        let gone = item.status == ItemStatus.disposed || item.status == ItemStatus.lost
+        lines.append("holder     \(item.currentHolder ?? "none (\(item.status))")")
         lines.append(
-            "seal       \(item.seal ?? "none")"
+            "location   "
+                + (item.currentLocation.map { corrected(item, "location", $0) }
+                    ?? (gone ? "none (\(item.status))" : "in transit")))
+        lines.append(
+            "seal       \(item.sealText)"
                 + (item.sealIncident ? "   (!) a receipt reported a broken or different seal" : ""))
         if let serial = item.serial { lines.append("serial     \(serial)") }
         if let imei = item.imei { lines.append("imei       \(imei)") }
@@ -641,84 +648,101 @@ enum ItemReport {
         return "\(fix.value)   (corrected at seq \(fix.seq); originally \"\(original)\")"
     }
 
-    /// The paper-form rows; for a version-2 ledger, a statement signed a minute or more before it was recorded says
-    /// so in its notes (`signedAt`: the statements' signing times by seq).
-    static func history(_ item: ItemRecord, _ steps: [CustodyStep], signedAt: [Int64: String] = [:]) -> String {
-        var rows: [[String]] = []
-        for step in steps {
-            let details = step.details
-            func text(_ name: String) -> String? { details.member(name)?.stringValue }
-            var released = ""
-            var received = ""
-            var action = step.type
-            var seal = ""
-            var note = ""
-            let who = step.by
-            switch step.type {
-            case CustodyEvents.itemSeized:
-                action = "seized"
-                received = who
-                seal = text("seal").map { "applied \($0)" } ?? ""
-                note =
-                    "seized \(text("occurred_at") ?? "?") at \(text("seized_from") ?? "?")"
-                    + (text("witness").map { "; witness \($0)" } ?? "")
-            case CustodyEvents.custodyReleased:
-                action = "released"
-                released = who
-                received = "→ \(text("to") ?? "?")"
-                seal = text("seal") ?? ""
-                note = [text("courier"), text("tracking")].compactMap { $0 }.joined(separator: " ")
-            case CustodyEvents.custodyReceived:
-                action = "received"
-                released = text("from") ?? ""
-                received = who
-                let check = text("seal_check") ?? ""
-                seal = "\(text("seal") ?? "none") \(check == "intact" ? "intact" : check.uppercased())"
-                note = text("condition") ?? ""
-            case CustodyEvents.custodyReassigned:
-                action = "reassigned"
-                released = text("from") ?? ""
-                received = "→ \(text("to") ?? "?")"
-                note = text("reason") ?? ""
-            case CustodyEvents.itemCheckedOut:
-                action = "checked out"
-                released = who
-                received = "→ \(text("to") ?? "?")"
-            case CustodyEvents.itemCheckedIn:
-                action = "checked in"
-                received = who
-            case CustodyEvents.itemAcquired:
-                action = "imaged"
-                received = who
-                note =
-                    "\(text("tool") ?? "?"), verification "
-                    + (details.member("verified") == .bool(true) ? "matched" : "DID NOT match")
-            default:
-                action = String(step.type.split(separator: ".").last ?? "")
-                received = who
-                note = text("reason") ?? text("summary") ?? text("text") ?? text("details") ?? ""
-                seal = text("seal") ?? ""
-            }
-            if let signed = signedAt[step.seq], let delay = StatementTimes.delay(signedAt: signed, recorded: step.time)
-            {
-                note = (note.isEmpty ? "" : note + "; ") + "signed \(signed), \(delay) before it was recorded"
-            }
-            rows.append([
-                String(step.seq), step.time, action, released, received, text("purpose") ?? "",
-                text("location") ?? "", seal, note,
-            ])
+    /// The custody form at `width` columns: a header, one block per event (a line with the time, the action and
+    /// who released, received and witnessed it; then its particulars, wrapped), and a legend of the people named.
+    static func history(_ form: CustodyForm, width: Int) -> String {
+        let item = form.item
+        let width = max(width, 40)
+        var out: [String] = []
+        func paragraph(_ text: String, indent: Int = 0) {
+            let pad = String(repeating: " ", count: indent)
+            out += Terminal.wrap(Terminal.line(text), width: width - indent).map { pad + $0 }
         }
-        var people: [String: String] = [:]
-        for step in steps {
-            people[step.by] = step.byAgency
+        paragraph("Chain of custody of item \(item.id) · exhibit \(item.exhibit) · case \(item.caseID)")
+        paragraph("\(item.kind): \(item.corrections.last { $0.field == "description" }?.value ?? item.description)")
+        paragraph("now: " + nowText(item))
+        paragraph(
+            "RECORDED is when the ledger recorded each entry (UTC); \"act\" is when it happened, as the person stated it."
+        )
+        out.append("")
+        let allRoles: [(header: String, value: (CustodyForm.Row) -> String?)] =
+            [("RELEASED BY", \.releasedBy), ("RECEIVED BY", \.receivedBy)]
+            + (form.hasWitnesses ? [("WITNESS", \.witness)] : [])
+        let seqWidth = max(3, form.rows.map { String($0.seq).count }.max() ?? 3)
+        let actionWidth = max(6, form.rows.map { Terminal.width($0.action) }.max() ?? 6)
+        let fixed = seqWidth + 2 + 16 + 2 + actionWidth
+        // Too narrow for a column per role (each at least 8 wide): the roles are stacked under the row instead.
+        let stacked = fixed + 10 * allRoles.count > width
+        let roles = stacked ? [] : allRoles
+        var roleWidths = roles.map { role in
+            max(
+                Terminal.width(role.header),
+                form.rows.map { Terminal.width(Terminal.line(role.value($0) ?? "")) }.max() ?? 0)
         }
-        let legend = Terminal.lines(people.keys.sorted().map { "  \($0): \(people[$0] ?? "")" })
-        return Terminal.line("custody of \(item.id) (exhibit \(item.exhibit), case \(item.caseID)); times are UTC")
-            + "\n"
-            + Table.render(
-                header: [
-                    "SEQ", "RECORDED", "ACTION", "RELEASED BY", "RECEIVED BY", "PURPOSE", "LOCATION", "SEAL", "NOTES",
-                ],
-                rows: rows) + "\npeople (and their agency at the time):\n" + legend
+        // Narrow terminals: the role columns share what is left, each at least 8 wide; longer names are cut and the
+        // legend gives them whole.
+        let room = width - fixed - 2 * roles.count
+        if roleWidths.reduce(0, +) > room {
+            let each = max(8, room / max(roles.count, 1))
+            roleWidths = roleWidths.map { min($0, each) }
+        }
+        func cell(_ text: String, _ columns: Int) -> String {
+            var text = text
+            if Terminal.width(text) > columns {
+                while Terminal.width(text) > columns - 1, !text.isEmpty { text.removeLast() }
+                text += "…"
+            }
+            return text + String(repeating: " ", count: max(0, columns - Terminal.width(text)))
+        }
+        func line(_ cells: [String]) -> String {
+            var text = cell(cells[0], seqWidth) + "  " + cell(cells[1], 16) + "  " + cell(cells[2], actionWidth)
+            for (index, value) in cells.dropFirst(3).enumerated() { text += "  " + cell(value, roleWidths[index]) }
+            while text.hasSuffix(" ") { text.removeLast() }
+            return text
+        }
+        out.append(line(["SEQ", "RECORDED (UTC)", "ACTION"] + roles.map(\.header)))
+        let indent = seqWidth + 2
+        for row in form.rows {
+            let recorded = row.recorded.prefix(16).replacingOccurrences(of: "T", with: " ")
+            out.append(
+                line(
+                    [String(row.seq), recorded, Terminal.line(row.action)]
+                        + roles.map { Terminal.line($0.value(row) ?? "") }))
+            let stackedRoles =
+                stacked
+                ? zip(["released by", "received by", "witness"], [row.releasedBy, row.receivedBy, row.witness])
+                    .compactMap { label, name in name.map { "\(label) \($0)" } } : []
+            let particulars = stackedRoles + (row.act.map { ["act \($0)"] } ?? []) + row.particulars
+            if !particulars.isEmpty { paragraph(particulars.joined(separator: "; "), indent: indent) }
+        }
+        out.append("")
+        out.append("people:")
+        let idWidth = min(form.people.map { Terminal.width(Terminal.line($0.id)) }.max() ?? 0, width / 3)
+        for person in form.people {
+            let who = [person.name, person.agency].filter { !$0.isEmpty }.joined(separator: ", ")
+            let id = Terminal.line(person.id)
+            let lead = "  " + id + String(repeating: " ", count: max(1, idWidth - Terminal.width(id) + 2))
+            let lines = Terminal.wrap(
+                Terminal.line(who.isEmpty ? "(not a registered person)" : who), width: width - Terminal.width(lead))
+            out.append(lead + (lines.first ?? ""))
+            out += lines.dropFirst().map { String(repeating: " ", count: Terminal.width(lead)) + $0 }
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// Where the item is and who holds it now, in words.
+    private static func nowText(_ item: ItemRecord) -> String {
+        let seal =
+            (item.seal.map { "seal \($0)" } ?? "unsealed")
+            + (item.sealIncident ? " (a receipt reported a broken or different seal)" : "")
+        switch item.status {
+        case ItemStatus.inTransit:
+            return "IN TRANSIT from \(item.holder) to \(item.pendingTo ?? "?"); \(seal)"
+        case ItemStatus.checkedOut:
+            return "checked out to \(item.checkedOutTo ?? "?") (holder \(item.holder)); \(seal)"
+        case ItemStatus.disposed: return "disposed of: no holder, no storage location"
+        case ItemStatus.lost: return "LOST in transit: no holder, no storage location"
+        default: return "in custody of \(item.holder) at \(item.location); \(seal)"
+        }
     }
 }
