@@ -86,6 +86,27 @@ struct EvidenceRoomEndToEndTests {
         for line in narrow.stdout.split(separator: "\n") { #expect(line.count <= 50, "wider than 50: \(line)") }
     }
 
+    @Test func everythingAPersonDidInAPeriod() throws {
+        try setUp()
+        let dan = try ledger("log", "--actor", "dan")
+        expectOK(dan)
+        let rows = dan.stdout.split(separator: "\n").dropFirst()
+        #expect(rows.count == 2, "dan's registration and the seizure he witnessed:\n\(dan.stdout)")
+        #expect(rows.contains { $0.contains("item.seized") && $0.contains("(dan co-signed)") }, "\(dan.stdout)")
+        let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+        #expect(
+            try ledger("log", "--actor", "carol", "--since", today, "--until", today).stdout.contains(
+                "custody.released"))
+        let later = try ledger("log", "--actor", "carol", "--since", "2999-01-01")
+        #expect(later.status == 0 && !later.stdout.contains("custody.released"), "\(later.stdout)")
+        let jsonl = try ledger("log", "--actor", "erin", "--format", "jsonl")
+        #expect(jsonl.stdout.split(separator: "\n").count == 1, "erin's registration only:\n\(jsonl.stdout)")
+        let unknown = try ledger("log", "--actor", "nobody")
+        #expect(unknown.status == 2 && unknown.stderr.contains("carol"), "lists the people: \(unknown.stderr)")
+        let badTime = try ledger("log", "--since", "last tuesday")
+        #expect(badTime.status == 2 && badTime.stderr.contains("--since last tuesday"), "\(badTime.stderr)")
+    }
+
     @Test func custodiansFindItemsAndSeeWhatIsOutAndOverdue() throws {
         try setUp()
         let byIMEI = try ledger("items", "--imei", "49015420 3237518")
