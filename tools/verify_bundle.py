@@ -520,10 +520,10 @@ def custody_data_problem(typ, data, version=1):
     _, _, _, required, optional = custody_row(typ, version)
     missing, extra = sorted(set(required) - set(data)), sorted(set(data) - set(required) - set(optional))
     if missing or extra:
-        return "%s%s data must have the members %s%s (missing %s, unexpected %s)" % (
-            typ, " (version 2)" if custody_row(typ, version) is not CUSTODY_TYPES[typ] else "",
-            ", ".join(required) or "(none)", (" and optionally " + ", ".join(optional)) if optional else "",
-            missing, extra)
+        return "%s data must have the members %s%s (missing %s, unexpected %s)%s" % (
+            typ, ", ".join(required) or "(none)", (" and optionally " + ", ".join(optional)) if optional else "",
+            missing, extra, "" if custody_row(typ, version) is CUSTODY_TYPES[typ] else
+            " (its version-2 row, EVENTS.md §8)")
     for m in sorted(data):
         problem = ct_member_problem(data[m], required.get(m) or optional[m])
         if problem:

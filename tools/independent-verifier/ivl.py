@@ -14,7 +14,9 @@ the reference implementation.  Standard library plus the `cryptography` package.
 
 Exit statuses: 0 success, 1 integrity failure, 2 usage or I/O error
 (3 for findings only, when `verify --findings-exit-3` is given; see FORMAT.md §9).  `verify` checks every row of
-the type table (FORMAT.md §5) but does not replay the custody rules of EVENTS.md (the Swift tool's custody findings).
+the type table (FORMAT.md §5; the version-2 rows of EVENTS.md §8 in a version-2 ledger) and replays a part of the
+custody rules of EVENTS.md: the seal check at a receipt (§4.1) and the version-2 rules act-after-signing, items-open
+and witness-required (§8) are reported as custody findings; the other custody rules are not checked.
 """
 
 import argparse
@@ -907,10 +909,10 @@ def custody_data_problem(typ, data, version=1):
     _, _, _, required, optional = custody_row(typ, version)
     missing, extra = sorted(set(required) - set(data)), sorted(set(data) - set(required) - set(optional))
     if missing or extra:
-        return "%s%s data must have the members %s%s (missing %s, unexpected %s)" % (
-            typ, " (version 2)" if custody_row(typ, version) is not CUSTODY_TYPES[typ] else "",
-            ", ".join(required) or "(none)", (" and optionally " + ", ".join(optional)) if optional else "",
-            missing, extra)
+        return "%s data must have the members %s%s (missing %s, unexpected %s)%s" % (
+            typ, ", ".join(required) or "(none)", (" and optionally " + ", ".join(optional)) if optional else "",
+            missing, extra, "" if custody_row(typ, version) is CUSTODY_TYPES[typ] else
+            " (its version-2 row, EVENTS.md §8)")
     for m in sorted(data):
         problem = ct_member_problem(data[m], required.get(m) or optional[m])
         if problem:
