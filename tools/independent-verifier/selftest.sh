@@ -13,7 +13,7 @@
 #      schemas each), the table rendered and compared with EVENTS.md's "Data schemas:" lists (§§2-5 and the version-2
 #      lists of §8), boundary values of every text member, the same checks in verify_bundle.py; the version-2 rows
 #      and rules and the seal check at a receipt (§4.1, §8): schema breaks fail, rule breaks are one custody finding
-#      each, and the Swift tool (when built) agrees
+#      each (act-after-signing also at its bound), and the Swift tool (when built) agrees
 #   8. log-key rotation (FORMAT.md §12.10): ivl's rotating writer (either key pinned, prefix checkpoints), signed
 #      rotation breaks, the type in a v1 ledger, the ledger tool's twice-rotated export and receipt, rotated bundles
 # Exits non-zero on any failure. Runnable from any folder. VECTORS_DIR overrides /work/shared/vectors.
@@ -1135,6 +1135,27 @@ cfinding 2 custody-witness-same-person 51 "witness-required \(EVENTS.md §8\): .
 expect_msg 0 '^OK: 53 entries' "v2 scenario custody-items-open-override: the close with override_reason has no finding" -- \
     "$PY" "$IVL" verify "$TMP/cf-override/ledger.jsonl" --checkpoint "$TMP/cf-override/checkpoint" --findings-exit-3
 swift_agrees "$TMP/cf-override" 0
+# act-after-signing at its bound (§8, FORMAT.md §12.5): occurred_at may be signed_at + 5 minutes exactly, in any
+# offset; one nanosecond later is a finding; a version-1 ledger has no such rule.
+out=$(PYTHONPATH="$HERE" "$PY" - <<'PYEOF' 2>&1
+import ivl
+def found(occurred_at, version=2, signed_at="2024-06-01T12:00:00.250Z"):
+    r = ivl.CustodyReplay()
+    r.cases["OP-1"] = True
+    r.items["EV-1"] = {"case": "OP-1", "status": "in-custody", "seal": None}
+    r.entry(7, version, "item.stored", "item/EV-1", "k", {"location": "l", "occurred_at": occurred_at}, signed_at, {})
+    return len(r.found)
+cases = [("2024-06-01T12:05:00.25Z", 0), ("2024-06-01T14:05:00.250000000+02:00", 0), ("2024-06-01T12:05:00.250000001Z", 1),
+         ("2024-06-01T07:05:00.250000001-05:00", 1), ("2024-06-01T12:04:59Z", 0), ("2024-06-02T00:00:00+13:00", 0),
+         ("2024-06-01T12:05:01Z", 1)]
+bad = ["%s: %d findings, expected %d" % (t, found(t), n) for t, n in cases if found(t) != n]
+if found("2099-01-01T00:00:00Z", version=1, signed_at=None):
+    bad.append("a version-1 ledger applies act-after-signing")
+print("\n".join(bad) or "%d bounds" % (len(cases) + 1))
+PYEOF
+)
+case $out in *bounds) ok "act-after-signing at its bound: signed_at + 5 min allowed in any offset, 1 ns later a finding; not in v1 ($out)" ;;
+    *) bad "act-after-signing bounds" "$out" ;; esac
 # The v2 scenarios exist in v2 only, the v1 ones in v1 only.
 expect 2 "write --format 1 --scenario custody-items-open (a version-2 rule)" -- \
     "$PY" "$IVL" write "$TMP/cf-x1" --origin "$ORIGIN" --format 1 --scenario custody-items-open
