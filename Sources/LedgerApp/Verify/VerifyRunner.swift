@@ -408,9 +408,14 @@ public enum VerifyRunner {
 extension VerifyRunner {
     /// Refuses a given checkpoint of another ledger: a usage error, not evidence of tampering.
     ///
-    /// A checkpoint names its ledger's origin (FORMAT.md §6.4). A seq 1 that does not parse is left to the verifier.
+    /// A checkpoint names its ledger's origin (FORMAT.md §6.4). Only a seq 1 whose origin agrees with its own log
+    /// key's name (a vkey carries a hash of its name) names another ledger; any other seq 1 is left to the verifier,
+    /// as a changed byte there is tampering, not a checkpoint of another ledger.
     static func checkOrigin(of given: SignedCheckpoint, genesisRecord: [UInt8]) throws(LedgerError) {
-        guard let genesis = try? Entry.parse(record: genesisRecord) else { return }
+        guard let genesis = try? Entry.parse(record: genesisRecord),
+            let vkey = genesis.body.data.member("log_vkey")?.stringValue,
+            let logKey = try? NoteVerifierKey(vkey: vkey), logKey.name.hasSameBytes(as: genesis.body.ledger)
+        else { return }
         let origin = genesis.body.ledger
         guard !given.checkpoint.origin.hasSameBytes(as: origin) else { return }
         throw .usage(
