@@ -119,7 +119,8 @@ struct LogCommand: ParsableCommand {
                         stream.count > 30 ? String(stream.prefix(29)) + "…" : stream,
                         String(body.streamRev), body.type,
                         (names[body.actor] ?? String(body.actor.prefix(12)) + "…")
-                            + (query.actorKeys.map { !$0.contains(body.actor) } == true ? " (\(actor ?? "") co-signed)" : ""),
+                            + (query.actorKeys.map { !$0.contains(body.actor) } == true
+                                ? " (\(actor ?? "") co-signed)" : ""),
                         data.count > 60 ? String(data.prefix(59)) + "…" : data,
                     ])
                     return true
