@@ -289,8 +289,16 @@ extension CustodyTypeTable {
     /// The rows a version-2 ledger follows instead of the version-1 rows of the same types (docs/EVENTS.md §8):
     /// every physical act may say when it happened (`occurred_at`); an acquisition's source hashes may be MD5 and
     /// SHA-1 alone; a receipt says where the item now is; a check-out may carry a due date; a case closing with
-    /// items out states why.
+    /// items out states why; a target's country is one of the frozen list of ISO 3166-1 codes.
     public static let version2Rules: [EventTypeRule] = [
+        EventTypeRule(
+            type: CustodyEvents.targetIdentified, stream: targetStream, actorRoles: targetRoles,
+            data: schemaV2(
+                FieldSchema("case", .localID), FieldSchema("kind", .oneOf(targetKinds)),
+                FieldSchema("value", .text(max: 2048)), FieldSchema("category", .oneOf(targetCategories)),
+                FieldSchema("country", .listedCountry), optional("hosting_provider", name()),
+                optional("asn", .integer(min: 1, max: 4_294_967_295)), FieldSchema("source", name())),
+            correctable: ["hosting_provider", "source"]),
         EventTypeRule(
             type: CustodyEvents.caseClosed, stream: caseStream, actorRoles: caseRoles,
             data: schemaV2(FieldSchema("reason", free()), optional("override_reason", free())),

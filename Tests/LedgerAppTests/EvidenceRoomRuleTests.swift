@@ -132,6 +132,29 @@ struct EvidenceRoomRuleTests {
         }
     }
 
+    @Test(arguments: [Int64(1), 2])
+    func aTargetsCountryIsOfTheFrozenList(format: Int64) throws {
+        let fixture = try CustodyFixture(format: format)
+        func identify(_ id: String, _ country: String) throws {
+            try fixture.record(
+                CustodyEvents.targetIdentified, "target/\(id)",
+                [
+                    "case": "CASE-1", "kind": "ip",
+                    "value": .string("198.51.100.\(country.unicodeScalars.first?.value ?? 0)"),
+                    "category": "phishing", "country": .string(country), "source": "feed",
+                ], by: "tina")
+        }
+        try identify("T-NL", "NL")
+        try identify("T-XK", "XK")
+        if format == 2 {
+            try expectRefused(fixture, "must be an ISO 3166-1 alpha-2 country code such as NL") {
+                try identify("T-ZZ", "ZZ")
+            }
+        } else {
+            try identify("T-ZZ", "ZZ")
+        }
+    }
+
     @Test func destructionNeedsAWitness() throws {
         let fixture = try CustodyFixture()
         try fixture.seize("EV-1")

@@ -165,6 +165,17 @@ struct CustodyEndToEndTests {
 
 /// The docs are the contract: FORMAT.md §5 lists every custody row exactly as the tool's type table has it.
 struct TypeTableDocumentationTests {
+    /// EVENTS.md §8.1 lists exactly the country codes the tool accepts in a version-2 ledger.
+    @Test func eventsListsTheFrozenCountryCodes() throws {
+        let events = try String(contentsOf: Repository.root.appendingPathComponent("docs/EVENTS.md"), encoding: .utf8)
+        let section = try #require(events.components(separatedBy: "### 8.1 Country codes").last)
+        let listed = section.split(separator: "\n").filter { $0.hasPrefix("`") }.flatMap {
+            $0.split(separator: " ").map { String($0.dropFirst().dropLast()) }
+        }
+        #expect(listed == CountryCodes.all)
+        #expect(CountryCodes.all == CountryCodes.all.sorted() && CountryCodes.all.count == 250)
+    }
+
     @Test func formatMarkdownListsEveryCustodyRow() throws {
         let format = try String(
             contentsOf: Repository.root.appendingPathComponent("docs/FORMAT.md"), encoding: .utf8)
