@@ -17,7 +17,8 @@ struct CheckpointCommand: ParsableCommand {
             Examples:
               ledger checkpoint --log-key log.pem --out checkpoint-2026-11-29.txt
               ledger checkpoint --latest
-              ledger checkpoint add-cosignature 2000 cosignature.txt --witness 'witness.bka.example+…'
+              ledger checkpoint add-cosignature 2000 cosignature.txt \\
+                  --witness 'witness.bka.example+…'
             """,
         subcommands: [CheckpointSignCommand.self, AddCosignature.self, TimestampRequest.self, AddTimestamp.self],
         defaultSubcommand: CheckpointSignCommand.self)
@@ -30,6 +31,9 @@ struct CheckpointCommand: ParsableCommand {
                 Send the .tsq to a time-stamping authority (for example with `curl --data-binary @cp.tsq \
                 -H 'Content-Type: application/timestamp-query' URL > cp.tsr`), then store the answer with \
                 `ledger checkpoint add-timestamp`.
+
+                Example:
+                  ledger checkpoint timestamp-request 2000 --out cp2000.tsq
                 """)
         @Argument(help: "The checkpoint's size.") var size: Int64
         @Option(help: ArgumentHelp("Where to write the request (default checkpoint-SIZE.tsq).", valueName: "file"))
@@ -49,7 +53,11 @@ struct CheckpointCommand: ParsableCommand {
     struct AddTimestamp: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-timestamp",
-            abstract: "Store an RFC 3161 time-stamp response for a checkpoint, after checking it against a CA file.")
+            abstract: "Store an RFC 3161 time-stamp response for a checkpoint, after checking it against a CA file.",
+            discussion: """
+                Example:
+                  ledger checkpoint add-timestamp 2000 cp2000.tsr --ca-file tsa-ca.pem
+                """)
         @Argument(help: "The checkpoint's size.") var size: Int64
         @Argument(help: "The DER TimeStampResp (.tsr).") var file: String
         @Option(help: ArgumentHelp("CA certificates (PEM) the TSA must chain to.", valueName: "file")) var caFile:
@@ -73,7 +81,12 @@ struct CheckpointCommand: ParsableCommand {
     struct AddCosignature: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-cosignature",
-            abstract: "Attach a witness's cosignature line to a stored checkpoint (checked before it is stored).")
+            abstract: "Attach a witness's cosignature line to a stored checkpoint (checked before it is stored).",
+            discussion: """
+                Example:
+                  ledger checkpoint add-cosignature 2000 cosignature.txt \\
+                      --witness 'witness.bka.example+…'
+                """)
         @Argument(help: "The checkpoint's size.") var size: Int64
         @Argument(help: "A file holding the cosignature line (`ledger witness cosign` output).") var file: String
         @Option(help: ArgumentHelp("The witness's vkey.", valueName: "vkey")) var witness: String
@@ -95,7 +108,11 @@ struct CheckpointCommand: ParsableCommand {
 
 struct CheckpointSignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sign", abstract: "Sign a checkpoint of the current size with the log key (the default).")
+        commandName: "sign", abstract: "Sign a checkpoint of the current size with the log key (the default).",
+        discussion: """
+            Example:
+              ledger checkpoint sign --log-key log.pem --out checkpoint.txt
+            """)
 
     @OptionGroup var location: LedgerOptions
     @Option(help: ArgumentHelp("The log key file.", valueName: "file")) var logKey: String = "log.pem"

@@ -18,7 +18,7 @@ struct DemoCommand: ParsableCommand {
             verify` run on the result.
 
             Examples:
-              ledger demo                      (into ./synergia-demo, 30,000 targets)
+              ledger demo   (into ./synergia-demo, 30,000 targets)
               ledger demo /tmp/op --targets 500
             Afterwards:
               ledger item history EV-0064 --ledger synergia-demo/custody.ledger

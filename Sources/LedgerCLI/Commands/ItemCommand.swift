@@ -14,11 +14,12 @@ struct ItemCommand: ParsableCommand {
 
             Examples:
               ledger item seize EV-0001 --case OP-SYNERGIA --exhibit JD/1 --kind laptop \\
-                  --description "Grey laptop, sticker on lid" --serial 5CD1234XYZ --seal SEAL-0001 \\
-                  --location "Evidence room B" --from "Flat 3, case-file ref. A-17" \\
-                  --authority "Warrant 2024/881" --key carol.pem --witness-key dan.pem
-              ledger item acquire EV-0001 --image disk.raw --tool "dd" --tool-version 9.4 \\
-                  --source-sha256 <hex> --key erin.pem
+                  --description "Grey laptop, sticker on lid" --serial 5CD1234XYZ \\
+                  --seal SEAL-0001 --location "Evidence room B" \\
+                  --from "Flat 3, case-file ref. A-17" --authority "Warrant 2024/881" \\
+                  --key carol.pem --witness-key dan.pem
+              ledger item acquire EV-0001 --image disk.raw --tool "dd" \\
+                  --tool-version 9.4 --source-sha256 <hex> --key erin.pem
               ledger item show EV-0001
               ledger item history EV-0001
             """,
@@ -28,7 +29,15 @@ struct ItemCommand: ParsableCommand {
         ])
 
     struct Seize: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a seizure (item.seized).")
+        static let configuration = CommandConfiguration(
+            abstract: "Record a seizure (item.seized).",
+            discussion: """
+                Example:
+                  ledger item seize EV-0001 --case OP-1 --exhibit JD/1 --kind laptop \\
+                      --description "Grey laptop" --seal SEAL-0001 --location "Room B" \\
+                      --from "Flat 3" --authority "Warrant 2024/881" --key carol.pem \\
+                      --witness-key dan.pem
+                """)
         @Argument(help: "The item id ([A-Za-z0-9._-], up to 64), e.g. EV-0001.") var id: String
         @Option(name: .customLong("case"), help: "The case.") var caseID: String
         @Option(help: "The exhibit number.") var exhibit: String
@@ -103,6 +112,11 @@ struct ItemCommand: ParsableCommand {
                 Each file is read once computing SHA-256, SHA-1 and MD5 together. With one image file, the \
                 verification matched when its SHA-256 equals --source-sha256 (a raw image of the whole medium); \
                 for a segmented image say --verified or --not-verified as the imaging tool reported.
+
+                Example:
+                  ledger item acquire EV-0001 --image disk.E01 --image disk.E02 \\
+                      --tool ewfacquire --tool-version 20231119 --source-sha256 <hex> \\
+                      --verified --key erin.pem
                 """)
         @Argument(help: "The item.") var item: String
         @Option(help: ArgumentHelp("An image file or segment (repeat in order).", valueName: "file"))
@@ -156,7 +170,12 @@ struct ItemCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Where an item is, who holds it, its seal and hashes.")
+            abstract: "Where an item is, who holds it, its seal and hashes.",
+            discussion: """
+                Examples:
+                  ledger item show EV-0001
+                  ledger item show EV-0001 --json > ev1.head.json
+                """)
         @Argument(help: "The item.") var item: String
         @OptionGroup var location: LedgerOptions
         @Flag(help: "Print JSON.") var json = false
@@ -185,7 +204,11 @@ struct ItemCommand: ParsableCommand {
 
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The item's custody chain, as a paper custody form lists it.")
+            abstract: "The item's custody chain, as a paper custody form lists it.",
+            discussion: """
+                Example:
+                  ledger item history EV-0001
+                """)
         @Argument(help: "The item.") var item: String
         @OptionGroup var location: LedgerOptions
         @Flag(help: "Print JSON.") var json = false
@@ -205,7 +228,12 @@ struct ItemCommand: ParsableCommand {
 
     struct CheckOut: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "check-out", abstract: "Check an item out to an examiner in the lab.")
+            commandName: "check-out", abstract: "Check an item out to an examiner in the lab.",
+            discussion: """
+                Example:
+                  ledger item check-out EV-0001 --to erin --purpose "Imaging" \\
+                      --key carol.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "The examiner's person id.") var to: String
         @Option(help: "Why.") var purpose: String
@@ -220,7 +248,12 @@ struct ItemCommand: ParsableCommand {
 
     struct CheckIn: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "check-in", abstract: "Check an item back in after examination.")
+            commandName: "check-in", abstract: "Check an item back in after examination.",
+            discussion: """
+                Example:
+                  ledger item check-in EV-0001 --location "Room B" --condition "as sent" \\
+                      --key erin.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "Where it is kept now.") var location: String?
         @Option(help: "Its condition.") var condition: String?
@@ -234,7 +267,13 @@ struct ItemCommand: ParsableCommand {
     }
 
     struct Store: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record where an item is stored.")
+        static let configuration = CommandConfiguration(
+            abstract: "Record where an item is stored.",
+            discussion: """
+                Example:
+                  ledger item store EV-0001 --location "Evidence room B, shelf 4" \\
+                      --key carol.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "The storage location.") var location: String
         @OptionGroup var event: EventOptions
@@ -246,7 +285,13 @@ struct ItemCommand: ParsableCommand {
     }
 
     struct Seal: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Seal an item.")
+        static let configuration = CommandConfiguration(
+            abstract: "Seal an item.",
+            discussion: """
+                Example:
+                  ledger item seal EV-0001 --seal SEAL-0002 --reason "After imaging" \\
+                      --key erin.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "The seal number.") var seal: String
         @Option(help: "Why.") var reason: String?
@@ -260,7 +305,13 @@ struct ItemCommand: ParsableCommand {
     }
 
     struct Unseal: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Break an item's seal.")
+        static let configuration = CommandConfiguration(
+            abstract: "Break an item's seal.",
+            discussion: """
+                Example:
+                  ledger item unseal EV-0001 --seal SEAL-0001 --reason "Imaging" \\
+                      --key erin.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "The seal number being broken.") var seal: String
         @Option(help: "Why.") var reason: String
@@ -274,7 +325,13 @@ struct ItemCommand: ParsableCommand {
     }
 
     struct Examine: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record an examination and its report.")
+        static let configuration = CommandConfiguration(
+            abstract: "Record an examination and its report.",
+            discussion: """
+                Example:
+                  ledger item examine EV-0001 --summary "Chat logs recovered" \\
+                      --report "NL-LAB 2024/17" --key erin.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "What was found.") var summary: String
         @Option(help: "The report's reference.") var report: String
@@ -289,7 +346,12 @@ struct ItemCommand: ParsableCommand {
 
     struct Dispose: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Return, destroy or release an item (item.disposed); nothing happens to it afterwards.")
+            abstract: "Return, destroy or release an item (item.disposed); nothing happens to it afterwards.",
+            discussion: """
+                Example:
+                  ledger item dispose EV-0001 --method destroyed \\
+                      --authority "Court order 12" --key carol.pem --witness-key dan.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "returned-to-owner, destroyed or released.") var method: String
         @Option(help: "The authority for it.") var authority: String
@@ -324,7 +386,12 @@ struct ItemCommand: ParsableCommand {
 
     struct CancelRelease: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "cancel-release", abstract: "Cancel your release of an item still in transit.")
+            commandName: "cancel-release", abstract: "Cancel your release of an item still in transit.",
+            discussion: """
+                Example:
+                  ledger item cancel-release EV-0001 --reason "Courier cancelled" \\
+                      --key carol.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "Why.") var reason: String
         @OptionGroup var event: EventOptions
@@ -339,7 +406,11 @@ struct ItemCommand: ParsableCommand {
 
     struct Refuse: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Refuse receipt of an item sent to you; it goes back to the sender.")
+            abstract: "Refuse receipt of an item sent to you; it goes back to the sender.",
+            discussion: """
+                Example:
+                  ledger item refuse EV-0001 --reason "Seal missing" --key erin.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "Why.") var reason: String
         @OptionGroup var event: EventOptions
@@ -352,7 +423,12 @@ struct ItemCommand: ParsableCommand {
     }
 
     struct Lost: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Report an item lost in transit.")
+        static let configuration = CommandConfiguration(
+            abstract: "Report an item lost in transit.",
+            discussion: """
+                Example:
+                  ledger item lost EV-0001 --details "Parcel not delivered" --key carol.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "What is known.") var details: String
         @OptionGroup var event: EventOptions
@@ -365,7 +441,12 @@ struct ItemCommand: ParsableCommand {
 
     struct Reassign: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Reassign an item to another person when its holder can no longer act (supervisors).")
+            abstract: "Reassign an item to another person when its holder can no longer act (supervisors).",
+            discussion: """
+                Example:
+                  ledger item reassign EV-0001 --to erin --reason "Holder on leave" \\
+                      --key sam.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "The new holder's person id.") var to: String
         @Option(help: "Why.") var reason: String
@@ -385,8 +466,9 @@ struct TransferCommand: ParsableCommand {
         abstract: "Release an item you hold to another person (custody.released); it is in transit until received.",
         discussion: """
             Example:
-              ledger transfer EV-0001 --to erin --purpose "Imaging at the NL lab" --seal SEAL-0001 \\
-                  --courier "DHL Express" --tracking 1234567890 --key carol.pem
+              ledger transfer EV-0001 --to erin --purpose "Imaging at the NL lab" \\
+                  --seal SEAL-0001 --courier "DHL Express" --tracking 1234567890 \\
+                  --key carol.pem
             """)
     @Argument(help: "The item.") var item: String
     @Option(help: "The recipient's person id.") var to: String
@@ -415,8 +497,10 @@ struct ReceiveCommand: ParsableCommand {
         abstract: "Receive an item sent to you (custody.received), recording the seal check.",
         discussion: """
             Example:
-              ledger receive EV-0001 --seal SEAL-0001 --location "NL lab, safe 2" --key erin.pem
-              ledger receive EV-0002 --seal SEAL-0002 --seal-broken --condition "tape cut" --key erin.pem
+              ledger receive EV-0001 --seal SEAL-0001 --location "NL lab, safe 2" \\
+                  --key erin.pem
+              ledger receive EV-0002 --seal SEAL-0002 --seal-broken \\
+                  --condition "tape cut" --key erin.pem
             """)
     @Argument(help: "The item.") var item: String
     @Option(help: "The seal number you see on the item.") var seal: String?

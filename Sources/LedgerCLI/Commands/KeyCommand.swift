@@ -13,9 +13,9 @@ struct KeyCommand: ParsableCommand {
             holds anyone else's private key.
 
             Example:
-              ledger key generate --out bob.pem --name "Bob Martin" \\
-                  --person bob --agency "BKA" \\
-                  --origin ledger.example.org/op-synergia --request-out bob.request.json
+              ledger key generate --out bob.pem --name "Bob Martin" --person bob \\
+                  --agency "BKA" --origin ledger.example.org/op-synergia \\
+                  --request-out bob.request.json
               ledger key register bob.request.json --roles custodian --key ada.pem
               ledger key list
               ledger key revoke <key id> --reason "left the unit" --key ada.pem
@@ -30,9 +30,9 @@ struct KeyCommand: ParsableCommand {
                 signed registration request to hand to an administrator. Your private key never leaves you.
 
                 Example:
-                  ledger key generate --out bob.pem --name "Bob Custodian" \\
-                      --person bob --agency "BKA" \\
-                      --origin ledger.example.org/op-synergia > bob.request.json
+                  ledger key generate --out bob.pem --name "Bob Custodian" --person bob \\
+                      --agency "BKA" --origin ledger.example.org/op-synergia \\
+                      > bob.request.json
                 """)
 
         @OptionGroup var location: LedgerOptions
@@ -161,8 +161,8 @@ struct KeyCommand: ParsableCommand {
             abstract: "Revoke a key (by an administrator, or by the key itself).",
             discussion: """
                 Example:
-                  ledger key revoke 3f2a…c9 --reason "laptop stolen" \\
-                      --compromised-since 120 --key ada.pem
+                  ledger key revoke 3f2a…c9 --reason "laptop stolen" --compromised-since 120 \\
+                      --key ada.pem
                 """)
 
         @OptionGroup var location: LedgerOptions

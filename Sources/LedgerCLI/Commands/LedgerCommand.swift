@@ -25,31 +25,30 @@ struct LedgerCommand: ParsableCommand {
             status, the operation's figures (docs/EVENTS.md).
 
             Quick start:
-              ledger demo      (a whole operation into ./synergia-demo; stats; verify)
+              ledger demo   (a whole operation into ./synergia-demo; stats; verify)
 
             By hand:
-              ledger init --origin ledger.example.org/op-demo \\
-                  --name "Ada Admin" --person ada --agency "NCA"
-              ledger key generate --out bob.pem --name "Bob Custodian" \\
-                  --person bob --agency "BKA" \\
-                  --origin ledger.example.org/op-demo > bob.request.json
+              ledger init --origin ledger.example.org/op-demo --name "Ada Admin" \\
+                  --person ada --agency "NCA"
+              ledger key generate --out bob.pem --name "Bob Custodian" --person bob \\
+                  --agency "BKA" --origin ledger.example.org/op-demo > bob.request.json
               ledger key register bob.request.json --roles custodian --key admin.pem
               ledger append --type ledger.note --stream ledger \\
                   --data '{"text":"Evidence room B opened."}' --key admin.pem
-              ledger case open OP-1 --title "Op One" --legal-basis "JIT 7" \\
-                  --agency NCA --key carol.pem
-              ledger item seize EV-1 --case OP-1 … --seal S-1 --key carol.pem
-              ledger transfer EV-1 --to bob --purpose Storage --seal S-1 \\
+              ledger case open OP-1 --title "Op One" --legal-basis "JIT 7" --agency NCA \\
                   --key carol.pem
+              ledger item seize EV-1 --case OP-1 … --seal S-1 --key carol.pem
+              ledger transfer EV-1 --to bob --purpose Storage --seal S-1 --key carol.pem
               ledger receive EV-1 --seal S-1 --key bob.pem
               ledger item history EV-1
               ledger checkpoint --log-key log.pem
               ledger verify
 
             Signing away from the ledger (statements; docs/FORMAT.md §12):
-              ledger item show EV-1 --json > ev1.json        (at the office)
-              ledger receive EV-1 --seal S-1 --key bob.pem \\
-                  --head ev1.json --out field.statements       (in the field)
+              ledger item show EV-1 --json > ev1.json   (at the office)
+              # in the field
+              ledger receive EV-1 --seal S-1 --key bob.pem --head ev1.json \\
+                  --out field.statements
               ledger submit field.statements --receipt ev1.receipt
 
             Exit statuses (docs/FORMAT.md §9): \(LedgerError.exitStatusSummary).

@@ -12,8 +12,10 @@ struct ProofCommand: ParsableCommand {
             Examples:
               ledger proof inclusion 42 > entry42.tlog-proof
               ledger log --format jsonl --from 42 --to 42 > entry42.json
-              ledger proof verify entry42.tlog-proof --entry entry42.json --trust-log-key VKEY
-              ledger proof verify seizure.receipt --trust-log-key VKEY     (a receipt carries its record)
+              ledger proof verify entry42.tlog-proof --entry entry42.json \\
+                  --trust-log-key VKEY
+              # a receipt carries its record
+              ledger proof verify seizure.receipt --trust-log-key VKEY
               ledger proof consistency 1000 2000
             """,
         subcommands: [Inclusion.self, Consistency.self, Verify.self])
@@ -24,6 +26,9 @@ struct ProofCommand: ParsableCommand {
             discussion: """
                 The checkpoint is the stored one of --size, or the newest stored checkpoint that covers SEQ. \
                 The proof's index is the 0-based leaf index, SEQ − 1.
+
+                Example:
+                  ledger proof inclusion 42 > entry42.tlog-proof
                 """)
         @Argument(help: "The entry's seq.") var seq: Int64
         @Option(help: "The size of the stored checkpoint to prove against.") var size: Int64?
@@ -50,7 +55,11 @@ struct ProofCommand: ParsableCommand {
 
     struct Consistency: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the consistency proof between the trees of OLD and NEW entries (base64, one per line).")
+            abstract: "Print the consistency proof between the trees of OLD and NEW entries (base64, one per line).",
+            discussion: """
+                Example:
+                  ledger proof consistency 1000 2000 > proof.txt
+                """)
         @Argument(help: "The old tree size.") var old: Int64
         @Argument(help: "The new tree size.") var new: Int64
         @OptionGroup var location: LedgerOptions
@@ -77,6 +86,10 @@ struct ProofCommand: ParsableCommand {
             discussion: """
                 Exit 0 when the entry is in the checkpointed tree and the checkpoint is signed by the pinned log \
                 key; 1 otherwise.
+
+                Example:
+                  ledger proof verify entry42.tlog-proof --entry entry42.json \\
+                      --trust-log-key 'ledger.example.org/op-1+…'
                 """)
         @Argument(help: "The .tlog-proof file.") var file: String
         @Option(

@@ -17,7 +17,8 @@ struct HeadCommand: ParsableCommand {
 
             Examples:
               ledger head item/EV-0064 --json > ev64.head.json
-              ledger head item/EV-0099 --json > new-item.head.json     (revision 0: a new stream)
+              # revision 0: a new stream
+              ledger head item/EV-0099 --json > new-item.head.json
             """)
 
     @Argument(help: "The stream, e.g. item/EV-0064.") var stream: String
@@ -57,9 +58,11 @@ struct SignCommand: ParsableCommand {
 
             Examples:
               ledger sign --head ev64.head.json --type custody.received \\
-                  --data '{"seal_intact":true,"seal":"SEAL-00064"}' --key erin.pem --out ev64.statements
-              ledger sign --head new-item.head.json --type item.seized --data @seizure.json \\
-                  --key carol.pem --out field.statements --valid-for 72h
+                  --data '{"seal_intact":true,"seal":"SEAL-00064"}' --key erin.pem \\
+                  --out ev64.statements
+              ledger sign --head new-item.head.json --type item.seized \\
+                  --data @seizure.json --key carol.pem --out field.statements \\
+                  --valid-for 72h
             """)
 
     @Option(help: ArgumentHelp("The stream position file (`ledger head STREAM --json`).", valueName: "file"))
