@@ -308,3 +308,35 @@ extension CommandLineTermsTests {
         #expect(both.status == 2 && both.stderr.contains("exactly one of"), "\(both.stderr)")
     }
 }
+
+extension HelpTests {
+    @Test func everyCommandTakesJSON() throws {
+        for (path, help) in try everyCommand() where subcommands(help).isEmpty {
+            #expect(help.contains("--json "), "ledger \(path.joined(separator: " ")) has no --json")
+        }
+    }
+}
+
+extension CommandLineTermsTests {
+    /// One convention: a list is JSON Lines (one object per line), a single result one object.
+    @Test func everyListPrintsJSONLinesAndEveryResultOneObject() throws {
+        try setUp()
+        for arguments in [
+            ["items"], ["people"], ["targets"], ["case", "list"], ["key", "list"], ["item", "history", "EV-1"],
+            ["types"], ["log"],
+        ] {
+            let result = try run(arguments + ["--json"])
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            let lines = result.stdout.split(separator: "\n")
+            #expect(!lines.isEmpty || arguments == ["targets"], "\(arguments)")
+            #expect(try JSONLines.objects(result.stdout).count == lines.count, "\(arguments): \(result.stdout)")
+        }
+        for arguments in [["item", "show", "EV-1"], ["stats"], ["verify"], ["checkpoint", "--latest"]] {
+            let result = try run(arguments + ["--json"])
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            #expect(try JSONLines.objects(result.stdout).count == 1, "\(arguments): \(result.stdout)")
+        }
+        let keys = try ledger("key", "list", "--json")
+        #expect(try JSONLines.objects(keys.stdout).count == 3, "one line per key, as every list")
+    }
+}

@@ -101,7 +101,7 @@ struct CaseCommand: ParsableCommand {
         func run() throws {
             let cases = try CustodyQueries.cases(in: try location.openForReading())
             if json {
-                printJSON(.array(cases.map(\.jsonValue)))
+                printJSONLines(cases.map(\.jsonValue))
                 return
             }
             if cases.isEmpty {

@@ -39,6 +39,7 @@ struct CheckpointCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Where to write the request (default checkpoint-SIZE.tsq).", valueName: "file"))
         var out: String?
         @OptionGroup var location: LedgerOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let request = try Checkpointer.timestampRequest(store: try location.openForReading(), size: size)
@@ -46,7 +47,9 @@ struct CheckpointCommand: ParsableCommand {
             guard !FileManager.default.fileExists(atPath: path),
                 FileManager.default.createFile(atPath: path, contents: Data(request))
             else { throw LedgerError.usage("cannot create \(path) (it must not exist yet)") }
-            print("wrote the time-stamp request for the checkpoint of size \(size) to \(path)")
+            output.emit(
+                "wrote the time-stamp request for the checkpoint of size \(size) to \(path)",
+                json: ["size": .integer(size), "file": .string(path)])
         }
     }
 
@@ -66,15 +69,22 @@ struct CheckpointCommand: ParsableCommand {
             help: ArgumentHelp("The TSA's certificate (PEM), if the response does not carry it.", valueName: "file"))
         var untrusted: String?
         @OptionGroup var location: LedgerOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let response = try readFileBytes(file, what: "time-stamp response")
             let (info, added) = try Checkpointer.addTimestamp(
                 store: try location.open(), size: size, response: response, caFile: caFile,
                 untrusted: untrusted.map { [$0] } ?? [])
-            print(
+            var object: [JSONMember] = [
+                JSONMember("size", .integer(size)), JSONMember("added", .bool(added)),
+                JSONMember("gen_time", .string(info.genTime)), JSONMember("policy", .string(info.policy)),
+            ]
+            if let tsa = info.tsaName { object.append(JSONMember("tsa", .string(tsa))) }
+            output.emit(
                 (added ? "stored: " : "already stored: ")
-                    + "entries 1…\(size) existed before \(info.genTime) (TSA \(info.tsaName ?? "unnamed"))")
+                    + "entries 1…\(size) existed before \(info.genTime) (TSA \(info.tsaName ?? "unnamed"))",
+                json: .object(object))
         }
     }
 
@@ -91,6 +101,7 @@ struct CheckpointCommand: ParsableCommand {
         @Argument(help: "A file holding the cosignature line (`ledger witness cosign` output).") var file: String
         @Option(help: ArgumentHelp("The witness's vkey.", valueName: "vkey")) var witness: String
         @OptionGroup var location: LedgerOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let cosigner: CosignerKey
@@ -98,10 +109,11 @@ struct CheckpointCommand: ParsableCommand {
             let line = String(decoding: try readFileBytes(file, what: "cosignature file"), as: UTF8.self)
             let (_, added) = try Checkpointer.addCosignature(
                 store: try location.open(), size: size, line: line, witness: cosigner)
-            print(
+            output.emit(
                 added
                     ? "attached the cosignature by \(cosigner.name) to the checkpoint of size \(size)"
-                    : "the checkpoint of size \(size) already carries this cosignature")
+                    : "the checkpoint of size \(size) already carries this cosignature",
+                json: ["size": .integer(size), "witness": .string(cosigner.name), "added": .bool(added)])
         }
     }
 }

@@ -219,7 +219,7 @@ struct ItemCommand: ParsableCommand {
                 throw LedgerError.usage("no item \(item) (see `ledger items`)")
             }
             if json {
-                printJSON(.array(steps.map(\.jsonValue)))
+                printJSONLines(steps.map(\.jsonValue))
                 return
             }
             print(ItemReport.history(record, steps, signedAt: try StatementTimes.signedAt(steps.map(\.seq), in: store)))
@@ -541,7 +541,7 @@ struct ItemsCommand: ParsableCommand {
         try QueryFilters.checkPerson(holder, option: "--holder", in: store)
         let items = try CustodyQueries.items(in: store, caseID: caseID, holder: holder, status: status)
         if json {
-            printJSON(.array(items.map(\.jsonValue)))
+            printJSONLines(items.map(\.jsonValue))
             return
         }
         if items.isEmpty {

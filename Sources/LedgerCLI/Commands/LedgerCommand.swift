@@ -242,3 +242,19 @@ func printErr(_ text: String) {
 func printJSON(_ value: JSONValue) {
     print(String(decoding: JCS.serialize(value), as: UTF8.self))
 }
+
+/// Prints rows as JSON Lines, one canonical JSON object per line: the `--json` form of every list (FORMAT.md §9;
+/// a single result is one object).
+func printJSONLines(_ rows: [JSONValue]) {
+    for row in rows { printJSON(row) }
+}
+
+/// `--json` for commands whose result is one message: that message as a JSON object.
+struct JSONOutput: ParsableArguments {
+    @Flag(help: "Print the result as one JSON object.") var json = false
+
+    /// Prints `text` for people, or `object` under `--json`.
+    func emit(_ text: @autoclosure () -> String, json object: @autoclosure () -> JSONValue) {
+        if json { printJSON(object()) } else { print(text()) }
+    }
+}

@@ -25,6 +25,7 @@ struct LogCommand: ParsableCommand {
     @Option(help: "Last seq to show.") var to: Int64?
     @Option(help: "Only entries of this stream.") var stream: String?
     @Option(help: "table or jsonl.") var format: Format = .table
+    @Flag(help: "Print JSON Lines, the exact records (the same as --format jsonl).") var json = false
 
     func run() throws {
         let store = try location.openForReading()
@@ -41,7 +42,7 @@ struct LogCommand: ParsableCommand {
                 label: "reading", total: stream == nil ? max(0, min(to ?? count, count) - max(from, 1) + 1) : nil)
             var done: Int64 = 0
             defer { progress.finish() }
-            switch format {
+            switch json ? .jsonl : format {
             case .jsonl:
                 let out = FileHandle.standardOutput
                 var buffer = [UInt8]()

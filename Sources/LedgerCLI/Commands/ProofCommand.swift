@@ -35,6 +35,7 @@ struct ProofCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Write the proof to this file (never overwritten).", valueName: "file"))
         var out: String?
         @OptionGroup var location: LedgerOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let proof = try ProofBuilder.inclusion(seq: seq, size: size, in: try location.openForReading())
@@ -44,9 +45,17 @@ struct ProofCommand: ParsableCommand {
                 else { throw LedgerError.usage("cannot create \(out)") }
                 handle.write(Data(proof.text.utf8))
                 try handle.close()
-                print(
-                    "wrote the proof of seq \(seq) against the checkpoint of size \(proof.checkpoint.checkpoint.size) to \(out)"
-                )
+                output.emit(
+                    "wrote the proof of seq \(seq) against the checkpoint of size \(proof.checkpoint.checkpoint.size) to \(out)",
+                    json: [
+                        "seq": .integer(seq), "checkpoint_size": .integer(proof.checkpoint.checkpoint.size),
+                        "file": .string(out),
+                    ])
+            } else if output.json {
+                printJSON([
+                    "seq": .integer(seq), "checkpoint_size": .integer(proof.checkpoint.checkpoint.size),
+                    "proof": .string(proof.text),
+                ])
             } else {
                 printOut(proof.text)
             }
@@ -99,6 +108,7 @@ struct ProofCommand: ParsableCommand {
                 valueName: "file"))
         var entry: String?
         @Option(help: ArgumentHelp("The log key's vkey you trust.", valueName: "vkey")) var trustLogKey: String
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let proofText = String(decoding: try readFileBytes(file, what: "proof file"), as: UTF8.self)
@@ -120,9 +130,14 @@ struct ProofCommand: ParsableCommand {
             }
             let verified = try verify(proofText: proofText, record: record, logKey: logKey)
             let (parsed, checkpoint) = (verified.entry, verified.checkpoint)
-            print(
-                "OK: seq \(parsed.body.seq) (\(parsed.body.type) in \(parsed.body.stream)) is in the tree of size \(checkpoint.size) of \(checkpoint.origin), signed by the pinned log key"
-            )
+            output.emit(
+                "OK: seq \(parsed.body.seq) (\(parsed.body.type) in \(parsed.body.stream)) is in the tree of size \(checkpoint.size) of \(checkpoint.origin), signed by the pinned log key",
+                json: [
+                    "ok": .bool(true), "seq": .integer(parsed.body.seq), "type": .string(parsed.body.type),
+                    "stream": .string(parsed.body.stream), "checkpoint_size": .integer(checkpoint.size),
+                    "origin": .string(checkpoint.origin), "root": .string(Base64.encode(checkpoint.root)),
+                    "root_hex": .string(Hex.encode(checkpoint.root)),
+                ])
         }
 
         /// The library's offline check; a malformed proof is named by its file.

@@ -134,19 +134,26 @@ struct CosignCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Your signing key file.", valueName: "file")) var key: String
     @Flag(help: "Sign without asking (for scripts).") var yes = false
     @OptionGroup var passphrase: PassphraseOptions
+    @OptionGroup var output: JSONOutput
 
     func run() throws {
         var statements = try StatementSigning.read(file: try readFileBytes(file, what: "statement file"), name: file)
         let signer = try passphrase.loadKey(key)
         var signed = 0
+        // Under --json standard output holds the result alone; what is shown to be confirmed goes to standard error.
+        let show: (String) -> Void = output.json ? { printErr($0) } : { print($0) }
         for (index, statement) in statements.enumerated() {
             guard (try? StatementSigning.cosign(statement, signer: signer)) != nil else { continue }
-            print("Statement \(index + 1) of \(statements.count):")
-            for line in StatementSigning.summary(statement) { print("  " + Terminal.line(line)) }
+            show("Statement \(index + 1) of \(statements.count):")
+            for line in StatementSigning.summary(statement) { show("  " + Terminal.line(line)) }
             if !yes {
-                print("Co-sign it? [y/N] ", terminator: "")
+                if output.json {
+                    FileHandle.standardError.write(Data("Co-sign it? [y/N] ".utf8))
+                } else {
+                    print("Co-sign it? [y/N] ", terminator: "")
+                }
                 guard let answer = readLine(), answer.lowercased().hasPrefix("y") else {
-                    print("not signed")
+                    show("not signed")
                     continue
                 }
             }
@@ -157,7 +164,9 @@ struct CosignCommand: ParsableCommand {
             throw LedgerError.usage("no statement in \(file) names your key as its co-signer; nothing was changed")
         }
         try replaceFile(file, with: StatementSigning.file(statements))
-        print("co-signed \(signed) statement(s) in \(file)")
+        output.emit(
+            "co-signed \(signed) statement(s) in \(file)",
+            json: ["file": .string(file), "cosigned": .integer(Int64(signed))])
     }
 }
 

@@ -354,7 +354,7 @@ struct TargetsCommand: ParsableCommand {
             limit: limit > 0 ? limit + 1 : nil)
         let shown = limit > 0 ? Array(targets.prefix(limit)) : targets
         if json {
-            printJSON(.array(shown.map(\.jsonValue)))
+            printJSONLines(shown.map(\.jsonValue))
             return
         }
         print(

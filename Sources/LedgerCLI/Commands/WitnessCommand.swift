@@ -46,11 +46,15 @@ struct WitnessCommand: ParsableCommand {
         @Option(help: "The witness's name (its key name, e.g. witness.bka.example).") var name: String
         @OptionGroup var location: WitnessLocation
         @OptionGroup var passphrase: PassphraseOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let vkey = try location.witness.initialize(name: name, passphrase: try passphrase.passphrase())
-            print("witness \(name) created in \(location.witness.directory)")
-            print("its vkey (give it to verifiers): \(vkey)")
+            output.emit(
+                "witness \(name) created in \(location.witness.directory)\nits vkey (give it to verifiers): \(vkey)",
+                json: [
+                    "name": .string(name), "directory": .string(location.witness.directory), "vkey": .string(vkey),
+                ])
         }
     }
 
@@ -65,10 +69,11 @@ struct WitnessCommand: ParsableCommand {
         @Argument(help: "The log's origin.") var origin: String
         @Argument(help: "The log key's vkey.") var vkey: String
         @OptionGroup var location: WitnessLocation
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             try location.witness.addLog(origin: origin, vkey: vkey)
-            print("witnessing \(origin)")
+            output.emit("witnessing \(origin)", json: ["origin": .string(origin), "vkey": .string(vkey)])
         }
     }
 
@@ -92,6 +97,7 @@ struct WitnessCommand: ParsableCommand {
         var proof: String?
         @OptionGroup var location: WitnessLocation
         @OptionGroup var passphrase: PassphraseOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let note = String(decoding: try readFileBytes(checkpoint, what: "checkpoint"), as: UTF8.self)
@@ -107,7 +113,11 @@ struct WitnessCommand: ParsableCommand {
             }
             let line = try location.witness.cosign(
                 checkpointNote: note, consistency: hashes, passphrase: try passphrase.passphrase())
-            printOut(line)
+            if output.json {
+                printJSON(["cosignature": .string(line)])
+            } else {
+                printOut(line)
+            }
         }
     }
 }
