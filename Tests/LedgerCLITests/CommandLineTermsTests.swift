@@ -340,3 +340,23 @@ extension CommandLineTermsTests {
         #expect(try JSONLines.objects(keys.stdout).count == 3, "one line per key, as every list")
     }
 }
+
+extension CommandLineTermsTests {
+    /// An auditor compares roots by eye: `verify` shows the checkpoint's base64 (as bag-info and the report do),
+    /// with the hex beside it.
+    @Test func verifyShowsTheRootAsTheCheckpointDoesWithItsHexBeside() throws {
+        try setUp()
+        let note = try ledger("checkpoint", "--latest")
+        let base64 = String(note.stdout.split(separator: "\n")[2])
+        let verify = try ledger("verify")
+        #expect(verify.status == 0, "\(verify.stdout)")
+        let tree = try #require(verify.stdout.split(separator: "\n").first { $0.hasPrefix("  tree ") })
+        #expect(tree.contains("root \(base64) (hex "), "\(tree)")
+        let json = try #require(try JSONLines.objects(try ledger("verify", "--json").stdout).first)
+        #expect(json["root_base64"] as? String == base64)
+        #expect(tree.contains("(hex \(json["root"] as? String ?? "?"))"), "\(tree)")
+        let checkpoint = try #require(
+            try JSONLines.objects(try ledger("checkpoint", "--log-key", "log.pem", "--json").stdout).first)
+        #expect(checkpoint["root_base64"] as? String == base64)
+    }
+}

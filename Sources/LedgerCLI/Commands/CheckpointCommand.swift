@@ -159,6 +159,7 @@ struct CheckpointSignCommand: ParsableCommand {
         if json {
             printJSON([
                 "size": .integer(signed.checkpoint.size), "root": .string(Hex.encode(signed.checkpoint.root)),
+                "root_base64": .string(Base64.encode(signed.checkpoint.root)),
                 "note": .string(signed.noteText), "created": .bool(created),
             ])
             return

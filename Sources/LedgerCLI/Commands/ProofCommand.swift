@@ -135,8 +135,8 @@ struct ProofCommand: ParsableCommand {
                 json: [
                     "ok": .bool(true), "seq": .integer(parsed.body.seq), "type": .string(parsed.body.type),
                     "stream": .string(parsed.body.stream), "checkpoint_size": .integer(checkpoint.size),
-                    "origin": .string(checkpoint.origin), "root": .string(Base64.encode(checkpoint.root)),
-                    "root_hex": .string(Hex.encode(checkpoint.root)),
+                    "origin": .string(checkpoint.origin), "root": .string(Hex.encode(checkpoint.root)),
+                    "root_base64": .string(Base64.encode(checkpoint.root)),
                 ])
         }
 
