@@ -73,6 +73,15 @@ struct CommandLineTermsTests {
         #expect(folder.status == 2)
         #expect(folder.stderr.contains("--ledger \(directory.url.path) is a folder"), "\(folder.stderr)")
         #expect(folder.stderr.contains("custody.ledger"), "\(folder.stderr)")
+        try FileManager.default.createDirectory(
+            at: directory.url.appendingPathComponent("keys"), withIntermediateDirectories: true)
+        let keyFolder = try ledger("note", "EV-1", "--text", "x", "--key", "keys")
+        #expect(
+            keyFolder.status == 2 && keyFolder.stderr.contains("the key file keys is a folder"), "\(keyFolder.stderr)")
+        let noKey = try ledger("note", "EV-1", "--text", "x", "--key", "nobody.pem")
+        #expect(noKey.stderr.contains("there is no key file nobody.pem"), "\(noKey.stderr)")
+        let jsonl = try ledger("verify", "--jsonl", "keys")
+        #expect(jsonl.status == 2 && jsonl.stderr.contains("--jsonl keys is a folder"), "\(jsonl.stderr)")
     }
 
     @Test func oneExitStatusPerKindOfMistake() throws {

@@ -94,8 +94,7 @@ struct LedgerOptions: ParsableArguments {
 
     /// A folder is not a ledger: say so in those words, naming the ledger file inside it if there is one.
     private func refuseFolder() throws(LedgerError) {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { return }
+        guard isFolder(path) else { return }
         let inside = URL(fileURLWithPath: path).appendingPathComponent("custody.ledger").path
         let what = ledger == nil ? "the ledger location \(path)" : "--ledger \(path)"
         throw .usage(
@@ -161,6 +160,8 @@ struct PassphraseOptions: ParsableArguments {
 
     /// Loads a private key file; an encrypted key with no passphrase given is asked for on the terminal.
     func loadKey(_ path: String) throws(LedgerError) -> Ed25519PrivateKey {
+        try refuseFolder(path, given: "the key file")
+        guard FileManager.default.fileExists(atPath: path) else { throw .usage("there is no key file \(path)") }
         let given = try passphrase()
         do { return try Ed25519PrivateKey(contentsOfFile: path, passphrase: given) } catch {
             guard error.isPassphraseProblem, given == nil, isatty(STDIN_FILENO) == 1,
@@ -208,6 +209,18 @@ private func isLogKey(_ key: Ed25519PrivateKey, of store: any LedgerStore) -> Bo
     return found ?? false
 }
 
+/// True when `path` names a folder.
+func isFolder(_ path: String) -> Bool {
+    var folder: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder.boolValue
+}
+
+/// Refuses a folder where a file is wanted, in those words: "--jsonl /tmp is a folder, not a JSON Lines file".
+func refuseFolder(_ path: String, given what: String) throws(LedgerError) {
+    guard isFolder(path) else { return }
+    throw .usage("\(what) \(path) is a folder, not a file")
+}
+
 /// Reads `@FILE` or inline text.
 func readArgumentBytes(_ value: String, what: String) throws(LedgerError) -> [UInt8] {
     if value.hasPrefix("@") {
@@ -224,6 +237,8 @@ func readArgumentBytes(_ value: String, what: String) throws(LedgerError) -> [UI
 /// Reads a whole file given as an argument ("-" for standard input).
 func readFileBytes(_ path: String, what: String) throws(LedgerError) -> [UInt8] {
     if path == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+    try refuseFolder(path, given: what)
+    guard FileManager.default.fileExists(atPath: path) else { throw .usage("there is no \(what) \(path)") }
     guard let data = FileManager.default.contents(atPath: path) else { throw .usage("cannot read \(what) \(path)") }
     return [UInt8](data)
 }

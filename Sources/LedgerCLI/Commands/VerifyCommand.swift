@@ -68,6 +68,7 @@ struct VerifyCommand: ParsableCommand {
         }
         let report: VerifyReport
         if let jsonl {
+            try refuseFolder(jsonl, given: "--jsonl")
             let progress = ProgressLine(label: "verifying", total: ProgressLine.isShown ? lineCount(jsonl) : nil)
             options.progress = { progress.update($0) }
             report = try VerifyRunner.verify(jsonlPath: jsonl, options: options)
