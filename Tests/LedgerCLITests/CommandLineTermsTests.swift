@@ -117,7 +117,14 @@ struct CommandLineTermsTests {
         #expect(error?["http_status"] as? Int == 422)
         #expect(error?["rule"] as? String == "seal-mismatch")
         #expect(error?["field"] as? String == "data.seal")
+        #expect(error?["option"] as? String == "--seal")
         #expect((error?["message"] as? String)?.contains("S-9") == true)
+        for unknown in [["item", "show", "EV-404"], ["transfer", "EV-404", "--to", "erin", "--purpose", "x"]] {
+            let result = try run(unknown + (unknown[0] == "transfer" ? ["--key", "carol.pem"] : []) + ["--json"])
+            #expect(result.status == 2)
+            let code = (try JSONLines.objects(result.stderr).first?["error"] as? [String: Any])?["code"] as? String
+            #expect(code == "not-found", "\(unknown): \(result.stderr)")
+        }
         let usage = try ledger("items", "--bogus", "--json")
         #expect(usage.status == 2)
         let usageObject = try JSONSerialization.jsonObject(with: Data(usage.stderr.utf8)) as? [String: Any]

@@ -183,7 +183,7 @@ struct ItemCommand: ParsableCommand {
         func run() throws {
             let store = try location.openForReading()
             guard let (record, steps) = try CustodyQueries.item(item, in: store) else {
-                throw LedgerError.usage("no item \(item) (see `ledger items`)")
+                throw LedgerError.notFound("no item \(item) (see `ledger items`)")
             }
             if json {
                 var object = record.jsonValue
@@ -216,7 +216,7 @@ struct ItemCommand: ParsableCommand {
         func run() throws {
             let store = try location.openForReading()
             guard let (record, steps) = try CustodyQueries.item(item, in: store) else {
-                throw LedgerError.usage("no item \(item) (see `ledger items`)")
+                throw LedgerError.notFound("no item \(item) (see `ledger items`)")
             }
             if json {
                 printJSONLines(steps.map(\.jsonValue))

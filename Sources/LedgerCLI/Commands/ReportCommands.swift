@@ -222,7 +222,7 @@ struct CorrectCommand: ParsableCommand {
             }
             return found
         }
-        guard let stream else { throw LedgerError.usage("there is no entry at seq \(seq)") }
+        guard let stream else { throw LedgerError.notFound("there is no entry at seq \(seq)") }
         var data = DataBuilder()
         data.set("corrects", .integer(seq))
         data["field"] = field

@@ -23,9 +23,9 @@ struct TargetReference: ParsableArguments {
                     return found
                 }
             }
-            throw LedgerError.usage("case \(caseID) has no target \(target)")
+            throw LedgerError.notFound("case \(caseID) has no target \(target)")
         }
-        throw LedgerError.usage("no target with id \(target) (name it by value with --case CASE)")
+        throw LedgerError.notFound("no target with id \(target) (name it by value with --case CASE)")
     }
 }
 
