@@ -45,7 +45,8 @@ struct LedgerCommand: ParsableCommand {
               ledger verify
 
             Signing away from the ledger (statements; docs/FORMAT.md §12):
-              ledger item show EV-1 --json > ev1.json   (at the office)
+              # at the office
+              ledger item show EV-1 --json > ev1.json
               # in the field
               ledger receive EV-1 --seal S-1 --key bob.pem --head ev1.json \\
                   --out field.statements
