@@ -1,4 +1,6 @@
 import Foundation
+import LedgerApp
+import LedgerCore
 import LedgerTestSupport
 import Testing
 
@@ -220,6 +222,33 @@ struct QuickstartOutputTests {
 
 /// Progress on a terminal shows the total; sent to a file, the output is the result alone.
 struct ProgressTests {
+    @Test func aLongSubmitOnATerminalShowsItsTotal() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
+        let directory = TemporaryDirectory("ledger-progress-submit")
+        let initialize = try CLI.run(
+            ["init", "--origin", "ledger.test.example/submit", "--name", "A", "--person", "a", "--agency", "N"],
+            in: directory.url)
+        #expect(initialize.status == 0, "\(initialize.stderr)")
+        // 6,000 statements signed away from the ledger, chained on the ledger's own stream.
+        let admin = try KeyFiles.load(directory.path("admin.pem"), passphrase: nil)
+        var position = try StreamPosition.of("ledger", in: try ledgerLocation(directory.path("custody.ledger")).open())
+        var statements: [SignedStatement] = []
+        for index in 0..<6_000 {
+            let statement = try StatementSigning.sign(
+                at: position, type: EventTypes.ledgerNote, data: ["text": .string("note \(index)")], signer: admin)
+            statements.append(statement)
+            position = StatementSigning.position(after: [statement], from: position)
+        }
+        try Data(StatementSigning.file(statements)).write(to: directory.url.appendingPathComponent("big.statements"))
+        let command = "'\(CLI.executable.path)' submit big.statements > result.txt"
+        let terminal = try CLI.shell("script -qec \"\(command)\" typescript > /dev/null", in: directory.url)
+        #expect(terminal.status == 0, "\(terminal.stderr)")
+        let screen = try String(contentsOf: directory.url.appendingPathComponent("typescript"), encoding: .utf8)
+        #expect(screen.contains("sequencing [") && screen.contains("/6000 ("), "the total is shown: \(screen)")
+        let result = try String(contentsOf: directory.url.appendingPathComponent("result.txt"), encoding: .utf8)
+        #expect(!result.contains("\r") && !result.contains("sequencing"), "\(result.prefix(300))")
+    }
+
     @Test func aLongVerifyOnATerminalShowsItsTotalAndAFileGetsTheResultOnly() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
         let directory = TemporaryDirectory("ledger-progress")

@@ -209,7 +209,9 @@ struct SubmitCommand: ParsableCommand {
                 "--receipt is for one statement; these files hold \(statements.count): use --receipts DIR")
         }
         let store = try location.open()
-        let outcomes = try Sequencer.submit(statements, to: store)
+        let progress = ProgressLine(label: "sequencing", total: Int64(statements.count))
+        let outcomes = try Sequencer.submit(statements, to: store) { progress.update(Int64($0)) }
+        progress.finish()
         // Each receipt is against its entry's commit group's checkpoint (the smallest covering it), so that a
         // resubmission writes the same receipt.
         let size: Int64? = nil
