@@ -122,7 +122,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "LedgerCLITests",
-            dependencies: ["CourtBundle", "CustodyDomain", "LedgerCore", "LedgerCrypto", "LedgerTestSupport"],
+            dependencies: [
+                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerTestSupport",
+            ],
             swiftSettings: strict),
     ]
 )

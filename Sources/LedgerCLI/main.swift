@@ -18,6 +18,9 @@ do {
 } catch let error as LedgerError {
     ErrorReport.write(error)
     exit(error.code.exitStatus)
+} catch let failure as CommandError {
+    ErrorReport.write(failure.error, option: failure.option)
+    exit(failure.error.code.exitStatus)
 } catch let code as ExitCode {
     exit(code.rawValue)
 } catch {

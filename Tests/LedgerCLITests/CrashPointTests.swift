@@ -175,8 +175,7 @@ struct CrashPointTests {
         let demo = try ledger(["demo", "op", "--targets", "20"])
         #expect(demo.status == 0, "\(demo.stderr)")
         let items = try ledger(["items", "--ledger", "op/custody.ledger", "--json"]).stdout
-        let list = try JSONSerialization.jsonObject(with: Data(items.utf8)) as? [[String: Any]]
-        let item = try #require(list?.first?["id"] as? String)
+        let item = try #require(try JSONLines.objects(items).first?["id"] as? String)
         let export = ["export", "--ledger", "op/custody.ledger", "--item", item, "--out", "bundle"]
         #expect(try killAt("export.rename", export + ["--log-key", "op/keys/log.pem"]))
         let manager = FileManager.default

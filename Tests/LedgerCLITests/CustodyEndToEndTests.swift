@@ -90,8 +90,8 @@ struct CustodyEndToEndTests {
         let verify = try ledger("verify")
         #expect(verify.status == 0, "\(verify.stdout)")
         let people = try ledger("people", "--json")
-        let list = try JSONSerialization.jsonObject(with: Data(people.stdout.utf8)) as? [[String: Any]]
-        #expect(Set(list?.compactMap { $0["person"] as? String } ?? []) == ["ada", "carol", "erin", "tina"])
+        let list = try JSONLines.objects(people.stdout)
+        #expect(Set(list.compactMap { $0["person"] as? String }) == ["ada", "carol", "erin", "tina"])
     }
 
     @Test func targetImportIsAllOrNothingWithLineNumbers() throws {
@@ -119,9 +119,8 @@ struct CustodyEndToEndTests {
             "takedown", "confirm", "2001:db8::7", "--case", "OP-1", "--method", "null-routed", "--key", "tina.pem")
         #expect(confirm.status == 0, "\(confirm.stderr)")
         let targets = try ledger("targets", "--case", "OP-1", "--json")
-        let list = try JSONSerialization.jsonObject(with: Data(targets.stdout.utf8)) as? [[String: Any]]
-        #expect(
-            Set(list?.compactMap { $0["value"] as? String } ?? []) == ["198.51.100.7", "2001:db8::7", "shop.example"])
+        let list = try JSONLines.objects(targets.stdout)
+        #expect(Set(list.compactMap { $0["value"] as? String }) == ["198.51.100.7", "2001:db8::7", "shop.example"])
         let stats = try ledger("stats", "--case", "OP-1", "--json")
         let figures = try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any]
         let targetFigures = figures?["targets"] as? [String: Any]

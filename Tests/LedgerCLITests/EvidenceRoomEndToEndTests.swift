@@ -56,8 +56,8 @@ struct EvidenceRoomEndToEndTests {
                 "--key", "erin.pem"))
         let items = try ledger("items", "--json")
         let seized = try #require(
-            (try JSONSerialization.jsonObject(with: Data(items.stdout.utf8)) as? [[String: Any]])?.first?["seized_seq"]
-                as? Int)
+            (try JSONSerialization.jsonObject(with: Data((items.stdout.split(separator: "\n").first ?? "").utf8))
+                as? [String: Any])?["seized_seq"] as? Int)
         expectOK(
             try ledger(
                 "correct", String(seized), "--field", "description", "--value", "Black phone, screen cracked",
@@ -116,7 +116,10 @@ struct EvidenceRoomEndToEndTests {
         #expect(try ledger("items", "--search", "CRACKED").stdout.contains("EV-1"))
         #expect(try ledger("items", "--search", "tablet").stdout.contains("no items match"))
         let transit = try ledger("items", "--status", "in-transit", "--json")
-        let rows = try #require(try JSONSerialization.jsonObject(with: Data(transit.stdout.utf8)) as? [[String: Any]])
+        // JSON Lines, one object per item.
+        let rows = try transit.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
         #expect(rows.first?["from"] as? String == "carol" && rows.first?["to"] as? String == "erin")
         #expect(rows.first?["occurred_at"] as? String == "2024-06-02T09:00:00+02:00")
         // A case does not close while EV-1 travels, unless the closing says why.

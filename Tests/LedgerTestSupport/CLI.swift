@@ -86,3 +86,16 @@ public enum CLI {
         return finish(process, out, err)
     }
 }
+
+/// JSON Lines, as every list command prints under `--json`.
+public enum JSONLines {
+    /// Each line of `text` as a JSON object; throws when a line is not one.
+    public static func objects(_ text: String) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map { line in
+            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw CocoaError(.propertyListReadCorrupt)
+            }
+            return object
+        }
+    }
+}

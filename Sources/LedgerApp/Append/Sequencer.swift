@@ -66,14 +66,16 @@ public enum Sequencer {
     /// - Parameter rotation: the new log key and its file, when the group holds the `ledger.log-key-rotated` that
     ///   names it (`ledger log-key rotate`): from that entry on the group's checkpoint is signed by it, and the
     ///   ledger remembers its file. A rotation submitted without it is refused.
+    /// - Parameter progress: called with the number of entries inserted so far.
     public static func submit(
         _ statements: [SignedStatement], to store: any LedgerStore,
-        rotation: (key: Ed25519PrivateKey, path: String)? = nil
+        rotation: (key: Ed25519PrivateKey, path: String)? = nil, progress: ((Int) -> Void)? = nil
     ) throws -> [SubmitOutcome] {
         guard !statements.isEmpty else { throw LedgerError.usage("nothing to submit") }
         do {
             let outcomes = try store.write { transaction in
-                let outcomes = try sequence(statements, in: transaction, options: SequencingOptions(rotation: rotation))
+                let outcomes = try sequence(
+                    statements, in: transaction, options: SequencingOptions(rotation: rotation, progress: progress))
                 PausePoint.beforeCommit.reach()
                 return outcomes
             }

@@ -132,7 +132,7 @@ public struct OperationStats: Sendable {
         let cases: [CaseRecord]
         if let caseID {
             guard let found = try CustodyQueries.caseRecord(caseID, in: store) else {
-                throw LedgerError.usage("no case \(caseID) (see `ledger case list`)")
+                throw LedgerError.notFound("no case \(caseID) (see `ledger case list`)")
             }
             cases = [found]
         } else {

@@ -9,7 +9,7 @@ public enum ProofBuilder {
         try store.read { reader in
             let count = try reader.entryCount()
             guard seq >= 1, seq <= count else {
-                throw LedgerError.usage("there is no entry at seq \(seq) (1…\(count))")
+                throw LedgerError.notFound("there is no entry at seq \(seq) (1…\(count))")
             }
             let notes = try reader.checkpointNotes()
             let chosen: (size: Int64, note: String)?

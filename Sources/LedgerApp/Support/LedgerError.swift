@@ -109,6 +109,8 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
 
     /// Bad input or I/O trouble (exit 2).
     public static func usage(_ text: String) -> LedgerError { LedgerError(.usage, text) }
+    /// An id the ledger does not know: an item, case, target, person or seq (exit 2, HTTP 404).
+    public static func notFound(_ text: String) -> LedgerError { LedgerError(.notFound, text) }
     /// A conflict (exit 4).
     public static func conflict(_ text: String) -> LedgerError { LedgerError(Code.conflict, text) }
     /// An integrity failure (exit 1).

@@ -93,6 +93,8 @@ public enum VerifyRunner {
         var report = VerifyReport(mode: "database", source: source, logKeyPinned: options.pinnedLogKey != nil)
         report.storageVersion = store.engineDescription
         report.givenCheckpointSize = options.checkpoint?.checkpoint.size
+        // A given checkpoint of another ledger: a usage error, thrown once the snapshot is closed.
+        var foreignCheckpoint: LedgerError?
         try store.read { reader in
             var checkpoints: [SignedCheckpoint] = []
             let notes: [(size: Int64, note: String)]
@@ -117,15 +119,7 @@ public enum VerifyRunner {
                 }
             }
             report.storedCheckpoints = checkpoints.count
-            if let given = options.checkpoint {
-                var genesis: [UInt8] = []
-                try reader.forEachRecord(RecordFilter(from: 1, to: 1, withStoredState: false)) { stored in
-                    genesis = stored.record
-                    return false
-                }
-                try checkOrigin(of: given, genesisRecord: genesis)
-                checkpoints.append(given)
-            }
+            if let given = options.checkpoint { checkpoints.append(given) }
             var pipeline = Pipeline(rootSizes: Set(checkpoints.map(\.checkpoint.size)), progress: options.progress)
             do {
                 var position: Int64 = 0
@@ -140,8 +134,23 @@ public enum VerifyRunner {
                 }
                 try pipeline.finish()
                 report.entriesChecked = pipeline.verifier.entryCount
-                report.summary = try pipeline.verifier.finish(
-                    checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
+                do {
+                    report.summary = try pipeline.verifier.finish(
+                        checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
+                } catch {
+                    // Every entry verified, so seq 1's origin is the ledger's own.
+                    if let given = options.checkpoint {
+                        var genesis: [UInt8] = []
+                        try reader.forEachRecord(RecordFilter(from: 1, to: 1, withStoredState: false)) { stored in
+                            genesis = stored.record
+                            return false
+                        }
+                        do { try checkOrigin(of: given, genesisRecord: genesis) } catch {
+                            foreignCheckpoint = LedgerError.from(error)
+                        }
+                    }
+                    throw error
+                }
                 // Anchors at sizes with no stored checkpoint: against the stored tree, whose every node the replay
                 // has just recomputed.
                 for (seq, anchor) in report.summary?.uncheckedAnchors ?? [] {
@@ -173,6 +182,7 @@ public enum VerifyRunner {
                     seq: nil, rule: .storedState, message: "the database is damaged: \(LedgerError.from(error))")
             }
         }
+        if let foreignCheckpoint { throw foreignCheckpoint }
         return report
     }
 
@@ -348,6 +358,7 @@ public enum VerifyRunner {
         do {
             var position: Int64 = 0
             var pending: [UInt8] = []
+            var genesis: [UInt8] = []
             while true {
                 let chunk: Data
                 do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
@@ -365,9 +376,7 @@ public enum VerifyRunner {
                         throw VerificationFailure(
                             seq: position, rule: .recordForm, message: "line \(position) is empty")
                     }
-                    if position == 1, let given = options.checkpoint {
-                        try checkOrigin(of: given, genesisRecord: line)
-                    }
+                    if position == 1 { genesis = line }
                     try pipeline.add(
                         Pipeline.Item(position: position, record: line, storedLeafHash: nil, storedNodes: nil))
                     lineStart = newline + 1
@@ -388,7 +397,14 @@ public enum VerifyRunner {
             }
             try pipeline.finish()
             report.entriesChecked = pipeline.verifier.entryCount
-            report.summary = try pipeline.verifier.finish(checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
+            do {
+                report.summary = try pipeline.verifier.finish(
+                    checkpoints: checkpoints, pinnedLogKey: options.pinnedLogKey)
+            } catch {
+                // Every entry verified, so seq 1's origin is the ledger's own.
+                if let given = options.checkpoint { try checkOrigin(of: given, genesisRecord: genesis) }
+                throw error
+            }
             if let unchecked = report.summary?.uncheckedAnchors, !unchecked.isEmpty {
                 report.notes.append(
                     "\(unchecked.count) statement anchor(s) name tree sizes no given checkpoint has (first: seq"
@@ -408,14 +424,11 @@ public enum VerifyRunner {
 extension VerifyRunner {
     /// Refuses a given checkpoint of another ledger: a usage error, not evidence of tampering.
     ///
-    /// A checkpoint names its ledger's origin (FORMAT.md §6.4). Only a seq 1 whose origin agrees with its own log
-    /// key's name (a vkey carries a hash of its name) names another ledger; any other seq 1 is left to the verifier,
-    /// as a changed byte there is tampering, not a checkpoint of another ledger.
+    /// A checkpoint names its ledger's origin (FORMAT.md §6.4). Called only when every entry verified and the
+    /// checkpoints did not, so that seq 1's origin is authentic: an origin changed in the ledger fails the replay
+    /// first, as an integrity failure.
     static func checkOrigin(of given: SignedCheckpoint, genesisRecord: [UInt8]) throws(LedgerError) {
-        guard let genesis = try? Entry.parse(record: genesisRecord),
-            let vkey = genesis.body.data.member("log_vkey")?.stringValue,
-            let logKey = try? NoteVerifierKey(vkey: vkey), logKey.name.hasSameBytes(as: genesis.body.ledger)
-        else { return }
+        guard let genesis = try? Entry.parse(record: genesisRecord) else { return }
         let origin = genesis.body.ledger
         guard !given.checkpoint.origin.hasSameBytes(as: origin) else { return }
         throw .usage(

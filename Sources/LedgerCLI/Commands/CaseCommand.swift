@@ -11,15 +11,23 @@ struct CaseCommand: ParsableCommand {
         discussion: """
             Examples:
               ledger case open OP-SYNERGIA --title "Operation Synergia" \\
-                  --legal-basis "MLAT 2024/117" --agency NCA --agency BKA --key carol.pem
+                  --legal-basis "MLAT 2024/117" --agency NCA --agency BKA \\
+                  --key carol.pem
               ledger case join OP-SYNERGIA --agency "Politie NL" --key carol.pem
               ledger case list
-              ledger case close OP-SYNERGIA --reason "All exhibits disposed." --key carol.pem
+              ledger case close OP-SYNERGIA --reason "All exhibits disposed." \\
+                  --key carol.pem
             """,
         subcommands: [Open.self, Join.self, Close.self, List.self])
 
     struct Open: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Open a case (case.opened).")
+        static let configuration = CommandConfiguration(
+            abstract: "Open a case (case.opened).",
+            discussion: """
+                Example:
+                  ledger case open OP-1 --title "Operation One" --legal-basis "JIT 1" \\
+                      --agency NCA --agency BKA --key carol.pem
+                """)
         @Argument(help: "The case id ([A-Za-z0-9._-], up to 64).") var id: String
         @Option(help: "The case title.") var title: String
         @Option(help: "The legal basis of the operation.") var legalBasis: String
@@ -43,7 +51,13 @@ struct CaseCommand: ParsableCommand {
     }
 
     struct Join: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record that an agency joins a case.")
+        static let configuration = CommandConfiguration(
+            abstract: "Record that an agency joins a case.",
+            discussion: """
+                Example:
+                  ledger case join OP-1 --agency "Politie NL" --legal-basis "JIT 1" \\
+                      --key carol.pem
+                """)
         @Argument(help: "The case id.") var id: String
         @Option(help: "The agency.") var agency: String
         @Option(help: "The legal basis of its participation.") var legalBasis: String?
@@ -57,7 +71,12 @@ struct CaseCommand: ParsableCommand {
     }
 
     struct Close: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Close a case.")
+        static let configuration = CommandConfiguration(
+            abstract: "Close a case.",
+            discussion: """
+                Example:
+                  ledger case close OP-1 --reason "All exhibits disposed." --key carol.pem
+                """)
         @Argument(help: "The case id.") var id: String
         @Option(help: "Why it is closed.") var reason: String
         @Option(
@@ -75,14 +94,20 @@ struct CaseCommand: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List cases with their status and figures.")
+        static let configuration = CommandConfiguration(
+            abstract: "List cases with their status and figures.",
+            discussion: """
+                Examples:
+                  ledger case list
+                  ledger case list --json
+                """)
         @OptionGroup var location: LedgerOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
             let cases = try CustodyQueries.cases(in: try location.openForReading())
             if json {
-                printJSON(.array(cases.map(\.jsonValue)))
+                printJSONLines(cases.map(\.jsonValue))
                 return
             }
             if cases.isEmpty {

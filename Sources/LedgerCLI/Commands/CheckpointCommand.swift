@@ -17,7 +17,8 @@ struct CheckpointCommand: ParsableCommand {
             Examples:
               ledger checkpoint --log-key log.pem --out checkpoint-2026-11-29.txt
               ledger checkpoint --latest
-              ledger checkpoint add-cosignature 2000 cosignature.txt --witness 'witness.bka.example+…'
+              ledger checkpoint add-cosignature 2000 cosignature.txt \\
+                  --witness 'witness.bka.example+…'
             """,
         subcommands: [CheckpointSignCommand.self, AddCosignature.self, TimestampRequest.self, AddTimestamp.self],
         defaultSubcommand: CheckpointSignCommand.self)
@@ -30,11 +31,15 @@ struct CheckpointCommand: ParsableCommand {
                 Send the .tsq to a time-stamping authority (for example with `curl --data-binary @cp.tsq \
                 -H 'Content-Type: application/timestamp-query' URL > cp.tsr`), then store the answer with \
                 `ledger checkpoint add-timestamp`.
+
+                Example:
+                  ledger checkpoint timestamp-request 2000 --out cp2000.tsq
                 """)
         @Argument(help: "The checkpoint's size.") var size: Int64
         @Option(help: ArgumentHelp("Where to write the request (default checkpoint-SIZE.tsq).", valueName: "file"))
         var out: String?
         @OptionGroup var location: LedgerOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let request = try Checkpointer.timestampRequest(store: try location.openForReading(), size: size)
@@ -42,14 +47,20 @@ struct CheckpointCommand: ParsableCommand {
             guard !FileManager.default.fileExists(atPath: path),
                 FileManager.default.createFile(atPath: path, contents: Data(request))
             else { throw LedgerError.usage("cannot create \(path) (it must not exist yet)") }
-            print("wrote the time-stamp request for the checkpoint of size \(size) to \(path)")
+            output.emit(
+                "wrote the time-stamp request for the checkpoint of size \(size) to \(path)",
+                json: ["size": .integer(size), "file": .string(path)])
         }
     }
 
     struct AddTimestamp: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-timestamp",
-            abstract: "Store an RFC 3161 time-stamp response for a checkpoint, after checking it against a CA file.")
+            abstract: "Store an RFC 3161 time-stamp response for a checkpoint, after checking it against a CA file.",
+            discussion: """
+                Example:
+                  ledger checkpoint add-timestamp 2000 cp2000.tsr --ca-file tsa-ca.pem
+                """)
         @Argument(help: "The checkpoint's size.") var size: Int64
         @Argument(help: "The DER TimeStampResp (.tsr).") var file: String
         @Option(help: ArgumentHelp("CA certificates (PEM) the TSA must chain to.", valueName: "file")) var caFile:
@@ -58,26 +69,39 @@ struct CheckpointCommand: ParsableCommand {
             help: ArgumentHelp("The TSA's certificate (PEM), if the response does not carry it.", valueName: "file"))
         var untrusted: String?
         @OptionGroup var location: LedgerOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let response = try readFileBytes(file, what: "time-stamp response")
             let (info, added) = try Checkpointer.addTimestamp(
                 store: try location.open(), size: size, response: response, caFile: caFile,
                 untrusted: untrusted.map { [$0] } ?? [])
-            print(
+            var object: [JSONMember] = [
+                JSONMember("size", .integer(size)), JSONMember("added", .bool(added)),
+                JSONMember("gen_time", .string(info.genTime)), JSONMember("policy", .string(info.policy)),
+            ]
+            if let tsa = info.tsaName { object.append(JSONMember("tsa", .string(tsa))) }
+            output.emit(
                 (added ? "stored: " : "already stored: ")
-                    + "entries 1…\(size) existed before \(info.genTime) (TSA \(info.tsaName ?? "unnamed"))")
+                    + "entries 1…\(size) existed before \(info.genTime) (TSA \(info.tsaName ?? "unnamed"))",
+                json: .object(object))
         }
     }
 
     struct AddCosignature: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-cosignature",
-            abstract: "Attach a witness's cosignature line to a stored checkpoint (checked before it is stored).")
+            abstract: "Attach a witness's cosignature line to a stored checkpoint (checked before it is stored).",
+            discussion: """
+                Example:
+                  ledger checkpoint add-cosignature 2000 cosignature.txt \\
+                      --witness 'witness.bka.example+…'
+                """)
         @Argument(help: "The checkpoint's size.") var size: Int64
         @Argument(help: "A file holding the cosignature line (`ledger witness cosign` output).") var file: String
         @Option(help: ArgumentHelp("The witness's vkey.", valueName: "vkey")) var witness: String
         @OptionGroup var location: LedgerOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let cosigner: CosignerKey
@@ -85,17 +109,22 @@ struct CheckpointCommand: ParsableCommand {
             let line = String(decoding: try readFileBytes(file, what: "cosignature file"), as: UTF8.self)
             let (_, added) = try Checkpointer.addCosignature(
                 store: try location.open(), size: size, line: line, witness: cosigner)
-            print(
+            output.emit(
                 added
                     ? "attached the cosignature by \(cosigner.name) to the checkpoint of size \(size)"
-                    : "the checkpoint of size \(size) already carries this cosignature")
+                    : "the checkpoint of size \(size) already carries this cosignature",
+                json: ["size": .integer(size), "witness": .string(cosigner.name), "added": .bool(added)])
         }
     }
 }
 
 struct CheckpointSignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sign", abstract: "Sign a checkpoint of the current size with the log key (the default).")
+        commandName: "sign", abstract: "Sign a checkpoint of the current size with the log key (the default).",
+        discussion: """
+            Example:
+              ledger checkpoint sign --log-key log.pem --out checkpoint.txt
+            """)
 
     @OptionGroup var location: LedgerOptions
     @Option(help: ArgumentHelp("The log key file.", valueName: "file")) var logKey: String = "log.pem"
@@ -130,6 +159,7 @@ struct CheckpointSignCommand: ParsableCommand {
         if json {
             printJSON([
                 "size": .integer(signed.checkpoint.size), "root": .string(Hex.encode(signed.checkpoint.root)),
+                "root_base64": .string(Base64.encode(signed.checkpoint.root)),
                 "note": .string(signed.noteText), "created": .bool(created),
             ])
             return

@@ -18,7 +18,7 @@ struct DemoCommand: ParsableCommand {
             verify` run on the result.
 
             Examples:
-              ledger demo                      (into ./synergia-demo, 30,000 targets)
+              ledger demo   (into ./synergia-demo, 30,000 targets)
               ledger demo /tmp/op --targets 500
             Afterwards:
               ledger item history EV-0064 --ledger synergia-demo/custody.ledger
@@ -26,42 +26,54 @@ struct DemoCommand: ParsableCommand {
 
     @Argument(help: "A new or empty folder for the ledger, keys and files.") var directory = "synergia-demo"
     @Option(help: "How many targets to identify.") var targets = 30_000
+    @OptionGroup var output: JSONOutput
 
     func validate() throws {
         guard (10...1_000_000).contains(targets) else { throw ValidationError("--targets must be 10 to 1000000") }
     }
 
     func run() throws {
+        // Under --json standard output holds one object; the narrative goes to standard error.
+        let say: (String) -> Void = output.json ? { printErr($0) } : { print($0) }
         let progress = ProgressLine(label: "appending", total: nil)
         let demo = Demo(
             directory: directory, stores: StandardStores(), targets: targets,
             log: { line in
                 progress.finish()
-                print("▸ " + line)
+                say("▸ " + line)
             },
             progress: { done, total in progress.update(done, of: total) })
         let report = try demo.run()
         progress.finish()
         let store = try LedgerLocation(report.ledgerPath, stores: StandardStores()).openForReading()
-        print("\n$ ledger stats --case \(report.caseID)")
-        print(StatsReport.text(try OperationStats.compute(caseID: report.caseID, in: store)))
-        print("\n$ ledger verify")
+        let stats = try OperationStats.compute(caseID: report.caseID, in: store)
+        say("\n$ ledger stats --case \(report.caseID)")
+        say(StatsReport.text(stats))
+        say("\n$ ledger verify")
         let verifyProgress = ProgressLine(label: "verifying", total: report.entries)
         let verification = try VerifyRunner.verify(
             store: store, options: VerifyOptions(progress: { verifyProgress.update($0) }), source: report.ledgerPath)
         verifyProgress.finish()
-        print(VerifyReportFormatter.text(verification))
         let seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
-        print(
-            """
+        if output.json {
+            printJSON([
+                "ledger": .string(report.ledgerPath), "case": .string(report.caseID),
+                "entries": .integer(report.entries), "seconds": .string(String(format: "%.1f", seconds)),
+                "stats": StatsReport.json(stats), "verify": VerifyReportFormatter.json(verification),
+            ])
+        } else {
+            print(VerifyReportFormatter.text(verification))
+            print(
+                """
 
-            \(report.entries) entries written in \(String(format: "%.1f", seconds)) s. Try:
-              export LEDGER_PATH=\(report.ledgerPath)
-              ledger item history \(report.brokenSealItem)     (a broken seal at receipt)
-              ledger item show \(report.imagedItem)            (an imaged exhibit with its hashes)
-              ledger items --status in-custody --holder erin.nl
-              ledger targets --status not-actioned --limit 10
-            """)
+                \(report.entries) entries written in \(String(format: "%.1f", seconds)) s. Try:
+                  export LEDGER_PATH=\(report.ledgerPath)
+                  ledger item history \(report.brokenSealItem)     (a broken seal at receipt)
+                  ledger item show \(report.imagedItem)            (an imaged exhibit with its hashes)
+                  ledger items --status in-custody --holder erin.nl
+                  ledger targets --status not-actioned --limit 10
+                """)
+        }
         if verification.exitStatus != 0 { throw ExitCode(verification.exitStatus) }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CustodyDomain
 import Foundation
 import LedgerApp
 import LedgerCore
@@ -52,7 +53,9 @@ struct EventOptions: ParsableArguments {
         summary: String? = nil
     ) throws {
         do { try recordOrSign(type, stream: stream, data: data, coSigners: coSigners, summary: summary) } catch {
-            throw UserTerms(arguments: CommandLine.arguments).rewrite(LedgerError.from(error), data: data)
+            let terms = UserTerms(arguments: CommandLine.arguments)
+            let failure = terms.rewrite(LedgerError.from(error), data: data)
+            throw CommandError(failure, option: failure.violation?.field.flatMap { terms.option(for: $0, in: data) })
         }
     }
 

@@ -16,9 +16,9 @@ struct InitCommand: ParsableCommand {
             $LEDGER_LOG_KEY to it.
 
             Example:
-              ledger init --origin ledger.example.org/op-synergia \\
-                  --name "Ada Admin" --person ada --agency "Example Crime Agency" \\
-                  --admin-key ada.pem --log-key log.pem
+              ledger init --origin ledger.example.org/op-synergia --name "Ada Admin" \\
+                  --person ada --agency "Example Crime Agency" --admin-key ada.pem \\
+                  --log-key log.pem
             """)
 
     @OptionGroup var location: LedgerOptions

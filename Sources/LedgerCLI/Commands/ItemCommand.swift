@@ -14,11 +14,12 @@ struct ItemCommand: ParsableCommand {
 
             Examples:
               ledger item seize EV-0001 --case OP-SYNERGIA --exhibit JD/1 --kind laptop \\
-                  --description "Grey laptop, sticker on lid" --serial 5CD1234XYZ --seal SEAL-0001 \\
-                  --location "Evidence room B" --from "Flat 3, case-file ref. A-17" \\
-                  --authority "Warrant 2024/881" --key carol.pem --witness-key dan.pem
-              ledger item acquire EV-0001 --image disk.raw --tool "dd" --tool-version 9.4 \\
-                  --source-sha256 <hex> --key erin.pem
+                  --description "Grey laptop, sticker on lid" --serial 5CD1234XYZ \\
+                  --seal SEAL-0001 --location "Evidence room B" \\
+                  --from "Flat 3, case-file ref. A-17" --authority "Warrant 2024/881" \\
+                  --key carol.pem --witness-key dan.pem
+              ledger item acquire EV-0001 --image disk.raw --tool "dd" \\
+                  --tool-version 9.4 --source-sha256 <hex> --key erin.pem
               ledger item show EV-0001
               ledger item history EV-0001
             """,
@@ -28,7 +29,15 @@ struct ItemCommand: ParsableCommand {
         ])
 
     struct Seize: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a seizure (item.seized).")
+        static let configuration = CommandConfiguration(
+            abstract: "Record a seizure (item.seized).",
+            discussion: """
+                Example:
+                  ledger item seize EV-0001 --case OP-1 --exhibit JD/1 --kind laptop \\
+                      --description "Grey laptop" --seal SEAL-0001 --location "Room B" \\
+                      --from "Flat 3" --authority "Warrant 2024/881" --key carol.pem \\
+                      --witness-key dan.pem
+                """)
         @Argument(help: "The item id ([A-Za-z0-9._-], up to 64), e.g. EV-0001.") var id: String
         @Option(name: .customLong("case"), help: "The case.") var caseID: String
         @Option(help: "The exhibit number.") var exhibit: String
@@ -103,6 +112,11 @@ struct ItemCommand: ParsableCommand {
                 Each file is read once computing SHA-256, SHA-1 and MD5 together. With one image file, the \
                 verification matched when its SHA-256 equals --source-sha256 (a raw image of the whole medium); \
                 for a segmented image say --verified or --not-verified as the imaging tool reported.
+
+                Example:
+                  ledger item acquire EV-0001 --image disk.E01 --image disk.E02 \\
+                      --tool ewfacquire --tool-version 20231119 --source-sha256 <hex> \\
+                      --verified --key erin.pem
                 """)
         @Argument(help: "The item.") var item: String
         @Option(help: ArgumentHelp("An image file or segment (repeat in order).", valueName: "file"))
@@ -158,7 +172,12 @@ struct ItemCommand: ParsableCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Where an item is, who holds it, its seal and hashes.")
+            abstract: "Where an item is, who holds it, its seal and hashes.",
+            discussion: """
+                Examples:
+                  ledger item show EV-0001
+                  ledger item show EV-0001 --json > ev1.head.json
+                """)
         @Argument(help: "The item.") var item: String
         @OptionGroup var location: LedgerOptions
         @Flag(help: "Print JSON.") var json = false
@@ -166,7 +185,7 @@ struct ItemCommand: ParsableCommand {
         func run() throws {
             let store = try location.openForReading()
             guard let (record, steps) = try CustodyQueries.item(item, in: store) else {
-                throw LedgerError.usage("no item \(item) (see `ledger items`)")
+                throw LedgerError.notFound("no item \(item) (see `ledger items`)")
             }
             if json {
                 var object = record.jsonValue
@@ -187,7 +206,11 @@ struct ItemCommand: ParsableCommand {
 
     struct History: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "The item's custody chain, as a paper custody form lists it.")
+            abstract: "The item's custody chain, as a paper custody form lists it.",
+            discussion: """
+                Example:
+                  ledger item history EV-0001
+                """)
         @Argument(help: "The item.") var item: String
         @OptionGroup var location: LedgerOptions
         @Flag(help: "Print JSON.") var json = false
@@ -196,13 +219,13 @@ struct ItemCommand: ParsableCommand {
             let store = try location.openForReading()
             if json {
                 guard let (_, steps) = try CustodyQueries.item(item, in: store) else {
-                    throw LedgerError.usage("no item \(item) (see `ledger items`)")
+                    throw LedgerError.notFound("no item \(item) (see `ledger items`)")
                 }
-                printJSON(.array(steps.map(\.jsonValue)))
+                printJSONLines(steps.map(\.jsonValue))
                 return
             }
             guard let form = try CustodyForm.load(item, in: store) else {
-                throw LedgerError.usage("no item \(item) (see `ledger items`)")
+                throw LedgerError.notFound("no item \(item) (see `ledger items`)")
             }
             print(ItemReport.history(form, width: Terminal.columns()))
         }
@@ -210,7 +233,12 @@ struct ItemCommand: ParsableCommand {
 
     struct CheckOut: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "check-out", abstract: "Check an item out to an examiner in the lab.")
+            commandName: "check-out", abstract: "Check an item out to an examiner in the lab.",
+            discussion: """
+                Example:
+                  ledger item check-out EV-0001 --to erin --purpose "Imaging" \\
+                      --key carol.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "The examiner's person id.") var to: String
         @Option(help: "Why.") var purpose: String
@@ -231,7 +259,12 @@ struct ItemCommand: ParsableCommand {
 
     struct CheckIn: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "check-in", abstract: "Check an item back in after examination.")
+            commandName: "check-in", abstract: "Check an item back in after examination.",
+            discussion: """
+                Example:
+                  ledger item check-in EV-0001 --location "Room B" --condition "as sent" \\
+                      --key erin.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "Where it is kept now.") var location: String?
         @Option(help: "Its condition.") var condition: String?
@@ -246,7 +279,13 @@ struct ItemCommand: ParsableCommand {
     }
 
     struct Store: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record where an item is stored.")
+        static let configuration = CommandConfiguration(
+            abstract: "Record where an item is stored.",
+            discussion: """
+                Example:
+                  ledger item store EV-0001 --location "Evidence room B, shelf 4" \\
+                      --key carol.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "The storage location.") var location: String
         @OptionGroup var act: ActTime
@@ -260,7 +299,13 @@ struct ItemCommand: ParsableCommand {
     }
 
     struct Seal: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Seal an item.")
+        static let configuration = CommandConfiguration(
+            abstract: "Seal an item.",
+            discussion: """
+                Example:
+                  ledger item seal EV-0001 --seal SEAL-0002 --reason "After imaging" \\
+                      --key erin.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "The seal number.") var seal: String
         @Option(help: "Why.") var reason: String?
@@ -275,7 +320,13 @@ struct ItemCommand: ParsableCommand {
     }
 
     struct Unseal: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Break an item's seal.")
+        static let configuration = CommandConfiguration(
+            abstract: "Break an item's seal.",
+            discussion: """
+                Example:
+                  ledger item unseal EV-0001 --seal SEAL-0001 --reason "Imaging" \\
+                      --key erin.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "The seal number being broken.") var seal: String
         @Option(help: "Why.") var reason: String
@@ -290,7 +341,13 @@ struct ItemCommand: ParsableCommand {
     }
 
     struct Examine: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record an examination and its report.")
+        static let configuration = CommandConfiguration(
+            abstract: "Record an examination and its report.",
+            discussion: """
+                Example:
+                  ledger item examine EV-0001 --summary "Chat logs recovered" \\
+                      --report "NL-LAB 2024/17" --key erin.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "What was found.") var summary: String
         @Option(help: "The report's reference.") var report: String
@@ -306,7 +363,12 @@ struct ItemCommand: ParsableCommand {
 
     struct Dispose: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Return, destroy or release an item (item.disposed); nothing happens to it afterwards.")
+            abstract: "Return, destroy or release an item (item.disposed); nothing happens to it afterwards.",
+            discussion: """
+                Example:
+                  ledger item dispose EV-0001 --method destroyed \\
+                      --authority "Court order 12" --key carol.pem --witness-key dan.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "returned-to-owner, destroyed or released.") var method: String
         @Option(help: "The authority for it.") var authority: String
@@ -343,7 +405,12 @@ struct ItemCommand: ParsableCommand {
 
     struct CancelRelease: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "cancel-release", abstract: "Cancel your release of an item still in transit.")
+            commandName: "cancel-release", abstract: "Cancel your release of an item still in transit.",
+            discussion: """
+                Example:
+                  ledger item cancel-release EV-0001 --reason "Courier cancelled" \\
+                      --key carol.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "Why.") var reason: String
         @OptionGroup var act: ActTime
@@ -358,7 +425,11 @@ struct ItemCommand: ParsableCommand {
 
     struct Refuse: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Refuse receipt of an item sent to you; it goes back to the sender.")
+            abstract: "Refuse receipt of an item sent to you; it goes back to the sender.",
+            discussion: """
+                Example:
+                  ledger item refuse EV-0001 --reason "Seal missing" --key erin.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "Why.") var reason: String
         @OptionGroup var act: ActTime
@@ -372,7 +443,12 @@ struct ItemCommand: ParsableCommand {
     }
 
     struct Lost: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Report an item lost in transit.")
+        static let configuration = CommandConfiguration(
+            abstract: "Report an item lost in transit.",
+            discussion: """
+                Example:
+                  ledger item lost EV-0001 --details "Parcel not delivered" --key carol.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "What is known.") var details: String
         @OptionGroup var act: ActTime
@@ -387,7 +463,12 @@ struct ItemCommand: ParsableCommand {
 
     struct Reassign: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Reassign an item to another person when its holder can no longer act (supervisors).")
+            abstract: "Reassign an item to another person when its holder can no longer act (supervisors).",
+            discussion: """
+                Example:
+                  ledger item reassign EV-0001 --to erin --reason "Holder on leave" \\
+                      --key sam.pem
+                """)
         @Argument(help: "The item.") var item: String
         @Option(help: "The new holder's person id.") var to: String
         @Option(help: "Why.") var reason: String
@@ -407,8 +488,9 @@ struct TransferCommand: ParsableCommand {
         abstract: "Release an item you hold to another person (custody.released); it is in transit until received.",
         discussion: """
             Example:
-              ledger transfer EV-0001 --to erin --purpose "Imaging at the NL lab" --seal SEAL-0001 \\
-                  --courier "DHL Express" --tracking 1234567890 --key carol.pem
+              ledger transfer EV-0001 --to erin --purpose "Imaging at the NL lab" \\
+                  --seal SEAL-0001 --courier "DHL Express" --tracking 1234567890 \\
+                  --key carol.pem
             """)
     @Argument(help: "The item.") var item: String
     @Option(help: "The recipient's person id.") var to: String
@@ -439,8 +521,10 @@ struct ReceiveCommand: ParsableCommand {
         abstract: "Receive an item sent to you (custody.received), recording the seal check.",
         discussion: """
             Example:
-              ledger receive EV-0001 --seal SEAL-0001 --location "NL lab, safe 2" --key erin.pem
-              ledger receive EV-0002 --seal SEAL-0002 --seal-broken --condition "tape cut" --key erin.pem
+              ledger receive EV-0001 --seal SEAL-0001 --location "NL lab, safe 2" \\
+                  --key erin.pem
+              ledger receive EV-0002 --seal SEAL-0002 --seal-broken \\
+                  --condition "tape cut" --key erin.pem
             """)
     @Argument(help: "The item.") var item: String
     @Option(help: "The seal number you see on the item; it must be the one the item was released under.")
@@ -517,7 +601,7 @@ struct ItemsCommand: ParsableCommand {
 
     private func printItems(_ items: [ItemRecord]) throws {
         if json {
-            printJSON(.array(items.map(\.jsonValue)))
+            printJSONLines(items.map(\.jsonValue))
             return
         }
         guard !items.isEmpty else { return print("no items match") }
@@ -535,16 +619,15 @@ struct ItemsCommand: ParsableCommand {
 
     private func printInTransit(_ items: [ItemInTransit]) throws {
         if json {
-            printJSON(
-                .array(
-                    items.map {
-                        var object: [JSONMember] = [
-                            JSONMember("item", $0.item.jsonValue), JSONMember("from", .string($0.from)),
-                            JSONMember("to", .string($0.to)), JSONMember("since", .string($0.since)),
-                        ]
-                        if let occurred = $0.occurredAt { object.append(JSONMember("occurred_at", .string(occurred))) }
-                        return .object(object)
-                    }))
+            printJSONLines(
+                items.map {
+                    var object: [JSONMember] = [
+                        JSONMember("item", $0.item.jsonValue), JSONMember("from", .string($0.from)),
+                        JSONMember("to", .string($0.to)), JSONMember("since", .string($0.since)),
+                    ]
+                    if let occurred = $0.occurredAt { object.append(JSONMember("occurred_at", .string(occurred))) }
+                    return .object(object)
+                })
             return
         }
         guard !items.isEmpty else { return print("no items in transit match") }
@@ -563,17 +646,16 @@ struct ItemsCommand: ParsableCommand {
 
     private func printCheckedOut(_ items: [ItemCheckedOut], now: Int64) throws {
         if json {
-            printJSON(
-                .array(
-                    items.map {
-                        var object: [JSONMember] = [
-                            JSONMember("item", $0.item.jsonValue), JSONMember("examiner", .string($0.examiner)),
-                            JSONMember("since", .string($0.since)), JSONMember("overdue", .bool($0.isOverdue)),
-                        ]
-                        if let purpose = $0.purpose { object.append(JSONMember("purpose", .string(purpose))) }
-                        if let due = $0.due { object.append(JSONMember("due", .string(due))) }
-                        return .object(object)
-                    }))
+            printJSONLines(
+                items.map {
+                    var object: [JSONMember] = [
+                        JSONMember("item", $0.item.jsonValue), JSONMember("examiner", .string($0.examiner)),
+                        JSONMember("since", .string($0.since)), JSONMember("overdue", .bool($0.isOverdue)),
+                    ]
+                    if let purpose = $0.purpose { object.append(JSONMember("purpose", .string(purpose))) }
+                    if let due = $0.due { object.append(JSONMember("due", .string(due))) }
+                    return .object(object)
+                })
             return
         }
         guard !items.isEmpty else { return print(overdue ? "no overdue items match" : "no checked-out items match") }

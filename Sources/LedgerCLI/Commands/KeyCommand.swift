@@ -13,9 +13,9 @@ struct KeyCommand: ParsableCommand {
             holds anyone else's private key.
 
             Example:
-              ledger key generate --out bob.pem --name "Bob Martin" \\
-                  --person bob --agency "BKA" \\
-                  --origin ledger.example.org/op-synergia --request-out bob.request.json
+              ledger key generate --out bob.pem --name "Bob Martin" --person bob \\
+                  --agency "BKA" --origin ledger.example.org/op-synergia \\
+                  --request-out bob.request.json
               ledger key register bob.request.json --roles custodian --key ada.pem
               ledger key list
               ledger key revoke <key id> --reason "left the unit" --key ada.pem
@@ -30,9 +30,9 @@ struct KeyCommand: ParsableCommand {
                 signed registration request to hand to an administrator. Your private key never leaves you.
 
                 Example:
-                  ledger key generate --out bob.pem --name "Bob Custodian" \\
-                      --person bob --agency "BKA" \\
-                      --origin ledger.example.org/op-synergia > bob.request.json
+                  ledger key generate --out bob.pem --name "Bob Custodian" --person bob \\
+                      --agency "BKA" --origin ledger.example.org/op-synergia \\
+                      > bob.request.json
                 """)
 
         @OptionGroup var location: LedgerOptions
@@ -44,6 +44,7 @@ struct KeyCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Write the request here instead of standard output.", valueName: "file"))
         var requestOut: String?
         @OptionGroup var passphrase: PassphraseOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let ledgerOrigin: String
@@ -66,7 +67,15 @@ struct KeyCommand: ParsableCommand {
                 guard FileManager.default.createFile(atPath: requestOut, contents: Data((request + "\n").utf8)) else {
                     throw LedgerError.usage("cannot write \(requestOut)")
                 }
-                printErr("wrote key \(out) (key id \(keyID)) and request \(requestOut)")
+                if output.json {
+                    printJSON([
+                        "key_file": .string(out), "key_id": .string(keyID), "request_file": .string(requestOut),
+                    ])
+                } else {
+                    printErr("wrote key \(out) (key id \(keyID)) and request \(requestOut)")
+                }
+            } else if output.json {
+                printJSON(["key_file": .string(out), "key_id": .string(keyID), "request": .string(request)])
             } else {
                 print(request)
                 printErr("wrote key \(out) (key id \(keyID)); the request is on standard output")
@@ -161,8 +170,8 @@ struct KeyCommand: ParsableCommand {
             abstract: "Revoke a key (by an administrator, or by the key itself).",
             discussion: """
                 Example:
-                  ledger key revoke 3f2a…c9 --reason "laptop stolen" \\
-                      --compromised-since 120 --key ada.pem
+                  ledger key revoke 3f2a…c9 --reason "laptop stolen" --compromised-since 120 \\
+                      --key ada.pem
                 """)
 
         @OptionGroup var location: LedgerOptions
@@ -173,6 +182,7 @@ struct KeyCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Your private key file (an admin's, or the revoked key's own).", valueName: "file"))
         var key: String
         @OptionGroup var passphrase: PassphraseOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let store = try location.open()
@@ -182,7 +192,8 @@ struct KeyCommand: ParsableCommand {
             }
             let seq = try KeyManagement.revoke(
                 keyID: keyID, reason: reason, compromisedSinceSeq: compromisedSince, signer: signer, store: store)
-            print("revoked key \(keyID) at seq \(seq)")
+            output.emit(
+                "revoked key \(keyID) at seq \(seq)", json: ["key_id": .string(keyID), "seq": .integer(seq)])
         }
     }
 }

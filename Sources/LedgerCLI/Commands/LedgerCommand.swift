@@ -25,31 +25,31 @@ struct LedgerCommand: ParsableCommand {
             status, the operation's figures (docs/EVENTS.md).
 
             Quick start:
-              ledger demo      (a whole operation into ./synergia-demo; stats; verify)
+              ledger demo   (a whole operation into ./synergia-demo; stats; verify)
 
             By hand:
-              ledger init --origin ledger.example.org/op-demo \\
-                  --name "Ada Admin" --person ada --agency "NCA"
-              ledger key generate --out bob.pem --name "Bob Custodian" \\
-                  --person bob --agency "BKA" \\
-                  --origin ledger.example.org/op-demo > bob.request.json
+              ledger init --origin ledger.example.org/op-demo --name "Ada Admin" \\
+                  --person ada --agency "NCA"
+              ledger key generate --out bob.pem --name "Bob Custodian" --person bob \\
+                  --agency "BKA" --origin ledger.example.org/op-demo > bob.request.json
               ledger key register bob.request.json --roles custodian --key admin.pem
               ledger append --type ledger.note --stream ledger \\
                   --data '{"text":"Evidence room B opened."}' --key admin.pem
-              ledger case open OP-1 --title "Op One" --legal-basis "JIT 7" \\
-                  --agency NCA --key carol.pem
-              ledger item seize EV-1 --case OP-1 … --seal S-1 --key carol.pem
-              ledger transfer EV-1 --to bob --purpose Storage --seal S-1 \\
+              ledger case open OP-1 --title "Op One" --legal-basis "JIT 7" --agency NCA \\
                   --key carol.pem
+              ledger item seize EV-1 --case OP-1 … --seal S-1 --key carol.pem
+              ledger transfer EV-1 --to bob --purpose Storage --seal S-1 --key carol.pem
               ledger receive EV-1 --seal S-1 --key bob.pem
               ledger item history EV-1
               ledger checkpoint --log-key log.pem
               ledger verify
 
             Signing away from the ledger (statements; docs/FORMAT.md §12):
-              ledger item show EV-1 --json > ev1.json        (at the office)
-              ledger receive EV-1 --seal S-1 --key bob.pem \\
-                  --head ev1.json --out field.statements       (in the field)
+              # at the office
+              ledger item show EV-1 --json > ev1.json
+              # in the field
+              ledger receive EV-1 --seal S-1 --key bob.pem --head ev1.json \\
+                  --out field.statements
               ledger submit field.statements --receipt ev1.receipt
 
             Exit statuses (docs/FORMAT.md §9): \(LedgerError.exitStatusSummary).
@@ -95,8 +95,7 @@ struct LedgerOptions: ParsableArguments {
 
     /// A folder is not a ledger: say so in those words, naming the ledger file inside it if there is one.
     private func refuseFolder() throws(LedgerError) {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else { return }
+        guard isFolder(path) else { return }
         let inside = URL(fileURLWithPath: path).appendingPathComponent("custody.ledger").path
         let what = ledger == nil ? "the ledger location \(path)" : "--ledger \(path)"
         throw .usage(
@@ -162,6 +161,8 @@ struct PassphraseOptions: ParsableArguments {
 
     /// Loads a private key file; an encrypted key with no passphrase given is asked for on the terminal.
     func loadKey(_ path: String) throws(LedgerError) -> Ed25519PrivateKey {
+        try refuseFolder(path, given: "the key file")
+        guard FileManager.default.fileExists(atPath: path) else { throw .usage("there is no key file \(path)") }
         let given = try passphrase()
         do { return try Ed25519PrivateKey(contentsOfFile: path, passphrase: given) } catch {
             guard error.isPassphraseProblem, given == nil, isatty(STDIN_FILENO) == 1,
@@ -209,6 +210,18 @@ private func isLogKey(_ key: Ed25519PrivateKey, of store: any LedgerStore) -> Bo
     return found ?? false
 }
 
+/// True when `path` names a folder.
+func isFolder(_ path: String) -> Bool {
+    var folder: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && folder.boolValue
+}
+
+/// Refuses a folder where a file is wanted, in those words: "--jsonl /tmp is a folder, not a JSON Lines file".
+func refuseFolder(_ path: String, given what: String) throws(LedgerError) {
+    guard isFolder(path) else { return }
+    throw .usage("\(what) \(path) is a folder, not a file")
+}
+
 /// Reads `@FILE` or inline text.
 func readArgumentBytes(_ value: String, what: String) throws(LedgerError) -> [UInt8] {
     if value.hasPrefix("@") {
@@ -225,6 +238,8 @@ func readArgumentBytes(_ value: String, what: String) throws(LedgerError) -> [UI
 /// Reads a whole file given as an argument ("-" for standard input).
 func readFileBytes(_ path: String, what: String) throws(LedgerError) -> [UInt8] {
     if path == "-" { return [UInt8](FileHandle.standardInput.readDataToEndOfFile()) }
+    try refuseFolder(path, given: what)
+    guard FileManager.default.fileExists(atPath: path) else { throw .usage("there is no \(what) \(path)") }
     guard let data = FileManager.default.contents(atPath: path) else { throw .usage("cannot read \(what) \(path)") }
     return [UInt8](data)
 }
@@ -242,4 +257,20 @@ func printErr(_ text: String) {
 /// Prints a JSON value as canonical JSON followed by a newline.
 func printJSON(_ value: JSONValue) {
     print(String(decoding: JCS.serialize(value), as: UTF8.self))
+}
+
+/// Prints rows as JSON Lines, one canonical JSON object per line: the `--json` form of every list (FORMAT.md §9;
+/// a single result is one object).
+func printJSONLines(_ rows: [JSONValue]) {
+    for row in rows { printJSON(row) }
+}
+
+/// `--json` for commands whose result is one message: that message as a JSON object.
+struct JSONOutput: ParsableArguments {
+    @Flag(help: "Print the result as one JSON object.") var json = false
+
+    /// Prints `text` for people, or `object` under `--json`.
+    func emit(_ text: @autoclosure () -> String, json object: @autoclosure () -> JSONValue) {
+        if json { printJSON(object()) } else { print(text()) }
+    }
 }

@@ -36,6 +36,7 @@ struct LogCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only entries recorded on or before this date or time.", valueName: "time"))
     var until: String?
     @Option(help: "table or jsonl.") var format: Format = .table
+    @Flag(help: "Print JSON Lines, the exact records (the same as --format jsonl).") var json = false
 
     func run() throws {
         let store = try location.openForReading()
@@ -62,7 +63,7 @@ struct LogCommand: ParsableCommand {
                 label: "reading", total: stream == nil ? max(0, min(to ?? count, count) - max(from, 1) + 1) : nil)
             var done: Int64 = 0
             defer { progress.finish() }
-            switch format {
+            switch json ? .jsonl : format {
             case .jsonl:
                 let out = FileHandle.standardOutput
                 var buffer = [UInt8]()

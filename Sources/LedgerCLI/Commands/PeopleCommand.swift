@@ -18,7 +18,7 @@ struct PeopleCommand: ParsableCommand {
     func run() throws {
         let people = try CustodyQueries.people(in: try location.openForReading())
         if json {
-            printJSON(.array(people.map(\.jsonValue)))
+            printJSONLines(people.map(\.jsonValue))
             return
         }
         print(

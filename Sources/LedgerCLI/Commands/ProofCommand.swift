@@ -12,8 +12,10 @@ struct ProofCommand: ParsableCommand {
             Examples:
               ledger proof inclusion 42 > entry42.tlog-proof
               ledger log --format jsonl --from 42 --to 42 > entry42.json
-              ledger proof verify entry42.tlog-proof --entry entry42.json --trust-log-key VKEY
-              ledger proof verify seizure.receipt --trust-log-key VKEY     (a receipt carries its record)
+              ledger proof verify entry42.tlog-proof --entry entry42.json \\
+                  --trust-log-key VKEY
+              # a receipt carries its record
+              ledger proof verify seizure.receipt --trust-log-key VKEY
               ledger proof consistency 1000 2000
             """,
         subcommands: [Inclusion.self, Consistency.self, Verify.self])
@@ -24,12 +26,16 @@ struct ProofCommand: ParsableCommand {
             discussion: """
                 The checkpoint is the stored one of --size, or the newest stored checkpoint that covers SEQ. \
                 The proof's index is the 0-based leaf index, SEQ − 1.
+
+                Example:
+                  ledger proof inclusion 42 > entry42.tlog-proof
                 """)
         @Argument(help: "The entry's seq.") var seq: Int64
         @Option(help: "The size of the stored checkpoint to prove against.") var size: Int64?
         @Option(help: ArgumentHelp("Write the proof to this file (never overwritten).", valueName: "file"))
         var out: String?
         @OptionGroup var location: LedgerOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let proof = try ProofBuilder.inclusion(seq: seq, size: size, in: try location.openForReading())
@@ -39,9 +45,17 @@ struct ProofCommand: ParsableCommand {
                 else { throw LedgerError.usage("cannot create \(out)") }
                 handle.write(Data(proof.text.utf8))
                 try handle.close()
-                print(
-                    "wrote the proof of seq \(seq) against the checkpoint of size \(proof.checkpoint.checkpoint.size) to \(out)"
-                )
+                output.emit(
+                    "wrote the proof of seq \(seq) against the checkpoint of size \(proof.checkpoint.checkpoint.size) to \(out)",
+                    json: [
+                        "seq": .integer(seq), "checkpoint_size": .integer(proof.checkpoint.checkpoint.size),
+                        "file": .string(out),
+                    ])
+            } else if output.json {
+                printJSON([
+                    "seq": .integer(seq), "checkpoint_size": .integer(proof.checkpoint.checkpoint.size),
+                    "proof": .string(proof.text),
+                ])
             } else {
                 printOut(proof.text)
             }
@@ -50,7 +64,11 @@ struct ProofCommand: ParsableCommand {
 
     struct Consistency: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the consistency proof between the trees of OLD and NEW entries (base64, one per line).")
+            abstract: "Print the consistency proof between the trees of OLD and NEW entries (base64, one per line).",
+            discussion: """
+                Example:
+                  ledger proof consistency 1000 2000 > proof.txt
+                """)
         @Argument(help: "The old tree size.") var old: Int64
         @Argument(help: "The new tree size.") var new: Int64
         @OptionGroup var location: LedgerOptions
@@ -77,6 +95,10 @@ struct ProofCommand: ParsableCommand {
             discussion: """
                 Exit 0 when the entry is in the checkpointed tree and the checkpoint is signed by the pinned log \
                 key; 1 otherwise.
+
+                Example:
+                  ledger proof verify entry42.tlog-proof --entry entry42.json \\
+                      --trust-log-key 'ledger.example.org/op-1+…'
                 """)
         @Argument(help: "The .tlog-proof file.") var file: String
         @Option(
@@ -86,6 +108,7 @@ struct ProofCommand: ParsableCommand {
                 valueName: "file"))
         var entry: String?
         @Option(help: ArgumentHelp("The log key's vkey you trust.", valueName: "vkey")) var trustLogKey: String
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let proofText = String(decoding: try readFileBytes(file, what: "proof file"), as: UTF8.self)
@@ -107,9 +130,14 @@ struct ProofCommand: ParsableCommand {
             }
             let verified = try verify(proofText: proofText, record: record, logKey: logKey)
             let (parsed, checkpoint) = (verified.entry, verified.checkpoint)
-            print(
-                "OK: seq \(parsed.body.seq) (\(parsed.body.type) in \(parsed.body.stream)) is in the tree of size \(checkpoint.size) of \(checkpoint.origin), signed by the pinned log key"
-            )
+            output.emit(
+                "OK: seq \(parsed.body.seq) (\(parsed.body.type) in \(parsed.body.stream)) is in the tree of size \(checkpoint.size) of \(checkpoint.origin), signed by the pinned log key",
+                json: [
+                    "ok": .bool(true), "seq": .integer(parsed.body.seq), "type": .string(parsed.body.type),
+                    "stream": .string(parsed.body.stream), "checkpoint_size": .integer(checkpoint.size),
+                    "origin": .string(checkpoint.origin), "root": .string(Hex.encode(checkpoint.root)),
+                    "root_base64": .string(Base64.encode(checkpoint.root)),
+                ])
         }
 
         /// The library's offline check; a malformed proof is named by its file.

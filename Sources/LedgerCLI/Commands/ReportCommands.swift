@@ -113,6 +113,9 @@ struct RebuildCommand: ParsableCommand {
         discussion: """
             Use it when `ledger verify` reports a projection that does not match the log. The log itself is \
             never changed.
+
+            Example:
+              ledger rebuild
             """)
     @OptionGroup var location: LedgerOptions
     @Flag(help: "Print JSON.") var json = false
@@ -152,14 +155,38 @@ struct RebuildCommand: ParsableCommand {
 
 struct NoteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "note", abstract: "Add a note to an item, target or case (note.added).",
+        commandName: "note", abstract: "Add a note to an item, a case or a target (note.added).",
         discussion: """
-            Example:
-              ledger note item/EV-0001 --text "Battery removed for transport." --key carol.pem
+            The item is named by its id, as every item command names it; a note on a case or a target names \
+            it with --case or --target instead.
+
+            Examples:
+              ledger note EV-0001 --text "Battery removed for transport." --key carol.pem
+              ledger note --case OP-1 --text "Prosecutor briefed." --key carol.pem
+              ledger note --target T-3f2a9c0b1d4e --text "Hoster asked for the warrant." \\
+                  --key tina.pem
             """)
-    @Argument(help: "The stream: item/ID, target/ID or case/ID.") var stream: String
+    @Argument(help: "The item, e.g. EV-0001 (or give --case or --target).") var item: String?
+    @Option(name: .customLong("case"), help: "A note on this case instead of an item.") var caseID: String?
+    @Option(help: "A note on this target (its id, T-…) instead of an item.") var target: String?
     @Option(help: "The note.") var text: String
     @OptionGroup var event: EventOptions
+
+    func validate() throws {
+        guard [item, caseID, target].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("name exactly one of: an item id, --case ID or --target ID")
+        }
+    }
+
+    /// The stream the note goes to; `item/ID`, `case/ID` and `target/ID` as the argument (the form earlier releases
+    /// took) name their stream.
+    var stream: String {
+        if let caseID { return CustodyStreams.caseStream(caseID) }
+        if let target { return CustodyStreams.target(target) }
+        let item = item ?? ""
+        for prefix in ["item/", "case/", "target/"] where item.hasPrefix(prefix) { return item }
+        return CustodyStreams.item(item)
+    }
 
     func run() throws {
         try event.record(CustodyEvents.noteAdded, stream: stream, data: DataBuilder(["text": text]))
@@ -176,7 +203,8 @@ struct CorrectCommand: ParsableCommand {
             Only the person who recorded the entry, or a supervisor, may correct it.
 
             Example:
-              ledger correct 42 --field description --value "Black laptop" --reason "Typo at seizure" --key carol.pem
+              ledger correct 42 --field description --value "Black laptop" \\
+                  --reason "Typo at seizure" --key carol.pem
             """)
     @Argument(help: "The seq of the entry to correct.") var seq: Int64
     @Option(help: "The data field, e.g. description.") var field: String
@@ -194,7 +222,7 @@ struct CorrectCommand: ParsableCommand {
             }
             return found
         }
-        guard let stream else { throw LedgerError.usage("there is no entry at seq \(seq)") }
+        guard let stream else { throw LedgerError.notFound("there is no entry at seq \(seq)") }
         var data = DataBuilder()
         data.set("corrects", .integer(seq))
         data["field"] = field

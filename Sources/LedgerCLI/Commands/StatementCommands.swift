@@ -17,7 +17,8 @@ struct HeadCommand: ParsableCommand {
 
             Examples:
               ledger head item/EV-0064 --json > ev64.head.json
-              ledger head item/EV-0099 --json > new-item.head.json     (revision 0: a new stream)
+              # revision 0: a new stream
+              ledger head item/EV-0099 --json > new-item.head.json
             """)
 
     @Argument(help: "The stream, e.g. item/EV-0064.") var stream: String
@@ -57,9 +58,11 @@ struct SignCommand: ParsableCommand {
 
             Examples:
               ledger sign --head ev64.head.json --type custody.received \\
-                  --data '{"seal_intact":true,"seal":"SEAL-00064"}' --key erin.pem --out ev64.statements
-              ledger sign --head new-item.head.json --type item.seized --data @seizure.json \\
-                  --key carol.pem --out field.statements --valid-for 72h
+                  --data '{"seal_intact":true,"seal":"SEAL-00064"}' --key erin.pem \\
+                  --out ev64.statements
+              ledger sign --head new-item.head.json --type item.seized \\
+                  --data @seizure.json --key carol.pem --out field.statements \\
+                  --valid-for 72h
             """)
 
     @Option(help: ArgumentHelp("The stream position file (`ledger head STREAM --json`).", valueName: "file"))
@@ -131,19 +134,26 @@ struct CosignCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Your signing key file.", valueName: "file")) var key: String
     @Flag(help: "Sign without asking (for scripts).") var yes = false
     @OptionGroup var passphrase: PassphraseOptions
+    @OptionGroup var output: JSONOutput
 
     func run() throws {
         var statements = try StatementSigning.read(file: try readFileBytes(file, what: "statement file"), name: file)
         let signer = try passphrase.loadKey(key)
         var signed = 0
+        // Under --json standard output holds the result alone; what is shown to be confirmed goes to standard error.
+        let show: (String) -> Void = output.json ? { printErr($0) } : { print($0) }
         for (index, statement) in statements.enumerated() {
             guard (try? StatementSigning.cosign(statement, signer: signer)) != nil else { continue }
-            print("Statement \(index + 1) of \(statements.count):")
-            for line in StatementSigning.summary(statement) { print("  " + Terminal.line(line)) }
+            show("Statement \(index + 1) of \(statements.count):")
+            for line in StatementSigning.summary(statement) { show("  " + Terminal.line(line)) }
             if !yes {
-                print("Co-sign it? [y/N] ", terminator: "")
+                if output.json {
+                    FileHandle.standardError.write(Data("Co-sign it? [y/N] ".utf8))
+                } else {
+                    print("Co-sign it? [y/N] ", terminator: "")
+                }
                 guard let answer = readLine(), answer.lowercased().hasPrefix("y") else {
-                    print("not signed")
+                    show("not signed")
                     continue
                 }
             }
@@ -154,7 +164,9 @@ struct CosignCommand: ParsableCommand {
             throw LedgerError.usage("no statement in \(file) names your key as its co-signer; nothing was changed")
         }
         try replaceFile(file, with: StatementSigning.file(statements))
-        print("co-signed \(signed) statement(s) in \(file)")
+        output.emit(
+            "co-signed \(signed) statement(s) in \(file)",
+            json: ["file": .string(file), "cosigned": .integer(Int64(signed))])
     }
 }
 
@@ -197,7 +209,9 @@ struct SubmitCommand: ParsableCommand {
                 "--receipt is for one statement; these files hold \(statements.count): use --receipts DIR")
         }
         let store = try location.open()
-        let outcomes = try Sequencer.submit(statements, to: store)
+        let progress = ProgressLine(label: "sequencing", total: Int64(statements.count))
+        let outcomes = try Sequencer.submit(statements, to: store) { progress.update(Int64($0)) }
+        progress.finish()
         // Each receipt is against its entry's commit group's checkpoint (the smallest covering it), so that a
         // resubmission writes the same receipt.
         let size: Int64? = nil

@@ -23,9 +23,9 @@ struct TargetReference: ParsableArguments {
                     return found
                 }
             }
-            throw LedgerError.usage("case \(caseID) has no target \(target)")
+            throw LedgerError.notFound("case \(caseID) has no target \(target)")
         }
-        throw LedgerError.usage("no target with id \(target) (name it by value with --case CASE)")
+        throw LedgerError.notFound("no target with id \(target) (name it by value with --case CASE)")
     }
 }
 
@@ -41,10 +41,11 @@ struct TargetCommand: ParsableCommand {
             Examples:
               ledger target add --case OP-SYNERGIA --ip 198.51.100.7 --category phishing \\
                   --country NL --source "CERT-EU feed" --key tina.pem
-              ledger target import targets.csv --case OP-SYNERGIA --source "CERT-EU feed" --key tina.pem
+              ledger target import targets.csv --case OP-SYNERGIA \\
+                  --source "CERT-EU feed" --key tina.pem
               ledger target verified T-3f2a9c0b1d4e --key tina.pem
-              ledger target notify 198.51.100.7 --case OP-SYNERGIA --to "Hoster BV abuse" \\
-                  --reference ABUSE-2024-0001 --key tina.pem
+              ledger target notify 198.51.100.7 --case OP-SYNERGIA \\
+                  --to "Hoster BV abuse" --reference ABUSE-2024-0001 --key tina.pem
               ledger target show T-3f2a9c0b1d4e
             """,
         subcommands: [
@@ -52,7 +53,13 @@ struct TargetCommand: ParsableCommand {
         ])
 
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Identify one target (target.identified).")
+        static let configuration = CommandConfiguration(
+            abstract: "Identify one target (target.identified).",
+            discussion: """
+                Example:
+                  ledger target add --case OP-1 --domain shop.example --category phishing \\
+                      --country NL --source "CERT-EU feed" --key tina.pem
+                """)
         @Option(name: .customLong("case"), help: "The case.") var caseID: String
         @Option(help: "An IPv4 or IPv6 address.") var ip: String?
         @Option(help: "A domain name.") var domain: String?
@@ -131,7 +138,13 @@ struct TargetCommand: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show a target and its history.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show a target and its history.",
+            discussion: """
+                Examples:
+                  ledger target show T-3f2a9c0b1d4e
+                  ledger target show shop.example --case OP-1 --json
+                """)
         @OptionGroup var reference: TargetReference
         @OptionGroup var location: LedgerOptions
         @Flag(help: "Print JSON.") var json = false
@@ -161,7 +174,12 @@ struct TargetCommand: ParsableCommand {
     }
 
     struct Verified: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Mark a target as verified (target.verified).")
+        static let configuration = CommandConfiguration(
+            abstract: "Mark a target as verified (target.verified).",
+            discussion: """
+                Example:
+                  ledger target verified T-3f2a9c0b1d4e --note "Kit confirmed" --key tina.pem
+                """)
         @OptionGroup var reference: TargetReference
         @Option(help: "A note.") var note: String?
         @OptionGroup var event: EventOptions
@@ -175,7 +193,12 @@ struct TargetCommand: ParsableCommand {
 
     struct FalsePositive: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "false-positive", abstract: "Mark a target as a false positive.")
+            commandName: "false-positive", abstract: "Mark a target as a false positive.",
+            discussion: """
+                Example:
+                  ledger target false-positive T-3f2a9c0b1d4e --reason "Parked domain" \\
+                      --key tina.pem
+                """)
         @OptionGroup var reference: TargetReference
         @Option(help: "Why.") var reason: String
         @OptionGroup var event: EventOptions
@@ -189,7 +212,12 @@ struct TargetCommand: ParsableCommand {
 
     struct Notify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Record an abuse report sent to a provider or CERT (target.notified).")
+            abstract: "Record an abuse report sent to a provider or CERT (target.notified).",
+            discussion: """
+                Example:
+                  ledger target notify T-3f2a9c0b1d4e --to "Hoster BV" --reference AR-77 \\
+                      --key tina.pem
+                """)
         @OptionGroup var reference: TargetReference
         @Option(help: "Who was notified.") var to: String
         @Option(name: .customLong("reference"), help: "The report's reference.") var reportReference: String
@@ -204,7 +232,12 @@ struct TargetCommand: ParsableCommand {
 
     struct Reappeared: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Record that a taken-down target is active again (target.reappeared).")
+            abstract: "Record that a taken-down target is active again (target.reappeared).",
+            discussion: """
+                Example:
+                  ledger target reappeared T-3f2a9c0b1d4e --details "Same kit, new host" \\
+                      --key tina.pem
+                """)
         @OptionGroup var reference: TargetReference
         @Option(help: "When it was seen again (RFC 3339; default now).") var observedAt: String?
         @Option(help: "Details.") var details: String?
@@ -224,14 +257,22 @@ struct TakedownCommand: ParsableCommand {
         abstract: "Request takedowns and record their outcomes.",
         discussion: """
             Examples:
-              ledger takedown request T-3f2a9c0b1d4e --to "Hoster BV" --instrument "EIO 2024/55" --key tina.pem
+              ledger takedown request T-3f2a9c0b1d4e --to "Hoster BV" \\
+                  --instrument "EIO 2024/55" --key tina.pem
               ledger takedown confirm T-3f2a9c0b1d4e --method null-routed --key tina.pem
-              ledger takedown not-actioned T-3f2a9c0b1d4e --reason jurisdiction --key tina.pem
+              ledger takedown not-actioned T-3f2a9c0b1d4e --reason jurisdiction \\
+                  --key tina.pem
             """,
         subcommands: [Request.self, Confirm.self, NotActioned.self])
 
     struct Request: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a takedown request.")
+        static let configuration = CommandConfiguration(
+            abstract: "Record a takedown request.",
+            discussion: """
+                Example:
+                  ledger takedown request T-3f2a9c0b1d4e --to "Hoster BV" \\
+                      --instrument "EIO 2024/55" --key tina.pem
+                """)
         @OptionGroup var reference: TargetReference
         @Option(help: "To whom it was sent.") var to: String
         @Option(help: "The legal instrument's reference.") var instrument: String
@@ -245,7 +286,12 @@ struct TakedownCommand: ParsableCommand {
     }
 
     struct Confirm: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record that a target was taken down.")
+        static let configuration = CommandConfiguration(
+            abstract: "Record that a target was taken down.",
+            discussion: """
+                Example:
+                  ledger takedown confirm T-3f2a9c0b1d4e --method null-routed --key tina.pem
+                """)
         @OptionGroup var reference: TargetReference
         @Option(help: "suspended, null-routed, sinkholed, domain-hold or seized.") var method: String
         @Option(help: "When it happened (RFC 3339; default now).") var at: String?
@@ -261,7 +307,12 @@ struct TakedownCommand: ParsableCommand {
 
     struct NotActioned: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "not-actioned", abstract: "Record that a takedown was not carried out.")
+            commandName: "not-actioned", abstract: "Record that a takedown was not carried out.",
+            discussion: """
+                Example:
+                  ledger takedown not-actioned T-3f2a9c0b1d4e --reason jurisdiction \\
+                      --key tina.pem
+                """)
         @OptionGroup var reference: TargetReference
         @Option(help: "jurisdiction, shared-hosting, no-response or other.") var reason: String
         @Option(help: "Details.") var details: String?
@@ -303,7 +354,7 @@ struct TargetsCommand: ParsableCommand {
             limit: limit > 0 ? limit + 1 : nil)
         let shown = limit > 0 ? Array(targets.prefix(limit)) : targets
         if json {
-            printJSON(.array(shown.map(\.jsonValue)))
+            printJSONLines(shown.map(\.jsonValue))
             return
         }
         print(

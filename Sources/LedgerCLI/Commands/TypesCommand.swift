@@ -42,20 +42,19 @@ struct TypesCommand: ParsableCommand {
             return
         }
         if json {
-            printJSON(
-                .array(
-                    rules.map { rule in
-                        [
-                            "type": .string(rule.type), "stream": .string(rule.stream.description),
-                            "roles": .array(rule.actorRoles.sorted().map { .string($0) }),
-                            "signers": .string(rule.signerDescription),
-                            "data": .array(
-                                rule.data.fields.map {
-                                    ["name": .string($0.name), "required": .bool($0.required)]
-                                }),
-                            "correctable": .array(rule.correctable.map { .string($0) }),
-                        ]
-                    }))
+            printJSONLines(
+                rules.map { rule in
+                    [
+                        "type": .string(rule.type), "stream": .string(rule.stream.description),
+                        "roles": .array(rule.actorRoles.sorted().map { .string($0) }),
+                        "signers": .string(rule.signerDescription),
+                        "data": .array(
+                            rule.data.fields.map {
+                                ["name": .string($0.name), "required": .bool($0.required)]
+                            }),
+                        "correctable": .array(rule.correctable.map { .string($0) }),
+                    ]
+                })
             return
         }
         print(

@@ -2,6 +2,19 @@ import Foundation
 import LedgerApp
 import LedgerCore
 
+/// A command's error with the option the user gave for the data member it is about (`--seal` for `data.seal`).
+struct CommandError: Error {
+    /// The error.
+    let error: LedgerError
+    /// The option that filled the member the error is about, if one did.
+    let option: String?
+
+    init(_ error: LedgerError, option: String?) {
+        self.error = error
+        self.option = option
+    }
+}
+
 /// Errors in the user's terms: a data member an error names (`data.kind`, `data.source_hashes[0].value`) is named
 /// as the option that filled it (`--kind`, `--source-sha256`).
 ///

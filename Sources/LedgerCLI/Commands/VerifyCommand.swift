@@ -68,6 +68,7 @@ struct VerifyCommand: ParsableCommand {
         }
         let report: VerifyReport
         if let jsonl {
+            try refuseFolder(jsonl, given: "--jsonl")
             let progress = ProgressLine(label: "verifying", total: ProgressLine.isShown ? lineCount(jsonl) : nil)
             options.progress = { progress.update($0) }
             report = try VerifyRunner.verify(jsonlPath: jsonl, options: options)
@@ -121,7 +122,7 @@ enum VerifyReportFormatter {
                     "  snapshot   seq 1…\(summary.entries), read as one snapshot (entries appended meanwhile are for the next verify)"
                 )
             }
-            lines.append("  tree       size \(summary.treeSize), root \(Hex.encode(summary.root))")
+            lines.append("  tree       size \(summary.treeSize), root \(Checkpoint.rootText(summary.root))")
             lines.append(
                 "  log key    \(summary.logKey ?? "?")"
                     + (report.logKeyPinned ? " (pinned)" : " (NOT pinned: pass --trust-log-key VKEY to pin it)")
@@ -281,6 +282,7 @@ enum VerifyReportFormatter {
                 JSONMember("revoked_keys", .integer(Int64(summary.revokedKeys))),
                 JSONMember("tree_size", .integer(summary.treeSize)),
                 JSONMember("root", .string(Hex.encode(summary.root))),
+                JSONMember("root_base64", .string(Base64.encode(summary.root))),
                 JSONMember("log_vkey", .string(summary.logKey ?? "")),
                 JSONMember("checkpoint_sizes", .array(summary.checkpointSizes.map { .integer($0) })),
                 JSONMember("uncovered_entries", .integer(summary.uncoveredEntries)),

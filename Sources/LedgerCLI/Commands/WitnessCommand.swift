@@ -27,36 +27,53 @@ struct WitnessCommand: ParsableCommand {
 
             Examples:
               ledger witness init --name witness.bka.example --dir bka-witness
-              ledger witness add-log ledger.example.org/op-1 'ledger.example.org/op-1+…' --dir bka-witness
+              ledger witness add-log ledger.example.org/op-1 'ledger.example.org/op-1+…' \\
+                  --dir bka-witness
               ledger checkpoint --latest > cp.txt
               ledger proof consistency 1000 2000 > proof.txt
-              ledger witness cosign cp.txt --proof proof.txt --dir bka-witness > cosignature.txt
+              ledger witness cosign cp.txt --proof proof.txt --dir bka-witness \\
+                  > cosignature.txt
             """,
         subcommands: [Init.self, AddLog.self, Cosign.self])
 
     struct Init: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a witness key and an empty state.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a witness key and an empty state.",
+            discussion: """
+                Example:
+                  ledger witness init --name witness.bka.example --dir bka-witness
+                """)
         @Option(help: "The witness's name (its key name, e.g. witness.bka.example).") var name: String
         @OptionGroup var location: WitnessLocation
         @OptionGroup var passphrase: PassphraseOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let vkey = try location.witness.initialize(name: name, passphrase: try passphrase.passphrase())
-            print("witness \(name) created in \(location.witness.directory)")
-            print("its vkey (give it to verifiers): \(vkey)")
+            output.emit(
+                "witness \(name) created in \(location.witness.directory)\nits vkey (give it to verifiers): \(vkey)",
+                json: [
+                    "name": .string(name), "directory": .string(location.witness.directory), "vkey": .string(vkey),
+                ])
         }
     }
 
     struct AddLog: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "add-log", abstract: "Witness a log: its origin and the vkey of its log key.")
+            commandName: "add-log", abstract: "Witness a log: its origin and the vkey of its log key.",
+            discussion: """
+                Example:
+                  ledger witness add-log ledger.example.org/op-1 'ledger.example.org/op-1+…' \\
+                      --dir bka-witness
+                """)
         @Argument(help: "The log's origin.") var origin: String
         @Argument(help: "The log key's vkey.") var vkey: String
         @OptionGroup var location: WitnessLocation
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             try location.witness.addLog(origin: origin, vkey: vkey)
-            print("witnessing \(origin)")
+            output.emit("witnessing \(origin)", json: ["origin": .string(origin), "vkey": .string(vkey)])
         }
     }
 
@@ -67,6 +84,10 @@ struct WitnessCommand: ParsableCommand {
                 Refuses (exit 4, nothing recorded) a checkpoint of an unknown log, one not signed by the \
                 configured log key, a shorter tree, another root for the same size, or one whose consistency \
                 proof from the last cosigned checkpoint does not verify.
+
+                Example:
+                  ledger witness cosign cp.txt --proof proof.txt --dir bka-witness \\
+                      > cosignature.txt
                 """)
         @Argument(help: "The signed checkpoint file.") var checkpoint: String
         @Option(
@@ -76,6 +97,7 @@ struct WitnessCommand: ParsableCommand {
         var proof: String?
         @OptionGroup var location: WitnessLocation
         @OptionGroup var passphrase: PassphraseOptions
+        @OptionGroup var output: JSONOutput
 
         func run() throws {
             let note = String(decoding: try readFileBytes(checkpoint, what: "checkpoint"), as: UTF8.self)
@@ -91,7 +113,11 @@ struct WitnessCommand: ParsableCommand {
             }
             let line = try location.witness.cosign(
                 checkpointNote: note, consistency: hashes, passphrase: try passphrase.passphrase())
-            printOut(line)
+            if output.json {
+                printJSON(["cosignature": .string(line)])
+            } else {
+                printOut(line)
+            }
         }
     }
 }

@@ -11,8 +11,9 @@ enum ErrorReport {
         CommandLine.arguments.dropFirst().prefix { $0 != "--" }.contains("--json")
     }
 
-    /// The JSON error object: `{"error":{"code", "exit_status", "http_status", "message", "rule"?, "field"?}}`.
-    static func json(_ error: LedgerError) -> JSONValue {
+    /// The JSON error object: `{"error":{"code", "exit_status", "http_status", "message", "rule"?, "field"?,
+    /// "option"?}}`: the custody rule, the data member it is about, and the option that filled that member.
+    static func json(_ error: LedgerError, option: String? = nil) -> JSONValue {
         var members: [JSONMember] = [
             JSONMember("code", .string(error.code.rawValue)),
             JSONMember("exit_status", .integer(Int64(error.code.exitStatus))),
@@ -23,14 +24,15 @@ enum ErrorReport {
             members.append(JSONMember("rule", .string(violation.code.rawValue)))
             if let field = violation.field { members.append(JSONMember("field", .string(field))) }
         }
+        if let option { members.append(JSONMember("option", .string(option))) }
         return .object([JSONMember("error", .object(members))])
     }
 
     /// Writes the error to standard error: the JSON object under `--json`, else `error: ` and one line.
-    static func write(_ error: LedgerError) {
+    static func write(_ error: LedgerError, option: String? = nil) {
         let text =
             wantsJSON
-            ? String(decoding: JCS.serialize(json(error)), as: UTF8.self)
+            ? String(decoding: JCS.serialize(json(error, option: option)), as: UTF8.self)
             // One line, with any ledger value in it shown as the terminal shows values.
             : "error: \(VisibleText.escape(error.description))"
         FileHandle.standardError.write(Data((text + "\n").utf8))

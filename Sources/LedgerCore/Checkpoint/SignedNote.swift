@@ -167,6 +167,10 @@ public struct Checkpoint: Sendable, Equatable {
 
     /// The checkpoint body text (no extension lines).
     public var text: String { "\(origin)\n\(size)\n\(Base64.encode(root))\n" }
+
+    /// A tree root as people compare it by eye: base64 first, as the checkpoint note, a bundle's bag-info and its
+    /// report show it, then the hex that the statements' anchors and older output use: `B64 (hex HEX)`.
+    public static func rootText(_ root: [UInt8]) -> String { "\(Base64.encode(root)) (hex \(Hex.encode(root)))" }
 }
 
 /// A checkpoint note signed by a log key.
