@@ -27,9 +27,15 @@ public struct DisclosedRecords {
         return DisclosedRecords(size: size, selection: selection, records: records, entries: entries, streams: streams)
     }
 
-    /// The statement of what this discloses.
+    /// The version-1 statement of what this discloses (what `ledger verify --disclosure` recomputes).
     public func statement(origin: String) -> DisclosureStatement {
         DisclosureStatement(origin: origin, size: size, selection: selection, streams: streams)
+    }
+
+    /// The version-2 statement of what this discloses, made by `export`, binding no file yet.
+    public func statement(origin: String, export: DisclosureExport) -> DisclosureStatement {
+        DisclosureStatement(
+            origin: origin, size: size, selection: selection, streams: streams, export: export, files: [])
     }
 
     /// Gathers the disclosure of `selection` among entries 1…`size`.

@@ -50,3 +50,32 @@ final class ProgressLine: @unchecked Sendable {
         if drawn { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
     }
 }
+
+/// Progress through named phases, each with its own total, as one line on standard error: a new
+/// ``ProgressLine`` per phase, so that every phase shows its total (shown only on a terminal, like it).
+final class PhasedProgress: @unchecked Sendable {
+    // @unchecked: all state is guarded by `lock`.
+    private let lock = NSLock()
+    private var phase = ""
+    private var line: ProgressLine?
+
+    /// `done` of `total` in `phase`; a new phase replaces the line of the previous one.
+    func update(_ phase: String, _ done: Int64, _ total: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        if phase != self.phase || line == nil {
+            line?.finish()
+            self.phase = phase
+            line = ProgressLine(label: phase, total: total)
+        }
+        line?.update(done)
+    }
+
+    /// Clears the line, if one was drawn.
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        line?.finish()
+        line = nil
+    }
+}
