@@ -156,6 +156,8 @@ public enum BundleVerifier {
             throw fail(.bag, "External-Identifier in bag-info.txt is not the disclosure's selection")
         }
         try checkStreams(entries, statement: statement)
+        // A rendering this tool does not know is named as such before the signed hashes are compared.
+        let version = try ReportVersion(report: files[BundleLayout.report] ?? [])
         if statement.version == 2 { try checkBoundFiles(statement, bag: bag) }
 
         // Custody rules, and the renderings.
@@ -164,7 +166,6 @@ public enum BundleVerifier {
             hasTimestamp: files[BundleLayout.timestamp] != nil)
         options.progress?("replaying custody rules, re-rendering the report", 0, 1)
         let custody = ledger.custody()
-        let version = try ReportVersion(report: files[BundleLayout.report] ?? [])
         guard
             CustodyReport.render(ledger, custody: custody, version: version).elementsEqual(
                 files[BundleLayout.report] ?? [])

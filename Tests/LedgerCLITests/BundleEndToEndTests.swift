@@ -221,7 +221,7 @@ struct BundleEndToEndTests {
         #expect(export.status == 0, "\(export.stderr)")
         for file in [
             "bagit.txt", "data/ledger/entries.jsonl", "data/ledger/proofs.jsonl", "data/ledger/checkpoint",
-            "data/case/custody.jsonld", "data/VERIFY.md",
+            "data/case/custody.jsonld",
         ] {
             let first = try Data(contentsOf: fixture.itemBundle.appendingPathComponent(file))
             let second = try Data(contentsOf: again.appendingPathComponent(file))

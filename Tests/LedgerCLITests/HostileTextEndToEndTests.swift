@@ -91,14 +91,14 @@ struct HostileTextEndToEndTests {
         #expect(!json.stdout.contains("[U+"))
     }
 
-    @Test func aNewExportRendersReportVersion2WithDefangedFreeTextAndVerifies() throws {
+    @Test func aNewExportRendersReportVersion3WithDefangedFreeTextAndVerifies() throws {
         try setUp()
         let export = try ledger("export", "--case", "OP-1", "--out", "bag", "--log-key", "log.pem")
         #expect(export.status == 0, "\(export.stderr)")
         let bag = directory.url.appendingPathComponent("bag")
         let report = try String(
             contentsOf: bag.appendingPathComponent("data/report/custody-report.html"), encoding: .utf8)
-        #expect(report.contains("<meta name=\"generator\" content=\"custody-ledger-report/2\">"))
+        #expect(report.contains("<meta name=\"generator\" content=\"custody-ledger-report/3\">"))
         #expect(report.contains("Beacon to hxxp://a[.]example/ and 192[.]0[.]2[.]1 seen."), "\(report)")
         #expect(!report.contains("http://a.example"))
         #expect(report.contains("[U+202E]gpj[.]exe[U+202C]"))
@@ -110,7 +110,7 @@ struct HostileTextEndToEndTests {
         let copy = holder.url.appendingPathComponent("bag")
         try FileManager.default.copyItem(at: bag, to: copy)
         let url = copy.appendingPathComponent("data/report/custody-report.html")
-        try Data(report.replacingOccurrences(of: "custody-ledger-report/2", with: "custody-ledger-report/9").utf8)
+        try Data(report.replacingOccurrences(of: "custody-ledger-report/3", with: "custody-ledger-report/9").utf8)
             .write(to: url)
         try Bags.rebag(copy)
         let unknown = try CLI.run(["verify-bundle", copy.path], in: directory.url)

@@ -186,7 +186,19 @@ struct VerifyBundleCommand: ParsableCommand {
             lines.append("  timestamp  present, not checked (give --tsa-ca FILE)")
         }
         lines.append("  disclosure signed by the log key; every stream is complete up to its stated head")
-        lines.append("  report     custody-report.html and custody.jsonld re-render to the same bytes")
+        let statement = ledger.statement
+        if let export = statement.export {
+            lines.append(
+                "  exported   \(export.time) by \(export.exporter); every other file's SHA-256 is the one the log key signed"
+            )
+        } else {
+            lines.append(
+                "  exported   not stated (disclosure version 1: the report, graph and VERIFY.md are not signed)")
+        }
+        let hasTargets = statement.files.contains { $0.path == BundleLayout.targets }
+        lines.append(
+            "  report     custody-report.html\(hasTargets ? ", targets.csv" : "") and custody.jsonld re-render to the same bytes"
+        )
         if result.findings.isEmpty {
             lines.append("  findings   none")
         } else {
@@ -215,6 +227,9 @@ struct VerifyBundleCommand: ParsableCommand {
                 JSONMember("trusted", .bool(result.trusted)),
                 JSONMember("log_key", .string(result.logKey.vkey)),
                 JSONMember("selection", .string(result.ledger.statement.selection.description)),
+                JSONMember("disclosure_version", .integer(Int64(result.ledger.statement.version))),
+                JSONMember("exported_at", result.ledger.statement.export.map { .string($0.time) } ?? .null),
+                JSONMember("exported_by", result.ledger.statement.export.map { .string($0.exporter) } ?? .null),
                 JSONMember("entries", .integer(Int64(result.ledger.entries.count))),
                 JSONMember("streams", .integer(Int64(result.ledger.statement.streams.count))),
                 JSONMember("checkpoint_size", .integer(checkpoint.size)),
