@@ -258,3 +258,30 @@ extension BundleEndToEndTests {
         #expect(items.components(separatedBy: "\r\n").count == 2)
     }
 }
+
+extension BundleEndToEndTests {
+    /// On a terminal, export and verify-bundle show each phase with its total; otherwise only the result.
+    @Test func exportAndVerifyBundleShowProgressOnATerminalOnly() throws {
+        let fixture = try fixture
+        let binary = CLI.executable.path
+        let out = "progress-\(UUID().uuidString.prefix(8))"
+        let export =
+            "LEDGER_PROGRESS_DELAY=0 '\(binary)' export --case OP-SYNERGIA-DEMO --out \(out) --log-key op/keys/log.pem --ledger '\(fixture.ledgerPath)'"
+        let onTerminal = try CLI.shell("script -qec \"\(export)\" /dev/null", in: fixture.directory.url)
+        #expect(onTerminal.status == 0, "\(onTerminal.stdout)\(onTerminal.stderr)")
+        #expect(onTerminal.stdout.contains("building inclusion proofs ["), "\(onTerminal.stdout)")
+        #expect(onTerminal.stdout.contains("writing the bag (bytes) ["), "\(onTerminal.stdout)")
+        let verify = "LEDGER_PROGRESS_DELAY=0 '\(binary)' verify-bundle \(out)"
+        let checked = try CLI.shell("script -qec \"\(verify)\" /dev/null", in: fixture.directory.url)
+        #expect(checked.status == 0, "\(checked.stdout)")
+        #expect(checked.stdout.contains("checking signatures ["), "\(checked.stdout)")
+        #expect(checked.stdout.contains("OK: the bundle verifies"))
+        // Not a terminal: the result alone, nothing on standard error.
+        let quiet = try CLI.run(
+            ["verify-bundle", fixture.directory.url.appendingPathComponent(out).path], in: fixture.directory.url,
+            environment: ["LEDGER_PROGRESS_DELAY": "0"])
+        #expect(quiet.status == 0)
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
+        #expect(!quiet.stdout.contains("\u{1b}["))
+    }
+}

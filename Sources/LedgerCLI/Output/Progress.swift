@@ -16,10 +16,13 @@ final class ProgressLine: @unchecked Sendable {
     private var lastDraw = Date.distantPast
     private var drawn = false
     private let enabled = isatty(STDERR_FILENO) == 1
+    /// Seconds of work before the line is first drawn.
+    private let delay: TimeInterval
 
-    init(label: String, total: Int64?) {
+    init(label: String, total: Int64?, delay: TimeInterval = 0.5) {
         self.label = label
         self.total = total
+        self.delay = delay
     }
 
     func update(_ done: Int64) {
@@ -27,8 +30,8 @@ final class ProgressLine: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let now = Date()
-        // Only after half a second of work, and at most ten times a second.
-        guard now.timeIntervalSince(start) > 0.5, now.timeIntervalSince(lastDraw) > 0.1 else { return }
+        // Only after `delay` (half a second) of work, and at most ten times a second.
+        guard now.timeIntervalSince(start) >= delay, now.timeIntervalSince(lastDraw) > 0.1 else { return }
         lastDraw = now
         drawn = true
         let rate = Double(done) / max(now.timeIntervalSince(start), 0.001)
@@ -58,6 +61,9 @@ final class PhasedProgress: @unchecked Sendable {
     private let lock = NSLock()
     private var phase = ""
     private var line: ProgressLine?
+    /// Seconds of work in a phase before its line is drawn: `LEDGER_PROGRESS_DELAY` (seconds) when set, as the
+    /// end-to-end tests do to see the line of a short export, otherwise half a second.
+    private let delay = ProcessInfo.processInfo.environment["LEDGER_PROGRESS_DELAY"].flatMap(TimeInterval.init) ?? 0.5
 
     /// `done` of `total` in `phase`; a new phase replaces the line of the previous one.
     func update(_ phase: String, _ done: Int64, _ total: Int64) {
@@ -66,7 +72,7 @@ final class PhasedProgress: @unchecked Sendable {
         if phase != self.phase || line == nil {
             line?.finish()
             self.phase = phase
-            line = ProgressLine(label: phase, total: total)
+            line = ProgressLine(label: phase, total: total, delay: delay)
         }
         line?.update(done)
     }
