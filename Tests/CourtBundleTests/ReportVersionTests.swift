@@ -93,7 +93,7 @@ struct ReportVersionTests {
     static let fixture = Repository.root.appendingPathComponent("Tests/Fixtures/bundle-report-v1")
 
     /// The fixture bag's files, by path relative to the bag.
-    static func bagFiles() throws -> [String: [UInt8]] {
+    static func bagFiles(of fixture: URL = fixture) throws -> [String: [UInt8]] {
         let bag = fixture.appendingPathComponent("bag")
         var files: [String: [UInt8]] = [:]
         let manager = FileManager.default
@@ -224,5 +224,22 @@ struct ReportVersion3Tests {
         let page = String(decoding: CustodyReport.render(result.ledger, custody: custody, version: .v3), as: UTF8.self)
         #expect(page.contains("<nav aria-label=\"Contents\">"))
         #expect(page.contains("is not stated (its disclosure statement is version 1)"))
+    }
+
+    /// A bag made by the last build that rendered version 2 and signed version-1 statements (commit 6c1b7a4):
+    /// it keeps verifying, and renders to the same bytes (FORMAT.md §11.4, §11.6).
+    @Test func aBagMadeByTheLastVersion2BuildVerifiesAndRendersTheSameBytes() throws {
+        let fixture = Repository.root.appendingPathComponent("Tests/Fixtures/bundle-report-v2")
+        let files = try ReportVersionTests.bagFiles(of: fixture)
+        let vkey = try String(contentsOf: fixture.appendingPathComponent("log.vkey"), encoding: .utf8)
+        let key = try NoteVerifierKey(vkey: vkey.trimmingCharacters(in: .newlines))
+        let result = try BundleVerifier.verify(files: files, options: .init(trustedLogKey: key))
+        #expect(result.ledger.statement.version == 1)
+        let custody = result.ledger.custody()
+        let report = try #require(files[BundleLayout.report])
+        #expect(try ReportVersion(report: report) == .v2)
+        #expect(CustodyReport.render(result.ledger, custody: custody, version: .v2) == report)
+        #expect(CaseGraph.render(result.ledger, custody: custody, version: .v2) == files[BundleLayout.graph])
+        #expect(files[BundleLayout.targets] == nil)
     }
 }
