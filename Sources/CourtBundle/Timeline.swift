@@ -115,7 +115,7 @@ struct Timeline {
 
         let height = Self.top + lanes.count * Self.laneHeight + (toScale ? 86 : 62)
         let span = Double(Self.width - Self.left - Self.right)
-        let positions = toScale ? scaledPositions() : nil
+        let positions = toScale ? Self.scaledPositions(times: steps.map(\.time), end: end) : nil
         func x(_ index: Int) -> Int {
             if index > last { return Self.width - 12 }
             if let positions { return positions[index] }
@@ -182,12 +182,13 @@ struct Timeline {
     /// Version 3: each step's x, proportional to its recorded time between the first step and ``end``, then pushed
     /// apart to ``minimumGap`` (forwards, and back from the right end when that overflows); evenly spaced when the
     /// times are all equal or too crowded to separate.
-    func scaledPositions() -> [Int] {
+    static func scaledPositions(times recorded: [String], end: String?) -> [Int] {
         let span = Self.width - Self.left - Self.right
-        let times = steps.map { LedgerTime.milliseconds($0.time) ?? 0 }
+        let times = recorded.map { LedgerTime.milliseconds($0) ?? 0 }
         let first = times.first ?? 0
         let last = max(times.max() ?? first, end.flatMap(LedgerTime.milliseconds) ?? first)
-        let count = steps.count
+        let count = times.count
+        guard count > 1 else { return times.map { _ in Self.left } }
         let evenly = (0..<count).map { Self.left + Int((Double(span) * Double($0) / Double(count - 1)).rounded()) }
         guard last > first, (count - 1) * Self.minimumGap <= span else { return evenly }
         var positions = times.map {

@@ -189,6 +189,23 @@ struct ReportVersion3Tests {
         #expect(TargetsAppendix.record(["a", "b"]) == "a,b\r\n")
     }
 
+    @Test func timelinesAreToScaleInTimeAndNoMarkHidesAnother() {
+        let left = Timeline.left
+        let span = Timeline.width - Timeline.left - Timeline.right
+        // Day 0, day 1, day 10, and the disclosure ends on day 20: positions follow the days.
+        let days = [0, 1, 10].map { LedgerTime.format(millisecondsSince1970: Int64($0) * 86_400_000) }
+        let end = LedgerTime.format(millisecondsSince1970: 20 * 86_400_000)
+        #expect(
+            Timeline.scaledPositions(times: days, end: end)
+                == [left, left + Int((Double(span) / 20).rounded()), left + span / 2])
+        // Three steps in one second, then one a day later: the first three 14 px apart, the last at the end.
+        let burst = [0, 1, 2, 86_400_000].map { LedgerTime.format(millisecondsSince1970: Int64($0)) }
+        #expect(Timeline.scaledPositions(times: burst, end: nil) == [left, left + 14, left + 28, left + span])
+        // All at once: evenly spaced.
+        let same = Array(repeating: LedgerTime.format(millisecondsSince1970: 0), count: 3)
+        #expect(Timeline.scaledPositions(times: same, end: nil) == [left, left + span / 2, left + span])
+    }
+
     @Test func exceptionsAreCountedInOneOrderWithPlurals() {
         #expect(CustodyException.summary([:]) == "custody exceptions: none")
         #expect(
@@ -224,6 +241,9 @@ struct ReportVersion3Tests {
         let page = String(decoding: CustodyReport.render(result.ledger, custody: custody, version: .v3), as: UTF8.self)
         #expect(page.contains("<nav aria-label=\"Contents\">"))
         #expect(page.contains("is not stated (its disclosure statement is version 1)"))
+        // Its one correction (of the receipt's location) is a custody exception, and nothing is green beside it.
+        #expect(page.contains("custody exceptions: 1 correction"), "\(page)")
+        #expect(!page.contains("class=\"ok\">no custody rule is broken"))
     }
 
     /// A bag made by the last build that rendered version 2 and signed version-1 statements (commit 6c1b7a4):

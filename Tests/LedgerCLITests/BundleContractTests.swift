@@ -285,3 +285,32 @@ extension BundleEndToEndTests {
         #expect(!quiet.stdout.contains("\u{1b}["))
     }
 }
+
+extension BundleEndToEndTests {
+    /// `--exported-by` names who made the bag in the signed statement, the report, VERIFY.md and the result.
+    @Test func theExporterIsNamedInTheStatementTheReportAndTheResult() throws {
+        let fixture = try fixture
+        let out = fixture.directory.url.appendingPathComponent("named-\(UUID().uuidString.prefix(8))")
+        let export = try CLI.run(
+            [
+                "export", "--item", Fixture.item, "--out", out.path, "--exported-by", "DS Jane Roe (evidence unit)",
+                "--log-key", "op/keys/log.pem", "--ledger", fixture.ledgerPath, "--json",
+            ], in: fixture.directory.url)
+        #expect(export.status == 0, "\(export.stderr)")
+        let result = try JSONSerialization.jsonObject(with: Data(export.stdout.utf8)) as? [String: Any]
+        #expect(result?["exported_by"] as? String == "DS Jane Roe (evidence unit)")
+        let time = try #require(result?["exported_at"] as? String)
+        let statement = try String(
+            contentsOf: out.appendingPathComponent("data/ledger/disclosure"), encoding: .utf8)
+        #expect(statement.contains("\nexported \(time) by DS Jane Roe (evidence unit)\n"))
+        let report = try String(
+            contentsOf: out.appendingPathComponent("data/report/custody-report.html"), encoding: .utf8)
+        #expect(report.contains("<p>Exported by <bdi>DS Jane Roe (evidence unit)</bdi> on"))
+        let verify = try String(contentsOf: out.appendingPathComponent("data/VERIFY.md"), encoding: .utf8)
+        #expect(verify.contains("It was exported on \(time) by DS Jane Roe (evidence unit)."))
+        let info = try Self.lines(out, "bag-info.txt")
+        #expect(info.contains("Bagging-Date: \(time.prefix(10))"))
+        let checked = try swiftVerify(out)
+        #expect(checked.stdout.contains("exported   \(time) by DS Jane Roe (evidence unit)"), "\(checked.stdout)")
+    }
+}

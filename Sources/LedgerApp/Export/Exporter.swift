@@ -62,6 +62,8 @@ public struct ExportResult: Sendable {
     /// Hidden folders that exports killed before finishing had left in the same parent, removed before this one
     /// was written (their paths).
     public let removedPartials: [String]
+    /// Who made the bag and when, as the signed disclosure statement says.
+    public let export: DisclosureExport
 }
 
 /// Writes court-export bundles (FORMAT.md §11).
@@ -104,7 +106,8 @@ public enum Exporter {
             directory: options.out, checkpointSize: plan.checkpoint.checkpoint.size, newCheckpoint: newCheckpoint,
             entries: plan.disclosed.records.count, streams: plan.disclosed.streams.count,
             cosignatures: cosignatureCount(plan.checkpoint), hasTimestamp: plan.timestamp != nil, files: files.count,
-            bytes: files.reduce(0) { $0 + $1.bytes.count }, logKey: plan.logKey.vkey, removedPartials: removed)
+            bytes: files.reduce(0) { $0 + $1.bytes.count }, logKey: plan.logKey.vkey, removedPartials: removed,
+            export: export)
     }
 
     /// Everything a bag is made from, read from one snapshot.

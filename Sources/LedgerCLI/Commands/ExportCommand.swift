@@ -86,6 +86,7 @@ struct ExportCommand: ParsableCommand {
                 "timestamp": .bool(result.hasTimestamp), "files": .integer(Int64(result.files)),
                 "bytes": .integer(Int64(result.bytes)), "log_vkey": .string(result.logKey),
                 "removed_partials": .array(result.removedPartials.map { .string($0) }),
+                "exported_at": .string(result.export.time), "exported_by": .string(result.export.exporter),
             ])
             return
         }
@@ -93,6 +94,8 @@ struct ExportCommand: ParsableCommand {
             print("removed \(path): the unfinished bundle of an export that was killed")
         }
         print("wrote \(result.directory): \(options.selection), \(result.entries) entries in \(result.streams) streams")
+        let exporter = VisibleText.escape(result.export.exporter)
+        print("  exported \(result.export.time) by \(exporter), signed by the log key")
         print(
             "  checkpoint size \(result.checkpointSize)\(result.newCheckpoint ? " (signed now)" : ""), \(result.cosignatures) cosignatures, \(result.hasTimestamp ? "with" : "no") RFC 3161 time stamp"
         )
