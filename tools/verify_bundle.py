@@ -1246,7 +1246,7 @@ def check_export_line(line):
     """§11.4 version 2: `exported <YYYY-MM-DDTHH:MM:SSZ> by <exporter>`; returns (time, exporter)."""
     m = re.fullmatch(r"exported (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) by (.*)", line, re.S)
     try:
-        ok = m is not None and datetime.datetime.strptime(m[1], "%Y-%m-%dT%H:%M:%SZ").year >= 1
+        ok = m is not None and datetime.datetime.strptime(m[1], "%Y-%m-%dT%H:%M:%SZ").second <= 59
     except ValueError:
         ok = False
     if not ok:

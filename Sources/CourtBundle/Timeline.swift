@@ -151,7 +151,7 @@ struct Timeline {
         for marker in markers {
             let cx = x(marker.step)
             let cy = y(marker.lane)
-            out += Self.symbol(marker.kind, cx, cy)
+            out += toScale ? Self.symbolV3(marker.kind, cx, cy) : Self.symbol(marker.kind, cx, cy)
             let nearEnd = cx > Self.width - Self.right - 10
             // Labels of neighbouring steps alternate above and below the lane, so they do not overlap.
             let labelY = marker.step % 2 == 0 ? cy - 8 : cy + 17
@@ -209,12 +209,12 @@ struct Timeline {
         let rows: [[(symbol: String, label: String, width: Int)]] = [
             [
                 ("<rect x=\"0\" y=\"\(y - 4)\" width=\"12\" height=\"8\" fill=\"#2d6a4f\"/>", "held", 44),
-                ("<rect x=\"0\" y=\"\(y + 3)\" width=\"12\" height=\"5\" fill=\"#8fb3d9\"/>", "examining", 66),
+                ("<rect x=\"0\" y=\"\(y - 2)\" width=\"12\" height=\"5\" fill=\"#8fb3d9\"/>", "examining", 66),
                 (
                     Self.line(0, y, 12, y, "stroke=\"#b5651d\" stroke-width=\"2\" stroke-dasharray=\"4 2\""),
                     "in transit", 66
                 ),
-                (Self.symbol("start", 6, y), "seized", 52),
+                (Self.symbolV3("start", 6, y), "seized", 52),
                 (Self.symbol("seal-ok", 6, y), "sealed, or received with seal intact", 178),
                 (Self.symbol("seal-bad", 6, y), "seal broken or not matching", 150),
             ],
@@ -264,6 +264,14 @@ struct Timeline {
         case "start": "<rect x=\"\(x - 5)\" y=\"\(y - 5)\" width=\"10\" height=\"10\" fill=\"#2d6a4f\"/>\n"
         default: "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"4\" fill=\"#2d6a4f\"/>\n"
         }
+    }
+
+    /// Version 3: as ``symbol(_:_:_:)``, but the seizure's square is outlined, so that it shows on the bar of
+    /// the holder it starts.
+    static func symbolV3(_ kind: String, _ x: Int, _ y: Int) -> String {
+        guard kind == "start" else { return symbol(kind, x, y) }
+        return
+            "<rect x=\"\(x - 6)\" y=\"\(y - 6)\" width=\"12\" height=\"12\" fill=\"#2d6a4f\" stroke=\"#fff\" stroke-width=\"2\"/>\n"
     }
 
     /// `text` cut to `count` characters, with an ellipsis when cut.
