@@ -12,8 +12,8 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             The bundle is a BagIt 1.0 folder (RFC 8493) holding the disclosed entries, an inclusion proof for \
             each against a signed (and, with --witness-quorum, witnessed) checkpoint, the log key's signed \
-            statement of what is disclosed, a printable HTML report, the same chain in CASE/UCO JSON-LD, and \
-            VERIFY.md. It discloses nothing of other cases. The log key signs a statement naming who made the \
+            statement of what is disclosed, a printable HTML report, every target as CSV, the same chain in \
+            CASE/UCO JSON-LD, and VERIFY.md. It discloses nothing of other cases. The log key signs a statement naming who made the \
             bundle, when, and the SHA-256 of every other file in it, so an edited report fails every verifier. \
             On a terminal it shows its progress on standard error. See docs/FORMAT.md §11.
 
@@ -25,7 +25,7 @@ struct ExportCommand: ParsableCommand {
               ledger export --case OP-SYNERGIA-II --out bundle-case --log-key log.pem
               ledger export --item EV-0001 --item EV-0002 --out bundle-items
               ledger export --case C-1 --out bundle --witness-quorum 2
-              ledger export --case C-1 --out bundle --exported-by 'DS Jane Roe, evidence unit'
+              ledger export --case C-1 --out bundle --exported-by 'DS Jane Roe'
               ledger verify-bundle bundle-case --trust-log-key 'ledger.example.org/op+1a2b3c4d+AX…'
             """)
 
