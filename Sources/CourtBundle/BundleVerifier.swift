@@ -139,8 +139,9 @@ public enum BundleVerifier {
 
         // Every record: its rules, signatures, and its inclusion proof.
         let keyCount = try checkRecords(entries, size: size, progress: options.progress)
-        options.progress?("checking inclusion proofs", 0, Int64(entries.count))
-        try checkProofs(files[BundleLayout.proofs] ?? [], entries: entries, checkpoint: checkpoint.checkpoint)
+        try checkProofs(
+            files[BundleLayout.proofs] ?? [], entries: entries, checkpoint: checkpoint.checkpoint,
+            progress: options.progress)
 
         // The disclosure statement and each stream's chain.
         let statement: DisclosureStatement
@@ -264,8 +265,7 @@ public enum BundleVerifier {
         _ entries: [Entry], size: Int64, progress: (@Sendable (String, Int64, Int64) -> Void)? = nil
     ) throws(VerificationFailure) -> Int {
         let total = Int64(entries.count)
-        progress?("checking signatures", 0, total)
-        let checks = signatureChecks(entries)
+        let checks = signatureChecks(entries, progress: progress)
         var keys = ReplayedKeys()
         var ids = Set<UUIDKey>()
         var previous: Entry?
@@ -316,7 +316,9 @@ public enum BundleVerifier {
     /// The keys are those the disclosed `key.registered` entries carry: a key id is the SHA-256 of its key, so the
     /// binding holds wherever the entry sits; whether the key may sign at that seq is for the sequential rules.
     /// Nil: the key is not disclosed.
-    static func signatureChecks(_ entries: [Entry]) -> [[Bool?]] {
+    static func signatureChecks(
+        _ entries: [Entry], progress: (@Sendable (String, Int64, Int64) -> Void)? = nil
+    ) -> [[Bool?]] {
         var known: [String: Ed25519PublicKey] = [:]
         for entry in entries where entry.body.type == EventTypes.keyRegistered {
             let data = entry.body.data
@@ -328,7 +330,7 @@ public enum BundleVerifier {
             }
         }
         let keys = known
-        return Parallel.map(Partition(items: entries.count, chunkSize: 256)) { position in
+        return mapInBlocks(entries.count, phase: "checking signatures", progress: progress) { position in
             let entry = entries[position]
             return entry.sigs.map { sig in
                 guard let key = keys[sig.key], let message = entry.signedMessage(for: sig, table: .custodyV1)
@@ -374,7 +376,10 @@ public enum BundleVerifier {
     }
 
     /// Line i of proofs.jsonl is the inclusion proof of line i of entries.jsonl against the checkpoint.
-    static func checkProofs(_ bytes: [UInt8], entries: [Entry], checkpoint: Checkpoint) throws(VerificationFailure) {
+    static func checkProofs(
+        _ bytes: [UInt8], entries: [Entry], checkpoint: Checkpoint,
+        progress: (@Sendable (String, Int64, Int64) -> Void)? = nil
+    ) throws(VerificationFailure) {
         let lines = bytes.split(separator: 0x0a, omittingEmptySubsequences: false)
         guard bytes.last == 0x0a, lines.count - 1 == entries.count else {
             throw VerificationFailure(
@@ -382,10 +387,31 @@ public enum BundleVerifier {
                 message: "proofs.jsonl has \(max(0, lines.count - 1)) lines for \(entries.count) entries")
         }
         // Each proof is independent: check them on all cores, then report the first failure in line order.
-        let problems = Parallel.map(Partition(items: entries.count, chunkSize: 256)) { index in
+        let problems = mapInBlocks(entries.count, phase: "checking inclusion proofs", progress: progress) { index in
             proofProblem(Array(lines[index]), line: index + 1, entry: entries[index], checkpoint)
         }
         if let first = problems.lazy.compactMap({ $0 }).first { throw first }
+    }
+
+    /// `transform` of 0..<count on all cores, in blocks of 8,192 items so that `progress` hears of each block
+    /// under `phase`; the results in order.
+    static func mapInBlocks<Value: Sendable>(
+        _ count: Int, phase: String, progress: (@Sendable (String, Int64, Int64) -> Void)?,
+        _ transform: @Sendable (Int) -> Value
+    ) -> [Value] {
+        guard let progress else { return Parallel.map(Partition(items: count, chunkSize: 256), transform) }
+        var values: [Value] = []
+        values.reserveCapacity(count)
+        var start = 0
+        progress(phase, 0, Int64(count))
+        while start < count {
+            let end = min(count, start + 8192)
+            let first = start
+            values += Parallel.map(Partition(items: end - start, chunkSize: 256)) { transform(first + $0) }
+            start = end
+            progress(phase, Int64(start), Int64(count))
+        }
+        return values
     }
 
     /// What is wrong with one line of proofs.jsonl, or nil.
