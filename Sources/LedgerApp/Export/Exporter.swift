@@ -142,10 +142,11 @@ public enum Exporter {
                 throw LedgerError.usage("the checkpoint of size \(size) carries fewer than \(quorum) cosignatures")
             }
             chosen = stored
-            disclosed = try DisclosedRecords.gather(reader, selection: options.selection, size: size)
+            disclosed = try DisclosedRecords.gather(
+                reader, selection: options.selection, size: size, progress: options.progress)
         } else {
             let current = try DisclosedRecords.gather(
-                reader, selection: options.selection, size: try reader.entryCount())
+                reader, selection: options.selection, size: try reader.entryCount(), progress: options.progress)
             let covering = try notes.last {
                 try $0.size >= current.lastSeq && cosignatureCount(SignedCheckpoint(noteText: $0.note)) >= quorum
             }
