@@ -97,7 +97,7 @@ extension CustodyReport.Page {
     mutating func addContents(items: [ItemRecord], hasTargets: Bool) {
         add("<nav aria-label=\"Contents\">\n<h2>Contents</h2>\n<ol>\n")
         add("<li><a href=\"#summary\">Summary</a></li>\n")
-        if case .caseID = ledger.statement.selection { add("<li><a href=\"#case\">The case</a></li>\n") }
+        add("<li><a href=\"#case\">The case</a></li>\n")
         add("<li><a href=\"#items\">Evidence items (\(items.count))</a>\n<ol>\n")
         for item in items {
             add(
@@ -184,9 +184,9 @@ extension CustodyReport.Page {
             "Evidence items",
             "\(items.count)"
                 + (byStatus.isEmpty
-                    ? "" : ": " + byStatus.map { "\($0.count) \(status($0.status))" }.joined(separator: ", ")))
+                    ? "" : " (" + byStatus.map { "\($0.count) \(status($0.status))" }.joined(separator: ", ") + ")"))
         if !targets.isEmpty {
-            fact("Infrastructure targets", "\(targets.count): \(outcomes(targets))")
+            fact("Infrastructure targets", "\(targets.count) (\(outcomes(targets)))")
         }
         fact("People", "\(people.count) who signed or received")
         let summary = CustodyException.summary(total)

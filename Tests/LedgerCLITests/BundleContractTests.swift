@@ -314,3 +314,23 @@ extension BundleEndToEndTests {
         #expect(checked.stdout.contains("exported   \(time) by DS Jane Roe (evidence unit)"), "\(checked.stdout)")
     }
 }
+
+extension BundleEndToEndTests {
+    /// The contents list every numbered section, so that its numbers are the headings' numbers, in an item
+    /// bundle too.
+    @Test func theContentsOfAnItemReportMatchItsSectionNumbers() throws {
+        let fixture = try fixture
+        let report = try String(
+            contentsOf: fixture.itemBundle.appendingPathComponent("data/report/custody-report.html"), encoding: .utf8)
+        let nav = try #require(
+            report.range(of: "<nav").flatMap { start in
+                report.range(of: "</nav>", range: start.upperBound..<report.endIndex).map {
+                    report[start.lowerBound..<$0.upperBound]
+                }
+            })
+        let links = nav.components(separatedBy: "<li><a href=\"#").dropFirst().map { $0.prefix { $0 != "\"" } }
+            .filter { !$0.hasPrefix("item-") }
+        let headings = report.components(separatedBy: "<h2 id=\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+        #expect(links == headings, "contents \(links), headings \(headings)")
+    }
+}
