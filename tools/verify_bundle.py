@@ -9,8 +9,9 @@ the RFC 3161 timestamp is checked with the `openssl` command line when --tsa-ca 
                                        [--tsa-ca FILE] [--json]
 
 Checks, in this order, stopping at the first failure:
-  bag         bagit.txt exact; both manifests (format, order, hashes, exactly the files present); the file
-              layout; bag-info.txt labels and Payload-Oxum (§11.1)
+  bag         bagit.txt exact; both manifests (`<64 lowercase hex>  <path>` lines, two spaces, strictly sorted,
+              hashes, exactly the files present); the file layout; bag-info.txt: the nine labels once each, in
+              order, one line each (no continuation lines), and Payload-Oxum (§11.1)
   log key     entry 1's data.log_vkey, then (version 2) each ledger.log-key-rotated entry in the bag up to the
               checkpoint's size, each authorized by the key before it (old_key_sig) and proven by the new one
               (new_key_sig) over the rotation message; --trust-log-key, when given, must equal one of these keys
