@@ -9,8 +9,9 @@ the RFC 3161 timestamp is checked with the `openssl` command line when --tsa-ca 
                                        [--tsa-ca FILE] [--json]
 
 Checks, in this order, stopping at the first failure:
-  bag         bagit.txt exact; both manifests (format, order, hashes, exactly the files present); the file
-              layout; bag-info.txt labels and Payload-Oxum (§11.1)
+  bag         bagit.txt exact; both manifests (`<64 lowercase hex>  <path>` lines, two spaces, strictly sorted,
+              hashes, exactly the files present); the file layout; bag-info.txt: the nine labels once each, in
+              order, one line each (no continuation lines), and Payload-Oxum (§11.1)
   log key     entry 1's data.log_vkey, then (version 2) each ledger.log-key-rotated entry in the bag up to the
               checkpoint's size, each authorized by the key before it (old_key_sig) and proven by the new one
               (new_key_sig) over the rotation message; --trust-log-key, when given, must equal one of these keys
@@ -25,7 +26,8 @@ Checks, in this order, stopping at the first failure:
               stream, type, actor, data and id from body.statement, and §12 adds the record form (65,535 bytes),
               the genesis binding, the times of §12.5 and the statement and co-signature messages of §12.4
   proofs      line i proves line i (JCS form, seq, index, tree size N) to the checkpoint root (§11.3, §6.5)
-  disclosure  signed statement (by the key in force at N): origin, N, selection; every listed stream complete to
+  disclosure  signed statement (by the key in force at N, one signature line): origin, N, selection; version 2:
+              who exported the bag and when, and every other payload file's SHA-256; every listed stream complete to
               its head; every entry but entry 1 and the log-key rotations in a listed stream; the listed streams
               are those the selection and §11.2 item 3 allow, the rotations' signers counted as signers (§11.4);
               in version 2 stream_prev links statement hashes (§12.2), the stated head is still a body hash
@@ -37,7 +39,9 @@ Exit status: 0 verified, 1 integrity failure, 2 usage or I/O error.  With --json
 Not checked here (`ledger verify-bundle` does it): the custody rules (EVENTS.md: holder, recipient, open case,
 ...; §11.5), the report (§11.6), the JSON-LD graph (§11.7).  The custody rows' data schemas are checked (§11.2
 allows it), from the same table as tools/independent-verifier/ivl.py.  The report, the graph, VERIFY.md and the
-informative bag-info values are covered only by the (unsigned) manifests.  That the statement lists every stream
+informative bag-info values are covered by the log key's signature only in a bag whose disclosure statement is
+version 2 (§11.4: it lists every other payload file's SHA-256); in a version-1 bag only by the (unsigned)
+manifests.  That the statement lists every stream
 of the selection can only be checked against the whole ledger (`ledger verify --disclosure`); here it is the log
 key's signed claim.
 """
@@ -241,7 +245,7 @@ def parse_vkey(text, alg):
     return name, bytes.fromhex(hid), raw[1:]
 
 
-def open_note(data, what, vkey):
+def open_note(data, what, vkey, only_log_key=False):
     """C2SP signed note signed by the log key (§6.4): return (text, [(name, raw sig bytes)]).
 
     Every signature line must be well formed with canonical base64; every line with the log key's name and
@@ -256,6 +260,8 @@ def open_note(data, what, vkey):
     if cut < 0 or not s.endswith("\n") or any(ord(c) < 0x20 and c != "\n" for c in s):
         raise Fail("%s: not a signed note (text, blank line, signature lines)" % what)
     text, lines, out, signed = s[:cut + 1], s[cut + 2:-1].split("\n"), [], 0
+    if only_log_key and len(lines) != 1:              # the disclosure statement: exactly one line (§11.4)
+        raise Fail("%s: carries %d signature lines; it has exactly one, the log key's (§11.4)" % (what, len(lines)))
     for line in lines:
         m = re.fullmatch(r"\u2014 (\S+) (\S+)", line)
         raw = b64dec(m[2]) if m else None
@@ -918,7 +924,7 @@ def check_entries(lines, n, version=1):
 LAYOUT = {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", "data/ledger/checkpoint",
           "data/ledger/entries.jsonl", "data/ledger/proofs.jsonl", "data/ledger/disclosure",
           "data/report/custody-report.html", "data/case/custody.jsonld", "data/VERIFY.md"}
-OPTIONAL = {"data/ledger/checkpoint.tsr"}
+OPTIONAL = {"data/ledger/checkpoint.tsr", "data/report/targets.csv"}
 INFO_LABELS = ["Source-Organization", "Bagging-Date", "External-Identifier", "Payload-Oxum", "Ledger-Origin",
                "Ledger-Log-Key", "Checkpoint-Size", "Checkpoint-Root", "Bag-Software-Agent"]
 
@@ -928,7 +934,8 @@ INFO_LABELS = ["Source-Organization", "Bagging-Date", "External-Identifier", "Pa
 LIMITS = {"bagit.txt": 4 << 10, "bag-info.txt": 64 << 10, "manifest-sha256.txt": 64 << 10,
           "tagmanifest-sha256.txt": 64 << 10, "data/ledger/checkpoint": 1 << 20, "data/ledger/checkpoint.tsr": 1 << 20,
           "data/ledger/disclosure": 64 << 20, "data/ledger/entries.jsonl": 1 << 30, "data/ledger/proofs.jsonl": 1 << 30,
-          "data/report/custody-report.html": 1 << 30, "data/case/custody.jsonld": 1 << 30}
+          "data/report/custody-report.html": 1 << 30, "data/report/targets.csv": 1 << 30,
+          "data/case/custody.jsonld": 1 << 30}
 # The files this verifier parses; every other layout file is only hashed (it does not re-render the report).
 PARSED = {"bagit.txt", "bag-info.txt", "manifest-sha256.txt", "tagmanifest-sha256.txt", "data/ledger/checkpoint",
           "data/ledger/entries.jsonl", "data/ledger/proofs.jsonl", "data/ledger/disclosure"}
@@ -1114,11 +1121,8 @@ def check_bag(files, contents, stray):
         raise Fail("bag-info.txt: not UTF-8")
     info, labels = {}, []
     for line in text.split("\n")[:-1] if text.endswith("\n") else [""]:
-        if line[:1] in (" ", "\t") and labels:        # RFC 8493 §2.2.2 continuation line
-            info[labels[-1]] += " " + line.strip()
-            continue
-        label, sep, value = line.partition(": ")
-        if not sep or not label or label in info:
+        label, sep, value = line.partition(": ")     # one line each: no continuation lines (§11.1)
+        if not sep or not re.fullmatch(r"[^:\s]+", label) or label in info:
             raise Fail("bag-info.txt: malformed or repeated line %r" % line)
         labels.append(label)
         info[label] = value
@@ -1252,10 +1256,11 @@ def verify(args, report):
             raise Fail("%s: the inclusion proof of seq %d does not lead to the checkpoint root" % (w, b["seq"]))
     report("proofs", "%d inclusion proofs verify to the checkpoint root" % len(proof_lines))
 
-    selection, nstreams = check_disclosure(contents["data/ledger/disclosure"], vkey, cl[0], n, bodies, hashes,
-                                          signers, keys)
-    report("disclosure", "signed by the log key; selection %r; %d streams complete up to their stated heads"
-           % (selection, nstreams))
+    selection, nstreams, export = check_disclosure(contents["data/ledger/disclosure"], vkey, cl[0], n, bodies,
+                                                  hashes, signers, keys, files)
+    report("disclosure", "signed by the log key; selection %r; %d streams complete up to their stated heads%s"
+           % (selection, nstreams, "; version 2: exported %s by %s; every other payload file's SHA-256 is the signed "
+              "one" % export if export else " (version 1: the report, graph and VERIFY.md are not signed)"))
 
     # bag-info.txt values that must agree with the files (§11.1).
     for label, want in (("Ledger-Origin", cl[0]), ("Ledger-Log-Key", log_vkey), ("Checkpoint-Size", cl[1]),
@@ -1270,12 +1275,45 @@ def verify(args, report):
     return findings, facts
 
 
-def check_disclosure(data, vkey, origin, n, bodies, hashes, signers, keys):
-    """§11.4: the disclosure statement and the completeness of every stream it lists."""
-    text, _ = open_note(data, "disclosure", vkey)
+# §11.6.1: the hidden scalars (a fixed list, whatever the Unicode version), for the exporter's name (§11.4).
+HIDDEN = [(0x0000, 0x001F), (0x007F, 0x009F), (0x00AD, 0x00AD), (0x034F, 0x034F), (0x0600, 0x0605), (0x061C, 0x061C),
+          (0x06DD, 0x06DD), (0x070F, 0x070F), (0x0890, 0x0891), (0x08E2, 0x08E2), (0x115F, 0x1160), (0x17B4, 0x17B5),
+          (0x180B, 0x180F), (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164), (0xE000, 0xF8FF),
+          (0xFDD0, 0xFDEF), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFFB), (0x110BD, 0x110BD),
+          (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+          (0xF0000, 0x10FFFF)]
+
+
+def hidden(c):
+    o = ord(c)
+    return o & 0xFFFE == 0xFFFE or any(lo <= o <= hi for lo, hi in HIDDEN)
+
+
+def check_export_line(line):
+    """§11.4 version 2: `exported <YYYY-MM-DDTHH:MM:SSZ> by <exporter>`; returns (time, exporter)."""
+    m = re.fullmatch(r"exported (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) by (.*)", line, re.S)
+    try:
+        ok = m is not None and datetime.datetime.strptime(m[1], "%Y-%m-%dT%H:%M:%SZ").second <= 59
+    except ValueError:
+        ok = False
+    if not ok:
+        raise Fail("disclosure: line 5 %r is not `exported <YYYY-MM-DDTHH:MM:SSZ> by <exporter>`" % line)
+    who = m[2]
+    if not 1 <= len(who) <= 200 or who[0] == " " or who[-1] == " " or any(hidden(c) for c in who):
+        raise Fail("disclosure: the exporter %r is not 1-200 characters without hidden characters or a space at "
+                   "either end (§11.4)" % who)
+    return m[1], who
+
+
+def check_disclosure(data, vkey, origin, n, bodies, hashes, signers, keys, files):
+    """§11.4: the disclosure statement (version 1 or 2) and the completeness of every stream it lists; in version
+    2, that it names every other payload file with its SHA-256."""
+    text, _ = open_note(data, "disclosure", vkey, only_log_key=True)
     lines = text[:-1].split("\n")
-    if len(lines) < 5 or lines[0] != "custody-ledger/v1 disclosure":
-        raise Fail("disclosure: text is not `custody-ledger/v1 disclosure`, origin, N, selection, stream lines")
+    v2 = lines[0] == "custody-ledger/v2 disclosure"
+    if len(lines) < (6 if v2 else 5) or lines[0] != "custody-ledger/v1 disclosure" and not v2:
+        raise Fail("disclosure: text is not `custody-ledger/v1 disclosure` (or v2), origin, N, selection, stream "
+                   "lines")
     if lines[1] != origin or lines[2] != str(n):
         raise Fail("disclosure: origin/size %s %s are not the checkpoint's %s %d" % (lines[1], lines[2], origin, n))
     sel = lines[3]
@@ -1284,10 +1322,17 @@ def check_disclosure(data, vkey, origin, n, bodies, hashes, signers, keys):
     if kind not in ("case", "items") or not all(STREAM_RE.fullmatch(x) for x in idl) or kind == "case" and \
             len(idl) != 1 or idl != sorted(set(idl), key=lambda x: x.encode()):
         raise Fail("disclosure: selection %r is not `case <id>` or `items <id> …` (sorted, unique)" % sel)
-    listed, prev_name = {}, b""
-    for line in lines[4:]:
+    export = check_export_line(lines[4]) if v2 else None
+    listed, prev_name, bound, prev_path = {}, b"", {}, b""
+    for line in lines[5 if v2 else 4:]:
+        f = re.fullmatch(r"file ([0-9a-f]{64}) (data/\S+)", line) if v2 else None
+        if f:                                         # version 2: file lines, after the stream lines, sorted
+            if f[2].encode() <= prev_path or any(x in ("", ".", "..") for x in f[2].split("/")):
+                raise Fail("disclosure: file line %r is malformed, out of order or repeated" % line)
+            bound[f[2]], prev_path = f[1], f[2].encode()
+            continue
         m = re.fullmatch(r"(\S+) ([1-9][0-9]*) ([0-9a-f]{64})", line)
-        if not m or not STREAM_RE.fullmatch(m[1]) or m[1].encode() <= prev_name:
+        if bound or not m or not STREAM_RE.fullmatch(m[1]) or m[1].encode() <= prev_name or v2 and "/" not in m[1]:
             raise Fail("disclosure: stream line %r is malformed, out of order or repeated" % line)
         listed[m[1]], prev_name = (int(m[2]), m[3]), m[1].encode()
     by_stream = {}
@@ -1304,7 +1349,7 @@ def check_disclosure(data, vkey, origin, n, bodies, hashes, signers, keys):
             prev = b["_sh"].hex() if "_sh" in b else h.hex()   # v2 links statements by statement hash (§12.2)
             last = h.hex()
         if len(chain) != rev:
-            raise Fail("disclosure: stream %s ends at rev %d in the bag, the statement says rev %d" % (s, len(chain), rev))
+            raise Fail("disclosure: stream %s ends at rev %d in the bag, the disclosure says rev %d" % (s, len(chain), rev))
         if last != head:
             raise Fail("disclosure: stream %s: the body hash of rev %d is not the stated %s" % (s, rev, head))
     # The streams the selection must list, as far as the bag itself can tell (§11.2, §11.4).
@@ -1338,7 +1383,18 @@ def check_disclosure(data, vkey, origin, n, bodies, hashes, signers, keys):
         raise Fail("disclosure: %s is listed, but that key is not a disclosed key: it signed none of entries 1-2, "
                    "the selection streams or the other disclosed keys' streams, and is no recipient's (§11.2 item 3)"
                    % extra[0])
-    return sel, len(listed)
+    if v2:                                            # every other payload file, each with its signed SHA-256
+        for path, digest in bound.items():
+            if path == "data/ledger/disclosure" or path not in files:
+                raise Fail("disclosure: the statement lists %s, which the bag does not hold" % path)
+            if files[path][1] != digest:
+                raise Fail("disclosure: %s was changed after export: its SHA-256 is %s…, the signed disclosure "
+                           "statement says %s…" % (path, files[path][1][:16], digest[:16]))
+        for path in sorted(p for p in files if p.startswith("data/") and p != "data/ledger/disclosure"):
+            if path not in bound:
+                raise Fail("disclosure: %s is not listed in the signed disclosure statement (it was added after "
+                           "export)" % path)
+    return sel, len(listed), export
 
 
 def check_tsr(path, digest_hex, ca):

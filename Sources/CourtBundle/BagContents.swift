@@ -103,7 +103,7 @@ extension BundleLayout {
     public static let tagFiles = ["bagit.txt", "bag-info.txt", BagIt.payloadManifest, BagIt.tagManifest]
 
     /// Every file a bag may hold.
-    public static let files = Set(tagFiles + requiredPayload + [timestamp])
+    public static let files = Set(tagFiles + requiredPayload + [timestamp, targets])
 
     /// The largest size of each file a verifier parses or compares, in bytes (FORMAT.md §11.1).
     ///
@@ -111,7 +111,7 @@ extension BundleLayout {
     public static let readLimits: [String: Int64] = [
         "bagit.txt": 4 << 10, "bag-info.txt": 64 << 10, BagIt.payloadManifest: 64 << 10,
         BagIt.tagManifest: 64 << 10, checkpoint: 1 << 20, timestamp: 1 << 20, disclosure: 64 << 20,
-        entries: 1 << 30, proofs: 1 << 30, report: 1 << 30, graph: 1 << 30,
+        entries: 1 << 30, proofs: 1 << 30, report: 1 << 30, targets: 1 << 30, graph: 1 << 30,
     ]
 
     /// The files `ledger verify-bundle` loads: every bounded file (the report and graph to compare them with their

@@ -17,22 +17,31 @@ public enum BagIt {
             .map { "\(Hex.encode($0.sha256))  \($0.path)\n" }.joined()
     }
 
-    /// Parses a manifest into (path, hex digest) lines, refusing malformed lines and duplicate paths.
+    /// Parses a manifest into (path, hex digest) lines (FORMAT.md §11.1): each line exactly 64 lowercase hex
+    /// digits, two spaces and a path, in strictly ascending path order (bytes), so a repeated path is refused too.
     public static func parseManifest(_ text: String, name: String) throws(CoreError) -> [(path: String, hex: String)] {
         var lines: [(path: String, hex: String)] = []
-        var seen = Set<[UInt8]>()
         guard text.isEmpty || text.hasSuffix("\n") else { throw .format("\(name) does not end with a newline") }
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-            let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, parts[0].utf8.count == 64, Hex.decode(String(parts[0])) != nil else {
-                throw .format("\(name): malformed line \"\(line)\"")
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().enumerated() {
+            let bytes = Array(line.utf8)
+            let hex = bytes.prefix(64)
+            guard bytes.count > 66, hex.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
+                bytes[64] == 0x20, bytes[65] == 0x20, bytes[66] != 0x20, !bytes.contains(0x0d)
+            else {
+                throw .format(
+                    "\(name) line \(number + 1) is not \"<64 lowercase hex digits>  <path>\" (two spaces): \"\(VisibleText.escape(String(line)))\""
+                )
             }
-            let path = parts[1].drop { $0 == " " }
-            guard !path.isEmpty, !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
-                throw .format("\(name): malformed path in line \"\(line)\"")
+            let path = String(decoding: bytes[66...], as: UTF8.self)
+            guard !path.hasPrefix("/"), !path.split(separator: "/").contains("..") else {
+                throw .format("\(name): malformed path in line \"\(VisibleText.escape(String(line)))\"")
             }
-            guard seen.insert(Array(path.utf8)).inserted else { throw .format("\(name) lists \(path) twice") }
-            lines.append((String(path), String(parts[0]).lowercased()))
+            if let previous = lines.last?.path, !previous.utf8.lexicographicallyPrecedes(path.utf8) {
+                throw .format(
+                    "\(name) line \(number + 1): \(VisibleText.escape(path)) is out of order or listed twice (lines are sorted by path)"
+                )
+            }
+            lines.append((path, String(decoding: hex, as: UTF8.self)))
         }
         return lines
     }
@@ -45,18 +54,18 @@ public enum BagIt {
         fields.map { "\($0.label): \($0.value)\n" }.joined()
     }
 
-    /// Parses `bag-info.txt` into label/value pairs (continuation lines start with whitespace).
+    /// Parses `bag-info.txt` into label/value pairs: every line `Label: value` (FORMAT.md §11.1 allows no
+    /// continuation lines and no blank line).
     public static func parseBagInfo(_ text: String) throws(CoreError) -> [(label: String, value: String)] {
+        guard text.hasSuffix("\n") else { throw .format("bag-info.txt does not end with a newline") }
         var fields: [(label: String, value: String)] = []
-        for line in text.split(separator: "\n") {
-            if line.first == " " || line.first == "\t", let last = fields.popLast() {
-                fields.append((last.label, last.value + " " + line.drop { $0 == " " || $0 == "\t" }))
-                continue
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+            let label = line.prefix { $0 != ":" && $0 != " " && $0 != "\t" }
+            let rest = line[label.endIndex...]
+            guard !label.isEmpty, rest.hasPrefix(": ") else {
+                throw .format("bag-info.txt: \"\(VisibleText.escape(String(line)))\" is not a \"Label: value\" line")
             }
-            guard let colon = line.firstIndex(of: ":") else {
-                throw .format("bag-info.txt: malformed line \"\(line)\"")
-            }
-            fields.append((String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " })))
+            fields.append((String(label), String(rest.dropFirst(2))))
         }
         return fields
     }

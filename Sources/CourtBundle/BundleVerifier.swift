@@ -17,6 +17,8 @@ public enum BundleVerifier {
         public var witnesses: [CosignerKey] = []
         /// How many of them must have cosigned.
         public var witnessQuorum = 0
+        /// Told what the check is doing: a phase, how much of it is done and its total.
+        public var progress: (@Sendable (_ phase: String, _ done: Int64, _ total: Int64) -> Void)?
 
         /// What to trust: the log key, witnesses and their quorum.
         public init(trustedLogKey: NoteVerifierKey? = nil, witnesses: [CosignerKey] = [], witnessQuorum: Int = 0) {
@@ -59,6 +61,16 @@ public enum BundleVerifier {
         let info: [(label: String, value: String)]
         do { info = try BagIt.parseBagInfo(String(decoding: files["bag-info.txt"] ?? [], as: UTF8.self)) } catch {
             throw fail(.bag, "\(error)")
+        }
+        let labels = info.map(\.label)
+        guard labels == BundleLayout.bagInfoLabels else {
+            let position = Array(zip(labels + [""], BundleLayout.bagInfoLabels + [""])).firstIndex { $0 != $1 } ?? 0
+            let found = position < labels.count ? labels[position] : "(none)"
+            let wanted = position < BundleLayout.bagInfoLabels.count ? BundleLayout.bagInfoLabels[position] : "(none)"
+            throw fail(
+                .bag,
+                "bag-info.txt: line \(position + 1) is \(VisibleText.escape(found)), FORMAT.md §11.1 requires \(wanted) (nine labels, each once, in order)"
+            )
         }
         func infoValue(_ label: String) throws(VerificationFailure) -> String {
             let values = info.filter { $0.label == label }
@@ -126,8 +138,10 @@ public enum BundleVerifier {
             on: checkpoint.note, witnesses: options.witnesses, quorum: options.witnessQuorum)
 
         // Every record: its rules, signatures, and its inclusion proof.
-        let keyCount = try checkRecords(entries, size: size)
-        try checkProofs(files[BundleLayout.proofs] ?? [], entries: entries, checkpoint: checkpoint.checkpoint)
+        let keyCount = try checkRecords(entries, size: size, progress: options.progress)
+        try checkProofs(
+            files[BundleLayout.proofs] ?? [], entries: entries, checkpoint: checkpoint.checkpoint,
+            progress: options.progress)
 
         // The disclosure statement and each stream's chain.
         let statement: DisclosureStatement
@@ -143,13 +157,16 @@ public enum BundleVerifier {
             throw fail(.bag, "External-Identifier in bag-info.txt is not the disclosure's selection")
         }
         try checkStreams(entries, statement: statement)
+        // A rendering this tool does not know is named as such before the signed hashes are compared.
+        let version = try ReportVersion(report: files[BundleLayout.report] ?? [])
+        if statement.version == 2 { try checkBoundFiles(statement, bag: bag) }
 
         // Custody rules, and the renderings.
         let ledger = DisclosedLedger(
             entries: entries, checkpoint: checkpoint, statement: statement,
             hasTimestamp: files[BundleLayout.timestamp] != nil)
+        options.progress?("replaying custody rules, re-rendering the report", 0, 1)
         let custody = ledger.custody()
-        let version = try ReportVersion(report: files[BundleLayout.report] ?? [])
         guard
             CustodyReport.render(ledger, custody: custody, version: version).elementsEqual(
                 files[BundleLayout.report] ?? [])
@@ -160,6 +177,16 @@ public enum BundleVerifier {
             CaseGraph.render(ledger, custody: custody, version: version).elementsEqual(files[BundleLayout.graph] ?? [])
         else {
             throw fail(.report, "data/case/custody.jsonld differs from the graph rendered from the entries")
+        }
+        // From version 3 the targets are an appendix of their own (FORMAT.md §11.6.3); earlier bags have none.
+        switch (TargetsAppendix.render(ledger, custody: custody, version: version), files[BundleLayout.targets]) {
+        case (let expected?, let actual?) where !expected.elementsEqual(actual):
+            throw fail(.report, "\(BundleLayout.targets) differs from the targets rendered from the entries")
+        case (.some, nil):
+            throw fail(.report, "\(BundleLayout.targets) is missing; a \(version.generator) report has it")
+        case (nil, .some):
+            throw fail(.report, "\(BundleLayout.targets) does not belong in a bag whose report is \(version.generator)")
+        default: break
         }
         return Result(
             ledger: ledger, logKey: logKey, trusted: options.trustedLogKey != nil, witnessTimes: witnessTimes,
@@ -234,14 +261,18 @@ public enum BundleVerifier {
     }
 
     /// Rules that need only the disclosed entries (FORMAT.md §11.2); returns the number of disclosed keys.
-    static func checkRecords(_ entries: [Entry], size: Int64) throws(VerificationFailure) -> Int {
-        let checks = signatureChecks(entries)
+    static func checkRecords(
+        _ entries: [Entry], size: Int64, progress: (@Sendable (String, Int64, Int64) -> Void)? = nil
+    ) throws(VerificationFailure) -> Int {
+        let total = Int64(entries.count)
+        let checks = signatureChecks(entries, progress: progress)
         var keys = ReplayedKeys()
         var ids = Set<UUIDKey>()
         var previous: Entry?
         for (position, entry) in entries.enumerated() {
             let body = entry.body
             let seq = body.seq
+            if position % 1024 == 1023 { progress?("checking entries", Int64(position + 1), total) }
             func fail(_ rule: VerificationRule, _ message: String) -> VerificationFailure {
                 VerificationFailure(seq: seq, rule: rule, message: message)
             }
@@ -285,7 +316,9 @@ public enum BundleVerifier {
     /// The keys are those the disclosed `key.registered` entries carry: a key id is the SHA-256 of its key, so the
     /// binding holds wherever the entry sits; whether the key may sign at that seq is for the sequential rules.
     /// Nil: the key is not disclosed.
-    static func signatureChecks(_ entries: [Entry]) -> [[Bool?]] {
+    static func signatureChecks(
+        _ entries: [Entry], progress: (@Sendable (String, Int64, Int64) -> Void)? = nil
+    ) -> [[Bool?]] {
         var known: [String: Ed25519PublicKey] = [:]
         for entry in entries where entry.body.type == EventTypes.keyRegistered {
             let data = entry.body.data
@@ -297,7 +330,7 @@ public enum BundleVerifier {
             }
         }
         let keys = known
-        return Parallel.map(Partition(items: entries.count, chunkSize: 256)) { position in
+        return mapInBlocks(entries.count, phase: "checking signatures", progress: progress) { position in
             let entry = entries[position]
             return entry.sigs.map { sig in
                 guard let key = keys[sig.key], let message = entry.signedMessage(for: sig, table: .custody)
@@ -323,13 +356,30 @@ public enum BundleVerifier {
             guard valid else {
                 throw VerificationFailure(
                     seq: entry.body.seq, rule: .signatures,
-                    message: "the signature by key \(sig.key.prefix(12))… does not verify")
+                    message:
+                        "the signature by key \(sig.key.prefix(12))… over \(signedPart(entry, sig)) does not verify")
             }
         }
     }
 
+    /// What a signer of `entry` signed, in words: the entry (the actor), the key request (the key a
+    /// `key.registered` entry registers) or the co-signature (a witness the type names).
+    static func signedPart(_ entry: Entry, _ sig: EntrySignature) -> String {
+        let body = entry.body
+        if sig.key.hasSameBytes(as: body.actor) { return body.isStatement ? "the statement" : "the entry" }
+        if body.type == EventTypes.keyRegistered,
+            body.data.member("key")?.stringValue?.hasSameBytes(as: sig.key) == true
+        {
+            return "its key request"
+        }
+        return "its co-signature as witness"
+    }
+
     /// Line i of proofs.jsonl is the inclusion proof of line i of entries.jsonl against the checkpoint.
-    static func checkProofs(_ bytes: [UInt8], entries: [Entry], checkpoint: Checkpoint) throws(VerificationFailure) {
+    static func checkProofs(
+        _ bytes: [UInt8], entries: [Entry], checkpoint: Checkpoint,
+        progress: (@Sendable (String, Int64, Int64) -> Void)? = nil
+    ) throws(VerificationFailure) {
         let lines = bytes.split(separator: 0x0a, omittingEmptySubsequences: false)
         guard bytes.last == 0x0a, lines.count - 1 == entries.count else {
             throw VerificationFailure(
@@ -337,10 +387,31 @@ public enum BundleVerifier {
                 message: "proofs.jsonl has \(max(0, lines.count - 1)) lines for \(entries.count) entries")
         }
         // Each proof is independent: check them on all cores, then report the first failure in line order.
-        let problems = Parallel.map(Partition(items: entries.count, chunkSize: 256)) { index in
+        let problems = mapInBlocks(entries.count, phase: "checking inclusion proofs", progress: progress) { index in
             proofProblem(Array(lines[index]), line: index + 1, entry: entries[index], checkpoint)
         }
         if let first = problems.lazy.compactMap({ $0 }).first { throw first }
+    }
+
+    /// `transform` of 0..<count on all cores, in blocks of 8,192 items so that `progress` hears of each block
+    /// under `phase`; the results in order.
+    static func mapInBlocks<Value: Sendable>(
+        _ count: Int, phase: String, progress: (@Sendable (String, Int64, Int64) -> Void)?,
+        _ transform: @Sendable (Int) -> Value
+    ) -> [Value] {
+        guard let progress else { return Parallel.map(Partition(items: count, chunkSize: 256), transform) }
+        var values: [Value] = []
+        values.reserveCapacity(count)
+        var start = 0
+        progress(phase, 0, Int64(count))
+        while start < count {
+            let end = min(count, start + 8192)
+            let first = start
+            values += Parallel.map(Partition(items: end - start, chunkSize: 256)) { transform(first + $0) }
+            start = end
+            progress(phase, Int64(start), Int64(count))
+        }
+        return values
     }
 
     /// What is wrong with one line of proofs.jsonl, or nil.
@@ -376,6 +447,32 @@ public enum BundleVerifier {
 
     // MARK: The disclosure
 
+    /// Version 2: the statement lists exactly the payload files present but itself, each with its SHA-256
+    /// (FORMAT.md §11.4), so an edit of the report, the graph or VERIFY.md breaks the log key's signature.
+    static func checkBoundFiles(_ statement: DisclosureStatement, bag: BagContents) throws(VerificationFailure) {
+        func fail(_ message: String) -> VerificationFailure {
+            VerificationFailure(seq: nil, rule: .disclosure, message: message)
+        }
+        var listed = Set<[UInt8]>()
+        for file in statement.files {
+            listed.insert(Array(file.path.utf8))
+            guard file.path != BundleLayout.disclosure, let present = bag.files[file.path] else {
+                throw fail("the disclosure statement lists \(file.path), which the bag does not hold")
+            }
+            let actual = Hex.encode(present.sha256)
+            guard actual.hasSameBytes(as: file.sha256) else {
+                throw fail(
+                    "\(file.path) was changed after export: its SHA-256 is \(actual.prefix(16))…, the signed disclosure statement says \(file.sha256.prefix(16))…"
+                )
+            }
+        }
+        for path in bag.files.keys.sorted() where path.hasPrefix("data/") && path != BundleLayout.disclosure {
+            guard listed.contains(Array(path.utf8)) else {
+                throw fail("\(path) is not listed in the signed disclosure statement (it was added after export)")
+            }
+        }
+    }
+
     /// Each listed stream is disclosed from rev 1 to its stated head; nothing else is, but entry 1; the streams
     /// fit the selection.
     static func checkStreams(_ entries: [Entry], statement: DisclosureStatement) throws(VerificationFailure) {
@@ -410,10 +507,15 @@ public enum BundleVerifier {
                 previousHash = entry.streamLinkHex
                 headBodyHash = entry.bodyHashHex
             }
-            guard chain.count == stream.rev, headBodyHash.hasSameBytes(as: stream.bodyHash) else {
+            guard chain.count == stream.rev else {
                 throw fail(
                     "stream \(stream.stream) ends at rev \(chain.count) in the bag, the disclosure says rev \(stream.rev)"
                 )
+            }
+            guard headBodyHash.hasSameBytes(as: stream.bodyHash) else {
+                throw fail(
+                    "stream \(stream.stream): the body hash of rev \(stream.rev) is \(headBodyHash.prefix(12))…, the disclosure states \(stream.bodyHash.prefix(12))…",
+                    seq: chain.last?.body.seq)
             }
             let first = chain[0].body
             switch statement.selection {

@@ -95,10 +95,11 @@ public enum CustodyReport {
 
         mutating func add(_ text: String) { page += text }
 
-        /// The next numbered section heading.
-        mutating func heading(_ title: String) -> Int {
+        /// The next numbered section heading; from version 3 with its anchor (FORMAT.md §11.6).
+        mutating func heading(_ title: String, anchor: String? = nil) -> Int {
             section += 1
-            add("<h2>\(section). \(title)</h2>\n")
+            let id = html.version.rawValue >= 3 ? anchor.map { " id=\"\($0)\"" } ?? "" : ""
+            add("<h2\(id)>\(section). \(title)</h2>\n")
             return section
         }
 
@@ -170,6 +171,10 @@ public enum CustodyReport {
             add("<title>Chain-of-custody report: \(html.escape(title))</title>\n")
             add("<style>\n\(CustodyReport.style)\n</style>\n</head>\n<body>\n")
             add("<h1>Chain-of-custody report: \(html.value(title))</h1>\n")
+            if html.version.rawValue >= 3 {
+                buildV3()
+                return
+            }
             add(
                 "<p class=\"note\">Rendered from the \(ledger.entries.count) ledger entries disclosed in this bundle, proven against checkpoint \(checkpoint.size) of ledger \(v(checkpoint.origin)). Times marked UTC are when each entry was recorded; times with an offset are when the act physically happened, as stated by the officer.</p>\n"
             )
@@ -184,7 +189,7 @@ public enum CustodyReport {
         // MARK: Case
 
         mutating func addCase() {
-            _ = heading("The case")
+            _ = heading("The case", anchor: "case")
             guard case .caseID(let id) = ledger.statement.selection else {
                 let ids = ledger.statement.streams.map(\.stream).filter { $0.hasPrefix("item/") }.map {
                     $0.dropFirst(5)
@@ -269,8 +274,10 @@ public enum CustodyReport {
         // MARK: Items
 
         mutating func addItems() {
-            let items = state.rows(.items).compactMap { try? ItemRecord(state: $0.state) }
-            let number = heading("Evidence items (\(items.count))")
+            var items = state.rows(.items).compactMap { try? ItemRecord(state: $0.state) }
+            // Version 3: in exhibit order, each under its anchor (FORMAT.md §11.6).
+            if html.version.rawValue >= 3 { items.sort(by: Self.exhibitOrder) }
+            let number = heading("Evidence items (\(items.count))", anchor: "items")
             let steps = state.rows(.custodySteps).compactMap { try? CustodyStep(state: $0.state) }
             let stepsByItem = Dictionary(grouping: steps, by: \.item)
             for (index, item) in items.enumerated() {
@@ -281,8 +288,9 @@ public enum CustodyReport {
         mutating func addItem(_ item: ItemRecord, number: String, steps: [CustodyStep]) {
             let stream = entries(of: "item/" + item.id)
             let seizure = stream.first?.body.data
+            let anchor = html.version.rawValue >= 3 ? " id=\"item-\(html.escape(item.id))\"" : ""
             add(
-                "<section class=\"item\">\n<h3>\(number) Exhibit \(v(item.exhibit)): \(v(item.kind)) (item \(v(item.id)))</h3>\n"
+                "<section class=\"item\"\(anchor)>\n<h3>\(number) Exhibit \(v(item.exhibit)): \(v(item.kind)) (item \(v(item.id)))</h3>\n"
             )
             add("<dl class=\"facts\">\n")
             fact("Description", t(item.description))
@@ -311,7 +319,7 @@ public enum CustodyReport {
                 fact("Seal incident", "<span class=\"bad\">a seal was found broken or not matching</span>")
             }
             add("</dl>\n")
-            add(Timeline(item: item, steps: steps, people: people, html: html).svg)
+            add(Timeline(item: item, steps: steps, people: people, html: html, end: ledger.entries.last?.body.time).svg)
             add(
                 "<table><thead><tr><th>Step</th><th>Recorded</th><th>Action</th><th>By</th><th>Released to / received from</th><th>Seal</th><th>Details</th><th>Entry</th></tr></thead><tbody>\n"
             )
@@ -423,7 +431,7 @@ public enum CustodyReport {
         // MARK: People
 
         mutating func addPeople() {
-            _ = heading("People who signed or received")
+            _ = heading("People who signed or received", anchor: "people")
             add(
                 "<table><thead><tr><th>Person</th><th>Name</th><th>Agency</th><th>Roles</th><th>Keys</th></tr></thead><tbody>\n"
             )
@@ -443,7 +451,7 @@ public enum CustodyReport {
         mutating func addVerification() {
             let checkpoint = ledger.checkpoint
             let logKey = ledger.entries.first?.body.data.member("log_vkey")?.stringValue
-            _ = heading("What was verified, and how to check it again")
+            _ = heading("What was verified, and how to check it again", anchor: "verification")
             add("<dl class=\"facts\">\n")
             fact("Ledger", v(checkpoint.checkpoint.origin))
             fact("Log key", "<span class=\"hash\">\(v(logKey))</span>")
@@ -472,6 +480,10 @@ public enum CustodyReport {
                 "Disclosure",
                 "\(v(ledger.statement.selection.description)): \(ledger.statement.streams.count) streams, each complete up to the checkpoint, as stated by the log key in data/ledger/disclosure"
             )
+            if html.version.rawValue >= 3 {
+                addCustodyVerdictV3()
+                return
+            }
             fact(
                 "Custody rules",
                 findings.isEmpty

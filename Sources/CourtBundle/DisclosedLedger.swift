@@ -20,6 +20,14 @@ public enum BundleLayout {
     public static let graph = "data/case/custody.jsonld"
     /// How to re-check the bag by hand.
     public static let instructions = "data/VERIFY.md"
+    /// From report version 3: every target as CSV (FORMAT.md §11.6.3).
+    public static let targets = "data/report/targets.csv"
+
+    /// The labels of `bag-info.txt`, each once, in this order (FORMAT.md §11.1).
+    public static let bagInfoLabels = [
+        "Source-Organization", "Bagging-Date", "External-Identifier", "Payload-Oxum", "Ledger-Origin",
+        "Ledger-Log-Key", "Checkpoint-Size", "Checkpoint-Root", "Bag-Software-Agent",
+    ]
 
     /// Every payload file a bag holds, but the optional timestamp.
     public static let requiredPayload = [checkpoint, entries, proofs, disclosure, report, graph, instructions]

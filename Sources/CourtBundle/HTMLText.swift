@@ -26,7 +26,8 @@ struct HTMLText {
                 switch version {
                 case .v1 where Self.isFormatControlV1(scalar):
                     out += "[U+" + String(scalar.value, radix: 16, uppercase: true) + "]"
-                case .v2 where VisibleText.isHidden(scalar) && scalar != "\t" && scalar != "\n":
+                case .v2 where VisibleText.isHidden(scalar) && scalar != "\t" && scalar != "\n",
+                    .v3 where VisibleText.isHidden(scalar) && scalar != "\t" && scalar != "\n":
                     out += VisibleText.notation(scalar)
                 default:
                     out.unicodeScalars.append(scalar)
@@ -44,7 +45,7 @@ struct HTMLText {
     func freeText(_ text: String) -> String {
         switch version {
         case .v1: value(text)
-        case .v2: value(Self.defangFreeText(text))
+        case .v2, .v3: value(Self.defangFreeText(text))
         }
     }
 

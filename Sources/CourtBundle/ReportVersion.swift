@@ -12,9 +12,14 @@ public enum ReportVersion: Int, Sendable, CaseIterable {
     /// `custody-ledger-report/2`: as version 1, and free-text fields defanged (§11.6.2), every hidden character
     /// (§11.6.1) shown as `[U+XXXX]` with at least four hex digits. The graph is as in version 1.
     case v2 = 2
+    /// `custody-ledger-report/3`: as version 2, as a document for a case of any size: who exported it, a summary
+    /// with the custody exceptions, a table of contents with anchors, items in exhibit order, the targets
+    /// summarised with every target in `data/report/targets.csv`, timelines to scale in time. The graph is as in
+    /// version 1.
+    case v3 = 3
 
     /// The version new exports render.
-    public static let current = ReportVersion.v2
+    public static let current = ReportVersion.v3
 
     /// The generator name the page carries, `custody-ledger-report/<n>`.
     public var generator: String { Self.prefix + String(rawValue) }

@@ -5,14 +5,24 @@ import LedgerCrypto
 /// An item's custody over time as an inline SVG: one lane per person who held or examined it, a bar while they
 /// held it, dashed hand-overs while it was in transit, and markers for seal checks and forensic images.
 ///
-/// Steps are spaced evenly in the order they were recorded, not to scale (the table beside it gives the times),
-/// so that a busy day stays readable. An item with a single step gets no picture.
+/// Up to version 2 of the report, steps are spaced evenly in the order they were recorded, not to scale (the table
+/// beside it gives the times). From version 3 they are placed to scale in time between the item's first step and
+/// ``end``, pushed apart just enough that no mark hides another, with dates on the axis and a legend of every mark
+/// (FORMAT.md §11.6). An item with a single step gets no picture.
 struct Timeline {
     let item: ItemRecord
     let steps: [CustodyStep]
     let people: [String: PersonRecord]
     /// How text is written, in the report's rendering.
     let html: HTMLText
+    /// Version 3: the recorded time of the last disclosed entry, where the time axis ends.
+    var end: String?
+
+    /// The least distance between two steps' marks on a time axis, in pixels.
+    static let minimumGap = 14
+
+    /// True from version 3: drawn to scale in time.
+    var toScale: Bool { html.version.rawValue >= 3 }
 
     static let width = 760
     static let laneHeight = 34
@@ -103,10 +113,13 @@ struct Timeline {
         if let current = examiner { segments.append((lane(current.person), current.since, edge, true)) }
         if let transit = pending { transits.append((lane(transit.from), -1, transit.at, edge)) }
 
-        let height = Self.top + lanes.count * Self.laneHeight + 62
+        let height = Self.top + lanes.count * Self.laneHeight + (toScale ? 86 : 62)
         let span = Double(Self.width - Self.left - Self.right)
+        let positions = toScale ? Self.scaledPositions(times: steps.map(\.time), end: end) : nil
         func x(_ index: Int) -> Int {
-            index > last ? Self.width - 12 : Self.left + Int((span * Double(index) / Double(last)).rounded())
+            if index > last { return Self.width - 12 }
+            if let positions { return positions[index] }
+            return Self.left + Int((span * Double(index) / Double(last)).rounded())
         }
         func y(_ lane: Int) -> Int { Self.top + lane * Self.laneHeight + Self.laneHeight / 2 }
         var out =
@@ -138,7 +151,7 @@ struct Timeline {
         for marker in markers {
             let cx = x(marker.step)
             let cy = y(marker.lane)
-            out += Self.symbol(marker.kind, cx, cy)
+            out += toScale ? Self.symbolV3(marker.kind, cx, cy) : Self.symbol(marker.kind, cx, cy)
             let nearEnd = cx > Self.width - Self.right - 10
             // Labels of neighbouring steps alternate above and below the lane, so they do not overlap.
             let labelY = marker.step % 2 == 0 ? cy - 8 : cy + 17
@@ -161,8 +174,72 @@ struct Timeline {
                 out += textElement(x(index), axis + 24, date, "font-size=\"7\" fill=\"#555\" text-anchor=\"middle\"")
             }
         }
-        out += legend(y: axis + 42)
+        out += toScale ? legendV3(y: axis + 42) : legend(y: axis + 42)
         out += "</svg>\n"
+        return out
+    }
+
+    /// Version 3: each step's x, proportional to its recorded time between the first step and ``end``, then pushed
+    /// apart to ``minimumGap`` (forwards, and back from the right end when that overflows); evenly spaced when the
+    /// times are all equal or too crowded to separate.
+    static func scaledPositions(times recorded: [String], end: String?) -> [Int] {
+        let span = Self.width - Self.left - Self.right
+        let times = recorded.map { LedgerTime.milliseconds($0) ?? 0 }
+        let first = times.first ?? 0
+        let last = max(times.max() ?? first, end.flatMap { LedgerTime.milliseconds($0) } ?? first)
+        let count = times.count
+        guard count > 1 else { return times.map { _ in Self.left } }
+        let evenly = (0..<count).map { Self.left + Int((Double(span) * Double($0) / Double(count - 1)).rounded()) }
+        guard last > first, (count - 1) * Self.minimumGap <= span else { return evenly }
+        var positions = times.map {
+            Self.left + Int((Double(span) * Double($0 - first) / Double(last - first)).rounded())
+        }
+        for index in positions.indices.dropFirst() {
+            positions[index] = max(positions[index], positions[index - 1] + Self.minimumGap)
+        }
+        positions[count - 1] = min(positions[count - 1], Self.left + span)
+        for index in positions.indices.dropLast().reversed() {
+            positions[index] = min(positions[index], positions[index + 1] - Self.minimumGap)
+        }
+        return positions
+    }
+
+    /// Version 3: the key to every mark the picture can hold, in two rows, and the time scale.
+    func legendV3(y: Int) -> String {
+        let rows: [[(symbol: String, label: String, width: Int)]] = [
+            [
+                ("<rect x=\"0\" y=\"\(y - 4)\" width=\"12\" height=\"8\" fill=\"#2d6a4f\"/>", "held", 44),
+                ("<rect x=\"0\" y=\"\(y - 2)\" width=\"12\" height=\"5\" fill=\"#8fb3d9\"/>", "examining", 66),
+                (
+                    Self.line(0, y, 12, y, "stroke=\"#b5651d\" stroke-width=\"2\" stroke-dasharray=\"4 2\""),
+                    "in transit", 66
+                ),
+                (Self.symbolV3("start", 6, y), "seized", 52),
+                (Self.symbol("seal-ok", 6, y), "sealed, or received with seal intact", 178),
+                (Self.symbol("seal-bad", 6, y), "seal broken or not matching", 150),
+            ],
+            [
+                (Self.symbol("unseal", 6, y + 16), "seal opened", 72),
+                (Self.symbol("back", 6, y + 16), "returned or reassigned", 124),
+                (Self.symbol("image", 6, y + 16), "forensic image", 86),
+                (Self.symbol("end", 6, y + 16), "lost or disposed", 96),
+            ],
+        ]
+        var out = ""
+        for (row, entries) in rows.enumerated() {
+            var x = 4
+            for entry in entries {
+                out += "<g transform=\"translate(\(x) 0)\">\(entry.symbol.filter { $0 != "\n" })</g>\n"
+                out += textElement(x + 16, y + 3 + row * 16, entry.label, "font-size=\"8\"")
+                x += entry.width
+            }
+            if row == 1 {
+                let from = String(steps.first?.time.prefix(10) ?? "")
+                let to = String((end ?? steps.last?.time ?? "").prefix(10))
+                out += textElement(
+                    x + 4, y + 19, "to scale in time, \(from) to \(to) (UTC)", "font-size=\"8\" fill=\"#555\"")
+            }
+        }
         return out
     }
 
@@ -187,6 +264,14 @@ struct Timeline {
         case "start": "<rect x=\"\(x - 5)\" y=\"\(y - 5)\" width=\"10\" height=\"10\" fill=\"#2d6a4f\"/>\n"
         default: "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"4\" fill=\"#2d6a4f\"/>\n"
         }
+    }
+
+    /// Version 3: as ``symbol(_:_:_:)``, but the seizure's square is outlined, so that it shows on the bar of
+    /// the holder it starts.
+    static func symbolV3(_ kind: String, _ x: Int, _ y: Int) -> String {
+        guard kind == "start" else { return symbol(kind, x, y) }
+        return
+            "<rect x=\"\(x - 6)\" y=\"\(y - 6)\" width=\"12\" height=\"12\" fill=\"#2d6a4f\" stroke=\"#fff\" stroke-width=\"2\"/>\n"
     }
 
     /// `text` cut to `count` characters, with an ellipsis when cut.

@@ -1,5 +1,6 @@
 import Foundation
 import LedgerCore
+import LedgerCrypto
 import Testing
 
 @testable import CourtBundle
@@ -79,5 +80,69 @@ struct BundleRenderingTests {
             origin: statement.origin, size: 42, selection: statement.selection, streams: [statement.streams[1]])
         #expect(less.difference(from: statement)?.contains("leaves out stream item/EV-10") == true)
         #expect(statement.difference(from: statement) == nil)
+    }
+}
+
+/// The version-2 disclosure statement (FORMAT.md §11.4): who exported the bag, when, and every other payload file.
+struct DisclosureStatementV2Tests {
+    static let hashA = String(repeating: "a", count: 64)
+    static let hashB = String(repeating: "b", count: 64)
+
+    static func statement() throws -> DisclosureStatement {
+        DisclosureStatement(
+            origin: "ledger.example/x", size: 42, selection: .itemSelection(["EV-2"]),
+            streams: [DisclosedStream(stream: "item/EV-2", rev: 3, bodyHash: hashA)],
+            export: try DisclosureExport(time: "2026-12-06T05:40:34Z", exporter: "DS Jane Roe"),
+            files: [
+                DisclosedFile(path: "data/report/custody-report.html", sha256: hashB),
+                DisclosedFile(path: "data/VERIFY.md", sha256: hashA),
+            ])
+    }
+
+    @Test func itsTextListsTheExportThenTheStreamsThenTheFilesAndRoundTrips() throws {
+        let statement = try Self.statement()
+        #expect(
+            statement.text
+                == "custody-ledger/v2 disclosure\nledger.example/x\n42\nitems EV-2\n"
+                + "exported 2026-12-06T05:40:34Z by DS Jane Roe\nitem/EV-2 3 \(Self.hashA)\n"
+                + "file \(Self.hashA) data/VERIFY.md\nfile \(Self.hashB) data/report/custody-report.html\n")
+        #expect(try DisclosureStatement(text: statement.text) == statement)
+        #expect(statement.version == 2)
+    }
+
+    @Test(arguments: [
+        ("exported 2026-12-06T05:40:34Z by DS Jane Roe", "exported 2026-12-06 05:40:34Z by DS Jane Roe"),
+        ("exported 2026-12-06T05:40:34Z by DS Jane Roe", "exported 2026-02-30T05:40:34Z by DS Jane Roe"),
+        ("exported 2026-12-06T05:40:34Z by DS Jane Roe", "exported 2026-12-06T05:40:34Z by  DS Jane Roe"),
+        ("exported 2026-12-06T05:40:34Z by DS Jane Roe", "exported 2026-12-06T05:40:34Z by DS \u{202E}Jane"),
+        ("exported 2026-12-06T05:40:34Z by DS Jane Roe\n", ""),
+        ("item/EV-2 3", "EV-2 3"),
+        (
+            "file \(hashA) data/VERIFY.md\nfile \(hashB) data/report/custody-report.html\n",
+            "file \(hashB) data/report/custody-report.html\nfile \(hashA) data/VERIFY.md\n"
+        ),
+        ("file \(hashA) data/VERIFY.md", "file \(hashA) data/../VERIFY.md"),
+    ])
+    func malformedTextIsRefused(original: String, replacement: String) throws {
+        let text = try Self.statement().text
+        #expect(text.contains(original))
+        #expect(throws: CoreError.self) {
+            try DisclosureStatement(text: text.replacingOccurrences(of: original, with: replacement))
+        }
+    }
+
+    @Test func aStreamLineAfterAFileLineIsRefused() throws {
+        let text = try Self.statement().text + "item/EV-3 1 \(Self.hashA)\n"
+        #expect(throws: CoreError.self) { try DisclosureStatement(text: text) }
+    }
+
+    @Test func aSecondSignatureLineIsRefused() throws {
+        let key = Ed25519PrivateKey.generate()
+        let statement = try Self.statement()
+        let note = try statement.signed(with: key)
+        let vkey = try NoteVerifierKey(name: statement.origin, publicKey: key.publicKey)
+        #expect(try DisclosureStatement(note: note, logKey: vkey) == statement)
+        let line = note.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(throws: CoreError.self) { try DisclosureStatement(note: note + line + "\n", logKey: vkey) }
     }
 }

@@ -75,8 +75,8 @@ struct ReportVersionTests {
             let page = Array("<head>\n<meta name=\"generator\" content=\"\(version.generator)\">\n".utf8)
             #expect(try ReportVersion(report: page) == version)
         }
-        #expect(ReportVersion.current.generator == "custody-ledger-report/2")
-        for bad in ["custody-ledger-report/3", "custody-ledger-report/02", "custody-ledger-report/", "other/1"] {
+        #expect(ReportVersion.current.generator == "custody-ledger-report/3")
+        for bad in ["custody-ledger-report/4", "custody-ledger-report/02", "custody-ledger-report/", "other/1"] {
             let page = Array("<meta name=\"generator\" content=\"\(bad)\">".utf8)
             #expect {
                 try ReportVersion(report: page)
@@ -93,7 +93,7 @@ struct ReportVersionTests {
     static let fixture = Repository.root.appendingPathComponent("Tests/Fixtures/bundle-report-v1")
 
     /// The fixture bag's files, by path relative to the bag.
-    static func bagFiles() throws -> [String: [UInt8]] {
+    static func bagFiles(of fixture: URL = fixture) throws -> [String: [UInt8]] {
         let bag = fixture.appendingPathComponent("bag")
         var files: [String: [UInt8]] = [:]
         let manager = FileManager.default
@@ -163,5 +163,103 @@ struct ReportVersionTests {
                 (error as? VerificationFailure)?.message.contains(message) == true
             }
         }
+    }
+}
+
+/// The pieces of report version 3 (FORMAT.md §11.6, §11.6.3).
+struct ReportVersion3Tests {
+    @Test(arguments: [
+        ("EV-2", "EV-10", -1), ("A/99", "C/1", -1), ("A/10", "A/9", 1), ("x", "x", 0), ("2", "02", -1),
+        ("EV-1a", "EV-1b", -1), ("EV", "EV-1", -1),
+    ])
+    func exhibitNumbersCompareTheirDigitsAsNumbers(lhs: String, rhs: String, order: Int) {
+        let result = CustodyReport.Page.naturalOrder(Array(lhs.utf8), Array(rhs.utf8))
+        #expect(result.signum() == order)
+        #expect(CustodyReport.Page.naturalOrder(Array(rhs.utf8), Array(lhs.utf8)).signum() == -order)
+    }
+
+    @Test func csvFieldsAreQuotedOnlyWhenNeededAndNeverRunAsFormulas() {
+        #expect(TargetsAppendix.field("plain") == "plain")
+        #expect(TargetsAppendix.field("a,b") == "\"a,b\"")
+        #expect(TargetsAppendix.field("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(TargetsAppendix.field("=HYPERLINK(1)") == "'=HYPERLINK(1)")
+        #expect(TargetsAppendix.field("-1") == "'-1")
+        #expect(TargetsAppendix.field(" lead") == "\" lead\"")
+        #expect(TargetsAppendix.field("two\nlines\u{202E}") == "two[U+000A]lines[U+202E]")
+        #expect(TargetsAppendix.record(["a", "b"]) == "a,b\r\n")
+    }
+
+    @Test func timelinesAreToScaleInTimeAndNoMarkHidesAnother() {
+        let left = Timeline.left
+        let span = Timeline.width - Timeline.left - Timeline.right
+        // Day 0, day 1, day 10, and the disclosure ends on day 20: positions follow the days.
+        let days = [0, 1, 10].map { LedgerTime.format(millisecondsSince1970: Int64($0) * 86_400_000) }
+        let end = LedgerTime.format(millisecondsSince1970: 20 * 86_400_000)
+        #expect(
+            Timeline.scaledPositions(times: days, end: end)
+                == [left, left + Int((Double(span) / 20).rounded()), left + span / 2])
+        // Three steps in one second, then one a day later: the first three 14 px apart, the last at the end.
+        let burst = [0, 1, 2, 86_400_000].map { LedgerTime.format(millisecondsSince1970: Int64($0)) }
+        #expect(Timeline.scaledPositions(times: burst, end: nil) == [left, left + 14, left + 28, left + span])
+        // All at once: evenly spaced.
+        let same = Array(repeating: LedgerTime.format(millisecondsSince1970: 0), count: 3)
+        #expect(Timeline.scaledPositions(times: same, end: nil) == [left, left + span / 2, left + span])
+    }
+
+    @Test func exceptionsAreCountedInOneOrderWithPlurals() {
+        #expect(CustodyException.summary([:]) == "custody exceptions: none")
+        #expect(
+            CustodyException.summary([.correction: 2, .brokenSeal: 1])
+                == "custody exceptions: 1 broken seal, 2 corrections")
+        #expect(CustodyException.summary([.inTransit: 3]) == "custody exceptions: 3 items in transit")
+    }
+
+    @Test func aBagOfAnEarlierVersionHasNoTargetsAppendix() throws {
+        let files = try ReportVersionTests.bagFiles()
+        let vkey = try String(
+            contentsOf: ReportVersionTests.fixture.appendingPathComponent("log.vkey"), encoding: .utf8)
+        let key = try NoteVerifierKey(vkey: vkey.trimmingCharacters(in: .newlines))
+        let result = try BundleVerifier.verify(files: files, options: .init(trustedLogKey: key))
+        let custody = result.ledger.custody()
+        #expect(TargetsAppendix.render(result.ledger, custody: custody, version: .v2) == nil)
+        let csv = try #require(TargetsAppendix.render(result.ledger, custody: custody, version: .v3))
+        #expect(String(decoding: csv, as: UTF8.self).hasPrefix("target,case,kind,"))
+        var withAppendix = files
+        withAppendix[BundleLayout.targets] = csv
+        let payload = withAppendix.filter { $0.key.hasPrefix("data/") }.map(\.value.count)
+        let info = String(decoding: withAppendix["bag-info.txt"] ?? [], as: UTF8.self).split(separator: "\n").map {
+            $0.hasPrefix("Payload-Oxum: ") ? "Payload-Oxum: \(BagIt.payloadOxum(sizes: payload))" : String($0)
+        }
+        withAppendix["bag-info.txt"] = Array((info.joined(separator: "\n") + "\n").utf8)
+        ReportVersionTests.rebag(&withAppendix)
+        #expect {
+            try BundleVerifier.verify(files: withAppendix, options: .init(trustedLogKey: key))
+        } throws: { error in
+            (error as? VerificationFailure)?.message.contains("does not belong in a bag whose report is") == true
+        }
+        // Version 3 renders the same entries to a page with contents and a summary, from a version-1 statement.
+        let page = String(decoding: CustodyReport.render(result.ledger, custody: custody, version: .v3), as: UTF8.self)
+        #expect(page.contains("<nav aria-label=\"Contents\">"))
+        #expect(page.contains("is not stated (its disclosure statement is version 1)"))
+        // Its one correction (of the receipt's location) is a custody exception, and nothing is green beside it.
+        #expect(page.contains("custody exceptions: 1 correction"), "\(page)")
+        #expect(!page.contains("class=\"ok\">no custody rule is broken"))
+    }
+
+    /// A bag made by the last build that rendered version 2 and signed version-1 statements (commit 6c1b7a4):
+    /// it keeps verifying, and renders to the same bytes (FORMAT.md §11.4, §11.6).
+    @Test func aBagMadeByTheLastVersion2BuildVerifiesAndRendersTheSameBytes() throws {
+        let fixture = Repository.root.appendingPathComponent("Tests/Fixtures/bundle-report-v2")
+        let files = try ReportVersionTests.bagFiles(of: fixture)
+        let vkey = try String(contentsOf: fixture.appendingPathComponent("log.vkey"), encoding: .utf8)
+        let key = try NoteVerifierKey(vkey: vkey.trimmingCharacters(in: .newlines))
+        let result = try BundleVerifier.verify(files: files, options: .init(trustedLogKey: key))
+        #expect(result.ledger.statement.version == 1)
+        let custody = result.ledger.custody()
+        let report = try #require(files[BundleLayout.report])
+        #expect(try ReportVersion(report: report) == .v2)
+        #expect(CustodyReport.render(result.ledger, custody: custody, version: .v2) == report)
+        #expect(CaseGraph.render(result.ledger, custody: custody, version: .v2) == files[BundleLayout.graph])
+        #expect(files[BundleLayout.targets] == nil)
     }
 }

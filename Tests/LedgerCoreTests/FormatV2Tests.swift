@@ -193,6 +193,34 @@ struct FormatV2Tests {
             tooLong.records, seq: 3, rule: .time, containing: "30 days", checkpoints: [tooLong.checkpoint()])
     }
 
+    /// A witness's failed co-signature is named as a co-signature, in version 1 too (where a co-signer signs the
+    /// entry message without `signed_at`, like a registered key's request), never as a key request.
+    @Test(arguments: [Int64(1), 2]) func aFailedWitnessCoSignatureIsNamedAsSuch(version: Int64) throws {
+        var builder = LedgerBuilder(version: version)
+        let carol = builder.register(name: "Carol", person: "carol", roles: ["custodian"])
+        let bob = builder.register(name: "Bob", person: "bob", roles: ["custodian"])
+        var data = CustodyFixture.seizure()
+        if case .object(var members) = data {
+            members.append(JSONMember("witness_key", .string(LedgerBuilder.keyID(bob))))
+            data = .object(members)
+        }
+        builder.append(
+            type: "item.seized", stream: "item/EV-1", data: data, signer: carol, coSigners: [bob],
+            mutateSigs: { sigs in
+                sigs.map {
+                    $0.key == LedgerBuilder.keyID(bob)
+                        ? EntrySignature(key: $0.key, signature: bob.sign([1, 2, 3]), signedAt: $0.signedAt) : $0
+                }
+            })
+        guard case .failure(let failure) = verifyRecords(builder.records, checkpoints: [builder.checkpoint()]) else {
+            Issue.record("a ledger with a forged co-signature verified")
+            return
+        }
+        #expect(failure.seq == 5, "\(failure)")
+        #expect(failure.description.contains("over its co-signature does not verify"), "\(failure)")
+        #expect(!failure.description.contains("key request"), "\(failure)")
+    }
+
     @Test func aCoSignatureCarriesItsOwnTimeAndMayBeAddedLater() throws {
         var builder = LedgerBuilder(version: 2)
         let carol = builder.register(name: "Carol", person: "carol", roles: ["custodian"])

@@ -810,6 +810,23 @@ files = {
     "data/case/custody.jsonld": b"{}\n",
     "data/VERIFY.md": b"placeholder\n",
 }
+# VARIANT disclosure-v2[-…]: a version-2 statement (FORMAT.md §11.4) naming who exported the bag, when, and the
+# SHA-256 of every other payload file; the suffix changes one thing after it was signed.
+if variant.startswith("disclosure-v2"):
+    others = {p: d for p, d in files.items() if p != "data/ledger/disclosure"}
+    who = "DS Jane \u202eRoe" if variant == "disclosure-v2-bad-exporter" else "DS Jane Roe"
+    disc = disc.replace("custody-ledger/v1 disclosure", "custody-ledger/v2 disclosure").replace(
+        "items EV-1\n", "items EV-1\nexported 2024-06-01T10:00:00Z by %s\n" % who)
+    disc += "".join("file %s %s\n" % (hashlib.sha256(others[p]).hexdigest(), p)
+                    for p in sorted(others, key=lambda x: x.encode()))
+    files["data/ledger/disclosure"] = sign_note(disc).encode()
+    if variant == "disclosure-v2-edited-report":
+        files["data/report/custody-report.html"] = b"<!doctype html><title>edited</title>\n"
+    if variant == "disclosure-v2-added-file":
+        files["data/report/targets.csv"] = b"target\r\n"
+    if variant == "disclosure-v2-second-sig":
+        note = files["data/ledger/disclosure"].decode()
+        files["data/ledger/disclosure"] = (note + note.rstrip("\n").split("\n")[-1] + "\n").encode()
 payload = sorted(files)
 size = sum(len(files[p]) for p in payload)
 files["bagit.txt"] = b"BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
@@ -826,7 +843,8 @@ for p, data in files.items():
     open(os.path.join(out, p), "wb").write(data)
 open(out + ".vkey", "w").write(vkey + "\n")
 PYEOF
-for variant in good tamper-statement drop-cosig-signed-at head-statement-hash; do
+for variant in good tamper-statement drop-cosig-signed-at head-statement-hash disclosure-v2 \
+        disclosure-v2-edited-report disclosure-v2-added-file disclosure-v2-second-sig disclosure-v2-bad-exporter; do
     PYTHONPATH="$HERE" "$PY" "$TMP/make_bag.py" "$B/$variant" "$variant" || bad "make_bag $variant"
 done
 expect_msg 0 '^OK: bundle verified' "a v2 bundle (items EV-1: co-signed item.seized, item.stored, three key streams) verifies" -- \
@@ -840,6 +858,16 @@ expect_msg 1 'exactly the co-signer.s element carries it' "v2 bundle: the co-sig
 expect_msg 1 'stream item/EV-1: the body hash of rev 2 is not the stated' \
     "v2 bundle: a disclosure naming the head's statement hash (§11.4 says body hash)" -- "$PY" "$VB" "$B/head-statement-hash"
 expect 1 "v2 bundle pinned to another log key" -- "$PY" "$VB" "$B/good" --trust-log-key "$B/tamper-statement.vkey"
+expect_msg 0 'version 2: exported 2024-06-01T10:00:00Z by DS Jane Roe' \
+    "a version-2 disclosure statement (exported line, file lines) verifies (§11.4)" -- "$PY" "$VB" "$B/disclosure-v2"
+expect_msg 1 'custody-report.html was changed after export' \
+    "disclosure v2: a report edited after signing, manifests recomputed" -- "$PY" "$VB" "$B/disclosure-v2-edited-report"
+expect_msg 1 'targets.csv is not listed in the signed disclosure statement' \
+    "disclosure v2: a payload file added after signing" -- "$PY" "$VB" "$B/disclosure-v2-added-file"
+expect_msg 1 'carries 2 signature lines' \
+    "disclosure v2: a second signature line on the statement" -- "$PY" "$VB" "$B/disclosure-v2-second-sig"
+expect_msg 1 'the exporter .* hidden characters' \
+    "disclosure v2: an exporter with a bidi override" -- "$PY" "$VB" "$B/disclosure-v2-bad-exporter"
 
 # ---------------------------------------------------------------- 7. the custody rows of the type table
 echo "== custody rows of the type table (FORMAT.md §5, EVENTS.md): ivl.py verify (v1, v2) and verify_bundle.py"

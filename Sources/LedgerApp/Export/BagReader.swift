@@ -19,7 +19,11 @@ enum BagReader {
 
     /// The bag in the folder `directory`; throws ``LedgerError`` (usage, exit 2) when it is not a folder, and
     /// ``DirectoryWalk/Failure`` when part of it cannot be read.
-    static func read(_ directory: String) throws -> BagContents {
+    ///
+    /// `progress` is told the bytes read of each file, against the file's size.
+    static func read(_ directory: String, progress: (@Sendable (String, Int64, Int64) -> Void)? = nil) throws
+        -> BagContents
+    {
         let root = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard root >= 0 else {
             let reason = String(cString: strerror(errno))
@@ -41,7 +45,7 @@ enum BagReader {
                     bag.noteStray(entry.path)
                     return
                 }
-                try readFile(entry, path: path, in: folder, buffer: buffer, into: &bag)
+                try readFile(entry, path: path, in: folder, buffer: buffer, into: &bag, progress: progress)
             },
             leave: { entry, _, count in
                 if count == 0 { bag.note(BagContents.Problem(path: entry.path, kind: .emptyFolder)) }
@@ -52,7 +56,7 @@ enum BagReader {
     /// Hashes one layout file from its descriptor, keeping its bytes when the verifier needs them.
     private static func readFile(
         _ entry: DirectoryWalk.Entry, path: String, in folder: Int32, buffer: UnsafeMutableRawBufferPointer,
-        into bag: inout BagContents
+        into bag: inout BagContents, progress: (@Sendable (String, Int64, Int64) -> Void)?
     ) throws {
         // O_NONBLOCK: should a pipe replace the file after the walk looked, opening it does not wait for a writer.
         let fd = openat(folder, cString(entry.name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
@@ -92,6 +96,7 @@ enum BagReader {
             let piece = UnsafeRawBufferPointer(rebasing: buffer[..<count])
             digest.update(piece)
             size += Int64(count)
+            progress?("reading " + path + " (bytes)", size, Int64(info.st_size))
             // The file grew after fstat: the bound still holds.
             if let limit, size > limit {
                 bag.note(BagContents.Problem(path: entry.path, kind: .tooLarge(size: size, limit: limit)))

@@ -31,7 +31,9 @@ public enum BundleChecker {
         -> BundleReport
     {
         let bag: BagContents
-        do { bag = try BagReader.read(directory) } catch let failure as DirectoryWalk.Failure {
+        do { bag = try BagReader.read(directory, progress: options.progress) } catch let failure
+            as DirectoryWalk.Failure
+        {
             throw LedgerError.usage("cannot read the bundle: \(failure)")
         }
         let files = bag.contents

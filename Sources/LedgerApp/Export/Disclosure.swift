@@ -27,15 +27,23 @@ public struct DisclosedRecords {
         return DisclosedRecords(size: size, selection: selection, records: records, entries: entries, streams: streams)
     }
 
-    /// The statement of what this discloses.
+    /// The version-1 statement of what this discloses (what `ledger verify --disclosure` recomputes).
     public func statement(origin: String) -> DisclosureStatement {
         DisclosureStatement(origin: origin, size: size, selection: selection, streams: streams)
     }
 
-    /// Gathers the disclosure of `selection` among entries 1…`size`.
-    public static func gather(_ reader: any LedgerReader, selection: DisclosureSelection, size: Int64) throws
-        -> DisclosedRecords
-    {
+    /// The version-2 statement of what this discloses, made by `export`, binding no file yet.
+    public func statement(origin: String, export: DisclosureExport) -> DisclosureStatement {
+        DisclosureStatement(
+            origin: origin, size: size, selection: selection, streams: streams, export: export, files: [])
+    }
+
+    /// Gathers the disclosure of `selection` among entries 1…`size`; `progress` hears of each selection stream
+    /// read.
+    public static func gather(
+        _ reader: any LedgerReader, selection: DisclosureSelection, size: Int64,
+        progress: (@Sendable (String, Int64, Int64) -> Void)? = nil
+    ) throws -> DisclosedRecords {
         guard try reader.projectionSeq() == (try reader.entryCount()) else {
             throw LedgerError.usage("the projections are not up to date; run `ledger rebuild` first")
         }
@@ -60,7 +68,10 @@ public struct DisclosedRecords {
             }
         case .items(let ids): selectionStreams = ids.map { "item/" + $0 }
         }
-        for stream in selectionStreams {
+        for (index, stream) in selectionStreams.enumerated() {
+            if index % 256 == 0 || index == selectionStreams.count - 1 {
+                progress?("reading the selection's streams", Int64(index + 1), Int64(selectionStreams.count))
+            }
             let records = try read(stream)
             if records.isEmpty {
                 // A stream of the case that began after `size` is not part of it yet; a named one must exist.

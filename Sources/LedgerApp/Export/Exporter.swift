@@ -20,8 +20,15 @@ public struct ExportOptions: Sendable {
     public var size: Int64?
     /// `Source-Organization`; defaults to the agency of the ledger's first administrator.
     public var organization: String?
-    /// `Bagging-Date` (YYYY-MM-DD); defaults to today (UTC).
+    /// `Bagging-Date` (YYYY-MM-DD); defaults to the date of ``exportedAt``.
     public var baggingDate: String?
+    /// Who makes the bag, named in the signed disclosure statement (FORMAT.md §11.4); defaults to the login name of
+    /// the user running the export.
+    public var exportedBy: String?
+    /// When the bag is made, `YYYY-MM-DDTHH:MM:SSZ`; defaults to now.
+    public var exportedAt: String?
+    /// Told what the export is doing: a phase, how much of it is done and its total.
+    public var progress: (@Sendable (_ phase: String, _ done: Int64, _ total: Int64) -> Void)?
 
     /// Export `selection` into the new folder `out`, with no witness quorum, as of the newest covering checkpoint.
     public init(selection: DisclosureSelection, out: String) {
@@ -55,6 +62,8 @@ public struct ExportResult: Sendable {
     /// Hidden folders that exports killed before finishing had left in the same parent, removed before this one
     /// was written (their paths).
     public let removedPartials: [String]
+    /// Who made the bag and when, as the signed disclosure statement says.
+    public let export: DisclosureExport
 }
 
 /// Writes court-export bundles (FORMAT.md §11).
@@ -66,6 +75,11 @@ public enum Exporter {
         guard !FileManager.default.fileExists(atPath: options.out) else {
             throw LedgerError.usage("\(options.out) exists already; name a new folder for the bundle")
         }
+        let export: DisclosureExport
+        do {
+            export = try DisclosureExport(
+                time: options.exportedAt ?? nowUTC(), exporter: options.exportedBy ?? loginName())
+        } catch { throw LedgerError.usage("--exported-by: \(error)") }
         var (plan, newCheckpoint): (Plan?, Bool) = try store.read { reader in
             try Exporter.plan(reader, logKey: logKey, options: options)
         }
@@ -78,7 +92,7 @@ public enum Exporter {
             plan = try store.read { try Exporter.plan($0, logKey: logKey, options: fixed).plan }
         }
         guard let plan else { throw LedgerError.usage("no checkpoint covers the selection") }
-        let files = try bagFiles(plan, store: store, logKey: logKey, options: options)
+        let files = try bagFiles(plan, store: store, logKey: logKey, export: export, options: options)
         for file in files {
             if let limit = BundleLayout.readLimits[file.path], file.bytes.count > limit {
                 throw LedgerError.usage(
@@ -87,12 +101,13 @@ public enum Exporter {
             }
         }
         let removed = PartialExports.removeStale(in: DurableFiles.parent(of: trimmedPath(options.out)))
-        try writeBag(files, to: options.out)
+        try writeBag(files, to: options.out, progress: options.progress)
         return ExportResult(
             directory: options.out, checkpointSize: plan.checkpoint.checkpoint.size, newCheckpoint: newCheckpoint,
             entries: plan.disclosed.records.count, streams: plan.disclosed.streams.count,
             cosignatures: cosignatureCount(plan.checkpoint), hasTimestamp: plan.timestamp != nil, files: files.count,
-            bytes: files.reduce(0) { $0 + $1.bytes.count }, logKey: plan.logKey.vkey, removedPartials: removed)
+            bytes: files.reduce(0) { $0 + $1.bytes.count }, logKey: plan.logKey.vkey, removedPartials: removed,
+            export: export)
     }
 
     /// Everything a bag is made from, read from one snapshot.
@@ -127,10 +142,11 @@ public enum Exporter {
                 throw LedgerError.usage("the checkpoint of size \(size) carries fewer than \(quorum) cosignatures")
             }
             chosen = stored
-            disclosed = try DisclosedRecords.gather(reader, selection: options.selection, size: size)
+            disclosed = try DisclosedRecords.gather(
+                reader, selection: options.selection, size: size, progress: options.progress)
         } else {
             let current = try DisclosedRecords.gather(
-                reader, selection: options.selection, size: try reader.entryCount())
+                reader, selection: options.selection, size: try reader.entryCount(), progress: options.progress)
             let covering = try notes.last {
                 try $0.size >= current.lastSeq && cosignatureCount(SignedCheckpoint(noteText: $0.note)) >= quorum
             }
@@ -154,7 +170,11 @@ public enum Exporter {
                 "the stored tree does not lead to the checkpoint of size \(size); run `ledger verify`")
         }
         let subtree = MerkleProof.memoized(ProofBuilder.subtreeHashes(reader))
+        let total = Int64(disclosed.records.count)
+        var done: Int64 = 0
         let proofs = try disclosed.records.map { record -> [UInt8] in
+            done += 1
+            if done % 256 == 0 || done == total { options.progress?("building inclusion proofs", done, total) }
             let hashes = try MerkleProof.inclusion(index: record.seq - 1, size: size, subtree: subtree)
             let proof = JSONValue.object([
                 JSONMember("hashes", .array(hashes.map { .string(Hex.encode($0)) })),
@@ -180,13 +200,17 @@ public enum Exporter {
     }
 
     /// Every file of the bag, by path.
-    static func bagFiles(_ plan: Plan, store: any LedgerStore, logKey: Ed25519PrivateKey, options: ExportOptions)
-        throws -> [(path: String, bytes: [UInt8])]
-    {
-        let statement = plan.disclosed.statement(origin: plan.origin)
+    static func bagFiles(
+        _ plan: Plan, store: any LedgerStore, logKey: Ed25519PrivateKey, export: DisclosureExport,
+        options: ExportOptions
+    ) throws -> [(path: String, bytes: [UInt8])] {
+        // Version 2 (FORMAT.md §11.4): the renderings show who exported the bag and when; the signed statement then
+        // binds every other payload file by its SHA-256.
+        let unbound = plan.disclosed.statement(origin: plan.origin, export: export)
         let ledger = DisclosedLedger(
-            entries: plan.disclosed.entries, checkpoint: plan.checkpoint, statement: statement,
+            entries: plan.disclosed.entries, checkpoint: plan.checkpoint, statement: unbound,
             hasTimestamp: plan.timestamp != nil)
+        options.progress?("rendering the report", 0, 1)
         let custody = ledger.custody()
         var entries: [UInt8] = []
         for record in plan.disclosed.records {
@@ -197,15 +221,21 @@ public enum Exporter {
             (BundleLayout.checkpoint, Array(plan.checkpoint.noteText.utf8)),
             (BundleLayout.entries, entries),
             (BundleLayout.proofs, plan.proofs.flatMap { $0 + [0x0a] }),
-            (BundleLayout.disclosure, Array(try statement.signed(with: logKey).utf8)),
             (BundleLayout.report, CustodyReport.render(ledger, custody: custody)),
             (BundleLayout.graph, CaseGraph.render(ledger, custody: custody)),
             (BundleLayout.instructions, Array(VerifyInstructions.text(ledger: ledger).utf8)),
         ]
+        if let targets = TargetsAppendix.render(ledger, custody: custody) {
+            payload.append((BundleLayout.targets, targets))
+        }
         if let timestamp = plan.timestamp { payload.append((BundleLayout.timestamp, timestamp)) }
+        options.progress?("rendering the report", 1, 1)
+        let statement = unbound.binding(
+            payload.map { DisclosedFile(path: $0.path, sha256: Hex.encode(SHA256.hash($0.bytes))) })
+        payload.append((BundleLayout.disclosure, Array(try statement.signed(with: logKey).utf8)))
         let info = BagIt.bagInfo([
             ("Source-Organization", options.organization ?? plan.firstAgency),
-            ("Bagging-Date", options.baggingDate ?? today()),
+            ("Bagging-Date", options.baggingDate ?? export.date),
             ("External-Identifier", options.selection.description),
             ("Payload-Oxum", BagIt.payloadOxum(sizes: payload.map(\.bytes.count))),
             ("Ledger-Origin", plan.origin), ("Ledger-Log-Key", plan.logKey.vkey),
@@ -224,12 +254,19 @@ public enum Exporter {
         return payload + tags
     }
 
-    static func today() -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyy-MM-dd"
-        return formatter.string(from: Date())
+    /// Now, `YYYY-MM-DDTHH:MM:SSZ`.
+    static func nowUTC() -> String {
+        let milliseconds = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+        return String(LedgerTime.format(millisecondsSince1970: milliseconds).prefix(19)) + "Z"
+    }
+
+    /// The login name of the user running the export (the password database, then `$USER`, `$LOGNAME`).
+    static func loginName() -> String {
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name, !String(cString: name).isEmpty {
+            return String(cString: name)
+        }
+        let environment = ProcessInfo.processInfo.environment
+        return environment["USER"] ?? environment["LOGNAME"] ?? "uid \(getuid())"
     }
 
     /// `directory` without a trailing `/`.
@@ -239,14 +276,21 @@ public enum Exporter {
 
     /// Writes the files into a hidden sibling folder (``PartialExports``), locked while it is written, flushes
     /// them, then renames it to `directory`.
-    static func writeBag(_ files: [(path: String, bytes: [UInt8])], to directory: String) throws {
+    static func writeBag(
+        _ files: [(path: String, bytes: [UInt8])], to directory: String,
+        progress: (@Sendable (String, Int64, Int64) -> Void)? = nil
+    ) throws {
         let trimmed = trimmedPath(directory)
         let partial = try PartialExports.create(for: trimmed)
         defer { close(partial.lock) }
         let temporary = partial.path
         let manager = FileManager.default
         do {
+            let total = Int64(files.reduce(0) { $0 + $1.bytes.count })
+            var written: Int64 = 0
             for file in files {
+                written += Int64(file.bytes.count)
+                progress?("writing the bag (bytes)", written, total)
                 let path = temporary + "/" + file.path
                 try manager.createDirectory(atPath: DurableFiles.parent(of: path), withIntermediateDirectories: true)
                 try DurableFiles.write(file.bytes, to: path)

@@ -12,8 +12,10 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             The bundle is a BagIt 1.0 folder (RFC 8493) holding the disclosed entries, an inclusion proof for \
             each against a signed (and, with --witness-quorum, witnessed) checkpoint, the log key's signed \
-            statement of what is disclosed, a printable HTML report, the same chain in CASE/UCO JSON-LD, and \
-            VERIFY.md. It discloses nothing of other cases. See docs/FORMAT.md §11.
+            statement of what is disclosed, a printable HTML report, every target as CSV, the same chain in \
+            CASE/UCO JSON-LD, and VERIFY.md. It discloses nothing of other cases. The log key signs a statement naming who made the \
+            bundle, when, and the SHA-256 of every other file in it, so an edited report fails every verifier. \
+            On a terminal it shows its progress on standard error. See docs/FORMAT.md §11.
 
             The checkpoint is the newest stored one that covers the selection and carries at least \
             --witness-quorum cosignatures; when none does and no cosignature is required, a new checkpoint is \
@@ -23,6 +25,7 @@ struct ExportCommand: ParsableCommand {
               ledger export --case OP-SYNERGIA-II --out bundle-case --log-key log.pem
               ledger export --item EV-0001 --item EV-0002 --out bundle-items
               ledger export --case C-1 --out bundle --witness-quorum 2
+              ledger export --case C-1 --out bundle --exported-by 'DS Jane Roe'
               ledger verify-bundle bundle-case --trust-log-key 'ledger.example.org/op+1a2b3c4d+AX…'
             """)
 
@@ -39,6 +42,11 @@ struct ExportCommand: ParsableCommand {
         help: ArgumentHelp(
             "Source-Organization in bag-info.txt (default: the first administrator's agency).", valueName: "name"))
     var organization: String?
+    @Option(
+        help: ArgumentHelp(
+            "Who makes the bundle, named in the signed disclosure statement and the report (default: your login name).",
+            valueName: "name"))
+    var exportedBy: String?
     @Option(help: ArgumentHelp("The log key file (signs the disclosure statement).", valueName: "file"))
     var logKey: String = "log.pem"
     @OptionGroup var passphrase: PassphraseOptions
@@ -58,8 +66,18 @@ struct ExportCommand: ParsableCommand {
         options.witnessQuorum = witnessQuorum
         options.size = size
         options.organization = organization
+        options.exportedBy = exportedBy
         let key = try passphrase.loadKey(logKey)
-        let result = try Exporter.export(store: try location.open(), logKey: key, options: options)
+        let progress = PhasedProgress()
+        options.progress = { phase, done, total in progress.update(phase, done, total) }
+        let result: ExportResult
+        do {
+            result = try Exporter.export(store: try location.open(), logKey: key, options: options)
+            progress.finish()
+        } catch {
+            progress.finish()
+            throw error
+        }
         if json {
             printJSON([
                 "directory": .string(result.directory), "checkpoint_size": .integer(result.checkpointSize),
@@ -68,6 +86,7 @@ struct ExportCommand: ParsableCommand {
                 "timestamp": .bool(result.hasTimestamp), "files": .integer(Int64(result.files)),
                 "bytes": .integer(Int64(result.bytes)), "log_vkey": .string(result.logKey),
                 "removed_partials": .array(result.removedPartials.map { .string($0) }),
+                "exported_at": .string(result.export.time), "exported_by": .string(result.export.exporter),
             ])
             return
         }
@@ -75,6 +94,8 @@ struct ExportCommand: ParsableCommand {
             print("removed \(path): the unfinished bundle of an export that was killed")
         }
         print("wrote \(result.directory): \(options.selection), \(result.entries) entries in \(result.streams) streams")
+        let exporter = VisibleText.escape(result.export.exporter)
+        print("  exported \(result.export.time) by \(exporter), signed by the log key")
         print(
             "  checkpoint size \(result.checkpointSize)\(result.newCheckpoint ? " (signed now)" : ""), \(result.cosignatures) cosignatures, \(result.hasTimestamp ? "with" : "no") RFC 3161 time stamp"
         )
@@ -94,7 +115,9 @@ struct VerifyBundleCommand: ParsableCommand {
             log signature and witness cosignatures; the RFC 3161 time stamp (with --tsa-ca); every record's \
             canonical form, signers and signatures (keys from the disclosed key entries); every inclusion proof; \
             each disclosed stream's chain up to the head the signed disclosure statement names; the custody rules \
-            over the disclosed history; and that the report and the JSON-LD re-render to the same bytes.
+            over the disclosed history; and that the report and the JSON-LD re-render to the same bytes. From \
+            disclosure version 2, every other file's SHA-256 must be the one the log key signed. On a terminal \
+            it shows its progress on standard error.
 
             Without --trust-log-key the bundle is checked against the log key it names itself, which proves only \
             that it is consistent: the result then says "log key not pinned".
@@ -112,10 +135,19 @@ struct VerifyBundleCommand: ParsableCommand {
     @Flag(help: "Print the report as one JSON object.") var json = false
 
     func run() throws {
-        let options = BundleVerifier.Options(
+        var options = BundleVerifier.Options(
             trustedLogKey: try trust.pinnedLogKey(), witnesses: try trust.witnessKeys(),
             witnessQuorum: trust.witnessQuorum)
-        let report = try BundleChecker.check(directory: directory, options: options, tsaCAFile: trust.tsaCa)
+        let progress = PhasedProgress()
+        options.progress = { phase, done, total in progress.update(phase, done, total) }
+        let report: BundleReport
+        do {
+            report = try BundleChecker.check(directory: directory, options: options, tsaCAFile: trust.tsaCa)
+            progress.finish()
+        } catch {
+            progress.finish()
+            throw error
+        }
         if json { printJSON(Self.json(report)) } else { print(Self.text(report)) }
         if report.exitStatus != 0 { throw ExitCode(report.exitStatus) }
     }
@@ -157,7 +189,19 @@ struct VerifyBundleCommand: ParsableCommand {
             lines.append("  timestamp  present, not checked (give --tsa-ca FILE)")
         }
         lines.append("  disclosure signed by the log key; every stream is complete up to its stated head")
-        lines.append("  report     custody-report.html and custody.jsonld re-render to the same bytes")
+        let statement = ledger.statement
+        if let export = statement.export {
+            lines.append(
+                "  exported   \(export.time) by \(export.exporter); every other file's SHA-256 is the one the log key signed"
+            )
+        } else {
+            lines.append(
+                "  exported   not stated (disclosure version 1: the report, graph and VERIFY.md are not signed)")
+        }
+        let hasTargets = statement.files.contains { $0.path == BundleLayout.targets }
+        lines.append(
+            "  report     custody-report.html\(hasTargets ? ", targets.csv" : "") and custody.jsonld re-render to the same bytes"
+        )
         if result.findings.isEmpty {
             lines.append("  findings   none")
         } else {
@@ -186,6 +230,9 @@ struct VerifyBundleCommand: ParsableCommand {
                 JSONMember("trusted", .bool(result.trusted)),
                 JSONMember("log_key", .string(result.logKey.vkey)),
                 JSONMember("selection", .string(result.ledger.statement.selection.description)),
+                JSONMember("disclosure_version", .integer(Int64(result.ledger.statement.version))),
+                JSONMember("exported_at", result.ledger.statement.export.map { .string($0.time) } ?? .null),
+                JSONMember("exported_by", result.ledger.statement.export.map { .string($0.exporter) } ?? .null),
                 JSONMember("entries", .integer(Int64(result.ledger.entries.count))),
                 JSONMember("streams", .integer(Int64(result.ledger.statement.streams.count))),
                 JSONMember("checkpoint_size", .integer(checkpoint.size)),

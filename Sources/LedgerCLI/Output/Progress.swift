@@ -17,13 +17,16 @@ final class ProgressLine: @unchecked Sendable {
     private var lastDraw = Date.distantPast
     private var drawn = false
     private let enabled = ProgressLine.isShown
+    /// Seconds of work before the line is first drawn.
+    private let delay: TimeInterval
 
     /// True when progress is drawn at all (standard error is a terminal): worth computing a total for.
     static var isShown: Bool { isatty(STDERR_FILENO) == 1 }
 
-    init(label: String, total: Int64?) {
+    init(label: String, total: Int64?, delay: TimeInterval = 0.5) {
         self.label = label
         self.total = total
+        self.delay = delay
     }
 
     /// Shows `done` of the total (a new total, when `total` is given: a phase of known size began).
@@ -33,8 +36,8 @@ final class ProgressLine: @unchecked Sendable {
         defer { lock.unlock() }
         if let newTotal { total = newTotal }
         let now = Date()
-        // Only after half a second of work, and at most ten times a second.
-        guard now.timeIntervalSince(start) > 0.5, now.timeIntervalSince(lastDraw) > 0.1 else { return }
+        // Only after `delay` (half a second) of work, and at most ten times a second.
+        guard now.timeIntervalSince(start) >= delay, now.timeIntervalSince(lastDraw) > 0.1 else { return }
         lastDraw = now
         drawn = true
         let rate = Double(done) / max(now.timeIntervalSince(start), 0.001)
@@ -55,5 +58,37 @@ final class ProgressLine: @unchecked Sendable {
         defer { lock.unlock() }
         if drawn { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
         drawn = false
+    }
+}
+
+/// Progress through named phases, each with its own total, as one line on standard error: a new
+/// ``ProgressLine`` per phase, so that every phase shows its total (shown only on a terminal, like it).
+final class PhasedProgress: @unchecked Sendable {
+    // @unchecked: all state is guarded by `lock`.
+    private let lock = NSLock()
+    private var phase = ""
+    private var line: ProgressLine?
+    /// Seconds of work in a phase before its line is drawn: `LEDGER_PROGRESS_DELAY` (seconds) when set, as the
+    /// end-to-end tests do to see the line of a short export, otherwise half a second.
+    private let delay = ProcessInfo.processInfo.environment["LEDGER_PROGRESS_DELAY"].flatMap(TimeInterval.init) ?? 0.5
+
+    /// `done` of `total` in `phase`; a new phase replaces the line of the previous one.
+    func update(_ phase: String, _ done: Int64, _ total: Int64) {
+        lock.lock()
+        defer { lock.unlock() }
+        if phase != self.phase || line == nil {
+            line?.finish()
+            self.phase = phase
+            line = ProgressLine(label: phase, total: total, delay: delay)
+        }
+        line?.update(done)
+    }
+
+    /// Clears the line, if one was drawn.
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        line?.finish()
+        line = nil
     }
 }

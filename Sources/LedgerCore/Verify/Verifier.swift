@@ -486,10 +486,15 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
             }
             guard valid == true else {
                 let who = keys[sig.key].map { " (\($0.name))" } ?? ""
+                // A version-1 co-signer (a witness) signs without `signed_at`, as a registered key does: tell them
+                // apart by what the entry says the key is.
+                let isRegisteredKey =
+                    entry.body.type == EventTypes.keyRegistered
+                    && entry.body.data.member("key")?.stringValue?.hasSameBytes(as: sig.key) == true
                 let what =
                     sig.key == entry.body.actor
                     ? (entry.body.isStatement ? "the statement" : "the entry")
-                    : (sig.signedAt != nil ? "its co-signature" : "its key request")
+                    : (isRegisteredKey ? "its key request" : "its co-signature")
                 throw VerificationFailure(
                     seq: seq, rule: .signatures,
                     message: "signature by key \(sig.key.prefix(12))…\(who) over \(what) does not verify")
