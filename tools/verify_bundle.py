@@ -381,7 +381,7 @@ CUSTODY_TYPES_V2 = {
     "case.closed": (("case",), (CT_CO, CT_SU), None, {"reason": CT_FREE2000}, {"override_reason": CT_FREE2000}),
     "item.acquired": ct_v2_row("item.acquired", required={"source_hashes": ("srchashes",)}),
     "custody.released": ct_v2_row("custody.released"),
-    "custody.received": ct_v2_row("custody.received", required={"location": CT_NAME200}),
+    "custody.received": ct_v2_row("custody.received"),
     "custody.release-cancelled": ct_v2_row("custody.release-cancelled"),
     "custody.receipt-refused": ct_v2_row("custody.receipt-refused"),
     "custody.lost": ct_v2_row("custody.lost"),

@@ -63,6 +63,8 @@ public struct CustodyViolation: Error, Sendable, CustomStringConvertible {
         case witnessRequired = "witness-required"
         /// Version 2: the act (`occurred_at`) cannot be later than the moment its statement was signed.
         case actAfterSigning = "act-after-signing"
+        /// Version 2: a target's country is one of the frozen list of ISO 3166-1 codes (EVENTS.md §8.1).
+        case unknownCountry = "unknown-country"
     }
 
     /// Which rule.
@@ -419,6 +421,13 @@ public struct CustodyState: ReplayFold {
             }
             let caseID = data.member("case")?.stringValue ?? ""
             let caseSlot = try requireOpenCase(caseID, for: "identifying a target")
+            if body.version >= 2, let country = data.member("country")?.stringValue,
+                !CountryCodes.accepted.contains(country)
+            {
+                throw CustodyViolation(
+                    .unknownCountry, field: "data.country",
+                    "\(country) is not an ISO 3166-1 alpha-2 country code (EVENTS.md §8.1 lists them; NL, BR, XK, …)")
+            }
             let kind = data.member("kind")?.stringValue ?? ""
             let value = data.member("value")?.stringValue ?? ""
             let normalized: String

@@ -288,17 +288,11 @@ public enum CustodyTypeTable {
 extension CustodyTypeTable {
     /// The rows a version-2 ledger follows instead of the version-1 rows of the same types (docs/EVENTS.md §8):
     /// every physical act may say when it happened (`occurred_at`); an acquisition's source hashes may be MD5 and
-    /// SHA-1 alone; a receipt says where the item now is; a check-out may carry a due date; a case closing with
-    /// items out states why; a target's country is one of the frozen list of ISO 3166-1 codes.
+    /// SHA-1 alone; a check-out may carry a due date; a case closing with items out may state why.
+    ///
+    /// Only members added as optional and relaxed bounds: every version-2 ledger an earlier release wrote follows
+    /// these rows too. Stricter rules are custody rules of the fold (findings in a replay, never integrity failures).
     public static let version2Rules: [EventTypeRule] = [
-        EventTypeRule(
-            type: CustodyEvents.targetIdentified, stream: targetStream, actorRoles: targetRoles,
-            data: schemaV2(
-                FieldSchema("case", .localID), FieldSchema("kind", .oneOf(targetKinds)),
-                FieldSchema("value", .text(max: 2048)), FieldSchema("category", .oneOf(targetCategories)),
-                FieldSchema("country", .listedCountry), optional("hosting_provider", name()),
-                optional("asn", .integer(min: 1, max: 4_294_967_295)), FieldSchema("source", name())),
-            correctable: ["hosting_provider", "source"]),
         EventTypeRule(
             type: CustodyEvents.caseClosed, stream: caseStream, actorRoles: caseRoles,
             data: schemaV2(FieldSchema("reason", free()), optional("override_reason", free())),
@@ -321,7 +315,7 @@ extension CustodyTypeTable {
             type: CustodyEvents.custodyReceived, stream: itemStream, actorRoles: handlers,
             data: schemaV2(
                 optional("seal", name(100)), FieldSchema("seal_intact", .boolean), optional("condition", free()),
-                FieldSchema("location", name()), occurredAt),
+                optional("location", name()), occurredAt),
             correctable: ["condition", "location"]),
         EventTypeRule(
             type: CustodyEvents.custodyReleaseCancelled, stream: itemStream, actorRoles: handlers,

@@ -133,7 +133,7 @@ struct FailedCommandTests {
             ["transfer", "EV-1", "--to", "carol", "--purpose", "x", "--seal", "S-1", "--key", "erin.pem"],
             "only the holder carol"
         ),
-        (["receive", "EV-1", "--seal", "S-1", "--key", "erin.pem"], "EV-1"),
+        (["receive", "EV-1", "--seal", "S-1", "--location", "Lab", "--key", "erin.pem"], "EV-1"),
         (
             [
                 "item", "seize", "EV-2", "--case", "OP-9", "--exhibit", "C/2", "--kind", "phone", "--description", "x",

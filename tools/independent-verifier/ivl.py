@@ -764,7 +764,7 @@ CUSTODY_TYPES_V2 = {
     "case.closed": (("case",), (CT_CO, CT_SU), None, {"reason": CT_FREE2000}, {"override_reason": CT_FREE2000}),
     "item.acquired": ct_v2_row("item.acquired", required={"source_hashes": ("srchashes",)}),
     "custody.released": ct_v2_row("custody.released"),
-    "custody.received": ct_v2_row("custody.received", required={"location": CT_NAME200}),
+    "custody.received": ct_v2_row("custody.received"),
     "custody.release-cancelled": ct_v2_row("custody.release-cancelled"),
     "custody.receipt-refused": ct_v2_row("custody.receipt-refused"),
     "custody.lost": ct_v2_row("custody.lost"),
@@ -2514,7 +2514,6 @@ CUSTODY_SCENARIOS_V1 = {
 # Version 2 only (EVENTS.md §8): a data schema of a version-2 row broken (an integrity failure, FORMAT.md §7), or one
 # of its rules broken or kept (a custody finding, or none).
 CUSTODY_SCENARIOS_V2 = {
-    "custody-v2-received-no-location": "custody.received without location (§8: required in version 2)",
     "custody-v2-source-hashes-repeat": "item.acquired whose source hash list repeats md5 (a source hash list: algs "
                                        "distinct)",
     "custody-v2-image-no-sha256": "item.acquired whose image hashes lack sha256 (each image keeps a hash list)",
@@ -2656,7 +2655,6 @@ def custody_plan(emit, register, admin, scenario, version=1):
                                                                          "occurred_at": "2024-06-03T08:00:00Z"})],
         "custody-v1-due": [lambda: emit("item.checked-out", it, carol, {"to": "erin", "purpose": "p",
                                                                         "due": "2030-06-30T17:00:00Z"})],
-        "custody-v2-received-no-location": [lambda: emit("custody.received", it, bob, {"seal_intact": False})],
         "custody-v2-source-hashes-repeat": [lambda: emit("item.acquired", it, erin, {
             "tool": "t", "tool_version": "1", "verified": True, "images": [{"name": "i", "size": 1, "hashes": h(b"i")}],
             "source_hashes": [{"alg": "md5", "value": hashlib.md5(b"s").hexdigest()},

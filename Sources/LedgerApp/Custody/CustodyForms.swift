@@ -121,6 +121,10 @@ public enum CustodyForms {
                 )
             }
         }
+        // Where the item is now: a receipt never leaves it at the sender's location (EVENTS.md §8).
+        guard let location, !location.isEmpty else {
+            throw LedgerError.usage("give --location: where you keep the item now")
+        }
         var data = JSONObject()
         data.set("seal", seal)
         data.set("seal_intact", !sealBroken)

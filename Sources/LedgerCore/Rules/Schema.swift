@@ -32,8 +32,6 @@ public indirect enum ValueSchema: Sendable {
     case timestamp
     /// An ISO 3166-1 alpha-2 country code: two uppercase ASCII letters.
     case country
-    /// An ISO 3166-1 alpha-2 country code from the frozen list ``CountryCodes/all``. Version 2.
-    case listedCountry
     /// Digests of one file or medium: `[{alg, value}]`, algs distinct among `md5`, `sha1`, `sha256`, values lowercase
     /// hex of the algorithm's length, SHA-256 always present.
     case hashes
@@ -109,11 +107,6 @@ public indirect enum ValueSchema: Sendable {
             guard let text = value.stringValue, text.utf8.count == 2,
                 text.utf8.allSatisfy({ (0x41...0x5a).contains($0) })
             else { throw .rule("\(path) must be an ISO 3166-1 alpha-2 country code (two capital letters)") }
-        case .listedCountry:
-            guard let text = value.stringValue, CountryCodes.accepted.contains(text) else {
-                throw .rule(
-                    "\(path) must be an ISO 3166-1 alpha-2 country code such as NL or BR (EVENTS.md §8.1 lists them)")
-            }
         case .hashes:
             try Self.checkHashes(value, path: path, requiringSHA256: true)
         case .sourceHashes:
@@ -232,7 +225,6 @@ extension ValueSchema {
         case .localID: "a local id"
         case .timestamp: "a timestamp"
         case .country: "an ISO 3166-1 alpha-2 country code (two capital letters)"
-        case .listedCountry: "an ISO 3166-1 alpha-2 country code of the list in §8.1"
         case .hashes: "a hash list"
         case .sourceHashes: "a source hash list"
         case .object(let fields): "an object of exactly {" + fields.map(\.markdown).joined(separator: "; ") + "}"
