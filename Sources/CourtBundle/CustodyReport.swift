@@ -312,9 +312,19 @@ public enum CustodyReport {
                     "entry \(fix.seq) corrects the \(html.escape(fix.field.replacingUnderscores())) of entry \(fix.corrects) to \(corrected(fix.field, fix.value)) (\(t(fix.reason)); by \(who(fix.by)))"
                 )
             }
-            fact("Held by", who(item.holder))
-            fact("Seal", v(item.seal))
-            fact("Location", t(item.location))
+            if html.version.rawValue >= 3 {
+                // After disposal or loss nobody holds it and it is kept nowhere; unsealed says so (EVENTS.md §4.1).
+                fact("Held by", item.currentHolder.map(who) ?? "nobody (\(status(item.status)))")
+                fact("Seal", item.seal.map { v($0) } ?? "unsealed")
+                fact(
+                    "Location",
+                    item.currentLocation.map { t($0) }
+                        ?? (item.status == ItemStatus.inTransit ? "in transit" : "none (\(status(item.status)))"))
+            } else {
+                fact("Held by", who(item.holder))
+                fact("Seal", v(item.seal))
+                fact("Location", t(item.location))
+            }
             if item.sealIncident {
                 fact("Seal incident", "<span class=\"bad\">a seal was found broken or not matching</span>")
             }

@@ -202,7 +202,7 @@ extension CustodyReport.Page {
             let named = CustodyException.summary(counts).dropFirst("custody exceptions: ".count)
             let shown = counts.isEmpty ? "none" : "<span class=\"bad\">\(html.escape(String(named)))</span>"
             add(
-                "<tr><td><a href=\"#item-\(html.escape(item.id))\">\(v(item.exhibit))</a></td><td>\(v(item.id))</td><td>\(v(item.kind))</td><td>\(status(item.status))</td><td>\(who(item.holder))</td><td>\(v(item.seal))</td><td>\(shown)</td></tr>\n"
+                "<tr><td><a href=\"#item-\(html.escape(item.id))\">\(v(item.exhibit))</a></td><td>\(v(item.id))</td><td>\(v(item.kind))</td><td>\(status(item.status))</td><td>\(item.currentHolder.map(who) ?? "nobody")</td><td>\(item.seal.map { v($0) } ?? "unsealed")</td><td>\(shown)</td></tr>\n"
             )
         }
         add("</tbody></table>\n")

@@ -81,6 +81,13 @@ struct EvidenceRoomEndToEndTests {
         #expect(text.contains("disposed of: no holder, no storage location"))
         #expect(text.contains("dan    Dan Okafor, Politie") || text.contains("dan  Dan Okafor"), "\(text)")
         #expect(text.contains("Sam Lee"), "the disposal's witness is in the legend")
+        // The court report says the same: after disposal nobody holds it and it is kept nowhere.
+        expectOK(try ledger("export", "--case", "OP-1", "--out", "bundle"))
+        let report = try String(
+            contentsOf: directory.url.appendingPathComponent("bundle/data/report/custody-report.html"), encoding: .utf8)
+        #expect(report.contains("<dt>Held by</dt><dd>nobody (disposed"), "\(report.prefix(200))")
+        #expect(report.contains("<dt>Location</dt><dd>none (disposed"))
+        #expect(report.contains("<dt>Seal</dt><dd><bdi>S-1<"), "the seal it was disposed of under")
         // Narrower terminals wrap instead of overflowing.
         let narrow = try ledger("item", "history", "EV-1", columns: 50)
         for line in narrow.stdout.split(separator: "\n") { #expect(line.count <= 50, "wider than 50: \(line)") }
