@@ -50,6 +50,10 @@ struct CommandLineTermsTests {
         #expect(kind.status == 2)
         #expect(kind.stderr.contains("--kind must be one of laptop"), "\(kind.stderr)")
         #expect(!kind.stderr.contains("data."), "\(kind.stderr)")
+        let ownWitness = try run(seize("EV-2", ["--witness-key", "carol.pem"]))
+        #expect(ownWitness.status == 2)
+        #expect(
+            ownWitness.stderr.contains("--witness-key must name another key than the actor's"), "\(ownWitness.stderr)")
         let at = try run(seize("EV-2", ["--at", "yesterday"]))
         #expect(at.status == 2)
         #expect(at.stderr.contains("--at must be an RFC 3339 date"), "\(at.stderr)")
