@@ -409,3 +409,16 @@ extension CommandLineTermsTests {
         #expect(checkpoint["root_base64"] as? String == base64)
     }
 }
+
+extension QuickstartOutputTests {
+    /// Under --json the demo's standard output is one object (its narrative goes to standard error).
+    @Test func theDemoUnderJSONPrintsOneObject() throws {
+        let directory = TemporaryDirectory("ledger-demo-json")
+        let demo = try CLI.run(["demo", "op", "--targets", "10", "--json"], in: directory.url)
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let objects = try JSONLines.objects(demo.stdout)
+        #expect(objects.count == 1, "\(demo.stdout)")
+        #expect((objects.first?["verify"] as? [String: Any])?["ok"] as? Bool == true)
+        #expect(demo.stderr.contains("▸ created op/custody.ledger"), "\(demo.stderr)")
+    }
+}
