@@ -422,3 +422,39 @@ extension QuickstartOutputTests {
         #expect(demo.stderr.contains("▸ created op/custody.ledger"), "\(demo.stderr)")
     }
 }
+
+extension CommandLineTermsTests {
+    /// The commands that printed only text print one JSON object under --json.
+    @Test func resultsThatWereTextOnlyAreOneObjectUnderJSON() throws {
+        try setUp()
+        func object(_ arguments: String...) throws -> [String: Any] {
+            let result = try run(arguments + ["--json"])
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            let objects = try JSONLines.objects(result.stdout)
+            #expect(objects.count == 1, "\(arguments): \(result.stdout)")
+            return objects.first ?? [:]
+        }
+        let generated = try object(
+            "key", "generate", "--out", "dan.pem", "--name", "Dan", "--person", "dan", "--agency", "NCA",
+            "--request-out", "dan.json")
+        let keyID = try #require(generated["key_id"] as? String)
+        #expect(generated["request_file"] as? String == "dan.json")
+        #expect(try ledger("key", "register", "dan.json", "--roles", "custodian", "--key", "admin.pem").status == 0)
+        #expect(
+            try object("key", "revoke", keyID, "--reason", "left", "--key", "admin.pem")["key_id"] as? String == keyID)
+        let proof = try object("proof", "inclusion", "3")
+        #expect((proof["proof"] as? String)?.hasPrefix("c2sp.org/tlog-proof@v1") == true, "\(proof)")
+        #expect(try object("proof", "inclusion", "3", "--out", "e3.proof")["file"] as? String == "e3.proof")
+        let record = try ledger("log", "--format", "jsonl", "--from", "3", "--to", "3")
+        try Data(record.stdout.utf8).write(to: directory.url.appendingPathComponent("e3.json"))
+        let vkey = try #require(
+            try JSONLines.objects(try ledger("verify", "--json").stdout).first?["log_vkey"] as? String)
+        let verified = try object("proof", "verify", "e3.proof", "--entry", "e3.json", "--trust-log-key", vkey)
+        #expect(verified["ok"] as? Bool == true && verified["seq"] as? Int == 3, "\(verified)")
+        let witness = try object("witness", "init", "--name", "witness.test.example", "--dir", "w")
+        #expect(witness["vkey"] as? String != nil)
+        let origin = "ledger.test.example/terms"
+        #expect(try object("witness", "add-log", origin, vkey, "--dir", "w")["origin"] as? String == origin)
+        #expect(try object("checkpoint", "timestamp-request", "3", "--out", "c3.tsq")["file"] as? String == "c3.tsq")
+    }
+}
