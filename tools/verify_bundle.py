@@ -286,6 +286,7 @@ CO, CU, EX, SU, TO = "case-officer", "custodian", "examiner", "supervisor", "tak
 #   ("time",) an EVENTS.md timestamp: YYYY-MM-DDTHH:MM:SS, optionally "." and 1-9 digits, then Z or +HH:MM/-HH:MM,
 #             a valid calendar date, hours 00-23, minutes 00-59, seconds 00-60 (the offset's hours and minutes too)
 #   ("enum", values)  ("bool",)  ("int", lo, hi)     ("hashes",) a hash list
+#   ("srchashes",) a source hash list (version 2): a hash list that need not hold sha256 (EVENTS.md conventions)
 #   ("array", element schema) a non-empty array of distinct elements (EVENTS.md: no two equal as JSON values)
 #   ("object", ((member, schema), ...)) an object of exactly these members
 CT_CO, CT_CU, CT_EX, CT_SU, CT_TO = "case-officer", "custodian", "examiner", "supervisor", "takedown-officer"
@@ -355,6 +356,44 @@ CUSTODY_TYPES = {
                          "reason": CT_FREE2000}, {}),
     "note.added": (CT_ANY, (CT_CO, CT_CU, CT_EX, CT_SU, CT_TO), None, {"text": CT_FREE10000}, {}),
 }
+# The version-2 rows (EVENTS.md §8, FORMAT.md §12.1): a version-2 ledger follows these instead of the version-1 rows
+# of the same types, and the version-1 rows for every other type; a version-1 ledger never follows them.  Same
+# layout as CUSTODY_TYPES: the stream kinds, roles and co-signer member are the version-1 row's.  Their rules
+# (act-after-signing, items-open, witness-required) are custody rules: ivl.py's custody replay reports them.
+CT_OCCURRED = {"occurred_at": ("time",)}  # §8: optional on every event that records a physical act
+
+
+def ct_v2_row(typ, required=None, optional=None):
+    """The version-1 row of typ with members made required or added, and the optional occurred_at."""
+    kinds, roles, cosigner, req, opt = CUSTODY_TYPES[typ]
+    req = dict(req, **(required or {}))
+    opt = dict({m: x for m, x in opt.items() if m not in req}, **(optional or {}), **CT_OCCURRED)
+    return (kinds, roles, cosigner, req, opt)
+
+
+CUSTODY_TYPES_V2 = {
+    "case.closed": (("case",), (CT_CO, CT_SU), None, {"reason": CT_FREE2000}, {"override_reason": CT_FREE2000}),
+    "item.acquired": ct_v2_row("item.acquired", required={"source_hashes": ("srchashes",)}),
+    "custody.released": ct_v2_row("custody.released"),
+    "custody.received": ct_v2_row("custody.received", required={"location": CT_NAME200}),
+    "custody.release-cancelled": ct_v2_row("custody.release-cancelled"),
+    "custody.receipt-refused": ct_v2_row("custody.receipt-refused"),
+    "custody.lost": ct_v2_row("custody.lost"),
+    "item.checked-out": ct_v2_row("item.checked-out", optional={"due": ("time",)}),
+    "item.checked-in": ct_v2_row("item.checked-in"),
+    "item.stored": ct_v2_row("item.stored"),
+    "item.sealed": ct_v2_row("item.sealed"),
+    "item.unsealed": ct_v2_row("item.unsealed"),
+    "item.examined": ct_v2_row("item.examined"),
+    "item.disposed": ct_v2_row("item.disposed"),
+}
+
+
+def custody_row(typ, version=1):
+    """The row of the type table a ledger of this format version follows for typ (FORMAT.md §12.1)."""
+    return CUSTODY_TYPES_V2[typ] if version == 2 and typ in CUSTODY_TYPES_V2 else CUSTODY_TYPES[typ]
+
+
 CT_LOCAL_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 CT_PERSON_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 CT_KEY_ID = re.compile(r"[0-9a-f]{64}")
@@ -390,15 +429,18 @@ def ct_time_problem(v):
     return None
 
 
-def ct_hash_list_problem(v):
+def ct_hash_list_problem(v, source=False):
+    """A hash list; with source (version 2, EVENTS.md §8) a source hash list, which need not hold sha256."""
     if not isinstance(v, list) or not v:
-        return "is not a non-empty hash list"
+        return "is not a non-empty %shash list" % ("source " if source else "")
     for h in v:
         if not isinstance(h, dict) or set(h) != {"alg", "value"} or h["alg"] not in CT_HASH_HEX \
                 or not isinstance(h["value"], str) \
                 or not re.fullmatch(r"[0-9a-f]{%d}" % CT_HASH_HEX[h["alg"]], h["value"]):
             return "has an element that is not {alg: md5|sha1|sha256, value: lowercase hex of its length}"
     algs = [h["alg"] for h in v]
+    if source:
+        return "repeats an alg" if len(set(algs)) != len(algs) else None
     if len(set(algs)) != len(algs) or "sha256" not in algs:
         return "repeats an alg or lacks sha256"
     return None
@@ -437,6 +479,8 @@ def ct_member_problem(v, spec):
         return None if ok else "is not an integer from %d to %d" % (spec[1], spec[2])
     if k == "hashes":
         return ct_hash_list_problem(v)
+    if k == "srchashes":
+        return ct_hash_list_problem(v, source=True)
     if k == "object":
         names = [m for m, _ in spec[1]]
         if not isinstance(v, dict) or set(v) != set(names):
@@ -470,14 +514,16 @@ def custody_stream_problem(typ, stream):
     return "%s must be in stream %s (is %s)" % (typ, " or ".join(k + "/<local id>" for k in kinds), stream)
 
 
-def custody_data_problem(typ, data):
-    """The data column of §5 and the schema of EVENTS.md: exactly the required members, optional ones, each valid."""
-    _, _, _, required, optional = CUSTODY_TYPES[typ]
+def custody_data_problem(typ, data, version=1):
+    """The data column of §5 and the schema of EVENTS.md: exactly the required members, optional ones, each valid.
+    A version-2 ledger follows the version-2 row where the type has one (EVENTS.md §8)."""
+    _, _, _, required, optional = custody_row(typ, version)
     missing, extra = sorted(set(required) - set(data)), sorted(set(data) - set(required) - set(optional))
     if missing or extra:
-        return "%s data must have the members %s%s (missing %s, unexpected %s)" % (
+        return "%s data must have the members %s%s (missing %s, unexpected %s)%s" % (
             typ, ", ".join(required) or "(none)", (" and optionally " + ", ".join(optional)) if optional else "",
-            missing, extra)
+            missing, extra, "" if custody_row(typ, version) is CUSTODY_TYPES[typ] else
+            " (its version-2 row, EVENTS.md §8)")
     for m in sorted(data):
         problem = ct_member_problem(data[m], required.get(m) or optional[m])
         if problem:
@@ -773,7 +819,7 @@ def check_entries(lines, n, version=1):
         if typ not in TYPES or not stream_fits(stream, TYPES[typ][0]) or typ == ROTATED and version != 2:
             raise Fail("%s: unknown type %r, or stream %s does not fit it" % (w, typ, stream))
         if typ in CUSTODY_TYPES:                      # the custody rows' streams and data schemas (EVENTS.md)
-            problem = custody_stream_problem(typ, stream) or custody_data_problem(typ, data)
+            problem = custody_stream_problem(typ, stream) or custody_data_problem(typ, data, version)
             if problem:
                 raise Fail("%s: %s" % (w, problem))
         if (seq == 1) != (typ == "ledger.created"):

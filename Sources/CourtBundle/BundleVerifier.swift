@@ -79,7 +79,7 @@ public enum BundleVerifier {
         do {
             guard
                 case .ledgerCreated(let key) = try EntryRules.check(
-                    entries[0], table: .custodyV1, keys: ReplayedKeys(), genesisActor: nil)
+                    entries[0], table: .custody, keys: ReplayedKeys(), genesisActor: nil)
             else { throw fail(.entries, "entry 1 is not ledger.created", seq: 1) }
             logKey = key
         } catch let failure as VerificationFailure { throw failure } catch {
@@ -265,7 +265,7 @@ public enum BundleVerifier {
             }
             let effect: RuleEffect
             do {
-                effect = try EntryRules.check(entry, table: .custodyV1, keys: keys, genesisActor: keys.genesisActor)
+                effect = try EntryRules.check(entry, table: .custody, keys: keys, genesisActor: keys.genesisActor)
             } catch {
                 throw fail((error as? CoreError)?.code == .signer ? .signatures : .typeTable, "\(error)")
             }
@@ -300,7 +300,7 @@ public enum BundleVerifier {
         return Parallel.map(Partition(items: entries.count, chunkSize: 256)) { position in
             let entry = entries[position]
             return entry.sigs.map { sig in
-                guard let key = keys[sig.key], let message = entry.signedMessage(for: sig, table: .custodyV1)
+                guard let key = keys[sig.key], let message = entry.signedMessage(for: sig, table: .custody)
                 else { return nil }
                 return key.verify(signature: sig.signature, message: message)
             }
@@ -312,7 +312,7 @@ public enum BundleVerifier {
     {
         for (index, sig) in entry.sigs.enumerated() {
             guard let key = keys.key(sig.key)?.publicKey,
-                let message = entry.signedMessage(for: sig, table: .custodyV1)
+                let message = entry.signedMessage(for: sig, table: .custody)
             else {
                 throw VerificationFailure(
                     seq: entry.body.seq, rule: .signatures,

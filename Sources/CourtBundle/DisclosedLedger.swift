@@ -58,11 +58,16 @@ public struct DisclosedLedger: Sendable {
             let type = entry.body.type
             if type == EventTypes.keyRegistered || type == EventTypes.keyRevoked || type == EventTypes.ledgerCreated,
                 case .some(let effect) = try? EntryRules.check(
-                    entry, table: .custodyV1, keys: keys, genesisActor: keys.genesisActor)
+                    entry, table: .custody, keys: keys, genesisActor: keys.genesisActor)
             {
                 keys.apply(effect, entry: entry)
             }
-            do { try state.apply(entry, keys: keys) } catch {
+            do {
+                try state.apply(entry, keys: keys)
+                for message in state.takeExceptions() {
+                    findings.append(Finding(seq: entry.body.seq, category: .custody, message: message))
+                }
+            } catch {
                 findings.append(Finding(seq: entry.body.seq, category: .custody, message: "\(error)"))
             }
         }

@@ -311,6 +311,8 @@ public struct CaseRecord: Sendable, Equatable {
     public var openedAt: String
     /// The seq of its `case.closed`, once closed.
     public var closedSeq: Int64?
+    /// Why it closed while items were in transit or checked out (a version-2 `case.closed` `override_reason`).
+    public var closeOverride: String?
     /// The operation's figures: targets and items by status, category, country and kind.
     public var figures = CaseFigures()
     /// Every entry of its stream.
@@ -321,6 +323,7 @@ public struct CaseRecord: Sendable, Equatable {
     var json: JSONValue {
         var object = JSONObject()
         object.set("agencies", agencies)
+        object.set("close_override", closeOverride)
         object.set("closed_seq", closedSeq)
         object.set("corrections", JSONValue.array(corrections.map(\.json)))
         object.set("figures", figures.json)
@@ -349,6 +352,7 @@ public struct CaseRecord: Sendable, Equatable {
             openedSeq: try fields.integer("opened_seq"), openedAt: try fields.string("opened_at"))
         status = try fields.string("status")
         closedSeq = fields.optionalInteger("closed_seq")
+        closeOverride = fields.optionalString("close_override")
         figures = CaseFigures(json.member("figures") ?? .null)
         log = fields.array("log").compactMap(LogRef.init)
         for correction in fields.array("corrections") { corrections.append(try Correction(correction)) }
@@ -669,4 +673,28 @@ public struct CustodyStep: Sendable, Equatable {
             time: try fields.string("time"), type: try fields.string("type"), by: try fields.string("by"),
             byAgency: try fields.string("by_agency"), details: json.member("details") ?? .object([]))
     }
+}
+
+extension ItemRecord {
+    /// Who holds it now, as every view shows it.
+    ///
+    /// Nobody (nil) once it is disposed of or lost; the person who released it while it is in transit. The
+    /// projection keeps ``holder`` as the last person responsible.
+    public var currentHolder: String? {
+        status == ItemStatus.disposed || status == ItemStatus.lost ? nil : holder
+    }
+
+    /// Where it is now, as every view shows it.
+    ///
+    /// Nowhere we keep it (nil) once disposed of or lost, and on its way (nil) while in transit; otherwise its
+    /// storage location.
+    public var currentLocation: String? {
+        switch status {
+        case ItemStatus.disposed, ItemStatus.lost, ItemStatus.inTransit: nil
+        default: location
+        }
+    }
+
+    /// Its seal as every view shows it: the number, or `unsealed` (docs/EVENTS.md §4.1).
+    public var sealText: String { seal ?? "unsealed" }
 }

@@ -56,6 +56,13 @@ public struct CustodyViolation: Error, Sendable, CustomStringConvertible {
         case notCorrectable = "not-correctable"
         /// Only the person who recorded the entry, or a supervisor, may correct it.
         case notCorrector = "not-corrector"
+        /// Version 2: a case cannot close while one of its items is in transit or checked out, unless the closing
+        /// states why (`override_reason`).
+        case itemsOpen = "items-open"
+        /// Version 2: a destruction needs a witnessing officer who co-signs it.
+        case witnessRequired = "witness-required"
+        /// Version 2: the act (`occurred_at`) cannot be later than the moment its statement was signed.
+        case actAfterSigning = "act-after-signing"
     }
 
     /// Which rule.
@@ -69,6 +76,14 @@ public struct CustodyViolation: Error, Sendable, CustomStringConvertible {
         self.code = code
         self.field = field
         self.description = description
+    }
+
+    /// A receipt stating a seal intact that is not the seal the item was released under (EVENTS.md §4.1).
+    public static func sealNotAsReleased(item: String, stated: String?, released: String?) -> CustodyViolation {
+        CustodyViolation(
+            .sealMismatch, field: "data.seal",
+            "item \(item) was released under seal \(released ?? "none"), but the receipt states seal "
+                + "\(stated ?? "none") intact; a different, missing or broken seal is recorded as not intact")
     }
 }
 
@@ -100,6 +115,12 @@ public struct CustodyState: ReplayFold {
     private let disclosedStreams: Set<[UInt8]>?
     /// False when re-folding one stream alone: people named by its events are not looked up.
     private let checksPeople: Bool
+    /// True when the state decides appends (it reads a store): a custody exception that history may hold (a
+    /// version-1 receipt of a different seal recorded as intact) is refused then; a replay applies it as it was
+    /// recorded and reports it (``takeExceptions()``), so that decide and verify name the same entries.
+    private let decides: Bool
+    /// Custody exceptions of the entries replayed since the last ``takeExceptions()``.
+    private var exceptions: [String] = []
 
     /// A state that loads unknown records from `source`, or an empty in-memory state when nil.
     public init(source: (any ProjectionSource)? = nil) {
@@ -122,12 +143,21 @@ public struct CustodyState: ReplayFold {
         self.source = source
         self.disclosedStreams = disclosedStreams
         self.checksPeople = checksPeople
+        decides = source != nil
         // An append hands its changed rows back; a replay keeps everything and writes it at the end.
         let tracksChanges = source != nil
         people = RecordCache(tracksChanges: tracksChanges)
         cases = RecordCache(tracksChanges: tracksChanges)
         targets = RecordCache(tracksChanges: tracksChanges)
         items = RecordCache(tracksChanges: tracksChanges)
+    }
+
+    /// The custody exceptions the entries replayed since the last call revealed, in words; an entry with one was
+    /// applied as recorded (its verdict unchanged) and is reported for review.
+    public mutating func takeExceptions() -> [String] {
+        guard !exceptions.isEmpty else { return [] }
+        defer { exceptions = [] }
+        return exceptions
     }
 
     /// False when the stream is outside a bundle's disclosure, so rules about it cannot be checked.
@@ -354,8 +384,21 @@ public struct CustodyState: ReplayFold {
             record.agencies.append(agency)
         case CustodyEvents.caseClosed:
             record = try openCase(id, for: "closing")
+            let override = data.member("override_reason")?.stringValue
+            if body.version >= 2, override == nil {
+                let open = [ItemStatus.inTransit, ItemStatus.checkedOut].compactMap { status in
+                    record.figures.itemsByStatus[status].flatMap { $0 > 0 ? "\($0) \(status)" : nil }
+                }
+                guard open.isEmpty else {
+                    throw CustodyViolation(
+                        .itemsOpen, field: "data.override_reason",
+                        "case \(id) has items \(open.joined(separator: " and ")); receive or check them in first, or "
+                            + "state why the case closes anyway (override_reason)")
+                }
+            }
             record.status = "closed"
             record.closedSeq = body.seq
+            record.closeOverride = override
         case CustodyEvents.entryCorrected:
             record.corrections.append(try correction(entry, log: record.log, actor: actor))
         case CustodyEvents.noteAdded: break
@@ -510,6 +553,7 @@ public struct CustodyState: ReplayFold {
         let body = entry
         let data = body.data
         var details = JSONObject()
+        try Self.checkActTime(body)
         if body.type == CustodyEvents.itemSeized {
             guard try item(id) == nil else { throw CustodyViolation(.itemExists, "item \(id) was already seized") }
             let caseID = data.member("case")?.stringValue ?? ""
@@ -570,6 +614,8 @@ public struct CustodyState: ReplayFold {
             }
         }
         var event = ItemEvent(record: record, body: body, actor: actor)
+        // Version 2: when the act happened, if not when it was signed (a paper form entered later).
+        if let occurred = data.member("occurred_at")?.stringValue { event.details.set("occurred_at", occurred) }
         switch body.type {
         case CustodyEvents.itemAcquired: try acquire(&event)
         case CustodyEvents.custodyReleased: try release(&event)
@@ -613,13 +659,13 @@ public struct CustodyState: ReplayFold {
                     return object.value
                 }))
         summary.set("seq", event.body.seq)
-        summary.set("source_sha256", Self.sha256(of: event.data.member("source_hashes")))
+        Self.setSourceHashes(event.data.member("source_hashes"), in: &summary)
         summary.set("tool", event.data.member("tool")?.stringValue)
         summary.set("verified", event.data.member("verified") == .bool(true))
         event.record.acquisitions.append(summary.value)
         event.details.set("tool", event.data.member("tool")?.stringValue)
         event.details.set("verified", event.data.member("verified") == .bool(true))
-        event.details.set("source_sha256", Self.sha256(of: event.data.member("source_hashes")))
+        Self.setSourceHashes(event.data.member("source_hashes"), in: &event.details)
     }
 
     /// `custody.released`: the holder sends the item, sealed as it is, to a registered person.
@@ -658,7 +704,14 @@ public struct CustodyState: ReplayFold {
         }
         let observed = event.data.member("seal")?.stringValue
         let intact = event.data.member("seal_intact") == .bool(true)
-        let matches = observed == event.record.seal
+        let released = event.record.seal
+        let matches = observed == released
+        if intact && !matches {
+            // A seal that is not the one released is never intact (EVENTS.md §4.1).
+            let violation = CustodyViolation.sealNotAsReleased(item: event.id, stated: observed, released: released)
+            guard !decides else { throw violation }
+            exceptions.append(violation.description)
+        }
         event.details.set("from", event.record.holder)
         event.details.set("seal", observed)
         event.details.set("seal_intact", intact)
@@ -732,6 +785,7 @@ public struct CustodyState: ReplayFold {
         event.record.checkedOutTo = to
         event.details.set("to", to)
         event.details.set("purpose", event.data.member("purpose")?.stringValue)
+        event.details.set("due", event.data.member("due")?.stringValue)
     }
 
     /// `item.checked-in`: the item comes back from examination.
@@ -804,8 +858,14 @@ public struct CustodyState: ReplayFold {
             }
             event.details.set("witness", witnessKey.person)
         }
+        let method = event.data.member("method")?.stringValue
+        if event.body.version >= 2, method == "destroyed", event.data.member("witness_key") == nil {
+            throw CustodyViolation(
+                .witnessRequired, field: "data.witness_key",
+                "destroying item \(event.id) needs a witnessing officer who co-signs (witness_key)")
+        }
         event.record.status = ItemStatus.disposed
-        event.details.set("method", event.data.member("method")?.stringValue)
+        event.details.set("method", method)
         event.details.set("authority", event.data.member("authority")?.stringValue)
     }
 
@@ -880,8 +940,35 @@ public struct CustodyState: ReplayFold {
         items.save(record)
     }
 
-    private static func sha256(of hashes: JSONValue?) -> String? {
-        hashes?.arrayValue?.first { $0.member("alg") == .string("sha256") }?.member("value")?.stringValue
+    /// Version 2: an act recorded with `occurred_at` cannot have happened after its statement was signed (beyond the
+    /// clock skew FORMAT.md §12.5 allows).
+    private static func checkActTime(_ body: EntryBody) throws {
+        guard body.version >= 2, let occurred = body.data.member("occurred_at")?.stringValue,
+            let act = LedgerTime.milliseconds(rfc3339: occurred), case let signedAt = body.signedAt,
+            let signed = LedgerTime.milliseconds(signedAt)
+        else { return }
+        guard act <= signed + StatementRules.clockSkewMilliseconds else {
+            throw CustodyViolation(
+                .actAfterSigning, field: "data.occurred_at",
+                "the act is dated \(occurred), after the statement was signed (\(signedAt))")
+        }
+    }
+
+    private static func sha256(of hashes: JSONValue?) -> String? { hash("sha256", of: hashes) }
+
+    private static func hash(_ alg: String, of hashes: JSONValue?) -> String? {
+        hashes?.arrayValue?.first { $0.member("alg") == .string(alg) }?.member("value")?.stringValue
+    }
+
+    /// `source_sha256`; a version-2 acquisition may report only MD5 and SHA-1 (as ewfacquire and FTK Imager do),
+    /// shown then as `source_sha1` and `source_md5`.
+    private static func setSourceHashes(_ hashes: JSONValue?, in object: inout JSONObject) {
+        if let sha256 = sha256(of: hashes) {
+            object.set("source_sha256", sha256)
+            return
+        }
+        object.set("source_sha1", hash("sha1", of: hashes))
+        object.set("source_md5", hash("md5", of: hashes))
     }
 
     // MARK: Corrections
@@ -896,10 +983,11 @@ public struct CustodyState: ReplayFold {
             throw CustodyViolation(
                 .correctionTarget, field: "data.corrects", "seq \(target) is not an entry of stream \(entry.stream)")
         }
-        guard original.type != CustodyEvents.entryCorrected, let rule = TypeTable.custodyV1.rules[original.type],
+        guard original.type != CustodyEvents.entryCorrected,
+            let rule = TypeTable.custody.rule(original.type, version: entry.version),
             rule.correctable.contains(where: { $0.hasSameBytes(as: field) }), let schema = rule.data.field(field)
         else {
-            let allowed = TypeTable.custodyV1.rules[original.type]?.correctable ?? []
+            let allowed = TypeTable.custody.rule(original.type, version: entry.version)?.correctable ?? []
             throw CustodyViolation(
                 .notCorrectable, field: "data.field",
                 "field \"\(field)\" of \(original.type) cannot be corrected"

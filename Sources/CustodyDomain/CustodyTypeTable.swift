@@ -87,9 +87,11 @@ extension Roles {
 }
 
 extension TypeTable {
-    /// The type table of a v1 custody ledger (FORMAT.md §5): the core's rows, then the custody domain's.
-    public static let custodyV1 = TypeTable(
-        roles: Roles.all, noteRoles: [Roles.supervisor], domainRows: CustodyTypeTable.rules)
+    /// The custody ledger's type table (FORMAT.md §5): the core's rows, then the custody domain's; a version-2
+    /// ledger follows ``CustodyTypeTable/version2Rules`` instead of the rows of the same types.
+    public static let custody = TypeTable(
+        roles: Roles.all, noteRoles: [Roles.supervisor], domainRows: CustodyTypeTable.rules,
+        version2Rows: CustodyTypeTable.version2Rules)
 }
 
 extension Finding.Category {
@@ -120,6 +122,9 @@ public enum CustodyTypeTable {
         FieldSchema(name, schema, required: false)
     }
     private static func schema(_ fields: FieldSchema...) -> DataSchema { DataSchema(version: 1, fields) }
+    private static func schemaV2(_ fields: FieldSchema...) -> DataSchema { DataSchema(version: 2, fields) }
+    /// Version 2: when a physical act happened, if it was recorded later (from a paper form); a timestamp.
+    private static let occurredAt = optional("occurred_at", .timestamp)
 
     /// The `kind` values of `target.identified`.
     public static let targetKinds = TargetKind.allCases.map(\.rawValue)
@@ -277,6 +282,89 @@ public enum CustodyTypeTable {
         EventTypeRule(
             type: CustodyEvents.noteAdded, stream: .anyOf([caseStream, targetStream, itemStream]),
             actorRoles: domainRoles, data: schema(FieldSchema("text", free(10_000)))),
+    ]
+}
+
+extension CustodyTypeTable {
+    /// The rows a version-2 ledger follows instead of the version-1 rows of the same types (docs/EVENTS.md §8):
+    /// every physical act may say when it happened (`occurred_at`); an acquisition's source hashes may be MD5 and
+    /// SHA-1 alone; a receipt says where the item now is; a check-out may carry a due date; a case closing with
+    /// items out states why; a target's country is one of the frozen list of ISO 3166-1 codes.
+    public static let version2Rules: [EventTypeRule] = [
+        EventTypeRule(
+            type: CustodyEvents.targetIdentified, stream: targetStream, actorRoles: targetRoles,
+            data: schemaV2(
+                FieldSchema("case", .localID), FieldSchema("kind", .oneOf(targetKinds)),
+                FieldSchema("value", .text(max: 2048)), FieldSchema("category", .oneOf(targetCategories)),
+                FieldSchema("country", .listedCountry), optional("hosting_provider", name()),
+                optional("asn", .integer(min: 1, max: 4_294_967_295)), FieldSchema("source", name())),
+            correctable: ["hosting_provider", "source"]),
+        EventTypeRule(
+            type: CustodyEvents.caseClosed, stream: caseStream, actorRoles: caseRoles,
+            data: schemaV2(FieldSchema("reason", free()), optional("override_reason", free())),
+            correctable: ["reason"]),
+        EventTypeRule(
+            type: CustodyEvents.itemAcquired, stream: itemStream, actorRoles: handlers,
+            data: schemaV2(
+                FieldSchema("tool", name()), FieldSchema("tool_version", name(100)), optional("write_blocker", name()),
+                FieldSchema("source_hashes", .sourceHashes),
+                FieldSchema("images", .list(of: imageSegment, minCount: 1)),
+                FieldSchema("verified", .boolean), optional("notes", free()), occurredAt),
+            correctable: ["write_blocker", "notes"]),
+        EventTypeRule(
+            type: CustodyEvents.custodyReleased, stream: itemStream, actorRoles: handlers,
+            data: schemaV2(
+                FieldSchema("to", .personID), FieldSchema("purpose", free()), optional("seal", name(100)),
+                optional("courier", name()), optional("tracking", name()), occurredAt),
+            correctable: ["purpose", "courier", "tracking"]),
+        EventTypeRule(
+            type: CustodyEvents.custodyReceived, stream: itemStream, actorRoles: handlers,
+            data: schemaV2(
+                optional("seal", name(100)), FieldSchema("seal_intact", .boolean), optional("condition", free()),
+                FieldSchema("location", name()), occurredAt),
+            correctable: ["condition", "location"]),
+        EventTypeRule(
+            type: CustodyEvents.custodyReleaseCancelled, stream: itemStream, actorRoles: handlers,
+            data: schemaV2(FieldSchema("reason", free()), occurredAt), correctable: ["reason"]),
+        EventTypeRule(
+            type: CustodyEvents.custodyReceiptRefused, stream: itemStream, actorRoles: handlers,
+            data: schemaV2(FieldSchema("reason", free()), occurredAt), correctable: ["reason"]),
+        EventTypeRule(
+            type: CustodyEvents.custodyLost, stream: itemStream, actorRoles: handlers.union([Roles.supervisor]),
+            data: schemaV2(FieldSchema("details", free()), occurredAt), correctable: ["details"]),
+        EventTypeRule(
+            type: CustodyEvents.itemCheckedOut, stream: itemStream, actorRoles: handlers,
+            data: schemaV2(
+                FieldSchema("to", .personID), FieldSchema("purpose", free()), optional("due", .timestamp), occurredAt),
+            correctable: ["purpose"]),
+        EventTypeRule(
+            type: CustodyEvents.itemCheckedIn, stream: itemStream, actorRoles: handlers,
+            data: schemaV2(optional("location", name()), optional("condition", free()), occurredAt),
+            correctable: ["location", "condition"]),
+        EventTypeRule(
+            type: CustodyEvents.itemStored, stream: itemStream, actorRoles: handlers,
+            data: schemaV2(FieldSchema("location", name()), occurredAt), correctable: ["location"]),
+        EventTypeRule(
+            type: CustodyEvents.itemSealed, stream: itemStream, actorRoles: handlers,
+            data: schemaV2(FieldSchema("seal", name(100)), optional("reason", free()), occurredAt),
+            correctable: ["reason"]),
+        EventTypeRule(
+            type: CustodyEvents.itemUnsealed, stream: itemStream, actorRoles: handlers,
+            data: schemaV2(FieldSchema("seal", name(100)), FieldSchema("reason", free()), occurredAt),
+            correctable: ["reason"]),
+        EventTypeRule(
+            type: CustodyEvents.itemExamined, stream: itemStream, actorRoles: handlers,
+            data: schemaV2(
+                FieldSchema("summary", free(10_000)), FieldSchema("report_reference", name()), occurredAt),
+            correctable: ["summary", "report_reference"]),
+        EventTypeRule(
+            type: CustodyEvents.itemDisposed, stream: itemStream, actorRoles: handlers.union([Roles.supervisor]),
+            coSigner: .dataKey("witness_key"),
+            data: schemaV2(
+                FieldSchema("method", .oneOf(disposalMethods)), FieldSchema("authority", name()),
+                optional("recipient_reference", name()), optional("details", free()),
+                optional("witness_key", .keyID), occurredAt),
+            correctable: ["recipient_reference", "details"]),
     ]
 }
 

@@ -51,9 +51,12 @@ struct CustodyRuleTests {
             CustodyEvents.custodyReleased, "item/EV-1", ["to": "bob", "purpose": "storage", "seal": "S-1"], by: "carol")
         try expectRefused(fixture, "only the named recipient bob") {
             try fixture.record(
-                CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true], by: "dan")
+                CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true, "location": "Lab"],
+                by: "dan")
         }
-        try fixture.record(CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true], by: "bob")
+        try fixture.record(
+            CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true, "location": "Lab"],
+            by: "bob")
         let item = try #require(try fixture.item("EV-1"))
         #expect(item.holder == "bob" && item.status == ItemStatus.inCustody && !item.sealIncident)
     }
@@ -64,7 +67,8 @@ struct CustodyRuleTests {
         try fixture.record(
             CustodyEvents.custodyReleased, "item/EV-1", ["to": "bob", "purpose": "storage", "seal": "S-1"], by: "carol")
         try fixture.record(
-            CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": false], by: "bob")
+            CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": false, "location": "Lab"],
+            by: "bob")
         let (item, steps) = try #require(try CustodyQueries.item("EV-1", in: fixture.ledger.store))
         #expect(item.sealIncident && item.seal == nil)
         #expect(steps.last?.details.member("seal_check") == "broken")
@@ -87,7 +91,8 @@ struct CustodyRuleTests {
         let fixture = try CustodyFixture()
         try fixture.seize("EV-1")
         try fixture.record(
-            CustodyEvents.itemDisposed, "item/EV-1", ["method": "destroyed", "authority": "Court order 7"], by: "carol")
+            CustodyEvents.itemDisposed, "item/EV-1", ["method": "returned-to-owner", "authority": "Court order 7"],
+            by: "carol")
         try expectRefused(fixture, "is disposed") {
             try fixture.record(CustodyEvents.itemStored, "item/EV-1", ["location": "Room C"], by: "carol")
         }
@@ -97,7 +102,8 @@ struct CustodyRuleTests {
         try fixture.record(CustodyEvents.custodyLost, "item/EV-2", ["details": "courier van stolen"], by: "sam")
         try expectRefused(fixture, "is lost") {
             try fixture.record(
-                CustodyEvents.custodyReceived, "item/EV-2", ["seal": "S-1", "seal_intact": true], by: "bob")
+                CustodyEvents.custodyReceived, "item/EV-2", ["seal": "S-1", "seal_intact": true, "location": "Lab"],
+                by: "bob")
         }
         // Notes may still be added.
         try fixture.record(CustodyEvents.noteAdded, "item/EV-2", ["text": "Insurance claim filed."], by: "sam")
@@ -291,7 +297,9 @@ struct CustodyRuleTests {
         try fixture.seize("EV-2", seal: nil)
         try fixture.record(
             CustodyEvents.custodyReleased, "item/EV-1", ["to": "bob", "purpose": "x", "seal": "S-1"], by: "carol")
-        try fixture.record(CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true], by: "bob")
+        try fixture.record(
+            CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true, "location": "Lab"],
+            by: "bob")
         try fixture.record(CustodyEvents.itemSealed, "item/EV-2", ["seal": "S-2"], by: "carol")
         let store = fixture.ledger.store
         func snapshot() throws -> [ProjectionRow] { try projectionRows(of: store) }

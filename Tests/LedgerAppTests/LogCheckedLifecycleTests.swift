@@ -56,7 +56,8 @@ struct LogCheckedLifecycleTests {
             by: "carol")
         try fixture.record(CustodyEvents.custodyReassigned, "item/EV-C", ["to": "dan", "reason": "leave"], by: "sam")
         try fixture.record(
-            CustodyEvents.custodyReceived, "item/EV-C", ["seal_intact": false, "seal": "S-3"], by: "dan")
+            CustodyEvents.custodyReceived, "item/EV-C", ["seal_intact": false, "seal": "S-3", "location": "Lab"],
+            by: "dan")
         // The people who acted lose their keys; one of them registers a new key with another agency.
         for person in ["carol", "erin"] {
             _ = try KeyManagement.revoke(
@@ -82,7 +83,8 @@ struct LogCheckedLifecycleTests {
             signer: try fixture.key("dan"))
         _ = try Appender.append([stored, release], to: store)
         let receipt = EventDraft(
-            type: CustodyEvents.custodyReceived, stream: "item/EV-C", data: ["seal_intact": true], signer: carol)
+            type: CustodyEvents.custodyReceived, stream: "item/EV-C", data: ["seal_intact": true, "location": "Lab"],
+            signer: carol)
         let back = EventDraft(
             type: CustodyEvents.custodyReleased, stream: "item/EV-C", data: ["to": "dan", "purpose": "storage"],
             signer: carol)

@@ -55,9 +55,19 @@ struct CustodyEndToEndTests {
             "--tracking", "123", "--key", "carol.pem")
         #expect(transfer.status == 0, "\(transfer.stderr)")
         let inTransit = try ledger("items", "--status", "in-transit")
-        #expect(inTransit.stdout.contains("EV-1") && inTransit.stdout.contains("→ erin"))
+        let header = inTransit.stdout.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(header.contains("FROM") && header.contains("TO") && header.contains("SINCE (UTC)"))
+        #expect(
+            inTransit.stdout.contains("EV-1") && inTransit.stdout.contains("carol") && inTransit.stdout.contains("erin")
+        )
+        // A seal number other than the one released is never "intact": refused, naming both numbers.
+        let wrongSeal = try ledger("receive", "EV-1", "--seal", "S-99999", "--location", "NL lab", "--key", "erin.pem")
+        #expect(wrongSeal.status == 5, "\(wrongSeal.stderr)")
+        #expect(wrongSeal.stderr.contains("released under seal S-1, not S-99999"), "\(wrongSeal.stderr)")
+        #expect(try ledger("items", "--seal", "S-1").stdout.contains("EV-1"), "found by the seal it travels under")
         let receive = try ledger(
-            "receive", "EV-1", "--seal", "S-1", "--seal-broken", "--condition", "tape cut", "--key", "erin.pem")
+            "receive", "EV-1", "--seal", "S-1", "--seal-broken", "--condition", "tape cut", "--location", "NL lab",
+            "--key", "erin.pem")
         #expect(receive.status == 0, "\(receive.stderr)")
         let history = try ledger("item", "history", "EV-1")
         #expect(history.status == 0)
@@ -154,6 +164,17 @@ struct CustodyEndToEndTests {
 
 /// The docs are the contract: FORMAT.md §5 lists every custody row exactly as the tool's type table has it.
 struct TypeTableDocumentationTests {
+    /// EVENTS.md §8.1 lists exactly the country codes the tool accepts in a version-2 ledger.
+    @Test func eventsListsTheFrozenCountryCodes() throws {
+        let events = try String(contentsOf: Repository.root.appendingPathComponent("docs/EVENTS.md"), encoding: .utf8)
+        let section = try #require(events.components(separatedBy: "### 8.1 Country codes").last)
+        let listed = section.split(separator: "\n").filter { $0.hasPrefix("`") }.flatMap {
+            $0.split(separator: " ").map { String($0.dropFirst().dropLast()) }
+        }
+        #expect(listed == CountryCodes.all)
+        #expect(CountryCodes.all == CountryCodes.all.sorted() && CountryCodes.all.count == 250)
+    }
+
     @Test func formatMarkdownListsEveryCustodyRow() throws {
         let format = try String(
             contentsOf: Repository.root.appendingPathComponent("docs/FORMAT.md"), encoding: .utf8)
@@ -166,14 +187,16 @@ struct TypeTableDocumentationTests {
 
     /// Every member of every custody type, with its kind and bound, stands in EVENTS.md as the tool renders it; the
     /// whole list per type, so a bound shared by several types is checked for each of them.
-    @Test(arguments: CustodyTypeTable.rules.map(\.type))
-    func eventsMarkdownStatesEveryDataSchema(type: String) throws {
+    @Test(arguments: CustodyTypeTable.rules.map { ($0.type, 1) } + CustodyTypeTable.version2Rules.map { ($0.type, 2) })
+    func eventsMarkdownStatesEveryDataSchema(type: String, version: Int) throws {
         let events = try String(contentsOf: Repository.root.appendingPathComponent("docs/EVENTS.md"), encoding: .utf8)
-        let rule = try #require(CustodyTypeTable.rules.first { $0.type == type })
+        let rules = version == 2 ? CustodyTypeTable.version2Rules : CustodyTypeTable.rules
+        let rule = try #require(rules.first { $0.type == type })
         let schema = rule.data.markdown(type: rule.type)
+        let heading = version == 2 ? "* `\(type)` (version 2):" : "* `\(type)`:"
         // The type's line and the member lines under it, so a member the docs add or drop fails too.
         let lines = events.split(separator: "\n", omittingEmptySubsequences: false)
-        let documented = lines.firstIndex { $0 == "* `\(type)`:" }.map { start in
+        let documented = lines.firstIndex { $0 == heading }.map { start in
             let end = lines[(start + 1)...].firstIndex { !$0.hasPrefix("  * ") } ?? lines.endIndex
             return lines[start..<end].joined(separator: "\n")
         }

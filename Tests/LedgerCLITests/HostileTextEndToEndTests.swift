@@ -79,7 +79,8 @@ struct HostileTextEndToEndTests {
         expectEscaped(
             try ledger("item", "show", "EV-1"),
             ["Grey[U+200B] laptop [U+202E]gpj.exe[U+202C]", "S[U+200D]-1", "Room [U+202E]B[U+202C] shelf 2"])
-        expectEscaped(try ledger("item", "history", "EV-1"), ["Room [U+202E]B[U+202C] shelf 2", "applied S[U+200D]-1"])
+        expectEscaped(
+            try ledger("item", "history", "EV-1"), ["Room [U+202E]B[U+202C] shelf 2", "seal S[U+200D]-1 applied"])
         expectEscaped(try ledger("log"), ["Grey[U+200B] laptop", "Carol [U+202E]lortnoc[U+202C]"])
         expectEscaped(try ledger("case", "list"), ["Op [U+202E]fdp.exe[U+202C]"])
         expectEscaped(try ledger("key", "list"), ["Carol [U+202E]lortnoc[U+202C]"])

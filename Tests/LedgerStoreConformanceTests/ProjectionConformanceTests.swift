@@ -188,7 +188,9 @@ struct ProjectionConformanceTests {
         try fixture.seize("EV-2", seal: "S-2")
         try fixture.record(
             CustodyEvents.custodyReleased, "item/EV-1", ["to": "bob", "purpose": "storage", "seal": "S-1"], by: "carol")
-        try fixture.record(CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true], by: "bob")
+        try fixture.record(
+            CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true, "location": "Lab"],
+            by: "bob")
         for (index, value) in ["192.0.2.1", "192.0.2.2", "192.0.2.3"].enumerated() {
             try fixture.record(
                 CustodyEvents.targetIdentified, "target/T-\(index)",

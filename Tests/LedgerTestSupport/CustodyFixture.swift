@@ -18,10 +18,13 @@ public struct CustodyFixture {
         ("audrey", [Roles.auditor]),
     ]
 
-    /// A ledger with the cast registered and, unless `openCase` is false, case CASE-1 opened by carol; in SQLite
-    /// unless other `stores` are given.
-    public init(openCase: Bool = true, stores: any LedgerStoreProvider = StandardStores()) throws {
-        ledger = try LedgerFixture(stores: stores)
+    /// A ledger of format `format` with the cast registered and, unless `openCase` is false, case CASE-1 opened by
+    /// carol; in SQLite unless other `stores` are given.
+    public init(
+        openCase: Bool = true, stores: any LedgerStoreProvider = StandardStores(),
+        format: Int64 = EntryBody.statementVersion
+    ) throws {
+        ledger = try LedgerFixture(stores: stores, format: format)
         for member in Self.cast {
             keys[member.person] = try ledger.register(
                 name: "Officer " + member.person, person: member.person, roles: member.roles)

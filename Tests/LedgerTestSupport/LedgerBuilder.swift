@@ -121,12 +121,12 @@ public func verifyRecords(
     _ records: [[UInt8]], checkpoints: [SignedCheckpoint] = [], pinned: NoteVerifierKey? = nil
 ) -> Result<VerificationSummary, VerificationFailure> {
     var verifier = CustodyVerifier(
-        table: .custodyV1, fold: CustodyState(), rootSizes: Set(checkpoints.map(\.checkpoint.size)))
+        table: .custody, fold: CustodyState(), rootSizes: Set(checkpoints.map(\.checkpoint.size)))
     do throws(VerificationFailure) {
         for (index, record) in records.enumerated() {
             let prepared = PreparedEntry.prepare(
                 position: Int64(index + 1), record: record, knownKeys: index % 2 == 0 ? verifier.knownPublicKeys : [:],
-                table: .custodyV1)
+                table: .custody)
             try verifier.verify(prepared)
         }
         return .success(try verifier.finish(checkpoints: checkpoints, pinnedLogKey: pinned))

@@ -14,7 +14,9 @@ the reference implementation.  Standard library plus the `cryptography` package.
 
 Exit statuses: 0 success, 1 integrity failure, 2 usage or I/O error
 (3 for findings only, when `verify --findings-exit-3` is given; see FORMAT.md §9).  `verify` checks every row of
-the type table (FORMAT.md §5) but does not replay the custody rules of EVENTS.md (the Swift tool's custody findings).
+the type table (FORMAT.md §5; the version-2 rows of EVENTS.md §8 in a version-2 ledger) and replays a part of the
+custody rules of EVENTS.md: the seal check at a receipt (§4.1) and the version-2 rules act-after-signing, items-open
+and witness-required (§8) are reported as custody findings; the other custody rules are not checked.
 """
 
 import argparse
@@ -673,6 +675,7 @@ _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 #   ("time",) an EVENTS.md timestamp: YYYY-MM-DDTHH:MM:SS, optionally "." and 1-9 digits, then Z or +HH:MM/-HH:MM,
 #             a valid calendar date, hours 00-23, minutes 00-59, seconds 00-60 (the offset's hours and minutes too)
 #   ("enum", values)  ("bool",)  ("int", lo, hi)     ("hashes",) a hash list
+#   ("srchashes",) a source hash list (version 2): a hash list that need not hold sha256 (EVENTS.md conventions)
 #   ("array", element schema) a non-empty array of distinct elements (EVENTS.md: no two equal as JSON values)
 #   ("object", ((member, schema), ...)) an object of exactly these members
 CT_CO, CT_CU, CT_EX, CT_SU, CT_TO = "case-officer", "custodian", "examiner", "supervisor", "takedown-officer"
@@ -742,6 +745,44 @@ CUSTODY_TYPES = {
                          "reason": CT_FREE2000}, {}),
     "note.added": (CT_ANY, (CT_CO, CT_CU, CT_EX, CT_SU, CT_TO), None, {"text": CT_FREE10000}, {}),
 }
+# The version-2 rows (EVENTS.md §8, FORMAT.md §12.1): a version-2 ledger follows these instead of the version-1 rows
+# of the same types, and the version-1 rows for every other type; a version-1 ledger never follows them.  Same
+# layout as CUSTODY_TYPES: the stream kinds, roles and co-signer member are the version-1 row's.  Their rules
+# (act-after-signing, items-open, witness-required) are custody rules: ivl.py's custody replay reports them.
+CT_OCCURRED = {"occurred_at": ("time",)}  # §8: optional on every event that records a physical act
+
+
+def ct_v2_row(typ, required=None, optional=None):
+    """The version-1 row of typ with members made required or added, and the optional occurred_at."""
+    kinds, roles, cosigner, req, opt = CUSTODY_TYPES[typ]
+    req = dict(req, **(required or {}))
+    opt = dict({m: x for m, x in opt.items() if m not in req}, **(optional or {}), **CT_OCCURRED)
+    return (kinds, roles, cosigner, req, opt)
+
+
+CUSTODY_TYPES_V2 = {
+    "case.closed": (("case",), (CT_CO, CT_SU), None, {"reason": CT_FREE2000}, {"override_reason": CT_FREE2000}),
+    "item.acquired": ct_v2_row("item.acquired", required={"source_hashes": ("srchashes",)}),
+    "custody.released": ct_v2_row("custody.released"),
+    "custody.received": ct_v2_row("custody.received", required={"location": CT_NAME200}),
+    "custody.release-cancelled": ct_v2_row("custody.release-cancelled"),
+    "custody.receipt-refused": ct_v2_row("custody.receipt-refused"),
+    "custody.lost": ct_v2_row("custody.lost"),
+    "item.checked-out": ct_v2_row("item.checked-out", optional={"due": ("time",)}),
+    "item.checked-in": ct_v2_row("item.checked-in"),
+    "item.stored": ct_v2_row("item.stored"),
+    "item.sealed": ct_v2_row("item.sealed"),
+    "item.unsealed": ct_v2_row("item.unsealed"),
+    "item.examined": ct_v2_row("item.examined"),
+    "item.disposed": ct_v2_row("item.disposed"),
+}
+
+
+def custody_row(typ, version=1):
+    """The row of the type table a ledger of this format version follows for typ (FORMAT.md §12.1)."""
+    return CUSTODY_TYPES_V2[typ] if version == 2 and typ in CUSTODY_TYPES_V2 else CUSTODY_TYPES[typ]
+
+
 CT_LOCAL_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 CT_PERSON_ID = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 CT_KEY_ID = re.compile(r"[0-9a-f]{64}")
@@ -777,15 +818,18 @@ def ct_time_problem(v):
     return None
 
 
-def ct_hash_list_problem(v):
+def ct_hash_list_problem(v, source=False):
+    """A hash list; with source (version 2, EVENTS.md §8) a source hash list, which need not hold sha256."""
     if not isinstance(v, list) or not v:
-        return "is not a non-empty hash list"
+        return "is not a non-empty %shash list" % ("source " if source else "")
     for h in v:
         if not isinstance(h, dict) or set(h) != {"alg", "value"} or h["alg"] not in CT_HASH_HEX \
                 or not isinstance(h["value"], str) \
                 or not re.fullmatch(r"[0-9a-f]{%d}" % CT_HASH_HEX[h["alg"]], h["value"]):
             return "has an element that is not {alg: md5|sha1|sha256, value: lowercase hex of its length}"
     algs = [h["alg"] for h in v]
+    if source:
+        return "repeats an alg" if len(set(algs)) != len(algs) else None
     if len(set(algs)) != len(algs) or "sha256" not in algs:
         return "repeats an alg or lacks sha256"
     return None
@@ -824,6 +868,8 @@ def ct_member_problem(v, spec):
         return None if ok else "is not an integer from %d to %d" % (spec[1], spec[2])
     if k == "hashes":
         return ct_hash_list_problem(v)
+    if k == "srchashes":
+        return ct_hash_list_problem(v, source=True)
     if k == "object":
         names = [m for m, _ in spec[1]]
         if not isinstance(v, dict) or set(v) != set(names):
@@ -857,14 +903,16 @@ def custody_stream_problem(typ, stream):
     return "%s must be in stream %s (is %s)" % (typ, " or ".join(k + "/<local id>" for k in kinds), stream)
 
 
-def custody_data_problem(typ, data):
-    """The data column of §5 and the schema of EVENTS.md: exactly the required members, optional ones, each valid."""
-    _, _, _, required, optional = CUSTODY_TYPES[typ]
+def custody_data_problem(typ, data, version=1):
+    """The data column of §5 and the schema of EVENTS.md: exactly the required members, optional ones, each valid.
+    A version-2 ledger follows the version-2 row where the type has one (EVENTS.md §8)."""
+    _, _, _, required, optional = custody_row(typ, version)
     missing, extra = sorted(set(required) - set(data)), sorted(set(data) - set(required) - set(optional))
     if missing or extra:
-        return "%s data must have the members %s%s (missing %s, unexpected %s)" % (
+        return "%s data must have the members %s%s (missing %s, unexpected %s)%s" % (
             typ, ", ".join(required) or "(none)", (" and optionally " + ", ".join(optional)) if optional else "",
-            missing, extra)
+            missing, extra, "" if custody_row(typ, version) is CUSTODY_TYPES[typ] else
+            " (its version-2 row, EVENTS.md §8)")
     for m in sorted(data):
         problem = ct_member_problem(data[m], required.get(m) or optional[m])
         if problem:
@@ -933,12 +981,135 @@ def record_version(raw):
     return 1
 
 
+def timestamp_ns(v):
+    """Nanoseconds since 1970-01-01T00:00:00Z of a valid EVENTS.md timestamp (offset applied; second 60 counts as
+    one second after :59, so a leap second stays in order)."""
+    m = CT_RFC3339.fullmatch(v)
+    y, mo, d, h, mi, sec = (int(x) for x in m.groups()[:6])
+    frac = re.search(r"\.([0-9]{1,9})", v[19:])
+    ns = int(frac[1].ljust(9, "0")) if frac else 0
+    off = 0 if m[7] is None else (int(m[7]) * 3600 + int(m[8]) * 60) * (1 if v[-6] == "+" else -1)
+    days = (datetime.date(y, mo, d) - datetime.date(1970, 1, 1)).days
+    return (days * 86400 + h * 3600 + mi * 60 + sec - off) * 10**9 + ns
+
+
+# The physical acts of EVENTS.md §8 (the version-2 rows but case.closed) and item.seized, whose occurred_at the
+# rule act-after-signing bounds by the statement's signed_at (version 2 only).
+ACT_TYPES = frozenset(t for t in CUSTODY_TYPES_V2 if t != "case.closed") | {"item.seized"}
+
+
+class CustodyReplay:
+    """The part of the custody fold (EVENTS.md §4, §6.1, §8) ivl.py replays: cases open or closed, each item's case,
+    status and seal.  It reports as custody findings (FORMAT.md §7, category custody) the seal exception at a
+    receipt (§4.1, both versions; the entry is applied as recorded) and the version-2 rules act-after-signing,
+    items-open and witness-required (§8; such an entry changes no state, §7).  The other custody rules are not
+    checked; an entry that breaks a status precondition ivl.py knows (§6.1) changes no state either."""
+
+    def __init__(self):
+        self.cases = {}  # case id -> open (bool)
+        self.items = {}  # item id -> {"case", "status", "seal" (None when unsealed)}
+        self.found = []  # (seq, text)
+
+    def finding(self, seq, text):
+        self.found.append((seq, "custody: " + text))
+
+    def entry(self, seq, version, typ, stream, actor, data, signed_at, keys):
+        if typ not in CUSTODY_TYPES:
+            return
+        local = stream.partition("/")[2]
+        if version == 2 and typ in ACT_TYPES and "occurred_at" in data:
+            # §8 act-after-signing: occurred_at no later than signed_at plus the 5-minute skew of FORMAT.md §12.5.
+            if timestamp_ns(data["occurred_at"]) > (time_ms(signed_at) + SKEW_MS) * 10**6:
+                self.finding(seq, "act-after-signing (EVENTS.md §8): %s data.occurred_at %s is later than "
+                                  "statement.signed_at %s plus 5 minutes; the entry changes no state"
+                             % (typ, data["occurred_at"], signed_at))
+                return
+        if typ == "case.opened":
+            self.cases.setdefault(local, True)
+            return
+        if typ == "case.closed":
+            if not self.cases.get(local):
+                return
+            out = sorted(i for i, it in self.items.items()
+                         if it["case"] == local and it["status"] in ("in-transit", "checked-out"))
+            if version == 2 and out and "override_reason" not in data:
+                self.finding(seq, "items-open (EVENTS.md §8): case.closed of case %s without override_reason while "
+                                  "%s %s %s; the case stays open"
+                             % (local, "items" if len(out) > 1 else "item", ", ".join(
+                                 "%s (%s)" % (i, self.items[i]["status"]) for i in out),
+                                "are out" if len(out) > 1 else "is out"))
+                return
+            self.cases[local] = False
+            return
+        if typ == "item.seized":
+            if local not in self.items and self.cases.get(data["case"]):
+                self.items[local] = {"case": data["case"], "status": "in-custody", "seal": data.get("seal")}
+            return
+        it = self.items.get(local)
+        if it is None:
+            return
+        st = it["status"]
+        if typ == "item.disposed" and version == 2 and data["method"] == "destroyed":
+            # §8 witness-required: a destruction names witness_key (its co-signature is checked with the
+            # signatures), a key of another person than the actor's.
+            wk = data.get("witness_key")
+            if wk is None:
+                self.finding(seq, "witness-required (EVENTS.md §8): item.disposed of item %s with method destroyed "
+                                  "names no witness_key; the item stays %s" % (local, st))
+                return
+            if keys.get(wk) is not None and keys.get(actor) is not None and keys[wk].person == keys[actor].person:
+                self.finding(seq, "witness-required (EVENTS.md §8): item.disposed of item %s with method destroyed "
+                                  "is witnessed by the actor's own person %s; the item stays %s"
+                             % (local, keys[actor].person, st))
+                return
+        if typ == "custody.received":
+            if st != "in-transit":
+                return
+            seen, released = data.get("seal"), it["seal"]
+            if data["seal_intact"] is True and seen != released:
+                # §4.1: a replay applies it as recorded and reports a custody exception for review.
+                self.finding(seq, "custody exception (EVENTS.md §4.1): custody.received of item %s records "
+                                  "seal_intact true with %s, but the item was released %s; applied as recorded"
+                             % (local, "seal %s" % json.dumps(seen, ensure_ascii=False) if seen is not None
+                                else "no seal", "under seal %s" % json.dumps(released, ensure_ascii=False)
+                                if released is not None else "unsealed"))
+            it["status"] = "in-custody"
+            if data["seal_intact"] is False:
+                it["seal"] = None  # §4.1: a broken seal leaves the item unsealed
+            return
+        moves = {  # type: (statuses it needs, status after or None when unchanged), §6.1
+            "custody.released": (("in-custody",), "in-transit"),
+            "custody.release-cancelled": (("in-transit",), "in-custody"),
+            "custody.receipt-refused": (("in-transit",), None),
+            "custody.lost": (("in-transit",), "lost"),
+            "item.checked-out": (("in-custody",), "checked-out"),
+            "item.checked-in": (("checked-out",), "in-custody"),
+            "item.disposed": (("in-custody",), "disposed"),
+            "item.sealed": (("in-custody", "checked-out"), None),
+            "item.unsealed": (("in-custody", "checked-out"), None),
+        }
+        if typ not in moves or st not in moves[typ][0]:
+            return
+        if typ == "custody.released" and data.get("seal") != it["seal"]:
+            return  # §4: the release states the item's current seal (a custody rule ivl.py does not report)
+        if typ == "item.sealed":
+            if it["seal"] is not None:
+                return
+            it["seal"] = data["seal"]
+        elif typ == "item.unsealed":
+            if it["seal"] != data["seal"]:
+                return
+            it["seal"] = None
+        if moves[typ][1] is not None:
+            it["status"] = moves[typ][1]
+
+
 class V2Rules:
     """The rules of FORMAT.md §12.7, mixed into Verifier (which holds the replay state)."""
 
     # -- the custody rows of the type table (§5, EVENTS.md), both versions ---------------
     def custody_type_rules(self, seq, typ, stream, data):
-        problem = custody_stream_problem(typ, stream) or custody_data_problem(typ, data)
+        problem = custody_stream_problem(typ, stream) or custody_data_problem(typ, data, self.version)
         if problem:
             raise Fail(seq, problem)
 
@@ -1213,6 +1384,7 @@ class V2Rules:
         self.signature_rules_v2(seq, st, sh, sigs)
         # State (as v1's apply, over the statement).
         typ, data = st["type"], st["data"]
+        self.custody.entry(seq, 2, typ, st["stream"], st["actor"], data, st["signed_at"], self.keys)
         if typ == "key.registered":
             self.keys[data["key"]] = KeyState(base64.b64decode(data["public_key"]), data["roles"], data["person"], seq)
         elif typ == "key.revoked":
@@ -1246,6 +1418,7 @@ class Verifier(V2Rules):
         self.seq1 = None  # (actor, sig bytes, message) awaiting seq 2
         self.version = None  # fixed by seq 1 (FORMAT.md §12.1)
         self.genesis = None  # v2: the body hash of seq 1
+        self.custody = CustodyReplay()  # the custody findings ivl.py replays (EVENTS.md §4.1, §8)
 
     # -- rule 1 -------------------------------------------------------------
     def record_form(self, seq, raw):
@@ -1537,6 +1710,7 @@ class Verifier(V2Rules):
     # -- state --------------------------------------------------------------
     def apply(self, seq, body, body_hash, signed):
         typ, data = body["type"], body["data"]
+        self.custody.entry(seq, 1, typ, body["stream"], body["actor"], data, None, self.keys)
         if typ == "key.registered":
             self.keys[data["key"]] = KeyState(base64.b64decode(data["public_key"]), data["roles"], data["person"], seq)
         elif typ == "key.revoked":
@@ -1585,7 +1759,7 @@ class Verifier(V2Rules):
                 if kid in self.signers[seq - 1]:
                     out.append((seq, "signed by a key reported compromised since seq %d (key %s, revoked at seq %d)"
                                 % (ks.compromised_since, kid, ks.revoked_seq)))
-        return sorted(out)
+        return sorted(out + self.custody.found)
 
     def key_in_force(self, size):
         """§12.10: the log key named by the last ledger.created or rotation among entries 1...size, as
@@ -2209,7 +2383,7 @@ def plan_v2(args, w, log_data):
         lambda: note("Evidence room B inspected; all seals intact."),
     ]
     if custody_emit is not None:
-        plan = plan[:5] + custody_plan(custody_emit, register, admin, sc)
+        plan = plan[:5] + custody_plan(custody_emit, register, admin, sc, version=2)
         for step in plan:
             step()
         return w.records
@@ -2326,11 +2500,49 @@ CUSTODY_SCENARIOS = {
     "custody-images-duplicate": "item.acquired whose images repeat an image, members reordered (EVENTS.md: distinct)",
     "custody-time-fraction": "takedown.confirmed at a time with 10 fraction digits (EVENTS.md timestamp: 1-9)",
     "custody-time-offset": "target.reappeared observed at +24:00 (EVENTS.md timestamp: offset hours 00-23)",
+    # EVENTS.md §4.1, both versions: a custody finding (a custody exception), the receipt applied as recorded.
+    "custody-seal-mismatch": "a case OP-2 with item EV-5 sealed S-5, released under S-5 and received with seal_intact "
+                             "true and seal S-6 (a custody exception at seq 51), then OP-2 closed (seq 52)",
+    "custody-seal-missing": "item EV-5 released under seal S-5, received with seal_intact true and no seal (a custody "
+                            "exception at seq 51)",
+}
+# Version 1 only: members only a version-2 row has (FORMAT.md §12.1: a version-1 ledger never follows one).
+CUSTODY_SCENARIOS_V1 = {
+    "custody-v1-occurred-at": "item.stored with occurred_at, a member of its version-2 row only",
+    "custody-v1-due": "item.checked-out with due, a member of its version-2 row only",
+}
+# Version 2 only (EVENTS.md §8): a data schema of a version-2 row broken (an integrity failure, FORMAT.md §7), or one
+# of its rules broken or kept (a custody finding, or none).
+CUSTODY_SCENARIOS_V2 = {
+    "custody-v2-received-no-location": "custody.received without location (§8: required in version 2)",
+    "custody-v2-source-hashes-repeat": "item.acquired whose source hash list repeats md5 (a source hash list: algs "
+                                       "distinct)",
+    "custody-v2-image-no-sha256": "item.acquired whose image hashes lack sha256 (each image keeps a hash list)",
+    "custody-v2-bad-occurred-at": "item.sealed with occurred_at on 31 June (a timestamp)",
+    "custody-v2-bad-due": "item.checked-out with a due that is not a timestamp",
+    "custody-v2-override-over": "case.closed with an override_reason of 2,001 scalars (free text <= 2000)",
+    "custody-v2-reassigned-occurred-at": "custody.reassigned with occurred_at (no version-2 row: the version-1 row)",
+    "custody-act-after-signing": "a case OP-2 and item EV-5, then item.stored whose occurred_at is years after its "
+                                 "signed_at (rule act-after-signing, a custody finding at seq 50)",
+    "custody-items-open": "a case OP-2 with EV-5 checked out and EV-6 in transit, closed without override_reason "
+                          "(rule items-open, a custody finding at seq 53)",
+    "custody-items-open-override": "as custody-items-open, the close carrying override_reason (no finding)",
+    "custody-witness-required": "a case OP-2 and item EV-5, destroyed without witness_key (rule witness-required, a "
+                                "custody finding at seq 50)",
+    "custody-witness-same-person": "a second key of carol's person registered, then EV-5 destroyed by carol with that "
+                                   "key as witness (rule witness-required: another person; a finding at seq 51)",
 }
 
 
-def custody_plan(emit, register, admin, scenario):
-    """The steps of `write --custody`.  emit(typ, stream, actor, data, cosigner=None, cosign_other=False)."""
+def custody_plan(emit, register, admin, scenario, version=1):
+    """The steps of `write --custody`.  emit(typ, stream, actor, data, cosigner=None, cosign_other=False).
+
+    A version-2 ledger follows the version-2 rows (EVENTS.md §8): its receipts say where the item is, its
+    destruction is witnessed, and some physical acts carry occurred_at, the check-out a due date and the
+    acquisition MD5 and SHA-1 source hashes only (a source hash list)."""
+    v2 = version == 2
+    # Members only a version-2 row has (a version-1 ledger never follows a version-2 row, FORMAT.md §12.1).
+    only2 = (lambda **kw: kw) if v2 else (lambda **kw: {})
     carol = Person("carol", "Carol Case-Officer", "Politie")
     bob = Person("bob", "Bob Custodian", "BKA")
     erin = Person("erin", "Erin Examiner", "NFI")
@@ -2379,24 +2591,29 @@ def custody_plan(emit, register, admin, scenario):
             "parent": "EV-1"}),
         lambda: emit("custody.released", it, carol, {"to": "bob", "purpose": "storage", "seal": "S-1",
                                                      "courier": "DHL", "tracking": "TR-1"}),
-        lambda: emit("custody.received", it, bob, {"seal_intact": True, "seal": "S-1", "condition": "good",
-                                                   "location": "Vault B"}),
-        lambda: emit("item.checked-out", it, bob, {"to": "erin", "purpose": "imaging"}),
+        lambda: emit("custody.received", it, bob, dict({"seal_intact": True, "seal": "S-1", "condition": "good",
+                                                        "location": "Vault B"},
+                                                       **only2(occurred_at="2024-06-02T09:15:00+02:00"))),
+        lambda: emit("item.checked-out", it, bob, dict({"to": "erin", "purpose": "imaging"},
+                                                       **only2(due="2030-06-30T17:00:00Z"))),
         lambda: emit("item.unsealed", it, erin, {"seal": "S-1", "reason": "imaging"}),
         lambda: emit("item.acquired", it, erin, {
-            "tool": "ewfacquire", "tool_version": "20231119", "source_hashes": h(b"source"),
+            "tool": "ewfacquire", "tool_version": "20231119",
+            "source_hashes": [{"alg": "md5", "value": hashlib.md5(b"source").hexdigest()},
+                              {"alg": "sha1", "value": hashlib.sha1(b"source").hexdigest()}] if v2 else h(b"source"),
             "images": [{"name": "ev1.E01", "size": 0, "hashes": h(b"")}, {"name": "e" * 251 + ".E02", "size": 5,
                                                                           "hashes": h(b"image")}],
             "verified": False, "write_blocker": "Tableau T8u", "notes": "clean"}),
         lambda: emit("item.examined", it, erin, {"summary": "kit found", "report_reference": "R-1"}),
         lambda: emit("item.sealed", it, erin, {"seal": "S-2"}),
         lambda: emit("item.checked-in", it, erin, {}),
-        lambda: emit("item.stored", it, bob, {"location": "Vault C"}),
+        lambda: emit("item.stored", it, bob, dict({"location": "Vault C"},
+                                                  **only2(occurred_at="2024-06-03T08:00:00.5Z"))),
         lambda: emit("custody.released", it, bob, {"to": "carol", "purpose": "court", "seal": "S-2"}),
         lambda: emit("custody.release-cancelled", it, bob, {"reason": "wrong date"}),
         lambda: emit("custody.released", it, bob, {"to": "carol", "purpose": "court", "seal": "S-2"}),
         lambda: emit("custody.receipt-refused", it, carol, {"reason": "no room"}),
-        lambda: emit("custody.received", it, bob, {"seal_intact": False}),
+        lambda: emit("custody.received", it, bob, dict({"seal_intact": False}, **only2(location="Vault C"))),
         lambda: emit("custody.released", "item/EV-2", carol, {"to": "bob", "purpose": "storage"}),
         lambda: emit("custody.lost", "item/EV-2", sam, {"details": "parcel missing"}),
         lambda: emit("custody.reassigned", it, sam, {"to": "carol", "reason": "bob on leave"}),
@@ -2413,12 +2630,68 @@ def custody_plan(emit, register, admin, scenario):
             legal_authority="a" * 200, serial="S" * 100, imei="4" * 20, iccid="8" * 22, device_state="s" * 200,
             seal="\u00e9" * 100, occurred_at="2024-06-01T10:00:00.123456789+23:59",
             photos=[h(b"p"), list(reversed(h(b"p")))])),
-        lambda: emit("item.disposed", "item/EV-4", sam, {"method": "destroyed", "authority": "Order 6"}),
+        # Destroyed by a supervisor: without a witness in version 1; version 2 needs one (§8 witness-required).
+        lambda: emit("item.disposed", "item/EV-4", sam, {"method": "destroyed", "authority": "Order 6",
+                                                         **only2(witness_key=wendy.kid)},
+                     cosigner=wendy if v2 else None),
         lambda: emit("case.closed", cs, carol, {"reason": "finished. " * 200}),
     ]
     if scenario is None:
         return steps
+    seize2 = dict(seize, case="OP-2", seal="S-5")
+    open2 = [lambda: emit("case.opened", "case/OP-2", carol, {"title": "Operation Two", "legal_basis": "Art. 13",
+                                                              "agencies": ["Politie"]}),
+             lambda: emit("item.seized", "item/EV-5", carol, dict(seize2, exhibit="EX 5"))]
+    loc2 = only2(location="Vault D")
+    carol2 = Person("carol", "Carol Case-Officer (second key)", "Politie")
     extra = {
+        "custody-seal-mismatch": open2 + [
+            lambda: emit("custody.released", "item/EV-5", carol, {"to": "bob", "purpose": "storage", "seal": "S-5"}),
+            lambda: emit("custody.received", "item/EV-5", bob, dict({"seal_intact": True, "seal": "S-6"}, **loc2)),
+            lambda: emit("case.closed", "case/OP-2", carol, {"reason": "done"})],
+        "custody-seal-missing": open2 + [
+            lambda: emit("custody.released", "item/EV-5", carol, {"to": "bob", "purpose": "storage", "seal": "S-5"}),
+            lambda: emit("custody.received", "item/EV-5", bob, dict({"seal_intact": True}, **loc2))],
+        "custody-v1-occurred-at": [lambda: emit("item.stored", it, carol, {"location": "Vault C",
+                                                                         "occurred_at": "2024-06-03T08:00:00Z"})],
+        "custody-v1-due": [lambda: emit("item.checked-out", it, carol, {"to": "erin", "purpose": "p",
+                                                                        "due": "2030-06-30T17:00:00Z"})],
+        "custody-v2-received-no-location": [lambda: emit("custody.received", it, bob, {"seal_intact": False})],
+        "custody-v2-source-hashes-repeat": [lambda: emit("item.acquired", it, erin, {
+            "tool": "t", "tool_version": "1", "verified": True, "images": [{"name": "i", "size": 1, "hashes": h(b"i")}],
+            "source_hashes": [{"alg": "md5", "value": hashlib.md5(b"s").hexdigest()},
+                              {"alg": "md5", "value": hashlib.md5(b"t").hexdigest()}]})],
+        "custody-v2-image-no-sha256": [lambda: emit("item.acquired", it, erin, {
+            "tool": "t", "tool_version": "1", "verified": True, "source_hashes": h(b"s")[:1],
+            "images": [{"name": "i", "size": 1, "hashes": h(b"i")[:1]}]})],
+        "custody-v2-bad-occurred-at": [lambda: emit("item.sealed", it, carol, {"seal": "S-3",
+                                                                              "occurred_at": "2024-06-31T10:00:00Z"})],
+        "custody-v2-bad-due": [lambda: emit("item.checked-out", it, carol, {"to": "erin", "purpose": "p",
+                                                                            "due": "next Friday"})],
+        "custody-v2-override-over": [lambda: emit("case.closed", cs, carol, {"reason": "r",
+                                                                             "override_reason": "o" * 2001})],
+        "custody-v2-reassigned-occurred-at": [lambda: emit("custody.reassigned", it, sam, {
+            "to": "carol", "reason": "r", "occurred_at": "2024-06-03T08:00:00Z"})],
+        "custody-act-after-signing": open2 + [
+            lambda: emit("item.stored", "item/EV-5", carol, {"location": "Locker 9",
+                                                             "occurred_at": "2099-01-01T00:00:00Z"})],
+        "custody-items-open": open2 + [
+            lambda: emit("item.seized", "item/EV-6", carol, dict(seize2, exhibit="EX 6", seal="S-6")),
+            lambda: emit("item.checked-out", "item/EV-5", carol, {"to": "erin", "purpose": "imaging"}),
+            lambda: emit("custody.released", "item/EV-6", carol, {"to": "bob", "purpose": "storage", "seal": "S-6"}),
+            lambda: emit("case.closed", "case/OP-2", carol, {"reason": "done"})],
+        "custody-items-open-override": open2 + [
+            lambda: emit("item.seized", "item/EV-6", carol, dict(seize2, exhibit="EX 6", seal="S-6")),
+            lambda: emit("item.checked-out", "item/EV-5", carol, {"to": "erin", "purpose": "imaging"}),
+            lambda: emit("custody.released", "item/EV-6", carol, {"to": "bob", "purpose": "storage", "seal": "S-6"}),
+            lambda: emit("case.closed", "case/OP-2", carol, {"reason": "done", "override_reason": "the court "
+                                                             "ordered the case closed; EV-5 and EV-6 follow"})],
+        "custody-witness-required": open2 + [
+            lambda: emit("item.disposed", "item/EV-5", carol, {"method": "destroyed", "authority": "Order 7"})],
+        "custody-witness-same-person": [lambda: register(admin, carol2, ["custodian"])] + open2 + [
+            lambda: emit("item.disposed", "item/EV-5", carol, {"method": "destroyed", "authority": "Order 7",
+                                                               "witness_key": carol2.kid}, cosigner=carol2)],
+
         "custody-wrong-type": [lambda: emit("item.stored", it, bob, {"location": 7})],
         "custody-extra-member": [lambda: emit("case.closed", cs, carol, {"reason": "done", "note": "extra"})],
         "custody-missing-member": [lambda: emit("custody.released", it, carol, {"to": "bob"})],
@@ -2485,8 +2758,9 @@ def cmd_write(args):
         raise UsageError("origin %r does not match ^[A-Za-z0-9][A-Za-z0-9._/:-]{0,254}$" % origin)
     if args.entries < 2:
         raise UsageError("--entries must be at least 2 (seq 1 and seq 2 are the genesis)")
-    known = dict(SCENARIOS_V2 if args.format == 2 else SCENARIOS, **CUSTODY_SCENARIOS)
-    if sc in CUSTODY_SCENARIOS:
+    known = dict(SCENARIOS_V2 if args.format == 2 else SCENARIOS, **CUSTODY_SCENARIOS,
+                 **(CUSTODY_SCENARIOS_V2 if args.format == 2 else CUSTODY_SCENARIOS_V1))
+    if sc in CUSTODY_SCENARIOS or sc in CUSTODY_SCENARIOS_V1 or sc in CUSTODY_SCENARIOS_V2:
         args.custody = True
     if sc is not None and sc not in known:
         raise UsageError("unknown scenario %r%s; known: %s" % (sc, " for format 2" if args.format == 2 else "",
@@ -2895,7 +3169,8 @@ def main(argv=None):
                     help="the format version to write (FORMAT.md §3 or §12; default 1)")
     pw.add_argument("--scenario", help="write a signed ledger that breaks one rule (for tests); format 1: "
                     + ", ".join(SCENARIOS) + "; format 2: " + ", ".join(SCENARIOS_V2) + "; either format (implies "
-                    "--custody): " + ", ".join(CUSTODY_SCENARIOS))
+                    "--custody): " + ", ".join(CUSTODY_SCENARIOS) + "; format 1 (--custody): " + ", ".join(CUSTODY_SCENARIOS_V1)
+                    + "; format 2 (--custody): " + ", ".join(CUSTODY_SCENARIOS_V2))
     pw.add_argument("--rotate-log-key", action="store_true",
                     help="format 2: seq 11 rotates the log key (FORMAT.md §12.10; --entries at least 11); the checkpoint "
                          "is signed by the key in force at its size, the new vkey is written to log2.vkey")

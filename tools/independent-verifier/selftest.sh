@@ -10,8 +10,10 @@
 #   6. tools/verify_bundle.py over version-2 bundles laid out by the test from ivl's v2 writer
 #   7. the custody rows of the type table: the ledger tool's exports in fixtures/ (v1, v2) and those with their data
 #      tampered, ivl's own custody ledgers and validly signed custody-row breaks (one stated bound of EVENTS.md's data
-#      schemas each), the table rendered and compared with EVENTS.md's "Data schemas:" lists, boundary values of every
-#      text member, the same checks in verify_bundle.py
+#      schemas each), the table rendered and compared with EVENTS.md's "Data schemas:" lists (§§2-5 and the version-2
+#      lists of §8), boundary values of every text member, the same checks in verify_bundle.py; the version-2 rows
+#      and rules and the seal check at a receipt (§4.1, §8): schema breaks fail, rule breaks are one custody finding
+#      each (act-after-signing also at its bound), and the Swift tool (when built) agrees
 #   8. log-key rotation (FORMAT.md §12.10): ivl's rotating writer (either key pinned, prefix checkpoints), signed
 #      rotation breaks, the type in a v1 ledger, the ledger tool's twice-rotated export and receipt, rotated bundles
 # Exits non-zero on any failure. Runnable from any folder. VECTORS_DIR overrides /work/shared/vectors.
@@ -912,8 +914,13 @@ for f in 1 2; do
     ctamper $f item.seized 'd["serial"] = None' 'data.serial is not a string' "an optional member as null"
     ctamper $f item.acquired 'd["verified"] = "true"' 'data.verified is not true or false' "item.acquired verified a string"
     ctamper $f item.acquired 'd["images"][0]["size"] = -1' 'data.images\[0\]\.size is not an integer' "an image size -1"
-    ctamper $f item.acquired 'd["source_hashes"] = d["source_hashes"][:1]' \
-        'data.source_hashes repeats an alg or lacks sha256' "source hashes without sha256"
+    if [ $f = 1 ]; then
+        ctamper $f item.acquired 'd["source_hashes"] = [x for x in d["source_hashes"] if x["alg"] != "sha256"]' \
+            'data.source_hashes repeats an alg or lacks sha256' "source hashes without sha256"
+    else  # EVENTS.md §8: a source hash list need not hold sha256, but its algs are distinct
+        ctamper $f item.acquired 'd["source_hashes"] = d["source_hashes"] + d["source_hashes"][:1]' \
+            'data.source_hashes repeats an alg$' "source hashes repeating an alg (a source hash list)"
+    fi
     ctamper $f target.identified 'd["country"] = "nl"' 'data.country is not an ISO 3166-1' "country in lower case"
     ctamper $f target.identified 'd["asn"] = 4294967296' 'data.asn is not an integer from 1 to 4294967295' "asn 2^32"
     ctamper $f target.identified 'd["kind"] = "email"' 'data.kind is not one of ip, domain, url, server' "target kind email"
@@ -954,6 +961,32 @@ for f in 1 2; do
     ctamper $f target.reappeared 'd["observed_at"] = "2024-06-03T09:00:00+02:60"' \
         'data.observed_at is not a valid RFC 3339' "observed_at with offset minutes 60"
 done
+# The version-2 rows (EVENTS.md §8, FORMAT.md §12.1): a v1 ledger never follows them, a v2 ledger does for the types
+# §8 lists and follows the v1 rows for every other type.
+ctamper 1 item.stored 'd["occurred_at"] = "2024-06-03T08:00:00Z"' \
+    "item.stored data must have the members location \(missing \[\], unexpected \['occurred_at'\]\)" \
+    "occurred_at on item.stored (a member of the version-2 row only)"
+ctamper 1 case.closed 'd["override_reason"] = "x"' "case.closed data .*unexpected \['override_reason'\]" \
+    "override_reason on case.closed (version-2 row only)"
+ctamper 1 item.checked-out 'd["due"] = "2030-06-30T17:00:00Z"' "item.checked-out data .*unexpected \['due'\]" \
+    "due on item.checked-out (version-2 row only)"
+ctamper 2 custody.received 'del d["location"]' \
+    "custody.received data must have the members seal_intact, location .*missing \['location'\].*\(its version-2 row, EVENTS.md §8\)$" \
+    "custody.received without location (required by its version-2 row)"
+ctamper 2 custody.received 'd["occurred_at"] = "2024-06-02"' 'data.occurred_at is not an RFC 3339 date-time' \
+    "custody.received with a date for occurred_at"
+ctamper 2 item.checked-out 'd["due"] = "2030-06-31T17:00:00Z"' 'data.due is not a valid RFC 3339 date and time' \
+    "item.checked-out due on 31 June"
+ctamper 2 case.closed 'd["override_reason"] = ""' 'data.override_reason must be free text of 1-2000' \
+    "case.closed with an empty override_reason"
+ctamper 2 item.acquired 'd["images"][0]["hashes"] = [x for x in d["images"][0]["hashes"] if x["alg"] != "sha256"]' \
+    'data.images\[0\]\.hashes (repeats an alg or lacks sha256|is not a non-empty hash list)' \
+    "an image without its sha256 (image hashes stay a hash list)"
+ctamper 2 custody.reassigned 'd["occurred_at"] = "2024-06-03T08:00:00Z"' \
+    "custody.reassigned data must have the members to, reason \(missing \[\], unexpected \['occurred_at'\]\)" \
+    "occurred_at on custody.reassigned (no version-2 row)"
+ctamper 2 item.seized 'd["due"] = "2030-06-30T17:00:00Z"' "item.seized data .*unexpected \['due'\]" \
+    "due on item.seized (no version-2 row)"
 
 # 7c. ivl's own writer: one entry of every custody row, valid; then ledgers with one more entry that is validly
 #     signed by ivl's keys but breaks one rule of the custody rows, so that check (not a signature) fails.
@@ -981,7 +1014,7 @@ cscenario() {  # cscenario NAME 'expected FAIL text (grep -E)': both formats
 }
 K='[0-9a-f]{64}'
 cscenario custody-wrong-type          'seq 48: data.location is not a string'
-cscenario custody-extra-member        "seq 48: case.closed data must have the members reason \(missing \[\], unexpected \['note'\]\)"
+cscenario custody-extra-member        "seq 48: case.closed data must have the members reason (and optionally override_reason )?\(missing \[\], unexpected \['note'\]\)"
 cscenario custody-missing-member      "seq 48: custody.released data .*\(missing \['purpose'\]"
 cscenario custody-over-length         'seq 48: data.text must be free text of 1-10000 characters \(has 10001\)'
 cscenario custody-name-control        'seq 48: data.exhibit contains a control character'
@@ -1016,6 +1049,119 @@ cscenario custody-images-duplicate    'seq 48: data.images\[1\] repeats \[0\] \(
 cscenario custody-time-fraction       'seq 48: data.occurred_at is not an RFC 3339 date-time'
 cscenario custody-time-offset         'seq 48: data.observed_at is not a valid RFC 3339 date and time'
 
+# 7c''. The version-2 rows and rules (EVENTS.md §8) and the seal check at a receipt (§4.1), in ledgers written by ivl:
+#      a broken data schema of a version-2 row is an integrity failure (exit 1, FORMAT.md §7); a broken custody
+#      rule is a custody finding (the ledger verifies: exit 0, or 3 with --findings-exit-3), reported once, at its
+#      seq.  When the Swift tool is built, `ledger verify --jsonl` must give the same exit status (and the finding at
+#      the same seq), and accept ivl's own custody ledgers of both formats with no finding.
+LEDGER_BIN=${LEDGER:-$HERE/../../.build/debug/ledger}   # optional: the Swift tool, when built
+[ -x "$LEDGER_BIN" ] || echo "skip the ledger tool's checks of ivl's custody ledgers (no $LEDGER_BIN; set LEDGER=)"
+swift_agrees() {  # swift_agrees DIR STATUS [SEQ]: the ledger tool's verdict on ivl's ledger DIR, when it is built
+    local d=$1 want=$2 seq=${3:-} out rc
+    [ -x "$LEDGER_BIN" ] || return 0
+    out=$("$LEDGER_BIN" verify --jsonl "$d/ledger.jsonl" --checkpoint "$d/checkpoint" 2>&1)
+    rc=$?
+    if [ $rc -ne "$want" ]; then
+        bad "the ledger tool on $(basename "$d"): expected exit $want, got $rc" "$(printf '%s' "$out" | head -3)"
+    elif [ -n "$seq" ] && ! printf '%s\n' "$out" | grep -Eq "^ +seq $seq: .*\[custody\]$"; then
+        bad "the ledger tool on $(basename "$d"): no custody finding at seq $seq" "$out"
+    elif [ -n "$seq" ] && [ "$(printf '%s\n' "$out" | grep -Ec '\[[a-z-]+\]$')" != 1 ]; then
+        bad "the ledger tool on $(basename "$d"): not exactly one finding" "$out"
+    else
+        ok "the ledger tool agrees on $(basename "$d") -> exit $rc${seq:+ (its finding at seq $seq)}"
+    fi
+}
+for f in 1 2; do
+    swift_agrees "$TMP/cw$f" 0
+done
+cscenario1() {  # cscenario1 FORMAT NAME 'expected FAIL text (grep -E)': one format only
+    local f=$1 name=$2 want=$3 out rc
+    if ! "$PY" "$IVL" write "$TMP/cs-$name-$f" --origin "$ORIGIN" --format $f --scenario "$name" >/dev/null; then
+        bad "write --format $f --scenario $name"
+        return
+    fi
+    out=$("$PY" "$IVL" verify "$TMP/cs-$name-$f/ledger.jsonl" --checkpoint "$TMP/cs-$name-$f/checkpoint" 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && printf '%s\n' "$out" | grep -Eq "^FAIL: $want"; then
+        ok "v$f scenario $name -> exit 1: $out"
+    else
+        bad "v$f scenario $name: expected exit 1 and /FAIL: $want/, got exit $rc" "$out"
+    fi
+    swift_agrees "$TMP/cs-$name-$f" 1
+}
+cfinding() {  # cfinding FORMAT NAME SEQ 'expected finding text (grep -E)': verifies, with exactly that one finding
+    local f=$1 name=$2 seq=$3 want=$4 out rc n
+    if ! "$PY" "$IVL" write "$TMP/cf-$name-$f" --origin "$ORIGIN" --format $f --scenario "$name" >/dev/null; then
+        bad "write --format $f --scenario $name"
+        return
+    fi
+    out=$("$PY" "$IVL" verify "$TMP/cf-$name-$f/ledger.jsonl" --checkpoint "$TMP/cf-$name-$f/checkpoint" --findings-exit-3 2>&1)
+    rc=$?
+    n=$(printf '%s\n' "$out" | grep -c '^finding: ')
+    if [ $rc -eq 3 ] && [ "$n" = 1 ] && printf '%s\n' "$out" | grep -Eq "^OK: " \
+            && printf '%s\n' "$out" | grep -Eq "^finding: seq $seq: custody: $want"; then
+        ok "v$f scenario $name -> exit 3, one custody finding: $(printf '%s\n' "$out" | grep '^finding: ')"
+    else
+        bad "v$f scenario $name: expected OK, exit 3 and one /finding: seq $seq: custody: $want/, got exit $rc" "$out"
+    fi
+    expect 0 "v$f scenario $name without --findings-exit-3 (a finding is no integrity failure)" -- \
+        "$PY" "$IVL" verify "$TMP/cf-$name-$f/ledger.jsonl" --checkpoint "$TMP/cf-$name-$f/checkpoint"
+    swift_agrees "$TMP/cf-$name-$f" 3 "$seq"
+}
+# §4.1, both versions: a receipt recording seal_intact true with another seal (or none) than the item was released
+# under; applied as recorded (in v2 the case then closes with no items-open finding: the item is back in custody).
+for f in 1 2; do
+    cfinding $f custody-seal-mismatch 51 'custody exception \(EVENTS.md §4.1\): custody.received of item EV-5 records seal_intact true with seal "S-6", but the item was released under seal "S-5"; applied as recorded$'
+    cfinding $f custody-seal-missing 51 'custody exception \(EVENTS.md §4.1\): .* with no seal, but the item was released under seal "S-5"'
+done
+# Version-2 members in a version-1 ledger: the version-1 rows (FORMAT.md §12.1).
+cscenario1 1 custody-v1-occurred-at 'seq 48: item.stored data must have the members location \(missing \[\], unexpected \[.occurred_at.\]\)'
+cscenario1 1 custody-v1-due 'seq 48: item.checked-out data must have the members to, purpose \(missing \[\], unexpected \[.due.\]\)'
+# The version-2 data schemas (§8): each broken once.
+cscenario1 2 custody-v2-received-no-location "seq 48: custody.received data must have the members seal_intact, location .*\(missing \['location'\], unexpected \[\]\) \(its version-2 row, EVENTS.md §8\)$"
+cscenario1 2 custody-v2-source-hashes-repeat 'seq 48: data.source_hashes repeats an alg$'
+cscenario1 2 custody-v2-image-no-sha256 'seq 48: data.images\[0\]\.hashes repeats an alg or lacks sha256'
+cscenario1 2 custody-v2-bad-occurred-at 'seq 48: data.occurred_at is not a valid RFC 3339 date and time'
+cscenario1 2 custody-v2-bad-due 'seq 48: data.due is not an RFC 3339 date-time'
+cscenario1 2 custody-v2-override-over 'seq 48: data.override_reason must be free text of 1-2000 characters \(has 2001\)'
+cscenario1 2 custody-v2-reassigned-occurred-at "seq 48: custody.reassigned data must have the members to, reason \(missing \[\], unexpected \['occurred_at'\]\)"
+# The version-2 rules (§8): each broken once, a custody finding; and kept (the close with override_reason).
+cfinding 2 custody-act-after-signing 50 'act-after-signing \(EVENTS.md §8\): item.stored data.occurred_at 2099-01-01T00:00:00Z is later than statement.signed_at .* plus 5 minutes'
+cfinding 2 custody-items-open 53 'items-open \(EVENTS.md §8\): case.closed of case OP-2 without override_reason while items EV-5 \(checked-out\), EV-6 \(in-transit\) are out'
+cfinding 2 custody-witness-required 50 'witness-required \(EVENTS.md §8\): item.disposed of item EV-5 with method destroyed names no witness_key'
+cfinding 2 custody-witness-same-person 51 "witness-required \(EVENTS.md §8\): .* is witnessed by the actor's own person carol"
+"$PY" "$IVL" write "$TMP/cf-override" --origin "$ORIGIN" --format 2 --scenario custody-items-open-override >/dev/null \
+    || bad "write --scenario custody-items-open-override"
+expect_msg 0 '^OK: 53 entries' "v2 scenario custody-items-open-override: the close with override_reason has no finding" -- \
+    "$PY" "$IVL" verify "$TMP/cf-override/ledger.jsonl" --checkpoint "$TMP/cf-override/checkpoint" --findings-exit-3
+swift_agrees "$TMP/cf-override" 0
+# act-after-signing at its bound (§8, FORMAT.md §12.5): occurred_at may be signed_at + 5 minutes exactly, in any
+# offset; one nanosecond later is a finding; a version-1 ledger has no such rule.
+out=$(PYTHONPATH="$HERE" "$PY" - <<'PYEOF' 2>&1
+import ivl
+def found(occurred_at, version=2, signed_at="2024-06-01T12:00:00.250Z"):
+    r = ivl.CustodyReplay()
+    r.cases["OP-1"] = True
+    r.items["EV-1"] = {"case": "OP-1", "status": "in-custody", "seal": None}
+    r.entry(7, version, "item.stored", "item/EV-1", "k", {"location": "l", "occurred_at": occurred_at}, signed_at, {})
+    return len(r.found)
+cases = [("2024-06-01T12:05:00.25Z", 0), ("2024-06-01T14:05:00.250000000+02:00", 0), ("2024-06-01T12:05:00.250000001Z", 1),
+         ("2024-06-01T07:05:00.250000001-05:00", 1), ("2024-06-01T12:04:59Z", 0), ("2024-06-02T00:00:00+13:00", 0),
+         ("2024-06-01T12:05:01Z", 1)]
+bad = ["%s: %d findings, expected %d" % (t, found(t), n) for t, n in cases if found(t) != n]
+if found("2099-01-01T00:00:00Z", version=1, signed_at=None):
+    bad.append("a version-1 ledger applies act-after-signing")
+print("\n".join(bad) or "%d bounds" % (len(cases) + 1))
+PYEOF
+)
+case $out in *bounds) ok "act-after-signing at its bound: signed_at + 5 min allowed in any offset, 1 ns later a finding; not in v1 ($out)" ;;
+    *) bad "act-after-signing bounds" "$out" ;; esac
+# The v2 scenarios exist in v2 only, the v1 ones in v1 only.
+expect 2 "write --format 1 --scenario custody-items-open (a version-2 rule)" -- \
+    "$PY" "$IVL" write "$TMP/cf-x1" --origin "$ORIGIN" --format 1 --scenario custody-items-open
+expect 2 "write --format 2 --scenario custody-v1-due (a version-1 row)" -- \
+    "$PY" "$IVL" write "$TMP/cf-x2" --origin "$ORIGIN" --format 2 --scenario custody-v1-due
+
 # 7c'. The table against EVENTS.md: every custody type's "Data schemas:" list, rendered from CUSTODY_TYPES in the
 #      document's own wording, member by member (kind, bound, optional); then boundary values of every bounded text
 #      member (at its maximum: accepted; one scalar over: refused) in both verifiers.
@@ -1040,57 +1186,98 @@ def render(s):
         return "an object of exactly {" + "; ".join("`%s` \u2014 %s" % (m, render(x)) for m, x in s[1]) + "}"
     return {"local": "a local id", "person": "a person id", "key": "a key id (64 lowercase hex digits)",
             "country": "an ISO 3166-1 alpha-2 country code (two capital letters)", "time": "a timestamp",
-            "bool": "`true` or `false`", "hashes": "a hash list"}[k]
-doc, typ = {}, None
+            "bool": "`true` or `false`", "hashes": "a hash list", "srchashes": "a source hash list"}[k]
+# The lists "* `type`:" (version 1, §§2-5) and "* `type` (version 2):" (§8), each into its own table.
+docs, typ = {1: {}, 2: {}}, None
 for line in open(sys.argv[1], encoding="utf-8"):
-    m = re.fullmatch(r"\* `([a-z.-]+)`:\n", line)
+    m = re.fullmatch(r"\* `([a-z.-]+)`( \(version 2\))?:\n", line)
     if m:
-        typ = m[1]; doc[typ] = {}; continue
+        typ = (2 if m[2] else 1, m[1]); docs[typ[0]][typ[1]] = {}; continue
     m = re.fullmatch(r"  \* (optional )?`([a-z_]+)` \u2014 (.*)\n", line)
     if m and typ:
-        doc[typ][m[2]] = (bool(m[1]), m[3])
+        docs[typ[0]][typ[1]][m[2]] = (bool(m[1]), m[3])
     elif not line.strip() or not line.startswith("  "):
         typ = None
 bad = []
-if set(doc) != set(ivl.CUSTODY_TYPES):
-    bad.append("types: EVENTS.md %s, table %s" % (sorted(set(doc) - set(ivl.CUSTODY_TYPES)),
-                                                  sorted(set(ivl.CUSTODY_TYPES) - set(doc))))
-for t, row in ivl.CUSTODY_TYPES.items():
-    mine = {m: (False, render(s)) for m, s in row[3].items()}
-    mine.update({m: (True, render(s)) for m, s in row[4].items()})
-    for m in sorted(set(mine) | set(doc.get(t, {}))):
-        if mine.get(m) != doc.get(t, {}).get(m):
-            bad.append("%s.%s: EVENTS.md %s, table %s" % (t, m, doc.get(t, {}).get(m), mine.get(m)))
+for doc, table, what in ((docs[1], ivl.CUSTODY_TYPES, ""), (docs[2], ivl.CUSTODY_TYPES_V2, " (version 2)")):
+    if set(doc) != set(table):
+        bad.append("types%s: EVENTS.md %s, table %s" % (what, sorted(set(doc) - set(table)), sorted(set(table) - set(doc))))
+    for t, row in table.items():
+        mine = {m: (False, render(s)) for m, s in row[3].items()}
+        mine.update({m: (True, render(s)) for m, s in row[4].items()})
+        for m in sorted(set(mine) | set(doc.get(t, {}))):
+            if mine.get(m) != doc.get(t, {}).get(m):
+                bad.append("%s%s.%s: EVENTS.md %s, table %s" % (t, what, m, doc.get(t, {}).get(m), mine.get(m)))
+    # A version-2 row keeps the version-1 row's streams, roles and co-signer (EVENTS.md §8 changes data and rules).
+    for t, row in table.items():
+        if row[:3] != ivl.CUSTODY_TYPES[t][:3]:
+            bad.append("%s%s: streams, roles or co-signer differ from the version-1 row" % (t, what))
 # Boundaries: each top-level text member at its maximum (accepted) and one scalar over (refused), counted in
 # scalars of two UTF-8 bytes; a tab (free text: accepted; name text: refused) and a carriage return (refused).
 def sample(s):
     return {"name": "x", "free": "x", "local": "L", "person": "p", "key": "0" * 64, "country": "NL",
             "time": "2024-06-01T00:00:00Z", "bool": True, "int": s[1] if s[0] == "int" else None,
             "enum": s[1][0] if s[0] == "enum" else None, "hashes": [{"alg": "sha256", "value": "0" * 64}],
+            "srchashes": [{"alg": "md5", "value": "0" * 32}],
             "array": [sample(s[1])] if s[0] == "array" else None,
             "object": {m: sample(x) for m, x in s[1]} if s[0] == "object" else None}[s[0]]
 n = 0
-for t, row in ivl.CUSTODY_TYPES.items():
+for version, table in ((1, ivl.CUSTODY_TYPES), (2, dict(ivl.CUSTODY_TYPES, **ivl.CUSTODY_TYPES_V2))):
+    for t, row in table.items():
+        base = {m: sample(s) for m, s in row[3].items()}
+        for mod in (ivl, vb):
+            problem = mod.custody_data_problem(t, base, version)
+            if problem is not None:
+                bad.append("%s v%d %s: a minimal valid data object fails: %s" % (mod.__name__, version, t, problem))
+        for m, s in list(row[3].items()) + list(row[4].items()):
+            if s[0] not in ("name", "free"):
+                continue
+            for v, ok in (("\u00e9" * s[1], True), ("\u00e9" * (s[1] + 1), False), ("a\tb", s[0] == "free"),
+                          ("a\rb", False), ("", False)):
+                for mod in (ivl, vb):
+                    problem = mod.custody_data_problem(t, dict(base, **{m: v}), version)
+                    if (problem is None) != ok:
+                        bad.append("%s v%d %s.%s = %r...: %s" % (mod.__name__, version, t, m, v[:4], problem))
+                    n += 1
+# The version-2 members are refused by the version-1 rows (FORMAT.md §12.1: a version-1 ledger never follows a
+# version-2 row), and the version-1 row's data of a type with a version-2 row differs as §8 says.
+for t, row in ivl.CUSTODY_TYPES_V2.items():
+    v2only = (set(row[3]) | set(row[4])) - set(ivl.CUSTODY_TYPES[t][3]) - set(ivl.CUSTODY_TYPES[t][4])
     base = {m: sample(s) for m, s in row[3].items()}
+    for m in sorted(v2only):
+        for mod in (ivl, vb):
+            if mod.custody_data_problem(t, dict(base, **{m: sample(row[4].get(m) or row[3][m])}), 1) is None:
+                bad.append("%s v1 %s accepts %s, a member of its version-2 row only" % (mod.__name__, t, m))
+            n += 1
+for t in ("custody.reassigned", "item.seized", "note.added"):   # no version-2 row: occurred_at stays out of v2 too
+    row = ivl.CUSTODY_TYPES[t]
+    if t != "item.seized":
+        base = dict({m: sample(s) for m, s in row[3].items()}, occurred_at="2024-06-01T00:00:00Z")
+        for mod in (ivl, vb):
+            if mod.custody_data_problem(t, base, 2) is None:
+                bad.append("%s v2 %s accepts occurred_at (it has no version-2 row)" % (mod.__name__, t))
+            n += 1
+src = {"tool": "t", "tool_version": "1", "verified": True, "images": [{"name": "i", "size": 0, "hashes": sample(("hashes",))}]}
+for hashes, ok1, ok2 in (([{"alg": "md5", "value": "0" * 32}, {"alg": "sha1", "value": "0" * 40}], False, True),
+                         ([{"alg": "sha1", "value": "0" * 40}, {"alg": "sha1", "value": "1" * 40}], False, False),
+                         ([], False, False), (sample(("hashes",)), True, True)):
     for mod in (ivl, vb):
-        if mod.custody_data_problem(t, base) is not None:
-            bad.append("%s %s: a minimal valid data object fails: %s" % (mod.__name__, t, mod.custody_data_problem(t, base)))
-    for m, s in list(row[3].items()) + list(row[4].items()):
-        if s[0] not in ("name", "free"):
-            continue
-        for v, ok in (("\u00e9" * s[1], True), ("\u00e9" * (s[1] + 1), False), ("a\tb", s[0] == "free"),
-                      ("a\rb", False), ("", False)):
-            for mod in (ivl, vb):
-                problem = mod.custody_data_problem(t, dict(base, **{m: v}))
-                if (problem is None) != ok:
-                    bad.append("%s %s.%s = %r...: %s" % (mod.__name__, t, m, v[:4], problem))
-                n += 1
+        for version, ok in ((1, ok1), (2, ok2)):
+            problem = mod.custody_data_problem("item.acquired", dict(src, source_hashes=hashes), version)
+            if (problem is None) != ok:
+                bad.append("%s v%d item.acquired source_hashes %s: %s" % (mod.__name__, version, hashes, problem))
+            n += 1
+    for mod in (ivl, vb):   # each image file keeps a hash list with sha256, in version 2 too
+        img = dict(src, source_hashes=hashes or sample(("hashes",)), images=[{"name": "i", "size": 0, "hashes": hashes}])
+        if hashes != sample(("hashes",)) and mod.custody_data_problem("item.acquired", img, 2) is None:
+            bad.append("%s v2 item.acquired accepts image hashes %s" % (mod.__name__, hashes))
+        n += 1
 print("%d boundary checks" % n)
 if bad:
     sys.exit("\n".join(bad))
 PYEOF
 out=$(PYTHONPATH="$HERE" "$PY" "$TMP/schemas.py" "$HERE/../../docs/EVENTS.md" "$HERE/.." 2>&1) \
-    && ok "CUSTODY_TYPES renders to EVENTS.md's data schemas member by member; $out" \
+    && ok "CUSTODY_TYPES and CUSTODY_TYPES_V2 render to EVENTS.md's data schemas (§§2-5, §8) member by member; $out" \
     || bad "CUSTODY_TYPES and EVENTS.md's data schemas differ" "$out"
 
 # 7d. verify_bundle.py: the same table, and bundles of ivl's v2 custody ledger (selection items EV-1).
@@ -1152,8 +1339,7 @@ for k in 10 11; do   # before the rotation: the old key signs; from the rotation
         "rotation: the checkpoint of size $k is signed by the key in force at $k ($want)" -- \
         "$PY" "$IVL" verify "$TMP/rotcp$k/head.jsonl" --checkpoint "$TMP/rotcp$k/checkpoint"
 done
-LEDGER_BIN=${LEDGER:-$HERE/../../.build/debug/ledger}   # optional: the Swift tool, when built
-if [ -x "$LEDGER_BIN" ]; then
+if [ -x "$LEDGER_BIN" ]; then   # (LEDGER_BIN: section 7c'')
     for k in log.vkey log2.vkey; do
         expect 0 "the ledger tool accepts ivl's rotated ledger ($k pinned)" -- \
             "$LEDGER_BIN" verify --jsonl "$LR/ledger.jsonl" --checkpoint "$LR/checkpoint" --trust-log-key "$(cat "$LR/$k")"

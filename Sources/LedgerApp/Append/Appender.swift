@@ -278,8 +278,7 @@ public enum Appender {
                 throw LedgerError.from(error).with(description: "\(draft.type) in \(draft.stream): \(error)")
             }
             let effect: RuleEffect
-            do { effect = try EntryRules.check(entry, table: .custodyV1, keys: keys, genesisActor: genesisActor) } catch
-            {
+            do { effect = try EntryRules.check(entry, table: .custody, keys: keys, genesisActor: genesisActor) } catch {
                 throw LedgerError.from(error).with(description: "\(draft.type) in \(draft.stream): \(error)")
             }
             if case .logKeyRotated = effect {
@@ -287,7 +286,7 @@ public enum Appender {
                     "a log-key rotation is recorded with `ledger log-key rotate`, which holds the new key")
             }
             for sig in draft.presigned where sig.key != actor {
-                guard let message = entry.signedMessage(for: sig, table: .custodyV1),
+                guard let message = entry.signedMessage(for: sig, table: .custody),
                     let key = try keys.publicKey(sig.key, entry: entry),
                     key.verify(signature: sig.signature, message: message)
                 else {

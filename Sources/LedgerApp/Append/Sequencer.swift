@@ -128,7 +128,7 @@ public enum Sequencer {
                     var verifiers: [String: Ed25519Verifier] = [:]
                     return statement.sigs.allSatisfy { sig in
                         if mine.contains(sig.key) { return true }
-                        guard let key = keysNow[sig.key], let message = statement.message(for: sig, table: .custodyV1)
+                        guard let key = keysNow[sig.key], let message = statement.message(for: sig, table: .custody)
                         else {
                             return false
                         }
@@ -236,7 +236,7 @@ public enum Sequencer {
                 continue
             }
             let effect: RuleEffect
-            do { effect = try EntryRules.check(entry, table: .custodyV1, keys: keys, genesisActor: nil) } catch {
+            do { effect = try EntryRules.check(entry, table: .custody, keys: keys, genesisActor: nil) } catch {
                 try outcome(
                     .refused(LedgerError.from(error).with(description: "\(body.type) in \(body.stream): \(error)")))
                 continue

@@ -25,11 +25,11 @@ public enum CustodyForms {
         public var md5: String?
         /// SHA-1 as the tool reported it, if it did.
         public var sha1: String?
-        /// SHA-256 as the tool reported it: required, and what a single image file is compared with.
-        public var sha256: String
+        /// SHA-256 as the tool reported it, if it did (a format-1 ledger requires it).
+        public var sha256: String?
 
-        /// The reported hashes; they are written lower-cased into the entry.
-        public init(md5: String? = nil, sha1: String? = nil, sha256: String) {
+        /// The reported hashes (at least one); they are written lower-cased into the entry.
+        public init(md5: String? = nil, sha1: String? = nil, sha256: String?) {
             self.md5 = md5
             self.sha1 = sha1
             self.sha256 = sha256
@@ -46,9 +46,20 @@ public enum CustodyForms {
         reportedVerified: Bool?, notes: String?
     ) throws(LedgerError) -> (data: JSONValue, matched: Bool) {
         guard !images.isEmpty else { throw .usage("an acquisition needs at least one image file") }
+        guard source.md5 != nil || source.sha1 != nil || source.sha256 != nil else {
+            throw .usage(
+                "give the source medium's hash as the imaging tool reported it: --source-sha256, --source-sha1 or --source-md5"
+            )
+        }
         let matched: Bool
         if images.count == 1, let image = images.first {
-            matched = Hex.encode(image.digests.sha256) == source.sha256.lowercased()
+            // The strongest hash the tool reported, against the same hash of the image file we computed.
+            let pairs = [
+                (source.sha256, image.digests.sha256), (source.sha1, image.digests.sha1),
+                (source.md5, image.digests.md5),
+            ]
+            let (reported, computed) = pairs.first { $0.0 != nil } ?? (nil, [])
+            matched = Hex.encode(computed) == reported?.lowercased()
         } else {
             guard let reportedVerified else {
                 throw .usage("for a segmented image say whether the imaging tool's verification matched")
@@ -58,7 +69,7 @@ public enum CustodyForms {
         var hashes: [JSONValue] = []
         if let md5 = source.md5 { hashes.append(["alg": "md5", "value": .string(md5.lowercased())]) }
         if let sha1 = source.sha1 { hashes.append(["alg": "sha1", "value": .string(sha1.lowercased())]) }
-        hashes.append(["alg": "sha256", "value": .string(source.sha256.lowercased())])
+        if let sha256 = source.sha256 { hashes.append(["alg": "sha256", "value": .string(sha256.lowercased())]) }
         var data = JSONObject()
         data.set("tool", tool)
         data.set("tool_version", toolVersion)
@@ -93,11 +104,22 @@ public enum CustodyForms {
         item: String, seal: String?, sealBroken: Bool, condition: String?, location: String?,
         in store: (any LedgerStore)?
     ) throws -> JSONValue {
-        if seal == nil, !sealBroken, let store, let (record, _) = try CustodyQueries.item(item, in: store),
-            let expected = record.seal
+        if !sealBroken, let store, let (record, _) = try CustodyQueries.item(item, in: store),
+            let expected = record.seal, record.status == ItemStatus.inTransit
         {
-            throw LedgerError.usage(
-                "item \(item) was released sealed (\(expected)): give --seal with the number you see, or --seal-broken")
+            guard let seal else {
+                throw LedgerError.usage(
+                    "item \(item) was released sealed (\(expected)): give --seal with the number you see, or --seal-broken"
+                )
+            }
+            guard seal.hasSameBytes(as: expected) else {
+                let violation = CustodyViolation.sealNotAsReleased(item: item, stated: seal, released: expected)
+                throw LedgerError.refused(
+                    violation,
+                    "item \(item) was released under seal \(expected), not \(seal): check the number; if the item bears "
+                        + "another seal or none, record that with --seal-broken (and --seal NUMBER for the seal you see)"
+                )
+            }
         }
         var data = JSONObject()
         data.set("seal", seal)

@@ -22,11 +22,7 @@ public enum CustodyQueries {
     public static func items(
         in store: any LedgerStore, caseID: String? = nil, holder: String? = nil, status: String? = nil
     ) throws -> [ItemRecord] {
-        var filters: [(column: String, value: String)] = []
-        if let caseID { filters.append(("case_id", caseID)) }
-        if let holder { filters.append(("holder", holder)) }
-        if let status { filters.append(("status", status)) }
-        return try rows(.items, filters, in: store, limit: nil)
+        try items(in: store, matching: ItemSearch(caseID: caseID, holder: holder, status: status))
     }
 
     /// Targets matching every given filter, by id; at most `limit`.

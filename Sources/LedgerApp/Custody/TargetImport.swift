@@ -108,9 +108,10 @@ public enum TargetImport {
         let value = try TargetValue.normalize(raw, kind: kind)
         guard let category = cell["category"]?.lowercased(), CustodyTypeTable.targetCategories.contains(category)
         else { throw .rule("category must be one of \(CustodyTypeTable.targetCategories.joined(separator: ", "))") }
-        guard let country = cell["country"]?.uppercased(), country.utf8.count == 2,
-            country.utf8.allSatisfy({ (0x41...0x5a).contains($0) })
-        else { throw .rule("country must be a two-letter ISO 3166-1 code") }
+        // The frozen list of version 2 (EVENTS.md §8.1), for either version: a code outside it is a typing mistake.
+        guard let country = cell["country"]?.uppercased(), CountryCodes.accepted.contains(country) else {
+            throw .rule("country must be an ISO 3166-1 alpha-2 code such as NL or BR, not \"\(cell["country"] ?? "")\"")
+        }
         var asn: Int64?
         if let text = cell["asn"] {
             let digits = text.hasPrefix("AS") || text.hasPrefix("as") ? String(text.dropFirst(2)) : text

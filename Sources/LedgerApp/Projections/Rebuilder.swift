@@ -262,7 +262,7 @@ public enum ProjectionRebuilder {
             if let entry = record.whole {
                 let effect: RuleEffect
                 do {
-                    effect = try EntryRules.check(entry, table: .custodyV1, keys: keys, genesisActor: genesisActor)
+                    effect = try EntryRules.check(entry, table: .custody, keys: keys, genesisActor: genesisActor)
                 } catch {
                     throw LedgerError.integrity(
                         "seq \(record.body.seq) breaks the type table (\(error)); run `ledger verify`")

@@ -91,7 +91,7 @@ public enum StatementSigning {
             throw .usage("a statement may wait at most 30 days to be recorded")
         }
         if let id, !Identifiers.isUUIDv4(id) { throw .usage("id \(id) is not a lowercase UUID version 4") }
-        guard TypeTable.custodyV1.rule(type) != nil else {
+        guard TypeTable.custody.rule(type, version: EntryBody.statementVersion) != nil else {
             throw .usage("unknown event type \"\(type)\" (see `ledger types`)")
         }
         let signedAt = clock.now()
@@ -113,7 +113,8 @@ public enum StatementSigning {
         _ statement: SignedStatement, signer: Ed25519PrivateKey, clock: any LedgerClock = SystemClock()
     ) throws(LedgerError) -> SignedStatement {
         let keyID = KeyID.of(signer.publicKey)
-        guard let rule = TypeTable.custodyV1.rule(statement.body.type), case .dataKey(let member) = rule.coSigner,
+        guard let rule = TypeTable.custody.rule(statement.body.type, version: statement.body.version),
+            case .dataKey(let member) = rule.coSigner,
             statement.body.data.member(member)?.stringValue == keyID
         else {
             throw .usage(

@@ -456,7 +456,7 @@ struct Pipeline {
     private let progress: (@Sendable (Int64) -> Void)?
 
     init(rootSizes: Set<Int64>, progress: (@Sendable (Int64) -> Void)?) {
-        verifier = CustodyVerifier(table: .custodyV1, fold: CustodyState(), rootSizes: rootSizes)
+        verifier = CustodyVerifier(table: .custody, fold: CustodyState(), rootSizes: rootSizes)
         self.progress = progress
         batch.reserveCapacity(VerifyRunner.batchSize)
     }
@@ -528,7 +528,7 @@ struct Pipeline {
                 var verifiers: [String: Ed25519Verifier] = [:]
                 for index in range {
                     results.modify(index) {
-                        $0?.checkSignatures(knownKeys: known, table: .custodyV1, verifiers: &verifiers)
+                        $0?.checkSignatures(knownKeys: known, table: .custody, verifiers: &verifiers)
                     }
                 }
             }

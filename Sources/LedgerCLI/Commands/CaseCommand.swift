@@ -79,11 +79,17 @@ struct CaseCommand: ParsableCommand {
                 """)
         @Argument(help: "The case id.") var id: String
         @Option(help: "Why it is closed.") var reason: String
+        @Option(
+            help: ArgumentHelp(
+                "Close although items are still in transit or checked out, and say why (recorded; a format-2 ledger).",
+                valueName: "why"))
+        var overrideReason: String?
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
-                CustodyEvents.caseClosed, stream: CustodyStreams.caseStream(id), data: DataBuilder(["reason": reason]))
+                CustodyEvents.caseClosed, stream: CustodyStreams.caseStream(id),
+                data: DataBuilder(["reason": reason, "override_reason": overrideReason]))
         }
     }
 

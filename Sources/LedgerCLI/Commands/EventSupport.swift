@@ -154,6 +154,28 @@ func statementLifetime(_ text: String) throws(LedgerError) -> Int64 {
     return count * unit
 }
 
+/// `--at`: when a physical act happened, if it is recorded later (from a paper form); `occurred_at` in the data.
+struct ActTime: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "When it happened, if not now: RFC 3339 with offset, e.g. 2024-06-01T14:05:00+02:00 (a format-2 ledger).",
+            valueName: "time"))
+    var at: String?
+
+    /// `data` with `occurred_at` when `--at` was given.
+    func added(to data: DataBuilder) -> DataBuilder {
+        var data = data
+        data["occurred_at"] = at
+        return data
+    }
+
+    /// The object `data` with `occurred_at` added when `--at` was given.
+    func added(to data: JSONValue) -> JSONValue {
+        guard let at, case .object(let members) = data else { return data }
+        return .object(members + [JSONMember("occurred_at", .string(at))])
+    }
+}
+
 /// Builds event data from options, leaving out the ones not given.
 struct DataBuilder {
     private(set) var members: [JSONMember] = []

@@ -124,12 +124,14 @@ struct ItemCommand: ParsableCommand {
         @Option(help: "The imaging tool.") var tool: String
         @Option(help: "Its version.") var toolVersion: String
         @Option(help: "The write-blocker used.") var writeBlocker: String?
-        @Option(help: "The source medium's SHA-256 as the imaging tool reported it.") var sourceSha256: String
-        @Option(help: "The source medium's SHA-1, if reported.") var sourceSha1: String?
-        @Option(help: "The source medium's MD5, if reported.") var sourceMd5: String?
+        @Option(help: "The source medium's SHA-256 as the imaging tool reported it.") var sourceSha256: String?
+        @Option(help: "The source medium's SHA-1 as reported (a format-2 ledger accepts MD5 or SHA-1 alone).")
+        var sourceSha1: String?
+        @Option(help: "The source medium's MD5 as reported.") var sourceMd5: String?
         @Flag(help: "The imaging tool's verification matched (segmented images).") var verified = false
         @Flag(help: "The imaging tool's verification did not match.") var notVerified = false
         @Option(help: "Notes.") var notes: String?
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func validate() throws {
@@ -163,7 +165,7 @@ struct ItemCommand: ParsableCommand {
                 source: CustodyForms.SourceHashes(md5: sourceMd5, sha1: sourceSha1, sha256: sourceSha256),
                 images: images, reportedVerified: reportedVerdict, notes: notes)
             try event.record(
-                CustodyEvents.itemAcquired, stream: CustodyStreams.item(item), json: data,
+                CustodyEvents.itemAcquired, stream: CustodyStreams.item(item), json: act.added(to: data),
                 summary: "\(image.count) image file(s), verification \(matched ? "matched" : "DID NOT match")")
         }
     }
@@ -215,14 +217,17 @@ struct ItemCommand: ParsableCommand {
 
         func run() throws {
             let store = try location.openForReading()
-            guard let (record, steps) = try CustodyQueries.item(item, in: store) else {
-                throw LedgerError.notFound("no item \(item) (see `ledger items`)")
-            }
             if json {
+                guard let (_, steps) = try CustodyQueries.item(item, in: store) else {
+                    throw LedgerError.notFound("no item \(item) (see `ledger items`)")
+                }
                 printJSONLines(steps.map(\.jsonValue))
                 return
             }
-            print(ItemReport.history(record, steps, signedAt: try StatementTimes.signedAt(steps.map(\.seq), in: store)))
+            guard let form = try CustodyForm.load(item, in: store) else {
+                throw LedgerError.notFound("no item \(item) (see `ledger items`)")
+            }
+            print(ItemReport.history(form, width: Terminal.columns()))
         }
     }
 
@@ -237,12 +242,18 @@ struct ItemCommand: ParsableCommand {
         @Argument(help: "The item.") var item: String
         @Option(help: "The examiner's person id.") var to: String
         @Option(help: "Why.") var purpose: String
+        @Option(
+            help: ArgumentHelp(
+                "When it is due back (RFC 3339 with offset; a format-2 ledger); `ledger items --overdue` lists it after.",
+                valueName: "time"))
+        var due: String?
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.itemCheckedOut, stream: CustodyStreams.item(item),
-                data: DataBuilder(["to": to, "purpose": purpose]))
+                data: act.added(to: DataBuilder(["to": to, "purpose": purpose, "due": due])))
         }
     }
 
@@ -257,12 +268,13 @@ struct ItemCommand: ParsableCommand {
         @Argument(help: "The item.") var item: String
         @Option(help: "Where it is kept now.") var location: String?
         @Option(help: "Its condition.") var condition: String?
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.itemCheckedIn, stream: CustodyStreams.item(item),
-                data: DataBuilder(["location": location, "condition": condition]))
+                data: act.added(to: DataBuilder(["location": location, "condition": condition])))
         }
     }
 
@@ -276,11 +288,13 @@ struct ItemCommand: ParsableCommand {
                 """)
         @Argument(help: "The item.") var item: String
         @Option(help: "The storage location.") var location: String
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
-                CustodyEvents.itemStored, stream: CustodyStreams.item(item), data: DataBuilder(["location": location]))
+                CustodyEvents.itemStored, stream: CustodyStreams.item(item),
+                data: act.added(to: DataBuilder(["location": location])))
         }
     }
 
@@ -295,12 +309,13 @@ struct ItemCommand: ParsableCommand {
         @Argument(help: "The item.") var item: String
         @Option(help: "The seal number.") var seal: String
         @Option(help: "Why.") var reason: String?
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.itemSealed, stream: CustodyStreams.item(item),
-                data: DataBuilder(["seal": seal, "reason": reason]))
+                data: act.added(to: DataBuilder(["seal": seal, "reason": reason])))
         }
     }
 
@@ -315,12 +330,13 @@ struct ItemCommand: ParsableCommand {
         @Argument(help: "The item.") var item: String
         @Option(help: "The seal number being broken.") var seal: String
         @Option(help: "Why.") var reason: String
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.itemUnsealed, stream: CustodyStreams.item(item),
-                data: DataBuilder(["seal": seal, "reason": reason]))
+                data: act.added(to: DataBuilder(["seal": seal, "reason": reason])))
         }
     }
 
@@ -335,12 +351,13 @@ struct ItemCommand: ParsableCommand {
         @Argument(help: "The item.") var item: String
         @Option(help: "What was found.") var summary: String
         @Option(help: "The report's reference.") var report: String
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.itemExamined, stream: CustodyStreams.item(item),
-                data: DataBuilder(["summary": summary, "report_reference": report]))
+                data: act.added(to: DataBuilder(["summary": summary, "report_reference": report])))
         }
     }
 
@@ -364,6 +381,7 @@ struct ItemCommand: ParsableCommand {
                 "With --out: the witness's key id; they co-sign the statement file later (`ledger cosign`).",
                 valueName: "key id"))
         var witness: String?
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
@@ -379,6 +397,7 @@ struct ItemCommand: ParsableCommand {
                 data["witness_key"] = KeyFiles.keyID(witness.publicKey)
             }
             data["witness_key"] = try event.laterWitness(witness, alongside: witnessKey)
+            data = act.added(to: data)
             try event.record(
                 CustodyEvents.itemDisposed, stream: CustodyStreams.item(item), data: data, coSigners: coSigners)
         }
@@ -394,13 +413,13 @@ struct ItemCommand: ParsableCommand {
                 """)
         @Argument(help: "The item.") var item: String
         @Option(help: "Why.") var reason: String
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.custodyReleaseCancelled, stream: CustodyStreams.item(item),
-                data: DataBuilder(["reason": reason])
-            )
+                data: act.added(to: DataBuilder(["reason": reason])))
         }
     }
 
@@ -413,12 +432,13 @@ struct ItemCommand: ParsableCommand {
                 """)
         @Argument(help: "The item.") var item: String
         @Option(help: "Why.") var reason: String
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
                 CustodyEvents.custodyReceiptRefused, stream: CustodyStreams.item(item),
-                data: DataBuilder(["reason": reason]))
+                data: act.added(to: DataBuilder(["reason": reason])))
         }
     }
 
@@ -431,11 +451,13 @@ struct ItemCommand: ParsableCommand {
                 """)
         @Argument(help: "The item.") var item: String
         @Option(help: "What is known.") var details: String
+        @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
         func run() throws {
             try event.record(
-                CustodyEvents.custodyLost, stream: CustodyStreams.item(item), data: DataBuilder(["details": details]))
+                CustodyEvents.custodyLost, stream: CustodyStreams.item(item),
+                data: act.added(to: DataBuilder(["details": details])))
         }
     }
 
@@ -476,6 +498,7 @@ struct TransferCommand: ParsableCommand {
     @Option(help: "The seal number on the item now (required when it is sealed).") var seal: String?
     @Option(help: "The courier.") var courier: String?
     @Option(help: "The courier's tracking reference.") var tracking: String?
+    @OptionGroup var act: ActTime
     @OptionGroup var event: EventOptions
 
     func run() throws {
@@ -485,6 +508,7 @@ struct TransferCommand: ParsableCommand {
         data["seal"] = seal
         data["courier"] = courier
         data["tracking"] = tracking
+        data = act.added(to: data)
         try event.record(
             CustodyEvents.custodyReleased, stream: CustodyStreams.item(item), data: data, summary: "in transit to \(to)"
         )
@@ -503,10 +527,12 @@ struct ReceiveCommand: ParsableCommand {
                   --condition "tape cut" --key erin.pem
             """)
     @Argument(help: "The item.") var item: String
-    @Option(help: "The seal number you see on the item.") var seal: String?
-    @Flag(help: "The seal is broken or tampered with.") var sealBroken = false
+    @Option(help: "The seal number you see on the item; it must be the one the item was released under.")
+    var seal: String?
+    @Flag(help: "The seal is broken, missing, or not the one the item was released under.") var sealBroken = false
     @Option(help: "The item's condition.") var condition: String?
-    @Option(help: "Where you keep it.") var location: String?
+    @Option(help: "Where you keep it now (required in a format-2 ledger).") var location: String?
+    @OptionGroup var act: ActTime
     @OptionGroup var event: EventOptions
 
     func run() throws {
@@ -514,48 +540,135 @@ struct ReceiveCommand: ParsableCommand {
             item: item, seal: seal, sealBroken: sealBroken, condition: condition, location: location,
             in: event.isOffline ? nil : try event.location.openForReading())
         try event.record(
-            CustodyEvents.custodyReceived, stream: CustodyStreams.item(item), json: data,
+            CustodyEvents.custodyReceived, stream: CustodyStreams.item(item), json: act.added(to: data),
             summary: sealBroken ? "received; SEAL BROKEN recorded" : "received; seal intact")
     }
 }
 
 struct ItemsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "items", abstract: "List items: where they are and who holds them.",
+        commandName: "items", abstract: "List and find items: where they are, who holds them, what is overdue.",
         discussion: """
+            --status in-transit lists who sent each item, to whom and since when, the longest in transit first; \
+            --status checked-out and --overdue list the examiner, the purpose and the due date.
+
             Examples:
               ledger items --case OP-SYNERGIA
-              ledger items --holder erin --status in-custody
-              ledger items --status in-transit --json
+              ledger items --holder erin.nl --status in-custody
+              ledger items --seal SEAL-00062
+              ledger items --imei 490154203237518
+              ledger items --search "grey laptop"
+              ledger items --status in-transit
+              ledger items --overdue --json
             """)
     @OptionGroup var location: LedgerOptions
     @Option(name: .customLong("case"), help: "Only this case.") var caseID: String?
     @Option(help: "Only items this person holds.") var holder: String?
     @Option(help: "in-custody, in-transit, checked-out, lost or disposed.") var status: String?
+    @Option(help: "The item under this seal, now or at any hand-over.") var seal: String?
+    @Option(help: "The item with this serial number.") var serial: String?
+    @Option(help: "The item with this IMEI.") var imei: String?
+    @Option(help: "The item with this exhibit number.") var exhibit: String?
+    @Option(help: ArgumentHelp("Items whose description contains this text (any case).", valueName: "text"))
+    var search: String?
+    @Flag(help: "Only checked-out items past their due date.") var overdue = false
     @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if overdue, let status, status != ItemStatus.checkedOut {
+            throw ValidationError("--overdue lists checked-out items; leave out --status \(status)")
+        }
+    }
 
     func run() throws {
         let store = try location.openForReading()
         try QueryFilters.checkItemStatus(status)
         try QueryFilters.checkCase(caseID, in: store)
         try QueryFilters.checkPerson(holder, option: "--holder", in: store)
-        let items = try CustodyQueries.items(in: store, caseID: caseID, holder: holder, status: status)
+        let filter = ItemSearch(
+            caseID: caseID, holder: holder, status: status, seal: seal, serial: serial, imei: imei, exhibit: exhibit,
+            text: search)
+        if status == ItemStatus.inTransit {
+            try printInTransit(try CustodyQueries.inTransit(in: store, matching: filter))
+        } else if overdue || status == ItemStatus.checkedOut {
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let out = try CustodyQueries.checkedOut(in: store, matching: filter, now: now)
+            try printCheckedOut(overdue ? out.filter(\.isOverdue) : out, now: now)
+        } else {
+            try printItems(try CustodyQueries.items(in: store, matching: filter))
+        }
+    }
+
+    private func printItems(_ items: [ItemRecord]) throws {
         if json {
             printJSONLines(items.map(\.jsonValue))
             return
         }
-        if items.isEmpty {
-            print("no items match")
-            return
-        }
+        guard !items.isEmpty else { return print("no items match") }
         print(
             Table.render(
                 header: ["ITEM", "CASE", "EXHIBIT", "KIND", "STATUS", "HOLDER", "SEAL", "LOCATION"],
                 rows: items.map { item in
                     [
                         item.id, item.caseID, item.exhibit, item.kind,
-                        item.status + (item.pendingTo.map { " → \($0)" } ?? ""), item.holder,
-                        (item.seal ?? "-") + (item.sealIncident ? " (!)" : ""), item.location,
+                        item.status + (item.pendingTo.map { " → \($0)" } ?? ""), item.currentHolder ?? "-",
+                        item.sealText + (item.sealIncident ? " (!)" : ""), item.currentLocation ?? "-",
+                    ]
+                }))
+    }
+
+    private func printInTransit(_ items: [ItemInTransit]) throws {
+        if json {
+            printJSONLines(
+                items.map {
+                    var object: [JSONMember] = [
+                        JSONMember("item", $0.item.jsonValue), JSONMember("from", .string($0.from)),
+                        JSONMember("to", .string($0.to)), JSONMember("since", .string($0.since)),
+                    ]
+                    if let occurred = $0.occurredAt { object.append(JSONMember("occurred_at", .string(occurred))) }
+                    return .object(object)
+                })
+            return
+        }
+        guard !items.isEmpty else { return print("no items in transit match") }
+        let now = LedgerTime.format(millisecondsSince1970: Int64(Date().timeIntervalSince1970 * 1000))
+        print(
+            Table.render(
+                header: ["ITEM", "CASE", "EXHIBIT", "FROM", "TO", "SINCE (UTC)", "FOR", "SEAL"],
+                rows: items.map {
+                    [
+                        $0.item.id, $0.item.caseID, $0.item.exhibit, $0.from, $0.to, String($0.since.prefix(16)),
+                        LedgerTime.delay(from: $0.since, to: now) ?? "< 1 min",
+                        $0.item.sealText + ($0.item.sealIncident ? " (!)" : ""),
+                    ]
+                }))
+    }
+
+    private func printCheckedOut(_ items: [ItemCheckedOut], now: Int64) throws {
+        if json {
+            printJSONLines(
+                items.map {
+                    var object: [JSONMember] = [
+                        JSONMember("item", $0.item.jsonValue), JSONMember("examiner", .string($0.examiner)),
+                        JSONMember("since", .string($0.since)), JSONMember("overdue", .bool($0.isOverdue)),
+                    ]
+                    if let purpose = $0.purpose { object.append(JSONMember("purpose", .string(purpose))) }
+                    if let due = $0.due { object.append(JSONMember("due", .string(due))) }
+                    return .object(object)
+                })
+            return
+        }
+        guard !items.isEmpty else { return print(overdue ? "no overdue items match" : "no checked-out items match") }
+        let nowText = LedgerTime.format(millisecondsSince1970: now)
+        print(
+            Table.render(
+                header: ["ITEM", "CASE", "EXHIBIT", "HOLDER", "EXAMINER", "OUT SINCE (UTC)", "DUE", "PURPOSE"],
+                rows: items.map {
+                    [
+                        $0.item.id, $0.item.caseID, $0.item.exhibit, $0.item.holder, $0.examiner,
+                        String($0.since.prefix(16))
+                            + (LedgerTime.delay(from: $0.since, to: nowText).map { " (\($0))" } ?? ""),
+                        ($0.due ?? "-") + ($0.isOverdue ? " OVERDUE" : ""), Terminal.line($0.purpose ?? ""),
                     ]
                 }))
     }
@@ -576,10 +689,14 @@ enum ItemReport {
         default:
             lines.append("status     \(item.status)")
         }
-        lines.append("holder     \(item.holder)")
-        lines.append("location   \(corrected(item, "location", item.location))")
+        let gone = item.status == ItemStatus.disposed || item.status == ItemStatus.lost
+        lines.append("holder     \(item.currentHolder ?? "none (\(item.status))")")
         lines.append(
-            "seal       \(item.seal ?? "none")"
+            "location   "
+                + (item.currentLocation.map { corrected(item, "location", $0) }
+                    ?? (gone ? "none (\(item.status))" : "in transit")))
+        lines.append(
+            "seal       \(item.sealText)"
                 + (item.sealIncident ? "   (!) a receipt reported a broken or different seal" : ""))
         if let serial = item.serial { lines.append("serial     \(serial)") }
         if let imei = item.imei { lines.append("imei       \(imei)") }
@@ -613,84 +730,101 @@ enum ItemReport {
         return "\(fix.value)   (corrected at seq \(fix.seq); originally \"\(original)\")"
     }
 
-    /// The paper-form rows; for a version-2 ledger, a statement signed a minute or more before it was recorded says
-    /// so in its notes (`signedAt`: the statements' signing times by seq).
-    static func history(_ item: ItemRecord, _ steps: [CustodyStep], signedAt: [Int64: String] = [:]) -> String {
-        var rows: [[String]] = []
-        for step in steps {
-            let details = step.details
-            func text(_ name: String) -> String? { details.member(name)?.stringValue }
-            var released = ""
-            var received = ""
-            var action = step.type
-            var seal = ""
-            var note = ""
-            let who = step.by
-            switch step.type {
-            case CustodyEvents.itemSeized:
-                action = "seized"
-                received = who
-                seal = text("seal").map { "applied \($0)" } ?? ""
-                note =
-                    "seized \(text("occurred_at") ?? "?") at \(text("seized_from") ?? "?")"
-                    + (text("witness").map { "; witness \($0)" } ?? "")
-            case CustodyEvents.custodyReleased:
-                action = "released"
-                released = who
-                received = "→ \(text("to") ?? "?")"
-                seal = text("seal") ?? ""
-                note = [text("courier"), text("tracking")].compactMap { $0 }.joined(separator: " ")
-            case CustodyEvents.custodyReceived:
-                action = "received"
-                released = text("from") ?? ""
-                received = who
-                let check = text("seal_check") ?? ""
-                seal = "\(text("seal") ?? "none") \(check == "intact" ? "intact" : check.uppercased())"
-                note = text("condition") ?? ""
-            case CustodyEvents.custodyReassigned:
-                action = "reassigned"
-                released = text("from") ?? ""
-                received = "→ \(text("to") ?? "?")"
-                note = text("reason") ?? ""
-            case CustodyEvents.itemCheckedOut:
-                action = "checked out"
-                released = who
-                received = "→ \(text("to") ?? "?")"
-            case CustodyEvents.itemCheckedIn:
-                action = "checked in"
-                received = who
-            case CustodyEvents.itemAcquired:
-                action = "imaged"
-                received = who
-                note =
-                    "\(text("tool") ?? "?"), verification "
-                    + (details.member("verified") == .bool(true) ? "matched" : "DID NOT match")
-            default:
-                action = String(step.type.split(separator: ".").last ?? "")
-                received = who
-                note = text("reason") ?? text("summary") ?? text("text") ?? text("details") ?? ""
-                seal = text("seal") ?? ""
-            }
-            if let signed = signedAt[step.seq], let delay = StatementTimes.delay(signedAt: signed, recorded: step.time)
-            {
-                note = (note.isEmpty ? "" : note + "; ") + "signed \(signed), \(delay) before it was recorded"
-            }
-            rows.append([
-                String(step.seq), step.time, action, released, received, text("purpose") ?? "",
-                text("location") ?? "", seal, note,
-            ])
+    /// The custody form at `width` columns: a header, one block per event (a line with the time, the action and
+    /// who released, received and witnessed it; then its particulars, wrapped), and a legend of the people named.
+    static func history(_ form: CustodyForm, width: Int) -> String {
+        let item = form.item
+        let width = max(width, 40)
+        var out: [String] = []
+        func paragraph(_ text: String, indent: Int = 0) {
+            let pad = String(repeating: " ", count: indent)
+            out += Terminal.wrap(Terminal.line(text), width: width - indent).map { pad + $0 }
         }
-        var people: [String: String] = [:]
-        for step in steps {
-            people[step.by] = step.byAgency
+        paragraph("Chain of custody of item \(item.id) · exhibit \(item.exhibit) · case \(item.caseID)")
+        paragraph("\(item.kind): \(item.corrections.last { $0.field == "description" }?.value ?? item.description)")
+        paragraph("now: " + nowText(item))
+        paragraph(
+            "RECORDED is when the ledger recorded each entry (UTC); \"act\" is when it happened, as the person stated it."
+        )
+        out.append("")
+        let allRoles: [(header: String, value: (CustodyForm.Row) -> String?)] =
+            [("RELEASED BY", \.releasedBy), ("RECEIVED BY", \.receivedBy)]
+            + (form.hasWitnesses ? [("WITNESS", \.witness)] : [])
+        let seqWidth = max(3, form.rows.map { String($0.seq).count }.max() ?? 3)
+        let actionWidth = max(6, form.rows.map { Terminal.width($0.action) }.max() ?? 6)
+        let fixed = seqWidth + 2 + 16 + 2 + actionWidth
+        // Too narrow for a column per role (each at least 8 wide): the roles are stacked under the row instead.
+        let stacked = fixed + 10 * allRoles.count > width
+        let roles = stacked ? [] : allRoles
+        var roleWidths = roles.map { role in
+            max(
+                Terminal.width(role.header),
+                form.rows.map { Terminal.width(Terminal.line(role.value($0) ?? "")) }.max() ?? 0)
         }
-        let legend = Terminal.lines(people.keys.sorted().map { "  \($0): \(people[$0] ?? "")" })
-        return Terminal.line("custody of \(item.id) (exhibit \(item.exhibit), case \(item.caseID)); times are UTC")
-            + "\n"
-            + Table.render(
-                header: [
-                    "SEQ", "RECORDED", "ACTION", "RELEASED BY", "RECEIVED BY", "PURPOSE", "LOCATION", "SEAL", "NOTES",
-                ],
-                rows: rows) + "\npeople (and their agency at the time):\n" + legend
+        // Narrow terminals: the role columns share what is left, each at least 8 wide; longer names are cut and the
+        // legend gives them whole.
+        let room = width - fixed - 2 * roles.count
+        if roleWidths.reduce(0, +) > room {
+            let each = max(8, room / max(roles.count, 1))
+            roleWidths = roleWidths.map { min($0, each) }
+        }
+        func cell(_ text: String, _ columns: Int) -> String {
+            var text = text
+            if Terminal.width(text) > columns {
+                while Terminal.width(text) > columns - 1, !text.isEmpty { text.removeLast() }
+                text += "…"
+            }
+            return text + String(repeating: " ", count: max(0, columns - Terminal.width(text)))
+        }
+        func line(_ cells: [String]) -> String {
+            var text = cell(cells[0], seqWidth) + "  " + cell(cells[1], 16) + "  " + cell(cells[2], actionWidth)
+            for (index, value) in cells.dropFirst(3).enumerated() { text += "  " + cell(value, roleWidths[index]) }
+            while text.hasSuffix(" ") { text.removeLast() }
+            return text
+        }
+        out.append(line(["SEQ", "RECORDED (UTC)", "ACTION"] + roles.map(\.header)))
+        let indent = seqWidth + 2
+        for row in form.rows {
+            let recorded = row.recorded.prefix(16).replacingOccurrences(of: "T", with: " ")
+            out.append(
+                line(
+                    [String(row.seq), recorded, Terminal.line(row.action)]
+                        + roles.map { Terminal.line($0.value(row) ?? "") }))
+            let stackedRoles =
+                stacked
+                ? zip(["released by", "received by", "witness"], [row.releasedBy, row.receivedBy, row.witness])
+                    .compactMap { label, name in name.map { "\(label) \($0)" } } : []
+            let particulars = stackedRoles + (row.act.map { ["act \($0)"] } ?? []) + row.particulars
+            if !particulars.isEmpty { paragraph(particulars.joined(separator: "; "), indent: indent) }
+        }
+        out.append("")
+        out.append("people:")
+        let idWidth = min(form.people.map { Terminal.width(Terminal.line($0.id)) }.max() ?? 0, width / 3)
+        for person in form.people {
+            let who = [person.name, person.agency].filter { !$0.isEmpty }.joined(separator: ", ")
+            let id = Terminal.line(person.id)
+            let lead = "  " + id + String(repeating: " ", count: max(1, idWidth - Terminal.width(id) + 2))
+            let lines = Terminal.wrap(
+                Terminal.line(who.isEmpty ? "(not a registered person)" : who), width: width - Terminal.width(lead))
+            out.append(lead + (lines.first ?? ""))
+            out += lines.dropFirst().map { String(repeating: " ", count: Terminal.width(lead)) + $0 }
+        }
+        return out.joined(separator: "\n")
+    }
+
+    /// Where the item is and who holds it now, in words.
+    private static func nowText(_ item: ItemRecord) -> String {
+        let seal =
+            (item.seal.map { "seal \($0)" } ?? "unsealed")
+            + (item.sealIncident ? " (a receipt reported a broken or different seal)" : "")
+        switch item.status {
+        case ItemStatus.inTransit:
+            return "IN TRANSIT from \(item.holder) to \(item.pendingTo ?? "?"); \(seal)"
+        case ItemStatus.checkedOut:
+            return "checked out to \(item.checkedOutTo ?? "?") (holder \(item.holder)); \(seal)"
+        case ItemStatus.disposed: return "disposed of: no holder, no storage location"
+        case ItemStatus.lost: return "LOST in transit: no holder, no storage location"
+        default: return "in custody of \(item.holder) at \(item.location); \(seal)"
+        }
     }
 }

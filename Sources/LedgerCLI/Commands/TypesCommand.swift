@@ -12,7 +12,8 @@ struct TypesCommand: ParsableCommand {
 
             --schemas prints, for every type, each data member with its kind and bound (name text and free text \
             lengths in Unicode scalars, integer ranges, allowed values), exactly as docs/EVENTS.md states them for \
-            the custody types; the members listed are the only ones allowed.
+            the custody types; the members listed are the only ones allowed. A format-2 ledger follows the schemas \
+            marked "(version 2)" for those types (docs/EVENTS.md §8).
 
             Examples:
               ledger types
@@ -30,13 +31,14 @@ struct TypesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let rules = TypeTable.custodyV1.rows
+        let rules = TypeTable.custody.rows
         if markdown {
             for rule in rules { print(rule.markdownRow) }
             return
         }
         if schemas {
             for rule in rules { print(rule.data.markdown(type: rule.type)) }
+            for rule in TypeTable.custody.version2Rows { print(rule.data.markdown(type: rule.type)) }
             return
         }
         if json {

@@ -1,3 +1,4 @@
+import Foundation
 import LedgerCore
 
 /// Text for people at a terminal, with the ledger's hidden characters shown as `[U+XXXX]`.
@@ -42,5 +43,53 @@ enum Terminal {
         // Below U+1100 nothing is wide: the common case costs one comparison.
         guard value >= 0x1100 else { return false }
         return wideRanges.contains { $0.contains(value) }
+    }
+}
+
+extension Terminal {
+    /// The width to print for: the terminal's columns when standard output is one, else `$COLUMNS`, else 80.
+    static func columns() -> Int {
+        var size = winsize()
+        if isatty(STDOUT_FILENO) == 1, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
+            return Int(size.ws_col)
+        }
+        if let text = ProcessInfo.processInfo.environment["COLUMNS"], let columns = Int(text), columns > 0 {
+            return columns
+        }
+        return 80
+    }
+
+    /// `text` (already escaped for the terminal) broken at spaces into lines of at most `width` columns; a word
+    /// longer than a line is cut.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        let width = max(width, 10)
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: true).map(String.init) {
+            var word = word
+            while Terminal.width(word) > width {
+                if !line.isEmpty {
+                    lines.append(line)
+                    line = ""
+                }
+                var head = ""
+                for character in word {
+                    if Terminal.width(head + String(character)) > width { break }
+                    head.append(character)
+                }
+                lines.append(head)
+                word = String(word.dropFirst(head.count))
+            }
+            if line.isEmpty {
+                line = word
+            } else if Terminal.width(line) + 1 + Terminal.width(word) <= width {
+                line += " " + word
+            } else {
+                lines.append(line)
+                line = word
+            }
+        }
+        if !line.isEmpty || lines.isEmpty { lines.append(line) }
+        return lines
     }
 }

@@ -729,7 +729,7 @@ extension EntryBody {
         {
             return signature.signedAt == nil ? request.message : nil
         }
-        if let rule = table.rules[type], case .dataKey(let member) = rule.coSigner,
+        if let rule = table.rule(type, version: version), case .dataKey(let member) = rule.coSigner,
             let named = data.member(member)?.stringValue, named.hasSameBytes(as: keyID)
         {
             return coSignerMessage(signature.signedAt)

@@ -185,6 +185,35 @@ public enum LedgerTime {
             + number(20..<23)
     }
 
+    /// Milliseconds since the Unix epoch of an RFC 3339 date-time with offset; nil when it is not one.
+    ///
+    /// As ``Identifiers/isRFC3339(_:)`` accepts it; fractions beyond milliseconds are dropped, and a leap second
+    /// counts as the next second.
+    public static func milliseconds(rfc3339 text: String) -> Int64? {
+        guard Identifiers.isRFC3339(text) else { return nil }
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int64 { range.reduce(0) { $0 * 10 + Int64(bytes[$1] - 0x30) } }
+        var index = 19
+        var milli: Int64 = 0
+        if bytes[index] == 0x2e {
+            index += 1
+            var scale: Int64 = 100
+            while (0x30...0x39).contains(bytes[index]) {
+                milli += Int64(bytes[index] - 0x30) * scale
+                scale /= 10
+                index += 1
+            }
+        }
+        var offset: Int64 = 0
+        if bytes[index] != 0x5a {
+            offset = (number((index + 1)..<(index + 3)) * 60 + number((index + 4)..<(index + 6))) * 60_000
+            if bytes[index] == 0x2d { offset = -offset }
+        }
+        let days = days(fromCivil: number(0..<4), number(5..<7), number(8..<10))
+        return days * 86_400_000 + number(11..<13) * 3_600_000 + number(14..<16) * 60_000 + number(17..<19) * 1000
+            + milli - offset
+    }
+
     // Howard Hinnant's days-from-civil.
     private static func days(fromCivil year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year

@@ -37,7 +37,7 @@ public enum EntryRules {
         } else if body.type == EventTypes.ledgerCreated {
             throw CoreError.rule("ledger.created may only appear at seq 1")
         }
-        guard let rule = table.rule(body.type) else {
+        guard let rule = table.rule(body.type, version: body.version) else {
             throw CoreError.rule("unknown event type \"\(body.type)\" (not in the type table)")
         }
         guard rule.stream.matches(body.stream) else {

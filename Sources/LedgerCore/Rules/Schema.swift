@@ -32,9 +32,14 @@ public indirect enum ValueSchema: Sendable {
     case timestamp
     /// An ISO 3166-1 alpha-2 country code: two uppercase ASCII letters.
     case country
+    /// An ISO 3166-1 alpha-2 country code from the frozen list ``CountryCodes/all``. Version 2.
+    case listedCountry
     /// Digests of one file or medium: `[{alg, value}]`, algs distinct among `md5`, `sha1`, `sha256`, values lowercase
     /// hex of the algorithm's length, SHA-256 always present.
     case hashes
+    /// Digests a tool reported for a source medium: as ``hashes``, but any of `md5`, `sha1`, `sha256` may stand alone
+    /// (imaging tools often report MD5 and SHA-1 only). Version 2.
+    case sourceHashes
     /// A nested object with its own members.
     case object([FieldSchema])
 
@@ -104,8 +109,15 @@ public indirect enum ValueSchema: Sendable {
             guard let text = value.stringValue, text.utf8.count == 2,
                 text.utf8.allSatisfy({ (0x41...0x5a).contains($0) })
             else { throw .rule("\(path) must be an ISO 3166-1 alpha-2 country code (two capital letters)") }
+        case .listedCountry:
+            guard let text = value.stringValue, CountryCodes.accepted.contains(text) else {
+                throw .rule(
+                    "\(path) must be an ISO 3166-1 alpha-2 country code such as NL or BR (EVENTS.md §8.1 lists them)")
+            }
         case .hashes:
-            try Self.checkHashes(value, path: path)
+            try Self.checkHashes(value, path: path, requiringSHA256: true)
+        case .sourceHashes:
+            try Self.checkHashes(value, path: path, requiringSHA256: false)
         case .object(let fields):
             try DataSchema.checkMembers(value, fields: fields, path: path)
         }
@@ -114,7 +126,7 @@ public indirect enum ValueSchema: Sendable {
     /// Hex digits per algorithm of a hash entry.
     public static let hashLengths: [(alg: String, hexDigits: Int)] = [("md5", 32), ("sha1", 40), ("sha256", 64)]
 
-    private static func checkHashes(_ value: JSONValue, path: String) throws(CoreError) {
+    private static func checkHashes(_ value: JSONValue, path: String, requiringSHA256: Bool) throws(CoreError) {
         guard let values = value.arrayValue, !values.isEmpty else {
             throw .rule("\(path) must be a non-empty array of {alg, value} hashes")
         }
@@ -133,7 +145,7 @@ public indirect enum ValueSchema: Sendable {
             guard !seen.contains(alg) else { throw .rule("\(path) lists \(alg) twice") }
             seen.append(alg)
         }
-        guard seen.contains("sha256") else { throw .rule("\(path) must include a sha256 hash") }
+        guard !requiringSHA256 || seen.contains("sha256") else { throw .rule("\(path) must include a sha256 hash") }
     }
 }
 
@@ -220,7 +232,9 @@ extension ValueSchema {
         case .localID: "a local id"
         case .timestamp: "a timestamp"
         case .country: "an ISO 3166-1 alpha-2 country code (two capital letters)"
+        case .listedCountry: "an ISO 3166-1 alpha-2 country code of the list in §8.1"
         case .hashes: "a hash list"
+        case .sourceHashes: "a source hash list"
         case .object(let fields): "an object of exactly {" + fields.map(\.markdown).joined(separator: "; ") + "}"
         }
     }
@@ -245,11 +259,13 @@ extension FieldSchema {
 }
 
 extension DataSchema {
-    /// The data schema of event type `type` as a Markdown list, one member a line, as docs/EVENTS.md holds it.
+    /// The data schema of event type `type` as a Markdown list, one member a line, as docs/EVENTS.md holds it; a
+    /// version-2 schema says so after the type's name.
     ///
     /// The members are exactly these, in the table's order; no others are allowed.
     public func markdown(type: String) -> String {
-        guard !fields.isEmpty else { return "* `\(type)`: no members (`{}`)" }
-        return (["* `\(type)`:"] + fields.map { "  * \($0.markdown)" }).joined(separator: "\n")
+        let name = version >= 2 ? "`\(type)` (version \(version))" : "`\(type)`"
+        guard !fields.isEmpty else { return "* \(name): no members (`{}`)" }
+        return (["* \(name):"] + fields.map { "  * \($0.markdown)" }).joined(separator: "\n")
     }
 }

@@ -104,7 +104,7 @@ public struct EventTypeRule: Sendable {
 /// The type table (FORMAT.md §5): every event type a ledger may contain, with who may sign it and its data.
 ///
 /// A value, so that the log core knows no domain: a domain builds one from the core's rows and its own
-/// (the custody domain's is `TypeTable.custodyV1`), and every rule check and replay is given it.
+/// (the custody domain's is `TypeTable.custody`), and every rule check and replay is given it.
 public struct TypeTable: Sendable {
     /// All rows, by type name.
     public let rules: [String: EventTypeRule]
@@ -112,23 +112,43 @@ public struct TypeTable: Sendable {
     public let rows: [EventTypeRule]
     /// Every role name a key may be registered with.
     public let roles: [String]
+    /// The rows a version-2 ledger follows instead of the version-1 rows of the same types.
+    ///
+    /// New or relaxed data members and rules (docs/EVENTS.md §8); version-1 ledgers never see them.
+    public let version2Rows: [EventTypeRule]
+    private let rulesV2: [String: EventTypeRule]
 
     /// The core's rows with `roles` as the registrable roles and `noteRoles` besides `admin` allowed to sign a
-    /// `ledger.note`, followed by a domain's `rows`.
-    public init(roles: [String], noteRoles: Set<String> = [], domainRows: [EventTypeRule]) {
+    /// `ledger.note`, followed by a domain's `rows`; `version2Rows` replace rows of the same type in a version-2
+    /// ledger.
+    public init(
+        roles: [String], noteRoles: Set<String> = [], domainRows: [EventTypeRule], version2Rows: [EventTypeRule] = []
+    ) {
         let rows = Self.coreRules(roles: roles, noteRoles: noteRoles) + domainRows
         var table: [String: EventTypeRule] = [:]
         for rule in rows { table[rule.type] = rule }
         self.rules = table
         self.rows = rows
         self.roles = roles
+        self.version2Rows = version2Rows
+        var tableV2 = table
+        for rule in version2Rows { tableV2[rule.type] = rule }
+        self.rulesV2 = tableV2
     }
 
-    /// The row of `type`, compared byte for byte (a dictionary lookup alone would equate canonically equivalent
-    /// names).
-    public func rule(_ type: String) -> EventTypeRule? {
-        guard let rule = rules[type], rule.type.hasSameBytes(as: type) else { return nil }
+    /// The version-1 row of `type`, compared byte for byte (a dictionary lookup alone would equate canonically
+    /// equivalent names).
+    public func rule(_ type: String) -> EventTypeRule? { rule(type, version: 1) }
+
+    /// The row of `type` a ledger of format `version` follows, compared byte for byte.
+    public func rule(_ type: String, version: Int64) -> EventTypeRule? {
+        guard let rule = (version >= 2 ? rulesV2 : rules)[type], rule.type.hasSameBytes(as: type) else { return nil }
         return rule
+    }
+
+    /// Every row a ledger of format `version` follows, in the table's order.
+    public func rows(version: Int64) -> [EventTypeRule] {
+        version >= 2 ? rows.map { rulesV2[$0.type] ?? $0 } : rows
     }
 
     /// The rows the ledger core defines.

@@ -235,6 +235,14 @@ public protocol ReplayFold {
     /// Applies an entry that passed the core's rules, given the keys registered before it (and by it); throws when
     /// the entry breaks a domain rule, leaving the state as it was.
     mutating func apply(_ entry: Entry, keys: any KeyDirectory) throws
+    /// Exceptions the entries applied since the last call revealed, in words: entries applied as recorded (history
+    /// is not rewritten) that a decision today would refuse, each a finding of ``findingCategory`` for review.
+    mutating func takeExceptions() -> [String]
+}
+
+extension ReplayFold {
+    /// None: a fold that refuses whatever breaks its rules has no exceptions to report.
+    public mutating func takeExceptions() -> [String] { [] }
 }
 
 /// A fold that keeps no state: replays the core's rules alone.
@@ -446,7 +454,12 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
         // Domain rules: a breach is a finding for review, not an integrity failure; the entry leaves the
         // projections unchanged. The fold sees the keys through a view, so that it changes in place.
         let keyView = ReplayedKeyView(keys: keys, activeAdmins: activeAdmins)
-        do { try fold.apply(entry, keys: keyView) } catch {
+        do {
+            try fold.apply(entry, keys: keyView)
+            for message in fold.takeExceptions() {
+                findings.append(Finding(seq: seq, category: Fold.findingCategory, message: message))
+            }
+        } catch {
             findings.append(Finding(seq: seq, category: Fold.findingCategory, message: "\(error)"))
         }
         streams[body.stream] = (body.streamRev, entry.streamLinkHex, body.time)

@@ -1,0 +1,172 @@
+import CustodyDomain
+import LedgerCore
+
+/// What a custodian looks an item up by: the indexed columns (case, holder, status) narrow the rows read; the
+/// facts on the item itself (seal, serial, IMEI, exhibit, description) are matched on each row read.
+public struct ItemSearch: Sendable {
+    /// Only this case.
+    public var caseID: String?
+    /// Only items this person holds (for an item in transit: the person who released it).
+    public var holder: String?
+    /// Only items in this status (``ItemStatus``).
+    public var status: String?
+    /// Only the item under this seal now, or that carried it at any hand-over (exact).
+    public var seal: String?
+    /// Only this serial number (exact, ignoring case).
+    public var serial: String?
+    /// Only this IMEI (digits compared, spaces and dashes ignored).
+    public var imei: String?
+    /// Only this exhibit number (exact, ignoring case).
+    public var exhibit: String?
+    /// Only items whose description (or a correction of it) contains this text, ignoring case.
+    public var text: String?
+
+    /// A search with no filter: every item.
+    public init(
+        caseID: String? = nil, holder: String? = nil, status: String? = nil, seal: String? = nil,
+        serial: String? = nil, imei: String? = nil, exhibit: String? = nil, text: String? = nil
+    ) {
+        self.caseID = caseID
+        self.holder = holder
+        self.status = status
+        self.seal = seal
+        self.serial = serial
+        self.imei = imei
+        self.exhibit = exhibit
+        self.text = text
+    }
+
+    var indexed: [(column: String, value: String)] {
+        var filters: [(column: String, value: String)] = []
+        if let caseID { filters.append(("case_id", caseID)) }
+        if let holder { filters.append(("holder", holder)) }
+        if let status { filters.append(("status", status)) }
+        return filters
+    }
+
+    /// True when `item` (with `steps`, read only when a seal is searched) matches the facts searched for.
+    func matches(_ item: ItemRecord, steps: () throws -> [CustodyStep]) rethrows -> Bool {
+        if let serial, item.serial?.lowercased() != serial.lowercased() { return false }
+        if let imei, item.imei.map(Self.digits) != Self.digits(imei) { return false }
+        if let exhibit, item.exhibit.lowercased() != exhibit.lowercased() { return false }
+        if let text {
+            let needle = text.lowercased()
+            let descriptions =
+                [item.description] + item.corrections.filter { $0.field == "description" }.map(\.value)
+            guard descriptions.contains(where: { $0.lowercased().contains(needle) }) else { return false }
+        }
+        if let seal, item.seal != seal {
+            // A seal the item carried at a hand-over, seizure or sealing, and that was later broken.
+            guard try steps().contains(where: { $0.details.member("seal")?.stringValue == seal }) else { return false }
+        }
+        return true
+    }
+
+    private static func digits(_ text: String) -> String { String(text.filter(\.isNumber)) }
+}
+
+/// An item in transit: who sent it, to whom, and since when (the release or the refused receipt that sent it on
+/// its way).
+public struct ItemInTransit: Sendable {
+    /// The item.
+    public let item: ItemRecord
+    /// The person who sent it on its way.
+    public let from: String
+    /// The person who must receive it.
+    public let to: String
+    /// When it left (the recorded time of that step).
+    public let since: String
+    /// When it left, by the sender's statement (`occurred_at`), if given.
+    public let occurredAt: String?
+}
+
+/// An item checked out to an examiner: since when, why, and when it is due back.
+public struct ItemCheckedOut: Sendable {
+    /// The item.
+    public let item: ItemRecord
+    /// The examiner.
+    public let examiner: String
+    /// When it was checked out (recorded time).
+    public let since: String
+    /// Why.
+    public let purpose: String?
+    /// When it is due back (RFC 3339), if a due date was given.
+    public let due: String?
+    /// True when the due date has passed.
+    public let isOverdue: Bool
+}
+
+extension CustodyQueries {
+    /// Items matching `search`, by id.
+    public static func items(in store: any LedgerStore, matching search: ItemSearch) throws -> [ItemRecord] {
+        try store.read { reader in
+            var records: [ItemRecord] = []
+            try reader.forEachProjectionRow(.items, where: search.indexed) { row in
+                let item = try ItemRecord(state: row.state)
+                if try search.matches(item, steps: { try steps(of: item.id, in: reader) }) { records.append(item) }
+                return true
+            }
+            return records
+        }
+    }
+
+    /// Items in transit (matching `search`), the longest in transit first.
+    public static func inTransit(in store: any LedgerStore, matching search: ItemSearch = ItemSearch()) throws
+        -> [ItemInTransit]
+    {
+        var search = search
+        search.status = ItemStatus.inTransit
+        return try store.read { reader in
+            var found: [ItemInTransit] = []
+            try reader.forEachProjectionRow(.items, where: search.indexed) { row in
+                let item = try ItemRecord(state: row.state)
+                let steps = try steps(of: item.id, in: reader)
+                guard search.matches(item, steps: { steps }) else { return true }
+                let sent = steps.last {
+                    $0.type == CustodyEvents.custodyReleased || $0.type == CustodyEvents.custodyReceiptRefused
+                }
+                found.append(
+                    ItemInTransit(
+                        item: item, from: sent?.by ?? item.holder, to: item.pendingTo ?? "",
+                        since: sent?.time ?? "", occurredAt: sent?.details.member("occurred_at")?.stringValue))
+                return true
+            }
+            return found.sorted { ($0.since, $0.item.id) < ($1.since, $1.item.id) }
+        }
+    }
+
+    /// Items checked out (matching `search`), the longest out first; `now` (milliseconds since 1970) decides which
+    /// are overdue.
+    public static func checkedOut(
+        in store: any LedgerStore, matching search: ItemSearch = ItemSearch(), now: Int64
+    ) throws -> [ItemCheckedOut] {
+        var search = search
+        search.status = ItemStatus.checkedOut
+        return try store.read { reader in
+            var found: [ItemCheckedOut] = []
+            try reader.forEachProjectionRow(.items, where: search.indexed) { row in
+                let item = try ItemRecord(state: row.state)
+                let steps = try steps(of: item.id, in: reader)
+                guard search.matches(item, steps: { steps }) else { return true }
+                let out = steps.last { $0.type == CustodyEvents.itemCheckedOut }
+                let due = out?.details.member("due")?.stringValue
+                found.append(
+                    ItemCheckedOut(
+                        item: item, examiner: item.checkedOutTo ?? "", since: out?.time ?? "",
+                        purpose: out?.details.member("purpose")?.stringValue, due: due,
+                        isOverdue: due.flatMap { LedgerTime.milliseconds(rfc3339: $0) }.map { $0 < now } ?? false))
+                return true
+            }
+            return found.sorted { ($0.since, $0.item.id) < ($1.since, $1.item.id) }
+        }
+    }
+
+    private static func steps(of item: String, in reader: any LedgerReader) throws -> [CustodyStep] {
+        var steps: [CustodyStep] = []
+        try reader.forEachProjectionRow(.custodySteps, where: [("item_id", item)]) { row in
+            steps.append(try CustodyStep(state: row.state))
+            return true
+        }
+        return steps
+    }
+}
