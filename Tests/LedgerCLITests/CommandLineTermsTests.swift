@@ -50,6 +50,10 @@ struct CommandLineTermsTests {
         #expect(kind.status == 2)
         #expect(kind.stderr.contains("--kind must be one of laptop"), "\(kind.stderr)")
         #expect(!kind.stderr.contains("data."), "\(kind.stderr)")
+        let ownWitness = try run(seize("EV-2", ["--witness-key", "carol.pem"]))
+        #expect(ownWitness.status == 2)
+        #expect(
+            ownWitness.stderr.contains("--witness-key must name another key than the actor's"), "\(ownWitness.stderr)")
         let at = try run(seize("EV-2", ["--at", "yesterday"]))
         #expect(at.status == 2)
         #expect(at.stderr.contains("--at must be an RFC 3339 date"), "\(at.stderr)")
@@ -403,5 +407,54 @@ extension CommandLineTermsTests {
         let checkpoint = try #require(
             try JSONLines.objects(try ledger("checkpoint", "--log-key", "log.pem", "--json").stdout).first)
         #expect(checkpoint["root_base64"] as? String == base64)
+    }
+}
+
+extension QuickstartOutputTests {
+    /// Under --json the demo's standard output is one object (its narrative goes to standard error).
+    @Test func theDemoUnderJSONPrintsOneObject() throws {
+        let directory = TemporaryDirectory("ledger-demo-json")
+        let demo = try CLI.run(["demo", "op", "--targets", "10", "--json"], in: directory.url)
+        #expect(demo.status == 0, "\(demo.stderr)")
+        let objects = try JSONLines.objects(demo.stdout)
+        #expect(objects.count == 1, "\(demo.stdout)")
+        #expect((objects.first?["verify"] as? [String: Any])?["ok"] as? Bool == true)
+        #expect(demo.stderr.contains("▸ created op/custody.ledger"), "\(demo.stderr)")
+    }
+}
+
+extension CommandLineTermsTests {
+    /// The commands that printed only text print one JSON object under --json.
+    @Test func resultsThatWereTextOnlyAreOneObjectUnderJSON() throws {
+        try setUp()
+        func object(_ arguments: String...) throws -> [String: Any] {
+            let result = try run(arguments + ["--json"])
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            let objects = try JSONLines.objects(result.stdout)
+            #expect(objects.count == 1, "\(arguments): \(result.stdout)")
+            return objects.first ?? [:]
+        }
+        let generated = try object(
+            "key", "generate", "--out", "dan.pem", "--name", "Dan", "--person", "dan", "--agency", "NCA",
+            "--request-out", "dan.json")
+        let keyID = try #require(generated["key_id"] as? String)
+        #expect(generated["request_file"] as? String == "dan.json")
+        #expect(try ledger("key", "register", "dan.json", "--roles", "custodian", "--key", "admin.pem").status == 0)
+        #expect(
+            try object("key", "revoke", keyID, "--reason", "left", "--key", "admin.pem")["key_id"] as? String == keyID)
+        let proof = try object("proof", "inclusion", "3")
+        #expect((proof["proof"] as? String)?.hasPrefix("c2sp.org/tlog-proof@v1") == true, "\(proof)")
+        #expect(try object("proof", "inclusion", "3", "--out", "e3.proof")["file"] as? String == "e3.proof")
+        let record = try ledger("log", "--format", "jsonl", "--from", "3", "--to", "3")
+        try Data(record.stdout.utf8).write(to: directory.url.appendingPathComponent("e3.json"))
+        let vkey = try #require(
+            try JSONLines.objects(try ledger("verify", "--json").stdout).first?["log_vkey"] as? String)
+        let verified = try object("proof", "verify", "e3.proof", "--entry", "e3.json", "--trust-log-key", vkey)
+        #expect(verified["ok"] as? Bool == true && verified["seq"] as? Int == 3, "\(verified)")
+        let witness = try object("witness", "init", "--name", "witness.test.example", "--dir", "w")
+        #expect(witness["vkey"] as? String != nil)
+        let origin = "ledger.test.example/terms"
+        #expect(try object("witness", "add-log", origin, vkey, "--dir", "w")["origin"] as? String == origin)
+        #expect(try object("checkpoint", "timestamp-request", "3", "--out", "c3.tsq")["file"] as? String == "c3.tsq")
     }
 }

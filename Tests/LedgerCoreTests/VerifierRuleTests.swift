@@ -328,7 +328,14 @@ struct VerifierRuleTests {
         // Same origin and size, different history, but signed by this ledger's log key.
         let foreign = other.checkpoint()
         let forged = try? SignedCheckpoint.sign(foreign.checkpoint, logKey: builder.logKey)
-        expectFailure(builder.records, seq: 4, containing: "root does not match", checkpoints: [forged!])
+        expectFailure(builder.records, seq: 4, containing: "history was rewritten", checkpoints: [forged!])
+        // Both roots, as people compare them: the checkpoint's base64, and the ledger's in base64 and hex.
+        let ledgerRoot = builder.checkpoint().checkpoint.root
+        expectFailure(
+            builder.records, seq: 4,
+            containing: "its root \(Base64.encode(foreign.checkpoint.root)) does not match the ledger's tree of size 4,"
+                + " whose root is \(Base64.encode(ledgerRoot)) (hex \(Hex.encode(ledgerRoot)))",
+            checkpoints: [forged!])
     }
 
     @Test func checkpointSignedByAnotherKey() {

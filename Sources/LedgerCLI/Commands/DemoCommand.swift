@@ -58,7 +58,7 @@ struct DemoCommand: ParsableCommand {
         if output.json {
             printJSON([
                 "ledger": .string(report.ledgerPath), "case": .string(report.caseID),
-                "entries": .integer(report.entries), "seconds": .string(String(format: "%.1f", seconds)),
+                "entries": .integer(report.entries), "milliseconds": .integer(Int64(seconds * 1000)),
                 "stats": StatsReport.json(stats), "verify": VerifyReportFormatter.json(verification),
             ])
         } else {

@@ -43,21 +43,25 @@ struct UserTerms {
     }
 
     /// The option that gave the value at `path` of `data` (`data.seal`, `data.agencies[1]`), if one did.
+    ///
+    /// A value the command derived from what an option named (the key id of `--witness-key FILE`) is matched by the
+    /// option named like the member.
     func option(for path: String, in data: JSONValue) -> String? {
-        guard let value = Self.value(at: path, in: data) else { return nil }
-        let text: String
-        switch value {
+        let member = path.split(whereSeparator: { $0 == "." || $0 == "[" }).last { !$0.hasSuffix("]") } ?? ""
+        let likeMember = "--" + member.replacingOccurrences(of: "_", with: "-")
+        let given = options.map(\.name)
+        let text: String?
+        switch Self.value(at: path, in: data) {
         case .string(let string): text = string
         case .integer(let number): text = String(number)
-        default: return nil
+        default: text = nil
         }
+        guard let text else { return given.contains(likeMember) ? likeMember : nil }
         // As given, else as the form normalized it (hex digits are recorded in lowercase).
         var candidates = options.filter { $0.value == text }.map(\.name)
         if candidates.isEmpty { candidates = options.filter { $0.value.lowercased() == text }.map(\.name) }
-        guard !candidates.isEmpty else { return nil }
+        if candidates.isEmpty { return given.contains(likeMember) ? likeMember : nil }
         // Two options with the same value: the one named like the member.
-        let member = path.split(whereSeparator: { $0 == "." || $0 == "[" }).last { !$0.hasSuffix("]") } ?? ""
-        let likeMember = "--" + member.replacingOccurrences(of: "_", with: "-")
         return candidates.first { $0 == likeMember } ?? candidates[0]
     }
 

@@ -585,7 +585,7 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
                 throw VerificationFailure(
                     seq: checkpoint.size, rule: .checkpoints,
                     message:
-                        "\(label): its root does not match the ledger's tree of size \(checkpoint.size): history was rewritten: it diverged at or before seq \(checkpoint.size)"
+                        "\(label): its root \(Base64.encode(checkpoint.root)) does not match the ledger's tree of size \(checkpoint.size), whose root is \(Checkpoint.rootText(root)): history was rewritten: it diverged at or before seq \(checkpoint.size)"
                 )
             }
             verifiedSizes.append(checkpoint.size)
