@@ -333,11 +333,6 @@ struct HelpTests {
             if subcommands(help).isEmpty {
                 #expect(help.contains("Example"), "\(name) --help has no example")
             }
-            // The bundle commands' help belongs to the court-bundle work.
-            if path == ["export"] || path == ["verify-bundle"] {
-                withKnownIssue(isIntermittent: true) { #expect(problems(help).isEmpty, "\(name)") }
-                continue
-            }
             #expect(problems(help).isEmpty, "\(name): \(problems(help))")
         }
     }

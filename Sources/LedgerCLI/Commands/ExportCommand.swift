@@ -26,7 +26,8 @@ struct ExportCommand: ParsableCommand {
               ledger export --item EV-0001 --item EV-0002 --out bundle-items
               ledger export --case C-1 --out bundle --witness-quorum 2
               ledger export --case C-1 --out bundle --exported-by 'DS Jane Roe'
-              ledger verify-bundle bundle-case --trust-log-key 'ledger.example.org/op+1a2b3c4d+AX…'
+              ledger verify-bundle bundle-case \\
+                  --trust-log-key 'ledger.example.org/op+1a2b3c4d+AX…'
             """)
 
     @Option(
@@ -123,8 +124,10 @@ struct VerifyBundleCommand: ParsableCommand {
             that it is consistent: the result then says "log key not pinned".
 
             Examples:
-              ledger verify-bundle bundle-case --trust-log-key 'ledger.example.org/op+1a2b3c4d+AX…'
-              ledger verify-bundle bundle --trust-log-key VKEY --witness W1 --witness W2 --witness-quorum 2
+              ledger verify-bundle bundle-case \\
+                  --trust-log-key 'ledger.example.org/op+1a2b3c4d+AX…'
+              ledger verify-bundle bundle --trust-log-key VKEY --witness W1 \\
+                  --witness W2 --witness-quorum 2
               ledger verify-bundle bundle --json
 
             Exit statuses: 0 valid; 1 integrity failure; 2 usage or I/O error; 3 valid but with findings.
