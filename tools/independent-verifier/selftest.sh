@@ -13,7 +13,8 @@
 #      schemas each), the table rendered and compared with EVENTS.md's "Data schemas:" lists (§§2-5 and the version-2
 #      lists of §8), boundary values of every text member, the same checks in verify_bundle.py; the version-2 rows
 #      and rules and the seal check at a receipt (§4.1, §8): schema breaks fail, rule breaks are one custody finding
-#      each (act-after-signing also at its bound), and the Swift tool (when built) agrees
+#      each (act-after-signing also at its bound), and the Swift tool (when built) agrees; the country codes of §8.1
+#      (the document's list equals CT_COUNTRIES_V2; v2 refuses an unlisted code as a schema failure, v1 accepts it)
 #   8. log-key rotation (FORMAT.md §12.10): ivl's rotating writer (either key pinned, prefix checkpoints), signed
 #      rotation breaks, the type in a v1 ledger, the ledger tool's twice-rotated export and receipt, rotated bundles
 # Exits non-zero on any failure. Runnable from any folder. VECTORS_DIR overrides /work/shared/vectors.
@@ -982,6 +983,9 @@ ctamper 2 case.closed 'd["override_reason"] = ""' 'data.override_reason must be 
 ctamper 2 item.acquired 'd["images"][0]["hashes"] = [x for x in d["images"][0]["hashes"] if x["alg"] != "sha256"]' \
     'data.images\[0\]\.hashes (repeats an alg or lacks sha256|is not a non-empty hash list)' \
     "an image without its sha256 (image hashes stay a hash list)"
+ctamper 2 target.identified 'd["country"] = "ZZ"' \
+    'data.country is not an ISO 3166-1 alpha-2 code of the list in EVENTS.md §8.1 \(its version-2 row, EVENTS.md §8\)$' \
+    "target.identified with country ZZ (two capital letters, not in the list of §8.1)"
 ctamper 2 custody.reassigned 'd["occurred_at"] = "2024-06-03T08:00:00Z"' \
     "custody.reassigned data must have the members to, reason \(missing \[\], unexpected \['occurred_at'\]\)" \
     "occurred_at on custody.reassigned (no version-2 row)"
@@ -1186,6 +1190,7 @@ def render(s):
         return "an object of exactly {" + "; ".join("`%s` \u2014 %s" % (m, render(x)) for m, x in s[1]) + "}"
     return {"local": "a local id", "person": "a person id", "key": "a key id (64 lowercase hex digits)",
             "country": "an ISO 3166-1 alpha-2 country code (two capital letters)", "time": "a timestamp",
+            "country2": "an ISO 3166-1 alpha-2 country code of the list in \u00a78.1",
             "bool": "`true` or `false`", "hashes": "a hash list", "srchashes": "a source hash list"}[k]
 # The lists "* `type`:" (version 1, §§2-5) and "* `type` (version 2):" (§8), each into its own table.
 docs, typ = {1: {}, 2: {}}, None
@@ -1215,7 +1220,7 @@ for doc, table, what in ((docs[1], ivl.CUSTODY_TYPES, ""), (docs[2], ivl.CUSTODY
 # Boundaries: each top-level text member at its maximum (accepted) and one scalar over (refused), counted in
 # scalars of two UTF-8 bytes; a tab (free text: accepted; name text: refused) and a carriage return (refused).
 def sample(s):
-    return {"name": "x", "free": "x", "local": "L", "person": "p", "key": "0" * 64, "country": "NL",
+    return {"name": "x", "free": "x", "local": "L", "person": "p", "key": "0" * 64, "country": "NL", "country2": "NL",
             "time": "2024-06-01T00:00:00Z", "bool": True, "int": s[1] if s[0] == "int" else None,
             "enum": s[1][0] if s[0] == "enum" else None, "hashes": [{"alg": "sha256", "value": "0" * 64}],
             "srchashes": [{"alg": "md5", "value": "0" * 32}],
@@ -1272,7 +1277,31 @@ for hashes, ok1, ok2 in (([{"alg": "md5", "value": "0" * 32}, {"alg": "sha1", "v
         if hashes != sample(("hashes",)) and mod.custody_data_problem("item.acquired", img, 2) is None:
             bad.append("%s v2 item.acquired accepts image hashes %s" % (mod.__name__, hashes))
         n += 1
-print("%d boundary checks" % n)
+# EVENTS.md §8.1: the frozen list of country codes, read from the document, equals ivl.py's (and verify_bundle.py's)
+# CT_COUNTRIES_V2; a version-2 target.identified accepts exactly those codes, a version-1 one any two capital letters.
+text = open(sys.argv[1], encoding="utf-8").read()
+sec = text[text.index("\n### 8.1 Country codes\n"):]
+sec = sec[:sec.index("\n#", 1)] if "\n#" in sec[1:] else sec
+listed = [c for line in sec.splitlines() if line.startswith("`") for c in re.findall(r"`([^`]*)`", line)]
+if len(listed) != 250 or len(set(listed)) != 250 or not all(re.fullmatch(r"[A-Z]{2}", c) for c in listed) \
+        or "XK" not in listed:
+    bad.append("EVENTS.md §8.1 does not list 250 distinct codes of two capital letters, XK among them (%d)" % len(listed))
+for mod in (ivl, vb):
+    if set(listed) != set(mod.CT_COUNTRIES_V2):
+        bad.append("%s.CT_COUNTRIES_V2 differs from EVENTS.md §8.1: only in the document %s, only in the table %s" % (
+            mod.__name__, sorted(set(listed) - set(mod.CT_COUNTRIES_V2)), sorted(set(mod.CT_COUNTRIES_V2) - set(listed))))
+row = ivl.CUSTODY_TYPES_V2["target.identified"]
+base = {m: sample(s) for m, s in row[3].items()}
+every = ["%c%c" % (a, b) for a in range(65, 91) for b in range(65, 91)] + ["nl", "Nl", "NLD", "", 31, None]
+for mod in (ivl, vb):
+    for c in every:
+        for version in (1, 2):
+            ok = c in listed if version == 2 else isinstance(c, str) and re.fullmatch(r"[A-Z]{2}", c) is not None
+            problem = mod.custody_data_problem("target.identified", dict(base, country=c), version)
+            if (problem is None) != ok:
+                bad.append("%s v%d target.identified country %r: %s" % (mod.__name__, version, c, problem))
+            n += 1
+print("%d boundary checks, %d country codes listed in EVENTS.md §8.1 (compared with CT_COUNTRIES_V2)" % (n, len(listed)))
 if bad:
     sys.exit("\n".join(bad))
 PYEOF
