@@ -2406,7 +2406,8 @@ def plan_v2(args, w, log_data):
         lambda: note("Evidence room B inspected; all seals intact."),
     ]
     if custody_emit is not None:
-        plan = plan[:5] + custody_plan(custody_emit, register, admin, sc, version=2)
+        plan = plan[:5] + custody_plan(custody_emit, register, admin, sc, version=2,
+                                                country=getattr(args, "target_country", None))
         for step in plan:
             step()
         return w.records
@@ -2557,8 +2558,10 @@ CUSTODY_SCENARIOS_V2 = {
 }
 
 
-def custody_plan(emit, register, admin, scenario, version=1):
+def custody_plan(emit, register, admin, scenario, version=1, country=None):
     """The steps of `write --custody`.  emit(typ, stream, actor, data, cosigner=None, cosign_other=False).
+    With country (`--target-country CC`), two more entries: a case OP-9 opened (seq 48) and a target identified in it
+    with that country (seq 49), whatever the code (EVENTS.md §8.1: a version-2 ledger accepts only the listed ones).
 
     A version-2 ledger follows the version-2 rows (EVENTS.md §8): its receipts say where the item is, its
     destruction is witnessed, and some physical acts carry occurred_at, the check-out a due date and the
@@ -2659,6 +2662,14 @@ def custody_plan(emit, register, admin, scenario, version=1):
                      cosigner=wendy if v2 else None),
         lambda: emit("case.closed", cs, carol, {"reason": "finished. " * 200}),
     ]
+    if country is not None:
+        t9 = "T-" + sha256(b"OP-9\ndomain\nc2.example").hex()[:12]
+        steps += [
+            lambda: emit("case.opened", "case/OP-9", carol, {"title": "Operation Nine", "legal_basis": "Art. 13",
+                                                             "agencies": ["Politie"]}),
+            lambda: emit("target.identified", "target/" + t9, carol, {
+                "case": "OP-9", "kind": "domain", "value": "c2.example", "category": "malware-c2", "country": country,
+                "source": "CERT-NL"})]
     if scenario is None:
         return steps
     seize2 = dict(seize, case="OP-2", seal="S-5")
@@ -2785,6 +2796,12 @@ def cmd_write(args):
                  **(CUSTODY_SCENARIOS_V2 if args.format == 2 else CUSTODY_SCENARIOS_V1))
     if sc in CUSTODY_SCENARIOS or sc in CUSTODY_SCENARIOS_V1 or sc in CUSTODY_SCENARIOS_V2:
         args.custody = True
+    if args.target_country is not None:
+        if sc is not None:
+            raise UsageError("--target-country goes with --custody, not with --scenario")
+        if not re.fullmatch(r"[A-Z]{2}", args.target_country):
+            raise UsageError("--target-country %r is not two capital letters" % args.target_country)
+        args.custody = True
     if sc is not None and sc not in known:
         raise UsageError("unknown scenario %r%s; known: %s" % (sc, " for format 2" if args.format == 2 else "",
                                                               ", ".join(known)))
@@ -2855,7 +2872,7 @@ def cmd_write(args):
                                                                                 cosign_other else bh))))
                 return out
             w.append(typ, stream, actor.kid, data, sign)
-        for step in plan + custody_plan(emit, register, admin, sc):
+        for step in plan + custody_plan(emit, register, admin, sc, country=getattr(args, "target_country", None)):
             step()
         return write_outputs(args, paths, origin, log_priv, log_pk, vkey, w.records)
 
@@ -3197,6 +3214,10 @@ def main(argv=None):
     pw.add_argument("--rotate-log-key", action="store_true",
                     help="format 2: seq 11 rotates the log key (FORMAT.md §12.10; --entries at least 11); the checkpoint "
                          "is signed by the key in force at its size, the new vkey is written to log2.vkey")
+    pw.add_argument("--target-country", metavar="CC",
+                    help="implies --custody: then a case OP-9 opened and a target identified in it with country CC "
+                         "(two capital letters, listed in EVENTS.md §8.1 or not: a version-2 ledger accepts only "
+                         "the listed ones), 49 entries")
     pw.add_argument("--custody", action="store_true",
                     help="after the first five entries, one entry of every custody row of the type table (FORMAT.md "
                          "§5, EVENTS.md), co-signed seizure and disposal included, instead of more registrations")

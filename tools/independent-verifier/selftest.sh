@@ -1139,6 +1139,33 @@ cfinding 2 custody-witness-same-person 51 "witness-required \(EVENTS.md §8\): .
 expect_msg 0 '^OK: 53 entries' "v2 scenario custody-items-open-override: the close with override_reason has no finding" -- \
     "$PY" "$IVL" verify "$TMP/cf-override/ledger.jsonl" --checkpoint "$TMP/cf-override/checkpoint" --findings-exit-3
 swift_agrees "$TMP/cf-override" 0
+# EVENTS.md §8, §8.1: a version-2 target's country is one of the listed codes (a schema: an integrity failure,
+# FORMAT.md §7); a version-1 target's any two capital letters.  write --target-country CC: seq 49 the target.
+for fc in 2:ZZ 2:XK 2:NL 1:ZZ 1:XK; do
+    f=${fc%%:*} c=${fc#*:}
+    "$PY" "$IVL" write "$TMP/cc-$f-$c" --origin "$ORIGIN" --format $f --target-country $c >/dev/null \
+        || { bad "write --format $f --target-country $c"; continue; }
+    if [ $fc = 2:ZZ ]; then
+        expect_msg 1 '^FAIL: seq 49: data\.country is not an ISO 3166-1 alpha-2 code of the list in EVENTS\.md §8\.1' \
+            "v2 target.identified with country ZZ (not in the list of §8.1) fails its version-2 schema" -- \
+            "$PY" "$IVL" verify "$TMP/cc-$f-$c/ledger.jsonl" --checkpoint "$TMP/cc-$f-$c/checkpoint" --findings-exit-3
+        swift_agrees "$TMP/cc-$f-$c" 1
+        if [ -x "$LEDGER_BIN" ]; then   # and names the same seq and the type table (a schema, FORMAT.md §7)
+            expect_msg 1 '^ +seq 49: data\.country .*§8\.1' "the ledger tool fails v2 country ZZ at seq 49 (type table)" -- \
+                sh -c '"$1" verify --jsonl "$2/ledger.jsonl" --checkpoint "$2/checkpoint" | grep -A1 "^  seq 49:" \
+                       | grep -q "rule *type table" && "$1" verify --jsonl "$2/ledger.jsonl" --checkpoint "$2/checkpoint"' \
+                sh "$LEDGER_BIN" "$TMP/cc-$f-$c"
+        fi
+    else
+        expect_msg 0 '^OK: 49 entries' "v$f target.identified with country $c verifies (no finding)" -- \
+            "$PY" "$IVL" verify "$TMP/cc-$f-$c/ledger.jsonl" --checkpoint "$TMP/cc-$f-$c/checkpoint" --findings-exit-3
+        swift_agrees "$TMP/cc-$f-$c" 0
+    fi
+done
+expect 2 "write --target-country with --scenario" -- "$PY" "$IVL" write "$TMP/cc-x" --origin "$ORIGIN" \
+    --target-country NL --scenario custody-role
+expect 2 "write --target-country nl (not two capital letters)" -- "$PY" "$IVL" write "$TMP/cc-y" --origin "$ORIGIN" \
+    --target-country nl
 # act-after-signing at its bound (§8, FORMAT.md §12.5): occurred_at may be signed_at + 5 minutes exactly, in any
 # offset; one nanosecond later is a finding; a version-1 ledger has no such rule.
 out=$(PYTHONPATH="$HERE" "$PY" - <<'PYEOF' 2>&1
