@@ -1187,6 +1187,54 @@ PYEOF
 )
 case $out in *bounds) ok "act-after-signing at its bound: signed_at + 5 min allowed in any offset, 1 ns later a finding; not in v1 ($out)" ;;
     *) bad "act-after-signing bounds" "$out" ;; esac
+# The clarified §8 (and §4.1) in the replay: act-after-signing covers item.seized (the seizure is then not made; not in
+# v1); override_reason may stand alone (the case closes, no finding); after a seal exception the recipient holds the
+# item and its seal stays the one it was released under (both versions).
+out=$(PYTHONPATH="$HERE" "$PY" - <<'PYEOF' 2>&1
+import ivl
+bad, n = [], 0
+def replay(version=2):
+    r = ivl.CustodyReplay()
+    r.cases["OP-1"] = True
+    r.items["EV-1"] = {"case": "OP-1", "status": "in-custody", "seal": None}
+    return r
+S = "2024-06-01T12:00:00.000Z"
+seize = {"case": "OP-1", "exhibit": "E", "kind": "phone", "description": "d", "location": "l", "seized_from": "f",
+         "legal_authority": "a"}
+# act-after-signing covers item.seized: a seizure after signed_at + 5 min is a finding and seizes nothing.
+for occurred, want in (("2024-06-01T12:05:00Z", 0), ("2024-06-01T12:05:00.000000001Z", 1)):
+    r = replay()
+    r.entry(9, 2, "item.seized", "item/EV-2", "k", dict(seize, occurred_at=occurred), S, {})
+    if len(r.found) != want or ("EV-2" in r.items) == bool(want):
+        bad.append("item.seized occurred_at %s: findings %s, items %s" % (occurred, r.found, sorted(r.items)))
+    n += 1
+r = replay()
+r.entry(9, 1, "item.seized", "item/EV-2", "k", dict(seize, occurred_at="2099-01-01T00:00:00Z"), None, {})
+if r.found or "EV-2" not in r.items:
+    bad.append("v1 item.seized: act-after-signing applied (%s)" % r.found)
+n += 1
+# override_reason may stand alone: a close with it and no item out closes the case, no finding.
+r = replay()
+r.entry(9, 2, "case.closed", "case/OP-1", "k", {"reason": "r", "override_reason": "o"}, S, {})
+if r.found or r.cases["OP-1"] is not False:
+    bad.append("case.closed with override_reason and no item out: %s, open %s" % (r.found, r.cases["OP-1"]))
+n += 1
+if ivl.custody_data_problem("case.closed", {"reason": "r", "override_reason": "o"}, 2) is not None:
+    bad.append("v2 case.closed refuses a lone override_reason")
+n += 1
+# After a seal exception the item is held by the recipient and keeps the seal it was released under (§4.1).
+for version in (1, 2):
+    r = replay()
+    r.items["EV-1"].update(status="in-transit", seal="S-5")
+    r.entry(9, version, "custody.received", "item/EV-1", "k", {"seal_intact": True, "seal": "S-6", "location": "l"}, S, {})
+    if len(r.found) != 1 or r.items["EV-1"] != {"case": "OP-1", "status": "in-custody", "seal": "S-5"}:
+        bad.append("v%d seal exception: %s, item %s" % (version, r.found, r.items["EV-1"]))
+    n += 1
+print("\n".join(bad) or "%d clarifications" % n)
+PYEOF
+)
+case $out in *clarifications) ok "EVENTS.md §8 as clarified: item.seized's occurred_at, a lone override_reason, the seal after an exception ($out)" ;;
+    *) bad "EVENTS.md §8 as clarified" "$out" ;; esac
 # The v2 scenarios exist in v2 only, the v1 ones in v1 only.
 expect 2 "write --format 1 --scenario custody-items-open (a version-2 rule)" -- \
     "$PY" "$IVL" write "$TMP/cf-x1" --origin "$ORIGIN" --format 1 --scenario custody-items-open
