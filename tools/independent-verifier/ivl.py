@@ -672,6 +672,7 @@ _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 #   ("free", N) free text of 1..N scalars, no control characters but LF and tab (FORMAT.md §2)
 #   ("local",) a local id [A-Za-z0-9._-]{1,64}     ("person",) a person id [A-Za-z0-9._@-]{1,64} (FORMAT.md §4.1)
 #   ("key",) a key id, 64 lowercase hex digits      ("country",) ISO 3166-1 alpha-2: two ASCII capital letters
+#   ("country2",) a country code of the frozen list of EVENTS.md §8.1 (version 2; CT_COUNTRIES_V2 below)
 #   ("time",) an EVENTS.md timestamp: YYYY-MM-DDTHH:MM:SS, optionally "." and 1-9 digits, then Z or +HH:MM/-HH:MM,
 #             a valid calendar date, hours 00-23, minutes 00-59, seconds 00-60 (the offset's hours and minutes too)
 #   ("enum", values)  ("bool",)  ("int", lo, hi)     ("hashes",) a hash list
@@ -750,17 +751,34 @@ CUSTODY_TYPES = {
 # layout as CUSTODY_TYPES: the stream kinds, roles and co-signer member are the version-1 row's.  Their rules
 # (act-after-signing, items-open, witness-required) are custody rules: ivl.py's custody replay reports them.
 CT_OCCURRED = {"occurred_at": ("time",)}  # §8: optional on every event that records a physical act
+# EVENTS.md §8.1 "Country codes": the codes a version-2 target.identified's country accepts, the 249 codes ISO 3166-1
+# assigns and XK, copied from the spec text (frozen: codes are only ever added).  selftest.sh compares this list with
+# the one in docs/EVENTS.md.  A version-1 country stays any two capital letters (EVENTS.md conventions).
+CT_COUNTRIES_V2 = frozenset("""
+AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ
+BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR
+CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR
+GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU
+ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ
+LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ
+MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF
+PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI
+SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR
+TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW
+""".split())
 
 
-def ct_v2_row(typ, required=None, optional=None):
-    """The version-1 row of typ with members made required or added, and the optional occurred_at."""
+def ct_v2_row(typ, required=None, optional=None, occurred=True):
+    """The version-1 row of typ with members made required or added (or their schema changed), and, for a physical
+    act, the optional occurred_at."""
     kinds, roles, cosigner, req, opt = CUSTODY_TYPES[typ]
     req = dict(req, **(required or {}))
-    opt = dict({m: x for m, x in opt.items() if m not in req}, **(optional or {}), **CT_OCCURRED)
+    opt = dict({m: x for m, x in opt.items() if m not in req}, **(optional or {}), **(CT_OCCURRED if occurred else {}))
     return (kinds, roles, cosigner, req, opt)
 
 
 CUSTODY_TYPES_V2 = {
+    "target.identified": ct_v2_row("target.identified", required={"country": ("country2",)}, occurred=False),
     "case.closed": (("case",), (CT_CO, CT_SU), None, {"reason": CT_FREE2000}, {"override_reason": CT_FREE2000}),
     "item.acquired": ct_v2_row("item.acquired", required={"source_hashes": ("srchashes",)}),
     "custody.released": ct_v2_row("custody.released"),
@@ -857,6 +875,10 @@ def ct_member_problem(v, spec):
                      "key": (CT_KEY_ID, "a key id (64 lowercase hex digits)"),
                      "country": (CT_COUNTRY, "an ISO 3166-1 alpha-2 code in upper case")}[k]
         return None if isinstance(v, str) and pat.fullmatch(v) else "is not " + what
+    if k == "country2":
+        if isinstance(v, str) and v in CT_COUNTRIES_V2:
+            return None
+        return "is not an ISO 3166-1 alpha-2 code of the list in EVENTS.md §8.1 (its version-2 row, EVENTS.md §8)"
     if k == "time":
         return ct_time_problem(v)
     if k == "enum":
@@ -993,9 +1015,10 @@ def timestamp_ns(v):
     return (days * 86400 + h * 3600 + mi * 60 + sec - off) * 10**9 + ns
 
 
-# The physical acts of EVENTS.md §8 (the version-2 rows but case.closed) and item.seized, whose occurred_at the
-# rule act-after-signing bounds by the statement's signed_at (version 2 only).
-ACT_TYPES = frozenset(t for t in CUSTODY_TYPES_V2 if t != "case.closed") | {"item.seized"}
+# The physical acts of EVENTS.md §8 (the version-2 rows with an optional occurred_at: not case.closed nor
+# target.identified) and item.seized: every item event with an occurred_at, whose occurred_at the rule
+# act-after-signing bounds by the statement's signed_at (version 2 only).
+ACT_TYPES = frozenset(t for t, row in CUSTODY_TYPES_V2.items() if "occurred_at" in row[4]) | {"item.seized"}
 
 
 class CustodyReplay:
@@ -2383,7 +2406,8 @@ def plan_v2(args, w, log_data):
         lambda: note("Evidence room B inspected; all seals intact."),
     ]
     if custody_emit is not None:
-        plan = plan[:5] + custody_plan(custody_emit, register, admin, sc, version=2)
+        plan = plan[:5] + custody_plan(custody_emit, register, admin, sc, version=2,
+                                                country=getattr(args, "target_country", None))
         for step in plan:
             step()
         return w.records
@@ -2533,8 +2557,10 @@ CUSTODY_SCENARIOS_V2 = {
 }
 
 
-def custody_plan(emit, register, admin, scenario, version=1):
+def custody_plan(emit, register, admin, scenario, version=1, country=None):
     """The steps of `write --custody`.  emit(typ, stream, actor, data, cosigner=None, cosign_other=False).
+    With country (`--target-country CC`), two more entries: a case OP-9 opened (seq 48) and a target identified in it
+    with that country (seq 49), whatever the code (EVENTS.md §8.1: a version-2 ledger accepts only the listed ones).
 
     A version-2 ledger follows the version-2 rows (EVENTS.md §8): its receipts say where the item is, its
     destruction is witnessed, and some physical acts carry occurred_at, the check-out a due date and the
@@ -2635,6 +2661,14 @@ def custody_plan(emit, register, admin, scenario, version=1):
                      cosigner=wendy if v2 else None),
         lambda: emit("case.closed", cs, carol, {"reason": "finished. " * 200}),
     ]
+    if country is not None:
+        t9 = "T-" + sha256(b"OP-9\ndomain\nc2.example").hex()[:12]
+        steps += [
+            lambda: emit("case.opened", "case/OP-9", carol, {"title": "Operation Nine", "legal_basis": "Art. 13",
+                                                             "agencies": ["Politie"]}),
+            lambda: emit("target.identified", "target/" + t9, carol, {
+                "case": "OP-9", "kind": "domain", "value": "c2.example", "category": "malware-c2", "country": country,
+                "source": "CERT-NL"})]
     if scenario is None:
         return steps
     seize2 = dict(seize, case="OP-2", seal="S-5")
@@ -2760,6 +2794,12 @@ def cmd_write(args):
                  **(CUSTODY_SCENARIOS_V2 if args.format == 2 else CUSTODY_SCENARIOS_V1))
     if sc in CUSTODY_SCENARIOS or sc in CUSTODY_SCENARIOS_V1 or sc in CUSTODY_SCENARIOS_V2:
         args.custody = True
+    if args.target_country is not None:
+        if sc is not None:
+            raise UsageError("--target-country goes with --custody, not with --scenario")
+        if not re.fullmatch(r"[A-Z]{2}", args.target_country):
+            raise UsageError("--target-country %r is not two capital letters" % args.target_country)
+        args.custody = True
     if sc is not None and sc not in known:
         raise UsageError("unknown scenario %r%s; known: %s" % (sc, " for format 2" if args.format == 2 else "",
                                                               ", ".join(known)))
@@ -2830,7 +2870,7 @@ def cmd_write(args):
                                                                                 cosign_other else bh))))
                 return out
             w.append(typ, stream, actor.kid, data, sign)
-        for step in plan + custody_plan(emit, register, admin, sc):
+        for step in plan + custody_plan(emit, register, admin, sc, country=getattr(args, "target_country", None)):
             step()
         return write_outputs(args, paths, origin, log_priv, log_pk, vkey, w.records)
 
@@ -3172,6 +3212,10 @@ def main(argv=None):
     pw.add_argument("--rotate-log-key", action="store_true",
                     help="format 2: seq 11 rotates the log key (FORMAT.md §12.10; --entries at least 11); the checkpoint "
                          "is signed by the key in force at its size, the new vkey is written to log2.vkey")
+    pw.add_argument("--target-country", metavar="CC",
+                    help="implies --custody: then a case OP-9 opened and a target identified in it with country CC "
+                         "(two capital letters, listed in EVENTS.md §8.1 or not: a version-2 ledger accepts only "
+                         "the listed ones), 49 entries")
     pw.add_argument("--custody", action="store_true",
                     help="after the first five entries, one entry of every custody row of the type table (FORMAT.md "
                          "§5, EVENTS.md), co-signed seizure and disposal included, instead of more registrations")

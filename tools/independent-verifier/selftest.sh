@@ -13,7 +13,8 @@
 #      schemas each), the table rendered and compared with EVENTS.md's "Data schemas:" lists (§§2-5 and the version-2
 #      lists of §8), boundary values of every text member, the same checks in verify_bundle.py; the version-2 rows
 #      and rules and the seal check at a receipt (§4.1, §8): schema breaks fail, rule breaks are one custody finding
-#      each (act-after-signing also at its bound), and the Swift tool (when built) agrees
+#      each (act-after-signing also at its bound), and the Swift tool (when built) agrees; the country codes of §8.1
+#      (the document's list equals CT_COUNTRIES_V2; v2 refuses an unlisted code as a schema failure, v1 accepts it)
 #   8. log-key rotation (FORMAT.md §12.10): ivl's rotating writer (either key pinned, prefix checkpoints), signed
 #      rotation breaks, the type in a v1 ledger, the ledger tool's twice-rotated export and receipt, rotated bundles
 # Exits non-zero on any failure. Runnable from any folder. VECTORS_DIR overrides /work/shared/vectors.
@@ -1007,6 +1008,9 @@ ctamper 2 case.closed 'd["override_reason"] = ""' 'data.override_reason must be 
 ctamper 2 item.acquired 'd["images"][0]["hashes"] = [x for x in d["images"][0]["hashes"] if x["alg"] != "sha256"]' \
     'data.images\[0\]\.hashes (repeats an alg or lacks sha256|is not a non-empty hash list)' \
     "an image without its sha256 (image hashes stay a hash list)"
+ctamper 2 target.identified 'd["country"] = "ZZ"' \
+    'data.country is not an ISO 3166-1 alpha-2 code of the list in EVENTS.md §8.1 \(its version-2 row, EVENTS.md §8\)$' \
+    "target.identified with country ZZ (two capital letters, not in the list of §8.1)"
 ctamper 2 custody.reassigned 'd["occurred_at"] = "2024-06-03T08:00:00Z"' \
     "custody.reassigned data must have the members to, reason \(missing \[\], unexpected \['occurred_at'\]\)" \
     "occurred_at on custody.reassigned (no version-2 row)"
@@ -1159,6 +1163,33 @@ cfinding 2 custody-witness-same-person 51 "witness-required \(EVENTS.md §8\): .
 expect_msg 0 '^OK: 53 entries' "v2 scenario custody-items-open-override: the close with override_reason has no finding" -- \
     "$PY" "$IVL" verify "$TMP/cf-override/ledger.jsonl" --checkpoint "$TMP/cf-override/checkpoint" --findings-exit-3
 swift_agrees "$TMP/cf-override" 0
+# EVENTS.md §8, §8.1: a version-2 target's country is one of the listed codes (a schema: an integrity failure,
+# FORMAT.md §7); a version-1 target's any two capital letters.  write --target-country CC: seq 49 the target.
+for fc in 2:ZZ 2:XK 2:NL 1:ZZ 1:XK; do
+    f=${fc%%:*} c=${fc#*:}
+    "$PY" "$IVL" write "$TMP/cc-$f-$c" --origin "$ORIGIN" --format $f --target-country $c >/dev/null \
+        || { bad "write --format $f --target-country $c"; continue; }
+    if [ $fc = 2:ZZ ]; then
+        expect_msg 1 '^FAIL: seq 49: data\.country is not an ISO 3166-1 alpha-2 code of the list in EVENTS\.md §8\.1' \
+            "v2 target.identified with country ZZ (not in the list of §8.1) fails its version-2 schema" -- \
+            "$PY" "$IVL" verify "$TMP/cc-$f-$c/ledger.jsonl" --checkpoint "$TMP/cc-$f-$c/checkpoint" --findings-exit-3
+        swift_agrees "$TMP/cc-$f-$c" 1
+        if [ -x "$LEDGER_BIN" ]; then   # and names the same seq and the type table (a schema, FORMAT.md §7)
+            expect_msg 1 '^ +seq 49: data\.country .*§8\.1' "the ledger tool fails v2 country ZZ at seq 49 (type table)" -- \
+                sh -c '"$1" verify --jsonl "$2/ledger.jsonl" --checkpoint "$2/checkpoint" | grep -A1 "^  seq 49:" \
+                       | grep -q "rule *type table" && "$1" verify --jsonl "$2/ledger.jsonl" --checkpoint "$2/checkpoint"' \
+                sh "$LEDGER_BIN" "$TMP/cc-$f-$c"
+        fi
+    else
+        expect_msg 0 '^OK: 49 entries' "v$f target.identified with country $c verifies (no finding)" -- \
+            "$PY" "$IVL" verify "$TMP/cc-$f-$c/ledger.jsonl" --checkpoint "$TMP/cc-$f-$c/checkpoint" --findings-exit-3
+        swift_agrees "$TMP/cc-$f-$c" 0
+    fi
+done
+expect 2 "write --target-country with --scenario" -- "$PY" "$IVL" write "$TMP/cc-x" --origin "$ORIGIN" \
+    --target-country NL --scenario custody-role
+expect 2 "write --target-country nl (not two capital letters)" -- "$PY" "$IVL" write "$TMP/cc-y" --origin "$ORIGIN" \
+    --target-country nl
 # act-after-signing at its bound (§8, FORMAT.md §12.5): occurred_at may be signed_at + 5 minutes exactly, in any
 # offset; one nanosecond later is a finding; a version-1 ledger has no such rule.
 out=$(PYTHONPATH="$HERE" "$PY" - <<'PYEOF' 2>&1
@@ -1180,6 +1211,54 @@ PYEOF
 )
 case $out in *bounds) ok "act-after-signing at its bound: signed_at + 5 min allowed in any offset, 1 ns later a finding; not in v1 ($out)" ;;
     *) bad "act-after-signing bounds" "$out" ;; esac
+# The clarified §8 (and §4.1) in the replay: act-after-signing covers item.seized (the seizure is then not made; not in
+# v1); override_reason may stand alone (the case closes, no finding); after a seal exception the recipient holds the
+# item and its seal stays the one it was released under (both versions).
+out=$(PYTHONPATH="$HERE" "$PY" - <<'PYEOF' 2>&1
+import ivl
+bad, n = [], 0
+def replay(version=2):
+    r = ivl.CustodyReplay()
+    r.cases["OP-1"] = True
+    r.items["EV-1"] = {"case": "OP-1", "status": "in-custody", "seal": None}
+    return r
+S = "2024-06-01T12:00:00.000Z"
+seize = {"case": "OP-1", "exhibit": "E", "kind": "phone", "description": "d", "location": "l", "seized_from": "f",
+         "legal_authority": "a"}
+# act-after-signing covers item.seized: a seizure after signed_at + 5 min is a finding and seizes nothing.
+for occurred, want in (("2024-06-01T12:05:00Z", 0), ("2024-06-01T12:05:00.000000001Z", 1)):
+    r = replay()
+    r.entry(9, 2, "item.seized", "item/EV-2", "k", dict(seize, occurred_at=occurred), S, {})
+    if len(r.found) != want or ("EV-2" in r.items) == bool(want):
+        bad.append("item.seized occurred_at %s: findings %s, items %s" % (occurred, r.found, sorted(r.items)))
+    n += 1
+r = replay()
+r.entry(9, 1, "item.seized", "item/EV-2", "k", dict(seize, occurred_at="2099-01-01T00:00:00Z"), None, {})
+if r.found or "EV-2" not in r.items:
+    bad.append("v1 item.seized: act-after-signing applied (%s)" % r.found)
+n += 1
+# override_reason may stand alone: a close with it and no item out closes the case, no finding.
+r = replay()
+r.entry(9, 2, "case.closed", "case/OP-1", "k", {"reason": "r", "override_reason": "o"}, S, {})
+if r.found or r.cases["OP-1"] is not False:
+    bad.append("case.closed with override_reason and no item out: %s, open %s" % (r.found, r.cases["OP-1"]))
+n += 1
+if ivl.custody_data_problem("case.closed", {"reason": "r", "override_reason": "o"}, 2) is not None:
+    bad.append("v2 case.closed refuses a lone override_reason")
+n += 1
+# After a seal exception the item is held by the recipient and keeps the seal it was released under (§4.1).
+for version in (1, 2):
+    r = replay()
+    r.items["EV-1"].update(status="in-transit", seal="S-5")
+    r.entry(9, version, "custody.received", "item/EV-1", "k", {"seal_intact": True, "seal": "S-6", "location": "l"}, S, {})
+    if len(r.found) != 1 or r.items["EV-1"] != {"case": "OP-1", "status": "in-custody", "seal": "S-5"}:
+        bad.append("v%d seal exception: %s, item %s" % (version, r.found, r.items["EV-1"]))
+    n += 1
+print("\n".join(bad) or "%d clarifications" % n)
+PYEOF
+)
+case $out in *clarifications) ok "EVENTS.md §8 as clarified: item.seized's occurred_at, a lone override_reason, the seal after an exception ($out)" ;;
+    *) bad "EVENTS.md §8 as clarified" "$out" ;; esac
 # The v2 scenarios exist in v2 only, the v1 ones in v1 only.
 expect 2 "write --format 1 --scenario custody-items-open (a version-2 rule)" -- \
     "$PY" "$IVL" write "$TMP/cf-x1" --origin "$ORIGIN" --format 1 --scenario custody-items-open
@@ -1210,6 +1289,7 @@ def render(s):
         return "an object of exactly {" + "; ".join("`%s` \u2014 %s" % (m, render(x)) for m, x in s[1]) + "}"
     return {"local": "a local id", "person": "a person id", "key": "a key id (64 lowercase hex digits)",
             "country": "an ISO 3166-1 alpha-2 country code (two capital letters)", "time": "a timestamp",
+            "country2": "an ISO 3166-1 alpha-2 country code of the list in \u00a78.1",
             "bool": "`true` or `false`", "hashes": "a hash list", "srchashes": "a source hash list"}[k]
 # The lists "* `type`:" (version 1, §§2-5) and "* `type` (version 2):" (§8), each into its own table.
 docs, typ = {1: {}, 2: {}}, None
@@ -1239,7 +1319,7 @@ for doc, table, what in ((docs[1], ivl.CUSTODY_TYPES, ""), (docs[2], ivl.CUSTODY
 # Boundaries: each top-level text member at its maximum (accepted) and one scalar over (refused), counted in
 # scalars of two UTF-8 bytes; a tab (free text: accepted; name text: refused) and a carriage return (refused).
 def sample(s):
-    return {"name": "x", "free": "x", "local": "L", "person": "p", "key": "0" * 64, "country": "NL",
+    return {"name": "x", "free": "x", "local": "L", "person": "p", "key": "0" * 64, "country": "NL", "country2": "NL",
             "time": "2024-06-01T00:00:00Z", "bool": True, "int": s[1] if s[0] == "int" else None,
             "enum": s[1][0] if s[0] == "enum" else None, "hashes": [{"alg": "sha256", "value": "0" * 64}],
             "srchashes": [{"alg": "md5", "value": "0" * 32}],
@@ -1296,7 +1376,31 @@ for hashes, ok1, ok2 in (([{"alg": "md5", "value": "0" * 32}, {"alg": "sha1", "v
         if hashes != sample(("hashes",)) and mod.custody_data_problem("item.acquired", img, 2) is None:
             bad.append("%s v2 item.acquired accepts image hashes %s" % (mod.__name__, hashes))
         n += 1
-print("%d boundary checks" % n)
+# EVENTS.md §8.1: the frozen list of country codes, read from the document, equals ivl.py's (and verify_bundle.py's)
+# CT_COUNTRIES_V2; a version-2 target.identified accepts exactly those codes, a version-1 one any two capital letters.
+text = open(sys.argv[1], encoding="utf-8").read()
+sec = text[text.index("\n### 8.1 Country codes\n"):]
+sec = sec[:sec.index("\n#", 1)] if "\n#" in sec[1:] else sec
+listed = [c for line in sec.splitlines() if line.startswith("`") for c in re.findall(r"`([^`]*)`", line)]
+if len(listed) != 250 or len(set(listed)) != 250 or not all(re.fullmatch(r"[A-Z]{2}", c) for c in listed) \
+        or "XK" not in listed:
+    bad.append("EVENTS.md §8.1 does not list 250 distinct codes of two capital letters, XK among them (%d)" % len(listed))
+for mod in (ivl, vb):
+    if set(listed) != set(mod.CT_COUNTRIES_V2):
+        bad.append("%s.CT_COUNTRIES_V2 differs from EVENTS.md §8.1: only in the document %s, only in the table %s" % (
+            mod.__name__, sorted(set(listed) - set(mod.CT_COUNTRIES_V2)), sorted(set(mod.CT_COUNTRIES_V2) - set(listed))))
+row = ivl.CUSTODY_TYPES_V2["target.identified"]
+base = {m: sample(s) for m, s in row[3].items()}
+every = ["%c%c" % (a, b) for a in range(65, 91) for b in range(65, 91)] + ["nl", "Nl", "NLD", "", 31, None]
+for mod in (ivl, vb):
+    for c in every:
+        for version in (1, 2):
+            ok = c in listed if version == 2 else isinstance(c, str) and re.fullmatch(r"[A-Z]{2}", c) is not None
+            problem = mod.custody_data_problem("target.identified", dict(base, country=c), version)
+            if (problem is None) != ok:
+                bad.append("%s v%d target.identified country %r: %s" % (mod.__name__, version, c, problem))
+            n += 1
+print("%d boundary checks, %d country codes listed in EVENTS.md §8.1 (compared with CT_COUNTRIES_V2)" % (n, len(listed)))
 if bad:
     sys.exit("\n".join(bad))
 PYEOF
