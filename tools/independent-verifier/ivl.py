@@ -15,8 +15,8 @@ the reference implementation.  Standard library plus the `cryptography` package.
 Exit statuses: 0 success, 1 integrity failure, 2 usage or I/O error
 (3 for findings only, when `verify --findings-exit-3` is given; see FORMAT.md §9).  `verify` checks every row of
 the type table (FORMAT.md §5; the version-2 rows of EVENTS.md §8 in a version-2 ledger) and replays a part of the
-custody rules of EVENTS.md: the seal check at a receipt (§4.1) and the version-2 rules act-after-signing, items-open
-and witness-required (§8) are reported as custody findings; the other custody rules are not checked.
+custody rules of EVENTS.md: the seal check at a receipt (§4.1) and the version-2 rules act-after-signing, items-open,
+witness-required and unknown-country (§8) are reported as custody findings; the other custody rules are not checked.
 """
 
 import argparse
@@ -672,7 +672,7 @@ _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 #   ("free", N) free text of 1..N scalars, no control characters but LF and tab (FORMAT.md §2)
 #   ("local",) a local id [A-Za-z0-9._-]{1,64}     ("person",) a person id [A-Za-z0-9._@-]{1,64} (FORMAT.md §4.1)
 #   ("key",) a key id, 64 lowercase hex digits      ("country",) ISO 3166-1 alpha-2: two ASCII capital letters
-#   ("country2",) a country code of the frozen list of EVENTS.md §8.1 (version 2; CT_COUNTRIES_V2 below)
+#             (in both versions: whether the code is listed is custody rule unknown-country, EVENTS.md §8)
 #   ("time",) an EVENTS.md timestamp: YYYY-MM-DDTHH:MM:SS, optionally "." and 1-9 digits, then Z or +HH:MM/-HH:MM,
 #             a valid calendar date, hours 00-23, minutes 00-59, seconds 00-60 (the offset's hours and minutes too)
 #   ("enum", values)  ("bool",)  ("int", lo, hi)     ("hashes",) a hash list
@@ -749,11 +749,13 @@ CUSTODY_TYPES = {
 # The version-2 rows (EVENTS.md §8, FORMAT.md §12.1): a version-2 ledger follows these instead of the version-1 rows
 # of the same types, and the version-1 rows for every other type; a version-1 ledger never follows them.  Same
 # layout as CUSTODY_TYPES: the stream kinds, roles and co-signer member are the version-1 row's.  Their rules
-# (act-after-signing, items-open, witness-required) are custody rules: ivl.py's custody replay reports them.
+# (act-after-signing, items-open, witness-required, unknown-country) are custody rules: ivl.py's custody replay
+# reports them.  target.identified has no version-2 row (its country stays two capital letters, EVENTS.md §8).
 CT_OCCURRED = {"occurred_at": ("time",)}  # §8: optional on every event that records a physical act
-# EVENTS.md §8.1 "Country codes": the codes a version-2 target.identified's country accepts, the 249 codes ISO 3166-1
-# assigns and XK, copied from the spec text (frozen: codes are only ever added).  selftest.sh compares this list with
-# the one in docs/EVENTS.md.  A version-1 country stays any two capital letters (EVENTS.md conventions).
+# EVENTS.md §8.1 "Country codes": the codes custody rule unknown-country (§8, version 2 only) accepts for a
+# target.identified's country, the 249 codes ISO 3166-1 assigns and XK, copied from the spec text (the list only
+# grows: a code added later is an unknown-country finding here, never an integrity failure).  selftest.sh compares
+# this list with the one in docs/EVENTS.md.  The data schema's country is two capital letters in both versions.
 CT_COUNTRIES_V2 = frozenset("""
 AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ
 BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR
@@ -768,17 +770,16 @@ TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW
 """.split())
 
 
-def ct_v2_row(typ, required=None, optional=None, occurred=True):
-    """The version-1 row of typ with members made required or added (or their schema changed), and, for a physical
-    act, the optional occurred_at."""
+def ct_v2_row(typ, required=None, optional=None):
+    """The version-1 row of typ, a physical act, with members made required or added (or their schema changed), and
+    the optional occurred_at."""
     kinds, roles, cosigner, req, opt = CUSTODY_TYPES[typ]
     req = dict(req, **(required or {}))
-    opt = dict({m: x for m, x in opt.items() if m not in req}, **(optional or {}), **(CT_OCCURRED if occurred else {}))
+    opt = dict({m: x for m, x in opt.items() if m not in req}, **(optional or {}), **CT_OCCURRED)
     return (kinds, roles, cosigner, req, opt)
 
 
 CUSTODY_TYPES_V2 = {
-    "target.identified": ct_v2_row("target.identified", required={"country": ("country2",)}, occurred=False),
     "case.closed": (("case",), (CT_CO, CT_SU), None, {"reason": CT_FREE2000}, {"override_reason": CT_FREE2000}),
     "item.acquired": ct_v2_row("item.acquired", required={"source_hashes": ("srchashes",)}),
     "custody.released": ct_v2_row("custody.released"),
@@ -875,10 +876,6 @@ def ct_member_problem(v, spec):
                      "key": (CT_KEY_ID, "a key id (64 lowercase hex digits)"),
                      "country": (CT_COUNTRY, "an ISO 3166-1 alpha-2 code in upper case")}[k]
         return None if isinstance(v, str) and pat.fullmatch(v) else "is not " + what
-    if k == "country2":
-        if isinstance(v, str) and v in CT_COUNTRIES_V2:
-            return None
-        return "is not an ISO 3166-1 alpha-2 code of the list in EVENTS.md §8.1 (its version-2 row, EVENTS.md §8)"
     if k == "time":
         return ct_time_problem(v)
     if k == "enum":
@@ -1025,7 +1022,7 @@ class CustodyReplay:
     """The part of the custody fold (EVENTS.md §4, §6.1, §8) ivl.py replays: cases open or closed, each item's case,
     status and seal.  It reports as custody findings (FORMAT.md §7, category custody) the seal exception at a
     receipt (§4.1, both versions; the entry is applied as recorded) and the version-2 rules act-after-signing,
-    items-open and witness-required (§8; such an entry changes no state, §7).  The other custody rules are not
+    items-open, witness-required and unknown-country (§8; such an entry changes no state, §7).  The other custody rules are not
     checked; an entry that breaks a status precondition ivl.py knows (§6.1) changes no state either."""
 
     def __init__(self):
@@ -1040,6 +1037,11 @@ class CustodyReplay:
         if typ not in CUSTODY_TYPES:
             return
         local = stream.partition("/")[2]
+        if version == 2 and typ == "target.identified" and data["country"] not in CT_COUNTRIES_V2:
+            # §8 unknown-country: the country is one of the codes of §8.1 (the schema checks two capital letters).
+            self.finding(seq, "unknown-country (EVENTS.md §8): target.identified of target %s has country %s, not "
+                              "one of the codes of EVENTS.md §8.1; the entry changes no state" % (local, data["country"]))
+            return
         if version == 2 and typ in ACT_TYPES and "occurred_at" in data:
             # §8 act-after-signing: occurred_at no later than signed_at plus the 5-minute skew of FORMAT.md §12.5.
             if timestamp_ns(data["occurred_at"]) > (time_ms(signed_at) + SKEW_MS) * 10**6:
@@ -2560,7 +2562,7 @@ CUSTODY_SCENARIOS_V2 = {
 def custody_plan(emit, register, admin, scenario, version=1, country=None):
     """The steps of `write --custody`.  emit(typ, stream, actor, data, cosigner=None, cosign_other=False).
     With country (`--target-country CC`), two more entries: a case OP-9 opened (seq 48) and a target identified in it
-    with that country (seq 49), whatever the code (EVENTS.md §8.1: a version-2 ledger accepts only the listed ones).
+    with that country (seq 49), whatever the code (EVENTS.md §8: in a version-2 ledger an unlisted one is custody finding unknown-country).
 
     A version-2 ledger follows the version-2 rows (EVENTS.md §8): its receipts say where the item is, its
     destruction is witnessed, and some physical acts carry occurred_at, the check-out a due date and the
@@ -3214,8 +3216,8 @@ def main(argv=None):
                          "is signed by the key in force at its size, the new vkey is written to log2.vkey")
     pw.add_argument("--target-country", metavar="CC",
                     help="implies --custody: then a case OP-9 opened and a target identified in it with country CC "
-                         "(two capital letters, listed in EVENTS.md §8.1 or not: a version-2 ledger accepts only "
-                         "the listed ones), 49 entries")
+                         "(two capital letters, listed in EVENTS.md §8.1 or not: in a version-2 ledger an unlisted "
+                         "one is custody finding unknown-country), 49 entries")
     pw.add_argument("--custody", action="store_true",
                     help="after the first five entries, one entry of every custody row of the type table (FORMAT.md "
                          "§5, EVENTS.md), co-signed seizure and disposal included, instead of more registrations")

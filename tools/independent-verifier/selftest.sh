@@ -14,7 +14,8 @@
 #      lists of §8), boundary values of every text member, the same checks in verify_bundle.py; the version-2 rows
 #      and rules and the seal check at a receipt (§4.1, §8): schema breaks fail, rule breaks are one custody finding
 #      each (act-after-signing also at its bound), and the Swift tool (when built) agrees; the country codes of §8.1
-#      (the document's list equals CT_COUNTRIES_V2; v2 refuses an unlisted code as a schema failure, v1 accepts it)
+#      (the document's list equals CT_COUNTRIES_V2; an unlisted code is custody finding unknown-country in v2, the
+#      schema stays two capital letters in both versions, v1 has no such rule)
 #   8. log-key rotation (FORMAT.md §12.10): ivl's rotating writer (either key pinned, prefix checkpoints), signed
 #      rotation breaks, the type in a v1 ledger, the ledger tool's twice-rotated export and receipt, rotated bundles
 # Exits non-zero on any failure. Runnable from any folder. VECTORS_DIR overrides /work/shared/vectors.
@@ -1008,9 +1009,8 @@ ctamper 2 case.closed 'd["override_reason"] = ""' 'data.override_reason must be 
 ctamper 2 item.acquired 'd["images"][0]["hashes"] = [x for x in d["images"][0]["hashes"] if x["alg"] != "sha256"]' \
     'data.images\[0\]\.hashes (repeats an alg or lacks sha256|is not a non-empty hash list)' \
     "an image without its sha256 (image hashes stay a hash list)"
-ctamper 2 target.identified 'd["country"] = "ZZ"' \
-    'data.country is not an ISO 3166-1 alpha-2 code of the list in EVENTS.md §8.1 \(its version-2 row, EVENTS.md §8\)$' \
-    "target.identified with country ZZ (two capital letters, not in the list of §8.1)"
+ctamper 2 target.identified 'd["country"] = "Nl"' 'data.country is not an ISO 3166-1' \
+    "v2 target.identified with country Nl (no version-2 row: the schema's two capital letters)"
 ctamper 2 custody.reassigned 'd["occurred_at"] = "2024-06-03T08:00:00Z"' \
     "custody.reassigned data must have the members to, reason \(missing \[\], unexpected \['occurred_at'\]\)" \
     "occurred_at on custody.reassigned (no version-2 row)"
@@ -1163,23 +1163,26 @@ cfinding 2 custody-witness-same-person 51 "witness-required \(EVENTS.md §8\): .
 expect_msg 0 '^OK: 53 entries' "v2 scenario custody-items-open-override: the close with override_reason has no finding" -- \
     "$PY" "$IVL" verify "$TMP/cf-override/ledger.jsonl" --checkpoint "$TMP/cf-override/checkpoint" --findings-exit-3
 swift_agrees "$TMP/cf-override" 0
-# EVENTS.md §8, §8.1: a version-2 target's country is one of the listed codes (a schema: an integrity failure,
-# FORMAT.md §7); a version-1 target's any two capital letters.  write --target-country CC: seq 49 the target.
+# EVENTS.md §8, §8.1: a version-2 target's country is one of the listed codes (custody rule unknown-country: a
+# finding, the entry changes no state, never an integrity failure); the schema's country stays two capital letters in
+# both versions, and version 1 has no such rule.  write --target-country CC: seq 49 the target.
 for fc in 2:ZZ 2:XK 2:NL 1:ZZ 1:XK; do
     f=${fc%%:*} c=${fc#*:}
     "$PY" "$IVL" write "$TMP/cc-$f-$c" --origin "$ORIGIN" --format $f --target-country $c >/dev/null \
         || { bad "write --format $f --target-country $c"; continue; }
     if [ $fc = 2:ZZ ]; then
-        expect_msg 1 '^FAIL: seq 49: data\.country is not an ISO 3166-1 alpha-2 code of the list in EVENTS\.md §8\.1' \
-            "v2 target.identified with country ZZ (not in the list of §8.1) fails its version-2 schema" -- \
-            "$PY" "$IVL" verify "$TMP/cc-$f-$c/ledger.jsonl" --checkpoint "$TMP/cc-$f-$c/checkpoint" --findings-exit-3
-        swift_agrees "$TMP/cc-$f-$c" 1
-        if [ -x "$LEDGER_BIN" ]; then   # and names the same seq and the type table (a schema, FORMAT.md §7)
-            expect_msg 1 '^ +seq 49: data\.country .*§8\.1' "the ledger tool fails v2 country ZZ at seq 49 (type table)" -- \
-                sh -c '"$1" verify --jsonl "$2/ledger.jsonl" --checkpoint "$2/checkpoint" | grep -A1 "^  seq 49:" \
-                       | grep -q "rule *type table" && "$1" verify --jsonl "$2/ledger.jsonl" --checkpoint "$2/checkpoint"' \
-                sh "$LEDGER_BIN" "$TMP/cc-$f-$c"
+        out=$("$PY" "$IVL" verify "$TMP/cc-$f-$c/ledger.jsonl" --checkpoint "$TMP/cc-$f-$c/checkpoint" --findings-exit-3 2>&1)
+        rc=$?
+        if [ $rc -eq 3 ] && [ "$(printf '%s\n' "$out" | grep -c '^finding: ')" = 1 ] \
+                && printf '%s\n' "$out" | grep -Eq '^OK: 49 entries' \
+                && printf '%s\n' "$out" | grep -Eq '^finding: seq 49: custody: unknown-country \(EVENTS\.md §8\): target\.identified of target [^ ]+ has country ZZ, not one of the codes of EVENTS\.md §8\.1'; then
+            ok "v2 target.identified with country ZZ -> exit 3, one custody finding: $(printf '%s\n' "$out" | grep '^finding: ')"
+        else
+            bad "v2 target.identified with country ZZ: expected OK, exit 3 and one unknown-country finding at seq 49, got exit $rc" "$out"
         fi
+        expect 0 "v2 country ZZ without --findings-exit-3 (a finding is no integrity failure)" -- \
+            "$PY" "$IVL" verify "$TMP/cc-$f-$c/ledger.jsonl" --checkpoint "$TMP/cc-$f-$c/checkpoint"
+        swift_agrees "$TMP/cc-$f-$c" 3 49
     else
         expect_msg 0 '^OK: 49 entries' "v$f target.identified with country $c verifies (no finding)" -- \
             "$PY" "$IVL" verify "$TMP/cc-$f-$c/ledger.jsonl" --checkpoint "$TMP/cc-$f-$c/checkpoint" --findings-exit-3
@@ -1289,7 +1292,6 @@ def render(s):
         return "an object of exactly {" + "; ".join("`%s` \u2014 %s" % (m, render(x)) for m, x in s[1]) + "}"
     return {"local": "a local id", "person": "a person id", "key": "a key id (64 lowercase hex digits)",
             "country": "an ISO 3166-1 alpha-2 country code (two capital letters)", "time": "a timestamp",
-            "country2": "an ISO 3166-1 alpha-2 country code of the list in \u00a78.1",
             "bool": "`true` or `false`", "hashes": "a hash list", "srchashes": "a source hash list"}[k]
 # The lists "* `type`:" (version 1, §§2-5) and "* `type` (version 2):" (§8), each into its own table.
 docs, typ = {1: {}, 2: {}}, None
@@ -1319,7 +1321,7 @@ for doc, table, what in ((docs[1], ivl.CUSTODY_TYPES, ""), (docs[2], ivl.CUSTODY
 # Boundaries: each top-level text member at its maximum (accepted) and one scalar over (refused), counted in
 # scalars of two UTF-8 bytes; a tab (free text: accepted; name text: refused) and a carriage return (refused).
 def sample(s):
-    return {"name": "x", "free": "x", "local": "L", "person": "p", "key": "0" * 64, "country": "NL", "country2": "NL",
+    return {"name": "x", "free": "x", "local": "L", "person": "p", "key": "0" * 64, "country": "NL",
             "time": "2024-06-01T00:00:00Z", "bool": True, "int": s[1] if s[0] == "int" else None,
             "enum": s[1][0] if s[0] == "enum" else None, "hashes": [{"alg": "sha256", "value": "0" * 64}],
             "srchashes": [{"alg": "md5", "value": "0" * 32}],
@@ -1376,8 +1378,9 @@ for hashes, ok1, ok2 in (([{"alg": "md5", "value": "0" * 32}, {"alg": "sha1", "v
         if hashes != sample(("hashes",)) and mod.custody_data_problem("item.acquired", img, 2) is None:
             bad.append("%s v2 item.acquired accepts image hashes %s" % (mod.__name__, hashes))
         n += 1
-# EVENTS.md §8.1: the frozen list of country codes, read from the document, equals ivl.py's (and verify_bundle.py's)
-# CT_COUNTRIES_V2; a version-2 target.identified accepts exactly those codes, a version-1 one any two capital letters.
+# EVENTS.md §8.1: the list of country codes, read from the document, equals ivl.py's (and verify_bundle.py's)
+# CT_COUNTRIES_V2; the schema of target.identified (no version-2 row) accepts any two capital letters in both versions,
+# and the replay's rule unknown-country (version 2 only) reports exactly the codes not listed.
 text = open(sys.argv[1], encoding="utf-8").read()
 sec = text[text.index("\n### 8.1 Country codes\n"):]
 sec = sec[:sec.index("\n#", 1)] if "\n#" in sec[1:] else sec
@@ -1389,17 +1392,27 @@ for mod in (ivl, vb):
     if set(listed) != set(mod.CT_COUNTRIES_V2):
         bad.append("%s.CT_COUNTRIES_V2 differs from EVENTS.md §8.1: only in the document %s, only in the table %s" % (
             mod.__name__, sorted(set(listed) - set(mod.CT_COUNTRIES_V2)), sorted(set(mod.CT_COUNTRIES_V2) - set(listed))))
-row = ivl.CUSTODY_TYPES_V2["target.identified"]
+if "target.identified" in ivl.CUSTODY_TYPES_V2:
+    bad.append("target.identified has a version-2 row (EVENTS.md §8: it has none)")
+row = ivl.CUSTODY_TYPES["target.identified"]
 base = {m: sample(s) for m, s in row[3].items()}
 every = ["%c%c" % (a, b) for a in range(65, 91) for b in range(65, 91)] + ["nl", "Nl", "NLD", "", 31, None]
-for mod in (ivl, vb):
-    for c in every:
-        for version in (1, 2):
-            ok = c in listed if version == 2 else isinstance(c, str) and re.fullmatch(r"[A-Z]{2}", c) is not None
+for c in every:
+    two = isinstance(c, str) and re.fullmatch(r"[A-Z]{2}", c) is not None
+    for version in (1, 2):
+        for mod in (ivl, vb):
             problem = mod.custody_data_problem("target.identified", dict(base, country=c), version)
-            if (problem is None) != ok:
+            if (problem is None) != two:
                 bad.append("%s v%d target.identified country %r: %s" % (mod.__name__, version, c, problem))
             n += 1
+        if not two:
+            continue
+        r = ivl.CustodyReplay()
+        r.entry(49, version, "target.identified", "target/T-9", "k", dict(base, country=c), "2024-06-01T00:00:00Z", {})
+        want = 1 if version == 2 and c not in listed else 0
+        if len(r.found) != want or want and not r.found[0][1].startswith("custody: unknown-country (EVENTS.md §8)"):
+            bad.append("replay v%d target.identified country %r: findings %s" % (version, c, r.found))
+        n += 1
 print("%d boundary checks, %d country codes listed in EVENTS.md §8.1 (compared with CT_COUNTRIES_V2)" % (n, len(listed)))
 if bad:
     sys.exit("\n".join(bad))
