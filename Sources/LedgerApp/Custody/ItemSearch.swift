@@ -114,25 +114,14 @@ extension CustodyQueries {
     public static func inTransit(in store: any LedgerStore, matching search: ItemSearch = ItemSearch()) throws
         -> [ItemInTransit]
     {
-        var search = search
-        search.status = ItemStatus.inTransit
-        return try store.read { reader in
-            var found: [ItemInTransit] = []
-            try reader.forEachProjectionRow(.items, where: search.indexed) { row in
-                let item = try ItemRecord(state: row.state)
-                let steps = try steps(of: item.id, in: reader)
-                guard search.matches(item, steps: { steps }) else { return true }
-                let sent = steps.last {
-                    $0.type == CustodyEvents.custodyReleased || $0.type == CustodyEvents.custodyReceiptRefused
-                }
-                found.append(
-                    ItemInTransit(
-                        item: item, from: sent?.by ?? item.holder, to: item.pendingTo ?? "",
-                        since: sent?.time ?? "", occurredAt: sent?.details.member("occurred_at")?.stringValue))
-                return true
+        try items(in: store, status: ItemStatus.inTransit, matching: search) { item, steps in
+            let sent = steps.last {
+                $0.type == CustodyEvents.custodyReleased || $0.type == CustodyEvents.custodyReceiptRefused
             }
-            return found.sorted { ($0.since, $0.item.id) < ($1.since, $1.item.id) }
-        }
+            return ItemInTransit(
+                item: item, from: sent?.by ?? item.holder, to: item.pendingTo ?? "", since: sent?.time ?? "",
+                occurredAt: sent?.details.member("occurred_at")?.stringValue)
+        }.sorted { ($0.since, $0.item.id) < ($1.since, $1.item.id) }
     }
 
     /// Items checked out (matching `search`), the longest out first; `now` (milliseconds since 1970) decides which
@@ -140,24 +129,32 @@ extension CustodyQueries {
     public static func checkedOut(
         in store: any LedgerStore, matching search: ItemSearch = ItemSearch(), now: Int64
     ) throws -> [ItemCheckedOut] {
+        try items(in: store, status: ItemStatus.checkedOut, matching: search) { item, steps in
+            let out = steps.last { $0.type == CustodyEvents.itemCheckedOut }
+            let due = out?.details.member("due")?.stringValue
+            return ItemCheckedOut(
+                item: item, examiner: item.checkedOutTo ?? "", since: out?.time ?? "",
+                purpose: out?.details.member("purpose")?.stringValue, due: due,
+                isOverdue: due.flatMap { LedgerTime.milliseconds(rfc3339: $0) }.map { $0 < now } ?? false)
+        }.sorted { ($0.since, $0.item.id) < ($1.since, $1.item.id) }
+    }
+
+    /// Each item in `status` matching `search`, with its custody steps, as `describe` makes it.
+    private static func items<Found>(
+        in store: any LedgerStore, status: String, matching search: ItemSearch,
+        _ describe: (ItemRecord, [CustodyStep]) -> Found
+    ) throws -> [Found] {
         var search = search
-        search.status = ItemStatus.checkedOut
+        search.status = status
         return try store.read { reader in
-            var found: [ItemCheckedOut] = []
+            var found: [Found] = []
             try reader.forEachProjectionRow(.items, where: search.indexed) { row in
                 let item = try ItemRecord(state: row.state)
                 let steps = try steps(of: item.id, in: reader)
-                guard search.matches(item, steps: { steps }) else { return true }
-                let out = steps.last { $0.type == CustodyEvents.itemCheckedOut }
-                let due = out?.details.member("due")?.stringValue
-                found.append(
-                    ItemCheckedOut(
-                        item: item, examiner: item.checkedOutTo ?? "", since: out?.time ?? "",
-                        purpose: out?.details.member("purpose")?.stringValue, due: due,
-                        isOverdue: due.flatMap { LedgerTime.milliseconds(rfc3339: $0) }.map { $0 < now } ?? false))
+                if search.matches(item, steps: { steps }) { found.append(describe(item, steps)) }
                 return true
             }
-            return found.sorted { ($0.since, $0.item.id) < ($1.since, $1.item.id) }
+            return found
         }
     }
 
