@@ -15,8 +15,9 @@ the reference implementation.  Standard library plus the `cryptography` package.
 Exit statuses: 0 success, 1 integrity failure, 2 usage or I/O error
 (3 for findings only, when `verify --findings-exit-3` is given; see FORMAT.md §9).  `verify` checks every row of
 the type table (FORMAT.md §5; the version-2 rows of EVENTS.md §8 in a version-2 ledger) and replays a part of the
-custody rules of EVENTS.md: the seal check at a receipt (§4.1) and the version-2 rules act-after-signing, items-open,
-witness-required and unknown-country (§8) are reported as custody findings; the other custody rules are not checked.
+custody rules of EVENTS.md: the seal check at a receipt (§4.1), a witness of the actor's own person (§4, code
+same-person) and the version-2 rules act-after-signing, items-open, witness-required and unknown-country (§8) are
+reported as custody findings; the other custody rules are not checked.
 """
 
 import argparse
@@ -1021,7 +1022,8 @@ ACT_TYPES = frozenset(t for t, row in CUSTODY_TYPES_V2.items() if "occurred_at" 
 class CustodyReplay:
     """The part of the custody fold (EVENTS.md §4, §6.1, §8) ivl.py replays: cases open or closed, each item's case,
     status and seal.  It reports as custody findings (FORMAT.md §7, category custody) the seal exception at a
-    receipt (§4.1, both versions; the entry is applied as recorded) and the version-2 rules act-after-signing,
+    receipt (§4.1, both versions; the entry is applied as recorded), a seizure's or disposal's witness of the
+    actor's own person (§4, code same-person, both versions) and the version-2 rules act-after-signing,
     items-open, witness-required and unknown-country (§8; such an entry changes no state, §7).  The other custody rules are not
     checked; an entry that breaks a status precondition ivl.py knows (§6.1) changes no state either."""
 
@@ -1049,6 +1051,15 @@ class CustodyReplay:
                                   "statement.signed_at %s plus 5 minutes; the entry changes no state"
                              % (typ, data["occurred_at"], signed_at))
                 return
+        if typ in ("item.seized", "item.disposed") and "witness_key" in data:
+            # §4 (both versions; EVENTS.md §8 names the code same-person): the witness is another person than the
+            # actor; a witness_key of the actor key's own person is a custody finding (its co-signature is checked
+            # with the signatures).
+            wk, ak = keys.get(data["witness_key"]), keys.get(actor)
+            if wk is not None and ak is not None and wk.person == ak.person:
+                self.finding(seq, "same-person (EVENTS.md §4): %s of item %s is witnessed by a key of the actor's own "
+                                  "person %s; the entry changes no state" % (typ, local, ak.person))
+                return
         if typ == "case.opened":
             self.cases.setdefault(local, True)
             return
@@ -1074,19 +1085,11 @@ class CustodyReplay:
         if it is None:
             return
         st = it["status"]
-        if typ == "item.disposed" and version == 2 and data["method"] == "destroyed":
-            # §8 witness-required: a destruction names witness_key (its co-signature is checked with the
-            # signatures), a key of another person than the actor's.
-            wk = data.get("witness_key")
-            if wk is None:
-                self.finding(seq, "witness-required (EVENTS.md §8): item.disposed of item %s with method destroyed "
-                                  "names no witness_key; the item stays %s" % (local, st))
-                return
-            if keys.get(wk) is not None and keys.get(actor) is not None and keys[wk].person == keys[actor].person:
-                self.finding(seq, "witness-required (EVENTS.md §8): item.disposed of item %s with method destroyed "
-                                  "is witnessed by the actor's own person %s; the item stays %s"
-                             % (local, keys[actor].person, st))
-                return
+        if typ == "item.disposed" and version == 2 and data["method"] == "destroyed" and "witness_key" not in data:
+            # §8 witness-required: a destruction names witness_key (a key of another person: same-person, above).
+            self.finding(seq, "witness-required (EVENTS.md §8): item.disposed of item %s with method destroyed "
+                              "names no witness_key; the item stays %s" % (local, st))
+            return
         if typ == "custody.received":
             if st != "in-transit":
                 return
@@ -2531,6 +2534,14 @@ CUSTODY_SCENARIOS = {
                              "true and seal S-6 (a custody exception at seq 51), then OP-2 closed (seq 52)",
     "custody-seal-missing": "item EV-5 released under seal S-5, received with seal_intact true and no seal (a custody "
                             "exception at seq 51)",
+    # EVENTS.md §4 (code same-person, §8), both versions: a custody finding, the entry changes no state.
+    "custody-witness-same-person": "a second key of carol's person registered, then EV-5 destroyed by carol with that "
+                                   "key as witness (§4 code same-person, either version; a finding at seq 51)",
+    "custody-witness-same-person-seized": "a second key of carol's person registered and a case OP-2 opened, then EV-3 "
+                                          "seized by carol with that key as witness (§4 code same-person; a finding "
+                                          "at seq 50)",
+    "custody-witness-same-person-returned": "as custody-witness-same-person, EV-5 returned-to-owner instead of "
+                                            "destroyed (§4 code same-person; a finding at seq 51)",
 }
 # Version 1 only: members only a version-2 row has (FORMAT.md §12.1: a version-1 ledger never follows one).
 CUSTODY_SCENARIOS_V1 = {
@@ -2554,8 +2565,6 @@ CUSTODY_SCENARIOS_V2 = {
     "custody-items-open-override": "as custody-items-open, the close carrying override_reason (no finding)",
     "custody-witness-required": "a case OP-2 and item EV-5, destroyed without witness_key (rule witness-required, a "
                                 "custody finding at seq 50)",
-    "custody-witness-same-person": "a second key of carol's person registered, then EV-5 destroyed by carol with that "
-                                   "key as witness (rule witness-required: another person; a finding at seq 51)",
 }
 
 
@@ -2724,6 +2733,13 @@ def custody_plan(emit, register, admin, scenario, version=1, country=None):
             lambda: emit("item.disposed", "item/EV-5", carol, {"method": "destroyed", "authority": "Order 7"})],
         "custody-witness-same-person": [lambda: register(admin, carol2, ["custodian"])] + open2 + [
             lambda: emit("item.disposed", "item/EV-5", carol, {"method": "destroyed", "authority": "Order 7",
+                                                               "witness_key": carol2.kid}, cosigner=carol2)],
+        "custody-witness-same-person-seized": [
+            lambda: register(admin, carol2, ["custodian"]), open2[0],
+            lambda: emit("item.seized", "item/EV-3", carol, dict(seize2, exhibit="EX 3", witness_key=carol2.kid),
+                         cosigner=carol2)],
+        "custody-witness-same-person-returned": [lambda: register(admin, carol2, ["custodian"])] + open2 + [
+            lambda: emit("item.disposed", "item/EV-5", carol, {"method": "returned-to-owner", "authority": "Order 7",
                                                                "witness_key": carol2.kid}, cosigner=carol2)],
 
         "custody-wrong-type": [lambda: emit("item.stored", it, bob, {"location": 7})],

@@ -1157,7 +1157,12 @@ cscenario1 2 custody-v2-reassigned-occurred-at "seq 48: custody.reassigned data 
 cfinding 2 custody-act-after-signing 50 'act-after-signing \(EVENTS.md §8\): item.stored data.occurred_at 2099-01-01T00:00:00Z is later than statement.signed_at .* plus 5 minutes'
 cfinding 2 custody-items-open 53 'items-open \(EVENTS.md §8\): case.closed of case OP-2 without override_reason while items EV-5 \(checked-out\), EV-6 \(in-transit\) are out'
 cfinding 2 custody-witness-required 50 'witness-required \(EVENTS.md §8\): item.disposed of item EV-5 with method destroyed names no witness_key'
-cfinding 2 custody-witness-same-person 51 "witness-required \(EVENTS.md §8\): .* is witnessed by the actor's own person carol"
+# §4 (EVENTS.md §8 names the code same-person), both versions: a seizure's or disposal's witness of the actor's person.
+for f in 1 2; do
+    cfinding $f custody-witness-same-person 51 "same-person \(EVENTS.md §4\): item.disposed of item EV-5 is witnessed by a key of the actor's own person carol; the entry changes no state\$"
+    cfinding $f custody-witness-same-person-seized 50 "same-person \(EVENTS.md §4\): item.seized of item EV-3 is witnessed by a key of the actor's own person carol"
+    cfinding $f custody-witness-same-person-returned 51 "same-person \(EVENTS.md §4\): item.disposed of item EV-5 is witnessed by a key of the actor's own person carol"
+done
 "$PY" "$IVL" write "$TMP/cf-override" --origin "$ORIGIN" --format 2 --scenario custody-items-open-override >/dev/null \
     || bad "write --scenario custody-items-open-override"
 expect_msg 0 '^OK: 53 entries' "v2 scenario custody-items-open-override: the close with override_reason has no finding" -- \
@@ -1257,10 +1262,25 @@ for version in (1, 2):
     if len(r.found) != 1 or r.items["EV-1"] != {"case": "OP-1", "status": "in-custody", "seal": "S-5"}:
         bad.append("v%d seal exception: %s, item %s" % (version, r.found, r.items["EV-1"]))
     n += 1
+# A witness of the actor's own person (§4, code same-person; §8 "in either version"): a finding that changes no state,
+# for a seizure and for a disposal of any method; a witness of another person is none.
+from types import SimpleNamespace as NS
+keys = {"k": NS(person="carol"), "k2": NS(person="carol"), "w": NS(person="wendy")}
+for version in (1, 2):
+    for wk, want in (("k2", 1), ("w", 0)):
+        r = replay()
+        r.entry(9, version, "item.seized", "item/EV-2", "k", dict(seize, witness_key=wk), S, keys)
+        r.entry(10, version, "item.disposed", "item/EV-1", "k", {"method": "released", "authority": "a",
+                                                                 "witness_key": wk}, S, keys)
+        got = [t.split(":")[1].split()[0] for _, t in r.found]
+        if got != ["same-person"] * 2 * want or ("EV-2" in r.items) == bool(want) \
+                or r.items["EV-1"]["status"] != ("in-custody" if want else "disposed"):
+            bad.append("v%d witness %s: findings %s, items %s" % (version, wk, r.found, r.items))
+        n += 1
 print("\n".join(bad) or "%d clarifications" % n)
 PYEOF
 )
-case $out in *clarifications) ok "EVENTS.md §8 as clarified: item.seized's occurred_at, a lone override_reason, the seal after an exception ($out)" ;;
+case $out in *clarifications) ok "EVENTS.md §8 as clarified: item.seized's occurred_at, a lone override_reason, the seal after an exception, a same-person witness in either version ($out)" ;;
     *) bad "EVENTS.md §8 as clarified" "$out" ;; esac
 # The v2 scenarios exist in v2 only, the v1 ones in v1 only.
 expect 2 "write --format 1 --scenario custody-items-open (a version-2 rule)" -- \
