@@ -351,6 +351,29 @@ public struct Demo {
         _ = try append(acquisitions)
         log("\(imaged.count) disk images acquired and hashed (SHA-256, SHA-1, MD5 in one read) in \(directory)/images")
 
+        // 8b. Daily work still open, for the custodian's queries (`ledger items --overdue`, `--status in-transit`):
+        // one imaged exhibit checked out for chip-off past its due date, one on its way to the Dutch evidence store.
+        let received = receipts.map { String($0.stream.dropFirst("item/".count)) }
+        if received.count >= 5 {
+            let checkedOut = received[3]
+            let sent = received[4]
+            _ = try append([
+                try event(
+                    CustodyEvents.itemCheckedOut, "item/" + checkedOut,
+                    [
+                        "to": "minho.kr", "purpose": "Chip-off examination of the storage",
+                        "due": "2024-07-05T17:00:00+02:00",
+                    ], by: "erin.nl"),
+                try event(
+                    CustodyEvents.custodyReleased, "item/" + sent,
+                    [
+                        "to": "carol.nl", "purpose": "Back to the Dutch evidence store after imaging",
+                        "seal": .string(Int(sent.dropFirst("EV-".count)).map { String(format: "SEAL-%05d", $0) } ?? ""),
+                    ], by: "erin.nl"),
+            ])
+            log("\(checkedOut) checked out to minho.kr, due back 2024-07-05 (overdue); \(sent) on its way to carol.nl")
+        }
+
         // 9. A correction of a mistyped description, by the person who recorded it.
         let correctedSeq = try store.read { reader -> Int64 in
             var seq: Int64 = 0

@@ -14,7 +14,8 @@ struct DemoCommand: ParsableCommand {
             (addresses from 198.18.0.0/15 and 2001:db8::/32, domains under .example — never real ones); \
             notifications, takedown requests and outcomes leave 76% taken down; 59 servers and 43 devices are \
             seized; exhibits cross borders by courier (one arrives with a broken seal); disk images are \
-            acquired; a description is corrected; a checkpoint is signed. Then `ledger stats` and `ledger \
+            acquired; one exhibit is checked out past its due date and one is on its way back to the evidence \
+            store; a description is corrected; a checkpoint is signed. Then `ledger stats` and `ledger \
             verify` run on the result.
 
             Examples:
@@ -71,6 +72,8 @@ struct DemoCommand: ParsableCommand {
                   ledger item history \(report.brokenSealItem)     (a broken seal at receipt)
                   ledger item show \(report.imagedItem)            (an imaged exhibit with its hashes)
                   ledger items --status in-custody --holder erin.nl
+                  ledger items --overdue                  (checked out past its due date)
+                  ledger items --status in-transit        (who sent what, since when)
                   ledger targets --status not-actioned --limit 10
                 """)
         }
