@@ -122,7 +122,6 @@ public enum CustodyTypeTable {
         FieldSchema(name, schema, required: false)
     }
     private static func schema(_ fields: FieldSchema...) -> DataSchema { DataSchema(version: 1, fields) }
-    private static func schemaV2(_ fields: FieldSchema...) -> DataSchema { DataSchema(version: 2, fields) }
     /// Version 2: when a physical act happened, if it was recorded later (from a paper form); a timestamp.
     private static let occurredAt = optional("occurred_at", .timestamp)
 
@@ -293,73 +292,35 @@ extension CustodyTypeTable {
     /// Only members added as optional and relaxed bounds: every version-2 ledger an earlier release wrote follows
     /// these rows too. Stricter rules are custody rules of the fold (findings in a replay, never integrity failures).
     public static let version2Rules: [EventTypeRule] = [
-        EventTypeRule(
-            type: CustodyEvents.caseClosed, stream: caseStream, actorRoles: caseRoles,
-            data: schemaV2(FieldSchema("reason", free()), optional("override_reason", free())),
-            correctable: ["reason"]),
-        EventTypeRule(
-            type: CustodyEvents.itemAcquired, stream: itemStream, actorRoles: handlers,
-            data: schemaV2(
-                FieldSchema("tool", name()), FieldSchema("tool_version", name(100)), optional("write_blocker", name()),
-                FieldSchema("source_hashes", .sourceHashes),
-                FieldSchema("images", .list(of: imageSegment, minCount: 1)),
-                FieldSchema("verified", .boolean), optional("notes", free()), occurredAt),
-            correctable: ["write_blocker", "notes"]),
-        EventTypeRule(
-            type: CustodyEvents.custodyReleased, stream: itemStream, actorRoles: handlers,
-            data: schemaV2(
-                FieldSchema("to", .personID), FieldSchema("purpose", free()), optional("seal", name(100)),
-                optional("courier", name()), optional("tracking", name()), occurredAt),
-            correctable: ["purpose", "courier", "tracking"]),
-        EventTypeRule(
-            type: CustodyEvents.custodyReceived, stream: itemStream, actorRoles: handlers,
-            data: schemaV2(
-                optional("seal", name(100)), FieldSchema("seal_intact", .boolean), optional("condition", free()),
-                optional("location", name()), occurredAt),
-            correctable: ["condition", "location"]),
-        EventTypeRule(
-            type: CustodyEvents.custodyReleaseCancelled, stream: itemStream, actorRoles: handlers,
-            data: schemaV2(FieldSchema("reason", free()), occurredAt), correctable: ["reason"]),
-        EventTypeRule(
-            type: CustodyEvents.custodyReceiptRefused, stream: itemStream, actorRoles: handlers,
-            data: schemaV2(FieldSchema("reason", free()), occurredAt), correctable: ["reason"]),
-        EventTypeRule(
-            type: CustodyEvents.custodyLost, stream: itemStream, actorRoles: handlers.union([Roles.supervisor]),
-            data: schemaV2(FieldSchema("details", free()), occurredAt), correctable: ["details"]),
-        EventTypeRule(
-            type: CustodyEvents.itemCheckedOut, stream: itemStream, actorRoles: handlers,
-            data: schemaV2(
-                FieldSchema("to", .personID), FieldSchema("purpose", free()), optional("due", .timestamp), occurredAt),
-            correctable: ["purpose"]),
-        EventTypeRule(
-            type: CustodyEvents.itemCheckedIn, stream: itemStream, actorRoles: handlers,
-            data: schemaV2(optional("location", name()), optional("condition", free()), occurredAt),
-            correctable: ["location", "condition"]),
-        EventTypeRule(
-            type: CustodyEvents.itemStored, stream: itemStream, actorRoles: handlers,
-            data: schemaV2(FieldSchema("location", name()), occurredAt), correctable: ["location"]),
-        EventTypeRule(
-            type: CustodyEvents.itemSealed, stream: itemStream, actorRoles: handlers,
-            data: schemaV2(FieldSchema("seal", name(100)), optional("reason", free()), occurredAt),
-            correctable: ["reason"]),
-        EventTypeRule(
-            type: CustodyEvents.itemUnsealed, stream: itemStream, actorRoles: handlers,
-            data: schemaV2(FieldSchema("seal", name(100)), FieldSchema("reason", free()), occurredAt),
-            correctable: ["reason"]),
-        EventTypeRule(
-            type: CustodyEvents.itemExamined, stream: itemStream, actorRoles: handlers,
-            data: schemaV2(
-                FieldSchema("summary", free(10_000)), FieldSchema("report_reference", name()), occurredAt),
-            correctable: ["summary", "report_reference"]),
-        EventTypeRule(
-            type: CustodyEvents.itemDisposed, stream: itemStream, actorRoles: handlers.union([Roles.supervisor]),
-            coSigner: .dataKey("witness_key"),
-            data: schemaV2(
-                FieldSchema("method", .oneOf(disposalMethods)), FieldSchema("authority", name()),
-                optional("recipient_reference", name()), optional("details", free()),
-                optional("witness_key", .keyID), occurredAt),
-            correctable: ["recipient_reference", "details"]),
+        version2(CustodyEvents.caseClosed, adding: optional("override_reason", free()), actedAt: false),
+        version2(CustodyEvents.itemAcquired, replacing: FieldSchema("source_hashes", .sourceHashes)),
+        version2(CustodyEvents.custodyReleased),
+        version2(CustodyEvents.custodyReceived),
+        version2(CustodyEvents.custodyReleaseCancelled),
+        version2(CustodyEvents.custodyReceiptRefused),
+        version2(CustodyEvents.custodyLost),
+        version2(CustodyEvents.itemCheckedOut, adding: optional("due", .timestamp)),
+        version2(CustodyEvents.itemCheckedIn),
+        version2(CustodyEvents.itemStored),
+        version2(CustodyEvents.itemSealed),
+        version2(CustodyEvents.itemUnsealed),
+        version2(CustodyEvents.itemExamined),
+        version2(CustodyEvents.itemDisposed),
     ]
+
+    /// The version-1 row of `type` as version 2 has it: the same stream, roles, signers and correctable members, with
+    /// `replacing` in place of the members of the same names, then `adding` and (for a physical act) `occurred_at`.
+    private static func version2(
+        _ type: String, replacing: FieldSchema? = nil, adding: FieldSchema? = nil, actedAt: Bool = true
+    ) -> EventTypeRule {
+        // Every type named above has a version-1 row, so the lookup cannot fail.
+        let base = rules.first { $0.type == type } ?? rules[0]
+        var fields = base.data.fields.map { field in replacing.flatMap { $0.name == field.name ? $0 : nil } ?? field }
+        fields += [adding, actedAt ? occurredAt : nil].compactMap { $0 }
+        return EventTypeRule(
+            type: type, stream: base.stream, actorRoles: base.actorRoles, subjectKeyMayAct: base.subjectKeyMayAct,
+            coSigner: base.coSigner, data: DataSchema(version: 2, fields), correctable: base.correctable)
+    }
 }
 
 /// Stream names of the custody domain (FORMAT.md §5): one stream per case, target and item.
