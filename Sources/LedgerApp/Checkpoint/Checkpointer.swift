@@ -1,5 +1,6 @@
 import LedgerCore
 import LedgerCrypto
+import Synchronization
 
 /// Signing checkpoints with the log key.
 public enum Checkpointer {
@@ -138,11 +139,50 @@ public enum LedgerFacts {
     }
 
     /// As ``logKeyInForce(_:atSize:)``, from seq 1's key already read.
+    ///
+    /// The key in force now (`size` nil, what an appender asks before each batch) is read incrementally: the
+    /// records of the `ledger` stream are read only from where this process last read this ledger to, once the
+    /// entry read to then is found unchanged (its body hash, and by the hash chain every entry before it). A ledger
+    /// is looked up by seq 1's log key; ledgers that share it (copies that diverged, test ledgers) are told apart by
+    /// that check.
     static func logKeyInForce(_ reader: any LedgerReader, atSize size: Int64?, genesisKey: NoteVerifierKey) throws
         -> NoteVerifierKey
     {
-        var key = genesisKey
-        try reader.forEachRecord(RecordFilter(from: 2, to: size, stream: "ledger", withStoredState: false)) { stored in
+        guard size == nil, let head = try reader.head() else {
+            return try scanLogKey(reader, from: 2, to: size, startingWith: genesisKey)
+        }
+        let ledger = genesisKey.vkey
+        if let known = readTo.withLock({ $0[ledger] }), known.seq <= head.seq,
+            try bodyHash(reader, seq: known.seq) == known.bodyHash
+        {
+            let key = try scanLogKey(reader, from: known.seq + 1, to: head.seq, startingWith: known.key)
+            readTo.withLock { $0[ledger] = (head.seq, head.bodyHash, key) }
+            return key
+        }
+        let key = try scanLogKey(reader, from: 2, to: head.seq, startingWith: genesisKey)
+        readTo.withLock { $0[ledger] = (head.seq, head.bodyHash, key) }
+        return key
+    }
+
+    /// Per ledger (by seq 1's log key): the seq and body hash read to, and the key in
+    /// force there.
+    private static let readTo = Mutex<[String: (seq: Int64, bodyHash: String, key: NoteVerifierKey)]>([:])
+
+    private static func bodyHash(_ reader: any LedgerReader, seq: Int64) throws -> String? {
+        var hash: String?
+        try reader.forEachRecord(RecordFilter(from: seq, to: seq, withStoredState: false)) { stored in
+            hash = try Entry.parse(record: stored.record).bodyHashHex
+            return false
+        }
+        return hash
+    }
+
+    private static func scanLogKey(
+        _ reader: any LedgerReader, from: Int64, to size: Int64?, startingWith start: NoteVerifierKey
+    ) throws -> NoteVerifierKey {
+        var key = start
+        try reader.forEachRecord(RecordFilter(from: from, to: size, stream: "ledger", withStoredState: false)) {
+            stored in
             let body = try EntryBody.parse(record: stored.record)
             if body.type == EventTypes.logKeyRotated, let text = body.data.member("log_vkey")?.stringValue {
                 key = try NoteVerifierKey(vkey: text)
