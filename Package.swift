@@ -23,6 +23,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The system OpenSSL (libcrypto): modulemap and shim header only.
@@ -53,13 +57,24 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The PostgreSQL store (postgres-nio, no ORM), behind the core's `LedgerStore` protocol.
+        .target(
+            name: "LedgerPostgres",
+            dependencies: [
+                "LedgerCore", "LedgerCrypto", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Use cases the command line runs: init, keys, append, checkpoint, verify (parallel), export.
         .target(
             name: "LedgerApp",
             dependencies: ["CourtBundle", "CustodyDomain", "LedgerConcurrency", "LedgerCore", "LedgerCrypto"],
             swiftSettings: strict),
         // The stores this build has, by ledger location: the one place that names a store type.
-        .target(name: "LedgerStores", dependencies: ["LedgerCore", "LedgerSQLite"], swiftSettings: strict),
+        .target(
+            name: "LedgerStores", dependencies: ["LedgerCore", "LedgerPostgres", "LedgerSQLite"], swiftSettings: strict),
         // The `ledger` executable: argument parsing and printing only.
         .executableTarget(
             name: "LedgerCLI",
@@ -81,8 +96,8 @@ let package = Package(
         .target(
             name: "LedgerTestSupport",
             dependencies: [
-                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerSQLite",
-                "LedgerStores",
+                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerPostgres",
+                "LedgerSQLite", "LedgerStores",
             ],
             path: "Tests/LedgerTestSupport",
             swiftSettings: strict

@@ -1,36 +1,54 @@
 import Foundation
 import LedgerCore
+import LedgerPostgres
 import LedgerSQLite
 
 /// The stores this build has, by location: the one place that names a store type.
 ///
-/// A location with a URL scheme selects its store by the scheme; anything else is a path to a SQLite file.
+/// `postgresql://…` (or `postgres://…`) selects the PostgreSQL store; a location with another URL scheme is refused;
+/// anything else is a path to a SQLite file.
 public struct StandardStores: LedgerStoreProvider {
-    /// The stores of this build; the value holds no state.
-    public init() {}
+    /// For PostgreSQL ledgers this provider creates: the runtime role appends connect as (nil: `<database>_writer`)
+    /// and the password it is given (nil: none set).
+    public let writerRole: String?
+    private let writerPassword: String?
 
-    /// Opens the SQLite ledger at path `location`; with `readOnly`, nothing there is changed.
+    /// The stores of this build; `writerRole` and `writerPassword` apply to PostgreSQL ledgers it creates.
+    public init(writerRole: String? = nil, writerPassword: String? = nil) {
+        self.writerRole = writerRole
+        self.writerPassword = writerPassword
+    }
+
+    /// Opens the ledger at `location`; with `readOnly`, nothing there is changed.
     ///
-    /// Throws `unsupported-location` for a URL such as `postgresql://…`, and the SQLite store's errors otherwise.
+    /// Throws `unsupported-location` for a URL of another scheme, and the store's errors otherwise.
     public func open(_ location: String, schema: ProjectionSchema, readOnly: Bool) throws(StoreError)
         -> any LedgerStore
     {
+        if PostgresLocation.isPostgres(location) {
+            return try PostgresLedgerStore.open(PostgresLocation(location), schema: schema, readOnly: readOnly)
+        }
         try requireFile(location)
         return try SQLiteLedgerStore.open(path: location, schema: schema, readOnly: readOnly)
     }
 
-    /// Creates a SQLite ledger at path `location` and runs `initialize` in the transaction that creates it.
+    /// Creates a ledger at `location` and runs `initialize` in the transaction that creates it.
     ///
-    /// All or nothing: the file exists complete or not at all, and nothing is ever overwritten. Throws
-    /// `unsupported-location` for a URL.
+    /// All or nothing: the ledger exists complete or not at all, and nothing is ever overwritten.
     public func create<T>(
         _ location: String, schema: ProjectionSchema, _ initialize: (any LedgerWriteTransaction) throws -> T
     ) throws -> T {
+        if PostgresLocation.isPostgres(location) {
+            return try PostgresLedgerStore.create(
+                try PostgresLocation(location), schema: schema, writerRole: writerRole, writerPassword: writerPassword,
+                initialize)
+        }
         try requireFile(location)
         return try SQLiteLedgerStore.create(path: location, schema: schema, initialize)
     }
 
-    /// True when a file (a ledger or not) is at path `location`; always false for a URL.
+    /// True when a file (a ledger or not) is at path `location`; always false for a URL (creating a ledger in a
+    /// database that holds one is refused by the store).
     public func exists(_ location: String) -> Bool {
         Self.scheme(location) == nil && FileManager.default.fileExists(atPath: location)
     }
@@ -54,7 +72,8 @@ public struct StandardStores: LedgerStoreProvider {
         if let scheme = Self.scheme(location) {
             throw StoreError(
                 .unsupportedLocation,
-                "\(displayName(location)): this build stores ledgers in SQLite files only (no \(scheme) store)")
+                "\(displayName(location)): this build stores ledgers in SQLite files and PostgreSQL databases"
+                    + " (postgresql://…), not \(scheme)")
         }
     }
 }

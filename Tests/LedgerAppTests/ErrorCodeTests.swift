@@ -98,11 +98,23 @@ struct ErrorCodeTests {
         #expect(missing?.code == .notFound)
         #expect(missing?.code.exitStatus == 2)
         #expect(missing?.code.httpStatus == 404)
-        let url = error { _ = try ledgerLocation("postgresql://ada:secret@db.example/ledger").open() }
+        let url = error { _ = try ledgerLocation("mysql://ada:secret@db.example/ledger").open() }
         #expect(url?.code == .usage)
         #expect(url?.description.contains("secret") == false, "a location never echoes its password")
+        #expect(url?.description.hasPrefix("mysql://ada:***@db.example/ledger:") == true, "\(url?.description ?? "")")
+        // A database server that cannot be reached (nothing listens on port 1): a store error, no password shown.
+        let unreachable = error { _ = try ledgerLocation("postgresql://ada:secret@127.0.0.1:1/ledger").open() }
+        #expect(unreachable?.code == .store)
+        #expect(unreachable?.code.httpStatus == 503)
+        #expect(unreachable?.description.contains("secret") == false, "a location never echoes its password")
         #expect(
-            url?.description.hasPrefix("postgresql://ada:***@db.example/ledger:") == true, "\(url?.description ?? "")")
+            unreachable?.description.hasPrefix("cannot connect to postgresql://ada@127.0.0.1:1/ledger") == true,
+            "\(unreachable?.description ?? "")")
+        let typo = error {
+            _ = try ledgerLocation("postgresql://ada:secret@127.0.0.1/ledger?sslmode=verify_full").open()
+        }
+        #expect(typo?.code == .usage)
+        #expect(typo?.description.contains("sslmode=verify_full is not one of") == true, "\(typo?.description ?? "")")
     }
 
     /// The one table: every code has an exit status of FORMAT.md §9 and an HTTP error status.

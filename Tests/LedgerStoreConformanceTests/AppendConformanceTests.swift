@@ -159,21 +159,27 @@ struct AppendConformanceTests {
     func theStoreRefusesOutOfOrderSeqsReusedIDsAndStreamRevisions(_ kind: StoreKind) throws {
         let fixture = try kind.fixture()
         let genesis = try Entry.parse(record: try fixture.records()[1])
-        try fixture.store.write { transaction in
-            let admin = fixture.admin
-            let refused = [
-                try nextNote("same seq", in: transaction, signer: admin) { $0.seq -= 1 },
-                try nextNote("gap", in: transaction, signer: admin) { $0.seq += 1 },
-                try nextNote("reused id", in: transaction, signer: admin) { $0.id = genesis.body.id },
-                try nextNote("reused revision", in: transaction, signer: admin) { $0.streamRev = 1 },
-            ]
-            for entry in refused {
-                let leaf = Merkle.leafHash(entry.record)
-                expectStoreError(.engine) { try transaction.insert(entry, leafHash: leaf, nodes: []) }
+        let changes: [(String, (inout EntryBody) -> Void)] = [
+            ("same seq", { $0.seq -= 1 }), ("gap", { $0.seq += 1 }), ("reused id", { $0.id = genesis.body.id }),
+            ("reused revision", { $0.streamRev = 1 }),
+        ]
+        for (text, change) in changes {
+            // Refused by the insert, or (a store that sends entries in groups) by the commit: nothing is written.
+            expectStoreError(.engine) {
+                try fixture.store.write { transaction in
+                    let entry = try nextNote(text, in: transaction, signer: fixture.admin, change: change)
+                    try transaction.insert(entry, leafHash: Merkle.leafHash(entry.record), nodes: [])
+                    try transaction.writeProjectionRows([], builtTo: entry.body.seq)
+                }
             }
+            #expect(try fixture.count() == 2, "\(text): a refused insert leaves nothing")
+        }
+        // An out-of-order seq is refused by the insert itself: the transaction goes on and commits what follows.
+        try fixture.store.write { transaction in
+            let gap = try nextNote("gap", in: transaction, signer: fixture.admin) { $0.seq += 1 }
+            expectStoreError(.engine) { try transaction.insert(gap, leafHash: Merkle.leafHash(gap.record), nodes: []) }
             #expect(try transaction.entryCount() == 2, "a refused insert leaves nothing, even before the commit")
-            // The transaction goes on: a well-formed entry is still accepted, and committed.
-            let entry = try nextNote("accepted", in: transaction, signer: admin)
+            let entry = try nextNote("accepted", in: transaction, signer: fixture.admin)
             try insertRaw([entry], in: transaction)
             try transaction.writeProjectionRows([], builtTo: entry.body.seq)
         }

@@ -14,14 +14,23 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
     /// The in-memory double of LedgerTestSupport.
     case inMemory
+    /// The PostgreSQL store on the test server (`$LEDGER_TEST_POSTGRES_URL`), each ledger in a database of its own,
+    /// created by its owner and appended to as the runtime role.
+    case postgres
+
+    /// Every kind this run can test: PostgreSQL when a test server is given (under `CI=true`, always).
+    static var allCases: [StoreKind] {
+        PostgresTestServer.isAvailable ? [.sqlite, .inMemory, .postgres] : [.sqlite, .inMemory]
+    }
 
     var testDescription: String { rawValue }
 
-    /// A new provider: a fresh set of in-memory ledgers, or the file-backed stores.
+    /// A new provider: a fresh set of in-memory ledgers, the file-backed stores, or test databases.
     func stores() -> any LedgerStoreProvider {
         switch self {
         case .sqlite: StandardStores()
         case .inMemory: InMemoryStores()
+        case .postgres: PostgresTestStores()
         }
     }
 
@@ -158,9 +167,13 @@ func expectStoreError(
 extension LedgerFixture {
     /// Changes the stored ledger behind the store's back: SQL through a connection of its own for SQLite (with the
     /// append-only triggers dropped first, as someone with `sqlite3` could), the tamper hook for the in-memory store.
-    func tamper(sql: String, memory: (inout InMemoryLedgerState) -> Void) throws {
+    func tamper(sql: String, postgres: String? = nil, memory: (inout InMemoryLedgerState) -> Void) throws {
         if let memoryStore = store as? InMemoryLedgerStore {
             memoryStore.tamper(memory)
+            return
+        }
+        if let postgresStores = stores as? PostgresTestStores {
+            try postgresStores.tamper(path, sql: postgres ?? sql)
             return
         }
         let queue = try DatabaseQueue(path: path)

@@ -11,6 +11,8 @@ struct Tamper: Sendable, CustomTestStringConvertible {
     let name: String
     /// The change in SQL, for the SQLite store.
     let sql: String
+    /// The change in PostgreSQL's SQL where it differs (bytea for blobs, JSON text in projection columns).
+    var postgres: String? = nil
     /// The same change through the in-memory store's tamper hook.
     let memory: @Sendable (inout InMemoryLedgerState) -> Void
     let rule: VerificationRule
@@ -25,6 +27,9 @@ struct Tamper: Sendable, CustomTestStringConvertible {
         Tamper(
             name: "changed record byte",
             sql: "UPDATE entries SET record = replace(record, 'note 2', 'note 3') WHERE seq = 6",
+            postgres:
+                "UPDATE entries SET record = convert_to(replace(convert_from(record, 'UTF8'), 'note 2', 'note 3'), 'UTF8')"
+                + " WHERE seq = 6",
             memory: { state in
                 state.modifyEntry(seq: 6) {
                     $0.record = String(decoding: $0.record, as: UTF8.self).replacingBytes("note 2", with: "note 3")
@@ -32,10 +37,12 @@ struct Tamper: Sendable, CustomTestStringConvertible {
             }, rule: .signatures, seq: 6, words: "seq 6"),
         Tamper(
             name: "changed leaf hash", sql: "UPDATE entries SET leaf_hash = zeroblob(32) WHERE seq = 4",
+            postgres: "UPDATE entries SET leaf_hash = decode(repeat('00', 32), 'hex') WHERE seq = 4",
             memory: { $0.modifyEntry(seq: 4) { $0.leafHash = [UInt8](repeating: 0, count: 32) } },
             rule: .merkleTree, seq: 4, words: "the stored leaf hash does not match the record"),
         Tamper(
             name: "changed interior node", sql: "UPDATE entries SET nodes = zeroblob(length(nodes)) WHERE seq = 8",
+            postgres: "UPDATE entries SET nodes = decode(repeat('00', length(nodes)), 'hex') WHERE seq = 8",
             memory: { $0.modifyEntry(seq: 8) { $0.nodes = [UInt8](repeating: 0, count: $0.nodes.count) } },
             rule: .merkleTree, seq: 8, words: "the stored Merkle node at level 1 does not match"),
         Tamper(
@@ -46,12 +53,15 @@ struct Tamper: Sendable, CustomTestStringConvertible {
             memory: { $0.removeEntry(seq: 5) }, rule: .sequence, seq: 5, words: "the record says seq 6, expected 5"),
         Tamper(
             name: "changed lookup column", sql: "UPDATE entries SET body_hash = zeroblob(32) WHERE seq = 9",
+            postgres: "UPDATE entries SET body_hash = decode(repeat('00', 32), 'hex') WHERE seq = 9",
             memory: { $0.modifyEntry(seq: 9) { $0.bodyHash = [UInt8](repeating: 0, count: 32) } },
             rule: .storedState, seq: 9, words: "the stored columns"),
         Tamper(
             name: "forged stored checkpoint",
             sql:
                 "UPDATE checkpoints SET note = replace(note, char(10) || '9' || char(10), char(10) || '8' || char(10))",
+            postgres:
+                "UPDATE checkpoints SET note = replace(note, chr(10) || '9' || chr(10), chr(10) || '8' || chr(10))",
             memory: { state in
                 state.checkpoints[9] = state.checkpoints[9]?.replacingOccurrences(of: "\n9\n", with: "\n8\n")
             }, rule: .checkpoints, seq: nil, words: "checkpoint"),
@@ -76,6 +86,7 @@ struct Tamper: Sendable, CustomTestStringConvertible {
             }, rule: .projections, seq: nil, words: "row bob differs from the log in state"),
         Tamper(
             name: "edited projection column", sql: "UPDATE people SET agency = 'Other Agency' WHERE key = 'bob'",
+            postgres: "UPDATE people SET agency = '\"Other Agency\"' WHERE key = 'bob'",
             memory: { state in
                 guard let row = state.projectionRow(.people, key: "bob") else { return }
                 state.replaceProjectionRow(
@@ -108,7 +119,7 @@ struct TamperConformanceTests {
     func theVerifierNamesTheChange(_ kind: StoreKind, _ tamper: Tamper) throws {
         let fixture = try ledgerWithEntries(kind)
         #expect(try fixture.verifyFailure() == nil)
-        try fixture.tamper(sql: tamper.sql, memory: tamper.memory)
+        try fixture.tamper(sql: tamper.sql, postgres: tamper.postgres, memory: tamper.memory)
         let failure = try #require(try fixture.verifyFailure())
         #expect(failure.rule == tamper.rule, "\(failure)")
         #expect(failure.seq == tamper.seq, "\(failure)")
@@ -129,12 +140,14 @@ struct TamperConformanceTests {
             let changed = record
             try fixture.tamper(
                 sql: "UPDATE entries SET record = X'\(Hex.encode(changed))' WHERE seq = \(seq)",
+                postgres: "UPDATE entries SET record = decode('\(Hex.encode(changed))', 'hex') WHERE seq = \(seq)",
                 memory: { $0.modifyEntry(seq: seq) { $0.record = changed } })
             let failure = try #require(try fixture.verifyFailure(), "byte \(position) of seq \(seq)")
             #expect(failure.seq == seq, "\(failure)")
             let original = records[Int(seq - 1)]
             try fixture.tamper(
                 sql: "UPDATE entries SET record = CAST(X'\(Hex.encode(original))' AS TEXT) WHERE seq = \(seq)",
+                postgres: "UPDATE entries SET record = decode('\(Hex.encode(original))', 'hex') WHERE seq = \(seq)",
                 memory: { $0.modifyEntry(seq: seq) { $0.record = original } })
             #expect(try fixture.verifyFailure() == nil, "restored")
         }

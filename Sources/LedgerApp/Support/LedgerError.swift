@@ -134,7 +134,8 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         case let error as StoreError:
             switch error.code {
             case .noLedger: LedgerError(.notFound, error.description)
-            case .notALedger, .alreadyExists, .unsupportedVersion, .unsupportedLocation, .invalidRequest:
+            case .notALedger, .alreadyExists, .unsupportedVersion, .unsupportedLocation, .invalidRequest,
+                .notPermitted:
                 LedgerError(.usage, error.description)
             case .damaged, .engine: LedgerError(.store, error.description)
             }

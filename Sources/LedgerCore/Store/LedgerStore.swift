@@ -164,6 +164,10 @@ public protocol LedgerReader: KeyDirectory, ProjectionSource {
 /// A write transaction: everything it does is committed together or not at all.
 public protocol LedgerWriteTransaction: LedgerReader {
     /// Appends an entry with its leaf hash and the interior nodes it completes.
+    ///
+    /// An entry whose seq is not the next is refused here; one whose id or (stream, stream_rev) is taken is refused
+    /// here or, by a store that sends entries to its engine in groups, by a later call of the transaction and at the
+    /// latest by its commit. Either way the transaction then fails as a whole and leaves nothing.
     func insert(_ entry: Entry, leafHash: [UInt8], nodes: [[UInt8]]) throws
     /// Applies an entry's effect to the keys table.
     func apply(_ effect: RuleEffect) throws

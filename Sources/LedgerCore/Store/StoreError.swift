@@ -18,6 +18,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case invalidRequest = "invalid-request"
         /// The location cannot be served by any store this build has.
         case unsupportedLocation = "unsupported-location"
+        /// The store's own access control refuses the connection or the operation (a database role without the
+        /// privilege, or one that could bypass the append-only rules and so may not append).
+        case notPermitted = "not-permitted"
         /// The storage engine failed (I/O, locking, constraint): nothing was committed.
         case engine
     }

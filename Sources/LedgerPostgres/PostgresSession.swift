@@ -1,0 +1,201 @@
+import Foundation
+import LedgerCore
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// One connection to the server, used by one thread at a time, through blocking calls.
+///
+/// The store's protocol is synchronous (the command line, and a server through its `async` wrappers that run it on
+/// a thread of its own), so every query waits for its future here. The futures complete on NIO's event loops, never
+/// on Swift's cooperative threads: a caller on any thread that is not an event loop may wait.
+final class PostgresSession: @unchecked Sendable {
+    let connection: PostgresConnection
+    let location: PostgresLocation
+    /// False once a query failed in a way that leaves the connection unusable, or a transaction did not end.
+    private(set) var reusable = true
+
+    private static let logger = Logger(label: "custody-ledger.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+    private static let nextID = Atomic<Int>(1)
+
+    private init(connection: PostgresConnection, location: PostgresLocation) {
+        self.connection = connection
+        self.location = location
+    }
+
+    /// Connects, as the location says (TLS as its `sslmode` asks, with a clear error when it cannot be had).
+    static func connect(_ location: PostgresLocation) throws(StoreError) -> PostgresSession {
+        var configuration: PostgresConnection.Configuration
+        do {
+            if let folder = location.socketDirectory {
+                configuration = PostgresConnection.Configuration(
+                    unixSocketPath: folder + "/.s.PGSQL.\(location.port)", username: location.user,
+                    password: location.password, database: location.database)
+            } else {
+                configuration = PostgresConnection.Configuration(
+                    host: location.host, port: location.port, username: location.user, password: location.password,
+                    database: location.database, tls: try tls(location))
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.engine, "\(location.displayName): cannot set up TLS: \(error)")
+        }
+        configuration.options.connectTimeout = .seconds(Int64(location.connectTimeout))
+        configuration.options.additionalStartupParameters = [("application_name", "custody-ledger")]
+        let id = nextID.add(1, ordering: .relaxed).oldValue
+        do {
+            let connection = try PostgresConnection.connect(
+                on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger
+            ).wait()
+            return PostgresSession(connection: connection, location: location)
+        } catch {
+            throw StoreError(
+                connectionCode(error), "cannot connect to \(location.displayName): \(describe(error, location))")
+        }
+    }
+
+    private static func tls(_ location: PostgresLocation) throws -> PostgresConnection.Configuration.TLS {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let file = location.sslRootCertificate {
+            guard FileManager.default.isReadableFile(atPath: file) else {
+                throw StoreError(.engine, "\(location.displayName): cannot read sslrootcert \(file)")
+            }
+            configuration.trustRoots = .file(file)
+        }
+        switch location.sslMode {
+        case .disable: return .disable
+        case .prefer:
+            configuration.certificateVerification = .none
+            return .prefer(try NIOSSLContext(configuration: configuration))
+        case .require:
+            // As libpq: a root certificate file given makes `require` check the chain, as `verify-ca` does.
+            configuration.certificateVerification = location.sslRootCertificate == nil ? .none : .noHostnameVerification
+            return .require(try NIOSSLContext(configuration: configuration))
+        case .verifyCA:
+            configuration.certificateVerification = .noHostnameVerification
+            return .require(try NIOSSLContext(configuration: configuration))
+        case .verifyFull:
+            configuration.certificateVerification = .fullVerification
+            return .require(try NIOSSLContext(configuration: configuration))
+        }
+    }
+
+    /// Runs one statement and collects its rows.
+    @discardableResult
+    func run(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) throws(StoreError) -> PostgresQueryResult {
+        try wait(start(sql, binds))
+    }
+
+    /// Sends one statement, whose rows ``wait(_:)`` collects.
+    ///
+    /// Statements sent before it run first.
+    func start(_ sql: String, _ binds: PostgresBindings = PostgresBindings()) -> EventLoopFuture<PostgresQueryResult> {
+        connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: Self.logger)
+    }
+
+    /// Waits for a statement sent by ``start(_:_:)``.
+    func wait(_ future: EventLoopFuture<PostgresQueryResult>) throws(StoreError) -> PostgresQueryResult {
+        do {
+            return try future.wait()
+        } catch {
+            if Self.breaksConnection(error) { reusable = false }
+            throw StoreError(Self.code(error), Self.describe(error, location))
+        }
+    }
+
+    /// Ends the transaction in progress without committing; a connection that cannot is not reused.
+    func rollBack() {
+        guard reusable else { return }
+        do { try run("ROLLBACK") } catch { reusable = false }
+    }
+
+    /// Marks the connection as not to be handed out again (a transaction that did not end cleanly).
+    func discard() { reusable = false }
+
+    /// Closes the connection, waiting for the server to be told.
+    func close() {
+        reusable = false
+        try? connection.close().wait()
+    }
+
+    // MARK: Errors
+
+    /// The SQLSTATE of a server error, if the error is one.
+    static func sqlState(_ error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    private static func breaksConnection(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError else { return true }
+        return error.code != .server
+    }
+
+    private static func code(_ error: any Error) -> StoreError.Code {
+        switch sqlState(error) {
+        case "42501": .notPermitted
+        case "3D000": .noLedger
+        default: .engine
+        }
+    }
+
+    private static func connectionCode(_ error: any Error) -> StoreError.Code {
+        switch sqlState(error) {
+        case "3D000": .noLedger
+        case "28000", "28P01": .notPermitted
+        default: .engine
+        }
+    }
+
+    /// One line a user can act on; postgres-nio's own description hides the server's message on purpose.
+    static func describe(_ error: any Error, _ location: PostgresLocation) -> String {
+        guard let error = error as? PSQLError else {
+            if let error = error as? NIOSSLError { return "TLS failed: \(error)" }
+            return "\(error)"
+        }
+        if let info = error.serverInfo {
+            let message = info[.message] ?? "server error"
+            switch info[.sqlState] {
+            case "53100":
+                return "the database server's disk is full (\(message)); nothing was written"
+            case "3D000":
+                return "no database \(location.database) on the server (create it first: createdb \(location.database))"
+            case "28P01", "28000":
+                return "the server refused \(location.user): \(message)"
+            case "57P01", "57P02", "57P03":
+                return "the server is shutting down or restarting (\(message)); nothing was written"
+            case let state?:
+                let detail = info[.detail].map { " (\($0))" } ?? ""
+                return "\(message)\(detail) [SQLSTATE \(state)]"
+            case nil:
+                return message
+            }
+        }
+        switch error.code {
+        case .sslUnsupported:
+            return "the server does not offer TLS, which sslmode=\(location.sslMode.rawValue) requires"
+        case .failedToAddSSLHandler:
+            return "TLS could not be set up (\(error.underlying.map { "\($0)" } ?? "no detail"))"
+        case .authMechanismRequiresPassword:
+            return "the server asks a password for \(location.user): put it in the URL or in $PGPASSWORD"
+        case .serverClosedConnection, .uncleanShutdown, .clientClosedConnection:
+            return "the connection to the server was lost; nothing of the transaction in progress was committed"
+        case .connectionError:
+            let underlying = error.underlying.map { describeUnderlying($0) } ?? "no detail"
+            return "cannot reach the server (\(underlying))"
+        case .queryCancelled:
+            return "the statement was cancelled"
+        default:
+            return "\(error.code)\(error.underlying.map { ": \(describeUnderlying($0))" } ?? "")"
+        }
+    }
+
+    private static func describeUnderlying(_ error: any Error) -> String {
+        if let error = error as? NIOSSLError { return "TLS: \(error)" }
+        if let error = error as? BoringSSLError { return "TLS: \(error)" }
+        return "\(error)"
+    }
+}
