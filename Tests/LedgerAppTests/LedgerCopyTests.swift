@@ -1,5 +1,6 @@
 import CustodyDomain
 import Foundation
+import GRDB
 import LedgerCore
 import LedgerCrypto
 import LedgerStores
@@ -186,6 +187,31 @@ struct LedgerCopyTests {
             (error as? LedgerError)?.code == .integrity && "\(error)".contains("keys table")
         }
         #expect(!destination.exists)
+    }
+
+    /// A SQLite source damaged behind the store's back: a keys table that no longer follows the log (found when the
+    /// copy is compared, after every record is written), or a record's stored nodes cut short (found while streaming).
+    @Test(arguments: [
+        "UPDATE keys SET revoked_seq = NULL",
+        "DROP TRIGGER entries_append_only_update; UPDATE entries SET nodes = zeroblob(5) WHERE seq = 4",
+    ])
+    func aFailedSQLiteCopyLeavesNoFileAndTheSourceUnchanged(damage: String) throws {
+        let fixture = try Self.richLedger(stores: StandardStores(), format: EntryBody.statementVersion)
+        let queue = try DatabaseQueue(path: fixture.ledger.path)
+        try queue.write { try $0.execute(sql: damage) }
+        try queue.close()
+        let before = try Data(contentsOf: URL(fileURLWithPath: fixture.ledger.path))
+        let folder = fixture.ledger.directory.url.path
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+
+        #expect {
+            _ = try LedgerCopy.copy(
+                from: fixture.ledger.location, to: ledgerLocation(fixture.ledger.directory.path("copy.ledger")))
+        } throws: { error in
+            (error as? LedgerError)?.code == .integrity
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).sorted() == files)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: fixture.ledger.path)) == before)
     }
 
     @Test func checkpointNotesSplitIntoTheLogsNoteAndCosignatureLines() throws {
