@@ -34,57 +34,7 @@ public enum ProjectionRebuilder {
     public static func rebuild(store: any LedgerStore, progress: ((Int64) -> Void)? = nil) throws -> RebuildReport {
         let start = ContinuousClock.now
         do {
-            let report = try store.write { transaction in
-                let pipeline = FoldPipeline()
-                var batch: [[UInt8]] = []
-                var seqs: [Int64] = []
-                var cleared = false
-                batch.reserveCapacity(batchSize)
-                seqs.reserveCapacity(batchSize)
-                do {
-                    try transaction.forEachRecord(RecordFilter(withStoredState: false)) { stored in
-                        batch.append(stored.record)
-                        seqs.append(stored.seq)
-                        guard batch.count == batchSize else { return true }
-                        pipeline.submit(batch, seqs: seqs)
-                        batch.removeAll(keepingCapacity: true)
-                        seqs.removeAll(keepingCapacity: true)
-                        if !cleared {
-                            // While the first batch is parsed and folded: the old rows go now, not after the replay.
-                            try transaction.clearProjections()
-                            cleared = true
-                        }
-                        progress?(pipeline.folded)
-                        return !pipeline.failed
-                    }
-                } catch {
-                    // Nothing is left working in the background once the rebuild has failed.
-                    pipeline.cancel()
-                    _ = try? pipeline.finish()
-                    throw error
-                }
-                if !batch.isEmpty { pipeline.submit(batch, seqs: seqs) }
-                var replay = try pipeline.finish()
-                progress?(replay.count)
-                let replayed = ContinuousClock.now
-                var rows = 0
-                var waited = Duration.zero
-                try transaction.replaceAllProjections(builtTo: replay.count) { write in
-                    try serializeRows(of: replay.custody) { batch, wait in
-                        rows += batch.count
-                        waited += wait
-                        try write(batch)
-                        PausePoint.rebuildBulkLoad.reach()
-                    }
-                }
-                let written = ContinuousClock.now
-                let (count, skipped) = (replay.count, replay.skipped)
-                // Tens of thousands of records: freed on another core while this one commits.
-                Disposal.inBackground(&replay, leaving: Replay())
-                return RebuildReport(
-                    entries: count, rows: rows, skipped: skipped, duration: written - start,
-                    phases: (replayed - start, waited, written - replayed - waited, .zero))
-            }
+            let report = try store.write { try rebuild(in: $0, since: start, progress: progress) }
             // The duration includes the commit, which makes the rebuild durable.
             let committed = ContinuousClock.now - start
             return RebuildReport(
@@ -95,6 +45,64 @@ public enum ProjectionRebuilder {
         } catch {
             throw LedgerError.from(error)
         }
+    }
+
+    /// Replays the records of `transaction` into its projections, replacing every row: the rebuild inside a
+    /// transaction the caller holds (a rebuild's own, or a copy's creating one); times are counted from `start`,
+    /// and the commit's is left to the caller.
+    static func rebuild(
+        in transaction: any LedgerWriteTransaction, since start: ContinuousClock.Instant,
+        progress: ((Int64) -> Void)?
+    ) throws -> RebuildReport {
+        let pipeline = FoldPipeline()
+        var batch: [[UInt8]] = []
+        var seqs: [Int64] = []
+        var cleared = false
+        batch.reserveCapacity(batchSize)
+        seqs.reserveCapacity(batchSize)
+        do {
+            try transaction.forEachRecord(RecordFilter(withStoredState: false)) { stored in
+                batch.append(stored.record)
+                seqs.append(stored.seq)
+                guard batch.count == batchSize else { return true }
+                pipeline.submit(batch, seqs: seqs)
+                batch.removeAll(keepingCapacity: true)
+                seqs.removeAll(keepingCapacity: true)
+                if !cleared {
+                    // While the first batch is parsed and folded: the old rows go now, not after the replay.
+                    try transaction.clearProjections()
+                    cleared = true
+                }
+                progress?(pipeline.folded)
+                return !pipeline.failed
+            }
+        } catch {
+            // Nothing is left working in the background once the rebuild has failed.
+            pipeline.cancel()
+            _ = try? pipeline.finish()
+            throw error
+        }
+        if !batch.isEmpty { pipeline.submit(batch, seqs: seqs) }
+        var replay = try pipeline.finish()
+        progress?(replay.count)
+        let replayed = ContinuousClock.now
+        var rows = 0
+        var waited = Duration.zero
+        try transaction.replaceAllProjections(builtTo: replay.count) { write in
+            try serializeRows(of: replay.custody) { batch, wait in
+                rows += batch.count
+                waited += wait
+                try write(batch)
+                PausePoint.rebuildBulkLoad.reach()
+            }
+        }
+        let written = ContinuousClock.now
+        let (count, skipped) = (replay.count, replay.skipped)
+        // Tens of thousands of records: freed on another core while this one commits.
+        Disposal.inBackground(&replay, leaving: Replay())
+        return RebuildReport(
+            entries: count, rows: rows, skipped: skipped, duration: written - start,
+            phases: (replayed - start, waited, written - replayed - waited, .zero))
     }
 
     /// Parses batches of records on worker threads and folds them in order on a thread of its own.
@@ -249,7 +257,6 @@ public enum ProjectionRebuilder {
         var custody = CustodyState()
         var count: Int64 = 0
         var skipped = 0
-        var genesisActor: String?
 
         /// The events that change keys: the replay runs their type-table rules to learn the keys.
         static let keyEvents: Set<String> = [EventTypes.ledgerCreated, EventTypes.keyRegistered, EventTypes.keyRevoked]
@@ -259,17 +266,7 @@ public enum ProjectionRebuilder {
         }
 
         mutating func apply(_ record: ParsedRecord) throws {
-            if let entry = record.whole {
-                let effect: RuleEffect
-                do {
-                    effect = try EntryRules.check(entry, table: .custody, keys: keys, genesisActor: genesisActor)
-                } catch {
-                    throw LedgerError.integrity(
-                        "seq \(record.body.seq) breaks the type table (\(error)); run `ledger verify`")
-                }
-                keys.apply(effect)
-                if record.body.seq == 1 { genesisActor = record.body.actor }
-            }
+            if let entry = record.whole { _ = try keys.replay(entry) }
             do { try custody.apply(record.body, keys: keys) } catch is CustodyViolation { skipped += 1 }
             count = record.body.seq
         }
@@ -295,9 +292,25 @@ private final class Disposal<Value>: @unchecked Sendable {
 struct ReplayKeys: KeyDirectory {
     private var keys: [String: KeyState] = [:]
     private var admins = 0
+    /// The actor of seq 1, once replayed: the genesis rules name it.
+    private var genesisActor: String?
 
     func key(_ keyID: String) -> KeyState? { keys[keyID] }
     func activeAdminCount() -> Int { admins }
+
+    /// Runs the type table's rules for a key event (`ProjectionRebuilder.Replay.keyEvents`), the next entry of the
+    /// log, and applies its effect to these keys; returns the effect, which is what a store's keys table applies.
+    ///
+    /// Throws an integrity error when the entry breaks the type table: such a log needs `ledger verify` first.
+    mutating func replay(_ entry: Entry) throws -> RuleEffect {
+        let effect: RuleEffect
+        do { effect = try EntryRules.check(entry, table: .custody, keys: self, genesisActor: genesisActor) } catch {
+            throw LedgerError.integrity("seq \(entry.body.seq) breaks the type table (\(error)); run `ledger verify`")
+        }
+        apply(effect)
+        if entry.body.seq == 1 { genesisActor = entry.body.actor }
+        return effect
+    }
 
     mutating func apply(_ effect: RuleEffect) {
         switch effect {

@@ -60,8 +60,8 @@ struct LedgerCommand: ParsableCommand {
             TakedownCommand.self, ItemCommand.self, TransferCommand.self, ReceiveCommand.self, NoteCommand.self,
             CorrectCommand.self, ItemsCommand.self, TargetsCommand.self, PeopleCommand.self, StatsCommand.self,
             AppendCommand.self, HeadCommand.self, SignCommand.self, CosignCommand.self, SubmitCommand.self,
-            LogCommand.self, CheckpointCommand.self, VerifyCommand.self, RebuildCommand.self, ProofCommand.self,
-            WitnessCommand.self, LogKeyCommand.self, ExportCommand.self, VerifyBundleCommand.self,
+            LogCommand.self, CheckpointCommand.self, VerifyCommand.self, RebuildCommand.self, CopyCommand.self,
+            ProofCommand.self, WitnessCommand.self, LogKeyCommand.self, ExportCommand.self, VerifyBundleCommand.self,
             TypesCommand.self,
         ]
     )
