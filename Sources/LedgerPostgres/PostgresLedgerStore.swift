@@ -55,6 +55,7 @@ public final class PostgresLedgerStore: LedgerStore {
             let found = try session.run(
                 """
                 SELECT (SELECT value FROM ledger.meta WHERE name = 'schema_version'),
+                       (SELECT value FROM ledger.meta WHERE name = 'writer_role'),
                        (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
                        pg_get_userbyid(c.relowner) = current_user
                 FROM pg_class c WHERE c.oid = to_regclass('ledger.entries')
@@ -66,7 +67,7 @@ public final class PostgresLedgerStore: LedgerStore {
                     "no ledger in \(location.displayName) (create one with `ledger init --ledger URL`, connected as"
                         + " the database's owner)")
             }
-            let (schemaVersion, superuser, owner) = try row.decode((String?, Bool?, Bool).self)
+            let (schemaVersion, writerRole, superuser, owner) = try row.decode((String?, String?, Bool?, Bool).self)
             guard schemaVersion == PostgresSchema.version else {
                 session.close()
                 throw StoreError(
@@ -78,8 +79,8 @@ public final class PostgresLedgerStore: LedgerStore {
             if superuser == true || owner {
                 refusal =
                     "\(location.displayName): connected as \(location.user), \(superuser == true ? "a superuser" : "the owner of the ledger's tables"),"
-                    + " who could drop the append-only triggers; append as the runtime role instead"
-                    + " (\(PostgresSchema.writerRole(database: location.database)) unless `ledger init` named another)"
+                    + " who could drop the append-only triggers; append as the runtime role"
+                    + " \(writerRole ?? PostgresSchema.writerRole(database: location.database)) instead"
             }
             return PostgresLedgerStore(
                 location: location, schema: schema, readOnly: readOnly, serverVersion: version, writeRefusal: refusal,
@@ -146,6 +147,9 @@ public final class PostgresLedgerStore: LedgerStore {
         }
     }
 
+    /// The runtime role `ledger init` creates when none is named: `<database>_writer`.
+    public static func defaultWriterRole(database: String) -> String { PostgresSchema.writerRole(database: database) }
+
     // MARK: LedgerStore
 
     /// Runs `body` in one transaction holding the ledger's writer lock: committed when it returns, rolled back
@@ -193,7 +197,12 @@ public final class PostgresLedgerStore: LedgerStore {
 
     /// Takes an idle connection (or makes one), runs `work`, and keeps the connection if it is still sound.
     private func withSession<T>(_ work: (PostgresSession) throws -> T) throws -> T {
-        let session = try idle.withLock({ $0.popLast() }) ?? PostgresSession.connect(location)
+        var kept = idle.withLock { $0.popLast() }
+        while let session = kept, !session.answers() {
+            session.close()
+            kept = idle.withLock { $0.popLast() }
+        }
+        let session = try kept ?? PostgresSession.connect(location)
         do {
             let result = try work(session)
             if session.reusable { idle.withLock { $0.append(session) } } else { session.close() }

@@ -107,10 +107,39 @@ final class PostgresSession: @unchecked Sendable {
         }
     }
 
-    /// Ends the transaction in progress without committing; a connection that cannot is not reused.
+    /// Ends the transaction in progress without committing.
+    ///
+    /// A connection that cannot (within a few seconds) is not reused. One the server closed is not asked at all:
+    /// its transaction ended with it.
     func rollBack() {
-        guard reusable else { return }
-        do { try run("ROLLBACK") } catch { reusable = false }
+        guard reusable, !connection.isClosed else {
+            reusable = false
+            return
+        }
+        if (try? wait(start("ROLLBACK"), within: .seconds(10))) == nil { reusable = false }
+    }
+
+    /// True when the connection answers a trivial statement within a few seconds: a connection kept idle may have
+    /// been ended by the server (a restart, `pg_terminate_backend`) without this process noticing.
+    func answers() -> Bool {
+        guard reusable, !connection.isClosed else { return false }
+        return (try? wait(start("SELECT 1"), within: .seconds(5))) != nil
+    }
+
+    /// ``wait(_:)`` that gives up after `limit`, for statements that must not wait for anything.
+    private func wait(_ future: EventLoopFuture<PostgresQueryResult>, within limit: TimeAmount) throws(StoreError)
+        -> PostgresQueryResult
+    {
+        let answer = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+        future.cascade(to: answer)
+        let timeout = connection.eventLoop.scheduleTask(in: limit) {
+            answer.fail(StoreError(.engine, "the server did not answer"))
+        }
+        defer { timeout.cancel() }
+        do { return try wait(answer.futureResult) } catch {
+            reusable = false
+            throw error
+        }
     }
 
     /// Marks the connection as not to be handed out again (a transaction that did not end cleanly).
@@ -129,9 +158,13 @@ final class PostgresSession: @unchecked Sendable {
         (error as? PSQLError)?.serverInfo?[.sqlState]
     }
 
+    /// True unless the server refused one statement and goes on serving the connection: a FATAL error (the
+    /// backend terminated, the server shutting down) or any failure of the connection itself ends it.
     private static func breaksConnection(_ error: any Error) -> Bool {
-        guard let error = error as? PSQLError else { return true }
-        return error.code != .server
+        guard let error = error as? PSQLError, error.code == .server, let info = error.serverInfo else { return true }
+        let severity = info[.localizedSeverity] ?? info[.severity] ?? ""
+        let state = info[.sqlState] ?? ""
+        return severity == "FATAL" || severity == "PANIC" || state.hasPrefix("08") || state.hasPrefix("57P")
     }
 
     private static func code(_ error: any Error) -> StoreError.Code {

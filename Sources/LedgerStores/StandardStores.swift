@@ -47,10 +47,26 @@ public struct StandardStores: LedgerStoreProvider {
         return try SQLiteLedgerStore.create(path: location, schema: schema, initialize)
     }
 
-    /// True when a file (a ledger or not) is at path `location`; always false for a URL (creating a ledger in a
-    /// database that holds one is refused by the store).
+    /// Where appends to a ledger created at `location` connect: for PostgreSQL, the same database as the runtime
+    /// role (``writerRole``, or `<database>_writer`), with the password this provider gives it when
+    /// `withPassword` (never for printing); nil for a SQLite file, which is appended to where it is.
+    public func appendLocation(forCreated location: String, withPassword: Bool = false) -> String? {
+        guard PostgresLocation.isPostgres(location), var url = URLComponents(string: location),
+            let database = try? PostgresLocation(location).database
+        else { return nil }
+        url.user = writerRole ?? PostgresLedgerStore.defaultWriterRole(database: database)
+        url.password = withPassword ? writerPassword : nil
+        return url.string
+    }
+
+    /// True when a file (a ledger or not) is at path `location`, or a database at a URL holds a ledger; false when
+    /// the database cannot be reached (opening or creating it then says why).
     public func exists(_ location: String) -> Bool {
-        Self.scheme(location) == nil && FileManager.default.fileExists(atPath: location)
+        if PostgresLocation.isPostgres(location) {
+            guard let parsed = try? PostgresLocation(location) else { return false }
+            return (try? PostgresLedgerStore.open(parsed, schema: .none, readOnly: true)) != nil
+        }
+        return Self.scheme(location) == nil && FileManager.default.fileExists(atPath: location)
     }
 
     /// The location as it may be printed: a URL's password is replaced by `…`; a path is returned unchanged.

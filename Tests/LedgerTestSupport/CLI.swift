@@ -74,16 +74,25 @@ public enum CLI {
     /// Runs a shell command line (for sqlite3, openssl, sha256sum) in `directory`.
     @discardableResult
     public static func shell(_ command: String, in directory: URL) throws -> Output {
+        let (process, out, err) = try shellStart(command, in: directory)
+        return finish(process, out, err)
+    }
+
+    /// Starts a shell command line in `directory` without waiting, with `environment` added to this process's.
+    public static func shellStart(_ command: String, in directory: URL, environment: [String: String] = [:]) throws
+        -> (Process, Pipe, Pipe)
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         process.currentDirectoryURL = directory
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        return finish(process, out, err)
+        return (process, out, err)
     }
 }
 

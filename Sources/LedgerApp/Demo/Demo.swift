@@ -39,8 +39,12 @@ public struct Demo {
 
     /// A new or empty folder for the demo's ledger and keys.
     public let directory: String
-    /// The stores that create and open the demo's ledger file.
+    /// The stores that create and open the demo's ledger.
     public let stores: any LedgerStoreProvider
+    /// Where the ledger is created (nil: `custody.ledger` in ``directory``).
+    public let ledger: String?
+    /// Where appends connect once it is created (nil: the same location); a database's runtime role.
+    public let appendLedger: String?
     /// How many targets the operation identifies, written to `targets.csv` in ``directory`` and imported.
     public let targets: Int
     /// Called with one line per step.
@@ -50,11 +54,13 @@ public struct Demo {
 
     /// A demo into `directory`; nothing happens until ``run()``.
     public init(
-        directory: String, stores: any LedgerStoreProvider, targets: Int, log: @escaping (String) -> Void,
-        progress: @escaping (Int64, Int64) -> Void = { _, _ in }
+        directory: String, stores: any LedgerStoreProvider, ledger: String? = nil, appendLedger: String? = nil,
+        targets: Int, log: @escaping (String) -> Void, progress: @escaping (Int64, Int64) -> Void = { _, _ in }
     ) {
         self.directory = directory
         self.stores = stores
+        self.ledger = ledger
+        self.appendLedger = appendLedger
         self.targets = targets
         self.log = log
         self.progress = progress
@@ -97,8 +103,8 @@ public struct Demo {
         let start = ContinuousClock.now
         let fileManager = FileManager.default
         let keysDirectory = directory + "/keys"
-        let ledgerPath = directory + "/custody.ledger"
-        if fileManager.fileExists(atPath: ledgerPath) {
+        let ledgerPath = ledger ?? directory + "/custody.ledger"
+        if stores.exists(ledgerPath) {
             throw LedgerError.usage("\(ledgerPath) already exists; give the demo a new or empty folder")
         }
         do {
@@ -114,9 +120,9 @@ public struct Demo {
             at: location, origin: Self.origin,
             admin: Identity(name: "Ada Admin", person: "ada.int", agency: "Operation Coordination Desk (fictitious)"),
             adminKeyPath: keysDirectory + "/ada.int.pem", logKeyPath: keysDirectory + "/log.pem", passphrase: nil)
-        let store = try location.open()
+        let store = try LedgerLocation(appendLedger ?? ledgerPath, stores: stores).open()
         let admin = try KeyFiles.load(setup.adminKeyPath, passphrase: nil)
-        log("created \(ledgerPath) (origin \(Self.origin)); log and admin keys in \(keysDirectory)")
+        log("created \(location) (origin \(Self.origin)); log and admin keys in \(keysDirectory)")
 
         // 2. Every officer makes their own key and sends a signed request; the admin registers it.
         var keys: [String: Ed25519PrivateKey] = [:]
@@ -400,7 +406,7 @@ public struct Demo {
         let entries = try store.read { try $0.entryCount() }
         log("checkpoint signed at size \(checkpoint.checkpoint.size)")
         return DemoReport(
-            directory: directory, ledgerPath: ledgerPath, caseID: Self.caseID, entries: entries,
+            directory: directory, ledgerPath: appendLedger ?? ledgerPath, caseID: Self.caseID, entries: entries,
             checkpointSize: checkpoint.checkpoint.size, brokenSealItem: brokenSealItem,
             imagedItem: imaged.first ?? "EV-0001", duration: ContinuousClock.now - start)
     }

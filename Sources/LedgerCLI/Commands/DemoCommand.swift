@@ -18,15 +18,27 @@ struct DemoCommand: ParsableCommand {
             store; a description is corrected; a checkpoint is signed. Then `ledger stats` and `ledger \
             verify` run on the result.
 
+            With --ledger postgresql://OWNER@HOST/DATABASE the ledger goes into that (existing, empty) database, \
+            created as its owner and appended to as its runtime role (see `ledger init --help`); keys and files \
+            stay in the folder.
+
             Examples:
               ledger demo   (into ./synergia-demo, 30,000 targets)
               ledger demo /tmp/op --targets 500
+              ledger demo /tmp/op --ledger postgresql://localhost/custody \\
+                  --writer-password-file writer.pw
             Afterwards:
               ledger item history EV-0064 --ledger synergia-demo/custody.ledger
             """)
 
     @Argument(help: "A new or empty folder for the ledger, keys and files.") var directory = "synergia-demo"
     @Option(help: "How many targets to identify.") var targets = 30_000
+    @Option(
+        help: ArgumentHelp(
+            "Where to create the ledger: a SQLite file or postgresql://OWNER@HOST/DATABASE (default: custody.ledger in"
+                + " the folder).", valueName: "location"))
+    var ledger: String?
+    @OptionGroup var writer: WriterRoleOptions
     @OptionGroup var output: JSONOutput
 
     func validate() throws {
@@ -37,8 +49,12 @@ struct DemoCommand: ParsableCommand {
         // Under --json standard output holds one object; the narrative goes to standard error.
         let say: (String) -> Void = output.json ? { printErr($0) } : { print($0) }
         let progress = ProgressLine(label: "appending", total: nil)
+        let stores = try writer.stores(for: ledger ?? directory + "/custody.ledger")
+        // A database's ledger is appended to as its runtime role (with the password given, never printed).
+        let appendLedger = ledger.flatMap { stores.appendLocation(forCreated: $0, withPassword: true) }
+        let shownLedger = ledger.flatMap { stores.appendLocation(forCreated: $0) }
         let demo = Demo(
-            directory: directory, stores: StandardStores(), targets: targets,
+            directory: directory, stores: stores, ledger: ledger, appendLedger: appendLedger, targets: targets,
             log: { line in
                 progress.finish()
                 say("▸ " + line)
@@ -46,19 +62,20 @@ struct DemoCommand: ParsableCommand {
             progress: { done, total in progress.update(done, of: total) })
         let report = try demo.run()
         progress.finish()
-        let store = try LedgerLocation(report.ledgerPath, stores: StandardStores()).openForReading()
+        let store = try LedgerLocation(report.ledgerPath, stores: stores).openForReading()
+        let shownPath = shownLedger ?? report.ledgerPath
         let stats = try OperationStats.compute(caseID: report.caseID, in: store)
         say("\n$ ledger stats --case \(report.caseID)")
         say(StatsReport.text(stats))
         say("\n$ ledger verify")
         let verifyProgress = ProgressLine(label: "verifying", total: report.entries)
         let verification = try VerifyRunner.verify(
-            store: store, options: VerifyOptions(progress: { verifyProgress.update($0) }), source: report.ledgerPath)
+            store: store, options: VerifyOptions(progress: { verifyProgress.update($0) }), source: shownPath)
         verifyProgress.finish()
         let seconds = Double(report.duration.components.seconds) + Double(report.duration.components.attoseconds) / 1e18
         if output.json {
             printJSON([
-                "ledger": .string(report.ledgerPath), "case": .string(report.caseID),
+                "ledger": .string(shownPath), "case": .string(report.caseID),
                 "entries": .integer(report.entries), "milliseconds": .integer(Int64(seconds * 1000)),
                 "stats": StatsReport.json(stats), "verify": VerifyReportFormatter.json(verification),
             ])
@@ -68,7 +85,7 @@ struct DemoCommand: ParsableCommand {
                 """
 
                 \(report.entries) entries written in \(String(format: "%.1f", seconds)) s. Try:
-                  export LEDGER_PATH=\(report.ledgerPath)
+                  export LEDGER_PATH=\(shownPath)\(writer.writerPasswordFile.map { " PGPASSWORD=$(head -n1 \($0))" } ?? "")
                   ledger item history \(report.brokenSealItem)     (a broken seal at receipt)
                   ledger item show \(report.imagedItem)            (an imaged exhibit with its hashes)
                   ledger items --status in-custody --holder erin.nl

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Foundation
 import LedgerApp
 import LedgerCore
+import LedgerStores
 
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,10 +17,17 @@ struct InitCommand: ParsableCommand {
             every commit, so keep that file (mode 0600) on the workstation that owns the ledger, or set \
             $LEDGER_LOG_KEY to it.
 
-            Example:
+            In PostgreSQL (--ledger postgresql://OWNER@HOST/DATABASE, an existing database, connected as its \
+            owner): creates the schema `ledger` with its append-only triggers, and the runtime role appends \
+            connect as (--writer-role, default DATABASE_writer), which may only read, append and keep the \
+            projections. Appends connected as the owner or a superuser are refused. docs/POSTGRESQL.md says more.
+
+            Examples:
               ledger init --origin ledger.example.org/op-synergia --name "Ada Admin" \\
                   --person ada --agency "Example Crime Agency" --admin-key ada.pem \\
                   --log-key log.pem
+              createdb custody && ledger init --origin ledger.example.org/op-synergia \\
+                  --ledger postgresql://localhost/custody --writer-password-file writer.pw
             """)
 
     @OptionGroup var location: LedgerOptions
@@ -37,11 +46,15 @@ struct InitCommand: ParsableCommand {
             valueName: "version"))
     var format: Int64 = 2
     @OptionGroup var passphrase: PassphraseOptions
+    @OptionGroup var writer: WriterRoleOptions
     @Flag(help: "Print the result as JSON.") var json = false
 
     func run() throws {
+        let stores = try writer.stores(for: location.path)
+        let target = LedgerLocation(location.path, stores: stores)
+        let appendLocation = stores.appendLocation(forCreated: location.path)
         let result = try LedgerSetup.initialize(
-            at: location.location, origin: origin, admin: Identity(name: name, person: person, agency: agency),
+            at: target, origin: origin, admin: Identity(name: name, person: person, agency: agency),
             adminKeyPath: adminKey, logKeyPath: logKey, passphrase: try passphrase.passphrase(),
             format: format)
         if json {
@@ -49,6 +62,7 @@ struct InitCommand: ParsableCommand {
                 "ledger": .string(location.location.description), "origin": .string(result.origin),
                 "admin_key_id": .string(result.adminKeyID), "admin_key_file": .string(result.adminKeyPath),
                 "log_key_file": .string(result.logKeyPath), "log_vkey": .string(result.logVKey),
+                "append_ledger": appendLocation.map { .string(stores.displayName($0)) } ?? .null,
             ])
             return
         }
@@ -61,5 +75,58 @@ struct InitCommand: ParsableCommand {
             Keep both key files safe. Publish the log vkey so auditors can pin it:
               ledger verify --trust-log-key '\(result.logVKey)'
             """)
+        if let appendLocation {
+            print(
+                """
+                Appends connect as the runtime role, which may only read and append (\(
+                    writer.writerPasswordFile == nil
+                        ? "it has no password: give it one with ALTER ROLE … PASSWORD, or allow it in pg_hba.conf"
+                        : "its password is the one in \(writer.writerPasswordFile ?? ""); put it in $PGPASSWORD")):
+                  export LEDGER_PATH='\(appendLocation)'
+                """)
+        }
+    }
+}
+
+/// For a ledger created in PostgreSQL: the runtime role that appends connect as.
+struct WriterRoleOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "PostgreSQL only: the runtime role appends connect as, created with LOGIN if missing (default:"
+                + " DATABASE_writer).", valueName: "role"))
+    var writerRole: String?
+    @Option(
+        help: ArgumentHelp(
+            "PostgreSQL only: a file whose first line is the password to give the runtime role.", valueName: "file"))
+    var writerPasswordFile: String?
+
+    /// The stores that create the ledger at `location` with this role; a role option for a SQLite file is refused.
+    func stores(for location: String) throws -> StandardStores {
+        guard writerRole != nil || writerPasswordFile != nil else { return StandardStores() }
+        guard StandardStores().appendLocation(forCreated: location) != nil else {
+            throw LedgerError.usage("--writer-role and --writer-password-file apply to PostgreSQL ledgers only")
+        }
+        if let writerRole {
+            let allowed = writerRole.utf8.allSatisfy {
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                    || $0 == UInt8(ascii: "_")
+            }
+            guard allowed, (1...63).contains(writerRole.utf8.count), writerRole.first?.isNumber == false else {
+                throw LedgerError.usage(
+                    "--writer-role \(writerRole): a role name is 1 to 63 of a-z 0-9 _, not starting with a digit")
+            }
+        }
+        var password: String?
+        if let file = writerPasswordFile {
+            guard let data = FileManager.default.contents(atPath: file),
+                let line = String(data: data, encoding: .utf8)?.split(whereSeparator: \.isNewline).first,
+                !line.isEmpty
+            else {
+                throw LedgerError.usage("--writer-password-file \(file): cannot read a password from its first line")
+            }
+            password = String(line)
+        }
+        return StandardStores(writerRole: writerRole, writerPassword: password)
     }
 }

@@ -72,8 +72,9 @@ struct LedgerOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The ledger database file (default: $LEDGER_PATH, or custody.ledger in the current folder).",
-            valueName: "path"))
+            "The ledger: a SQLite file, or a PostgreSQL database as postgresql://user@host:port/database"
+                + " (default: $LEDGER_PATH, or custody.ledger in the current folder).",
+            valueName: "location"))
     var ledger: String?
 
     /// The location as given (or defaulted).
