@@ -75,6 +75,10 @@ enum PostgresSchema {
             FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
         CREATE TRIGGER timestamps_append_only BEFORE UPDATE OR DELETE ON ledger.timestamps
             FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
+        CREATE TRIGGER cosignatures_no_truncate BEFORE TRUNCATE ON ledger.cosignatures
+            FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
+        CREATE TRIGGER timestamps_no_truncate BEFORE TRUNCATE ON ledger.timestamps
+            FOR EACH STATEMENT EXECUTE FUNCTION ledger.refuse_change();
         """
 
     /// The read models: `key`, the filter columns (each value as its canonical JSON text, so a string and an

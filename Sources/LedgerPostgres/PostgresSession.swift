@@ -21,6 +21,9 @@ final class PostgresSession: @unchecked Sendable {
     private static let logger = Logger(label: "custody-ledger.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
     private static let nextID = Atomic<Int>(1)
 
+    /// The server process serving this connection (`pg_backend_pid()`), by which a watchdog asks whether it lives.
+    private(set) var backendPID: Int32 = 0
+
     private init(connection: PostgresConnection, location: PostgresLocation) {
         self.connection = connection
         self.location = location
@@ -51,7 +54,9 @@ final class PostgresSession: @unchecked Sendable {
             let connection = try PostgresConnection.connect(
                 on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: id, logger: logger
             ).wait()
-            return PostgresSession(connection: connection, location: location)
+            let session = PostgresSession(connection: connection, location: location)
+            session.backendPID = try session.run("SELECT pg_backend_pid()").first?.decode(Int32.self) ?? 0
+            return session
         } catch {
             throw StoreError(
                 connectionCode(error), "cannot connect to \(location.displayName): \(describe(error, location))")
@@ -97,8 +102,28 @@ final class PostgresSession: @unchecked Sendable {
         connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: Self.logger)
     }
 
+    /// How long a statement runs before the watchdog asks the server whether this connection's process lives.
+    private static let watchdogInterval: DispatchTimeInterval = .seconds(2)
+
     /// Waits for a statement sent by ``start(_:_:)``.
+    ///
+    /// A statement may rightly take long (waiting for the writer lock, a rebuild's deletes), so there is no timeout;
+    /// but a connection the server ended while it was idle may never be noticed by the client (its close not
+    /// reported), and a statement sent on it would be waited for forever. So while a statement runs, every two
+    /// seconds a second connection asks whether this connection's server process is still there; when it is not
+    /// (or the server cannot be reached), the wait ends with an error.
     func wait(_ future: EventLoopFuture<PostgresQueryResult>) throws(StoreError) -> PostgresQueryResult {
+        let done = DispatchSemaphore(value: 0)
+        future.whenComplete { _ in done.signal() }
+        while done.wait(timeout: .now() + Self.watchdogInterval) == .timedOut {
+            guard !isAlive() else { continue }
+            reusable = false
+            connection.close().whenComplete { _ in }
+            throw StoreError(
+                .engine,
+                "the connection to the server was lost (\(location.displayName)); a transaction in progress was not"
+                    + " confirmed: run the command again (entries with ids are recorded once)")
+        }
         do {
             return try future.wait()
         } catch {
@@ -117,6 +142,20 @@ final class PostgresSession: @unchecked Sendable {
             return
         }
         if (try? wait(start("ROLLBACK"), within: .seconds(10))) == nil { reusable = false }
+    }
+
+    /// Asked on a connection of its own: is this connection's server process still running? False when the server
+    /// cannot be reached at all.
+    private func isAlive() -> Bool {
+        guard !connection.isClosed else { return false }
+        guard let probe = try? PostgresSession.connect(location) else { return false }
+        defer { probe.close() }
+        var binds = PostgresBindings()
+        binds.append(backendPID)
+        guard let result = try? probe.run("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", binds),
+            let count = try? result.first?.decode(Int64.self)
+        else { return false }
+        return count > 0
     }
 
     /// True when the connection answers a trivial statement within a few seconds: a connection kept idle may have
