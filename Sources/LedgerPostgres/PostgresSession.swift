@@ -31,6 +31,29 @@ final class PostgresSession: @unchecked Sendable {
 
     /// Connects, as the location says (TLS as its `sslmode` asks, with a clear error when it cannot be had).
     static func connect(_ location: PostgresLocation) throws(StoreError) -> PostgresSession {
+        switch attempt(location) {
+        case .success(let session): return session
+        case .failure(let failure): throw failure.error
+        }
+    }
+
+    /// Why a connection could not be made, and whether a running server said so (as opposed to no server at all).
+    struct ConnectFailure: Error {
+        let error: StoreError
+        /// The server answered (too many connections, authentication, …) and is not shutting down or starting.
+        let serverIsUp: Bool
+    }
+
+    /// ``connect(_:)``, with the failure's kind kept for the watchdog.
+    private static func attempt(_ location: PostgresLocation) -> Result<PostgresSession, ConnectFailure> {
+        do { return .success(try open(location)) } catch let failure as ConnectFailure {
+            return .failure(failure)
+        } catch {
+            return .failure(ConnectFailure(error: StoreError(.engine, "\(error)"), serverIsUp: false))
+        }
+    }
+
+    private static func open(_ location: PostgresLocation) throws -> PostgresSession {
         var configuration: PostgresConnection.Configuration
         do {
             if let folder = location.socketDirectory {
@@ -43,9 +66,10 @@ final class PostgresSession: @unchecked Sendable {
                     database: location.database, tls: try tls(location))
             }
         } catch let error as StoreError {
-            throw error
+            throw ConnectFailure(error: error, serverIsUp: false)
         } catch {
-            throw StoreError(.engine, "\(location.displayName): cannot set up TLS: \(error)")
+            throw ConnectFailure(
+                error: StoreError(.engine, "\(location.displayName): cannot set up TLS: \(error)"), serverIsUp: false)
         }
         configuration.options.connectTimeout = .seconds(Int64(location.connectTimeout))
         configuration.options.additionalStartupParameters = [("application_name", "custody-ledger")]
@@ -58,8 +82,11 @@ final class PostgresSession: @unchecked Sendable {
             session.backendPID = try session.run("SELECT pg_backend_pid()").first?.decode(Int32.self) ?? 0
             return session
         } catch {
-            throw StoreError(
-                connectionCode(error), "cannot connect to \(location.displayName): \(describe(error, location))")
+            let state = sqlState(error)
+            throw ConnectFailure(
+                error: StoreError(
+                    connectionCode(error), "cannot connect to \(location.displayName): \(describe(error, location))"),
+                serverIsUp: state != nil && state?.hasPrefix("57P") == false)
         }
     }
 
@@ -103,13 +130,13 @@ final class PostgresSession: @unchecked Sendable {
     }
 
     /// How long a statement runs before the watchdog asks the server whether this connection's process lives.
-    private static let watchdogInterval: DispatchTimeInterval = .seconds(2)
+    private static let watchdogInterval: DispatchTimeInterval = .seconds(3)
 
     /// Waits for a statement sent by ``start(_:_:)``.
     ///
     /// A statement may rightly take long (waiting for the writer lock, a rebuild's deletes), so there is no timeout;
     /// but a connection the server ended while it was idle may never be noticed by the client (its close not
-    /// reported), and a statement sent on it would be waited for forever. So while a statement runs, every two
+    /// reported), and a statement sent on it would be waited for forever. So while a statement runs, every three
     /// seconds a second connection asks whether this connection's server process is still there; when it is not
     /// (or the server cannot be reached), the wait ends with an error.
     func wait(_ future: EventLoopFuture<PostgresQueryResult>) throws(StoreError) -> PostgresQueryResult {
@@ -148,7 +175,12 @@ final class PostgresSession: @unchecked Sendable {
     /// cannot be reached at all.
     private func isAlive() -> Bool {
         guard !connection.isClosed else { return false }
-        guard let probe = try? PostgresSession.connect(location) else { return false }
+        let probe: PostgresSession
+        switch PostgresSession.attempt(location) {
+        case .success(let session): probe = session
+        // A server that answers but takes no more connections (max_connections) cannot tell: go on waiting.
+        case .failure(let failure): return failure.serverIsUp
+        }
         defer { probe.close() }
         var binds = PostgresBindings()
         binds.append(backendPID)
