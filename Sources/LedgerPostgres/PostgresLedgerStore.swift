@@ -106,37 +106,35 @@ public final class PostgresLedgerStore: LedgerStore {
         let session = try PostgresSession.connect(location)
         defer { session.close() }
         let role = writerRole ?? PostgresSchema.writerRole(database: location.database)
-        try session.run("BEGIN")
         do {
-            if try session.run("SELECT 1 FROM pg_namespace WHERE nspname = 'ledger'").first != nil {
-                throw StoreError(
-                    .alreadyExists,
-                    "\(location.displayName) holds a ledger already (the schema ledger); a ledger is never overwritten")
+            return try session.transaction("BEGIN", schema: schema) { transaction in
+                if try session.run("SELECT 1 FROM pg_namespace WHERE nspname = 'ledger'").first != nil {
+                    throw StoreError(
+                        .alreadyExists,
+                        "\(location.displayName) holds a ledger already (the schema ledger); a ledger is never overwritten"
+                    )
+                }
+                let script = PostgresSchema.logTables + "\n" + PostgresSchema.projectionTables(schema)
+                for statement in PostgresSchema.statements(script) { try session.run(statement) }
+                var binds = PostgresBindings()
+                binds.append(role)
+                let exists = try session.run("SELECT 1 FROM pg_roles WHERE rolname = $1", binds).first != nil
+                let quotedRole = PostgresSchema.quoted(role)
+                if !exists { try session.run("CREATE ROLE \(quotedRole) LOGIN") }
+                if let writerPassword {
+                    // ALTER ROLE takes no parameters: the password goes in as a quoted literal.
+                    try session.run(
+                        "ALTER ROLE \(quotedRole) PASSWORD '\(writerPassword.replacingOccurrences(of: "'", with: "''"))'"
+                    )
+                }
+                for statement in PostgresSchema.statements(PostgresSchema.grants(to: role, schema)) {
+                    try session.run(statement)
+                }
+                try transaction.setMeta("schema_version", PostgresSchema.version)
+                try transaction.setMeta("writer_role", role)
+                return try initialize(transaction)
             }
-            let script = PostgresSchema.logTables + "\n" + PostgresSchema.projectionTables(schema)
-            for statement in PostgresSchema.statements(script) { try session.run(statement) }
-            var binds = PostgresBindings()
-            binds.append(role)
-            let exists = try session.run("SELECT 1 FROM pg_roles WHERE rolname = $1", binds).first != nil
-            let quotedRole = PostgresSchema.quoted(role)
-            if !exists { try session.run("CREATE ROLE \(quotedRole) LOGIN") }
-            if let writerPassword {
-                // ALTER ROLE takes no parameters: the password goes in as a quoted literal.
-                try session.run(
-                    "ALTER ROLE \(quotedRole) PASSWORD '\(writerPassword.replacingOccurrences(of: "'", with: "''"))'")
-            }
-            for statement in PostgresSchema.statements(PostgresSchema.grants(to: role, schema)) {
-                try session.run(statement)
-            }
-            let transaction = PostgresTransaction(session: session, schema: schema)
-            try transaction.setMeta("schema_version", PostgresSchema.version)
-            try transaction.setMeta("writer_role", role)
-            let result = try initialize(transaction)
-            try transaction.flush()
-            try session.run("COMMIT")
-            return result
         } catch {
-            session.rollBack()
             if let error = error as? StoreError, error.code == .notPermitted {
                 throw StoreError(
                     .notPermitted,
@@ -160,19 +158,11 @@ public final class PostgresLedgerStore: LedgerStore {
         }
         if let writeRefusal { throw StoreError(.notPermitted, writeRefusal) }
         return try withSession { session in
-            try session.run("BEGIN ISOLATION LEVEL READ COMMITTED")
-            do {
+            try session.transaction("BEGIN ISOLATION LEVEL READ COMMITTED", schema: schema) { transaction in
                 var lock = PostgresBindings()
                 lock.append(PostgresSchema.writerLock)
                 try session.run("SELECT pg_advisory_xact_lock($1)", lock)
-                let transaction = PostgresTransaction(session: session, schema: schema)
-                let result = try body(transaction)
-                try transaction.flush()
-                try session.run("COMMIT")
-                return result
-            } catch {
-                session.rollBack()
-                throw error
+                return try body(transaction)
             }
         }
     }
@@ -180,15 +170,7 @@ public final class PostgresLedgerStore: LedgerStore {
     /// Runs `body` in one `REPEATABLE READ READ ONLY` transaction: one snapshot from start to end.
     public func read<T>(_ body: (any LedgerReader) throws -> T) throws -> T {
         try withSession { session in
-            try session.run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            do {
-                let result = try body(PostgresTransaction(session: session, schema: schema))
-                try session.run("COMMIT")
-                return result
-            } catch {
-                session.rollBack()
-                throw error
-            }
+            try session.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", schema: schema) { try body($0) }
         }
     }
 

@@ -381,12 +381,7 @@ final class PostgresTransaction: LedgerWriteTransaction {
 
     /// Filter columns are names from the schema, never from input: anything else is refused.
     private func checkColumns(_ table: ProjectionTable, _ filters: [(column: String, value: String)]) throws {
-        guard schema.tables.contains(table) else {
-            throw StoreError(.invalidRequest, "the ledger has no projection \(table.name)")
-        }
-        for filter in filters where !table.columns.contains(filter.column) {
-            throw StoreError(.invalidRequest, "\(table.name) has no column \(filter.column)")
-        }
+        try schema.check(table, filters: filters)
     }
 
     /// `WHERE column = $n AND …` over the columns' stored form (their canonical JSON text).
@@ -453,10 +448,9 @@ final class PostgresTransaction: LedgerWriteTransaction {
         binds.append(size)
         binds.append(note)
         binds.append(time)
-        let result = try run(
+        return try insertedOne(
             "INSERT INTO ledger.checkpoints (size, note, created) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING",
             binds)
-        return result.metadata.rows == 1
     }
 
     func insertCosignature(size: Int64, line: String, at time: String) throws -> Bool {
@@ -464,12 +458,11 @@ final class PostgresTransaction: LedgerWriteTransaction {
         binds.append(size)
         binds.append(line)
         binds.append(time)
-        let result = try run(
+        return try insertedOne(
             """
             INSERT INTO ledger.cosignatures (size, line, added) VALUES ($1, $2, $3)
             ON CONFLICT (size, line) DO NOTHING
             """, binds)
-        return result.metadata.rows == 1
     }
 
     func insertTimestamp(size: Int64, response: [UInt8], at time: String) throws -> Bool {
@@ -478,12 +471,16 @@ final class PostgresTransaction: LedgerWriteTransaction {
         binds.append(ByteBuffer(bytes: response))
         binds.append(ByteBuffer(bytes: SHA256.hash(response)))
         binds.append(time)
-        let result = try run(
+        return try insertedOne(
             """
             INSERT INTO ledger.timestamps (size, response, digest, added) VALUES ($1, $2, $3, $4)
             ON CONFLICT (size, digest) DO NOTHING
             """, binds)
-        return result.metadata.rows == 1
+    }
+
+    /// Runs an `INSERT … ON CONFLICT DO NOTHING` of one row: true when the row was new.
+    private func insertedOne(_ sql: String, _ binds: PostgresBindings) throws -> Bool {
+        try run(sql, binds).metadata.rows == 1
     }
 
     func setMeta(_ name: String, _ value: String) throws {
@@ -583,6 +580,26 @@ extension JSONValue {
         switch self {
         case .string, .integer: true
         default: false
+        }
+    }
+}
+
+extension PostgresSession {
+    /// Runs `body` in a transaction opened by `begin` on this connection: committed (queued entries sent first)
+    /// when it returns, rolled back when anything throws.
+    func transaction<T>(_ begin: String, schema: ProjectionSchema, _ body: (PostgresTransaction) throws -> T) throws
+        -> T
+    {
+        try run(begin)
+        do {
+            let transaction = PostgresTransaction(session: self, schema: schema)
+            let result = try body(transaction)
+            try transaction.flush()
+            try run("COMMIT")
+            return result
+        } catch {
+            rollBack()
+            throw error
         }
     }
 }

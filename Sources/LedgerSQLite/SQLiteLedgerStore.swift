@@ -651,12 +651,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
 
     /// Filter columns are names from the schema, never from input: anything else is refused.
     private func checkColumns(_ table: ProjectionTable, _ filters: [(column: String, value: String)]) throws {
-        guard schema.tables.contains(table) else {
-            throw StoreError(.invalidRequest, "the ledger has no projection \(table.name)")
-        }
-        for filter in filters where !table.columns.contains(filter.column) {
-            throw StoreError(.invalidRequest, "\(table.name) has no column \(filter.column)")
-        }
+        try schema.check(table, filters: filters)
     }
 
     private func whereClause(_ filters: [(column: String, value: String)]) -> String {

@@ -58,6 +58,17 @@ public struct ProjectionSchema: Sendable {
 
     /// A schema with no projections (a log without a domain).
     public static let none = ProjectionSchema(tables: [])
+
+    /// Refuses a table this schema does not have, or a filter on a column the table does not have: stores put
+    /// table and column names into SQL, so they come from the schema, never from input.
+    public func check(_ table: ProjectionTable, filters: [(column: String, value: String)]) throws(StoreError) {
+        guard tables.contains(table) else {
+            throw StoreError(.invalidRequest, "the ledger has no projection \(table.name)")
+        }
+        for filter in filters where !table.columns.contains(filter.column) {
+            throw StoreError(.invalidRequest, "\(table.name) has no column \(filter.column)")
+        }
+    }
 }
 
 /// One row of a projection table.
