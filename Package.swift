@@ -27,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(
+            url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // The system OpenSSL (libcrypto): modulemap and shim header only.
@@ -67,6 +71,34 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `ledger serve`: the HTTP server (Hummingbird) over the same use cases the command line runs.
+        .target(
+            name: "LedgerServer",
+            dependencies: [
+                "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        // The client of `ledger serve`: signed requests (AsyncHTTPClient), answers turned back into ledger errors.
+        .target(
+            name: "LedgerClient",
+            dependencies: [
+                "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        // What the server and its clients share without any HTTP engine: RFC 9421 message signatures, RFC 9530
+        // digests, RFC 9457 problem details, the API's JSON shapes.
+        .target(name: "LedgerHTTP", dependencies: ["LedgerCore", "LedgerCrypto"], swiftSettings: strict),
         // Use cases the command line runs: init, keys, append, checkpoint, verify (parallel), export.
         .target(
             name: "LedgerApp",
@@ -79,8 +111,9 @@ let package = Package(
         .executableTarget(
             name: "LedgerCLI",
             dependencies: [
-                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerStores",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerClient", "LedgerCrypto",
+                "LedgerServer", "LedgerStores", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -133,6 +166,19 @@ let package = Package(
             dependencies: [
                 "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerStores", "LedgerTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "LedgerHTTPTests", dependencies: ["LedgerCore", "LedgerCrypto", "LedgerHTTP"], swiftSettings: strict),
+        .testTarget(
+            name: "LedgerServerTests",
+            dependencies: [
+                "CustodyDomain", "LedgerApp", "LedgerClient", "LedgerCore", "LedgerCrypto", "LedgerHTTP",
+                "LedgerServer",
+                "LedgerTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict),
         .testTarget(

@@ -36,6 +36,11 @@ public struct CustodyFixture {
         }
     }
 
+    /// Registers one more person (of another agency, say) and keeps their key with the cast's.
+    public mutating func add(_ person: String, roles: [String], agency: String) throws {
+        keys[person] = try ledger.register(name: "Officer " + person, person: person, roles: roles, agency: agency)
+    }
+
     /// The key of a cast member.
     public func key(_ person: String) throws -> Ed25519PrivateKey {
         guard let key = keys[person] else { throw LedgerError.usage("no key for \(person)") }

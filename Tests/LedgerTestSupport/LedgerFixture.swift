@@ -46,12 +46,13 @@ public struct LedgerFixture {
 
     /// Registers a new person's key through a signed request, as `ledger key register` does.
     @discardableResult
-    public func register(name: String = "Bob Custodian", person: String = "bob", roles: [String] = ["custodian"]) throws
-        -> Ed25519PrivateKey
-    {
+    public func register(
+        name: String = "Bob Custodian", person: String = "bob", roles: [String] = ["custodian"],
+        agency: String = "Test Agency"
+    ) throws -> Ed25519PrivateKey {
         let key = Ed25519PrivateKey.generate()
         let request = KeyRequest(
-            agency: "Test Agency", ledger: origin, name: name, person: person, publicKey: key.publicKey)
+            agency: agency, ledger: origin, name: name, person: person, publicKey: key.publicKey)
         _ = try KeyManagement.register(
             requestText: Array(request.signedDocument(with: key).utf8), roles: roles, admin: admin, store: store)
         return key

@@ -25,6 +25,14 @@ public struct SubmitOutcome: Sendable {
     /// What happened.
     public let status: Status
 
+    /// An outcome from its parts (a client rebuilds the server's answers as outcomes).
+    public init(id: String, type: String, stream: String, status: Status) {
+        self.id = id
+        self.type = type
+        self.stream = stream
+        self.status = status
+    }
+
     /// The seq the statement is at, recorded now or before.
     public var seq: Int64? {
         switch status {

@@ -82,7 +82,12 @@ public struct Demo {
         ("minho.kr", "Min-ho Park", "Cyber Bureau Korea (fictitious)", [Roles.custodian, Roles.examiner]),
         ("sam.int", "Sam Okafor", "Operation Coordination Desk (fictitious)", [Roles.supervisor]),
         ("audrey.int", "Audrey Laurent", "Operation Coordination Desk (fictitious)", [Roles.auditor]),
+        ("omar.ca", "Omar Haddad", Self.outsideAgency, [Roles.custodian]),
     ]
+
+    /// An agency registered in the ledger that has not joined the case: its officer sees none of the case's items
+    /// (what `ledger serve` shows to people outside a case).
+    static let outsideAgency = "Cyber Unit Canada (fictitious)"
 
     /// 95 participating countries (ISO 3166-1 alpha-2).
     static let countries = [
@@ -165,7 +170,9 @@ public struct Demo {
                 [
                     "title": "Operation Synergia (demo): phishing, ransomware and infostealer infrastructure",
                     "legal_basis": "Joint investigation agreement JIT-2024/07 (fictitious)",
-                    "agencies": .array(agencies.filter { $0.contains("Coordination") == false }.map { .string($0) }),
+                    "agencies": .array(
+                        agencies.filter { !$0.contains("Coordination") && $0 != Self.outsideAgency }.map { .string($0) }
+                    ),
                     "summary": "A fictitious replay of a coordinated operation, 1 April to 31 August 2024.",
                 ], by: "carol.nl")
         ])
@@ -174,7 +181,7 @@ public struct Demo {
                 CustodyEvents.caseAgencyJoined, caseStream,
                 ["agency": "Operation Coordination Desk (fictitious)"], by: "carol.nl")
         ])
-        log("case \(Self.caseID) opened by carol.nl with \(agencies.count) agencies")
+        log("case \(Self.caseID) opened by carol.nl with \(agencies.count - 1) agencies")
 
         // 4. Targets, imported from a generated CSV file: all validated first, then appended in one transaction.
         let csvPath = directory + "/targets.csv"

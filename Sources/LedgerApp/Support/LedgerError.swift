@@ -67,6 +67,10 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         case conflict
         /// Verification found the ledger or a bundle broken.
         case integrity
+        /// A request to a server without a valid signature by a registered, unrevoked key (RFC 9421; docs/API.md).
+        case unauthenticated
+        /// The caller may not read or do this: a server's authorization, or a database role's grants.
+        case notPermitted = "not-permitted"
     }
 
     /// What went wrong.
@@ -134,9 +138,9 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         case let error as StoreError:
             switch error.code {
             case .noLedger: LedgerError(.notFound, error.description)
-            case .notALedger, .alreadyExists, .unsupportedVersion, .unsupportedLocation, .invalidRequest,
-                .notPermitted:
+            case .notALedger, .alreadyExists, .unsupportedVersion, .unsupportedLocation, .invalidRequest:
                 LedgerError(.usage, error.description)
+            case .notPermitted: LedgerError(.notPermitted, error.description)
             case .damaged, .engine: LedgerError(.store, error.description)
             }
         case let error as CustodyViolation: .refused(error, error.description)
@@ -164,7 +168,7 @@ extension LedgerError.Code {
     public var kind: LedgerError.Kind {
         switch self {
         case .integrity: .integrity
-        case .usage, .notFound, .invalidEntry, .store: .usage
+        case .usage, .notFound, .invalidEntry, .store, .unauthenticated, .notPermitted: .usage
         case .staleRevision, .idConflict, .conflict: .conflict
         case .signature, .role, .custody, .exists: .refused
         }
@@ -177,8 +181,8 @@ extension LedgerError.Code {
     public var httpStatus: Int {
         switch self {
         case .usage, .invalidEntry: 400
-        case .signature: 401
-        case .role: 403
+        case .signature, .unauthenticated: 401
+        case .role, .notPermitted: 403
         case .notFound: 404
         case .staleRevision, .idConflict, .conflict, .exists: 409
         case .custody: 422

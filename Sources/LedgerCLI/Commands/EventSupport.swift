@@ -2,6 +2,7 @@ import ArgumentParser
 import CustodyDomain
 import Foundation
 import LedgerApp
+import LedgerClient
 import LedgerCore
 import LedgerCrypto
 
@@ -37,6 +38,10 @@ struct EventOptions: ParsableArguments {
     /// True when the command signs a statement into a file (`--out`) instead of recording in the ledger.
     var isOffline: Bool { out != nil }
 
+    /// True when the command reads the ledger itself to prepare its event (not offline, not through a server,
+    /// whose rules check the same when they sequence it).
+    var readsLedger: Bool { out == nil && location.serverURL == nil }
+
     /// Decides and appends one event signed by `--key` (and any co-signers); prints what was recorded.
     func record(
         _ type: String, stream: String, data: DataBuilder, coSigners: [Ed25519PrivateKey] = [],
@@ -64,6 +69,27 @@ struct EventOptions: ParsableArguments {
     ) throws {
         if let out {
             try sign(type, stream: stream, data: data, coSigners: coSigners, into: out)
+            return
+        }
+        if location.serverURL != nil {
+            let signer = try passphrase.loadKey(key)
+            let outcome = try recordRemotely(
+                type, stream: stream, data: data, signer: signer, coSigners: coSigners, expectRev: expectRev,
+                remote: try location.remote(keyFile: key, passphrase: passphrase))
+            let seq = outcome.seq ?? 0
+            if json {
+                var members = [
+                    JSONMember("id", .string(outcome.id)), JSONMember("seq", .integer(seq)),
+                    JSONMember("stream", .string(stream)), JSONMember("type", .string(type)),
+                ]
+                if let receipt = outcome.receipt { members.append(JSONMember("receipt", .string(receipt))) }
+                printJSON(.object(members))
+            } else {
+                let already = outcome.status == "already-recorded" ? " (already recorded)" : ""
+                print(
+                    Terminal.line(
+                        "recorded \(type) at seq \(seq) in \(stream)\(already)" + (summary.map { ": \($0)" } ?? "")))
+            }
             return
         }
         let store = try location.open()

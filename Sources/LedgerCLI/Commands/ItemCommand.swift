@@ -2,6 +2,7 @@ import ArgumentParser
 import CustodyDomain
 import Foundation
 import LedgerApp
+import LedgerClient
 import LedgerCore
 import LedgerCrypto
 
@@ -180,9 +181,18 @@ struct ItemCommand: ParsableCommand {
                 """)
         @Argument(help: "The item.") var item: String
         @OptionGroup var location: LedgerOptions
+        @OptionGroup var server: ServerKeyOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
+            if location.serverURL != nil {
+                let answer = try remoteJSON(try server.remote(location), "/api/v1/items/\(RemoteLedger.escape(item))")
+                if json { return printJSON(answer) }
+                let state = JSONValue.object(
+                    (answer.objectMembers ?? []).filter { $0.name != "custody_chain" && $0.name != "head" })
+                return print(
+                    ItemReport.summary(try ItemRecord(state: String(decoding: JCS.serialize(state), as: UTF8.self))))
+            }
             let store = try location.openForReading()
             guard let (record, steps) = try CustodyQueries.item(item, in: store) else {
                 throw LedgerError.notFound("no item \(item) (see `ledger items`)")
@@ -538,7 +548,7 @@ struct ReceiveCommand: ParsableCommand {
     func run() throws {
         let data = try CustodyForms.receipt(
             item: item, seal: seal, sealBroken: sealBroken, condition: condition, location: location,
-            in: event.isOffline ? nil : try event.location.openForReading())
+            in: event.readsLedger ? try event.location.openForReading() : nil)
         try event.record(
             CustodyEvents.custodyReceived, stream: CustodyStreams.item(item), json: act.added(to: data),
             summary: sealBroken ? "received; SEAL BROKEN recorded" : "received; seal intact")

@@ -62,7 +62,7 @@ struct LedgerCommand: ParsableCommand {
             AppendCommand.self, HeadCommand.self, SignCommand.self, CosignCommand.self, SubmitCommand.self,
             LogCommand.self, CheckpointCommand.self, VerifyCommand.self, RebuildCommand.self, CopyCommand.self,
             ProofCommand.self, WitnessCommand.self, LogKeyCommand.self, ExportCommand.self, VerifyBundleCommand.self,
-            TypesCommand.self,
+            TypesCommand.self, ServeCommand.self,
         ]
     )
 }
@@ -72,8 +72,8 @@ struct LedgerOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "The ledger: a SQLite file, or a PostgreSQL database as postgresql://user@host:port/database"
-                + " (default: $LEDGER_PATH, or custody.ledger in the current folder).",
+            "The ledger: a SQLite file, a PostgreSQL database as postgresql://user@host:port/database, or a"
+                + " server as https://host (default: $LEDGER_PATH, or custody.ledger in the current folder).",
             valueName: "location"))
     var ledger: String?
 
@@ -84,12 +84,14 @@ struct LedgerOptions: ParsableArguments {
     var location: LedgerLocation { LedgerLocation(path, stores: StandardStores()) }
 
     func open() throws(LedgerError) -> any LedgerStore {
+        try refuseServer(CommandLine.arguments.dropFirst().first ?? "")
         try refuseFolder()
         return try location.open()
     }
 
     /// Opens the ledger for reading only (works on an auditor's write-protected copy).
     func openForReading() throws(LedgerError) -> any LedgerStore {
+        try refuseServer(CommandLine.arguments.dropFirst().first ?? "")
         try refuseFolder()
         return try location.openForReading()
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerApp
+import LedgerClient
 import LedgerCore
 import LedgerCrypto
 
@@ -23,10 +24,18 @@ struct HeadCommand: ParsableCommand {
 
     @Argument(help: "The stream, e.g. item/EV-0064.") var stream: String
     @OptionGroup var location: LedgerOptions
+    @OptionGroup var server: ServerKeyOptions
     @Flag(help: "Print the position as JSON (what `ledger sign --head` reads).") var json = false
 
     func run() throws {
-        let position = try StreamPosition.of(stream, in: try location.openForReading())
+        let position =
+            if location.serverURL != nil {
+                try StreamPosition(
+                    json: try remoteJSON(
+                        try server.remote(location), "/api/v1/head?stream=\(RemoteLedger.escape(stream))"))
+            } else {
+                try StreamPosition.of(stream, in: try location.openForReading())
+            }
         if json {
             printJSON(position.json)
             return
@@ -193,6 +202,7 @@ struct SubmitCommand: ParsableCommand {
 
     @Argument(help: "Statement files, recorded in the order given.") var files: [String]
     @OptionGroup var location: LedgerOptions
+    @OptionGroup var server: ServerKeyOptions
     @Option(help: ArgumentHelp("Write the receipt of the one statement submitted here.", valueName: "file"))
     var receipt: String?
     @Option(help: ArgumentHelp("Write each statement's receipt into this folder as SEQ.receipt.", valueName: "dir"))
@@ -208,24 +218,50 @@ struct SubmitCommand: ParsableCommand {
             throw LedgerError.usage(
                 "--receipt is for one statement; these files hold \(statements.count): use --receipts DIR")
         }
-        let store = try location.open()
-        let progress = ProgressLine(label: "sequencing", total: Int64(statements.count))
-        let outcomes = try Sequencer.submit(statements, to: store) { progress.update(Int64($0)) }
-        progress.finish()
-        // Each receipt is against its entry's commit group's checkpoint (the smallest covering it), so that a
-        // resubmission writes the same receipt.
-        let size: Int64? = nil
+        let outcomes: [SubmitOutcome]
+        let receiptTexts: [String?]
+        if location.serverURL != nil {
+            let remote = try server.remote(location)
+            let chunk = statements
+            let answers = try Blocking.wait {
+                defer { Task { await remote.close() } }
+                return try await remote.submit(chunk)
+            }
+            outcomes = zip(statements, answers).map { statement, answer in
+                let status: SubmitOutcome.Status =
+                    if let error = answer.error {
+                        .refused(error)
+                    } else if answer.status == "already-recorded" {
+                        .alreadyRecorded(seq: answer.seq ?? 0)
+                    } else {
+                        .recorded(seq: answer.seq ?? 0)
+                    }
+                return SubmitOutcome(
+                    id: statement.body.id, type: statement.body.type, stream: statement.body.stream, status: status)
+            }
+            receiptTexts = answers.map(\.receipt)
+        } else {
+            let store = try location.open()
+            let progress = ProgressLine(label: "sequencing", total: Int64(statements.count))
+            outcomes = try Sequencer.submit(statements, to: store) { progress.update(Int64($0)) }
+            progress.finish()
+            // Each receipt is against its entry's commit group's checkpoint (the smallest covering it), so that a
+            // resubmission writes the same receipt.
+            receiptTexts = try outcomes.map { outcome in
+                guard receipt != nil || receipts != nil, let seq = outcome.seq else { return nil }
+                return try StatementSigning.receipt(seq: seq, size: nil, in: store).text
+            }
+        }
         var written: [String] = []
-        for outcome in outcomes {
-            guard let seq = outcome.seq else { continue }
+        for (outcome, text) in zip(outcomes, receiptTexts) {
+            guard let seq = outcome.seq, let text else { continue }
             if let receipt {
-                try writeNewFile(
-                    receipt, Array(try StatementSigning.receipt(seq: seq, size: size, in: store).text.utf8))
+                try writeNewFile(receipt, Array(text.utf8))
                 written.append(receipt)
             } else if let receipts {
                 try FileManager.default.createDirectory(atPath: receipts, withIntermediateDirectories: true)
                 let path = (receipts as NSString).appendingPathComponent("\(seq).receipt")
-                try writeNewFile(path, Array(try StatementSigning.receipt(seq: seq, size: size, in: store).text.utf8))
+                try writeNewFile(path, Array(text.utf8))
                 written.append(path)
             }
         }

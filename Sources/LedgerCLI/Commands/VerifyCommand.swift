@@ -2,6 +2,7 @@ import ArgumentParser
 import CourtBundle
 import Foundation
 import LedgerApp
+import LedgerClient
 import LedgerCore
 import LedgerCrypto
 
@@ -36,13 +37,14 @@ struct VerifyCommand: ParsableCommand {
             "A bundle's disclosure statement (data/ledger/disclosure) that must be true of this ledger.",
             valueName: "file"))
     var disclosure: String?
+    @OptionGroup var server: ServerKeyOptions
     @Flag(help: "Print the report as one JSON object.") var json = false
 
     func validate() throws {
         if jsonl != nil && location.ledger != nil {
             throw ValidationError("give either --ledger (verify a database) or --jsonl (verify an export), not both")
         }
-        if (!trust.witness.isEmpty || trust.witnessQuorum > 0) && checkpoint == nil {
+        if (!trust.witness.isEmpty || trust.witnessQuorum > 0) && checkpoint == nil && location.serverURL == nil {
             throw ValidationError("--witness and --witness-quorum check the cosignatures of --checkpoint FILE")
         }
         if disclosure != nil && jsonl != nil {
@@ -67,7 +69,9 @@ struct VerifyCommand: ParsableCommand {
                 decoding: try readFileBytes(disclosure, what: "disclosure statement"), as: UTF8.self)
         }
         let report: VerifyReport
-        if let jsonl {
+        if location.serverURL != nil {
+            report = try verifyRemotely(options)
+        } else if let jsonl {
             try refuseFolder(jsonl, given: "--jsonl")
             let progress = ProgressLine(label: "verifying", total: ProgressLine.isShown ? lineCount(jsonl) : nil)
             options.progress = { progress.update($0) }
@@ -86,6 +90,53 @@ struct VerifyCommand: ParsableCommand {
     }
 }
 
+extension VerifyCommand {
+    /// `--ledger https://…`: downloads the log (entry bundles, for auditors and administrators) up to the server's
+    /// newest checkpoint into a temporary JSON Lines export and verifies it here; the server's checkpoint must match
+    /// it, carry the pinned log key's signature and the witnesses' cosignatures asked for.
+    func verifyRemotely(_ given: VerifyOptions) throws -> VerifyReport {
+        let remote = try server.remote(location)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-verify-\(getpid())")
+        try? FileManager.default.removeItem(at: folder)
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw LedgerError.usage("cannot create \(folder.path): \(error)")
+        }
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("ledger.jsonl").path
+        let progress = ProgressLine(label: "downloading", total: nil)
+        let note = try Blocking.wait {
+            defer { Task { await remote.close() } }
+            return try await remote.downloadLog(to: path) { progress.update($0) }
+        }
+        progress.finish()
+        var options = given
+        let served: SignedCheckpoint
+        do { served = try SignedCheckpoint(noteText: note) } catch {
+            throw LedgerError.integrity("the server's checkpoint is not a signed checkpoint: \(error)")
+        }
+        if let earlier = options.checkpoint, earlier.checkpoint.size > served.checkpoint.size {
+            throw LedgerError.integrity(
+                "the server's checkpoint (size \(served.checkpoint.size)) is older than the one given"
+                    + " (size \(earlier.checkpoint.size)): the server is behind or rolled back")
+        }
+        if options.checkpoint == nil { options.checkpoint = served }
+        let verifying = ProgressLine(label: "verifying", total: served.checkpoint.size)
+        options.progress = { verifying.update($0) }
+        var report = try VerifyRunner.verify(jsonlPath: path, options: options)
+        verifying.finish()
+        report.source = remote.baseURL
+        report.mode = "server"
+        // With an earlier checkpoint given, the one served must be the tree of what was downloaded too.
+        if let summary = report.summary,
+            summary.treeSize != served.checkpoint.size || summary.root != served.checkpoint.root
+        {
+            throw LedgerError.integrity(
+                "the server's checkpoint (size \(served.checkpoint.size)) is not the tree of the log it served")
+        }
+        return report
+    }
+}
+
 /// The number of lines of a file (its line feeds), for a progress total; nil when it cannot be read.
 func lineCount(_ path: String) -> Int64? {
     guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
@@ -101,7 +152,11 @@ func lineCount(_ path: String) -> Int64? {
 enum VerifyReportFormatter {
     static func text(_ report: VerifyReport) -> String {
         var lines: [String] = []
-        let source = "\(report.source) (\(report.mode == "jsonl" ? "JSON Lines export" : "database"))"
+        let kinds = [
+            "jsonl": "JSON Lines export", "database": "database",
+            "server": "the log served up to its newest checkpoint, downloaded and verified here",
+        ]
+        let source = "\(report.source) (\(kinds[report.mode] ?? report.mode))"
         if let failure = report.failure {
             lines.append("FAILED: the ledger does not verify")
             lines.append("  \(failure.description)")

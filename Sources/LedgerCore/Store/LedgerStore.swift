@@ -237,20 +237,23 @@ extension LedgerStore {
     public func write<T: Sendable>(_ body: @escaping @Sendable (any LedgerWriteTransaction) throws -> T) async throws
         -> T
     {
-        try await offExecutor { try self.write(body) }
+        try await OffExecutor.run { try self.write(body) }
     }
 
     /// Runs the synchronous ``read(_:)`` on a thread of its own, off the caller's executor.
     public func read<T: Sendable>(_ body: @escaping @Sendable (any LedgerReader) throws -> T) async throws -> T {
-        try await offExecutor { try self.read(body) }
+        try await OffExecutor.run { try self.read(body) }
     }
 }
 
-/// Runs blocking work on a Dispatch thread and resumes the caller when it is done, so Swift's cooperative threads
-/// (and a server's event loops) never wait for a database.
-private func offExecutor<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
+/// Blocking work (a store's reads and writes, use cases built on them) from async code.
+public enum OffExecutor {
+    /// Runs `work` on a Dispatch thread and resumes the caller when it is done, so Swift's cooperative threads
+    /// (and a server's event loops) never wait for a database.
+    public static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try work() }) }
+        }
     }
 }
 

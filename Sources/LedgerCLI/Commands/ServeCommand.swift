@@ -1,0 +1,111 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import LedgerApp
+import LedgerCore
+import LedgerServer
+import Logging
+import Synchronization
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the ledger over HTTP to every officer, each signing with their own key (docs/API.md).",
+        discussion: """
+            Officers submit statements they signed with their own key files; the server checks them, runs the \
+            custody rules and sequences them (group commit across requests), and answers with a receipt. Every \
+            request is signed with the caller's registered key (RFC 9421 HTTP message signatures): the server \
+            holds nobody's private key, only the log key that signs checkpoints (the ledger's own). What each \
+            caller may read follows from the ledger: the cases their agency joined, the items they held or are \
+            named in; the whole log only for auditors and administrators.
+
+            Witnesses and monitors follow the log through the C2SP tlog-tiles API (/checkpoint, /tile/…). \
+            Checkpoints and hash tiles need a signed request unless --public-checkpoints is given.
+
+            Plain HTTP is served on a loopback address only, for a reverse proxy in front (docs/API.md shows \
+            nginx); any other address needs --tls-cert and --tls-key. Behind a proxy, --public-url names the URL \
+            clients use, which is what they sign. SIGINT or SIGTERM stops the server after the requests in \
+            flight (and their commit group) are answered.
+
+            Examples:
+              ledger serve --ledger synergia-demo/custody.ledger
+              ledger serve --ledger postgresql://ledger_writer@db/custody \\
+                  --listen 127.0.0.1:8443 --public-url https://ledger.example.org
+              ledger serve --listen 0.0.0.0:8443 --tls-cert server.crt --tls-key server.key
+            """)
+
+    @OptionGroup var ledgerOptions: LedgerOptions
+    @Option(help: ArgumentHelp("The address and port to listen on.", valueName: "host:port"))
+    var listen = "127.0.0.1:8080"
+    @Option(help: ArgumentHelp("The URL clients reach this server at, which they sign.", valueName: "url"))
+    var publicURL: String?
+    @Flag(help: "Serve /checkpoint and hash tiles without a signed request.") var publicCheckpoints = false
+    @Option(help: ArgumentHelp("The TLS certificate (chain), PEM.", valueName: "file")) var tlsCert: String?
+    @Option(help: ArgumentHelp("The TLS private key, PEM.", valueName: "file")) var tlsKey: String?
+    @Flag(help: "Print the line saying where it serves as a JSON object (ledger, url).") var json = false
+
+    func validate() throws {
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw CommandError(.usage("give both --tls-cert and --tls-key, or neither"), option: "--tls-cert")
+        }
+        if let publicURL, !(publicURL.hasPrefix("https://") || publicURL.hasPrefix("http://")) {
+            throw CommandError(.usage("--public-url is an http:// or https:// URL"), option: "--public-url")
+        }
+    }
+
+    func run() throws {
+        let (host, port) = try Self.hostAndPort(listen)
+        if tlsCert == nil, !["127.0.0.1", "::1", "localhost"].contains(host) {
+            throw CommandError(
+                .usage(
+                    "plain HTTP is served on loopback only (127.0.0.1, ::1); give --tls-cert and --tls-key to listen"
+                        + " on \(host), or put a reverse proxy in front (docs/API.md)"),
+                option: "--listen")
+        }
+        let store = try ledgerOptions.open()
+        var configuration = ServerConfiguration(host: host, port: port)
+        configuration.publicURL = publicURL
+        configuration.publicCheckpoints = publicCheckpoints
+        if let tlsCert, let tlsKey { configuration.tls = (tlsCert, tlsKey) }
+        let server = LedgerServer(store: store, configuration: configuration)
+        let settings = configuration
+        let asJSON = json
+        var logger = Logger(label: "ledger-serve")
+        logger.logLevel = .info
+        let described = ledgerOptions.location.description
+        let failure = Mutex<(any Error)?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do {
+                try await server.run(logger: logger) { boundPort in
+                    var shown = settings
+                    shown.port = boundPort
+                    let line =
+                        asJSON
+                        ? JCS.serialize(
+                            .object([
+                                JSONMember("ledger", .string(described)), JSONMember("url", .string(shown.signedURL)),
+                            ])) + [0x0a]
+                        : Array("serving \(described) at \(shown.signedURL) (stop with Ctrl-C)\n".utf8)
+                    FileHandle.standardOutput.write(Data(line))
+                }
+            } catch {
+                failure.withLock { $0 = error }
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = failure.withLock({ $0 }) { throw LedgerError.from(error) }
+    }
+
+    static func hostAndPort(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), port >= 0,
+            port <= 65535
+        else {
+            throw CommandError(.usage("--listen is host:port, e.g. 127.0.0.1:8080"), option: "--listen")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return (host, port)
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import LedgerApp
+import LedgerCore
+import Logging
+import NIOCore
+import NIOSSL
+import Synchronization
+
+/// How `ledger serve` runs: where it listens, what clients sign, what is public, and its limits.
+public struct ServerConfiguration: Sendable {
+    /// The address to listen on.
+    public var host: String
+    /// The port (0: any free port, reported by `onRunning`).
+    public var port: Int
+    /// The scheme and authority clients reach the server at (`https://ledger.example.org`), what they sign as
+    /// `@target-uri`; nil: this server's own address.
+    public var publicURL: String?
+    /// Serve `/checkpoint` and hash tiles without a signed request (`--public-checkpoints`).
+    public var publicCheckpoints = false
+    /// A PEM certificate (chain) and private key file for TLS; nil: plain HTTP (loopback only).
+    public var tls: (certificate: String, key: String)?
+    /// The largest request body accepted, in bytes.
+    public var maxBodyBytes = 8 << 20
+    /// The most statements in one request.
+    public var maxStatementsPerRequest = 1000
+    /// How far a signature's `created` may be from the server's clock, in seconds.
+    public var clockSkewSeconds: Int64 = 60
+    /// Seconds a connection may stay idle (a slow client is cut off after it).
+    public var idleTimeoutSeconds: Int64 = 30
+
+    /// A configuration listening on `host:port`.
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// The URL clients sign requests for: `publicURL`, or this server's own address, without a trailing slash.
+    public var signedURL: String {
+        if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+        let scheme = tls == nil ? "http" : "https"
+        let authority = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        return "\(scheme)://\(authority)"
+    }
+}
+
+/// `ledger serve`: the ledger over HTTP (docs/API.md), on any store behind the seam.
+///
+/// Writes are signed statements sequenced with group commit across requests; reads are filtered by what each
+/// caller may see; the tlog-tiles API lets witnesses and monitors follow the log. Every request is authenticated by
+/// its HTTP message signature with a key the ledger registered: the server holds no one's private key.
+public struct LedgerServer: Sendable {
+    let store: any LedgerStore
+    let configuration: ServerConfiguration
+    let committer: GroupCommitter
+    /// What clients sign as the scheme and authority of `@target-uri`: `signedURL`, with the port the server bound
+    /// once it runs (for `--listen HOST:0`).
+    let signedURL: SignedURL
+
+    /// A server over `store`.
+    public init(store: any LedgerStore, configuration: ServerConfiguration) {
+        self.store = store
+        self.configuration = configuration
+        self.committer = GroupCommitter(store: store)
+        self.signedURL = SignedURL(configuration.signedURL)
+    }
+
+    /// The router with every route and middleware: what the tests drive in-process and `run` serves.
+    public func router() -> Router<LedgerRequestContext> {
+        let router = Router(context: LedgerRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
+        router.add(
+            middleware: SignatureAuthenticator(
+                store: store, publicURL: { [signedURL] in signedURL.value.withLock { $0 } },
+                maxBodyBytes: configuration.maxBodyBytes,
+                skewSeconds: configuration.clockSkewSeconds, nonces: NonceCache()))
+        router.get("/healthz") { _, _ in Reply.json(.object([JSONMember("status", "ok")])) }
+        StatementRoutes(store: store, committer: committer, maxStatements: configuration.maxStatementsPerRequest)
+            .add(to: router)
+        ReadRoutes(store: store).add(to: router)
+        TileRoutes(store: store, publicCheckpoints: configuration.publicCheckpoints).add(to: router)
+        return router
+    }
+
+    /// The application: the router on an HTTP/1.1 server, with TLS when configured.
+    public func application(
+        logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let http = HTTP1Channel.Configuration(idleTimeout: .seconds(configuration.idleTimeoutSeconds))
+        let server: HTTPServerBuilder
+        if let tls = configuration.tls {
+            let certificates: [NIOSSLCertificate]
+            let key: NIOSSLPrivateKey
+            do {
+                certificates = try NIOSSLCertificate.fromPEMFile(tls.certificate)
+                key = try NIOSSLPrivateKey(file: tls.key, format: .pem)
+            } catch {
+                throw LedgerError.usage(
+                    "cannot read the TLS certificate or key (\(tls.certificate), \(tls.key)): \(error)")
+            }
+            let tlsConfiguration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+            server = try .tls(.http1(configuration: http), tlsConfiguration: tlsConfiguration)
+        } else {
+            server = .http1(configuration: http)
+        }
+        return Application(
+            router: router(), server: server,
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "custody-ledger"),
+            onServerRunning: { [signedURL, configuration] channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                if configuration.publicURL == nil {
+                    var bound = configuration
+                    bound.port = port
+                    signedURL.value.withLock { $0 = bound.signedURL }
+                }
+                await onRunning(port)
+            },
+            logger: logger)
+    }
+
+    /// Stops the group-commit thread after the groups already queued (`run` does this itself).
+    public func shutdown() { committer.shutdown() }
+
+    /// Serves until SIGINT or SIGTERM, then finishes the requests (and the commit group) in flight.
+    public func run(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = try application(logger: logger, onRunning: onRunning)
+        try await app.runService()
+        shutdown()
+    }
+}
+
+/// The URL clients sign for, set once the server knows its port.
+final class SignedURL: Sendable {
+    let value: Mutex<String>
+
+    init(_ url: String) { value = Mutex(url) }
+}
+
+/// Turns every error a route throws into problem details: a ``Problem`` as it is, a ledger error by its code, and
+/// anything else as a 500 that names no internals.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = LedgerRequestContext
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            throw problem
+        } catch let error as LedgerError {
+            throw Problem(error)
+        } catch let error as HTTPError {
+            throw Problem(
+                error.status, code: error.status.code == 404 ? "not-found" : "usage", error.body ?? "\(error.status)")
+        } catch {
+            context.logger.error("request failed: \(error)")
+            throw Problem(.internalServerError, code: "store", "the server could not answer this request")
+        }
+    }
+}

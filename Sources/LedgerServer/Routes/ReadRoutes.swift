@@ -1,0 +1,158 @@
+import CustodyDomain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LedgerApp
+import LedgerCore
+import LedgerCrypto
+
+/// Reads, each filtered by what the caller may see (``Access``), each list paginated.
+///
+/// - `GET /api/v1/whoami`: the caller's key, person, agency and roles.
+/// - `GET /api/v1/items?case=&holder=&status=&seal=&serial=&exhibit=&limit=&after=`: items, by id; `next` is the
+///   `after` of the next page.
+/// - `GET /api/v1/items/{id}`: an item, its custody chain (the paper form's rows) and its stream position.
+/// - `GET /api/v1/log?from=&to=&stream=&limit=`: the exact records (`application/jsonl`), the next page in a
+///   `Link` header; a stream the caller may read, or the whole log for auditors and administrators.
+struct ReadRoutes {
+    let store: any LedgerStore
+    static let defaultLimit = 100
+    static let maxLimit = 1000
+
+    func add(to router: Router<LedgerRequestContext>) {
+        router.get("/api/v1/whoami") { _, context in try whoami(context) }
+        router.get("/api/v1/items") { request, context in try await items(request, context) }
+        router.get("/api/v1/items/:id") { request, context in try await item(request, context) }
+        router.get("/api/v1/log") { request, context in try await log(request, context) }
+    }
+
+    private func whoami(_ context: LedgerRequestContext) throws -> Response {
+        let key = try context.requireCaller().key
+        return Reply.json(
+            .object([
+                JSONMember("agency", .string(key.agency)), JSONMember("key", .string(key.keyID)),
+                JSONMember("name", .string(key.name)), JSONMember("person", .string(key.person)),
+                JSONMember("roles", .array(key.roles.map { .string($0) })),
+            ]))
+    }
+
+    private func items(_ request: Request, _ context: LedgerRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let query = request.uri.queryParameters
+        let search = ItemSearch(
+            caseID: query.get("case"), holder: query.get("holder"), status: query.get("status"),
+            seal: query.get("seal"), serial: query.get("serial"), imei: query.get("imei"),
+            exhibit: query.get("exhibit"), text: query.get("text"))
+        let limit = try Self.limit(query.get("limit"))
+        let after = query.get("after")
+        let store = self.store
+        let (page, next) = try await OffExecutor.run { () -> ([JSONValue], String?) in
+            var cases: [String: CaseRecord?] = [:]
+            var page: [JSONValue] = []
+            var next: String?
+            for item in try CustodyQueries.items(in: store, matching: search) {
+                if let after, !after.precedesInBytes(item.id) { continue }
+                if !caller.readsWholeLog {
+                    if cases[item.caseID] == nil {
+                        cases[item.caseID] = try CustodyQueries.caseRecord(item.caseID, in: store)
+                    }
+                    let caseRecord = cases[item.caseID] ?? nil
+                    let steps = try CustodyQueries.item(item.id, in: store)?.1 ?? []
+                    guard Access.mayRead(item: item, steps: steps, caseRecord: caseRecord, by: caller) else { continue }
+                }
+                guard page.count < limit else {
+                    next = page.last?.member("id")?.stringValue
+                    break
+                }
+                page.append(item.jsonValue)
+            }
+            return (page, next)
+        }
+        return Reply.json(
+            .object([JSONMember("items", .array(page)), JSONMember("next", next.map { .string($0) } ?? .null)]))
+    }
+
+    private func item(_ request: Request, _ context: LedgerRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let id = try context.parameters.require("id")
+        let store = self.store
+        let json = try await OffExecutor.run { () -> JSONValue in
+            guard let (item, steps) = try CustodyQueries.item(id, in: store) else {
+                throw Problem(.notFound, code: "not-found", "no item \(id)")
+            }
+            let caseRecord = try CustodyQueries.caseRecord(item.caseID, in: store)
+            guard Access.mayRead(item: item, steps: steps, caseRecord: caseRecord, by: caller) else {
+                throw Problem.forbidden("you may not read item \(id): your agency has not joined case \(item.caseID)")
+            }
+            var members = item.jsonValue.objectMembers ?? []
+            members.append(JSONMember("custody_chain", .array(steps.map(\.jsonValue))))
+            members.append(JSONMember("head", try StreamPosition.of(CustodyStreams.item(id), in: store).json))
+            return .object(members)
+        }
+        return Reply.json(json)
+    }
+
+    private func log(_ request: Request, _ context: LedgerRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let query = request.uri.queryParameters
+        let limit = try Self.limit(query.get("limit"))
+        var logQuery = LogQuery()
+        logQuery.from = try Self.seq(query.get("from"), name: "from") ?? 1
+        logQuery.to = try Self.seq(query.get("to"), name: "to")
+        logQuery.stream = query.get("stream")
+        let store = self.store
+        let asked = logQuery
+        let (lines, next) = try await OffExecutor.run { () -> ([UInt8], Int64?) in
+            if let stream = asked.stream {
+                guard try Access.mayRead(stream: stream, by: caller, in: store) else {
+                    throw Problem.forbidden("you may not read \(stream)")
+                }
+            } else if !caller.readsWholeLog {
+                throw Problem.forbidden("the whole log is for auditors and administrators; name a stream you may read")
+            }
+            var lines: [UInt8] = []
+            var count = 0
+            var next: Int64?
+            try store.read { reader in
+                var filter = asked.recordFilter
+                filter.withStoredState = false
+                try reader.forEachRecord(filter) { stored in
+                    guard count < limit else {
+                        next = stored.seq
+                        return false
+                    }
+                    lines += stored.record + [0x0a]
+                    count += 1
+                    return true
+                }
+            }
+            return (lines, next)
+        }
+        var response = Reply.bytes(lines, contentType: "application/jsonl", cacheControl: "no-store")
+        if let next {
+            var link = "/api/v1/log?from=\(next)&limit=\(limit)"
+            if let to = logQuery.to { link += "&to=\(to)" }
+            if let stream = logQuery.stream {
+                link += "&stream=\(stream.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? stream)"
+            }
+            response.headers[.link] = "<\(link)>; rel=\"next\""
+        }
+        return response
+    }
+
+    static func limit(_ text: String?) throws -> Int {
+        guard let text else { return defaultLimit }
+        guard let value = Int(text), value >= 1, value <= maxLimit else {
+            throw Problem(.badRequest, code: "usage", "limit is 1 to \(maxLimit)")
+        }
+        return value
+    }
+
+    static func seq(_ text: String?, name: String) throws -> Int64? {
+        guard let text else { return nil }
+        guard let value = Int64(text), value >= 1 else {
+            throw Problem(.badRequest, code: "usage", "\(name) is a seq (1 or more)")
+        }
+        return value
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import LedgerTestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `ledger serve` as a user runs it, and the `ledger` command line as its client: two officers hand an exhibit over
+/// through the server with only their own key files, an officer of an agency outside the case is refused, an
+/// auditor verifies the served log locally, and SIGTERM stops the server cleanly.
+struct ServeEndToEndTests {
+    let directory = TemporaryDirectory()
+
+    private func run(_ arguments: [String], _ environment: [String: String] = [:]) throws -> CLI.Output {
+        try CLI.run(arguments, in: directory.url, environment: environment)
+    }
+
+    /// A ledger with carol and bob of NCA (the case's agency), olga of BKA (outside it) and audrey (auditor).
+    ///
+    /// EV-1 is seized by carol. Returns the log key's vkey.
+    private func setUp() throws -> String {
+        let initialized = try run([
+            "init", "--origin", "ledger.test.example/serve", "--name", "Ada", "--person", "ada", "--agency", "NCA",
+            "--json",
+        ])
+        #expect(initialized.status == 0, "\(initialized.stderr)")
+        let vkey = try #require(
+            (try JSONSerialization.jsonObject(with: Data(initialized.stdout.utf8)) as? [String: Any])?["log_vkey"]
+                as? String)
+        for (person, agency, roles) in [
+            ("carol", "NCA", "case-officer,custodian"), ("bob", "NCA", "custodian"), ("olga", "BKA", "custodian"),
+            ("audrey", "NCA", "auditor"),
+        ] {
+            for arguments in [
+                [
+                    "key", "generate", "--out", "\(person).pem", "--name", person, "--person", person, "--agency",
+                    agency, "--request-out", "\(person).json",
+                ],
+                ["key", "register", "\(person).json", "--roles", roles, "--key", "admin.pem"],
+            ] {
+                let result = try run(arguments)
+                #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            }
+        }
+        for arguments in [
+            [
+                "case", "open", "OP-1", "--title", "One", "--legal-basis", "JIT 1", "--agency", "NCA", "--key",
+                "carol.pem",
+            ],
+            [
+                "item", "seize", "EV-1", "--case", "OP-1", "--exhibit", "C/1", "--kind", "laptop", "--description",
+                "Grey",
+                "--seal", "S-1", "--location", "Room B", "--from", "Flat 3", "--authority", "W 7", "--key", "carol.pem",
+            ],
+        ] {
+            let result = try run(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        return vkey
+    }
+
+    /// Reads the first line the server prints (its URL, as JSON).
+    private func firstLine(of pipe: Pipe) throws -> String {
+        var bytes: [UInt8] = []
+        let handle = pipe.fileHandleForReading
+        while !bytes.contains(0x0a) {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            bytes += chunk
+        }
+        return String(decoding: bytes.prefix { $0 != 0x0a }, as: UTF8.self)
+    }
+
+    @Test func twoOfficersHandAnExhibitOverThroughTheServerAndAnOutsiderIsRefused() throws {
+        let vkey = try setUp()
+        let (server, out, err) = try CLI.start(
+            ["serve", "--ledger", "custody.ledger", "--listen", "127.0.0.1:0", "--json"], in: directory.url)
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let started = try firstLine(of: out)
+        let url = try #require(
+            (try JSONSerialization.jsonObject(with: Data(started.utf8)) as? [String: Any])?["url"] as? String,
+            "\(started)")
+        let remote = ["LEDGER_PATH": url]
+
+        let transfer = try run(
+            ["transfer", "EV-1", "--to", "bob", "--purpose", "storage", "--seal", "S-1", "--key", "carol.pem"], remote)
+        #expect(transfer.status == 0, "\(transfer.stderr)")
+        #expect(transfer.stdout.contains("recorded custody.released"), "\(transfer.stdout)")
+        // bob, with only his own key file, reads the item and receives it.
+        let shown = try run(["item", "show", "EV-1", "--key", "bob.pem", "--json"], remote)
+        #expect(shown.status == 0 && shown.stdout.contains("\"pending_to\":\"bob\""), "\(shown.stdout)\(shown.stderr)")
+        let receive = try run(
+            ["receive", "EV-1", "--seal", "S-1", "--location", "Safe 2", "--key", "bob.pem", "--json"], remote)
+        #expect(receive.status == 0, "\(receive.stderr)")
+        #expect(receive.stdout.contains("\"receipt\":\"c2sp.org/tlog-proof"), "\(receive.stdout)")
+        // Receiving it again is refused by the custody rules (it is no longer in transit): exit 5.
+        let again = try run(
+            ["receive", "EV-1", "--seal", "S-1", "--location", "Safe 2", "--key", "bob.pem"], remote)
+        #expect(again.status == 5, "\(again.status) \(again.stderr)")
+        // olga's agency has not joined OP-1.
+        let outsider = try run(["item", "show", "EV-1", "--key", "olga.pem"], remote)
+        #expect(outsider.status == 2)
+        #expect(outsider.stderr.contains("may not read item EV-1"), "\(outsider.stderr)")
+        #expect(outsider.stderr.split(separator: "\n").count == 1, "\(outsider.stderr)")
+        // A key the server does not know, and no key at all.
+        let unknown = try run(["item", "show", "EV-1"], remote)
+        #expect(unknown.status == 2 && unknown.stderr.contains("$LEDGER_KEY"), "\(unknown.stderr)")
+        // Commands that need the ledger itself say so.
+        let rebuild = try run(["rebuild"], remote)
+        #expect(rebuild.status == 2 && rebuild.stderr.contains("not through a server"), "\(rebuild.stderr)")
+        // An auditor verifies the served log here, with the log key pinned; a custodian may not download it.
+        let verify = try run(["verify", "--key", "audrey.pem", "--trust-log-key", vkey], remote)
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        #expect(verify.stdout.contains("OK: the ledger verifies") && verify.stdout.contains("(pinned)"))
+        let custodian = try run(["verify", "--key", "bob.pem"], remote)
+        #expect(custodian.status == 2 && custodian.stderr.contains("auditors"), "\(custodian.stderr)")
+
+        // SIGTERM: the server answers what is in flight and exits 0.
+        server.terminate()
+        let stopped = CLI.finish(server, out, err)
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        let local = try run(["item", "show", "EV-1", "--ledger", "custody.ledger", "--json"])
+        #expect(local.stdout.contains("\"holder\":\"bob\""), "\(local.stdout)")
+        #expect(try run(["verify", "--ledger", "custody.ledger"]).status == 0)
+    }
+
+    @Test func plainHTTPIsServedOnLoopbackOnly() throws {
+        _ = try setUp()
+        let result = try run(["serve", "--ledger", "custody.ledger", "--listen", "0.0.0.0:0"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("loopback only"), "\(result.stderr)")
+    }
+}
