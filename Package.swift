@@ -31,6 +31,7 @@ let package = Package(
             url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The system OpenSSL (libcrypto): modulemap and shim header only.
@@ -75,13 +76,14 @@ let package = Package(
         .target(
             name: "LedgerServer",
             dependencies: [
-                "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerHTTP",
+                "CustodyDomain", "LedgerApp", "LedgerClient", "LedgerCore", "LedgerCrypto", "LedgerHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -91,8 +93,8 @@ let package = Package(
             dependencies: [
                 "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerHTTP",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -121,8 +123,9 @@ let package = Package(
         .executableTarget(
             name: "LedgerBench",
             dependencies: [
-                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerConcurrency", "LedgerCore", "LedgerCrypto",
-                "LedgerStores",
+                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerClient", "LedgerConcurrency", "LedgerCore",
+                "LedgerCrypto", "LedgerServer", "LedgerStores", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         // Temporary ledgers, key fixtures, the tamper toolkit, the vectors' location.
@@ -184,7 +187,8 @@ let package = Package(
         .testTarget(
             name: "LedgerCLITests",
             dependencies: [
-                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerCrypto", "LedgerTestSupport",
+                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerClient", "LedgerCore", "LedgerCrypto",
+                "LedgerTestSupport",
             ],
             swiftSettings: strict),
     ]

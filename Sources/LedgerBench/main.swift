@@ -24,6 +24,10 @@ struct Options {
     var export = false
     /// Run the format-version-2 write paths: `Appender.append` batches, and sign then `Sequencer.submit`.
     var statements = false
+    /// Run `ledger serve` under load (`--serve`): clients, seconds.
+    var serve = false
+    var clients = 16
+    var seconds = 60
     var largeEntries = 1_000_000
     var targets = 30_000
     var imageMiB = 1024
@@ -42,6 +46,9 @@ func parseOptions() -> Options {
         case "--proofs": options.proofs = true
         case "--export": options.export = true
         case "--v2": options.statements = true
+        case "--serve": options.serve = true
+        case "--clients": options.clients = Int(arguments.popFirst() ?? "") ?? options.clients
+        case "--seconds": options.seconds = Int(arguments.popFirst() ?? "") ?? options.seconds
         case "--count-signatures":
             // The signatures `ledger verify` checks in entries (tools/bench): ledger-bench --count-signatures PATH
             do { try countSignatures(path: arguments.popFirst() ?? "") } catch {
@@ -68,7 +75,7 @@ func parseOptions() -> Options {
             exit(0)
         case "--help", "-h":
             print(
-                "usage: ledger-bench [--entries N] [--batch B] [--dir DIR] [--append-only] | --v2 [--entries N] [--batch B] | --custody [--targets N] [--image-mib M] | --proofs [--large N] | --export [--large N] | --count-signatures PATH"
+                "usage: ledger-bench [--entries N] [--batch B] [--dir DIR] [--append-only] | --v2 [--entries N] [--batch B] | --serve [--entries N] [--batch B] [--clients C] [--seconds S] | --custody [--targets N] [--image-mib M] | --proofs [--large N] | --export [--large N] | --count-signatures PATH"
             )
             exit(0)
         default:
@@ -394,6 +401,8 @@ do {
         try runExport(options)
     } else if options.statements {
         try runStatements(options)
+    } else if options.serve {
+        try runServe(options)
     } else if options.custody {
         try runCustody(options)
     } else if options.proofs {

@@ -214,6 +214,29 @@ final class PostgresTransaction: LedgerWriteTransaction {
         return notes.map { ($0.size, $0.note + (lines[$0.size] ?? "")) }
     }
 
+    func checkpointNote(_ choice: CheckpointChoice) throws -> (size: Int64, note: String)? {
+        var binds = PostgresBindings()
+        let sql: String
+        switch choice {
+        case .newest: sql = "SELECT size, note FROM ledger.checkpoints ORDER BY size DESC LIMIT 1"
+        case .size(let size):
+            binds.append(size)
+            sql = "SELECT size, note FROM ledger.checkpoints WHERE size = $1"
+        case .smallestCovering(let seq):
+            binds.append(seq)
+            sql = "SELECT size, note FROM ledger.checkpoints WHERE size >= $1 ORDER BY size LIMIT 1"
+        }
+        guard let row = try run(sql, binds).first else { return nil }
+        let (size, note) = try decode(row, (Int64, String).self)
+        var lines = PostgresBindings()
+        lines.append(size)
+        var full = note
+        for line in try session.run("SELECT line FROM ledger.cosignatures WHERE size = $1 ORDER BY n", lines) {
+            full += try decode(line, String.self)
+        }
+        return (size, full)
+    }
+
     func timestampResponses() throws -> [(size: Int64, response: [UInt8])] {
         try run("SELECT size, response FROM ledger.timestamps ORDER BY size, n").map { row in
             let (size, response) = try decode(row, (Int64, ByteBuffer).self)

@@ -510,6 +510,30 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         return notes.map { ($0.size, $0.note + (lines[$0.size] ?? "")) }
     }
 
+    func checkpointNote(_ choice: CheckpointChoice) throws -> (size: Int64, note: String)? {
+        let row: Row? =
+            switch choice {
+            case .newest: try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+            case .size(let size):
+                try Row.fetchOne(db, sql: "SELECT size, note FROM checkpoints WHERE size = ?", arguments: [size])
+            case .smallestCovering(let seq):
+                try Row.fetchOne(
+                    db, sql: "SELECT size, note FROM checkpoints WHERE size >= ? ORDER BY size LIMIT 1",
+                    arguments: [seq])
+            }
+        guard let row else { return nil }
+        let size = try Column.int64(row, 0, "checkpoint size")
+        var note = try Column.string(row, 1, "checkpoint note")
+        if try db.tableExists("cosignatures") {
+            for line in try Row.fetchAll(
+                db, sql: "SELECT line FROM cosignatures WHERE size = ? ORDER BY rowid", arguments: [size])
+            {
+                note += try Column.string(line, 0, "cosignature")
+            }
+        }
+        return (size, note)
+    }
+
     func timestampResponses() throws -> [(size: Int64, response: [UInt8])] {
         guard try db.tableExists("timestamps") else { return [] }
         return try Row.fetchAll(db, sql: "SELECT size, response FROM timestamps ORDER BY size, rowid").map {

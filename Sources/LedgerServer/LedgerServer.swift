@@ -3,10 +3,12 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 import LedgerApp
+import LedgerClient
 import LedgerCore
 import Logging
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import Synchronization
 
 /// How `ledger serve` runs: where it listens, what clients sign, what is public, and its limits.
@@ -30,6 +32,10 @@ public struct ServerConfiguration: Sendable {
     public var clockSkewSeconds: Int64 = 60
     /// Seconds a connection may stay idle (a slow client is cut off after it).
     public var idleTimeoutSeconds: Int64 = 30
+    /// Witnesses each new checkpoint is submitted to (C2SP tlog-witness); their cosignatures are stored with it.
+    public var witnesses: [WitnessEndpoint] = []
+    /// How often witnesses that are behind are tried again, in seconds.
+    public var witnessRetrySeconds: Int64 = 5
 
     /// A configuration listening on `host:port`.
     public init(host: String, port: Int) {
@@ -58,12 +64,16 @@ public struct LedgerServer: Sendable {
     /// What clients sign as the scheme and authority of `@target-uri`: `signedURL`, with the port the server bound
     /// once it runs (for `--listen HOST:0`).
     let signedURL: SignedURL
+    /// Submits new checkpoints to the configured witnesses.
+    let feeder: WitnessFeeder
 
-    /// A server over `store`.
-    public init(store: any LedgerStore, configuration: ServerConfiguration) {
+    /// A server over `store`; `logger` reports what happens outside requests (witnessing).
+    public init(store: any LedgerStore, configuration: ServerConfiguration, logger: Logger) {
         self.store = store
         self.configuration = configuration
-        self.committer = GroupCommitter(store: store)
+        let feeder = WitnessFeeder(store: store, witnesses: configuration.witnesses, logger: logger)
+        self.feeder = feeder
+        self.committer = GroupCommitter(store: store) { Task { await feeder.checkpointsChanged() } }
         self.signedURL = SignedURL(configuration.signedURL)
     }
 
@@ -80,6 +90,8 @@ public struct LedgerServer: Sendable {
         StatementRoutes(store: store, committer: committer, maxStatements: configuration.maxStatementsPerRequest)
             .add(to: router)
         ReadRoutes(store: store).add(to: router)
+        CaseRoutes(store: store).add(to: router)
+        ProofRoutes(store: store).add(to: router)
         TileRoutes(store: store, publicCheckpoints: configuration.publicCheckpoints).add(to: router)
         return router
     }
@@ -106,10 +118,15 @@ public struct LedgerServer: Sendable {
         } else {
             server = .http1(configuration: http)
         }
+        var services: [any Service] = []
+        if !configuration.witnesses.isEmpty {
+            services.append(WitnessRetries(feeder: feeder, seconds: configuration.witnessRetrySeconds))
+        }
         return Application(
             router: router(), server: server,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "custody-ledger"),
+            services: services,
             onServerRunning: { [signedURL, configuration] channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 if configuration.publicURL == nil {
@@ -130,6 +147,20 @@ public struct LedgerServer: Sendable {
         let app = try application(logger: logger, onRunning: onRunning)
         try await app.runService()
         shutdown()
+    }
+}
+
+/// Asks the witness feeder for a round at start and then every few seconds, so that a witness that was down, or
+/// checkpoints another process committed, are caught up; ends with the server.
+struct WitnessRetries: Service {
+    let feeder: WitnessFeeder
+    let seconds: Int64
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            await feeder.checkpointsChanged()
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(seconds)) }
+        }
     }
 }
 

@@ -125,6 +125,63 @@ struct ServeEndToEndTests {
         #expect(try run(["verify", "--ledger", "custody.ledger"]).status == 0)
     }
 
+    /// The "done when": the server is witnessed by `ledger witness serve`, a second process, over the
+    /// tlog-witness protocol, and `ledger verify` from another folder, with only the log key and the witness key
+    /// pinned (and the auditor's own key file), passes with a quorum of one.
+    @Test func aWitnessedServerVerifiesFromAnotherFolderWithAWitnessQuorum() throws {
+        let vkey = try setUp()
+        for arguments in [
+            ["witness", "init", "--name", "witness.partner.example", "--dir", "witness"],
+            ["witness", "add-log", "ledger.test.example/serve", vkey, "--dir", "witness"],
+        ] {
+            let result = try run(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        let (witness, witnessOut, witnessErr) = try CLI.start(
+            ["witness", "serve", "--dir", "witness", "--listen", "127.0.0.1:0", "--json"], in: directory.url)
+        defer { if witness.isRunning { kill(witness.processIdentifier, SIGKILL) } }
+        let witnessLine = try JSONSerialization.jsonObject(with: Data(try firstLine(of: witnessOut).utf8))
+        let witnessURL = try #require((witnessLine as? [String: Any])?["url"] as? String)
+        let witnessVkey = try #require((witnessLine as? [String: Any])?["vkey"] as? String)
+        let (server, out, err) = try CLI.start(
+            [
+                "serve", "--ledger", "custody.ledger", "--listen", "127.0.0.1:0", "--json", "--witness-url",
+                witnessURL, "--witness-vkey", witnessVkey,
+            ], in: directory.url)
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        let url = try #require(
+            (try JSONSerialization.jsonObject(with: Data(try firstLine(of: out).utf8)) as? [String: Any])?["url"]
+                as? String)
+        let transfer = try run(
+            ["transfer", "EV-1", "--to", "bob", "--purpose", "storage", "--seal", "S-1", "--key", "carol.pem"],
+            ["LEDGER_PATH": url])
+        #expect(transfer.status == 0, "\(transfer.stderr)")
+
+        // Another folder: the auditor's key file and the two pinned keys, nothing else.
+        let elsewhere = TemporaryDirectory()
+        try FileManager.default.copyItem(atPath: directory.path("audrey.pem"), toPath: elsewhere.path("audrey.pem"))
+        var verified: CLI.Output?
+        for _ in 0..<50 {
+            let result = try CLI.run(
+                [
+                    "verify", "--ledger", url, "--key", "audrey.pem", "--trust-log-key", vkey, "--witness", witnessVkey,
+                    "--witness-quorum", "1",
+                ], in: elsewhere.url)
+            if result.status == 0 {
+                verified = result
+                break
+            }
+            usleep(200_000)
+        }
+        let result = try #require(verified, "verify with a witness quorum never passed")
+        #expect(result.stdout.contains("OK: the ledger verifies"), "\(result.stdout)")
+        #expect(result.stdout.contains("witness.partner.example"), "\(result.stdout)")
+        server.terminate()
+        #expect(CLI.finish(server, out, err).status == 0)
+        witness.terminate()
+        #expect(CLI.finish(witness, witnessOut, witnessErr).status == 0)
+    }
+
     @Test func plainHTTPIsServedOnLoopbackOnly() throws {
         _ = try setUp()
         let result = try run(["serve", "--ledger", "custody.ledger", "--listen", "0.0.0.0:0"])

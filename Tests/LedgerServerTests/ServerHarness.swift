@@ -35,19 +35,30 @@ struct ServerHarness: @unchecked Sendable {
         configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (ServerHarness) async throws -> Void
     ) async throws {
+        try await run(configure: configure, prepare: { _, _ in nil }) { harness, _ in try await body(harness) }
+    }
+
+    /// Runs `body` against a running server; `prepare` sees the fixture and adjusts the configuration before the
+    /// server starts (starting a witness, say), and what it returns is handed to `body`.
+    static func run(
+        configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
+        prepare: (CustodyFixture, inout ServerConfiguration) async throws -> String?,
+        _ body: @Sendable (ServerHarness, String?) async throws -> Void
+    ) async throws {
         var fixture = try CustodyFixture()
         try fixture.add("olga", roles: [Roles.custodian], agency: "Other Agency")
         try fixture.seize("EV-1")
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0)
         configure(&configuration)
-        let server = LedgerServer(store: fixture.ledger.store, configuration: configuration)
+        let prepared = try await prepare(fixture, &configuration)
         var logger = Logger(label: "ledger-serve-test")
         logger.logLevel = .warning
+        let server = LedgerServer(store: fixture.ledger.store, configuration: configuration, logger: logger)
         let app = try server.application(logger: logger)
         let settled = Settled(fixture: fixture)
         try await app.test(.live) { client in
             let harness = ServerHarness(fixture: settled.fixture, port: try #require(client.port), client: client)
-            try await body(harness)
+            try await body(harness, prepared)
         }
         server.shutdown()
     }

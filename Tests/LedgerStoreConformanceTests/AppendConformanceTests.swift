@@ -35,6 +35,41 @@ struct AppendConformanceTests {
         #expect(try fixture.verifyFailure() == nil)
     }
 
+    /// One checkpoint read by index is the one the full list holds: the newest, an exact size, the smallest that
+    /// covers a seq, each with its cosignature lines in the order stored.
+    @Test(arguments: StoreKind.allCases)
+    func oneCheckpointIsReadAsTheFullListHoldsIt(_ kind: StoreKind) throws {
+        let fixture = try kind.statementFixture()
+        for text in ["one", "two", "three"] {
+            _ = try Appender.append(
+                [
+                    EventDraft(
+                        type: EventTypes.ledgerNote, stream: "ledger", data: ["text": .string(text)],
+                        signer: fixture.admin)
+                ],
+                to: fixture.store)
+        }
+        try fixture.store.write { transaction in
+            for line in ["\u{2014} b.example AQID\n", "\u{2014} a.example BAUG\n"] {
+                _ = try transaction.insertCosignature(size: 4, line: line, at: "2026-12-06T12:00:00.000Z")
+            }
+        }
+        try fixture.store.read { reader in
+            let notes = try reader.checkpointNotes()
+            #expect(notes.map(\.size) == [2, 3, 4, 5])
+            #expect(notes[2].note.hasSuffix("\u{2014} b.example AQID\n\u{2014} a.example BAUG\n"))
+            func same(_ a: (size: Int64, note: String)?, _ b: (size: Int64, note: String)?) -> Bool {
+                a?.size == b?.size && a?.note == b?.note
+            }
+            #expect(same(try reader.checkpointNote(.newest), notes.last))
+            for note in notes { #expect(same(try reader.checkpointNote(.size(note.size)), note)) }
+            #expect(try reader.checkpointNote(.size(1)) == nil)
+            #expect(same(try reader.checkpointNote(.smallestCovering(1)), notes[0]))
+            #expect(same(try reader.checkpointNote(.smallestCovering(4)), notes[2]))
+            #expect(try reader.checkpointNote(.smallestCovering(6)) == nil)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func providerCreatesOpensAndNeverOverwrites(_ kind: StoreKind) throws {
         let directory = TemporaryDirectory()

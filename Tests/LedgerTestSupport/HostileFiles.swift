@@ -74,14 +74,15 @@ public enum HostileFiles {
         public let status: Int32
         public let stdout: String
         public let stderr: String
-        /// The child's peak resident set size, in bytes (wait4's ru_maxrss).
+        /// The child's peak resident set size, in bytes (its VmHWM, sampled while it ran).
         public let peakResidentBytes: Int64
         /// Wall-clock time of the run.
         public let seconds: Double
     }
 
-    /// Runs `executable` with `arguments` (use absolute paths) and reports its peak resident memory: the child is
-    /// started with posix_spawn and reaped with wait4, whose rusage is that child's alone.
+    /// Runs `executable` with `arguments` (use absolute paths) and reports its peak resident memory: the child's
+    /// VmHWM, read every 2 ms until it exits (a high-water mark, so the last reading holds all but its final
+    /// moments).
     public static func measure(_ executable: String, _ arguments: [String]) throws -> Measured {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("measured-\(UUID().uuidString)")
         let outPath = scratch.path + ".out"
@@ -105,10 +106,23 @@ public enum HostileFiles {
             errno = spawned
             throw failure("posix_spawn \(executable)")
         }
+        // The child's own peak: its VmHWM, the high-water mark of the memory it got at exec, read while it runs.
+        // (wait4's ru_maxrss cannot be used: posix_spawn starts the child in this process's memory, and Linux keeps
+        // that high-water mark, this test process's own, across the exec.)
         var status: Int32 = 0
         var usage = rusage()
-        while wait4(pid, &status, 0, &usage) < 0 {
-            guard errno == EINTR else { throw failure("wait4") }
+        var peak: Int64 = 0
+        while true {
+            let reaped = wait4(pid, &status, WNOHANG, &usage)
+            if reaped == pid { break }
+            guard reaped == 0 || errno == EINTR else { throw failure("wait4") }
+            if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                let kilobytes = Int64(line.split(separator: " ").dropFirst().first ?? "")
+            {
+                peak = max(peak, kilobytes * 1024)
+            }
+            usleep(2_000)
         }
         let seconds = Date().timeIntervalSince(started)
         // WIFEXITED / WEXITSTATUS / WTERMSIG, by hand: the macros are not imported.
@@ -118,6 +132,6 @@ public enum HostileFiles {
         }
         return Measured(
             status: exitStatus, stdout: text(outPath), stderr: text(errPath),
-            peakResidentBytes: Int64(usage.ru_maxrss) * 1024, seconds: seconds)
+            peakResidentBytes: peak, seconds: seconds)
     }
 }

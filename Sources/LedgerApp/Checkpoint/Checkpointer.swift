@@ -19,7 +19,7 @@ public enum Checkpointer {
                 guard ledgerLogKey.publicKey == logKey.publicKey else {
                     throw LedgerError.usage("this is not the ledger's log key (the ledger's is \(ledgerLogKey.vkey))")
                 }
-                if let existing = try transaction.checkpointNotes().first(where: { $0.size == head.seq }) {
+                if let existing = try transaction.checkpointNote(.size(head.seq)) {
                     return (try SignedCheckpoint(noteText: existing.note), false)
                 }
                 let checkpoint = Checkpoint(origin: origin, size: head.seq, root: try transaction.root(size: head.seq))
@@ -46,7 +46,7 @@ public enum Checkpointer {
         }
         do {
             return try store.write { transaction in
-                guard let stored = try transaction.checkpointNotes().first(where: { $0.size == size }) else {
+                guard let stored = try transaction.checkpointNote(.size(size)) else {
                     throw LedgerError.usage("no stored checkpoint of size \(size)")
                 }
                 let candidate = try SignedNote(parsing: stored.note + text)
@@ -92,7 +92,7 @@ public enum Checkpointer {
     /// SHA-256 of the body of the stored checkpoint of `size`.
     static func checkpointBodyDigest(store: any LedgerStore, size: Int64) throws -> [UInt8] {
         try store.read { reader in
-            guard let stored = try reader.checkpointNotes().first(where: { $0.size == size }) else {
+            guard let stored = try reader.checkpointNote(.size(size)) else {
                 throw LedgerError.usage("no stored checkpoint of size \(size)")
             }
             return SHA256.hash(Array(try SignedNote(parsing: stored.note).text.utf8))
@@ -102,7 +102,7 @@ public enum Checkpointer {
     /// The newest stored checkpoint, if any.
     public static func latest(store: any LedgerStore) throws -> SignedCheckpoint? {
         try store.read { reader in
-            try reader.checkpointNotes().last.map { try SignedCheckpoint(noteText: $0.note) }
+            try reader.checkpointNote(.newest).map { try SignedCheckpoint(noteText: $0.note) }
         }
     }
 }

@@ -7,42 +7,53 @@ public enum ProofBuilder {
     /// checkpoint that covers it.
     public static func inclusion(seq: Int64, size: Int64?, in store: any LedgerStore) throws -> TlogProof {
         try store.read { reader in
-            let count = try reader.entryCount()
-            guard seq >= 1, seq <= count else {
-                throw LedgerError.notFound("there is no entry at seq \(seq) (1…\(count))")
-            }
-            let notes = try reader.checkpointNotes()
-            let chosen: (size: Int64, note: String)?
-            if let size {
-                chosen = notes.first { $0.size == size }
-                guard chosen != nil else {
-                    throw LedgerError.usage(
-                        "no stored checkpoint of size \(size); sign one with `ledger checkpoint --log-key FILE`")
-                }
-            } else {
-                chosen = notes.last { $0.size >= seq }
-            }
-            guard let chosen, chosen.size >= seq else {
-                throw LedgerError.usage(
-                    "no stored checkpoint covers seq \(seq) yet; sign one with `ledger checkpoint --log-key FILE`")
-            }
-            let checkpoint = try SignedCheckpoint(noteText: chosen.note)
-            let hashes = try MerkleProof.inclusion(index: seq - 1, size: chosen.size, subtree: subtreeHashes(reader))
-            // The stored hashes must lead to the signed root; otherwise the database is damaged.
-            var leaf: [UInt8] = []
-            try reader.forEachRecord(RecordFilter(from: seq, to: seq, withStoredState: false)) {
-                leaf = Merkle.leafHash($0.record)
-                return false
-            }
-            guard
-                MerkleProof.verifyInclusion(
-                    index: seq - 1, size: chosen.size, leafHash: leaf, proof: hashes, root: checkpoint.checkpoint.root)
-            else {
-                throw LedgerError.integrity(
-                    "the stored tree does not lead to the checkpoint of size \(chosen.size); run `ledger verify`")
-            }
-            return TlogProof(index: seq - 1, hashes: hashes, checkpoint: checkpoint)
+            var checkpoints = CheckpointCache()
+            return try inclusion(
+                seq: seq, against: size.map { .size($0) } ?? .newest, in: reader, checkpoints: &checkpoints
+            ).proof
         }
+    }
+
+    /// Stored checkpoints parsed once while several proofs are built in one read.
+    struct CheckpointCache {
+        var parsed: [Int64: SignedCheckpoint] = [:]
+    }
+
+    /// The inclusion proof of entry `seq` against the stored checkpoint `choice` names, and the entry's record,
+    /// inside an open read; checked against the checkpoint's root (a damaged tree is an integrity error).
+    static func inclusion(
+        seq: Int64, against choice: CheckpointChoice, in reader: any LedgerReader, checkpoints: inout CheckpointCache
+    ) throws -> (proof: TlogProof, record: [UInt8]) {
+        var record: [UInt8]?
+        try reader.forEachRecord(RecordFilter(from: seq, to: seq, withStoredState: false)) {
+            record = $0.record
+            return false
+        }
+        guard seq >= 1, let record else {
+            throw LedgerError.notFound("there is no entry at seq \(seq) (1…\(try reader.entryCount()))")
+        }
+        let chosen = try reader.checkpointNote(choice)
+        if case .size(let size) = choice, chosen == nil {
+            throw LedgerError.usage(
+                "no stored checkpoint of size \(size); sign one with `ledger checkpoint --log-key FILE`")
+        }
+        guard let chosen, chosen.size >= seq else {
+            throw LedgerError.usage(
+                "no stored checkpoint covers seq \(seq) yet; sign one with `ledger checkpoint --log-key FILE`")
+        }
+        let checkpoint = try checkpoints.parsed[chosen.size] ?? SignedCheckpoint(noteText: chosen.note)
+        checkpoints.parsed[chosen.size] = checkpoint
+        let hashes = try MerkleProof.inclusion(index: seq - 1, size: chosen.size, subtree: subtreeHashes(reader))
+        // The stored hashes must lead to the signed root; otherwise the database is damaged.
+        guard
+            MerkleProof.verifyInclusion(
+                index: seq - 1, size: chosen.size, leafHash: Merkle.leafHash(record), proof: hashes,
+                root: checkpoint.checkpoint.root)
+        else {
+            throw LedgerError.integrity(
+                "the stored tree does not lead to the checkpoint of size \(chosen.size); run `ledger verify`")
+        }
+        return (TlogProof(index: seq - 1, hashes: hashes, checkpoint: checkpoint), record)
     }
 
     /// The consistency proof between the trees of `old` and `new` entries, with both roots.

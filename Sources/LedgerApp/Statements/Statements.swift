@@ -199,24 +199,26 @@ public enum StatementSigning {
     /// (nil: the smallest stored one that covers it, its commit group's, so that asking again gives the same
     /// receipt), with the record's bytes in the `extra` line.
     public static func receipt(seq: Int64, size: Int64?, in store: any LedgerStore) throws -> TlogProof {
-        let chosen: Int64?
+        try receipts([(seq, size)], in: store)[0]
+    }
+
+    /// Receipts for several entries (a server's answer to one request) from one read of the ledger.
+    public static func receipts(_ entries: [(seq: Int64, size: Int64?)], in store: any LedgerStore) throws
+        -> [TlogProof]
+    {
         do {
-            chosen = try size ?? store.read { try $0.checkpointNotes().map(\.size).filter { $0 >= seq }.min() }
-        } catch {
-            throw LedgerError.from(error)
-        }
-        let proof = try ProofBuilder.inclusion(seq: seq, size: chosen, in: store)
-        var record: [UInt8] = []
-        do {
-            try store.read { reader in
-                try reader.forEachRecord(RecordFilter(from: seq, to: seq, withStoredState: false)) {
-                    record = $0.record
-                    return false
+            return try store.read { reader in
+                var checkpoints = ProofBuilder.CheckpointCache()
+                return try entries.map { entry in
+                    let (proof, record) = try ProofBuilder.inclusion(
+                        seq: entry.seq, against: entry.size.map { .size($0) } ?? .smallestCovering(entry.seq),
+                        in: reader, checkpoints: &checkpoints)
+                    return TlogProof(
+                        index: proof.index, hashes: proof.hashes, extra: record, checkpoint: proof.checkpoint)
                 }
             }
         } catch {
             throw LedgerError.from(error)
         }
-        return TlogProof(index: proof.index, hashes: proof.hashes, extra: record, checkpoint: proof.checkpoint)
     }
 }

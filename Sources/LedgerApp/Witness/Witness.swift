@@ -6,6 +6,33 @@ import LedgerCrypto
     import Glibc
 #endif
 
+/// Why a witness refused a checkpoint; the kind fixes the C2SP tlog-witness status (docs/API.md).
+public struct WitnessRefusal: Error, Sendable, CustomStringConvertible {
+    /// Which check failed.
+    public enum Kind: Sendable, Equatable {
+        /// The request or checkpoint is malformed, or the old size exceeds the checkpoint's (400).
+        case malformed
+        /// The witness does not witness the checkpoint's origin (404).
+        case unknownLog
+        /// No signature by the log's configured key verifies (403).
+        case signature
+        /// The old size is not the size last cosigned, which it carries, or the same size has another root (409).
+        case sizeMismatch(Int64)
+        /// The consistency proof does not verify (422).
+        case badProof
+    }
+
+    /// Which check failed.
+    public let kind: Kind
+    /// What failed, in words.
+    public let description: String
+
+    init(_ kind: Kind, _ description: String) {
+        self.kind = kind
+        self.description = description
+    }
+}
+
 /// A witness kept in files: its key, the logs it witnesses, and for each the size and root it last cosigned.
 ///
 /// It cosigns a checkpoint only if it extends what it cosigned before, so it never cosigns two inconsistent
@@ -62,18 +89,44 @@ public struct Witness: Sendable {
     }
 
     /// Checks a checkpoint and, when it extends the last one cosigned for its log, records it and returns the
-    /// cosignature line; refuses with the reason otherwise.
+    /// cosignature line; refuses with the reason otherwise (`ledger witness cosign`).
     ///
     /// - Parameter consistency: the RFC 9162 consistency proof from the last cosigned size (none for the first).
     public func cosign(
         checkpointNote: String, consistency: [[UInt8]], passphrase: String?,
         now: UInt64 = UInt64(Date().timeIntervalSince1970)
     ) throws -> String {
+        do {
+            return try addCheckpoint(
+                oldSize: nil, consistency: consistency, checkpointNote: checkpointNote, passphrase: passphrase, now: now
+            )
+        } catch let refusal as WitnessRefusal {
+            switch refusal.kind {
+            case .malformed: throw LedgerError.usage(refusal.description)
+            default: throw LedgerError.conflict("refused: " + refusal.description)
+            }
+        }
+    }
+
+    /// The C2SP tlog-witness `add-checkpoint` step: checks the checkpoint against the log's configured key, that
+    /// `oldSize` is the size last cosigned for the log (nil: whatever it is), and the consistency proof from it;
+    /// then records the checkpoint and returns the cosignature line, all under the witness's lock so that two
+    /// requests can never roll its state back.
+    ///
+    /// Throws a ``WitnessRefusal`` whose kind says which check failed (and so which HTTP status a server answers).
+    public func addCheckpoint(
+        oldSize: Int64?, consistency: [[UInt8]], checkpointNote: String, passphrase: String?,
+        now: UInt64 = UInt64(Date().timeIntervalSince1970)
+    ) throws -> String {
         let signed: SignedCheckpoint
         do { signed = try SignedCheckpoint(noteText: checkpointNote) } catch {
-            throw LedgerError.usage("the checkpoint is malformed: \(error)")
+            throw WitnessRefusal(.malformed, "the checkpoint is malformed: \(error)")
         }
         let checkpoint = signed.checkpoint
+        if let oldSize, oldSize > checkpoint.size {
+            throw WitnessRefusal(
+                .malformed, "the old size \(oldSize) is larger than the checkpoint's \(checkpoint.size)")
+        }
         let key: Ed25519PrivateKey
         do { key = try Ed25519PrivateKey(contentsOfFile: keyPath, passphrase: passphrase) } catch {
             throw LedgerError.usage("\(keyPath): \(error)")
@@ -81,25 +134,30 @@ public struct Witness: Sendable {
         return try locked {
             var state = try load()
             guard let log = state.logs[checkpoint.origin] else {
-                throw LedgerError.conflict(
-                    "refused: this witness does not witness \(checkpoint.origin) (`witness add-log`)")
+                throw WitnessRefusal(
+                    .unknownLog, "this witness does not witness \(checkpoint.origin) (`witness add-log`)")
             }
             let logKey = try NoteVerifierKey(vkey: log.vkey)
             guard signed.note.isSigned(by: logKey) else {
-                throw LedgerError.conflict(
-                    "refused: the checkpoint is not signed by the configured log key \(log.vkey)")
+                throw WitnessRefusal(.signature, "the checkpoint is not signed by the configured log key \(log.vkey)")
+            }
+            let cosigned = log.size ?? 0
+            if let oldSize, oldSize != cosigned {
+                throw WitnessRefusal(
+                    .sizeMismatch(cosigned),
+                    "the old size \(oldSize) is not the size last cosigned for \(checkpoint.origin) (\(cosigned))")
             }
             if let size = log.size, let root = log.root {
                 if checkpoint.size < size {
-                    throw LedgerError.conflict(
-                        "refused: the checkpoint's tree (\(checkpoint.size)) is shorter than the one cosigned before (\(size))"
-                    )
+                    throw WitnessRefusal(
+                        .sizeMismatch(size),
+                        "the checkpoint's tree (\(checkpoint.size)) is shorter than the one cosigned before (\(size))")
                 }
                 if checkpoint.size == size {
                     guard checkpoint.root == root else {
-                        throw LedgerError.conflict(
-                            "refused: a different root for size \(size) than the one cosigned before: history was rewritten"
-                        )
+                        throw WitnessRefusal(
+                            .sizeMismatch(size),
+                            "a different root for size \(size) than the one cosigned before: history was rewritten")
                     }
                 } else {
                     guard
@@ -107,13 +165,14 @@ public struct Witness: Sendable {
                             old: size, new: checkpoint.size, oldRoot: root, newRoot: checkpoint.root, proof: consistency
                         )
                     else {
-                        throw LedgerError.conflict(
-                            "refused: the consistency proof from size \(size) to \(checkpoint.size) does not verify: the new checkpoint does not extend the one cosigned before"
-                        )
+                        throw WitnessRefusal(
+                            .badProof,
+                            "the consistency proof from size \(size) to \(checkpoint.size) does not verify: the new"
+                                + " checkpoint does not extend the one cosigned before")
                     }
                 }
             } else if !consistency.isEmpty {
-                throw LedgerError.usage("the first checkpoint of a log needs no consistency proof")
+                throw WitnessRefusal(.malformed, "the first checkpoint of a log needs no consistency proof")
             }
             let line = try Cosignature.line(
                 checkpointBody: signed.note.text, timestamp: now, key: key, name: state.name)
@@ -121,6 +180,12 @@ public struct Witness: Sendable {
             try save(state)
             return line
         }
+    }
+
+    /// The witness's name and vkey.
+    public func identity() throws -> (name: String, vkey: String) {
+        let state = try load()
+        return (state.name, state.vkey)
     }
 
     // MARK: State

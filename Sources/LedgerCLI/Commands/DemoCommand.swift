@@ -77,7 +77,7 @@ struct DemoCommand: ParsableCommand {
             printJSON([
                 "ledger": .string(shownPath), "case": .string(report.caseID),
                 "entries": .integer(report.entries), "milliseconds": .integer(Int64(seconds * 1000)),
-                "stats": StatsReport.json(stats), "verify": VerifyReportFormatter.json(verification),
+                "stats": stats.json, "verify": VerifyReportFormatter.json(verification),
             ])
         } else {
             print(VerifyReportFormatter.text(verification))

@@ -23,7 +23,7 @@ struct StatsCommand: ParsableCommand {
         try QueryFilters.checkCase(caseID, in: store)
         let stats = try OperationStats.compute(caseID: caseID, in: store)
         if json {
-            printJSON(StatsReport.json(stats))
+            printJSON(stats.json)
             return
         }
         print(StatsReport.text(stats))
@@ -76,33 +76,6 @@ enum StatsReport {
         let status = ItemStatus.all.map { "\($0) \(stats.itemsByStatus[$0] ?? 0)" }
         lines.append("items                 " + status.joined(separator: ", "))
         return Terminal.lines(lines)
-    }
-
-    static func json(_ stats: OperationStats) -> JSONValue {
-        func table(_ values: [String: (identified: Int64, takenDown: Int64, notActioned: Int64)]) -> JSONValue {
-            .object(
-                values.map { key, counts in
-                    JSONMember(
-                        key,
-                        [
-                            "identified": .integer(counts.identified), "taken_down": .integer(counts.takenDown),
-                            "not_actioned": .integer(counts.notActioned),
-                        ])
-                })
-        }
-        return [
-            "cases": .array(stats.cases.map { .string($0) }),
-            "targets": [
-                "identified": .integer(stats.identified), "false_positives": .integer(stats.falsePositives),
-                "taken_down": .integer(stats.takenDown), "not_actioned": .integer(stats.notActioned),
-                "pending": .integer(stats.pending),
-                "taken_down_percent_of_identified": .string(String(format: "%.1f", stats.takenDownPercent)),
-                "by_category": table(stats.byCategory), "by_country": table(stats.byCountry),
-            ],
-            "servers_seized": .integer(stats.serversSeized), "devices_seized": .integer(stats.devicesSeized),
-            "items_by_kind": .object(stats.itemsByKind.map { JSONMember($0.key, .integer($0.value)) }),
-            "items_by_status": .object(stats.itemsByStatus.map { JSONMember($0.key, .integer($0.value)) }),
-        ]
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import LedgerApp
+import LedgerClient
 import LedgerCore
 import LedgerServer
 import Logging
@@ -20,7 +21,9 @@ struct ServeCommand: ParsableCommand {
             named in; the whole log only for auditors and administrators.
 
             Witnesses and monitors follow the log through the C2SP tlog-tiles API (/checkpoint, /tile/…). \
-            Checkpoints and hash tiles need a signed request unless --public-checkpoints is given.
+            Checkpoints and hash tiles need a signed request unless --public-checkpoints is given. Each new \
+            checkpoint is submitted to the witnesses given (C2SP tlog-witness, with a consistency proof from the \
+            size each last cosigned); their cosignatures are stored with it and served on /checkpoint.
 
             Plain HTTP is served on a loopback address only, for a reverse proxy in front (docs/API.md shows \
             nginx); any other address needs --tls-cert and --tls-key. Behind a proxy, --public-url names the URL \
@@ -32,6 +35,8 @@ struct ServeCommand: ParsableCommand {
               ledger serve --ledger postgresql://ledger_writer@db/custody \\
                   --listen 127.0.0.1:8443 --public-url https://ledger.example.org
               ledger serve --listen 0.0.0.0:8443 --tls-cert server.crt --tls-key server.key
+              ledger serve --witness-url http://127.0.0.1:9090 \\
+                  --witness-vkey 'witness.bka.example+1a2b3c4d+BA…'
             """)
 
     @OptionGroup var ledgerOptions: LedgerOptions
@@ -42,6 +47,11 @@ struct ServeCommand: ParsableCommand {
     @Flag(help: "Serve /checkpoint and hash tiles without a signed request.") var publicCheckpoints = false
     @Option(help: ArgumentHelp("The TLS certificate (chain), PEM.", valueName: "file")) var tlsCert: String?
     @Option(help: ArgumentHelp("The TLS private key, PEM.", valueName: "file")) var tlsKey: String?
+    @Option(
+        help: ArgumentHelp("A witness's tlog-witness URL (repeat; pair each with --witness-vkey).", valueName: "url"))
+    var witnessURL: [String] = []
+    @Option(help: ArgumentHelp("The vkey of the witness at the --witness-url in the same place.", valueName: "vkey"))
+    var witnessVkey: [String] = []
     @Flag(help: "Print the line saying where it serves as a JSON object (ledger, url).") var json = false
 
     func validate() throws {
@@ -67,11 +77,12 @@ struct ServeCommand: ParsableCommand {
         configuration.publicURL = publicURL
         configuration.publicCheckpoints = publicCheckpoints
         if let tlsCert, let tlsKey { configuration.tls = (tlsCert, tlsKey) }
-        let server = LedgerServer(store: store, configuration: configuration)
-        let settings = configuration
-        let asJSON = json
+        configuration.witnesses = try witnesses()
         var logger = Logger(label: "ledger-serve")
         logger.logLevel = .info
+        let server = LedgerServer(store: store, configuration: configuration, logger: logger)
+        let settings = configuration
+        let asJSON = json
         let described = ledgerOptions.location.description
         let failure = Mutex<(any Error)?>(nil)
         let done = DispatchSemaphore(value: 0)
@@ -96,6 +107,18 @@ struct ServeCommand: ParsableCommand {
         }
         done.wait()
         if let error = failure.withLock({ $0 }) { throw LedgerError.from(error) }
+    }
+
+    /// The witnesses: each --witness-url with the --witness-vkey in the same place.
+    func witnesses() throws -> [WitnessEndpoint] {
+        guard witnessURL.count == witnessVkey.count else {
+            throw CommandError(
+                .usage(
+                    "give one --witness-vkey for each --witness-url (\(witnessURL.count) URLs, \(witnessVkey.count) vkeys)"
+                ),
+                option: "--witness-url")
+        }
+        return try zip(witnessURL, witnessVkey).map { try WitnessEndpoint(url: $0, vkey: $1) }
     }
 
     static func hostAndPort(_ text: String) throws -> (String, Int) {

@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
 import LedgerApp
+import LedgerClient
 import LedgerCore
 import LedgerCrypto
+import LedgerServer
+import Logging
 
 /// Where a witness keeps its files.
 struct WitnessLocation: ParsableArguments {
@@ -33,8 +36,9 @@ struct WitnessCommand: ParsableCommand {
               ledger proof consistency 1000 2000 > proof.txt
               ledger witness cosign cp.txt --proof proof.txt --dir bka-witness \\
                   > cosignature.txt
+              ledger witness serve --dir bka-witness --listen 127.0.0.1:9090
             """,
-        subcommands: [Init.self, AddLog.self, Cosign.self])
+        subcommands: [Init.self, AddLog.self, Cosign.self, Serve.self])
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -117,6 +121,60 @@ struct WitnessCommand: ParsableCommand {
                 printJSON(["cosignature": .string(line)])
             } else {
                 printOut(line)
+            }
+        }
+    }
+
+    struct Serve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the witness over HTTP: C2SP tlog-witness add-checkpoint, for logs to submit to.",
+            discussion: """
+                A log (`ledger serve --witness-url … --witness-vkey …`, or any other tlog-witness client) posts \
+                `old SIZE`, the consistency proof from that size, an empty line and its checkpoint to \
+                /add-checkpoint. The answer is the cosignature line (200), or: 400 malformed, 403 not signed by \
+                the log's configured key, 404 a log this witness does not witness, 409 the old size is not the \
+                size last cosigned (the body is that size, text/x.tlog.size), 422 the consistency proof does not \
+                verify. Checking and recording happen under the witness's lock: it never cosigns two \
+                inconsistent checkpoints, whatever arrives at once. Plain HTTP on loopback only: put a reverse \
+                proxy with TLS in front to serve partners (docs/API.md).
+
+                Example:
+                  ledger witness serve --dir bka-witness --listen 127.0.0.1:9090
+                """)
+        @OptionGroup var location: WitnessLocation
+        @OptionGroup var passphrase: PassphraseOptions
+        @Option(help: ArgumentHelp("The address and port to listen on.", valueName: "host:port"))
+        var listen = "127.0.0.1:9090"
+        @Flag(help: "Print the line saying where it serves as a JSON object (name, vkey, url).") var json = false
+
+        func run() throws {
+            let (host, port) = try ServeCommand.hostAndPort(listen)
+            guard ["127.0.0.1", "::1", "localhost"].contains(host) else {
+                throw CommandError(
+                    .usage("the witness serves plain HTTP on loopback only; put a reverse proxy with TLS in front"),
+                    option: "--listen")
+            }
+            let witness = location.witness
+            let (name, vkey) = try witness.identity()
+            let server = WitnessServer(
+                directory: witness.directory, passphrase: try passphrase.passphrase(), host: host, port: port)
+            var logging = Logger(label: "ledger-witness")
+            logging.logLevel = .info
+            let logger = logging
+            let asJSON = json
+            try Blocking.wait {
+                try await server.run(logger: logger) { bound in
+                    let url = "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)"
+                    let line =
+                        asJSON
+                        ? JCS.serialize(
+                            .object([
+                                JSONMember("name", .string(name)), JSONMember("url", .string(url)),
+                                JSONMember("vkey", .string(vkey)),
+                            ])) + [0x0a]
+                        : Array("witness \(name) serving at \(url)/add-checkpoint (vkey \(vkey))\n".utf8)
+                    FileHandle.standardOutput.write(Data(line))
+                }
             }
         }
     }

@@ -144,6 +144,9 @@ public protocol LedgerReader: KeyDirectory, ProjectionSource {
     func subtreeHash(seq: Int64, level: Int) throws -> [UInt8]
     /// Every stored checkpoint note, by ascending size, with the cosignature lines stored for it appended.
     func checkpointNotes() throws -> [(size: Int64, note: String)]
+    /// One stored checkpoint note with its cosignature lines appended, or nil when none is as asked; a store
+    /// answers with indexed reads (the default reads every note).
+    func checkpointNote(_ choice: CheckpointChoice) throws -> (size: Int64, note: String)?
     /// Every stored RFC 3161 time-stamp response (DER), by the size of the checkpoint it covers.
     func timestampResponses() throws -> [(size: Int64, response: [UInt8])]
     /// Every registered key, by registration seq.
@@ -276,7 +279,27 @@ public protocol LedgerStoreProvider: Sendable {
     func displayName(_ location: String) -> String
 }
 
+/// Which stored checkpoint a reader asks for.
+public enum CheckpointChoice: Sendable, Equatable {
+    /// The newest (largest) one.
+    case newest
+    /// The one of exactly this size.
+    case size(Int64)
+    /// The smallest one covering this seq (a commit group's checkpoint: what a receipt is against).
+    case smallestCovering(Int64)
+}
+
 extension LedgerReader {
+    /// The default: every note read, one picked.
+    public func checkpointNote(_ choice: CheckpointChoice) throws -> (size: Int64, note: String)? {
+        let notes = try checkpointNotes()
+        switch choice {
+        case .newest: return notes.last
+        case .size(let size): return notes.first { $0.size == size }
+        case .smallestCovering(let seq): return notes.first { $0.size >= seq }
+        }
+    }
+
     /// The root of the tree of `size` leaves, from O(log n) stored subtree hashes.
     public func root(size: Int64) throws -> [UInt8] {
         let hashes = try Merkle.subtreeLocations(size: size).map { try subtreeHash(seq: $0.seq, level: $0.level) }

@@ -57,17 +57,16 @@ struct StatementRoutes {
         do { result = try await committer.submit(statements) } catch { throw Problem(LedgerError.from(error)) }
         let outcomes = result.outcomes
         let store = self.store
-        let receipts = try await OffExecutor.run {
-            try outcomes.map { outcome -> String? in
-                switch outcome.status {
-                case .recorded(let seq):
-                    return try StatementSigning.receipt(seq: seq, size: result.checkpointSize, in: store).text
-                case .alreadyRecorded(let seq):
-                    return try StatementSigning.receipt(seq: seq, size: nil, in: store).text
-                case .refused: return nil
-                }
+        let wanted = outcomes.compactMap { outcome -> (seq: Int64, size: Int64?)? in
+            switch outcome.status {
+            case .recorded(let seq): (seq, result.checkpointSize)
+            case .alreadyRecorded(let seq): (seq, nil)
+            case .refused: nil
             }
         }
+        let proofs = try await OffExecutor.run { try StatementSigning.receipts(wanted, in: store) }
+        var remaining = proofs.makeIterator()
+        let receipts = outcomes.map { outcome in outcome.seq == nil ? nil : remaining.next()?.text }
         let results = zip(outcomes, receipts).map { Self.json($0, receipt: $1) }
         if single, let outcome = outcomes.first {
             switch outcome.status {

@@ -24,7 +24,7 @@ struct TileRoutes {
     private func checkpoint(_ context: LedgerRequestContext) async throws -> Response {
         if !publicCheckpoints { _ = try context.requireCaller() }
         let store = self.store
-        let note = try await OffExecutor.run { try store.read { try $0.checkpointNotes().last?.note } }
+        let note = try await OffExecutor.run { try store.read { try $0.checkpointNote(.newest)?.note } }
         guard let note else { throw Problem(.notFound, code: "not-found", "the ledger has no checkpoint yet") }
         // tlog-tiles: mutable, not cached beyond a few seconds.
         return Reply.bytes(Array(note.utf8), contentType: "text/plain; charset=utf-8", cacheControl: "no-cache")

@@ -32,8 +32,12 @@ final class GroupCommitter: Sendable {
     /// Statements sequenced and groups committed since start (for metrics and the benchmark).
     let counters = Mutex<(statements: Int, groups: Int)>((0, 0))
 
-    init(store: any LedgerStore) {
+    /// Called on the committer's thread after each group that recorded something (the witnesses are told).
+    private let onCommit: @Sendable () -> Void
+
+    init(store: any LedgerStore, onCommit: @escaping @Sendable () -> Void = {}) {
         self.store = store
+        self.onCommit = onCommit
         let thread = Thread { [self] in run() }
         thread.name = "ledger-group-commit"
         thread.start()
@@ -103,6 +107,7 @@ final class GroupCommitter: Sendable {
                 $0.statements += statements.count
                 $0.groups += 1
             }
+            if size != nil { onCommit() }
             var start = 0
             for waiting in group {
                 let mine = Array(outcomes[start..<start + waiting.statements.count])

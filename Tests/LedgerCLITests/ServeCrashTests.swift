@@ -1,0 +1,127 @@
+import CustodyDomain
+import Foundation
+import LedgerApp
+import LedgerClient
+import LedgerCore
+import LedgerCrypto
+import LedgerTestSupport
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// kill -9 of `ledger serve` under load, with real processes: after a restart every statement the server
+/// acknowledged is in the ledger, nothing is partial, verify is clean, and sending everything again records the
+/// rest exactly once.
+struct ServeCrashTests {
+    let directory = TemporaryDirectory()
+
+    private func run(_ arguments: [String]) throws -> CLI.Output { try CLI.run(arguments, in: directory.url) }
+
+    private func startServer() throws -> (Process, Pipe, Pipe, String) {
+        let (server, out, err) = try CLI.start(
+            ["serve", "--ledger", "custody.ledger", "--listen", "127.0.0.1:0", "--json"], in: directory.url)
+        var bytes: [UInt8] = []
+        while !bytes.contains(0x0a) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            bytes += chunk
+        }
+        let line = String(decoding: bytes.prefix { $0 != 0x0a }, as: UTF8.self)
+        let url = (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["url"] as? String
+        return (server, out, err, url ?? "")
+    }
+
+    @Test func killedUnderLoadItLosesNothingItAcknowledged() async throws {
+        for arguments in [
+            ["init", "--origin", "ledger.test.example/crash", "--name", "Ada", "--person", "ada", "--agency", "NCA"],
+            [
+                "key", "generate", "--out", "carol.pem", "--name", "Carol", "--person", "carol", "--agency", "NCA",
+                "--request-out", "carol.json",
+            ],
+            ["key", "register", "carol.json", "--roles", "case-officer,custodian", "--key", "admin.pem"],
+            [
+                "case", "open", "CASE-1", "--title", "One", "--legal-basis", "JIT 1", "--agency", "NCA", "--key",
+                "carol.pem",
+            ],
+        ] {
+            let result = try run(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        }
+        let carol = try Ed25519PrivateKey(contentsOfFile: directory.path("carol.pem"))
+        let before = try ledgerLocation(directory.path("custody.ledger")).openForReading()
+        let position = try StreamPosition.of("item/EV-0", in: before)
+        let initial = try await before.read { try $0.entryCount() }
+        // 600 seizures of new items, each on a stream of its own: signed here, before any server runs.
+        let statements = try (0..<600).map { index in
+            var start = position
+            start.stream = "item/EV-\(index)"
+            return try StatementSigning.sign(
+                at: start, type: CustodyEvents.itemSeized, data: CustodyFixture.seizure(), signer: carol)
+        }
+
+        var (server, out, err, url) = try startServer()
+        #expect(url.hasPrefix("http://127.0.0.1:"), "\(url)")
+        let acknowledged = Acknowledged()
+        let pid = server.processIdentifier
+        let client = try RemoteLedger(url: url, signer: carol)
+        // Eight clients send batches of ten; the server is killed once 150 statements are acknowledged.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for batch in stride(from: worker * 10, to: statements.count, by: 80) {
+                        let chunk = Array(statements[batch..<min(batch + 10, statements.count)])
+                        guard let outcomes = try? await client.submit(chunk) else { return }
+                        acknowledged.ids.withLock { set in
+                            for outcome in outcomes where outcome.seq != nil { set.insert(outcome.id) }
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                while acknowledged.ids.withLock({ $0.count }) < 150 { try await Task.sleep(for: .milliseconds(5)) }
+                kill(pid, SIGKILL)
+            }
+            try await group.waitForAll()
+        }
+        await client.close()
+        _ = CLI.finish(server, out, err)
+        let acked = acknowledged.ids.withLock { $0 }
+        #expect(acked.count >= 150)
+        #expect(acked.count < statements.count, "the server was killed only after everything was sent")
+
+        // Every acknowledged statement is recorded; the ledger verifies.
+        let after = try ledgerLocation(directory.path("custody.ledger")).openForReading()
+        for id in acked {
+            #expect(try await after.read { try $0.record(forID: id) } != nil, "acknowledged \(id) is missing")
+        }
+        let verify = try run(["verify", "--ledger", "custody.ledger"])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+
+        // A new server; everything sent again: what was recorded is reported so, the rest recorded once.
+        (server, out, err, url) = try startServer()
+        let again = try RemoteLedger(url: url, signer: carol)
+        var recordedNow = 0
+        var already = 0
+        for batch in stride(from: 0, to: statements.count, by: 100) {
+            for outcome in try await again.submit(Array(statements[batch..<batch + 100])) {
+                if outcome.status == "recorded" { recordedNow += 1 }
+                if outcome.status == "already-recorded" { already += 1 }
+            }
+        }
+        await again.close()
+        #expect(recordedNow + already == statements.count)
+        #expect(already >= acked.count)
+        server.terminate()
+        #expect(CLI.finish(server, out, err).status == 0)
+        #expect(try await after.read { try $0.entryCount() } == initial + Int64(statements.count))
+        #expect(try run(["verify", "--ledger", "custody.ledger"]).status == 0)
+    }
+}
+
+/// The ids the server acknowledged, from any client task.
+private final class Acknowledged: Sendable {
+    let ids = Mutex<Set<String>>([])
+}

@@ -1,0 +1,62 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import LedgerTestSupport
+import NIOCore
+import Testing
+
+/// Every endpoint × every kind of caller, each answer's status checked, refusals included.
+///
+/// The callers: no signature, an officer of an agency outside the case (olga), a custodian of the case's agency
+/// (bob), an auditor (audrey).
+@Suite(.serialized)
+struct AccessMatrixTests {
+    /// The expected statuses for: unsigned, olga, bob, audrey.
+    static let matrix: [(method: HTTPRequest.Method, path: String, statuses: [HTTPResponse.Status])] = [
+        (.get, "/healthz", [.ok, .ok, .ok, .ok]),
+        (.get, "/api/v1/whoami", [.unauthorized, .ok, .ok, .ok]),
+        (.get, "/api/v1/head?stream=item/EV-1", [.unauthorized, .forbidden, .ok, .ok]),
+        (.get, "/api/v1/head?stream=item/EV-NEW", [.unauthorized, .ok, .ok, .ok]),
+        (.get, "/api/v1/items", [.unauthorized, .ok, .ok, .ok]),
+        (.get, "/api/v1/items/EV-1", [.unauthorized, .forbidden, .ok, .ok]),
+        (.get, "/api/v1/items/EV-404", [.unauthorized, .notFound, .notFound, .notFound]),
+        (.get, "/api/v1/log", [.unauthorized, .forbidden, .forbidden, .ok]),
+        (.get, "/api/v1/log?stream=item/EV-1", [.unauthorized, .forbidden, .ok, .ok]),
+        (.get, "/api/v1/cases", [.unauthorized, .ok, .ok, .ok]),
+        (.get, "/api/v1/cases/CASE-1", [.unauthorized, .forbidden, .ok, .ok]),
+        (.get, "/api/v1/targets?case=CASE-1", [.unauthorized, .forbidden, .ok, .ok]),
+        (.get, "/api/v1/people", [.unauthorized, .ok, .ok, .ok]),
+        (.get, "/api/v1/stats", [.unauthorized, .forbidden, .forbidden, .ok]),
+        (.get, "/api/v1/stats?case=CASE-1", [.unauthorized, .forbidden, .ok, .ok]),
+        (.get, "/api/v1/proofs/inclusion?seq=SEIZURE", [.unauthorized, .forbidden, .ok, .ok]),
+        (.get, "/api/v1/proofs/consistency?old=1&new=2", [.unauthorized, .ok, .ok, .ok]),
+        (.get, "/checkpoint", [.unauthorized, .ok, .ok, .ok]),
+        (.get, "/tile/0/000.p/1", [.unauthorized, .ok, .ok, .ok]),
+        (.get, "/tile/entries/000.p/1", [.unauthorized, .forbidden, .forbidden, .ok]),
+        (.get, "/api/v1/nothing-here", [.notFound, .notFound, .notFound, .notFound]),
+        (.post, "/api/v1/statements", [.unauthorized, .badRequest, .badRequest, .badRequest]),
+    ]
+
+    @Test func everyEndpointAnswersEveryCallerAsTheRulesSay() async throws {
+        try await ServerHarness.run { server in
+            let seizure = try server.fixture.count()
+            for row in Self.matrix {
+                let path = row.path.replacingOccurrences(of: "SEIZURE", with: String(seizure))
+                let body: [UInt8] = row.method == .post ? Array("{\"not\":\"a statement\"}".utf8) : []
+                let unsigned = try await server.client.execute(
+                    uri: path, method: row.method, headers: [.contentType: "application/json"],
+                    body: body.isEmpty ? nil : .init(bytes: body))
+                #expect(unsigned.status == row.statuses[0], "unsigned \(row.method) \(path)")
+                for (index, person) in ["olga", "bob", "audrey"].enumerated() {
+                    let response = try await server.signedRequest(row.method, path, by: person, body: body)
+                    #expect(
+                        response.status == row.statuses[index + 1],
+                        "\(person) \(row.method) \(path): \(String(buffer: response.body).prefix(200))")
+                    if response.status == .forbidden {
+                        #expect(response.problemCode == "not-permitted", "\(person) \(path)")
+                    }
+                }
+            }
+        }
+    }
+}
