@@ -18,7 +18,6 @@ public struct RemoteLedger: Sendable {
     public let baseURL: String
     private let signer: Ed25519PrivateKey?
     private let client: HTTPClient
-    private let ownsClient: Bool
     /// How long one request may take.
     public var timeout: TimeAmount = .seconds(60)
 
@@ -47,23 +46,35 @@ public struct RemoteLedger: Sendable {
         }
         baseURL = base
         self.signer = signer
+        client = try Self.client(trusting: caFile)
+    }
+
+    /// The HTTP clients of this process, one per set of trusted authorities, made once and kept for its lifetime
+    /// (so they never need shutting down): a connection that cannot be made fails the request at once with its
+    /// reason (a one-shot command should say why, not retry until its deadline); up to 64 connections per server.
+    private static let clients = Mutex<[String: HTTPClient]>([:])
+
+    private static func client(trusting caFile: String?) throws(LedgerError) -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile {
-            var tls = TLSConfiguration.makeClientConfiguration()
             do { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile)) } catch {
                 throw .usage("cannot read the certificate authorities in \(caFile): \(error)")
             }
-            client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
-            ownsClient = true
-        } else {
-            client = HTTPClient.shared
-            ownsClient = false
+        }
+        return clients.withLock { clients in
+            if let known = clients[caFile ?? ""] { return known }
+            var configuration = HTTPClient.Configuration(
+                tlsConfiguration: tls, timeout: .init(connect: .seconds(10), read: .seconds(120)))
+            configuration.connectionPool.retryConnectionEstablishment = false
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+            let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            clients[caFile ?? ""] = made
+            return made
         }
     }
 
-    /// Releases the client's connections.
-    public func close() async {
-        if ownsClient { try? await client.shutdown() }
-    }
+    /// Nothing to release: the process's clients live as long as it does (kept for callers written to close).
+    public func close() async {}
 
     /// Sends a request to `path` (with its query), signed when this client has a key; a problem answer is thrown
     /// as the ledger error it names.
@@ -96,6 +107,12 @@ public struct RemoteLedger: Sendable {
             response = try await client.execute(request, timeout: timeout)
             bytes = try await response.body.collect(upTo: 256 << 20)
         } catch {
+            if "\(error)".contains("CERTIFICATE_VERIFY_FAILED") {
+                throw LedgerError(
+                    code: .store,
+                    "the certificate of \(baseURL) is not signed by an authority this client trusts: set"
+                        + " $LEDGER_CA_FILE to the PEM file of the authority that signed it")
+            }
             throw LedgerError(code: .store, "cannot reach the ledger server at \(baseURL): \(error)")
         }
         let reply = Reply(

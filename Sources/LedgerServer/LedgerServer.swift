@@ -66,6 +66,8 @@ public struct LedgerServer: Sendable {
     let signedURL: SignedURL
     /// Submits new checkpoints to the configured witnesses.
     let feeder: WitnessFeeder
+    /// Registration requests waiting for an administrator.
+    let keyRequests = KeyRequestQueue()
 
     /// A server over `store`; `logger` reports what happens outside requests (witnessing).
     public init(store: any LedgerStore, configuration: ServerConfiguration, logger: Logger) {
@@ -80,6 +82,7 @@ public struct LedgerServer: Sendable {
     /// The router with every route and middleware: what the tests drive in-process and `run` serves.
     public func router() -> Router<LedgerRequestContext> {
         let router = Router(context: LedgerRequestContext.self)
+        router.add(middleware: RequestLog())
         router.add(middleware: ProblemMiddleware())
         router.add(
             middleware: SignatureAuthenticator(
@@ -87,10 +90,13 @@ public struct LedgerServer: Sendable {
                 maxBodyBytes: configuration.maxBodyBytes,
                 skewSeconds: configuration.clockSkewSeconds, nonces: NonceCache()))
         router.get("/healthz") { _, _ in Reply.json(.object([JSONMember("status", "ok")])) }
-        StatementRoutes(store: store, committer: committer, maxStatements: configuration.maxStatementsPerRequest)
-            .add(to: router)
+        StatementRoutes(
+            store: store, committer: committer, maxStatements: configuration.maxStatementsPerRequest,
+            keyRequests: keyRequests
+        ).add(to: router)
         ReadRoutes(store: store).add(to: router)
         CaseRoutes(store: store).add(to: router)
+        KeyRequestRoutes(store: store, queue: keyRequests).add(to: router)
         ProofRoutes(store: store).add(to: router)
         TileRoutes(store: store, publicCheckpoints: configuration.publicCheckpoints).add(to: router)
         return router

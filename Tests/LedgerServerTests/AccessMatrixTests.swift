@@ -33,6 +33,8 @@ struct AccessMatrixTests {
         (.get, "/checkpoint", [.unauthorized, .ok, .ok, .ok]),
         (.get, "/tile/0/000.p/1", [.unauthorized, .ok, .ok, .ok]),
         (.get, "/tile/entries/000.p/1", [.unauthorized, .forbidden, .forbidden, .ok]),
+        (.get, "/api/v1/key-requests", [.unauthorized, .forbidden, .forbidden, .forbidden]),
+        (.post, "/api/v1/key-requests", [.badRequest, .badRequest, .badRequest, .badRequest]),
         (.get, "/api/v1/nothing-here", [.notFound, .notFound, .notFound, .notFound]),
         (.post, "/api/v1/statements", [.unauthorized, .badRequest, .badRequest, .badRequest]),
     ]

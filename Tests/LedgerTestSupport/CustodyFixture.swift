@@ -25,6 +25,7 @@ public struct CustodyFixture {
         format: Int64 = EntryBody.statementVersion
     ) throws {
         ledger = try LedgerFixture(stores: stores, format: format)
+        keys["ada"] = ledger.admin
         for member in Self.cast {
             keys[member.person] = try ledger.register(
                 name: "Officer " + member.person, person: member.person, roles: member.roles)

@@ -55,18 +55,9 @@ public enum KeyManagement {
     public static func register(
         requestText: [UInt8], roles: [String], admin: Ed25519PrivateKey, store: any LedgerStore, id: String? = nil
     ) throws -> (keyID: String, seq: Int64) {
-        let (request, publicKey, signature): (KeyRequest, Ed25519PublicKey, [UInt8])
-        do { (request, publicKey, signature) = try KeyRequest.parseSigned(requestText) } catch {
-            throw LedgerError.usage("invalid registration request: \(error.description)")
-        }
         let origin = try store.read { try $0.meta("origin") } ?? ""
-        guard request.ledger.hasSameBytes(as: origin) else {
-            throw LedgerError.usage("the request is for ledger \"\(request.ledger)\", not this ledger \"\(origin)\"")
-        }
+        let (request, publicKey, signature) = try checkedRequest(requestText, origin: origin, roles: roles)
         guard !roles.isEmpty else { throw LedgerError.usage("give at least one role with --roles") }
-        for role in roles where !Roles.all.contains(role) {
-            throw LedgerError.usage("unknown role \"\(role)\" (known: \(Roles.all.joined(separator: ", ")))")
-        }
         let keyID = KeyFiles.keyID(publicKey)
         let draft = EventDraft(
             id: id, type: EventTypes.keyRegistered, stream: "key/\(keyID)",
@@ -74,6 +65,42 @@ public enum KeyManagement {
             presigned: [EntrySignature(key: keyID, signature: signature)])
         let result = try Appender.append([draft], to: store)
         return (keyID, result.seqs[0])
+    }
+
+    /// The `key.registered` statement (format 2) for a signed registration request, signed by an admin key at the
+    /// key stream's `position`, carrying the request's proof of possession: what an administrator submits to a
+    /// server (`ledger key register … --ledger https://…`).
+    public static func registrationStatement(
+        requestText: [UInt8], roles: [String], admin: Ed25519PrivateKey, position: StreamPosition
+    ) throws -> SignedStatement {
+        let (request, publicKey, signature) = try checkedRequest(requestText, origin: position.ledger, roles: roles)
+        guard !roles.isEmpty else { throw LedgerError.usage("give at least one role with --roles") }
+        let keyID = KeyFiles.keyID(publicKey)
+        guard position.stream == "key/\(keyID)" else {
+            throw LedgerError.usage("the position is of \(position.stream), not of key/\(keyID)")
+        }
+        var statement = try StatementSigning.sign(
+            at: position, type: EventTypes.keyRegistered,
+            data: registrationData(request, keyID: keyID, roles: roles), signer: admin)
+        statement.add(EntrySignature(key: keyID, signature: signature))
+        return statement
+    }
+
+    /// A signed registration request parsed and checked: for ledger `origin`, with known roles (at least one).
+    public static func checkedRequest(_ requestText: [UInt8], origin: String, roles: [String]) throws -> (
+        request: KeyRequest, publicKey: Ed25519PublicKey, signature: [UInt8]
+    ) {
+        let (request, publicKey, signature): (KeyRequest, Ed25519PublicKey, [UInt8])
+        do { (request, publicKey, signature) = try KeyRequest.parseSigned(requestText) } catch {
+            throw LedgerError.usage("invalid registration request: \(error.description)")
+        }
+        guard request.ledger.hasSameBytes(as: origin) else {
+            throw LedgerError.usage("the request is for ledger \"\(request.ledger)\", not this ledger \"\(origin)\"")
+        }
+        for role in roles where !Roles.all.contains(role) {
+            throw LedgerError.usage("unknown role \"\(role)\" (known: \(Roles.all.joined(separator: ", ")))")
+        }
+        return (request, publicKey, signature)
     }
 
     /// The data of a `key.registered` entry for a request and the roles an administrator grants.

@@ -14,9 +14,16 @@ public enum ProofBuilder {
         }
     }
 
-    /// Stored checkpoints parsed once while several proofs are built in one read.
+    /// What several proofs built in one read share: stored checkpoints parsed once, and the subtree hashes read
+    /// (the proofs of neighbouring entries have most of their hashes in common).
     struct CheckpointCache {
         var parsed: [Int64: SignedCheckpoint] = [:]
+        var subtrees: [SubtreeKey: [UInt8]] = [:]
+    }
+
+    struct SubtreeKey: Hashable {
+        let start: Int64
+        let level: Int
     }
 
     /// The inclusion proof of entry `seq` against the stored checkpoint `choice` names, and the entry's record,
@@ -43,7 +50,15 @@ public enum ProofBuilder {
         }
         let checkpoint = try checkpoints.parsed[chosen.size] ?? SignedCheckpoint(noteText: chosen.note)
         checkpoints.parsed[chosen.size] = checkpoint
-        let hashes = try MerkleProof.inclusion(index: seq - 1, size: chosen.size, subtree: subtreeHashes(reader))
+        var subtrees = checkpoints.subtrees
+        let hashes = try MerkleProof.inclusion(index: seq - 1, size: chosen.size) { start, level in
+            let key = SubtreeKey(start: start, level: level)
+            if let known = subtrees[key] { return known }
+            let hash = try reader.subtreeHash(seq: start + (Int64(1) << level), level: level)
+            subtrees[key] = hash
+            return hash
+        }
+        checkpoints.subtrees = subtrees
         // The stored hashes must lead to the signed root; otherwise the database is damaged.
         guard
             MerkleProof.verifyInclusion(

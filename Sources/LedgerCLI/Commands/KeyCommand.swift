@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LedgerApp
+import LedgerClient
 import LedgerCore
 import LedgerCrypto
 
@@ -20,7 +21,7 @@ struct KeyCommand: ParsableCommand {
               ledger key list
               ledger key revoke <key id> --reason "left the unit" --key ada.pem
             """,
-        subcommands: [Generate.self, Register.self, List.self, Revoke.self])
+        subcommands: [Generate.self, Register.self, List.self, Revoke.self, SubmitRequest.self, Requests.self])
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -108,11 +109,41 @@ struct KeyCommand: ParsableCommand {
         @Flag(help: "Print the result as JSON.") var json = false
 
         func run() throws {
-            let store = try location.open()
             let admin = try passphrase.loadKey(key)
             let roleList = roles.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
                 !$0.isEmpty
             }
+            if location.serverURL != nil {
+                // Through a server: the statement is signed here and submitted.
+                let text = try readFileBytes(request, what: "request")
+                let publicKey: Ed25519PublicKey
+                do { publicKey = try KeyRequest.parseSigned(text).1 } catch {
+                    throw LedgerError.usage("invalid registration request: \(error.description)")
+                }
+                let remote = try location.remote(keyFile: key, passphrase: passphrase)
+                let stream = "key/\(KeyFiles.keyID(publicKey))"
+                let outcome = try Blocking.wait {
+                    defer { Task { await remote.close() } }
+                    let position = try await remote.head(stream)
+                    let statement = try KeyManagement.registrationStatement(
+                        requestText: text, roles: roleList, admin: admin, position: position)
+                    guard let outcome = try await remote.submit([statement]).first else {
+                        throw LedgerError(code: .store, "the server answered no result")
+                    }
+                    if let error = outcome.error { throw error }
+                    return outcome
+                }
+                let keyID = String(stream.dropFirst(4))
+                if json {
+                    printJSON(["key_id": .string(keyID), "seq": .integer(outcome.seq ?? 0)])
+                } else {
+                    print(
+                        "registered key \(keyID) at seq \(outcome.seq ?? 0) with roles \(roleList.joined(separator: ", "))"
+                    )
+                }
+                return
+            }
+            let store = try location.open()
             let (keyID, seq) = try KeyManagement.register(
                 requestText: try readFileBytes(request, what: "request"), roles: roleList, admin: admin, store: store,
                 id: id)
@@ -194,6 +225,74 @@ struct KeyCommand: ParsableCommand {
                 keyID: keyID, reason: reason, compromisedSinceSeq: compromisedSince, signer: signer, store: store)
             output.emit(
                 "revoked key \(keyID) at seq \(seq)", json: ["key_id": .string(keyID), "seq": .integer(seq)])
+        }
+    }
+
+    struct SubmitRequest: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "submit-request",
+            abstract: "Send your registration request to a server's administrators (no key registered yet).",
+            discussion: """
+                The request waits in the server's queue (outside the log) until an administrator registers it \
+                with `ledger key register REQUEST --roles … --ledger https://…`, or for a week.
+
+                Example:
+                  ledger key submit-request bob.request.json --ledger https://ledger.example.org
+                """)
+        @Argument(help: "The registration request file `ledger key generate` wrote.") var request: String
+        @OptionGroup var location: LedgerOptions
+        @Flag(help: "Print the result as JSON.") var json = false
+
+        func run() throws {
+            guard let url = location.serverURL else {
+                throw LedgerError.usage("submit-request sends a request to a server: give --ledger https://…")
+            }
+            let text = try readFileBytes(request, what: "request")
+            let remote = try RemoteLedger(
+                url: url, signer: nil, caFile: ProcessInfo.processInfo.environment["LEDGER_CA_FILE"])
+            let answer = try Blocking.wait {
+                defer { Task { await remote.close() } }
+                return try JSONParser.parse(
+                    try await remote.send(
+                        "POST", "/api/v1/key-requests", body: text, contentType: "application/json", accept: [202]
+                    ).body)
+            }
+            if json { return printJSON(answer) }
+            let key = answer.member("key")?.stringValue ?? "?"
+            print(
+                "request for key \(key) is waiting for an administrator (\(answer.member("status")?.stringValue ?? ""))"
+            )
+        }
+    }
+
+    struct Requests: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the registration requests waiting on a server (administrators).",
+            discussion: """
+                Example:
+                  ledger key requests --ledger https://ledger.example.org --key ada.pem
+                """)
+        @OptionGroup var location: LedgerOptions
+        @OptionGroup var server: ServerKeyOptions
+        @Flag(help: "Print JSON Lines, one request per line.") var json = false
+
+        func run() throws {
+            guard location.serverURL != nil else {
+                throw LedgerError.usage("requests are queued by a server: give --ledger https://…")
+            }
+            let answer = try remoteJSON(try server.remote(location), "/api/v1/key-requests")
+            let requests = answer.member("requests")?.arrayValue ?? []
+            if json { return printJSONLines(requests) }
+            guard !requests.isEmpty else { return print("no requests waiting") }
+            print(
+                Table.render(
+                    header: ["KEY", "PERSON", "NAME", "AGENCY", "RECEIVED"],
+                    rows: requests.map { request in
+                        ["key", "person", "name", "agency", "received"].map { name in
+                            let text = request.member(name)?.stringValue ?? ""
+                            return name == "key" ? String(text.prefix(16)) + "…" : text
+                        }
+                    }))
         }
     }
 }

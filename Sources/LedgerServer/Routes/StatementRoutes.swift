@@ -15,6 +15,8 @@ struct StatementRoutes {
     let store: any LedgerStore
     let committer: GroupCommitter
     let maxStatements: Int
+    /// Requests a recorded `key.registered` completes are removed from it.
+    let keyRequests: KeyRequestQueue
 
     func add(to router: Router<LedgerRequestContext>) {
         router.post("/api/v1/statements") { request, context in try await submit(request, context) }
@@ -56,6 +58,10 @@ struct StatementRoutes {
         let result: GroupCommitter.GroupResult
         do { result = try await committer.submit(statements) } catch { throw Problem(LedgerError.from(error)) }
         let outcomes = result.outcomes
+        for (statement, outcome) in zip(statements, outcomes)
+        where outcome.seq != nil && statement.body.type == EventTypes.keyRegistered {
+            if let keyID = statement.body.data.member("key")?.stringValue { keyRequests.remove(keyID) }
+        }
         let store = self.store
         let wanted = outcomes.compactMap { outcome -> (seq: Int64, size: Int64?)? in
             switch outcome.status {

@@ -75,6 +75,8 @@ extension HTTPField.Name {
         HTTPField.Name(name) ?? .contentType
     }
 
+    /// The id of a request, in its answer and in the server's log line for it.
+    static let requestID = HTTPField.Name.known("Request-Id")
     /// RFC 8288.
     static let link = HTTPField.Name.known("Link")
     /// RFC 9421 §4.1.
