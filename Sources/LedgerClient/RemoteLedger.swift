@@ -281,3 +281,35 @@ extension RemoteLedger {
         return out
     }
 }
+
+extension RemoteLedger {
+    /// Every page of a list endpoint that answers `{"<member>":[…],"next":…}`, following `next` as `after`.
+    public func all(_ path: String, member: String, query: [(String, String)] = []) async throws -> [JSONValue] {
+        var values: [JSONValue] = []
+        var after: String?
+        repeat {
+            var parts = query.map { "\($0.0)=\(Self.escape($0.1))" } + ["limit=1000"]
+            if let after { parts.append("after=\(Self.escape(after))") }
+            let json = try JSONParser.parse(try await send("GET", path + "?" + parts.joined(separator: "&")).body)
+            values += json.member(member)?.arrayValue ?? []
+            after = json.member("next")?.stringValue
+        } while after != nil
+        return values
+    }
+
+    /// The exact records of a stream the caller may read (or of the whole log with `stream` nil, for auditors), in
+    /// seq order, following the `Link` header page by page.
+    public func records(stream: String?) async throws -> [[UInt8]] {
+        var records: [[UInt8]] = []
+        var path: String? = "/api/v1/log?limit=1000" + (stream.map { "&stream=" + Self.escape($0) } ?? "")
+        while let next = path {
+            let reply = try await send("GET", next)
+            records += reply.body.split(separator: 0x0a).map(Array.init)
+            path = reply.field("Link").flatMap { link in
+                guard let open = link.firstIndex(of: "<"), let close = link.firstIndex(of: ">") else { return nil }
+                return String(link[link.index(after: open)..<close])
+            }
+        }
+        return records
+    }
+}

@@ -32,6 +32,9 @@ public struct ServerConfiguration: Sendable {
     public var clockSkewSeconds: Int64 = 60
     /// Seconds a connection may stay idle (a slow client is cut off after it).
     public var idleTimeoutSeconds: Int64 = 30
+    /// Connections served at once; more wait in the listen backlog, so slow clients cannot take every file
+    /// descriptor.
+    public var maxConnections = 1024
     /// Witnesses each new checkpoint is submitted to (C2SP tlog-witness); their cosignatures are stored with it.
     public var witnesses: [WitnessEndpoint] = []
     /// How often witnesses that are behind are tried again, in seconds.
@@ -131,7 +134,8 @@ public struct LedgerServer: Sendable {
         return Application(
             router: router(), server: server,
             configuration: ApplicationConfiguration(
-                address: .hostname(configuration.host, port: configuration.port), serverName: "custody-ledger"),
+                address: .hostname(configuration.host, port: configuration.port), serverName: "custody-ledger",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
             services: services,
             onServerRunning: { [signedURL, configuration] channel in
                 let port = channel.localAddress?.port ?? configuration.port

@@ -98,6 +98,13 @@ struct ServeEndToEndTests {
         let again = try run(
             ["receive", "EV-1", "--seal", "S-1", "--location", "Safe 2", "--key", "bob.pem"], remote)
         #expect(again.status == 5, "\(again.status) \(again.stderr)")
+        // bob lists the items he may read and reads the chain of custody as the paper form.
+        let items = try run(["items", "--key", "bob.pem"], remote)
+        #expect(items.status == 0 && items.stdout.contains("EV-1"), "\(items.stdout)\(items.stderr)")
+        let history = try run(["item", "history", "EV-1", "--key", "bob.pem"], remote)
+        #expect(history.status == 0 && history.stdout.contains("received"), "\(history.stdout)\(history.stderr)")
+        let local = try run(["item", "history", "EV-1", "--ledger", "custody.ledger"])
+        #expect(history.stdout == local.stdout, "the form through the server differs from the local one")
         // olga's agency has not joined OP-1.
         let outsider = try run(["item", "show", "EV-1", "--key", "olga.pem"], remote)
         #expect(outsider.status == 2)
@@ -120,8 +127,8 @@ struct ServeEndToEndTests {
         server.terminate()
         let stopped = CLI.finish(server, out, err)
         #expect(stopped.status == 0, "\(stopped.stderr)")
-        let local = try run(["item", "show", "EV-1", "--ledger", "custody.ledger", "--json"])
-        #expect(local.stdout.contains("\"holder\":\"bob\""), "\(local.stdout)")
+        let shownLocally = try run(["item", "show", "EV-1", "--ledger", "custody.ledger", "--json"])
+        #expect(shownLocally.stdout.contains("\"holder\":\"bob\""), "\(shownLocally.stdout)")
         #expect(try run(["verify", "--ledger", "custody.ledger"]).status == 0)
     }
 

@@ -55,6 +55,11 @@ struct KeyRequestTests {
             let whoami = try JSONParser.parse(try await nina.send("GET", "/api/v1/whoami").body)
             #expect(whoami.member("person")?.stringValue == "nina")
             #expect(try await submit(text).status == .conflict)
+            // One address may submit 20 a minute: the requests above counted, the rest of the minute is refused.
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<20 { statuses.append(try await submit(Array("{}".utf8)).status) }
+            #expect(statuses.contains(.tooManyRequests))
+            #expect(statuses.last == .tooManyRequests)
             await ada.close()
             await nina.close()
         }

@@ -59,15 +59,25 @@ public struct CustodyForm: Sendable {
                     return false
                 }
             }
-            var form = CustodyForm(item: item, steps: steps, bodies: bodies)
-            var people: [Person] = []
-            for id in form.personIDs {
-                let record = try reader.projectionState(.people, key: id).flatMap { try? PersonRecord(state: $0) }
-                people.append(Person(id: id, name: record?.name ?? "", agency: record?.agency ?? ""))
+            return try build(item: item, steps: steps, bodies: bodies) { id in
+                try reader.projectionState(.people, key: id).flatMap { try? PersonRecord(state: $0) }
             }
-            form = CustodyForm(item: item, rows: form.rows, people: people)
-            return form
         }
+    }
+
+    /// The form of `item` from its custody steps, the bodies of their entries by seq, and the people it names
+    /// (`person` looks one up): what a client of a server builds from what the server sends.
+    public static func build(
+        item: ItemRecord, steps: [CustodyStep], bodies: [Int64: EntryBody],
+        person: (String) throws -> PersonRecord?
+    ) rethrows -> CustodyForm {
+        let form = CustodyForm(item: item, steps: steps, bodies: bodies)
+        var people: [Person] = []
+        for id in form.personIDs {
+            let record = try person(id)
+            people.append(Person(id: id, name: record?.name ?? "", agency: record?.agency ?? ""))
+        }
+        return CustodyForm(item: item, rows: form.rows, people: people)
     }
 
     init(item: ItemRecord, rows: [Row], people: [Person]) {

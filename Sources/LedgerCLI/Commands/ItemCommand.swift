@@ -223,9 +223,11 @@ struct ItemCommand: ParsableCommand {
                 """)
         @Argument(help: "The item.") var item: String
         @OptionGroup var location: LedgerOptions
+        @OptionGroup var server: ServerKeyOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
+            if location.serverURL != nil { return try runRemotely() }
             let store = try location.openForReading()
             if json {
                 guard let (_, steps) = try CustodyQueries.item(item, in: store) else {
@@ -237,6 +239,39 @@ struct ItemCommand: ParsableCommand {
             guard let form = try CustodyForm.load(item, in: store) else {
                 throw LedgerError.notFound("no item \(item) (see `ledger items`)")
             }
+            print(ItemReport.history(form, width: Terminal.columns()))
+        }
+
+        /// Through a server: the item and its chain, the entries of its stream and the people they name.
+        private func runRemotely() throws {
+            let remote = try server.remote(location)
+            let id = item
+            let (answer, records, people) = try Blocking.wait {
+                let answer = try JSONParser.parse(
+                    try await remote.send("GET", "/api/v1/items/\(RemoteLedger.escape(id))").body)
+                return (
+                    answer, try await remote.records(stream: "item/\(id)"),
+                    try await remote.all("/api/v1/people", member: "people")
+                )
+            }
+            let steps = try (answer.member("custody_chain")?.arrayValue ?? []).map {
+                try CustodyStep(state: String(decoding: JCS.serialize($0), as: UTF8.self))
+            }
+            if json { return printJSONLines(steps.map(\.jsonValue)) }
+            let state = JSONValue.object(
+                (answer.objectMembers ?? []).filter { $0.name != "custody_chain" && $0.name != "head" })
+            let record = try ItemRecord(state: String(decoding: JCS.serialize(state), as: UTF8.self))
+            var bodies: [Int64: EntryBody] = [:]
+            for bytes in records {
+                if let body = try? EntryBody.parse(record: bytes) { bodies[body.seq] = body }
+            }
+            var known: [String: PersonRecord] = [:]
+            for person in people {
+                if let record = try? PersonRecord(state: String(decoding: JCS.serialize(person), as: UTF8.self)) {
+                    known[record.person] = record
+                }
+            }
+            let form = CustodyForm.build(item: record, steps: steps, bodies: bodies) { known[$0] }
             print(ItemReport.history(form, width: Terminal.columns()))
         }
     }
@@ -572,6 +607,7 @@ struct ItemsCommand: ParsableCommand {
               ledger items --overdue --json
             """)
     @OptionGroup var location: LedgerOptions
+    @OptionGroup var server: ServerKeyOptions
     @Option(name: .customLong("case"), help: "Only this case.") var caseID: String?
     @Option(help: "Only items this person holds.") var holder: String?
     @Option(help: "in-custody, in-transit, checked-out, lost or disposed.") var status: String?
@@ -591,6 +627,7 @@ struct ItemsCommand: ParsableCommand {
     }
 
     func run() throws {
+        if location.serverURL != nil { return try runRemotely() }
         let store = try location.openForReading()
         try QueryFilters.checkItemStatus(status)
         try QueryFilters.checkCase(caseID, in: store)
@@ -607,6 +644,26 @@ struct ItemsCommand: ParsableCommand {
         } else {
             try printItems(try CustodyQueries.items(in: store, matching: filter))
         }
+    }
+
+    /// Through a server: the items the caller may read that match, as the table or JSON Lines.
+    private func runRemotely() throws {
+        try QueryFilters.checkItemStatus(status)
+        guard !overdue else {
+            throw LedgerError.usage("--overdue works on the ledger itself, not yet through a server")
+        }
+        var query: [(String, String)] = []
+        for (name, value) in [
+            ("case", caseID), ("holder", holder), ("status", status), ("seal", seal), ("serial", serial),
+            ("imei", imei), ("exhibit", exhibit), ("text", search),
+        ] {
+            if let value { query.append((name, value)) }
+        }
+        let remote = try server.remote(location)
+        let asked = query
+        let answers = try Blocking.wait { try await remote.all("/api/v1/items", member: "items", query: asked) }
+        try printItems(
+            try answers.map { try ItemRecord(state: String(decoding: JCS.serialize($0), as: UTF8.self)) })
     }
 
     private func printItems(_ items: [ItemRecord]) throws {

@@ -25,9 +25,13 @@ public struct LedgerRequestContext: RequestContext {
     /// The request's body, collected and checked against its `Content-Digest` (empty for none).
     public var body: [UInt8] = []
 
+    /// The address the connection came from (a proxy's, behind one).
+    public let peer: String
+
     /// A context for a new request.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        peer = source.channel.remoteAddress?.ipAddress ?? "unknown"
     }
 
     /// The caller, or a 401 problem when the request was not signed.

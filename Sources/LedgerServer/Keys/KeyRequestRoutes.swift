@@ -23,6 +23,19 @@ final class KeyRequestQueue: Sendable {
     }
 
     private let waiting = Mutex<[String: Waiting]>([:])
+    /// Submissions per peer address in the current minute: a peer may submit ``perMinute`` a minute.
+    private let recent = Mutex<(minute: Int64, counts: [String: Int])>((0, [:]))
+    static let perMinute = 20
+
+    /// Counts a submission from `peer`; false when it is over its share this minute.
+    func admit(_ peer: String, now: Date = Date()) -> Bool {
+        recent.withLock { state in
+            let minute = Int64(now.timeIntervalSince1970 / 60)
+            if minute != state.minute { state = (minute, [:]) }
+            state.counts[peer, default: 0] += 1
+            return state.counts[peer, default: 0] <= Self.perMinute
+        }
+    }
 
     /// Queues a request; false if its key id is already waiting.
     func add(_ entry: Waiting) throws -> Bool {
@@ -46,7 +59,8 @@ final class KeyRequestQueue: Sendable {
     var all: [Waiting] { waiting.withLock { Array($0.values) }.sorted { $0.received < $1.received } }
 }
 
-/// - `POST /api/v1/key-requests`: a signed registration request (unauthenticated), answered 202.
+/// - `POST /api/v1/key-requests`: a signed registration request (unauthenticated), answered 202; at most
+///   ``KeyRequestQueue/perMinute`` a minute from one address (429 with `Retry-After` above).
 /// - `GET /api/v1/key-requests`: the requests waiting, for administrators.
 struct KeyRequestRoutes {
     let store: any LedgerStore
@@ -58,6 +72,13 @@ struct KeyRequestRoutes {
     }
 
     private func submit(_ context: LedgerRequestContext) async throws -> Response {
+        guard queue.admit(context.peer) else {
+            var problem = Problem(
+                .tooManyRequests, code: "usage",
+                "more than \(KeyRequestQueue.perMinute) registration requests from this address in a minute")
+            problem.headers[.retryAfter] = "60"
+            throw problem
+        }
         let body = context.body
         guard body.count <= 16 << 10 else {
             throw Problem(.contentTooLarge, code: "usage", "a registration request is at most 16 KiB")
