@@ -283,11 +283,15 @@ extension RemoteLedger {
 }
 
 extension RemoteLedger {
-    /// Every page of a list endpoint that answers `{"<member>":[…],"next":…}`, following `next` as `after`.
-    public func all(_ path: String, member: String, query: [(String, String)] = []) async throws -> [JSONValue] {
+    /// Every page of a list endpoint that answers `{"<member>":[…],"next":…}`, following `next` as `after` (until
+    /// at least `maximum` values are read, when given).
+    public func all(_ path: String, member: String, query: [(String, String)] = [], maximum: Int? = nil)
+        async throws -> [JSONValue]
+    {
         var values: [JSONValue] = []
         var after: String?
         repeat {
+            if let maximum, values.count >= maximum { break }
             var parts = query.map { "\($0.0)=\(Self.escape($0.1))" } + ["limit=1000"]
             if let after { parts.append("after=\(Self.escape(after))") }
             let json = try JSONParser.parse(try await send("GET", path + "?" + parts.joined(separator: "&")).body)

@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     public var witnesses: [WitnessEndpoint] = []
     /// How often witnesses that are behind are tried again, in seconds.
     public var witnessRetrySeconds: Int64 = 5
+    /// Where `/metrics` (Prometheus) is served, unauthenticated: a loopback address; nil: not served.
+    public var metricsListen: (host: String, port: Int)?
 
     /// A configuration listening on `host:port`.
     public init(host: String, port: Int) {
@@ -71,6 +73,8 @@ public struct LedgerServer: Sendable {
     let feeder: WitnessFeeder
     /// Registration requests waiting for an administrator.
     let keyRequests = KeyRequestQueue()
+    /// Prometheus metrics.
+    let metrics = ServerMetrics()
 
     /// A server over `store`; `logger` reports what happens outside requests (witnessing).
     public init(store: any LedgerStore, configuration: ServerConfiguration, logger: Logger) {
@@ -78,14 +82,16 @@ public struct LedgerServer: Sendable {
         self.configuration = configuration
         let feeder = WitnessFeeder(store: store, witnesses: configuration.witnesses, logger: logger)
         self.feeder = feeder
-        self.committer = GroupCommitter(store: store) { Task { await feeder.checkpointsChanged() } }
+        self.committer = GroupCommitter(store: store, metrics: metrics) {
+            Task { await feeder.checkpointsChanged() }
+        }
         self.signedURL = SignedURL(configuration.signedURL)
     }
 
     /// The router with every route and middleware: what the tests drive in-process and `run` serves.
     public func router() -> Router<LedgerRequestContext> {
         let router = Router(context: LedgerRequestContext.self)
-        router.add(middleware: RequestLog())
+        router.add(middleware: RequestLog(metrics: metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(
             middleware: SignatureAuthenticator(
@@ -130,6 +136,14 @@ public struct LedgerServer: Sendable {
         var services: [any Service] = []
         if !configuration.witnesses.isEmpty {
             services.append(WitnessRetries(feeder: feeder, seconds: configuration.witnessRetrySeconds))
+        }
+        if let listen = configuration.metricsListen {
+            services.append(
+                Application(
+                    router: metrics.router(),
+                    configuration: ApplicationConfiguration(
+                        address: .hostname(listen.host, port: listen.port), serverName: "custody-ledger-metrics"),
+                    logger: logger))
         }
         return Application(
             router: router(), server: server,

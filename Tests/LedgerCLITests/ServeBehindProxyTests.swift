@@ -16,25 +16,6 @@ struct ServeBehindProxyTests {
         ["/usr/sbin/nginx", "/usr/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// A port free now on loopback (bound and released).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Int32 in
-                guard bind(fd, pointer, length) == 0 else { return -1 }
-                return getsockname(fd, pointer, &length)
-            }
-        }
-        guard bound == 0 else { throw CocoaError(.fileWriteUnknown) }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     private func run(_ arguments: [String], _ environment: [String: String] = [:]) throws -> CLI.Output {
         try CLI.run(arguments, in: directory.url, environment: environment)
     }
@@ -59,7 +40,7 @@ struct ServeBehindProxyTests {
             let result = try run(arguments)
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
-        let publicPort = try Self.freePort()
+        let publicPort = try LoopbackPort.free()
         let publicURL = "http://127.0.0.1:\(publicPort)"
         let (server, out, err) = try CLI.start(
             ["serve", "--ledger", "custody.ledger", "--listen", "127.0.0.1:0", "--json", "--public-url", publicURL],

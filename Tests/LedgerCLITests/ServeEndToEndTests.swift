@@ -105,6 +105,10 @@ struct ServeEndToEndTests {
         #expect(history.status == 0 && history.stdout.contains("received"), "\(history.stdout)\(history.stderr)")
         let local = try run(["item", "history", "EV-1", "--ledger", "custody.ledger"])
         #expect(history.stdout == local.stdout, "the form through the server differs from the local one")
+        #expect(try run(["targets", "--key", "bob.pem"], remote).status == 0)
+        let outsideTargets = try run(["targets", "--case", "OP-1", "--key", "olga.pem"], remote)
+        #expect(
+            outsideTargets.status == 2 && outsideTargets.stderr.contains("may not read"), "\(outsideTargets.stderr)")
         // olga's agency has not joined OP-1.
         let outsider = try run(["item", "show", "EV-1", "--key", "olga.pem"], remote)
         #expect(outsider.status == 2)

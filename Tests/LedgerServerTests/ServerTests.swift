@@ -228,3 +228,33 @@ struct ServerTests {
         }
     }
 }
+
+/// Prometheus metrics on their own loopback listener.
+struct MetricsTests {
+    @Test func metricsCountStatementsGroupsAndRequests() async throws {
+        let port = try LoopbackPort.free()
+        try await ServerHarness.run(configure: { $0.metricsListen = ("127.0.0.1", port) }) { server in
+            let carol = try server.remote("carol")
+            let position = try await carol.head("item/EV-1")
+            let statement = try ServerTests.release(
+                "EV-1", to: "bob", at: position, by: try server.fixture.key("carol"))
+            _ = try await carol.submit([statement])
+            _ = try await carol.submit([statement])
+            let scraper = try RemoteLedger(url: "http://127.0.0.1:\(port)", signer: nil)
+            var text = ""
+            for _ in 0..<50 {
+                if let reply = try? await scraper.send("GET", "/metrics") {
+                    text = String(decoding: reply.body, as: UTF8.self)
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(text.contains("ledger_statements_total{outcome=\"recorded\"} 1"), "\(text)")
+            #expect(text.contains("ledger_statements_total{outcome=\"already_recorded\"} 1"), "\(text)")
+            #expect(text.contains("ledger_commit_groups_total 2"), "\(text)")
+            #expect(text.contains("ledger_tree_size \(try server.fixture.count())"), "\(text)")
+            #expect(text.contains("ledger_http_requests_total{status=\"2xx\"}"), "\(text)")
+            #expect(text.contains("ledger_http_request_seconds_bucket"), "\(text)")
+        }
+    }
+}

@@ -35,6 +35,7 @@ struct ServeCommand: ParsableCommand {
               ledger serve --ledger postgresql://ledger_writer@db/custody \\
                   --listen 127.0.0.1:8443 --public-url https://ledger.example.org
               ledger serve --listen 0.0.0.0:8443 --tls-cert server.crt --tls-key server.key
+              ledger serve --metrics-listen 127.0.0.1:9464
               ledger serve --witness-url http://127.0.0.1:9090 \\
                   --witness-vkey 'witness.bka.example+1a2b3c4d+BA…'
             """)
@@ -52,6 +53,11 @@ struct ServeCommand: ParsableCommand {
     var witnessURL: [String] = []
     @Option(help: ArgumentHelp("The vkey of the witness at the --witness-url in the same place.", valueName: "vkey"))
     var witnessVkey: [String] = []
+    @Option(
+        help: ArgumentHelp(
+            "Serve Prometheus metrics at http://HOST:PORT/metrics, unauthenticated (a loopback address).",
+            valueName: "host:port"))
+    var metricsListen: String?
     @Flag(help: "Print the line saying where it serves as a JSON object (ledger, url).") var json = false
 
     func validate() throws {
@@ -78,6 +84,15 @@ struct ServeCommand: ParsableCommand {
         configuration.publicCheckpoints = publicCheckpoints
         if let tlsCert, let tlsKey { configuration.tls = (tlsCert, tlsKey) }
         configuration.witnesses = try witnesses()
+        if let metricsListen {
+            let (metricsHost, metricsPort) = try Self.hostAndPort(metricsListen)
+            guard ["127.0.0.1", "::1", "localhost"].contains(metricsHost) else {
+                throw CommandError(
+                    .usage("metrics are served on a loopback address only (they reveal the operation's tempo)"),
+                    option: "--metrics-listen")
+            }
+            configuration.metricsListen = (metricsHost, metricsPort)
+        }
         var logger = Logger(label: "ledger-serve")
         logger.logLevel = .info
         let server = LedgerServer(store: store, configuration: configuration, logger: logger)

@@ -2,6 +2,7 @@ import ArgumentParser
 import CustodyDomain
 import Foundation
 import LedgerApp
+import LedgerClient
 import LedgerCore
 
 /// A target named by its id, or by its value within a case.
@@ -341,17 +342,32 @@ struct TargetsCommand: ParsableCommand {
     @Option(help: "Only this category.") var category: String?
     @Option(help: "Only this country.") var country: String?
     @Option(help: "At most this many (default 100; 0 for all).") var limit = 100
+    @OptionGroup var server: ServerKeyOptions
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let store = try location.openForReading()
         try QueryFilters.checkTargetStatus(status)
         try QueryFilters.checkTargetCategory(category)
         try QueryFilters.checkCountry(country)
-        try QueryFilters.checkCase(caseID, in: store)
-        let targets = try CustodyQueries.targets(
-            in: store, caseID: caseID, status: status, category: category, country: country,
-            limit: limit > 0 ? limit + 1 : nil)
+        let targets: [TargetRecord]
+        if location.serverURL != nil {
+            // Through a server: the targets of the cases the key may read.
+            var query: [(String, String)] = []
+            for (name, value) in [("case", caseID), ("status", status), ("category", category), ("country", country)] {
+                if let value { query.append((name, value)) }
+            }
+            let remote = try server.remote(location)
+            let (asked, maximum) = (query, limit > 0 ? limit + 1 : nil)
+            targets = try Blocking.wait {
+                try await remote.all("/api/v1/targets", member: "targets", query: asked, maximum: maximum)
+            }.map { try TargetRecord(state: String(decoding: JCS.serialize($0), as: UTF8.self)) }
+        } else {
+            let store = try location.openForReading()
+            try QueryFilters.checkCase(caseID, in: store)
+            targets = try CustodyQueries.targets(
+                in: store, caseID: caseID, status: status, category: category, country: country,
+                limit: limit > 0 ? limit + 1 : nil)
+        }
         let shown = limit > 0 ? Array(targets.prefix(limit)) : targets
         if json {
             printJSONLines(shown.map(\.jsonValue))

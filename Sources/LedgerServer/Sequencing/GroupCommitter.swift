@@ -35,8 +35,12 @@ final class GroupCommitter: Sendable {
     /// Called on the committer's thread after each group that recorded something (the witnesses are told).
     private let onCommit: @Sendable () -> Void
 
-    init(store: any LedgerStore, onCommit: @escaping @Sendable () -> Void = {}) {
+    /// Where each group's outcomes, size and time are counted.
+    private let metrics: ServerMetrics?
+
+    init(store: any LedgerStore, metrics: ServerMetrics? = nil, onCommit: @escaping @Sendable () -> Void = {}) {
         self.store = store
+        self.metrics = metrics
         self.onCommit = onCommit
         let thread = Thread { [self] in run() }
         thread.name = "ledger-group-commit"
@@ -98,7 +102,9 @@ final class GroupCommitter: Sendable {
     private func commit(_ group: [Waiting]) {
         let statements = group.flatMap(\.statements)
         do {
+            let began = ContinuousClock.now
             let outcomes = try Sequencer.submit(statements, to: store)
+            metrics?.record(group: outcomes, took: ContinuousClock.now - began)
             let size = outcomes.compactMap { outcome -> Int64? in
                 if case .recorded(let seq) = outcome.status { return seq }
                 return nil

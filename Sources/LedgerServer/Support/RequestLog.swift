@@ -9,6 +9,9 @@ import Logging
 struct RequestLog: RouterMiddleware {
     typealias Context = LedgerRequestContext
 
+    /// Where each request's status and time are counted.
+    let metrics: ServerMetrics
+
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
@@ -16,6 +19,7 @@ struct RequestLog: RouterMiddleware {
         let id = context.id
         func log(_ status: Int) {
             let elapsed = ContinuousClock.now - start
+            metrics.record(status: status, took: elapsed)
             let milliseconds =
                 Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             context.logger.info(
