@@ -106,6 +106,14 @@ struct ServeEndToEndTests {
         let local = try run(["item", "history", "EV-1", "--ledger", "custody.ledger"])
         #expect(history.stdout == local.stdout, "the form through the server differs from the local one")
         #expect(try run(["targets", "--key", "bob.pem"], remote).status == 0)
+        // The figures through the server are the figures here, as text and as JSON.
+        for format in [[], ["--json"]] {
+            let served = try run(["stats", "--case", "OP-1", "--key", "bob.pem"] + format, remote)
+            let here = try run(["stats", "--case", "OP-1", "--ledger", "custody.ledger"] + format)
+            #expect(served.status == 0 && served.stdout == here.stdout, "\(served.stdout)\(served.stderr)")
+        }
+        let everyCase = try run(["stats", "--key", "bob.pem"], remote)
+        #expect(everyCase.status == 2 && everyCase.stderr.contains("auditors"), "\(everyCase.stderr)")
         let outsideTargets = try run(["targets", "--case", "OP-1", "--key", "olga.pem"], remote)
         #expect(
             outsideTargets.status == 2 && outsideTargets.stderr.contains("may not read"), "\(outsideTargets.stderr)")

@@ -172,6 +172,40 @@ public struct OperationStats: Sendable {
 }
 
 extension OperationStats {
+    /// The figures read back from their JSON (what a server answers): the inverse of ``json``.
+    public init(json: JSONValue) throws(LedgerError) {
+        guard let targets = json.member("targets"), let identified = targets.member("identified")?.integerValue
+        else {
+            throw .usage("the figures are not the JSON of `ledger stats --json`")
+        }
+        self.init()
+        cases = (json.member("cases")?.arrayValue ?? []).compactMap(\.stringValue)
+        self.identified = identified
+        falsePositives = targets.member("false_positives")?.integerValue ?? 0
+        takenDown = targets.member("taken_down")?.integerValue ?? 0
+        notActioned = targets.member("not_actioned")?.integerValue ?? 0
+        pending = targets.member("pending")?.integerValue ?? 0
+        func table(_ name: String) -> [String: (identified: Int64, takenDown: Int64, notActioned: Int64)] {
+            var values: [String: (identified: Int64, takenDown: Int64, notActioned: Int64)] = [:]
+            for member in targets.member(name)?.objectMembers ?? [] {
+                values[member.name] = (
+                    member.value.member("identified")?.integerValue ?? 0,
+                    member.value.member("taken_down")?.integerValue ?? 0,
+                    member.value.member("not_actioned")?.integerValue ?? 0
+                )
+            }
+            return values
+        }
+        byCategory = table("by_category")
+        byCountry = table("by_country")
+        for member in json.member("items_by_kind")?.objectMembers ?? [] {
+            itemsByKind[member.name] = member.value.integerValue ?? 0
+        }
+        for member in json.member("items_by_status")?.objectMembers ?? [] {
+            itemsByStatus[member.name] = member.value.integerValue ?? 0
+        }
+    }
+
     /// The figures as JSON, as `ledger stats --json` prints them and a server answers.
     public var json: JSONValue {
         let stats = self

@@ -2,6 +2,7 @@ import ArgumentParser
 import CustodyDomain
 import Foundation
 import LedgerApp
+import LedgerClient
 import LedgerCore
 
 struct StatsCommand: ParsableCommand {
@@ -16,12 +17,20 @@ struct StatsCommand: ParsableCommand {
             """)
     @OptionGroup var location: LedgerOptions
     @Option(name: .customLong("case"), help: "One case (default: every case).") var caseID: String?
+    @OptionGroup var server: ServerKeyOptions
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        let store = try location.openForReading()
-        try QueryFilters.checkCase(caseID, in: store)
-        let stats = try OperationStats.compute(caseID: caseID, in: store)
+        let stats: OperationStats
+        if location.serverURL != nil {
+            // Through a server: the figures of a case the key may read (of every case for auditors).
+            let path = "/api/v1/stats" + (caseID.map { "?case=" + RemoteLedger.escape($0) } ?? "")
+            stats = try OperationStats(json: try remoteJSON(try server.remote(location), path))
+        } else {
+            let store = try location.openForReading()
+            try QueryFilters.checkCase(caseID, in: store)
+            stats = try OperationStats.compute(caseID: caseID, in: store)
+        }
         if json {
             printJSON(stats.json)
             return
