@@ -46,14 +46,8 @@ struct ServeBehindProxyTests {
             ["serve", "--ledger", "custody.ledger", "--listen", "127.0.0.1:0", "--json", "--public-url", publicURL],
             in: directory.url)
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
-        var bytes: [UInt8] = []
-        while !bytes.contains(0x0a) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            bytes += chunk
-        }
         // The line names the public URL; the backend's own port is read from the process's listening socket.
-        let line = String(decoding: bytes.prefix { $0 != 0x0a }, as: UTF8.self)
+        let line = CLI.firstLine(of: out)
         #expect(line.contains(publicURL), "\(line)")
         let backendPort = try #require(Self.listeningPort(of: server.processIdentifier), "no listening port")
 

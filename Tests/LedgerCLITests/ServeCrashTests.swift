@@ -23,13 +23,7 @@ struct ServeCrashTests {
     private func startServer() throws -> (Process, Pipe, Pipe, String) {
         let (server, out, err) = try CLI.start(
             ["serve", "--ledger", "custody.ledger", "--listen", "127.0.0.1:0", "--json"], in: directory.url)
-        var bytes: [UInt8] = []
-        while !bytes.contains(0x0a) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            bytes += chunk
-        }
-        let line = String(decoding: bytes.prefix { $0 != 0x0a }, as: UTF8.self)
+        let line = CLI.firstLine(of: out)
         let url = (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["url"] as? String
         return (server, out, err, url ?? "")
     }

@@ -60,24 +60,12 @@ struct ServeEndToEndTests {
         return vkey
     }
 
-    /// Reads the first line the server prints (its URL, as JSON).
-    private func firstLine(of pipe: Pipe) throws -> String {
-        var bytes: [UInt8] = []
-        let handle = pipe.fileHandleForReading
-        while !bytes.contains(0x0a) {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            bytes += chunk
-        }
-        return String(decoding: bytes.prefix { $0 != 0x0a }, as: UTF8.self)
-    }
-
     @Test func twoOfficersHandAnExhibitOverThroughTheServerAndAnOutsiderIsRefused() throws {
         let vkey = try setUp()
         let (server, out, err) = try CLI.start(
             ["serve", "--ledger", "custody.ledger", "--listen", "127.0.0.1:0", "--json"], in: directory.url)
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
-        let started = try firstLine(of: out)
+        let started = CLI.firstLine(of: out)
         let url = try #require(
             (try JSONSerialization.jsonObject(with: Data(started.utf8)) as? [String: Any])?["url"] as? String,
             "\(started)")
@@ -159,7 +147,7 @@ struct ServeEndToEndTests {
         let (witness, witnessOut, witnessErr) = try CLI.start(
             ["witness", "serve", "--dir", "witness", "--listen", "127.0.0.1:0", "--json"], in: directory.url)
         defer { if witness.isRunning { kill(witness.processIdentifier, SIGKILL) } }
-        let witnessLine = try JSONSerialization.jsonObject(with: Data(try firstLine(of: witnessOut).utf8))
+        let witnessLine = try JSONSerialization.jsonObject(with: Data(CLI.firstLine(of: witnessOut).utf8))
         let witnessURL = try #require((witnessLine as? [String: Any])?["url"] as? String)
         let witnessVkey = try #require((witnessLine as? [String: Any])?["vkey"] as? String)
         let (server, out, err) = try CLI.start(
@@ -169,7 +157,7 @@ struct ServeEndToEndTests {
             ], in: directory.url)
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         let url = try #require(
-            (try JSONSerialization.jsonObject(with: Data(try firstLine(of: out).utf8)) as? [String: Any])?["url"]
+            (try JSONSerialization.jsonObject(with: Data(CLI.firstLine(of: out).utf8)) as? [String: Any])?["url"]
                 as? String)
         let transfer = try run(
             ["transfer", "EV-1", "--to", "bob", "--purpose", "storage", "--seal", "S-1", "--key", "carol.pem"],

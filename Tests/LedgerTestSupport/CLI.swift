@@ -71,6 +71,18 @@ public enum CLI {
             stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// The first line a started process writes to `pipe` (a server saying where it listens), without the newline;
+    /// what it wrote if it ended first.
+    public static func firstLine(of pipe: Pipe) -> String {
+        var bytes: [UInt8] = []
+        while !bytes.contains(0x0a) {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            bytes += chunk
+        }
+        return String(decoding: bytes.prefix { $0 != 0x0a }, as: UTF8.self)
+    }
+
     /// Runs a shell command line (for sqlite3, openssl, sha256sum) in `directory`.
     @discardableResult
     public static func shell(_ command: String, in directory: URL) throws -> Output {
