@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "LedgerServer",
             dependencies: [
-                "CustodyDomain", "LedgerApp", "LedgerClient", "LedgerCore", "LedgerCrypto", "LedgerHTTP",
+                "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerClient", "LedgerCore", "LedgerCrypto", "LedgerHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

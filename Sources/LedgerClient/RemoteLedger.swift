@@ -304,16 +304,23 @@ extension RemoteLedger {
     /// The exact records of a stream the caller may read (or of the whole log with `stream` nil, for auditors), in
     /// seq order, following the `Link` header page by page.
     public func records(stream: String?) async throws -> [[UInt8]] {
-        var records: [[UInt8]] = []
-        var path: String? = "/api/v1/log?limit=1000" + (stream.map { "&stream=" + Self.escape($0) } ?? "")
+        var found: [[UInt8]] = []
+        try await records(query: stream.map { [("stream", $0)] } ?? []) { found.append($0) }
+        return found
+    }
+
+    /// The exact records `/api/v1/log` answers for `query` (`from`, `to`, `stream`, `actor`, `since`, `until`), in
+    /// seq order, each given to `each` as its page arrives.
+    public func records(query: [(String, String)], each: ([UInt8]) throws -> Void) async throws {
+        var path: String? = "/api/v1/log?" + (query.map { "\($0.0)=\(Self.escape($0.1))" } + ["limit=1000"])
+            .joined(separator: "&")
         while let next = path {
             let reply = try await send("GET", next)
-            records += reply.body.split(separator: 0x0a).map(Array.init)
+            for line in reply.body.split(separator: 0x0a) { try each(Array(line)) }
             path = reply.field("Link").flatMap { link in
                 guard let open = link.firstIndex(of: "<"), let close = link.firstIndex(of: ">") else { return nil }
                 return String(link[link.index(after: open)..<close])
             }
         }
-        return records
     }
 }

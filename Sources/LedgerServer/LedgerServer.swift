@@ -107,6 +107,7 @@ public struct LedgerServer: Sendable {
         CaseRoutes(store: store).add(to: router)
         KeyRequestRoutes(store: store, queue: keyRequests).add(to: router)
         ProofRoutes(store: store).add(to: router)
+        ExportRoutes(store: store).add(to: router)
         TileRoutes(store: store, publicCheckpoints: configuration.publicCheckpoints).add(to: router)
         return router
     }

@@ -94,12 +94,40 @@ struct ServeEndToEndTests {
         let local = try run(["item", "history", "EV-1", "--ledger", "custody.ledger"])
         #expect(history.stdout == local.stdout, "the form through the server differs from the local one")
         #expect(try run(["targets", "--key", "bob.pem"], remote).status == 0)
+        // The item's log through the server is the log here, as the exact records and as the table.
+        for format in [["--format", "jsonl"], []] {
+            let served = try run(["log", "--stream", "item/EV-1", "--key", "bob.pem"] + format, remote)
+            let here = try run(["log", "--stream", "item/EV-1", "--ledger", "custody.ledger"] + format)
+            #expect(served.status == 0 && served.stdout == here.stdout, "\(served.stdout)\(served.stderr)")
+        }
+        let bobs = try run(["log", "--stream", "item/EV-1", "--actor", "bob", "--key", "bob.pem"], remote)
+        #expect(bobs.stdout.contains("custody.received") && !bobs.stdout.contains("item.seized"), "\(bobs.stdout)")
+        let future = try run(["log", "--stream", "item/EV-1", "--since", "2999-01-01", "--key", "bob.pem"], remote)
+        #expect(future.status == 0 && !future.stdout.contains("custody."), "\(future.stdout)")
+        let wholeLog = try run(["log", "--key", "bob.pem"], remote)
+        #expect(wholeLog.status == 2 && wholeLog.stderr.contains("auditors"), "\(wholeLog.stderr)")
+        let audited = try run(["log", "--actor", "bob", "--format", "jsonl", "--key", "audrey.pem"], remote)
+        let auditedHere = try run(["log", "--actor", "bob", "--format", "jsonl", "--ledger", "custody.ledger"])
+        #expect(audited.status == 0 && audited.stdout == auditedHere.stdout, "\(audited.stderr)")
         // The figures through the server are the figures here, as text and as JSON.
         for format in [[], ["--json"]] {
             let served = try run(["stats", "--case", "OP-1", "--key", "bob.pem"] + format, remote)
             let here = try run(["stats", "--case", "OP-1", "--ledger", "custody.ledger"] + format)
             #expect(served.status == 0 && served.stdout == here.stdout, "\(served.stdout)\(served.stderr)")
         }
+        // bob exports the case through the server: the bag verifies here offline against the pinned log key, and
+        // names him as who made it; olga may not export it, and no folder appears.
+        let exported = try run(["export", "--case", "OP-1", "--out", "served-bundle", "--key", "bob.pem"], remote)
+        #expect(exported.status == 0 && exported.stdout.contains("case OP-1"), "\(exported.stdout)\(exported.stderr)")
+        let checked = try run(["verify-bundle", "served-bundle", "--trust-log-key", vkey])
+        #expect(checked.status == 0, "\(checked.stdout)\(checked.stderr)")
+        let report = directory.url.appendingPathComponent("served-bundle/data/report/custody-report.html")
+        #expect(
+            String(decoding: FileManager.default.contents(atPath: report.path) ?? Data(), as: UTF8.self)
+                .contains("bob (bob, NCA)"))
+        let refusedExport = try run(["export", "--case", "OP-1", "--out", "olga-bundle", "--key", "olga.pem"], remote)
+        #expect(refusedExport.status == 2 && refusedExport.stderr.contains("may not export"), "\(refusedExport.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("olga-bundle").path))
         let everyCase = try run(["stats", "--key", "bob.pem"], remote)
         #expect(everyCase.status == 2 && everyCase.stderr.contains("auditors"), "\(everyCase.stderr)")
         let outsideTargets = try run(["targets", "--case", "OP-1", "--key", "olga.pem"], remote)

@@ -37,14 +37,25 @@ struct AccessMatrixTests {
         (.post, "/api/v1/key-requests", [.badRequest, .badRequest, .badRequest, .badRequest]),
         (.get, "/api/v1/nothing-here", [.notFound, .notFound, .notFound, .notFound]),
         (.post, "/api/v1/statements", [.unauthorized, .badRequest, .badRequest, .badRequest]),
+        (.post, "/api/v1/exports", [.unauthorized, .forbidden, .ok, .ok]),
+        (.post, "/api/v1/exports#items", [.unauthorized, .forbidden, .ok, .ok]),
+        (.post, "/api/v1/exports#missing", [.unauthorized, .notFound, .notFound, .notFound]),
+    ]
+
+    /// The body of each POST that is not the default one.
+    static let bodies = [
+        "/api/v1/exports": #"{"case":"CASE-1"}"#, "/api/v1/exports#items": #"{"items":["EV-1"]}"#,
+        "/api/v1/exports#missing": #"{"case":"CASE-404"}"#,
     ]
 
     @Test func everyEndpointAnswersEveryCallerAsTheRulesSay() async throws {
         try await ServerHarness.run { server in
             let seizure = try server.fixture.count()
             for row in Self.matrix {
-                let path = row.path.replacingOccurrences(of: "SEIZURE", with: String(seizure))
-                let body: [UInt8] = row.method == .post ? Array("{\"not\":\"a statement\"}".utf8) : []
+                let path = String(
+                    row.path.replacingOccurrences(of: "SEIZURE", with: String(seizure)).prefix { $0 != "#" })
+                let body: [UInt8] =
+                    row.method == .post ? Array((Self.bodies[row.path] ?? "{\"not\":\"a statement\"}").utf8) : []
                 let unsigned = try await server.client.execute(
                     uri: path, method: row.method, headers: [.contentType: "application/json"],
                     body: body.isEmpty ? nil : .init(bytes: body))

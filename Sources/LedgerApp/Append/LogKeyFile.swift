@@ -17,6 +17,12 @@ public enum LogKeyFile {
 
     private static let cache = Mutex<[String: Ed25519PrivateKey]>([:])
 
+    /// The log key in force of the ledger in `store` (`$LEDGER_LOG_KEY`, or the file the ledger names): what a
+    /// server signs a court bundle's disclosure statement with, as it signs checkpoints.
+    public static func inForce(_ store: any LedgerStore) throws -> Ed25519PrivateKey {
+        try store.read { reader in try load(for: reader, expected: LedgerFacts.logKeyInForce(reader)) }
+    }
+
     /// The log key of the ledger `reader` reads, loaded once per file per process.
     static func load(for reader: any LedgerReader, expected: NoteVerifierKey) throws -> Ed25519PrivateKey {
         let environment = ProcessInfo.processInfo.environment

@@ -66,6 +66,31 @@ public struct ExportResult: Sendable {
     public let export: DisclosureExport
 }
 
+/// A bag's files, made and not yet written, and what they hold.
+public struct PreparedBag: Sendable {
+    /// Every file, by its path inside the bag (payload first, then the tag files).
+    public let files: [(path: String, bytes: [UInt8])]
+    let checkpointSize: Int64
+    let newCheckpoint: Bool
+    let entries: Int
+    let streams: Int
+    let cosignatures: Int
+    let hasTimestamp: Bool
+    /// The ledger's log key (vkey), which a verifier should pin.
+    public let logKey: String
+    /// Who made the bag and when, as the signed disclosure statement says.
+    public let export: DisclosureExport
+
+    /// The result of writing the bag to `directory`.
+    public func result(directory: String, removedPartials: [String] = []) -> ExportResult {
+        ExportResult(
+            directory: directory, checkpointSize: checkpointSize, newCheckpoint: newCheckpoint, entries: entries,
+            streams: streams, cosignatures: cosignatures, hasTimestamp: hasTimestamp, files: files.count,
+            bytes: files.reduce(0) { $0 + $1.bytes.count }, logKey: logKey, removedPartials: removedPartials,
+            export: export)
+    }
+}
+
 /// Writes court-export bundles (FORMAT.md §11).
 public enum Exporter {
     /// Exports `options.selection` as a BagIt bag; the folder appears complete or not at all.
@@ -75,6 +100,18 @@ public enum Exporter {
         guard !FileManager.default.fileExists(atPath: options.out) else {
             throw LedgerError.usage("\(options.out) exists already; name a new folder for the bundle")
         }
+        let bag = try prepare(store: store, logKey: logKey, options: options)
+        let removed = PartialExports.removeStale(in: DurableFiles.parent(of: trimmedPath(options.out)))
+        try writeBag(bag.files, to: options.out, progress: options.progress)
+        return bag.result(directory: options.out, removedPartials: removed)
+    }
+
+    /// Every file of the bag for `options.selection` (its folder, `options.out`, is not used): what `export`
+    /// writes, and what a server sends as an archive. A new checkpoint is signed when none stored covers the
+    /// selection and no cosignature is required.
+    public static func prepare(store: any LedgerStore, logKey: Ed25519PrivateKey, options: ExportOptions) throws
+        -> PreparedBag
+    {
         let export: DisclosureExport
         do {
             export = try DisclosureExport(
@@ -100,14 +137,11 @@ public enum Exporter {
                 )
             }
         }
-        let removed = PartialExports.removeStale(in: DurableFiles.parent(of: trimmedPath(options.out)))
-        try writeBag(files, to: options.out, progress: options.progress)
-        return ExportResult(
-            directory: options.out, checkpointSize: plan.checkpoint.checkpoint.size, newCheckpoint: newCheckpoint,
+        return PreparedBag(
+            files: files, checkpointSize: plan.checkpoint.checkpoint.size, newCheckpoint: newCheckpoint,
             entries: plan.disclosed.records.count, streams: plan.disclosed.streams.count,
-            cosignatures: cosignatureCount(plan.checkpoint), hasTimestamp: plan.timestamp != nil, files: files.count,
-            bytes: files.reduce(0) { $0 + $1.bytes.count }, logKey: plan.logKey.vkey, removedPartials: removed,
-            export: export)
+            cosignatures: cosignatureCount(plan.checkpoint), hasTimestamp: plan.timestamp != nil,
+            logKey: plan.logKey.vkey, export: export)
     }
 
     /// Everything a bag is made from, read from one snapshot.
@@ -275,8 +309,8 @@ public enum Exporter {
     }
 
     /// Writes the files into a hidden sibling folder (``PartialExports``), locked while it is written, flushes
-    /// them, then renames it to `directory`.
-    static func writeBag(
+    /// them, then renames it to `directory`: the folder appears complete or not at all.
+    public static func writeBag(
         _ files: [(path: String, bytes: [UInt8])], to directory: String,
         progress: (@Sendable (String, Int64, Int64) -> Void)? = nil
     ) throws {

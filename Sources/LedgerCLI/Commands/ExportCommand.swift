@@ -2,6 +2,7 @@ import ArgumentParser
 import CourtBundle
 import Foundation
 import LedgerApp
+import LedgerClient
 import LedgerCore
 import LedgerCrypto
 
@@ -21,11 +22,16 @@ struct ExportCommand: ParsableCommand {
             --witness-quorum cosignatures; when none does and no cosignature is required, a new checkpoint is \
             signed. The folder appears complete or not at all.
 
+            Through a server (--ledger https://…) the server makes the bag, signed by its log key and naming you as \
+            the exporter, and sends it as a tar archive; it is written here as the same folder.
+
             Examples:
               ledger export --case OP-SYNERGIA-II --out bundle-case --log-key log.pem
               ledger export --item EV-0001 --item EV-0002 --out bundle-items
               ledger export --case C-1 --out bundle --witness-quorum 2
               ledger export --case C-1 --out bundle --exported-by 'DS Jane Roe'
+              ledger export --case OP-SYNERGIA-II --out bundle-case \\
+                  --ledger https://ledger.example.org --key carol.pem
               ledger verify-bundle bundle-case \\
                   --trust-log-key 'ledger.example.org/op+1a2b3c4d+AX…'
             """)
@@ -52,6 +58,12 @@ struct ExportCommand: ParsableCommand {
     var logKey: String = "log.pem"
     @OptionGroup var passphrase: PassphraseOptions
     @OptionGroup var location: LedgerOptions
+    @Option(
+        name: .customLong("key"),
+        help: ArgumentHelp(
+            "With a server as --ledger: your key file, which signs the request (default: $LEDGER_KEY).",
+            valueName: "file"))
+    var keyFile: String?
     @Flag(help: "Print the result as JSON.") var json = false
 
     func validate() throws {
@@ -63,6 +75,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        if location.serverURL != nil { return try runRemotely() }
         var options = ExportOptions(selection: caseID.map { .caseID($0) } ?? .itemSelection(item), out: out)
         options.witnessQuorum = witnessQuorum
         options.size = size
@@ -79,6 +92,11 @@ struct ExportCommand: ParsableCommand {
             progress.finish()
             throw error
         }
+        show(result, selection: options.selection)
+    }
+
+    /// Prints what was written.
+    private func show(_ result: ExportResult, selection: DisclosureSelection) {
         if json {
             printJSON([
                 "directory": .string(result.directory), "checkpoint_size": .integer(result.checkpointSize),
@@ -94,7 +112,7 @@ struct ExportCommand: ParsableCommand {
         for path in result.removedPartials {
             print("removed \(path): the unfinished bundle of an export that was killed")
         }
-        print("wrote \(result.directory): \(options.selection), \(result.entries) entries in \(result.streams) streams")
+        print("wrote \(result.directory): \(selection), \(result.entries) entries in \(result.streams) streams")
         let exporter = VisibleText.escape(result.export.exporter)
         print("  exported \(result.export.time) by \(exporter), signed by the log key")
         print(
@@ -104,6 +122,60 @@ struct ExportCommand: ParsableCommand {
             "  \(result.files) files, \(result.bytes) bytes; report: \(result.directory)/data/report/custody-report.html"
         )
         print("  check it: ledger verify-bundle \(result.directory) --trust-log-key '\(result.logKey)'")
+    }
+
+    /// Through a server: it makes the bag (signed by its log key, naming the caller) and sends it as a tar archive,
+    /// which is written here as the same folder, complete or not at all.
+    private func runRemotely() throws {
+        for (given, option) in [(organization, "--organization"), (exportedBy, "--exported-by")] where given != nil {
+            throw CommandError(
+                .usage("\(option) is not taken through a server: the server names its agency and you as the exporter"),
+                option: option)
+        }
+        guard !FileManager.default.fileExists(atPath: out) else {
+            throw LedgerError.usage("\(out) exists already; name a new folder for the bundle")
+        }
+        let remote = try location.remote(keyFile: keyFile, passphrase: passphrase)
+        var request: [JSONMember] = [JSONMember("witness_quorum", .integer(Int64(witnessQuorum)))]
+        if let caseID { request.append(JSONMember("case", .string(caseID))) }
+        if !item.isEmpty { request.append(JSONMember("items", .array(item.map { .string($0) }))) }
+        if let size { request.append(JSONMember("size", .integer(size))) }
+        let body = JCS.serialize(.object(request))
+        let reply = try Blocking.wait {
+            try await remote.send("POST", "/api/v1/exports", body: body, contentType: "application/json")
+        }
+        let files: [(path: String, bytes: [UInt8])]
+        do { files = try BagArchive.files(of: reply.body) } catch {
+            throw LedgerError(code: .store, "the server's answer is \(error)")
+        }
+        try Exporter.writeBag(files, to: out)
+        var info: [String: String] = [:]
+        for line in String(decoding: files.first { $0.path == "bag-info.txt" }?.bytes ?? [], as: UTF8.self)
+            .split(separator: "\n")
+        {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            info[String(line[..<colon])] = String(line[line.index(after: colon)...]).trimmingCharacters(
+                in: .whitespaces)
+        }
+        let checkpointSize = info["Checkpoint-Size"].flatMap { Int64($0) } ?? 0
+        if json {
+            printJSON([
+                "directory": .string(out), "checkpoint_size": .integer(checkpointSize),
+                "files": .integer(Int64(files.count)),
+                "bytes": .integer(Int64(files.reduce(0) { $0 + $1.bytes.count })),
+                "log_vkey": .string(info["Ledger-Log-Key"] ?? ""),
+            ])
+            return
+        }
+        print(
+            "wrote \(out): \(info["External-Identifier"] ?? "the bundle"), made by the server against checkpoint size"
+                + " \(checkpointSize)")
+        print(
+            "  \(files.count) files, \(files.reduce(0) { $0 + $1.bytes.count }) bytes; report: \(out)/data/report/custody-report.html"
+        )
+        print(
+            "  check it against the log key you trust: ledger verify-bundle \(out) --trust-log-key '\(info["Ledger-Log-Key"] ?? "VKEY")'"
+        )
     }
 }
 

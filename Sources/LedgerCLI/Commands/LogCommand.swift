@@ -1,6 +1,8 @@
 import ArgumentParser
+import CustodyDomain
 import Foundation
 import LedgerApp
+import LedgerClient
 import LedgerCore
 
 struct LogCommand: ParsableCommand {
@@ -21,6 +23,11 @@ struct LogCommand: ParsableCommand {
               ledger log --stream key/3f2a…c9
               ledger log --actor carol.nl --since 2024-06-01 --until 2024-06-30
               ledger log --format jsonl > ledger.jsonl
+              ledger log --ledger https://ledger.example.org --stream item/EV-0064 \\
+                  --key carol.pem
+
+            Through a server (--ledger https://…) the server applies the filters and answers what your key may \
+            read: a stream of an item or case you may read, or the whole log for auditors and administrators.
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, jsonl }
@@ -37,8 +44,10 @@ struct LogCommand: ParsableCommand {
     var until: String?
     @Option(help: "table or jsonl.") var format: Format = .table
     @Flag(help: "Print JSON Lines, the exact records (the same as --format jsonl).") var json = false
+    @OptionGroup var server: ServerKeyOptions
 
     func run() throws {
+        if location.serverURL != nil { return try runRemotely() }
         let store = try location.openForReading()
         var query = LogQuery()
         query.from = from
@@ -105,31 +114,81 @@ struct LogCommand: ParsableCommand {
                     case .skip: return true
                     case .show: break
                     }
-                    let body = entry.body
-                    // Shown before it is cut, so that the cut is of what the table prints.
-                    let data = Terminal.line(String(decoding: JCS.serialize(body.data), as: UTF8.self))
-                    let stream = Terminal.line(body.stream)
-                    let delay =
-                        body.isStatement
-                        ? StatementTimes.delay(signedAt: body.signedAt, recorded: body.time).map {
-                            " (signed \($0) earlier)"
-                        }
-                            ?? "" : ""
-                    rows.append([
-                        String(body.seq), body.time + delay,
-                        stream.count > 30 ? String(stream.prefix(29)) + "…" : stream,
-                        String(body.streamRev), body.type,
-                        (names[body.actor] ?? String(body.actor.prefix(12)) + "…")
-                            + (query.actorKeys.map { !$0.contains(body.actor) } == true
-                                ? " (\(actor ?? "") co-signed)" : ""),
-                        data.count > 60 ? String(data.prefix(59)) + "…" : data,
-                    ])
+                    rows.append(Self.row(entry, names: names, query: query, actor: actor))
                     return true
                 }
                 progress.finish()
                 print(
-                    Table.render(header: ["SEQ", "TIME (UTC)", "STREAM", "REV", "TYPE", "ACTOR", "DATA"], rows: rows))
+                    Table.render(header: Self.header, rows: rows))
             }
         }
+    }
+
+    static let header = ["SEQ", "TIME (UTC)", "STREAM", "REV", "TYPE", "ACTOR", "DATA"]
+
+    /// One row of the table: an entry, its signer by name (`names`: key id to name), its data cut to fit.
+    static func row(_ entry: Entry, names: [String: String], query: LogQuery, actor: String?) -> [String] {
+        let body = entry.body
+        // Shown before it is cut, so that the cut is of what the table prints.
+        let data = Terminal.line(String(decoding: JCS.serialize(body.data), as: UTF8.self))
+        let stream = Terminal.line(body.stream)
+        let delay =
+            body.isStatement
+            ? StatementTimes.delay(signedAt: body.signedAt, recorded: body.time).map { " (signed \($0) earlier)" }
+                ?? "" : ""
+        return [
+            String(body.seq), body.time + delay,
+            stream.count > 30 ? String(stream.prefix(29)) + "…" : stream,
+            String(body.streamRev), body.type,
+            (names[body.actor] ?? String(body.actor.prefix(12)) + "…")
+                + (query.actorKeys.map { !$0.contains(body.actor) } == true ? " (\(actor ?? "") co-signed)" : ""),
+            data.count > 60 ? String(data.prefix(59)) + "…" : data,
+        ]
+    }
+
+    /// Through a server: the same filters as its query (the server applies them), the same table or records.
+    private func runRemotely() throws {
+        let remote = try server.remote(location)
+        var parameters: [(String, String)] = [("from", String(from))]
+        if let to { parameters.append(("to", String(to))) }
+        for (name, value) in [("stream", stream), ("actor", actor), ("since", since), ("until", until)] {
+            if let value { parameters.append((name, value)) }
+        }
+        let asTable = !json && format == .table
+        let out = FileHandle.standardOutput
+        let asked = parameters
+        let (rows, people) = try Blocking.wait { () -> ([[UInt8]], [JSONValue]) in
+            var rows: [[UInt8]] = []
+            var buffer: [UInt8] = []
+            try await remote.records(query: asked) { record in
+                if asTable {
+                    rows.append(record)
+                    return
+                }
+                buffer += record + [0x0a]
+                if buffer.count >= 1 << 20 {
+                    out.write(Data(buffer))
+                    buffer.removeAll(keepingCapacity: true)
+                }
+            }
+            out.write(Data(buffer))
+            return (rows, asTable ? try await remote.all("/api/v1/people", member: "people") : [])
+        }
+        guard asTable else { return }
+        var names: [String: String] = [:]
+        var query = LogQuery()
+        for person in people {
+            guard let record = try? PersonRecord(state: String(decoding: JCS.serialize(person), as: UTF8.self))
+            else { continue }
+            for key in record.keys { names[key.keyID] = record.name }
+            if record.person == actor { query.actorKeys = Set(record.keys.map(\.keyID)) }
+        }
+        let table = rows.map { bytes in
+            guard let entry = try? Entry.parse(record: bytes) else {
+                return ["?", "?", "?", "?", "(unreadable record: run ledger verify)", "", ""]
+            }
+            return Self.row(entry, names: names, query: query, actor: actor)
+        }
+        print(Table.render(header: Self.header, rows: table))
     }
 }

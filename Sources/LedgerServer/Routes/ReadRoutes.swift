@@ -12,7 +12,7 @@ import LedgerCrypto
 /// - `GET /api/v1/items?case=&holder=&status=&seal=&serial=&exhibit=&limit=&after=`: items, by id; `next` is the
 ///   `after` of the next page.
 /// - `GET /api/v1/items/{id}`: an item, its custody chain (the paper form's rows) and its stream position.
-/// - `GET /api/v1/log?from=&to=&stream=&limit=`: the exact records (`application/jsonl`), the next page in a
+/// - `GET /api/v1/log?from=&to=&stream=&actor=&since=&until=&limit=`: the exact records (`application/jsonl`), the next page in a
 ///   `Link` header; a stream the caller may read, or the whole log for auditors and administrators.
 struct ReadRoutes {
     let store: any LedgerStore
@@ -100,9 +100,17 @@ struct ReadRoutes {
         logQuery.from = try Self.seq(query.get("from"), name: "from") ?? 1
         logQuery.to = try Self.seq(query.get("to"), name: "to")
         logQuery.stream = query.get("stream")
+        let actor = query.get("actor")
+        logQuery.since = try query.get("since").map { text throws(LedgerError) in
+            try LogQuery.instant(text, option: "since")
+        }
+        logQuery.until = try query.get("until").map { text throws(LedgerError) in
+            try LogQuery.instant(text, option: "until", endOfDay: true)
+        }
         let store = self.store
-        let asked = logQuery
-        let (lines, next) = try await OffExecutor.run { () -> ([UInt8], Int64?) in
+        let (lines, next) = try await OffExecutor.run { [logQuery] () -> ([UInt8], Int64?) in
+            var asked = logQuery
+            if let actor { asked.actorKeys = try LogQuery.keys(ofPerson: actor, option: "actor", in: store) }
             if let stream = asked.stream {
                 guard try Access.mayRead(stream: stream, by: caller, in: store) else {
                     throw Problem.forbidden("you may not read \(stream)")
@@ -116,10 +124,18 @@ struct ReadRoutes {
             try store.read { reader in
                 var filter = asked.recordFilter
                 filter.withStoredState = false
+                let filtered = asked.actorKeys != nil || asked.since != nil || asked.until != nil
                 try reader.forEachRecord(filter) { stored in
                     guard count < limit else {
                         next = stored.seq
                         return false
+                    }
+                    if filtered, let entry = try? Entry.parse(record: stored.record) {
+                        switch asked.verdict(entry) {
+                        case .stop: return false
+                        case .skip: return true
+                        case .show: break
+                        }
                     }
                     lines += stored.record + [0x0a]
                     count += 1
@@ -132,8 +148,11 @@ struct ReadRoutes {
         if let next {
             var link = "/api/v1/log?from=\(next)&limit=\(limit)"
             if let to = logQuery.to { link += "&to=\(to)" }
-            if let stream = logQuery.stream {
-                link += "&stream=\(stream.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? stream)"
+            for (name, value) in [("stream", logQuery.stream), ("actor", actor), ("since", query.get("since")),
+                ("until", query.get("until"))]
+            {
+                guard let value else { continue }
+                link += "&\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)"
             }
             response.headers[.link] = "<\(link)>; rel=\"next\""
         }
