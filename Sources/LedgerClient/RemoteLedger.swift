@@ -312,7 +312,9 @@ extension RemoteLedger {
     /// The exact records `/api/v1/log` answers for `query` (`from`, `to`, `stream`, `actor`, `since`, `until`), in
     /// seq order, each given to `each` as its page arrives.
     public func records(query: [(String, String)], each: ([UInt8]) throws -> Void) async throws {
-        var path: String? = "/api/v1/log?" + (query.map { "\($0.0)=\(Self.escape($0.1))" } + ["limit=1000"])
+        var path: String? =
+            "/api/v1/log?"
+            + (query.map { "\($0.0)=\(Self.escape($0.1))" } + ["limit=1000"])
             .joined(separator: "&")
         while let next = path {
             let reply = try await send("GET", next)

@@ -35,6 +35,12 @@ public struct ServerConfiguration: Sendable {
     /// Connections served at once; more wait in the listen backlog, so slow clients cannot take every file
     /// descriptor.
     public var maxConnections = 1024
+    /// Requests a second one key (or one address, unsigned) may make on average; 0: no limit.
+    public var requestsPerSecond = 500.0
+    /// Requests one key or address may make at once (a bucket that refills at `requestsPerSecond`).
+    public var requestBurst = 1000.0
+    /// Seconds a client may take to send one whole request (headers and body), however it trickles them.
+    public var requestSeconds: Int64 = 60
     /// Witnesses each new checkpoint is submitted to (C2SP tlog-witness); their cosignatures are stored with it.
     public var witnesses: [WitnessEndpoint] = []
     /// How often witnesses that are behind are tried again, in seconds.
@@ -97,7 +103,9 @@ public struct LedgerServer: Sendable {
             middleware: SignatureAuthenticator(
                 store: store, publicURL: { [signedURL] in signedURL.value.withLock { $0 } },
                 maxBodyBytes: configuration.maxBodyBytes,
-                skewSeconds: configuration.clockSkewSeconds, nonces: NonceCache()))
+                skewSeconds: configuration.clockSkewSeconds, nonces: NonceCache(),
+                limiter: configuration.requestsPerSecond > 0
+                    ? RateLimiter(perSecond: configuration.requestsPerSecond, burst: configuration.requestBurst) : nil))
         router.get("/healthz") { _, _ in Reply.json(.object([JSONMember("status", "ok")])) }
         StatementRoutes(
             store: store, committer: committer, maxStatements: configuration.maxStatementsPerRequest,
@@ -116,7 +124,9 @@ public struct LedgerServer: Sendable {
     public func application(
         logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let http = HTTP1Channel.Configuration(idleTimeout: .seconds(configuration.idleTimeoutSeconds))
+        let http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [RequestDeadline(seconds: configuration.requestSeconds)],
+            idleTimeout: .seconds(configuration.idleTimeoutSeconds))
         let server: HTTPServerBuilder
         if let tls = configuration.tls {
             let certificates: [NIOSSLCertificate]

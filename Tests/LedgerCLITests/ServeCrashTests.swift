@@ -28,7 +28,10 @@ struct ServeCrashTests {
         return (server, out, err, url ?? "")
     }
 
-    @Test func killedUnderLoadItLosesNothingItAcknowledged() async throws {
+    /// A ledger with carol (case officer) and case CASE-1; `count` seizures of new items signed by her (none sent).
+    private func prepare(count: Int) async throws -> (
+        carol: Ed25519PrivateKey, statements: [SignedStatement], initial: Int64
+    ) {
         for arguments in [
             ["init", "--origin", "ledger.test.example/crash", "--name", "Ada", "--person", "ada", "--agency", "NCA"],
             [
@@ -48,14 +51,18 @@ struct ServeCrashTests {
         let before = try ledgerLocation(directory.path("custody.ledger")).openForReading()
         let position = try StreamPosition.of("item/EV-0", in: before)
         let initial = try await before.read { try $0.entryCount() }
-        // 600 seizures of new items, each on a stream of its own: signed here, before any server runs.
-        let statements = try (0..<600).map { index in
+        // Seizures of new items, each on a stream of its own: signed here, before any server runs.
+        let statements = try (0..<count).map { index in
             var start = position
             start.stream = "item/EV-\(index)"
             return try StatementSigning.sign(
                 at: start, type: CustodyEvents.itemSeized, data: CustodyFixture.seizure(), signer: carol)
         }
+        return (carol, statements, initial)
+    }
 
+    @Test func killedUnderLoadItLosesNothingItAcknowledged() async throws {
+        let (carol, statements, initial) = try await prepare(count: 600)
         var (server, out, err, url) = try startServer()
         #expect(url.hasPrefix("http://127.0.0.1:"), "\(url)")
         let acknowledged = Acknowledged()
@@ -111,6 +118,47 @@ struct ServeCrashTests {
         server.terminate()
         #expect(CLI.finish(server, out, err).status == 0)
         #expect(try await after.read { try $0.entryCount() } == initial + Int64(statements.count))
+        #expect(try run(["verify", "--ledger", "custody.ledger"]).status == 0)
+    }
+}
+
+extension ServeCrashTests {
+    /// SIGTERM under load: the server stops taking requests, answers every request it took (its commit group
+    /// finished), and exits 0; what it recorded is exactly what it acknowledged, and the ledger verifies.
+    @Test func stoppedUnderLoadItAnswersEveryGroupInFlight() async throws {
+        let (carol, statements, initial) = try await prepare(count: 3000)
+        let (server, out, err, url) = try startServer()
+        let acknowledged = Acknowledged()
+        let pid = server.processIdentifier
+        let client = try RemoteLedger(url: url, signer: carol)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for batch in stride(from: worker * 50, to: statements.count, by: 400) {
+                        let chunk = Array(statements[batch..<min(batch + 50, statements.count)])
+                        guard let outcomes = try? await client.submit(chunk) else { return }
+                        acknowledged.ids.withLock { set in
+                            for outcome in outcomes where outcome.seq != nil { set.insert(outcome.id) }
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                while acknowledged.ids.withLock({ $0.count }) < 100 { try await Task.sleep(for: .milliseconds(2)) }
+                kill(pid, SIGTERM)
+            }
+            try await group.waitForAll()
+        }
+        let stopped = CLI.finish(server, out, err)
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        let acked = acknowledged.ids.withLock { $0 }
+        let after = try ledgerLocation(directory.path("custody.ledger")).openForReading()
+        let recorded = try await after.read { try $0.entryCount() } - initial
+        #expect(acked.count < statements.count, "the server was stopped only after everything was sent")
+        #expect(recorded == Int64(acked.count), "recorded \(recorded), acknowledged \(acked.count)")
+        for id in acked {
+            #expect(try await after.read { try $0.record(forID: id) } != nil, "acknowledged \(id) is missing")
+        }
         #expect(try run(["verify", "--ledger", "custody.ledger"]).status == 0)
     }
 }

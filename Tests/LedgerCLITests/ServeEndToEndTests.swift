@@ -75,6 +75,13 @@ struct ServeEndToEndTests {
             ["transfer", "EV-1", "--to", "bob", "--purpose", "storage", "--seal", "S-1", "--key", "carol.pem"], remote)
         #expect(transfer.status == 0, "\(transfer.stderr)")
         #expect(transfer.stdout.contains("recorded custody.released"), "\(transfer.stdout)")
+        // What is in transit, and what is overdue, read through the server as here.
+        for view in [["--status", "in-transit", "--json"], ["--overdue"], ["--status", "checked-out", "--json"]] {
+            let served = try run(["items", "--key", "bob.pem"] + view, remote)
+            let here = try run(["items", "--ledger", "custody.ledger"] + view)
+            #expect(served.status == 0 && served.stdout == here.stdout, "\(view): \(served.stdout)\(served.stderr)")
+        }
+        #expect(try run(["items", "--status", "in-transit", "--key", "bob.pem"], remote).stdout.contains("EV-1"))
         // bob, with only his own key file, reads the item and receives it.
         let shown = try run(["item", "show", "EV-1", "--key", "bob.pem", "--json"], remote)
         #expect(shown.status == 0 && shown.stdout.contains("\"pending_to\":\"bob\""), "\(shown.stdout)\(shown.stderr)")

@@ -96,6 +96,54 @@ public struct ItemCheckedOut: Sendable {
     public let isOverdue: Bool
 }
 
+extension ItemInTransit {
+    /// As `ledger items --status in-transit --json` prints it and a server sends it: `item`, `from`, `to`, `since`
+    /// and `occurred_at` when given.
+    public var json: JSONValue {
+        var object: [JSONMember] = [
+            JSONMember("item", item.jsonValue), JSONMember("from", .string(from)), JSONMember("to", .string(to)),
+            JSONMember("since", .string(since)),
+        ]
+        if let occurredAt { object.append(JSONMember("occurred_at", .string(occurredAt))) }
+        return .object(object)
+    }
+
+    /// Read back from ``json`` (a server's answer).
+    public init(json: JSONValue) throws {
+        guard let item = json.member("item"), let from = json.member("from")?.stringValue,
+            let to = json.member("to")?.stringValue, let since = json.member("since")?.stringValue
+        else { throw LedgerError(code: .store, "an item in transit without its item, from, to or since") }
+        self.init(
+            item: try ItemRecord(state: String(decoding: JCS.serialize(item), as: UTF8.self)), from: from, to: to,
+            since: since, occurredAt: json.member("occurred_at")?.stringValue)
+    }
+}
+
+extension ItemCheckedOut {
+    /// As `ledger items --status checked-out --json` prints it and a server sends it: `item`, `examiner`,
+    /// `since`, `overdue`, and `purpose` and `due` when given.
+    public var json: JSONValue {
+        var object: [JSONMember] = [
+            JSONMember("item", item.jsonValue), JSONMember("examiner", .string(examiner)),
+            JSONMember("since", .string(since)), JSONMember("overdue", .bool(isOverdue)),
+        ]
+        if let purpose { object.append(JSONMember("purpose", .string(purpose))) }
+        if let due { object.append(JSONMember("due", .string(due))) }
+        return .object(object)
+    }
+
+    /// Read back from ``json`` (a server's answer).
+    public init(json: JSONValue) throws {
+        guard let item = json.member("item"), let examiner = json.member("examiner")?.stringValue,
+            let since = json.member("since")?.stringValue, case .bool(let overdue)? = json.member("overdue")
+        else { throw LedgerError(code: .store, "a checked-out item without its item, examiner, since or overdue") }
+        self.init(
+            item: try ItemRecord(state: String(decoding: JCS.serialize(item), as: UTF8.self)), examiner: examiner,
+            since: since, purpose: json.member("purpose")?.stringValue, due: json.member("due")?.stringValue,
+            isOverdue: overdue)
+    }
+}
+
 extension CustodyQueries {
     /// Items matching `search`, by id.
     public static func items(in store: any LedgerStore, matching search: ItemSearch) throws -> [ItemRecord] {

@@ -649,9 +649,6 @@ struct ItemsCommand: ParsableCommand {
     /// Through a server: the items the caller may read that match, as the table or JSON Lines.
     private func runRemotely() throws {
         try QueryFilters.checkItemStatus(status)
-        guard !overdue else {
-            throw LedgerError.usage("--overdue works on the ledger itself, not yet through a server")
-        }
         var query: [(String, String)] = []
         for (name, value) in [
             ("case", caseID), ("holder", holder), ("status", status), ("seal", seal), ("serial", serial),
@@ -659,11 +656,22 @@ struct ItemsCommand: ParsableCommand {
         ] {
             if let value { query.append((name, value)) }
         }
+        let view =
+            overdue
+            ? "overdue" : status == ItemStatus.inTransit || status == ItemStatus.checkedOut ? status : nil
+        if let view { query.append(("view", view)) }
         let remote = try server.remote(location)
         let asked = query
         let answers = try Blocking.wait { try await remote.all("/api/v1/items", member: "items", query: asked) }
-        try printItems(
-            try answers.map { try ItemRecord(state: String(decoding: JCS.serialize($0), as: UTF8.self)) })
+        switch view {
+        case ItemStatus.inTransit?: try printInTransit(try answers.map(ItemInTransit.init(json:)))
+        case .some:
+            try printCheckedOut(
+                try answers.map(ItemCheckedOut.init(json:)), now: Int64(Date().timeIntervalSince1970 * 1000))
+        case nil:
+            try printItems(
+                try answers.map { try ItemRecord(state: String(decoding: JCS.serialize($0), as: UTF8.self)) })
+        }
     }
 
     private func printItems(_ items: [ItemRecord]) throws {
@@ -686,15 +694,7 @@ struct ItemsCommand: ParsableCommand {
 
     private func printInTransit(_ items: [ItemInTransit]) throws {
         if json {
-            printJSONLines(
-                items.map {
-                    var object: [JSONMember] = [
-                        JSONMember("item", $0.item.jsonValue), JSONMember("from", .string($0.from)),
-                        JSONMember("to", .string($0.to)), JSONMember("since", .string($0.since)),
-                    ]
-                    if let occurred = $0.occurredAt { object.append(JSONMember("occurred_at", .string(occurred))) }
-                    return .object(object)
-                })
+            printJSONLines(items.map(\.json))
             return
         }
         guard !items.isEmpty else { return print("no items in transit match") }
@@ -713,16 +713,7 @@ struct ItemsCommand: ParsableCommand {
 
     private func printCheckedOut(_ items: [ItemCheckedOut], now: Int64) throws {
         if json {
-            printJSONLines(
-                items.map {
-                    var object: [JSONMember] = [
-                        JSONMember("item", $0.item.jsonValue), JSONMember("examiner", .string($0.examiner)),
-                        JSONMember("since", .string($0.since)), JSONMember("overdue", .bool($0.isOverdue)),
-                    ]
-                    if let purpose = $0.purpose { object.append(JSONMember("purpose", .string(purpose))) }
-                    if let due = $0.due { object.append(JSONMember("due", .string(due))) }
-                    return .object(object)
-                })
+            printJSONLines(items.map(\.json))
             return
         }
         guard !items.isEmpty else { return print(overdue ? "no overdue items match" : "no checked-out items match") }

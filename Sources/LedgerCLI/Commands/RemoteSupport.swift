@@ -29,8 +29,8 @@ extension LedgerOptions {
         guard serverURL != nil else { return }
         throw .usage(
             "`ledger \(command)` works on the ledger itself (a file or a database), not through a server; against a"
-                + " server use the event commands, head, submit, items, item show, item history, targets, stats, key"
-                + " register and verify (docs/API.md)")
+                + " server use the event commands, head, submit, items, item show, item history, log, targets, stats,"
+                + " export, key register and verify (docs/API.md)")
     }
 }
 

@@ -58,11 +58,19 @@ struct ServeCommand: ParsableCommand {
             "Serve Prometheus metrics at http://HOST:PORT/metrics, unauthenticated (a loopback address).",
             valueName: "host:port"))
     var metricsListen: String?
+    @Option(
+        help: ArgumentHelp(
+            "Requests a second one key (or one address without a signature) may make; twice as many at once; 0: no limit.",
+            valueName: "n"))
+    var requestsPerSecond = 500.0
     @Flag(help: "Print the line saying where it serves as a JSON object (ledger, url).") var json = false
 
     func validate() throws {
         guard (tlsCert == nil) == (tlsKey == nil) else {
             throw CommandError(.usage("give both --tls-cert and --tls-key, or neither"), option: "--tls-cert")
+        }
+        guard requestsPerSecond >= 0, requestsPerSecond.isFinite else {
+            throw CommandError(.usage("--requests-per-second is 0 (no limit) or more"), option: "--requests-per-second")
         }
         if let publicURL, !(publicURL.hasPrefix("https://") || publicURL.hasPrefix("http://")) {
             throw CommandError(.usage("--public-url is an http:// or https:// URL"), option: "--public-url")
@@ -82,6 +90,8 @@ struct ServeCommand: ParsableCommand {
         var configuration = ServerConfiguration(host: host, port: port)
         configuration.publicURL = publicURL
         configuration.publicCheckpoints = publicCheckpoints
+        configuration.requestsPerSecond = requestsPerSecond
+        configuration.requestBurst = max(1, 2 * requestsPerSecond)
         if let tlsCert, let tlsKey { configuration.tls = (tlsCert, tlsKey) }
         configuration.witnesses = try witnesses()
         if let metricsListen {

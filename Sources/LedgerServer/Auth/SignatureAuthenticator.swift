@@ -22,6 +22,8 @@ struct SignatureAuthenticator: RouterMiddleware {
     /// How far a signature's `created` may be from this server's clock, in seconds.
     let skewSeconds: Int64
     let nonces: NonceCache
+    /// Requests a key may make (after its signature holds), and an address without a signature; nil: no limit.
+    let limiter: RateLimiter?
 
     func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
@@ -35,10 +37,24 @@ struct SignatureAuthenticator: RouterMiddleware {
         }
         context.body = Array(buffer.readableBytesView)
         guard let input = request.headers[.signatureInput] else {
+            try admit("address " + context.peer)
             return try await next(request, context)
         }
-        context.caller = try await authenticate(request, input: input, body: context.body)
+        let caller = try await authenticate(request, input: input, body: context.body)
+        try admit("key " + caller.key.keyID)
+        context.caller = caller
         return try await next(request, context)
+    }
+
+    /// A 429 problem with `Retry-After` when `name` is over its rate.
+    private func admit(_ name: String) throws {
+        guard let limiter, let wait = limiter.take(name) else { return }
+        var problem = Problem(
+            .tooManyRequests, code: "usage",
+            "more than \(Int(limiter.perSecond)) requests a second (\(Int(limiter.burst)) at once) from one key or address;"
+                + " try again in \(wait) s")
+        problem.headers[.retryAfter] = String(wait)
+        throw problem
     }
 
     private func authenticate(_ request: Request, input: String, body: [UInt8]) async throws -> Caller {

@@ -23,19 +23,12 @@ final class KeyRequestQueue: Sendable {
     }
 
     private let waiting = Mutex<[String: Waiting]>([:])
-    /// Submissions per peer address in the current minute: a peer may submit ``perMinute`` a minute.
-    private let recent = Mutex<(minute: Int64, counts: [String: Int])>((0, [:]))
+    /// Submissions by peer address: ``perMinute`` a minute (as many at once).
+    private let recent = RateLimiter(perSecond: Double(perMinute) / 60, burst: Double(perMinute))
     static let perMinute = 20
 
-    /// Counts a submission from `peer`; false when it is over its share this minute.
-    func admit(_ peer: String, now: Date = Date()) -> Bool {
-        recent.withLock { state in
-            let minute = Int64(now.timeIntervalSince1970 / 60)
-            if minute != state.minute { state = (minute, [:]) }
-            state.counts[peer, default: 0] += 1
-            return state.counts[peer, default: 0] <= Self.perMinute
-        }
-    }
+    /// Counts a submission from `peer`: nil when admitted, else the seconds until the next is.
+    func admit(_ peer: String) -> Int? { recent.take(peer) }
 
     /// Queues a request; false if its key id is already waiting.
     func add(_ entry: Waiting) throws -> Bool {
@@ -72,11 +65,11 @@ struct KeyRequestRoutes {
     }
 
     private func submit(_ context: LedgerRequestContext) async throws -> Response {
-        guard queue.admit(context.peer) else {
+        if let wait = queue.admit(context.peer) {
             var problem = Problem(
                 .tooManyRequests, code: "usage",
                 "more than \(KeyRequestQueue.perMinute) registration requests from this address in a minute")
-            problem.headers[.retryAfter] = "60"
+            problem.headers[.retryAfter] = String(wait)
             throw problem
         }
         let body = context.body

@@ -45,13 +45,39 @@ struct ReadRoutes {
             exhibit: query.get("exhibit"), text: query.get("text"))
         let limit = try Self.limit(query.get("limit"))
         let after = query.get("after")
+        let view = query.get("view")
+        guard view == nil || ["in-transit", "checked-out", "overdue"].contains(view ?? "") else {
+            throw Problem(.badRequest, code: "usage", "view is in-transit, checked-out or overdue")
+        }
         let store = self.store
         let (page, next) = try await OffExecutor.run { () -> ([JSONValue], String?) in
             var cases: [String: CaseRecord?] = [:]
             var page: [JSONValue] = []
             var next: String?
-            for item in try CustodyQueries.items(in: store, matching: search) {
-                if let after, !after.precedesInBytes(item.id) { continue }
+            var lastID: String?
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let rows: [(item: ItemRecord, json: JSONValue)] =
+                switch view {
+                case "in-transit"?: try CustodyQueries.inTransit(in: store, matching: search).map { ($0.item, $0.json) }
+                case "checked-out"?:
+                    try CustodyQueries.checkedOut(in: store, matching: search, now: now).map { ($0.item, $0.json) }
+                case "overdue"?:
+                    try CustodyQueries.checkedOut(in: store, matching: search, now: now).filter(\.isOverdue)
+                        .map { ($0.item, $0.json) }
+                default: try CustodyQueries.items(in: store, matching: search).map { ($0, $0.jsonValue) }
+                }
+            // Lists come by id, views in their own order (the longest in transit first): a page starts after the
+            // item named by `after`.
+            var started = after == nil
+            for (item, json) in rows {
+                if !started, let after {
+                    guard view == nil else {
+                        if item.id == after { started = true }
+                        continue
+                    }
+                    guard after.precedesInBytes(item.id) else { continue }
+                    started = true
+                }
                 if !caller.readsWholeLog {
                     if cases[item.caseID] == nil {
                         cases[item.caseID] = try CustodyQueries.caseRecord(item.caseID, in: store)
@@ -61,10 +87,11 @@ struct ReadRoutes {
                     guard Access.mayRead(item: item, steps: steps, caseRecord: caseRecord, by: caller) else { continue }
                 }
                 guard page.count < limit else {
-                    next = page.last?.member("id")?.stringValue
+                    next = lastID
                     break
                 }
-                page.append(item.jsonValue)
+                page.append(json)
+                lastID = item.id
             }
             return (page, next)
         }
@@ -148,9 +175,10 @@ struct ReadRoutes {
         if let next {
             var link = "/api/v1/log?from=\(next)&limit=\(limit)"
             if let to = logQuery.to { link += "&to=\(to)" }
-            for (name, value) in [("stream", logQuery.stream), ("actor", actor), ("since", query.get("since")),
-                ("until", query.get("until"))]
-            {
+            for (name, value) in [
+                ("stream", logQuery.stream), ("actor", actor), ("since", query.get("since")),
+                ("until", query.get("until")),
+            ] {
                 guard let value else { continue }
                 link += "&\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)"
             }
