@@ -136,6 +136,7 @@ public enum BagArchiveError: Error, Equatable, CustomStringConvertible {
     /// Not a ustar archive as written here.
     case malformed(String)
 
+    /// The error in one line.
     public var description: String {
         switch self {
         case .pathTooLong(let path): "the path \(path) is too long for a tar archive"

@@ -106,9 +106,10 @@ public enum Exporter {
         return bag.result(directory: options.out, removedPartials: removed)
     }
 
-    /// Every file of the bag for `options.selection` (its folder, `options.out`, is not used): what `export`
-    /// writes, and what a server sends as an archive. A new checkpoint is signed when none stored covers the
-    /// selection and no cosignature is required.
+    /// Every file of the bag for `options.selection`, made and not written.
+    ///
+    /// What `export` writes, and what a server sends as an archive (`options.out` is not used). A new checkpoint
+    /// is signed when none stored covers the selection and no cosignature is required.
     public static func prepare(store: any LedgerStore, logKey: Ed25519PrivateKey, options: ExportOptions) throws
         -> PreparedBag
     {

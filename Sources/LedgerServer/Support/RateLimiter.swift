@@ -1,8 +1,9 @@
 import Foundation
 import Synchronization
 
-/// Token buckets by name (a key id, a peer address): each may make `burst` requests at once, then `perSecond` a
-/// second. The one place the server's request-rate limits are decided: per signing key, per address for unsigned
+/// Token buckets by name (a key id, a peer address).
+///
+/// Each may make `burst` requests at once, then `perSecond` a second. The one place the server's request-rate limits are decided: per signing key, per address for unsigned
 /// requests, and for registration requests.
 final class RateLimiter: Sendable {
     let perSecond: Double

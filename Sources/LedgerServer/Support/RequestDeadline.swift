@@ -2,7 +2,9 @@ import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
 
-/// Bounds how long a client may take to send one whole request, headers and body: a client that trickles bytes
+/// Bounds how long a client may take to send one whole request, headers and body.
+///
+/// A client that trickles bytes
 /// (one every few seconds, slowloris-style) never lets the idle timeout fire, so each connection gets a deadline
 /// from the moment the server waits for a request until the request has fully arrived; past it, the connection
 /// is closed. The time the server takes to answer does not count.
