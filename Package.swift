@@ -79,7 +79,7 @@ let package = Package(
             name: "LedgerServer",
             dependencies: [
                 "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerClient", "LedgerCore", "LedgerCrypto", "LedgerHTTP",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "LedgerWeb", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -118,7 +118,8 @@ let package = Package(
             name: "LedgerCLI",
             dependencies: [
                 "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerClient", "LedgerCrypto",
-                "LedgerServer", "LedgerStores", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "LedgerServer", "LedgerStores", "LedgerWeb",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -132,6 +133,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // The web interface `ledger serve` serves: plain HTML, CSS and ES modules in app/ (no build step), copied
+        // next to the binary as a resource folder; the Swift side only finds and loads them.
+        .target(name: "LedgerWeb", dependencies: ["LedgerCrypto"], resources: [.copy("app")], swiftSettings: strict),
         // Temporary ledgers, key fixtures, the tamper toolkit, the vectors' location.
         .target(
             name: "LedgerTestSupport",
@@ -181,7 +185,7 @@ let package = Package(
             name: "LedgerServerTests",
             dependencies: [
                 "CustodyDomain", "LedgerApp", "LedgerClient", "LedgerCore", "LedgerCrypto", "LedgerHTTP",
-                "LedgerServer",
+                "LedgerServer", "LedgerWeb",
                 "LedgerTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),

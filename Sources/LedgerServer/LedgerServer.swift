@@ -5,6 +5,7 @@ import HummingbirdTLS
 import LedgerApp
 import LedgerClient
 import LedgerCore
+import LedgerWeb
 import Logging
 import NIOCore
 import NIOSSL
@@ -41,6 +42,8 @@ public struct ServerConfiguration: Sendable {
     public var requestBurst = 1000.0
     /// Seconds a client may take to send one whole request (headers and body), however it trickles them.
     public var requestSeconds: Int64 = 60
+    /// The web interface's files; nil: none served (`/` says how to install them).
+    public var web: WebAssets?
     /// Witnesses each new checkpoint is submitted to (C2SP tlog-witness); their cosignatures are stored with it.
     public var witnesses: [WitnessEndpoint] = []
     /// How often witnesses that are behind are tried again, in seconds.
@@ -116,6 +119,10 @@ public struct LedgerServer: Sendable {
         KeyRequestRoutes(store: store, queue: keyRequests).add(to: router)
         ProofRoutes(store: store).add(to: router)
         ExportRoutes(store: store).add(to: router)
+        WebRoutes(
+            store: store, assets: configuration.web, signedURL: { [signedURL] in signedURL.value.withLock { $0 } }
+        )
+        .add(to: router)
         TileRoutes(store: store, publicCheckpoints: configuration.publicCheckpoints).add(to: router)
         return router
     }

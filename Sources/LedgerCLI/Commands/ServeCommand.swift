@@ -5,6 +5,7 @@ import LedgerApp
 import LedgerClient
 import LedgerCore
 import LedgerServer
+import LedgerWeb
 import Logging
 import Synchronization
 
@@ -63,6 +64,11 @@ struct ServeCommand: ParsableCommand {
             "Requests a second one key (or one address without a signature) may make; twice as many at once; 0: no limit.",
             valueName: "n"))
     var requestsPerSecond = 500.0
+    @Option(
+        help: ArgumentHelp(
+            "The web interface's folder (default: the one installed beside this binary; docs/WEB.md).",
+            valueName: "dir"))
+    var webRoot: String?
     @Flag(help: "Print the line saying where it serves as a JSON object (ledger, url).") var json = false
 
     func validate() throws {
@@ -90,6 +96,13 @@ struct ServeCommand: ParsableCommand {
         var configuration = ServerConfiguration(host: host, port: port)
         configuration.publicURL = publicURL
         configuration.publicCheckpoints = publicCheckpoints
+        do { configuration.web = try WebAssets.locate(given: webRoot) } catch {
+            throw CommandError(.usage("cannot read the web interface's files: \(error)"), option: "--web-root")
+        }
+        if let webRoot, configuration.web == nil {
+            throw CommandError(
+                .usage("\(webRoot) holds no index.html (give the folder Sources/LedgerWeb/app)"), option: "--web-root")
+        }
         configuration.requestsPerSecond = requestsPerSecond
         configuration.requestBurst = max(1, 2 * requestsPerSecond)
         if let tlsCert, let tlsKey { configuration.tls = (tlsCert, tlsKey) }

@@ -1,0 +1,130 @@
+// The evidence staff's web interface: a page per daily move, each action signed in this browser (docs/WEB.md).
+
+import { ApiError, getJSON, info } from "./lib/api.js";
+import { h, notice, replace } from "./lib/dom.js";
+import * as keystore from "./lib/keystore.js";
+import { adminPage } from "./views/admin.js";
+import { homePage } from "./views/home.js";
+import { itemPage } from "./views/item.js";
+import { keyPage } from "./views/key.js";
+import { receivePage, transferPage } from "./views/act.js";
+
+/** What every page knows: the server, the person's key and who the server says they are. */
+export const session = {
+  info: undefined,
+  identity: undefined,
+  me: undefined,
+  people: undefined,
+  /** People by person id, read once per page load (officers name recipients from it). */
+  async peopleByID() {
+    if (!this.people) {
+      const answer = await getJSON(this.identity, "/api/v1/people");
+      this.people = new Map(answer.people.map((person) => [person.person, person]));
+    }
+    return this.people;
+  },
+  /** A person's name and agency for display: "Carol Visser (NCA)", or the id when unknown. */
+  async nameOf(person) {
+    const known = (await this.peopleByID()).get(person);
+    return known ? `${known.name} (${known.agency})` : person;
+  },
+};
+
+const routes = [
+  [/^#\/?$/, () => homePage(session)],
+  [/^#\/key$/, () => keyPage(session, refreshIdentity)],
+  [/^#\/item\/([^/]+)$/, (id) => itemPage(session, decodeURIComponent(id))],
+  [/^#\/item\/([^/]+)\/transfer$/, (id) => transferPage(session, decodeURIComponent(id))],
+  [/^#\/item\/([^/]+)\/receive$/, (id) => receivePage(session, decodeURIComponent(id))],
+  [/^#\/admin$/, () => adminPage(session)],
+];
+
+async function refreshIdentity() {
+  session.identity = await keystore.load();
+  session.me = undefined;
+  session.people = undefined;
+  if (session.identity) {
+    try {
+      session.me = await getJSON(session.identity, "/api/v1/whoami");
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) throw error;
+    }
+  }
+  renderChrome();
+}
+
+function renderChrome() {
+  const links = [["#/", "My work"], ["#/key", "My key"]];
+  if (session.me?.roles.includes("admin")) links.push(["#/admin", "Key requests"]);
+  const here = location.hash || "#/";
+  replace(
+    document.getElementById("nav"),
+    links.map(([href, label]) => h("li", {}, h("a", { href, "aria-current": here === href ? "page" : undefined }, label))),
+  );
+  replace(
+    document.getElementById("who"),
+    session.me
+      ? `${session.me.name} · ${session.me.agency} · ${session.me.roles.join(", ")}`
+      : session.identity ? "key not registered yet" : "no key in this browser",
+  );
+  if (session.info) replace(document.getElementById("ledger-info"), `Ledger ${session.info.ledger}`);
+}
+
+let rendering = 0;
+
+async function route() {
+  const main = document.getElementById("main");
+  const hash = location.hash || "#/";
+  // Only the newest navigation renders: a page still loading when the person moves on is dropped.
+  const mine = ++rendering;
+  if (!session.identity && !hash.startsWith("#/key")) {
+    location.replace("#/key");
+    return;
+  }
+  renderChrome();
+  for (const [pattern, page] of routes) {
+    const match = pattern.exec(hash);
+    if (!match) continue;
+    replace(main, h("p", { class: "loading" }, "Loading…"));
+    let content;
+    try {
+      content = await page(...match.slice(1));
+    } catch (error) {
+      content = [h("h1", {}, "Something went wrong"), notice("error", error.message)];
+    }
+    if (mine !== rendering) return;
+    replace(main, content);
+    main.focus();
+    return;
+  }
+  replace(main, h("h1", {}, "Not found"), h("p", {}, "There is no such page. ", h("a", { href: "#/" }, "Go to my work.")));
+}
+
+// A keyboard-wedge scanner types a code and Enter into the focused field: an item id opens the item.
+document.getElementById("scan").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = document.getElementById("scan-input");
+  const code = input.value.trim();
+  input.value = "";
+  if (code) location.hash = `#/item/${encodeURIComponent(itemIDFromCode(code))}`;
+});
+
+/** The item id a scanned code names: the id itself, or the `item` of a label's URL. */
+export function itemIDFromCode(code) {
+  const match = /[#/]item\/([^/?#\s]+)/.exec(code);
+  return match ? decodeURIComponent(match[1]) : code;
+}
+
+window.addEventListener("hashchange", route);
+(async () => {
+  try {
+    session.info = await info();
+    await refreshIdentity();
+  } catch (error) {
+    replace(document.getElementById("main"), notice("error", `The server cannot be reached: ${error.message}`));
+    return;
+  }
+  await route();
+})();
+
+export { refreshIdentity, route };
