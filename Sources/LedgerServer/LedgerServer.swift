@@ -84,6 +84,8 @@ public struct LedgerServer: Sendable {
     let keyRequests = KeyRequestQueue()
     /// Prometheus metrics.
     let metrics = ServerMetrics()
+    /// Statements waiting for a co-signer.
+    let pending = PendingStatements()
 
     /// A server over `store`; `logger` reports what happens outside requests (witnessing).
     public init(store: any LedgerStore, configuration: ServerConfiguration, logger: Logger) {
@@ -110,10 +112,11 @@ public struct LedgerServer: Sendable {
                 limiter: configuration.requestsPerSecond > 0
                     ? RateLimiter(perSecond: configuration.requestsPerSecond, burst: configuration.requestBurst) : nil))
         router.get("/healthz") { _, _ in Reply.json(.object([JSONMember("status", "ok")])) }
-        StatementRoutes(
+        let statementRoutes = StatementRoutes(
             store: store, committer: committer, maxStatements: configuration.maxStatementsPerRequest,
-            keyRequests: keyRequests
-        ).add(to: router)
+            keyRequests: keyRequests)
+        statementRoutes.add(to: router)
+        CoSignRoutes(store: store, queue: pending, statements: statementRoutes).add(to: router)
         ReadRoutes(store: store).add(to: router)
         CaseRoutes(store: store).add(to: router)
         KeyRequestRoutes(store: store, queue: keyRequests).add(to: router)

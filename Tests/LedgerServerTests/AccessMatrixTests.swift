@@ -40,6 +40,17 @@ struct AccessMatrixTests {
         (.post, "/api/v1/key-requests", [.badRequest, .badRequest, .badRequest, .badRequest]),
         (.get, "/api/v1/nothing-here", [.notFound, .notFound, .notFound, .notFound]),
         (.post, "/api/v1/statements", [.unauthorized, .badRequest, .badRequest, .badRequest]),
+        (.get, "/api/v1/pending", [.unauthorized, .ok, .ok, .ok]),
+        (.post, "/api/v1/pending", [.unauthorized, .badRequest, .badRequest, .badRequest]),
+        (
+            .post, "/api/v1/pending/4b1c9b7e-0000-4000-8000-000000000000/cosign",
+            [.unauthorized, .notFound, .notFound, .notFound]
+        ),
+        (
+            .delete, "/api/v1/pending/4b1c9b7e-0000-4000-8000-000000000000",
+            [.unauthorized, .notFound, .notFound, .notFound]
+        ),
+        (.get, "/api/v1/info", [.ok, .ok, .ok, .ok]),
         (.post, "/api/v1/exports", [.unauthorized, .forbidden, .ok, .ok]),
         (.post, "/api/v1/exports#items", [.unauthorized, .forbidden, .ok, .ok]),
         (.post, "/api/v1/exports#missing", [.unauthorized, .notFound, .notFound, .notFound]),

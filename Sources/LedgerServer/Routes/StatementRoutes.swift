@@ -55,6 +55,12 @@ struct StatementRoutes {
                 .contentTooLarge, code: "usage",
                 "\(statements.count) statements in one request; at most \(maxStatements)")
         }
+        return try await record(statements, single: single)
+    }
+
+    /// Sequences `statements` in the next commit group and answers with their results and receipts: for one
+    /// statement (`single`) its result with 201 or 200, or its problem; else 200 with one result per statement.
+    func record(_ statements: [SignedStatement], single: Bool) async throws -> Response {
         let result: GroupCommitter.GroupResult
         do { result = try await committer.submit(statements) } catch { throw Problem(LedgerError.from(error)) }
         let outcomes = result.outcomes

@@ -8,6 +8,9 @@ import { homePage } from "./views/home.js";
 import { itemPage } from "./views/item.js";
 import { keyPage } from "./views/key.js";
 import { receivePage, transferPage } from "./views/act.js";
+import { cosignPage } from "./views/cosign.js";
+import { actPage } from "./views/forms.js";
+import { seizePage } from "./views/seize.js";
 
 /** What every page knows: the server, the person's key and who the server says they are. */
 export const session = {
@@ -23,6 +26,13 @@ export const session = {
     }
     return this.people;
   },
+  /** The name and agency of a key's holder, or the key id's start when unknown. */
+  async nameOfKey(keyID) {
+    for (const person of (await this.peopleByID()).values()) {
+      if (person.keys.some((key) => key.key === keyID)) return `${person.name} (${person.agency})`;
+    }
+    return `key ${keyID.slice(0, 12)}…`;
+  },
   /** A person's name and agency for display: "Carol Visser (NCA)", or the id when unknown. */
   async nameOf(person) {
     const known = (await this.peopleByID()).get(person);
@@ -36,6 +46,9 @@ const routes = [
   [/^#\/item\/([^/]+)$/, (id) => itemPage(session, decodeURIComponent(id))],
   [/^#\/item\/([^/]+)\/transfer$/, (id) => transferPage(session, decodeURIComponent(id))],
   [/^#\/item\/([^/]+)\/receive$/, (id) => receivePage(session, decodeURIComponent(id))],
+  [/^#\/item\/([^/]+)\/act\/([a-z-]+)$/, (id, act) => actPage(session, decodeURIComponent(id), act)],
+  [/^#\/seize$/, () => seizePage(session)],
+  [/^#\/cosign\/([^/]+)$/, (id) => cosignPage(session, decodeURIComponent(id))],
   [/^#\/admin$/, () => adminPage(session)],
 ];
 
@@ -54,7 +67,7 @@ async function refreshIdentity() {
 }
 
 function renderChrome() {
-  const links = [["#/", "My work"], ["#/key", "My key"]];
+  const links = [["#/", "My work"], ["#/seize", "Seize"], ["#/key", "My key"]];
   if (session.me?.roles.includes("admin")) links.push(["#/admin", "Key requests"]);
   const here = location.hash || "#/";
   replace(

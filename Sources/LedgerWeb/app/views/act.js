@@ -1,6 +1,6 @@
 // Custody moves, each built, shown in plain words, signed in this browser and recorded: hand over, receive.
 
-import { ApiError, getJSON, submit } from "../lib/api.js";
+import { ApiError, getJSON, send, submit } from "../lib/api.js";
 import { field, h, notice } from "../lib/dom.js";
 import { canonicalize } from "../lib/jcs.js";
 import { buildStatement, signStatement, statementHash } from "../lib/statement.js";
@@ -38,6 +38,17 @@ export async function review(session, { stream, type, data, summary, back, extra
       // A registration carries the new key's own signature of its request beside the administrator's.
       signed.sigs.push(...extraSignatures);
       signed.sigs.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      if (data.witness_key) {
+        // A witnessing officer co-signs on their own device: the server holds the statement for them.
+        await send(session.identity, "POST", "/api/v1/pending", {
+          body: canonicalize(signed), contentType: "application/json", accept: [202],
+        });
+        const witness = await session.nameOfKey(data.witness_key);
+        outcome.replaceChildren(
+          notice("ok", h("strong", {}, "Signed. "), `It waits for ${witness} to co-sign on their own device; it is recorded once they do (until ${statement.expires.slice(0, 16).replace("T", " ")} UTC).`),
+        );
+        return;
+      }
       const result = await submit(session.identity, signed);
       const pinned = await pinnedLogKey(session);
       const proof = await verifyProof(result.receipt, pinned.vkey);

@@ -2,6 +2,7 @@
 
 import { all } from "../lib/api.js";
 import { h, notice, table } from "../lib/dom.js";
+import { describe, pendingLists } from "./cosign.js";
 
 /** A link to an item page. */
 export function itemLink(id) {
@@ -26,10 +27,26 @@ export async function homePage(session) {
     all(session.identity, "/api/v1/items", "items", { view: "in-transit" }),
     all(session.identity, "/api/v1/items", "items", { view: "overdue" }),
   ]);
+  const { mine: toCoSign, theirs: waitingOn } = await pendingLists(session);
   const awaiting = inTransit.filter((row) => row.to === me);
   const names = new Map();
   for (const person of new Set(inTransit.flatMap((row) => [row.from, row.to]))) names.set(person, await session.nameOf(person));
   const page = h("div", {}, h("h1", {}, `My work, ${session.me.name}`));
+  if (toCoSign.length > 0 || waitingOn.length > 0) {
+    page.append(
+      h(
+        "section", { "aria-labelledby": "cosign", "data-testid": "co-signatures" },
+        h("h2", { id: "cosign" }, `Awaiting my co-signature (${toCoSign.length})`),
+        toCoSign.length === 0
+          ? h("p", {}, "Nothing waits for your co-signature.")
+          : h("ul", {}, await Promise.all(toCoSign.map(async (p) => h("li", {}, await describe(session, p.signed.statement), " ",
+              h("a", { href: `#/cosign/${encodeURIComponent(p.id)}` }, "Read and co-sign"))))),
+        waitingOn.length === 0 ? null : h("h3", {}, `Waiting for a witness's co-signature (${waitingOn.length})`),
+        waitingOn.length === 0 ? null : h("ul", {}, await Promise.all(waitingOn.map(async (p) =>
+          h("li", {}, `${p.type} on ${p.stream}, for ${await session.nameOfKey(p.co_signer)} (until ${p.expires.slice(0, 16).replace("T", " ")} UTC)`)))),
+      ),
+    );
+  }
   page.append(
     h(
       "section", { "aria-labelledby": "awaiting" },

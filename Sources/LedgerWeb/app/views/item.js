@@ -4,6 +4,7 @@
 import { getJSON, getText, records } from "../lib/api.js";
 import { h, notice, table } from "../lib/dom.js";
 import { verifyProof } from "../lib/tlog.js";
+import { actsFor } from "./forms.js";
 import { pinnedLogKey } from "./key.js";
 
 const STEP_NAMES = {
@@ -88,10 +89,13 @@ export async function itemPage(session, id) {
   const page = h("div", {}, h("h1", {}, `Item ${answer.id}`, " ", h("span", { class: "badge" }, answer.status)));
   const actions = h("div", { class: "actions" });
   if (answer.status === "in-custody" && answer.holder === me) {
-    actions.append(h("a", { href: `#/item/${encodeURIComponent(id)}/transfer` }, h("button", { type: "button", tabindex: "-1" }, "Hand over")));
+    actions.append(h("a", { href: `#/item/${encodeURIComponent(id)}/transfer`, class: "button-link" }, "Hand over"));
   }
   if (answer.status === "in-transit" && answer.pending_to === me) {
-    actions.append(h("a", { href: `#/item/${encodeURIComponent(id)}/receive` }, h("button", { type: "button", tabindex: "-1" }, "Receive")));
+    actions.append(h("a", { href: `#/item/${encodeURIComponent(id)}/receive`, class: "button-link" }, "Receive"));
+  }
+  for (const [name, act] of actsFor(answer, me)) {
+    actions.append(h("a", { href: `#/item/${encodeURIComponent(id)}/act/${name}`, class: "button-link secondary" }, act.title));
   }
   actions.append(h("button", { type: "button", class: "secondary", onclick: () => window.print() }, "Print this page"));
   page.append(actions);
