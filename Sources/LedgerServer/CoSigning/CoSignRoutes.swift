@@ -120,7 +120,8 @@ struct CoSignRoutes {
         let store = self.store
         let coSignerKey = try await OffExecutor.run { try store.read { try $0.key(coSigner) } }
         guard let coSignerKey, coSignerKey.revokedSeq == nil else {
-            throw Problem(.badRequest, code: "not-found", "the co-signer's key \(coSigner.prefix(12))… is not registered")
+            throw Problem(
+                .badRequest, code: "not-found", "the co-signer's key \(coSigner.prefix(12))… is not registered")
         }
         guard coSignerKey.person != caller.person else {
             throw Problem(.badRequest, code: "usage", "the co-signer must be another person than the actor")
