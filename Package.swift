@@ -79,7 +79,7 @@ let package = Package(
             name: "LedgerServer",
             dependencies: [
                 "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerClient", "LedgerCore", "LedgerCrypto", "LedgerHTTP",
-                "LedgerWeb", .product(name: "Hummingbird", package: "hummingbird"),
+                "LedgerLabels", "LedgerWeb", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -118,7 +118,7 @@ let package = Package(
             name: "LedgerCLI",
             dependencies: [
                 "CourtBundle", "CustodyDomain", "LedgerApp", "LedgerCore", "LedgerClient", "LedgerCrypto",
-                "LedgerServer", "LedgerStores", "LedgerWeb",
+                "LedgerLabels", "LedgerServer", "LedgerStores", "LedgerWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -133,6 +133,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        // libzint (Debian's libzint-dev): modulemap and shim header only, like COpenSSL.
+        .systemLibrary(name: "CZint", path: "Sources/CZint"),
+        // Printable exhibit, seal and location labels: QR / Data Matrix and Code 128 through libzint, as SVG or PNG.
+        .target(name: "LedgerLabels", dependencies: ["CZint"], swiftSettings: strict),
         // The web interface `ledger serve` serves: plain HTML, CSS and ES modules in app/ (no build step), copied
         // next to the binary as a resource folder; the Swift side only finds and loads them.
         .target(name: "LedgerWeb", dependencies: ["LedgerCrypto"], resources: [.copy("app")], swiftSettings: strict),
@@ -147,6 +151,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "LedgerConcurrencyTests", dependencies: ["LedgerConcurrency"], swiftSettings: strict),
+        .testTarget(name: "LedgerLabelsTests", dependencies: ["LedgerLabels"], swiftSettings: strict),
         .testTarget(
             name: "LedgerCryptoTests", dependencies: ["LedgerCrypto", "LedgerTestSupport"], swiftSettings: strict),
         .testTarget(name: "LedgerCoreTests", dependencies: ["LedgerCore", "LedgerTestSupport"], swiftSettings: strict),

@@ -51,6 +51,10 @@ struct AccessMatrixTests {
             [.unauthorized, .notFound, .notFound, .notFound]
         ),
         (.get, "/api/v1/info", [.ok, .ok, .ok, .ok]),
+        (.get, "/api/v1/items/EV-1/label", [.unauthorized, .forbidden, .ok, .ok]),
+        (.get, "/api/v1/items/EV-1/label?format=png", [.unauthorized, .forbidden, .ok, .ok]),
+        (.get, "/api/v1/labels?seal=S-1", [.unauthorized, .ok, .ok, .ok]),
+        (.get, "/api/v1/labels", [.unauthorized, .badRequest, .badRequest, .badRequest]),
         (.post, "/api/v1/exports", [.unauthorized, .forbidden, .ok, .ok]),
         (.post, "/api/v1/exports#items", [.unauthorized, .forbidden, .ok, .ok]),
         (.post, "/api/v1/exports#missing", [.unauthorized, .notFound, .notFound, .notFound]),

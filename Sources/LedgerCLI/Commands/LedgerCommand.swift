@@ -62,7 +62,7 @@ struct LedgerCommand: ParsableCommand {
             AppendCommand.self, HeadCommand.self, SignCommand.self, CosignCommand.self, SubmitCommand.self,
             LogCommand.self, CheckpointCommand.self, VerifyCommand.self, RebuildCommand.self, CopyCommand.self,
             ProofCommand.self, WitnessCommand.self, LogKeyCommand.self, ExportCommand.self, VerifyBundleCommand.self,
-            TypesCommand.self, ServeCommand.self,
+            TypesCommand.self, ServeCommand.self, LabelCommand.self,
         ]
     )
 }

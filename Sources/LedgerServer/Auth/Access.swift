@@ -1,4 +1,5 @@
 import CustodyDomain
+import HTTPTypes
 import LedgerApp
 import LedgerCore
 import LedgerCrypto
@@ -24,6 +25,20 @@ enum Access {
                     $0.value.stringValue?.hasSameBytes(as: person) == true
                 }
         }
+    }
+
+    /// The item `id` with its custody steps, when `caller` may read it; else a 404 or 403 problem.
+    static func readableItem(_ id: String, by caller: Caller, in store: any LedgerStore) throws -> (
+        item: ItemRecord, steps: [CustodyStep]
+    ) {
+        guard let (item, steps) = try CustodyQueries.item(id, in: store) else {
+            throw Problem(.notFound, code: "not-found", "no item \(id)")
+        }
+        let caseRecord = try CustodyQueries.caseRecord(item.caseID, in: store)
+        guard mayRead(item: item, steps: steps, caseRecord: caseRecord, by: caller) else {
+            throw Problem.forbidden("you may not read item \(id): your agency has not joined case \(item.caseID)")
+        }
+        return (item, steps)
     }
 
     /// Whether `caller` may read the case `caseRecord` (its figures and log).

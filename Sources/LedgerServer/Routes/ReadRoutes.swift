@@ -104,13 +104,7 @@ struct ReadRoutes {
         let id = try context.parameters.require("id")
         let store = self.store
         let json = try await OffExecutor.run { () -> JSONValue in
-            guard let (item, steps) = try CustodyQueries.item(id, in: store) else {
-                throw Problem(.notFound, code: "not-found", "no item \(id)")
-            }
-            let caseRecord = try CustodyQueries.caseRecord(item.caseID, in: store)
-            guard Access.mayRead(item: item, steps: steps, caseRecord: caseRecord, by: caller) else {
-                throw Problem.forbidden("you may not read item \(id): your agency has not joined case \(item.caseID)")
-            }
+            let (item, steps) = try Access.readableItem(id, by: caller, in: store)
             var members = item.jsonValue.objectMembers ?? []
             members.append(JSONMember("custody_chain", .array(steps.map(\.jsonValue))))
             members.append(JSONMember("head", try StreamPosition.of(CustodyStreams.item(id), in: store).json))

@@ -7,6 +7,7 @@ import { adminPage } from "./views/admin.js";
 import { homePage } from "./views/home.js";
 import { itemPage } from "./views/item.js";
 import { keyPage } from "./views/key.js";
+import { labelPage } from "./views/label.js";
 import { receivePage, transferPage } from "./views/act.js";
 import { cosignPage } from "./views/cosign.js";
 import { actPage } from "./views/forms.js";
@@ -46,6 +47,7 @@ const routes = [
   [/^#\/item\/([^/]+)$/, (id) => itemPage(session, decodeURIComponent(id))],
   [/^#\/item\/([^/]+)\/transfer$/, (id) => transferPage(session, decodeURIComponent(id))],
   [/^#\/item\/([^/]+)\/receive$/, (id) => receivePage(session, decodeURIComponent(id))],
+  [/^#\/item\/([^/]+)\/label$/, (id) => labelPage(session, decodeURIComponent(id))],
   [/^#\/item\/([^/]+)\/act\/([a-z-]+)$/, (id, act) => actPage(session, decodeURIComponent(id), act)],
   [/^#\/seize$/, () => seizePage(session)],
   [/^#\/cosign\/([^/]+)$/, (id) => cosignPage(session, decodeURIComponent(id))],

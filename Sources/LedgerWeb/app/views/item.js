@@ -97,6 +97,7 @@ export async function itemPage(session, id) {
   for (const [name, act] of actsFor(answer, me)) {
     actions.append(h("a", { href: `#/item/${encodeURIComponent(id)}/act/${name}`, class: "button-link secondary" }, act.title));
   }
+  actions.append(h("a", { href: `#/item/${encodeURIComponent(id)}/label`, class: "button-link secondary" }, "Label"));
   actions.append(h("button", { type: "button", class: "secondary", onclick: () => window.print() }, "Print this page"));
   page.append(actions);
   const holder = answer.status === "in-transit" ? `${await session.nameOf(answer.holder)}, in transit to ${await session.nameOf(answer.pending_to)}` : await session.nameOf(answer.holder);
