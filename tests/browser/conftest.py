@@ -119,7 +119,8 @@ def browser(playwright_instance):
 
 def open_page(browser, server, **options):
     """A new browser context (a person at their own desk) with one page on the server."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, **options)
+    options.setdefault("viewport", {"width": 1280, "height": 800})
+    context = browser.new_context(**options)
     page = context.new_page()
     page.on("pageerror", lambda error: print(f"page error: {error}"))
     page.goto(server.url + "/")
