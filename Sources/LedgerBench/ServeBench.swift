@@ -178,6 +178,9 @@ func runServe(_ options: Options) throws {
     if let first = samples.first, let last = samples.last, let peak = samples.max() {
         print(
             String(format: "serve_rss_mib start %.0f end %.0f max %.0f (%d samples)", first, last, peak, samples.count))
+        // The resident size through the run, at ten evenly spaced moments: flat once the caches are full.
+        let points = (0..<10).map { samples[min(samples.count - 1, $0 * samples.count / 10)] } + [last]
+        print("serve_rss_mib_over_run " + points.map { String(format: "%.0f", $0) }.joined(separator: " "))
     }
     let report = try VerifyRunner.verify(store: served.store, options: VerifyOptions(), source: served.path)
     guard report.exitStatus == 0 else { throw LedgerError.integrity("the served ledger does not verify") }

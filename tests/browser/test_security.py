@@ -38,7 +38,8 @@ def test_a_script_in_a_description_is_shown_as_text_and_an_injected_one_is_block
 
 def test_a_history_row_changed_by_the_server_is_flagged_by_the_pages_own_proof_check(ledger, server, browser):
     ledger.run("transfer", "EV-1", "--to", "bob", "--purpose", "storage", "--seal", "S-1", "--key", "carol.pem")
-    context, page = open_page(browser, server)
+    # Routing in the test sees the page's requests only without a service worker in between.
+    context, page = open_page(browser, server, service_workers="block")
     use_key_file(page, ledger.path("carol.pem"))
 
     def tamper(route):

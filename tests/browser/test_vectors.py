@@ -150,3 +150,37 @@ def test_small_order_and_non_canonical_public_keys_are_refused_by_the_page(serve
     assert answers["good"] is None
     assert answers["ours"] is False
     context.close()
+
+
+def test_rfc6962_inclusion_and_consistency_vectors_verify_in_the_browser_and_altered_ones_do_not(server, browser):
+    vectors = json.loads((ROOT / "Tests/Vectors/merkle-rfc6962.json").read_text())
+    context, page = open_page(browser, server)
+    results = page.evaluate(
+        """async ({ inclusion, consistency }) => {
+            const { verifyInclusion, verifyConsistency } = await import("/app/lib/tlog.js");
+            const { fromHex } = await import("/app/lib/bytes.js");
+            const out = { inclusion: [], consistency: [], altered: [] };
+            for (const v of inclusion) {
+                const proof = v.proof.map(fromHex);
+                out.inclusion.push(await verifyInclusion(fromHex(v.leaf_hash), v.leaf_index, v.tree_size, proof, fromHex(v.root)));
+                if (proof.length > 0) {
+                    const bad = proof.map((p) => p.slice()); bad[0][0] ^= 1;
+                    out.altered.push(await verifyInclusion(fromHex(v.leaf_hash), v.leaf_index, v.tree_size, bad, fromHex(v.root)));
+                }
+            }
+            for (const v of consistency) {
+                const proof = v.proof.map(fromHex);
+                out.consistency.push(await verifyConsistency(v.size1, v.size2, fromHex(v.root1), fromHex(v.root2), proof));
+                if (proof.length > 0) {
+                    const bad = proof.map((p) => p.slice()); bad[bad.length - 1][0] ^= 1;
+                    out.altered.push(await verifyConsistency(v.size1, v.size2, fromHex(v.root1), fromHex(v.root2), bad));
+                }
+            }
+            return out;
+        }""",
+        {"inclusion": vectors["inclusion_proofs"], "consistency": vectors["consistency_proofs"]},
+    )
+    assert results["inclusion"] and all(results["inclusion"])
+    assert results["consistency"] and all(results["consistency"])
+    assert results["altered"] and not any(results["altered"])
+    context.close()

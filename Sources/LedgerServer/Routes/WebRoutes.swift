@@ -27,6 +27,8 @@ struct WebRoutes {
         router.get("/app/**") { request, context in
             try file(context.parameters.getCatchAll().joined(separator: "/"), request)
         }
+        // The service worker (offline reading) is served from the root, so that it may serve the whole page.
+        router.get("/sw.js") { request, _ in try file("sw.js", request) }
         router.get("/api/v1/info") { _, _ in try await info() }
     }
 

@@ -1,14 +1,16 @@
 // The evidence staff's web interface: a page per daily move, each action signed in this browser (docs/WEB.md).
 
-import { ApiError, getJSON, info } from "./lib/api.js";
+import { ApiError, getJSON, info, onOffline } from "./lib/api.js";
 import { h, notice, replace } from "./lib/dom.js";
 import * as keystore from "./lib/keystore.js";
 import { adminPage } from "./views/admin.js";
+import { auditPage } from "./views/audit.js";
 import { homePage } from "./views/home.js";
 import { itemPage } from "./views/item.js";
 import { keyPage } from "./views/key.js";
 import { labelPage } from "./views/label.js";
 import { receivePage, transferPage } from "./views/act.js";
+import { casePage, casesPage } from "./views/cases.js";
 import { cosignPage } from "./views/cosign.js";
 import { actPage } from "./views/forms.js";
 import { seizePage } from "./views/seize.js";
@@ -50,8 +52,11 @@ const routes = [
   [/^#\/item\/([^/]+)\/label$/, (id) => labelPage(session, decodeURIComponent(id))],
   [/^#\/item\/([^/]+)\/act\/([a-z-]+)$/, (id, act) => actPage(session, decodeURIComponent(id), act)],
   [/^#\/seize$/, () => seizePage(session)],
+  [/^#\/cases$/, () => casesPage(session)],
+  [/^#\/case\/([^/]+)$/, (id) => casePage(session, decodeURIComponent(id))],
   [/^#\/cosign\/([^/]+)$/, (id) => cosignPage(session, decodeURIComponent(id))],
   [/^#\/admin$/, () => adminPage(session)],
+  [/^#\/audit$/, () => auditPage(session)],
 ];
 
 async function refreshIdentity() {
@@ -69,7 +74,7 @@ async function refreshIdentity() {
 }
 
 function renderChrome() {
-  const links = [["#/", "My work"], ["#/seize", "Seize"], ["#/key", "My key"]];
+  const links = [["#/", "My work"], ["#/seize", "Seize"], ["#/cases", "Cases"], ["#/audit", "Audit"], ["#/key", "My key"]];
   if (session.me?.roles.includes("admin")) links.push(["#/admin", "Key requests"]);
   const here = location.hash || "#/";
   replace(
@@ -97,6 +102,7 @@ async function route() {
     return;
   }
   renderChrome();
+  document.getElementById("offline").hidden = true;
   for (const [pattern, page] of routes) {
     const match = pattern.exec(hash);
     if (!match) continue;
@@ -130,7 +136,21 @@ export function itemIDFromCode(code) {
   return match ? decodeURIComponent(match[1]) : code;
 }
 
+onOffline((date) => {
+  const banner = document.getElementById("offline");
+  banner.textContent = `Offline: the server cannot be reached. This shows what this device read earlier (${date}); nothing can be signed until it is back.`;
+  banner.hidden = false;
+});
+
 window.addEventListener("hashchange", route);
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js").catch(() => {});
+  navigator.serviceWorker.ready.then((registration) => {
+    const files = performance.getEntriesByType("resource").map((entry) => entry.name)
+      .filter((url) => url.startsWith(`${location.origin}/app/`));
+    registration.active?.postMessage({ keep: ["/", "/api/v1/info", ...new Set(files)] });
+  });
+}
 (async () => {
   try {
     session.info = await info();

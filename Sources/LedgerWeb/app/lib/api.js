@@ -13,6 +13,13 @@ export class ApiError extends Error {
   }
 }
 
+const offlineListeners = [];
+
+/** Calls `listener(date)` whenever an answer is a copy read earlier (the server could not be reached). */
+export function onOffline(listener) {
+  offlineListeners.push(listener);
+}
+
 let serverInfo;
 let clockOffset = 0;
 
@@ -20,6 +27,7 @@ let clockOffset = 0;
 export async function info() {
   if (serverInfo) return serverInfo;
   const response = await fetch("/api/v1/info", { cache: "no-store" });
+  if (response.headers.get("X-Offline-Copy")) offlineListeners.forEach((listener) => listener(response.headers.get("X-Offline-Copy")));
   if (!response.ok) throw new ApiError(response.status, await problem(response));
   const date = Date.parse(response.headers.get("Date") ?? "");
   if (Number.isFinite(date)) clockOffset = date - Date.now();
@@ -53,7 +61,16 @@ export async function send(identity, method, path, { body, contentType, accept =
       }),
     );
   }
-  const response = await fetch(path, { method, headers, body: bytes, cache: "no-store" });
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: bytes, cache: "no-store" });
+  } catch {
+    throw new ApiError(0, { detail: method === "GET"
+      ? "the server cannot be reached, and this was not read before on this device"
+      : "the server cannot be reached: nothing was sent or recorded; try again when it can be" });
+  }
+  const offline = response.headers.get("X-Offline-Copy");
+  if (offline) offlineListeners.forEach((listener) => listener(offline));
   if (!accept.includes(response.status)) throw new ApiError(response.status, await problem(response));
   return response;
 }

@@ -109,3 +109,56 @@ export async function verifyProof(text, vkey, record) {
   }
   return { record: bytes, entry, seq: index + 1, size: checkpoint.size, root: base64(checkpoint.root) };
 }
+
+/** RFC 9162 §2.1.4.2: whether `proof` shows the tree of `first` leaves (root `firstRoot`) is a prefix of the tree
+ * of `second` leaves (root `secondRoot`). Equal sizes need an empty proof and equal roots; size 0 is refused. */
+export async function verifyConsistency(first, second, firstRoot, secondRoot, proof) {
+  if (first === second) return proof.length === 0 && equal(firstRoot, secondRoot);
+  if (first === 0 || first > second || proof.length === 0) return false;
+  const path = (first & (first - 1)) === 0 ? [firstRoot, ...proof] : [...proof];
+  let fn = first - 1;
+  let sn = second - 1;
+  while (fn % 2 === 1) {
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  let fr = path[0];
+  let sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fr = await sha256(concat(Uint8Array.of(1), c, fr));
+      sr = await sha256(concat(Uint8Array.of(1), c, sr));
+      while (fn % 2 === 0 && fn !== 0) {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      }
+    } else {
+      sr = await sha256(concat(Uint8Array.of(1), sr, c));
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && equal(fr, firstRoot) && equal(sr, secondRoot);
+}
+
+/** The cosignature lines of a checkpoint note other than the log's: witness name and the time it cosigned (C2SP
+ * tlog-cosignature/v1: key ID, 8-byte big-endian UNIX time, signature). Not verified here: the witness keys are not
+ * pinned in the page. */
+export function cosignatures(note, logName) {
+  const out = [];
+  for (const line of note.slice(note.indexOf("\n\n") + 2).split("\n")) {
+    const match = /^\u2014 (\S+) (\S+)$/.exec(line);
+    if (!match || match[1] === logName) continue;
+    let bytes;
+    try {
+      bytes = fromBase64(match[2]);
+    } catch {
+      continue;
+    }
+    if (bytes.length !== 76) continue;
+    const seconds = new DataView(bytes.buffer, bytes.byteOffset + 4, 8).getBigUint64(0);
+    out.push({ name: match[1], time: new Date(Number(seconds) * 1000).toISOString() });
+  }
+  return out;
+}

@@ -73,6 +73,7 @@ export async function review(session, { stream, type, data, summary, back, extra
 /** A refusal in words: a conflict says someone else was first; a custody rule says which. */
 export function explain(error) {
   if (!(error instanceof ApiError)) return notice("error", error.message);
+  if (error.status === 0) return notice("error", h("strong", {}, "Not sent: "), error.message);
   const code = error.problem.code;
   if (error.status === 409 || code === "stale-revision" || code === "conflict") {
     return notice(

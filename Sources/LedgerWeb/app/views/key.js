@@ -64,6 +64,7 @@ export async function keyPage(session, refreshIdentity) {
             onclick: async () => {
               if (!confirm("Forget the key in this browser? A registered key stays registered; you need your key file or a new registration to sign again.")) return;
               await keystore.forget();
+              navigator.serviceWorker?.controller?.postMessage("forget");
               await refreshIdentity();
               location.hash = "#/key";
               location.reload();

@@ -1,0 +1,60 @@
+// The auditor's page: the newest checkpoint checked against the pinned log key, proven consistent with the one this
+// browser checked last (the log was only appended to in between), and the witnesses that cosigned it.
+
+import { getJSON, getText } from "../lib/api.js";
+import { base64, fromBase64 } from "../lib/bytes.js";
+import { h, notice, table } from "../lib/dom.js";
+import * as keystore from "../lib/keystore.js";
+import { cosignatures, parseVKey, verifyCheckpoint, verifyConsistency } from "../lib/tlog.js";
+import { pinnedLogKey } from "./key.js";
+
+export async function auditPage(session) {
+  const pinned = await pinnedLogKey(session);
+  const note = await getText(session.identity, "/checkpoint");
+  const page = h("div", {}, h("h1", {}, "Audit"));
+  let checkpoint;
+  try {
+    checkpoint = await verifyCheckpoint(note, pinned.vkey);
+  } catch (error) {
+    page.append(notice("error", h("strong", {}, "The server's checkpoint does not verify: "), error.message));
+    return page;
+  }
+  const previous = await keystore.load("audited");
+  let consistency;
+  if (!previous) {
+    consistency = notice("info", `First check in this browser: checkpoint ${checkpoint.size} is kept as the one to compare the next with.`);
+  } else if (previous.size > checkpoint.size) {
+    consistency = notice("error", `The log shrank: this browser checked size ${previous.size}, the server now shows ${checkpoint.size}.`);
+  } else {
+    const answer = await getJSON(session.identity, `/api/v1/proofs/consistency?old=${previous.size}&new=${checkpoint.size}`);
+    const ok = await verifyConsistency(previous.size, checkpoint.size, fromBase64(previous.root), checkpoint.root,
+      answer.proof.map(fromBase64));
+    consistency = ok
+      ? notice("ok", `Consistent: the log of size ${checkpoint.size} extends the one of size ${previous.size} this browser checked on ${previous.checkedAt.slice(0, 16).replace("T", " ")} UTC; nothing before it was changed or removed.`)
+      : notice("error", h("strong", {}, "Inconsistent: "), `the server's proof does not show that size ${checkpoint.size} extends the size ${previous.size} checked before. Report it.`);
+    if (!ok) {
+      page.append(consistency);
+      return page;
+    }
+  }
+  await keystore.save({ size: checkpoint.size, root: base64(checkpoint.root), checkedAt: new Date().toISOString() }, "audited");
+  const witnesses = cosignatures(note, (await parseVKey(pinned.vkey)).name);
+  page.append(
+    h("section", { "aria-labelledby": "checkpoint" },
+      h("h2", { id: "checkpoint" }, "The newest checkpoint"),
+      notice("ok", `Checkpoint ${checkpoint.size} is signed by the log key pinned in this browser.`),
+      consistency,
+      h("pre", { class: "mono", "data-testid": "checkpoint" }, note)),
+    h("section", { "aria-labelledby": "witnesses" },
+      h("h2", { id: "witnesses" }, `Witness cosignatures (${witnesses.length})`),
+      witnesses.length === 0
+        ? h("p", {}, "No witness has cosigned this checkpoint (yet).")
+        : table(["Witness", "Cosigned at (UTC)"], witnesses.map((w) => [w.name, w.time.slice(0, 19).replace("T", " ")])),
+      h("p", { class: "hint" }, "Check them with the witnesses' own keys: ledger verify --witness VKEY --witness-quorum N.")),
+    h("section", { "aria-labelledby": "full" },
+      h("h2", { id: "full" }, "The whole log"),
+      h("p", {}, "Auditors verify every entry, signature and custody rule on their own machine:"),
+      h("pre", { class: "mono" }, `ledger verify --ledger ${session.info.url} --key YOUR-KEY.pem \\\n    --trust-log-key '${pinned.vkey}'`)),
+  );
+  return page;
+}
