@@ -122,6 +122,7 @@ public struct LedgerServer: Sendable {
         KeyRequestRoutes(store: store, queue: keyRequests).add(to: router)
         ProofRoutes(store: store).add(to: router)
         ExportRoutes(store: store).add(to: router)
+        TargetImportRoutes(store: store).add(to: router)
         LabelRoutes(store: store, signedURL: { [signedURL] in signedURL.value.withLock { $0 } }).add(to: router)
         WebRoutes(
             store: store, assets: configuration.web, signedURL: { [signedURL] in signedURL.value.withLock { $0 } }

@@ -161,11 +161,20 @@ public enum TargetImport {
 
     /// Rows whose target the case already has, as "line N: …" texts.
     public static func alreadyKnown(_ rows: [TargetRow], caseID: String, in store: any LedgerStore) throws -> [String] {
+        try knownRows(rows, caseID: caseID, in: store).map { row, id in
+            "line \(row.line): \(row.kind.rawValue) \(row.value) is already target \(id)"
+        }
+    }
+
+    /// Rows whose target the case already has, with that target's id.
+    public static func knownRows(_ rows: [TargetRow], caseID: String, in store: any LedgerStore) throws -> [(
+        row: TargetRow, id: String
+    )] {
         try store.read { reader in
-            var known: [String] = []
+            var known: [(row: TargetRow, id: String)] = []
             for row in rows {
                 if let id = try reader.targetID(caseID: caseID, kind: row.kind.rawValue, value: row.value) {
-                    known.append("line \(row.line): \(row.kind.rawValue) \(row.value) is already target \(id)")
+                    known.append((row, id))
                 }
             }
             return known

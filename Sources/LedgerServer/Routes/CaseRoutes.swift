@@ -9,6 +9,7 @@ import LedgerCrypto
 /// - `GET /api/v1/cases`: the cases the caller's agency has joined (every case for auditors and administrators).
 /// - `GET /api/v1/cases/{id}`: a case, with its operation figures (`stats`).
 /// - `GET /api/v1/targets?case=&status=&category=&country=&limit=&after=`: the targets of readable cases, by id.
+/// - `GET /api/v1/targets/{id}`: one target of a readable case.
 /// - `GET /api/v1/people`: people, their agencies and keys (every signed caller: officers name recipients).
 /// - `GET /api/v1/stats?case=`: the figures of a readable case, or of every case for whole-log readers.
 struct CaseRoutes {
@@ -18,6 +19,7 @@ struct CaseRoutes {
         router.get("/api/v1/cases") { _, context in try await cases(context) }
         router.get("/api/v1/cases/:id") { _, context in try await caseRecord(context) }
         router.get("/api/v1/targets") { request, context in try await targets(request, context) }
+        router.get("/api/v1/targets/:id") { _, context in try await target(context) }
         router.get("/api/v1/people") { _, context in try await people(context) }
         router.get("/api/v1/stats") { request, context in try await stats(request, context) }
     }
@@ -81,6 +83,22 @@ struct CaseRoutes {
         }
         return Reply.json(
             .object([JSONMember("next", next.map { .string($0) } ?? .null), JSONMember("targets", .array(page))]))
+    }
+
+    private func target(_ context: LedgerRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let id = try context.parameters.require("id")
+        let store = self.store
+        let json = try await OffExecutor.run { () -> JSONValue in
+            guard let target = try CustodyQueries.target(id, in: store) else {
+                throw Problem(.notFound, code: "not-found", "no target \(id)")
+            }
+            guard let record = try CustodyQueries.caseRecord(target.caseID, in: store),
+                Access.mayRead(caseRecord: record, by: caller)
+            else { throw Problem.forbidden("you may not read target \(id): your agency has not joined its case") }
+            return target.jsonValue
+        }
+        return Reply.json(json)
     }
 
     private func people(_ context: LedgerRequestContext) async throws -> Response {

@@ -14,6 +14,7 @@ import { casePage, casesPage } from "./views/cases.js";
 import { cosignPage } from "./views/cosign.js";
 import { actPage } from "./views/forms.js";
 import { seizePage } from "./views/seize.js";
+import { targetPage, targetsPage } from "./views/targets.js";
 
 /** What every page knows: the server, the person's key and who the server says they are. */
 export const session = {
@@ -53,6 +54,8 @@ const routes = [
   [/^#\/item\/([^/]+)\/act\/([a-z-]+)$/, (id, act) => actPage(session, decodeURIComponent(id), act)],
   [/^#\/seize$/, () => seizePage(session)],
   [/^#\/cases$/, () => casesPage(session)],
+  [/^#\/targets$/, () => targetsPage(session)],
+  [/^#\/target\/([^/]+)$/, (id) => targetPage(session, decodeURIComponent(id))],
   [/^#\/case\/([^/]+)$/, (id) => casePage(session, decodeURIComponent(id))],
   [/^#\/cosign\/([^/]+)$/, (id) => cosignPage(session, decodeURIComponent(id))],
   [/^#\/admin$/, () => adminPage(session)],
@@ -74,7 +77,7 @@ async function refreshIdentity() {
 }
 
 function renderChrome() {
-  const links = [["#/", "My work"], ["#/seize", "Seize"], ["#/cases", "Cases"], ["#/audit", "Audit"], ["#/key", "My key"]];
+  const links = [["#/", "My work"], ["#/seize", "Seize"], ["#/cases", "Cases"], ["#/targets", "Targets"], ["#/audit", "Audit"], ["#/key", "My key"]];
   if (session.me?.roles.includes("admin")) links.push(["#/admin", "Key requests"]);
   const here = location.hash || "#/";
   replace(
