@@ -4,10 +4,11 @@ import Hummingbird
 import LedgerApp
 import LedgerCore
 
-/// Preparing a target list for signing in the browser: the server reads the CSV exactly as `ledger target import`
-/// does (RFC 4180, the same columns, every value normalized and checked, errors by line number) and answers the
-/// `target.identified` data and stream of each new target; the person's page signs and submits them. The server
-/// signs nothing and writes nothing here.
+/// Preparing a target list for signing in the browser.
+///
+/// The server reads the CSV exactly as `ledger target import` does (RFC 4180, the same columns, every value
+/// normalized and checked, errors by line number) and answers the `target.identified` data and stream of each new
+/// target; the person's page signs and submits them. The server signs nothing and writes nothing here.
 ///
 /// - `POST /api/v1/targets/prepare?case=ID&source=TEXT` with a `text/csv` body: 200
 ///   `{"targets":[{"line","stream","data"}…],"known":[…]}` (`known`: rows whose target the case already has, each
