@@ -117,3 +117,38 @@ def test_a_disposal_waits_for_the_witnessing_officer_who_co_signs_on_their_own_d
     assert carol.get_by_test_id("co-signatures").count() == 0
     carol_context.close()
     bob_context.close()
+
+
+def test_a_forensic_image_is_recorded_and_a_description_corrected_beside_the_original(ledger, server, browser):
+    context, page = open_page(browser, server)
+    use_key_file(page, ledger.path("carol.pem"))
+
+    def acquire(p):
+        p.get_by_label("Imaging tool").fill("ewfacquire")
+        p.get_by_label("Tool version").fill("20140608")
+        p.get_by_label("Source MD5").fill("d41d8cd98f00b204e9800998ecf8427e")
+        p.get_by_label("Image file name").fill("EV-1.E01")
+        p.get_by_label("Image size in bytes").fill("1048576")
+        p.get_by_label("Image SHA-256").fill("E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855")
+        p.get_by_label("The verification hash matched").check()
+    act(page, server, "EV-1", "acquire", acquire)
+    assert "EV-1.E01, 1048576 bytes, verified" in page.get_by_test_id("summary").inner_text()
+    assert "Recorded as seq" in sign_and_record(page)
+    record = json.loads(ledger.run("log", "--stream", "item/EV-1", "--format", "jsonl").stdout.splitlines()[-1])
+    data = record["body"]["statement"]["data"]
+    assert data["source_hashes"] == [{"alg": "md5", "value": "d41d8cd98f00b204e9800998ecf8427e"}]
+    assert data["images"][0]["hashes"][0]["value"].startswith("e3b0c442")
+
+    page.goto(server.url + "/#/item/EV-1")
+    page.get_by_test_id("chain").get_by_role("link", name="correct").first.click()
+    page.get_by_label("Field").select_option("description")
+    page.get_by_label("Corrected text").fill("Grey laptop, Dell Latitude 5420")
+    page.get_by_label("Why").fill("Model read from the label")
+    page.get_by_role("button", name="Review").click()
+    assert "correct description of step 1 of EV-1" in page.get_by_test_id("summary").inner_text()
+    assert "Recorded as seq" in sign_and_record(page)
+    page.goto(server.url + "/#/item/EV-1")
+    page.get_by_text("Grey laptop, Dell Latitude 5420").wait_for()
+    assert "originally “Grey laptop”" in page.locator("main").inner_text()
+    page.get_by_test_id("verdict").get_by_text("Verified against checkpoint").wait_for()
+    context.close()

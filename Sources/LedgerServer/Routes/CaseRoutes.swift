@@ -6,31 +6,33 @@ import LedgerCrypto
 
 /// Cases, targets, people and figures, each filtered by what the caller may see (``Access``).
 ///
-/// - `GET /api/v1/cases`: the cases the caller's agency has joined (every case for auditors and administrators).
+/// - `GET /api/v1/cases?limit=&after=`: the cases the caller's agency has joined (every case for auditors and administrators).
 /// - `GET /api/v1/cases/{id}`: a case, with its operation figures (`stats`).
 /// - `GET /api/v1/targets?case=&status=&category=&country=&limit=&after=`: the targets of readable cases, by id.
 /// - `GET /api/v1/targets/{id}`: one target of a readable case.
-/// - `GET /api/v1/people`: people, their agencies and keys (every signed caller: officers name recipients).
+/// - `GET /api/v1/people?limit=&after=`: people, their agencies and keys (every signed caller: officers name recipients).
 /// - `GET /api/v1/stats?case=`: the figures of a readable case, or of every case for whole-log readers.
 struct CaseRoutes {
     let store: any LedgerStore
 
     func add(to router: Router<LedgerRequestContext>) {
-        router.get("/api/v1/cases") { _, context in try await cases(context) }
+        router.get("/api/v1/cases") { request, context in try await cases(request, context) }
         router.get("/api/v1/cases/:id") { _, context in try await caseRecord(context) }
         router.get("/api/v1/targets") { request, context in try await targets(request, context) }
         router.get("/api/v1/targets/:id") { _, context in try await target(context) }
-        router.get("/api/v1/people") { _, context in try await people(context) }
+        router.get("/api/v1/people") { request, context in try await people(request, context) }
         router.get("/api/v1/stats") { request, context in try await stats(request, context) }
     }
 
-    private func cases(_ context: LedgerRequestContext) async throws -> Response {
+    private func cases(_ request: Request, _ context: LedgerRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
+        let (limit, after) = try ReadRoutes.paging(request)
         let store = self.store
         let readable = try await OffExecutor.run {
-            try CustodyQueries.cases(in: store).filter { Access.mayRead(caseRecord: $0, by: caller) }.map(\.jsonValue)
+            try CustodyQueries.cases(in: store).filter { Access.mayRead(caseRecord: $0, by: caller) }
+                .map { ($0.id, $0.jsonValue) }
         }
-        return Reply.json(.object([JSONMember("cases", .array(readable))]))
+        return ReadRoutes.page(readable, member: "cases", after: after, limit: limit)
     }
 
     private func caseRecord(_ context: LedgerRequestContext) async throws -> Response {
@@ -101,11 +103,14 @@ struct CaseRoutes {
         return Reply.json(json)
     }
 
-    private func people(_ context: LedgerRequestContext) async throws -> Response {
+    private func people(_ request: Request, _ context: LedgerRequestContext) async throws -> Response {
         _ = try context.requireCaller()
+        let (limit, after) = try ReadRoutes.paging(request)
         let store = self.store
-        let people = try await OffExecutor.run { try CustodyQueries.people(in: store).map(\.jsonValue) }
-        return Reply.json(.object([JSONMember("people", .array(people))]))
+        let people = try await OffExecutor.run {
+            try CustodyQueries.people(in: store).map { ($0.person, $0.jsonValue) }
+        }
+        return ReadRoutes.page(people, member: "people", after: after, limit: limit)
     }
 
     private func stats(_ request: Request, _ context: LedgerRequestContext) async throws -> Response {

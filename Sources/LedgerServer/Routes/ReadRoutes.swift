@@ -181,6 +181,25 @@ struct ReadRoutes {
         return response
     }
 
+    /// The `limit` and `after` of a list request.
+    static func paging(_ request: Request) throws -> (limit: Int, after: String?) {
+        let query = request.uri.queryParameters
+        return (try limit(query.get("limit")), query.get("after"))
+    }
+
+    /// One page of `values` (each with its id) in id order, after the id `after`: `{"<member>":[…],"next":…}`.
+    static func page(_ values: [(id: String, json: JSONValue)], member: String, after: String?, limit: Int) -> Response
+    {
+        let sorted = values.sorted { $0.id.utf8.lexicographicallyPrecedes($1.id.utf8) }
+        let rest = sorted.drop(while: { value in after.map { !$0.precedesInBytes(value.id) } ?? false })
+        let page = rest.prefix(limit)
+        let next = rest.count > limit ? page.last?.id : nil
+        return Reply.json(
+            .object([
+                JSONMember(member, .array(page.map(\.json))), JSONMember("next", next.map { .string($0) } ?? .null),
+            ]))
+    }
+
     static func limit(_ text: String?) throws -> Int {
         guard let text else { return defaultLimit }
         guard let value = Int(text), value >= 1, value <= maxLimit else {

@@ -1,6 +1,6 @@
 // The evidence staff's web interface: a page per daily move, each action signed in this browser (docs/WEB.md).
 
-import { ApiError, getJSON, info, onOffline } from "./lib/api.js";
+import { ApiError, all, getJSON, info, onOffline } from "./lib/api.js";
 import { h, notice, replace } from "./lib/dom.js";
 import * as keystore from "./lib/keystore.js";
 import { adminPage } from "./views/admin.js";
@@ -12,6 +12,7 @@ import { labelPage } from "./views/label.js";
 import { receivePage, transferPage } from "./views/act.js";
 import { casePage, casesPage } from "./views/cases.js";
 import { cosignPage } from "./views/cosign.js";
+import { correctPage } from "./views/correct.js";
 import { actPage } from "./views/forms.js";
 import { seizePage } from "./views/seize.js";
 import { targetPage, targetsPage } from "./views/targets.js";
@@ -25,8 +26,8 @@ export const session = {
   /** People by person id, read once per page load (officers name recipients from it). */
   async peopleByID() {
     if (!this.people) {
-      const answer = await getJSON(this.identity, "/api/v1/people");
-      this.people = new Map(answer.people.map((person) => [person.person, person]));
+      const people = await all(this.identity, "/api/v1/people", "people");
+      this.people = new Map(people.map((person) => [person.person, person]));
     }
     return this.people;
   },
@@ -50,6 +51,7 @@ const routes = [
   [/^#\/item\/([^/]+)$/, (id) => itemPage(session, decodeURIComponent(id))],
   [/^#\/item\/([^/]+)\/transfer$/, (id) => transferPage(session, decodeURIComponent(id))],
   [/^#\/item\/([^/]+)\/receive$/, (id) => receivePage(session, decodeURIComponent(id))],
+  [/^#\/item\/([^/]+)\/correct\/(\d+)$/, (id, seq) => correctPage(session, decodeURIComponent(id), seq)],
   [/^#\/item\/([^/]+)\/label$/, (id) => labelPage(session, decodeURIComponent(id))],
   [/^#\/item\/([^/]+)\/act\/([a-z-]+)$/, (id, act) => actPage(session, decodeURIComponent(id), act)],
   [/^#\/seize$/, () => seizePage(session)],

@@ -1,6 +1,6 @@
 // Cases: the operation's figures with a chart, and its court bundle, exported by the server and downloaded here.
 
-import { getJSON, send } from "../lib/api.js";
+import { all, getJSON, send } from "../lib/api.js";
 import { h, notice, table } from "../lib/dom.js";
 import { explain } from "./act.js";
 
@@ -36,7 +36,7 @@ export function targetsChart(byCategory) {
 }
 
 export async function casesPage(session) {
-  const { cases } = await getJSON(session.identity, "/api/v1/cases");
+  const cases = await all(session.identity, "/api/v1/cases", "cases");
   return h(
     "div", {}, h("h1", {}, "Cases"),
     cases.length === 0

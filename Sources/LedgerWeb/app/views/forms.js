@@ -16,8 +16,8 @@ export function timestamp(local) {
   return `${local.length === 16 ? `${local}:00` : local}${sign}${hours}:${minutes}`;
 }
 
-const holds = (item, me) => item.holder === me;
-const handles = (item, me) => item.holder === me || item.checked_out_to === me;
+const holds = (item, me) => item.holder === me.person;
+const handles = (item, me) => item.holder === me.person || item.checked_out_to === me.person;
 
 /** The acts, by the name in their page's address (#/item/ID/act/NAME). */
 export const ACTS = {
@@ -78,6 +78,50 @@ export const ACTS = {
     summary: (me, item, data, names) =>
       `You, ${me.name}, dispose of ${item.id} (${data.method}) under ${data.authority}${data.witness_key ? `, witnessed by ${names.witness_key}` : ""}.`,
   },
+  acquire: {
+    title: "Record a forensic image", type: "item.acquired",
+    allowed: (item, me) => (item.status === "in-custody" && holds(item, me)) || (item.status === "checked-out" && item.checked_out_to === me.person),
+    fields: [
+      { name: "tool", label: "Imaging tool", required: true },
+      { name: "tool_version", label: "Tool version", required: true },
+      { name: "write_blocker", label: "Write blocker (optional)" },
+      { name: "source_md5", label: "Source MD5 (as the tool reported it; optional)", kind: "hash", bytes: 16 },
+      { name: "source_sha1", label: "Source SHA-1 (optional)", kind: "hash", bytes: 20 },
+      { name: "source_sha256", label: "Source SHA-256 (optional)", kind: "hash", bytes: 32 },
+      { name: "image_name", label: "Image file name", required: true },
+      { name: "image_size", label: "Image size in bytes", required: true, kind: "integer" },
+      { name: "image_sha256", label: "Image SHA-256", required: true, kind: "hash", bytes: 32 },
+      { name: "verified", label: "The verification hash matched", kind: "checkbox" },
+      { name: "notes", label: "Notes (optional)", kind: "textarea" },
+    ],
+    shape: (data) => {
+      const sourceHashes = [["md5", data.source_md5], ["sha1", data.source_sha1], ["sha256", data.source_sha256]]
+        .filter(([, value]) => value).map(([alg, value]) => ({ alg, value }));
+      if (sourceHashes.length === 0) throw new Error("give at least one of the source's hashes, as the imaging tool reported them");
+      const out = { tool: data.tool, tool_version: data.tool_version, source_hashes: sourceHashes,
+        images: [{ name: data.image_name, size: Number(data.image_size), hashes: [{ alg: "sha256", value: data.image_sha256 }] }],
+        verified: data.verified === true };
+      if (data.write_blocker) out.write_blocker = data.write_blocker;
+      if (data.notes) out.notes = data.notes;
+      return out;
+    },
+    summary: (me, item, data) => `You, ${me.name}, record an image of ${item.id} made with ${data.tool} ${data.tool_version}: ${data.images[0].name}, ${data.images[0].size} bytes${data.verified ? ", verified" : ", NOT verified"}.`,
+  },
+  "report-lost": {
+    title: "Report it lost", type: "custody.lost",
+    allowed: (item, me) => item.status === "in-transit" && (holds(item, me) || item.pending_to === me.person || me.roles.includes("supervisor")),
+    fields: [{ name: "details", label: "What happened", kind: "textarea", required: true }],
+    summary: (me, item, data) => `You, ${me.name}, report ${item.id} lost in transit: “${data.details}”.`,
+  },
+  reassign: {
+    title: "Reassign", type: "custody.reassigned",
+    allowed: (item, me) => me.roles.includes("supervisor") && !["disposed", "lost"].includes(item.status),
+    fields: [
+      { name: "to", label: "New holder or recipient", kind: "person", required: true },
+      { name: "reason", label: "Reason", kind: "textarea", required: true },
+    ],
+    summary: (me, item, data, names) => `You, ${me.name}, reassign ${item.id} to ${names.to}: “${data.reason}”.`,
+  },
   "cancel-hand-over": {
     title: "Cancel the hand-over", type: "custody.release-cancelled",
     allowed: (item, me) => item.status === "in-transit" && holds(item, me),
@@ -86,7 +130,7 @@ export const ACTS = {
   },
   "refuse-receipt": {
     title: "Refuse the receipt", type: "custody.receipt-refused",
-    allowed: (item, me) => item.status === "in-transit" && item.pending_to === me,
+    allowed: (item, me) => item.status === "in-transit" && item.pending_to === me.person,
     fields: [{ name: "reason", label: "Reason", kind: "textarea", required: true }],
     summary: (me, item, data) => `You, ${me.name}, refuse to receive ${item.id} (it goes back to ${item.holder}): “${data.reason}”.`,
   },
@@ -106,7 +150,7 @@ export function witnessSelect(people, me, name = "witness_key") {
   );
 }
 
-/** The acts the person may do on an item now, for its page's buttons. */
+/** The acts the person (`whoami`: person and roles) may do on an item now, for its page's buttons. */
 export function actsFor(item, me) {
   return Object.entries(ACTS).filter(([, act]) => act.allowed(item, me));
 }
@@ -116,7 +160,7 @@ export async function actPage(session, id, name) {
   if (!act) throw new Error(`no such act: ${name}`);
   const item = await getJSON(session.identity, `/api/v1/items/${encodeURIComponent(id)}`);
   const page = h("div", {}, h("h1", {}, `${act.title}: ${item.id}`));
-  if (!act.allowed(item, session.me.person)) {
+  if (!act.allowed(item, session.me)) {
     page.append(notice("warning", `You cannot do this now: ${item.id} is ${item.status}, held by ${item.holder}.`));
     return page;
   }
@@ -135,6 +179,8 @@ export async function actPage(session, id, name) {
         people.map((person) => h("option", { value: person.person }, `${person.name} (${person.agency}) · ${person.person}`)));
     } else if (spec.kind === "textarea") {
       input = h("textarea", { name: spec.name, required: spec.required, rows: 3 });
+    } else if (spec.kind === "checkbox") {
+      input = h("input", { type: "checkbox", name: spec.name });
     } else if (spec.kind === "datetime") {
       input = h("input", { type: "datetime-local", name: spec.name, required: spec.required });
     } else {
@@ -167,19 +213,30 @@ export async function actPage(session, id, name) {
       const data = {};
       const names = {};
       for (const spec of act.fields) {
+        if (spec.kind === "checkbox") {
+          data[spec.name] = inputs[spec.name].checked;
+          continue;
+        }
         const value = inputs[spec.name].value.trim();
         if (!value) continue;
+        if (spec.kind === "hash" && !new RegExp(`^[0-9a-f]{${spec.bytes * 2}}$`).test(value.toLowerCase())) {
+          throw new Error(`${spec.label.replace(/ \(.*/, "")}: ${spec.bytes * 2} hex digits`);
+        }
+        if (spec.kind === "integer" && !/^(0|[1-9][0-9]{0,15})$/.test(value)) {
+          throw new Error(`${spec.label}: a whole number`);
+        }
         if (spec.mustEqual && value !== spec.mustEqual(item)) {
           throw new Error(`${spec.label.replace(/ \(.*/, "")}: ${value} is not the one on record (${spec.mustEqual(item)})`);
         }
-        data[spec.name] = spec.kind === "datetime" ? timestamp(value) : value;
+        data[spec.name] = spec.kind === "datetime" ? timestamp(value) : spec.kind === "hash" ? value.toLowerCase() : value;
         if (spec.kind === "person") names[spec.name] = await session.nameOf(value);
         if (spec.kind === "witness") names[spec.name] = await session.nameOfKey(value);
       }
-      if (occurred.value) data.occurred_at = timestamp(occurred.value);
+      const shaped = act.shape ? act.shape(data) : data;
+      if (occurred.value) shaped.occurred_at = timestamp(occurred.value);
       form.hidden = true;
       step.replaceChildren(await review(session, {
-        stream: `item/${item.id}`, type: act.type, data, summary: act.summary(session.me, item, data, names),
+        stream: `item/${item.id}`, type: act.type, data: shaped, summary: act.summary(session.me, item, shaped, names),
         back: () => { form.hidden = false; step.replaceChildren(); },
       }));
     } catch (error) {

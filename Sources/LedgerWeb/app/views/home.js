@@ -17,6 +17,17 @@ export function since(time) {
   return `${Math.round(minutes / 1440)} d`;
 }
 
+/** The items of the person's cases that changed last, newest first, each with its last step ([seq, type, by]). */
+async function recentActivity(session, count = 10) {
+  const cases = await all(session.identity, "/api/v1/cases", "cases");
+  const items = (await Promise.all(cases.map((c) => all(session.identity, "/api/v1/items", "items", { case: c.id })))).flat();
+  return items
+    .filter((item) => (item.log ?? []).length > 0)
+    .sort((a, b) => b.last_seq - a.last_seq)
+    .slice(0, count)
+    .map((item) => ({ item, last: item.log[item.log.length - 1] }));
+}
+
 export async function homePage(session) {
   if (!session.me) {
     return h("div", {}, h("h1", {}, "My work"), notice("warning", "Your key is not registered yet. ", h("a", { href: "#/key" }, "See my key.")));
@@ -31,6 +42,7 @@ export async function homePage(session) {
   const awaiting = inTransit.filter((row) => row.to === me);
   const names = new Map();
   for (const person of new Set(inTransit.flatMap((row) => [row.from, row.to]))) names.set(person, await session.nameOf(person));
+  const recent = await recentActivity(session);
   const page = h("div", {}, h("h1", {}, `My work, ${session.me.name}`));
   if (toCoSign.length > 0 || waitingOn.length > 0) {
     page.append(
@@ -86,6 +98,15 @@ export async function homePage(session) {
             ["Item", "From", "To", "Since", "For"],
             inTransit.map((row) => [itemLink(row.item.id), names.get(row.from), names.get(row.to), row.since.slice(0, 16).replace("T", " "), since(row.since)]),
           ),
+    ),
+    h(
+      "section", { "aria-labelledby": "recent" },
+      h("h2", { id: "recent" }, "Recent activity in my cases"),
+      recent.length === 0
+        ? h("p", {}, "Nothing recorded yet.")
+        : table(["Item", "Case", "Last step", "By", "Seq"],
+            recent.map(({ item, last }) => [itemLink(item.id), item.case, last[1], last[2], String(last[0])]),
+            { "data-testid": "recent" }),
     ),
     h(
       "section", { "aria-labelledby": "overdue" },

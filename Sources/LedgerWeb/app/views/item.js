@@ -4,7 +4,9 @@
 import { getJSON, getText, records } from "../lib/api.js";
 import { h, notice, table } from "../lib/dom.js";
 import { verifyProof } from "../lib/tlog.js";
+import { mayCorrect } from "./correct.js";
 import { actsFor } from "./forms.js";
+import { timeline } from "./timeline.js";
 import { pinnedLogKey } from "./key.js";
 
 const STEP_NAMES = {
@@ -12,7 +14,7 @@ const STEP_NAMES = {
   "custody.received": "received", "custody.release-cancelled": "hand-over cancelled",
   "custody.receipt-refused": "receipt refused", "item.checked-out": "checked out", "item.checked-in": "checked in",
   "item.stored": "stored", "item.sealed": "sealed", "item.unsealed": "unsealed", "item.disposed": "disposed",
-  "item.corrected": "corrected", "custody.lost": "reported lost", "custody.reassigned": "reassigned",
+  "entry.corrected": "corrected", "custody.lost": "reported lost", "custody.reassigned": "reassigned",
   "item.examined": "examined", "note.added": "note",
 };
 
@@ -94,7 +96,7 @@ export async function itemPage(session, id) {
   if (answer.status === "in-transit" && answer.pending_to === me) {
     actions.append(h("a", { href: `#/item/${encodeURIComponent(id)}/receive`, class: "button-link" }, "Receive"));
   }
-  for (const [name, act] of actsFor(answer, me)) {
+  for (const [name, act] of session.me ? actsFor(answer, session.me) : []) {
     actions.append(h("a", { href: `#/item/${encodeURIComponent(id)}/act/${name}`, class: "button-link secondary" }, act.title));
   }
   actions.append(h("a", { href: `#/item/${encodeURIComponent(id)}/label`, class: "button-link secondary" }, "Label"));
@@ -126,10 +128,25 @@ export async function itemPage(session, id) {
       ),
     ),
   );
+  const acquisitions = answer.acquisitions ?? [];
+  if (acquisitions.length > 0) {
+    page.append(
+      h("section", { "aria-labelledby": "hashes" },
+        h("h2", { id: "hashes" }, "Forensic images and their hashes"),
+        table(["Seq", "Tool", "Image", "Bytes", "SHA-256", "Verified"],
+          acquisitions.flatMap((a) => (a.images ?? []).map((image) => [
+            String(a.seq), a.tool, image.name, String(image.size), h("span", { class: "mono" }, image.sha256 ?? ""),
+            a.verified ? "yes" : "NO",
+          ])), { "data-testid": "hashes" })),
+    );
+  }
   const verdict = h("div", { "aria-live": "polite", "data-testid": "verdict" }, notice("info", "Checking every row against the signed log…"));
   const rows = steps.map((step) => [
     String(step.number), step.time.slice(0, 19).replace("T", " "), STEP_NAMES[step.type] ?? step.type,
-    `${step.by} (${step.by_agency})`, detailsText(step.type, step.details ?? {}), h("span", { "data-seq": step.seq, class: "badge" }, "…"),
+    `${step.by} (${step.by_agency})`,
+    [detailsText(step.type, step.details ?? {}), session.me && mayCorrect(step, session.me)
+      ? [" ", h("a", { href: `#/item/${encodeURIComponent(id)}/correct/${step.seq}`, class: "hint" }, "correct")] : null],
+    h("span", { "data-seq": step.seq, class: "badge" }, "…"),
   ]);
   page.append(
     h(
@@ -137,6 +154,7 @@ export async function itemPage(session, id) {
       h("h2", { id: "chain" }, "Chain of custody"),
       verdict,
       h("div", { class: "table-wrap" }, table(["#", "Recorded (UTC)", "Step", "By", "Details", "In the log"], rows, { "data-testid": "chain" })),
+      steps.length > 0 ? h("figure", {}, timeline(steps), h("figcaption", { class: "hint" }, "Drawn to scale, by who acted: a dashed band is a hand-over in transit.")) : null,
     ),
   );
   const pinned = await pinnedLogKey(session);

@@ -1,7 +1,7 @@
 // Seizing an item: its facts, where it was taken and on what authority, its seal, and photos hashed in this
 // browser with WebCrypto (the files are not uploaded: only their SHA-256 goes into the signed statement).
 
-import { getJSON } from "../lib/api.js";
+import { all, getJSON } from "../lib/api.js";
 import { hex, sha256 } from "../lib/bytes.js";
 import { field, h, notice, table } from "../lib/dom.js";
 import { explain, review } from "./act.js";
@@ -10,7 +10,7 @@ import { timestamp, witnessSelect } from "./forms.js";
 const KINDS = ["laptop", "phone", "hard-disk", "server", "storage-media", "other"];
 
 export async function seizePage(session) {
-  const cases = (await getJSON(session.identity, "/api/v1/cases")).cases.filter((c) => c.status !== "closed");
+  const cases = (await all(session.identity, "/api/v1/cases", "cases")).filter((c) => c.status !== "closed");
   const page = h("div", {}, h("h1", {}, "Seize an item"));
   if (cases.length === 0) {
     page.append(notice("warning", "No open case you may record in."));

@@ -2,7 +2,7 @@
 // normalizes the rows exactly as `ledger target import` does; the page signs one statement per row and submits
 // them in batches, showing its progress.
 
-import { ApiError, getJSON, send } from "../lib/api.js";
+import { ApiError, all, getJSON, send } from "../lib/api.js";
 import { canonicalize } from "../lib/jcs.js";
 import { field, h, notice, table } from "../lib/dom.js";
 import { buildStatement, signStatement } from "../lib/statement.js";
@@ -13,7 +13,7 @@ const ZERO = "0".repeat(64);
 const BATCH = 1000;
 
 export async function targetsPage(session) {
-  const { cases } = await getJSON(session.identity, "/api/v1/cases");
+  const cases = await all(session.identity, "/api/v1/cases", "cases");
   const page = h("div", {}, h("h1", {}, "Targets"));
   const caseSelect = h("select", { name: "case" }, h("option", { value: "" }, "All my cases"), cases.map((c) => h("option", { value: c.id }, c.id)));
   const status = h("select", { name: "status" }, ["", "identified", "takedown-requested", "taken-down", "not-actioned", "reappeared", "false-positive"]
