@@ -26,6 +26,8 @@ struct Options {
     var statements = false
     /// Run `ledger serve` under load (`--serve`): clients, seconds.
     var serve = false
+    /// Time the web interface's requests (`--web`) on the demo ledger and grown to `--large` entries.
+    var web = false
     var clients = 16
     var seconds = 60
     var largeEntries = 1_000_000
@@ -47,6 +49,7 @@ func parseOptions() -> Options {
         case "--export": options.export = true
         case "--v2": options.statements = true
         case "--serve": options.serve = true
+        case "--web": options.web = true
         case "--clients": options.clients = Int(arguments.popFirst() ?? "") ?? options.clients
         case "--seconds": options.seconds = Int(arguments.popFirst() ?? "") ?? options.seconds
         case "--count-signatures":
@@ -75,7 +78,7 @@ func parseOptions() -> Options {
             exit(0)
         case "--help", "-h":
             print(
-                "usage: ledger-bench [--entries N] [--batch B] [--dir DIR] [--append-only] | --v2 [--entries N] [--batch B] | --serve [--entries N] [--batch B] [--clients C] [--seconds S] | --custody [--targets N] [--image-mib M] | --proofs [--large N] | --export [--large N] | --count-signatures PATH"
+                "usage: ledger-bench [--entries N] [--batch B] [--dir DIR] [--append-only] | --v2 [--entries N] [--batch B] | --serve [--entries N] [--batch B] [--clients C] [--seconds S] | --web [--targets N] [--large N] | --custody [--targets N] [--image-mib M] | --proofs [--large N] | --export [--large N] | --count-signatures PATH"
             )
             exit(0)
         default:
@@ -403,6 +406,8 @@ do {
         try runStatements(options)
     } else if options.serve {
         try runServe(options)
+    } else if options.web {
+        try runWeb(options)
     } else if options.custody {
         try runCustody(options)
     } else if options.proofs {
