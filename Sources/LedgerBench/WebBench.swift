@@ -26,8 +26,10 @@ func runWeb(_ options: Options) throws {
         ?? FileManager.default.temporaryDirectory.appendingPathComponent("ledger-bench-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: directory) } }
-    let report = try Demo(directory: directory + "/demo", stores: StandardStores(), targets: options.targets, log: { _ in })
-        .run()
+    let report = try Demo(
+        directory: directory + "/demo", stores: StandardStores(), targets: options.targets, log: { _ in }
+    )
+    .run()
     let keys = URL(fileURLWithPath: report.ledgerPath).deletingLastPathComponent().appendingPathComponent("keys").path
     let carol = try KeyFiles.load(keys + "/carol.nl.pem", passphrase: nil)
     let store = try LedgerLocation(report.ledgerPath, stores: StandardStores()).open()
@@ -69,9 +71,10 @@ private func measure(store: any LedgerStore, signer: Ed25519PrivateKey, label: S
             // The dashboard: whoami, the person's items, in transit, overdue, co-signatures, cases, people.
             var dashboard: [Double] = []
             for path in [
-                "/api/v1/whoami", "/api/v1/items?holder=carol.nl&limit=1000", "/api/v1/items?view=in-transit&limit=1000",
+                "/api/v1/whoami", "/api/v1/items?holder=carol.nl&limit=1000",
+                "/api/v1/items?view=in-transit&limit=1000",
                 "/api/v1/items?view=overdue&limit=1000", "/api/v1/pending", "/api/v1/cases?limit=1000",
-                "/api/v1/people?limit=1000",
+                "/api/v1/people?limit=1000", "/api/v1/activity?limit=10",
             ] {
                 _ = try await timed(path, into: &dashboard)
             }

@@ -42,6 +42,9 @@ public struct ServerConfiguration: Sendable {
     public var requestBurst = 1000.0
     /// Seconds a client may take to send one whole request (headers and body), however it trickles them.
     public var requestSeconds: Int64 = 60
+    /// The certificate authority of the time-stamp authority, to check stored RFC 3161 time stamps with; nil: they
+    /// are served unchecked (`--tsa-ca`).
+    public var tsaCAFile: String?
     /// The web interface's files; nil: none served (`/` says how to install them).
     public var web: WebAssets?
     /// Witnesses each new checkpoint is submitted to (C2SP tlog-witness); their cosignatures are stored with it.
@@ -123,6 +126,7 @@ public struct LedgerServer: Sendable {
         ProofRoutes(store: store).add(to: router)
         ExportRoutes(store: store).add(to: router)
         TargetImportRoutes(store: store).add(to: router)
+        TimestampRoutes(store: store, caFile: configuration.tsaCAFile).add(to: router)
         LabelRoutes(store: store, signedURL: { [signedURL] in signedURL.value.withLock { $0 } }).add(to: router)
         WebRoutes(
             store: store, assets: configuration.web, signedURL: { [signedURL] in signedURL.value.withLock { $0 } }

@@ -54,6 +54,8 @@ struct AccessMatrixTests {
             [.unauthorized, .notFound, .notFound, .notFound]
         ),
         (.get, "/api/v1/info", [.ok, .ok, .ok, .ok]),
+        (.get, "/api/v1/activity", [.unauthorized, .ok, .ok, .ok]),
+        (.get, "/api/v1/timestamps", [.unauthorized, .ok, .ok, .ok]),
         (.get, "/api/v1/items/EV-1/label", [.unauthorized, .forbidden, .ok, .ok]),
         (.get, "/api/v1/items/EV-1/label?format=png", [.unauthorized, .forbidden, .ok, .ok]),
         (.get, "/api/v1/labels?seal=S-1", [.unauthorized, .ok, .ok, .ok]),

@@ -18,8 +18,9 @@ struct PaginationTests {
                 var after: String?
                 repeat {
                     let query = "?limit=2" + (after.map { "&after=\($0)" } ?? "")
-                    let page = try JSONSerialization.jsonObject(
-                        with: Data(try await audrey.send("GET", path + query).body)) as? [String: Any]
+                    let page =
+                        try JSONSerialization.jsonObject(
+                            with: Data(try await audrey.send("GET", path + query).body)) as? [String: Any]
                     let values = page?[member] as? [[String: Any]] ?? []
                     #expect(values.count <= 2)
                     seen += values.compactMap { $0[idField] as? String }

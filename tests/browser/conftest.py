@@ -85,23 +85,32 @@ class Server:
         self.url = url
 
 
-@pytest.fixture
-def server(ledger):
+def start_server(ledger, *extra):
+    """`ledger serve` on a free loopback port over the ledger, serving the repository's web files."""
     process = subprocess.Popen(
         [LEDGER, "serve", "--ledger", "custody.ledger", "--listen", "127.0.0.1:0", "--json",
-         "--web-root", str(ROOT / "Sources/LedgerWeb/app")],
+         "--web-root", str(ROOT / "Sources/LedgerWeb/app"), *extra],
         cwd=ledger.folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     line = process.stdout.readline()
     if not line:
         raise AssertionError(f"ledger serve did not start: {process.stderr.read()}")
-    url = json.loads(line)["url"]
-    yield Server(process, url)
-    process.terminate()
+    return Server(process, json.loads(line)["url"])
+
+
+def stop_server(server):
+    server.process.terminate()
     try:
-        process.wait(timeout=15)
+        server.process.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        process.kill()
+        server.process.kill()
+
+
+@pytest.fixture
+def server(ledger):
+    running = start_server(ledger)
+    yield running
+    stop_server(running)
 
 
 @pytest.fixture(scope="session")

@@ -47,6 +47,9 @@ def test_a_csv_of_targets_is_checked_by_line_signed_in_the_browser_and_recorded_
     assert after - before == ROWS
     stats = json.loads(ledger.run("stats", "--case", "OP-1", "--json").stdout)
     assert stats["targets"]["identified"] == ROWS
+    # The source as typed, a space included (a query is percent-encoded, never form-encoded).
+    first = json.loads(ledger.run("targets", "--case", "OP-1", "--json").stdout.splitlines()[0])
+    assert first["source"] == "Partner feed"
 
     # Reading the same file again: every row is already there, nothing to sign.
     page.get_by_role("button", name="Read the file").click()

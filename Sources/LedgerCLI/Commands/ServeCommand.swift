@@ -69,6 +69,11 @@ struct ServeCommand: ParsableCommand {
             "The web interface's folder (default: the one installed beside this binary; docs/WEB.md).",
             valueName: "dir"))
     var webRoot: String?
+    @Option(
+        help: ArgumentHelp(
+            "The time-stamp authority's CA (PEM): stored RFC 3161 time stamps are served checked against it.",
+            valueName: "file"))
+    var tsaCA: String?
     @Flag(help: "Print the line saying where it serves as a JSON object (ledger, url).") var json = false
 
     func validate() throws {
@@ -102,6 +107,12 @@ struct ServeCommand: ParsableCommand {
         if let webRoot, configuration.web == nil {
             throw CommandError(
                 .usage("\(webRoot) holds no index.html (give the folder Sources/LedgerWeb/app)"), option: "--web-root")
+        }
+        if let tsaCA {
+            guard FileManager.default.isReadableFile(atPath: tsaCA) else {
+                throw CommandError(.usage("cannot read the TSA CA file \(tsaCA)"), option: "--tsa-ca")
+            }
+            configuration.tsaCAFile = tsaCA
         }
         configuration.requestsPerSecond = requestsPerSecond
         configuration.requestBurst = max(1, 2 * requestsPerSecond)

@@ -24,6 +24,7 @@ struct ReadRoutes {
         router.get("/api/v1/items") { request, context in try await items(request, context) }
         router.get("/api/v1/items/:id") { request, context in try await item(request, context) }
         router.get("/api/v1/log") { request, context in try await log(request, context) }
+        router.get("/api/v1/activity") { request, context in try await activity(request, context) }
     }
 
     private func whoami(_ context: LedgerRequestContext) throws -> Response {
@@ -97,6 +98,37 @@ struct ReadRoutes {
         }
         return Reply.json(
             .object([JSONMember("items", .array(page)), JSONMember("next", next.map { .string($0) } ?? .null)]))
+    }
+
+    /// The items of the cases the caller may read that changed last, newest first, each with its last step
+    /// (`{"activity":[{"item","case","seq","type","by"}…]}`): the dashboard's recent activity, in one request.
+    private func activity(_ request: Request, _ context: LedgerRequestContext) async throws -> Response {
+        let caller = try context.requireCaller()
+        let limit = min(try Self.limit(request.uri.queryParameters.get("limit")), 100)
+        let store = self.store
+        let rows = try await OffExecutor.run { () -> [JSONValue] in
+            let cases = try CustodyQueries.cases(in: store).filter { Access.mayRead(caseRecord: $0, by: caller) }
+            var latest: [ItemRecord] = []
+            for caseRecord in cases {
+                for item in try CustodyQueries.items(in: store, matching: ItemSearch(caseID: caseRecord.id)) {
+                    latest.append(item)
+                    if latest.count > 4 * limit {
+                        latest.sort { $0.lastSeq > $1.lastSeq }
+                        latest.removeLast(latest.count - limit)
+                    }
+                }
+            }
+            latest.sort { $0.lastSeq > $1.lastSeq }
+            return latest.prefix(limit).compactMap { item in
+                guard let last = item.log.last else { return nil }
+                return .object([
+                    JSONMember("by", .string(last.person)), JSONMember("case", .string(item.caseID)),
+                    JSONMember("item", .string(item.id)), JSONMember("seq", .integer(last.seq)),
+                    JSONMember("type", .string(last.type)),
+                ])
+            }
+        }
+        return Reply.json(.object([JSONMember("activity", .array(rows))]))
     }
 
     private func item(_ request: Request, _ context: LedgerRequestContext) async throws -> Response {

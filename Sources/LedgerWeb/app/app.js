@@ -8,7 +8,7 @@ import { auditPage } from "./views/audit.js";
 import { homePage } from "./views/home.js";
 import { itemPage } from "./views/item.js";
 import { keyPage } from "./views/key.js";
-import { labelPage } from "./views/label.js";
+import { labelPage, labelsPage } from "./views/label.js";
 import { receivePage, transferPage } from "./views/act.js";
 import { casePage, casesPage } from "./views/cases.js";
 import { cosignPage } from "./views/cosign.js";
@@ -56,6 +56,7 @@ const routes = [
   [/^#\/item\/([^/]+)\/act\/([a-z-]+)$/, (id, act) => actPage(session, decodeURIComponent(id), act)],
   [/^#\/seize$/, () => seizePage(session)],
   [/^#\/cases$/, () => casesPage(session)],
+  [/^#\/labels$/, () => labelsPage(session)],
   [/^#\/targets$/, () => targetsPage(session)],
   [/^#\/target\/([^/]+)$/, (id) => targetPage(session, decodeURIComponent(id))],
   [/^#\/case\/([^/]+)$/, (id) => casePage(session, decodeURIComponent(id))],
@@ -79,7 +80,7 @@ async function refreshIdentity() {
 }
 
 function renderChrome() {
-  const links = [["#/", "My work"], ["#/seize", "Seize"], ["#/cases", "Cases"], ["#/targets", "Targets"], ["#/audit", "Audit"], ["#/key", "My key"]];
+  const links = [["#/", "My work"], ["#/seize", "Seize"], ["#/cases", "Cases"], ["#/targets", "Targets"], ["#/labels", "Labels"], ["#/audit", "Audit"], ["#/key", "My key"]];
   if (session.me?.roles.includes("admin")) links.push(["#/admin", "Key requests"]);
   const here = location.hash || "#/";
   replace(

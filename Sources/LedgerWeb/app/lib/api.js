@@ -20,6 +20,17 @@ export function onOffline(listener) {
   offlineListeners.push(listener);
 }
 
+/**
+ * A query string with every value percent-encoded (RFC 3986: a space is %20, a plus %2B). Not URLSearchParams,
+ * whose form encoding writes a space as "+", which the server reads as a plus.
+ */
+export function queryString(parameters) {
+  return Object.entries(parameters)
+    .filter(([, value]) => value !== undefined && value !== null && value !== "")
+    .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`)
+    .join("&");
+}
+
 let serverInfo;
 let clockOffset = 0;
 
@@ -90,9 +101,7 @@ export async function all(identity, path, member, query = {}) {
   const values = [];
   let after;
   do {
-    const parameters = new URLSearchParams({ ...query, limit: "1000" });
-    if (after) parameters.set("after", after);
-    const page = await getJSON(identity, `${path}?${parameters}`);
+    const page = await getJSON(identity, `${path}?${queryString({ ...query, limit: "1000", after })}`);
     values.push(...(page[member] ?? []));
     after = page.next;
   } while (after);
@@ -102,7 +111,7 @@ export async function all(identity, path, member, query = {}) {
 /** The exact records of a stream the person may read, in seq order. */
 export async function records(identity, stream) {
   const out = [];
-  let path = `/api/v1/log?${new URLSearchParams({ stream, limit: "1000" })}`;
+  let path = `/api/v1/log?${queryString({ stream, limit: "1000" })}`;
   while (path) {
     const response = await send(identity, "GET", path);
     const text = await response.text();

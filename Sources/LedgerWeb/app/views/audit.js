@@ -51,10 +51,29 @@ export async function auditPage(session) {
         ? h("p", {}, "No witness has cosigned this checkpoint (yet).")
         : table(["Witness", "Cosigned at (UTC)"], witnesses.map((w) => [w.name, w.time.slice(0, 19).replace("T", " ")])),
       h("p", { class: "hint" }, "Check them with the witnesses' own keys: ledger verify --witness VKEY --witness-quorum N.")),
+    await timestampsSection(session),
     h("section", { "aria-labelledby": "full" },
       h("h2", { id: "full" }, "The whole log"),
       h("p", {}, "Auditors verify every entry, signature and custody rule on their own machine:"),
       h("pre", { class: "mono" }, `ledger verify --ledger ${session.info.url} --key YOUR-KEY.pem \\\n    --trust-log-key '${pinned.vkey}'`)),
   );
   return page;
+}
+
+/** The RFC 3161 time stamps stored over checkpoints, with the files to check them with `openssl ts -verify`. */
+async function timestampsSection(session) {
+  const { timestamps } = await getJSON(session.identity, "/api/v1/timestamps");
+  const download = (text, name, bytes) => h("a", {
+    href: URL.createObjectURL(new Blob([bytes ?? text], { type: "application/octet-stream" })), download: name,
+  }, name);
+  return h("section", { "aria-labelledby": "timestamps", "data-testid": "timestamps" },
+    h("h2", { id: "timestamps" }, `Time stamps (RFC 3161): ${timestamps.length}`),
+    timestamps.length === 0
+      ? h("p", {}, "No time stamp is stored over any checkpoint.")
+      : table(["Checkpoint size", "Time (TSA)", "Checked by the server", "Files"], timestamps.map((t) => [
+          String(t.size), t.gen_time ?? "—",
+          t.checked ? `yes, against its TSA CA${t.tsa ? ` (${t.tsa})` : ""}` : t.problem ?? "no (the server has no TSA CA): check it yourself",
+          [download(null, `checkpoint-${t.size}.tsr`, fromBase64(t.token)), " ", download(t.checkpoint, `checkpoint-${t.size}.txt`)],
+        ])),
+    h("p", { class: "hint" }, "Check one yourself: openssl ts -verify -in checkpoint-N.tsr -data checkpoint-N.txt -CAfile TSA-CA.pem"));
 }

@@ -1,6 +1,6 @@
 // My work: what awaits my receipt, what I hold, what is in transit, what is checked out and overdue.
 
-import { all } from "../lib/api.js";
+import { all, getJSON } from "../lib/api.js";
 import { h, notice, table } from "../lib/dom.js";
 import { describe, pendingLists } from "./cosign.js";
 
@@ -17,15 +17,9 @@ export function since(time) {
   return `${Math.round(minutes / 1440)} d`;
 }
 
-/** The items of the person's cases that changed last, newest first, each with its last step ([seq, type, by]). */
-async function recentActivity(session, count = 10) {
-  const cases = await all(session.identity, "/api/v1/cases", "cases");
-  const items = (await Promise.all(cases.map((c) => all(session.identity, "/api/v1/items", "items", { case: c.id })))).flat();
-  return items
-    .filter((item) => (item.log ?? []).length > 0)
-    .sort((a, b) => b.last_seq - a.last_seq)
-    .slice(0, count)
-    .map((item) => ({ item, last: item.log[item.log.length - 1] }));
+/** The items of the person's cases that changed last, newest first, each with its last step (one request). */
+async function recentActivity(session) {
+  return (await getJSON(session.identity, "/api/v1/activity?limit=10")).activity;
 }
 
 export async function homePage(session) {
@@ -105,7 +99,7 @@ export async function homePage(session) {
       recent.length === 0
         ? h("p", {}, "Nothing recorded yet.")
         : table(["Item", "Case", "Last step", "By", "Seq"],
-            recent.map(({ item, last }) => [itemLink(item.id), item.case, last[1], last[2], String(last[0])]),
+            recent.map((row) => [itemLink(row.item), row.case, row.type, row.by, String(row.seq)]),
             { "data-testid": "recent" }),
     ),
     h(

@@ -81,7 +81,7 @@ export async function checkChain(session, id, steps, vkey) {
     if (differences.length > 0) problems.push(`row ${step.number} (seq ${step.seq}) differs from the signed log: ${differences.join("; ")}`);
     else verifiedRows.add(step.seq);
   }
-  return { size, problems, verifiedRows };
+  return { size, problems, verifiedRows, entries: bySeq };
 }
 
 export async function itemPage(session, id) {
@@ -158,8 +158,18 @@ export async function itemPage(session, id) {
     ),
   );
   const pinned = await pinnedLogKey(session);
+  const photos = h("div", { "data-testid": "photos" });
+  page.append(photos);
   checkChain(session, id, steps, pinned.vkey)
-    .then(({ size, problems, verifiedRows }) => {
+    .then(({ size, problems, verifiedRows, entries }) => {
+      const seized = [...entries.values()].find((entry) => (entry.body.statement ?? entry.body).type === "item.seized");
+      const list = (seized?.body.statement ?? seized?.body)?.data?.photos ?? [];
+      if (list.length > 0) {
+        photos.replaceChildren(h("section", { "aria-labelledby": "photos-title" },
+          h("h2", { id: "photos-title" }, `Photos at the seizure (${list.length})`),
+          h("p", { class: "hint" }, "Their SHA-256, from the seizure's record (proven above): compare with the photo files."),
+          h("ul", {}, list.map((hashes) => h("li", { class: "mono" }, hashes.map((x) => `${x.alg} ${x.value}`).join(", "))))));
+      }
       for (const badge of page.querySelectorAll("[data-seq]")) {
         const ok = verifiedRows.has(Number(badge.dataset.seq));
         badge.textContent = ok ? "proven" : "NOT PROVEN";

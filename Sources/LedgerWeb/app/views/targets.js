@@ -2,7 +2,7 @@
 // normalizes the rows exactly as `ledger target import` does; the page signs one statement per row and submits
 // them in batches, showing its progress.
 
-import { ApiError, all, getJSON, send } from "../lib/api.js";
+import { ApiError, all, getJSON, queryString, send } from "../lib/api.js";
 import { canonicalize } from "../lib/jcs.js";
 import { field, h, notice, table } from "../lib/dom.js";
 import { buildStatement, signStatement } from "../lib/statement.js";
@@ -24,14 +24,13 @@ export async function targetsPage(session) {
   const list = h("div", { "data-testid": "targets" });
   let after;
   async function load(more) {
-    const query = new URLSearchParams({ limit: "100" });
+    const parameters = { limit: "100", after: more ? after : undefined };
     for (const [name, control] of [["case", caseSelect], ["status", status], ["category", category], ["country", country]]) {
       const value = control.value.trim();
-      if (value) query.set(name, name === "country" ? value.toUpperCase() : value);
+      if (value) parameters[name] = name === "country" ? value.toUpperCase() : value;
     }
-    if (more && after) query.set("after", after);
     try {
-      const answer = await getJSON(session.identity, `/api/v1/targets?${query}`);
+      const answer = await getJSON(session.identity, `/api/v1/targets?${queryString(parameters)}`);
       after = answer.next;
       const rows = answer.targets.map((t) => [
         h("a", { href: `#/target/${encodeURIComponent(t.id)}` }, t.id), t.kind, h("span", { class: "mono" }, t.value),
@@ -77,8 +76,7 @@ function importForm(session, cases) {
     status.replaceChildren(notice("info", "The server reads and checks the rows…"));
     let prepared;
     try {
-      const query = new URLSearchParams({ case: caseSelect.value });
-      if (source.value.trim()) query.set("source", source.value.trim());
+      const query = queryString({ case: caseSelect.value, source: source.value.trim() });
       const response = await send(session.identity, "POST", `/api/v1/targets/prepare?${query}`, {
         body: new Uint8Array(await file.files[0].arrayBuffer()), contentType: "text/csv",
       });
