@@ -107,6 +107,14 @@ async function route() {
     location.replace("#/key");
     return;
   }
+  // A key waiting for its registration: ask again on every page, so that an approval shows without a reload.
+  if (session.identity && !session.me) {
+    try {
+      await refreshIdentity();
+    } catch {
+      // Unreachable server: the page says so itself.
+    }
+  }
   renderChrome();
   document.getElementById("offline").hidden = true;
   for (const [pattern, page] of routes) {
