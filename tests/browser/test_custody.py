@@ -23,7 +23,7 @@ def sign_and_record(page):
     return outcome.inner_text()
 
 
-def test_a_key_is_registered_in_the_browser_and_an_exhibit_handed_over_and_received_with_a_broken_seal(
+def test_a_key_is_registered_in_the_browser_and_an_exhibit_seized_handed_over_and_received_with_a_broken_seal(
     ledger, server, browser
 ):
     # Erin, new, makes her key in her own browser and asks for its registration.
@@ -46,15 +46,22 @@ def test_a_key_is_registered_in_the_browser_and_an_exhibit_handed_over_and_recei
     erin.get_by_role("button", name="Check again").click()
     erin.get_by_test_id("key-status").get_by_text("registered: custodian").wait_for()
 
-    # Carol hands EV-1 over to Erin.
+    # Carol seizes EV-7 in her browser, then hands it over to Erin.
     carol_context, carol = open_page(browser, server)
     use_key_file(carol, ledger.path("carol.pem"))
-    carol.goto(server.url + "/#/item/EV-1/transfer")
+    carol.goto(server.url + "/#/seize")
+    for label, value in (("Item id", "EV-7"), ("Exhibit number", "C/7"), ("Description", "Black phone"),
+                         ("Seal number (optional)", "S-7"), ("Seized from", "Search 1"),
+                         ("Legal authority", "Warrant 7"), ("Kept now at", "Van 1")):
+        carol.get_by_label(label).fill(value)
+    carol.get_by_role("button", name="Review").click()
+    assert "Recorded as seq" in sign_and_record(carol)
+    carol.goto(server.url + "/#/item/EV-7/transfer")
     carol.get_by_label("Recipient").select_option("erin")
     carol.get_by_label("Purpose").fill("Imaging at the lab")
     carol.get_by_role("button", name="Review").click()
     summary = carol.get_by_test_id("summary").inner_text()
-    assert summary == "You, Carol Visser, hand EV-1 over to Erin Jansen (NCA) for “Imaging at the lab”; seal S-1."
+    assert summary == "You, Carol Visser, hand EV-7 over to Erin Jansen (NCA) for “Imaging at the lab”; seal S-7."
     outcome = sign_and_record(carol)
     assert "Receipt verified in this browser against checkpoint" in outcome, outcome
 
@@ -62,7 +69,7 @@ def test_a_key_is_registered_in_the_browser_and_an_exhibit_handed_over_and_recei
     # a broken seal, never an intact one.
     erin.goto(server.url + "/#/")
     awaiting = erin.get_by_test_id("awaiting")
-    assert "EV-1" in awaiting.inner_text() and "Carol Visser" in awaiting.inner_text()
+    assert "EV-7" in awaiting.inner_text() and "Carol Visser" in awaiting.inner_text()
     awaiting.get_by_role("link", name="Receive").click()
     seal = erin.get_by_label("Seal number you see")
     seal.fill("S-9")
@@ -72,16 +79,16 @@ def test_a_key_is_registered_in_the_browser_and_an_exhibit_handed_over_and_recei
     erin.get_by_label("Where you keep it now").fill("Lab safe 2")
     erin.get_by_role("button", name="Review").click()
     assert erin.get_by_test_id("summary").inner_text() == (
-        "You, Erin Jansen, receive EV-1 from Carol Visser (NCA); seal S-9 broken; kept at Lab safe 2."
+        "You, Erin Jansen, receive EV-7 from Carol Visser (NCA); seal S-9 broken; kept at Lab safe 2."
     )
     assert "Receipt verified" in sign_and_record(erin)
 
     # The history, proven row by row in the page, and the ledger itself agree.
-    erin.goto(server.url + "/#/item/EV-1")
+    erin.goto(server.url + "/#/item/EV-7")
     erin.get_by_test_id("verdict").get_by_text("Verified against checkpoint").wait_for()
     chain = erin.get_by_test_id("chain").inner_text()
-    assert "handed over" in chain and "received" in chain and "S-9 BROKEN" in chain
-    shown = json.loads(ledger.run("item", "show", "EV-1", "--json", "--ledger", "custody.ledger").stdout)
+    assert "seized" in chain and "handed over" in chain and "received" in chain and "S-9 BROKEN" in chain
+    shown = json.loads(ledger.run("item", "show", "EV-7", "--json", "--ledger", "custody.ledger").stdout)
     assert shown["holder"] == "erin" and shown["seal_incident"] is True
     assert ledger.run("verify", "--ledger", "custody.ledger").returncode == 0
     for context in (erin_context, ada_context, carol_context):

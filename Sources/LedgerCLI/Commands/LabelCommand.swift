@@ -35,6 +35,7 @@ struct LabelCommand: ParsableCommand {
     var out: String?
     @Option(help: ArgumentHelp("The server's URL, for the QR code to open the item's page.", valueName: "url"))
     var url: String?
+    @Flag(help: "Print the result as JSON (file, code_128, qr_code).") var json = false
     @OptionGroup var ledgerOptions: LedgerOptions
     @OptionGroup var server: ServerKeyOptions
 
@@ -89,6 +90,12 @@ struct LabelCommand: ParsableCommand {
         }
         do { try Data(bytes).write(to: URL(fileURLWithPath: target), options: .atomic) } catch {
             throw LedgerError.usage("cannot write \(target): \(error.localizedDescription)")
+        }
+        if json {
+            printJSON([
+                "file": .string(target), "code_128": .string(label.linear), "qr_code": .string(label.matrix),
+            ])
+            return
         }
         print(
             "wrote \(target): \(label.lines.first ?? "label"); Code 128 \"\(label.linear)\", QR code \"\(label.matrix)\""
