@@ -30,7 +30,7 @@ struct LabelEndToEndTests {
         #expect(FileManager.default.fileExists(atPath: directory.path("seal.svg")))
         let missing = try run(["label", "EV-9999"] + ledger)
         #expect(
-            missing.status == 4 && missing.stderr.contains("no item EV-9999"), "\(missing.status) \(missing.stderr)")
+            missing.status == 2 && missing.stderr.contains("no item EV-9999"), "\(missing.status) \(missing.stderr)")
         let neither = try run(["label"])
         #expect(neither.status == 2, "\(neither.stderr)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("EV-9999.label.svg")))
