@@ -39,6 +39,10 @@ struct WebTests {
                 uri: "/app/lib/jcs.js", method: .get, headers: [.ifNoneMatch: tag])
             #expect(again.status == .notModified)
 
+            let head = try await server.client.execute(uri: "/app/lib/jcs.js", method: .head)
+            #expect(head.status == .ok && head.body.readableBytes == 0)
+            #expect(head.headers[.eTag] == tag && head.headers[.contentLength] == String(module.body.readableBytes))
+
             for path in ["/app/../Package.swift", "/app/lib/../../../Package.swift", "/app/nothing.js", "/app/"] {
                 let refused = try await server.client.execute(uri: path, method: .get)
                 #expect(refused.status == .notFound, "\(path)")

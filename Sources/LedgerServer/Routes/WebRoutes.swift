@@ -27,6 +27,11 @@ struct WebRoutes {
         router.get("/app/**") { request, context in
             try file(context.parameters.getCatchAll().joined(separator: "/"), request)
         }
+        // HEAD answers as GET without the body (RFC 9110 §9.3.2): caches and link checkers ask it.
+        router.head("/") { request, _ in Self.headOnly(try file("index.html", request)) }
+        router.head("/app/**") { request, context in
+            Self.headOnly(try file(context.parameters.getCatchAll().joined(separator: "/"), request))
+        }
         // The service worker (offline reading) is served from the root, so that it may serve the whole page.
         router.get("/sw.js") { request, _ in try file("sw.js", request) }
         router.get("/api/v1/info") { _, _ in try await info() }
@@ -50,6 +55,13 @@ struct WebRoutes {
             return Response(status: .notModified, headers: headers)
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: file.bytes)))
+    }
+
+    /// A GET answer's status and header fields, its length kept, without its body.
+    static func headOnly(_ response: Response) -> Response {
+        var headers = response.headers
+        if let length = response.body.contentLength { headers[.contentLength] = String(length) }
+        return Response(status: response.status, headers: headers)
     }
 
     private func info() async throws -> Response {
