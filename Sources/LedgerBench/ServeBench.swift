@@ -92,77 +92,68 @@ func runServe(_ options: Options) throws {
     let officer = served.officer
     let memory = Samples()
     let result = try Blocking.wait { () -> (rate: Double, elapsed: Double, p50: Double, p99: Double, singles: Int) in
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = try server.application(logger: logger) { continuation.yield($0) }
-        let serving = Task { try await app.run() }
-        var port = 0
-        for await bound in ports {
-            port = bound
-            break
-        }
-        let url = "http://127.0.0.1:\(port)"
-        let sampler = Task {
-            while !Task.isCancelled {
-                memory.values.withLock { $0.append(residentMiB()) }
-                try? await Task.sleep(for: .seconds(1))
+        try await whileServing(server, logger: logger) { url in
+            let sampler = Task {
+                while !Task.isCancelled {
+                    memory.values.withLock { $0.append(residentMiB()) }
+                    try? await Task.sleep(for: .seconds(1))
+                }
             }
-        }
-        // Batches from `clients` connections until the time is up or the statements run out.
-        let counters = ServeCounters()
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        let start = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<clients {
-                group.addTask {
-                    let client = try RemoteLedger(url: url, signer: officer)
-                    while ContinuousClock.now < deadline {
-                        let index = counters.state.withLock { state -> Int in
-                            defer { state.next += batch }
-                            return state.next
-                        }
-                        guard index < statements.count else { break }
-                        let outcomes = try await client.submit(
-                            Array(statements[index..<min(index + batch, statements.count)]))
-                        counters.state.withLock { state in
-                            for outcome in outcomes {
-                                if outcome.seq != nil { state.recorded += 1 } else { state.refused += 1 }
+            // Batches from `clients` connections until the time is up or the statements run out.
+            let counters = ServeCounters()
+            let deadline = ContinuousClock.now + .seconds(seconds)
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<clients {
+                    group.addTask {
+                        let client = try RemoteLedger(url: url, signer: officer)
+                        while ContinuousClock.now < deadline {
+                            let index = counters.state.withLock { state -> Int in
+                                defer { state.next += batch }
+                                return state.next
+                            }
+                            guard index < statements.count else { break }
+                            let outcomes = try await client.submit(
+                                Array(statements[index..<min(index + batch, statements.count)]))
+                            counters.state.withLock { state in
+                                for outcome in outcomes {
+                                    if outcome.seq != nil { state.recorded += 1 } else { state.refused += 1 }
+                                }
                             }
                         }
                     }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
-        }
-        let elapsed = benchSeconds(ContinuousClock.now - start)
-        let recorded = counters.state.withLock { $0.recorded }
-        let rate = Double(recorded) / elapsed
-        // Single statements at a tenth of that rate, paced, each request timed from send to receipt.
-        let pace = max(rate / 10, 1)
-        let latencies = Samples()
-        let singleStart = ContinuousClock.now
-        // A discarding group: each finished request is released at once, so the client holds nothing per request
-        // and the resident size measured is the server's working set plus the statements signed beforehand.
-        try await withThrowingDiscardingTaskGroup { group in
-            let client = try RemoteLedger(url: url, signer: officer)
-            for (index, statement) in singles.enumerated() {
-                let due = singleStart + .milliseconds(Int64(Double(index) * 1000 / pace))
-                try await Task.sleep(until: due, clock: .continuous)
-                group.addTask {
-                    let sent = ContinuousClock.now
-                    let outcome = try await client.submit([statement])
-                    guard outcome.first?.seq != nil else {
-                        throw LedgerError.integrity("a single statement was refused")
+            let elapsed = benchSeconds(ContinuousClock.now - start)
+            let recorded = counters.state.withLock { $0.recorded }
+            let rate = Double(recorded) / elapsed
+            // Single statements at a tenth of that rate, paced, each request timed from send to receipt.
+            let pace = max(rate / 10, 1)
+            let latencies = Samples()
+            let singleStart = ContinuousClock.now
+            // A discarding group: each finished request is released at once, so the client holds nothing per request
+            // and the resident size measured is the server's working set plus the statements signed beforehand.
+            try await withThrowingDiscardingTaskGroup { group in
+                let client = try RemoteLedger(url: url, signer: officer)
+                for (index, statement) in singles.enumerated() {
+                    let due = singleStart + .milliseconds(Int64(Double(index) * 1000 / pace))
+                    try await Task.sleep(until: due, clock: .continuous)
+                    group.addTask {
+                        let sent = ContinuousClock.now
+                        let outcome = try await client.submit([statement])
+                        guard outcome.first?.seq != nil else {
+                            throw LedgerError.integrity("a single statement was refused")
+                        }
+                        latencies.values.withLock { $0.append(benchSeconds(ContinuousClock.now - sent) * 1000) }
                     }
-                    latencies.values.withLock { $0.append(benchSeconds(ContinuousClock.now - sent) * 1000) }
                 }
             }
+            sampler.cancel()
+            let sorted = latencies.values.withLock { $0 }.sorted()
+            func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+            return (rate, elapsed, percentile(0.5), percentile(0.99), sorted.count)
         }
-        sampler.cancel()
-        serving.cancel()
-        _ = try? await serving.value
-        let sorted = latencies.values.withLock { $0 }.sorted()
-        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
-        return (rate, elapsed, percentile(0.5), percentile(0.99), sorted.count)
     }
     server.shutdown()
     let samples = memory.values.withLock { $0 }
@@ -186,6 +177,31 @@ func runServe(_ options: Options) throws {
     let report = try VerifyRunner.verify(store: served.store, options: VerifyOptions(), source: served.path)
     guard report.exitStatus == 0 else { throw LedgerError.integrity("the served ledger does not verify") }
     print("the served ledger verifies")
+}
+
+/// Runs `server` on its loopback port while `body` runs with the URL it answers at, then stops it (its group-commit
+/// thread is the caller's to shut down).
+func whileServing<T>(_ server: LedgerServer, logger: Logger, _ body: (String) async throws -> T) async throws -> T {
+    let (ports, continuation) = AsyncStream<Int>.makeStream()
+    let app = try server.application(logger: logger) { continuation.yield($0) }
+    let serving = Task { try await app.run() }
+    var port = 0
+    for await bound in ports {
+        port = bound
+        break
+    }
+    func stop() async {
+        serving.cancel()
+        _ = try? await serving.value
+    }
+    do {
+        let result = try await body("http://127.0.0.1:\(port)")
+        await stop()
+        return result
+    } catch {
+        await stop()
+        throw error
+    }
 }
 
 func benchSeconds(_ duration: Duration) -> Double {

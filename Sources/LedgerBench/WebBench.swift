@@ -7,7 +7,6 @@ import LedgerCrypto
 import LedgerServer
 import LedgerStores
 import Logging
-import ServiceLifecycle
 import Synchronization
 
 // `ledger-bench --web` (issue 22's benchmark): the requests the web interface's item page and dashboard make, timed
@@ -49,55 +48,47 @@ private func measure(store: any LedgerStore, signer: Ed25519PrivateKey, label: S
     configuration.requestsPerSecond = 0
     let server = LedgerServer(store: store, configuration: configuration, logger: logger)
     let timings = try Blocking.wait { () -> PageTimings in
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = try server.application(logger: logger) { continuation.yield($0) }
-        let serving = Task { try await app.run() }
-        var port = 0
-        for await bound in ports {
-            port = bound
-            break
-        }
-        let client = try RemoteLedger(url: "http://127.0.0.1:\(port)", signer: signer)
-        func timed(_ path: String, into list: inout [Double]) async throws -> [UInt8] {
-            let start = ContinuousClock.now
-            let body = try await client.send("GET", path).body
-            list.append(seconds(ContinuousClock.now - start) * 1000)
-            return body
-        }
-        var timings = PageTimings()
-        var scratch: [Double] = []
-        for round in 0..<40 {
-            let warm = round < 5
-            // The dashboard: whoami, the person's items, in transit, overdue, co-signatures, cases, people.
-            var dashboard: [Double] = []
-            for path in [
-                "/api/v1/whoami", "/api/v1/items?holder=carol.nl&limit=1000",
-                "/api/v1/items?view=in-transit&limit=1000",
-                "/api/v1/items?view=overdue&limit=1000", "/api/v1/pending", "/api/v1/cases?limit=1000",
-                "/api/v1/people?limit=1000", "/api/v1/activity?limit=10",
-            ] {
-                _ = try await timed(path, into: &dashboard)
+        try await whileServing(server, logger: logger) { url in
+            let client = try RemoteLedger(url: url, signer: signer)
+            func timed(_ path: String, into list: inout [Double]) async throws -> [UInt8] {
+                let start = ContinuousClock.now
+                let body = try await client.send("GET", path).body
+                list.append(seconds(ContinuousClock.now - start) * 1000)
+                return body
             }
-            // The item page: the item, its stream's records, an inclusion proof per record.
-            var item: [Double] = []
-            let id = String(format: "EV-%04d", 1 + (round * 7) % 102)
-            _ = try await timed("/api/v1/items/\(id)", into: &item)
-            let records = try await timed("/api/v1/log?stream=item/\(id)&limit=1000", into: &item)
-            let count = records.split(separator: 0x0a).count
-            for line in records.split(separator: 0x0a).prefix(count) {
-                guard let body = try? EntryBody.parse(record: Array(line)) else { continue }
-                _ = try await timed("/api/v1/proofs/inclusion?seq=\(body.seq)", into: &item)
+            var timings = PageTimings()
+            var scratch: [Double] = []
+            for round in 0..<40 {
+                let warm = round < 5
+                // The dashboard: whoami, the person's items, in transit, overdue, co-signatures, cases, people.
+                var dashboard: [Double] = []
+                for path in [
+                    "/api/v1/whoami", "/api/v1/items?holder=carol.nl&limit=1000",
+                    "/api/v1/items?view=in-transit&limit=1000",
+                    "/api/v1/items?view=overdue&limit=1000", "/api/v1/pending", "/api/v1/cases?limit=1000",
+                    "/api/v1/people?limit=1000", "/api/v1/activity?limit=10",
+                ] {
+                    _ = try await timed(path, into: &dashboard)
+                }
+                // The item page: the item, its stream's records, an inclusion proof per record.
+                var item: [Double] = []
+                let id = String(format: "EV-%04d", 1 + (round * 7) % 102)
+                _ = try await timed("/api/v1/items/\(id)", into: &item)
+                let records = try await timed("/api/v1/log?stream=item/\(id)&limit=1000", into: &item)
+                let count = records.split(separator: 0x0a).count
+                for line in records.split(separator: 0x0a).prefix(count) {
+                    guard let body = try? EntryBody.parse(record: Array(line)) else { continue }
+                    _ = try await timed("/api/v1/proofs/inclusion?seq=\(body.seq)", into: &item)
+                }
+                if warm {
+                    scratch += dashboard + item
+                } else {
+                    timings.dashboard += dashboard
+                    timings.item += item
+                }
             }
-            if warm {
-                scratch += dashboard + item
-            } else {
-                timings.dashboard += dashboard
-                timings.item += item
-            }
+            return timings
         }
-        serving.cancel()
-        _ = try? await serving.value
-        return timings
     }
     server.shutdown()
     func percentile(_ values: [Double], _ p: Double) -> Double {

@@ -65,28 +65,10 @@ struct ServeCrashTests {
         let (carol, statements, initial) = try await prepare(count: 600)
         var (server, out, err, url) = try startServer()
         #expect(url.hasPrefix("http://127.0.0.1:"), "\(url)")
-        let acknowledged = Acknowledged()
-        let pid = server.processIdentifier
         let client = try RemoteLedger(url: url, signer: carol)
         // Eight clients send batches of ten; the server is killed once 150 statements are acknowledged.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<8 {
-                group.addTask {
-                    for batch in stride(from: worker * 10, to: statements.count, by: 80) {
-                        let chunk = Array(statements[batch..<min(batch + 10, statements.count)])
-                        guard let outcomes = try? await client.submit(chunk) else { return }
-                        acknowledged.ids.withLock { set in
-                            for outcome in outcomes where outcome.seq != nil { set.insert(outcome.id) }
-                        }
-                    }
-                }
-            }
-            group.addTask {
-                while acknowledged.ids.withLock({ $0.count }) < 150 { try await Task.sleep(for: .milliseconds(5)) }
-                kill(pid, SIGKILL)
-            }
-            try await group.waitForAll()
-        }
+        let acknowledged = try await Self.load(
+            statements, batch: 10, client: client, signal: SIGKILL, to: server.processIdentifier, after: 150)
         await client.close()
         _ = CLI.finish(server, out, err)
         let acked = acknowledged.ids.withLock { $0 }
@@ -128,27 +110,9 @@ extension ServeCrashTests {
     @Test func stoppedUnderLoadItAnswersEveryGroupInFlight() async throws {
         let (carol, statements, initial) = try await prepare(count: 3000)
         let (server, out, err, url) = try startServer()
-        let acknowledged = Acknowledged()
-        let pid = server.processIdentifier
         let client = try RemoteLedger(url: url, signer: carol)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<8 {
-                group.addTask {
-                    for batch in stride(from: worker * 50, to: statements.count, by: 400) {
-                        let chunk = Array(statements[batch..<min(batch + 50, statements.count)])
-                        guard let outcomes = try? await client.submit(chunk) else { return }
-                        acknowledged.ids.withLock { set in
-                            for outcome in outcomes where outcome.seq != nil { set.insert(outcome.id) }
-                        }
-                    }
-                }
-            }
-            group.addTask {
-                while acknowledged.ids.withLock({ $0.count }) < 100 { try await Task.sleep(for: .milliseconds(2)) }
-                kill(pid, SIGTERM)
-            }
-            try await group.waitForAll()
-        }
+        let acknowledged = try await Self.load(
+            statements, batch: 50, client: client, signal: SIGTERM, to: server.processIdentifier, after: 100)
         let stopped = CLI.finish(server, out, err)
         #expect(stopped.status == 0, "\(stopped.stderr)")
         let acked = acknowledged.ids.withLock { $0 }
@@ -163,7 +127,37 @@ extension ServeCrashTests {
     }
 }
 
+extension ServeCrashTests {
+    /// The ids the server acknowledged while eight clients sent `statements` in batches of `batch`.
+    ///
+    /// They send until the server stops answering; `signal` is sent to it once `after` statements are acknowledged.
+    static func load(
+        _ statements: [SignedStatement], batch: Int, client: RemoteLedger, signal: Int32, to pid: Int32, after: Int
+    ) async throws -> Acknowledged {
+        let acknowledged = Acknowledged()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for start in stride(from: worker * batch, to: statements.count, by: 8 * batch) {
+                        let chunk = Array(statements[start..<min(start + batch, statements.count)])
+                        guard let outcomes = try? await client.submit(chunk) else { return }
+                        acknowledged.ids.withLock { set in
+                            for outcome in outcomes where outcome.seq != nil { set.insert(outcome.id) }
+                        }
+                    }
+                }
+            }
+            group.addTask {
+                while acknowledged.ids.withLock({ $0.count }) < after { try await Task.sleep(for: .milliseconds(2)) }
+                kill(pid, signal)
+            }
+            try await group.waitForAll()
+        }
+        return acknowledged
+    }
+}
+
 /// The ids the server acknowledged, from any client task.
-private final class Acknowledged: Sendable {
+final class Acknowledged: Sendable {
     let ids = Mutex<Set<String>>([])
 }

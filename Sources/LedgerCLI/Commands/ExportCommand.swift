@@ -149,14 +149,9 @@ struct ExportCommand: ParsableCommand {
             throw LedgerError(code: .store, "the server's answer is \(error)")
         }
         try Exporter.writeBag(files, to: out)
-        var info: [String: String] = [:]
-        for line in String(decoding: files.first { $0.path == "bag-info.txt" }?.bytes ?? [], as: UTF8.self)
-            .split(separator: "\n")
-        {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            info[String(line[..<colon])] = String(line[line.index(after: colon)...]).trimmingCharacters(
-                in: .whitespaces)
-        }
+        let infoText = String(decoding: files.first { $0.path == "bag-info.txt" }?.bytes ?? [], as: UTF8.self)
+        let info = Dictionary(
+            ((try? BagIt.parseBagInfo(infoText)) ?? []).map { ($0.label, $0.value) }, uniquingKeysWith: { a, _ in a })
         let checkpointSize = info["Checkpoint-Size"].flatMap { Int64($0) } ?? 0
         if json {
             printJSON([

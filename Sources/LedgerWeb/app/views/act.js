@@ -70,6 +70,26 @@ export async function review(session, { stream, type, data, summary, back, extra
   return card;
 }
 
+/**
+ * Puts the review of a statement (`{stream, type, data, summary}`) in `step` in place of `form`, with a way back to
+ * the form; an error building it is explained under the form.
+ */
+export async function showReview(session, form, step, statement) {
+  try {
+    form.hidden = true;
+    step.replaceChildren(await review(session, {
+      ...statement,
+      back: () => {
+        form.hidden = false;
+        step.replaceChildren();
+      },
+    }));
+  } catch (error) {
+    form.hidden = false;
+    step.replaceChildren(explain(error));
+  }
+}
+
 /** A refusal in words: a conflict says someone else was first; a custody rule says which. */
 export function explain(error) {
   if (!(error instanceof ApiError)) return notice("error", error.message);
@@ -122,16 +142,7 @@ export async function transferPage(session, id) {
     if (tracking.value.trim()) data.tracking = tracking.value.trim();
     const recipient = await session.nameOf(to.value);
     const summary = `You, ${session.me.name}, hand ${item.id} over to ${recipient} for “${data.purpose}”; seal ${item.seal ?? "none"}.`;
-    try {
-      form.hidden = true;
-      step.replaceChildren(await review(session, {
-        stream: `item/${item.id}`, type: "custody.released", data, summary,
-        back: () => { form.hidden = false; step.replaceChildren(); },
-      }));
-    } catch (error) {
-      form.hidden = false;
-      step.replaceChildren(explain(error));
-    }
+    await showReview(session, form, step, { stream: `item/${item.id}`, type: "custody.released", data, summary });
   });
   page.append(form, step);
   return page;
@@ -191,16 +202,7 @@ export async function receivePage(session, id) {
     if (condition.value.trim()) data.condition = condition.value.trim();
     const sealText = seen ? `seal ${seen} ${intact ? "intact" : "broken"}` : intact ? "no seal" : "seal missing";
     const summary = `You, ${session.me.name}, receive ${item.id} from ${sender}; ${sealText}; kept at ${data.location}.`;
-    try {
-      form.hidden = true;
-      step.replaceChildren(await review(session, {
-        stream: `item/${item.id}`, type: "custody.received", data, summary,
-        back: () => { form.hidden = false; step.replaceChildren(); },
-      }));
-    } catch (error) {
-      form.hidden = false;
-      step.replaceChildren(explain(error));
-    }
+    await showReview(session, form, step, { stream: `item/${item.id}`, type: "custody.received", data, summary });
   });
   page.append(form, step);
   return page;

@@ -3,7 +3,7 @@
 
 import { getJSON } from "../lib/api.js";
 import { field, h, notice } from "../lib/dom.js";
-import { explain, review } from "./act.js";
+import { showReview } from "./act.js";
 
 /** The correctable fields of item events (docs/EVENTS.md). */
 export const CORRECTABLE = {
@@ -50,17 +50,10 @@ export async function correctPage(session, id, seq) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const data = { corrects: step.seq, field: fieldSelect.value, value: value.value.trim(), reason: reason.value.trim() };
-    try {
-      form.hidden = true;
-      out.replaceChildren(await review(session, {
-        stream: `item/${id}`, type: "entry.corrected", data,
-        summary: `You, ${session.me.name}, correct ${data.field} of step ${step.number} of ${id} to “${data.value}”: “${data.reason}”.`,
-        back: () => { form.hidden = false; out.replaceChildren(); },
-      }));
-    } catch (error) {
-      form.hidden = false;
-      out.replaceChildren(explain(error));
-    }
+    await showReview(session, form, out, {
+      stream: `item/${id}`, type: "entry.corrected", data,
+      summary: `You, ${session.me.name}, correct ${data.field} of step ${step.number} of ${id} to “${data.value}”: “${data.reason}”.`,
+    });
   });
   page.append(form, out);
   return page;

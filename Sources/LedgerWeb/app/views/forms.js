@@ -3,7 +3,7 @@
 
 import { getJSON } from "../lib/api.js";
 import { field, h, notice } from "../lib/dom.js";
-import { explain, review } from "./act.js";
+import { explain, showReview } from "./act.js";
 
 /** An RFC 3339 timestamp with this browser's offset from a `datetime-local` value ("2024-06-01T14:05"). */
 export function timestamp(local) {
@@ -209,6 +209,7 @@ export async function actPage(session, id, name) {
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    let statement;
     try {
       const data = {};
       const names = {};
@@ -234,15 +235,12 @@ export async function actPage(session, id, name) {
       }
       const shaped = act.shape ? act.shape(data) : data;
       if (occurred.value) shaped.occurred_at = timestamp(occurred.value);
-      form.hidden = true;
-      step.replaceChildren(await review(session, {
-        stream: `item/${item.id}`, type: act.type, data: shaped, summary: act.summary(session.me, item, shaped, names),
-        back: () => { form.hidden = false; step.replaceChildren(); },
-      }));
+      statement = { stream: `item/${item.id}`, type: act.type, data: shaped, summary: act.summary(session.me, item, shaped, names) };
     } catch (error) {
-      form.hidden = false;
       step.replaceChildren(explain(error));
+      return;
     }
+    await showReview(session, form, step, statement);
   });
   page.append(form, step);
   return page;

@@ -4,7 +4,7 @@
 import { all, getJSON } from "../lib/api.js";
 import { hex, sha256 } from "../lib/bytes.js";
 import { field, h, notice, table } from "../lib/dom.js";
-import { explain, review } from "./act.js";
+import { explain, showReview } from "./act.js";
 import { timestamp, witnessSelect } from "./forms.js";
 
 const KINDS = ["laptop", "phone", "hard-disk", "server", "storage-media", "other"];
@@ -69,6 +69,7 @@ export async function seizePage(session) {
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    let statement;
     try {
       const data = {
         case: caseSelect.value, exhibit: exhibit.value.trim(), kind: kind.value, description: description.value.trim(),
@@ -82,15 +83,12 @@ export async function seizePage(session) {
       if (witness.value) data.witness_key = witness.value;
       const itemID = id.value.trim();
       const summary = `You, ${session.me.name}, seize ${itemID} (${data.kind}, exhibit ${data.exhibit}) for case ${data.case} from ${data.seized_from} under ${data.legal_authority}; seal ${data.seal ?? "none"}${photoHashes.length ? `; ${photoHashes.length} photo hashes` : ""}${data.witness_key ? `; witnessed by ${await session.nameOfKey(data.witness_key)}` : ""}.`;
-      form.hidden = true;
-      step.replaceChildren(await review(session, {
-        stream: `item/${itemID}`, type: "item.seized", data, summary,
-        back: () => { form.hidden = false; step.replaceChildren(); },
-      }));
+      statement = { stream: `item/${itemID}`, type: "item.seized", data, summary };
     } catch (error) {
-      form.hidden = false;
       step.replaceChildren(explain(error));
+      return;
     }
+    await showReview(session, form, step, statement);
   });
   page.append(form, step);
   return page;
