@@ -190,6 +190,44 @@ public struct CustodyState: ReplayFold {
         return loaded
     }
 
+    /// Loads at once the records that deciding `events` will read (their items, targets and cases, and the owners
+    /// of the target values they identify), so that a large group is decided without a round trip to the store per
+    /// entry; what is not loaded here is loaded on first use, as without it. Nothing to do in a replay.
+    public mutating func prefetch(_ events: some Sequence<(type: String, stream: String, data: JSONValue)>) throws {
+        guard let source else { return }
+        var itemIDs: [String] = []
+        var targetIDs: [String] = []
+        var caseIDs: [String] = []
+        var targetKeys: [TargetKey] = []
+        for body in events {
+            let stream = body.stream.utf8
+            if stream.starts(with: "item/".utf8) {
+                itemIDs.append(String(body.stream.dropFirst(5)))
+                if let parent = body.data.member("parent")?.stringValue { itemIDs.append(parent) }
+                if let target = body.data.member("target")?.stringValue { targetIDs.append(target) }
+            } else if stream.starts(with: "target/".utf8) {
+                targetIDs.append(String(body.stream.dropFirst(7)))
+                if body.type == CustodyEvents.targetIdentified, let caseID = body.data.member("case")?.stringValue,
+                    let kind = body.data.member("kind")?.stringValue,
+                    let value = body.data.member("value")?.stringValue
+                {
+                    targetKeys.append(TargetKey(caseID: caseID, kind: kind, value: value))
+                }
+            } else if stream.starts(with: "case/".utf8) {
+                caseIDs.append(String(body.stream.dropFirst(5)))
+            }
+            if let caseID = body.data.member("case")?.stringValue { caseIDs.append(caseID) }
+        }
+        try items.prefetch(itemIDs, from: source)
+        try targets.prefetch(targetIDs, from: source)
+        try cases.prefetch(caseIDs, from: source)
+        var seen = Set<TargetKey>()
+        let missing = targetKeys.filter { targetIndex[$0] == nil && seen.insert($0).inserted }
+        guard !missing.isEmpty else { return }
+        let owners = try source.targetIDs(missing.map { ($0.caseID, $0.kind, $0.value) })
+        for (key, owner) in zip(missing, owners) { targetIndex[key] = .some(owner) }
+    }
+
     /// A target's case, kind and value: unique among targets (three strings hashed, not joined into a new one).
     struct TargetKey: Hashable {
         let caseID: String

@@ -164,6 +164,16 @@ extension ProjectedRecord {
 extension ProjectionSource {
     /// The id of the target of this case, kind and normalized value, or nil (through the `targets_by_value` index).
     public func targetID(caseID: String, kind: String, value: String) throws -> String? {
-        try firstProjectionKey(.targets, where: [("case_id", caseID), ("kind", kind), ("value", value)])
+        try firstProjectionKey(.targets, where: Array(zip(Self.targetValueColumns, [caseID, kind, value])))
     }
+
+    /// The ids of the targets of these cases, kinds and normalized values, in their order (nil for none), asked at
+    /// once.
+    public func targetIDs(_ keys: [(caseID: String, kind: String, value: String)]) throws -> [String?] {
+        try firstProjectionKeys(
+            .targets, columns: Self.targetValueColumns, values: keys.map { [$0.caseID, $0.kind, $0.value] })
+    }
+
+    /// The columns of the `targets_by_value` index.
+    private static var targetValueColumns: [String] { ["case_id", "kind", "value"] }
 }

@@ -36,17 +36,30 @@ struct RecordCache<Record: CachedRecord> {
         if let cached = records[key] { return cached }
         // In memory there is nothing to load, and a miss is not worth remembering.
         guard let source else { return nil }
-        var loaded: Record?
-        if let text = try source.projectionState(Record.table, key: key) {
-            let json: JSONValue
-            do { json = try JSONParser.parse(Array(text.utf8), profile: .ledgerV1) } catch {
-                throw CoreError.format(
-                    "the stored \(Record.table.name) row \(key) is unreadable: \(error); run `ledger rebuild`")
-            }
-            loaded = try Record(json)
-        }
+        let loaded = try source.projectionState(Record.table, key: key).map { try Self.decode($0, key: key) }
         records[key] = .some(loaded)
         return loaded
+    }
+
+    /// Loads the records with these keys that are not held yet, in one request to `source` (which a store may answer
+    /// in one round trip); a key without a row is remembered as absent, as ``get(_:from:)`` does.
+    mutating func prefetch(_ keys: some Sequence<String>, from source: any ProjectionSource) throws {
+        var missing: [String] = []
+        var asked = Set<String>()
+        for key in keys where records[key] == nil && asked.insert(key).inserted { missing.append(key) }
+        guard !missing.isEmpty else { return }
+        for (key, text) in zip(missing, try source.projectionStates(Record.table, keys: missing)) {
+            records[key] = .some(try text.map { try Self.decode($0, key: key) })
+        }
+    }
+
+    private static func decode(_ text: String, key: String) throws -> Record {
+        let json: JSONValue
+        do { json = try JSONParser.parse(Array(text.utf8), profile: .ledgerV1) } catch {
+            throw CoreError.format(
+                "the stored \(Record.table.name) row \(key) is unreadable: \(error); run `ledger rebuild`")
+        }
+        return try Record(json)
     }
 
     /// Where the record with this key is, loading it first if need be (one hash lookup when it is there).

@@ -277,27 +277,60 @@ final class PostgresTransaction: LedgerWriteTransaction {
     /// The newest entry of `stream`, from its record (checked against the stored columns); entries waiting to be
     /// sent come first, being newer.
     func streamHead(_ stream: String) throws -> StreamHead? {
-        if let index = pendingStreamHead[Array(stream.utf8)] {
-            let entry = pending[index].entry
-            return StreamHead(rev: entry.body.streamRev, link: entry.streamLinkHex, time: entry.body.time)
+        try streamHeads([stream])[0]
+    }
+
+    /// Each stream's newest entry: those waiting to be sent from the queue, the others in one statement per
+    /// ``batchKeys`` streams (the index on (stream, stream_rev) answers each).
+    func streamHeads(_ streams: [String]) throws -> [StreamHead?] {
+        var heads = [StreamHead?](repeating: nil, count: streams.count)
+        var asked: [Int] = []
+        for (index, stream) in streams.enumerated() {
+            if let waiting = pendingStreamHead[Array(stream.utf8)] {
+                let entry = pending[waiting].entry
+                heads[index] = StreamHead(rev: entry.body.streamRev, link: entry.streamLinkHex, time: entry.body.time)
+            } else {
+                asked.append(index)
+            }
         }
-        var binds = PostgresBindings()
-        binds.append(stream)
-        guard
-            let row = try session.run(
-                """
-                SELECT seq, record, stream_rev, body_hash FROM ledger.entries WHERE stream = $1
-                ORDER BY stream_rev DESC LIMIT 1
-                """, binds
-            ).first
-        else { return nil }
-        let (seq, record, streamRev, bodyHash) = try decode(row, (Int64, ByteBuffer, Int64, ByteBuffer).self)
-        guard let facts = Entry.canonicalBodyFacts(Array(record.readableBytesView)), facts.streamRev == streamRev,
-            facts.bodyHash == Array(bodyHash.readableBytesView)
-        else {
-            throw StoreError(.damaged, "the stored record or columns of seq \(seq) are damaged; run `ledger verify`")
+        try forEachBatch(asked.map { streams[$0] }) { offset, row in
+            let (ordinal, seq, record, streamRev, bodyHash) = try decode(
+                row, (Int64, Int64, ByteBuffer, Int64, ByteBuffer).self)
+            guard let facts = Entry.canonicalBodyFacts(Array(record.readableBytesView)), facts.streamRev == streamRev,
+                facts.bodyHash == Array(bodyHash.readableBytesView)
+            else {
+                throw StoreError(
+                    .damaged, "the stored record or columns of seq \(seq) are damaged; run `ledger verify`")
+            }
+            heads[asked[offset + Int(ordinal) - 1]] = StreamHead(
+                rev: facts.streamRev, link: Hex.encode(facts.link), time: facts.time)
+        } sql: {
+            """
+            SELECT k.i, e.seq, e.record, e.stream_rev, e.body_hash FROM unnest($1::text[]) WITH ORDINALITY AS k(stream, i)
+            CROSS JOIN LATERAL (SELECT seq, record, stream_rev, body_hash FROM ledger.entries WHERE stream = k.stream
+                ORDER BY stream_rev DESC LIMIT 1) AS e
+            """
         }
-        return StreamHead(rev: facts.streamRev, link: Hex.encode(facts.link), time: facts.time)
+        return heads
+    }
+
+    /// Keys sent in one statement by the batch reads.
+    private static let batchKeys = 4096
+
+    /// Sends `keys` in groups of ``batchKeys`` as the text array `$1` of `sql`, whose rows start with the 1-based
+    /// ordinal of their key in the group; `visit` gets the group's offset in `keys` and each row. Entries waiting to
+    /// be sent stay waiting.
+    private func forEachBatch(
+        _ keys: [String], _ visit: (_ offset: Int, PostgresRow) throws -> Void, sql: () -> String
+    ) throws {
+        var offset = 0
+        while offset < keys.count {
+            let group = Array(keys[offset..<min(offset + Self.batchKeys, keys.count)])
+            var binds = PostgresBindings()
+            binds.append(group)
+            for row in try session.run(sql(), binds) { try visit(offset, row) }
+            offset += group.count
+        }
     }
 
     func head() throws -> LedgerHead? {
@@ -311,23 +344,46 @@ final class PostgresTransaction: LedgerWriteTransaction {
     }
 
     func record(forID id: String) throws -> [UInt8]? {
-        if let index = pendingByID[Array(id.utf8)] { return pending[index].entry.record }
-        var binds = PostgresBindings()
-        binds.append(id)
-        guard let row = try session.run("SELECT seq, record FROM ledger.entries WHERE id = $1", binds).first else {
-            return nil
+        try records(forIDs: [id])[0]
+    }
+
+    /// Entries waiting to be sent answer from the queue; the others in one statement per ``batchKeys`` ids.
+    func records(forIDs ids: [String]) throws -> [[UInt8]?] {
+        var records = [[UInt8]?](repeating: nil, count: ids.count)
+        var asked: [Int] = []
+        for (index, id) in ids.enumerated() {
+            if let waiting = pendingByID[Array(id.utf8)] {
+                records[index] = pending[waiting].entry.record
+            } else {
+                asked.append(index)
+            }
         }
-        let entry = try parsedRecord(row)
-        guard entry.body.id.hasSameBytes(as: id) else {
-            throw StoreError(
-                .damaged, "the stored id column of seq \(entry.body.seq) does not match its record; run `ledger verify`"
-            )
+        try forEachBatch(asked.map { ids[$0] }) { offset, row in
+            let cells = row.makeRandomAccess()
+            let ordinal = try cells[0].decode(Int64.self)
+            let index = asked[offset + Int(ordinal) - 1]
+            let entry = try parsedRecord(cells[1].decode(Int64.self), cells[2].decode(ByteBuffer.self))
+            guard entry.body.id.hasSameBytes(as: ids[index]) else {
+                throw StoreError(
+                    .damaged,
+                    "the stored id column of seq \(entry.body.seq) does not match its record; run `ledger verify`")
+            }
+            records[index] = entry.record
+        } sql: {
+            """
+            SELECT k.i, e.seq, e.record FROM unnest($1::text[]) WITH ORDINALITY AS k(id, i)
+            JOIN ledger.entries AS e ON e.id = k.id
+            """
         }
-        return entry.record
+        return records
     }
 
     private func parsedRecord(_ row: PostgresRow) throws -> Entry {
         let (seq, record) = try decode(row, (Int64, ByteBuffer).self)
+        return try parsedRecord(seq, record)
+    }
+
+    private func parsedRecord(_ seq: Int64, _ record: ByteBuffer) throws -> Entry {
         let entry: Entry
         do { entry = try Entry.parse(record: Array(record.readableBytesView)) } catch {
             throw StoreError(.damaged, "the stored record of seq \(seq) is unreadable (\(error)); run `ledger verify`")
@@ -341,10 +397,56 @@ final class PostgresTransaction: LedgerWriteTransaction {
     // MARK: Projections
 
     func projectionState(_ table: ProjectionTable, key: String) throws -> String? {
+        try projectionStates(table, keys: [key])[0]
+    }
+
+    /// One statement per ``batchKeys`` keys.
+    func projectionStates(_ table: ProjectionTable, keys: [String]) throws -> [String?] {
         try checkColumns(table, [])
-        var binds = PostgresBindings()
-        binds.append(key)
-        return try run("SELECT state FROM ledger.\(table.name) WHERE key = $1", binds).first?.decode(String.self)
+        try flush()
+        var states = [String?](repeating: nil, count: keys.count)
+        try forEachBatch(keys) { offset, row in
+            let (ordinal, state) = try decode(row, (Int64, String).self)
+            states[offset + Int(ordinal) - 1] = state
+        } sql: {
+            """
+            SELECT k.i, t.state FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i)
+            JOIN ledger.\(table.name) AS t ON t.key = k.key
+            """
+        }
+        return states
+    }
+
+    /// One statement per ``batchKeys`` lists of values: each list's first key, by key bytes (the `"C"` collation).
+    func firstProjectionKeys(_ table: ProjectionTable, columns: [String], values: [[String]]) throws -> [String?] {
+        try checkColumns(table, columns.map { ($0, "") })
+        if let wrong = values.first(where: { $0.count != columns.count }) {
+            throw StoreError(.invalidRequest, "\(wrong.count) value(s) for \(columns.count) column(s)")
+        }
+        guard !columns.isEmpty else { return try values.map { _ in try firstProjectionKey(table, where: []) } }
+        try flush()
+        var keys = [String?](repeating: nil, count: values.count)
+        var offset = 0
+        while offset < values.count {
+            let group = values[offset..<min(offset + Self.batchKeys, values.count)]
+            var binds = PostgresBindings()
+            for (position, _) in columns.enumerated() {
+                binds.append(group.map { Self.columnText(.string($0[position])) })
+            }
+            let arrays = columns.indices.map { "$\($0 + 1)::text[]" }.joined(separator: ", ")
+            let names = columns.indices.map { "c\($0)" }.joined(separator: ", ")
+            let matches = columns.enumerated().map { "t.\($1) = k.c\($0)" }.joined(separator: " AND ")
+            let sql = """
+                SELECT k.i, min(t.key) FROM unnest(\(arrays)) WITH ORDINALITY AS k(\(names), i)
+                JOIN ledger.\(table.name) AS t ON \(matches) GROUP BY k.i
+                """
+            for row in try session.run(sql, binds) {
+                let (ordinal, key) = try decode(row, (Int64, String).self)
+                keys[offset + Int(ordinal) - 1] = key
+            }
+            offset += group.count
+        }
+        return keys
     }
 
     func firstProjectionKey(_ table: ProjectionTable, where filters: [(column: String, value: String)]) throws

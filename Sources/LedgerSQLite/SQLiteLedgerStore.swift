@@ -656,6 +656,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     }
 
     func projectionState(_ table: ProjectionTable, key: String) throws -> String? {
+        try checkColumns(table, [])
         let statement = try db.cachedStatement(sql: "SELECT state FROM \(table.name) WHERE key = ?")
         guard let row = try Row.fetchOne(statement, arguments: [key]) else { return nil }
         return try Column.string(row, 0, "\(table.name).state")

@@ -190,6 +190,50 @@ struct AppendConformanceTests {
         }
     }
 
+    /// The batch reads an appender makes for a whole group answer as the one-at-a-time reads do, in the order asked,
+    /// with repeats and unknowns, for committed entries and for those a transaction has inserted but not sent yet.
+    @Test(arguments: StoreKind.allCases)
+    func batchHeadsAndRecordsAnswerAsTheSingleReads(_ kind: StoreKind) throws {
+        let ledger = try EmptyLedger(kind)
+        var builder = LedgerBuilder()
+        builder.register()
+        for index in 0..<9 {
+            builder.append(
+                type: EventTypes.ledgerNote, stream: ["ledger", "notes/a", "notes/b"][index % 3],
+                data: ["text": .string("n\(index)")], signer: builder.admin)
+        }
+        let (committed, waiting) = (Array(builder.entries.prefix(6)), Array(builder.entries.dropFirst(6)))
+        try ledger.store.write { try insertRaw(committed, in: $0) }
+        let streams = ["notes/c", "ledger", "no/such", "notes/a", "ledger", "notes/b"]
+        let ids = [SecureRandom.uuidV4()] + builder.entries.map(\.body.id).reversed() + [builder.entries[2].body.id]
+        func expectSame(_ reader: any LedgerReader) throws {
+            let heads = try reader.streamHeads(streams)
+            #expect(heads.count == streams.count)
+            for (stream, head) in zip(streams, heads) {
+                let single = try reader.streamHead(stream)
+                #expect(head?.rev == single?.rev && head?.link == single?.link && head?.time == single?.time)
+            }
+            #expect(heads[2] == nil && heads[0] == nil)
+            let records = try reader.records(forIDs: ids)
+            #expect(records.count == ids.count)
+            for (id, record) in zip(ids, records) { #expect(record == (try reader.record(forID: id))) }
+            #expect(try reader.streamHeads([]).isEmpty && reader.records(forIDs: []).isEmpty)
+            let byStream = try reader.streamHeads(of: streams)
+            #expect(byStream.count == 3)
+        }
+        try ledger.store.read { reader in
+            try expectSame(reader)
+            #expect(try reader.records(forIDs: ids).compactMap { $0 }.count == committed.count + 1)
+        }
+        try ledger.store.write { transaction in
+            try insertRaw(waiting, in: transaction)
+            try expectSame(transaction)
+            #expect(try transaction.records(forIDs: ids).compactMap { $0 }.count == builder.entries.count + 1)
+            let last = try #require(builder.entries.last { $0.body.stream == "ledger" })
+            #expect(try transaction.streamHeads(["ledger"])[0]?.link == last.streamLinkHex)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func theStoreRefusesOutOfOrderSeqsReusedIDsAndStreamRevisions(_ kind: StoreKind) throws {
         let fixture = try kind.fixture()

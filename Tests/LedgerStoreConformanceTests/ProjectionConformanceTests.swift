@@ -30,6 +30,47 @@ struct ProjectionConformanceTests {
         try store.read { try projectionRows(of: $0, [table]) }
     }
 
+    /// The batch reads a fold makes for a whole group answer as the one-at-a-time reads do, in the order asked, with
+    /// repeats, unknown keys, canonically equivalent keys kept apart, and more keys than one request of a store
+    /// carries.
+    @Test(arguments: StoreKind.allCases)
+    func batchReadsAnswerAsTheSingleReads(_ kind: StoreKind) throws {
+        let ledger = try EmptyLedger(kind, schema: Self.schema)
+        let written = ["b", "a", "Z", "\u{00E9}", "e\u{0301}", "aa"].enumerated().map { index, key in
+            widget(key, owner: index % 2 == 0 ? "ada" : "bob", size: Int64(index), state: "{\"n\":\(index)}")
+        }
+        try ledger.store.write { try $0.writeProjectionRows(written, builtTo: 1) }
+        let keys = ["e\u{0301}", "missing", "a", "\u{00E9}", "a", "Z"] + (0..<5000).map { "k\($0)" } + ["b"]
+        let values = [["ada", "code-Z"], ["bob", "code-a"], ["bob", "code-Z"], ["nobody", "x"], ["ada", "code-Z"]]
+        try ledger.store.read { reader in
+            let states = try reader.projectionStates(Self.widgets, keys: keys)
+            #expect(states.count == keys.count)
+            for (key, state) in zip(keys, states) {
+                #expect(state == (try reader.projectionState(Self.widgets, key: key)))
+            }
+            #expect(Array(states.prefix(6)) == ["{\"n\":4}", nil, "{\"n\":1}", "{\"n\":3}", "{\"n\":1}", "{\"n\":2}"])
+            #expect(states.last == "{\"n\":0}")
+            let owners = try reader.firstProjectionKeys(Self.widgets, columns: ["owner", "code"], values: values)
+            #expect(owners == ["Z", "a", nil, nil, "Z"])
+            for (row, owner) in zip(values, owners) {
+                #expect(
+                    owner
+                        == (try reader.firstProjectionKey(Self.widgets, where: [("owner", row[0]), ("code", row[1])])))
+            }
+            #expect(try reader.projectionStates(Self.widgets, keys: []).isEmpty)
+            #expect(try reader.firstProjectionKeys(Self.widgets, columns: ["owner"], values: []).isEmpty)
+            expectStoreError(.invalidRequest) {
+                _ = try reader.firstProjectionKeys(Self.widgets, columns: ["colour"], values: [["red"]])
+            }
+            expectStoreError(.invalidRequest) {
+                _ = try reader.firstProjectionKeys(Self.widgets, columns: ["owner", "code"], values: [["ada"]])
+            }
+            expectStoreError(.invalidRequest) {
+                _ = try reader.projectionStates(ProjectionTable(name: "unknown", columns: []), keys: ["a"])
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func rowsAreFilteredAndComeInTheByteOrderOfTheirKeys(_ kind: StoreKind) throws {
         let ledger = try EmptyLedger(kind, schema: Self.schema)

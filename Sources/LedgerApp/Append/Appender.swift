@@ -226,6 +226,9 @@ public enum Appender {
         let checkedKeys = LogCheckedKeys(base: transaction)
         var keys = OverlayKeys(checked: checkedKeys)
         var custody = CustodyState(source: LogCheckedProjections(base: transaction, keys: checkedKeys))
+        // What deciding reads for every draft, asked for at once (a round trip each on a database server).
+        try custody.prefetch(drafts.lazy.map { ($0.type, $0.stream, $0.data) })
+        let storedHeads = try transaction.streamHeads(of: drafts.lazy.map(\.stream))
         var streamHeads: [String: StreamHead] = [:]
         var effects: [RuleEffect] = []
         effects.reserveCapacity(drafts.count)
@@ -237,7 +240,7 @@ public enum Appender {
         var lastSigner: (raw: [UInt8], keyID: String)?
         for (index, draft) in drafts.enumerated() {
             seq += 1
-            let current = try streamHeads[draft.stream] ?? transaction.streamHead(draft.stream)
+            let current = streamHeads[draft.stream] ?? storedHeads[draft.stream]
             let currentRev = current?.rev ?? 0
             if let expected = draft.expectRev, expected != currentRev {
                 throw LedgerError(
@@ -359,9 +362,11 @@ public enum Appender {
         -> [Int64]?
     {
         var seqs: [Int64] = []
-        var newCount = 0
-        for draft in drafts {
-            guard let id = draft.id, let record = try transaction.record(forID: id) else {
+        let withIDs = drafts.filter { $0.id != nil }
+        var newCount = drafts.count - withIDs.count
+        let records = try transaction.records(forIDs: withIDs.compactMap(\.id))
+        for (draft, record) in zip(withIDs, records) {
+            guard let id = draft.id, let record else {
                 newCount += 1
                 continue
             }

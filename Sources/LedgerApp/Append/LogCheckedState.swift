@@ -117,4 +117,14 @@ struct LogCheckedProjections: ProjectionSource {
     {
         try base.firstProjectionKey(table, where: filters)
     }
+
+    /// Other rows at once from the store; item rows one by one, each re-folded from its stream.
+    func projectionStates(_ table: ProjectionTable, keys: [String]) throws -> [String?] {
+        guard table == .items else { return try base.projectionStates(table, keys: keys) }
+        return try keys.map { try projectionState(table, key: $0) }
+    }
+
+    func firstProjectionKeys(_ table: ProjectionTable, columns: [String], values: [[String]]) throws -> [String?] {
+        try base.firstProjectionKeys(table, columns: columns, values: values)
+    }
 }

@@ -163,6 +163,14 @@ public enum Sequencer {
         let checkedKeys = LogCheckedKeys(base: transaction)
         var keys = OverlayKeys(checked: checkedKeys)
         var custody = CustodyState(source: LogCheckedProjections(base: transaction, keys: checkedKeys))
+        // What the steps below read for every statement, asked for at once (a round trip each on a database server).
+        try custody.prefetch(statements.lazy.map { ($0.body.type, $0.body.stream, $0.body.data) })
+        var recorded: [[UInt8]?] = []
+        var storedHeads: [String: StreamHead] = [:]
+        if !unchanged {
+            recorded = try transaction.records(forIDs: statements.map(\.body.id))
+            storedHeads = try transaction.streamHeads(of: statements.lazy.map(\.body.stream))
+        }
         var streamHeads: [String: StreamHead] = [:]
         var accepted: [(entry: Entry, effect: RuleEffect)] = []
         var seenIDs: [String: [UInt8]] = [:]
@@ -187,7 +195,7 @@ public enum Sequencer {
                 continue
             }
             seenIDs[body.id] = statement.statementHash
-            if !unchanged, let record = try transaction.record(forID: body.id) {
+            if !unchanged, let record = recorded[index] {
                 let existing = try Entry.parse(record: record)
                 if existing.statementHash == statement.statementHash {
                     try outcome(.alreadyRecorded(seq: existing.body.seq))
@@ -206,11 +214,11 @@ public enum Sequencer {
             // Unchanged since preparation, a statement's own rev and stream_prev are its stream's head (the time rule
             // against that head then held when it was signed, after the head was read).
             let current =
-                try streamHeads[body.stream]
+                streamHeads[body.stream]
                 ?? (unchanged
                     ? (body.streamRev == 1
                         ? nil : StreamHead(rev: body.streamRev - 1, link: body.streamPrev, time: body.signedAt))
-                    : transaction.streamHead(body.stream))
+                    : storedHeads[body.stream])
             let currentRev = current?.rev ?? 0
             guard body.streamRev == currentRev + 1, body.streamPrev == (current?.link ?? EntryBody.zeroHash) else {
                 try refuse(

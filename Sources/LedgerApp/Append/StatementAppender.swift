@@ -118,12 +118,13 @@ enum StatementAppender {
         }
         let signedAt = SystemClock().now()
         let expires = StatementRules.defaultExpiry(signedAt: signedAt)
+        let stored = try reader.streamHeads(of: drafts.lazy.map(\.stream))
         var heads: [String: (rev: Int64, link: String)] = [:]
         var lastSigner: (raw: [UInt8], keyID: String)?
         var unsigned: [SignedStatement] = []
         unsigned.reserveCapacity(drafts.count)
         for draft in drafts {
-            let current = try heads[draft.stream] ?? reader.streamHead(draft.stream).map { ($0.rev, $0.link) }
+            let current = heads[draft.stream] ?? stored[draft.stream].map { ($0.rev, $0.link) }
             let rev = current?.rev ?? 0
             if let expected = draft.expectRev, expected != rev {
                 throw LedgerError(

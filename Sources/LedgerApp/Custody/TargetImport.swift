@@ -171,13 +171,8 @@ public enum TargetImport {
         row: TargetRow, id: String
     )] {
         try store.read { reader in
-            var known: [(row: TargetRow, id: String)] = []
-            for row in rows {
-                if let id = try reader.targetID(caseID: caseID, kind: row.kind.rawValue, value: row.value) {
-                    known.append((row, id))
-                }
-            }
-            return known
+            let ids = try reader.targetIDs(rows.map { (caseID, $0.kind.rawValue, $0.value) })
+            return zip(rows, ids).compactMap { row, id in id.map { (row, $0) } }
         }
     }
 }

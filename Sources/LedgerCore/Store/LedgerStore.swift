@@ -153,6 +153,14 @@ public protocol LedgerReader: KeyDirectory, ProjectionSource {
     func allKeys() throws -> [KeyState]
     /// The last revision and body hash of a stream, or nil if it has no entries.
     func streamHead(_ stream: String) throws -> StreamHead?
+    /// The heads of these streams, in the order of `streams` (nil for a stream without entries).
+    ///
+    /// What an appender placing a large group asks for at once: a store whose every read is a round trip to a server
+    /// answers it in one or a few; the default asks ``streamHead(_:)`` for each stream.
+    func streamHeads(_ streams: [String]) throws -> [StreamHead?]
+    /// The stored records of the entries with these ids, in the order of `ids` (nil where none is recorded); the
+    /// batch form of ``record(forID:)``, which the default asks for each id.
+    func records(forIDs ids: [String]) throws -> [[UInt8]?]
     /// The newest entry, or nil for an empty ledger.
     func head() throws -> LedgerHead?
     /// Calls `visit` with each row of a projection table whose filter columns equal the given values, by key;
@@ -290,6 +298,27 @@ public enum CheckpointChoice: Sendable, Equatable {
 }
 
 extension LedgerReader {
+    /// The default: one ``streamHead(_:)`` per stream.
+    public func streamHeads(_ streams: [String]) throws -> [StreamHead?] {
+        try streams.map { try streamHead($0) }
+    }
+
+    /// The heads of the distinct streams among `streams`, by stream (a stream without entries is absent), asked for
+    /// at once through ``streamHeads(_:)``.
+    public func streamHeads(of streams: some Sequence<String>) throws -> [String: StreamHead] {
+        var distinct: [String] = []
+        var seen = Set<String>()
+        for stream in streams where seen.insert(stream).inserted { distinct.append(stream) }
+        var heads: [String: StreamHead] = [:]
+        for (stream, head) in zip(distinct, try streamHeads(distinct)) { heads[stream] = head }
+        return heads
+    }
+
+    /// The default: one ``record(forID:)`` per id.
+    public func records(forIDs ids: [String]) throws -> [[UInt8]?] {
+        try ids.map { try record(forID: $0) }
+    }
+
     /// The default: every note read, one picked.
     public func checkpointNote(_ choice: CheckpointChoice) throws -> (size: Int64, note: String)? {
         let notes = try checkpointNotes()

@@ -110,4 +110,33 @@ public protocol ProjectionSource {
     /// through an index when one covers the columns.
     func firstProjectionKey(_ table: ProjectionTable, where filters: [(column: String, value: String)]) throws
         -> String?
+    /// The stored state texts of the rows with these keys, in the order of `keys` (nil where no row has the key).
+    ///
+    /// What a fold deciding a large group asks for at once: a store whose every read is a round trip to a server
+    /// answers it in one or a few; the default asks ``projectionState(_:key:)`` for each key.
+    func projectionStates(_ table: ProjectionTable, keys: [String]) throws -> [String?]
+    /// For each list of values (one per column of `columns`, in order), the key of the first row (by key) whose
+    /// filter columns equal them, in the order of `values` (nil where none does).
+    ///
+    /// The batch form of ``firstProjectionKey(_:where:)``, which the default asks for each list.
+    func firstProjectionKeys(_ table: ProjectionTable, columns: [String], values: [[String]]) throws -> [String?]
+}
+
+extension ProjectionSource {
+    /// The default: one ``projectionState(_:key:)`` per key.
+    public func projectionStates(_ table: ProjectionTable, keys: [String]) throws -> [String?] {
+        try keys.map { try projectionState(table, key: $0) }
+    }
+
+    /// The default: one ``firstProjectionKey(_:where:)`` per list of values.
+    public func firstProjectionKeys(_ table: ProjectionTable, columns: [String], values: [[String]]) throws
+        -> [String?]
+    {
+        try values.map { row in
+            guard row.count == columns.count else {
+                throw StoreError(.invalidRequest, "\(row.count) value(s) for \(columns.count) column(s)")
+            }
+            return try firstProjectionKey(table, where: Array(zip(columns, row)).map { (column: $0.0, value: $0.1) })
+        }
+    }
 }
