@@ -190,9 +190,10 @@ public struct CustodyState: ReplayFold {
         return loaded
     }
 
-    /// Loads at once the records that deciding `events` will read (their items, targets and cases, and the owners
-    /// of the target values they identify), so that a large group is decided without a round trip to the store per
-    /// entry; what is not loaded here is loaded on first use, as without it. Nothing to do in a replay.
+    /// Loads at once the records that deciding `events` will read, so that a large group needs no round trip per entry.
+    ///
+    /// Their items, targets and cases, and the owners of the target values they identify; what is not loaded here is
+    /// loaded on first use, as without it. Nothing to do in a replay.
     public mutating func prefetch(_ events: some Sequence<(type: String, stream: String, data: JSONValue)>) throws {
         guard let source else { return }
         var itemIDs: [String] = []

@@ -317,9 +317,10 @@ final class PostgresTransaction: LedgerWriteTransaction {
     /// Keys sent in one statement by the batch reads.
     private static let batchKeys = 4096
 
-    /// Sends `keys` in groups of ``batchKeys`` as the text array `$1` of `sql`, whose rows start with the 1-based
-    /// ordinal of their key in the group; `visit` gets the group's offset in `keys` and each row. Entries waiting to
-    /// be sent stay waiting.
+    /// Sends `keys` in groups of ``batchKeys`` as the text array `$1` of `sql`, one statement per group.
+    ///
+    /// The rows of `sql` start with the 1-based ordinal of their key in the group; `visit` gets the group's offset in
+    /// `keys` and each row. Entries waiting to be sent stay waiting.
     private func forEachBatch(
         _ keys: [String], _ visit: (_ offset: Int, PostgresRow) throws -> Void, sql: () -> String
     ) throws {
