@@ -59,6 +59,15 @@ func parseOptions() -> Options {
                 exit(2)
             }
             exit(0)
+        case "--scale-grow", "--scale-measure":
+            // tools/bench-scale's steps: every option is a name and a value.
+            var named = [argument: arguments.popFirst() ?? ""]
+            while let name = arguments.popFirst() { named[name] = arguments.popFirst() ?? "" }
+            do { try argument == "--scale-grow" ? runScaleGrow(named) : runScaleMeasure(named) } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                exit(2)
+            }
+            exit(0)
         case "--large": options.largeEntries = Int(arguments.popFirst() ?? "") ?? options.largeEntries
         case "--targets": options.targets = Int(arguments.popFirst() ?? "") ?? options.targets
         case "--image-mib": options.imageMiB = Int(arguments.popFirst() ?? "") ?? options.imageMiB
@@ -78,7 +87,7 @@ func parseOptions() -> Options {
             exit(0)
         case "--help", "-h":
             print(
-                "usage: ledger-bench [--entries N] [--batch B] [--dir DIR] [--append-only] | --v2 [--entries N] [--batch B] | --serve [--entries N] [--batch B] [--clients C] [--seconds S] | --web [--targets N] [--large N] | --custody [--targets N] [--image-mib M] | --proofs [--large N] | --export [--large N] | --count-signatures PATH"
+                "usage: ledger-bench [--entries N] [--batch B] [--dir DIR] [--append-only] | --v2 [--entries N] [--batch B] | --serve [--entries N] [--batch B] [--clients C] [--seconds S] | --web [--targets N] [--large N] | --custody [--targets N] [--image-mib M] | --proofs [--large N] | --export [--large N] | --count-signatures PATH | --scale-grow LEDGER --to N --key PEM --log-key PEM | --scale-measure LEDGER --item ID --log-key PEM --dir DIR"
             )
             exit(0)
         default:
@@ -282,9 +291,10 @@ struct ItemRecordSummary {
 
 /// Appends `ledger.note` entries (which no bundle discloses) until the ledger holds `target`, then signs a
 /// checkpoint.
-func growLedger(_ store: any LedgerStore, to target: Int, signer: Ed25519PrivateKey, logKey: Ed25519PrivateKey)
-    throws
-{
+func growLedger(
+    _ store: any LedgerStore, to target: Int, signer: Ed25519PrivateKey, logKey: Ed25519PrivateKey,
+    progress: ((Int) -> Void)? = nil
+) throws {
     var count = Int(try store.read { try $0.entryCount() })
     while count < target {
         let batch = min(20_000, target - count)
@@ -293,6 +303,7 @@ func growLedger(_ store: any LedgerStore, to target: Int, signer: Ed25519Private
                 EventDraft(type: EventTypes.ledgerNote, stream: "ledger", data: ["text": "bench"], signer: signer)
             }, to: store)
         count += batch
+        progress?(count)
     }
     _ = try Checkpointer.checkpoint(store: store, logKey: logKey)
 }

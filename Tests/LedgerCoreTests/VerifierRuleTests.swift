@@ -372,6 +372,21 @@ struct VerifierRuleTests {
         #expect(summary.findings.first?.message.contains("compromised since seq 4") == true)
     }
 
+    /// A key's signatures are kept as runs of consecutive seqs: every seq after the compromise is found, across
+    /// runs broken by other signers, and none before it.
+    @Test func compromisedKeyFindingsAcrossRunsOfSignatures() throws {
+        var builder = LedgerBuilder()
+        let second = builder.register(name: "Eve Admin", person: "eve", roles: ["admin"])  // seq 3
+        for person in ["carol", "dan", "erin"] { builder.register(name: person, person: person, by: second) }  // 4–6
+        builder.register(name: "Finn", person: "finn")  // seq 7, by the first admin
+        for person in ["gus", "hal"] { builder.register(name: person, person: person, by: second) }  // 8–9
+        builder.append(
+            type: EventTypes.keyRevoked, stream: "key/\(LedgerBuilder.keyID(second))",
+            data: ["reason": "laptop stolen", "compromised_since_seq": 5], signer: builder.admin)
+        let summary = try verifyRecords(builder.records).get()
+        #expect(summary.findings.map(\.seq) == [6, 8, 9])
+    }
+
     @Test func uncoveredEntriesAreCounted() throws {
         var (builder, _) = validLedger()
         let checkpoint = builder.checkpoint()

@@ -120,7 +120,9 @@ public enum VerifyRunner {
             }
             report.storedCheckpoints = checkpoints.count
             if let given = options.checkpoint { checkpoints.append(given) }
-            var pipeline = Pipeline(rootSizes: Set(checkpoints.map(\.checkpoint.size)), progress: options.progress)
+            var pipeline = Pipeline(
+                rootSizes: Set(checkpoints.map(\.checkpoint.size)), expectedEntries: try reader.entryCount(),
+                progress: options.progress)
             do {
                 var position: Int64 = 0
                 // Every row, whatever its seq column says: a row with seq 0 or a gap is itself a finding.
@@ -455,8 +457,11 @@ struct Pipeline {
     private let keys = KeyMap()
     private let progress: (@Sendable (Int64) -> Void)?
 
-    init(rootSizes: Set<Int64>, progress: (@Sendable (Int64) -> Void)?) {
-        verifier = CustodyVerifier(table: .custody, fold: CustodyState(), rootSizes: rootSizes)
+    init(rootSizes: Set<Int64>, expectedEntries: Int64 = 0, progress: (@Sendable (Int64) -> Void)?) {
+        verifier = CustodyVerifier(
+            table: .custody, fold: CustodyState(), rootSizes: rootSizes,
+            // A hint only (a hand-edited seq column can make it anything): never more than 64 Mi entries' worth.
+            expectedEntries: Int(min(max(expectedEntries, 0), 1 << 26)))
         self.progress = progress
         batch.reserveCapacity(VerifyRunner.batchSize)
     }

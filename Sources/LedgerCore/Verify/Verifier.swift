@@ -275,12 +275,15 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
     private var genesisHash: String?
     /// Anchors seen, checked against the roots of their sizes when the replay ends.
     private var anchors: [(seq: Int64, anchor: StatementAnchor)] = []
+    /// Every id so far, packed into 16 bytes: the one memory the replay needs per entry.
     private var ids = Set<UUIDKey>()
     private var keys: [String: KeyState] = [:]
     private var activeAdmins = 0
     private var genesisActor: String?
     private var pendingGenesis: (Entry, [Bool?])?
-    private var signedSeqs: [String: [Int64]] = [:]
+    /// The seqs each key signed, as runs of consecutive seqs: a key usually signs whole commit groups, so memory
+    /// follows the runs, not the entries.
+    private var signedRuns: [String: [ClosedRange<Int64>]] = [:]
     private var accumulator = MerkleAccumulator()
     private let rootSizes: Set<Int64>
     private var roots: [Int64: [UInt8]] = [:]
@@ -292,10 +295,13 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
 
     /// A verifier that checks entries against `table`, replays them into `fold` (an empty state), and remembers the
     /// tree roots at `rootSizes` (the sizes of checkpoints to check).
-    public init(table: TypeTable, fold: Fold, rootSizes: Set<Int64> = []) {
+    /// `expectedEntries`, when known, sizes the set of ids once (no growth, whose copy would double its memory for a
+    /// moment).
+    public init(table: TypeTable, fold: Fold, rootSizes: Set<Int64> = [], expectedEntries: Int = 0) {
         self.table = table
         self.fold = fold
         self.rootSizes = rootSizes
+        ids.reserveCapacity(expectedEntries)
     }
 
     /// Public keys of every key registered so far, for checking signatures ahead of the sequential rules.
@@ -436,7 +442,11 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
             if keys[keyID]?.hasRole(Roles.admin) == true { activeAdmins -= 1 }
             if let compromisedSince {
                 let selfSigned = entry.sigs.contains { $0.key == keyID } ? [revokedAt] : []
-                let suspect = (signedSeqs[keyID] ?? []).filter { $0 > compromisedSince } + selfSigned
+                let suspect =
+                    (signedRuns[keyID] ?? []).flatMap { run in
+                        run.upperBound > compromisedSince
+                            ? Array(max(run.lowerBound, compromisedSince + 1)...run.upperBound) : []
+                    } + selfSigned
                 for suspectSeq in Set(suspect).sorted() {
                     findings.append(
                         Finding(
@@ -450,7 +460,7 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
             pendingGenesis = nil
             try checkSignatures(genesis, checks, seq: 1)
         }
-        for sig in entry.sigs { signedSeqs[sig.key, default: []].append(seq) }
+        for sig in entry.sigs { signedRuns[sig.key, default: []].extendRun(with: seq) }
         // Domain rules: a breach is a finding for review, not an integrity failure; the entry leaves the
         // projections unchanged. The fold sees the keys through a view, so that it changes in place.
         let keyView = ReplayedKeyView(keys: keys, activeAdmins: activeAdmins)
@@ -639,4 +649,20 @@ struct ReplayedKeyView: KeyDirectory {
 
     func key(_ keyID: String) -> KeyState? { keys[keyID] }
     func activeAdminCount() -> Int { activeAdmins }
+}
+
+extension Array where Element == ClosedRange<Int64> {
+    /// Adds `seq` to the last run when it follows it, else as a run of its own (a seq already in the last run is not
+    /// added twice).
+    fileprivate mutating func extendRun(with seq: Int64) {
+        guard let last else {
+            append(seq...seq)
+            return
+        }
+        if last.upperBound + 1 == seq {
+            self[count - 1] = last.lowerBound...seq
+        } else if last.upperBound < seq {
+            append(seq...seq)
+        }
+    }
 }
