@@ -295,6 +295,7 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
 
     /// A verifier that checks entries against `table`, replays them into `fold` (an empty state), and remembers the
     /// tree roots at `rootSizes` (the sizes of checkpoints to check).
+    ///
     /// `expectedEntries`, when known, sizes the set of ids once (no growth, whose copy would double its memory for a
     /// moment).
     public init(table: TypeTable, fold: Fold, rootSizes: Set<Int64> = [], expectedEntries: Int = 0) {
