@@ -105,8 +105,11 @@ public struct CustodyState: ReplayFold {
     private var items: RecordCache<ItemRecord>
     /// The owner of each target key (case, kind, value) seen; `.some(nil)` remembers that the store has none.
     private var targetIndex: [TargetKey: String?] = [:]
-    /// Custody steps: all of them in a replay, the new ones in an append.
+    /// Custody steps: all of them in a replay, the new ones in an append; none when ``stepChains`` keeps them.
     private var steps: [CustodyStep] = []
+    /// For a replay that only compares: each item's steps as a ``StepChain`` instead of the rows (memory by items,
+    /// not by entries); nil otherwise.
+    private var chains: [String: StepChain]?
     /// The person behind each actor key seen since the last key event.
     private var actors: [String: Actor] = [:]
     private let source: (any ProjectionSource)?
@@ -128,6 +131,22 @@ public struct CustodyState: ReplayFold {
     public init(source: (any ProjectionSource)? = nil) {
         self.init(source: source, disclosedStreams: nil)
     }
+
+    /// An in-memory state for a replay that checks stored projections (`ledger verify`): each item's custody steps
+    /// are kept as a ``StepChain``, not as rows, so ``rows(_:)`` of the custody steps is empty.
+    public static func comparing() -> CustodyState {
+        var state = CustodyState()
+        state.chains = [:]
+        return state
+    }
+
+    /// Each item's custody steps as a chain, by the item's id bytes, when the state was made by ``comparing()``.
+    public var stepChains: [(item: String, chain: StepChain)] {
+        (chains ?? [:]).map { ($0.key, $0.value) }.sorted { $0.item.precedesInBytes($1.item) }
+    }
+
+    /// True when made by ``comparing()``.
+    public var keepsStepChains: Bool { chains != nil }
 
     /// An in-memory state for the partial history of a bundle that discloses `streams`.
     public init(disclosing streams: some Sequence<String>) {
@@ -981,10 +1000,14 @@ public struct CustodyState: ReplayFold {
         record.steps += 1
         record.lastSeq = body.seq
         record.log.append(LogRef(seq: body.seq, type: body.type, person: actor.person))
-        steps.append(
-            CustodyStep(
-                item: record.id, number: record.steps, seq: body.seq, time: body.time, type: body.type,
-                by: actor.person, byAgency: actor.agency, details: details.value))
+        let step = CustodyStep(
+            item: record.id, number: record.steps, seq: body.seq, time: body.time, type: body.type,
+            by: actor.person, byAgency: actor.agency, details: details.value)
+        if chains != nil {
+            chains?[record.id, default: StepChain()].add(step.row)
+        } else {
+            steps.append(step)
+        }
         items.save(record)
     }
 

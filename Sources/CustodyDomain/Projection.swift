@@ -94,6 +94,38 @@ extension ItemRecord {
     }
 }
 
+/// One item's custody-step rows in chain order, as a count and a chained SHA-256 over each row's key, columns and
+/// state: what `ledger verify` compares with the stored rows, item by item, without holding every step in memory.
+public struct StepChain: Sendable, Equatable {
+    /// The number of rows added.
+    public private(set) var count: Int64 = 0
+    /// SHA-256 over the previous digest and the row (32 zero bytes before the first row).
+    public private(set) var digest = [UInt8](repeating: 0, count: 32)
+
+    /// An empty chain.
+    public init() {}
+
+    /// Adds the next row: its key, each column's canonical JSON and its state, each preceded by its length.
+    public mutating func add(_ row: ProjectionRow) {
+        var bytes: [UInt8] = []
+        func put(_ part: some Collection<UInt8>) {
+            withUnsafeBytes(of: UInt32(part.count).bigEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: part)
+        }
+        put(row.key.utf8)
+        for column in row.columns { put(JCS.serialize(column)) }
+        put(row.state.utf8)
+        digest = SHA256.hash(parts: [digest, bytes])
+        count += 1
+    }
+
+    /// The item of a custody-step row's key (everything before its last space), or nil for a key of another form.
+    public static func item(ofStepKey key: String) -> String? {
+        guard let space = key.utf8.lastIndex(of: 0x20) else { return nil }
+        return String(key[..<space])
+    }
+}
+
 extension CustodyStep {
     /// Keys sort in chain order: the item id, a separator below every id character, the zero-padded step number.
     static func key(item: String, number: Int64) -> String {

@@ -320,6 +320,57 @@ struct CustodyRuleTests {
         #expect(try VerifyRunner.verify(store: store, options: VerifyOptions(), source: "t").exitStatus == 0)
     }
 
+    /// Verify compares the custody steps item by item through a chained digest, never holding every step: each
+    /// kind of hand edit is caught and names the item; the untouched ledger and a rebuilt one verify clean.
+    @Test(arguments: [
+        (
+            "DELETE FROM custody_steps WHERE key = (SELECT max(key) FROM custody_steps WHERE item_id = 'EV-1')",
+            "the rows of item EV-1 differ from the log (2 stored, 3 from the log)"
+        ),
+        ("DELETE FROM custody_steps WHERE item_id = 'EV-2'", "the rows of item EV-2 are missing"),
+        (
+            "UPDATE custody_steps SET state = replace(state, 'carol', 'carla') WHERE item_id = 'EV-1'",
+            "the rows of item EV-1 differ from the log (3 stored, 3 from the log)"
+        ),
+        (
+            "UPDATE custody_steps SET seq = 99 WHERE item_id = 'EV-2'",
+            "the rows of item EV-2 differ from the log (1 stored, 1 from the log)"
+        ),
+        (
+            "INSERT INTO custody_steps SELECT 'EV-3 0000000001', 'EV-3', seq, state FROM custody_steps LIMIT 1",
+            "the rows of item EV-3 do not follow from the log"
+        ),
+        (
+            "INSERT INTO custody_steps SELECT 'EV-0 0000000001', 'EV-0', seq, state FROM custody_steps LIMIT 1",
+            "the rows of item EV-0 do not follow from the log"
+        ),
+        (
+            "INSERT INTO custody_steps SELECT 'nospace', 'EV-0', seq, state FROM custody_steps LIMIT 1",
+            "row nospace does not follow from the log"
+        ),
+    ])
+    func verifyComparesTheCustodyStepsItemByItem(_ edit: String, _ words: String) throws {
+        let fixture = try CustodyFixture()
+        try fixture.seize("EV-1")
+        try fixture.seize("EV-2", seal: nil)
+        try fixture.record(
+            CustodyEvents.custodyReleased, "item/EV-1", ["to": "bob", "purpose": "x", "seal": "S-1"], by: "carol")
+        try fixture.record(
+            CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true, "location": "Lab"],
+            by: "bob")
+        let store = fixture.ledger.store
+        #expect(try VerifyRunner.verify(store: store, options: VerifyOptions(), source: "t").exitStatus == 0)
+        let queue = try DatabaseQueue(path: fixture.ledger.path)
+        try queue.write { db in try db.execute(sql: edit) }
+        let report = try VerifyRunner.verify(store: store, options: VerifyOptions(), source: "t")
+        #expect(report.failure?.rule == .projections)
+        #expect(
+            report.failure?.message.contains("the custody_steps projection: \(words)") == true,
+            "\(report.failure?.message ?? "")")
+        _ = try ProjectionRebuilder.rebuild(store: store)
+        #expect(try VerifyRunner.verify(store: store, options: VerifyOptions(), source: "t").exitStatus == 0)
+    }
+
     @Test func aRebuildOverAnUnreadableRecordNamesItsSeqAndChangesNothing() throws {
         let fixture = try CustodyFixture()
         try fixture.seize("EV-1")

@@ -308,6 +308,10 @@ public enum VerifyRunner {
         }
         var compared = 0
         for table in ProjectionTable.all {
+            if table == .custodySteps, replay.keepsStepChains {
+                compared += try checkStepChains(reader, against: replay.stepChains, remedy: remedy)
+                continue
+            }
             let expected = replay.rows(table)
             compared += expected.count
             var index = 0
@@ -341,6 +345,61 @@ public enum VerifyRunner {
                     seq: nil, rule: .projections, message: "the \(table.name) projection: \(problem) \(remedy)")
             }
         }
+        return compared
+    }
+
+    /// The stored custody steps, item by item in key order, against each item's chain from the replay: memory by
+    /// items, not by steps.
+    ///
+    /// Returns the number of rows compared.
+    static func checkStepChains(
+        _ reader: any LedgerReader, against expected: [(item: String, chain: StepChain)], remedy: String
+    ) throws -> Int {
+        func fail(_ problem: String) -> VerificationFailure {
+            VerificationFailure(
+                seq: nil, rule: .projections, message: "the custody_steps projection: \(problem) \(remedy)")
+        }
+        var index = 0
+        var stored: (item: String, chain: StepChain)?
+        var compared = 0
+        // Called when the stored rows of one item end (or all of them, with nil).
+        func compare(_ group: (item: String, chain: StepChain)?) -> String? {
+            while index < expected.count {
+                let want = expected[index]
+                guard let group, !want.item.precedesInBytes(group.item) else {
+                    return "the rows of item \(want.item) are missing"
+                }
+                guard want.item.hasSameBytes(as: group.item) else { break }
+                index += 1
+                guard group.chain == want.chain else {
+                    return "the rows of item \(want.item) differ from the log (\(group.chain.count) stored, "
+                        + "\(want.chain.count) from the log)"
+                }
+                return nil
+            }
+            return group.map { "the rows of item \($0.item) do not follow from the log" }
+        }
+        var problem: String?
+        try reader.forEachProjectionRow(.custodySteps, where: []) { row in
+            guard let item = StepChain.item(ofStepKey: row.key) else {
+                problem = "row \(row.key) does not follow from the log"
+                return false
+            }
+            if let current = stored, !current.item.hasSameBytes(as: item) {
+                if let found = compare(current) {
+                    problem = found
+                    return false
+                }
+                stored = nil
+            }
+            if stored == nil { stored = (item, StepChain()) }
+            stored?.chain.add(row)
+            compared += 1
+            return true
+        }
+        if let problem { throw fail(problem) }
+        if let stored, let found = compare(stored) { throw fail(found) }
+        if let found = compare(nil) { throw fail(found) }
         return compared
     }
 
@@ -459,7 +518,7 @@ struct Pipeline {
 
     init(rootSizes: Set<Int64>, expectedEntries: Int64 = 0, progress: (@Sendable (Int64) -> Void)?) {
         verifier = CustodyVerifier(
-            table: .custody, fold: CustodyState(), rootSizes: rootSizes,
+            table: .custody, fold: CustodyState.comparing(), rootSizes: rootSizes,
             // A hint only (a hand-edited seq column can make it anything): never more than 64 Mi entries' worth.
             expectedEntries: Int(min(max(expectedEntries, 0), 1 << 26)))
         self.progress = progress
