@@ -30,6 +30,7 @@ enum PostgresSchema {
             record bytea NOT NULL,
             UNIQUE (stream, stream_rev)
         );
+        CREATE INDEX entries_log_key_rotations ON ledger.entries (seq) WHERE type = 'ledger.log-key-rotated';
         CREATE TABLE ledger.keys (
             key_id text COLLATE "C" PRIMARY KEY,
             public_key bytea NOT NULL,
@@ -55,14 +56,20 @@ enum PostgresSchema {
             RAISE EXCEPTION '% are append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
         END $$;
         CREATE FUNCTION ledger.entries_in_order() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE low bigint; high bigint; added bigint;
         BEGIN
-            IF NEW.seq <> (SELECT COALESCE(MAX(seq), 0) + 1 FROM ledger.entries) THEN
+            -- Once per statement (a group of entries), after its rows are in: they must be the seqs right after
+            -- every earlier entry, with none above them (seq is the primary key, so count = span means no gaps).
+            SELECT min(seq), max(seq), count(*) INTO low, high, added FROM inserted;
+            IF added > 0 AND (high - low + 1 <> added
+                OR low <> (SELECT COALESCE(MAX(seq), 0) + 1 FROM ledger.entries WHERE seq < low)
+                OR EXISTS (SELECT 1 FROM ledger.entries WHERE seq > high)) THEN
                 RAISE EXCEPTION 'ledger entries are appended in seq order' USING ERRCODE = 'restrict_violation';
             END IF;
-            RETURN NEW;
+            RETURN NULL;
         END $$;
-        CREATE TRIGGER entries_in_order BEFORE INSERT ON ledger.entries
-            FOR EACH ROW EXECUTE FUNCTION ledger.entries_in_order();
+        CREATE TRIGGER entries_in_order AFTER INSERT ON ledger.entries REFERENCING NEW TABLE AS inserted
+            FOR EACH STATEMENT EXECUTE FUNCTION ledger.entries_in_order();
         CREATE TRIGGER entries_append_only BEFORE UPDATE OR DELETE ON ledger.entries
             FOR EACH ROW EXECUTE FUNCTION ledger.refuse_change();
         CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON ledger.entries

@@ -149,6 +149,12 @@ final class PostgresTransaction: LedgerWriteTransaction {
             binds.append(stream)
             sql += " AND stream = $\(binds.count)"
         }
+        if let literal = filter.typeLiteral {
+            sql += " AND type = \(literal)"
+        } else if let type = filter.type {
+            binds.append(type)
+            sql += " AND type = $\(binds.count)"
+        }
         sql += " ORDER BY seq"
         let span = filter.to.map { $0.subtractingReportingOverflow(filter.from) }
         let small = span.map { !$0.overflow && $0.partialValue < Self.cursorThreshold } ?? false

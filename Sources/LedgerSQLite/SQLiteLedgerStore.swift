@@ -303,6 +303,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
                     record TEXT NOT NULL,
                     UNIQUE (stream, stream_rev)
                 );
+                CREATE INDEX entries_log_key_rotations ON entries (seq) WHERE type = 'ledger.log-key-rotated';
                 CREATE TABLE keys (
                     key_id TEXT PRIMARY KEY,
                     public_key BLOB NOT NULL,
@@ -391,10 +392,18 @@ struct SQLiteTransaction: LedgerWriteTransaction {
             sql += " AND stream = ?"
             arguments += [stream]
         }
+        if let literal = filter.typeLiteral {
+            sql += " AND type = \(literal)"
+        } else if let type = filter.type {
+            sql += " AND type = ?"
+            arguments += [type]
+        }
         sql += " ORDER BY seq"
         // A few records (a proof's, a stream's) are read with the large cache, which keeps the tree's pages.
         let span = filter.to.map { $0.subtractingReportingOverflow(filter.from) }
-        let isScan = filter.stream == nil && (span.map { $0.overflow || $0.partialValue >= Self.scanThreshold } ?? true)
+        let isScan =
+            filter.stream == nil && filter.type == nil
+            && (span.map { $0.overflow || $0.partialValue >= Self.scanThreshold } ?? true)
         guard isScan else {
             try forEachRecord(sql: sql, arguments: arguments, withStoredState: filter.withStoredState, visit)
             return

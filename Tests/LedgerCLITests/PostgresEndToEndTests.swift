@@ -110,6 +110,23 @@ struct PostgresEndToEndTests {
             "psql --no-psqlrc -qAt -d '\(owner)' -c 'UPDATE ledger.entries SET time = time WHERE seq = 3' 2>&1",
             in: directory.url)
         #expect(edit.stdout.contains("entries are append-only"), "\(edit.stdout)")
+        // Entries go in at the end, in seq order, whatever the statement: a gap after the head, or a group of rows
+        // with a hole, is refused by the database itself.
+        let copy = "SELECT 'x' || s, 'x' || s, s, type, actor, time, body_hash, leaf_hash, nodes, record, s"
+        for rows in [
+            "\(copy) FROM ledger.entries, (VALUES (5)) AS v(s) WHERE seq = 3",
+            "\(copy) FROM ledger.entries, (VALUES (4), (6)) AS v(s) WHERE seq = 3",
+            "\(copy) FROM ledger.entries, (VALUES (4), (5), (7)) AS v(s) WHERE seq = 3",
+        ] {
+            let sql =
+                "INSERT INTO ledger.entries (id, stream, stream_rev, type, actor, time, body_hash, leaf_hash, "
+                + "nodes, record, seq) SELECT id, stream, rev, type, actor, time, body_hash, leaf_hash, nodes, record, s "
+                + "FROM (\(rows)) AS r(id, stream, rev, type, actor, time, body_hash, leaf_hash, nodes, record, s)"
+            let psql = try CLI.shell(
+                "psql --no-psqlrc -qAt -d '\(writer)' -c \"\(sql)\" 2>&1; echo status=$?", in: directory.url)
+            #expect(psql.stdout.contains("appended in seq order"), "\(sql): \(psql.stdout)")
+        }
+        #expect(try count(writer) == 3)
         let verify = try CLI.run(["verify", "--ledger", writer], in: directory.url)
         #expect(verify.status == 0, "\(verify.stdout)")
         // A second init into the same database is refused, and leaves no key files.

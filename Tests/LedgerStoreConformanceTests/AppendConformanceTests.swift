@@ -176,6 +176,29 @@ struct AppendConformanceTests {
                 return true
             }
             #expect(stream == builder.entries.filter { $0.body.stream == "notes/a" }.map(\.body.seq))
+            // By type: alone, with a stream and a range; a type name written into the statement or bound.
+            func seqs(_ filter: RecordFilter) throws -> [Int64] {
+                var seqs: [Int64] = []
+                try reader.forEachRecord(filter) {
+                    seqs.append($0.seq)
+                    return true
+                }
+                return seqs
+            }
+            let notes = builder.entries.filter { $0.body.type == EventTypes.ledgerNote }.map(\.body.seq)
+            #expect(try seqs(RecordFilter(type: EventTypes.ledgerNote)) == notes)
+            #expect(
+                try seqs(RecordFilter(from: 5, to: 9, stream: "ledger", type: EventTypes.ledgerNote))
+                    == builder.entries.filter {
+                        $0.body.type == EventTypes.ledgerNote && $0.body.stream == "ledger"
+                            && (5...9).contains($0.body.seq)
+                    }.map(\.body.seq))
+            #expect(
+                try seqs(RecordFilter(type: EventTypes.keyRegistered, withStoredState: false))
+                    == builder.entries.filter { $0.body.type == EventTypes.keyRegistered }.map(\.body.seq))
+            #expect(try seqs(RecordFilter(type: EventTypes.logKeyRotated)).isEmpty)
+            #expect(try seqs(RecordFilter(type: "Ledger.Note")).isEmpty, "compared byte for byte")
+            #expect(try seqs(RecordFilter(type: "ledger.note' OR '1'='1")).isEmpty, "never written into the statement")
             var visited = 0
             try reader.forEachRecord(RecordFilter()) { _ in
                 visited += 1

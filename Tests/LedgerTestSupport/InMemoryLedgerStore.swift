@@ -346,6 +346,7 @@ extension InMemoryStateReading {
         for entry in entries where entry.seq >= filter.from {
             if let to = filter.to, entry.seq > to { break }
             if let stream, !entry.stream.utf8.elementsEqual(stream) { continue }
+            if let type = filter.type, !entry.type.utf8.elementsEqual(type.utf8) { continue }
             let stored =
                 filter.withStoredState
                 ? StoredRecord(

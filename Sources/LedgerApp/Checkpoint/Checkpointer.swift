@@ -181,14 +181,27 @@ public enum LedgerFacts {
         _ reader: any LedgerReader, from: Int64, to size: Int64?, startingWith start: NoteVerifierKey
     ) throws -> NoteVerifierKey {
         var key = start
-        try reader.forEachRecord(RecordFilter(from: from, to: size, stream: "ledger", withStoredState: false)) {
-            stored in
-            let body = try EntryBody.parse(record: stored.record)
-            if body.type == EventTypes.logKeyRotated, let text = body.data.member("log_vkey")?.stringValue {
-                key = try NoteVerifierKey(vkey: text)
-            }
-            return true
+        for (_, body) in try logKeyRotations(reader, from: from, to: size) {
+            if let text = body.data.member("log_vkey")?.stringValue { key = try NoteVerifierKey(vkey: text) }
         }
         return key
+    }
+
+    /// The log-key rotations (FORMAT.md §12.10) among seqs `from`…`size` (nil: the head), oldest first, each with its
+    /// parsed body.
+    ///
+    /// One indexed read by the type column, however many notes the `ledger` stream holds; each record is parsed and
+    /// must itself be a rotation in the `ledger` stream (a hand-edited column selects nothing else).
+    public static func logKeyRotations(_ reader: any LedgerReader, from: Int64 = 2, to size: Int64? = nil) throws
+        -> [(record: StoredRecord, body: EntryBody)]
+    {
+        var rotations: [(record: StoredRecord, body: EntryBody)] = []
+        let filter = RecordFilter(from: from, to: size, type: EventTypes.logKeyRotated, withStoredState: false)
+        try reader.forEachRecord(filter) { stored in
+            let body = try EntryBody.parse(record: stored.record)
+            if body.type == EventTypes.logKeyRotated, body.stream == "ledger" { rotations.append((stored, body)) }
+            return true
+        }
+        return rotations
     }
 }

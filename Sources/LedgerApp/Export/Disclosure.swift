@@ -89,11 +89,7 @@ public struct DisclosedRecords {
         guard genesis.count == 1 else { throw LedgerError.usage("the ledger is empty") }
         // Version 2: every rotation of the log key up to `size`, so that the bag's checkpoint is checked with the key
         // in force at its size (FORMAT.md §11.2, §12.10).
-        for record in try read("ledger") where record.seq > 1 {
-            if (try? EntryBody.parse(record: record.record))?.type == EventTypes.logKeyRotated {
-                genesis.append(record)
-            }
-        }
+        genesis += try LedgerFacts.logKeyRotations(reader, to: size).map(\.record)
 
         // The key closure: signers of every disclosed entry, and the keys of every recipient.
         var parsed: [Int64: Entry] = [:]

@@ -197,18 +197,11 @@ private func isLogKey(_ key: Ed25519PrivateKey, of store: any LedgerStore) -> Bo
     let raw = key.publicKey.raw
     let found: Bool? = try? store.read { reader in
         if try LedgerFacts.logKey(reader).publicKey.raw == raw { return true }
-        var rotatedTo = false
         // FORMAT.md §12.10: each rotation names the new log key in the ledger's own stream.
-        try reader.forEachRecord(RecordFilter(from: 2, stream: "ledger", withStoredState: false)) { stored in
-            let body = try EntryBody.parse(record: stored.record)
-            if body.type == EventTypes.logKeyRotated, let text = body.data.member("log_vkey")?.stringValue,
-                try NoteVerifierKey(vkey: text).publicKey.raw == raw
-            {
-                rotatedTo = true
-            }
-            return !rotatedTo
+        return try LedgerFacts.logKeyRotations(reader).contains { _, body in
+            guard let text = body.data.member("log_vkey")?.stringValue else { return false }
+            return (try? NoteVerifierKey(vkey: text).publicKey.raw) == raw
         }
-        return rotatedTo
     }
     return found ?? false
 }

@@ -118,15 +118,34 @@ public struct RecordFilter: Sendable {
     public var to: Int64?
     /// Only this stream's records, when given.
     public var stream: String?
+    /// Only records of this type, when given, by the stored `type` column (which `ledger verify` checks).
+    ///
+    /// Stores index the log-key rotations (``EventTypes/logKeyRotated``), so that finding them never
+    /// reads the `ledger` stream's notes; other types are filtered as they are read.
+    public var type: String?
     /// False to read only the records, without the tree hashes and lookup columns stored beside them.
     public var withStoredState: Bool
 
     /// A filter; the defaults read every record with its stored state.
-    public init(from: Int64 = 1, to: Int64? = nil, stream: String? = nil, withStoredState: Bool = true) {
+    public init(
+        from: Int64 = 1, to: Int64? = nil, stream: String? = nil, type: String? = nil, withStoredState: Bool = true
+    ) {
         self.from = from
         self.to = to
         self.stream = stream
+        self.type = type
         self.withStoredState = withStoredState
+    }
+
+    /// The type as an SQL string literal, when it is a type name (lower-case letters, digits, dots and hyphens):
+    /// written into the statement, so that a partial index on that type can be chosen when it is prepared.
+    public var typeLiteral: String? {
+        guard let type, !type.isEmpty,
+            type.utf8.allSatisfy({
+                (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2e || $0 == 0x2d
+            })
+        else { return nil }
+        return "'" + type + "'"
     }
 }
 

@@ -258,8 +258,8 @@ public struct NoDomainFold: ReplayFold, Sendable {
 /// Replays a ledger entry by entry and checks every rule of FORMAT.md §7, then hands each valid entry to the
 /// domain's fold.
 ///
-/// Memory grows with the number of streams and keys, plus 16 bytes per entry for the id check and 8 bytes per
-/// signature (the seqs each key signed, for findings when a key is later reported compromised).
+/// Memory grows with the number of streams and keys, plus 16 bytes per entry for the id check and one range per run
+/// of consecutive seqs a key signed (for findings when a key is later reported compromised).
 public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
     private var origin: String?
     private var logKey: NoteVerifierKey?
