@@ -186,24 +186,40 @@ final class PostgresTransaction: LedgerWriteTransaction {
     }
 
     func subtreeHash(seq: Int64, level: Int) throws -> [UInt8] {
-        let leafHash: [UInt8]
-        let nodes: [UInt8]
-        if let first = pending.first?.entry.body.seq, seq >= first, seq - first < pending.count {
-            (leafHash, nodes) = (pending[Int(seq - first)].leafHash, pending[Int(seq - first)].nodes)
-        } else {
+        try subtreeHashes([(seq, level)])[0]
+    }
+
+    /// Entries waiting to be sent answer from the queue; the others in one statement.
+    func subtreeHashes(_ locations: [(seq: Int64, level: Int)]) throws -> [[UInt8]] {
+        var stored: [Int64: (leafHash: [UInt8], nodes: [UInt8])] = [:]
+        var asked: [Int64] = []
+        for (seq, _) in locations where stored[seq] == nil {
+            if let first = pending.first?.entry.body.seq, seq >= first, seq - first < pending.count {
+                stored[seq] = (pending[Int(seq - first)].leafHash, pending[Int(seq - first)].nodes)
+            } else if !asked.contains(seq) {
+                asked.append(seq)
+            }
+        }
+        if !asked.isEmpty {
             var binds = PostgresBindings()
-            binds.append(seq)
-            guard
-                let row = try session.run("SELECT leaf_hash, nodes FROM ledger.entries WHERE seq = $1", binds).first
-            else { throw StoreError(.damaged, "entry \(seq) is missing from the database") }
-            let (leaf, stored) = try decode(row, (ByteBuffer, ByteBuffer).self)
-            (leafHash, nodes) = (Array(leaf.readableBytesView), Array(stored.readableBytesView))
+            binds.append(asked)
+            for row in try session.run(
+                "SELECT seq, leaf_hash, nodes FROM ledger.entries WHERE seq = ANY($1::bigint[])", binds)
+            {
+                let (seq, leaf, nodes) = try decode(row, (Int64, ByteBuffer, ByteBuffer).self)
+                stored[seq] = (Array(leaf.readableBytesView), Array(nodes.readableBytesView))
+            }
         }
-        if level == 0 { return leafHash }
-        guard nodes.count >= level * 32 else {
-            throw StoreError(.damaged, "the stored Merkle nodes of entry \(seq) are incomplete")
+        return try locations.map { seq, level in
+            guard let (leafHash, nodes) = stored[seq] else {
+                throw StoreError(.damaged, "entry \(seq) is missing from the database")
+            }
+            if level == 0 { return leafHash }
+            guard nodes.count >= level * 32 else {
+                throw StoreError(.damaged, "the stored Merkle nodes of entry \(seq) are incomplete")
+            }
+            return Array(nodes[((level - 1) * 32)..<(level * 32)])
         }
-        return Array(nodes[((level - 1) * 32)..<(level * 32)])
     }
 
     func checkpointNotes() throws -> [(size: Int64, note: String)] {

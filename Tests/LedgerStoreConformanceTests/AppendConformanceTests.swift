@@ -243,6 +243,14 @@ struct AppendConformanceTests {
             #expect(try reader.streamHeads([]).isEmpty && reader.records(forIDs: []).isEmpty)
             let byStream = try reader.streamHeads(of: streams)
             #expect(byStream.count == 3)
+            let size = try reader.entryCount()
+            let locations = (1...size).flatMap { Merkle.subtreeLocations(size: $0) } + [(seq: size, level: 0)]
+            #expect(
+                try reader.subtreeHashes(locations)
+                    == locations.map { try reader.subtreeHash(seq: $0.seq, level: $0.level) })
+            #expect(
+                try reader.root(size: size)
+                    == referenceRoot(ArraySlice(builder.records.prefix(Int(size)).map(Merkle.leafHash))))
         }
         try ledger.store.read { reader in
             try expectSame(reader)

@@ -51,6 +51,14 @@ public enum ProofBuilder {
         let checkpoint = try checkpoints.parsed[chosen.size] ?? SignedCheckpoint(noteText: chosen.note)
         checkpoints.parsed[chosen.size] = checkpoint
         var subtrees = checkpoints.subtrees
+        // Every subtree the proof reads, asked for at once (one round trip on a database server).
+        let missing = MerkleProof.inclusionSubtrees(index: seq - 1, size: chosen.size).filter {
+            subtrees[SubtreeKey(start: $0.start, level: $0.level)] == nil
+        }
+        let fetched = try reader.subtreeHashes(missing.map { ($0.start + (Int64(1) << $0.level), $0.level) })
+        for (location, hash) in zip(missing, fetched) {
+            subtrees[SubtreeKey(start: location.start, level: location.level)] = hash
+        }
         let hashes = try MerkleProof.inclusion(index: seq - 1, size: chosen.size) { start, level in
             let key = SubtreeKey(start: start, level: level)
             if let known = subtrees[key] { return known }
@@ -80,8 +88,17 @@ public enum ProofBuilder {
             guard old >= 1, old <= new, new <= count else {
                 throw LedgerError.usage("a consistency proof needs 1 <= OLD <= NEW <= \(count) (the ledger's size)")
             }
-            let subtree = subtreeHashes(reader)
-            let hashes = try MerkleProof.consistency(old: old, new: new, subtree: subtree)
+            // Every subtree the proof reads, asked for at once.
+            let locations = MerkleProof.consistencySubtrees(old: old, new: new)
+            var known: [SubtreeKey: [UInt8]] = [:]
+            let fetched = try reader.subtreeHashes(locations.map { ($0.start + (Int64(1) << $0.level), $0.level) })
+            for (location, hash) in zip(locations, fetched) {
+                known[SubtreeKey(start: location.start, level: location.level)] = hash
+            }
+            let read = subtreeHashes(reader)
+            let hashes = try MerkleProof.consistency(old: old, new: new) { start, level in
+                try known[SubtreeKey(start: start, level: level)] ?? read(start, level)
+            }
             return (try reader.root(size: old), try reader.root(size: new), hashes)
         }
     }

@@ -23,6 +23,29 @@ public enum MerkleProof {
         return try subproof(old, 0, new, true, memoized(subtree))
     }
 
+    /// The perfect subtrees (start leaf, level) the inclusion proof of leaf `index` in the tree of `size` leaves
+    /// reads, each once: they depend on the two numbers only, so a store can be asked for all of them at once.
+    public static func inclusionSubtrees(index: Int64, size: Int64) -> [(start: Int64, level: Int)] {
+        subtreesRead { try inclusion(index: index, size: size, subtree: $0) }
+    }
+
+    /// The perfect subtrees the consistency proof from `old` to `new` leaves reads, each once.
+    public static func consistencySubtrees(old: Int64, new: Int64) -> [(start: Int64, level: Int)] {
+        subtreesRead { try consistency(old: old, new: new, subtree: $0) }
+    }
+
+    /// The subtrees `proof` asks for, found by building it over placeholder hashes.
+    private static func subtreesRead(_ proof: (@escaping SubtreeHashes) throws -> [[UInt8]]) -> [(
+        start: Int64, level: Int
+    )] {
+        let asked = SubtreesAsked()
+        _ = try? proof { start, level in
+            if asked.seen.insert(start &* 64 &+ Int64(level)).inserted { asked.list.append((start, level)) }
+            return [UInt8](repeating: 0, count: 32)
+        }
+        return asked.list
+    }
+
     /// `subtree` with every hash it returns remembered.
     ///
     /// The ranges a proof asks for are the perfect subtrees of its path and the right edges of the tree; remembering
@@ -145,6 +168,11 @@ public enum MerkleProof {
 /// Subtree hashes already read during one proof's generation.
 private final class SubtreeCache {
     var hashes: [Int64: [UInt8]] = [:]
+}
+
+private final class SubtreesAsked {
+    var seen = Set<Int64>()
+    var list: [(start: Int64, level: Int)] = []
 }
 
 /// A C2SP tlog-proof@v1: an entry's index, its inclusion proof and the signed checkpoint it is proven against.

@@ -161,6 +161,10 @@ public protocol LedgerReader: KeyDirectory, ProjectionSource {
     func forEachRecord(_ filter: RecordFilter, _ visit: (StoredRecord) throws -> Bool) throws
     /// The stored hash of the perfect subtree of height `level` whose last leaf is `seq` (level 0: the leaf).
     func subtreeHash(seq: Int64, level: Int) throws -> [UInt8]
+    /// The stored hashes of these perfect subtrees, in their order: the O(log n) a root or a proof needs, which a
+    /// store whose every read is a round trip answers at once (the default asks ``subtreeHash(seq:level:)`` for
+    /// each).
+    func subtreeHashes(_ locations: [(seq: Int64, level: Int)]) throws -> [[UInt8]]
     /// Every stored checkpoint note, by ascending size, with the cosignature lines stored for it appended.
     func checkpointNotes() throws -> [(size: Int64, note: String)]
     /// One stored checkpoint note with its cosignature lines appended, or nil when none is as asked; a store
@@ -333,6 +337,11 @@ extension LedgerReader {
         return heads
     }
 
+    /// The default: one ``subtreeHash(seq:level:)`` per subtree.
+    public func subtreeHashes(_ locations: [(seq: Int64, level: Int)]) throws -> [[UInt8]] {
+        try locations.map { try subtreeHash(seq: $0.seq, level: $0.level) }
+    }
+
     /// The default: one ``record(forID:)`` per id.
     public func records(forIDs ids: [String]) throws -> [[UInt8]?] {
         try ids.map { try record(forID: $0) }
@@ -350,13 +359,12 @@ extension LedgerReader {
 
     /// The root of the tree of `size` leaves, from O(log n) stored subtree hashes.
     public func root(size: Int64) throws -> [UInt8] {
-        let hashes = try Merkle.subtreeLocations(size: size).map { try subtreeHash(seq: $0.seq, level: $0.level) }
-        return Merkle.root(ofSubtrees: hashes)
+        Merkle.root(ofSubtrees: try subtreeHashes(Merkle.subtreeLocations(size: size).map { ($0.seq, $0.level) }))
     }
 
     /// The compact range of the tree of `size` leaves, ready to append to.
     public func accumulator(size: Int64) throws -> MerkleAccumulator {
-        let hashes = try Merkle.subtreeLocations(size: size).map { try subtreeHash(seq: $0.seq, level: $0.level) }
+        let hashes = try subtreeHashes(Merkle.subtreeLocations(size: size).map { ($0.seq, $0.level) })
         return MerkleAccumulator(size: size, subtrees: hashes)
     }
 }
