@@ -23,7 +23,12 @@ final class PostgresTransaction: LedgerWriteTransaction {
     /// Entries are sent once this many wait.
     private static let group = 512
     /// Rows fetched from a cursor per round trip.
-    private static let fetchSize = 2048
+    ///
+    /// Small on purpose: postgres-nio hands a result's rows over as slices of its receive buffer, which it copies
+    /// (at its full capacity) each time it discards read bytes while rows are alive, so one result can hold many
+    /// buffer-sized copies. At 2,048 rows a verify held up to ~100 MiB more than on SQLite (heaptrack); at 512 the
+    /// copies stay small, and the verify measured no slower.
+    private static let fetchSize = 512
     /// From how many entries a read goes through a cursor rather than one result.
     private static let cursorThreshold: Int64 = 2048
 
