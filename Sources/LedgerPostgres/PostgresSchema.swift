@@ -60,10 +60,11 @@ enum PostgresSchema {
         BEGIN
             -- Once per statement (a group of entries), after its rows are in: they must be the seqs right after
             -- every earlier entry, with none above them (seq is the primary key, so count = span means no gaps).
+            -- Only MAX over the primary key: a cached generic plan of EXISTS (seq > $1) scans the whole table.
             SELECT min(seq), max(seq), count(*) INTO low, high, added FROM inserted;
             IF added > 0 AND (high - low + 1 <> added
                 OR low <> (SELECT COALESCE(MAX(seq), 0) + 1 FROM ledger.entries WHERE seq < low)
-                OR EXISTS (SELECT 1 FROM ledger.entries WHERE seq > high)) THEN
+                OR high <> (SELECT MAX(seq) FROM ledger.entries)) THEN
                 RAISE EXCEPTION 'ledger entries are appended in seq order' USING ERRCODE = 'restrict_violation';
             END IF;
             RETURN NULL;
