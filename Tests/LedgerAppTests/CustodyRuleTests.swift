@@ -291,7 +291,8 @@ struct CustodyRuleTests {
         #expect(throws: LedgerError.self) { try Appender.append([second], to: store) }
     }
 
-    @Test func rebuildReproducesTheLiveProjectionsAndVerifyCatchesHandEdits() throws {
+    /// EV-1 seized by carol and handed over to bob, EV-2 seized without a seal.
+    private func handedOver() throws -> CustodyFixture {
         let fixture = try CustodyFixture()
         try fixture.seize("EV-1")
         try fixture.seize("EV-2", seal: nil)
@@ -300,6 +301,11 @@ struct CustodyRuleTests {
         try fixture.record(
             CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true, "location": "Lab"],
             by: "bob")
+        return fixture
+    }
+
+    @Test func rebuildReproducesTheLiveProjectionsAndVerifyCatchesHandEdits() throws {
+        let fixture = try handedOver()
         try fixture.record(CustodyEvents.itemSealed, "item/EV-2", ["seal": "S-2"], by: "carol")
         let store = fixture.ledger.store
         func snapshot() throws -> [ProjectionRow] { try projectionRows(of: store) }
@@ -350,14 +356,7 @@ struct CustodyRuleTests {
         ),
     ])
     func verifyComparesTheCustodyStepsItemByItem(_ edit: String, _ words: String) throws {
-        let fixture = try CustodyFixture()
-        try fixture.seize("EV-1")
-        try fixture.seize("EV-2", seal: nil)
-        try fixture.record(
-            CustodyEvents.custodyReleased, "item/EV-1", ["to": "bob", "purpose": "x", "seal": "S-1"], by: "carol")
-        try fixture.record(
-            CustodyEvents.custodyReceived, "item/EV-1", ["seal": "S-1", "seal_intact": true, "location": "Lab"],
-            by: "bob")
+        let fixture = try handedOver()
         let store = fixture.ledger.store
         #expect(try VerifyRunner.verify(store: store, options: VerifyOptions(), source: "t").exitStatus == 0)
         let queue = try DatabaseQueue(path: fixture.ledger.path)
