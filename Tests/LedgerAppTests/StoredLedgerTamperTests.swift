@@ -245,5 +245,15 @@ struct PipelineTests {
         let tampered = try VerifyRunner.verify(jsonlPath: path, options: VerifyOptions())
         #expect(tampered.failure?.seq == 2500)
         #expect(tampered.entriesChecked == 2499)
+
+        // A key known from an earlier batch (the admin's) is checked in the batch's first pass, a key the batch
+        // registers (Eve's, above) once the batch's keys are learned: either way the forged entry is named.
+        records = builder.records
+        records[2059] = Array(
+            String(decoding: records[2059], as: UTF8.self).replacingOccurrences(of: "\"n2", with: "\"m2").utf8)
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(records.map { $0 + [0x0a] }.joined())))
+        let forged = try VerifyRunner.verify(jsonlPath: path, options: VerifyOptions())
+        #expect(forged.failure?.seq == 2060)
+        #expect(forged.failure?.rule == .signatures, "\(String(describing: forged.failure))")
     }
 }

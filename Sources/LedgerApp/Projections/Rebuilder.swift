@@ -180,34 +180,9 @@ public enum ProjectionRebuilder {
     private static func serializeRows(
         of state: CustodyState, into write: (_ rows: [ProjectionRow], _ waited: Duration) throws -> Void
     ) throws {
-        nonisolated(unsafe) let state = state  // only read from here on
-        let batchSize = 1024
         for table in ProjectionTable.all {
-            let keys = state.keys(table)
-            guard !keys.isEmpty else {
-                try write(state.rows(table), .zero)
-                continue
-            }
-            let batches = Partition(items: keys.count, chunkSize: batchSize)
-            let serialized = SlotBuffer<[ProjectionRow]>(repeating: [], count: batches.count)
-            let ready = (0..<batches.count).map { _ in DispatchSemaphore(value: 0) }
-            // concurrentPerform hands out the batches in ascending order, so the first ones are ready first.
-            let done = Background<Void, Never>.start {
-                Parallel.forEach(batches) { batch, range in
-                    serialized[batch] = keys[range].compactMap { state.row(table, key: $0) }
-                    ready[batch].signal()
-                }
-            }
-            for batch in 0..<batches.count {
-                let start = ContinuousClock.now
-                ready[batch].wait()
-                let rows = serialized.take(batch, leaving: [])
-                do { try write(rows, ContinuousClock.now - start) } catch {
-                    done.wait()
-                    throw error
-                }
-            }
-            done.wait()
+            let rows = ReplayedRows(of: state, table: table)
+            while let (batch, waited) = rows.nextBatch() { try write(batch, waited) }
         }
     }
 
@@ -270,21 +245,6 @@ public enum ProjectionRebuilder {
             do { try custody.apply(record.body, keys: keys) } catch is CustodyViolation { skipped += 1 }
             count = record.body.seq
         }
-    }
-}
-
-/// Frees a large value on a background thread instead of the caller's.
-private final class Disposal<Value>: @unchecked Sendable {
-    // @unchecked: `value` is set once here and cleared once by the background block.
-    private var value: Value?
-
-    private init(_ value: Value) { self.value = value }
-
-    /// Replaces `value` with `empty` and frees the old one on a utility thread; the caller keeps no reference to it.
-    static func inBackground(_ value: inout Value, leaving empty: Value) {
-        let disposal = Disposal(value)
-        value = empty
-        DispatchQueue.global(qos: .utility).async { disposal.value = nil }
     }
 }
 

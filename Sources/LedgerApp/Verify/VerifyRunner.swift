@@ -183,6 +183,8 @@ public enum VerifyRunner {
                 report.failure = VerificationFailure(
                     seq: nil, rule: .storedState, message: "the database is damaged: \(LedgerError.from(error))")
             }
+            // The replayed state (every id, key, record): freed on another core while the report goes out.
+            Disposal.inBackground(pipeline)
         }
         if let foreignCheckpoint { throw foreignCheckpoint }
         return report
@@ -312,16 +314,25 @@ public enum VerifyRunner {
                 compared += try checkStepChains(reader, against: replay.stepChains, remedy: remedy)
                 continue
             }
-            let expected = replay.rows(table)
-            compared += expected.count
+            // The replay's rows are serialized on the other cores while this thread reads and compares.
+            let expected = ReplayedRows(of: replay, table: table)
+            defer { expected.stop() }
+            var batch: [ProjectionRow] = []
             var index = 0
+            func nextExpected() -> ProjectionRow? {
+                if index == batch.count {
+                    guard let (rows, _) = expected.nextBatch() else { return nil }
+                    (batch, index) = (rows, 0)
+                    if batch.isEmpty { return nextExpected() }
+                }
+                return batch[index]
+            }
             var problem: String?
             try reader.forEachProjectionRow(table, where: []) { row in
-                guard index < expected.count else {
+                guard let want = nextExpected() else {
                     problem = "row \(row.key) does not follow from the log"
                     return false
                 }
-                let want = expected[index]
                 if !want.key.hasSameBytes(as: row.key) {
                     problem =
                         want.key.precedesInBytes(row.key)
@@ -337,9 +348,10 @@ public enum VerifyRunner {
                     return false
                 }
                 index += 1
+                compared += 1
                 return true
             }
-            if problem == nil, index < expected.count { problem = "row \(expected[index].key) is missing" }
+            if problem == nil, let missing = nextExpected() { problem = "row \(missing.key) is missing" }
             if let problem {
                 throw VerificationFailure(
                     seq: nil, rule: .projections, message: "the \(table.name) projection: \(problem) \(remedy)")
@@ -478,6 +490,7 @@ public enum VerifyRunner {
             report.entriesChecked = pipeline.verifier.entryCount
             report.failure = failure
         }
+        Disposal.inBackground(pipeline)
         return report
     }
 }
@@ -565,34 +578,48 @@ struct Pipeline {
 
     /// Prepares `items` on worker threads.
     ///
-    /// Parses and hashes all, learns the public keys the batch registers, then checks signatures. Only one batch is
-    /// prepared at a time, so `keys` is never touched concurrently.
+    /// Each part is parsed, hashed and has its signatures checked in one go, against the keys registered before the
+    /// batch; the keys the batch registers are learned afterwards, and only the entries signed by one of them are
+    /// checked again (rare: the first entries of a new key). So the cores never wait for one another in the middle of
+    /// a batch. Only one batch is prepared at a time, so `keys` is never touched concurrently.
     private func launch(_ items: [Item]) -> Background<SlotBuffer<PreparedEntry?>, Never> {
         let results = SlotBuffer<PreparedEntry?>(repeating: nil, count: items.count)
         let keys = self.keys
         return Background.start {
-            let slices = Partition(items: items.count, parts: max(1, ProcessInfo.processInfo.activeProcessorCount) * 8)
+            // Small parts, so that the cores finish a batch within a few entries of each other.
+            let slices = Partition(items: items.count, chunkSize: 32)
+            let known = keys.keys
             Parallel.forEach(slices) { _, range in
+                var verifiers: [String: Ed25519Verifier] = [:]
                 for index in range {
                     let item = items[index]
                     var prepared = PreparedEntry.parse(
                         position: item.position, record: item.record, storedLeafHash: item.storedLeafHash,
                         storedNodes: item.storedNodes)
                     prepared.storedColumns = item.storedColumns
+                    prepared.checkSignatures(knownKeys: known, table: .custody, verifiers: &verifiers)
                     results[index] = prepared
                 }
             }
+            var unchecked: [Int] = []
+            var learned = false
             for index in 0..<results.count {
-                if let registered = results.modify(index, { $0?.registeredKey }) {
-                    keys.keys[registered.keyID] = registered.publicKey
+                let (registered, pending) = results.modify(index) {
+                    ($0?.registeredKey, $0?.signatureChecks.contains(nil) == true)
                 }
+                if let registered {
+                    keys.keys[registered.keyID] = registered.publicKey
+                    learned = true
+                }
+                if pending { unchecked.append(index) }
             }
-            let known = keys.keys
-            Parallel.forEach(slices) { _, range in
+            guard learned, !unchecked.isEmpty else { return results }
+            let (all, again) = (keys.keys, unchecked)
+            Parallel.forEach(Partition(items: again.count, chunkSize: 32)) { _, range in
                 var verifiers: [String: Ed25519Verifier] = [:]
                 for index in range {
-                    results.modify(index) {
-                        $0?.checkSignatures(knownKeys: known, table: .custody, verifiers: &verifiers)
+                    results.modify(again[index]) {
+                        $0?.checkSignatures(knownKeys: all, table: .custody, verifiers: &verifiers)
                     }
                 }
             }
