@@ -266,6 +266,56 @@ struct AppendTests {
         #expect(report.failure == nil)
     }
 
+    /// Batches made lazily: asking for batch `index` first runs `before(index)` (another writer, say).
+    private struct Batches: Sequence, IteratorProtocol {
+        let batches: [[EventDraft]]
+        let before: (Int) throws -> Void
+        var index = 0
+
+        mutating func next() -> [EventDraft]? {
+            guard index < batches.count else { return nil }
+            defer { index += 1 }
+            do { try before(index) } catch { Issue.record("the other writer failed: \(error)") }
+            return batches[index]
+        }
+    }
+
+    @Test(arguments: ["ledger", "a key's stream"])
+    func aBatchPreparedAheadIsPreparedAgainWhenAnotherWriterCameFirst(_ stream: String) throws {
+        let fixture = try LedgerFixture()
+        // Batch 1 is prepared and signed while batch 0 is written; asking for batch 2 (while batch 1 waits for its
+        // write) lets another writer append first, on the batches' stream or on another one.
+        let batches = (0..<3).map { batch in (0..<20).map { note("b\(batch) n\($0)", signer: fixture.admin) } }
+        let timings = AppendTimings()
+        let results = try Appender.append(
+            batches: Batches(batches: batches) { index in
+                guard index == 2 else { return }
+                if stream == "ledger" {
+                    _ = try Appender.append([note("another writer", signer: fixture.admin)], to: fixture.store)
+                } else {
+                    try fixture.register()  // a key's own stream
+                }
+            }, to: fixture.store, timings: timings)
+        #expect(results.map(\.seqs) == [Array(3...22), Array(24...43), Array(44...63)])
+        // On the batches' stream, batch 1 is prepared again in its write, and so is batch 2, chained on batch 1's
+        // first statements; on another stream, both are written as prepared.
+        #expect(timings.decidedAgain == (stream == "ledger" ? 2 : 0))
+        let report = try VerifyRunner.verify(store: fixture.store, options: VerifyOptions(), source: fixture.path)
+        #expect(report.failure == nil, "\(String(describing: report.failure))")
+        #expect(report.summary?.findings.isEmpty == true)
+    }
+
+    @Test func aBatchWithAnIDOfTheBatchBeforeItIsReportedAlreadyRecorded() throws {
+        let fixture = try LedgerFixture()
+        // The second batch repeats the first (same ids): it cannot be prepared ahead, and once the first is written
+        // it is recorded already.
+        let batch = (0..<10).map { note("n\($0)", id: SecureRandom.uuidV4(), signer: fixture.admin) }
+        let results = try Appender.append(batches: [batch, batch], to: fixture.store)
+        #expect(results.map(\.alreadyRecorded) == [false, true])
+        #expect(results[0].seqs == results[1].seqs)
+        #expect(try fixture.count() == 12)
+    }
+
     @Test func aRefusedBatchKeepsTheBatchesBeforeIt() throws {
         let fixture = try LedgerFixture()
         let batches = (0..<4).map { batch in

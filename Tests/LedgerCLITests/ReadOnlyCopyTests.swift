@@ -43,7 +43,11 @@ struct ReadOnlyCopyTests {
             #expect(result.status == 0, "\(arguments): \(result.stderr)")
         }
         // The executable and the copy where another user can reach them.
-        try FileManager.default.copyItem(atPath: CLI.executable.path, toPath: directory.path("ledger"))
+        // A hard link where it can be: a copy is open for writing while other tests start processes, which inherit
+        // it, and running it then fails with ETXTBSY (exit 126).
+        do { try FileManager.default.linkItem(atPath: CLI.executable.path, toPath: directory.path("ledger")) } catch {
+            try FileManager.default.copyItem(atPath: CLI.executable.path, toPath: directory.path("ledger"))
+        }
         let copy = directory.path("copy")
         try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
         try FileManager.default.copyItem(atPath: directory.path("custody.ledger"), toPath: copy + "/custody.ledger")

@@ -18,33 +18,159 @@ enum StatementAppender {
         _ drafts: [EventDraft], to store: any LedgerStore, timings: AppendTimings?, progress: ((Int) -> Void)?
     ) throws -> AppendResult {
         let start = ContinuousClock.now
-        // Optimistic: prepared on a snapshot and signed before the write transaction.
+        let ready = try prepareAndSign(drafts, in: store, timings: timings)
+        return try write(ready, drafts, to: store, timings: timings, start: start, progress: progress).result
+    }
+
+    /// Appends batches one after another, each all or nothing in its own commit group; batches before a failing one
+    /// stay committed and the error names the failing batch.
+    ///
+    /// While one batch is written, the next is prepared on the ledger as it will be once this one is in (chained on
+    /// this batch's statements) and signed on the other cores. If nothing else was appended in between, its write
+    /// then skips the lookups its preparation made; otherwise they are made again in its write transaction (and a
+    /// stream moved by another writer has it prepared and signed again there), as for a single batch.
+    static func append(
+        batches: some Sequence<[EventDraft]>, to store: any LedgerStore, timings: AppendTimings?,
+        name: (Int) -> String, progress: ((Int) -> Void)?
+    ) throws -> [AppendResult] {
+        var results: [AppendResult] = []
+        var done = 0
+        var iterator = batches.makeIterator()
+        var next = iterator.next()
+        var readyAhead: Ready?
+        while let drafts = next {
+            do {
+                let start = ContinuousClock.now
+                let ready: Ready
+                if let readyAhead {
+                    ready = readyAhead
+                } else {
+                    try Appender.validateShapes(drafts)
+                    ready = try prepareAndSign(drafts, in: store, timings: timings)
+                }
+                readyAhead = nil
+                next = iterator.next()
+                let ahead = next.flatMap { prepareAhead($0, after: ready, in: store, timings: timings) }
+                let (result, written) = try write(ready, drafts, to: store, timings: timings, start: start) {
+                    progress?(done + $0)
+                }
+                done += drafts.count
+                results.append(result)
+                if let ahead, let next { readyAhead = ahead.ready(after: written, drafts: next) }
+            } catch {
+                let wrapped = LedgerError.from(error)
+                throw wrapped.with(
+                    description:
+                        "\(name(results.count + 1)): \(wrapped.description) (the \(results.count) before it are committed)"
+                )
+            }
+        }
+        return results
+    }
+
+    /// A batch prepared and signed, ready for its write transaction.
+    private enum Ready {
+        case recorded([Int64])
+        case signed(
+            statements: [SignedStatement], selfSigned: [Set<String>], preparedOn: LedgerHead?, format: LedgerFormat)
+    }
+
+    /// Prepares `drafts` on a snapshot and signs them: the optimistic path, before any write transaction.
+    private static func prepareAndSign(_ drafts: [EventDraft], in store: any LedgerStore, timings: AppendTimings?)
+        throws -> Ready
+    {
         let prepared: Prepared
         do { prepared = try store.read { reader in try prepare(drafts, in: reader) } } catch {
             throw LedgerError.from(error)
         }
-        guard case .statements(let bodies, let preparedOn, let format) = prepared else {
-            guard case .recorded(let seqs) = prepared else { preconditionFailure("prepared") }
-            return AppendResult(seqs: seqs, alreadyRecorded: true)
+        switch prepared {
+        case .recorded(let seqs): return .recorded(seqs)
+        case .statements(let bodies, let preparedOn, let format):
+            let signStart = ContinuousClock.now
+            let (statements, selfSigned) = sign(bodies, drafts)
+            timings?.add(\.sign, since: signStart)
+            return .signed(statements: statements, selfSigned: selfSigned, preparedOn: preparedOn, format: format)
         }
-        let signStart = ContinuousClock.now
-        let (statements, selfSigned) = sign(bodies, drafts)
-        timings?.add(\.sign, since: signStart)
+    }
+
+    /// The batch after one being written: prepared on a snapshot, chained on that batch's statements, and signed in
+    /// the background.
+    private struct Ahead {
+        let snapshot: LedgerHead?
+        let format: LedgerFormat
+        let signing: Background<([SignedStatement], [Set<String>]), Never>
+
+        /// The batch ready for its write once the batch before it is `written`: the lookups its preparation made
+        /// count as made on the ledger's head only if that batch was written as prepared on the very head this one
+        /// was prepared on (nothing else appended), and its time leaves this batch's `signed_at` within the clock
+        /// skew of it (FORMAT.md §12.7), which the sequencer then does not check again.
+        func ready(after written: (before: LedgerHead?, after: LedgerHead?)?, drafts: [EventDraft]) -> Ready {
+            let (statements, selfSigned) = signing.wait()
+            var preparedOn: LedgerHead?
+            if let written, let before = written.before, let snapshot, before.seq == snapshot.seq,
+                before.bodyHash == snapshot.bodyHash, let after = written.after,
+                let time = LedgerTime.milliseconds(after.time),
+                let signedAt = statements.first.flatMap({ LedgerTime.milliseconds($0.body.signedAt) }),
+                time <= signedAt + StatementRules.clockSkewMilliseconds
+            {
+                preparedOn = after
+            }
+            return .signed(statements: statements, selfSigned: selfSigned, preparedOn: preparedOn, format: format)
+        }
+    }
+
+    /// Starts making the batch after `current` ready while `current` is written; nil when it cannot be prepared ahead
+    /// (its ids meet the current batch's, or its preparation fails: it is then prepared after the write, where its
+    /// error, if any, is reported in its turn).
+    private static func prepareAhead(
+        _ drafts: [EventDraft], after current: Ready, in store: any LedgerStore, timings: AppendTimings?
+    ) -> Ahead? {
+        guard case .signed(let earlier, _, _, _) = current, (try? Appender.validateShapes(drafts)) != nil else {
+            return nil
+        }
+        let ids = Set(drafts.compactMap(\.id))
+        guard ids.isEmpty || !earlier.contains(where: { ids.contains($0.body.id) }) else { return nil }
+        guard let prepared = try? store.read({ reader in try prepare(drafts, in: reader, after: earlier) }),
+            case .statements(let bodies, let snapshot, let format) = prepared
+        else { return nil }
+        let signing = Background<([SignedStatement], [Set<String>]), Never>.start {
+            let signStart = ContinuousClock.now
+            defer { timings?.add(\.sign, since: signStart) }
+            return sign(bodies, drafts)
+        }
+        return Ahead(snapshot: snapshot, format: format, signing: signing)
+    }
+
+    /// Writes a ready batch as one commit group: as prepared, unless another writer moved one of its streams since
+    /// (then prepared and signed again inside the write transaction, which cannot be overtaken, unless a draft pinned
+    /// a revision with `expectRev`, which is then a conflict).
+    ///
+    /// Returns the result and, when the batch was written as prepared, the ledger's heads before and after it.
+    private static func write(
+        _ ready: Ready, _ drafts: [EventDraft], to store: any LedgerStore, timings: AppendTimings?,
+        start: ContinuousClock.Instant, progress: ((Int) -> Void)?
+    ) throws -> (result: AppendResult, written: (before: LedgerHead?, after: LedgerHead?)?) {
+        guard case .signed(let statements, let selfSigned, let preparedOn, let format) = ready else {
+            guard case .recorded(let seqs) = ready else { preconditionFailure("ready") }
+            return (AppendResult(seqs: seqs, alreadyRecorded: true), nil)
+        }
         do {
             let insertStart = ContinuousClock.now
-            let outcomes = try store.write { transaction in
+            let (outcomes, before, after) = try store.write { transaction in
+                let before = try transaction.head()
                 let outcomes = try Sequencer.sequence(
                     statements, in: transaction,
                     options: SequencingOptions(
                         allOrNothing: true, selfSigned: selfSigned, progress: progress, preparedOn: preparedOn,
                         format: format))
+                let after = try transaction.head()
                 PausePoint.beforeCommit.reach()
-                return outcomes
+                return (outcomes, before, after)
             }
             PausePoint.afterCommit.reach()
             timings?.add(\.insert, since: insertStart)
             timings?.add(\.total, since: start)
-            return AppendResult(seqs: outcomes.compactMap(\.seq), alreadyRecorded: false)
+            return (AppendResult(seqs: outcomes.compactMap(\.seq), alreadyRecorded: false), (before, after))
         } catch let error as LedgerError
             where error.code == .staleRevision && drafts.allSatisfy({ $0.expectRev == nil })
         {
@@ -71,35 +197,10 @@ enum StatementAppender {
             }
             PausePoint.afterCommit.reach()
             timings?.add(\.total, since: start)
-            return result
+            return (result, nil)
         } catch {
             throw LedgerError.from(error)
         }
-    }
-
-    /// Appends batches one after another, each all or nothing in its own commit group; batches before a failing one
-    /// stay committed and the error names the failing batch.
-    static func append(
-        batches: some Sequence<[EventDraft]>, to store: any LedgerStore, timings: AppendTimings?,
-        name: (Int) -> String, progress: ((Int) -> Void)?
-    ) throws -> [AppendResult] {
-        var results: [AppendResult] = []
-        var done = 0
-        for drafts in batches {
-            do {
-                try Appender.validateShapes(drafts)
-                let result = try append(drafts, to: store, timings: timings) { progress?(done + $0) }
-                done += drafts.count
-                results.append(result)
-            } catch {
-                let wrapped = LedgerError.from(error)
-                throw wrapped.with(
-                    description:
-                        "\(name(results.count + 1)): \(wrapped.description) (the \(results.count) before it are committed)"
-                )
-            }
-        }
-        return results
     }
 
     private enum Prepared {
@@ -107,9 +208,14 @@ enum StatementAppender {
         case statements([SignedStatement], head: LedgerHead?, format: LedgerFormat)
     }
 
-    /// The statements' bodies on the heads `reader` sees, chained within the batch; or the seqs when every draft
-    /// is already recorded.
-    private static func prepare(_ drafts: [EventDraft], in reader: any LedgerReader) throws -> Prepared {
+    /// The statements' bodies on the heads `reader` sees, chained within the batch and after the statements
+    /// `earlier` (a batch not written yet, that will be when these are); or the seqs when every draft is already
+    /// recorded.
+    private static func prepare(
+        _ drafts: [EventDraft], in reader: any LedgerReader, after earlier: [SignedStatement] = []
+    )
+        throws -> Prepared
+    {
         if let recorded = try Appender.alreadyRecorded(drafts, in: reader) { return .recorded(recorded) }
         // The format, and the log key the write will need: a missing key fails here, before anything is signed.
         let format = try LedgerFormat.of(reader)
@@ -120,6 +226,9 @@ enum StatementAppender {
         let expires = StatementRules.defaultExpiry(signedAt: signedAt)
         let stored = try reader.streamHeads(of: drafts.lazy.map(\.stream))
         var heads: [String: (rev: Int64, link: String)] = [:]
+        for statement in earlier {
+            heads[statement.body.stream] = (statement.body.streamRev, statement.statementHashHex)
+        }
         var lastSigner: (raw: [UInt8], keyID: String)?
         var unsigned: [SignedStatement] = []
         unsigned.reserveCapacity(drafts.count)
