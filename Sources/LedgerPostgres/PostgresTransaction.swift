@@ -143,12 +143,17 @@ final class PostgresTransaction: LedgerWriteTransaction {
             filter.withStoredState
             ? "SELECT seq, record, leaf_hash, nodes, id, stream, stream_rev, type, actor, time, body_hash"
             : "SELECT seq, record"
-        sql += " FROM ledger.entries WHERE seq >= $1"
+        // One stream from the start of the log (a key's, an item's, a case's): its (stream, stream_rev) index is the
+        // way in, in order, and the seq range only trims its end. Written `seq + 0`, the range cannot be answered
+        // from the primary key, which the planner otherwise joins in on statistics older than the last bulk of
+        // appends (a bitmap of every seq in the range: 60 ms per stream at 500,000 entries). The rows are the same.
+        let seq = filter.stream != nil && filter.from <= 1 ? "seq + 0" : "seq"
+        sql += " FROM ledger.entries WHERE \(seq) >= $1"
         var binds = PostgresBindings()
         binds.append(filter.from)
         if let to = filter.to {
             binds.append(to)
-            sql += " AND seq <= $\(binds.count)"
+            sql += " AND \(seq) <= $\(binds.count)"
         }
         if let stream = filter.stream {
             binds.append(stream)
@@ -160,7 +165,9 @@ final class PostgresTransaction: LedgerWriteTransaction {
             binds.append(type)
             sql += " AND type = $\(binds.count)"
         }
-        sql += " ORDER BY seq"
+        // A stream's revisions rise with its seqs (FORMAT.md §7 rule 5, the stream chain, which `ledger verify`
+        // checks), so within one stream the order of the (stream, stream_rev) index is seq order, without a sort.
+        sql += filter.stream == nil ? " ORDER BY seq" : " ORDER BY stream_rev"
         let span = filter.to.map { $0.subtractingReportingOverflow(filter.from) }
         let small = span.map { !$0.overflow && $0.partialValue < Self.cursorThreshold } ?? false
         var actor = ""
