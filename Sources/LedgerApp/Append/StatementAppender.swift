@@ -50,13 +50,13 @@ enum StatementAppender {
                 }
                 readyAhead = nil
                 next = iterator.next()
-                let ahead = next.flatMap { prepareAhead($0, after: ready, in: store, timings: timings) }
+                let ahead = next.flatMap { prepareAhead($0, after: ready, in: store) }
                 let (result, written) = try write(ready, drafts, to: store, timings: timings, start: start) {
                     progress?(done + $0)
                 }
                 done += drafts.count
                 results.append(result)
-                if let ahead, let next { readyAhead = ahead.ready(after: written, drafts: next) }
+                if let ahead { readyAhead = ahead.ready(after: written, timings: timings) }
             } catch {
                 let wrapped = LedgerError.from(error)
                 throw wrapped.with(
@@ -104,8 +104,13 @@ enum StatementAppender {
         /// count as made on the ledger's head only if that batch was written as prepared on the very head this one
         /// was prepared on (nothing else appended), and its time leaves this batch's `signed_at` within the clock
         /// skew of it (FORMAT.md §12.7), which the sequencer then does not check again.
-        func ready(after written: (before: LedgerHead?, after: LedgerHead?)?, drafts: [EventDraft]) -> Ready {
+        func ready(
+            after written: (before: LedgerHead?, after: LedgerHead?)?, timings: AppendTimings?
+        ) -> Ready {
+            // Only the wait counts as signing time: the rest overlapped the write before it.
+            let waitStart = ContinuousClock.now
             let (statements, selfSigned) = signing.wait()
+            timings?.add(\.sign, since: waitStart)
             var preparedOn: LedgerHead?
             if let written, let before = written.before, let snapshot, before.seq == snapshot.seq,
                 before.bodyHash == snapshot.bodyHash, let after = written.after,
@@ -123,7 +128,7 @@ enum StatementAppender {
     /// (its ids meet the current batch's, or its preparation fails: it is then prepared after the write, where its
     /// error, if any, is reported in its turn).
     private static func prepareAhead(
-        _ drafts: [EventDraft], after current: Ready, in store: any LedgerStore, timings: AppendTimings?
+        _ drafts: [EventDraft], after current: Ready, in store: any LedgerStore
     ) -> Ahead? {
         guard case .signed(let earlier, _, _, _) = current, (try? Appender.validateShapes(drafts)) != nil else {
             return nil
@@ -133,11 +138,7 @@ enum StatementAppender {
         guard let prepared = try? store.read({ reader in try prepare(drafts, in: reader, after: earlier) }),
             case .statements(let bodies, let snapshot, let format) = prepared
         else { return nil }
-        let signing = Background<([SignedStatement], [Set<String>]), Never>.start {
-            let signStart = ContinuousClock.now
-            defer { timings?.add(\.sign, since: signStart) }
-            return sign(bodies, drafts)
-        }
+        let signing = Background<([SignedStatement], [Set<String>]), Never>.start { sign(bodies, drafts) }
         return Ahead(snapshot: snapshot, format: format, signing: signing)
     }
 
