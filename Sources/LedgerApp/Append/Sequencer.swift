@@ -58,6 +58,8 @@ struct SequencingOptions {
     var preparedOn: LedgerHead?
     /// The ledger's format as read when the statements were prepared, still true while the head is `preparedOn`.
     var format: LedgerFormat?
+    /// Told the ledger's head before the group and after it, once the group is in the transaction.
+    var sequenced: ((_ before: LedgerHead, _ after: LedgerHead) -> Void)?
 }
 
 /// Sequences statements that people signed elsewhere (FORMAT.md §12.8): one commit group per call, with one
@@ -293,7 +295,10 @@ public enum Sequencer {
             accepted.append((entry, effect))
             try outcome(.recorded(seq: seq))
         }
-        guard !accepted.isEmpty else { return outcomes }
+        guard !accepted.isEmpty else {
+            options.sequenced?(head, head)
+            return outcomes
+        }
         var accumulator = try transaction.accumulator(size: head.seq)
         var inserted = 0
         for (entry, effect) in accepted {
@@ -310,6 +315,7 @@ public enum Sequencer {
         let checkpoint = Checkpoint(origin: origin, size: seq, root: accumulator.root)
         let signed = try SignedCheckpoint.sign(checkpoint, logKey: logKey)
         _ = try transaction.insertCheckpoint(size: seq, note: signed.noteText, at: now)
+        options.sequenced?(head, LedgerHead(seq: seq, bodyHash: prev, time: time))
         return outcomes
     }
 }

@@ -157,21 +157,20 @@ enum StatementAppender {
         }
         do {
             let insertStart = ContinuousClock.now
-            let (outcomes, before, after) = try store.write { transaction in
-                let before = try transaction.head()
+            var heads: (before: LedgerHead?, after: LedgerHead?)?
+            let outcomes = try store.write { transaction in
                 let outcomes = try Sequencer.sequence(
                     statements, in: transaction,
                     options: SequencingOptions(
                         allOrNothing: true, selfSigned: selfSigned, progress: progress, preparedOn: preparedOn,
-                        format: format))
-                let after = try transaction.head()
+                        format: format, sequenced: { heads = ($0, $1) }))
                 PausePoint.beforeCommit.reach()
-                return (outcomes, before, after)
+                return outcomes
             }
             PausePoint.afterCommit.reach()
             timings?.add(\.insert, since: insertStart)
             timings?.add(\.total, since: start)
-            return (AppendResult(seqs: outcomes.compactMap(\.seq), alreadyRecorded: false), (before, after))
+            return (AppendResult(seqs: outcomes.compactMap(\.seq), alreadyRecorded: false), heads)
         } catch let error as LedgerError
             where error.code == .staleRevision && drafts.allSatisfy({ $0.expectRev == nil })
         {
