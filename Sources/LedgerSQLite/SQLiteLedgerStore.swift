@@ -628,20 +628,31 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     ///
     /// Appends ask this for every entry, so it reads the canonical record's bytes without parsing it as JSON
     /// (``Entry/canonicalBodyFacts(_:)``), and cross-checks them with the stored columns.
-    func streamHead(_ stream: String) throws -> StreamHead? {
-        let statement = try db.cachedStatement(
-            sql:
-                "SELECT seq, record, stream_rev, body_hash FROM entries WHERE stream = ? ORDER BY stream_rev DESC LIMIT 1"
-        )
-        guard let row = try Row.fetchOne(statement, arguments: [stream]) else { return nil }
-        let seq = try Column.int64(row, 0, "seq")
-        let record = try Column.bytes(row, 1, "record")
-        guard let facts = Entry.canonicalBodyFacts(record), facts.streamRev == (try Column.int64(row, 2, "stream_rev")),
-            facts.bodyHash == (try Column.bytes(row, 3, "body_hash"))
-        else {
-            throw StoreError(.damaged, "the stored record or columns of seq \(seq) are damaged; run `ledger verify`")
+    func streamHead(_ stream: String) throws -> StreamHead? { try streamHeads([stream])[0] }
+
+    /// Each stream's head, as ``streamHead(_:)``, through one prepared statement stepped with the C API (an import
+    /// asks for thousands at once).
+    func streamHeads(_ streams: [String]) throws -> [StreamHead?] {
+        let statement = try RawStatement(
+            db,
+            "SELECT seq, record, stream_rev, body_hash FROM entries WHERE stream = ? ORDER BY stream_rev DESC LIMIT 1")
+        return try streams.map { stream in
+            statement.bind(1, stream)
+            var head: StreamHead?
+            try statement.rows { row in
+                let seq = try row.int64(0, "seq")
+                let record = try row.bytes(1, "record of seq \(seq)")
+                guard let facts = Entry.canonicalBodyFacts(record), facts.streamRev == (try row.int64(2, "stream_rev")),
+                    facts.bodyHash == (try row.bytes(3, "body_hash of seq \(seq)"))
+                else {
+                    throw StoreError(
+                        .damaged, "the stored record or columns of seq \(seq) are damaged; run `ledger verify`")
+                }
+                head = StreamHead(rev: facts.streamRev, link: Hex.encode(facts.link), time: facts.time)
+                return false
+            }
+            return head
         }
-        return StreamHead(rev: facts.streamRev, link: Hex.encode(facts.link), time: facts.time)
     }
 
     /// The newest entry, read from its record.
@@ -653,9 +664,13 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     }
 
     private func parsedRecord(_ row: Row) throws -> Entry {
-        let seq = try Column.int64(row, 0, "seq")
+        try parsedRecord(seq: try Column.int64(row, 0, "seq"), try Column.bytes(row, 1, "record"))
+    }
+
+    /// The record stored at `seq`, parsed and checked against it.
+    private func parsedRecord(seq: Int64, _ record: [UInt8]) throws -> Entry {
         let entry: Entry
-        do { entry = try Entry.parse(record: try Column.bytes(row, 1, "record")) } catch {
+        do { entry = try Entry.parse(record: record) } catch {
             throw StoreError(.damaged, "the stored record of seq \(seq) is unreadable (\(error)); run `ledger verify`")
         }
         guard entry.body.seq == seq else {
@@ -665,22 +680,50 @@ struct SQLiteTransaction: LedgerWriteTransaction {
     }
 
     func projectionState(_ table: ProjectionTable, key: String) throws -> String? {
+        try projectionStates(table, keys: [key])[0]
+    }
+
+    /// Each key's state, through one prepared statement stepped with the C API (the custody fold asks for a commit
+    /// group's rows at once).
+    func projectionStates(_ table: ProjectionTable, keys: [String]) throws -> [String?] {
         try checkColumns(table, [])
-        let statement = try db.cachedStatement(sql: "SELECT state FROM \(table.name) WHERE key = ?")
-        guard let row = try Row.fetchOne(statement, arguments: [key]) else { return nil }
-        return try Column.string(row, 0, "\(table.name).state")
+        let statement = try RawStatement(db, "SELECT state FROM \(table.name) WHERE key = ?")
+        return try keys.map { key in
+            statement.bind(1, key)
+            var state: String?
+            try statement.rows { row in
+                state = try row.string(0, "\(table.name).state")
+                return false
+            }
+            return state
+        }
     }
 
     func firstProjectionKey(_ table: ProjectionTable, where filters: [(column: String, value: String)]) throws
         -> String?
     {
+        try firstProjectionKeys(table, columns: filters.map(\.column), values: [filters.map(\.value)])[0]
+    }
+
+    /// For each list of values, the first key (by key) of a row whose filter columns equal them, through one
+    /// prepared statement stepped with the C API (an import looks up every row's target at once).
+    func firstProjectionKeys(_ table: ProjectionTable, columns: [String], values: [[String]]) throws -> [String?] {
+        let filters = columns.map { (column: $0, value: "") }
         try checkColumns(table, filters)
-        let statement = try db.cachedStatement(
-            sql: "SELECT key FROM \(table.name)" + whereClause(filters) + " ORDER BY key LIMIT 1")
-        guard let row = try Row.fetchOne(statement, arguments: StatementArguments(filters.map(\.value))) else {
-            return nil
+        let statement = try RawStatement(
+            db, "SELECT key FROM \(table.name)" + whereClause(filters) + " ORDER BY key LIMIT 1")
+        return try values.map { row in
+            guard row.count == columns.count else {
+                throw StoreError(.invalidRequest, "\(row.count) value(s) for \(columns.count) column(s)")
+            }
+            for (offset, value) in row.enumerated() { statement.bind(Int32(offset + 1), value) }
+            var key: String?
+            try statement.rows { found in
+                key = try found.string(0, "\(table.name).key")
+                return false
+            }
+            return key
         }
-        return try Column.string(row, 0, "\(table.name).key")
     }
 
     /// Filter columns are names from the schema, never from input: anything else is refused.
@@ -789,16 +832,27 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         try db.execute(sql: "DELETE FROM projection_state")
     }
 
-    func record(forID id: String) throws -> [UInt8]? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT seq, record FROM entries WHERE id = ?", arguments: [id])
-        else { return nil }
-        let entry = try parsedRecord(row)
-        guard entry.body.id.hasSameBytes(as: id) else {
-            throw StoreError(
-                .damaged, "the stored id column of seq \(entry.body.seq) does not match its record; run `ledger verify`"
-            )
+    func record(forID id: String) throws -> [UInt8]? { try records(forIDs: [id])[0] }
+
+    /// Each id's record, checked against its seq and id columns, through one prepared statement stepped with the C
+    /// API (a commit group looks up every statement's id).
+    func records(forIDs ids: [String]) throws -> [[UInt8]?] {
+        let statement = try RawStatement(db, "SELECT seq, record FROM entries WHERE id = ?")
+        return try ids.map { id in
+            statement.bind(1, id)
+            var record: [UInt8]?
+            try statement.rows { row in
+                let seq = try row.int64(0, "seq")
+                let entry = try parsedRecord(seq: seq, try row.bytes(1, "record of seq \(seq)"))
+                guard entry.body.id.hasSameBytes(as: id) else {
+                    throw StoreError(
+                        .damaged, "the stored id column of seq \(seq) does not match its record; run `ledger verify`")
+                }
+                record = entry.record
+                return false
+            }
+            return record
         }
-        return entry.record
     }
 
     func insert(_ entry: Entry, leafHash: [UInt8], nodes: [[UInt8]]) throws {
@@ -903,6 +957,23 @@ struct RawStatement {
             return
         }
         _ = bytes.withUnsafeBytes { sqlite3_bind_blob(raw, index, $0.baseAddress, Int32($0.count), Self.transient) }
+    }
+
+    /// Steps through the bound statement's rows until `visit` returns false, then makes it ready for the next
+    /// binding.
+    func rows(_ visit: (RawRow) throws -> Bool) throws {
+        defer {
+            sqlite3_reset(raw)
+            sqlite3_clear_bindings(raw)
+        }
+        while true {
+            let code = sqlite3_step(raw)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else {
+                throw StoreError(.engine, "database error: \(String(cString: sqlite3_errmsg(connection)))")
+            }
+            guard try visit(RawRow(statement: raw)) else { return }
+        }
     }
 
     /// Executes the statement and makes it ready for the next binding.

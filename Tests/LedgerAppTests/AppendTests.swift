@@ -332,6 +332,30 @@ struct AppendTests {
         #expect(report.failure == nil)
     }
 
+    @Test func aLargeBatchIsSequencedWhileItsLaterPartsAreSigned() throws {
+        let fixture = try LedgerFixture()
+        // Three parts of 256 and a short one: the write places the first while the others are signed.
+        let drafts = (0..<800).map { note("n\($0)", signer: fixture.admin) }
+        let result = try Appender.append(drafts, to: fixture.store)
+        #expect(result.seqs == Array(3...802))
+        let report = try VerifyRunner.verify(store: fixture.store, options: VerifyOptions(), source: fixture.path)
+        #expect(report.failure == nil, "\(String(describing: report.failure))")
+        #expect(report.summary?.findings.isEmpty == true)
+        #expect(report.summary?.checkpointSizes.last == 802)
+    }
+
+    @Test func aLargeBatchRefusedInItsLastPartWritesNothing() throws {
+        let fixture = try LedgerFixture()
+        var drafts = (0..<700).map { note("n\($0)", signer: fixture.admin) }
+        // Refused by the type table, which only the sequencer applies: after two parts are placed.
+        drafts[600] = EventDraft(type: "x.y", stream: "ledger", data: [:], signer: fixture.admin)
+        let before = try fixture.records()
+        expectError(.usage, containing: "unknown event type") {
+            _ = try Appender.append(drafts, to: fixture.store)
+        }
+        #expect(try fixture.records() == before)
+    }
+
     @Test func checkpointNeedsTheLogKey() throws {
         let fixture = try LedgerFixture()
         expectError(.usage, containing: "not the ledger's log key") {

@@ -18,7 +18,7 @@ enum StatementAppender {
         _ drafts: [EventDraft], to store: any LedgerStore, timings: AppendTimings?, progress: ((Int) -> Void)?
     ) throws -> AppendResult {
         let start = ContinuousClock.now
-        let ready = try prepareAndSign(drafts, in: store, timings: timings)
+        let ready = try prepareAndSign(drafts, in: store, timings: timings, inParts: true)
         return try write(ready, drafts, to: store, timings: timings, start: start, progress: progress).result
     }
 
@@ -73,12 +73,19 @@ enum StatementAppender {
         case recorded([Int64])
         case signed(
             statements: [SignedStatement], selfSigned: [Set<String>], preparedOn: LedgerHead?, format: LedgerFormat)
+        /// Being signed in parts on the other cores: the write sequences each part once it is signed, while the
+        /// parts after it are.
+        case signing(SigningInParts, preparedOn: LedgerHead?, format: LedgerFormat)
     }
 
     /// Prepares `drafts` on a snapshot and signs them: the optimistic path, before any write transaction.
-    private static func prepareAndSign(_ drafts: [EventDraft], in store: any LedgerStore, timings: AppendTimings?)
-        throws -> Ready
-    {
+    ///
+    /// With `inParts`, a batch of drafts whose every signature is made here (no signature made elsewhere to check)
+    /// is signed in parts in the background instead, so that its write transaction places, checks and inserts the
+    /// first parts while the later ones are signed.
+    private static func prepareAndSign(
+        _ drafts: [EventDraft], in store: any LedgerStore, timings: AppendTimings?, inParts: Bool = false
+    ) throws -> Ready {
         let prepared: Prepared
         do { prepared = try store.read { reader in try prepare(drafts, in: reader) } } catch {
             throw LedgerError.from(error)
@@ -86,10 +93,90 @@ enum StatementAppender {
         switch prepared {
         case .recorded(let seqs): return .recorded(seqs)
         case .statements(let bodies, let preparedOn, let format):
+            if inParts, drafts.count > SigningInParts.partSize, drafts.allSatisfy({ $0.presigned.isEmpty }) {
+                return .signing(SigningInParts(bodies, drafts), preparedOn: preparedOn, format: format)
+            }
             let signStart = ContinuousClock.now
             let (statements, selfSigned) = sign(bodies, drafts)
             timings?.add(\.sign, since: signStart)
             return .signed(statements: statements, selfSigned: selfSigned, preparedOn: preparedOn, format: format)
+        }
+    }
+
+    /// Statements signed in parts, in order, by workers on the other cores and by the thread that needs them: a
+    /// thread waiting for a part nobody has begun signs it itself, so no core idles while parts remain.
+    final class SigningInParts: @unchecked Sendable {
+        static let partSize = 256
+        /// The statements as prepared, without signatures: their bodies and statement hashes.
+        let unsigned: [SignedStatement]
+        /// Per statement, the keys whose signatures are made here: all of them.
+        let selfSigned: [Set<String>]
+        private let drafts: [EventDraft]
+        private let parts: Partition
+        /// Each part's statements, written once by the thread that signed it before it leaves the part's group.
+        private let slots: SlotBuffer<[SignedStatement]>
+        private let finished: [DispatchGroup]
+        private let lock = NSLock()
+        /// Under `lock`: the first part nobody has begun, and whether the rest are wanted.
+        private var nextPart = 0
+        private var stopped = false
+        private var workers: [Background<Void, Never>] = []
+
+        init(_ unsigned: [SignedStatement], _ drafts: [EventDraft]) {
+            self.unsigned = unsigned
+            self.drafts = drafts
+            selfSigned = StatementAppender.selfSigned(unsigned, drafts)
+            parts = Partition(items: unsigned.count, chunkSize: Self.partSize)
+            slots = SlotBuffer(repeating: [], count: parts.count)
+            finished = (0..<parts.count).map { _ in
+                let group = DispatchGroup()
+                group.enter()
+                return group
+            }
+            // One core is the caller's, which signs whenever it would otherwise wait.
+            let count = max(1, min(ProcessInfo.processInfo.activeProcessorCount - 1, parts.count))
+            workers = (0..<count).map { _ in
+                Background.start { [self] in
+                    while let part = claim() { sign(part) }
+                }
+            }
+        }
+
+        /// The next part nobody has begun, now this thread's to sign.
+        private func claim() -> Int? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard !stopped, nextPart < parts.count else { return nil }
+            nextPart += 1
+            return nextPart - 1
+        }
+
+        private func sign(_ part: Int) {
+            slots[part] = StatementAppender.sign(unsigned, drafts, parts[part])
+            finished[part].leave()
+        }
+
+        /// Statement `index` with its signatures: signed here if its part is the next nobody has begun.
+        func signed(_ index: Int) -> SignedStatement {
+            let part = index / Self.partSize
+            while finished[part].wait(timeout: .now()) == .timedOut {
+                // Parts are claimed in order: ours is begun, or it is the next one.
+                guard let next = claim() else {
+                    finished[part].wait()
+                    break
+                }
+                sign(next)
+            }
+            return slots[part][index % Self.partSize]
+        }
+
+        /// Stops the workers once their current part is signed, and waits for them: no signing may still run when
+        /// the caller returns (a process that exits while a thread is inside OpenSSL can crash in its exit handlers).
+        func finish() {
+            lock.lock()
+            stopped = true
+            lock.unlock()
+            for worker in workers { worker.wait() }
         }
     }
 
@@ -151,10 +238,20 @@ enum StatementAppender {
         _ ready: Ready, _ drafts: [EventDraft], to store: any LedgerStore, timings: AppendTimings?,
         start: ContinuousClock.Instant, progress: ((Int) -> Void)?
     ) throws -> (result: AppendResult, written: (before: LedgerHead?, after: LedgerHead?)?) {
-        guard case .signed(let statements, let selfSigned, let preparedOn, let format) = ready else {
-            guard case .recorded(let seqs) = ready else { preconditionFailure("ready") }
-            return (AppendResult(seqs: seqs, alreadyRecorded: true), nil)
+        let statements: [SignedStatement]
+        let selfSigned: [Set<String>]
+        let preparedOn: LedgerHead?
+        let format: LedgerFormat
+        var inParts: SigningInParts?
+        switch ready {
+        case .recorded(let seqs): return (AppendResult(seqs: seqs, alreadyRecorded: true), nil)
+        case .signed(let signed, let mine, let head, let readFormat):
+            (statements, selfSigned, preparedOn, format) = (signed, mine, head, readFormat)
+        case .signing(let signing, let head, let readFormat):
+            (statements, selfSigned, preparedOn, format) = (signing.unsigned, signing.selfSigned, head, readFormat)
+            inParts = signing
         }
+        defer { inParts?.finish() }
         do {
             let insertStart = ContinuousClock.now
             var heads: (before: LedgerHead?, after: LedgerHead?)?
@@ -163,7 +260,8 @@ enum StatementAppender {
                     statements, in: transaction,
                     options: SequencingOptions(
                         allOrNothing: true, selfSigned: selfSigned, progress: progress, preparedOn: preparedOn,
-                        format: format, sequenced: { heads = ($0, $1) }))
+                        format: format, signedLater: inParts.map { signing in signing.signed },
+                        sequenced: { heads = ($0, $1) }))
                 PausePoint.beforeCommit.reach()
                 return outcomes
             }
@@ -265,32 +363,41 @@ enum StatementAppender {
     private static func sign(_ unsigned: [SignedStatement], _ drafts: [EventDraft]) -> (
         [SignedStatement], [Set<String>]
     ) {
-        let slots = SlotBuffer<SignedStatement?>(repeating: nil, count: unsigned.count)
-        Parallel.forEach(Partition(items: unsigned.count, chunkSize: 128)) { _, range in
-            var signers: [String: Ed25519Signer] = [:]
-            for index in range {
-                var statement = unsigned[index]
-                let body = statement.body
-                let draft = drafts[index]
-                let signer = signers[body.actor] ?? Ed25519Signer(key: draft.signer)
-                signers[body.actor] = signer
-                statement.add(EntrySignature(key: body.actor, signature: signer.sign(statement.actorMessage)))
-                for sig in draft.presigned where sig.key != body.actor { statement.add(sig) }
-                for coSigner in draft.coSigners {
-                    let message = SigningMessage.coSignature(
-                        statementHash: statement.statementHash, signedAt: body.signedAt)
-                    statement.add(
-                        EntrySignature(
-                            key: KeyFiles.keyID(coSigner.publicKey), signature: coSigner.sign(message),
-                            signedAt: body.signedAt))
-                }
-                slots[index] = statement
-            }
+        let partition = Partition(items: unsigned.count, chunkSize: 128)
+        let slots = SlotBuffer<[SignedStatement]>(repeating: [], count: partition.count)
+        Parallel.forEach(partition) { part, range in
+            slots[part] = sign(unsigned, drafts, range)
         }
-        let statements = slots.values.compactMap { $0 }
-        let selfSigned = drafts.enumerated().map { index, draft in
+        return (slots.values.flatMap { $0 }, selfSigned(unsigned, drafts))
+    }
+
+    /// The statements of `range` signed by their drafts' signers and co-signers (one signing context per key).
+    static func sign(_ unsigned: [SignedStatement], _ drafts: [EventDraft], _ range: Range<Int>) -> [SignedStatement] {
+        var signers: [String: Ed25519Signer] = [:]
+        return range.map { index in
+            var statement = unsigned[index]
+            let body = statement.body
+            let draft = drafts[index]
+            let signer = signers[body.actor] ?? Ed25519Signer(key: draft.signer)
+            signers[body.actor] = signer
+            statement.add(EntrySignature(key: body.actor, signature: signer.sign(statement.actorMessage)))
+            for sig in draft.presigned where sig.key != body.actor { statement.add(sig) }
+            for coSigner in draft.coSigners {
+                let message = SigningMessage.coSignature(
+                    statementHash: statement.statementHash, signedAt: body.signedAt)
+                statement.add(
+                    EntrySignature(
+                        key: KeyFiles.keyID(coSigner.publicKey), signature: coSigner.sign(message),
+                        signedAt: body.signedAt))
+            }
+            return statement
+        }
+    }
+
+    /// Per statement, the keys whose signatures this process makes: the actor's and the co-signers'.
+    static func selfSigned(_ unsigned: [SignedStatement], _ drafts: [EventDraft]) -> [Set<String>] {
+        drafts.enumerated().map { index, draft in
             Set([unsigned[index].body.actor] + draft.coSigners.map { KeyFiles.keyID($0.publicKey) })
         }
-        return (statements, selfSigned)
     }
 }
