@@ -273,6 +273,8 @@ enum StatementAppender {
             where error.code == .staleRevision && drafts.allSatisfy({ $0.expectRev == nil })
         {
             timings?.countDecidedAgain()
+            // The parts not signed yet are signed again below, on the new heads.
+            inParts?.finish()
         } catch {
             throw LedgerError.from(error)
         }
