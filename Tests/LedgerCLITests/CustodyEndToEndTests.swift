@@ -107,7 +107,8 @@ struct CustodyEndToEndTests {
                 && bad.stderr.contains("nothing was appended"))
         try write(
             "good.csv",
-            "kind,value,category,country,hosting_provider,asn\nip,198.51.100.7,phishing,NL,Hoster,AS64500\n"
+            // Spaces and tabs around a field are not part of it.
+            "kind, value ,category,country,hosting_provider,asn\nip,\t198.51.100.7 ,phishing, NL,Hoster,AS64500\n"
                 + "ip,2001:DB8:0::7,ransomware,DE,,\ndomain,Shop.Example.,infostealer,FR,,\n")
         let good = try ledger("target", "import", "good.csv", "--case", "OP-1", "--source", "feed", "--key", "tina.pem")
         #expect(good.status == 0, "\(good.stderr)")

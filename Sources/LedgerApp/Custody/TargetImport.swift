@@ -249,6 +249,10 @@ enum CSV {
 extension String {
     /// Without leading and trailing spaces and tabs.
     var trimmingSpaces: String {
+        // Most fields have nothing to trim: a first and last byte other than space and tab mean no first or last
+        // character is one.
+        guard let first = utf8.first, let last = utf8.last else { return self }
+        if first != 0x20 && first != 0x09 && last != 0x20 && last != 0x09 { return self }
         var scalars = Substring(self)
         while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
         while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }

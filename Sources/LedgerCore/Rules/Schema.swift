@@ -41,104 +41,107 @@ public indirect enum ValueSchema: Sendable {
     /// A nested object with its own members.
     case object([FieldSchema])
 
-    package func check(_ value: JSONValue, path: String) throws(CoreError) {
+    /// Checks `value`; `path` names it in an error, and is made only then.
+    package func check(_ value: JSONValue, path: @autoclosure () -> String) throws(CoreError) {
         switch self {
         case .text(let max):
             guard let text = value.stringValue, Identifiers.isDisplayText(text, max: max) else {
-                throw .rule("\(path) must be text of 1 to \(max) characters without control characters")
+                throw .rule("\(path()) must be text of 1 to \(max) characters without control characters")
             }
         case .freeText(let max):
             guard let text = value.stringValue, Identifiers.isFreeText(text, max: max) else {
                 throw .rule(
-                    "\(path) must be text of 1 to \(max) characters without control characters other than line feed and tab"
+                    "\(path()) must be text of 1 to \(max) characters without control characters other than line feed and tab"
                 )
             }
         case .personID:
             guard let text = value.stringValue, Identifiers.isPersonID(text) else {
-                throw .rule("\(path) must be a person id ([A-Za-z0-9._@-], 1 to 64 characters)")
+                throw .rule("\(path()) must be a person id ([A-Za-z0-9._@-], 1 to 64 characters)")
             }
         case .keyID:
             guard let text = value.stringValue, Hex.isCanonical(text, byteCount: 32) else {
-                throw .rule("\(path) must be a key id (64 lowercase hex digits)")
+                throw .rule("\(path()) must be a key id (64 lowercase hex digits)")
             }
         case .ed25519PublicKey:
             guard let text = value.stringValue, let raw = Base64.decodeCanonical(text) else {
-                throw .rule("\(path) must be canonical base64")
+                throw .rule("\(path()) must be canonical base64")
             }
             do { _ = try Ed25519PublicKey(raw: raw) } catch {
-                throw .rule("\(path) is not a valid Ed25519 public key: \(error)")
+                throw .rule("\(path()) is not a valid Ed25519 public key: \(error)")
             }
         case .signature:
             guard let text = value.stringValue, let bytes = Base64.decodeCanonical(text), bytes.count == 64 else {
-                throw .rule("\(path) must be canonical base64 of a 64-byte Ed25519 signature")
+                throw .rule("\(path()) must be canonical base64 of a 64-byte Ed25519 signature")
             }
         case .vkey:
-            guard let text = value.stringValue else { throw .rule("\(path) must be a vkey string") }
-            do { _ = try NoteVerifierKey(vkey: text) } catch { throw .rule("\(path) is not a valid vkey: \(error)") }
+            guard let text = value.stringValue else { throw .rule("\(path()) must be a vkey string") }
+            do { _ = try NoteVerifierKey(vkey: text) } catch { throw .rule("\(path()) is not a valid vkey: \(error)") }
         case .integer(let min, let max):
             guard let number = value.integerValue, number >= min, number <= max else {
-                throw .rule("\(path) must be an integer from \(min) to \(max)")
+                throw .rule("\(path()) must be an integer from \(min) to \(max)")
             }
         case .oneOf(let allowed):
             guard let text = value.stringValue, allowed.contains(where: { $0.hasSameBytes(as: text) }) else {
-                throw .rule("\(path) must be one of \(allowed.joined(separator: ", "))")
+                throw .rule("\(path()) must be one of \(allowed.joined(separator: ", "))")
             }
         case .list(let element, let minCount):
             guard let values = value.arrayValue, values.count >= minCount else {
-                throw .rule("\(path) must be an array of at least \(minCount)")
+                throw .rule("\(path()) must be an array of at least \(minCount)")
             }
             for (index, item) in values.enumerated() {
-                try element.check(item, path: "\(path)[\(index)]")
+                try element.check(item, path: "\(path())[\(index)]")
                 if values[..<index].contains(item) {
-                    throw .rule("\(path) lists \(String(decoding: JCS.serialize(item), as: UTF8.self)) twice")
+                    throw .rule("\(path()) lists \(String(decoding: JCS.serialize(item), as: UTF8.self)) twice")
                 }
             }
         case .boolean:
-            guard case .bool = value else { throw .rule("\(path) must be true or false") }
+            guard case .bool = value else { throw .rule("\(path()) must be true or false") }
         case .localID:
             guard let text = value.stringValue, Identifiers.isLocalID(text) else {
-                throw .rule("\(path) must be an id of 1 to 64 characters [A-Za-z0-9._-]")
+                throw .rule("\(path()) must be an id of 1 to 64 characters [A-Za-z0-9._-]")
             }
         case .timestamp:
             guard let text = value.stringValue, Identifiers.isRFC3339(text) else {
-                throw .rule("\(path) must be an RFC 3339 date and time with offset, e.g. 2024-06-01T14:05:00+02:00")
+                throw .rule("\(path()) must be an RFC 3339 date and time with offset, e.g. 2024-06-01T14:05:00+02:00")
             }
         case .country:
             guard let text = value.stringValue, text.utf8.count == 2,
                 text.utf8.allSatisfy({ (0x41...0x5a).contains($0) })
-            else { throw .rule("\(path) must be an ISO 3166-1 alpha-2 country code (two capital letters)") }
+            else { throw .rule("\(path()) must be an ISO 3166-1 alpha-2 country code (two capital letters)") }
         case .hashes:
-            try Self.checkHashes(value, path: path, requiringSHA256: true)
+            try Self.checkHashes(value, path: path(), requiringSHA256: true)
         case .sourceHashes:
-            try Self.checkHashes(value, path: path, requiringSHA256: false)
+            try Self.checkHashes(value, path: path(), requiringSHA256: false)
         case .object(let fields):
-            try DataSchema.checkMembers(value, fields: fields, path: path)
+            try DataSchema.checkMembers(value, fields: fields, path: path())
         }
     }
 
     /// Hex digits per algorithm of a hash entry.
     public static let hashLengths: [(alg: String, hexDigits: Int)] = [("md5", 32), ("sha1", 40), ("sha256", 64)]
 
-    private static func checkHashes(_ value: JSONValue, path: String, requiringSHA256: Bool) throws(CoreError) {
+    private static func checkHashes(
+        _ value: JSONValue, path: @autoclosure () -> String, requiringSHA256: Bool
+    ) throws(CoreError) {
         guard let values = value.arrayValue, !values.isEmpty else {
-            throw .rule("\(path) must be a non-empty array of {alg, value} hashes")
+            throw .rule("\(path()) must be a non-empty array of {alg, value} hashes")
         }
         var seen: [String] = []
         for (index, item) in values.enumerated() {
-            let itemPath = "\(path)[\(index)]"
+            func itemPath() -> String { "\(path())[\(index)]" }
             guard let members = item.objectMembers, members.count == 2, let alg = item.member("alg")?.stringValue,
                 let hex = item.member("value")?.stringValue
-            else { throw .rule("\(itemPath) must be exactly {\"alg\": …, \"value\": …}") }
+            else { throw .rule("\(itemPath()) must be exactly {\"alg\": …, \"value\": …}") }
             guard let length = hashLengths.first(where: { $0.alg.hasSameBytes(as: alg) })?.hexDigits else {
-                throw .rule("\(itemPath).alg must be one of md5, sha1, sha256")
+                throw .rule("\(itemPath()).alg must be one of md5, sha1, sha256")
             }
             guard Hex.isCanonical(hex, byteCount: length / 2) else {
-                throw .rule("\(itemPath).value must be \(length) lowercase hex digits for \(alg)")
+                throw .rule("\(itemPath()).value must be \(length) lowercase hex digits for \(alg)")
             }
-            guard !seen.contains(alg) else { throw .rule("\(path) lists \(alg) twice") }
+            guard !seen.contains(alg) else { throw .rule("\(path()) lists \(alg) twice") }
             seen.append(alg)
         }
-        guard !requiringSHA256 || seen.contains("sha256") else { throw .rule("\(path) must include a sha256 hash") }
+        guard !requiringSHA256 || seen.contains("sha256") else { throw .rule("\(path()) must include a sha256 hash") }
     }
 }
 
@@ -181,21 +184,23 @@ public struct DataSchema: Sendable {
     /// The field named `name`, if the schema has it.
     public func field(_ name: String) -> FieldSchema? { fields.first { $0.name.hasSameBytes(as: name) } }
 
-    static func checkMembers(_ value: JSONValue, fields: [FieldSchema], path: String, owner: String? = nil)
-        throws(CoreError)
-    {
-        let owner = owner ?? path
-        guard let members = value.objectMembers else { throw .rule("\(path) must be an object") }
+    /// Checks an object's members against `fields`; `path` and `owner` (the path when nil) name it in an error,
+    /// and are made only then (every entry's data is checked, on appends and in verify's replay).
+    static func checkMembers(
+        _ value: JSONValue, fields: [FieldSchema], path: @autoclosure () -> String,
+        owner: @autoclosure () -> String? = nil
+    ) throws(CoreError) {
+        guard let members = value.objectMembers else { throw .rule("\(path()) must be an object") }
         for member in members
         where !fields.contains(where: { $0.name.hasSameBytes(as: member.name) }) {
-            throw .rule("\(owner) has unexpected member \"\(member.name)\"")
+            throw .rule("\(owner() ?? path()) has unexpected member \"\(member.name)\"")
         }
         for field in fields {
             guard let member = value.member(field.name) else {
-                if field.required { throw .rule("\(owner) lacks member \"\(field.name)\"") }
+                if field.required { throw .rule("\(owner() ?? path()) lacks member \"\(field.name)\"") }
                 continue
             }
-            try field.schema.check(member, path: "\(path).\(field.name)")
+            try field.schema.check(member, path: "\(path()).\(field.name)")
         }
     }
 }
