@@ -473,15 +473,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         try statement.setArguments(arguments)
         let raw = statement.sqliteStatement
         defer { sqlite3_reset(raw) }
-        while true {
-            let code = sqlite3_step(raw)
-            if code == SQLITE_DONE { return }
-            guard code == SQLITE_ROW else {
-                throw StoreError(
-                    .engine, "reading records failed: \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
-            }
-            guard try visit(RawRow(statement: raw)) else { return }
-        }
+        try RawRow.step(raw, connection: db.sqliteConnection, failing: "reading records failed", visit)
     }
 
     /// Records only: one copy per record (replays read every record of the ledger this way).
@@ -638,8 +630,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
             "SELECT seq, record, stream_rev, body_hash FROM entries WHERE stream = ? ORDER BY stream_rev DESC LIMIT 1")
         return try streams.map { stream in
             statement.bind(1, stream)
-            var head: StreamHead?
-            try statement.rows { row in
+            return try statement.firstRow { row in
                 let seq = try row.int64(0, "seq")
                 let record = try row.bytes(1, "record of seq \(seq)")
                 guard let facts = Entry.canonicalBodyFacts(record), facts.streamRev == (try row.int64(2, "stream_rev")),
@@ -648,10 +639,8 @@ struct SQLiteTransaction: LedgerWriteTransaction {
                     throw StoreError(
                         .damaged, "the stored record or columns of seq \(seq) are damaged; run `ledger verify`")
                 }
-                head = StreamHead(rev: facts.streamRev, link: Hex.encode(facts.link), time: facts.time)
-                return false
+                return StreamHead(rev: facts.streamRev, link: Hex.encode(facts.link), time: facts.time)
             }
-            return head
         }
     }
 
@@ -690,12 +679,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         let statement = try RawStatement(db, "SELECT state FROM \(table.name) WHERE key = ?")
         return try keys.map { key in
             statement.bind(1, key)
-            var state: String?
-            try statement.rows { row in
-                state = try row.string(0, "\(table.name).state")
-                return false
-            }
-            return state
+            return try statement.firstRow { row in try row.string(0, "\(table.name).state") }
         }
     }
 
@@ -717,12 +701,7 @@ struct SQLiteTransaction: LedgerWriteTransaction {
                 throw StoreError(.invalidRequest, "\(row.count) value(s) for \(columns.count) column(s)")
             }
             for (offset, value) in row.enumerated() { statement.bind(Int32(offset + 1), value) }
-            var key: String?
-            try statement.rows { found in
-                key = try found.string(0, "\(table.name).key")
-                return false
-            }
-            return key
+            return try statement.firstRow { found in try found.string(0, "\(table.name).key") }
         }
     }
 
@@ -840,18 +819,15 @@ struct SQLiteTransaction: LedgerWriteTransaction {
         let statement = try RawStatement(db, "SELECT seq, record FROM entries WHERE id = ?")
         return try ids.map { id in
             statement.bind(1, id)
-            var record: [UInt8]?
-            try statement.rows { row in
+            return try statement.firstRow { row in
                 let seq = try row.int64(0, "seq")
                 let entry = try parsedRecord(seq: seq, try row.bytes(1, "record of seq \(seq)"))
                 guard entry.body.id.hasSameBytes(as: id) else {
                     throw StoreError(
                         .damaged, "the stored id column of seq \(seq) does not match its record; run `ledger verify`")
                 }
-                record = entry.record
-                return false
+                return entry.record
             }
-            return record
         }
     }
 
@@ -966,14 +942,17 @@ struct RawStatement {
             sqlite3_reset(raw)
             sqlite3_clear_bindings(raw)
         }
-        while true {
-            let code = sqlite3_step(raw)
-            if code == SQLITE_DONE { return }
-            guard code == SQLITE_ROW else {
-                throw StoreError(.engine, "database error: \(String(cString: sqlite3_errmsg(connection)))")
-            }
-            guard try visit(RawRow(statement: raw)) else { return }
+        try RawRow.step(raw, connection: connection, failing: "database error", visit)
+    }
+
+    /// What `read` makes of the bound statement's first row, or nil when it has none.
+    func firstRow<T>(_ read: (RawRow) throws -> T) throws -> T? {
+        var value: T?
+        try rows { row in
+            value = try read(row)
+            return false
         }
+        return value
     }
 
     /// Executes the statement and makes it ready for the next binding.
@@ -1020,6 +999,21 @@ enum Column {
 /// The current row of a stepped statement, read through the SQLite C API with the type checks of ``Column``.
 struct RawRow {
     let statement: OpaquePointer
+
+    /// Steps `statement` until `visit` returns false or the rows end; a failed step is an engine error whose text
+    /// begins with `failing`.
+    static func step(
+        _ statement: OpaquePointer, connection: OpaquePointer?, failing: String, _ visit: (RawRow) throws -> Bool
+    ) throws {
+        while true {
+            let code = sqlite3_step(statement)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else {
+                throw StoreError(.engine, "\(failing): \(String(cString: sqlite3_errmsg(connection)))")
+            }
+            guard try visit(RawRow(statement: statement)) else { return }
+        }
+    }
 
     func int64(_ index: Int32, _ name: @autoclosure () -> String) throws -> Int64 {
         guard sqlite3_column_type(statement, index) == SQLITE_INTEGER else {

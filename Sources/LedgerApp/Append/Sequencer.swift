@@ -135,8 +135,8 @@ public enum Sequencer {
         let chunkSize = 256
         let selfSigned = options.selfSigned
         // Signed later by this process: every signature is its own, none to check.
-        let toCheck = options.signedLater == nil ? statements.count : 0
-        let checks = stride(from: 0, to: toCheck, by: chunkSize).map { start in
+        let checking = options.signedLater == nil
+        let checks = stride(from: 0, to: checking ? statements.count : 0, by: chunkSize).map { start in
             Background<[Bool], Never>.start {
                 (start..<min(start + chunkSize, statements.count)).map { index in
                     let statement = statements[index]
@@ -160,7 +160,7 @@ public enum Sequencer {
         defer { for check in checks { _ = check.wait() } }
         var checked: [Bool] = []
         func signaturesValid(_ index: Int) -> Bool {
-            if options.signedLater != nil { return true }
+            guard checking else { return true }
             while checked.count <= index { checked += checks[checked.count / chunkSize].wait() }
             return checked[index]
         }
