@@ -101,9 +101,56 @@ public enum Base64 {
     /// Decodes base64 only if re-encoding the result gives back exactly `text` (no whitespace, no missing or
     /// extra padding, no non-zero trailing bits).
     public static func decodeCanonical(_ text: String) -> [UInt8]? {
-        guard let data = Data(base64Encoded: text) else { return nil }
-        let bytes = [UInt8](data)
-        guard encode(bytes).hasSameBytes(as: text) else { return nil }
-        return bytes
+        var text = text
+        return text.withUTF8 { decodeCanonical($0) }
+    }
+
+    /// The 6-bit value of each alphabet byte; 0xff for every other byte.
+    private static let values: [UInt8] = {
+        var table = [UInt8](repeating: 0xff, count: 256)
+        for (value, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(value) }
+        return table
+    }()
+
+    /// Decodes `text` read as in ``decodeCanonical(_:)-(String)``: four characters per three bytes, `=` only to pad
+    /// the last group to four, and the bits a padded group does not use all zero.
+    static func decodeCanonical(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard text.count % 4 == 0 else { return nil }
+        guard text.count > 0 else { return [] }
+        let padding =
+            text[text.count - 1] != UInt8(ascii: "=") ? 0 : (text[text.count - 2] != UInt8(ascii: "=") ? 1 : 2)
+        let byteCount = text.count / 4 * 3 - padding
+        let values = Self.values
+        return values.withUnsafeBufferPointer { table -> [UInt8]? in
+            var failed = false
+            let bytes = [UInt8](unsafeUninitializedCapacity: byteCount) { out, initialized in
+                var written = 0
+                var index = 0
+                while index < text.count {
+                    let last = index + 4 == text.count
+                    let a = table[Int(text[index])]
+                    let b = table[Int(text[index + 1])]
+                    // In the last group, `=` stands for zero bits that must not be written.
+                    let c = last && padding == 2 ? 0 : table[Int(text[index + 2])]
+                    let d = last && padding >= 1 ? 0 : table[Int(text[index + 3])]
+                    if (a | b | c | d) & 0xc0 != 0 {
+                        failed = true
+                        break
+                    }
+                    let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    out[written] = UInt8(value >> 16)
+                    if !last || padding < 2 { out[written + 1] = UInt8(value >> 8 & 0xff) }
+                    if !last || padding < 1 { out[written + 2] = UInt8(value & 0xff) }
+                    // Canonical: the bits after the last whole byte are zero.
+                    if last && ((padding == 2 && value & 0xffff != 0) || (padding == 1 && value & 0xff != 0)) {
+                        failed = true
+                    }
+                    written += last ? 3 - padding : 3
+                    index += 4
+                }
+                initialized = failed ? 0 : written
+            }
+            return failed ? nil : bytes
+        }
     }
 }

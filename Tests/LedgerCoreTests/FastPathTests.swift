@@ -42,6 +42,27 @@ struct FastPathTests {
         }
     }
 
+    /// The canonical decoder accepts exactly the texts that Foundation decodes and that encode back to themselves.
+    @Test func base64CanonicalDecodingMatchesFoundationAndReencoding() {
+        func reference(_ text: String) -> [UInt8]? {
+            guard let data = Data(base64Encoded: text), Base64.encode([UInt8](data)) == text else { return nil }
+            return [UInt8](data)
+        }
+        var generator = SystemRandomNumberGenerator()
+        let characters = Array("AQgw/+=a9 -_\n\u{E9}")
+        for _ in 0..<20_000 {
+            let text = String(
+                (0..<Int.random(in: 0...9, using: &generator)).map { _ in characters.randomElement(using: &generator)! }
+            )
+            #expect(Base64.decodeCanonical(text) == reference(text), "\(text)")
+        }
+        for text in [
+            "", "AA==", "AB==", "AAA=", "AAB=", "AAAA", "QQ==", "QR==", "=AAA", "A=AA", "AA=A", "A===", "====",
+        ] {
+            #expect(Base64.decodeCanonical(text) == reference(text), "\(text)")
+        }
+    }
+
     @Test func memberOrderIsUTF16OrderEvenOutsideASCII() {
         // U+FF61 sorts after U+10000 in UTF-8 byte order but before it in UTF-16 code units (RFC 8785 §3.2.3).
         let value: JSONValue = ["\u{10000}": 1, "\u{FF61}": 2, "a": 3]

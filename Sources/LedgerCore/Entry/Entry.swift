@@ -314,15 +314,15 @@ public struct EntryBody: Sendable {
         anchor = nil
     }
 
-    /// Reads a version-2 body: `v`, `seq`, `prev`, `time` and the statement (FORMAT.md §12.2–12.3).
+    /// Reads a version-2 body: `v`, `seq`, `prev`, `time` and the statement (FORMAT.md §12.2–12.3): the members and
+    /// their types here, their patterns in ``checkStatementFields()``.
     private init(statementBody json: JSONValue, members: [JSONMember]) throws(EntryFormatError) {
         try EntryFormatError.requireExactMembers(members, ["prev", "seq", "statement", "time", "v"], in: "body")
         guard let seq = json.member("seq")?.integerValue else { throw .init("body.seq is not an integer") }
-        guard seq >= 1 else { throw .init("body.seq must be at least 1") }
-        guard let prev = json.member("prev")?.stringValue, Hex.isCanonical(prev, byteCount: 32) else {
+        guard let prev = json.member("prev")?.stringValue else {
             throw .init("body.prev is not 64 lowercase hex digits")
         }
-        guard let time = json.member("time")?.stringValue, LedgerTime.isValid(time) else {
+        guard let time = json.member("time")?.stringValue else {
             throw .init("body.time is not YYYY-MM-DDTHH:MM:SS.sssZ")
         }
         guard let statement = json.member("statement"), let fields = statement.objectMembers else {
@@ -341,18 +341,12 @@ public struct EntryBody: Sendable {
             }
             return value
         }
-        func timeMember(_ name: String) throws(EntryFormatError) -> String {
-            let value = try string(name)
-            guard LedgerTime.isValid(value) else { throw .init("statement.\(name) is not YYYY-MM-DDTHH:MM:SS.sssZ") }
-            return value
-        }
         guard statement.member("v")?.integerValue == EntryBody.statementVersion else {
             throw .init("statement.v is not 2")
         }
         ledger = try string("ledger")
         if seq > 1 {
-            let genesis = try string("genesis")
-            guard Hex.isCanonical(genesis, byteCount: 32) else {
+            guard let genesis = statement.member("genesis")?.stringValue else {
                 throw .init("statement.genesis is not 64 lowercase hex digits")
             }
             self.genesis = genesis
@@ -360,48 +354,74 @@ public struct EntryBody: Sendable {
             genesis = nil
         }
         id = try string("id")
-        guard Identifiers.isUUIDv4(id) else { throw .init("statement.id is not a lowercase UUID version 4") }
         stream = try string("stream")
-        guard Identifiers.isStreamName(stream) else {
-            throw .init("statement.stream \"\(stream)\" is not a valid stream name")
-        }
         guard let streamRev = statement.member("stream_rev")?.integerValue else {
             throw .init("statement.stream_rev is not an integer")
         }
-        guard streamRev >= 1 else { throw .init("statement.stream_rev must be at least 1") }
         self.streamRev = streamRev
         streamPrev = try string("stream_prev")
-        guard Hex.isCanonical(streamPrev, byteCount: 32) else {
-            throw .init("statement.stream_prev is not 64 lowercase hex digits")
-        }
         type = try string("type")
         actor = try string("actor")
-        guard Hex.isCanonical(actor, byteCount: 32) else {
-            throw .init("statement.actor is not a key id (64 lowercase hex)")
-        }
         if let value = statement.member("anchor") {
             guard let members = value.objectMembers else { throw .init("statement.anchor is not an object") }
             try EntryFormatError.requireExactMembers(members, ["root", "size"], in: "statement.anchor")
-            guard let root = value.member("root")?.stringValue, Hex.isCanonical(root, byteCount: 32) else {
+            guard let root = value.member("root")?.stringValue else {
                 throw .init("statement.anchor.root is not 64 lowercase hex digits")
             }
-            guard let size = value.member("size")?.integerValue, size >= 1 else {
+            guard let size = value.member("size")?.integerValue else {
                 throw .init("statement.anchor.size must be an integer of at least 1")
             }
             anchor = StatementAnchor(size: size, root: root)
         } else {
             anchor = nil
         }
-        signedAt = try timeMember("signed_at")
-        expires = try timeMember("expires")
-        guard let data = statement.member("data"), data.objectMembers != nil else {
-            throw .init("statement.data is not an object")
-        }
+        signedAt = try string("signed_at")
+        expires = try string("expires")
+        guard let data = statement.member("data") else { throw .init("statement.data is not an object") }
         self.data = data
         self.seq = seq
         self.prev = prev
         self.time = time
         version = EntryBody.statementVersion
+        try checkStatementFields()
+    }
+
+    /// Version 2: checks the values of a body read with their types (FORMAT.md §12.7 rule 1): the one place that
+    /// decides them for both readers of records, the full parser and the canonical reader
+    /// (``Entry/parseCanonical(_:)``).
+    func checkStatementFields() throws(EntryFormatError) {
+        guard seq >= 1 else { throw .init("body.seq must be at least 1") }
+        guard Hex.isCanonical(prev, byteCount: 32) else { throw .init("body.prev is not 64 lowercase hex digits") }
+        guard LedgerTime.isValid(time) else { throw .init("body.time is not YYYY-MM-DDTHH:MM:SS.sssZ") }
+        // §12.2: genesis is in every statement but seq 1's.
+        if let genesis {
+            guard seq > 1 else { throw .init("statement has unexpected member \"genesis\"") }
+            guard Hex.isCanonical(genesis, byteCount: 32) else {
+                throw .init("statement.genesis is not 64 lowercase hex digits")
+            }
+        } else if seq > 1 {
+            throw .init("statement lacks member \"genesis\"")
+        }
+        guard Identifiers.isUUIDv4(id) else { throw .init("statement.id is not a lowercase UUID version 4") }
+        guard Identifiers.isStreamName(stream) else {
+            throw .init("statement.stream \"\(stream)\" is not a valid stream name")
+        }
+        guard streamRev >= 1 else { throw .init("statement.stream_rev must be at least 1") }
+        guard Hex.isCanonical(streamPrev, byteCount: 32) else {
+            throw .init("statement.stream_prev is not 64 lowercase hex digits")
+        }
+        guard Hex.isCanonical(actor, byteCount: 32) else {
+            throw .init("statement.actor is not a key id (64 lowercase hex)")
+        }
+        if let anchor {
+            guard Hex.isCanonical(anchor.root, byteCount: 32) else {
+                throw .init("statement.anchor.root is not 64 lowercase hex digits")
+            }
+            guard anchor.size >= 1 else { throw .init("statement.anchor.size must be an integer of at least 1") }
+        }
+        guard LedgerTime.isValid(signedAt) else { throw .init("statement.signed_at is not YYYY-MM-DDTHH:MM:SS.sssZ") }
+        guard LedgerTime.isValid(expires) else { throw .init("statement.expires is not YYYY-MM-DDTHH:MM:SS.sssZ") }
+        guard data.objectMembers != nil else { throw .init("statement.data is not an object") }
     }
 }
 
@@ -469,20 +489,41 @@ public struct EntrySignature: Sendable {
         let withTime = version == EntryBody.statementVersion && value.member("signed_at") != nil
         try EntryFormatError.requireExactMembers(
             members, withTime ? ["key", "sig", "signed_at"] : ["key", "sig"], in: "sigs element")
-        guard let key = value.member("key")?.stringValue, Hex.isCanonical(key, byteCount: 32) else {
+        let signedAt: String??
+        if withTime {
+            signedAt = .some(value.member("signed_at")?.stringValue)
+        } else {
+            signedAt = .none
+        }
+        return try checked(
+            key: value.member("key")?.stringValue, sig: value.member("sig")?.stringValue, signedAt: signedAt)
+    }
+
+    /// One `sigs` element from its member values as read (nil where a member is not a string; `signedAt` is
+    /// `.none` when the element has no such member), checked: the one place that decides them for both readers
+    /// of records.
+    static func checked(key: String?, sig sigText: String?, signedAt: String??) throws(EntryFormatError)
+        -> EntrySignature
+    {
+        guard let key, Hex.isCanonical(key, byteCount: 32) else {
             throw .init("sigs key is not a key id (64 lowercase hex)")
         }
-        guard let sigText = value.member("sig")?.stringValue, let signature = Base64.decodeCanonical(sigText),
-            signature.count == 64
-        else { throw .init("signature by key \(key.prefix(12))… is not canonical base64 of 64 bytes") }
-        var signedAt: String?
-        if withTime {
-            guard let text = value.member("signed_at")?.stringValue, LedgerTime.isValid(text) else {
-                throw .init("signed_at of the signature by key \(key.prefix(12))… is not YYYY-MM-DDTHH:MM:SS.sssZ")
-            }
-            signedAt = text
+        guard let sigText, let signature = Base64.decodeCanonical(sigText), signature.count == 64 else {
+            throw .init("signature by key \(key.prefix(12))… is not canonical base64 of 64 bytes")
         }
-        return EntrySignature(key: key, signature: signature, signedAt: signedAt)
+        guard case .some(let member) = signedAt else { return EntrySignature(key: key, signature: signature) }
+        guard let text = member, LedgerTime.isValid(text) else {
+            throw .init("signed_at of the signature by key \(key.prefix(12))… is not YYYY-MM-DDTHH:MM:SS.sssZ")
+        }
+        return EntrySignature(key: key, signature: signature, signedAt: text)
+    }
+
+    /// Appends `sig` to elements read so far, which must stay sorted by key with each key once.
+    static func append(_ sig: EntrySignature, to sigs: inout [EntrySignature]) throws(EntryFormatError) {
+        if let last = sigs.last, !last.key.utf8.lexicographicallyPrecedes(sig.key.utf8) {
+            throw .init("sigs are not sorted by key with each key once")
+        }
+        sigs.append(sig)
     }
 }
 
@@ -588,7 +629,7 @@ public struct Entry: Sendable {
         self.record = record
     }
 
-    private init(
+    init(
         body: EntryBody, sigs: [EntrySignature], bodyHash: [UInt8], statementHash: [UInt8], record: [UInt8],
         sigsLength: Int
     ) {
@@ -639,6 +680,14 @@ public struct Entry: Sendable {
     /// Parses and checks a record's form (FORMAT.md §7 rule 1, §12.7 rule 1): size, JSON profile, canonical bytes,
     /// members, body field types and patterns, signature element form and order.
     public static func parse(record: [UInt8]) throws(EntryFormatError) -> Entry {
+        // Every record a ledger holds is canonical: read in its known layout, proving the form while reading; any
+        // other bytes are read in full, which says what is wrong.
+        if let entry = parseCanonical(record) { return entry }
+        return try parseInFull(record: record)
+    }
+
+    /// ``parse(record:)`` by parsing the record as any JSON text, then serializing it again to compare.
+    package static func parseInFull(record: [UInt8]) throws(EntryFormatError) -> Entry {
         guard record.count <= maxRecordBytes else {
             throw .init("record is \(record.count) bytes, over the limit of \(maxRecordBytes)")
         }
@@ -659,11 +708,7 @@ public struct Entry: Sendable {
         }
         var sigs: [EntrySignature] = []
         for value in sigValues {
-            let sig = try EntrySignature.parse(value, version: body.version)
-            if let last = sigs.last, !last.key.utf8.lexicographicallyPrecedes(sig.key.utf8) {
-                throw .init("sigs are not sorted by key with each key once")
-            }
-            sigs.append(sig)
+            try EntrySignature.append(EntrySignature.parse(value, version: body.version), to: &sigs)
         }
         // Re-serialize into one buffer and compare; the body's bytes are a slice of it.
         var canonical = [UInt8]()

@@ -6,9 +6,21 @@ public struct JSONProfile: Sendable {
     public var maxDepth: Int
     /// When true, every number must be an integer within ±(2^53 − 1) (FORMAT.md §2 rule 4).
     public var integersOnly: Bool
+    /// When true, only RFC 8785 canonical text is accepted.
+    ///
+    /// No whitespace, members in JCS order, strings escaped exactly as JCS writes them, and numbers integers only
+    /// (every integer the parser accepts is written as JCS writes it), so that whatever such a parse accepts
+    /// re-serializes to the very bytes it read.
+    package var canonical: Bool = false
 
     /// The v1 ledger profile: depth ≤ 32, integers only (FORMAT.md §2).
     public static let ledgerV1 = JSONProfile(maxDepth: 32, integersOnly: true)
+    /// The ledger profile restricted to canonical text (FORMAT.md §2 rule 1): what a stored record must be.
+    package static let ledgerCanonical: JSONProfile = {
+        var profile = JSONProfile.ledgerV1
+        profile.canonical = true
+        return profile
+    }()
     /// Plain RFC 8259 JSON with any finite numbers, for the canonicalizer's own inputs.
     public static let general = JSONProfile(maxDepth: 512, integersOnly: false)
 
@@ -73,6 +85,25 @@ struct JSONCursor: ~Copyable {
     /// True when every byte is consumed.
     var isAtEnd: Bool { parser.position == parser.bytes.count }
 
+    /// How many bytes are consumed.
+    var position: Int { parser.position }
+
+    /// The string at the cursor, or nil when the cursor is not at a string.
+    mutating func string() throws(JSONError) -> String? {
+        guard parser.position < parser.bytes.count, parser.bytes[parser.position] == UInt8(ascii: "\"") else {
+            return nil
+        }
+        return try parser.parseString()
+    }
+
+    /// The integer at the cursor (within the profile's limits), or nil when the cursor is not at an integer.
+    mutating func integer() throws(JSONError) -> Int64? {
+        guard parser.position < parser.bytes.count else { return nil }
+        let byte = parser.bytes[parser.position]
+        guard byte == UInt8(ascii: "-") || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) else { return nil }
+        return try parser.parseNumber().integerValue
+    }
+
     /// The JSON value at the cursor, nested at `depth`.
     mutating func value(depth: Int) throws(JSONError) -> JSONValue { try parser.parseValue(depth: depth) }
 
@@ -127,6 +158,8 @@ private struct Parser {
     func error(_ reason: String) -> JSONError { JSONError(offset: position, reason: reason) }
 
     mutating func skipWhitespace() {
+        // Canonical text has no whitespace: what would be skipped is left for the caller to reject.
+        if profile.canonical { return }
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x0a, 0x0d, 0x09: position += 1
@@ -178,13 +211,13 @@ private struct Parser {
             }
             let nameOffset = position
             let name = try parseString()
-            // `==` is only a fast filter: byte-equal names are always canonically equal, not the reverse.
-            let nameCount = name.utf8.count
-            for index in base..<memberStack.count {
-                let other = memberStack[index].name
-                if other.utf8.count == nameCount && other.hasSameBytes(as: name) {
-                    throw JSONError(offset: nameOffset, reason: "duplicate member name \"\(name)\"")
+            if profile.canonical {
+                // JCS order, strictly: no duplicates either.
+                if memberStack.count > base, !JCS.precedes(memberStack[memberStack.count - 1].name, name) {
+                    throw JSONError(offset: nameOffset, reason: "members are not in RFC 8785 order")
                 }
+            } else {
+                try checkUnique(name, at: nameOffset, from: base)
             }
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':'") }
@@ -201,6 +234,18 @@ private struct Parser {
             guard bytes[position] == UInt8(ascii: "}") else { throw error("expected ',' or '}'") }
             position += 1
             return .object(Self.pop(&memberStack, from: base, placeholder: JSONMember("", .null)))
+        }
+    }
+
+    /// Throws when an earlier member of the object being parsed (from `base` on the stack) has the name `name`.
+    func checkUnique(_ name: String, at offset: Int, from base: Int) throws(JSONError) {
+        // `==` is only a fast filter: byte-equal names are always canonically equal, not the reverse.
+        let nameCount = name.utf8.count
+        for index in base..<memberStack.count {
+            let other = memberStack[index].name
+            if other.utf8.count == nameCount && other.hasSameBytes(as: name) {
+                throw JSONError(offset: offset, reason: "duplicate member name \"\(name)\"")
+            }
         }
     }
 
@@ -301,7 +346,9 @@ private struct Parser {
             switch escape {
             case UInt8(ascii: "\""): out.append(0x22)
             case UInt8(ascii: "\\"): out.append(0x5c)
-            case UInt8(ascii: "/"): out.append(0x2f)
+            case UInt8(ascii: "/"):
+                if profile.canonical { throw error("\\/ is not how RFC 8785 writes /") }
+                out.append(0x2f)
             case UInt8(ascii: "b"): out.append(0x08)
             case UInt8(ascii: "f"): out.append(0x0c)
             case UInt8(ascii: "n"): out.append(0x0a)
@@ -309,6 +356,14 @@ private struct Parser {
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
                 let unit = try parseHex4()
+                if profile.canonical {
+                    // RFC 8785 §3.2.2.2: \u only for control characters without a short form, in lowercase hex.
+                    let shortForms: [UInt16] = [0x08, 0x09, 0x0a, 0x0c, 0x0d]
+                    let digits = UnsafeBufferPointer(rebasing: bytes[(position - 4)..<position])
+                    guard unit < 0x20, !shortForms.contains(unit),
+                        !digits.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "F") })
+                    else { throw error("\\u escape not in RFC 8785 form") }
+                }
                 var scalarValue = UInt32(unit)
                 if (0xD800...0xDBFF).contains(unit) {
                     guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\"),
@@ -378,12 +433,16 @@ private struct Parser {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         if isInteger, let value = Int64(text), value.magnitude <= UInt64(JSONValue.maxSafeInteger) {
             if value == 0 && text.hasPrefix("-") {
-                if profile.integersOnly { throw JSONError(offset: start, reason: "-0 is not allowed") }
+                if profile.integersOnly || profile.canonical {
+                    throw JSONError(offset: start, reason: "-0 is not allowed")
+                }
                 return .double(-0.0)
             }
             return .integer(value)
         }
-        if profile.integersOnly {
+        // A canonical parse reads integers only: JCS writes them as Int64's description, which the checks above
+        // guarantee; other numbers have forms JCS would not write.
+        if profile.integersOnly || profile.canonical {
             throw JSONError(offset: start, reason: "only integers within ±(2^53−1) are allowed, not \(text)")
         }
         guard let value = Double(text), value.isFinite else {

@@ -112,8 +112,10 @@ public struct Finding: Sendable, CustomStringConvertible {
 public struct PreparedEntry: Sendable {
     /// The record's 1-based position in the ledger (its expected seq).
     public let position: Int64
-    /// The parsed entry, or why its form is invalid.
-    public let entry: Result<Entry, EntryFormatError>
+    /// The parsed entry; nil when its form is invalid (``formError`` says why).
+    public let parsed: Entry?
+    /// Why the record's form is invalid; nil when it parsed.
+    public let formError: EntryFormatError?
     /// SHA-256(0x00 ‖ record).
     public let leafHash: [UInt8]
     /// Per element of `sigs`: the checked result, or nil when the key was not known at preparation time.
@@ -139,13 +141,24 @@ public struct PreparedEntry: Sendable {
     public static func parse(
         position: Int64, record: [UInt8], storedLeafHash: [UInt8]? = nil, storedNodes: [UInt8]? = nil
     ) -> PreparedEntry {
-        let parsed: Result<Entry, EntryFormatError>
-        do throws(EntryFormatError) { parsed = .success(try Entry.parse(record: record)) } catch {
-            parsed = .failure(error)
+        let parsed: Entry?
+        let formError: EntryFormatError?
+        do throws(EntryFormatError) {
+            parsed = try Entry.parse(record: record)
+            formError = nil
+        } catch {
+            parsed = nil
+            formError = error
         }
         return PreparedEntry(
-            position: position, entry: parsed, leafHash: Merkle.leafHash(record), signatureChecks: [],
-            storedLeafHash: storedLeafHash, storedNodes: storedNodes)
+            position: position, parsed: parsed, formError: formError, leafHash: Merkle.leafHash(record),
+            signatureChecks: [], storedLeafHash: storedLeafHash, storedNodes: storedNodes)
+    }
+
+    /// The parsed entry, or why its form is invalid.
+    public var entry: Result<Entry, EntryFormatError> {
+        if let parsed { return .success(parsed) }
+        return .failure(formError ?? EntryFormatError("record could not be read"))
     }
 
     /// The key this entry registers, when it is a `key.registered` whose public key matches its key id.
@@ -153,9 +166,11 @@ public struct PreparedEntry: Sendable {
     /// A key id is the SHA-256 of its public key, so this binding holds wherever the entry sits in the ledger;
     /// whether the registration is valid is for the sequential rules to decide.
     public var registeredKey: (keyID: String, publicKey: Ed25519PublicKey)? {
-        guard case .success(let entry) = entry, entry.body.type == EventTypes.keyRegistered,
-            let keyID = entry.body.data.member("key")?.stringValue,
-            let text = entry.body.data.member("public_key")?.stringValue, let raw = Base64.decodeCanonical(text),
+        // Read through `parsed` in place: this runs for every entry, and a copy of the entry would retain each of its
+        // members.
+        guard parsed?.body.type == EventTypes.keyRegistered, let data = parsed?.body.data,
+            let keyID = data.member("key")?.stringValue,
+            let text = data.member("public_key")?.stringValue, let raw = Base64.decodeCanonical(text),
             KeyID.of(raw: raw) == keyID, let key = try? Ed25519PublicKey(raw: raw)
         else { return nil }
         return (keyID, key)
@@ -174,7 +189,16 @@ public struct PreparedEntry: Sendable {
     public mutating func checkSignatures(
         knownKeys: [String: Ed25519PublicKey], table: TypeTable, verifiers: inout [String: Ed25519Verifier]
     ) {
-        guard case .success(let entry) = entry else { return }
+        guard parsed != nil else { return }
+        signatureChecks = signatureResults(knownKeys: knownKeys, table: table, verifiers: &verifiers)
+    }
+
+    /// Per signature: its check, or nil when its key is not known yet.
+    private func signatureResults(
+        knownKeys: [String: Ed25519PublicKey], table: TypeTable, verifiers: inout [String: Ed25519Verifier]
+    ) -> [Bool?] {
+        // A method that does not mutate reads the entry where it lies, without copying it.
+        guard let entry = parsed else { return [] }
         let registered = registeredKey
         var checks: [Bool?] = []
         checks.reserveCapacity(entry.sigs.count)
@@ -190,7 +214,7 @@ public struct PreparedEntry: Sendable {
             verifiers[sig.key] = verifier
             return verifier.verify(signature: sig.signature, message: message)
         }
-        signatureChecks = checks
+        return checks
     }
 }
 
@@ -331,10 +355,8 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
         func fail(_ rule: VerificationRule, _ message: String) -> VerificationFailure {
             VerificationFailure(seq: seq, rule: rule, message: message)
         }
-        let entry: Entry
-        switch prepared.entry {
-        case .success(let parsed): entry = parsed
-        case .failure(let error): throw fail(.recordForm, error.description)
+        guard let entry = prepared.parsed else {
+            throw fail(.recordForm, prepared.formError?.description ?? "record could not be read")
         }
         let body = entry.body
         if let formatVersion, body.version != formatVersion {
@@ -514,7 +536,7 @@ public struct LedgerVerifier<Fold: ReplayFold>: KeyDirectory {
     }
 
     private mutating func checkStoredTree(_ prepared: PreparedEntry, seq: Int64) throws(VerificationFailure) {
-        if let columns = prepared.storedColumns, case .success(let entry) = prepared.entry,
+        if let columns = prepared.storedColumns, let entry = prepared.parsed,
             columns != StoredColumns(entry)
         {
             throw VerificationFailure(

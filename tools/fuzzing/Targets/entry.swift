@@ -1,11 +1,11 @@
 import LedgerCore
 import LedgerCrypto
 
-/// Fuzzes the record and body readers (LedgerCore/Entry/Entry.swift).
+/// Fuzzes the record and body readers (LedgerCore/Entry/Entry.swift, CanonicalRecord.swift).
 ///
-/// The full check, the body-only parse, the replay decoder with its canonical fast path, and the byte-level body
-/// facts: the body readers agree with each other, and whatever the full check accepts, the faster readers read
-/// the same way.
+/// The full check (its canonical reader against its full reader), the body-only parse, the replay decoder with its
+/// canonical fast path, and the byte-level body facts: the body readers agree with each other, and whatever the
+/// full check accepts, the faster readers read the same way.
 ///
 /// Both formats: a version-2 record's facts name its statement hash as the stream link (the statement-file reader
 /// has its own target, `statement`).
@@ -27,6 +27,17 @@ public func fuzzEntry(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     Harness.require((body == nil) == (decoded == nil), "EntryBody.parse and EntryBodyDecoder disagree")
     if let body, let decoded {
         Harness.require(JCS.serialize(body.json) == JCS.serialize(decoded.json), "the decoder reads another body")
+    }
+    // The canonical reader accepts exactly what the full reader accepts, and reads it the same way.
+    let fast = Entry.parseCanonical(record)
+    let full = try? Entry.parseInFull(record: record)
+    Harness.require((fast == nil) == (full == nil), "Entry.parseCanonical and Entry.parseInFull disagree")
+    if let fast, let full {
+        Harness.require(JCS.serialize(fast.body.json) == JCS.serialize(full.body.json), "canonical reader's body")
+        Harness.require(fast.bodyHash == full.bodyHash, "canonical reader's body hash")
+        Harness.require(fast.statementHash == full.statementHash, "canonical reader's statement hash")
+        Harness.require(fast.sigs.map(\.json) == full.sigs.map(\.json), "canonical reader's sigs")
+        Harness.require(fast.withSignatures(fast.sigs).record == record, "canonical reader's sigs length")
     }
     let facts = Entry.canonicalBodyFacts(record)
     guard let entry = try? Entry.parse(record: record) else { return 0 }

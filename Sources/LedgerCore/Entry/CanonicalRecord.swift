@@ -1,0 +1,122 @@
+import LedgerCrypto
+
+extension Entry {
+    /// Reads a record in the layout of a canonical record (FORMAT.md §3.1 and §12.3: `{"body":…,"sigs":[…]}` with
+    /// every member in its JCS place), proving its canonical form while reading it, so that nothing is serialized
+    /// again to compare; nil when the bytes are laid out otherwise or fail any check.
+    ///
+    /// It accepts exactly the records the full reader (``parseInFull(record:)``) accepts and reads them the same way
+    /// (the `entry` fuzz target checks both directions): every value is parsed with the canonical JSON profile,
+    /// which admits only the text RFC 8785 writes, and every value is checked where the full reader checks it
+    /// (``EntryBody/checkStatementFields()``, ``EntryBody/init(slots:)``, ``EntrySignature/checked(key:sig:signedAt:)``).
+    /// A record it refuses is read again in full, which says what is wrong.
+    package static func parseCanonical(_ record: [UInt8]) -> Entry? {
+        guard record.count <= maxRecordBytes else { return nil }
+        return record.withUnsafeBufferPointer { all -> Entry? in
+            var cursor = JSONCursor(all, profile: .ledgerCanonical)
+            do {
+                guard cursor.skip(#"{"body":"#) else { return nil }
+                let bodyStart = cursor.position
+                let body: EntryBody
+                var statement: Range<Int>?
+                if cursor.skip(#"{"prev":"#) {
+                    guard let (read, range) = try readStatementBody(&cursor) else { return nil }
+                    body = read
+                    statement = range
+                } else if cursor.skip(#"{"actor":"#) {
+                    guard let read = try readV1Body(&cursor) else { return nil }
+                    body = read
+                } else {
+                    return nil
+                }
+                let bodyEnd = cursor.position
+                guard record.count <= maxRecordBytes(version: body.version), cursor.skip(#","sigs":["#) else {
+                    return nil
+                }
+                let sigsStart = cursor.position - 1
+                var sigs: [EntrySignature] = []
+                repeat {
+                    guard cursor.skip(#"{"key":"#) else { return nil }
+                    let key = try cursor.string()
+                    guard cursor.skip(#","sig":"#) else { return nil }
+                    let sig = try cursor.string()
+                    var signedAt: String?? = .none
+                    if body.isStatement, cursor.skip(#","signed_at":"#) { signedAt = .some(try cursor.string()) }
+                    guard cursor.skip("}") else { return nil }
+                    try EntrySignature.append(EntrySignature.checked(key: key, sig: sig, signedAt: signedAt), to: &sigs)
+                } while cursor.skip(",")
+                guard cursor.skip("]}"), cursor.isAtEnd else { return nil }
+                let bodyHash = SHA256.hash(
+                    UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: all[bodyStart..<bodyEnd])))
+                let statementHash =
+                    statement.map { SHA256.hash(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: all[$0]))) } ?? []
+                return Entry(
+                    body: body, sigs: sigs, bodyHash: bodyHash, statementHash: statementHash, record: record,
+                    sigsLength: record.count - 1 - sigsStart)
+            } catch {
+                return nil
+            }
+        }
+    }
+
+    /// A version-2 body after its opening `{"prev":`, and where its statement lies; nil when laid out otherwise.
+    private static func readStatementBody(_ cursor: inout JSONCursor) throws -> (EntryBody, Range<Int>)? {
+        guard let prev = try cursor.string(), cursor.skip(#","seq":"#), let seq = try cursor.integer(),
+            cursor.skip(#","statement":"#)
+        else { return nil }
+        let statementStart = cursor.position
+        guard cursor.skip(#"{"actor":"#), let actor = try cursor.string() else { return nil }
+        var anchor: StatementAnchor?
+        if cursor.skip(#","anchor":{"root":"#) {
+            guard let root = try cursor.string(), cursor.skip(#","size":"#), let size = try cursor.integer(),
+                cursor.skip("}")
+            else { return nil }
+            anchor = StatementAnchor(size: size, root: root)
+        }
+        // The record is at depth 1, the body 2, the statement 3: its members are at depth 4.
+        guard cursor.skip(#","data":"#) else { return nil }
+        let data = try cursor.value(depth: 4)
+        guard cursor.skip(#","expires":"#), let expires = try cursor.string() else { return nil }
+        var genesis: String?
+        if cursor.skip(#","genesis":"#) {
+            guard let text = try cursor.string() else { return nil }
+            genesis = text
+        }
+        guard cursor.skip(#","id":"#), let id = try cursor.string(), cursor.skip(#","ledger":"#),
+            let ledger = try cursor.string(), cursor.skip(#","signed_at":"#), let signedAt = try cursor.string(),
+            cursor.skip(#","stream":"#), let stream = try cursor.string(), cursor.skip(#","stream_prev":"#),
+            let streamPrev = try cursor.string(), cursor.skip(#","stream_rev":"#),
+            let streamRev = try cursor.integer(), cursor.skip(#","type":"#), let type = try cursor.string(),
+            cursor.skip(#","v":2}"#)
+        else { return nil }
+        let statementEnd = cursor.position
+        guard cursor.skip(#","time":"#), let time = try cursor.string(), cursor.skip(#","v":2}"#) else { return nil }
+        var body = EntryBody(
+            ledger: ledger, seq: seq, prev: prev, stream: stream, streamRev: streamRev, streamPrev: streamPrev, id: id,
+            time: time, type: type, actor: actor, data: data, version: EntryBody.statementVersion, genesis: genesis,
+            signedAt: signedAt, expires: expires)
+        body.anchor = anchor
+        try body.checkStatementFields()
+        return (body, statementStart..<statementEnd)
+    }
+
+    /// A version-1 body after its opening `{"actor":`; nil when laid out otherwise.
+    private static func readV1Body(_ cursor: inout JSONCursor) throws -> EntryBody? {
+        var values = [JSONValue?](repeating: nil, count: 12)
+        values[10] = try cursor.value(depth: 3)
+        for (name, slot) in v1Layout {
+            guard cursor.skip(name) else { return nil }
+            values[slot] = try cursor.value(depth: 3)
+        }
+        guard cursor.skip("}") else { return nil }
+        return try EntryBody(slots: values)
+    }
+
+    /// The members of a version-1 body after `actor`, in JCS order, with their slots in ``EntryBody/init(slots:)``;
+    /// their values are at depth 3 (the record 1, the body 2).
+    private static let v1Layout: [(name: StaticString, slot: Int)] = [
+        (#","data":"#, 11), (#","id":"#, 7), (#","ledger":"#, 1), (#","prev":"#, 3), (#","seq":"#, 2),
+        (#","stream":"#, 4), (#","stream_prev":"#, 6), (#","stream_rev":"#, 5), (#","time":"#, 8), (#","type":"#, 9),
+        (#","v":"#, 0),
+    ]
+}
