@@ -20,7 +20,11 @@ extension Entry {
                 let body: EntryBody
                 var statement: Range<Int>?
                 if cursor.skip(#"{"prev":"#) {
-                    guard let (read, range) = try readStatementBody(&cursor) else { return nil }
+                    // The record is at depth 1, the body 2, the statement 3: its members are at depth 4.
+                    var repeated = RepeatedStrings()
+                    guard let (read, range) = try readStatementBody(&cursor, dataDepth: 4, repeated: &repeated) else {
+                        return nil
+                    }
                     body = read
                     statement = range
                 } else if cursor.skip(#"{"actor":"#) {
@@ -60,12 +64,18 @@ extension Entry {
     }
 
     /// A version-2 body after its opening `{"prev":`, and where its statement lies; nil when laid out otherwise.
-    private static func readStatementBody(_ cursor: inout JSONCursor) throws -> (EntryBody, Range<Int>)? {
+    ///
+    /// `dataDepth` is the nesting depth of the statement's members (4 in a record; 3 in a body read alone, as
+    /// ``EntryBody/parse(record:)`` reads it); the origin, actor and type are shared with earlier records through
+    /// `repeated`.
+    static func readStatementBody(_ cursor: inout JSONCursor, dataDepth: Int, repeated: inout RepeatedStrings) throws
+        -> (EntryBody, Range<Int>)?
+    {
         guard let prev = try cursor.string(), cursor.skip(#","seq":"#), let seq = try cursor.integer(),
             cursor.skip(#","statement":"#)
         else { return nil }
         let statementStart = cursor.position
-        guard cursor.skip(#"{"actor":"#), let actor = try cursor.string() else { return nil }
+        guard cursor.skip(#"{"actor":"#), let actor = try repeated.string(&cursor, \.actor) else { return nil }
         var anchor: StatementAnchor?
         if cursor.skip(#","anchor":{"root":"#) {
             guard let root = try cursor.string(), cursor.skip(#","size":"#), let size = try cursor.integer(),
@@ -73,9 +83,8 @@ extension Entry {
             else { return nil }
             anchor = StatementAnchor(size: size, root: root)
         }
-        // The record is at depth 1, the body 2, the statement 3: its members are at depth 4.
         guard cursor.skip(#","data":"#) else { return nil }
-        let data = try cursor.value(depth: 4)
+        let data = try cursor.value(depth: dataDepth)
         guard cursor.skip(#","expires":"#), let expires = try cursor.string() else { return nil }
         var genesis: String?
         if cursor.skip(#","genesis":"#) {
@@ -83,11 +92,11 @@ extension Entry {
             genesis = text
         }
         guard cursor.skip(#","id":"#), let id = try cursor.string(), cursor.skip(#","ledger":"#),
-            let ledger = try cursor.string(), cursor.skip(#","signed_at":"#), let signedAt = try cursor.string(),
-            cursor.skip(#","stream":"#), let stream = try cursor.string(), cursor.skip(#","stream_prev":"#),
-            let streamPrev = try cursor.string(), cursor.skip(#","stream_rev":"#),
-            let streamRev = try cursor.integer(), cursor.skip(#","type":"#), let type = try cursor.string(),
-            cursor.skip(#","v":2}"#)
+            let ledger = try repeated.string(&cursor, \.ledger), cursor.skip(#","signed_at":"#),
+            let signedAt = try cursor.string(), cursor.skip(#","stream":"#), let stream = try cursor.string(),
+            cursor.skip(#","stream_prev":"#), let streamPrev = try cursor.string(), cursor.skip(#","stream_rev":"#),
+            let streamRev = try cursor.integer(), cursor.skip(#","type":"#),
+            let type = try repeated.string(&cursor, \.type), cursor.skip(#","v":2}"#)
         else { return nil }
         let statementEnd = cursor.position
         guard cursor.skip(#","time":"#), let time = try cursor.string(), cursor.skip(#","v":2}"#) else { return nil }
@@ -119,4 +128,26 @@ extension Entry {
         (#","stream":"#, 4), (#","stream_prev":"#, 6), (#","stream_rev":"#, 5), (#","time":"#, 8), (#","type":"#, 9),
         (#","v":"#, 0),
     ]
+}
+
+/// The strings that repeat from one record to the next (the origin, actors, types), kept by a reader of many records
+/// so that each is stored once instead of allocated again for every record.
+package struct RepeatedStrings {
+    var ledger: String?
+    var actor: String?
+    var type: String?
+
+    /// None yet.
+    package init() {}
+
+    /// The string at the cursor, the same `String` as the one kept at `slot` when its bytes are the same; nil when
+    /// the cursor is not at a string.
+    mutating func string(_ cursor: inout JSONCursor, _ slot: WritableKeyPath<RepeatedStrings, String?>)
+        throws(JSONError) -> String?
+    {
+        guard let (text, reused) = try cursor.string(reusing: self[keyPath: slot]) else { return nil }
+        // Only a plain string (nothing to escape) can be recognized by its bytes.
+        if !reused { self[keyPath: slot] = JSONCursor.isPlain(text) ? text : nil }
+        return text
+    }
 }

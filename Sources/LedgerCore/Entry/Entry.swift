@@ -820,9 +820,7 @@ public struct EntryFormatError: Error, Sendable, CustomStringConvertible {
 /// A body in canonical form is read member by member in its known order; any other record is parsed in full.
 /// Both ways check the same member types and patterns.
 public struct EntryBodyDecoder {
-    private var ledger: String?
-    private var actor: String?
-    private var type: String?
+    private var repeated = RepeatedStrings()
 
     /// A decoder that shares no strings yet.
     public init() {}
@@ -840,54 +838,13 @@ public struct EntryBodyDecoder {
     /// are then checked as the full parser checks them.
     package mutating func canonicalStatementBody(_ record: [UInt8], _ range: Range<Int>) -> EntryBody? {
         record.withUnsafeBufferPointer { all -> EntryBody? in
+            // The body alone is at depth 1 here, as EntryBody.parse(record:) reads it: the statement's members at 3.
             var cursor = JSONCursor(UnsafeBufferPointer(rebasing: all[range]), profile: .ledgerV1)
-            var body: [JSONMember] = []
-            var statement: [JSONMember] = []
-            func shared(_ name: String, _ previous: inout String?) throws(JSONError) -> Bool {
-                guard let (text, reused) = try cursor.string(reusing: previous) else { return false }
-                if !reused { previous = JSONCursor.isPlain(text) ? text : nil }
-                statement.append(JSONMember(name, .string(text)))
-                return true
-            }
-            func member(_ name: String, into members: inout [JSONMember], depth: Int) throws(JSONError) {
-                members.append(JSONMember(name, try cursor.value(depth: depth)))
-            }
-            do throws(JSONError) {
-                guard cursor.skip("{\"prev\":") else { return nil }
-                try member("prev", into: &body, depth: 2)
-                guard cursor.skip(",\"seq\":") else { return nil }
-                try member("seq", into: &body, depth: 2)
-                guard cursor.skip(",\"statement\":{\"actor\":"), try shared("actor", &actor) else { return nil }
-                if cursor.skip(",\"anchor\":") { try member("anchor", into: &statement, depth: 3) }
-                guard cursor.skip(",\"data\":") else { return nil }
-                try member("data", into: &statement, depth: 3)
-                guard cursor.skip(",\"expires\":") else { return nil }
-                try member("expires", into: &statement, depth: 3)
-                if cursor.skip(",\"genesis\":") { try member("genesis", into: &statement, depth: 3) }
-                guard cursor.skip(",\"id\":") else { return nil }
-                try member("id", into: &statement, depth: 3)
-                guard cursor.skip(",\"ledger\":"), try shared("ledger", &ledger) else { return nil }
-                guard cursor.skip(",\"signed_at\":") else { return nil }
-                try member("signed_at", into: &statement, depth: 3)
-                guard cursor.skip(",\"stream\":") else { return nil }
-                try member("stream", into: &statement, depth: 3)
-                guard cursor.skip(",\"stream_prev\":") else { return nil }
-                try member("stream_prev", into: &statement, depth: 3)
-                guard cursor.skip(",\"stream_rev\":") else { return nil }
-                try member("stream_rev", into: &statement, depth: 3)
-                guard cursor.skip(",\"type\":"), try shared("type", &type) else { return nil }
-                guard cursor.skip(",\"v\":") else { return nil }
-                try member("v", into: &statement, depth: 3)
-                guard cursor.skip("},\"time\":") else { return nil }
-                try member("time", into: &body, depth: 2)
-                guard cursor.skip(",\"v\":") else { return nil }
-                try member("v", into: &body, depth: 2)
-                guard cursor.skip("}"), cursor.isAtEnd else { return nil }
-            } catch {
-                return nil
-            }
-            body.append(JSONMember("statement", .object(statement)))
-            return try? EntryBody(json: .object(body))
+            guard cursor.skip(#"{"prev":"#),
+                let (body, _) = try? Entry.readStatementBody(&cursor, dataDepth: 3, repeated: &repeated),
+                cursor.isAtEnd
+            else { return nil }
+            return body
         }
     }
 
@@ -896,9 +853,8 @@ public struct EntryBodyDecoder {
         record.withUnsafeBufferPointer { all -> EntryBody? in
             var cursor = JSONCursor(UnsafeBufferPointer(rebasing: all[range]), profile: .ledgerV1)
             var values = [JSONValue?](repeating: nil, count: 12)
-            func shared(_ slot: Int, _ previous: inout String?) throws(JSONError) -> Bool {
-                guard let (text, reused) = try cursor.string(reusing: previous) else { return false }
-                if !reused { previous = JSONCursor.isPlain(text) ? text : nil }
+            func shared(_ slot: Int, _ kept: WritableKeyPath<RepeatedStrings, String?>) throws(JSONError) -> Bool {
+                guard let text = try repeated.string(&cursor, kept) else { return false }
                 values[slot] = .string(text)
                 return true
             }
@@ -906,11 +862,13 @@ public struct EntryBodyDecoder {
                 values[slot] = try cursor.value(depth: 2)
             }
             do throws(JSONError) {
-                guard cursor.skip("{\"actor\":"), try shared(10, &actor), cursor.skip(",\"data\":") else { return nil }
+                guard cursor.skip("{\"actor\":"), try shared(10, \.actor), cursor.skip(",\"data\":") else { return nil }
                 try value(11)
                 guard cursor.skip(",\"id\":") else { return nil }
                 try value(7)
-                guard cursor.skip(",\"ledger\":"), try shared(1, &ledger), cursor.skip(",\"prev\":") else { return nil }
+                guard cursor.skip(",\"ledger\":"), try shared(1, \.ledger), cursor.skip(",\"prev\":") else {
+                    return nil
+                }
                 try value(3)
                 guard cursor.skip(",\"seq\":") else { return nil }
                 try value(2)
@@ -922,7 +880,7 @@ public struct EntryBodyDecoder {
                 try value(5)
                 guard cursor.skip(",\"time\":") else { return nil }
                 try value(8)
-                guard cursor.skip(",\"type\":"), try shared(9, &type), cursor.skip(",\"v\":") else { return nil }
+                guard cursor.skip(",\"type\":"), try shared(9, \.type), cursor.skip(",\"v\":") else { return nil }
                 try value(0)
                 guard cursor.skip("}"), cursor.isAtEnd else { return nil }
             } catch {
