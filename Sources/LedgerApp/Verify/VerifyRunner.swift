@@ -591,12 +591,14 @@ struct Pipeline {
             let known = keys.keys
             Parallel.forEach(slices) { _, range in
                 var verifiers: [String: Ed25519Verifier] = [:]
+                var repeated = RepeatedStrings()
                 for index in range {
-                    let item = items[index]
+                    // Each member read where it lies: a copy of the item would retain all of them.
                     var prepared = PreparedEntry.parse(
-                        position: item.position, record: item.record, storedLeafHash: item.storedLeafHash,
-                        storedNodes: item.storedNodes)
-                    prepared.storedColumns = item.storedColumns
+                        position: items[index].position, record: items[index].record,
+                        storedLeafHash: items[index].storedLeafHash, storedNodes: items[index].storedNodes,
+                        repeated: &repeated)
+                    prepared.storedColumns = items[index].storedColumns
                     prepared.checkSignatures(knownKeys: known, table: .custody, verifiers: &verifiers)
                     results[index] = prepared
                 }

@@ -11,6 +11,13 @@ extension Entry {
     /// (``EntryBody/checkStatementFields()``, ``EntryBody/init(slots:)``, ``EntrySignature/checked(key:sig:signedAt:)``).
     /// A record it refuses is read again in full, which says what is wrong.
     package static func parseCanonical(_ record: [UInt8]) -> Entry? {
+        var repeated = RepeatedStrings()
+        return parseCanonical(record, repeated: &repeated)
+    }
+
+    /// ``parseCanonical(_:)`` sharing the strings that repeat from record to record with the records read before
+    /// through `repeated` (a reader of many records keeps one).
+    package static func parseCanonical(_ record: [UInt8], repeated: inout RepeatedStrings) -> Entry? {
         guard record.count <= maxRecordBytes else { return nil }
         return record.withUnsafeBufferPointer { all -> Entry? in
             var cursor = JSONCursor(all, profile: .ledgerCanonical)
@@ -21,7 +28,6 @@ extension Entry {
                 var statement: Range<Int>?
                 if cursor.skip(#"{"prev":"#) {
                     // The record is at depth 1, the body 2, the statement 3: its members are at depth 4.
-                    var repeated = RepeatedStrings()
                     guard let (read, range) = try readStatementBody(&cursor, dataDepth: 4, repeated: &repeated) else {
                         return nil
                     }
@@ -88,7 +94,7 @@ extension Entry {
         guard cursor.skip(#","expires":"#), let expires = try cursor.string() else { return nil }
         var genesis: String?
         if cursor.skip(#","genesis":"#) {
-            guard let text = try cursor.string() else { return nil }
+            guard let text = try repeated.string(&cursor, \.genesis) else { return nil }
             genesis = text
         }
         guard cursor.skip(#","id":"#), let id = try cursor.string(), cursor.skip(#","ledger":"#),
@@ -130,10 +136,11 @@ extension Entry {
     ]
 }
 
-/// The strings that repeat from one record to the next (the origin, actors, types), kept by a reader of many records
-/// so that each is stored once instead of allocated again for every record.
+/// The strings that repeat from one record to the next (the origin, the genesis hash, actors, types), kept by a reader
+/// of many records so that each is stored once instead of allocated again for every record.
 package struct RepeatedStrings {
     var ledger: String?
+    var genesis: String?
     var actor: String?
     var type: String?
 

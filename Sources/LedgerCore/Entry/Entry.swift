@@ -680,9 +680,16 @@ public struct Entry: Sendable {
     /// Parses and checks a record's form (FORMAT.md §7 rule 1, §12.7 rule 1): size, JSON profile, canonical bytes,
     /// members, body field types and patterns, signature element form and order.
     public static func parse(record: [UInt8]) throws(EntryFormatError) -> Entry {
+        var repeated = RepeatedStrings()
+        return try parse(record: record, repeated: &repeated)
+    }
+
+    /// ``parse(record:)`` sharing the strings that repeat from record to record with the records read before through
+    /// `repeated`.
+    package static func parse(record: [UInt8], repeated: inout RepeatedStrings) throws(EntryFormatError) -> Entry {
         // Every record a ledger holds is canonical: read in its known layout, proving the form while reading; any
         // other bytes are read in full, which says what is wrong.
-        if let entry = parseCanonical(record) { return entry }
+        if let entry = parseCanonical(record, repeated: &repeated) { return entry }
         return try parseInFull(record: record)
     }
 

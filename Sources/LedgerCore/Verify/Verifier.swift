@@ -116,6 +116,13 @@ public struct PreparedEntry: Sendable {
     public let parsed: Entry?
     /// Why the record's form is invalid; nil when it parsed.
     public let formError: EntryFormatError?
+    /// The key this entry registers, when it is a `key.registered` whose public key matches its key id.
+    ///
+    /// A key id is the SHA-256 of its public key, so this binding holds wherever the entry sits in the ledger;
+    /// whether the registration is valid is for the sequential rules to decide. Found when the record is parsed
+    /// (the pipelines ask every prepared entry for it).
+    public let registeredKey: (keyID: String, publicKey: Ed25519PublicKey)?
+
     /// SHA-256(0x00 ‖ record).
     public let leafHash: [UInt8]
     /// Per element of `sigs`: the checked result, or nil when the key was not known at preparation time.
@@ -141,18 +148,31 @@ public struct PreparedEntry: Sendable {
     public static func parse(
         position: Int64, record: [UInt8], storedLeafHash: [UInt8]? = nil, storedNodes: [UInt8]? = nil
     ) -> PreparedEntry {
+        var repeated = RepeatedStrings()
+        return parse(
+            position: position, record: record, storedLeafHash: storedLeafHash, storedNodes: storedNodes,
+            repeated: &repeated)
+    }
+
+    /// ``parse(position:record:storedLeafHash:storedNodes:)`` sharing the strings that repeat from record to record
+    /// (origin, genesis hash, actors, types) with the records the same thread read before.
+    package static func parse(
+        position: Int64, record: [UInt8], storedLeafHash: [UInt8]?, storedNodes: [UInt8]?,
+        repeated: inout RepeatedStrings
+    ) -> PreparedEntry {
         let parsed: Entry?
         let formError: EntryFormatError?
         do throws(EntryFormatError) {
-            parsed = try Entry.parse(record: record)
+            parsed = try Entry.parse(record: record, repeated: &repeated)
             formError = nil
         } catch {
             parsed = nil
             formError = error
         }
         return PreparedEntry(
-            position: position, parsed: parsed, formError: formError, leafHash: Merkle.leafHash(record),
-            signatureChecks: [], storedLeafHash: storedLeafHash, storedNodes: storedNodes)
+            position: position, parsed: parsed, formError: formError, registeredKey: registeredKey(of: parsed),
+            leafHash: Merkle.leafHash(record), signatureChecks: [], storedLeafHash: storedLeafHash,
+            storedNodes: storedNodes)
     }
 
     /// The parsed entry, or why its form is invalid.
@@ -161,16 +181,11 @@ public struct PreparedEntry: Sendable {
         return .failure(formError ?? EntryFormatError("record could not be read"))
     }
 
-    /// The key this entry registers, when it is a `key.registered` whose public key matches its key id.
-    ///
-    /// A key id is the SHA-256 of its public key, so this binding holds wherever the entry sits in the ledger;
-    /// whether the registration is valid is for the sequential rules to decide.
-    public var registeredKey: (keyID: String, publicKey: Ed25519PublicKey)? {
-        // Read through `parsed` in place: this runs for every entry, and a copy of the entry would retain each of its
-        // members.
-        guard parsed?.body.type == EventTypes.keyRegistered, let data = parsed?.body.data,
-            let keyID = data.member("key")?.stringValue,
-            let text = data.member("public_key")?.stringValue, let raw = Base64.decodeCanonical(text),
+    /// The key `entry` registers (see ``registeredKey``).
+    private static func registeredKey(of entry: Entry?) -> (keyID: String, publicKey: Ed25519PublicKey)? {
+        guard let entry, entry.body.type == EventTypes.keyRegistered,
+            let keyID = entry.body.data.member("key")?.stringValue,
+            let text = entry.body.data.member("public_key")?.stringValue, let raw = Base64.decodeCanonical(text),
             KeyID.of(raw: raw) == keyID, let key = try? Ed25519PublicKey(raw: raw)
         else { return nil }
         return (keyID, key)
