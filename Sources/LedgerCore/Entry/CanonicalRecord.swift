@@ -34,7 +34,8 @@ extension Entry {
                     body = read
                     statement = range
                 } else if cursor.skip(#"{"actor":"#) {
-                    guard let read = try readV1Body(&cursor) else { return nil }
+                    // The record is at depth 1, the body 2: its members are at depth 3.
+                    guard let read = try readV1Body(&cursor, memberDepth: 3, repeated: &repeated) else { return nil }
                     body = read
                 } else {
                     return nil
@@ -81,7 +82,9 @@ extension Entry {
             cursor.skip(#","statement":"#)
         else { return nil }
         let statementStart = cursor.position
-        guard cursor.skip(#"{"actor":"#), let actor = try repeated.string(&cursor, \.actor) else { return nil }
+        guard cursor.skip(#"{"actor":"#), let actor = try RepeatedStrings.read(&cursor, &repeated.actor) else {
+            return nil
+        }
         var anchor: StatementAnchor?
         if cursor.skip(#","anchor":{"root":"#) {
             guard let root = try cursor.string(), cursor.skip(#","size":"#), let size = try cursor.integer(),
@@ -94,15 +97,15 @@ extension Entry {
         guard cursor.skip(#","expires":"#), let expires = try cursor.string() else { return nil }
         var genesis: String?
         if cursor.skip(#","genesis":"#) {
-            guard let text = try repeated.string(&cursor, \.genesis) else { return nil }
+            guard let text = try RepeatedStrings.read(&cursor, &repeated.genesis) else { return nil }
             genesis = text
         }
         guard cursor.skip(#","id":"#), let id = try cursor.string(), cursor.skip(#","ledger":"#),
-            let ledger = try repeated.string(&cursor, \.ledger), cursor.skip(#","signed_at":"#),
+            let ledger = try RepeatedStrings.read(&cursor, &repeated.ledger), cursor.skip(#","signed_at":"#),
             let signedAt = try cursor.string(), cursor.skip(#","stream":"#), let stream = try cursor.string(),
             cursor.skip(#","stream_prev":"#), let streamPrev = try cursor.string(), cursor.skip(#","stream_rev":"#),
             let streamRev = try cursor.integer(), cursor.skip(#","type":"#),
-            let type = try repeated.string(&cursor, \.type), cursor.skip(#","v":2}"#)
+            let type = try RepeatedStrings.read(&cursor, &repeated.type), cursor.skip(#","v":2}"#)
         else { return nil }
         let statementEnd = cursor.position
         guard cursor.skip(#","time":"#), let time = try cursor.string(), cursor.skip(#","v":2}"#) else { return nil }
@@ -116,19 +119,33 @@ extension Entry {
     }
 
     /// A version-1 body after its opening `{"actor":`; nil when laid out otherwise.
-    private static func readV1Body(_ cursor: inout JSONCursor) throws -> EntryBody? {
+    ///
+    /// `memberDepth` is the nesting depth of the body's members (3 in a record; 2 in a body read alone, as
+    /// ``EntryBody/parse(record:)`` reads it); the origin, actor and type are shared with earlier records through
+    /// `repeated`.
+    static func readV1Body(_ cursor: inout JSONCursor, memberDepth: Int, repeated: inout RepeatedStrings) throws
+        -> EntryBody?
+    {
         var values = [JSONValue?](repeating: nil, count: 12)
-        values[10] = try cursor.value(depth: 3)
+        guard let actor = try RepeatedStrings.read(&cursor, &repeated.actor) else { return nil }
+        values[10] = .string(actor)
         for (name, slot) in v1Layout {
             guard cursor.skip(name) else { return nil }
-            values[slot] = try cursor.value(depth: 3)
+            switch slot {
+            case 1:
+                guard let ledger = try RepeatedStrings.read(&cursor, &repeated.ledger) else { return nil }
+                values[slot] = .string(ledger)
+            case 9:
+                guard let type = try RepeatedStrings.read(&cursor, &repeated.type) else { return nil }
+                values[slot] = .string(type)
+            default: values[slot] = try cursor.value(depth: memberDepth)
+            }
         }
         guard cursor.skip("}") else { return nil }
         return try EntryBody(slots: values)
     }
 
-    /// The members of a version-1 body after `actor`, in JCS order, with their slots in ``EntryBody/init(slots:)``;
-    /// their values are at depth 3 (the record 1, the body 2).
+    /// The members of a version-1 body after `actor`, in JCS order, with their slots in ``EntryBody/init(slots:)``.
     private static let v1Layout: [(name: StaticString, slot: Int)] = [
         (#","data":"#, 11), (#","id":"#, 7), (#","ledger":"#, 1), (#","prev":"#, 3), (#","seq":"#, 2),
         (#","stream":"#, 4), (#","stream_prev":"#, 6), (#","stream_rev":"#, 5), (#","time":"#, 8), (#","type":"#, 9),
@@ -147,14 +164,12 @@ package struct RepeatedStrings {
     /// None yet.
     package init() {}
 
-    /// The string at the cursor, the same `String` as the one kept at `slot` when its bytes are the same; nil when
-    /// the cursor is not at a string.
-    mutating func string(_ cursor: inout JSONCursor, _ slot: WritableKeyPath<RepeatedStrings, String?>)
-        throws(JSONError) -> String?
-    {
-        guard let (text, reused) = try cursor.string(reusing: self[keyPath: slot]) else { return nil }
+    /// The string at the cursor, the same `String` as `kept` when its bytes are the same (`kept` becomes the string
+    /// read otherwise); nil when the cursor is not at a string.
+    static func read(_ cursor: inout JSONCursor, _ kept: inout String?) throws(JSONError) -> String? {
+        guard let (text, reused) = try cursor.string(reusing: kept) else { return nil }
         // Only a plain string (nothing to escape) can be recognized by its bytes.
-        if !reused { self[keyPath: slot] = JSONCursor.isPlain(text) ? text : nil }
+        if !reused { kept = JSONCursor.isPlain(text) ? text : nil }
         return text
     }
 }

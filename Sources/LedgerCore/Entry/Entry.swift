@@ -858,42 +858,12 @@ public struct EntryBodyDecoder {
     /// The body read in JCS member order, or nil when the bytes are laid out otherwise or do not check.
     mutating func canonicalBody(_ record: [UInt8], _ range: Range<Int>) -> EntryBody? {
         record.withUnsafeBufferPointer { all -> EntryBody? in
+            // The body alone is at depth 1 here, as EntryBody.parse(record:) reads it: its members at 2.
             var cursor = JSONCursor(UnsafeBufferPointer(rebasing: all[range]), profile: .ledgerV1)
-            var values = [JSONValue?](repeating: nil, count: 12)
-            func shared(_ slot: Int, _ kept: WritableKeyPath<RepeatedStrings, String?>) throws(JSONError) -> Bool {
-                guard let text = try repeated.string(&cursor, kept) else { return false }
-                values[slot] = .string(text)
-                return true
-            }
-            func value(_ slot: Int) throws(JSONError) {
-                values[slot] = try cursor.value(depth: 2)
-            }
-            do throws(JSONError) {
-                guard cursor.skip("{\"actor\":"), try shared(10, \.actor), cursor.skip(",\"data\":") else { return nil }
-                try value(11)
-                guard cursor.skip(",\"id\":") else { return nil }
-                try value(7)
-                guard cursor.skip(",\"ledger\":"), try shared(1, \.ledger), cursor.skip(",\"prev\":") else {
-                    return nil
-                }
-                try value(3)
-                guard cursor.skip(",\"seq\":") else { return nil }
-                try value(2)
-                guard cursor.skip(",\"stream\":") else { return nil }
-                try value(4)
-                guard cursor.skip(",\"stream_prev\":") else { return nil }
-                try value(6)
-                guard cursor.skip(",\"stream_rev\":") else { return nil }
-                try value(5)
-                guard cursor.skip(",\"time\":") else { return nil }
-                try value(8)
-                guard cursor.skip(",\"type\":"), try shared(9, \.type), cursor.skip(",\"v\":") else { return nil }
-                try value(0)
-                guard cursor.skip("}"), cursor.isAtEnd else { return nil }
-            } catch {
-                return nil
-            }
-            return try? EntryBody(slots: values)
+            guard cursor.skip(#"{"actor":"#),
+                let body = try? Entry.readV1Body(&cursor, memberDepth: 2, repeated: &repeated), cursor.isAtEnd
+            else { return nil }
+            return body
         }
     }
 }
