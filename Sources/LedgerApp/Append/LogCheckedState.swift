@@ -9,8 +9,14 @@ import LedgerCrypto
 /// of it (`ledger verify` would catch it, but the entry would stay forever). So a key row is compared with what its
 /// own stream (`key/<id>`: registration, revocation) says, and an item row with a re-fold of that item's stream;
 /// each is one indexed range of a few records, read once per transaction.
+///
+/// The rows are those of the ledger at `through` (its head when the transaction began): a commit group inserts its
+/// entries as it places them but writes its key and projection rows at its end, so only the log up to `through` is
+/// what the rows must agree with.
 struct LogCheckedKeys: KeyDirectory {
     let base: any LedgerWriteTransaction
+    /// The last seq the stored rows describe; nil for the whole log.
+    let through: Int64?
     /// Keys already read and checked in this transaction (nil: known to be absent).
     private let cache = Cache()
 
@@ -18,7 +24,10 @@ struct LogCheckedKeys: KeyDirectory {
         var keys: [String: KeyState?] = [:]
     }
 
-    init(base: any LedgerWriteTransaction) { self.base = base }
+    init(base: any LedgerWriteTransaction, through: Int64? = nil) {
+        self.base = base
+        self.through = through
+    }
 
     func key(_ keyID: String) throws -> KeyState? {
         if let cached = cache.keys[keyID] { return cached }
@@ -41,7 +50,8 @@ struct LogCheckedKeys: KeyDirectory {
     /// The row (or its absence) must be what the key's stream records.
     private func check(_ stored: KeyState?, keyID: String) throws {
         var entries: [Entry] = []
-        try base.forEachRecord(RecordFilter(from: 1, stream: "key/" + keyID, withStoredState: false)) { record in
+        let filter = RecordFilter(from: 1, to: through, stream: "key/" + keyID, withStoredState: false)
+        try base.forEachRecord(filter) { record in
             entries.append(try Self.streamEntry(record, of: "key/" + keyID, revision: entries.count + 1))
             return true
         }
@@ -94,7 +104,8 @@ struct LogCheckedProjections: ProjectionSource {
         let stream = CustodyStreams.item(key)
         var state = CustodyState(refolding: stream)
         var revision = 0
-        try base.forEachRecord(RecordFilter(from: 1, stream: stream, withStoredState: false)) { record in
+        try base.forEachRecord(RecordFilter(from: 1, to: keys.through, stream: stream, withStoredState: false)) {
+            record in
             revision += 1
             let entry = try LogCheckedKeys.streamEntry(record, of: stream, revision: revision)
             // A breach recorded in the history is a finding of `ledger verify`; the fold leaves the state as it was.

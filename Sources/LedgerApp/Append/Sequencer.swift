@@ -169,7 +169,8 @@ public enum Sequencer {
         var prev = head.bodyHash
         let now = SystemClock().now()
         let time = max(now, head.time)
-        let checkedKeys = LogCheckedKeys(base: transaction)
+        // Key and projection rows are read as of the head before this group (its entries go in as they are placed).
+        let checkedKeys = LogCheckedKeys(base: transaction, through: head.seq)
         var keys = OverlayKeys(checked: checkedKeys)
         var custody = CustodyState(source: LogCheckedProjections(base: transaction, keys: checkedKeys))
         // What the steps below read for every statement, asked for at once (a round trip each on a database server).
@@ -181,10 +182,27 @@ public enum Sequencer {
             storedHeads = try transaction.streamHeads(of: statements.lazy.map(\.body.stream))
         }
         var streamHeads: [String: StreamHead] = [:]
-        var accepted: [(entry: Entry, effect: RuleEffect)] = []
+        // Entries are inserted a chunk at a time as they are placed, while the workers check the next chunks'
+        // signatures; their key rows and the projection rows are written at the end, so that every row read while
+        // placing is as of the group's start (the reads of the log below stop at that head).
+        var accumulator = try transaction.accumulator(size: head.seq)
+        var placed: [Entry] = []
+        var effects: [RuleEffect] = []
+        var inserted = 0
+        func insertPlaced() throws {
+            for entry in placed {
+                let leafHash = Merkle.leafHash(entry.record)
+                let nodes = accumulator.append(leafHash: leafHash)
+                try transaction.insert(entry, leafHash: leafHash, nodes: nodes)
+            }
+            inserted += placed.count
+            placed.removeAll(keepingCapacity: true)
+            options.progress?(inserted)
+        }
         var seenIDs: [String: [UInt8]] = [:]
         var outcomes: [SubmitOutcome] = []
         for (index, statement) in statements.enumerated() {
+            if index % chunkSize == 0, !placed.isEmpty { try insertPlaced() }
             let body = statement.body
             func outcome(_ status: SubmitOutcome.Status) throws {
                 // All or nothing: a domain command's refusal is its error; the transaction rolls back.
@@ -299,24 +317,16 @@ public enum Sequencer {
             seq += 1
             prev = entry.bodyHashHex
             streamHeads[body.stream] = StreamHead(rev: body.streamRev, link: entry.streamLinkHex, time: time)
-            accepted.append((entry, effect))
+            placed.append(entry)
+            if case .none = effect {} else { effects.append(effect) }
             try outcome(.recorded(seq: seq))
         }
-        guard !accepted.isEmpty else {
+        guard seq > head.seq else {
             options.sequenced?(head, head)
             return outcomes
         }
-        var accumulator = try transaction.accumulator(size: head.seq)
-        var inserted = 0
-        for (entry, effect) in accepted {
-            let leafHash = Merkle.leafHash(entry.record)
-            let nodes = accumulator.append(leafHash: leafHash)
-            try transaction.insert(entry, leafHash: leafHash, nodes: nodes)
-            try transaction.apply(effect)
-            inserted += 1
-            if inserted % 256 == 0 { options.progress?(inserted) }
-        }
-        options.progress?(inserted)
+        try insertPlaced()
+        for effect in effects { try transaction.apply(effect) }
         try transaction.writeProjectionRows(custody.takeChangedRows(), builtTo: seq)
         // FORMAT.md §12.6: the log key attests the group's order and times.
         let checkpoint = Checkpoint(origin: origin, size: seq, root: accumulator.root)
