@@ -129,19 +129,23 @@ public enum Sequencer {
                 publicKeys[keyID] = key
             }
         }
-        // Chunks are checked on worker threads while this thread places the chunks before them. Signatures this
-        // process has just made (`options.selfSigned`) are not checked again.
+        // Chunks are checked in order on the other cores while this thread places the chunks before them, and by
+        // this thread when the chunk it needs is not begun; each thread keeps one verifying context per key.
+        // Signatures this process has just made (`options.selfSigned`) are not checked again.
         let keysNow = publicKeys
         let chunkSize = 256
         let selfSigned = options.selfSigned
         // Signed later by this process: every signature is its own, none to check.
-        let checking = options.signedLater == nil
-        let checks = stride(from: 0, to: checking ? statements.count : 0, by: chunkSize).map { start in
-            Background<[Bool], Never>.start {
-                (start..<min(start + chunkSize, statements.count)).map { index in
+        let checks =
+            options.signedLater != nil
+            ? nil
+            : PartsInOrder(
+                Partition(items: statements.count, chunkSize: chunkSize),
+                workers: PartsInOrder<[Bool], [String: Ed25519Verifier]>.workersBesideTheConsumer, context: { [:] }
+            ) { (verifiers: inout [String: Ed25519Verifier], _, range) -> [Bool] in
+                range.map { index in
                     let statement = statements[index]
                     let mine = selfSigned.map { $0[index] } ?? []
-                    var verifiers: [String: Ed25519Verifier] = [:]
                     return statement.sigs.allSatisfy { sig in
                         if mine.contains(sig.key) { return true }
                         guard let key = keysNow[sig.key], let message = statement.message(for: sig, table: .custody)
@@ -154,14 +158,13 @@ public enum Sequencer {
                     }
                 }
             }
-        }
         // Never leave a check running: a process that exits while a worker is inside OpenSSL can crash in its exit
         // handlers.
-        defer { for check in checks { _ = check.wait() } }
+        defer { checks?.finish() }
         var checked: [Bool] = []
         func signaturesValid(_ index: Int) -> Bool {
-            guard checking else { return true }
-            while checked.count <= index { checked += checks[checked.count / chunkSize].wait() }
+            guard let checks else { return true }
+            while checked.count <= index { checked += checks.value(checked.count / chunkSize) }
             return checked[index]
         }
 

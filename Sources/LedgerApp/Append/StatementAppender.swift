@@ -105,79 +105,34 @@ enum StatementAppender {
 
     /// Statements signed in parts, in order, by workers on the other cores and by the thread that needs them: a
     /// thread waiting for a part nobody has begun signs it itself, so no core idles while parts remain.
-    final class SigningInParts: @unchecked Sendable {
+    final class SigningInParts: Sendable {
         static let partSize = 256
         /// The statements as prepared, without signatures: their bodies and statement hashes.
         let unsigned: [SignedStatement]
         /// Per statement, the keys whose signatures are made here: all of them.
         let selfSigned: [Set<String>]
-        private let drafts: [EventDraft]
-        private let parts: Partition
-        /// Each part's statements, written once by the thread that signed it before it leaves the part's group.
-        private let slots: SlotBuffer<[SignedStatement]>
-        private let finished: [DispatchGroup]
-        private let lock = NSLock()
-        /// Under `lock`: the first part nobody has begun, and whether the rest are wanted.
-        private var nextPart = 0
-        private var stopped = false
-        private var workers: [Background<Void, Never>] = []
+        private let parts: PartsInOrder<[SignedStatement], [String: Ed25519Signer]>
 
         init(_ unsigned: [SignedStatement], _ drafts: [EventDraft]) {
             self.unsigned = unsigned
-            self.drafts = drafts
             selfSigned = StatementAppender.selfSigned(unsigned, drafts)
-            parts = Partition(items: unsigned.count, chunkSize: Self.partSize)
-            slots = SlotBuffer(repeating: [], count: parts.count)
-            finished = (0..<parts.count).map { _ in
-                let group = DispatchGroup()
-                group.enter()
-                return group
+            parts = PartsInOrder(
+                Partition(items: unsigned.count, chunkSize: Self.partSize),
+                workers: PartsInOrder<[SignedStatement], [String: Ed25519Signer]>.workersBesideTheConsumer,
+                context: { [:] }
+            ) { signers, _, range in
+                StatementAppender.sign(unsigned, drafts, range, signers: &signers)
             }
-            // One core is the caller's, which signs whenever it would otherwise wait.
-            let count = max(1, min(ProcessInfo.processInfo.activeProcessorCount - 1, parts.count))
-            workers = (0..<count).map { _ in
-                Background.start { [self] in
-                    while let part = claim() { sign(part) }
-                }
-            }
-        }
-
-        /// The next part nobody has begun, now this thread's to sign.
-        private func claim() -> Int? {
-            lock.lock()
-            defer { lock.unlock() }
-            guard !stopped, nextPart < parts.count else { return nil }
-            nextPart += 1
-            return nextPart - 1
-        }
-
-        private func sign(_ part: Int) {
-            slots[part] = StatementAppender.sign(unsigned, drafts, parts[part])
-            finished[part].leave()
         }
 
         /// Statement `index` with its signatures: signed here if its part is the next nobody has begun.
         func signed(_ index: Int) -> SignedStatement {
-            let part = index / Self.partSize
-            while finished[part].wait(timeout: .now()) == .timedOut {
-                // Parts are claimed in order: ours is begun, or it is the next one.
-                guard let next = claim() else {
-                    finished[part].wait()
-                    break
-                }
-                sign(next)
-            }
-            return slots[part][index % Self.partSize]
+            parts.value(index / Self.partSize)[index % Self.partSize]
         }
 
         /// Stops the workers once their current part is signed, and waits for them: no signing may still run when
         /// the caller returns (a process that exits while a thread is inside OpenSSL can crash in its exit handlers).
-        func finish() {
-            lock.lock()
-            stopped = true
-            lock.unlock()
-            for worker in workers { worker.wait() }
-        }
+        func finish() { parts.finish() }
     }
 
     /// The batch after one being written: prepared on a snapshot, chained on that batch's statements, and signed in
@@ -185,18 +140,20 @@ enum StatementAppender {
     private struct Ahead {
         let snapshot: LedgerHead?
         let format: LedgerFormat
-        let signing: Background<([SignedStatement], [Set<String>]), Never>
+        /// The statements signed, or nil when they could not be built (the batch is then prepared in its turn).
+        let signing: Background<([SignedStatement], [Set<String>])?, Never>
 
-        /// The batch ready for its write once the batch before it is `written`: the lookups its preparation made
+        /// The batch ready for its write once the batch before it is `written`, or nil when it could not be
+        /// prepared ahead: the lookups its preparation made
         /// count as made on the ledger's head only if that batch was written as prepared on the very head this one
         /// was prepared on (nothing else appended), and its time leaves this batch's `signed_at` within the clock
         /// skew of it (FORMAT.md §12.7), which the sequencer then does not check again.
         func ready(
             after written: (before: LedgerHead?, after: LedgerHead?)?, timings: AppendTimings?
-        ) -> Ready {
+        ) -> Ready? {
             // Only the wait counts as signing time: the rest overlapped the write before it.
             let waitStart = ContinuousClock.now
-            let (statements, selfSigned) = signing.wait()
+            guard let (statements, selfSigned) = signing.wait() else { return nil }
             timings?.add(\.sign, since: waitStart)
             var preparedOn: LedgerHead?
             if let written, let before = written.before, let snapshot, before.seq == snapshot.seq,
@@ -212,8 +169,11 @@ enum StatementAppender {
     }
 
     /// Starts making the batch after `current` ready while `current` is written; nil when it cannot be prepared ahead
-    /// (its ids meet the current batch's, or its preparation fails: it is then prepared after the write, where its
+    /// (its ids meet the current batch's, or its lookups fail: it is then prepared after the write, where its
     /// error, if any, is reported in its turn).
+    ///
+    /// Only the lookups are made on this thread (the store's connection); the statements are built and signed on
+    /// the other cores.
     private static func prepareAhead(
         _ drafts: [EventDraft], after current: Ready, in store: any LedgerStore
     ) -> Ahead? {
@@ -222,11 +182,14 @@ enum StatementAppender {
         }
         let ids = Set(drafts.compactMap(\.id))
         guard ids.isEmpty || !earlier.contains(where: { ids.contains($0.body.id) }) else { return nil }
-        guard let prepared = try? store.read({ reader in try prepare(drafts, in: reader, after: earlier) }),
-            case .statements(let bodies, let snapshot, let format) = prepared
+        guard let lookedUp = try? store.read({ reader in try lookUp(drafts, in: reader) }),
+            case .found(let found) = lookedUp
         else { return nil }
-        let signing = Background<([SignedStatement], [Set<String>]), Never>.start { sign(bodies, drafts) }
-        return Ahead(snapshot: snapshot, format: format, signing: signing)
+        let signing = Background<([SignedStatement], [Set<String>])?, Never>.start {
+            guard let bodies = try? found.statements(drafts, after: earlier) else { return nil }
+            return sign(bodies, drafts)
+        }
+        return Ahead(snapshot: found.head, format: found.format, signing: signing)
     }
 
     /// Writes a ready batch as one commit group: as prepared, unless another writer moved one of its streams since
@@ -316,48 +279,83 @@ enum StatementAppender {
     )
         throws -> Prepared
     {
+        switch try lookUp(drafts, in: reader) {
+        case .recorded(let seqs): return .recorded(seqs)
+        case .found(let found):
+            return .statements(try found.statements(drafts, after: earlier), head: found.head, format: found.format)
+        }
+    }
+
+    /// What the ledger says that preparing a batch needs: the seqs when every draft is already recorded, or the
+    /// ledger's format, origin and head and the drafts' streams' heads.
+    private static func lookUp(_ drafts: [EventDraft], in reader: any LedgerReader) throws -> LookedUp {
         if let recorded = try Appender.alreadyRecorded(drafts, in: reader) { return .recorded(recorded) }
         // The format, and the log key the write will need: a missing key fails here, before anything is signed.
         let format = try LedgerFormat.of(reader)
         guard let origin = try reader.meta("origin"), let genesis = format.genesisHash else {
             throw LedgerError.usage("the ledger is empty")
         }
-        let signedAt = SystemClock().now()
-        let expires = StatementRules.defaultExpiry(signedAt: signedAt)
-        let stored = try reader.streamHeads(of: drafts.lazy.map(\.stream))
-        var heads: [String: (rev: Int64, link: String)] = [:]
-        for statement in earlier {
-            heads[statement.body.stream] = (statement.body.streamRev, statement.statementHashHex)
-        }
-        var lastSigner: (raw: [UInt8], keyID: String)?
-        var unsigned: [SignedStatement] = []
-        unsigned.reserveCapacity(drafts.count)
-        for draft in drafts {
-            let current = heads[draft.stream] ?? stored[draft.stream].map { ($0.rev, $0.link) }
-            let rev = current?.rev ?? 0
-            if let expected = draft.expectRev, expected != rev {
-                throw LedgerError(
-                    .staleRevision,
-                    "stream \(draft.stream) is at revision \(rev), not the expected \(expected); nothing was written")
+        return .found(
+            Found(
+                origin: origin, genesis: genesis, format: format,
+                streamHeads: try reader.streamHeads(of: drafts.lazy.map(\.stream)), head: try reader.head()))
+    }
+
+    private enum LookedUp {
+        case recorded([Int64])
+        case found(Found)
+    }
+
+    /// What a batch's statements are built on, read from one snapshot of the ledger.
+    private struct Found: Sendable {
+        let origin: String
+        let genesis: String
+        let format: LedgerFormat
+        let streamHeads: [String: StreamHead]
+        let head: LedgerHead?
+
+        /// The drafts' statements, unsigned, each chained on its stream's head (or on the statement before it).
+        ///
+        /// The statement before it may be in this batch or in `earlier`. Reads nothing: a batch prepared ahead is
+        /// built on another core.
+        func statements(_ drafts: [EventDraft], after earlier: [SignedStatement]) throws -> [SignedStatement] {
+            let signedAt = SystemClock().now()
+            let expires = StatementRules.defaultExpiry(signedAt: signedAt)
+            var heads: [String: (rev: Int64, link: String)] = [:]
+            for statement in earlier {
+                heads[statement.body.stream] = (statement.body.streamRev, statement.statementHashHex)
             }
-            let actor: String
-            if let lastSigner, lastSigner.raw == draft.signer.publicKey.raw {
-                actor = lastSigner.keyID
-            } else {
-                actor = KeyFiles.keyID(draft.signer.publicKey)
-                lastSigner = (draft.signer.publicKey.raw, actor)
+            var lastSigner: (raw: [UInt8], keyID: String)?
+            var unsigned: [SignedStatement] = []
+            unsigned.reserveCapacity(drafts.count)
+            for draft in drafts {
+                let current = heads[draft.stream] ?? streamHeads[draft.stream].map { ($0.rev, $0.link) }
+                let rev = current?.rev ?? 0
+                if let expected = draft.expectRev, expected != rev {
+                    throw LedgerError(
+                        .staleRevision,
+                        "stream \(draft.stream) is at revision \(rev), not the expected \(expected); nothing was written"
+                    )
+                }
+                let actor: String
+                if let lastSigner, lastSigner.raw == draft.signer.publicKey.raw {
+                    actor = lastSigner.keyID
+                } else {
+                    actor = KeyFiles.keyID(draft.signer.publicKey)
+                    lastSigner = (draft.signer.publicKey.raw, actor)
+                }
+                let body = EntryBody(
+                    ledger: origin, seq: 2, prev: EntryBody.zeroHash, stream: draft.stream, streamRev: rev + 1,
+                    streamPrev: current?.link ?? EntryBody.zeroHash, id: draft.id ?? SecureRandom.uuidV4(),
+                    time: signedAt, type: draft.type, actor: actor, data: draft.data,
+                    version: EntryBody.statementVersion, genesis: genesis, signedAt: signedAt, expires: expires)
+                // The next statement of the stream names this one's hash (serialized and hashed once, here).
+                let statement = SignedStatement(statement: body, sigs: [])
+                heads[draft.stream] = (rev + 1, statement.statementHashHex)
+                unsigned.append(statement)
             }
-            let body = EntryBody(
-                ledger: origin, seq: 2, prev: EntryBody.zeroHash, stream: draft.stream, streamRev: rev + 1,
-                streamPrev: current?.link ?? EntryBody.zeroHash, id: draft.id ?? SecureRandom.uuidV4(),
-                time: signedAt, type: draft.type, actor: actor, data: draft.data,
-                version: EntryBody.statementVersion, genesis: genesis, signedAt: signedAt, expires: expires)
-            // The next statement of the stream names this one's hash (serialized and hashed once, here).
-            let statement = SignedStatement(statement: body, sigs: [])
-            heads[draft.stream] = (rev + 1, statement.statementHashHex)
-            unsigned.append(statement)
+            return unsigned
         }
-        return .statements(unsigned, head: try reader.head(), format: format)
     }
 
     /// Each statement signed by its draft's signer and co-signers, on all cores (one signing context per key per
@@ -368,15 +366,19 @@ enum StatementAppender {
         let partition = Partition(items: unsigned.count, chunkSize: 128)
         let slots = SlotBuffer<[SignedStatement]>(repeating: [], count: partition.count)
         Parallel.forEach(partition) { part, range in
-            slots[part] = sign(unsigned, drafts, range)
+            var signers: [String: Ed25519Signer] = [:]
+            slots[part] = sign(unsigned, drafts, range, signers: &signers)
         }
         return (slots.values.flatMap { $0 }, selfSigned(unsigned, drafts))
     }
 
-    /// The statements of `range` signed by their drafts' signers and co-signers (one signing context per key).
-    static func sign(_ unsigned: [SignedStatement], _ drafts: [EventDraft], _ range: Range<Int>) -> [SignedStatement] {
-        var signers: [String: Ed25519Signer] = [:]
-        return range.map { index in
+    /// The statements of `range` signed by their drafts' signers and co-signers, with the signing contexts in
+    /// `signers` (one per key, kept by the thread for its next range).
+    static func sign(
+        _ unsigned: [SignedStatement], _ drafts: [EventDraft], _ range: Range<Int>,
+        signers: inout [String: Ed25519Signer]
+    ) -> [SignedStatement] {
+        range.map { index in
             var statement = unsigned[index]
             let body = statement.body
             let draft = drafts[index]
