@@ -321,15 +321,17 @@ enum StatementAppender {
         func statements(_ drafts: [EventDraft], after earlier: [SignedStatement]) throws -> [SignedStatement] {
             let signedAt = SystemClock().now()
             let expires = StatementRules.defaultExpiry(signedAt: signedAt)
-            var heads: [String: (rev: Int64, link: String)] = [:]
+            // First, in order, where each statement goes: its revision, and what it follows: a known head, or the
+            // statement before it in this batch (whose hash is known only once that one is built).
+            var heads: [String: (rev: Int64, follows: Follows)] = [:]
             for statement in earlier {
-                heads[statement.body.stream] = (statement.body.streamRev, statement.statementHashHex)
+                heads[statement.body.stream] = (statement.body.streamRev, .head(statement.statementHashHex))
             }
-            var lastSigner: (raw: [UInt8], keyID: String)?
-            var unsigned: [SignedStatement] = []
-            unsigned.reserveCapacity(drafts.count)
-            for draft in drafts {
-                let current = heads[draft.stream] ?? streamHeads[draft.stream].map { ($0.rev, $0.link) }
+            var placing: [(rev: Int64, follows: Follows)] = []
+            placing.reserveCapacity(drafts.count)
+            for (index, draft) in drafts.enumerated() {
+                let current =
+                    heads[draft.stream] ?? streamHeads[draft.stream].map { ($0.rev, Follows.head($0.link)) }
                 let rev = current?.rev ?? 0
                 if let expected = draft.expectRev, expected != rev {
                     throw LedgerError(
@@ -337,24 +339,49 @@ enum StatementAppender {
                         "stream \(draft.stream) is at revision \(rev), not the expected \(expected); nothing was written"
                     )
                 }
-                let actor: String
-                if let lastSigner, lastSigner.raw == draft.signer.publicKey.raw {
-                    actor = lastSigner.keyID
-                } else {
-                    actor = KeyFiles.keyID(draft.signer.publicKey)
-                    lastSigner = (draft.signer.publicKey.raw, actor)
-                }
+                placing.append((rev + 1, current?.follows ?? .head(EntryBody.zeroHash)))
+                heads[draft.stream] = (rev + 1, .statement(index))
+            }
+            // Then the statements that follow a known head, on all cores (an import's are all of them: a new
+            // stream each), and in order the few that follow one of this batch.
+            let places = placing
+            var lastSigner: (raw: [UInt8], keyID: String)?
+            let actors = drafts.map { draft in
+                if let lastSigner, lastSigner.raw == draft.signer.publicKey.raw { return lastSigner.keyID }
+                let keyID = KeyFiles.keyID(draft.signer.publicKey)
+                lastSigner = (draft.signer.publicKey.raw, keyID)
+                return keyID
+            }
+            @Sendable func build(_ index: Int, streamPrev: String) -> SignedStatement {
+                let draft = drafts[index]
                 let body = EntryBody(
-                    ledger: origin, seq: 2, prev: EntryBody.zeroHash, stream: draft.stream, streamRev: rev + 1,
-                    streamPrev: current?.link ?? EntryBody.zeroHash, id: draft.id ?? SecureRandom.uuidV4(),
-                    time: signedAt, type: draft.type, actor: actor, data: draft.data,
+                    ledger: origin, seq: 2, prev: EntryBody.zeroHash, stream: draft.stream,
+                    streamRev: places[index].rev, streamPrev: streamPrev, id: draft.id ?? SecureRandom.uuidV4(),
+                    time: signedAt, type: draft.type, actor: actors[index], data: draft.data,
                     version: EntryBody.statementVersion, genesis: genesis, signedAt: signedAt, expires: expires)
                 // The next statement of the stream names this one's hash (serialized and hashed once, here).
-                let statement = SignedStatement(statement: body, sigs: [])
-                heads[draft.stream] = (rev + 1, statement.statementHashHex)
-                unsigned.append(statement)
+                return SignedStatement(statement: body, sigs: [])
             }
-            return unsigned
+            var unsigned = Parallel.map(Partition(items: drafts.count, chunkSize: 256)) { index -> SignedStatement? in
+                guard case .head(let link) = places[index].follows else { return nil }
+                return build(index, streamPrev: link)
+            }
+            for index in unsigned.indices where unsigned[index] == nil {
+                guard case .statement(let before) = places[index].follows, let previous = unsigned[before] else {
+                    preconditionFailure("a statement follows one built before it")
+                }
+                unsigned[index] = build(index, streamPrev: previous.statementHashHex)
+            }
+            // Every one is built now.
+            return unsigned.compactMap { $0 }
+        }
+
+        /// What a statement of a batch follows in its stream.
+        private enum Follows {
+            /// A statement already recorded or prepared, by its statement hash (zeros for a new stream).
+            case head(String)
+            /// The statement at this index of the batch.
+            case statement(Int)
         }
     }
 

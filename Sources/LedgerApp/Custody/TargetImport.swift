@@ -1,4 +1,5 @@
 import CustodyDomain
+import LedgerConcurrency
 import LedgerCore
 import LedgerCrypto
 
@@ -59,15 +60,12 @@ public enum TargetImport {
         if !names.contains("source") && defaultSource == nil {
             throw .usage("give --source, or a \"source\" column, naming who reported the targets")
         }
-        var rows: [TargetRow] = []
-        rows.reserveCapacity(records.count)
-        var errors: [String] = []
-        var errorCount = 0
-        var seen: [String: Int] = [:]
-        for (offset, fields) in records.dropFirst().enumerated() {
-            let line = offset + 2
-            if fields.count == 1 && fields[0].isEmpty { continue }
-            do throws(CoreError) {
+        // Each row is checked on its own, on all cores; repeats and the errors' order are then seen in file order.
+        let checked = Parallel.map(Partition(items: records.count - 1, chunkSize: 512)) {
+            offset -> Result<TargetRow, CoreError>? in
+            let fields = records[offset + 1]
+            if fields.count == 1 && fields[0].isEmpty { return nil }
+            return Result { () throws(CoreError) -> TargetRow in
                 guard fields.count == names.count else {
                     throw .rule("has \(fields.count) fields, the header \(names.count)")
                 }
@@ -76,7 +74,19 @@ public enum TargetImport {
                     let trimmed = field.trimmingSpaces
                     if !trimmed.isEmpty { cell[name] = trimmed }
                 }
-                let row = try validate(cell, line: line, defaultSource: defaultSource)
+                return try validate(cell, line: offset + 2, defaultSource: defaultSource)
+            }
+        }
+        var rows: [TargetRow] = []
+        rows.reserveCapacity(records.count)
+        var errors: [String] = []
+        var errorCount = 0
+        var seen: [String: Int] = [:]
+        for (offset, result) in checked.enumerated() {
+            guard let result else { continue }
+            let line = offset + 2
+            do throws(CoreError) {
+                let row = try result.get()
                 let key = row.kind.rawValue + "\n" + row.value
                 if let first = seen[key] {
                     throw .rule("\(row.kind.rawValue) \(row.value) repeats line \(first)")
