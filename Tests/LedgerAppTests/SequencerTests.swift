@@ -70,6 +70,29 @@ struct SequencerTests {
         try verifies(fixture)
     }
 
+    @Test func aGroupOfManyPartsIsInsertedAsPlacedAndItsRefusalsSpareTheRest() throws {
+        // 700 chained notes over three parts of 256, with statements for another ledger and a repeated id among them:
+        // the entries are inserted a part at a time while the later parts' signatures are checked.
+        let (fixture, carol) = try fixture()
+        var notes: [SignedStatement] = []
+        for index in 0..<700 { notes.append(try note("n\(index)", after: notes, in: fixture, by: carol)) }
+        let foreign = try LedgerFixture(format: 2)
+        var group = notes
+        for position in [650, 400, 100] {
+            group.insert(try note("elsewhere \(position)", in: foreign, by: foreign.admin), at: position)
+        }
+        group.insert(notes[10], at: 520)
+        let before = try fixture.count()
+        let outcomes = try Sequencer.submit(group, to: fixture.store)
+        let refused = outcomes.enumerated().compactMap { index, outcome -> Int? in outcome.seq == nil ? index : nil }
+        #expect(refused == [100, 401, 520, 653])
+        #expect(outcomes.compactMap(\.seq) == Array((before + 1)...(before + 700)))
+        #expect(try fixture.count() == before + 700)
+        let sizes = try fixture.store.read { try $0.checkpointNotes().map(\.size) }
+        #expect(sizes.last == before + 700)
+        try verifies(fixture)
+    }
+
     @Test func offlineStatementsOfDifferentStreamsMayBeSubmittedInAnotherOrderThanSigned() throws {
         let (fixture, carol) = try fixture()
         let onLedger = try note("on the ledger stream", in: fixture, by: carol)
