@@ -27,10 +27,11 @@ public final class PartsInOrder<Value, Context>: @unchecked Sendable {
 
     /// Starts `workers` threads (at least one, at most one per part) on the parts of `partition`.
     ///
-    /// - Parameter workers: threads besides the consumer; typically one fewer than the cores, the consumer being busy
+    /// - Parameter workers: threads besides the consumer; by default one fewer than the cores, the consumer being busy
     ///   with what it does with each part.
     public init(
-        _ partition: Partition, workers: Int, context makeContext: @escaping @Sendable () -> Context,
+        _ partition: Partition, workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1),
+        context makeContext: @escaping @Sendable () -> Context,
         work: @escaping @Sendable (inout Context, _ part: Int, _ range: Range<Int>) -> Value
     ) {
         self.partition = partition
@@ -49,11 +50,6 @@ public final class PartsInOrder<Value, Context>: @unchecked Sendable {
                 while let part = claim() { run(part, in: &context) }
             }
         }
-    }
-
-    /// The number of workers per core count: all cores but the consumer's, at least one.
-    public static var workersBesideTheConsumer: Int {
-        max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
     }
 
     /// The next part nobody has begun, now the caller's to do.

@@ -141,7 +141,7 @@ public enum Sequencer {
             ? nil
             : PartsInOrder(
                 Partition(items: statements.count, chunkSize: chunkSize),
-                workers: PartsInOrder<[Bool], [String: Ed25519Verifier]>.workersBesideTheConsumer, context: { [:] }
+                context: { [:] }
             ) { (verifiers: inout [String: Ed25519Verifier], _, range) -> [Bool] in
                 range.map { index in
                     let statement = statements[index]

@@ -118,7 +118,6 @@ enum StatementAppender {
             selfSigned = StatementAppender.selfSigned(unsigned, drafts)
             parts = PartsInOrder(
                 Partition(items: unsigned.count, chunkSize: Self.partSize),
-                workers: PartsInOrder<[SignedStatement], [String: Ed25519Signer]>.workersBesideTheConsumer,
                 context: { [:] }
             ) { signers, _, range in
                 StatementAppender.sign(unsigned, drafts, range, signers: &signers)
@@ -271,18 +270,13 @@ enum StatementAppender {
         case statements([SignedStatement], head: LedgerHead?, format: LedgerFormat)
     }
 
-    /// The statements' bodies on the heads `reader` sees, chained within the batch and after the statements
-    /// `earlier` (a batch not written yet, that will be when these are); or the seqs when every draft is already
-    /// recorded.
-    private static func prepare(
-        _ drafts: [EventDraft], in reader: any LedgerReader, after earlier: [SignedStatement] = []
-    )
-        throws -> Prepared
-    {
+    /// The statements' bodies on the heads `reader` sees, chained within the batch; or the seqs when every draft is
+    /// already recorded.
+    private static func prepare(_ drafts: [EventDraft], in reader: any LedgerReader) throws -> Prepared {
         switch try lookUp(drafts, in: reader) {
         case .recorded(let seqs): return .recorded(seqs)
         case .found(let found):
-            return .statements(try found.statements(drafts, after: earlier), head: found.head, format: found.format)
+            return .statements(try found.statements(drafts, after: []), head: found.head, format: found.format)
         }
     }
 
