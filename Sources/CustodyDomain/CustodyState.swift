@@ -259,11 +259,24 @@ public struct CustodyState: ReplayFold {
 
     /// The rows changed since the last call (for a store to write in the append's transaction), and forgets them.
     public mutating func takeChangedRows() -> [ProjectionRow] {
-        let rows =
-            people.takeChangedRows() + cases.takeChangedRows() + targets.takeChangedRows()
-            + items.takeChangedRows() + steps.map(\.row)
-        steps = []
-        return rows
+        let changed = takeChangedKeys()
+        return changed.keys.compactMap { row($0.table, key: $0.key) } + changed.steps
+    }
+
+    /// What ``takeChangedRows()`` returns, before the records are serialized.
+    ///
+    /// The keys of the changed records, table by table (people, cases, targets, items), each table's sorted, and the
+    /// rows of the new custody steps; all forgotten here. A record's row is ``row(_:key:)``, which several threads
+    /// may call at once while the state does not change, so that a large commit group's rows can be serialized on
+    /// all cores.
+    public mutating func takeChangedKeys() -> (keys: [(table: ProjectionTable, key: String)], steps: [ProjectionRow]) {
+        var keys: [(table: ProjectionTable, key: String)] = []
+        keys += people.takeChangedKeys().map { (ProjectionTable.people, $0) }
+        keys += cases.takeChangedKeys().map { (ProjectionTable.cases, $0) }
+        keys += targets.takeChangedKeys().map { (ProjectionTable.targets, $0) }
+        keys += items.takeChangedKeys().map { (ProjectionTable.items, $0) }
+        defer { steps = [] }
+        return (keys, steps.map(\.row))
     }
 
     /// Every row of `table`, sorted by key (for comparing a replay with stored projections, and for rebuild).

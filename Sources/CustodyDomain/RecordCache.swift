@@ -91,8 +91,13 @@ struct RecordCache<Record: CachedRecord> {
 
     /// The rows of the records changed since the last call, by key, and forgets them.
     mutating func takeChangedRows() -> [ProjectionRow] {
+        takeChangedKeys().compactMap { records[$0]??.row }
+    }
+
+    /// The keys of the records changed since the last call, sorted, and forgets them.
+    mutating func takeChangedKeys() -> [String] {
         defer { changed = [] }
-        return changed.sorted().compactMap { records[$0]??.row }
+        return changed.sorted()
     }
 
     /// Every row, sorted by key bytes.

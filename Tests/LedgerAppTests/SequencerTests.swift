@@ -82,10 +82,17 @@ struct SequencerTests {
             group.insert(try note("elsewhere \(position)", in: foreign, by: foreign.admin), at: position)
         }
         group.insert(notes[10], at: 520)
+        // Data its type's schema refuses, in the second part: the workers find it invalid ahead, and the rules then
+        // refuse it with the schema's own words.
+        let badData = try StatementSigning.sign(
+            at: try StreamPosition.of("case/OP-BAD", in: fixture.store), type: "case.opened",
+            data: ["title": "No legal basis"], signer: carol)
+        group.insert(badData, at: 300)
         let before = try fixture.count()
         let outcomes = try Sequencer.submit(group, to: fixture.store)
         let refused = outcomes.enumerated().compactMap { index, outcome -> Int? in outcome.seq == nil ? index : nil }
-        #expect(refused == [100, 401, 520, 653])
+        #expect(refused == [100, 300, 402, 521, 654])
+        #expect(statuses([outcomes[300]])[0].contains("legal_basis"), "\(statuses([outcomes[300]])[0])")
         #expect(outcomes.compactMap(\.seq) == Array((before + 1)...(before + 700)))
         #expect(try fixture.count() == before + 700)
         let sizes = try fixture.store.read { try $0.checkpointNotes().map(\.size) }

@@ -66,6 +66,25 @@ struct SequencingOptions {
     var sequenced: ((_ before: LedgerHead, _ after: LedgerHead) -> Void)?
 }
 
+/// The rows `custody` changed (`CustodyState.takeChangedRows()`), serialized on all cores when there are many.
+private func changedRows(of custody: inout CustodyState) -> [ProjectionRow] {
+    let changed = custody.takeChangedKeys()
+    nonisolated(unsafe) let state = custody  // only read, until `map` returns
+    let keys = changed.keys
+    let rows = Parallel.map(Partition(items: keys.count, chunkSize: 256)) {
+        state.row(keys[$0].table, key: keys[$0].key)
+    }
+    return rows.compactMap { $0 } + changed.steps
+}
+
+/// What the sequencer's workers find of one statement ahead of placing it.
+private struct PreChecked: Sendable {
+    /// Every signature verifies (or this process made it).
+    var signatures: Bool
+    /// The data is valid under its type's schema (`EntryRules.dataIsValid`).
+    var data: Bool
+}
+
 /// Sequences statements that people signed elsewhere (FORMAT.md §12.8): one commit group per call, with one
 /// durable commit and one checkpoint signed by the log key.
 public enum Sequencer {
@@ -131,39 +150,40 @@ public enum Sequencer {
         }
         // Chunks are checked in order on the other cores while this thread places the chunks before them, and by
         // this thread when the chunk it needs is not begun; each thread keeps one verifying context per key.
-        // Signatures this process has just made (`options.selfSigned`) are not checked again.
+        // Signatures this process has just made (`options.selfSigned`) are not checked again. The data schemas,
+        // which depend on the statement alone, are checked there too (the rules below then skip a valid one).
         let keysNow = publicKeys
         let chunkSize = 256
         let selfSigned = options.selfSigned
         // Signed later by this process: every signature is its own, none to check.
-        let checks =
-            options.signedLater != nil
-            ? nil
-            : PartsInOrder(
-                Partition(items: statements.count, chunkSize: chunkSize),
-                context: { [:] }
-            ) { (verifiers: inout [String: Ed25519Verifier], _, range) -> [Bool] in
-                range.map { index in
-                    let statement = statements[index]
-                    let mine = selfSigned.map { $0[index] } ?? []
-                    return statement.sigs.allSatisfy { sig in
-                        if mine.contains(sig.key) { return true }
-                        guard let key = keysNow[sig.key], let message = statement.message(for: sig, table: .custody)
-                        else {
-                            return false
-                        }
-                        let verifier = verifiers[sig.key] ?? Ed25519Verifier(key: key)
-                        verifiers[sig.key] = verifier
-                        return verifier.verify(signature: sig.signature, message: message)
+        let signedLater = options.signedLater != nil
+        let checks = PartsInOrder(
+            Partition(items: statements.count, chunkSize: chunkSize),
+            context: { [:] }
+        ) { (verifiers: inout [String: Ed25519Verifier], _, range) -> [PreChecked] in
+            range.map { index in
+                let statement = statements[index]
+                let data = EntryRules.dataIsValid(statement.body, table: .custody)
+                guard !signedLater else { return PreChecked(signatures: true, data: data) }
+                let mine = selfSigned.map { $0[index] } ?? []
+                let signatures = statement.sigs.allSatisfy { sig in
+                    if mine.contains(sig.key) { return true }
+                    guard let key = keysNow[sig.key], let message = statement.message(for: sig, table: .custody)
+                    else {
+                        return false
                     }
+                    let verifier = verifiers[sig.key] ?? Ed25519Verifier(key: key)
+                    verifiers[sig.key] = verifier
+                    return verifier.verify(signature: sig.signature, message: message)
                 }
+                return PreChecked(signatures: signatures, data: data)
             }
+        }
         // Never leave a check running: a process that exits while a worker is inside OpenSSL can crash in its exit
         // handlers.
-        defer { checks?.finish() }
-        var checked: [Bool] = []
-        func signaturesValid(_ index: Int) -> Bool {
-            guard let checks else { return true }
+        defer { checks.finish() }
+        var checked: [PreChecked] = []
+        func preChecked(_ index: Int) -> PreChecked {
             while checked.count <= index { checked += checks.value(checked.count / chunkSize) }
             return checked[index]
         }
@@ -282,12 +302,16 @@ public enum Sequencer {
                 continue
             }
             let effect: RuleEffect
-            do { effect = try EntryRules.check(entry, table: .custody, keys: keys, genesisActor: nil) } catch {
+            let pre = preChecked(index)
+            do {
+                effect = try EntryRules.check(
+                    entry, table: .custody, keys: keys, genesisActor: nil, dataChecked: pre.data)
+            } catch {
                 try outcome(
                     .refused(LedgerError.from(error).with(description: "\(body.type) in \(body.stream): \(error)")))
                 continue
             }
-            guard signaturesValid(index) else {
+            guard pre.signatures else {
                 try refuse(.signature, "a signature does not verify over the statement (or its signer is unknown)")
                 continue
             }
@@ -330,7 +354,7 @@ public enum Sequencer {
         }
         try insertPlaced()
         for effect in effects { try transaction.apply(effect) }
-        try transaction.writeProjectionRows(custody.takeChangedRows(), builtTo: seq)
+        try transaction.writeProjectionRows(changedRows(of: &custody), builtTo: seq)
         // FORMAT.md §12.6: the log key attests the group's order and times.
         let checkpoint = Checkpoint(origin: origin, size: seq, root: accumulator.root)
         let signed = try SignedCheckpoint.sign(checkpoint, logKey: logKey)

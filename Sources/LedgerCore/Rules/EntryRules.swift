@@ -25,9 +25,11 @@ public enum EntryRules {
     ///
     /// - Parameter genesisActor: the actor of seq 1, needed to check seq 2.
     /// - Parameter table: the type table the ledger follows.
-    public static func check(_ entry: Entry, table: TypeTable, keys: some KeyDirectory, genesisActor: String?) throws
-        -> RuleEffect
-    {
+    /// - Parameter dataChecked: true when ``dataIsValid(_:table:)`` has already found the entry's data valid (on
+    ///   another core, say): its data schema is not checked again. The verdict is the same either way.
+    public static func check(
+        _ entry: Entry, table: TypeTable, keys: some KeyDirectory, genesisActor: String?, dataChecked: Bool = false
+    ) throws -> RuleEffect {
         let body = entry.body
         let seq = body.seq
         if seq == 1 {
@@ -44,7 +46,7 @@ public enum EntryRules {
             throw CoreError.rule(
                 "type \(body.type) is not allowed in stream \(body.stream) (expected \(rule.stream.description))")
         }
-        try rule.data.check(body.data, type: body.type)
+        if !dataChecked { try rule.data.check(body.data, type: body.type) }
 
         // Required signers: the actor, plus the registered key for key.registered.
         var required = [body.actor]
@@ -94,6 +96,16 @@ public enum EntryRules {
         }
         // Seq 1's actor is registered at seq 2, which checks it.
         return effect
+    }
+
+    /// Whether the data of `body` is valid under its type's data schema in `table` (FORMAT.md §5).
+    ///
+    /// The part of ``check(_:table:keys:genesisActor:dataChecked:)`` that depends on nothing but the body, so that a
+    /// sequencer can run it on other cores ahead of the sequential checks. False for a type the table does not have.
+    public static func dataIsValid(_ body: EntryBody, table: TypeTable) -> Bool {
+        guard let rule = table.rule(body.type, version: body.version) else { return false }
+        do { try rule.data.check(body.data, type: body.type) } catch { return false }
+        return true
     }
 
     /// The actor (and a co-signer) must be registered, unrevoked keys, and the actor must hold a role that may sign
