@@ -477,17 +477,3 @@ struct CustodyFindingTests {
         #expect(messages[3].contains("needs an active target; target T-4 is taken-down"))
     }
 }
-
-/// Every projection row of `store`, table by table, in key order.
-private func projectionRows(of store: any LedgerStore) throws -> [ProjectionRow] {
-    try store.read { reader in
-        var rows: [ProjectionRow] = []
-        for table in ProjectionTable.all {
-            try reader.forEachProjectionRow(table, where: []) {
-                rows.append($0)
-                return true
-            }
-        }
-        return rows
-    }
-}

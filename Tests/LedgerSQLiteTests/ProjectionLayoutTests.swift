@@ -45,19 +45,6 @@ struct ProjectionLayoutTests {
         }
     }
 
-    private static func rows(_ store: any LedgerStore) throws -> [ProjectionRow] {
-        try store.read { reader in
-            var rows: [ProjectionRow] = []
-            for table in ProjectionTable.all {
-                try reader.forEachProjectionRow(table, where: []) {
-                    rows.append($0)
-                    return true
-                }
-            }
-            return rows
-        }
-    }
-
     private static func verifyFailure(_ fixture: CustodyFixture) throws -> VerificationFailure? {
         try VerifyRunner.verify(store: fixture.ledger.store, options: VerifyOptions(), source: fixture.ledger.path)
             .failure
@@ -100,14 +87,14 @@ struct ProjectionLayoutTests {
             ["legal_instrument": "Order 12", "recipient": "Host.example BV"], by: "tina")
         #expect(try Self.verifyFailure(fixture) == nil)
         let store = fixture.ledger.store
-        let written = try Self.rows(store)
+        let written = try projectionRows(of: store)
         #expect(written.count >= 6)
 
         // The rebuild makes this release's tables, with the same rows, and the ledger still verifies.
         let report = try ProjectionRebuilder.rebuild(store: store)
         #expect(report.rows == written.count)
         #expect(try Self.tableSQL(fixture.ledger.path).values.allSatisfy { !$0.contains("WITHOUT ROWID") })
-        #expect(try Self.rows(store) == written)
+        #expect(try projectionRows(of: store) == written)
         let verified = try VerifyRunner.verify(store: store, options: VerifyOptions(), source: fixture.ledger.path)
         #expect(verified.failure == nil, "\(String(describing: verified.failure))")
         #expect(verified.projectionRowsChecked == written.count)

@@ -106,20 +106,6 @@ func note(_ text: String, id: String? = nil, signer: Ed25519PrivateKey) -> Event
     EventDraft(id: id, type: EventTypes.ledgerNote, stream: "ledger", data: ["text": .string(text)], signer: signer)
 }
 
-/// Every projection row of `tables`, table by table, in key order.
-func projectionRows(of reader: any LedgerReader, _ tables: [ProjectionTable] = ProjectionTable.all) throws
-    -> [ProjectionRow]
-{
-    var rows: [ProjectionRow] = []
-    for table in tables {
-        try reader.forEachProjectionRow(table, where: []) {
-            rows.append($0)
-            return true
-        }
-    }
-    return rows
-}
-
 /// Everything a read can see of a ledger, for comparing the state before and after a write.
 struct VisibleState: Equatable {
     var count: Int64
