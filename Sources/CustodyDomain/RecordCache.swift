@@ -21,7 +21,7 @@ protocol CachedRecord {
 struct RecordCache<Record: CachedRecord> {
     /// Every record seen, by key; `.some(nil)` remembers that the store has none.
     var records: [String: Record?] = [:]
-    /// Keys changed since the last ``takeChangedRows()`` (appends only).
+    /// Keys changed since the last ``takeChangedKeys()`` (appends only).
     private var changed: Set<String> = []
     /// True when records come from a store and changes are handed back (an append); false in a replay.
     let tracksChanges: Bool
@@ -87,11 +87,6 @@ struct RecordCache<Record: CachedRecord> {
     /// Marks the record with this key changed (after it was changed where it lies).
     mutating func markChanged(_ key: String) {
         if tracksChanges { changed.insert(key) }
-    }
-
-    /// The rows of the records changed since the last call, by key, and forgets them.
-    mutating func takeChangedRows() -> [ProjectionRow] {
-        takeChangedKeys().compactMap { records[$0]??.row }
     }
 
     /// The keys of the records changed since the last call, sorted, and forgets them.

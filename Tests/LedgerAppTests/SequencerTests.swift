@@ -100,6 +100,30 @@ struct SequencerTests {
         try verifies(fixture)
     }
 
+    @Test func aGroupThatChangesManyRowsWritesWhatAReplayBuilds() throws {
+        // 600 targets identified in one group: their rows (and the case's figures) are serialized on all cores at
+        // the group's end, and must be exactly the rows a replay of the log builds.
+        let fixture = try CustodyFixture()
+        let tina = try fixture.key("tina")
+        let statements = try (0..<600).map { index in
+            try StatementSigning.sign(
+                at: try StreamPosition.of("target/T-\(index)", in: fixture.ledger.store),
+                type: CustodyEvents.targetIdentified,
+                data: [
+                    "case": .string(CustodyFixture.caseID), "kind": "ip",
+                    "value": .string("198.18.\(index / 256).\(index % 256)"), "category": "phishing",
+                    "country": "NL", "source": "feed",
+                ], signer: tina)
+        }
+        let outcomes = try Sequencer.submit(statements, to: fixture.ledger.store)
+        #expect(outcomes.allSatisfy { $0.seq != nil })
+        let written = try projectionRows(of: fixture.ledger.store)
+        #expect(written.filter { $0.table == .targets }.count == 600)
+        _ = try ProjectionRebuilder.rebuild(store: fixture.ledger.store)
+        #expect(try projectionRows(of: fixture.ledger.store) == written)
+        try verifies(fixture.ledger)
+    }
+
     @Test func offlineStatementsOfDifferentStreamsMayBeSubmittedInAnotherOrderThanSigned() throws {
         let (fixture, carol) = try fixture()
         let onLedger = try note("on the ledger stream", in: fixture, by: carol)
