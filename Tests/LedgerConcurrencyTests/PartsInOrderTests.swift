@@ -54,18 +54,23 @@ struct PartsInOrderTests {
 
     @Test(.timeLimit(.minutes(1)))
     func theConsumerDoesThePartItNeedsWhenNoWorkerHasBegunIt() {
-        // The one worker, if it takes part 0, is held there until part 1 is done: the consumer asking for part 1
-        // must do it itself (waiting instead would never end).
+        // The one worker takes part 0 (the consumer asks for nothing until it has) and is held there until part 1 is
+        // done: the consumer asking for part 1 must do it itself (waiting instead would never end).
+        let begun = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         nonisolated(unsafe) let consumer = Thread.current
         let doneBy = SlotBuffer<Bool?>(repeating: nil, count: 2)
         let parts = PartsInOrder<Int, Int>(
             Partition(items: 2, chunkSize: 1), workers: 1, context: { 0 }
         ) { _, part, _ in
-            if part == 0, Thread.current != consumer { release.wait() }
+            if part == 0, Thread.current != consumer {
+                begun.signal()
+                release.wait()
+            }
             doneBy[part] = Thread.current == consumer
             return part
         }
+        begun.wait()
         #expect(parts.value(1) == 1)
         #expect(doneBy[1] == true)
         release.signal()
