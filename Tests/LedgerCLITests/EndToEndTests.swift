@@ -277,8 +277,8 @@ struct ProcessSafetyTests {
             "-c",
             """
             while [ ! -e stop ]; do
-              "$LEDGER" append --type ledger.note --stream ledger --data '{"text":"live"}' --key admin.pem >/dev/null \
-                || echo FAIL
+              if "$LEDGER" append --type ledger.note --stream ledger --data '{"text":"live"}' --key admin.pem >/dev/null
+              then echo x >> appended; else echo FAIL; fi
             done
             """,
         ]
@@ -288,8 +288,20 @@ struct ProcessSafetyTests {
         appender.standardOutput = out
         try appender.run()
         var verifiedTo: [Int64] = []
+        let appendedPath = directory.url.appendingPathComponent("appended").path
+        func appendsReported() -> Int {
+            (try? String(contentsOfFile: appendedPath, encoding: .utf8))?.count { $0 == "\n" } ?? 0
+        }
+        var reportedBefore = 0
         for round in 1...25 {
+            // Two more appends reported since the last verify ended: the second began after it, so this verify's
+            // snapshot is a later one, however slow the machine is.
+            let deadline = Date().addingTimeInterval(60)
+            while round > 1, appendsReported() < reportedBefore + 2, Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
             let verify = try CLI.run(["verify", "--json"], in: directory.url)
+            reportedBefore = appendsReported()
             #expect(verify.status == 0, "round \(round): \(verify.stdout) \(verify.stderr)")
             let report = try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [String: Any]
             if let seq = report?["verified_to_seq"] as? Int { verifiedTo.append(Int64(seq)) }
@@ -368,13 +380,21 @@ struct ProcessSafetyTests {
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        Thread.sleep(forTimeInterval: 2.0)
+        // Once the first append is reported (however slow the machine), a little longer: then the kill lands among
+        // appends, whatever their pace.
+        var output = Data()
+        while !output.contains(UInt8(ascii: "\n")) {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }  // the loop ended without reporting anything: the expectation below fails
+            output.append(chunk)
+        }
+        Thread.sleep(forTimeInterval: 0.5)
         // Kill the loop and whatever append it is running, mid-transaction if it is in one.
         _ = try CLI.shell(
             "pkill -KILL -P \(process.processIdentifier); kill -KILL \(process.processIdentifier)", in: directory.url)
         process.waitUntilExit()
-        let reported = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .split(separator: "\n").map(String.init)
+        output.append(out.fileHandleForReading.readDataToEndOfFile())
+        let reported = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
         #expect(!reported.isEmpty)
         let log = try CLI.run(["log", "--format", "jsonl"], in: directory.url).stdout
         for id in reported { #expect(log.contains("\"id\":\"\(id)\""), "reported \(id) was lost") }

@@ -94,15 +94,18 @@ struct EvidenceRoomEndToEndTests {
     }
 
     @Test func everythingAPersonDidInAPeriod() throws {
+        // The day (UTC) when the entries are begun and the day when they are done: the period holds them even across
+        // midnight.
+        let since = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
         try setUp()
         let dan = try ledger("log", "--actor", "dan")
         expectOK(dan)
         let rows = dan.stdout.split(separator: "\n").dropFirst()
         #expect(rows.count == 2, "dan's registration and the seizure he witnessed:\n\(dan.stdout)")
         #expect(rows.contains { $0.contains("item.seized") && $0.contains("(dan co-signed)") }, "\(dan.stdout)")
-        let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+        let until = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
         #expect(
-            try ledger("log", "--actor", "carol", "--since", today, "--until", today).stdout.contains(
+            try ledger("log", "--actor", "carol", "--since", since, "--until", until).stdout.contains(
                 "custody.released"))
         let later = try ledger("log", "--actor", "carol", "--since", "2999-01-01")
         #expect(later.status == 0 && !later.stdout.contains("custody.released"), "\(later.stdout)")

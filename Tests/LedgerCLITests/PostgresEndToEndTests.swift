@@ -240,7 +240,8 @@ struct PostgresEndToEndTests {
         } else {
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
             #expect((entries - 2) % 100 == 0, "whole chunks only: \(entries)")
-            #expect(entries < 2 + 3000)
+            // At most all of it: the cut can land after the last chunk's commit, before the process ends cleanly.
+            #expect(entries <= 2 + 3000)
         }
         let verify = try CLI.run(["verify", "--ledger", writer], in: directory.url)
         #expect(verify.status == 0, "\(verify.stdout)")

@@ -141,15 +141,15 @@ extension ServeCrashTests {
                     for start in stride(from: worker * batch, to: statements.count, by: 8 * batch) {
                         let chunk = Array(statements[start..<min(start + batch, statements.count)])
                         guard let outcomes = try? await client.submit(chunk) else { return }
-                        acknowledged.ids.withLock { set in
+                        let count = acknowledged.ids.withLock { set in
                             for outcome in outcomes where outcome.seq != nil { set.insert(outcome.id) }
+                            return set.count
                         }
+                        // Sent by the client that crosses the mark, at once (a task of its own could wait for a
+                        // thread while the other clients send everything).
+                        if count >= after, acknowledged.claimTheSignal() { kill(pid, signal) }
                     }
                 }
-            }
-            group.addTask {
-                while acknowledged.ids.withLock({ $0.count }) < after { try await Task.sleep(for: .milliseconds(2)) }
-                kill(pid, signal)
             }
             try await group.waitForAll()
         }
@@ -160,4 +160,14 @@ extension ServeCrashTests {
 /// The ids the server acknowledged, from any client task.
 final class Acknowledged: Sendable {
     let ids = Mutex<Set<String>>([])
+    private let signaled = Mutex(false)
+
+    /// True for the first caller only: the one that sends the signal.
+    func claimTheSignal() -> Bool {
+        signaled.withLock { signaled in
+            if signaled { return false }
+            signaled = true
+            return true
+        }
+    }
 }

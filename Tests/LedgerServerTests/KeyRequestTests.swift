@@ -64,7 +64,8 @@ struct KeyRequestTests {
             for _ in 0..<25 { statuses.append(try await submit(Array("{}".utf8)).status) }
             let refills = Int((ContinuousClock.now - burstStart) / .seconds(60 / perMinute)) + 1
             let refused = statuses.filter { $0 == .tooManyRequests }.count
-            #expect(refused >= max(1, 25 - perMinute - refills), "\(statuses)")
+            // (A burst slower than 15 s proves nothing here; the rate limiter's own tests cover it.)
+            #expect(refused >= max(0, 25 - perMinute - refills), "\(statuses)")
             #expect(statuses.allSatisfy { $0 == .tooManyRequests || $0 == .badRequest }, "\(statuses)")
             await ada.close()
             await nina.close()

@@ -53,21 +53,25 @@ struct LimitsTests {
             $0.idleTimeoutSeconds = 30
         }) { server in
             let fd = try SlowClientTests.connect(port: server.port)
-            let started = Date()
-            let trickled = Task.detached { () -> Double in
-                // One byte every 200 ms: never idle, never finished.
-                let head = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 200)
-                let text = Array(head.utf8)
-                for byte in text {
+            // One byte every 200 ms: never idle, never finished (the whole head would take 46 s).
+            let head = Array(
+                ("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + String(repeating: "a", count: 200)).utf8)
+            let (sent, seconds) = await SlowClientTests.onThread { () -> (Int, Double) in
+                var sent = 0
+                var started: Date?
+                for byte in head {
                     var value = byte
                     if send(fd, &value, 1, Int32(MSG_NOSIGNAL)) != 1 { break }
+                    started = started ?? Date()
+                    sent += 1
                     usleep(200_000)
                 }
                 close(fd)
-                return Date().timeIntervalSince(started)
+                return (sent, started.map { Date().timeIntervalSince($0) } ?? 0)
             }
-            let seconds = await trickled.value
-            #expect(seconds < 6, "a trickling client kept its connection \(seconds) s")
+            // Cut off after the 2 s deadline: about 10 bytes; even a very slow machine stays far from the whole head.
+            #expect(
+                sent < head.count / 2, "a trickling client sent \(sent) bytes in \(seconds) s without being cut off")
             // The server goes on (a new connection: the test client's own, idle past the deadline, was closed too).
             #expect(try await RemoteLedger(url: server.url, signer: nil).send("GET", "/healthz").status == 200)
         }
@@ -79,15 +83,32 @@ struct LimitsTests {
         try await ServerHarness.run(configure: { $0.requestSeconds = 2 }) { server in
             let fd = try SlowClientTests.connect(port: server.port)
             defer { close(fd) }
-            // Four requests 0.7 s apart: the connection lives longer than the deadline, each request within it.
-            for _ in 0..<4 {
+            // Eight requests 0.3 s apart: the connection lives longer than the deadline, each request well within it.
+            for _ in 0..<8 {
                 let request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
                 _ = request.withCString { send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-                var buffer = [UInt8](repeating: 0, count: 4096)
-                let count = recv(fd, &buffer, buffer.count, 0)
-                #expect(count > 0 && String(decoding: buffer[0..<max(0, count)], as: UTF8.self).contains("200 OK"))
-                usleep(700_000)
+                #expect(Self.readResponse(fd).contains("200 OK"))
+                usleep(300_000)
             }
+        }
+    }
+
+    /// One whole HTTP/1.1 response read from `fd`: its head, and as many body bytes as its Content-Length says.
+    static func readResponse(_ fd: Int32) -> String {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let text = String(decoding: received, as: UTF8.self)
+            if let end = text.range(of: "\r\n\r\n") {
+                let length =
+                    text[..<end.lowerBound].split(separator: "\r\n").first {
+                        $0.lowercased().hasPrefix("content-length:")
+                    }.flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+                if text[end.upperBound...].utf8.count >= length { return text }
+            }
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { return text }
+            received += buffer[0..<count]
         }
     }
 }

@@ -242,7 +242,8 @@ struct MetricsTests {
             _ = try await carol.submit([statement])
             let scraper = try RemoteLedger(url: "http://127.0.0.1:\(port)", signer: nil)
             var text = ""
-            for _ in 0..<50 {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while ContinuousClock.now < deadline {
                 if let reply = try? await scraper.send("GET", "/metrics") {
                     text = String(decoding: reply.body, as: UTF8.self)
                     break
