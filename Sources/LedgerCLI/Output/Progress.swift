@@ -23,7 +23,12 @@ final class ProgressLine: @unchecked Sendable {
     /// True when progress is drawn at all (standard error is a terminal): worth computing a total for.
     static var isShown: Bool { isatty(STDERR_FILENO) == 1 }
 
-    init(label: String, total: Int64?, delay: TimeInterval = 0.5) {
+    /// Seconds of work before a line is first drawn: `LEDGER_PROGRESS_DELAY` (seconds) when set, as the end-to-end
+    /// tests do to see the line of a short command on any machine, otherwise half a second.
+    static let defaultDelay =
+        ProcessInfo.processInfo.environment["LEDGER_PROGRESS_DELAY"].flatMap(TimeInterval.init) ?? 0.5
+
+    init(label: String, total: Int64?, delay: TimeInterval = ProgressLine.defaultDelay) {
         self.label = label
         self.total = total
         self.delay = delay
@@ -68,9 +73,8 @@ final class PhasedProgress: @unchecked Sendable {
     private let lock = NSLock()
     private var phase = ""
     private var line: ProgressLine?
-    /// Seconds of work in a phase before its line is drawn: `LEDGER_PROGRESS_DELAY` (seconds) when set, as the
-    /// end-to-end tests do to see the line of a short export, otherwise half a second.
-    private let delay = ProcessInfo.processInfo.environment["LEDGER_PROGRESS_DELAY"].flatMap(TimeInterval.init) ?? 0.5
+    /// Seconds of work in a phase before its line is drawn.
+    private let delay = ProgressLine.defaultDelay
 
     /// `done` of `total` in `phase`; a new phase replaces the line of the previous one.
     func update(_ phase: String, _ done: Int64, _ total: Int64) {
