@@ -157,6 +157,12 @@ private struct Parser {
 
     func error(_ reason: String) -> JSONError { JSONError(offset: position, reason: reason) }
 
+    /// The member stack's first capacity: as many members as fit in 1,000 bytes with the array's header.
+    ///
+    /// So its one allocation per parse comes from glibc's per-thread cache (blocks up to 1,032 bytes). A larger
+    /// block goes to the arena, which first consolidates the small blocks freed since (a verify frees many).
+    static let initialMembers = max(8, (1000 - 32) / MemoryLayout<JSONMember>.stride)
+
     mutating func skipWhitespace() {
         // Canonical text has no whitespace: what would be skipped is left for the caller to reject.
         if profile.canonical { return }
@@ -201,8 +207,8 @@ private struct Parser {
             position += 1
             return .object([])
         }
-        // An entry's body and data together hold about twenty members: room for them in one allocation.
-        if memberStack.capacity == 0 { memberStack.reserveCapacity(32) }
+        // An entry's open objects hold about twenty members at most: room for them in one allocation.
+        if memberStack.capacity == 0 { memberStack.reserveCapacity(Self.initialMembers) }
         let base = memberStack.count
         while true {
             skipWhitespace()
