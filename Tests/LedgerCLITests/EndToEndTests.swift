@@ -297,8 +297,13 @@ struct ProcessSafetyTests {
             // Two more appends reported since the last verify ended: the second began after it, so this verify's
             // snapshot is a later one, however slow the machine is.
             let deadline = Date().addingTimeInterval(60)
-            while round > 1, appendsReported() < reportedBefore + 2, Date() < deadline {
+            while round > 1, appendsReported() < reportedBefore + 2, Date() < deadline, appender.isRunning {
                 Thread.sleep(forTimeInterval: 0.02)
+            }
+            if round > 1, appendsReported() < reportedBefore + 2 {
+                Issue.record(
+                    "round \(round): no new append within a minute (the appender is running: \(appender.isRunning))")
+                break
             }
             let verify = try CLI.run(["verify", "--json"], in: directory.url)
             reportedBefore = appendsReported()
@@ -380,22 +385,37 @@ struct ProcessSafetyTests {
         let out = Pipe()
         process.standardOutput = out
         try process.run()
-        // Once the first append is reported (however slow the machine), a little longer: then the kill lands among
-        // appends, whatever their pace.
-        var output = Data()
-        while !output.contains(UInt8(ascii: "\n")) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }  // the loop ended without reporting anything: the expectation below fails
-            output.append(chunk)
+        // Once the first append is reported (however slow the machine; at most a minute), a little longer: then the
+        // kill lands among appends, whatever their pace. The first line is read on a thread of its own, so that a
+        // loop that never reports is killed all the same.
+        final class FirstLine: @unchecked Sendable {
+            // @unchecked: written by the reading thread before it signals `read`, and read only after that.
+            var output = Data()
+            let read = DispatchSemaphore(value: 0)
         }
+        let first = FirstLine()
+        let handle = out.fileHandleForReading
+        Thread.detachNewThread {
+            while !first.output.contains(UInt8(ascii: "\n")) {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }  // every writer gone
+                first.output.append(chunk)
+            }
+            first.read.signal()
+        }
+        let reportedInTime = first.read.wait(timeout: .now() + 60) == .success
         Thread.sleep(forTimeInterval: 0.5)
         // Kill the loop and whatever append it is running, mid-transaction if it is in one.
         _ = try CLI.shell(
             "pkill -KILL -P \(process.processIdentifier); kill -KILL \(process.processIdentifier)", in: directory.url)
         process.waitUntilExit()
-        output.append(out.fileHandleForReading.readDataToEndOfFile())
+        // Every writer of the pipe is gone: the reading thread is done, or ends now at the end of the pipe.
+        if !reportedInTime { first.read.wait() }
+        let output = first.output + handle.readDataToEndOfFile()
         let reported = String(decoding: output, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(reportedInTime, "no append was reported within a minute")
         #expect(!reported.isEmpty)
+        #expect(reported.count < 400, "the kill came after the whole loop")
         let log = try CLI.run(["log", "--format", "jsonl"], in: directory.url).stdout
         for id in reported { #expect(log.contains("\"id\":\"\(id)\""), "reported \(id) was lost") }
         let verify = try CLI.run(["verify"], in: directory.url)

@@ -266,7 +266,8 @@ struct PostgresEndToEndTests {
         try Data(lines.joined(separator: "\n").utf8).write(to: directory.url.appendingPathComponent("notes.jsonl"))
         // Wait for the standby to have the new database.
         var ready = false
-        for _ in 0..<100 where !ready {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !ready, ContinuousClock.now < deadline {
             ready = try CLI.run(["log", "--ledger", standby, "--to", "1"], in: directory.url).status == 0
             if !ready { Thread.sleep(forTimeInterval: 0.1) }
         }

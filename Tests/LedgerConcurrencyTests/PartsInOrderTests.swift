@@ -70,7 +70,12 @@ struct PartsInOrderTests {
             doneBy[part] = Thread.current == consumer
             return part
         }
-        begun.wait()
+        guard begun.wait(timeout: .now() + 60) == .success else {
+            Issue.record("the worker never began part 0")
+            release.signal()
+            parts.finish()
+            return
+        }
         #expect(parts.value(1) == 1)
         #expect(doneBy[1] == true)
         release.signal()

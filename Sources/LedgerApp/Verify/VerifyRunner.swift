@@ -527,8 +527,8 @@ struct Pipeline {
     /// The batch being prepared on worker threads.
     private var inFlight: Background<SlotBuffer<PreparedEntry?>, Never>?
     private let keys = KeyMap()
-    /// Each thread's verifying contexts, one per key, kept from batch to batch (making one costs about a tenth of
-    /// a verification, and a batch's parts are small).
+    /// Verifying contexts, one per key, that the threads preparing a batch take for a part and give back: kept from
+    /// batch to batch (making one costs about a tenth of a verification, and a batch's parts are small).
     private let verifiers = ContextPool<[String: Ed25519Verifier]>()
     private let progress: (@Sendable (Int64) -> Void)?
 
