@@ -92,6 +92,22 @@ func wrapperRates(key: Ed25519PrivateKey, count: Int) -> (sign: Double, verify: 
     return (signRate, Double(count) / seconds(ContinuousClock.now - verifyStart))
 }
 
+/// CPU seconds used so far: by the whole process (every thread), or by the calling thread alone.
+func cpuSeconds(thread: Bool = false) -> Double {
+    var time = timespec()
+    clock_gettime(thread ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// Prints what a write path cost in CPU, from the process's and the calling thread's CPU seconds at its start: the
+/// calling thread is the sequencer (it places, checks, inserts and commits in order), the others sign or verify.
+func printCPU(_ name: String, since start: (process: Double, thread: Double), entries: Int) {
+    let process = cpuSeconds() - start.process
+    let thread = cpuSeconds(thread: true) - start.thread
+    print(String(format: "\(name)_cpu_us_per_entry %.1f", process * 1e6 / Double(entries)))
+    print(String(format: "\(name)_sequencer_cpu_us_per_entry %.1f", thread * 1e6 / Double(entries)))
+}
+
 /// Measures the two version-2 write paths in one process, each on a new ledger.
 ///
 /// Each writes `options.entries` `target.identified` statements (one new stream each, as `ledger target import`
@@ -120,9 +136,11 @@ func runStatements(_ options: Options) throws {
         Array(drafts[$0..<min($0 + options.batch, drafts.count)])
     }
     let timings = AppendTimings()
+    let appendCPU = (cpuSeconds(), cpuSeconds(thread: true))
     let appendStart = ContinuousClock.now
     _ = try Appender.append(batches: batches, to: appendLedger.store, timings: timings)
     let appendSeconds = seconds(ContinuousClock.now - appendStart)
+    printCPU("v2_append", since: appendCPU, entries: count)
     print(
         "v2 Appender.append: \(count) target.identified statements in batches of \(options.batch), each batch its own"
             + " transaction and checkpoint")
@@ -158,9 +176,11 @@ func runStatements(_ options: Options) throws {
     }
     let signSeconds = seconds(ContinuousClock.now - signStart)
     let statements = try signed.map { try $0.get() }
+    let submitCPU = (cpuSeconds(), cpuSeconds(thread: true))
     let submitStart = ContinuousClock.now
     let outcomes = try Sequencer.submit(statements, to: submitLedger.store)
     let submitSeconds = seconds(ContinuousClock.now - submitStart)
+    printCPU("v2_submit", since: submitCPU, entries: count)
     for outcome in outcomes {
         guard case .recorded = outcome.status else {
             throw LedgerError.integrity("statement \(outcome.id) was not recorded: \(outcome.status)")
