@@ -113,7 +113,7 @@ public struct RemoteLedger: Sendable {
                     "the certificate of \(baseURL) is not signed by an authority this client trusts: set"
                         + " $LEDGER_CA_FILE to the PEM file of the authority that signed it")
             }
-            throw LedgerError(code: .store, "cannot reach the ledger server at \(baseURL): \(error)")
+            throw LedgerError(code: .store, "cannot reach the ledger server at \(baseURL): \(Self.reason(error))")
         }
         let reply = Reply(
             status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
@@ -324,5 +324,23 @@ extension RemoteLedger {
                 return String(link[link.index(after: open)..<close])
             }
         }
+    }
+}
+
+extension RemoteLedger {
+    /// A transport error in a user's words: the common causes named, anything else as the client reports it.
+    static func reason(_ error: any Error) -> String {
+        let text = "\(error)"
+        if text.contains("Connection refused") || text.contains("errno: 111") {
+            return "connection refused (is `ledger serve` running there, on that port?)"
+        }
+        if text.contains("WRONG_VERSION_NUMBER") {
+            return "the server does not speak TLS there (try http:// instead of https://)"
+        }
+        if text.contains("Connection reset") || text.contains("errno: 104") { return "the connection was reset" }
+        if text.contains("deadlineExceeded") || text.contains("connectTimeout") {
+            return "no answer in time (timed out)"
+        }
+        return text
     }
 }

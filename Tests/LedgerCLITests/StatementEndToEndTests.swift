@@ -55,6 +55,15 @@ struct StatementEndToEndTests {
 
     @Test func aSeizureSignedOfflineIsCoSignedSubmittedAndItsReceiptChecksWithTheLogKeyAlone() throws {
         let (vkey, bob) = try setUp()
+        // A key registered again is said to be registered, and nothing is written.
+        let registeredAgain = try run(
+            office, "key", "register", "bob.json", "--roles", "custodian", "--key", "admin.pem")
+        #expect(registeredAgain.status == 5)
+        #expect(registeredAgain.stderr.contains("is already registered"), "\(registeredAgain.stderr)")
+        // An item's id without its item/ names no stream an event can be in.
+        let bare = try run(office, "head", "EV-1")
+        #expect(bare.status == 2)
+        #expect(bare.stderr.contains("did you mean item/EV-1?"), "\(bare.stderr)")
         let head = try run(office, "head", "item/EV-1", "--json")
         #expect(head.status == 0, "\(head.stderr)")
         try Data(head.stdout.utf8).write(to: field.url.appendingPathComponent("ev1.head.json"))
@@ -74,17 +83,39 @@ struct StatementEndToEndTests {
             field, "sign", "--head", "ev1.head.json", "--type", "item.stored", "--data", #"{"location":"Van 2"}"#,
             "--key", "carol.pem", "--out", "field.statements")
         #expect(store.status == 0, "\(store.stderr)")
-        // The witnessing officer co-signs on a second machine.
+        // The witnessing officer co-signs on a second machine; declining (here: no answer) signs nothing.
         try copy("field.statements", from: field, to: witness)
+        let declined = try run(witness, "cosign", "field.statements", "--key", "bob.pem")
+        #expect(declined.status == 2)
+        #expect(declined.stderr.contains("you did not confirm the 1 statement(s)"), "\(declined.stderr)")
         let cosign = try run(witness, "cosign", "field.statements", "--key", "bob.pem", "--yes")
         #expect(cosign.status == 0, "\(cosign.stderr)")
         #expect(cosign.stdout.contains("item.seized in item/EV-1"))
         // Unsigned by the witness, the seizure is refused; co-signed, both are recorded.
         try copy("field.statements", from: field, to: office, as: "unwitnessed.statements")
         let refused = try run(office, "submit", "unwitnessed.statements")
-        #expect(refused.status != 0)
+        #expect(refused.status == 5, "\(refused.stdout)")
         #expect(refused.stdout.contains("refused: item.seized"))
+        #expect(
+            refused.stdout.contains("(missing: the co-signature of key \(bob.prefix(12))…, named in data.witness_key)"))
+        // The storage chained on it is refused with it, naming it: not a conflict to sign again.
+        #expect(refused.stdout.contains(", refused above; nothing after it in item/EV-1"), "\(refused.stdout)")
+        #expect(!refused.stdout.contains("sign again"))
         try copy("field.statements", from: witness, to: office)
+        // The same statements given twice, or a receipt file that exists: refused before anything is recorded.
+        let database = office.url.appendingPathComponent("custody.ledger")
+        let before = try Data(contentsOf: database)
+        let twice = try run(office, "submit", "field.statements", "field.statements")
+        #expect(twice.status == 2)
+        #expect(twice.stderr.contains("appears twice, in field.statements; nothing was submitted"), "\(twice.stderr)")
+        try Data("kept".utf8).write(to: office.url.appendingPathComponent("kept.receipt"))
+        let lines = try String(contentsOf: office.url.appendingPathComponent("field.statements"), encoding: .utf8)
+        try Data((lines.split(separator: "\n")[0] + "\n").utf8).write(
+            to: office.url.appendingPathComponent("seizure.statements"))
+        let existing = try run(office, "submit", "seizure.statements", "--receipt", "kept.receipt")
+        #expect(existing.status == 2)
+        #expect(existing.stderr.contains("kept.receipt exists already"), "\(existing.stderr)")
+        #expect(try Data(contentsOf: database) == before)
         let submit = try run(office, "submit", "field.statements", "--receipts", "receipts")
         #expect(submit.status == 0, "\(submit.stdout)\(submit.stderr)")
         #expect(submit.stdout.contains("recorded item.seized in item/EV-1 at seq 6"))
@@ -111,6 +142,21 @@ struct StatementEndToEndTests {
         try Data(export.stdout.utf8).write(to: office.url.appendingPathComponent("ledger.jsonl"))
         let checkpoint = try run(office, "checkpoint", "--log-key", "log.pem", "--out", "checkpoint.txt")
         #expect(checkpoint.status == 0, "\(checkpoint.stderr)")
+        // Without --log-key, from another folder: the log key the ledger names, as appends find it.
+        let named = try run(field, "checkpoint", "--ledger", database.path, "--json")
+        #expect(named.status == 0, "\(named.stderr)")
+        #expect(named.stdout.contains("\"created\":false"), "\(named.stdout)")
+        // Given the wrong kind of file, verify --jsonl says so; a text file fails at its first line.
+        let sqlite = try run(office, "verify", "--jsonl", "custody.ledger")
+        #expect(sqlite.status == 2)
+        #expect(sqlite.stderr.contains("is a SQLite ledger, not a JSON Lines export"), "\(sqlite.stderr)")
+        let receiptAsCheckpoint = try run(
+            office, "verify", "--jsonl", "ledger.jsonl", "--checkpoint", "receipts/6.receipt")
+        #expect(receiptAsCheckpoint.status == 2)
+        #expect(receiptAsCheckpoint.stderr.contains("is a receipt (a tlog-proof), not a checkpoint"))
+        let text = try run(office, "verify", "--jsonl", "checkpoint.txt")
+        #expect(text.status == 1)
+        #expect(text.stdout.contains("seq 1:"), "\(text.stdout)")
         let jsonl = try run(office, "verify", "--jsonl", "ledger.jsonl", "--checkpoint", "checkpoint.txt")
         #expect(jsonl.status == 0, "\(jsonl.stdout)\(jsonl.stderr)")
         // A court bundle of a version-2 ledger carries its v2 records and verifies, here and independently.
@@ -296,5 +342,25 @@ enum HistoryForm {
             if let cell { return cell }
         }
         return nil
+    }
+}
+
+/// What a user sees when the server is not there.
+struct UnreachableServerTests {
+    @Test func aServerNobodyRunsIsNamedAsSuch() throws {
+        let directory = TemporaryDirectory("ledger-unreachable")
+        let key = try CLI.run(
+            [
+                "key", "generate", "--out", "k.pem", "--name", "K", "--person", "k", "--agency", "NCA", "--origin",
+                "ledger.test.example/k",
+            ], in: directory.url)
+        #expect(key.status == 0, "\(key.stderr)")
+        // Port 9 (discard) on loopback: nothing listens there in a test machine.
+        let head = try CLI.run(
+            ["head", "item/EV-1", "--ledger", "http://127.0.0.1:9", "--key", "k.pem"], in: directory.url)
+        #expect(head.status == 2)
+        #expect(
+            head.stderr.contains("cannot reach the ledger server at http://127.0.0.1:9: connection refused"),
+            "\(head.stderr)")
     }
 }

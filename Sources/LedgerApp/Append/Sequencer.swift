@@ -223,13 +223,19 @@ public enum Sequencer {
             options.progress?(inserted)
         }
         var seenIDs: [String: [UInt8]] = [:]
+        // The statements refused so far, by statement hash (a later statement of the same stream names it as its
+        // stream_prev): their ids and why.
+        var refusedStatements: [String: (id: String, code: LedgerError.Code)] = [:]
         var outcomes: [SubmitOutcome] = []
         for (index, statement) in statements.enumerated() {
             if index % chunkSize == 0, !placed.isEmpty { try insertPlaced() }
             let body = statement.body
             func outcome(_ status: SubmitOutcome.Status) throws {
                 // All or nothing: a domain command's refusal is its error; the transaction rolls back.
-                if options.allOrNothing, case .refused(let error) = status { throw error }
+                if case .refused(let error) = status {
+                    if options.allOrNothing { throw error }
+                    refusedStatements[statement.statementHashHex] = (body.id, error.code)
+                }
                 outcomes.append(SubmitOutcome(id: body.id, type: body.type, stream: body.stream, status: status))
             }
             func refuse(_ code: LedgerError.Code, _ text: String) throws {
@@ -271,6 +277,14 @@ public enum Sequencer {
                     : storedHeads[body.stream])
             let currentRev = current?.rev ?? 0
             guard body.streamRev == currentRev + 1, body.streamPrev == (current?.link ?? EntryBody.zeroHash) else {
+                // Chained on a statement of this group that was refused: its refusal, not a moved head, is why.
+                if let earlier = refusedStatements[body.streamPrev] {
+                    try refuse(
+                        earlier.code,
+                        "it follows statement \(earlier.id), refused above; nothing after it in \(body.stream) can be"
+                            + " recorded before it is")
+                    continue
+                }
                 try refuse(
                     .staleRevision,
                     "the statement follows revision \(body.streamRev - 1) of \(body.stream), which is now at revision"

@@ -59,6 +59,11 @@ public enum KeyManagement {
         let (request, publicKey, signature) = try checkedRequest(requestText, origin: origin, roles: roles)
         guard !roles.isEmpty else { throw LedgerError.usage("give at least one role with --roles") }
         let keyID = KeyFiles.keyID(publicKey)
+        // Said in those words, as the server says it, rather than as the stream rule that would refuse it.
+        if id == nil, let head = try store.read({ try $0.streamHead("key/\(keyID)") }) {
+            throw LedgerError(
+                code: .exists, "key \(keyID.prefix(12))… is already registered (its stream is at revision \(head.rev))")
+        }
         let draft = EventDraft(
             id: id, type: EventTypes.keyRegistered, stream: "key/\(keyID)",
             data: registrationData(request, keyID: keyID, roles: roles), signer: admin,

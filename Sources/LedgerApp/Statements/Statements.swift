@@ -33,6 +33,16 @@ public struct StreamPosition: Sendable, Equatable {
         guard Identifiers.isStreamName(stream) else {
             throw LedgerError.usage("stream \"\(stream)\" must match [A-Za-z0-9._/-]{1,128}")
         }
+        // A name no event type may be recorded in would show revision 0 forever: most often an item's id without
+        // its `item/`.
+        guard TypeTable.custody.allowsSomeType(inStream: stream, version: EntryBody.statementVersion) else {
+            let suggestion =
+                TypeTable.custody.allowsSomeType(inStream: "item/" + stream, version: EntryBody.statementVersion)
+                ? "; did you mean item/\(stream)?" : ""
+            throw LedgerError.usage(
+                "no event is recorded in a stream named \"\(stream)\" (an item's stream is item/ID, a case's case/ID,"
+                    + " a target's target/ID)\(suggestion)")
+        }
         do {
             return try store.read { reader in
                 guard let origin = try reader.meta("origin") else { throw LedgerError.usage("the ledger is empty") }

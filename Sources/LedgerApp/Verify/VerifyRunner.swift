@@ -426,8 +426,20 @@ public enum VerifyRunner {
         }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw LedgerError.usage("cannot read \(path)") }
         defer { try? handle.close() }
+        // A SQLite ledger given as an export is a usage error, not evidence of tampering.
+        if let start = try? handle.read(upToCount: 16), start == Data("SQLite format 3\0".utf8) {
+            throw LedgerError.usage(
+                "\(path) is a SQLite ledger, not a JSON Lines export: verify it with `ledger verify --ledger \(path)`")
+        }
+        try? handle.seek(toOffset: 0)
         let checkpoints = options.checkpoint.map { [$0] } ?? []
         var pipeline = Pipeline(rootSizes: Set(checkpoints.map(\.checkpoint.size)), progress: options.progress)
+        /// A failure of the file's form at a line: the lines before it are checked first, so that the first
+        /// failure in line order is the one reported.
+        func formFailure(at line: Int64, _ message: String) throws -> VerificationFailure {
+            try pipeline.finish()
+            return VerificationFailure(seq: line, rule: .recordForm, message: message)
+        }
         do {
             var position: Int64 = 0
             var pending: [UInt8] = []
@@ -445,10 +457,7 @@ public enum VerifyRunner {
                 while let newline = pending[searchStart...].firstIndex(of: 0x0a) {
                     position += 1
                     let line = Array(pending[lineStart..<newline])
-                    if line.isEmpty {
-                        throw VerificationFailure(
-                            seq: position, rule: .recordForm, message: "line \(position) is empty")
-                    }
+                    if line.isEmpty { throw try formFailure(at: position, "line \(position) is empty") }
                     if position == 1 { genesis = line }
                     try pipeline.add(
                         Pipeline.Item(position: position, record: line, storedLeafHash: nil, storedNodes: nil))
@@ -457,16 +466,14 @@ public enum VerifyRunner {
                 }
                 pending.removeFirst(lineStart)
                 if pending.count > Entry.maxRecordBytes {
-                    throw VerificationFailure(
-                        seq: position + 1, rule: .recordForm,
-                        message: "line \(position + 1) is longer than the record limit of \(Entry.maxRecordBytes) bytes"
-                    )
+                    throw try formFailure(
+                        at: position + 1,
+                        "line \(position + 1) is longer than the record limit of \(Entry.maxRecordBytes) bytes")
                 }
             }
             if !pending.isEmpty {
-                throw VerificationFailure(
-                    seq: position + 1, rule: .recordForm,
-                    message: "the last line does not end with a newline (the file may be cut off)")
+                throw try formFailure(
+                    at: position + 1, "the last line does not end with a newline (the file may be cut off)")
             }
             try pipeline.finish()
             report.entriesChecked = pipeline.verifier.entryCount

@@ -127,7 +127,11 @@ struct CheckpointSignCommand: ParsableCommand {
             """)
 
     @OptionGroup var location: LedgerOptions
-    @Option(help: ArgumentHelp("The log key file.", valueName: "file")) var logKey: String = "log.pem"
+    @Option(
+        help: ArgumentHelp(
+            "The log key file (default: the one the ledger names, as appends find it; else log.pem).",
+            valueName: "file"))
+    var logKey: String?
     @Flag(help: "Print the newest stored checkpoint instead of signing a new one.") var latest = false
     @Option(help: ArgumentHelp("Also write the note to this file.", valueName: "file")) var out: String?
     @OptionGroup var passphrase: PassphraseOptions
@@ -144,7 +148,7 @@ struct CheckpointSignCommand: ParsableCommand {
             }
             signed = stored
         } else {
-            let key = try passphrase.loadKey(logKey)
+            let key = try passphrase.loadLogKey(logKey, for: store)
             (signed, created) = try Checkpointer.checkpoint(store: store, logKey: key)
         }
         if let out {

@@ -54,8 +54,11 @@ struct ExportCommand: ParsableCommand {
             "Who makes the bundle, named in the signed disclosure statement and the report (default: your login name).",
             valueName: "name"))
     var exportedBy: String?
-    @Option(help: ArgumentHelp("The log key file (signs the disclosure statement).", valueName: "file"))
-    var logKey: String = "log.pem"
+    @Option(
+        help: ArgumentHelp(
+            "The log key file, which signs the disclosure statement (default: the one the ledger names; else log.pem).",
+            valueName: "file"))
+    var logKey: String?
     @OptionGroup var passphrase: PassphraseOptions
     @OptionGroup var location: LedgerOptions
     @Option(
@@ -81,12 +84,13 @@ struct ExportCommand: ParsableCommand {
         options.size = size
         options.organization = organization
         options.exportedBy = exportedBy
-        let key = try passphrase.loadKey(logKey)
+        let store = try location.open()
+        let key = try passphrase.loadLogKey(logKey, for: store)
         let progress = PhasedProgress()
         options.progress = { phase, done, total in progress.update(phase, done, total) }
         let result: ExportResult
         do {
-            result = try Exporter.export(store: try location.open(), logKey: key, options: options)
+            result = try Exporter.export(store: store, logKey: key, options: options)
             progress.finish()
         } catch {
             progress.finish()

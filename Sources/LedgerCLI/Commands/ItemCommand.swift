@@ -569,7 +569,7 @@ struct ReceiveCommand: ParsableCommand {
               ledger receive EV-0001 --seal SEAL-0001 --location "NL lab, safe 2" \\
                   --key erin.pem
               ledger receive EV-0002 --seal SEAL-0002 --seal-broken \\
-                  --condition "tape cut" --key erin.pem
+                  --condition "tape cut" --location "NL lab, quarantine" --key erin.pem
             """)
     @Argument(help: "The item.") var item: String
     @Option(help: "The seal number you see on the item; it must be the one the item was released under.")

@@ -39,7 +39,7 @@ struct LedgerCommand: ParsableCommand {
                   --key carol.pem
               ledger item seize EV-1 --case OP-1 … --seal S-1 --key carol.pem
               ledger transfer EV-1 --to bob --purpose Storage --seal S-1 --key carol.pem
-              ledger receive EV-1 --seal S-1 --key bob.pem
+              ledger receive EV-1 --seal S-1 --location "Store B" --key bob.pem
               ledger item history EV-1
               ledger checkpoint --log-key log.pem
               ledger verify
@@ -48,8 +48,8 @@ struct LedgerCommand: ParsableCommand {
               # at the office
               ledger item show EV-1 --json > ev1.json
               # in the field
-              ledger receive EV-1 --seal S-1 --key bob.pem --head ev1.json \\
-                  --out field.statements
+              ledger receive EV-1 --seal S-1 --location "Store B" --key bob.pem \\
+                  --head ev1.json --out field.statements
               ledger submit field.statements --receipt ev1.receipt
 
             Exit statuses (docs/FORMAT.md §9): \(LedgerError.exitStatusSummary).
@@ -170,11 +170,26 @@ struct PassphraseOptions: ParsableArguments {
         do { return try Ed25519PrivateKey(contentsOfFile: path, passphrase: given) } catch {
             guard error.isPassphraseProblem, given == nil, isatty(STDIN_FILENO) == 1,
                 let typed = getpass("Passphrase for \(path): ")
-            else { throw .usage("\(path): \(error.description)") }
+            else {
+                // Some errors name the file already.
+                let text = error.description
+                throw .usage(text.hasPrefix(path) ? text : "\(path): \(text)")
+            }
             let text = String(cString: typed)
             memset(typed, 0, strlen(typed))
             return try KeyFiles.load(path, passphrase: text)
         }
+    }
+
+    /// The log key: the file given as `--log-key`; else the one the ledger in `store` names (a format-2 ledger
+    /// remembers the file `ledger init` wrote, or `$LEDGER_LOG_KEY`), as appends find it; else `log.pem`.
+    func loadLogKey(_ given: String?, for store: any LedgerStore) throws -> Ed25519PrivateKey {
+        if let given { return try loadKey(given) }
+        let fromEnvironment = !(ProcessInfo.processInfo.environment["LEDGER_LOG_KEY"] ?? "").isEmpty
+        if try fromEnvironment || store.read({ try $0.meta(LogKeyFile.metaName) }) != nil {
+            return try LogKeyFile.inForce(store)
+        }
+        return try loadKey("log.pem")
     }
 }
 

@@ -149,6 +149,7 @@ struct CosignCommand: ParsableCommand {
         var statements = try StatementSigning.read(file: try readFileBytes(file, what: "statement file"), name: file)
         let signer = try passphrase.loadKey(key)
         var signed = 0
+        var declined = 0
         // Under --json standard output holds the result alone; what is shown to be confirmed goes to standard error.
         let show: (String) -> Void = output.json ? { printErr($0) } : { print($0) }
         for (index, statement) in statements.enumerated() {
@@ -163,6 +164,7 @@ struct CosignCommand: ParsableCommand {
                 }
                 guard let answer = readLine(), answer.lowercased().hasPrefix("y") else {
                     show("not signed")
+                    declined += 1
                     continue
                 }
             }
@@ -170,6 +172,12 @@ struct CosignCommand: ParsableCommand {
             signed += 1
         }
         guard signed > 0 else {
+            if declined > 0 {
+                // Refused at the prompt, or no answer (no terminal: give --yes to sign from a script).
+                throw LedgerError.usage(
+                    "you did not confirm the \(declined) statement(s) that name your key as co-signer (give --yes to"
+                        + " sign without asking); nothing was changed")
+            }
             throw LedgerError.usage("no statement in \(file) names your key as its co-signer; nothing was changed")
         }
         try replaceFile(file, with: StatementSigning.file(statements))
@@ -193,7 +201,10 @@ struct SubmitCommand: ParsableCommand {
             can be written for the signer to keep: `ledger proof verify RECEIPT --trust-log-key VKEY` checks it.
 
             Exit status: 0 when every statement is recorded (now or before); 4 when any was refused as a conflict; \
-            otherwise the status of the first refusal (2 bad input or rule, 1 integrity).
+            otherwise the status of the first refusal: 5 refused by a rule (a signature that does not verify or is \
+            missing, a role, a custody or workflow rule), 2 bad input (a statement the type table refuses, one \
+            signed for another ledger, an unknown id). The same statement given twice is refused before anything \
+            is recorded.
 
             Examples:
               ledger submit field.statements --receipt seizure.receipt
@@ -211,12 +222,31 @@ struct SubmitCommand: ParsableCommand {
 
     func run() throws {
         var statements: [SignedStatement] = []
+        // Where each statement id was first read: the same statement twice (a file given twice) is refused before
+        // anything is recorded, rather than recorded once and then refused.
+        var firstFile: [String: String] = [:]
         for file in files {
-            statements += try StatementSigning.read(file: try readFileBytes(file, what: "statement file"), name: file)
+            for statement in try StatementSigning.read(
+                file: try readFileBytes(file, what: "statement file"), name: file)
+            {
+                if let earlier = firstFile[statement.body.id] {
+                    throw LedgerError.usage(
+                        "statement \(statement.body.id) (\(statement.body.type) in \(statement.body.stream)) appears"
+                            + " twice, in \(earlier == file ? file : "\(earlier) and \(file)"); nothing was submitted")
+                }
+                firstFile[statement.body.id] = file
+                statements.append(statement)
+            }
         }
-        if receipt != nil && statements.count != 1 {
-            throw LedgerError.usage(
-                "--receipt is for one statement; these files hold \(statements.count): use --receipts DIR")
+        if let receipt {
+            guard statements.count == 1 else {
+                throw LedgerError.usage(
+                    "--receipt is for one statement; these files hold \(statements.count): use --receipts DIR")
+            }
+            // Checked before anything is recorded: a receipt file is never overwritten.
+            guard !FileManager.default.fileExists(atPath: receipt) else {
+                throw LedgerError.usage("\(receipt) exists already; receipts are never overwritten")
+            }
         }
         let outcomes: [SubmitOutcome]
         let receiptTexts: [String?]

@@ -56,8 +56,17 @@ struct VerifyCommand: ParsableCommand {
         var options = VerifyOptions()
         if let checkpoint {
             let text = String(decoding: try readFileBytes(checkpoint, what: "checkpoint"), as: UTF8.self)
+            if text.hasPrefix("c2sp.org/tlog-proof@") {
+                throw LedgerError.usage(
+                    "\(checkpoint) is a receipt (a tlog-proof), not a checkpoint: check it with `ledger proof verify"
+                        + " \(checkpoint) --trust-log-key VKEY`")
+            }
             do { options.checkpoint = try SignedCheckpoint(noteText: text) } catch {
-                throw LedgerError.usage("\(checkpoint) is not a signed checkpoint: \(error)")
+                // The reason may quote the file; a line, not a screenful.
+                let reason = "\(error)"
+                throw LedgerError.usage(
+                    "\(checkpoint) is not a signed checkpoint: \(reason.count > 200 ? reason.prefix(200) + "…" : reason)"
+                )
             }
         }
         options.pinnedLogKey = try trust.pinnedLogKey()

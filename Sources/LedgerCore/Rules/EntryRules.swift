@@ -65,10 +65,17 @@ public enum EntryRules {
         }
         let signers = entry.sigs.map(\.key)
         guard signers.count == required.count, required.allSatisfy(signers.contains) else {
+            // Most often a co-signer who has not signed yet: say whose signature is missing.
+            var missing = ""
+            if case .dataKey(let member) = rule.coSigner, let keyID = coSignerKeyID, !signers.contains(keyID),
+                signers.allSatisfy(required.contains)
+            {
+                missing = " (missing: the co-signature of key \(keyID.prefix(12))…, named in data.\(member))"
+            }
             throw CoreError.signer(
                 "signers are not exactly the required signers for \(body.type): expected "
                     + required.map { String($0.prefix(12)) + "…" }.sorted().joined(separator: ", ") + ", got "
-                    + signers.map { String($0.prefix(12)) + "…" }.joined(separator: ", "))
+                    + signers.map { String($0.prefix(12)) + "…" }.joined(separator: ", ") + missing)
         }
 
         // §12.4: in version 2 a co-signer's element carries the moment it signed; no other element does.

@@ -38,7 +38,9 @@ struct TileRoutes {
         let caller: Caller?
         if tile.level == nil || !publicCheckpoints { caller = try context.requireCaller() } else { caller = nil }
         if tile.level == nil, caller?.readsWholeLog != true {
-            throw Problem.forbidden("entry bundles are for auditors and administrators: entries are confidential")
+            throw Problem.forbidden(
+                "reading every entry (what verifying the whole ledger does) is for auditors and administrators; your"
+                    + " key holds neither role")
         }
         let store = self.store
         let bytes = try await OffExecutor.run {
