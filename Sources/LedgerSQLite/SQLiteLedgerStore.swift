@@ -38,10 +38,17 @@ public final class SQLiteLedgerStore: LedgerStore {
         self.readOnly = readOnly
     }
 
-    deinit {
-        // The writer's connection refers to the checkpointer: close it first.
-        try? queue.close()
+    deinit { close() }
+
+    /// Closes the connections, the writer's last, so that the ledger is one file again.
+    ///
+    /// The background checkpoint's connection closes first (after a checkpoint in progress), so the writer's is
+    /// the last to close: SQLite then copies the WAL into the database file and removes it, and a copy of the file
+    /// alone holds every committed entry. The checkpointer object, which the writer's commit hook refers to, lives
+    /// as long as this store. Closing again does nothing.
+    public func close() {
         checkpointer?.close()
+        try? queue.close()
     }
 
     /// The page cache (negative: KiB): 64 MiB keeps the id and stream indexes of large ledgers in memory while

@@ -69,6 +69,10 @@ struct FailedCommandTests {
         try write("garbage.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
         try write("bad.csv", "kind,value,category,country\nip,300.1.1.1,phishing,NL\n")
         try write("bad.jsonl", #"{"type":"ledger.note","stream":"ledger","data":{"text":"x"},"bogus":1}"# + "\n")
+        try write(
+            "unknown.jsonl",
+            #"{"type":"ledger.note","stream":"ledger","data":{"text":"x"}}"# + "\n"
+                + #"{"type":"ledger.nope","stream":"ledger","data":{}}"# + "\n")
         try write("late.jsonl", #"{"type":"ledger.note","stream":"ledger","data":{"text":"x"},"expect_rev":9}"# + "\n")
         try write("checkpoint.txt", "not a checkpoint\n")
         try write("request.json", #"{"not":"a request"}"#)
@@ -122,12 +126,15 @@ struct FailedCommandTests {
         ),
         (["append", "--batch", "bad.jsonl", "--key", "admin.pem"], "bogus"),
         (["append", "--batch", "late.jsonl", "--key", "admin.pem"], "revision"),
+        (["append", "--batch", "unknown.jsonl", "--key", "admin.pem"], "batch line 2: unknown event type"),
+        (["head", "EV-1"], "did you mean item/EV-1?"),
+        (["verify", "--jsonl", "custody.ledger"], "is a SQLite ledger, not a JSON Lines export"),
         (
             ["init", "--origin", "ledger.test.example/failed", "--name", "Ada", "--person", "ada", "--agency", "NCA"],
             "already exists"
         ),
         (["key", "register", "request.json", "--roles", "custodian", "--key", "admin.pem"], "request"),
-        (["key", "register", "carol.json", "--roles", "custodian", "--key", "admin.pem"], "key.registered"),
+        (["key", "register", "carol.json", "--roles", "custodian", "--key", "admin.pem"], "is already registered"),
         (["key", "register", "carol.json", "--roles", "admin", "--key", "carol.pem"], "may sign key.registered"),
         (
             ["transfer", "EV-1", "--to", "carol", "--purpose", "x", "--seal", "S-1", "--key", "erin.pem"],

@@ -162,6 +162,12 @@ struct ServeEndToEndTests {
         server.terminate()
         let stopped = CLI.finish(server, out, err)
         #expect(stopped.status == 0, "\(stopped.stderr)")
+        // Stopped, the server has closed the ledger: one file again, every committed entry in it (a copy of the file
+        // alone is complete).
+        for suffix in ["-wal", "-shm"] {
+            let beside = directory.url.appendingPathComponent("custody.ledger" + suffix).path
+            #expect(!FileManager.default.fileExists(atPath: beside), "custody.ledger\(suffix) is left")
+        }
         let shownLocally = try run(["item", "show", "EV-1", "--ledger", "custody.ledger", "--json"])
         #expect(shownLocally.stdout.contains("\"holder\":\"bob\""), "\(shownLocally.stdout)")
         #expect(try run(["verify", "--ledger", "custody.ledger"]).status == 0)

@@ -99,7 +99,7 @@ struct StatementEndToEndTests {
         #expect(
             refused.stdout.contains("(missing: the co-signature of key \(bob.prefix(12))…, named in data.witness_key)"))
         // The storage chained on it is refused with it, naming it: not a conflict to sign again.
-        #expect(refused.stdout.contains(", refused above; nothing after it in item/EV-1"), "\(refused.stdout)")
+        #expect(refused.stdout.contains(", which was refused; nothing after it in item/EV-1"), "\(refused.stdout)")
         #expect(!refused.stdout.contains("sign again"))
         try copy("field.statements", from: witness, to: office)
         // The same statements given twice, or a receipt file that exists: refused before anything is recorded.
@@ -129,9 +129,10 @@ struct StatementEndToEndTests {
             field, "proof", "verify", "seizure.receipt", "--trust-log-key",
             "ledger.test.example/v2+00000000+AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
         #expect(otherKey.status != 0)
-        // Submitting the same file again records nothing and reports the same seqs.
-        let again = try run(office, "submit", "field.statements")
-        #expect(again.status == 0)
+        // Submitting the same file again records nothing and reports the same seqs; its receipts, the same bytes,
+        // are kept where they are.
+        let again = try run(office, "submit", "field.statements", "--receipts", "receipts")
+        #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.contains("already recorded: item.seized in item/EV-1 at seq 6"))
         // The history shows both times; the ledger verifies, with its checkpoints covering every entry.
         let history = try run(office, "item", "history", "EV-1")
@@ -154,6 +155,11 @@ struct StatementEndToEndTests {
             office, "verify", "--jsonl", "ledger.jsonl", "--checkpoint", "receipts/6.receipt")
         #expect(receiptAsCheckpoint.status == 2)
         #expect(receiptAsCheckpoint.stderr.contains("is a receipt (a tlog-proof), not a checkpoint"))
+        // Read from a pipe (no seeking back), the export verifies as from its file.
+        let piped = try CLI.shell(
+            "cat ledger.jsonl | '\(CLI.executable.path)' verify --jsonl /dev/stdin --checkpoint checkpoint.txt",
+            in: office.url)
+        #expect(piped.status == 0, "\(piped.stdout)\(piped.stderr)")
         let text = try run(office, "verify", "--jsonl", "checkpoint.txt")
         #expect(text.status == 1)
         #expect(text.stdout.contains("seq 1:"), "\(text.stdout)")
@@ -362,5 +368,37 @@ struct UnreachableServerTests {
         #expect(
             head.stderr.contains("cannot reach the ledger server at http://127.0.0.1:9: connection refused"),
             "\(head.stderr)")
+    }
+}
+
+/// `ledger checkpoint` without `--log-key` reads the log key the ledger names like any key file.
+struct NamedLogKeyTests {
+    @Test func anEncryptedLogKeyTheLedgerNamesIsReadWithThePassphraseGiven() throws {
+        let office = TemporaryDirectory("ledger-named-log-key")
+        let elsewhere = TemporaryDirectory("ledger-named-log-key-elsewhere")
+        try Data("correct horse\n".utf8).write(to: office.url.appendingPathComponent("pw.txt"))
+        try Data("correct horse\n".utf8).write(to: elsewhere.url.appendingPathComponent("pw.txt"))
+        let initialize = try CLI.run(
+            [
+                "init", "--origin", "ledger.test.example/named", "--name", "Ada", "--person", "ada", "--agency", "NCA",
+                "--passphrase-file", "pw.txt",
+            ], in: office.url)
+        #expect(initialize.status == 0, "\(initialize.stderr)")
+        let withoutPassphrase = try CLI.run(["checkpoint"], in: office.url)
+        #expect(withoutPassphrase.status == 2)
+        #expect(withoutPassphrase.stderr.split(separator: "\n").count == 1, "\(withoutPassphrase.stderr)")
+        let here = try CLI.run(["checkpoint", "--passphrase-file", "pw.txt"], in: office.url)
+        #expect(here.status == 0, "\(here.stderr)")
+        let ledger = office.url.appendingPathComponent("custody.ledger").path
+        let there = try CLI.run(
+            ["checkpoint", "--ledger", ledger, "--passphrase-file", "pw.txt", "--json"], in: elsewhere.url)
+        #expect(there.status == 0, "\(there.stderr)")
+        // Another key where the ledger's log key is expected is refused, naming the file.
+        let admin = office.url.appendingPathComponent("admin.pem").path
+        let wrong = try CLI.run(
+            ["checkpoint", "--ledger", ledger, "--passphrase-file", "pw.txt"], in: elsewhere.url,
+            environment: ["LEDGER_LOG_KEY": admin])
+        #expect(wrong.status == 2)
+        #expect(wrong.stderr.contains("is not this ledger's log key"), "\(wrong.stderr)")
     }
 }

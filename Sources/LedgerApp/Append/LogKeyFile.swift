@@ -23,6 +23,21 @@ public enum LogKeyFile {
         try store.read { reader in try load(for: reader, expected: LedgerFacts.logKeyInForce(reader)) }
     }
 
+    /// The log key file the ledger in `store` names: `$LEDGER_LOG_KEY`, else the file `ledger init` (or a rotation)
+    /// recorded; nil when it names none (a format-1 ledger).
+    public static func path(of store: any LedgerStore) throws -> String? {
+        if let given = ProcessInfo.processInfo.environment["LEDGER_LOG_KEY"], !given.isEmpty { return given }
+        return try store.read { try $0.meta(metaName) }
+    }
+
+    /// Refuses `key` unless it is the log key in force of the ledger in `store` (the file it came from is named).
+    public static func requireInForce(_ key: Ed25519PrivateKey, of store: any LedgerStore, file: String) throws {
+        let expected = try store.read { try LedgerFacts.logKeyInForce($0) }
+        guard key.publicKey == expected.publicKey else {
+            throw LedgerError.usage("\(file) is not this ledger's log key (the ledger's is \(expected.vkey))")
+        }
+    }
+
     /// The log key of the ledger `reader` reads, loaded once per file per process.
     static func load(for reader: any LedgerReader, expected: NoteVerifierKey) throws -> Ed25519PrivateKey {
         let environment = ProcessInfo.processInfo.environment
@@ -52,7 +67,10 @@ public enum LogKeyFile {
             .compactMap { $0 }.first { !$0.isEmpty }
         let key: Ed25519PrivateKey
         do { key = try KeyFiles.load(path, passphrase: passphrase) } catch {
-            throw LedgerError.usage("the log key file \(path): \(error)")
+            // Some errors name the file already.
+            let text = "\(error)"
+            throw LedgerError.usage(
+                text.hasPrefix(path) ? "the log key file \(text)" : "the log key file \(path): \(text)")
         }
         guard key.publicKey == expected.publicKey else {
             throw LedgerError.usage("\(path) is not this ledger's log key (the ledger's is \(expected.vkey))")

@@ -230,11 +230,13 @@ public enum Sequencer {
         for (index, statement) in statements.enumerated() {
             if index % chunkSize == 0, !placed.isEmpty { try insertPlaced() }
             let body = statement.body
+            var isCopy = false
             func outcome(_ status: SubmitOutcome.Status) throws {
                 // All or nothing: a domain command's refusal is its error; the transaction rolls back.
                 if case .refused(let error) = status {
                     if options.allOrNothing { throw error }
-                    refusedStatements[statement.statementHashHex] = (body.id, error.code)
+                    // A second copy of a statement of this group is not entered: the first copy's fate is its own.
+                    if !isCopy { refusedStatements[statement.statementHashHex] = (body.id, error.code) }
                 }
                 outcomes.append(SubmitOutcome(id: body.id, type: body.type, stream: body.stream, status: status))
             }
@@ -243,7 +245,8 @@ public enum Sequencer {
             }
             // §12.8 step 1: the id first.
             if let earlier = seenIDs[body.id] {
-                if earlier == statement.statementHash {
+                isCopy = earlier == statement.statementHash
+                if isCopy {
                     try refuse(.usage, "id \(body.id) appears twice in this submission")
                 } else {
                     try refuse(.idConflict, "id \(body.id) appears twice in this submission with different statements")
@@ -278,11 +281,13 @@ public enum Sequencer {
             let currentRev = current?.rev ?? 0
             guard body.streamRev == currentRev + 1, body.streamPrev == (current?.link ?? EntryBody.zeroHash) else {
                 // Chained on a statement of this group that was refused: its refusal, not a moved head, is why.
-                if let earlier = refusedStatements[body.streamPrev] {
+                if body.streamPrev != (current?.link ?? EntryBody.zeroHash),
+                    let earlier = refusedStatements[body.streamPrev]
+                {
                     try refuse(
                         earlier.code,
-                        "it follows statement \(earlier.id), refused above; nothing after it in \(body.stream) can be"
-                            + " recorded before it is")
+                        "it follows statement \(earlier.id), which was refused; nothing after it in \(body.stream)"
+                            + " can be recorded before it is")
                     continue
                 }
                 try refuse(

@@ -59,17 +59,24 @@ public enum KeyManagement {
         let (request, publicKey, signature) = try checkedRequest(requestText, origin: origin, roles: roles)
         guard !roles.isEmpty else { throw LedgerError.usage("give at least one role with --roles") }
         let keyID = KeyFiles.keyID(publicKey)
-        // Said in those words, as the server says it, rather than as the stream rule that would refuse it.
-        if id == nil, let head = try store.read({ try $0.streamHead("key/\(keyID)") }) {
-            throw LedgerError(
-                code: .exists, "key \(keyID.prefix(12))… is already registered (its stream is at revision \(head.rev))")
-        }
         let draft = EventDraft(
             id: id, type: EventTypes.keyRegistered, stream: "key/\(keyID)",
             data: registrationData(request, keyID: keyID, roles: roles), signer: admin,
             presigned: [EntrySignature(key: keyID, signature: signature)])
-        let result = try Appender.append([draft], to: store)
-        return (keyID, result.seqs[0])
+        do {
+            let result = try Appender.append([draft], to: store)
+            return (keyID, result.seqs[0])
+        } catch {
+            // A key registered before is refused by the stream rule (after the signer's role, which is checked
+            // first): said in those words, as the server says it.
+            let failure = LedgerError.from(error)
+            if failure.code == .invalidEntry, let head = try? store.read({ try $0.streamHead("key/\(keyID)") }) {
+                throw LedgerError(
+                    code: .exists,
+                    "key \(keyID.prefix(12))… is already registered (its stream is at revision \(head.rev))")
+            }
+            throw failure
+        }
     }
 
     /// The `key.registered` statement (format 2) for a signed registration request, signed by an admin key at the

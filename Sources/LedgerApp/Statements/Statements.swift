@@ -40,8 +40,8 @@ public struct StreamPosition: Sendable, Equatable {
                 TypeTable.custody.allowsSomeType(inStream: "item/" + stream, version: EntryBody.statementVersion)
                 ? "; did you mean item/\(stream)?" : ""
             throw LedgerError.usage(
-                "no event is recorded in a stream named \"\(stream)\" (an item's stream is item/ID, a case's case/ID,"
-                    + " a target's target/ID)\(suggestion)")
+                "no event is recorded in a stream named \"\(stream)\" (streams: item/ID, case/ID, target/ID, key/ and"
+                    + " the key's whole 64-hex key id, and ledger)\(suggestion)")
         }
         do {
             return try store.read { reader in

@@ -426,12 +426,16 @@ public enum VerifyRunner {
         }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw LedgerError.usage("cannot read \(path)") }
         defer { try? handle.close() }
-        // A SQLite ledger given as an export is a usage error, not evidence of tampering.
-        if let start = try? handle.read(upToCount: 16), start == Data("SQLite format 3\0".utf8) {
+        // A SQLite ledger given as an export is a usage error, not evidence of tampering. The bytes read to tell
+        // are the first chunk below (a pipe cannot seek back).
+        var firstBytes: Data
+        do { firstBytes = try handle.read(upToCount: 16) ?? Data() } catch {
+            throw LedgerError.usage("cannot read \(path): \(error.localizedDescription)")
+        }
+        if firstBytes == Data("SQLite format 3\0".utf8) {
             throw LedgerError.usage(
                 "\(path) is a SQLite ledger, not a JSON Lines export: verify it with `ledger verify --ledger \(path)`")
         }
-        try? handle.seek(toOffset: 0)
         let checkpoints = options.checkpoint.map { [$0] } ?? []
         var pipeline = Pipeline(rootSizes: Set(checkpoints.map(\.checkpoint.size)), progress: options.progress)
         /// A failure of the file's form at a line: the lines before it are checked first, so that the first
@@ -445,8 +449,9 @@ public enum VerifyRunner {
             var pending: [UInt8] = []
             var genesis: [UInt8] = []
             while true {
-                let chunk: Data
-                do { chunk = try handle.read(upToCount: 1 << 20) ?? Data() } catch {
+                var chunk = firstBytes
+                firstBytes = Data()
+                do { chunk += try handle.read(upToCount: 1 << 20) ?? Data() } catch {
                     throw LedgerError.usage("cannot read \(path): \(error.localizedDescription)")
                 }
                 if chunk.isEmpty { break }

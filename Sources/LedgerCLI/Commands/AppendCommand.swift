@@ -1,4 +1,5 @@
 import ArgumentParser
+import CustodyDomain
 import Foundation
 import LedgerApp
 import LedgerCore
@@ -141,6 +142,11 @@ struct AppendCommand: ParsableCommand {
         guard let type = value.member("type")?.stringValue, let stream = value.member("stream")?.stringValue,
             let data = value.member("data"), data.objectMembers != nil
         else { throw .usage("batch line \(number): needs \"type\", \"stream\" and an object \"data\"") }
+        // Said with its line here: the append would refuse it too, naming the type but not the line.
+        guard TypeTable.custody.rule(type, version: EntryBody.statementVersion) ?? TypeTable.custody.rule(type) != nil
+        else {
+            throw .usage("batch line \(number): unknown event type \"\(type)\" (not in the type table, docs/EVENTS.md)")
+        }
         if let id = value.member("id"), id.stringValue == nil {
             throw .usage("batch line \(number): \"id\" must be a string (a lowercase UUIDv4)")
         }

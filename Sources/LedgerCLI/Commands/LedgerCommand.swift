@@ -156,7 +156,11 @@ struct PassphraseOptions: ParsableArguments {
                 let text = String(data: data, encoding: .utf8)
             else { throw .usage("cannot read passphrase file \(passphraseFile)") }
             let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            return line.isEmpty ? nil : String(line)
+            // An empty one would leave a new key unencrypted, which is not what giving a passphrase asks for.
+            guard !line.isEmpty else {
+                throw .usage("the passphrase file \(passphraseFile) is empty: put the passphrase on its first line")
+            }
+            return String(line)
         }
         if let value = ProcessInfo.processInfo.environment["LEDGER_PASSPHRASE"], !value.isEmpty { return value }
         return nil
@@ -181,15 +185,25 @@ struct PassphraseOptions: ParsableArguments {
         }
     }
 
-    /// The log key: the file given as `--log-key`; else the one the ledger in `store` names (a format-2 ledger
-    /// remembers the file `ledger init` wrote, or `$LEDGER_LOG_KEY`), as appends find it; else `log.pem`.
+    /// The log key: the file given as `--log-key`, else the one the ledger in `store` names, else `log.pem`.
+    ///
+    /// The ledger names `$LEDGER_LOG_KEY`, or the file `ledger init` wrote (a format-2 ledger remembers it), as
+    /// appends find it. Read like any key file (`--passphrase-file`, or asked for on the terminal); one the ledger
+    /// names must be its log key in force.
     func loadLogKey(_ given: String?, for store: any LedgerStore) throws -> Ed25519PrivateKey {
         if let given { return try loadKey(given) }
-        let fromEnvironment = !(ProcessInfo.processInfo.environment["LEDGER_LOG_KEY"] ?? "").isEmpty
-        if try fromEnvironment || store.read({ try $0.meta(LogKeyFile.metaName) }) != nil {
-            return try LogKeyFile.inForce(store)
+        guard let named = try LogKeyFile.path(of: store) else { return try loadKey("log.pem") }
+        // A ledger copied from another machine names a file that is not here: log.pem in this folder, if any.
+        let file =
+            FileManager.default.fileExists(atPath: named) || !FileManager.default.fileExists(atPath: "log.pem")
+            ? named : "log.pem"
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw LedgerError.usage(
+                "the ledger's log key file \(named) is not here: give --log-key FILE (or set LEDGER_LOG_KEY)")
         }
-        return try loadKey("log.pem")
+        let key = try loadKey(file)
+        try LogKeyFile.requireInForce(key, of: store, file: file)
+        return key
     }
 }
 

@@ -155,6 +155,9 @@ struct ServeCommand: ParsableCommand {
             done.signal()
         }
         done.wait()
+        // The server's tasks may still hold the store as the process exits: its connections are closed here, so a
+        // SQLite ledger is one file again once the server has stopped.
+        store.close()
         if let error = failure.withLock({ $0 }) { throw LedgerError.from(error) }
     }
 

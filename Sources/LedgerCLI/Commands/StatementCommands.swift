@@ -224,17 +224,23 @@ struct SubmitCommand: ParsableCommand {
         var statements: [SignedStatement] = []
         // Where each statement id was first read: the same statement twice (a file given twice) is refused before
         // anything is recorded, rather than recorded once and then refused.
-        var firstFile: [String: String] = [:]
+        var firstFile: [String: (file: String, hash: [UInt8])] = [:]
         for file in files {
             for statement in try StatementSigning.read(
                 file: try readFileBytes(file, what: "statement file"), name: file)
             {
                 if let earlier = firstFile[statement.body.id] {
-                    throw LedgerError.usage(
-                        "statement \(statement.body.id) (\(statement.body.type) in \(statement.body.stream)) appears"
-                            + " twice, in \(earlier == file ? file : "\(earlier) and \(file)"); nothing was submitted")
+                    let places = earlier.file == file ? file : "\(earlier.file) and \(file)"
+                    let what = "statement \(statement.body.id) (\(statement.body.type) in \(statement.body.stream))"
+                    // Twice the same: a file given twice. Two statements under one id: a conflict.
+                    guard earlier.hash == statement.statementHash else {
+                        throw LedgerError(
+                            code: .idConflict,
+                            "\(what) appears twice, in \(places), as two different statements; nothing was submitted")
+                    }
+                    throw LedgerError.usage("\(what) appears twice, in \(places); nothing was submitted")
                 }
-                firstFile[statement.body.id] = file
+                firstFile[statement.body.id] = (file, statement.statementHash)
                 statements.append(statement)
             }
         }
@@ -246,6 +252,12 @@ struct SubmitCommand: ParsableCommand {
             // Checked before anything is recorded: a receipt file is never overwritten.
             guard !FileManager.default.fileExists(atPath: receipt) else {
                 throw LedgerError.usage("\(receipt) exists already; receipts are never overwritten")
+            }
+        }
+        if let receipts {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: receipts, isDirectory: &isDirectory), !isDirectory.boolValue {
+                throw LedgerError.usage("--receipts \(receipts) is a file, not a folder")
             }
         }
         let outcomes: [SubmitOutcome]
@@ -282,17 +294,32 @@ struct SubmitCommand: ParsableCommand {
                 return try StatementSigning.receipt(seq: seq, size: nil, in: store).text
             }
         }
+        // The statements are in the ledger now: every outcome is reported even when a receipt cannot be written.
         var written: [String] = []
+        var receiptFailure: LedgerError?
         for (outcome, text) in zip(outcomes, receiptTexts) {
             guard let seq = outcome.seq, let text else { continue }
-            if let receipt {
-                try writeNewFile(receipt, Array(text.utf8))
-                written.append(receipt)
-            } else if let receipts {
-                try FileManager.default.createDirectory(atPath: receipts, withIntermediateDirectories: true)
-                let path = (receipts as NSString).appendingPathComponent("\(seq).receipt")
-                try writeNewFile(path, Array(text.utf8))
-                written.append(path)
+            do {
+                if let receipt {
+                    try writeNewFile(receipt, Array(text.utf8))
+                    written.append(receipt)
+                } else if let receipts {
+                    try FileManager.default.createDirectory(atPath: receipts, withIntermediateDirectories: true)
+                    let path = (receipts as NSString).appendingPathComponent("\(seq).receipt")
+                    // Submitting a file again writes the same receipts: one already there with the same bytes is kept.
+                    if let existing = FileManager.default.contents(atPath: path) {
+                        guard existing == Data(text.utf8) else {
+                            throw LedgerError.usage(
+                                "\(path) exists with other content and was not overwritten; the statements are"
+                                    + " recorded: submit the file again with --receipts NEW-FOLDER for their receipts")
+                        }
+                    } else {
+                        try writeNewFile(path, Array(text.utf8))
+                    }
+                    written.append(path)
+                }
+            } catch {
+                receiptFailure = receiptFailure ?? LedgerError.from(error)
             }
         }
         if json {
@@ -329,6 +356,7 @@ struct SubmitCommand: ParsableCommand {
             }
             for path in written { print("wrote receipt \(path)") }
         }
+        if let receiptFailure { throw receiptFailure }
         let refusals = outcomes.compactMap { outcome -> LedgerError? in
             if case .refused(let error) = outcome.status { return error }
             return nil

@@ -264,9 +264,16 @@ public protocol LedgerStore: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (any LedgerReader) throws -> T) async throws -> T
     /// A description of the storage engine and its version, for reports ("SQLite 3.40.1").
     var engineDescription: String { get }
+    /// Closes the store's connections now, rather than when the last reference goes (a server stopping, whose
+    /// tasks may still hold the store as the process exits): a SQLite ledger is then one file again, its WAL copied
+    /// in. Nothing may be read or written after it.
+    func close()
 }
 
 extension LedgerStore {
+    /// Nothing to close before the store goes.
+    public func close() {}
+
     /// Runs the synchronous ``write(_:)`` on a thread of its own, off the caller's executor.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any LedgerWriteTransaction) throws -> T) async throws
         -> T
