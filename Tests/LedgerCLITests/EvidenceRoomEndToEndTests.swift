@@ -139,10 +139,15 @@ struct EvidenceRoomEndToEndTests {
         expectOK(
             try ledger(
                 "receive", "EV-1", "--seal", "S-1", "--location", "Lab safe 2", "--key", "erin.pem"))
+        // Due back before it left: refused as a mistake in the date.
+        let dueBefore = try ledger(
+            "item", "check-out", "EV-1", "--to", "erin", "--purpose", "Chip-off", "--due", "2024-07-01T17:00:00+02:00",
+            "--key", "erin.pem")
+        #expect(dueBefore.status == 2 && dueBefore.stderr.contains("is not after the check-out"), "\(dueBefore.stderr)")
         expectOK(
             try ledger(
-                "item", "check-out", "EV-1", "--to", "erin", "--purpose", "Chip-off", "--due",
-                "2024-07-01T17:00:00+02:00", "--key", "erin.pem"))
+                "item", "check-out", "EV-1", "--to", "erin", "--purpose", "Chip-off", "--at",
+                "2024-07-01T09:00:00+02:00", "--due", "2024-07-01T17:00:00+02:00", "--key", "erin.pem"))
         let overdue = try ledger("items", "--overdue")
         expectOK(overdue)
         #expect(

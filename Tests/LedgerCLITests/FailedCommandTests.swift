@@ -73,6 +73,7 @@ struct FailedCommandTests {
             "unknown.jsonl",
             #"{"type":"ledger.note","stream":"ledger","data":{"text":"x"}}"# + "\n"
                 + #"{"type":"ledger.nope","stream":"ledger","data":{}}"# + "\n")
+        try write("empty.txt", "")
         try write("late.jsonl", #"{"type":"ledger.note","stream":"ledger","data":{"text":"x"},"expect_rev":9}"# + "\n")
         try write("checkpoint.txt", "not a checkpoint\n")
         try write("request.json", #"{"not":"a request"}"#)
@@ -128,6 +129,13 @@ struct FailedCommandTests {
         (["append", "--batch", "late.jsonl", "--key", "admin.pem"], "revision"),
         (["append", "--batch", "unknown.jsonl", "--key", "admin.pem"], "batch line 2: unknown event type"),
         (["head", "EV-1"], "did you mean item/EV-1?"),
+        (
+            [
+                "key", "generate", "--out", "x.pem", "--name", "X", "--person", "x", "--agency", "NCA",
+                "--passphrase-file", "empty.txt",
+            ], "the passphrase file empty.txt is empty"
+        ),
+        (["key", "revoke", String(repeating: "a", count: 64), "--reason", " ", "--key", "admin.pem"], "--reason"),
         (["verify", "--jsonl", "custody.ledger"], "is a SQLite ledger, not a JSON Lines export"),
         (
             ["init", "--origin", "ledger.test.example/failed", "--name", "Ada", "--person", "ada", "--agency", "NCA"],

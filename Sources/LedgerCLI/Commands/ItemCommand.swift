@@ -295,6 +295,19 @@ struct ItemCommand: ParsableCommand {
         @OptionGroup var act: ActTime
         @OptionGroup var event: EventOptions
 
+        func validate() throws {
+            // Due back before it left: overdue the moment it is recorded, most often a typo in the date.
+            if let due, let dueAt = LedgerTime.milliseconds(rfc3339: due) {
+                let out =
+                    act.at.flatMap { LedgerTime.milliseconds(rfc3339: $0) }
+                    ?? Int64(Date().timeIntervalSince1970 * 1000)
+                guard dueAt > out else {
+                    throw ValidationError(
+                        "--due \(due) is not after the check-out (\(act.at ?? "now")): give when it is due back")
+                }
+            }
+        }
+
         func run() throws {
             try event.record(
                 CustodyEvents.itemCheckedOut, stream: CustodyStreams.item(item),

@@ -130,7 +130,16 @@ struct KeyCommand: ParsableCommand {
                     guard let outcome = try await remote.submit([statement]).first else {
                         throw LedgerError(code: .store, "the server answered no result")
                     }
-                    if let error = outcome.error { throw error }
+                    if let error = outcome.error {
+                        // As the local register says it (after the role check, which the server made first).
+                        if error.code == .invalidEntry, position.rev > 0 {
+                            throw LedgerError(
+                                code: .exists,
+                                "key \(stream.dropFirst(4).prefix(12))… is already registered (its stream is at"
+                                    + " revision \(position.rev))")
+                        }
+                        throw error
+                    }
                     return outcome
                 }
                 let keyID = String(stream.dropFirst(4))
@@ -215,11 +224,26 @@ struct KeyCommand: ParsableCommand {
         @OptionGroup var passphrase: PassphraseOptions
         @OptionGroup var output: JSONOutput
 
+        func validate() throws {
+            // Named by the options typed, before the type table names them as data members.
+            let length = reason.trimmingCharacters(in: .whitespaces).count
+            guard length > 0, reason.count <= 1000 else {
+                throw ValidationError("--reason must say why, in 1 to 1000 characters")
+            }
+            if let compromisedSince, compromisedSince < 1 {
+                throw ValidationError("--compromised-since must be a seq (1 or more)")
+            }
+        }
+
         func run() throws {
             let store = try location.open()
             let signer = try passphrase.loadKey(key)
             guard Hex.isCanonical(keyID, byteCount: 32) else {
                 throw LedgerError.usage("the key id must be 64 lowercase hex digits")
+            }
+            if let compromisedSince, let last = try store.read({ try $0.head() })?.seq, compromisedSince > last {
+                throw LedgerError.usage(
+                    "--compromised-since \(compromisedSince) is after the ledger's last entry (seq \(last))")
             }
             let seq = try KeyManagement.revoke(
                 keyID: keyID, reason: reason, compromisedSinceSeq: compromisedSince, signer: signer, store: store)
