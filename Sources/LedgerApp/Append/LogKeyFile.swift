@@ -26,13 +26,20 @@ public enum LogKeyFile {
     /// The log key file the ledger in `store` names: `$LEDGER_LOG_KEY`, else the file `ledger init` (or a rotation)
     /// recorded; nil when it names none (a format-1 ledger).
     public static func path(of store: any LedgerStore) throws -> String? {
-        if let given = ProcessInfo.processInfo.environment["LEDGER_LOG_KEY"], !given.isEmpty { return given }
-        return try store.read { try $0.meta(metaName) }
+        try store.read { try path(in: $0) }
     }
 
     /// Refuses `key` unless it is the log key in force of the ledger in `store` (the file it came from is named).
     public static func requireInForce(_ key: Ed25519PrivateKey, of store: any LedgerStore, file: String) throws {
-        let expected = try store.read { try LedgerFacts.logKeyInForce($0) }
+        try require(key, is: store.read { try LedgerFacts.logKeyInForce($0) }, file: file)
+    }
+
+    private static func path(in reader: any LedgerReader) throws -> String? {
+        if let given = ProcessInfo.processInfo.environment["LEDGER_LOG_KEY"], !given.isEmpty { return given }
+        return try reader.meta(metaName)
+    }
+
+    private static func require(_ key: Ed25519PrivateKey, is expected: NoteVerifierKey, file: String) throws {
         guard key.publicKey == expected.publicKey else {
             throw LedgerError.usage("\(file) is not this ledger's log key (the ledger's is \(expected.vkey))")
         }
@@ -41,12 +48,7 @@ public enum LogKeyFile {
     /// The log key of the ledger `reader` reads, loaded once per file per process.
     static func load(for reader: any LedgerReader, expected: NoteVerifierKey) throws -> Ed25519PrivateKey {
         let environment = ProcessInfo.processInfo.environment
-        let path: String
-        if let given = environment["LEDGER_LOG_KEY"], !given.isEmpty {
-            path = given
-        } else if let stored = try reader.meta(metaName) {
-            path = stored
-        } else {
+        guard let path = try path(in: reader) else {
             throw LedgerError.usage(
                 "this ledger does not name its log key file: set LEDGER_LOG_KEY to the log key written by `ledger init`"
             )
@@ -67,14 +69,9 @@ public enum LogKeyFile {
             .compactMap { $0 }.first { !$0.isEmpty }
         let key: Ed25519PrivateKey
         do { key = try KeyFiles.load(path, passphrase: passphrase) } catch {
-            // Some errors name the file already.
-            let text = "\(error)"
-            throw LedgerError.usage(
-                text.hasPrefix(path) ? "the log key file \(text)" : "the log key file \(path): \(text)")
+            throw LedgerError.usage("the log key file " + KeyFiles.problem(error, file: path))
         }
-        guard key.publicKey == expected.publicKey else {
-            throw LedgerError.usage("\(path) is not this ledger's log key (the ledger's is \(expected.vkey))")
-        }
+        try require(key, is: expected, file: path)
         cache.withLock { $0[path] = key }
         return key
     }

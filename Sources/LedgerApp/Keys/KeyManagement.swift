@@ -71,12 +71,18 @@ public enum KeyManagement {
             // first): said in those words, as the server says it.
             let failure = LedgerError.from(error)
             if failure.code == .invalidEntry, let head = try? store.read({ try $0.streamHead("key/\(keyID)") }) {
-                throw LedgerError(
-                    code: .exists,
-                    "key \(keyID.prefix(12))… is already registered (its stream is at revision \(head.rev))")
+                throw alreadyRegistered(keyID, revision: head.rev)
             }
             throw failure
         }
+    }
+
+    /// The refusal of a key registered before (its stream's revision, when known), wherever it is registered from.
+    public static func alreadyRegistered(_ keyID: some StringProtocol, revision: Int64? = nil) -> LedgerError {
+        LedgerError(
+            code: .exists,
+            "key \(keyID.prefix(12))… is already registered"
+                + (revision.map { " (its stream is at revision \($0))" } ?? ""))
     }
 
     /// The `key.registered` statement (format 2) for a signed registration request, signed by an admin key at the

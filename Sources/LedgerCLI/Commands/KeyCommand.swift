@@ -133,10 +133,7 @@ struct KeyCommand: ParsableCommand {
                     if let error = outcome.error {
                         // As the local register says it (after the role check, which the server made first).
                         if error.code == .invalidEntry, position.rev > 0 {
-                            throw LedgerError(
-                                code: .exists,
-                                "key \(stream.dropFirst(4).prefix(12))… is already registered (its stream is at"
-                                    + " revision \(position.rev))")
+                            throw KeyManagement.alreadyRegistered(stream.dropFirst(4), revision: position.rev)
                         }
                         throw error
                     }

@@ -174,11 +174,7 @@ struct PassphraseOptions: ParsableArguments {
         do { return try Ed25519PrivateKey(contentsOfFile: path, passphrase: given) } catch {
             guard error.isPassphraseProblem, given == nil, isatty(STDIN_FILENO) == 1,
                 let typed = getpass("Passphrase for \(path): ")
-            else {
-                // Some errors name the file already.
-                let text = error.description
-                throw .usage(text.hasPrefix(path) ? text : "\(path): \(text)")
-            }
+            else { throw .usage(KeyFiles.problem(error, file: path)) }
             let text = String(cString: typed)
             memset(typed, 0, strlen(typed))
             return try KeyFiles.load(path, passphrase: text)
@@ -194,10 +190,7 @@ struct PassphraseOptions: ParsableArguments {
         if let given { return try loadKey(given) }
         guard let named = try LogKeyFile.path(of: store) else { return try loadKey("log.pem") }
         // A ledger copied from another machine names a file that is not here: log.pem in this folder, if any.
-        let file =
-            FileManager.default.fileExists(atPath: named) || !FileManager.default.fileExists(atPath: "log.pem")
-            ? named : "log.pem"
-        guard FileManager.default.fileExists(atPath: file) else {
+        guard let file = [named, "log.pem"].first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw LedgerError.usage(
                 "the ledger's log key file \(named) is not here: give --log-key FILE (or set LEDGER_LOG_KEY)")
         }

@@ -149,7 +149,7 @@ public struct TypeTable: Sendable {
     /// Whether some event type of a ledger of format `version` may be appended to `stream`: a name no row
     /// allows (`EV-1` for `item/EV-1`) can hold no entry.
     public func allowsSomeType(inStream stream: String, version: Int64) -> Bool {
-        rows(version: version).contains { $0.stream.matches(stream) }
+        rows.contains { ((version >= 2 ? rulesV2[$0.type] : nil) ?? $0).stream.matches(stream) }
     }
 
     /// Every row a ledger of format `version` follows, in the table's order.

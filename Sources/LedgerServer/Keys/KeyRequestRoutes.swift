@@ -84,7 +84,7 @@ struct KeyRequestRoutes {
             let (request, publicKey, _) = try KeyManagement.checkedRequest(body, origin: origin, roles: [])
             let keyID = KeyFiles.keyID(publicKey)
             if try store.read({ try $0.key(keyID) }) != nil {
-                throw LedgerError(code: .exists, "key \(keyID.prefix(12))… is already registered")
+                throw KeyManagement.alreadyRegistered(keyID)
             }
             return KeyRequestQueue.Waiting(
                 keyID: keyID, request: request, text: String(decoding: body, as: UTF8.self), received: Date())
