@@ -126,6 +126,23 @@ struct TamperConformanceTests {
         #expect(failure.description.contains(tamper.words), "\(failure)")
     }
 
+    /// A column a superuser gave another type (or emptied) is damage that `ledger verify` names, never a value read
+    /// as another: PostgreSQL's scans read their cells by type and format.
+    @Test(arguments: ["ALTER TABLE entries ALTER COLUMN stream_rev TYPE integer", "UPDATE entries SET record = NULL"])
+    func aColumnOfAnotherTypeIsNamedAsDamageOnPostgres(_ change: String) throws {
+        guard StoreKind.allCases.contains(.postgres) else { return }
+        let fixture = try ledgerWithEntries(.postgres)
+        try fixture.tamper(
+            sql: change,
+            postgres: change == "UPDATE entries SET record = NULL"
+                ? "ALTER TABLE entries ALTER COLUMN record DROP NOT NULL; \(change) WHERE seq = 3" : change,
+            memory: { _ in })
+        let failure = try #require(try fixture.verifyFailure())
+        #expect(failure.rule == .storedState, "\(failure)")
+        #expect(failure.description.contains("the database is damaged"), "\(failure)")
+        #expect(failure.description.contains("unexpected type or is missing"), "\(failure)")
+    }
+
     /// Any single changed byte of any record is caught.
     @Test(arguments: StoreKind.allCases)
     func anyChangedRecordByteIsCaught(_ kind: StoreKind) throws {
