@@ -724,9 +724,11 @@ final class PostgresTransaction: LedgerWriteTransaction {
 
     // MARK: Decoding
 
-    /// The cells of a scan's row read in order from their binary form (a bigint, bytea or text column), without
-    /// PostgresNIO's generic decoding, whose per-column type lookups cost a full scan (`ledger verify`) about 1 % of
-    /// its CPU. A cell of another type or format, or NULL, is damage, as in ``decode(_:_:)``.
+    /// The cells of a scan's row, read in order from their binary form.
+    ///
+    /// A bigint, bytea or text column, read without PostgresNIO's generic decoding, whose per-column type lookups
+    /// cost a full scan (`ledger verify`) about 1 % of its CPU. A cell of another type or format, or NULL, is damage,
+    /// as in ``decode(_:_:)``.
     private struct ScanCells {
         private var iterator: PostgresRow.Iterator
 
