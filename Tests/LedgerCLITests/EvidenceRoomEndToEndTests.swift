@@ -153,6 +153,11 @@ struct EvidenceRoomEndToEndTests {
         #expect(
             overdue.stdout.contains("EV-1") && overdue.stdout.contains("OVERDUE") && overdue.stdout.contains("Chip-off")
         )
+        // The item itself says why it is out and when it was due back.
+        let shown = try ledger("item", "show", "EV-1")
+        expectOK(shown)
+        #expect(shown.stdout.contains("purpose    Chip-off"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("due back   2024-07-01T17:00:00+02:00   OVERDUE"), "\(shown.stdout)")
         // A future act is refused; an act time on a format-1 ledger is named as --at.
         let future = try ledger("item", "check-in", "EV-1", "--at", "2999-01-01T00:00:00Z", "--key", "erin.pem")
         #expect(future.status == 5 && future.stderr.contains("after the statement was signed"), "\(future.stderr)")

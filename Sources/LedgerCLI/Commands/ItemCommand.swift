@@ -191,7 +191,9 @@ struct ItemCommand: ParsableCommand {
                 let state = JSONValue.object(
                     (answer.objectMembers ?? []).filter { $0.name != "custody_chain" && $0.name != "head" })
                 return print(
-                    ItemReport.summary(try ItemRecord(state: String(decoding: JCS.serialize(state), as: UTF8.self))))
+                    ItemReport.summary(
+                        try ItemRecord(state: String(decoding: JCS.serialize(state), as: UTF8.self)),
+                        chain: answer.member("custody_chain")?.arrayValue ?? []))
             }
             let store = try location.openForReading()
             guard let (record, steps) = try CustodyQueries.item(item, in: store) else {
@@ -210,7 +212,7 @@ struct ItemCommand: ParsableCommand {
                 printJSON(object)
                 return
             }
-            print(ItemReport.summary(record))
+            print(ItemReport.summary(record, chain: steps.map(\.jsonValue)))
         }
     }
 
@@ -747,7 +749,11 @@ struct ItemsCommand: ParsableCommand {
 
 /// Item text for people: the summary and the paper-form history.
 enum ItemReport {
-    static func summary(_ item: ItemRecord) -> String {
+    /// The summary; `chain` (its custody steps as JSON, oldest first) gives a current check-out's purpose and due
+    /// date, and `now` (milliseconds since 1970) whether it is overdue.
+    static func summary(
+        _ item: ItemRecord, chain: [JSONValue] = [], now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
+    ) -> String {
         var lines = [
             "item       \(item.id)   exhibit \(item.exhibit)   case \(item.caseID)",
             "kind       \(item.kind): \(corrected(item, "description", item.description))",
@@ -757,6 +763,14 @@ enum ItemReport {
             lines.append("status     IN TRANSIT from \(item.holder) to \(item.pendingTo ?? "?")")
         case ItemStatus.checkedOut:
             lines.append("status     checked out to \(item.checkedOutTo ?? "?") (holder \(item.holder))")
+            let out = chain.last { $0.member("type")?.stringValue == CustodyEvents.itemCheckedOut }
+            if let purpose = out?.member("details")?.member("purpose")?.stringValue {
+                lines.append("purpose    \(purpose)")
+            }
+            if let due = out?.member("details")?.member("due")?.stringValue {
+                let overdue = LedgerTime.milliseconds(rfc3339: due).map { $0 < now } ?? false
+                lines.append("due back   \(due)" + (overdue ? "   OVERDUE" : ""))
+            }
         default:
             lines.append("status     \(item.status)")
         }
