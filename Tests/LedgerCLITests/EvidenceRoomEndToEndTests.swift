@@ -153,6 +153,10 @@ struct EvidenceRoomEndToEndTests {
         #expect(
             overdue.stdout.contains("EV-1") && overdue.stdout.contains("OVERDUE") && overdue.stdout.contains("Chip-off")
         )
+        // Out since the act's own time (--at), in UTC, not since its recording.
+        #expect(overdue.stdout.contains("2024-07-01T07:00"), "\(overdue.stdout)")
+        let overdueJSON = try ledger("items", "--overdue", "--json")
+        #expect(overdueJSON.stdout.contains("\"occurred_at\":\"2024-07-01T09:00:00+02:00\""), "\(overdueJSON.stdout)")
         // The item itself says why it is out and when it was due back.
         let shown = try ledger("item", "show", "EV-1")
         expectOK(shown)

@@ -94,6 +94,8 @@ public struct ItemCheckedOut: Sendable {
     public let due: String?
     /// True when the due date has passed.
     public let isOverdue: Bool
+    /// When the examiner took it (RFC 3339), when the check-out gave that time apart from its recording.
+    public var occurredAt: String? = nil
 }
 
 extension ItemInTransit {
@@ -121,7 +123,7 @@ extension ItemInTransit {
 
 extension ItemCheckedOut {
     /// As `ledger items --status checked-out --json` prints it and a server sends it: `item`, `examiner`,
-    /// `since`, `overdue`, and `purpose` and `due` when given.
+    /// `since`, `overdue`, and `purpose`, `due` and `occurred_at` when given.
     public var json: JSONValue {
         var object: [JSONMember] = [
             JSONMember("item", item.jsonValue), JSONMember("examiner", .string(examiner)),
@@ -129,6 +131,7 @@ extension ItemCheckedOut {
         ]
         if let purpose { object.append(JSONMember("purpose", .string(purpose))) }
         if let due { object.append(JSONMember("due", .string(due))) }
+        if let occurredAt { object.append(JSONMember("occurred_at", .string(occurredAt))) }
         return .object(object)
     }
 
@@ -140,7 +143,7 @@ extension ItemCheckedOut {
         self.init(
             item: try ItemRecord(state: String(decoding: JCS.serialize(item), as: UTF8.self)), examiner: examiner,
             since: since, purpose: json.member("purpose")?.stringValue, due: json.member("due")?.stringValue,
-            isOverdue: overdue)
+            isOverdue: overdue, occurredAt: json.member("occurred_at")?.stringValue)
     }
 }
 
@@ -183,7 +186,8 @@ extension CustodyQueries {
             return ItemCheckedOut(
                 item: item, examiner: item.checkedOutTo ?? "", since: out?.time ?? "",
                 purpose: out?.details.member("purpose")?.stringValue, due: due,
-                isOverdue: due.flatMap { LedgerTime.milliseconds(rfc3339: $0) }.map { $0 < now } ?? false)
+                isOverdue: due.flatMap { LedgerTime.milliseconds(rfc3339: $0) }.map { $0 < now } ?? false,
+                occurredAt: out?.details.member("occurred_at")?.stringValue)
         }.sorted { ($0.since, $0.item.id) < ($1.since, $1.item.id) }
     }
 

@@ -375,7 +375,7 @@ public struct Demo {
                     CustodyEvents.itemCheckedOut, "item/" + checkedOut,
                     [
                         "to": "minho.kr", "purpose": "Chip-off examination of the storage",
-                        "due": "2024-07-05T17:00:00+02:00",
+                        "occurred_at": "2024-07-01T09:00:00+02:00", "due": "2024-07-05T17:00:00+02:00",
                     ], by: "erin.nl"),
                 try event(
                     CustodyEvents.custodyReleased, "item/" + sent,

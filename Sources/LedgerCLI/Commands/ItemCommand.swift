@@ -726,6 +726,15 @@ struct ItemsCommand: ParsableCommand {
                 }))
     }
 
+    /// When it left, in UTC, and how long ago: the act's own time when the check-out gave one (`--at`), else
+    /// when it was recorded.
+    private func outSince(_ out: ItemCheckedOut, now: String) -> String {
+        let since =
+            out.occurredAt.flatMap { LedgerTime.milliseconds(rfc3339: $0) }
+            .map { LedgerTime.format(millisecondsSince1970: $0) } ?? out.since
+        return String(since.prefix(16)) + (LedgerTime.delay(from: since, to: now).map { " (\($0))" } ?? "")
+    }
+
     private func printCheckedOut(_ items: [ItemCheckedOut], now: Int64) throws {
         if json {
             printJSONLines(items.map(\.json))
@@ -739,8 +748,7 @@ struct ItemsCommand: ParsableCommand {
                 rows: items.map {
                     [
                         $0.item.id, $0.item.caseID, $0.item.exhibit, $0.item.holder, $0.examiner,
-                        String($0.since.prefix(16))
-                            + (LedgerTime.delay(from: $0.since, to: nowText).map { " (\($0))" } ?? ""),
+                        outSince($0, now: nowText),
                         ($0.due ?? "-") + ($0.isOverdue ? " OVERDUE" : ""), Terminal.line($0.purpose ?? ""),
                     ]
                 }))
