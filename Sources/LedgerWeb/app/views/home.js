@@ -109,9 +109,16 @@ export async function homePage(session) {
         ? h("p", {}, "Nothing is overdue.")
         : table(
             ["Item", "Examiner", "Out since", "Due", "Purpose"],
-            overdue.map((row) => [itemLink(row.item.id), row.examiner, row.since.slice(0, 16).replace("T", " "), row.due ?? "", row.purpose ?? ""]),
+            // Out since the check-out's own time when it gave one (in UTC, as the recorded time is), else its recording.
+            overdue.map((row) => [itemLink(row.item.id), row.examiner, outSince(row), row.due ?? "", row.purpose ?? ""]),
           ),
     ),
   );
   return page;
+}
+
+function outSince(row) {
+  const act = row.occurred_at ? new Date(row.occurred_at) : null;
+  const since = act && !Number.isNaN(act.getTime()) ? act.toISOString() : row.since;
+  return since.slice(0, 16).replace("T", " ");
 }
