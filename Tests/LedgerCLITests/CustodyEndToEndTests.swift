@@ -52,11 +52,13 @@ struct CustodyEndToEndTests {
         #expect(wrongSender.stderr.split(separator: "\n").count == 1)
         let transfer = try ledger(
             "transfer", "EV-1", "--to", "erin", "--purpose", "Imaging", "--seal", "S-1", "--courier", "DHL",
-            "--tracking", "123", "--key", "carol.pem")
+            "--tracking", "123", "--at", "2024-05-02T08:00:00+02:00", "--key", "carol.pem")
         #expect(transfer.status == 0, "\(transfer.stderr)")
         let inTransit = try ledger("items", "--status", "in-transit")
         let header = inTransit.stdout.split(separator: "\n").first.map(String.init) ?? ""
         #expect(header.contains("FROM") && header.contains("TO") && header.contains("SINCE (UTC)"))
+        // In transit since the release's own time (--at), in UTC, not since its recording.
+        #expect(inTransit.stdout.contains("2024-05-02T06:00"), "\(inTransit.stdout)")
         #expect(
             inTransit.stdout.contains("EV-1") && inTransit.stdout.contains("carol") && inTransit.stdout.contains("erin")
         )

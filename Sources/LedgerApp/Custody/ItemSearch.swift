@@ -98,7 +98,17 @@ public struct ItemCheckedOut: Sendable {
     public var occurredAt: String? = nil
 }
 
+/// When an act happened, in the recorded time's UTC form: its own time (`occurred_at`, given with `--at`) when it
+/// gave a valid one, else when it was recorded.
+private func actTime(occurredAt: String?, recorded: String) -> String {
+    occurredAt.flatMap { LedgerTime.milliseconds(rfc3339: $0) }.map { LedgerTime.format(millisecondsSince1970: $0) }
+        ?? recorded
+}
+
 extension ItemInTransit {
+    /// When it left: the release's own time when it gave one, else its recorded time (UTC).
+    public var sentAt: String { actTime(occurredAt: occurredAt, recorded: since) }
+
     /// As `ledger items --status in-transit --json` prints it and a server sends it: `item`, `from`, `to`, `since`
     /// and `occurred_at` when given.
     public var json: JSONValue {
@@ -122,6 +132,9 @@ extension ItemInTransit {
 }
 
 extension ItemCheckedOut {
+    /// When the examiner took it: the check-out's own time when it gave one, else its recorded time (UTC).
+    public var outAt: String { actTime(occurredAt: occurredAt, recorded: since) }
+
     /// As `ledger items --status checked-out --json` prints it and a server sends it: `item`, `examiner`,
     /// `since`, `overdue`, and `purpose`, `due` and `occurred_at` when given.
     public var json: JSONValue {

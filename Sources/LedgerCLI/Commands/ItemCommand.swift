@@ -719,20 +719,17 @@ struct ItemsCommand: ParsableCommand {
                 header: ["ITEM", "CASE", "EXHIBIT", "FROM", "TO", "SINCE (UTC)", "FOR", "SEAL"],
                 rows: items.map {
                     [
-                        $0.item.id, $0.item.caseID, $0.item.exhibit, $0.from, $0.to, String($0.since.prefix(16)),
-                        LedgerTime.delay(from: $0.since, to: now) ?? "< 1 min",
+                        $0.item.id, $0.item.caseID, $0.item.exhibit, $0.from, $0.to, String($0.sentAt.prefix(16)),
+                        LedgerTime.delay(from: $0.sentAt, to: now) ?? "< 1 min",
                         $0.item.sealText + ($0.item.sealIncident ? " (!)" : ""),
                     ]
                 }))
     }
 
-    /// When it left, in UTC, and how long ago: the act's own time when the check-out gave one (`--at`), else
-    /// when it was recorded.
+    /// When it left, in UTC, and how long ago: the check-out's own time when it gave one (`--at`), else when it
+    /// was recorded.
     private func outSince(_ out: ItemCheckedOut, now: String) -> String {
-        let since =
-            out.occurredAt.flatMap { LedgerTime.milliseconds(rfc3339: $0) }
-            .map { LedgerTime.format(millisecondsSince1970: $0) } ?? out.since
-        return String(since.prefix(16)) + (LedgerTime.delay(from: since, to: now).map { " (\($0))" } ?? "")
+        String(out.outAt.prefix(16)) + (LedgerTime.delay(from: out.outAt, to: now).map { " (\($0))" } ?? "")
     }
 
     private func printCheckedOut(_ items: [ItemCheckedOut], now: Int64) throws {

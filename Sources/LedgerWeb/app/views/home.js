@@ -90,7 +90,7 @@ export async function homePage(session) {
         ? h("p", {}, "Nothing you may see is in transit.")
         : table(
             ["Item", "From", "To", "Since", "For"],
-            inTransit.map((row) => [itemLink(row.item.id), names.get(row.from), names.get(row.to), row.since.slice(0, 16).replace("T", " "), since(row.since)]),
+            inTransit.map((row) => [itemLink(row.item.id), names.get(row.from), names.get(row.to), outSince(row), since(actTime(row))]),
           ),
     ),
     h(
@@ -109,7 +109,6 @@ export async function homePage(session) {
         ? h("p", {}, "Nothing is overdue.")
         : table(
             ["Item", "Examiner", "Out since", "Due", "Purpose"],
-            // Out since the check-out's own time when it gave one (in UTC, as the recorded time is), else its recording.
             overdue.map((row) => [itemLink(row.item.id), row.examiner, outSince(row), row.due ?? "", row.purpose ?? ""]),
           ),
     ),
@@ -117,8 +116,13 @@ export async function homePage(session) {
   return page;
 }
 
-function outSince(row) {
+// When an act happened (a hand-over, a check-out): its own time when it gave one, in UTC as the recorded time is;
+// else when it was recorded.
+function actTime(row) {
   const act = row.occurred_at ? new Date(row.occurred_at) : null;
-  const since = act && !Number.isNaN(act.getTime()) ? act.toISOString() : row.since;
-  return since.slice(0, 16).replace("T", " ");
+  return act && !Number.isNaN(act.getTime()) ? act.toISOString() : row.since;
+}
+
+function outSince(row) {
+  return actTime(row).slice(0, 16).replace("T", " ");
 }
