@@ -132,6 +132,12 @@ extension ItemInTransit {
 }
 
 extension ItemCheckedOut {
+    /// Whether a check-out due back at `due` (RFC 3339) is overdue at `now` (milliseconds since 1970): every view's
+    /// one rule (`ledger items --overdue`, `ledger item show`, a server's overdue view).
+    public static func isOverdue(due: String?, now: Int64) -> Bool {
+        due.flatMap { LedgerTime.milliseconds(rfc3339: $0) }.map { $0 < now } ?? false
+    }
+
     /// When the examiner took it: the check-out's own time when it gave one, else its recorded time (UTC).
     public var outAt: String { actTime(occurredAt: occurredAt, recorded: since) }
 
@@ -199,7 +205,7 @@ extension CustodyQueries {
             return ItemCheckedOut(
                 item: item, examiner: item.checkedOutTo ?? "", since: out?.time ?? "",
                 purpose: out?.details.member("purpose")?.stringValue, due: due,
-                isOverdue: due.flatMap { LedgerTime.milliseconds(rfc3339: $0) }.map { $0 < now } ?? false,
+                isOverdue: ItemCheckedOut.isOverdue(due: due, now: now),
                 occurredAt: out?.details.member("occurred_at")?.stringValue)
         }.sorted { ($0.since, $0.item.id) < ($1.since, $1.item.id) }
     }

@@ -773,8 +773,7 @@ enum ItemReport {
                 lines.append("purpose    \(purpose)")
             }
             if let due = out?.member("details")?.member("due")?.stringValue {
-                let overdue = LedgerTime.milliseconds(rfc3339: due).map { $0 < now } ?? false
-                lines.append("due back   \(due)" + (overdue ? "   OVERDUE" : ""))
+                lines.append("due back   \(due)" + (ItemCheckedOut.isOverdue(due: due, now: now) ? "   OVERDUE" : ""))
             }
         default:
             lines.append("status     \(item.status)")
