@@ -10,12 +10,12 @@ import LedgerCrypto
 public enum CaseGraph {
     /// The graph, as UTF-8 bytes (two-space indented JSON, members in a fixed order).
     ///
-    /// The graph is rendered by the report's `version` (FORMAT.md §11.6); versions 1 to 3 render the same graph.
+    /// The graph is rendered by the report's `version` (FORMAT.md §11.6); versions 1 to 4 render the same graph.
     public static func render(
         _ ledger: DisclosedLedger, custody: DisclosedCustody, version: ReportVersion = .current
     ) -> [UInt8] {
         switch version {
-        case .v1, .v2, .v3: break  // a version that changes the graph renders its own here
+        case .v1, .v2, .v3, .v4: break  // a version that changes the graph renders its own here
         }
         var builder = Builder(ledger: ledger)
         builder.build()

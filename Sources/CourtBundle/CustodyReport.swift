@@ -361,6 +361,10 @@ public enum CustodyReport {
                     let shown = HTMLText.freeTextMembers.contains(name) ? t(value) : v(value)
                     notes.append("\(html.escape(name.replacingUnderscores())): \(shown)")
                 }
+                // From version 4, a check-out's due date, after its purpose (FORMAT.md §11.6).
+                if name == "purpose", html.version.rawValue >= 4, let due = text("due") {
+                    notes.append("due back: \(v(due))")
+                }
             }
             if let witness = text("witness") { notes.append("witnessed by \(who(witness))") }
             if let sha = text("source_sha256") { notes.append("source SHA-256 <span class=\"hash\">\(v(sha))</span>") }

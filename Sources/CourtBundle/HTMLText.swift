@@ -27,7 +27,8 @@ struct HTMLText {
                 case .v1 where Self.isFormatControlV1(scalar):
                     out += "[U+" + String(scalar.value, radix: 16, uppercase: true) + "]"
                 case .v2 where VisibleText.isHidden(scalar) && scalar != "\t" && scalar != "\n",
-                    .v3 where VisibleText.isHidden(scalar) && scalar != "\t" && scalar != "\n":
+                    .v3 where VisibleText.isHidden(scalar) && scalar != "\t" && scalar != "\n",
+                    .v4 where VisibleText.isHidden(scalar) && scalar != "\t" && scalar != "\n":
                     out += VisibleText.notation(scalar)
                 default:
                     out.unicodeScalars.append(scalar)
@@ -45,7 +46,7 @@ struct HTMLText {
     func freeText(_ text: String) -> String {
         switch version {
         case .v1: value(text)
-        case .v2, .v3: value(Self.defangFreeText(text))
+        case .v2, .v3, .v4: value(Self.defangFreeText(text))
         }
     }
 

@@ -17,9 +17,12 @@ public enum ReportVersion: Int, Sendable, CaseIterable {
     /// summarised with every target in `data/report/targets.csv`, timelines to scale in time. The graph is as in
     /// version 1.
     case v3 = 3
+    /// `custody-ledger-report/4`: as version 3, and a check-out's due date (`due`, format 2) shown in its
+    /// custody-chain row as `due back: <time>`, after its purpose. The graph is as in version 1.
+    case v4 = 4
 
     /// The version new exports render.
-    public static let current = ReportVersion.v3
+    public static let current = ReportVersion.v4
 
     /// The generator name the page carries, `custody-ledger-report/<n>`.
     public var generator: String { Self.prefix + String(rawValue) }

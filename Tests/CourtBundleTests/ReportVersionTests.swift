@@ -75,8 +75,8 @@ struct ReportVersionTests {
             let page = Array("<head>\n<meta name=\"generator\" content=\"\(version.generator)\">\n".utf8)
             #expect(try ReportVersion(report: page) == version)
         }
-        #expect(ReportVersion.current.generator == "custody-ledger-report/3")
-        for bad in ["custody-ledger-report/4", "custody-ledger-report/02", "custody-ledger-report/", "other/1"] {
+        #expect(ReportVersion.current.generator == "custody-ledger-report/4")
+        for bad in ["custody-ledger-report/5", "custody-ledger-report/02", "custody-ledger-report/", "other/1"] {
             let page = Array("<meta name=\"generator\" content=\"\(bad)\">".utf8)
             #expect {
                 try ReportVersion(report: page)
@@ -246,14 +246,19 @@ struct ReportVersion3Tests {
         #expect(!page.contains("class=\"ok\">no custody rule is broken"))
     }
 
-    /// A bag made by the last build that rendered version 2 and signed version-1 statements (commit 6c1b7a4):
-    /// it keeps verifying, and renders to the same bytes (FORMAT.md §11.4, §11.6).
-    @Test func aBagMadeByTheLastVersion2BuildVerifiesAndRendersTheSameBytes() throws {
-        let fixture = Repository.root.appendingPathComponent("Tests/Fixtures/bundle-report-v2")
+    /// The files of the bag of fixture `name` (in `Tests/Fixtures`), verified with its log key.
+    static func verifiedBag(_ name: String) throws -> (files: [String: [UInt8]], result: BundleVerifier.Result) {
+        let fixture = Repository.root.appendingPathComponent("Tests/Fixtures/\(name)")
         let files = try ReportVersionTests.bagFiles(of: fixture)
         let vkey = try String(contentsOf: fixture.appendingPathComponent("log.vkey"), encoding: .utf8)
         let key = try NoteVerifierKey(vkey: vkey.trimmingCharacters(in: .newlines))
-        let result = try BundleVerifier.verify(files: files, options: .init(trustedLogKey: key))
+        return (files, try BundleVerifier.verify(files: files, options: .init(trustedLogKey: key)))
+    }
+
+    /// A bag made by the last build that rendered version 2 and signed version-1 statements (commit 6c1b7a4):
+    /// it keeps verifying, and renders to the same bytes (FORMAT.md §11.4, §11.6).
+    @Test func aBagMadeByTheLastVersion2BuildVerifiesAndRendersTheSameBytes() throws {
+        let (files, result) = try Self.verifiedBag("bundle-report-v2")
         #expect(result.ledger.statement.version == 1)
         let custody = result.ledger.custody()
         let report = try #require(files[BundleLayout.report])
@@ -261,5 +266,33 @@ struct ReportVersion3Tests {
         #expect(CustodyReport.render(result.ledger, custody: custody, version: .v2) == report)
         #expect(CaseGraph.render(result.ledger, custody: custody, version: .v2) == files[BundleLayout.graph])
         #expect(files[BundleLayout.targets] == nil)
+    }
+
+    /// A bag made by the last build that rendered version 3 (commit 6cf9160; a version-2 statement, and an item
+    /// checked out with a due date): it keeps verifying and renders to the same bytes, without the due date, which
+    /// version 4 shows after the check-out's purpose (FORMAT.md §11.6).
+    @Test func aBagMadeByTheLastVersion3BuildRendersTheSameBytesAndVersion4ShowsTheDueDate() throws {
+        let (files, result) = try Self.verifiedBag("bundle-report-v3")
+        #expect(result.ledger.statement.version == 2)
+        let custody = result.ledger.custody()
+        let report = try #require(files[BundleLayout.report])
+        #expect(try ReportVersion(report: report) == .v3)
+        #expect(CustodyReport.render(result.ledger, custody: custody, version: .v3) == report)
+        #expect(CaseGraph.render(result.ledger, custody: custody, version: .v3) == files[BundleLayout.graph])
+        #expect(TargetsAppendix.render(result.ledger, custody: custody, version: .v3) == files[BundleLayout.targets])
+        let v3 = String(decoding: report, as: UTF8.self)
+        #expect(!v3.contains("due back"))
+        let v4 = String(decoding: CustodyReport.render(result.ledger, custody: custody, version: .v4), as: UTF8.self)
+        #expect(
+            v4.contains(
+                "purpose: <bdi>Extraction, see hxxps://lab[.]ex<wbr>ample/t/9</bdi><br>due back: <bdi>2024-05-20T17:00"
+            ), "\(v4)")
+        #expect(v4.contains("content=\"custody-ledger-report/4\""))
+        // Nothing else changes: version 4's page is version 3's with the generator and that one note.
+        let shown = "<br>due back: <bdi>2024-05-20T17:00<wbr>:00+02:00</bdi>"
+        #expect(
+            v4.replacingOccurrences(of: shown, with: "").replacingOccurrences(
+                of: "custody-ledger-report/4", with: "custody-ledger-report/3") == v3)
+        #expect(CaseGraph.render(result.ledger, custody: custody, version: .v4) == files[BundleLayout.graph])
     }
 }

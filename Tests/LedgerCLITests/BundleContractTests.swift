@@ -198,12 +198,12 @@ extension BundleEndToEndTests {
 }
 
 extension BundleEndToEndTests {
-    /// Report version 3 (FORMAT.md §11.6): a document a judge can read at case size.
+    /// Report version 3, rendered now as version 4 (FORMAT.md §11.6): a document a judge can read at case size.
     @Test func theCaseReportIsADocumentWithASummaryContentsAndExhibitOrder() throws {
         let fixture = try fixture
         let report = try String(
             contentsOf: fixture.caseBundle.appendingPathComponent("data/report/custody-report.html"), encoding: .utf8)
-        #expect(report.contains("<meta name=\"generator\" content=\"custody-ledger-report/3\">"))
+        #expect(report.contains("<meta name=\"generator\" content=\"custody-ledger-report/4\">"))
         // Who exported it, when, from which ledger and checkpoint.
         let size = try Self.lines(fixture.caseBundle, "bag-info.txt").first { $0.hasPrefix("Checkpoint-Size: ") }
         let checkpointSize = try #require(size).dropFirst("Checkpoint-Size: ".count)
