@@ -23,14 +23,16 @@ struct HTMLText {
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
             default:
-                switch version {
-                case .v1 where Self.isFormatControlV1(scalar):
-                    out += "[U+" + String(scalar.value, radix: 16, uppercase: true) + "]"
-                case .v2 where VisibleText.isHidden(scalar) && scalar != "\t" && scalar != "\n",
-                    .v3 where VisibleText.isHidden(scalar) && scalar != "\t" && scalar != "\n",
-                    .v4 where VisibleText.isHidden(scalar) && scalar != "\t" && scalar != "\n":
+                if version == .v1 {
+                    if Self.isFormatControlV1(scalar) {
+                        out += "[U+" + String(scalar.value, radix: 16, uppercase: true) + "]"
+                    } else {
+                        out.unicodeScalars.append(scalar)
+                    }
+                } else if VisibleText.isHidden(scalar) && scalar != "\t" && scalar != "\n" {
+                    // From version 2: every hidden character, tabs and line feeds kept.
                     out += VisibleText.notation(scalar)
-                default:
+                } else {
                     out.unicodeScalars.append(scalar)
                 }
             }
